@@ -1,0 +1,111 @@
+"""The envelope every published event travels in, and its hash chain (DESIGN.md "Events").
+
+Each source's stream is a hash chain: an envelope's `hash` is the SHA-256 of its canonical JSON
+without the `hash` key, and it carries its predecessor's `position` and `hash`. Anyone can
+recompute it, in any language, from the rule in `canonical_json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+GENESIS_HASH = "0" * 64
+GENESIS_POSITION = 0
+
+# The namespace that makes an envelope id a pure function of (source, position): a re-sent
+# envelope is byte-identical to the first one, so consumers can dedupe on either.
+ENVELOPE_NAMESPACE = uuid.UUID("6f0d7c1e-2b8a-4c55-9a43-0c9a7f3e5b21")
+
+ROLES = (
+    "social_worker",
+    "supervisor",
+    "archivist",
+    "school_admin",
+    "auditor",
+    "integrator",
+    "operator",
+    "system",
+)
+
+SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hex digits (SHA-256)")
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one serialisation that hashes are computed over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def envelope_hash(envelope: Mapping[str, Any]) -> str:
+    """Lowercase hex SHA-256 of the canonical JSON of the envelope without its `hash` key."""
+    body = {key: value for key, value in envelope.items() if key != "hash"}
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def envelope_id(source: str, position: int) -> str:
+    return str(uuid.uuid5(ENVELOPE_NAMESPACE, f"{source}:{position}"))
+
+
+def seal(envelope: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the envelope with its `hash` set."""
+    sealed = dict(envelope)
+    sealed["hash"] = envelope_hash(sealed)
+    return sealed
+
+
+def chain_problems(
+    envelope: Mapping[str, Any], prev_position: int, prev_hash: str
+) -> list[str]:
+    """What is wrong with `envelope` as the successor of (prev_position, prev_hash); empty if
+    nothing. Used by every consumer that checks a chain: the archive ledger, `casebook verify`,
+    the example subscriber."""
+    problems = []
+    if envelope.get("hash") != envelope_hash(envelope):
+        problems.append("hash does not match the envelope's content")
+    if envelope.get("prev_position") != prev_position:
+        problems.append(
+            f"prev_position is {envelope.get('prev_position')}, expected {prev_position}"
+        )
+    if envelope.get("prev_hash") != prev_hash:
+        problems.append("prev_hash does not match the previous envelope's hash")
+    return problems
+
+
+class ActorSchema(Schema):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class EnvelopeSchema(Schema):
+    """Every field of an envelope; `payload` is checked against the event's own schema by
+    `contracts.registry.validate_envelope`."""
+
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Regexp(r"^[A-Z][A-Za-z]+$"))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    source = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z_]*$"))
+    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    prev_position = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    aggregate_id = fields.String(required=True)
+    aggregate_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    occurred_at = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00$",
+            error="must be an ISO 8601 UTC timestamp ending in +00:00",
+        ),
+    )
+    actor = fields.Nested(ActorSchema, required=True)
+    school_id = fields.String(required=True, allow_none=True)
+    correlation_id = fields.String(required=True)
+    causation_id = fields.String(required=True, allow_none=True)
+    payload = fields.Dict(required=True)
+    prev_hash = fields.String(required=True, validate=SHA256_HEX)
+    hash = fields.String(required=True, validate=SHA256_HEX)

@@ -1,0 +1,116 @@
+"""The errors every service raises and every caller understands, with stable codes.
+
+Services raise these (with a code from `CODES`) and nameko carries them over RPC as the same type
+(they are registered with `deserialize_to_instance`); the gateway maps `status` to HTTP as
+application/problem+json. A refused command changes nothing: raise before any event is triggered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.exceptions import deserialize_to_instance
+
+# code → what it means. Codes are stable: integrators and the gateway's clients switch on them.
+CODES: dict[str, str] = {
+    "invalid_input": "A field is missing, of the wrong type, or breaks a rule; see `errors`.",
+    "not_allowed": "The actor's role or assignment does not permit this.",
+    "not_found": "No such record.",
+    "wrong_state": "The record is not in a state that allows this; `detail` names the step.",
+    "conflict": "The command conflicts with existing data (a duplicate, or a concurrent change).",
+    "missing_step": "A step of the service process (8.2.1.1) has not been done yet.",
+    "consent_required": "Informed consent (and a guardian's for a minor) is missing (4.2).",
+    "plan_incomplete": "A service plan lacks one of the seven parts of 8.3.3b.",
+    "evaluations_required": "Closing needs both process and outcome evaluation (8.3.5).",
+    "two_person_rule": "The requester cannot approve their own request.",
+    "grant_required": "Reading archived personal content needs an approved, live grant (9.4d).",
+    "retention_not_expired": "Disposal is refused before the retention end date (9.4e).",
+    "legal_hold": "A legal hold blocks disposal.",
+    "not_qualified": "The worker does not meet 6.2.1.2 or lacks pre-job training (9.1a).",
+    "check_required": "A volunteer needs a valid background check to work with students.",
+    "capacity_exceeded": "The resource has no capacity left.",
+    "unavailable": "A service did not answer in time.",
+}
+
+
+class CasebookError(Exception):
+    """Base of every refused command. `errors` maps field names to the rules they broke."""
+
+    status = 400
+    default_code = "invalid_input"
+
+    def __init__(
+        self, detail: str, code: str | None = None, errors: dict[str, Any] | None = None
+    ) -> None:
+        code = code or self.default_code
+        if code not in CODES:
+            raise ValueError(f"unknown error code {code!r}; add it to contracts.errors.CODES")
+        super().__init__(detail, code, errors or {})
+        self.detail = detail
+        self.code = code
+        self.errors = errors or {}
+
+    def __str__(self) -> str:
+        return self.detail
+
+    def as_problem(self) -> dict[str, Any]:
+        problem: dict[str, Any] = {
+            "type": f"urn:casebook:error:{self.code}",
+            "title": CODES[self.code],
+            "status": self.status,
+            "code": self.code,
+            "detail": self.detail,
+        }
+        if self.errors:
+            problem["errors"] = self.errors
+        return problem
+
+
+@deserialize_to_instance
+class InvalidInput(CasebookError):
+    status = 400
+    default_code = "invalid_input"
+
+    @classmethod
+    def from_messages(cls, messages: dict[str, Any]) -> InvalidInput:
+        """From marshmallow's {field: [rule, ...]} messages, with a detail naming each field."""
+        parts = []
+        for field, rules in sorted(_flatten(messages).items()):
+            parts.append(f"{field}: {' '.join(rules)}")
+        return cls("Invalid input. " + "; ".join(parts), errors=messages)
+
+
+@deserialize_to_instance
+class NotAllowed(CasebookError):
+    status = 403
+    default_code = "not_allowed"
+
+
+@deserialize_to_instance
+class NotFound(CasebookError):
+    status = 404
+    default_code = "not_found"
+
+
+@deserialize_to_instance
+class Conflict(CasebookError):
+    """The record's state does not allow the command (409)."""
+
+    status = 409
+    default_code = "wrong_state"
+
+
+@deserialize_to_instance
+class Unavailable(CasebookError):
+    status = 503
+    default_code = "unavailable"
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_schema": list(messages)}
+    flat: dict[str, list[str]] = {}
+    items = messages.items() if isinstance(messages, dict) else enumerate(messages)
+    for key, value in items:
+        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat

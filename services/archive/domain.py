@@ -1,0 +1,60 @@
+"""The audit ledger: every envelope of every service, as it arrived (DESIGN.md "Events").
+
+Each envelope is its own small aggregate, keyed by (source, position), so appending never loads
+history and a second copy of the same envelope cannot be stored. A break in a source's chain is
+recorded beside it as an alarm: the ledger keeps what it was given and says what is wrong.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from eventsourcing.domain import event
+
+from services.runtime.domain import CasebookAggregate
+
+LEDGER_NAMESPACE = uuid.UUID("3c1f5d0a-6a7e-4f0e-9d7b-2b1e8c4a9f10")
+
+
+def ledger_entry_id(source: str, position: int) -> uuid.UUID:
+    return uuid.uuid5(LEDGER_NAMESPACE, f"entry:{source}:{position}")
+
+
+def chain_alarm_id(source: str, position: int) -> uuid.UUID:
+    return uuid.uuid5(LEDGER_NAMESPACE, f"alarm:{source}:{position}")
+
+
+class LedgerEntry(CasebookAggregate):
+    @staticmethod
+    def create_id(source: str, position: int, **_: Any) -> uuid.UUID:
+        return ledger_entry_id(source, position)
+
+    @event("Recorded")
+    def __init__(self, source: str, position: int, envelope: dict[str, Any]) -> None:
+        self.school_id = envelope.get("school_id")
+        self.source = source
+        self.position = position
+        self.envelope = envelope
+
+
+class ChainAlarm(CasebookAggregate):
+    @staticmethod
+    def create_id(source: str, position: int, **_: Any) -> uuid.UUID:
+        return chain_alarm_id(source, position)
+
+    @event("Raised")
+    def __init__(
+        self,
+        source: str,
+        position: int,
+        expected_prev_position: int,
+        expected_prev_hash: str,
+        problems: list[str],
+    ) -> None:
+        self.school_id = None
+        self.source = source
+        self.position = position
+        self.expected_prev_position = expected_prev_position
+        self.expected_prev_hash = expected_prev_hash
+        self.problems = list(problems)

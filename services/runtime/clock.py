@@ -1,0 +1,48 @@
+"""The clock that retention, SLAs, reminders and event timestamps read (DESIGN.md "Time").
+
+All times are timezone-aware UTC. Tests set the clock instead of sleeping: in-process with
+`clock.set(...)`, and for services running as separate processes by pointing
+`CASEBOOK_CLOCK_FILE` at a file holding an ISO 8601 instant (empty file: real time).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+
+class Clock:
+    def __init__(self) -> None:
+        self._fixed: datetime | None = None
+
+    def now(self) -> datetime:
+        if self._fixed is not None:
+            return self._fixed
+        file = os.environ.get("CASEBOOK_CLOCK_FILE")
+        if file:
+            text = Path(file).read_text(encoding="utf-8").strip() if Path(file).exists() else ""
+            if text:
+                return as_utc(datetime.fromisoformat(text))
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def set(self, when: datetime) -> None:
+        self._fixed = as_utc(when)
+
+    def advance(self, delta: timedelta) -> None:
+        self._fixed = self.now() + delta
+
+    def reset(self) -> None:
+        self._fixed = None
+
+
+def as_utc(when: datetime) -> datetime:
+    if when.tzinfo is None:
+        raise ValueError(f"{when.isoformat()} has no timezone; Casebook keeps UTC instants only")
+    return when.astimezone(UTC)
+
+
+clock = Clock()

@@ -1,0 +1,41 @@
+"""The base every Casebook aggregate stands on.
+
+Each domain event carries `meta` (who acted, the correlation and causation ids) and the
+aggregate's `school_id`, stamped from the command context, so the relay can build an envelope
+from a stored event alone; timestamps come from the settable clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from services.runtime.clock import clock
+from services.runtime.context import current_meta
+
+
+class CasebookAggregate(Aggregate):
+    # Subclasses set `school_id` in their created event. It is not annotated here: eventsourcing
+    # would read an annotation as a constructor argument.
+
+    class Event(Aggregate.Event):
+        meta: dict[str, Any]
+
+        @staticmethod
+        def create_timestamp() -> datetime:
+            return clock.now()
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("meta", _event_meta(getattr(self, "school_id", None)))
+        super().trigger_event(event_class, **kwargs)
+
+    @classmethod
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("meta", _event_meta(kwargs.get("school_id")))
+        return super()._create(event_class, id=id, **kwargs)
+
+
+def _event_meta(school_id: str | None) -> dict[str, Any]:
+    return {**current_meta().as_event_meta(), "school_id": school_id}

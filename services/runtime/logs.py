@@ -1,0 +1,27 @@
+"""Structured JSON logs, one object a line, with the service and correlation id when known."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, datetime
+
+from services.runtime.context import _meta
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "at": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "service": os.environ.get("CASEBOOK_SERVICE", ""),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        meta = _meta.get()
+        if meta is not None:
+            entry["correlation_id"] = meta.correlation_id
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)

@@ -1,0 +1,259 @@
+"""Casebook's additions to eventsourcing's recorders: three small tables beside the event log.
+
+- `casebook_cursor`: per source, the position and hash of the last envelope a subscriber
+  processed. It is written inside the same transaction as the events the handler produced
+  (DESIGN.md "Delivery" 3), by passing `cursor=` to `Application.save`, and only if the stored
+  position is still the one the handler started from (compare-and-set), so two instances racing
+  on one message cannot both apply it.
+- `casebook_published`: every envelope the relay published, exactly as published, written only
+  after the broker confirmed it. `events_since` reads it.
+- `casebook_relay`: how far the relay has read the notification log (events that map to no
+  contract event are read but not published).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from contracts.envelope import GENESIS_HASH, GENESIS_POSITION, canonical_json
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a subscriber stands in one source's stream, and where it stood before."""
+
+    source: str
+    position: int
+    hash: str
+    expected_position: int
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    position: int
+    hash: str
+
+
+GENESIS = ChainHead(GENESIS_POSITION, GENESIS_HASH)
+
+
+class CasebookRecorder(Protocol):
+    """The operations both backends provide; see the module docstring."""
+
+    def cursor(self, source: str) -> ChainHead:
+        ...
+
+    def cursors(self) -> dict[str, ChainHead]:
+        ...
+
+    def published_since(self, position: int, limit: int) -> list[dict[str, Any]]:
+        ...
+
+    def published_head(self) -> ChainHead:
+        ...
+
+    def relay_read_through(self) -> int:
+        ...
+
+    def record_published(self, envelopes: Sequence[dict[str, Any]], read_through: int) -> None:
+        ...
+
+
+def _cursor_conflict(cursor: Cursor) -> IntegrityError:
+    return IntegrityError(
+        f"cursor for {cursor.source} is no longer at {cursor.expected_position}: "
+        "another worker processed this position first"
+    )
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS casebook_cursor ("
+            "source TEXT PRIMARY KEY, position INTEGER NOT NULL, hash TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS casebook_published ("
+            "position INTEGER PRIMARY KEY, hash TEXT NOT NULL, envelope TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS casebook_relay ("
+            "id INTEGER PRIMARY KEY CHECK (id = 1), read_through INTEGER NOT NULL)",
+        ]
+
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        cursor: Cursor | None = kwargs.get("cursor")
+        if cursor is not None:
+            if cursor.expected_position == GENESIS_POSITION:
+                c.execute(
+                    "INSERT INTO casebook_cursor VALUES (?,?,?) ON CONFLICT DO NOTHING "
+                    "RETURNING position",
+                    (cursor.source, cursor.position, cursor.hash),
+                )
+            else:
+                c.execute(
+                    "UPDATE casebook_cursor SET position=?, hash=? WHERE source=? AND position=? "
+                    "RETURNING position",
+                    (cursor.position, cursor.hash, cursor.source, cursor.expected_position),
+                )
+            if c.fetchone() is None:
+                raise _cursor_conflict(cursor)
+        return super()._insert_events(c, stored_events, **kwargs)
+
+    def cursor(self, source: str) -> ChainHead:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT position, hash FROM casebook_cursor WHERE source=?", (source,))
+            row = c.fetchone()
+        return ChainHead(row[0], row[1]) if row else GENESIS
+
+    def cursors(self) -> dict[str, ChainHead]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT source, position, hash FROM casebook_cursor ORDER BY source")
+            return {row[0]: ChainHead(row[1], row[2]) for row in c.fetchall()}
+
+    def published_since(self, position: int, limit: int) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT envelope FROM casebook_published WHERE position>? "
+                "ORDER BY position LIMIT ?",
+                (position, limit),
+            )
+            return [json.loads(row[0]) for row in c.fetchall()]
+
+    def published_head(self) -> ChainHead:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT position, hash FROM casebook_published ORDER BY position DESC LIMIT 1"
+            )
+            row = c.fetchone()
+        return ChainHead(row[0], row[1]) if row else GENESIS
+
+    def relay_read_through(self) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT read_through FROM casebook_relay WHERE id=1")
+            row = c.fetchone()
+        return int(row[0]) if row else 0
+
+    def record_published(self, envelopes: Sequence[dict[str, Any]], read_through: int) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            for envelope in envelopes:
+                c.execute(
+                    "INSERT INTO casebook_published VALUES (?,?,?)",
+                    (envelope["position"], envelope["hash"], canonical_json(envelope).decode()),
+                )
+            c.execute(
+                "INSERT INTO casebook_relay VALUES (1, ?) "
+                "ON CONFLICT (id) DO UPDATE SET read_through=excluded.read_through",
+                (read_through,),
+            )
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        self.sql_create_statements.extend(
+            SQL(statement).format(schema=schema)
+            for statement in (
+                "CREATE TABLE IF NOT EXISTS {schema}.casebook_cursor ("
+                "source text PRIMARY KEY, position bigint NOT NULL, hash text NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {schema}.casebook_published ("
+                "position bigint PRIMARY KEY, hash text NOT NULL, envelope text NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {schema}.casebook_relay ("
+                "id int PRIMARY KEY CHECK (id = 1), read_through bigint NOT NULL)",
+            )
+        )
+        self._schema = schema
+
+    def _sql(self, statement: str) -> Any:
+        return SQL(statement).format(schema=self._schema)
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        cursor: Cursor | None = kwargs.get("cursor")
+        if cursor is not None:
+            if cursor.expected_position == GENESIS_POSITION:
+                curs.execute(
+                    self._sql(
+                        "INSERT INTO {schema}.casebook_cursor VALUES (%s,%s,%s) "
+                        "ON CONFLICT DO NOTHING RETURNING position"
+                    ),
+                    (cursor.source, cursor.position, cursor.hash),
+                )
+            else:
+                curs.execute(
+                    self._sql(
+                        "UPDATE {schema}.casebook_cursor SET position=%s, hash=%s "
+                        "WHERE source=%s AND position=%s RETURNING position"
+                    ),
+                    (cursor.position, cursor.hash, cursor.source, cursor.expected_position),
+                )
+            if curs.fetchone() is None:
+                raise _cursor_conflict(cursor)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def cursor(self, source: str) -> ChainHead:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                self._sql("SELECT position, hash FROM {schema}.casebook_cursor WHERE source=%s"),
+                (source,),
+            )
+            row = curs.fetchone()
+        return ChainHead(row["position"], row["hash"]) if row else GENESIS
+
+    def cursors(self) -> dict[str, ChainHead]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                self._sql("SELECT source, position, hash FROM {schema}.casebook_cursor")
+            )
+            return {r["source"]: ChainHead(r["position"], r["hash"]) for r in curs.fetchall()}
+
+    def published_since(self, position: int, limit: int) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT envelope FROM {schema}.casebook_published WHERE position>%s "
+                    "ORDER BY position LIMIT %s"
+                ),
+                (position, limit),
+            )
+            return [json.loads(row["envelope"]) for row in curs.fetchall()]
+
+    def published_head(self) -> ChainHead:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT position, hash FROM {schema}.casebook_published "
+                    "ORDER BY position DESC LIMIT 1"
+                )
+            )
+            row = curs.fetchone()
+        return ChainHead(row["position"], row["hash"]) if row else GENESIS
+
+    def relay_read_through(self) -> int:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql("SELECT read_through FROM {schema}.casebook_relay WHERE id=1"))
+            row = curs.fetchone()
+        return int(row["read_through"]) if row else 0
+
+    def record_published(self, envelopes: Sequence[dict[str, Any]], read_through: int) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for envelope in envelopes:
+                curs.execute(
+                    self._sql("INSERT INTO {schema}.casebook_published VALUES (%s,%s,%s)"),
+                    (envelope["position"], envelope["hash"], canonical_json(envelope).decode()),
+                )
+            curs.execute(
+                self._sql(
+                    "INSERT INTO {schema}.casebook_relay VALUES (1, %s) ON CONFLICT (id) "
+                    "DO UPDATE SET read_through=excluded.read_through"
+                ),
+                (read_through,),
+            )
+

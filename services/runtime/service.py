@@ -1,0 +1,157 @@
+"""What every nameko service class is made of: its application, the command context, and the
+RPC that every publishing service offers (`events_since`, `recompute_since`, `ping`, `status`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from contextvars import Token
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+
+from contracts.errors import InvalidInput
+from services.runtime import config
+from services.runtime.context import Meta, _meta, actor_from_context_data
+from services.runtime.publishing import Publications
+from services.runtime.relay import Relay
+from services.runtime.store import CasebookApplication
+
+log = logging.getLogger(__name__)
+
+MAX_EVENTS_PER_CALL = 1000
+
+
+class ApplicationDependency(DependencyProvider):
+    """One application per container, and the relay that publishes its events."""
+
+    def __init__(
+        self, app_class: type[CasebookApplication], publications: Publications | None = None
+    ) -> None:
+        self.app_class = app_class
+        self.publications = publications
+        self.relay: Relay | None = None
+
+    def setup(self) -> None:
+        self.app = self.app_class()
+
+    def start(self) -> None:
+        if self.publications is not None:
+            amqp_uri = self.container.config.get("AMQP_URI", config.amqp_uri())
+            self.relay = Relay(self.app, self.publications, amqp_uri)
+            self.container.spawn_managed_thread(self.relay.run)
+
+    def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> CasebookApplication:
+        return self.app
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        # A command may have stored events: let the relay look now rather than at its next poll.
+        if self.relay is not None:
+            self.relay.wake()
+
+
+class CommandContext(DependencyProvider):
+    """Lifts the caller's actor and correlation id from nameko context data into the command
+    context for the duration of one worker."""
+
+    def setup(self) -> None:
+        self._tokens: dict[int, Token[Meta | None]] = {}
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        data = worker_ctx.context_data
+        try:
+            actor = actor_from_context_data(data.get("actor"))
+        except Exception:
+            return  # commands will refuse: current_meta() finds no actor
+        correlation_id = data.get("correlation_id") or worker_ctx.call_id_stack[0]
+        meta = Meta(actor, str(correlation_id), data.get("causation_id"))
+        self._tokens[id(worker_ctx)] = _meta.set(meta)
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        token = self._tokens.pop(id(worker_ctx), None)
+        if token is not None:
+            _meta.reset(token)
+
+
+def load(schema: type[Schema], data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A command payload as its schema loads it, or InvalidInput naming every field and rule."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput("Invalid input. _schema: the command payload must be an object.",
+                           errors={"_schema": ["The command payload must be an object."]})
+    try:
+        loaded: dict[str, Any] = schema().load(data)
+    except ValidationError as error:
+        raise InvalidInput.from_messages(error.normalized_messages()) from None
+    return loaded
+
+
+class PublishingService:
+    """RPC every service that publishes events offers. Subclasses declare `app`."""
+
+    app: CasebookApplication
+    context = CommandContext()
+    publications: Publications
+
+    @rpc
+    def ping(self) -> str:
+        return "pong"
+
+    @rpc
+    def events_since(self, position: int, limit: int = 100) -> list[dict[str, Any]]:
+        """Envelopes published after `position`, oldest first, exactly as published."""
+        position, limit = _check_range(position, limit)
+        return self.app.outbox.published_since(position, limit)
+
+    @rpc
+    def recompute_since(self, position: int, prev_hash: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Envelopes recomputed from this service's own stored events after `position`, chained
+        on from `prev_hash`: what verification compares the ledger with."""
+        position, limit = _check_range(position, limit)
+        envelopes: list[dict[str, Any]] = []
+        while len(envelopes) < limit:
+            notifications = self.app.notifications_after(position, limit)
+            if not notifications:
+                break
+            for envelope in self.publications.envelopes(
+                self.app.mapper, notifications, envelopes[-1]["position"] if envelopes else position,
+                envelopes[-1]["hash"] if envelopes else prev_hash,
+            ):
+                envelopes.append(envelope)
+            position = notifications[-1].id
+        return envelopes[:limit]
+
+    @rpc
+    def status(self) -> dict[str, Any]:
+        head = self.app.outbox.published_head()
+        return {
+            "service": self.publications.source,
+            "stored_position": self.app.max_position(),
+            "relay_read_through": self.app.outbox.relay_read_through(),
+            "published_position": head.position,
+            "published_hash": head.hash,
+            "cursors": {
+                source: {"position": c.position, "hash": c.hash}
+                for source, c in self.app.outbox.cursors().items()
+            },
+        }
+
+
+def _check_range(position: Any, limit: Any) -> tuple[int, int]:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+        errors["position"] = ["Must be an integer of 0 or more."]
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_EVENTS_PER_CALL:
+        errors["limit"] = [f"Must be an integer from 1 to {MAX_EVENTS_PER_CALL}."]
+    if errors:
+        raise InvalidInput.from_messages(errors)
+    return position, limit

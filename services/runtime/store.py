@@ -1,0 +1,113 @@
+"""The store factory and the application base every service's `app.py` extends.
+
+SQLite by default, one file per service under CASEBOOK_DATA_DIR; PostgreSQL when POSTGRES_DBNAME
+is set, one schema per service; AES-GCM encryption of stored event state when CIPHER_KEY is set
+(DESIGN.md "Persistence").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import date
+from typing import ClassVar, cast
+
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, Notification, Transcoding
+from psycopg.sql import SQL, Identifier
+
+from services.runtime import config
+from services.runtime.persistence import CasebookRecorder, ChainHead, Cursor
+
+
+def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The eventsourcing environment for `service`'s own store."""
+    env: dict[str, str] = {}
+    source = {**os.environ, **(overrides or {})}
+    if source.get("POSTGRES_DBNAME"):
+        env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
+        env["APPLICATION_RECORDER_TOPIC"] = "services.runtime.persistence:PostgresRecorder"
+        env["POSTGRES_SCHEMA"] = source.get("POSTGRES_SCHEMA") or service
+        for key in ("POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER",
+                    "POSTGRES_PASSWORD"):
+            if source.get(key):
+                env[key] = source[key]
+        env.setdefault("POSTGRES_HOST", "127.0.0.1")
+        env.setdefault("POSTGRES_PORT", "5432")
+        env.setdefault("POSTGRES_USER", "postgres")
+        env.setdefault("POSTGRES_PASSWORD", "")
+        _ensure_schema(env)
+    else:
+        env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+        env["APPLICATION_RECORDER_TOPIC"] = "services.runtime.persistence:SQLiteRecorder"
+        dbname = source.get("SQLITE_DBNAME")
+        if not dbname:
+            directory = config.data_dir(source)
+            directory.mkdir(parents=True, exist_ok=True)
+            dbname = str(directory / f"{service}.sqlite")
+        env["SQLITE_DBNAME"] = dbname
+    if source.get("CIPHER_KEY"):
+        env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+        env["CIPHER_KEY"] = source["CIPHER_KEY"]
+    return env
+
+
+def _ensure_schema(env: Mapping[str, str]) -> None:
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        autocommit=True,
+    ) as conn:
+        conn.execute(
+            SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(env["POSTGRES_SCHEMA"]))
+        )
+
+
+class CasebookApplication(Application):
+    """An eventsourcing Application with the outbox and tracking operations of
+    `services.runtime.persistence`. Subclasses set `service` and speak plain types."""
+
+    service: ClassVar[str]
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.store_env = store_env(self.service, env)
+        super().__init__(env=self.store_env)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    @property
+    def outbox(self) -> CasebookRecorder:
+        return cast(CasebookRecorder, self.recorder)
+
+    def notifications_after(self, position: int, limit: int) -> list[Notification]:
+        return list(self.recorder.select_notifications(start=position + 1, limit=limit))
+
+    def max_position(self) -> int:
+        return int(self.recorder.max_notification_id() or 0)
+
+    def cursor(self, source: str) -> ChainHead:
+        return self.outbox.cursor(source)
+
+    def save_processed(self, *aggregates: Aggregate | None, cursor: Cursor) -> None:
+        """Store what a subscription handler produced and its new cursor in one transaction."""
+        self.save(*aggregates, cursor=cursor)
+
+
+class DateAsISO(Transcoding):
+    """Calendar dates (intake, delivery, closing, retention end) as ISO strings."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)

@@ -1,0 +1,272 @@
+"""Subscriptions: every event of a source, exactly once, in order (DESIGN.md "Delivery" 3, 4).
+
+`@subscribe("cases")` on a service method binds a durable queue `<service>.from.<source>` to the
+source's exchange with routing key `#`, so one queue carries the source's whole stream in
+publishing order. One greenthread per subscription (the pump) takes deliveries in order and, for
+each, compares the envelope with the subscriber's cursor for that source:
+
+- position at or below the cursor: already processed; ack and ignore.
+- `prev_position` is not the cursor's position: something was missed (a queue that did not exist
+  yet, a redelivery out of order). Fetch the gap from the source over RPC (`events_since`) and
+  process it first.
+- otherwise: check the chain link (prev_hash, own hash), then call the handler in a nameko
+  worker. The handler gets `(envelope, cursor)`; what it stores it stores with `cursor=cursor`,
+  and if it stores nothing the pump stores the cursor alone. Either way cursor and effects commit
+  together, and the cursor only moves from the position the handler started from.
+
+On start the pump catches up the same way before taking live deliveries. A handler that raises is
+retried; after `CASEBOOK_HANDLER_ATTEMPTS` tries the delivery goes to `<queue>.dlq` with the error
+in its headers and is acked there, never silently. The cursor does not move past a failed event:
+order is the promise, so later deliveries retry it and park behind it until it is fixed, and an
+operator replays the dead letters (or restarts the service, which catches up).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import eventlet
+from eventlet.event import Event
+from eventlet.queue import LightQueue
+from kombu import Connection, Exchange, Producer, Queue
+from nameko.messaging import Consumer
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from contracts.envelope import chain_problems, envelope_hash
+from contracts.errors import Unavailable
+from services.runtime import config
+from services.runtime.context import SYSTEM
+from services.runtime.persistence import ChainHead, Cursor
+from services.runtime.relay import events_exchange
+
+log = logging.getLogger(__name__)
+
+FETCH_LIMIT = 500
+RPC_TIMEOUT_SECONDS = 10
+RETRY_PAUSE_SECONDS = 0.2
+
+
+class ChainBroken(Exception):
+    """An envelope does not link to the subscriber's last one: tampering or a forked source."""
+
+    def __init__(self, source: str, position: int, problems: list[str]) -> None:
+        super().__init__(f"{source} position {position}: {'; '.join(problems)}")
+        self.source = source
+        self.position = position
+        self.problems = problems
+
+
+@dataclass
+class _Delivery:
+    envelope: dict[str, Any] | None
+    message: Any = None
+    attempts: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def queue_name(subscriber: str, source: str) -> str:
+    return f"{subscriber}.from.{source}"
+
+
+def dead_letter_queue_name(subscriber: str, source: str) -> str:
+    return f"{queue_name(subscriber, source)}.dlq"
+
+
+def fetch_since(
+    amqp_uri: str, source: str, position: int, until: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every envelope `source` published after `position` (up to `until`), over RPC."""
+    try:
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=RPC_TIMEOUT_SECONDS) as rpc:
+            while True:
+                batch = rpc[source].events_since(position, FETCH_LIMIT)
+                for envelope in batch:
+                    if until is not None and envelope["position"] > until:
+                        return
+                    yield envelope
+                    position = envelope["position"]
+                if len(batch) < FETCH_LIMIT:
+                    return
+    except Exception as error:  # the RPC layer raises several kinds; all mean "not now"
+        if isinstance(error, GeneratorExit):
+            raise
+        raise Unavailable(f"{source} did not answer events_since: {error}") from error
+
+
+class Subscription(Consumer):
+    """`@subscribe(...)`: decorate `handler(self, envelope, cursor)` to receive every event of `source`.
+
+    With `verify_chain=False` an envelope that breaks the chain is still delivered: for the
+    archive, which records the break as an alarm instead of stopping.
+    """
+
+    def __init__(self, source: str, verify_chain: bool = True, **kwargs: Any) -> None:
+        self.source = source
+        self.verify_chain = verify_chain
+        super().__init__(queue=None, requeue_on_error=False, **kwargs)
+
+    def setup(self) -> None:
+        subscriber = self.container.service_name
+        self.queue = Queue(
+            queue_name(subscriber, self.source),
+            exchange=events_exchange(self.source),
+            routing_key="#",
+            durable=True,
+        )
+        self.dead_letters = Queue(
+            dead_letter_queue_name(subscriber, self.source),
+            exchange=Exchange(""),
+            routing_key=dead_letter_queue_name(subscriber, self.source),
+            durable=True,
+        )
+        self.amqp_uri = self.container.config.get("AMQP_URI", config.amqp_uri())
+        self.max_attempts = config.handler_max_attempts()
+        self._inbox: LightQueue = LightQueue()
+        self._running = True
+        super().setup()
+
+    def start(self) -> None:
+        super().start()
+        self._inbox.put(_Delivery(envelope=None))  # catch up before anything live
+        self.container.spawn_managed_thread(self._pump)
+
+    def stop(self) -> None:
+        self._running = False
+        self._inbox.put(_Delivery(envelope=None))
+        super().stop()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        self._inbox.put(_Delivery(envelope=body, message=message))
+
+    @property
+    def app(self) -> Any:
+        from services.runtime.service import ApplicationDependency
+
+        for dependency in self.container.dependencies:
+            if isinstance(dependency, ApplicationDependency):
+                return dependency.app
+        raise RuntimeError(f"{self.container.service_name} declares no ApplicationDependency")
+
+    # The pump: one delivery at a time, in arrival order.
+
+    def _pump(self) -> None:
+        while self._running:
+            delivery: _Delivery = self._inbox.get()
+            if not self._running:
+                break
+            self._handle(delivery)
+
+    def _handle(self, delivery: _Delivery) -> None:
+        while True:
+            try:
+                if delivery.envelope is None:
+                    self.catch_up()
+                else:
+                    self.receive(delivery.envelope)
+            except Exception as error:
+                delivery.attempts += 1
+                delivery.errors.append(f"{type(error).__name__}: {error}")
+                log.warning(
+                    "%s from %s: attempt %s failed: %s",
+                    self.container.service_name, self.source, delivery.attempts, error,
+                )
+                if delivery.attempts < self.max_attempts and self._running:
+                    eventlet.sleep(RETRY_PAUSE_SECONDS * delivery.attempts)
+                    continue
+                if delivery.message is not None:
+                    self._dead_letter(delivery, traceback.format_exc())
+                return
+            if delivery.message is not None:
+                self.queue_consumer.ack_message(delivery.message)
+            return
+
+    def catch_up(self) -> int:
+        """Process everything the source published after our cursor; return how many."""
+        head = self.app.cursor(self.source)
+        count = 0
+        for envelope in fetch_since(self.amqp_uri, self.source, head.position):
+            count += self._process(envelope)
+        return count
+
+    def receive(self, envelope: dict[str, Any]) -> None:
+        head: ChainHead = self.app.cursor(self.source)
+        if envelope["position"] <= head.position:
+            return  # delivered before: ack and ignore
+        if envelope["prev_position"] != head.position:
+            for missed in fetch_since(
+                self.amqp_uri, self.source, head.position, until=envelope["position"] - 1
+            ):
+                self._process(missed)
+        self._process(envelope)
+
+    def _process(self, envelope: dict[str, Any]) -> int:
+        head: ChainHead = self.app.cursor(self.source)
+        if envelope["position"] <= head.position:
+            return 0
+        problems = chain_problems(envelope, head.position, head.hash)
+        if problems and self.verify_chain:
+            raise ChainBroken(self.source, envelope["position"], problems)
+        cursor = Cursor(
+            self.source,
+            envelope["position"],
+            envelope.get("hash") or envelope_hash(envelope),
+            head.position,
+        )
+        self._call_handler(envelope, cursor)
+        if self.app.cursor(self.source).position < envelope["position"]:
+            self.app.save_processed(cursor=cursor)
+        return 1
+
+    def _call_handler(self, envelope: dict[str, Any], cursor: Cursor) -> None:
+        done: Event = Event()
+
+        def handle_result(worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:
+            done.send((result, exc_info))
+            return result, exc_info
+
+        context_data = {
+            "actor": {"id": SYSTEM.id, "role": SYSTEM.role},
+            "correlation_id": envelope.get("correlation_id"),
+            "causation_id": envelope.get("id"),
+        }
+        self.container.spawn_worker(
+            self, (envelope, cursor), {}, context_data=context_data, handle_result=handle_result
+        )
+        _, exc_info = done.wait()
+        if exc_info is not None:
+            raise exc_info[1]
+
+    def _dead_letter(self, delivery: _Delivery, trace: str) -> None:
+        envelope = delivery.envelope or {}
+        with Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as conn:
+            producer = Producer(conn.channel())
+            self.dead_letters(producer.channel).declare()
+            producer.publish(
+                delivery.envelope,
+                exchange="",
+                routing_key=self.dead_letters.name,
+                serializer="json",
+                delivery_mode=2,
+                headers={
+                    "casebook_error": delivery.errors[-1] if delivery.errors else "",
+                    "casebook_errors": delivery.errors,
+                    "casebook_traceback": trace[-4000:],
+                    "casebook_attempts": delivery.attempts,
+                    "casebook_source": self.source,
+                    "casebook_position": envelope.get("position"),
+                    "casebook_dead_lettered_at": time.time(),
+                },
+            )
+        self.queue_consumer.ack_message(delivery.message)
+        log.error(
+            "%s from %s: position %s dead-lettered after %s attempts",
+            self.container.service_name, self.source, envelope.get("position"), delivery.attempts,
+        )
+
+
+subscribe = Subscription.decorator
