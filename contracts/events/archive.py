@@ -17,3 +17,16 @@ class LedgerChainBrokenV1(Schema):
     expected_prev_position = fields.Integer(required=True, validate=validate.Range(min=0))
     expected_prev_hash = fields.String(required=True, validate=SHA256_HEX)
     problems = fields.List(fields.String(), required=True)
+
+
+@contract("ArchiveFileDisposed", 1, source="archive")
+class ArchiveFileDisposedV1(Schema):
+    """An archive file was disposed after its retention end date with two-person approval
+    (9.4e). Every service that keeps personal content of `subject_ids` destroys it (the cases
+    service deletes those clients' keys); hash chains stay verifiable."""
+
+    file_id = identifier(required=True)
+    file_code = fields.String(required=True)
+    category = fields.String(required=True)
+    subject_ids = fields.List(identifier(), required=True)
+    disposed_on = fields.Date(required=True)

@@ -9,6 +9,8 @@
   after the broker confirmed it. `events_since` reads it.
 - `casebook_relay`: how far the relay has read the notification log (events that map to no
   contract event are read but not published).
+- `casebook_subject_key`: one key per data subject for personal content, deleted on disposal
+  (`services.runtime.vault`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ class ChainHead:
 GENESIS = ChainHead(GENESIS_POSITION, GENESIS_HASH)
 
 
+@dataclass(frozen=True)
+class SubjectKey:
+    """A data subject's key for personal content (`services.runtime.vault`); None once shredded."""
+
+    wrapped_key: str | None
+    shredded_at: str | None
+
+
 class CasebookRecorder(Protocol):
     """The operations both backends provide; see the module docstring."""
 
@@ -66,6 +76,15 @@ class CasebookRecorder(Protocol):
     def record_published(self, envelopes: Sequence[dict[str, Any]], read_through: int) -> None:
         ...
 
+    def subject_key(self, subject_id: str) -> SubjectKey | None:
+        ...
+
+    def insert_subject_key(self, subject_id: str, wrapped_key: str) -> None:
+        ...
+
+    def shred_subject_key(self, subject_id: str, shredded_at: str) -> bool:
+        ...
+
 
 def _cursor_conflict(cursor: Cursor) -> IntegrityError:
     return IntegrityError(
@@ -84,6 +103,8 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "position INTEGER PRIMARY KEY, hash TEXT NOT NULL, envelope TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS casebook_relay ("
             "id INTEGER PRIMARY KEY CHECK (id = 1), read_through INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS casebook_subject_key ("
+            "subject_id TEXT PRIMARY KEY, wrapped_key TEXT, shredded_at TEXT)",
         ]
 
     def _insert_events(
@@ -154,6 +175,32 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 (read_through,),
             )
 
+    def subject_key(self, subject_id: str) -> SubjectKey | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT wrapped_key, shredded_at FROM casebook_subject_key WHERE subject_id=?",
+                (subject_id,),
+            )
+            row = c.fetchone()
+        return SubjectKey(row[0], row[1]) if row else None
+
+    def insert_subject_key(self, subject_id: str, wrapped_key: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "INSERT INTO casebook_subject_key VALUES (?, ?, NULL) ON CONFLICT DO NOTHING",
+                (subject_id, wrapped_key),
+            )
+
+    def shred_subject_key(self, subject_id: str, shredded_at: str) -> bool:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "INSERT INTO casebook_subject_key VALUES (?, NULL, ?) ON CONFLICT (subject_id) "
+                "DO UPDATE SET wrapped_key=NULL, shredded_at=excluded.shredded_at "
+                "WHERE casebook_subject_key.shredded_at IS NULL RETURNING subject_id",
+                (subject_id, shredded_at),
+            )
+            return c.fetchone() is not None
+
 
 class PostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
@@ -168,6 +215,8 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 "position bigint PRIMARY KEY, hash text NOT NULL, envelope text NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS {schema}.casebook_relay ("
                 "id int PRIMARY KEY CHECK (id = 1), read_through bigint NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {schema}.casebook_subject_key ("
+                "subject_id text PRIMARY KEY, wrapped_key text, shredded_at text)",
             )
         )
         self._schema = schema
@@ -257,3 +306,38 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 (read_through,),
             )
 
+
+    def subject_key(self, subject_id: str) -> SubjectKey | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT wrapped_key, shredded_at FROM {schema}.casebook_subject_key "
+                    "WHERE subject_id=%s"
+                ),
+                (subject_id,),
+            )
+            row = curs.fetchone()
+        return SubjectKey(row["wrapped_key"], row["shredded_at"]) if row else None
+
+    def insert_subject_key(self, subject_id: str, wrapped_key: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                self._sql(
+                    "INSERT INTO {schema}.casebook_subject_key VALUES (%s, %s, NULL) "
+                    "ON CONFLICT DO NOTHING"
+                ),
+                (subject_id, wrapped_key),
+            )
+
+    def shred_subject_key(self, subject_id: str, shredded_at: str) -> bool:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                self._sql(
+                    "INSERT INTO {schema}.casebook_subject_key AS k VALUES (%s, NULL, %s) "
+                    "ON CONFLICT (subject_id) DO UPDATE SET wrapped_key=NULL, "
+                    "shredded_at=excluded.shredded_at WHERE k.shredded_at IS NULL "
+                    "RETURNING subject_id"
+                ),
+                (subject_id, shredded_at),
+            )
+            return curs.fetchone() is not None

@@ -20,6 +20,7 @@ from psycopg.sql import SQL, Identifier
 
 from services.runtime import config
 from services.runtime.persistence import CasebookRecorder, ChainHead, Cursor
+from services.runtime.vault import Vault
 
 
 def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -77,6 +78,7 @@ class CasebookApplication(Application):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.store_env = store_env(self.service, env)
         super().__init__(env=self.store_env)
+        self.vault = Vault(self.outbox, self.store_env.get("CIPHER_KEY"))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -1,0 +1,20 @@
+"""How Casebook's services are started: the one list `casebook up`, the tests and Compose use."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# service name → nameko service class. Order is start order: publishers before subscribers is
+# not required (subscribers catch up), but it makes the first log lines easier to read.
+SERVICES: dict[str, str] = {
+    "cases": "services.cases.service:CasesService",
+    "archive": "services.archive.service:ArchiveService",
+}
+
+CONFIG_FILE = Path(__file__).resolve().parents[2] / "deploy" / "config.yaml"
+
+
+def service_command(name: str) -> list[str]:
+    """The command line that runs one service as its own process."""
+    return [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG_FILE), SERVICES[name]]

@@ -1,0 +1,47 @@
+"""Fixtures for every layer of tests. eventlet must patch before anything imports sockets."""
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import pytest  # noqa: E402
+
+from services.runtime.clock import clock  # noqa: E402
+from tests.support.broker import Broker  # noqa: E402
+from tests.support.stores import STORE_KINDS, store_overrides  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _real_clock():
+    """Each test starts on real time; tests that need another time set it."""
+    clock.reset()
+    yield
+    clock.reset()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path, monkeypatch):
+    """No test writes into the checkout's ./var."""
+    monkeypatch.setenv("CASEBOOK_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("POSTGRES_DBNAME", raising=False)
+    monkeypatch.delenv("CIPHER_KEY", raising=False)
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store(request, tmp_path):
+    """Environment overrides for an application's store: SQLite file, then PostgreSQL schema.
+    Tests taking this fixture are the one abstract test case run on both backends."""
+    with store_overrides(request.param, tmp_path) as overrides:
+        yield overrides
+
+
+@pytest.fixture(scope="session")
+def broker():
+    return Broker.ensure_running()
+
+
+@pytest.fixture
+def amqp_uri(broker):
+    """A fresh RabbitMQ vhost per test: no queue or exchange leaks between tests."""
+    with broker.vhost() as uri:
+        yield uri

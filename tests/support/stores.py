@@ -1,0 +1,53 @@
+"""The two stores every store test runs on: SQLite (the default) and PostgreSQL (Compose)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+STORE_KINDS = ("sqlite", "postgres")
+PG = {
+    "POSTGRES_DBNAME": os.environ.get("CASEBOOK_TEST_PG_DB", "casebook_test"),
+    "POSTGRES_HOST": os.environ.get("CASEBOOK_TEST_PG_HOST", "127.0.0.1"),
+    "POSTGRES_PORT": os.environ.get("CASEBOOK_TEST_PG_PORT", "5432"),
+    "POSTGRES_USER": os.environ.get("CASEBOOK_TEST_PG_USER", "postgres"),
+    "POSTGRES_PASSWORD": os.environ.get("CASEBOOK_TEST_PG_PASSWORD", ""),
+}
+
+
+def _admin() -> psycopg.Connection:
+    return psycopg.connect(
+        dbname="postgres", host=PG["POSTGRES_HOST"], port=PG["POSTGRES_PORT"],
+        user=PG["POSTGRES_USER"], password=PG["POSTGRES_PASSWORD"], autocommit=True,
+    )
+
+
+def ensure_test_database() -> None:
+    with _admin() as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname=%s", (PG["POSTGRES_DBNAME"],)
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{PG["POSTGRES_DBNAME"]}"')
+
+
+@contextmanager
+def store_overrides(kind: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    if kind == "sqlite":
+        yield {"CASEBOOK_DATA_DIR": str(tmp_path / "var")}
+        return
+    ensure_test_database()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        yield {**PG, "POSTGRES_SCHEMA": schema}
+    finally:
+        with psycopg.connect(
+            dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"], port=PG["POSTGRES_PORT"],
+            user=PG["POSTGRES_USER"], password=PG["POSTGRES_PASSWORD"], autocommit=True,
+        ) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -1,0 +1,74 @@
+"""The envelope's hash rule, exactly as DESIGN.md states it, so any language can recompute it."""
+
+import hashlib
+import json
+
+import pytest
+from marshmallow import ValidationError
+
+import contracts
+from contracts.envelope import GENESIS_HASH, chain_problems, envelope_hash, envelope_id, seal
+
+
+def make_envelope(position=1, prev_position=0, prev_hash=GENESIS_HASH, **payload_overrides):
+    payload = {
+        "client_id": "client-1",
+        "client_type": "student",
+        "social_worker_id": "worker-1",
+        "service_codes": ["7.1.3a"],
+        "opened_on": "2026-09-01",
+        **payload_overrides,
+    }
+    return seal(
+        {
+            "id": envelope_id("cases", position),
+            "type": "CaseOpened",
+            "version": 1,
+            "source": "cases",
+            "position": position,
+            "prev_position": prev_position,
+            "aggregate_id": "0f7f3b1e-0000-4000-8000-000000000001",
+            "aggregate_version": 1,
+            "occurred_at": "2026-09-01T08:00:00+00:00",
+            "actor": {"id": "worker-1", "role": "social_worker"},
+            "school_id": "JD001",
+            "correlation_id": "c-1",
+            "causation_id": None,
+            "payload": payload,
+            "prev_hash": prev_hash,
+        }
+    )
+
+
+def test_hash_is_sha256_of_canonical_json_without_the_hash_key():
+    envelope = make_envelope(note_zh="学生")
+    body = {k: v for k, v in envelope.items() if k != "hash"}
+    expected = hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
+    assert envelope["hash"] == expected == envelope_hash(envelope)
+
+
+def test_a_chain_links_by_previous_position_and_hash():
+    first = make_envelope(position=1)
+    second = make_envelope(position=5, prev_position=1, prev_hash=first["hash"])
+    assert chain_problems(first, 0, GENESIS_HASH) == []
+    assert chain_problems(second, 1, first["hash"]) == []
+    # A missed predecessor and a changed payload are both named.
+    assert chain_problems(second, 3, first["hash"]) == ["prev_position is 1, expected 3"]
+    tampered = {**second, "payload": {**second["payload"], "client_id": "other"}}
+    assert chain_problems(tampered, 1, first["hash"]) == [
+        "hash does not match the envelope's content"
+    ]
+
+
+def test_envelope_ids_are_a_function_of_source_and_position():
+    assert envelope_id("cases", 7) == envelope_id("cases", 7)
+    assert envelope_id("cases", 7) != envelope_id("archive", 7)
+
+
+def test_a_valid_envelope_validates_and_a_bad_payload_names_the_field():
+    contracts.validate_envelope(make_envelope())
+    with pytest.raises(ValidationError) as error:
+        contracts.validate_envelope(make_envelope(service_codes=["9.9"]))
+    assert "service_codes" in error.value.messages["payload"]
