@@ -30,6 +30,8 @@ def _isolated_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("CASEBOOK_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("POSTGRES_DBNAME", raising=False)
     monkeypatch.delenv("CIPHER_KEY", raising=False)
+    # Worker eligibility (6.2.1.2, 9.1a) needs supervision's events; tests of that rule turn it on.
+    monkeypatch.setenv("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "false")
 
 
 @pytest.fixture(params=STORE_KINDS)
