@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
 from contracts.taxonomy import BY_CODE
 
-
-def validate_service_code(code: str) -> None:
-    if code not in BY_CODE:
-        raise ValidationError(
-            f"Unknown service code {code!r}: must be a code of T/JHSX 001—2026 §7 "
-            "(for example '7.1.3a')."
-        )
+SERVICE_CODE = validate.OneOf(
+    tuple(BY_CODE),
+    error="Unknown service code {input!r}: must be a code of T/JHSX 001—2026 §7 "
+    "(for example '7.1.3a').",
+)
 
 
 def service_codes(**kwargs: Any) -> fields.List:
     """One or more §7 service codes, each known to the taxonomy."""
     return fields.List(
-        fields.String(validate=validate_service_code),
+        fields.String(validate=SERVICE_CODE),
         validate=validate.Length(min=1, error="Give at least one §7 service code."),
         **kwargs,
     )

@@ -3,7 +3,7 @@
 import warnings
 
 # eventlet announces its own deprecation on import; nameko 2.14 needs it, nothing to act on.
-warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated", category=DeprecationWarning)
+warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
 
 import eventlet  # noqa: E402
 

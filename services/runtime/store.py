@@ -50,7 +50,7 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
             dbname = str(directory / f"{service}.sqlite")
         env["SQLITE_DBNAME"] = dbname
     if source.get("CIPHER_KEY"):
-        env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
         env["CIPHER_KEY"] = source["CIPHER_KEY"]
     return env
 

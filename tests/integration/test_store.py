@@ -1,0 +1,104 @@
+"""The runtime's store additions, as one abstract test case run on SQLite and on PostgreSQL."""
+
+import pytest
+from eventsourcing.domain import event
+from eventsourcing.persistence import IntegrityError
+
+from contracts.envelope import GENESIS_HASH
+from services.runtime.context import Actor, acting_as
+from services.runtime.domain import CasebookAggregate
+from services.runtime.persistence import Cursor
+from services.runtime.store import CasebookApplication
+from services.runtime.vault import SHREDDED
+
+WORKER = Actor("worker-1", "social_worker", "JD001")
+
+
+class Note(CasebookAggregate):
+    @event("Written")
+    def __init__(self, school_id: str, client_id: str) -> None:
+        self.school_id = school_id
+        self.client_id = client_id
+
+    @event("Amended")
+    def amend(self, client_id: str) -> None:
+        self.client_id = client_id
+
+
+class StoreTestApplication(CasebookApplication):
+    service = "storetest"
+
+
+def new_note() -> Note:
+    with acting_as(WORKER):
+        return Note(school_id="JD001", client_id="client-1")
+
+
+def test_a_cursor_moves_with_the_handlers_events_and_only_from_where_it_was(store):
+    app = StoreTestApplication(env=store)
+    assert app.cursor("archive").position == 0
+
+    # A handler's events and its cursor are stored together.
+    note = new_note()
+    app.save_processed(note, cursor=Cursor("archive", 3, "a" * 64, expected_position=0))
+    assert app.cursor("archive").position == 3
+    assert app.repository.get(note.id).client_id == "client-1"
+
+    # A second worker that started from position 0 too loses, and stores nothing.
+    late = new_note()
+    with pytest.raises(IntegrityError):
+        app.save_processed(late, cursor=Cursor("archive", 3, "b" * 64, expected_position=0))
+    assert app.cursor("archive").hash == "a" * 64
+    assert app.max_position() == 1
+
+    # If the handler's events cannot be stored, the cursor does not move either.
+    first, second = app.repository.get(note.id), app.repository.get(note.id)
+    with acting_as(WORKER):
+        first.amend("client-2")
+        second.amend("client-3")
+    app.save(first)
+    with pytest.raises(IntegrityError):
+        app.save_processed(second, cursor=Cursor("archive", 4, "c" * 64, expected_position=3))
+    assert app.cursor("archive").position == 3
+
+
+def test_published_envelopes_are_returned_exactly_and_the_head_follows(store):
+    app = StoreTestApplication(env=store)
+    assert app.outbox.published_head().hash == GENESIS_HASH
+    envelopes = [
+        {"position": 2, "hash": "1" * 64, "payload": {"note": "学生"}},
+        {"position": 5, "hash": "2" * 64, "payload": {}},
+    ]
+    app.outbox.record_published(envelopes, read_through=6)
+    assert app.outbox.published_since(0, 10) == envelopes
+    assert app.outbox.published_since(2, 10) == envelopes[1:]
+    assert app.outbox.published_head().position == 5
+    assert app.outbox.relay_read_through() == 6
+
+
+def test_shredding_a_subject_destroys_their_sealed_content_only(store):
+    app = StoreTestApplication(env=store)
+    kept = app.vault.seal("client-1", {"name": "王小明"})
+    other = app.vault.seal("client-2", "李华")
+    assert app.vault.open(kept) == {"name": "王小明"}
+
+    assert app.vault.shred("client-1") is True
+    assert app.vault.open(kept) == SHREDDED
+    assert app.vault.open(other) == "李华"
+    assert app.vault.shred("client-1") is False  # nothing left to destroy
+
+
+def test_stored_state_is_unreadable_without_the_cipher_key(store):
+    from eventsourcing.cryptography import AESCipher
+
+    key = AESCipher.create_key(32)
+    app = StoreTestApplication(env={**store, "CIPHER_KEY": key})
+    note = new_note()
+    app.save(note)
+    raw = app.recorder.select_notifications(start=1, limit=1)[0].state
+    assert b"client-1" not in raw
+    assert app.repository.get(note.id).client_id == "client-1"
+
+    wrong = StoreTestApplication(env={**store, "CIPHER_KEY": AESCipher.create_key(32)})
+    with pytest.raises(ValueError):
+        wrong.repository.get(note.id)

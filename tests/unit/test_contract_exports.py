@@ -1,0 +1,48 @@
+"""The checked-in JSON Schema and AsyncAPI files are exactly what the contract schemas produce."""
+
+from pathlib import Path
+
+import yaml
+
+import contracts
+from contracts import export
+
+
+def test_checked_in_json_schemas_match_the_registry():
+    expected = export.jsonschema_files()
+    on_disk = {
+        str(path.relative_to(export.JSONSCHEMA_DIR)): path.read_text(encoding="utf-8")
+        for path in export.JSONSCHEMA_DIR.rglob("*.json")
+    }
+    stale = sorted(set(on_disk) - set(expected))
+    missing = sorted(set(expected) - set(on_disk))
+    changed = sorted(k for k in set(expected) & set(on_disk) if expected[k] != on_disk[k])
+    assert not (stale or missing or changed), (
+        f"exports drifted (run `make contracts`): missing={missing} stale={stale} "
+        f"changed={changed}"
+    )
+
+
+def test_checked_in_asyncapi_matches_the_registry():
+    assert Path(export.ASYNCAPI_FILE).read_text(encoding="utf-8") == export.asyncapi_text(), (
+        "contracts/asyncapi.yaml drifted from the schemas: run `make contracts`"
+    )
+
+
+def test_asyncapi_lists_every_event_on_its_sources_channel():
+    document = yaml.safe_load(Path(export.ASYNCAPI_FILE).read_text(encoding="utf-8"))
+    for event in contracts.all_events():
+        key = export.message_key(event)
+        channel = document["channels"][f"{event.source}.events"]
+        refs = [m["$ref"] for m in channel["subscribe"]["message"]["oneOf"]]
+        assert f"#/components/messages/{key}" in refs
+        assert document["components"]["messages"][key]["summary"] == event.summary
+
+
+def test_every_event_schema_fixes_type_version_and_source():
+    for event in contracts.all_events():
+        schema = export.event_json_schema(event)
+        assert schema["properties"]["type"] == {"const": event.type}
+        assert schema["properties"]["version"] == {"const": event.version}
+        assert schema["properties"]["source"] == {"const": event.source}
+        assert "hash" in schema["required"] and "prev_hash" in schema["required"]
