@@ -1,0 +1,197 @@
+"""Nothing lost, nothing twice: the delivery guarantees of DESIGN.md under the faults that break
+naive pipes. Services run as separate processes where the fault is a process dying."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from kombu import Connection, Producer
+
+from contracts.envelope import canonical_json
+from services.archive.service import ArchiveService
+from services.cases.service import CasesService
+from services.runtime.persistence import Cursor
+from services.runtime.relay import Relay, events_exchange
+from services.runtime.service import ApplicationDependency, CommandContext
+from services.runtime.store import CasebookApplication
+from services.runtime.subscription import dead_letter_queue_name, subscribe
+from tests.support.scenarios import drive_case, events_per_case
+from tests.support.services import AUDITOR, WORKER, ServiceProcess, processes, rpc, running
+from tests.support.waiting import wait_for
+
+
+def ledger_matches_cases(amqp_uri: str) -> bool:
+    with rpc(amqp_uri, AUDITOR) as proxy:
+        published = proxy.cases.status()["published_position"]
+        return published > 0 and proxy.archive.ledger_head("cases")["position"] == published
+
+
+def verified_report(amqp_uri: str) -> dict:
+    wait_for(lambda: ledger_matches_cases(amqp_uri), timeout=60, what="ledger to catch up")
+    with rpc(amqp_uri, AUDITOR) as proxy:
+        report = proxy.archive.verify_ledger()
+    assert report["ok"], report
+    return report
+
+
+def test_archive_killed_while_cases_keeps_writing_catches_up_exactly_once(amqp_uri, tmp_path):
+    with processes(amqp_uri, tmp_path, "cases", "archive") as services:
+        with rpc(amqp_uri, WORKER) as proxy:
+            for number in range(5):
+                drive_case(proxy, f"before-{number}")
+            # The archive dies without any chance to clean up...
+            services["archive"].kill()
+            # ...while social workers keep working.
+            for number in range(5):
+                drive_case(proxy, f"during-{number}")
+        services["archive"].start()
+        report = verified_report(amqp_uri)
+    assert report["sources"]["cases"]["entries"] == 10 * events_per_case()
+
+
+def test_an_archive_started_after_cases_published_receives_the_whole_history(amqp_uri, tmp_path):
+    with processes(amqp_uri, tmp_path, "cases"):
+        with rpc(amqp_uri, WORKER) as proxy:
+            for number in range(4):
+                drive_case(proxy, f"early-{number}")
+        # The archive's queue has never existed: every event so far went to no queue at all.
+        archive = ServiceProcess("archive", amqp_uri, tmp_path).start()
+        try:
+            report = verified_report(amqp_uri)
+        finally:
+            archive.stop()
+    assert report["sources"]["cases"]["entries"] == 4 * events_per_case()
+
+
+def test_the_same_message_delivered_twice_makes_one_ledger_entry(amqp_uri):
+    with running(amqp_uri, CasesService, ArchiveService):
+        with rpc(amqp_uri, WORKER) as proxy:
+            drive_case(proxy, "client-1")
+        verified_report(amqp_uri)
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            envelopes = proxy.cases.events_since(0, 100)
+            before = proxy.archive.verify_ledger()["sources"]["cases"]["entries"]
+        # Deliver every envelope again, as a broker redelivery or a re-sending relay would.
+        with Connection(amqp_uri) as connection:
+            producer = Producer(connection.channel(), exchange=events_exchange("cases"))
+            for envelope in envelopes:
+                producer.publish(canonical_json(envelope), routing_key=envelope["type"],
+                                 content_type="application/json", content_encoding="utf-8")
+        with rpc(amqp_uri, WORKER) as proxy:
+            drive_case(proxy, "client-2")  # a marker: once it is in, the duplicates were seen
+        report = verified_report(amqp_uri)
+    assert before == events_per_case()
+    assert report["sources"]["cases"]["entries"] == 2 * events_per_case()
+
+
+def test_a_relay_that_dies_after_publishing_re_sends_and_the_subscriber_dedupes(
+    amqp_uri, monkeypatch
+):
+    with running(amqp_uri, ArchiveService):
+        from services.cases.app import CasesApplication
+        from services.cases.publish import PUBLICATIONS
+
+        cases = CasesApplication()
+        relay = Relay(cases, PUBLICATIONS, amqp_uri)
+        with running(amqp_uri, CasesService) as runner:
+            # Stop the running relay of the cases service: this test drives one by hand.
+            for container in runner.containers:
+                for dependency in container.dependencies:
+                    if isinstance(dependency, ApplicationDependency) and dependency.relay:
+                        dependency.relay.stop()
+            with rpc(amqp_uri, WORKER) as proxy:
+                drive_case(proxy, "client-1")
+
+            with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+                producer = Producer(conn.channel(), exchange=events_exchange("cases"))
+                # The relay publishes, then dies before it can store its position.
+                def crash(*args, **kwargs):
+                    raise SystemExit("relay killed between publish and store")
+
+                monkeypatch.setattr(cases.outbox, "record_published", crash)
+                with pytest.raises(SystemExit):
+                    relay.publish_pending(producer)
+                assert cases.outbox.relay_read_through() == 0
+                # Restarted, it publishes the same envelopes again, then stores its position.
+                monkeypatch.undo()
+                assert relay.publish_pending(producer) == events_per_case()
+            report = verified_report(amqp_uri)
+    assert report["sources"]["cases"]["entries"] == events_per_case()
+
+
+class FailingApplication(CasebookApplication):
+    service = "failing"
+
+
+class FailingSubscriber:
+    """A subscriber whose handler always raises."""
+
+    name = "failing"
+    app = ApplicationDependency(FailingApplication)
+    context = CommandContext()
+    calls: list[int] = []
+
+    @subscribe("cases")
+    def on_cases_event(self, envelope: dict, cursor: Cursor) -> None:
+        FailingSubscriber.calls.append(envelope["position"])
+        raise RuntimeError(f"cannot handle position {envelope['position']}")
+
+
+def test_a_failing_handler_is_retried_then_dead_lettered_with_its_error(amqp_uri, monkeypatch):
+    monkeypatch.setenv("CASEBOOK_HANDLER_ATTEMPTS", "3")
+    FailingSubscriber.calls.clear()
+    dlq = dead_letter_queue_name("failing", "cases")
+    with running(amqp_uri, CasesService, FailingSubscriber):
+        with rpc(amqp_uri, WORKER) as proxy:
+            drive_case(proxy, "client-1", interventions=0, close=False)
+
+        def dead_letter():
+            with Connection(amqp_uri) as connection:
+                return connection.SimpleQueue(dlq).get(block=True, timeout=0.5)
+
+        message = wait_for(_quietly(dead_letter), timeout=30, what="a dead letter")
+    assert message.headers["casebook_error"] == "RuntimeError: cannot handle position 1"
+    assert message.headers["casebook_attempts"] == 3
+    assert message.headers["casebook_position"] == 1
+    assert json.loads(message.body)["type"] == "CaseOpened"
+    # Tried three times in all (the catch-up at start may add its own three).
+    assert FailingSubscriber.calls.count(1) >= 3
+
+
+def test_an_edited_stored_event_is_named_by_source_and_position(amqp_uri, tmp_path):
+    with running(amqp_uri, CasesService, ArchiveService):
+        with rpc(amqp_uri, WORKER) as proxy:
+            for number in range(3):
+                drive_case(proxy, f"client-{number}")
+        verified_report(amqp_uri)
+        # Someone with file access changes one stored event of the cases store.
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            target = proxy.cases.events_since(0, 100)[4]
+        database = Path(tmp_path / "var" / "cases.sqlite")
+        with sqlite3.connect(database) as connection:
+            (state,) = connection.execute(
+                "SELECT state FROM stored_events WHERE rowid=?", (target["position"],)
+            ).fetchone()
+            edited = state.replace(b'"2026-', b'"2025-', 1)
+            assert edited != state
+            connection.execute(
+                "UPDATE stored_events SET state=? WHERE rowid=?", (edited, target["position"])
+            )
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            report = proxy.archive.verify_ledger()
+    assert report["ok"] is False
+    problems = report["sources"]["cases"]["problems"]
+    assert problems[0]["position"] == target["position"]
+    assert problems[0]["where"] == "store"
+    assert "differs from what was published" in problems[0]["problem"]
+
+
+def _quietly(function):
+    def attempt():
+        try:
+            return function()
+        except Exception:
+            return None
+
+    return attempt
