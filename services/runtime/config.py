@@ -29,3 +29,36 @@ def relay_batch_size() -> int:
 def handler_max_attempts() -> int:
     """How often a subscription handler is tried before its message is dead-lettered."""
     return int(os.environ.get("CASEBOOK_HANDLER_ATTEMPTS", "3"))
+
+
+# The archive (issue 4). Defaults and their reasons are in services/archive/retention.py and
+# services/archive/checkpoints.py.
+
+
+def archive_retention_years() -> str:
+    """`CASEBOOK_RETENTION_YEARS`: per-category overrides such as "GA=10,KT=3" (9.4e)."""
+    return os.environ.get("CASEBOOK_RETENTION_YEARS", "")
+
+
+def ledger_signing_key() -> str | None:
+    """`CASEBOOK_LEDGER_SIGNING_KEY`: base64 of a raw 32-byte Ed25519 private key."""
+    return os.environ.get("CASEBOOK_LEDGER_SIGNING_KEY") or None
+
+
+def ledger_trusted_keys() -> list[str]:
+    """`CASEBOOK_LEDGER_TRUSTED_KEYS`: base64 raw public keys of earlier signing keys, comma
+    separated, so checkpoints signed before a key rotation still verify."""
+    return [k.strip() for k in os.environ.get("CASEBOOK_LEDGER_TRUSTED_KEYS", "").split(",")
+            if k.strip()]
+
+
+def checkpoint_every_entries() -> int:
+    return int(os.environ.get("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "1000"))
+
+
+def checkpoint_every_minutes() -> float:
+    return float(os.environ.get("CASEBOOK_CHECKPOINT_EVERY_MINUTES", "60"))
+
+
+def checkpoint_tick_seconds() -> float:
+    return float(os.environ.get("CASEBOOK_CHECKPOINT_TICK_SECONDS", "5"))

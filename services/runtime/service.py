@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from contextvars import Token
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from contracts.errors import InvalidInput
+from contracts.export import json_schema
 from services.runtime import config
 from services.runtime.context import Meta, _meta, actor_from_context_data
 from services.runtime.publishing import Publications
@@ -96,15 +97,28 @@ def load(schema: type[Schema], data: Mapping[str, Any] | None) -> dict[str, Any]
 
 
 class PublishingService:
-    """RPC every service that publishes events offers. Subclasses declare `app`."""
+    """RPC every service that publishes events offers. Subclasses declare `app`,
+    `publications` and `commands` (rpc name → payload schema, from their `schemas.COMMANDS`)."""
 
     app: CasebookApplication
     context = CommandContext()
     publications: Publications
+    commands: ClassVar[Mapping[str, type[Schema]]] = {}
 
     @rpc
     def ping(self) -> str:
         return "pong"
+
+    @rpc
+    def describe(self) -> dict[str, Any]:
+        """This service's commands and their payload JSON Schemas: what the gateway documents."""
+        return {
+            "service": self.publications.source,
+            "commands": {
+                name: {"schema": json_schema(schema), "summary": " ".join((schema.__doc__ or "").split())}
+                for name, schema in sorted(self.commands.items())
+            },
+        }
 
     @rpc
     def events_since(self, position: int, limit: int = 100) -> list[dict[str, Any]]:

@@ -1,0 +1,33 @@
+# Every target goes through deploy/local.sh, which installs and starts what is missing.
+.PHONY: install run test unit integration e2e bench lint contracts services
+
+install:
+	bash deploy/local.sh install
+
+run:
+	bash deploy/local.sh run
+
+test:
+	bash deploy/local.sh test
+
+unit:
+	bash deploy/local.sh unit
+
+integration:
+	bash deploy/local.sh integration
+
+e2e:
+	bash deploy/local.sh e2e
+
+bench:
+	bash deploy/local.sh bench
+
+services:
+	bash deploy/local.sh services
+
+lint: install
+	.venv/bin/ruff check contracts services tests
+	.venv/bin/mypy contracts services
+
+contracts: install
+	.venv/bin/python -m contracts.export

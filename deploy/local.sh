@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Casebook on one machine, from a fresh Debian/Ubuntu with Python 3.11:
+#   bash deploy/local.sh run     install what is missing, start RabbitMQ, run every service
+#   bash deploy/local.sh test    install what is missing, start RabbitMQ and PostgreSQL, run the tests
+#   bash deploy/local.sh install | services | bench | unit | integration | e2e
+# Installs system packages with apt-get where they are missing (as root, or through sudo).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PYTHON="${PYTHON:-python3.11}"
+export CASEBOOK_TEST_PG_USER="${CASEBOOK_TEST_PG_USER:-casebook}"
+export CASEBOOK_TEST_PG_PASSWORD="${CASEBOOK_TEST_PG_PASSWORD:-casebook}"
+export CASEBOOK_TEST_PG_DB="${CASEBOOK_TEST_PG_DB:-casebook_test}"
+
+say() { printf 'casebook: %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  say "installing $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+port_open() {
+  "$PYTHON" - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.socket(); s.settimeout(1)
+sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
+PY
+}
+
+wait_for_port() {  # port, name
+  for _ in $(seq 1 90); do port_open "$1" && return 0; sleep 1; done
+  say "$2 did not start listening on port $1"; return 1
+}
+
+ensure_python() {
+  command -v "$PYTHON" >/dev/null || apt_install python3.11 python3.11-venv
+  if ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then
+    apt_install python3.11-venv || apt_install python3-venv
+  fi
+}
+
+ensure_venv() {
+  ensure_python
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  local stamp="$VENV/.casebook-installed" want
+  want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "installing Casebook and its pinned dependencies into .venv"
+    "$VENV/bin/python" -m pip install -q --upgrade pip 'setuptools<81' wheel
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+ensure_rabbitmq() {
+  port_open 5672 && return 0
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  say "starting RabbitMQ"
+  as_root rabbitmq-server -detached
+  wait_for_port 5672 RabbitMQ
+  # The broker accepts connections a moment before it accepts vhost changes.
+  for _ in $(seq 1 60); do as_root rabbitmqctl -q status >/dev/null 2>&1 && return 0; sleep 1; done
+}
+
+ensure_postgres() {
+  if ! port_open 5432; then
+    command -v pg_ctlcluster >/dev/null || apt_install postgresql
+    local version
+    version="$(ls /etc/postgresql | sort -V | tail -1)"
+    say "starting PostgreSQL $version"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
+    wait_for_port 5432 PostgreSQL
+  fi
+  # A role and database for the tests, made once through the local superuser.
+  as_root runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$CASEBOOK_TEST_PG_USER') THEN
+    CREATE ROLE $CASEBOOK_TEST_PG_USER LOGIN CREATEDB PASSWORD '$CASEBOOK_TEST_PG_PASSWORD';
+  END IF;
+END \$\$;
+SELECT 'CREATE DATABASE $CASEBOOK_TEST_PG_DB OWNER $CASEBOOK_TEST_PG_USER'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$CASEBOOK_TEST_PG_DB')\gexec
+SQL
+}
+
+pytest() { "$VENV/bin/python" -m pytest "$@"; }
+
+command="${1:-help}"
+shift || true
+case "$command" in
+  install) ensure_venv ;;
+  services) ensure_rabbitmq; ensure_postgres ;;
+  run) ensure_venv; ensure_rabbitmq; exec "$VENV/bin/casebook" up "$@" ;;
+  test) ensure_venv; ensure_rabbitmq; ensure_postgres; pytest tests --ignore=tests/bench "$@" ;;
+  unit) ensure_venv; pytest tests/unit "$@" ;;
+  integration) ensure_venv; ensure_rabbitmq; ensure_postgres; pytest tests/integration "$@" ;;
+  e2e) ensure_venv; ensure_rabbitmq; pytest tests/e2e tests/faults "$@" ;;
+  bench) ensure_venv; ensure_rabbitmq; ensure_postgres; "$VENV/bin/python" -m tests.bench "$@" ;;
+  *) sed -n '2,7p' "$0"; exit 2 ;;
+esac

@@ -1,0 +1,24 @@
+"""The `casebook` command: run Casebook, look at it, drive it, verify it."""
+
+from __future__ import annotations
+
+import warnings
+
+# nameko 2.14 needs eventlet, which announces its own deprecation on import.
+warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+
+import click  # noqa: E402
+
+from services.runtime.cli.demo import demo  # noqa: E402
+from services.runtime.cli.status import status  # noqa: E402
+from services.runtime.cli.up import up  # noqa: E402
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Casebook: the system of record for school social work (T/JHSX 001—2026)."""
+
+
+main.add_command(up)
+main.add_command(status)
+main.add_command(demo)
