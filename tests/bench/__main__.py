@@ -1,0 +1,138 @@
+"""`make bench`: throughput and latency of the event pipe, printed as a table.
+
+A benchmark, not a test: numbers depend on the machine and on what else runs on it, so nothing
+here asserts a speed. Every figure is measured in this run, on a fresh RabbitMQ vhost, with the
+services as separate processes (as `casebook up` runs them) on SQLite files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+from eventlet.greenpool import GreenPool  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from tests.support.broker import Broker  # noqa: E402
+from tests.support.scenarios import open_ready_case, intervention  # noqa: E402
+from tests.support.services import AUDITOR, WORKER, processes, rpc  # noqa: E402
+
+
+def commands_per_second(uri: str, commands: int, clients: int) -> float:
+    """open_case followed by log_intervention, `commands` in all, over `clients` connections."""
+    per_client = commands // (2 * clients)
+
+    def client(number: int) -> None:
+        with rpc(uri, WORKER) as proxy:
+            for index in range(per_client):
+                case_id = open_ready_case(proxy, f"bench-{clients}-{number}-{index}")
+                proxy.cases.log_intervention(intervention(case_id))
+
+    pool = GreenPool(clients)
+    started = time.perf_counter()
+    for number in range(clients):
+        pool.spawn(client, number)
+    pool.waitall()
+    return (2 * per_client * clients) / (time.perf_counter() - started)
+
+
+def end_to_end_latencies(uri: str, samples: int) -> list[float]:
+    """Seconds from sending a command to its event being in the archive's ledger."""
+    latencies = []
+    with rpc(uri, WORKER) as worker, rpc(uri, AUDITOR) as auditor:
+        case_id = open_ready_case(worker, "bench-latency")
+        for _ in range(samples):
+            started = time.perf_counter()
+            worker.cases.log_intervention(intervention(case_id))
+            target = auditor.cases.status()["stored_position"]
+            while auditor.archive.ledger_head("cases")["position"] < target:
+                eventlet.sleep(0.001)
+            latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def replay_rate(uri: str, data_dir: Path) -> tuple[int, float]:
+    """Rebuild an archive ledger from the whole cases log, in process: events per second."""
+    from contracts.envelope import envelope_hash
+    from services.archive.app import ArchiveApplication
+    from services.runtime.context import SYSTEM, acting_as
+    from services.runtime.persistence import Cursor
+
+    with rpc(uri, AUDITOR) as proxy:
+        envelopes, position = [], 0
+        while batch := proxy.cases.events_since(position, 1000):
+            envelopes.extend(batch)
+            position = batch[-1]["position"]
+    ledger = ArchiveApplication(env={"SQLITE_DBNAME": str(data_dir / "replay.sqlite")})
+    started = time.perf_counter()
+    with acting_as(SYSTEM):
+        previous = 0
+        for envelope in envelopes:
+            ledger.record_envelope(
+                envelope, Cursor("cases", envelope["position"], envelope_hash(envelope), previous)
+            )
+            previous = envelope["position"]
+    return len(envelopes), len(envelopes) / (time.perf_counter() - started)
+
+
+def raw_save_rate(data_dir: Path, events: int) -> float:
+    """The ceiling: eventsourcing saving one new aggregate at a time to a SQLite file."""
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate
+
+    app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                           "SQLITE_DBNAME": str(data_dir / "raw.sqlite")})
+    started = time.perf_counter()
+    for _ in range(events):
+        app.save(Aggregate())
+    return events / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--commands", type=int, default=400)
+    parser.add_argument("--samples", type=int, default=200)
+    args = parser.parse_args()
+    broker = Broker.ensure_running()
+    with broker.vhost() as uri, tempfile.TemporaryDirectory() as directory:
+        data_dir = Path(directory)
+        with processes(uri, data_dir, "cases", "archive"):
+            sequential = commands_per_second(uri, args.commands, clients=1)
+            concurrent = commands_per_second(uri, args.commands, clients=20)
+            latencies = sorted(end_to_end_latencies(uri, args.samples))
+            replayed, replay = replay_rate(uri, data_dir)
+        ceiling = raw_save_rate(data_dir, 2000)
+
+    def percentile(share: float) -> float:
+        return latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000
+
+    table = Table(title="Casebook event pipe (SQLite, services as processes)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("ratio to raw save", justify="right")
+    table.add_row("commands/s, 1 client (open_case + log_intervention)", f"{sequential:.0f}",
+                  f"{sequential / ceiling:.1%}")
+    table.add_row("commands/s, 20 concurrent clients", f"{concurrent:.0f}",
+                  f"{concurrent / ceiling:.1%}")
+    table.add_row("command → archive ledger, p50 (ms)", f"{percentile(0.50):.1f}", "")
+    table.add_row("command → archive ledger, p99 (ms)", f"{percentile(0.99):.1f}", "")
+    table.add_row(f"ledger replay from the cases log, events/s ({replayed} events)",
+                  f"{replay:.0f}", f"{replay / ceiling:.1%}")
+    table.add_row("raw eventsourcing save, events/s (the ceiling)", f"{ceiling:.0f}", "100%")
+    Console().print(table)
+    print(f"latency samples: {len(latencies)}, mean {statistics.mean(latencies) * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
