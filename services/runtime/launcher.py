@@ -10,6 +10,7 @@ from pathlib import Path
 SERVICES: dict[str, str] = {
     "cases": "services.cases.service:CasesService",
     "archive": "services.archive.service:ArchiveService",
+    "resources": "services.resources.service:ResourcesService",
 }
 
 CONFIG_FILE = Path(__file__).resolve().parents[2] / "deploy" / "config.yaml"

@@ -5,18 +5,20 @@ RPC that every publishing service offers (`events_since`, `recompute_since`, `pi
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from collections.abc import Mapping
 from contextvars import Token
 from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from contracts.errors import InvalidInput
 from contracts.export import json_schema
 from services.runtime import config
-from services.runtime.context import Meta, _meta, actor_from_context_data
+from services.runtime.context import Meta, _meta, actor_from_context_data, require_role
+from services.runtime.plain import plain
 from services.runtime.publishing import Publications
 from services.runtime.relay import Relay
 from services.runtime.store import CasebookApplication
@@ -24,6 +26,7 @@ from services.runtime.store import CasebookApplication
 log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_CALL = 1000
+HISTORY_READERS = ("auditor", "archivist", "operator")
 
 
 class ApplicationDependency(DependencyProvider):
@@ -145,6 +148,25 @@ class PublishingService:
         return envelopes[:limit]
 
     @rpc
+    def replay(
+        self, aggregate_id: str, at: str | None = None, version: int | None = None
+    ) -> dict[str, Any]:
+        """An aggregate's state as it was at a time or version (auditors, archivists)."""
+        require_role(*HISTORY_READERS)
+        when = load(_ReplayAt, {"at": at})["at"] if at else None
+        return self.app.aggregate_state(aggregate_id, at=when, version=version)
+
+    @rpc
+    def rebuild(self) -> dict[str, Any]:
+        """Rebuild the read models from the event log and compare them with the live ones."""
+        require_role(*HISTORY_READERS)
+        live = plain(self.app.read_models())
+        rebuilt = plain(self.app.rebuilt_read_models())
+        differences = sorted(k for k in set(live) | set(rebuilt) if live.get(k) != rebuilt.get(k))
+        return {"service": self.publications.source, "read_models": sorted(live),
+                "equal": not differences, "differences": differences}
+
+    @rpc
     def status(self) -> dict[str, Any]:
         head = self.app.outbox.published_head()
         return {
@@ -158,6 +180,10 @@ class PublishingService:
                 for source, c in self.app.outbox.cursors().items()
             },
         }
+
+
+class _ReplayAt(Schema):
+    at = fields.AwareDateTime(required=True, default_timezone=UTC)
 
 
 def _check_range(position: Any, limit: Any) -> tuple[int, int]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import date
-from typing import ClassVar, cast
+from datetime import datetime
+from typing import Any, ClassVar, cast
+from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application
@@ -18,7 +20,9 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Notification, Transcoding
 from psycopg.sql import SQL, Identifier
 
+from contracts.errors import InvalidInput, NotFound
 from services.runtime import config
+from services.runtime.plain import plain
 from services.runtime.persistence import CasebookRecorder, ChainHead, Cursor
 from services.runtime.vault import Vault
 
@@ -27,7 +31,7 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
     """The eventsourcing environment for `service`'s own store."""
     env: dict[str, str] = {}
     source = {**os.environ, **(overrides or {})}
-    if source.get("POSTGRES_DBNAME"):
+    if source.get("POSTGRES_DBNAME") and not (overrides or {}).get("SQLITE_DBNAME"):
         env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
         env["APPLICATION_RECORDER_TOPIC"] = "services.runtime.persistence:PostgresRecorder"
         env["POSTGRES_SCHEMA"] = source.get("POSTGRES_SCHEMA") or service
@@ -100,6 +104,54 @@ class CasebookApplication(Application):
     def save_processed(self, *aggregates: Aggregate | None, cursor: Cursor) -> None:
         """Store what a subscription handler produced and its new cursor in one transaction."""
         self.save(*aggregates, cursor=cursor)
+
+    def aggregate_state(
+        self, aggregate_id: str, at: datetime | None = None, version: int | None = None
+    ) -> dict[str, Any]:
+        """An aggregate as it was at `version`, or after the last event at or before `at`.
+        Personal content stays sealed: this is what an auditor may see."""
+        try:
+            originator = UUID(aggregate_id)
+            events = list(self.events.get(originator))
+        except ValueError:
+            events = []
+        if not events:
+            raise NotFound(f"No aggregate {aggregate_id} in the {self.service} store.")
+        if at is not None:
+            earlier = [e for e in events if e.timestamp <= at]
+            if not earlier:
+                raise NotFound(f"{aggregate_id} did not exist yet at {at.isoformat()}.")
+            version = earlier[-1].originator_version
+        if version is not None and not 1 <= version <= events[-1].originator_version:
+            raise InvalidInput.from_messages(
+                {"version": [f"Must be from 1 to {events[-1].originator_version}."]}
+            )
+        aggregate = self.repository.get(originator, version=version)
+        state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
+        return {
+            "aggregate_id": str(aggregate.id),
+            "type": type(aggregate).__name__,
+            "version": aggregate.version,
+            "created_on": aggregate.created_on.isoformat(),
+            "modified_on": aggregate.modified_on.isoformat(),
+            "state": plain(state),
+        }
+
+    def read_models(self) -> dict[str, Any]:
+        """The service's read models as plain data; services with projections override this."""
+        return {}
+
+    def rebuilt_read_models(self) -> dict[str, Any]:
+        """The read models of a fresh, in-memory copy fed with this store's whole event log."""
+        overrides = {"SQLITE_DBNAME": ":memory:"}
+        if self.store_env.get("CIPHER_KEY"):
+            overrides["CIPHER_KEY"] = self.store_env["CIPHER_KEY"]
+        fresh = type(self)(env=overrides)
+        position = 0
+        while notifications := self.notifications_after(position, 1000):
+            fresh.recorder.insert_events(notifications)
+            position = notifications[-1].id
+        return fresh.read_models()
 
 
 class DateAsISO(Transcoding):

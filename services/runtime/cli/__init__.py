@@ -9,7 +9,10 @@ warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
 
 import click  # noqa: E402
 
+from services.runtime.cli.audit import rebuild, replay, verify  # noqa: E402
 from services.runtime.cli.demo import demo  # noqa: E402
+from services.runtime.cli.dlq import dlq  # noqa: E402
+from services.runtime.cli.events import events, export_  # noqa: E402
 from services.runtime.cli.status import status  # noqa: E402
 from services.runtime.cli.up import up  # noqa: E402
 
@@ -22,3 +25,9 @@ def main() -> None:
 main.add_command(up)
 main.add_command(status)
 main.add_command(demo)
+main.add_command(verify)
+main.add_command(replay)
+main.add_command(rebuild)
+main.add_command(events)
+main.add_command(export_)
+main.add_command(dlq)

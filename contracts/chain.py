@@ -1,0 +1,72 @@
+"""Checking hash chains: one implementation for the archive's verification, `casebook verify`
+and anyone else who holds envelopes. Pure functions over envelopes; no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.envelope import GENESIS_HASH, GENESIS_POSITION, chain_problems
+
+LINK_KEYS = ("prev_hash", "hash")
+
+
+@dataclass(frozen=True)
+class Problem:
+    position: int
+    where: str  # "ledger": the recorded stream itself; "store": the source's store disagrees
+    problem: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"position": self.position, "where": self.where, "problem": self.problem}
+
+
+class ChainWalk:
+    """Walk one source's envelopes in order, reporting every broken link."""
+
+    def __init__(self, where: str = "ledger") -> None:
+        self.where = where
+        self.position = GENESIS_POSITION
+        self.hash = GENESIS_HASH
+        self.count = 0
+
+    def step(self, envelope: dict[str, Any]) -> list[Problem]:
+        problems = [Problem(envelope["position"], self.where, p)
+                    for p in chain_problems(envelope, self.position, self.hash)]
+        self.position, self.hash = envelope["position"], envelope["hash"]
+        self.count += 1
+        return problems
+
+
+def content(envelope: dict[str, Any]) -> dict[str, Any]:
+    """An envelope without its chain links: what a stored event determines by itself."""
+    return {k: v for k, v in envelope.items() if k not in LINK_KEYS}
+
+
+def compare_with_store(
+    recorded: dict[int, dict[str, Any]], rebuilt: Iterable[dict[str, Any]]
+) -> Iterator[Problem]:
+    """Positions where envelopes rebuilt from the source's store disagree with those recorded.
+
+    An edited event differs in content at its own position; every later hash then differs only
+    as a consequence, so beyond content changes only the first chain divergence is reported."""
+    seen: set[int] = set()
+    diverged = False
+    for envelope in rebuilt:
+        position = envelope["position"]
+        seen.add(position)
+        kept = recorded.get(position)
+        if kept is None:
+            yield Problem(position, "store", "in the source's store but not recorded")
+        elif content(kept) != content(envelope):
+            changed = sorted(k for k in set(kept) | set(envelope)
+                             if k not in LINK_KEYS and kept.get(k) != envelope.get(k))
+            yield Problem(position, "store",
+                          "stored event differs from what was published: " + ", ".join(changed))
+            diverged = True
+        elif kept["hash"] != envelope["hash"] and not diverged:
+            yield Problem(position, "store", "recomputed hash differs from the recorded one")
+            diverged = True
+    for missing in sorted(set(recorded) - seen):
+        yield Problem(missing, "store", "recorded but no longer in the source's store")

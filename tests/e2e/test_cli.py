@@ -1,0 +1,140 @@
+"""The operators', integrators' and auditors' commands, against running services."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from kombu import Connection
+
+from services.archive.service import ArchiveService
+from services.cases.service import CasesService
+from services.runtime.cli import main
+from services.runtime.subscription import dead_letter_queue_name, queue_name
+from tests.support.broker import Broker
+from tests.support.scenarios import drive_case, events_per_case
+from tests.support.services import AUDITOR, WORKER, rpc, running
+from tests.support.waiting import wait_for
+
+
+@pytest.fixture
+def system(amqp_uri, monkeypatch):
+    """Cases and archive running, two cases driven, the ledger caught up."""
+    monkeypatch.setenv("AMQP_URI", amqp_uri)
+    with running(amqp_uri, CasesService, ArchiveService):
+        with rpc(amqp_uri, WORKER) as proxy:
+            case_ids = [drive_case(proxy, f"client-{n}") for n in range(2)]
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            head = proxy.cases.status()["published_position"]
+            wait_for(lambda: proxy.archive.ledger_head("cases")["position"] == head)
+        yield {"uri": amqp_uri, "case_ids": case_ids, "head": head}
+
+
+def cli(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def only_publishers(monkeypatch):
+    """The running system has cases and archive; verify the sources that run."""
+    from services.runtime.cli import audit
+
+    monkeypatch.setattr(audit, "PUBLISHERS", ["cases", "archive"])
+
+
+def test_verify_passes_on_an_intact_system_and_names_an_edited_position(
+    system, tmp_path, monkeypatch
+):
+    only_publishers(monkeypatch)
+    result = cli("verify")
+    assert result.exit_code == 0, result.output
+    assert "verified" in result.output
+
+    with rpc(system["uri"], AUDITOR) as proxy:
+        target = proxy.cases.events_since(0, 100)[1]
+    database = tmp_path / "var" / "cases.sqlite"
+    with sqlite3.connect(database) as connection:
+        (state,) = connection.execute("SELECT state FROM stored_events WHERE rowid=?",
+                                      (target["position"],)).fetchone()
+        connection.execute("UPDATE stored_events SET state=? WHERE rowid=?",
+                           (state.replace(b'"2026-', b'"2024-', 1), target["position"]))
+    result = CliRunner().invoke(main, ["verify"])
+    assert result.exit_code != 0
+    assert f"cases position {target['position']} (store)" in result.output
+    assert f"ledger cases position {target['position']} (store)" in result.output
+
+
+def test_replay_shows_a_case_as_it_was(system):
+    case_id = system["case_ids"][0]
+    first = json.loads(cli("replay", "--service", "cases", "--aggregate", case_id,
+                           "--version", "1").output)
+    assert first["version"] == 1
+    with rpc(system["uri"], AUDITOR) as proxy:
+        opened_at = proxy.cases.events_since(0, 1)[0]["occurred_at"]
+    at_opening = json.loads(cli("replay", "--service", "cases", "--aggregate", case_id,
+                                "--at", opened_at).output)
+    assert at_opening == first
+    latest = json.loads(cli("replay", "--service", "cases", "--aggregate", case_id).output)
+    assert latest["version"] > 1
+
+
+def test_rebuild_reports_read_models_equal(system):
+    result = cli("rebuild", "--service", "cases")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["equal"] is True
+
+
+def test_export_writes_every_envelope_exactly_as_published(system, tmp_path):
+    out = tmp_path / "cases.jsonl"
+    result = cli("export", "--source", "cases", "--from", "0", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    exported = [json.loads(line) for line in out.read_text().splitlines()]
+    with rpc(system["uri"], AUDITOR) as proxy:
+        assert exported == proxy.cases.events_since(0, 1000)
+    assert len(exported) == 2 * events_per_case()
+    later = tmp_path / "later.jsonl"
+    cli("export", "--source", "cases", "--from", str(exported[0]["position"]), "--out", str(later))
+    assert len(later.read_text().splitlines()) == len(exported) - 1
+
+
+def test_events_tail_follows_live_events(system):
+    tail = subprocess.Popen(
+        [str(Path(sys.executable).parent / "casebook"), "events", "tail", "--source", "cases",
+         "--type", "CaseOpened"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert "following cases" in tail.stderr.readline()
+        with rpc(system["uri"], WORKER) as proxy:
+            drive_case(proxy, "live")
+        line = tail.stdout.readline()
+    finally:
+        tail.terminate()
+        tail.wait(timeout=30)
+    envelope = json.loads(line)
+    assert envelope["type"] == "CaseOpened" and envelope["payload"]["client_id"].endswith("live")
+
+
+def test_dead_letters_are_listed_and_replayed_to_their_queue(system):
+    uri = system["uri"]
+    dead, live = dead_letter_queue_name("archive", "cases"), queue_name("archive", "cases")
+    with rpc(uri, AUDITOR) as proxy:
+        envelope = proxy.cases.events_since(0, 1)[0]
+    with Connection(uri) as connection:
+        connection.SimpleQueue(dead).put(
+            envelope, serializer="json",
+            headers={"casebook_position": 1, "casebook_attempts": 3,
+                     "casebook_error": "RuntimeError: disk full"})
+    listed = cli("dlq", "list", "--subscriber", "archive", "--source", "cases")
+    assert "position 1 CaseOpened: 3 attempts, RuntimeError: disk full" in listed.output
+    assert Broker.queue_depth(uri, dead) == 1  # listing leaves them in place
+
+    replayed = cli("dlq", "replay", "--subscriber", "archive", "--source", "cases")
+    assert "replayed 1 dead letter(s)" in replayed.output
+    assert Broker.queue_depth(uri, dead) == 0
+    # The archive takes it from its queue and, having processed position 1, ignores it.
+    wait_for(lambda: Broker.queue_depth(uri, live) == 0)
+    with rpc(uri, AUDITOR) as proxy:
+        assert proxy.archive.verify_ledger()["sources"]["cases"]["entries"] == system["head"]
