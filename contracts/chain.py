@@ -32,8 +32,10 @@ class ChainWalk:
         self.count = 0
 
     def step(self, envelope: dict[str, Any]) -> list[Problem]:
-        problems = [Problem(envelope["position"], self.where, p)
-                    for p in chain_problems(envelope, self.position, self.hash)]
+        problems = [
+            Problem(envelope["position"], self.where, p)
+            for p in chain_problems(envelope, self.position, self.hash)
+        ]
         self.position, self.hash = envelope["position"], envelope["hash"]
         self.count += 1
         return problems
@@ -60,10 +62,16 @@ def compare_with_store(
         if kept is None:
             yield Problem(position, "store", "in the source's store but not recorded")
         elif content(kept) != content(envelope):
-            changed = sorted(k for k in set(kept) | set(envelope)
-                             if k not in LINK_KEYS and kept.get(k) != envelope.get(k))
-            yield Problem(position, "store",
-                          "stored event differs from what was published: " + ", ".join(changed))
+            changed = sorted(
+                k
+                for k in set(kept) | set(envelope)
+                if k not in LINK_KEYS and kept.get(k) != envelope.get(k)
+            )
+            yield Problem(
+                position,
+                "store",
+                "stored event differs from what was published: " + ", ".join(changed),
+            )
             diverged = True
         elif kept["hash"] != envelope["hash"] and not diverged:
             yield Problem(position, "store", "recomputed hash differs from the recorded one")

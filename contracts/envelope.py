@@ -60,9 +60,7 @@ def seal(envelope: Mapping[str, Any]) -> dict[str, Any]:
     return sealed
 
 
-def chain_problems(
-    envelope: Mapping[str, Any], prev_position: int, prev_hash: str
-) -> list[str]:
+def chain_problems(envelope: Mapping[str, Any], prev_position: int, prev_hash: str) -> list[str]:
     """What is wrong with `envelope` as the successor of (prev_position, prev_hash); empty if
     nothing. Used by every consumer that checks a chain: the archive ledger, `casebook verify`,
     the example subscriber."""

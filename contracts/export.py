@@ -25,7 +25,12 @@ JSONSCHEMA_DIR = HERE / "jsonschema"
 ASYNCAPI_FILE = HERE / "asyncapi.yaml"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-_converter = OpenAPIConverter(openapi_version="3.1.0", schema_name_resolver=lambda _: None, spec=None)
+# No spec: every nested schema is inlined, so each exported file stands alone.
+_converter = OpenAPIConverter(
+    openapi_version="3.1.0",
+    schema_name_resolver=lambda _: None,
+    spec=None,  # type: ignore[arg-type]
+)
 
 
 def json_schema(schema: type[Schema]) -> dict[str, Any]:
@@ -57,8 +62,12 @@ def jsonschema_files() -> dict[str, str]:
     """Relative path → file text, for every event and the envelope."""
     files = {
         "envelope.json": _dump_json(
-            {"$schema": DIALECT, "$id": "urn:casebook:envelope", "title": "Envelope",
-             **json_schema(EnvelopeSchema)}
+            {
+                "$schema": DIALECT,
+                "$id": "urn:casebook:envelope",
+                "title": "Envelope",
+                **json_schema(EnvelopeSchema),
+            }
         )
     }
     for event in contracts.all_events():
@@ -108,8 +117,12 @@ def asyncapi_document() -> dict[str, Any]:
             "bindings": {
                 "amqp": {
                     "is": "routingKey",
-                    "exchange": {"name": f"{source}.events", "type": "topic", "durable": True,
-                                 "autoDelete": False},
+                    "exchange": {
+                        "name": f"{source}.events",
+                        "type": "topic",
+                        "durable": True,
+                        "autoDelete": False,
+                    },
                     "bindingVersion": "0.2.0",
                 }
             },

@@ -18,12 +18,15 @@ from contracts.envelope import EnvelopeSchema
 SOURCES = ("cases", "archive", "resources", "supervision")
 
 
+SchemaClass = type[Schema]
+
+
 @dataclass(frozen=True)
 class ContractEvent:
     type: str
     version: int
     source: str
-    schema: type[Schema]
+    schema: SchemaClass
     summary: str
 
     @property

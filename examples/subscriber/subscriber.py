@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import json
 import os
-import socket
 import uuid
 from pathlib import Path
 from typing import Any
@@ -43,8 +42,12 @@ class Subscriber:
         self.state_path = state
         self.out = out
         self.state = json.loads(state.read_text()) if state.exists() else dict(GENESIS)
-        self.queue = Queue(f"{name}.from.{source}", Exchange(f"{source}.events", "topic",
-                           durable=True), routing_key="#", durable=True)
+        self.queue = Queue(
+            f"{name}.from.{source}",
+            Exchange(f"{source}.events", "topic", durable=True),
+            routing_key="#",
+            durable=True,
+        )
 
     # nameko RPC by hand: a request on the `nameko-rpc` exchange, the answer on our reply queue.
     def events_since(self, position: int) -> list[dict[str, Any]]:
@@ -53,14 +56,20 @@ class Subscriber:
         replies: list[dict[str, Any]] = []
         with self.connection.channel() as channel:
             reply_queue(channel).declare()
-            with Consumer(channel, [reply_queue], callbacks=[lambda body, m: (replies.append(body),
-                          m.ack())], accept=["json"]):
+            with Consumer(
+                channel,
+                [reply_queue],
+                callbacks=[lambda body, m: (replies.append(body), m.ack())],
+                accept=["json"],
+            ):
                 Producer(channel).publish(
                     {"args": [position, FETCH_LIMIT], "kwargs": {}},
                     exchange=Exchange("nameko-rpc", "topic", durable=True),
                     routing_key=f"{self.source}.events_since",
-                    reply_to=reply_queue.name, correlation_id=correlation_id,
-                    serializer="json", declare=[Exchange("nameko-rpc", "topic", durable=True)],
+                    reply_to=reply_queue.name,
+                    correlation_id=correlation_id,
+                    serializer="json",
+                    declare=[Exchange("nameko-rpc", "topic", durable=True)],
                 )
                 while not replies:
                     self.connection.drain_events(timeout=30)
@@ -92,7 +101,8 @@ class Subscriber:
         if envelope["hash"] != envelope_hash(envelope):
             raise ValueError(f"position {envelope['position']}: hash does not match content")
         if (envelope["prev_position"], envelope["prev_hash"]) != (
-            self.state["position"], self.state["hash"]
+            self.state["position"],
+            self.state["hash"],
         ):
             raise ValueError(f"position {envelope['position']}: does not continue the chain")
         self.process(envelope)
@@ -115,26 +125,34 @@ class Subscriber:
             self.receive(envelope)
             message.ack()
 
-        with self.connection.channel() as channel, Consumer(
-            channel, [self.queue], callbacks=[on_message], accept=["json"], prefetch_count=1
+        with (
+            self.connection.channel() as channel,
+            Consumer(
+                channel, [self.queue], callbacks=[on_message], accept=["json"], prefetch_count=1
+            ),
         ):
             while True:
                 try:
                     self.connection.drain_events(timeout=idle_exit)
-                except socket.timeout:
+                except TimeoutError:
                     return
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--uri", default=os.environ.get("AMQP_URI",
-                                                        "amqp://guest:guest@127.0.0.1:5672/"))
+    parser.add_argument(
+        "--uri", default=os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    )
     parser.add_argument("--source", default="cases")
     parser.add_argument("--name", default="example")
     parser.add_argument("--state", type=Path, default=Path("subscriber-state.json"))
     parser.add_argument("--out", type=Path, default=Path("events.jsonl"))
-    parser.add_argument("--idle-exit", type=float, default=None,
-                        help="Stop after this many seconds without a message (for tests).")
+    parser.add_argument(
+        "--idle-exit",
+        type=float,
+        default=None,
+        help="Stop after this many seconds without a message (for tests).",
+    )
     args = parser.parse_args()
     Subscriber(args.uri, args.source, args.name, args.state, args.out).run(args.idle_exit)
 

@@ -48,8 +48,11 @@ def ledger_signing_key() -> str | None:
 def ledger_trusted_keys() -> list[str]:
     """`CASEBOOK_LEDGER_TRUSTED_KEYS`: base64 raw public keys of earlier signing keys, comma
     separated, so checkpoints signed before a key rotation still verify."""
-    return [k.strip() for k in os.environ.get("CASEBOOK_LEDGER_TRUSTED_KEYS", "").split(",")
-            if k.strip()]
+    return [
+        k.strip()
+        for k in os.environ.get("CASEBOOK_LEDGER_TRUSTED_KEYS", "").split(",")
+        if k.strip()
+    ]
 
 
 def checkpoint_every_entries() -> int:

@@ -32,7 +32,9 @@ def leadership(
 ) -> Iterator[bool]:
     """Block until this process leads `name` (or `running()` turns false), then hold it.
     Yields True when leading; False if asked to stop before becoming leader."""
-    acquire = _postgres_lock if env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres" else _file_lock
+    acquire = (
+        _postgres_lock if env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres" else _file_lock
+    )
     with acquire(env, name) as try_acquire:
         announced = False
         while running():

@@ -58,32 +58,23 @@ class SubjectKey:
 class CasebookRecorder(Protocol):
     """The operations both backends provide; see the module docstring."""
 
-    def cursor(self, source: str) -> ChainHead:
-        ...
+    def cursor(self, source: str) -> ChainHead: ...
 
-    def cursors(self) -> dict[str, ChainHead]:
-        ...
+    def cursors(self) -> dict[str, ChainHead]: ...
 
-    def published_since(self, position: int, limit: int) -> list[dict[str, Any]]:
-        ...
+    def published_since(self, position: int, limit: int) -> list[dict[str, Any]]: ...
 
-    def published_head(self) -> ChainHead:
-        ...
+    def published_head(self) -> ChainHead: ...
 
-    def relay_read_through(self) -> int:
-        ...
+    def relay_read_through(self) -> int: ...
 
-    def record_published(self, envelopes: Sequence[dict[str, Any]], read_through: int) -> None:
-        ...
+    def record_published(self, envelopes: Sequence[dict[str, Any]], read_through: int) -> None: ...
 
-    def subject_key(self, subject_id: str) -> SubjectKey | None:
-        ...
+    def subject_key(self, subject_id: str) -> SubjectKey | None: ...
 
-    def insert_subject_key(self, subject_id: str, wrapped_key: str) -> None:
-        ...
+    def insert_subject_key(self, subject_id: str, wrapped_key: str) -> None: ...
 
-    def shred_subject_key(self, subject_id: str, shredded_at: str) -> bool:
-        ...
+    def shred_subject_key(self, subject_id: str, shredded_at: str) -> bool: ...
 
 
 def _cursor_conflict(cursor: Cursor) -> IntegrityError:
@@ -224,7 +215,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def _sql(self, statement: str) -> Any:
         return SQL(statement).format(schema=self._schema)
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
         cursor: Cursor | None = kwargs.get("cursor")
         if cursor is not None:
             if cursor.expected_position == GENESIS_POSITION:
@@ -258,9 +251,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
 
     def cursors(self) -> dict[str, ChainHead]:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                self._sql("SELECT source, position, hash FROM {schema}.casebook_cursor")
-            )
+            curs.execute(self._sql("SELECT source, position, hash FROM {schema}.casebook_cursor"))
             return {r["source"]: ChainHead(r["position"], r["hash"]) for r in curs.fetchall()}
 
     def published_since(self, position: int, limit: int) -> list[dict[str, Any]]:
@@ -305,7 +296,6 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 ),
                 (read_through,),
             )
-
 
     def subject_key(self, subject_id: str) -> SubjectKey | None:
         with self.datastore.transaction(commit=False) as curs:

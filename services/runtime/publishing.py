@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, Notification
 
 from contracts.envelope import envelope_id, seal
@@ -56,14 +55,14 @@ class Publications:
         return {(m.type, m.version) for m in self._by_class.values()}
 
     def envelope(
-        self, event: DomainEventProtocol[Any], position: int, prev_position: int, prev_hash: str
+        self, event: Any, position: int, prev_position: int, prev_hash: str
     ) -> dict[str, Any] | None:
         """The sealed envelope for `event` stored at `position`, or None if it is internal."""
         mapping = self._by_class.get(type(event))
         if mapping is None:
             return None
         payload = validate_payload(mapping.type, mapping.version, mapping.payload(event))
-        meta = event.meta  # type: ignore[attr-defined]
+        meta = event.meta
         return seal(
             {
                 "id": envelope_id(self.source, position),

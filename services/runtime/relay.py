@@ -32,9 +32,7 @@ def events_exchange(source: str) -> Exchange:
 
 
 class Relay:
-    def __init__(
-        self, app: CasebookApplication, publications: Publications, amqp_uri: str
-    ) -> None:
+    def __init__(self, app: CasebookApplication, publications: Publications, amqp_uri: str) -> None:
         self.app = app
         self.publications = publications
         self.amqp_uri = amqp_uri
@@ -63,7 +61,9 @@ class Relay:
                 except Exception:
                     if not self._running:
                         break
-                    log.exception("relay for %s lost the broker; retrying", self.publications.source)
+                    log.exception(
+                        "relay for %s lost the broker; retrying", self.publications.source
+                    )
                     self._wake.wait(RECONNECT_SECONDS)
 
     def _publish_until_stopped(self, producer: Producer) -> None:
@@ -96,6 +96,9 @@ class Relay:
             content_encoding="utf-8",
             delivery_mode=2,
             message_id=envelope["id"],
-            headers={"casebook_source": envelope["source"], "casebook_position": envelope["position"]},
+            headers={
+                "casebook_source": envelope["source"],
+                "casebook_position": envelope["position"],
+            },
             retry=False,
         )

@@ -5,9 +5,9 @@ RPC that every publishing service offers (`events_since`, `recompute_since`, `pi
 from __future__ import annotations
 
 import logging
-from datetime import UTC
 from collections.abc import Mapping
 from contextvars import Token
+from datetime import UTC
 from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields
@@ -90,8 +90,10 @@ class CommandContext(DependencyProvider):
 def load(schema: type[Schema], data: Mapping[str, Any] | None) -> dict[str, Any]:
     """A command payload as its schema loads it, or InvalidInput naming every field and rule."""
     if not isinstance(data, Mapping):
-        raise InvalidInput("Invalid input. _schema: the command payload must be an object.",
-                           errors={"_schema": ["The command payload must be an object."]})
+        raise InvalidInput(
+            "Invalid input. _schema: the command payload must be an object.",
+            errors={"_schema": ["The command payload must be an object."]},
+        )
     try:
         loaded: dict[str, Any] = schema().load(data)
     except ValidationError as error:
@@ -118,7 +120,10 @@ class PublishingService:
         return {
             "service": self.publications.source,
             "commands": {
-                name: {"schema": json_schema(schema), "summary": " ".join((schema.__doc__ or "").split())}
+                name: {
+                    "schema": json_schema(schema),
+                    "summary": " ".join((schema.__doc__ or "").split()),
+                }
                 for name, schema in sorted(self.commands.items())
             },
         }
@@ -130,7 +135,9 @@ class PublishingService:
         return self.app.outbox.published_since(position, limit)
 
     @rpc
-    def recompute_since(self, position: int, prev_hash: str, limit: int = 100) -> list[dict[str, Any]]:
+    def recompute_since(
+        self, position: int, prev_hash: str, limit: int = 100
+    ) -> list[dict[str, Any]]:
         """Envelopes recomputed from this service's own stored events after `position`, chained
         on from `prev_hash`: what verification compares the ledger with."""
         position, limit = _check_range(position, limit)
@@ -140,7 +147,9 @@ class PublishingService:
             if not notifications:
                 break
             for envelope in self.publications.envelopes(
-                self.app.mapper, notifications, envelopes[-1]["position"] if envelopes else position,
+                self.app.mapper,
+                notifications,
+                envelopes[-1]["position"] if envelopes else position,
                 envelopes[-1]["hash"] if envelopes else prev_hash,
             ):
                 envelopes.append(envelope)
@@ -163,8 +172,12 @@ class PublishingService:
         live = plain(self.app.read_models())
         rebuilt = plain(self.app.rebuilt_read_models())
         differences = sorted(k for k in set(live) | set(rebuilt) if live.get(k) != rebuilt.get(k))
-        return {"service": self.publications.source, "read_models": sorted(live),
-                "equal": not differences, "differences": differences}
+        return {
+            "service": self.publications.source,
+            "read_models": sorted(live),
+            "equal": not differences,
+            "differences": differences,
+        }
 
     @rpc
     def status(self) -> dict[str, Any]:
@@ -190,7 +203,11 @@ def _check_range(position: Any, limit: Any) -> tuple[int, int]:
     errors: dict[str, list[str]] = {}
     if not isinstance(position, int) or isinstance(position, bool) or position < 0:
         errors["position"] = ["Must be an integer of 0 or more."]
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_EVENTS_PER_CALL:
+    if (
+        not isinstance(limit, int)
+        or isinstance(limit, bool)
+        or not 1 <= limit <= MAX_EVENTS_PER_CALL
+    ):
         errors["limit"] = [f"Must be an integer from 1 to {MAX_EVENTS_PER_CALL}."]
     if errors:
         raise InvalidInput.from_messages(errors)

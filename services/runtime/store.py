@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import date
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
@@ -22,8 +21,8 @@ from psycopg.sql import SQL, Identifier
 
 from contracts.errors import InvalidInput, NotFound
 from services.runtime import config
-from services.runtime.plain import plain
 from services.runtime.persistence import CasebookRecorder, ChainHead, Cursor
+from services.runtime.plain import plain
 from services.runtime.vault import Vault
 
 
@@ -35,8 +34,13 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
         env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
         env["APPLICATION_RECORDER_TOPIC"] = "services.runtime.persistence:PostgresRecorder"
         env["POSTGRES_SCHEMA"] = source.get("POSTGRES_SCHEMA") or service
-        for key in ("POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER",
-                    "POSTGRES_PASSWORD"):
+        for key in (
+            "POSTGRES_DBNAME",
+            "POSTGRES_HOST",
+            "POSTGRES_PORT",
+            "POSTGRES_USER",
+            "POSTGRES_PASSWORD",
+        ):
             if source.get(key):
                 env[key] = source[key]
         env.setdefault("POSTGRES_HOST", "127.0.0.1")
@@ -112,7 +116,7 @@ class CasebookApplication(Application):
         Personal content stays sealed: this is what an auditor may see."""
         try:
             originator = UUID(aggregate_id)
-            events = list(self.events.get(originator))
+            events: list[Any] = list(self.events.get(originator))
         except ValueError:
             events = []
         if not events:
@@ -126,7 +130,7 @@ class CasebookApplication(Application):
             raise InvalidInput.from_messages(
                 {"version": [f"Must be from 1 to {events[-1].originator_version}."]}
             )
-        aggregate = self.repository.get(originator, version=version)
+        aggregate: Aggregate = self.repository.get(originator, version=version)
         state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
         return {
             "aggregate_id": str(aggregate.id),

@@ -99,7 +99,8 @@ def fetch_since(
 
 
 class Subscription(Consumer):
-    """`@subscribe(...)`: decorate `handler(self, envelope, cursor)` to receive every event of `source`.
+    """`@subscribe(source)`: decorate `handler(self, envelope, cursor)` to receive every event
+    of `source`.
 
     With `verify_chain=False` an envelope that breaks the chain is still delivered: for the
     archive, which records the break as an alarm instead of stopping.
@@ -173,7 +174,10 @@ class Subscription(Consumer):
                 delivery.errors.append(f"{type(error).__name__}: {error}")
                 log.warning(
                     "%s from %s: attempt %s failed: %s",
-                    self.container.service_name, self.source, delivery.attempts, error,
+                    self.container.service_name,
+                    self.source,
+                    delivery.attempts,
+                    error,
                 )
                 if delivery.attempts < self.max_attempts and self._running:
                     eventlet.sleep(RETRY_PAUSE_SECONDS * delivery.attempts)
@@ -265,7 +269,10 @@ class Subscription(Consumer):
         self.queue_consumer.ack_message(delivery.message)
         log.error(
             "%s from %s: position %s dead-lettered after %s attempts",
-            self.container.service_name, self.source, envelope.get("position"), delivery.attempts,
+            self.container.service_name,
+            self.source,
+            envelope.get("position"),
+            delivery.attempts,
         )
 
 

@@ -46,7 +46,7 @@ class Vault:
         """The sealed value, or SHREDDED once the subject's key was destroyed."""
         if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
             raise ValueError("not a sealed token")
-        subject_id, _, blob = token[len(TOKEN_PREFIX):].rpartition(":")
+        subject_id, _, blob = token[len(TOKEN_PREFIX) :].rpartition(":")
         key = self._key(subject_id, create=False)
         if key is None:
             return SHREDDED

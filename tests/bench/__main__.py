@@ -25,7 +25,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from tests.support.broker import Broker  # noqa: E402
-from tests.support.scenarios import open_ready_case, intervention  # noqa: E402
+from tests.support.scenarios import intervention, open_ready_case  # noqa: E402
 from tests.support.services import AUDITOR, WORKER, processes, rpc  # noqa: E402
 
 
@@ -91,8 +91,12 @@ def raw_save_rate(data_dir: Path, events: int) -> float:
     from eventsourcing.application import Application
     from eventsourcing.domain import Aggregate
 
-    app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                           "SQLITE_DBNAME": str(data_dir / "raw.sqlite")})
+    app = Application(
+        env={
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(data_dir / "raw.sqlite"),
+        }
+    )
     started = time.perf_counter()
     for _ in range(events):
         app.save(Aggregate())
@@ -121,14 +125,21 @@ def main() -> None:
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("ratio to raw save", justify="right")
-    table.add_row("commands/s, 1 client (open_case + log_intervention)", f"{sequential:.0f}",
-                  f"{sequential / ceiling:.1%}")
-    table.add_row("commands/s, 20 concurrent clients", f"{concurrent:.0f}",
-                  f"{concurrent / ceiling:.1%}")
+    table.add_row(
+        "commands/s, 1 client (open_case + log_intervention)",
+        f"{sequential:.0f}",
+        f"{sequential / ceiling:.1%}",
+    )
+    table.add_row(
+        "commands/s, 20 concurrent clients", f"{concurrent:.0f}", f"{concurrent / ceiling:.1%}"
+    )
     table.add_row("command → archive ledger, p50 (ms)", f"{percentile(0.50):.1f}", "")
     table.add_row("command → archive ledger, p99 (ms)", f"{percentile(0.99):.1f}", "")
-    table.add_row(f"ledger replay from the cases log, events/s ({replayed} events)",
-                  f"{replay:.0f}", f"{replay / ceiling:.1%}")
+    table.add_row(
+        f"ledger replay from the cases log, events/s ({replayed} events)",
+        f"{replay:.0f}",
+        f"{replay / ceiling:.1%}",
+    )
     table.add_row("raw eventsourcing save, events/s (the ceiling)", f"{ceiling:.0f}", "100%")
     Console().print(table)
     print(f"latency samples: {len(latencies)}, mean {statistics.mean(latencies) * 1000:.1f} ms")

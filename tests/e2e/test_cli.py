@@ -56,10 +56,13 @@ def test_verify_passes_on_an_intact_system_and_names_an_edited_position(
         target = proxy.cases.events_since(0, 100)[1]
     database = tmp_path / "var" / "cases.sqlite"
     with sqlite3.connect(database) as connection:
-        (state,) = connection.execute("SELECT state FROM stored_events WHERE rowid=?",
-                                      (target["position"],)).fetchone()
-        connection.execute("UPDATE stored_events SET state=? WHERE rowid=?",
-                           (state.replace(b'"2026-', b'"2024-', 1), target["position"]))
+        (state,) = connection.execute(
+            "SELECT state FROM stored_events WHERE rowid=?", (target["position"],)
+        ).fetchone()
+        connection.execute(
+            "UPDATE stored_events SET state=? WHERE rowid=?",
+            (state.replace(b'"2026-', b'"2024-', 1), target["position"]),
+        )
     result = CliRunner().invoke(main, ["verify"])
     assert result.exit_code != 0
     assert f"cases position {target['position']} (store)" in result.output
@@ -68,13 +71,15 @@ def test_verify_passes_on_an_intact_system_and_names_an_edited_position(
 
 def test_replay_shows_a_case_as_it_was(system):
     case_id = system["case_ids"][0]
-    first = json.loads(cli("replay", "--service", "cases", "--aggregate", case_id,
-                           "--version", "1").output)
+    first = json.loads(
+        cli("replay", "--service", "cases", "--aggregate", case_id, "--version", "1").output
+    )
     assert first["version"] == 1
     with rpc(system["uri"], AUDITOR) as proxy:
         opened_at = proxy.cases.events_since(0, 1)[0]["occurred_at"]
-    at_opening = json.loads(cli("replay", "--service", "cases", "--aggregate", case_id,
-                                "--at", opened_at).output)
+    at_opening = json.loads(
+        cli("replay", "--service", "cases", "--aggregate", case_id, "--at", opened_at).output
+    )
     assert at_opening == first
     latest = json.loads(cli("replay", "--service", "cases", "--aggregate", case_id).output)
     assert latest["version"] > 1
@@ -101,9 +106,18 @@ def test_export_writes_every_envelope_exactly_as_published(system, tmp_path):
 
 def test_events_tail_follows_live_events(system):
     tail = subprocess.Popen(
-        [str(Path(sys.executable).parent / "casebook"), "events", "tail", "--source", "cases",
-         "--type", "CaseOpened"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            str(Path(sys.executable).parent / "casebook"),
+            "events",
+            "tail",
+            "--source",
+            "cases",
+            "--type",
+            "CaseOpened",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert "following cases" in tail.stderr.readline()
@@ -124,9 +138,14 @@ def test_dead_letters_are_listed_and_replayed_to_their_queue(system):
         envelope = proxy.cases.events_since(0, 1)[0]
     with Connection(uri) as connection:
         connection.SimpleQueue(dead).put(
-            envelope, serializer="json",
-            headers={"casebook_position": 1, "casebook_attempts": 3,
-                     "casebook_error": "RuntimeError: disk full"})
+            envelope,
+            serializer="json",
+            headers={
+                "casebook_position": 1,
+                "casebook_attempts": 3,
+                "casebook_error": "RuntimeError: disk full",
+            },
+        )
     listed = cli("dlq", "list", "--subscriber", "archive", "--source", "cases")
     assert "position 1 CaseOpened: 3 attempts, RuntimeError: disk full" in listed.output
     assert Broker.queue_depth(uri, dead) == 1  # listing leaves them in place

@@ -20,8 +20,11 @@ def test_two_hundred_cases_reach_the_ledger_exactly_once_in_order(amqp_uri, tmp_
                 drive_case(proxy, f"client-{number}")
         with rpc(amqp_uri, AUDITOR) as proxy:
             published = proxy.cases.status()["published_position"]
-            wait_for(lambda: proxy.archive.ledger_head("cases")["position"] == published,
-                     timeout=120, what="the ledger to reach the last published position")
+            wait_for(
+                lambda: proxy.archive.ledger_head("cases")["position"] == published,
+                timeout=120,
+                what="the ledger to reach the last published position",
+            )
             report = proxy.archive.verify_ledger()
     section = report["sources"]["cases"]
     # Every event once (the count), in order and unaltered (the chain, checked against the store).
@@ -31,25 +34,42 @@ def test_two_hundred_cases_reach_the_ledger_exactly_once_in_order(amqp_uri, tmp_
 
 
 def casebook(*args: str, env: dict, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "casebook"), *args], env=env,
-                          capture_output=True, text=True, timeout=120, **kwargs)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "casebook"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
 
 
 def test_casebook_up_runs_the_demo_shows_status_and_stops_on_ctrl_c(amqp_uri, tmp_path):
     env = {**os.environ, "AMQP_URI": amqp_uri, "CASEBOOK_DATA_DIR": str(tmp_path / "var")}
-    up = subprocess.Popen([str(Path(sys.executable).parent / "casebook"), "up"], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    up = subprocess.Popen(
+        [str(Path(sys.executable).parent / "casebook"), "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
-        wait_for(lambda: casebook("status", "--timeout", "2", env=env).returncode == 0,
-                 timeout=90, interval=0.5, what="every service to answer status")
+        wait_for(
+            lambda: casebook("status", "--timeout", "2", env=env).returncode == 0,
+            timeout=90,
+            interval=0.5,
+            what="every service to answer status",
+        )
         demo = casebook("demo", "--cases", "3", env=env)
         assert demo.returncode == 0, demo.stderr
         assert demo.stdout.count("case ") == 3
 
         def archive_caught_up() -> bool:
             shown = casebook("status", env=env)
-            return shown.returncode == 0 and "│ archive    │ cases  │" in shown.stdout and (
-                "│ 0   │" in shown.stdout.split("Subscriptions")[1]
+            return (
+                shown.returncode == 0
+                and "│ archive    │ cases  │" in shown.stdout
+                and ("│ 0   │" in shown.stdout.split("Subscriptions")[1])
             )
 
         wait_for(archive_caught_up, timeout=60, interval=0.5, what="the archive lag to be 0")

@@ -4,6 +4,7 @@ naive pipes. Services run as separate processes where the fault is a process dyi
 import json
 import sqlite3
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from kombu import Connection, Producer
@@ -76,8 +77,12 @@ def test_the_same_message_delivered_twice_makes_one_ledger_entry(amqp_uri):
         with Connection(amqp_uri) as connection:
             producer = Producer(connection.channel(), exchange=events_exchange("cases"))
             for envelope in envelopes:
-                producer.publish(canonical_json(envelope), routing_key=envelope["type"],
-                                 content_type="application/json", content_encoding="utf-8")
+                producer.publish(
+                    canonical_json(envelope),
+                    routing_key=envelope["type"],
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                )
         with rpc(amqp_uri, WORKER) as proxy:
             drive_case(proxy, "client-2")  # a marker: once it is in, the duplicates were seen
         report = verified_report(amqp_uri)
@@ -105,6 +110,7 @@ def test_a_relay_that_dies_after_publishing_re_sends_and_the_subscriber_dedupes(
 
             with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
                 producer = Producer(conn.channel(), exchange=events_exchange("cases"))
+
                 # The relay publishes, then dies before it can store its position.
                 def crash(*args, **kwargs):
                     raise SystemExit("relay killed between publish and store")
@@ -130,7 +136,7 @@ class FailingSubscriber:
     name = "failing"
     app = ApplicationDependency(FailingApplication)
     context = CommandContext()
-    calls: list[int] = []
+    calls: ClassVar[list[int]] = []
 
     @subscribe("cases")
     def on_cases_event(self, envelope: dict, cursor: Cursor) -> None:

@@ -24,12 +24,24 @@ def test_the_example_subscriber_sees_history_and_live_events_once(amqp_uri, tmp_
         with rpc(amqp_uri, WORKER) as proxy:
             drive_case(proxy, "before")
         subscriber = subprocess.Popen(
-            [sys.executable, str(SCRIPT), "--uri", amqp_uri, "--state", str(state),
-             "--out", str(out), "--idle-exit", "5"],
+            [
+                sys.executable,
+                str(SCRIPT),
+                "--uri",
+                amqp_uri,
+                "--state",
+                str(state),
+                "--out",
+                str(out),
+                "--idle-exit",
+                "5",
+            ],
         )
         try:
-            wait_for(lambda: out.exists() and len(out.read_text().splitlines()) >= events_per_case(),
-                     what="the subscriber to catch up")
+            wait_for(
+                lambda: out.exists() and len(out.read_text().splitlines()) >= events_per_case(),
+                what="the subscriber to catch up",
+            )
             # ...live events, and a duplicate of the first envelope.
             with rpc(amqp_uri, WORKER) as proxy:
                 drive_case(proxy, "after")
@@ -37,8 +49,11 @@ def test_the_example_subscriber_sees_history_and_live_events_once(amqp_uri, tmp_
                 first = proxy.cases.events_since(0, 1)[0]
             with Connection(amqp_uri) as connection:
                 Producer(connection.channel(), exchange=events_exchange("cases")).publish(
-                    canonical_json(first), routing_key=first["type"],
-                    content_type="application/json", content_encoding="utf-8")
+                    canonical_json(first),
+                    routing_key=first["type"],
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                )
             assert subscriber.wait(timeout=60) == 0
         finally:
             subscriber.kill()

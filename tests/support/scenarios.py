@@ -6,8 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 
-def drive_case(proxy: Any, client_id: str, worker_id: str = "worker-1", interventions: int = 2,
-               close: bool = True) -> str:
+def drive_case(
+    proxy: Any,
+    client_id: str,
+    worker_id: str = "worker-1",
+    interventions: int = 2,
+    close: bool = True,
+) -> str:
     """Open a case, deliver interventions, close it; return the case id."""
     case_id: str = proxy.cases.open_case(
         {

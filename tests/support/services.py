@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,8 +104,12 @@ class ServiceProcess:
 
 
 @contextmanager
-def processes(amqp_uri: str, data_dir: Path, *names: str, **env: str) -> Iterator[dict[str, ServiceProcess]]:
-    started = {name: ServiceProcess(name, amqp_uri, data_dir, env).start(wait=False) for name in names}
+def processes(
+    amqp_uri: str, data_dir: Path, *names: str, **env: str
+) -> Iterator[dict[str, ServiceProcess]]:
+    started = {
+        name: ServiceProcess(name, amqp_uri, data_dir, env).start(wait=False) for name in names
+    }
     try:
         for process in started.values():
             process.wait_ready()
@@ -114,6 +117,3 @@ def processes(amqp_uri: str, data_dir: Path, *names: str, **env: str) -> Iterato
     finally:
         for process in started.values():
             process.stop()
-
-
-

@@ -22,8 +22,12 @@ PG = {
 
 def _admin() -> psycopg.Connection:
     return psycopg.connect(
-        dbname="postgres", host=PG["POSTGRES_HOST"], port=PG["POSTGRES_PORT"],
-        user=PG["POSTGRES_USER"], password=PG["POSTGRES_PASSWORD"], autocommit=True,
+        dbname="postgres",
+        host=PG["POSTGRES_HOST"],
+        port=PG["POSTGRES_PORT"],
+        user=PG["POSTGRES_USER"],
+        password=PG["POSTGRES_PASSWORD"],
+        autocommit=True,
     )
 
 
@@ -47,7 +51,11 @@ def store_overrides(kind: str, tmp_path: Path) -> Iterator[dict[str, str]]:
         yield {**PG, "POSTGRES_SCHEMA": schema}
     finally:
         with psycopg.connect(
-            dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"], port=PG["POSTGRES_PORT"],
-            user=PG["POSTGRES_USER"], password=PG["POSTGRES_PASSWORD"], autocommit=True,
+            dbname=PG["POSTGRES_DBNAME"],
+            host=PG["POSTGRES_HOST"],
+            port=PG["POSTGRES_PORT"],
+            user=PG["POSTGRES_USER"],
+            password=PG["POSTGRES_PASSWORD"],
+            autocommit=True,
         ) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

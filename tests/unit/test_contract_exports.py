@@ -18,8 +18,7 @@ def test_checked_in_json_schemas_match_the_registry():
     missing = sorted(set(expected) - set(on_disk))
     changed = sorted(k for k in set(expected) & set(on_disk) if expected[k] != on_disk[k])
     assert not (stale or missing or changed), (
-        f"exports drifted (run `make contracts`): missing={missing} stale={stale} "
-        f"changed={changed}"
+        f"exports drifted (run `make contracts`): missing={missing} stale={stale} changed={changed}"
     )
 
 

@@ -53,20 +53,25 @@ def verify(timeout: float) -> None:
     own store. Exits non-zero on any failure, naming the source and exact positions."""
     console = Console(stderr=True)
     failures: list[str] = []
-    with cluster("auditor", timeout=timeout) as proxy:
-        with Progress(TextColumn("{task.description:12}"), BarColumn(), MofNCompleteColumn(),
-                      console=console) as progress:
-            for source in PUBLISHERS:
-                for problem in verify_source(proxy, source, progress):
-                    failures.append(f"{source} position {problem.position} ({problem.where}): "
-                                    f"{problem.problem}")
-            ledger_task = progress.add_task("ledger", total=None)
-            report = proxy.archive.verify_ledger()
-            progress.update(ledger_task, total=1, completed=1)
+    columns = (TextColumn("{task.description:12}"), BarColumn(), MofNCompleteColumn())
+    with (
+        cluster("auditor", timeout=timeout) as proxy,
+        Progress(*columns, console=console) as progress,
+    ):
+        for source in PUBLISHERS:
+            for problem in verify_source(proxy, source, progress):
+                failures.append(
+                    f"{source} position {problem.position} ({problem.where}): {problem.problem}"
+                )
+        ledger_task = progress.add_task("ledger", total=None)
+        report = proxy.archive.verify_ledger()
+        progress.update(ledger_task, total=1, completed=1)
     for source, section in sorted(report["sources"].items()):
         for problem in section["problems"]:
-            failures.append(f"ledger {source} position {problem['position']} "
-                            f"({problem['where']}): {problem['problem']}")
+            failures.append(
+                f"ledger {source} position {problem['position']} "
+                f"({problem['where']}): {problem['problem']}"
+            )
     for problem in report.get("checkpoints", {}).get("problems", []):
         failures.append(f"checkpoint: {json.dumps(problem, ensure_ascii=False)}")
     counts = ", ".join(f"{s}: {v['entries']}" for s, v in sorted(report["sources"].items()))

@@ -34,9 +34,11 @@ def list_(subscriber: str, source: str) -> None:
                 held.append(message)
                 headers = message.headers or {}
                 envelope = json.loads(message.body)
-                click.echo(f"position {headers.get('casebook_position')} {envelope.get('type')}: "
-                           f"{headers.get('casebook_attempts')} attempts, "
-                           f"{headers.get('casebook_error')}")
+                click.echo(
+                    f"position {headers.get('casebook_position')} {envelope.get('type')}: "
+                    f"{headers.get('casebook_attempts')} attempts, "
+                    f"{headers.get('casebook_error')}"
+                )
         except queue.Empty:
             pass
         finally:
@@ -59,9 +61,15 @@ def replay(subscriber: str, source: str) -> None:
         try:
             while True:
                 message = queue.get(block=False)
-                producer.publish(message.body, exchange="", routing_key=target,
-                                 content_type="application/json", content_encoding="utf-8",
-                                 delivery_mode=2, headers={"casebook_replayed": True})
+                producer.publish(
+                    message.body,
+                    exchange="",
+                    routing_key=target,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    headers={"casebook_replayed": True},
+                )
                 message.ack()  # only after the broker confirmed the copy
                 moved += 1
         except queue.Empty:

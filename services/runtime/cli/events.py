@@ -22,17 +22,28 @@ def events() -> None:
 
 
 @events.command()
-@click.option("--source", "sources", multiple=True, type=click.Choice(PUBLISHERS),
-              help="Only these sources (repeatable); default all.")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(PUBLISHERS),
+    help="Only these sources (repeatable); default all.",
+)
 @click.option("--type", "types", multiple=True, help="Only these event types (repeatable).")
 def tail(sources: tuple[str, ...], types: tuple[str, ...]) -> None:
     """Print live events as JSON lines, as an integrator's queue would receive them."""
     with Connection(config.amqp_uri()) as connection:
         # A private, self-deleting queue: tailing leaves nothing behind on the broker.
         queues = [
-            Queue("", events_exchange(source), routing_key=event_type, exclusive=True,
-                  auto_delete=True)
-            for source in (sources or PUBLISHERS) for event_type in (types or ("#",))
+            Queue(
+                "",
+                events_exchange(source),
+                routing_key=event_type,
+                exclusive=True,
+                auto_delete=True,
+            )
+            for source in (sources or PUBLISHERS)
+            for event_type in (types or ("#",))
         ]
 
         def show(body: Any, message: Any) -> None:
@@ -51,8 +62,9 @@ def tail(sources: tuple[str, ...], types: tuple[str, ...]) -> None:
 
 @click.command("export")
 @click.option("--source", required=True, type=click.Choice(PUBLISHERS))
-@click.option("--from", "start", default=0, show_default=True,
-              help="Export envelopes after this position.")
+@click.option(
+    "--from", "start", default=0, show_default=True, help="Export envelopes after this position."
+)
 @click.option("--out", type=click.File("wb"), default="-", help="File to write; default stdout.")
 def export_(source: str, start: int, out: Any) -> None:
     """Write SOURCE's envelopes after a position as JSON Lines, exactly as published."""

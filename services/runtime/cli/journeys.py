@@ -10,8 +10,9 @@ SERVICE_CODES = ["7.1.1a", "7.1.2a", "7.1.3a", "7.1.3b", "7.1.3c", "7.1.4c", "7.
 METHODS = ["case_work", "home_visit", "consultation", "family_therapy", "crisis_intervention"]
 
 
-def case_journey(proxy: Any, rng: random.Random, worker_id: str, label: str,
-                 start: date = date(2026, 9, 1)) -> str:
+def case_journey(
+    proxy: Any, rng: random.Random, worker_id: str, label: str, start: date = date(2026, 9, 1)
+) -> str:
     """One case: opened, two to five interventions, closed. Returns the case id."""
     codes = rng.sample(SERVICE_CODES, k=rng.randint(1, 2))
     case_id: str = proxy.cases.open_case(
@@ -37,7 +38,10 @@ def case_journey(proxy: Any, rng: random.Random, worker_id: str, label: str,
             }
         )
     proxy.cases.close_case(
-        {"case_id": case_id, "reason": "goals_met",
-         "closed_on": (day + timedelta(days=7)).isoformat()}
+        {
+            "case_id": case_id,
+            "reason": "goals_met",
+            "closed_on": (day + timedelta(days=7)).isoformat(),
+        }
     )
     return case_id

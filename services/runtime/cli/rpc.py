@@ -15,16 +15,19 @@ _patched = False
 
 
 @contextmanager
-def cluster(role: str, actor_id: str = "casebook-cli", school_id: str | None = None,
-            timeout: float = 30) -> Iterator[Any]:
+def cluster(
+    role: str, actor_id: str = "casebook-cli", school_id: str | None = None, timeout: float = 30
+) -> Iterator[Any]:
     global _patched
     if not _patched:
         eventlet.monkey_patch()
         _patched = True
-    import contracts  # noqa: F401  (registers the error types)
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    import contracts  # noqa: F401  (registers the error types)
+
     context = {"actor": {"id": actor_id, "role": role, "school_id": school_id}}
-    with ClusterRpcProxy({"AMQP_URI": config.amqp_uri()}, context_data=context,
-                         timeout=timeout) as proxy:
+    with ClusterRpcProxy(
+        {"AMQP_URI": config.amqp_uri()}, context_data=context, timeout=timeout
+    ) as proxy:
         yield proxy

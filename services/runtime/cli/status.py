@@ -57,15 +57,18 @@ def status(timeout: float) -> None:
             services.add_row(name, "-", "-", "-", f"[red]not answering: {state['error']}[/red]")
             continue
         services.add_row(
-            name, str(state["stored_position"]), str(state["published_position"]),
+            name,
+            str(state["stored_position"]),
+            str(state["published_position"]),
             str(state["stored_position"] - state["relay_read_through"]),
             state["published_hash"][:16],
         )
         for source, cursor in sorted(state["cursors"].items()):
             published = statuses.get(source, {}).get("published_position")
             lag = "?" if published is None else str(published - cursor["position"])
-            subscriptions.add_row(name, source, str(cursor["position"]), lag,
-                                  str(dead_letters(name, source)))
+            subscriptions.add_row(
+                name, source, str(cursor["position"]), lag, str(dead_letters(name, source))
+            )
     console.print(services)
     console.print(subscriptions)
     if failed:

@@ -17,8 +17,12 @@ STOP_SECONDS = 30
 
 
 @click.command()
-@click.option("--only", multiple=True, type=click.Choice(sorted(SERVICES)),
-              help="Start only these services (repeatable).")
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(sorted(SERVICES)),
+    help="Start only these services (repeatable).",
+)
 def up(only: tuple[str, ...]) -> None:
     """Start every Casebook service against AMQP_URI (SQLite under CASEBOOK_DATA_DIR unless
     POSTGRES_* is set) and stop them all cleanly on Ctrl-C."""
@@ -37,8 +41,9 @@ def up(only: tuple[str, ...]) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     store = "PostgreSQL" if config.postgres_configured() else f"SQLite in {data_dir}"
-    click.echo(f"casebook: starting {', '.join(names)} on {_redacted(uri)}, stores: {store}",
-               err=True)
+    click.echo(
+        f"casebook: starting {', '.join(names)} on {_redacted(uri)}, stores: {store}", err=True
+    )
     for name in names:
         env = {**os.environ, "CASEBOOK_SERVICE": name, "PYTHONWARNINGS": "ignore"}
         # A new process group: Ctrl-C reaches only this parent, which stops the children in order.
@@ -88,5 +93,3 @@ def _redacted(uri: str) -> str:
     credentials, at, host = rest.rpartition("@")
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}" if at else uri
-
-
