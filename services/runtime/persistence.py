@@ -77,8 +77,12 @@ class CasebookRecorder(Protocol):
     def shred_subject_key(self, subject_id: str, shredded_at: str) -> bool: ...
 
 
-def _cursor_conflict(cursor: Cursor) -> IntegrityError:
-    return IntegrityError(
+class CursorMoved(IntegrityError):
+    """Another instance processed this position first; the transaction was rolled back."""
+
+
+def _cursor_conflict(cursor: Cursor) -> CursorMoved:
+    return CursorMoved(
         f"cursor for {cursor.source} is no longer at {cursor.expected_position}: "
         "another worker processed this position first"
     )

@@ -14,7 +14,9 @@ each, compares the envelope with the subscriber's cursor for that source:
   and if it stores nothing the pump stores the cursor alone. Either way cursor and effects commit
   together, and the cursor only moves from the position the handler started from.
 
-On start the pump catches up the same way before taking live deliveries. A handler that raises is
+On start the pump catches up the same way before taking live deliveries. Several instances of a
+service may consume the same queue (scaling out): the cursor's compare-and-set lets exactly one
+apply each position, and the others, finding the cursor moved, dedupe. A handler that raises is
 retried; after `CASEBOOK_HANDLER_ATTEMPTS` tries the delivery goes to `<queue>.dlq` with the error
 in its headers and is acked there, never silently. The cursor does not move past a failed event:
 order is the promise, so later deliveries retry it and park behind it until it is fixed, and an
@@ -41,7 +43,7 @@ from contracts.envelope import chain_problems, envelope_hash
 from contracts.errors import Unavailable
 from services.runtime import config
 from services.runtime.context import SYSTEM
-from services.runtime.persistence import ChainHead, Cursor
+from services.runtime.persistence import ChainHead, Cursor, CursorMoved
 from services.runtime.relay import events_exchange
 
 log = logging.getLogger(__name__)
@@ -169,6 +171,9 @@ class Subscription(Consumer):
                     self.catch_up()
                 else:
                     self.receive(delivery.envelope)
+            except CursorMoved:
+                # Another instance got there first: not a failure; look again, and dedupe.
+                continue
             except Exception as error:
                 delivery.attempts += 1
                 delivery.errors.append(f"{type(error).__name__}: {error}")
