@@ -20,6 +20,7 @@ CODES: dict[str, str] = {
     "conflict": "The command conflicts with existing data (a duplicate, or a concurrent change).",
     "missing_step": "A step of the service process (8.2.1.1) has not been done yet.",
     "consent_required": "Informed consent (and a guardian's for a minor) is missing (4.2).",
+    "guardian_required": "A minor client needs a guardian on record before intake (4.2).",
     "plan_incomplete": "A service plan lacks one of the seven parts of 8.3.3b.",
     "evaluations_required": "Closing needs both process and outcome evaluation (8.3.5).",
     "two_person_rule": "The requester cannot approve their own request.",
@@ -29,7 +30,19 @@ CODES: dict[str, str] = {
     "not_qualified": "The worker does not meet 6.2.1.2 or lacks pre-job training (9.1a).",
     "check_required": "A volunteer needs a valid background check to work with students.",
     "capacity_exceeded": "The resource has no capacity left.",
+    "not_eligible": "The resource does not fit the request (kind, schools, validity, eligibility).",
     "unavailable": "A service did not answer in time.",
+    # Transport errors of the HTTP gateway (services/gateway/problems.py).
+    "unauthenticated": "No bearer token, or one that is expired, forged or lacks a claim.",
+    "malformed_request": "The request body is not valid JSON, or a query parameter is malformed.",
+    "route_not_found": "No such route in the HTTP API; see /openapi.json.",
+    "method_not_allowed": "The route exists but not for this HTTP method; see `Allow`.",
+    "payload_too_large": "The request body is larger than the gateway accepts.",
+    "unsupported_media_type": "The request body must be application/json.",
+    "idempotency_key_reused": "This Idempotency-Key was used before with a different request.",
+    "request_in_progress": "A request with this Idempotency-Key is still being processed.",
+    "bad_gateway": "A service failed to handle the call; the error is logged with its id.",
+    "gateway_timeout": "A service did not answer within the gateway's timeout.",
 }
 
 

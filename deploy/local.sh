@@ -89,6 +89,11 @@ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$CASEBOOK_TEST_PG_DB'
 SQL
 }
 
+ensure_tools() {
+  # docker-compose validates deploy/compose.yaml in the tests (no Docker engine needed).
+  command -v docker-compose >/dev/null || apt_install docker-compose
+}
+
 pytest() { "$VENV/bin/python" -m pytest "$@"; }
 
 command="${1:-help}"
@@ -97,8 +102,8 @@ case "$command" in
   install) ensure_venv ;;
   services) ensure_rabbitmq; ensure_postgres ;;
   run) ensure_venv; ensure_rabbitmq; exec "$VENV/bin/casebook" up "$@" ;;
-  test) ensure_venv; ensure_rabbitmq; ensure_postgres; pytest tests --ignore=tests/bench "$@" ;;
-  unit) ensure_venv; pytest tests/unit "$@" ;;
+  test) ensure_venv; ensure_rabbitmq; ensure_postgres; ensure_tools; pytest tests --ignore=tests/bench "$@" ;;
+  unit) ensure_venv; ensure_tools; pytest tests/unit "$@" ;;
   integration) ensure_venv; ensure_rabbitmq; ensure_postgres; pytest tests/integration "$@" ;;
   e2e) ensure_venv; ensure_rabbitmq; pytest tests/e2e tests/faults "$@" ;;
   bench) ensure_venv; ensure_rabbitmq; ensure_postgres; "$VENV/bin/python" -m tests.bench "$@" ;;

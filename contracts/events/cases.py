@@ -56,6 +56,7 @@ class CaseClosedV1(Schema):
     closed_on = fields.Date(required=True)
     intervention_count = fields.Integer(required=True, validate=validate.Range(min=0))
 
+
 RISK_TYPES = (  # 8.3.1d, 9.6a
     "abuse",
     "violence",
@@ -81,8 +82,17 @@ RESOURCE_KINDS = (  # 8.3.4b, 9.3a
     "volunteer_support",
     "other",
 )
-AGENCY_KINDS = ("mental_health", "medical", "child_protection", "police", "legal_aid",
-                "civil_affairs", "education", "community_service", "other")
+AGENCY_KINDS = (
+    "mental_health",
+    "medical",
+    "child_protection",
+    "police",
+    "legal_aid",
+    "civil_affairs",
+    "education",
+    "community_service",
+    "other",
+)
 
 
 @contract("RiskEscalated", 1, source="cases")
@@ -122,9 +132,12 @@ class ReferralMadeV1(Schema):
     case_id = identifier(required=True)
     agency_kind = one_of(AGENCY_KINDS, required=True)
     agency_id = identifier(required=True, allow_none=True)
-    reason_code = one_of(("intake_declined", "beyond_scope", "specialist_need", "client_request",
-                          "other"), required=True)
+    reason_code = one_of(
+        ("intake_declined", "beyond_scope", "specialist_need", "client_request", "other"),
+        required=True,
+    )
     referred_on = fields.Date(required=True)
+
 
 DECLINE_REASONS = ("beyond_scope", "not_eligible", "client_refused", "duplicate", "other")
 CONSENT_PARTIES = ("client", "guardian")
@@ -223,10 +236,12 @@ class EvaluationRecordedV1(Schema):
     case_id = identifier(required=True)
     kind = one_of(EVALUATION_KINDS, required=True)
     evaluated_on = fields.Date(required=True)
-    goal_attainment = fields.List(fields.Integer(validate=validate.Range(min=-2, max=2)),
-                                  required=True)
-    satisfaction = fields.Integer(required=True, allow_none=True,
-                                  validate=validate.Range(min=1, max=5))
+    goal_attainment = fields.List(
+        fields.Integer(validate=validate.Range(min=-2, max=2)), required=True
+    )
+    satisfaction = fields.Integer(
+        required=True, allow_none=True, validate=validate.Range(min=1, max=5)
+    )
 
 
 @contract("FollowUpScheduled", 1, source="cases")
@@ -265,6 +280,18 @@ class CaseReassignedV1(Schema):
     to_social_worker_id = identifier(required=True)
 
 
+@contract("RiskLevelLowered", 1, source="cases")
+class RiskLevelLoweredV1(Schema):
+    """The level of an unresolved risk in a case was lowered (9.6a); raising it is
+    RiskEscalated, ending it RiskResolved."""
+
+    risk_id = identifier(required=True)
+    case_id = identifier(required=True)
+    level = one_of(RISK_LEVELS, required=True)
+    previous_level = one_of(RISK_LEVELS, required=True)
+    changed_on = fields.Date(required=True)
+
+
 @contract("RiskResolved", 1, source="cases")
 class RiskResolvedV1(Schema):
     """A risk in a case was resolved."""
@@ -284,7 +311,8 @@ class LifeSafetyDisclosureRecordedV1(Schema):
     risk_id = identifier(required=True, allow_none=True)
     recipient_kinds = fields.List(
         one_of(("guardian", "school", "police", "medical", "child_protection", "other")),
-        required=True, validate=validate.Length(min=1),
+        required=True,
+        validate=validate.Length(min=1),
     )
     disclosed_at = fields.DateTime(required=True)
 
@@ -319,8 +347,9 @@ class GroupClosedV1(Schema):
     group_id = identifier(required=True)
     closed_on = fields.Date(required=True)
     sessions_held = fields.Integer(required=True, validate=validate.Range(min=0))
-    goal_attainment = fields.List(fields.Integer(validate=validate.Range(min=-2, max=2)),
-                                  required=True)
+    goal_attainment = fields.List(
+        fields.Integer(validate=validate.Range(min=-2, max=2)), required=True
+    )
 
 
 @contract("LetterReceived", 1, source="cases")

@@ -49,27 +49,26 @@ class Subscriber:
             durable=True,
         )
 
-    # nameko RPC by hand: a request on the `nameko-rpc` exchange, the answer on our reply queue.
+    # nameko RPC by hand: a request on the `nameko-rpc` topic exchange; the answer comes back on
+    # that exchange, routed by the key we give as `reply_to`, to a queue bound with that key.
     def events_since(self, position: int) -> list[dict[str, Any]]:
-        reply_queue = Queue(f"rpc.reply-example-{uuid.uuid4()}", exclusive=True, auto_delete=True)
-        correlation_id = str(uuid.uuid4())
+        rpc_exchange = Exchange("nameko-rpc", "topic", durable=True)
+        reply_key = str(uuid.uuid4())
+        reply_queue = Queue(f"rpc.reply-example-{reply_key}", rpc_exchange, routing_key=reply_key,
+                            exclusive=True, auto_delete=True)
         replies: list[dict[str, Any]] = []
+
+        def on_reply(body: Any, message: Any) -> None:
+            replies.append(body)
+            message.ack()
+
         with self.connection.channel() as channel:
             reply_queue(channel).declare()
-            with Consumer(
-                channel,
-                [reply_queue],
-                callbacks=[lambda body, m: (replies.append(body), m.ack())],
-                accept=["json"],
-            ):
+            with Consumer(channel, [reply_queue], callbacks=[on_reply], accept=["json"]):
                 Producer(channel).publish(
                     {"args": [position, FETCH_LIMIT], "kwargs": {}},
-                    exchange=Exchange("nameko-rpc", "topic", durable=True),
-                    routing_key=f"{self.source}.events_since",
-                    reply_to=reply_queue.name,
-                    correlation_id=correlation_id,
-                    serializer="json",
-                    declare=[Exchange("nameko-rpc", "topic", durable=True)],
+                    exchange=rpc_exchange, routing_key=f"{self.source}.events_since",
+                    reply_to=reply_key, correlation_id=str(uuid.uuid4()), serializer="json",
                 )
                 while not replies:
                     self.connection.drain_events(timeout=30)

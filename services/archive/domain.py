@@ -58,3 +58,35 @@ class ChainAlarm(CasebookAggregate):
         self.expected_prev_position = expected_prev_position
         self.expected_prev_hash = expected_prev_hash
         self.problems = list(problems)
+
+
+class LedgerCheckpoint(CasebookAggregate):
+    """A signed statement of the ledger: the head of every source chain and the number of
+    entries, through ledger notification `through`. Keyed by its sequence number, so two
+    instances signing at once cannot both store checkpoint n."""
+
+    @staticmethod
+    def create_id(sequence: int, **_: Any) -> uuid.UUID:
+        return uuid.uuid5(LEDGER_NAMESPACE, f"checkpoint:{sequence}")
+
+    @event("Signed")
+    def __init__(
+        self,
+        sequence: int,
+        entry_count: int,
+        through: int,
+        heads: list[dict[str, Any]],
+        signed_at: str,
+        key_id: str,
+        public_key: str,
+        signature: str,
+    ) -> None:
+        self.school_id = None
+        self.sequence = sequence
+        self.entry_count = entry_count
+        self.through = through
+        self.heads = heads
+        self.signed_at = signed_at
+        self.key_id = key_id
+        self.public_key = public_key
+        self.signature = signature

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from services.archive import schemas
 from services.archive.app import ArchiveApplication
 from services.archive.publish import PUBLICATIONS
+from services.runtime import config
 from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency, PublishingService, load
 from services.runtime.subscription import subscribe
@@ -19,10 +21,32 @@ class ArchiveService(PublishingService):
     publications = PUBLICATIONS
     app = ApplicationDependency(ArchiveApplication, PUBLICATIONS)
     cases = RpcProxy("cases")
+    resources = RpcProxy("resources")
+    supervision = RpcProxy("supervision")
+
+    # Every event of every service, the archive's own included, goes into the ledger.
 
     @subscribe("cases", verify_chain=False)
     def on_cases_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
         self.app.record_envelope(envelope, cursor)
+
+    @subscribe("resources", verify_chain=False)
+    def on_resources_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
+        self.app.record_envelope(envelope, cursor)
+
+    @subscribe("supervision", verify_chain=False)
+    def on_supervision_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
+        self.app.record_envelope(envelope, cursor)
+
+    @subscribe("archive", verify_chain=False)
+    def on_archive_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
+        self.app.record_envelope(envelope, cursor)
+
+    @timer(interval=config.checkpoint_tick_seconds())
+    def sign_checkpoint_if_due(self) -> None:
+        self.app.checkpoint_if_due()
+
+    # The ledger.
 
     @rpc
     def ledger_head(self, source: str) -> dict[str, Any]:
@@ -34,6 +58,93 @@ class ArchiveService(PublishingService):
         recompute = self._recompute if options["against_stores"] else None
         return self.app.verify_ledger(recompute)
 
-    def _recompute(self, source: str, position: int, prev_hash: str, limit: int) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = getattr(self, source).recompute_since(position, prev_hash, limit)
+    @rpc
+    def list_checkpoints(self) -> list[dict[str, Any]]:
+        return self.app.list_checkpoints()
+
+    @rpc
+    def get_record(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_record(**load(schemas.GetRecord, data))
+
+    # Files, retention, disposal.
+
+    @rpc
+    def get_file(self, file_id: str) -> dict[str, Any]:
+        return self.app.get_file(str(load(schemas.FileRef, {"file_id": file_id})["file_id"]))
+
+    @rpc
+    def find_file(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self.app.find_file(**load(schemas.FindFile, data))
+
+    @rpc
+    def get_file_as_of(self, data: dict[str, Any]) -> dict[str, Any]:
+        command = load(schemas.FileAsOf, data)
+        return self.app.get_file_as_of(str(command.pop("file_id")), **command)
+
+    @rpc
+    def list_files(self, data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self.app.list_files(**load(schemas.ListFiles, data or {}))
+
+    @rpc
+    def place_legal_hold(self, data: dict[str, Any]) -> None:
+        command = load(schemas.PlaceLegalHold, data)
+        self.app.place_legal_hold(str(command.pop("file_id")), **command)
+
+    @rpc
+    def lift_legal_hold(self, data: dict[str, Any]) -> None:
+        command = load(schemas.LiftLegalHold, data)
+        self.app.lift_legal_hold(str(command.pop("file_id")), **command)
+
+    @rpc
+    def request_disposal(self, data: dict[str, Any]) -> None:
+        self.app.request_disposal(str(load(schemas.FileRef, data)["file_id"]))
+
+    @rpc
+    def approve_disposal(self, data: dict[str, Any]) -> None:
+        self.app.approve_disposal(str(load(schemas.FileRef, data)["file_id"]))
+
+    @rpc
+    def reject_disposal(self, data: dict[str, Any]) -> None:
+        command = load(schemas.RejectDisposal, data)
+        self.app.reject_disposal(str(command.pop("file_id")), **command)
+
+    # Access approval.
+
+    @rpc
+    def request_access(self, data: dict[str, Any]) -> dict[str, Any]:
+        command = load(schemas.RequestAccess, data)
+        return {"request_id": self.app.request_access(str(command.pop("file_id")), **command)}
+
+    @rpc
+    def approve_access(self, data: dict[str, Any]) -> dict[str, Any]:
+        command = load(schemas.ApproveAccess, data)
+        return self.app.approve_access(str(command.pop("request_id")), **command)
+
+    @rpc
+    def deny_access(self, data: dict[str, Any]) -> None:
+        command = load(schemas.DenyAccess, data)
+        self.app.deny_access(str(command.pop("request_id")), **command)
+
+    @rpc
+    def revoke_access(self, data: dict[str, Any]) -> None:
+        command = load(schemas.RevokeAccess, data)
+        self.app.revoke_access(str(command.pop("grant_id")), **command)
+
+    @rpc
+    def authorize_read(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self.app.authorize_read(**load(schemas.AuthorizeRead, data))
+
+    @rpc
+    def get_access_report(self, file_id: str) -> dict[str, Any]:
+        file_ref = load(schemas.FileRef, {"file_id": file_id})
+        return self.app.get_access_report(str(file_ref["file_id"]))
+
+    def _recompute(
+        self, source: str, position: int, prev_hash: str, limit: int
+    ) -> list[dict[str, Any]]:
+        if source == self.name:
+            return self.recompute_since(position, prev_hash, limit)
+        result: list[dict[str, Any]] = getattr(self, source).recompute_since(
+            position, prev_hash, limit
+        )
         return result

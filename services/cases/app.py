@@ -1,113 +1,435 @@
-"""The cases application: commands and queries in plain types."""
+"""The cases application: the client register and the case process, in plain types. Group work,
+the mailbox and classes are in `activities.py`, queries in `queries.py`, subscriptions'
+handlers at the end of this module."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
-from contracts.errors import NotAllowed, NotFound
+from contracts.errors import Conflict, InvalidInput, NotAllowed
+from services.cases.access import CASE_WRITERS, CasesBase, check_school, school_in_scope
+from services.cases.activities import Activities
+from services.cases.clients import ADULT_AGE, Client, WorkerEligibility, age_on, check_new_client
 from services.cases.domain import Case
-from services.runtime.context import Actor, current_actor, require_role
-from services.runtime.store import CasebookApplication
+from services.cases.mailbox import Letter
+from services.cases.queries import CaseQueries
+from services.cases.rules import PLAN_PARTS, PROCESS_EVALUATION_ITEMS
+from services.runtime.clock import clock
+from services.runtime.context import require_role
+from services.runtime.persistence import Cursor
 
-CASE_WRITERS = ("social_worker", "supervisor")
+
+def new_id() -> str:
+    return str(uuid.uuid4())
 
 
-class CasesApplication(CasebookApplication):
+class CasesApplication(CaseQueries, Activities, CasesBase):
     service = "cases"
+
+    # Client register (9.2a, 5, 4.6).
+
+    def register_client(
+        self,
+        client_type: str,
+        name: str,
+        client_id: str | None = None,
+        school_id: str | None = None,
+        date_of_birth: date | None = None,
+        grade: int | None = None,
+        contact: str | None = None,
+        guardians: list[dict[str, Any]] | None = None,
+        related_parties: list[dict[str, Any]] | None = None,
+    ) -> str:
+        actor = require_role(*CASE_WRITERS)
+        school = school_in_scope(actor, school_id)
+        check_new_client(client_type, grade, date_of_birth)
+        client_id = client_id or new_id()
+        if Client.create_id(client_id) in self.repository:
+            raise Conflict(f"Client {client_id} is already registered.", code="conflict")
+        self._require_not_destroyed(client_id)
+        details = {"name": name, "date_of_birth": date_of_birth, "contact": contact}
+        is_minor = date_of_birth is not None and age_on(date_of_birth, clock.today()) < ADULT_AGE
+        client = Client(
+            client_id=client_id,
+            school_id=school,
+            client_type=client_type,
+            grade=grade,
+            is_minor=is_minor,
+            details=self.vault.seal(client_id, _json_ready(details)),
+            guardians=[self.vault.seal(client_id, g) for g in guardians or []],
+            related_parties=[
+                {"kind": p["kind"], "details": self.vault.seal(client_id, p)}
+                for p in related_parties or []
+            ],
+            registered_by=actor.id,
+        )
+        self._save(client)
+        return client_id
+
+    def add_guardian(self, client_id: str, **guardian: Any) -> None:
+        client = self._writable_client(client_id)
+        client.add_guardian(self.vault.seal(client_id, guardian))
+        self._save(client)
+
+    def add_related_party(self, client_id: str, kind: str, **party: Any) -> None:
+        client = self._writable_client(client_id)
+        client.add_related_party(kind, self.vault.seal(client_id, {"kind": kind, **party}))
+        self._save(client)
+
+    def _writable_client(self, client_id: str) -> Client:
+        actor = require_role(*CASE_WRITERS)
+        client = self._client(client_id)
+        check_school(actor, client, "client")
+        self._require_not_destroyed(client_id)
+        return client
+
+    # Intake (8.3.1).
 
     def open_case(
         self,
         client_id: str,
-        client_type: str,
         social_worker_id: str,
         service_codes: list[str],
         opened_on: date,
+        intake: dict[str, Any] | None = None,
+        letter_id: str | None = None,
         school_id: str | None = None,
+        client_type: str | None = None,
     ) -> str:
         actor = require_role(*CASE_WRITERS)
-        school_id = _school_in_scope(actor, school_id)
+        school = school_in_scope(actor, school_id)
         if actor.role == "social_worker" and social_worker_id != actor.id:
             raise NotAllowed(
                 "A social worker opens cases for themselves; a supervisor assigns to others."
             )
+        self._require_eligible(social_worker_id)
+        client = self._client(client_id)
+        check_school(actor, client, "client")
+        if client_type is not None and client_type != client.client_type:
+            raise InvalidInput.from_messages(
+                {"client_type": [f"The register has client {client_id} as a "
+                                 f"{client.client_type}."]}
+            )
+        self._require_not_destroyed(client_id)
+        is_minor = self._is_minor(client, opened_on)
+        if is_minor and not client.guardians:
+            raise Conflict(
+                f"Client {client_id} is a minor: record a guardian before intake (4.2).",
+                code="guardian_required",
+            )
+        letter = self._get(Letter, letter_id, "letter") if letter_id else None
+        if letter is not None:
+            check_school(actor, letter, "letter")
+            if letter.opened_case_id is not None:
+                raise Conflict(f"The letter already opened case {letter.opened_case_id}.",
+                               code="conflict")
+        items = intake or {}
+        emergency = items.get("emergency")
         case = Case(
-            school_id=school_id,
+            school_id=school,
             client_id=client_id,
-            client_type=client_type,
+            client_type=client.client_type,
+            client_is_minor=is_minor,
             social_worker_id=social_worker_id,
             service_codes=service_codes,
             opened_on=opened_on,
+            intake=self._intake_items(client_id, items),
+            letter_id=str(letter_id) if letter_id else None,
         )
-        self.save(case)
+        if emergency:
+            self._raise_emergency(case, emergency, opened_on)
+        if letter is not None:
+            letter.link_case(str(case.id))
+        self._save(case, letter)
         return str(case.id)
 
-    def log_intervention(self, case_id: str, **intervention: Any) -> str:
+    def record_intake(self, case_id: str, **items: Any) -> None:
         case = self._writable_case(case_id)
-        intervention_id = str(uuid.uuid4())
-        case.log_intervention(intervention_id=intervention_id, **intervention)
-        self.save(case)
+        given = {key: value for key, value in items.items() if value is not None}
+        case.record_intake(self._intake_items(case.client_id, given))
+        emergency = given.get("emergency")
+        if emergency:
+            self._raise_emergency(case, emergency, clock.today())
+        self._save(case)
+
+    def accept_intake(self, case_id: str, accepted_on: date) -> None:
+        case = self._writable_case(case_id)
+        case.accept_intake(accepted_on)
+        self._save(case)
+
+    def decline_intake(
+        self,
+        case_id: str,
+        reason_code: str,
+        declined_on: date,
+        explanation: str | None = None,
+        referral: dict[str, Any] | None = None,
+    ) -> str | None:
+        case = self._writable_case(case_id)
+        seal = self._sealer(case)
+        referral_id = new_id() if referral else None
+        case.decline_intake(
+            reason_code=reason_code,
+            explanation=seal(explanation),
+            declined_on=declined_on,
+            referral=None if referral is None else {
+                "referral_id": referral_id,
+                "agency_kind": referral["agency_kind"],
+                "agency_id": referral.get("agency_id"),
+                "note": seal(referral.get("note")),
+            },
+        )
+        self._save(case)
+        return referral_id
+
+    # Consent (4.2).
+
+    def record_consent(self, case_id: str, party: str, given_on: date,
+                       informed_of: list[str], given_by: str | None = None) -> None:
+        case = self._writable_case(case_id)
+        case.record_consent(party, given_on, informed_of, self._sealer(case)(given_by))
+        self._save(case)
+
+    def withdraw_consent(self, case_id: str, party: str, withdrawn_on: date,
+                         reason: str | None = None) -> None:
+        case = self._writable_case(case_id)
+        case.withdraw_consent(party, withdrawn_on, self._sealer(case)(reason))
+        self._save(case)
+
+    # Assessment (8.3.2) and plan (8.3.3).
+
+    def record_assessment(self, case_id: str, assessed_on: date, environment: str,
+                          problems: list[str], causes: list[str], priorities: list[str],
+                          strengths: list[str], preliminary_plan: str | None = None) -> int:
+        case = self._writable_case(case_id)
+        seal = self._sealer(case)
+        case.record_assessment(
+            assessed_on,
+            environment=seal(environment),
+            problems=seal(problems),
+            problem_count=len(problems),
+            causes=seal(causes),
+            priorities=seal(priorities),
+            strengths=seal(strengths),
+            strength_count=len(strengths),
+            preliminary_plan=seal(preliminary_plan),
+        )
+        self._save(case)
+        return len(case.assessments)
+
+    def adopt_plan(self, case_id: str, adopted_on: date, review_by: date | None = None,
+                   **parts: Any) -> int:
+        case = self._writable_case(case_id)
+        case.adopt_plan(self._plan_parts(case, parts), len(parts.get("goals") or []),
+                        adopted_on, review_by)
+        self._save(case)
+        return len(case.plans)
+
+    def revise_plan(self, case_id: str, revised_on: date, reason: str | None = None,
+                    **parts: Any) -> int:
+        case = self._writable_case(case_id)
+        case.revise_plan(self._plan_parts(case, parts), len(parts.get("goals") or []),
+                         revised_on, self._sealer(case)(reason))
+        self._save(case)
+        return len(case.plans)
+
+    # Intervention (8.3.4), resources, referrals.
+
+    def log_intervention(self, case_id: str, notes: str | None = None,
+                         life_safety: bool = False, participant_count: int = 1,
+                         participant_kinds: list[str] | None = None,
+                         **intervention: Any) -> str:
+        case = self._writable_case(case_id)
+        intervention_id = new_id()
+        case.log_intervention(
+            life_safety,
+            intervention_id=intervention_id,
+            notes=self._sealer(case)(notes),
+            participant_count=participant_count,
+            participant_kinds=participant_kinds or ["client"],
+            **intervention,
+        )
+        self._save(case)
         return intervention_id
 
-    def close_case(self, case_id: str, reason: str, closed_on: date, summary: str) -> None:
+    def request_resource(self, case_id: str, description: str | None = None,
+                         life_safety: bool = False, **request: Any) -> str:
         case = self._writable_case(case_id)
-        case.close(reason=reason, closed_on=closed_on, summary=summary)
-        self.save(case)
+        request_id = new_id()
+        case.request_resource(life_safety, request_id=request_id,
+                              description=self._sealer(case)(description), **request)
+        self._save(case)
+        return request_id
 
-    def get_case(self, case_id: str) -> dict[str, Any]:
-        case = self._readable_case(case_id)
-        return {
-            "case_id": str(case.id),
-            "version": case.version,
-            "school_id": case.school_id,
-            "client_id": case.client_id,
-            "client_type": case.client_type,
-            "social_worker_id": case.social_worker_id,
-            "service_codes": case.service_codes,
-            "opened_on": case.opened_on,
-            "status": case.status,
-            "interventions": case.interventions,
-            "closing": case.closing,
+    def make_referral(self, case_id: str, agency_kind: str, reason_code: str,
+                      referred_on: date, agency_id: str | None = None,
+                      note: str | None = None, life_safety: bool = False) -> str:
+        case = self._writable_case(case_id)
+        referral_id = new_id()
+        case.make_referral(life_safety, referral_id=referral_id, agency_kind=agency_kind,
+                           agency_id=agency_id, reason_code=reason_code,
+                           referred_on=referred_on, note=self._sealer(case)(note))
+        self._save(case)
+        return referral_id
+
+    # Evaluation (8.3.5, 10.2.2), closing (8.3.6), follow-up (9.2b), reopening.
+
+    def record_evaluation(self, case_id: str, kind: str, evaluated_on: date,
+                          goals: list[dict[str, Any]] | None = None,
+                          satisfaction: int | None = None, client_change: str | None = None,
+                          **process_items: Any) -> None:
+        case = self._writable_case(case_id)
+        seal = self._sealer(case)
+        items = {key: seal(process_items.get(key)) for key in PROCESS_EVALUATION_ITEMS}
+        items["client_change"] = seal(client_change)
+        case.record_evaluation(kind, evaluated_on, items, goals or [], satisfaction)
+        self._save(case)
+
+    def close_case(self, case_id: str, reason: str, closed_on: date,
+                   summary: str | None = None, follow_up: dict[str, Any] | None = None,
+                   **items: bool) -> str | None:
+        case = self._writable_case(case_id)
+        follow_up_id = new_id() if follow_up else None
+        case.close(reason, closed_on, items, self._sealer(case)(summary),
+                   None if follow_up is None else {"follow_up_id": follow_up_id, **follow_up})
+        self._save(case)
+        return follow_up_id
+
+    def schedule_follow_up(self, case_id: str, due_on: date) -> str:
+        case = self._writable_case(case_id)
+        follow_up_id = new_id()
+        case.schedule_follow_up(follow_up_id, due_on)
+        self._save(case)
+        return follow_up_id
+
+    def record_follow_up(self, case_id: str, follow_up_id: str, done_on: date, outcome: str,
+                         notes: str | None = None) -> None:
+        case = self._writable_case(case_id)
+        case.record_follow_up(follow_up_id, done_on, outcome, self._sealer(case)(notes))
+        self._save(case)
+
+    def reopen_case(self, case_id: str, reopened_on: date, reason: str | None = None) -> None:
+        case = self._writable_case(case_id)
+        case.reopen(reopened_on, self._sealer(case)(reason))
+        self._save(case)
+
+    def reassign_case(self, case_id: str, to_social_worker_id: str, reassigned_on: date,
+                      reason: str | None = None) -> None:
+        require_role("supervisor")
+        case = self._writable_case(case_id)
+        self._require_eligible(to_social_worker_id)
+        case.reassign(to_social_worker_id, reassigned_on, self._sealer(case)(reason))
+        self._save(case)
+
+    # Risk register (9.6a, 4.1).
+
+    def raise_risk(self, case_id: str, risk_type: str, level: str, raised_on: date,
+                   description: str | None = None) -> str:
+        case = self._writable_case(case_id)
+        risk_id = new_id()
+        case.raise_risk(risk_id, risk_type, level, raised_on, self._sealer(case)(description),
+                        emergency=False)
+        self._save(case)
+        return risk_id
+
+    def change_risk_level(self, case_id: str, risk_id: str, level: str, changed_on: date,
+                          reason: str | None = None) -> None:
+        case = self._writable_case(case_id)
+        case.change_risk_level(risk_id, level, changed_on, self._sealer(case)(reason))
+        self._save(case)
+
+    def resolve_risk(self, case_id: str, risk_id: str, resolved_on: date,
+                     resolution: str | None = None) -> None:
+        case = self._writable_case(case_id)
+        case.resolve_risk(risk_id, resolved_on, self._sealer(case)(resolution))
+        self._save(case)
+
+    def record_disclosure(self, case_id: str, risk_id: str, recipients: list[dict[str, str]],
+                          what: str, why: str, disclosed_at: datetime) -> str:
+        case = self._writable_case(case_id)
+        disclosure_id = new_id()
+        # Who was told what and why is itself confidential: sealed as one token.
+        details = self.vault.seal(case.client_id,
+                                  {"recipients": recipients, "what": what, "why": why})
+        case.record_disclosure(disclosure_id, risk_id, sorted({r["kind"] for r in recipients}),
+                               disclosed_at, details)
+        self._save(case)
+        return disclosure_id
+
+    # Subscriptions: eligibility from supervision, disposal from the archive.
+
+    def learn_eligibility(self, envelope: dict[str, Any], cursor: Cursor) -> None:
+        """6.2.1.2, 9.1a: keep what supervision said about a worker, in its own order."""
+        if envelope["type"] != "SocialWorkerEligibilityChanged":
+            return
+        payload = envelope["payload"]
+        known = self._eligibility(payload["social_worker_id"])
+        if known is None:
+            known = WorkerEligibility(
+                social_worker_id=payload["social_worker_id"],
+                school_id=envelope.get("school_id"),
+                eligible=payload["eligible"],
+                reasons=payload["reasons"],
+                position=envelope["position"],
+            )
+        else:
+            known.change(payload["eligible"], payload["reasons"], envelope["position"])
+        self.save_processed(known, cursor=cursor)
+
+    def apply_disposal(self, envelope: dict[str, Any], cursor: Cursor) -> None:
+        """9.4e: destroy the disposed subjects' keys; their sealed content reads as destroyed.
+        Shredding is idempotent, so a retried envelope changes nothing more."""
+        if envelope["type"] != "ArchiveFileDisposed":
+            return
+        payload = envelope["payload"]
+        disposed_on = date.fromisoformat(payload["disposed_on"])
+        clients = []
+        for subject_id in payload["subject_ids"]:
+            self.vault.shred(subject_id)
+            if Client.create_id(subject_id) in self.repository:
+                client = self._client(subject_id)
+                client.record_disposal(payload["file_id"], disposed_on)
+                clients.append(client)
+        self.save_processed(*clients, cursor=cursor)
+
+    # Helpers.
+
+    def _is_minor(self, client: Client, on: date) -> bool:
+        details = self.vault.open(client.details)
+        born = details.get("date_of_birth") if isinstance(details, dict) else None
+        if born is None:
+            return False
+        return age_on(date.fromisoformat(born), on) < ADULT_AGE
+
+    def _sealer(self, case: Case) -> Any:
+        def seal(value: Any) -> str | None:
+            return self._seal(case.client_id, value)
+
+        return seal
+
+    def _intake_items(self, client_id: str, items: dict[str, Any]) -> dict[str, Any]:
+        recorded: dict[str, Any] = {
+            key: items[key] for key in ("worker_introduced", "respect_and_empathy") if key in items
         }
+        if "initial_information" in items:
+            recorded["initial_information"] = self._seal(client_id, items["initial_information"])
+        if items.get("emergency"):
+            recorded["emergency"] = items["emergency"]["risk_type"]
+        return recorded
 
-    def _load(self, case_id: str) -> Case:
-        try:
-            case: Case = self.repository.get(UUID(str(case_id)))
-        except (AggregateNotFoundError, ValueError):
-            raise NotFound(f"No case {case_id}.") from None
-        return case
+    def _raise_emergency(self, case: Case, emergency: dict[str, Any], on: date) -> None:
+        # 8.3.1d: emergency intervention starts at once; the risk is published immediately.
+        case.raise_risk(new_id(), emergency["risk_type"], emergency["level"], on,
+                        self._seal(case.client_id, emergency.get("description")),
+                        emergency=True)
 
-    def _readable_case(self, case_id: str) -> Case:
-        actor = current_actor()
-        case = self._load(case_id)
-        _check_case_access(actor, case)
-        return case
-
-    def _writable_case(self, case_id: str) -> Case:
-        actor = require_role(*CASE_WRITERS)
-        case = self._load(case_id)
-        _check_case_access(actor, case)
-        return case
+    def _plan_parts(self, case: Case, parts: dict[str, Any]) -> dict[str, Any]:
+        seal = self._sealer(case)
+        return {part: seal(parts.get(part)) for part in PLAN_PARTS}
 
 
-def _school_in_scope(actor: Actor, school_id: str | None) -> str:
-    school = school_id or actor.school_id
-    if not school:
-        raise NotAllowed("The actor has no school; give school_id.")
-    if actor.school_id and school != actor.school_id:
-        raise NotAllowed(f"The actor works for school {actor.school_id}, not {school}.")
-    return school
-
-
-def _check_case_access(actor: Actor, case: Case) -> None:
-    # A worker sees the cases assigned to them; supervisors and archivists their school's.
-    if actor.school_id and actor.school_id != case.school_id:
-        raise NotAllowed("The case belongs to another school.")
-    if actor.role == "social_worker" and case.social_worker_id != actor.id:
-        raise NotAllowed("The case is assigned to another social worker.")
-    if actor.role not in ("social_worker", "supervisor", "archivist", "school_admin"):
-        raise NotAllowed(f"Role {actor.role!r} may not read case records.")
+def _json_ready(details: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.isoformat() if isinstance(value, date) else value
+            for key, value in details.items()}

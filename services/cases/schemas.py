@@ -1,42 +1,409 @@
-"""Command payloads of the cases service, as callers send them over RPC and HTTP."""
+"""Command payloads of the cases service, as callers send them over RPC and HTTP. Rules of the
+standard that depend on a record's state (the seven parts of a plan, a declined intake's
+referral, what an evaluation covers) are checked by the aggregates, not here."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 from contracts.events.cases import (
+    AGENCY_KINDS,
+    CLASS_THEMES,
     CLIENT_TYPES,
     CLOSING_REASONS,
+    CONSENT_PARTIES,
+    DECLINE_REASONS,
+    EVALUATION_KINDS,
+    FOLLOW_UP_OUTCOMES,
+    GROUP_KINDS,
     INTERVENTION_FORMS,
     INTERVENTION_METHODS,
+    RESOURCE_KINDS,
+    RISK_LEVELS,
+    RISK_TYPES,
 )
-from contracts.fields import identifier, one_of, service_codes
+from contracts.fields import SERVICE_CODE, identifier, one_of, service_codes
+from services.cases.rules import EMERGENCY_RISK_TYPES
 
-FREE_TEXT = validate.Length(max=20000)
+NAME = validate.Length(min=1, max=200)
+RELATED_PARTY_KINDS = ("family_member", "teacher", "peer", "agency", "other")  # 4.6
+PARTICIPANT_KINDS = ("client", "guardian", "family_member", "teacher", "peer", "agency", "other")
+INFORMED_OF = ("rights", "responsibilities", "obligations", "service_plan")  # 4.2
+RECIPIENT_KINDS = ("guardian", "school", "police", "medical", "child_protection", "other")
+
+
+def text(min_length: int = 0, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=min_length, max=20000), **kwargs)
+
+
+def optional_text() -> fields.String:
+    return text(load_default=None, allow_none=True)
+
+
+def texts(**kwargs: Any) -> fields.List:
+    """A list of short free-text items (problems, goals, steps)."""
+    return fields.List(fields.String(validate=validate.Length(min=1, max=2000)), **kwargs)
+
+
+def count(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, **kwargs)
+
+
+class CaseRef(Schema):
+    case_id = fields.UUID(required=True)
+
+
+# Client register (9.2a, 5, 4.6).
+
+
+class Guardian(Schema):
+    name = fields.String(required=True, validate=NAME)
+    relation = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class RelatedParty(Schema):
+    kind = one_of(RELATED_PARTY_KINDS, required=True)
+    name = fields.String(required=True, validate=NAME)
+    relation = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class RegisterClient(Schema):
+    client_id = identifier(load_default=None)
+    school_id = identifier(load_default=None)
+    client_type = one_of(CLIENT_TYPES, required=True)
+    name = fields.String(required=True, validate=NAME)
+    date_of_birth = fields.Date(load_default=None, allow_none=True)
+    grade = count(load_default=None, allow_none=True, validate=validate.Range(min=1, max=12))
+    contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    guardians = fields.List(fields.Nested(Guardian), load_default=list)
+    related_parties = fields.List(fields.Nested(RelatedParty), load_default=list)
+
+
+class AddGuardian(Guardian):
+    client_id = identifier(required=True)
+
+
+class AddRelatedParty(RelatedParty):
+    client_id = identifier(required=True)
+
+
+# Intake (8.3.1).
+
+
+class Emergency(Schema):
+    """8.3.1d: abuse, violence, trauma or substance abuse calls for emergency intervention."""
+
+    risk_type = one_of(EMERGENCY_RISK_TYPES, required=True)
+    # An emergency is treated as a threat to life until the worker assesses it lower.
+    level = one_of(RISK_LEVELS, load_default="critical")
+    description = optional_text()
+
+
+class Intake(Schema):
+    worker_introduced = fields.Boolean(load_default=False)
+    respect_and_empathy = fields.Boolean(load_default=False)
+    initial_information = optional_text()
+    emergency = fields.Nested(Emergency, load_default=None, allow_none=True)
 
 
 class OpenCase(Schema):
     school_id = identifier(load_default=None)
     client_id = identifier(required=True)
-    client_type = one_of(CLIENT_TYPES, required=True)
+    # Optional: the register knows it; when given it must match the register.
+    client_type = one_of(CLIENT_TYPES, load_default=None, allow_none=True)
     social_worker_id = identifier(required=True)
     service_codes = service_codes(required=True)
     opened_on = fields.Date(required=True)
+    letter_id = fields.UUID(load_default=None, allow_none=True)
+    intake = fields.Nested(Intake, load_default=dict)
 
 
-class LogIntervention(Schema):
-    case_id = fields.UUID(required=True)
+class RecordIntake(Intake, CaseRef):
+    worker_introduced = fields.Boolean(load_default=None, allow_none=True)
+    respect_and_empathy = fields.Boolean(load_default=None, allow_none=True)
+
+
+class AcceptIntake(CaseRef):
+    accepted_on = fields.Date(required=True)
+
+
+class Referral(Schema):
+    agency_kind = one_of(AGENCY_KINDS, required=True)
+    agency_id = identifier(load_default=None, allow_none=True)
+    note = optional_text()
+
+
+class DeclineIntake(CaseRef):
+    reason_code = one_of(DECLINE_REASONS, required=True)
+    explanation = optional_text()
+    declined_on = fields.Date(required=True)
+    referral = fields.Nested(Referral, load_default=None, allow_none=True)
+
+
+# Consent (4.2).
+
+
+class RecordConsent(CaseRef):
+    party = one_of(CONSENT_PARTIES, required=True)
+    given_on = fields.Date(required=True)
+    informed_of = fields.List(one_of(INFORMED_OF), load_default=lambda: list(INFORMED_OF),
+                              validate=validate.Length(min=1))
+    given_by = fields.String(load_default=None, allow_none=True, validate=NAME)
+
+
+class WithdrawConsent(CaseRef):
+    party = one_of(CONSENT_PARTIES, required=True)
+    withdrawn_on = fields.Date(required=True)
+    reason = optional_text()
+
+
+# Assessment (8.3.2) and plan (8.3.3).
+
+
+class RecordAssessment(CaseRef):
+    assessed_on = fields.Date(required=True)
+    environment = text(min_length=1, required=True)
+    problems = texts(required=True, validate=validate.Length(min=1))
+    causes = texts(required=True, validate=validate.Length(min=1))
+    priorities = texts(required=True, validate=validate.Length(min=1))
+    strengths = texts(required=True, validate=validate.Length(min=1))
+    preliminary_plan = optional_text()
+
+
+class Goal(Schema):
+    goal = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    baseline = fields.Float(load_default=None, allow_none=True)  # 10.2.2 baseline measure
+    measure = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class PlanParts(Schema):
+    """The seven parts of 8.3.3b; all may be sent empty so that the refusal names each one
+    missing rather than the first."""
+
+    goals = fields.List(fields.Nested(Goal), load_default=list)
+    content = text(load_default="")
+    methods = texts(load_default=list)
+    action_steps = texts(load_default=list)
+    schedule = text(load_default="")
+    evaluation_participants = texts(load_default=list)
+    evaluation_methods = texts(load_default=list)
+
+
+class AdoptPlan(PlanParts, CaseRef):
+    adopted_on = fields.Date(required=True)
+    review_by = fields.Date(load_default=None, allow_none=True)
+
+
+class RevisePlan(PlanParts, CaseRef):
+    revised_on = fields.Date(required=True)
+    reason = optional_text()
+
+
+# Intervention (8.3.4), resources, referrals.
+
+
+class LogIntervention(CaseRef):
     form = one_of(INTERVENTION_FORMS, required=True)
     method = one_of(INTERVENTION_METHODS, required=True)
     service_codes = service_codes(required=True)
     delivered_on = fields.Date(required=True)
-    duration_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1440))
-    participant_count = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
-    notes = fields.String(load_default="", validate=FREE_TEXT)
+    duration_minutes = count(required=True, validate=validate.Range(min=1, max=1440))
+    participant_count = count(load_default=1, validate=validate.Range(min=1))
+    participant_kinds = fields.List(one_of(PARTICIPANT_KINDS), load_default=lambda: ["client"])
+    notes = optional_text()
+    life_safety = fields.Boolean(load_default=False)
 
 
-class CloseCase(Schema):
-    case_id = fields.UUID(required=True)
+class RequestResource(CaseRef):
+    kind = one_of(RESOURCE_KINDS, required=True)
+    service_codes = service_codes(required=True)
+    quantity = count(load_default=1, validate=validate.Range(min=1))
+    needed_by = fields.Date(load_default=None, allow_none=True)
+    description = optional_text()
+    life_safety = fields.Boolean(load_default=False)
+
+
+class MakeReferral(Referral, CaseRef):
+    reason_code = one_of(("beyond_scope", "specialist_need", "client_request", "other"),
+                         required=True)
+    referred_on = fields.Date(required=True)
+    life_safety = fields.Boolean(load_default=False)
+
+
+# Evaluation (8.3.5, 10.2.2) and closing (8.3.6).
+
+
+class GoalResult(Schema):
+    goal_number = count(required=True, validate=validate.Range(min=1))
+    baseline = fields.Float(load_default=None, allow_none=True)
+    measure = fields.Float(load_default=None, allow_none=True)
+    attainment = count(required=True, validate=validate.Range(min=-2, max=2))  # GAS −2…+2
+
+
+class RecordEvaluation(CaseRef):
+    kind = one_of(EVALUATION_KINDS, required=True)
+    evaluated_on = fields.Date(required=True)
+    progress = optional_text()
+    worker_performance = optional_text()
+    reflection = optional_text()
+    client_change = optional_text()
+    goals = fields.List(fields.Nested(GoalResult), load_default=list)
+    satisfaction = count(load_default=None, allow_none=True, validate=validate.Range(min=1, max=5))
+
+
+class FollowUp(Schema):
+    due_on = fields.Date(required=True)
+
+
+class CloseCase(CaseRef):
     reason = one_of(CLOSING_REASONS, required=True)
     closed_on = fields.Date(required=True)
-    summary = fields.String(load_default="", validate=FREE_TEXT)
+    timing_agreed = fields.Boolean(load_default=False)
+    service_reviewed = fields.Boolean(load_default=False)
+    relationship_ended = fields.Boolean(load_default=False)
+    summary = optional_text()
+    follow_up = fields.Nested(FollowUp, load_default=None, allow_none=True)
+
+
+class ScheduleFollowUp(FollowUp, CaseRef):
+    pass
+
+
+class RecordFollowUp(CaseRef):
+    follow_up_id = identifier(required=True)
+    done_on = fields.Date(required=True)
+    outcome = one_of(FOLLOW_UP_OUTCOMES, required=True)
+    notes = optional_text()
+
+
+class ReopenCase(CaseRef):
+    reopened_on = fields.Date(required=True)
+    reason = optional_text()
+
+
+class ReassignCase(CaseRef):
+    to_social_worker_id = identifier(required=True)
+    reassigned_on = fields.Date(required=True)
+    reason = optional_text()
+
+
+# Risk register (9.6a, 4.1).
+
+
+class RaiseRisk(CaseRef):
+    risk_type = one_of(RISK_TYPES, required=True)
+    level = one_of(RISK_LEVELS, required=True)
+    raised_on = fields.Date(required=True)
+    description = optional_text()
+
+
+class ChangeRiskLevel(CaseRef):
+    risk_id = identifier(required=True)
+    level = one_of(RISK_LEVELS, required=True)
+    changed_on = fields.Date(required=True)
+    reason = optional_text()
+
+
+class ResolveRisk(CaseRef):
+    risk_id = identifier(required=True)
+    resolved_on = fields.Date(required=True)
+    resolution = optional_text()
+
+
+class Recipient(Schema):
+    kind = one_of(RECIPIENT_KINDS, required=True)
+    who = fields.String(required=True, validate=NAME)
+
+
+class RecordDisclosure(CaseRef):
+    """4.1: who was told what, when and why."""
+
+    risk_id = identifier(required=True)
+    recipients = fields.List(fields.Nested(Recipient), required=True,
+                             validate=validate.Length(min=1))
+    what = text(min_length=1, required=True)
+    why = text(min_length=1, required=True)
+    disclosed_at = fields.AwareDateTime(required=True)
+
+
+# Group work (8.2.1.3).
+
+
+class FormGroup(Schema):
+    school_id = identifier(load_default=None)
+    kind = one_of(GROUP_KINDS, required=True)
+    purpose = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    service_codes = service_codes(required=True)
+    social_worker_id = identifier(required=True)
+    planned_sessions = count(required=True, validate=validate.Range(min=1, max=100))
+    formed_on = fields.Date(required=True)
+
+
+class GroupRef(Schema):
+    group_id = fields.UUID(required=True)
+
+
+class AddGroupMember(GroupRef):
+    client_id = identifier(required=True)
+    joined_on = fields.Date(required=True)
+
+
+class HoldGroupSession(GroupRef):
+    held_on = fields.Date(required=True)
+    attended = fields.List(identifier(), required=True)
+    notes = optional_text()
+
+
+class EvaluateGroup(GroupRef):
+    evaluated_on = fields.Date(required=True)
+    goal_attainment = fields.List(count(validate=validate.Range(min=-2, max=2)), required=True,
+                                  validate=validate.Length(min=1))
+    notes = optional_text()
+
+
+class CloseGroup(GroupRef):
+    closed_on = fields.Date(required=True)
+
+
+# Mailbox (8.2.2) and classes (8.2.3).
+
+
+class ReceiveLetter(Schema):
+    school_id = identifier(load_default=None)
+    received_on = fields.Date(required=True)
+    anonymous = fields.Boolean(load_default=False)
+    client_id = identifier(load_default=None, allow_none=True)
+    grade = count(load_default=None, allow_none=True, validate=validate.Range(min=1, max=12))
+    service_codes = fields.List(fields.String(validate=SERVICE_CODE), load_default=list)
+    content = text(min_length=1, required=True)
+
+
+class AnswerLetter(Schema):
+    letter_id = fields.UUID(required=True)
+    answered_on = fields.Date(required=True)
+    reply = text(min_length=1, required=True)
+
+
+class HoldClass(Schema):
+    school_id = identifier(load_default=None)
+    theme = one_of(CLASS_THEMES, required=True)
+    topic = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    service_codes = service_codes(required=True)
+    held_on = fields.Date(required=True)
+    attendance = count(required=True, validate=validate.Range(min=1))
+    grade = count(load_default=None, allow_none=True, validate=validate.Range(min=1, max=12))
+
+
+# Queries.
+
+
+class ListCaseload(Schema):
+    social_worker_id = identifier(load_default=None)
+
+
+class ReadCase(CaseRef):
+    purpose = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))

@@ -11,7 +11,13 @@ SERVICES: dict[str, str] = {
     "cases": "services.cases.service:CasesService",
     "archive": "services.archive.service:ArchiveService",
     "resources": "services.resources.service:ResourcesService",
+    "supervision": "services.supervision.service:SupervisionService",
+    "gateway": "services.gateway.service:GatewayService",
 }
+
+# The services that keep an event store and publish (every one but the gateway): they answer
+# `status`, `events_since`, `recompute_since`, `replay` and `rebuild`.
+PUBLISHERS: tuple[str, ...] = tuple(name for name in SERVICES if name != "gateway")
 
 CONFIG_FILE = Path(__file__).resolve().parents[2] / "deploy" / "config.yaml"
 

@@ -4,11 +4,13 @@ RPC that every publishing service offers (`events_since`, `recompute_since`, `pi
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import Token
 from datetime import UTC
-from typing import Any, ClassVar
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from marshmallow import Schema, ValidationError, fields
 from nameko.extensions import DependencyProvider
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_CALL = 1000
 HISTORY_READERS = ("auditor", "archivist", "operator")
+CommandMethod = TypeVar("CommandMethod", bound=Callable[..., Any])
 
 
 class ApplicationDependency(DependencyProvider):
@@ -101,14 +104,29 @@ def load(schema: type[Schema], data: Mapping[str, Any] | None) -> dict[str, Any]
     return loaded
 
 
+def command(schema: type[Schema]) -> Callable[[CommandMethod], CommandMethod]:
+    """Under `@rpc`: the method's one argument is a payload that `schema` loads (bad input is
+    refused with InvalidInput naming each field and rule, before the method runs), and
+    `describe()` documents the schema for the gateway's OpenAPI."""
+
+    def decorate(method: CommandMethod) -> CommandMethod:
+        @wraps(method)
+        def run(self: Any, data: Any = None) -> Any:
+            return method(self, load(schema, data))
+
+        run.command_schema = schema  # type: ignore[attr-defined]
+        return cast(CommandMethod, run)
+
+    return decorate
+
+
 class PublishingService:
-    """RPC every service that publishes events offers. Subclasses declare `app`,
-    `publications` and `commands` (rpc name → payload schema, from their `schemas.COMMANDS`)."""
+    """RPC every service that publishes events offers. Subclasses declare `app` and
+    `publications`, and mark their commands with `@command(Schema)` under `@rpc`."""
 
     app: CasebookApplication
     context = CommandContext()
     publications: Publications
-    commands: ClassVar[Mapping[str, type[Schema]]] = {}
 
     @rpc
     def ping(self) -> str:
@@ -117,6 +135,11 @@ class PublishingService:
     @rpc
     def describe(self) -> dict[str, Any]:
         """This service's commands and their payload JSON Schemas: what the gateway documents."""
+        commands = {
+            name: member.command_schema
+            for name, member in inspect.getmembers(type(self), inspect.isfunction)
+            if hasattr(member, "command_schema")
+        }
         return {
             "service": self.publications.source,
             "commands": {
@@ -124,7 +147,7 @@ class PublishingService:
                     "schema": json_schema(schema),
                     "summary": " ".join((schema.__doc__ or "").split()),
                 }
-                for name, schema in sorted(self.commands.items())
+                for name, schema in sorted(commands.items())
             },
         }
 

@@ -14,13 +14,16 @@ each, compares the envelope with the subscriber's cursor for that source:
   and if it stores nothing the pump stores the cursor alone. Either way cursor and effects commit
   together, and the cursor only moves from the position the handler started from.
 
-On start the pump catches up the same way before taking live deliveries. Several instances of a
-service may consume the same queue (scaling out): the cursor's compare-and-set lets exactly one
-apply each position, and the others, finding the cursor moved, dedupe. A handler that raises is
-retried; after `CASEBOOK_HANDLER_ATTEMPTS` tries the delivery goes to `<queue>.dlq` with the error
-in its headers and is acked there, never silently. The cursor does not move past a failed event:
-order is the promise, so later deliveries retry it and park behind it until it is fixed, and an
-operator replays the dead letters (or restarts the service, which catches up).
+On start the pump catches up the same way before taking live deliveries (if the source is not
+up, it tries again later, backing off). Several instances of a service may consume the same
+queue (scaling out): the cursor's compare-and-set lets exactly one apply each position, and the
+others, finding the cursor moved, dedupe.
+
+A handler that raises is retried; after `CASEBOOK_HANDLER_ATTEMPTS` tries the delivery goes to
+`<queue>.dlq` (through the subscriber's own `<subscriber>.dead-letters` exchange) with the error
+in its headers, and is acked only then: never silently. The cursor does not move past a failed
+event: order is the promise, so later deliveries retry it and park behind it until it is fixed,
+and an operator replays the dead letters (or restarts the service, which catches up).
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ log = logging.getLogger(__name__)
 FETCH_LIMIT = 500
 RPC_TIMEOUT_SECONDS = 10
 RETRY_PAUSE_SECONDS = 0.2
+CATCH_UP_FIRST_SECONDS = 2.0
+CATCH_UP_MAX_SECONDS = 60.0
 
 
 class ChainBroken(Exception):
@@ -77,6 +82,12 @@ def queue_name(subscriber: str, source: str) -> str:
 
 def dead_letter_queue_name(subscriber: str, source: str) -> str:
     return f"{queue_name(subscriber, source)}.dlq"
+
+
+def dead_letter_exchange(subscriber: str) -> Exchange:
+    """Each subscriber's own exchange for dead letters: its broker user may write there and
+    nowhere near another service's queues (the default exchange would let it)."""
+    return Exchange(f"{subscriber}.dead-letters", type="direct", durable=True)
 
 
 def fetch_since(
@@ -123,7 +134,7 @@ class Subscription(Consumer):
         )
         self.dead_letters = Queue(
             dead_letter_queue_name(subscriber, self.source),
-            exchange=Exchange(""),
+            exchange=dead_letter_exchange(subscriber),
             routing_key=dead_letter_queue_name(subscriber, self.source),
             durable=True,
         )
@@ -174,25 +185,46 @@ class Subscription(Consumer):
             except CursorMoved:
                 # Another instance got there first: not a failure; look again, and dedupe.
                 continue
-            except Exception as error:
-                delivery.attempts += 1
-                delivery.errors.append(f"{type(error).__name__}: {error}")
-                log.warning(
-                    "%s from %s: attempt %s failed: %s",
-                    self.container.service_name,
-                    self.source,
-                    delivery.attempts,
-                    error,
-                )
-                if delivery.attempts < self.max_attempts and self._running:
-                    eventlet.sleep(RETRY_PAUSE_SECONDS * delivery.attempts)
+            except Unavailable as error:
+                if delivery.envelope is None:
+                    # The source is not up: try the catch-up again later, without a dead letter
+                    # (there is no message to park), backing off to CATCH_UP_MAX_SECONDS.
+                    self._retry_catch_up(delivery.attempts + 1, error)
+                    return
+                if self._retry_or_dead_letter(delivery, error):
                     continue
-                if delivery.message is not None:
-                    self._dead_letter(delivery, traceback.format_exc())
+                return
+            except Exception as error:
+                if self._retry_or_dead_letter(delivery, error):
+                    continue
                 return
             if delivery.message is not None:
                 self.queue_consumer.ack_message(delivery.message)
             return
+
+    def _retry_or_dead_letter(self, delivery: _Delivery, error: Exception) -> bool:
+        """True to try the delivery again; False once it was dead-lettered (or was a catch-up)."""
+        delivery.attempts += 1
+        delivery.errors.append(f"{type(error).__name__}: {error}")
+        log.warning(
+            "%s from %s: attempt %s failed: %s",
+            self.container.service_name, self.source, delivery.attempts, error,
+        )
+        if delivery.attempts < self.max_attempts and self._running:
+            eventlet.sleep(RETRY_PAUSE_SECONDS * delivery.attempts)
+            return True
+        if delivery.message is not None:
+            self._dead_letter(delivery, traceback.format_exc())
+        return False
+
+    def _retry_catch_up(self, attempt: int, error: Exception) -> None:
+        delay = min(CATCH_UP_MAX_SECONDS, CATCH_UP_FIRST_SECONDS * 2 ** (attempt - 1))
+        log.info(
+            "%s: %s not reachable for catch-up (%s); trying again in %ss",
+            self.container.service_name, self.source, error, delay,
+        )
+        if self._running:
+            eventlet.spawn_after(delay, self._inbox.put, _Delivery(envelope=None, attempts=attempt))
 
     def catch_up(self) -> int:
         """Process everything the source published after our cursor; return how many."""
@@ -257,7 +289,7 @@ class Subscription(Consumer):
             self.dead_letters(producer.channel).declare()
             producer.publish(
                 delivery.envelope,
-                exchange="",
+                exchange=self.dead_letters.exchange,
                 routing_key=self.dead_letters.name,
                 serializer="json",
                 delivery_mode=2,

@@ -12,6 +12,7 @@ import statistics
 import tempfile
 import time
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
@@ -24,25 +25,49 @@ from eventlet.greenpool import GreenPool  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from services.runtime.cli.journeys import (  # noqa: E402
+    OPENED_ON,
+    intervention,
+    open_case,
+    ready_case,
+    register_student,
+)
 from tests.support.broker import Broker  # noqa: E402
-from tests.support.scenarios import intervention, open_ready_case  # noqa: E402
 from tests.support.services import AUDITOR, WORKER, processes, rpc  # noqa: E402
+
+PLANNED = OPENED_ON + timedelta(days=6)  # the day after `ready_case` adopts the plan
 
 
 def commands_per_second(uri: str, commands: int, clients: int) -> float:
-    """open_case followed by log_intervention, `commands` in all, over `clients` connections."""
+    """`open_case` and `log_intervention` in turns, `commands` in all, over `clients` concurrent
+    connections. Clients to open cases for, and a case ready for interventions (consent and plan
+    recorded, as 8.3 and 4.2 require), are prepared first and not timed."""
     per_client = commands // (2 * clients)
+    prepared: dict[int, tuple[list[str], str]] = {}
 
-    def client(number: int) -> None:
+    def prepare(number: int) -> None:
         with rpc(uri, WORKER) as proxy:
-            for index in range(per_client):
-                case_id = open_ready_case(proxy, f"bench-{clients}-{number}-{index}")
-                proxy.cases.log_intervention(intervention(case_id))
+            label = f"bench-{clients}-{number}"
+            ready_id, _ = ready_case(proxy, f"{label}-ready", WORKER["id"])
+            prepared[number] = (
+                [register_student(proxy, f"{label}-{index}") for index in range(per_client)],
+                ready_id,
+            )
+
+    def work(number: int) -> None:
+        client_ids, ready_id = prepared[number]
+        with rpc(uri, WORKER) as proxy:
+            for index, client_id in enumerate(client_ids):
+                open_case(proxy, client_id, WORKER["id"], ["7.1.3a"])
+                proxy.cases.log_intervention(intervention(ready_id, PLANNED, index + 1))
 
     pool = GreenPool(clients)
+    for number in range(clients):
+        pool.spawn(prepare, number)
+    pool.waitall()
     started = time.perf_counter()
     for number in range(clients):
-        pool.spawn(client, number)
+        pool.spawn(work, number)
     pool.waitall()
     return (2 * per_client * clients) / (time.perf_counter() - started)
 
@@ -51,10 +76,10 @@ def end_to_end_latencies(uri: str, samples: int) -> list[float]:
     """Seconds from sending a command to its event being in the archive's ledger."""
     latencies = []
     with rpc(uri, WORKER) as worker, rpc(uri, AUDITOR) as auditor:
-        case_id = open_ready_case(worker, "bench-latency")
-        for _ in range(samples):
+        case_id, _ = ready_case(worker, "bench-latency", WORKER["id"])
+        for number in range(samples):
             started = time.perf_counter()
-            worker.cases.log_intervention(intervention(case_id))
+            worker.cases.log_intervention(intervention(case_id, PLANNED, number + 1))
             target = auditor.cases.status()["stored_position"]
             while auditor.archive.ledger_head("cases")["position"] < target:
                 eventlet.sleep(0.001)

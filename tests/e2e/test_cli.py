@@ -76,7 +76,8 @@ def test_replay_shows_a_case_as_it_was(system):
     )
     assert first["version"] == 1
     with rpc(system["uri"], AUDITOR) as proxy:
-        opened_at = proxy.cases.events_since(0, 1)[0]["occurred_at"]
+        opened_at = next(e["occurred_at"] for e in proxy.cases.events_since(0, 100)
+                         if e["aggregate_id"] == case_id)
     at_opening = json.loads(
         cli("replay", "--service", "cases", "--aggregate", case_id, "--at", opened_at).output
     )
@@ -147,7 +148,7 @@ def test_dead_letters_are_listed_and_replayed_to_their_queue(system):
             },
         )
     listed = cli("dlq", "list", "--subscriber", "archive", "--source", "cases")
-    assert "position 1 CaseOpened: 3 attempts, RuntimeError: disk full" in listed.output
+    assert "position 1 ClientRegistered: 3 attempts, RuntimeError: disk full" in listed.output
     assert Broker.queue_depth(uri, dead) == 1  # listing leaves them in place
 
     replayed = cli("dlq", "replay", "--subscriber", "archive", "--source", "cases")

@@ -1,5 +1,6 @@
 """The whole pipe with every service in its own process, as `casebook up` runs it."""
 
+import json
 import os
 import signal
 import subprocess
@@ -63,14 +64,15 @@ def test_casebook_up_runs_the_demo_shows_status_and_stops_on_ctrl_c(amqp_uri, tm
         demo = casebook("demo", "--cases", "3", env=env)
         assert demo.returncode == 0, demo.stderr
         assert demo.stdout.count("case ") == 3
+        assert "school JD001 staffed" in demo.stdout
 
         def archive_caught_up() -> bool:
-            shown = casebook("status", env=env)
-            return (
-                shown.returncode == 0
-                and "│ archive    │ cases  │" in shown.stdout
-                and ("│ 0   │" in shown.stdout.split("Subscriptions")[1])
-            )
+            shown = casebook("status", "--json", env=env)
+            if shown.returncode != 0:
+                return False
+            lags = {(row["subscriber"], row["source"]): row["lag"]
+                    for row in json.loads(shown.stdout)["subscriptions"]}
+            return lags.get(("archive", "cases")) == 0
 
         wait_for(archive_caught_up, timeout=60, interval=0.5, what="the archive lag to be 0")
     finally:

@@ -13,7 +13,9 @@ from services.runtime.cli.audit import rebuild, replay, verify  # noqa: E402
 from services.runtime.cli.demo import demo  # noqa: E402
 from services.runtime.cli.dlq import dlq  # noqa: E402
 from services.runtime.cli.events import events, export_  # noqa: E402
+from services.runtime.cli.keygen import keygen  # noqa: E402
 from services.runtime.cli.status import status  # noqa: E402
+from services.runtime.cli.token import token  # noqa: E402
 from services.runtime.cli.up import up  # noqa: E402
 
 
@@ -31,3 +33,5 @@ main.add_command(rebuild)
 main.add_command(events)
 main.add_command(export_)
 main.add_command(dlq)
+main.add_command(keygen)
+main.add_command(token)

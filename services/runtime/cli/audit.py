@@ -12,10 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from contracts.chain import ChainWalk, Problem, compare_with_store
 from services.runtime.cli.rpc import cluster
-from services.runtime.launcher import SERVICES
+from services.runtime.launcher import PUBLISHERS
 
 PAGE = 500
-PUBLISHERS = [name for name in SERVICES if name != "gateway"]
 
 
 def published(proxy: Any, source: str) -> Iterator[dict[str, Any]]:

@@ -6,21 +6,30 @@ import random
 
 import click
 
-from services.runtime.cli.journeys import case_journey
+from services.runtime.cli.journeys import case_journey, staff_school
 from services.runtime.cli.rpc import cluster
 
 SCHOOL = "JD001"
+WORKER = "demo-worker-1"
+ELIGIBILITY_WAIT_SECONDS = 30
 
 
 @click.command()
 @click.option("--cases", "count", default=10, show_default=True, help="How many cases to drive.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed, for repeatable runs.")
 def demo(count: int, seed: int) -> None:
-    """Open, work and close COUNT cases as social workers of school JD001 would."""
+    """Staff school JD001 with a qualified, trained worker, then open, work and close COUNT
+    cases as that worker would."""
     rng = random.Random(seed)
-    worker = {"id": "demo-worker-1", "school_id": SCHOOL}
-    with cluster("social_worker", actor_id=worker["id"], school_id=SCHOOL) as proxy:
+    run = rng.randrange(10**6)  # client ids are new on every run: the register refuses repeats
+    with cluster("school_admin", actor_id="demo-admin", school_id=SCHOOL) as admin:
+        staff_school(admin, SCHOOL, WORKER)
+    click.echo(f"school {SCHOOL} staffed: {WORKER} qualified (6.2.1.2) and trained (9.1a)")
+    with cluster("social_worker", actor_id=WORKER, school_id=SCHOOL) as worker:
         for number in range(1, count + 1):
-            case_id = case_journey(proxy, rng, worker_id=worker["id"], label=f"demo-{number}")
+            case_id = case_journey(
+                worker, f"demo-{run}-{number}", WORKER, interventions=rng.randint(2, 5),
+                rng=rng, eligibility_wait=ELIGIBILITY_WAIT_SECONDS,
+            )
             click.echo(f"case {number}/{count}: {case_id}")
     click.echo("Done. See the events flow with `casebook status`.")

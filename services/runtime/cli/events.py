@@ -11,8 +11,9 @@ from kombu import Connection, Consumer, Queue
 
 from contracts.envelope import canonical_json
 from services.runtime import config
-from services.runtime.cli.audit import PAGE, PUBLISHERS
+from services.runtime.cli.audit import PAGE
 from services.runtime.cli.rpc import cluster
+from services.runtime.launcher import PUBLISHERS
 from services.runtime.relay import events_exchange
 
 

@@ -1,7 +1,9 @@
-"""`casebook status`: each service's positions, each subscriber's lag and dead letters."""
+"""`casebook status`: each service's positions, each subscriber's lag and dead letters, and the
+archive's last signed checkpoint."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -11,20 +13,8 @@ from rich.table import Table
 
 from services.runtime import config
 from services.runtime.cli.rpc import cluster
-from services.runtime.launcher import SERVICES
+from services.runtime.launcher import PUBLISHERS
 from services.runtime.subscription import dead_letter_queue_name
-
-
-def collect(timeout: float = 5) -> dict[str, Any]:
-    """Every service's status, or the reason it gave none."""
-    statuses: dict[str, Any] = {}
-    with cluster("operator", timeout=timeout) as proxy:
-        for name in SERVICES:
-            try:
-                statuses[name] = proxy[name].status()
-            except Exception as error:
-                statuses[name] = {"error": f"{type(error).__name__}: {error}"}
-    return statuses
 
 
 def dead_letters(subscriber: str, source: str) -> int:
@@ -38,22 +28,59 @@ def dead_letters(subscriber: str, source: str) -> int:
         return int(count)
 
 
+def collect(timeout: float = 5) -> dict[str, Any]:
+    """Every publishing service's status (or why it gave none), every subscription's lag and
+    dead letters, and the last checkpoint."""
+    statuses: dict[str, Any] = {}
+    checkpoint = None
+    with cluster("operator", timeout=timeout) as proxy:
+        for name in PUBLISHERS:
+            try:
+                statuses[name] = proxy[name].status()
+            except Exception as error:
+                statuses[name] = {"error": f"{type(error).__name__}: {error}"}
+        if "error" not in statuses.get("archive", {"error": "not running"}):
+            checkpoints = proxy.archive.list_checkpoints()
+            checkpoint = checkpoints[-1] if checkpoints else None
+    subscriptions = []
+    for name, state in statuses.items():
+        for source, cursor in sorted(state.get("cursors", {}).items()):
+            published = statuses.get(source, {}).get("published_position")
+            subscriptions.append(
+                {
+                    "subscriber": name,
+                    "source": source,
+                    "processed": cursor["position"],
+                    "lag": None if published is None else published - cursor["position"],
+                    "dead_letters": dead_letters(name, source),
+                }
+            )
+    return {"services": statuses, "subscriptions": subscriptions, "last_checkpoint": checkpoint}
+
+
 @click.command()
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each service.")
-def status(timeout: float) -> None:
-    """Published positions per service; lag and dead letters per subscription."""
-    statuses = collect(timeout)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(timeout: float, as_json: bool) -> None:
+    """Published positions per service; lag and dead letters per subscription; the last signed
+    ledger checkpoint. Exits non-zero if a service does not answer."""
+    report = collect(timeout)
+    failed = any("error" in state for state in report["services"].values())
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print(report)
+    if failed:
+        raise SystemExit(1)
+
+
+def _print(report: dict[str, Any]) -> None:
     console = Console()
     services = Table(title="Services")
     for column in ("service", "stored", "published", "relay lag", "head hash"):
         services.add_column(column)
-    subscriptions = Table(title="Subscriptions")
-    for column in ("subscriber", "source", "processed", "lag", "dead letters"):
-        subscriptions.add_column(column)
-    failed = False
-    for name, state in statuses.items():
+    for name, state in report["services"].items():
         if "error" in state:
-            failed = True
             services.add_row(name, "-", "-", "-", f"[red]not answering: {state['error']}[/red]")
             continue
         services.add_row(
@@ -63,13 +90,26 @@ def status(timeout: float) -> None:
             str(state["stored_position"] - state["relay_read_through"]),
             state["published_hash"][:16],
         )
-        for source, cursor in sorted(state["cursors"].items()):
-            published = statuses.get(source, {}).get("published_position")
-            lag = "?" if published is None else str(published - cursor["position"])
-            subscriptions.add_row(
-                name, source, str(cursor["position"]), lag, str(dead_letters(name, source))
-            )
+    subscriptions = Table(title="Subscriptions")
+    for column in ("subscriber", "source", "processed", "lag", "dead letters"):
+        subscriptions.add_column(column)
+    for row in report["subscriptions"]:
+        lag = "?" if row["lag"] is None else str(row["lag"])
+        dead = str(row["dead_letters"])
+        subscriptions.add_row(
+            row["subscriber"],
+            row["source"],
+            str(row["processed"]),
+            lag,
+            f"[red]{dead}[/red]" if row["dead_letters"] else dead,
+        )
     console.print(services)
     console.print(subscriptions)
-    if failed:
-        raise SystemExit(1)
+    checkpoint = report["last_checkpoint"]
+    if checkpoint:
+        console.print(
+            f"Last signed checkpoint: #{checkpoint['sequence']} at {checkpoint['signed_at']}, "
+            f"{checkpoint['entry_count']} ledger entries, key {checkpoint['key_id']}"
+        )
+    else:
+        console.print("No ledger checkpoint signed yet.")

@@ -1,0 +1,171 @@
+"""What every part of the cases application shares: loading records, saving them, sealing
+personal content, and who may see what (DESIGN.md "Actors, access, privacy")."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from contracts.errors import Conflict, NotAllowed, NotFound
+from services.cases.clients import Client, WorkerEligibility, client_key, eligibility_key
+from services.cases.domain import Case
+from services.runtime.context import Actor, require_role
+from services.runtime.domain import CasebookAggregate
+from services.runtime.store import CasebookApplication
+
+A = TypeVar("A", bound=CasebookAggregate)
+
+CASE_WRITERS = ("social_worker", "supervisor")
+# Who may read a case's history (no personal content): its worker, the school's supervisors,
+# and the roles that keep and check records.
+HISTORY_READERS = ("social_worker", "supervisor", "archivist", "auditor", "school_admin")
+PAGE = 500
+
+
+def require_eligible_workers() -> bool:
+    """6.2.1.2, 9.1a: on unless CASEBOOK_REQUIRE_ELIGIBLE_WORKERS is "false" (tests of other
+    services run without a supervision service to learn eligibility from)."""
+    return os.environ.get("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "true").strip().lower() != "false"
+
+
+def school_in_scope(actor: Actor, school_id: str | None) -> str:
+    school = school_id or actor.school_id
+    if not school:
+        raise NotAllowed("The actor has no school; give school_id.")
+    if actor.school_id and school != actor.school_id:
+        raise NotAllowed(f"The actor works for school {actor.school_id}, not {school}.")
+    return school
+
+
+def check_school(actor: Actor, record: CasebookAggregate, what: str) -> None:
+    if actor.school_id and actor.school_id != record.school_id:  # type: ignore[attr-defined]
+        raise NotAllowed(f"The {what} belongs to another school.")
+
+
+def reads_without_grant(actor: Actor, case: Case) -> bool:
+    """The case's own worker and the school's supervisors read an open case's personal content
+    directly; a closed case, or any other reader, goes through the archive's grants (9.4d)."""
+    if case.status == "closed":
+        return False
+    if actor.role == "supervisor":
+        return True
+    return actor.role == "social_worker" and actor.id == case.social_worker_id
+
+
+class CasesBase(CasebookApplication):
+    service = "cases"
+
+    # Loading and saving.
+
+    def _get(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
+        try:
+            record: Any = self.repository.get(UUID(str(aggregate_id)))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound(f"No {what} {aggregate_id}.") from None
+        if not isinstance(record, cls):
+            raise NotFound(f"No {what} {aggregate_id}.")
+        return record
+
+    def _save(self, *records: CasebookAggregate | None) -> None:
+        try:
+            self.save(*records)
+        except IntegrityError:
+            raise Conflict("The record changed meanwhile; read it again and retry.",
+                           code="conflict") from None
+
+    def _client(self, client_id: str) -> Client:
+        try:
+            client: Client = self.repository.get(client_key(client_id))
+        except AggregateNotFoundError:
+            raise NotFound(f"No client {client_id} in the register.") from None
+        return client
+
+    def _eligibility(self, social_worker_id: str) -> WorkerEligibility | None:
+        try:
+            known: WorkerEligibility = self.repository.get(eligibility_key(social_worker_id))
+        except AggregateNotFoundError:
+            return None
+        return known
+
+    def _require_eligible(self, social_worker_id: str) -> None:
+        if not require_eligible_workers():
+            return
+        known = self._eligibility(social_worker_id)
+        if known is None:
+            raise NotAllowed(
+                f"Social worker {social_worker_id} is not known to supervision as eligible "
+                "(6.2.1.2, 9.1a).",
+                code="not_qualified",
+            )
+        if not known.eligible:
+            raise NotAllowed(
+                f"Social worker {social_worker_id} may not be assigned cases: "
+                + ", ".join(known.reasons) + " (6.2.1.2, 9.1a).",
+                code="not_qualified",
+            )
+
+    # Personal content.
+
+    def _seal(self, subject_id: str, value: Any) -> str | None:
+        """A token for `value`, or None for nothing: emptiness stays visible to the rules."""
+        if value is None or value == "" or value == [] or value == {}:
+            return None
+        return self.vault.seal(subject_id, value)
+
+    def _open(self, token: str | None) -> Any:
+        return None if token is None else self.vault.open(token)
+
+    def _require_not_destroyed(self, subject_id: str) -> None:
+        if self.vault.is_shredded(subject_id):
+            raise Conflict(f"The personal content of {subject_id} was destroyed by disposal "
+                           "(9.4e); nothing new can be recorded for them.", code="wrong_state")
+
+    # Cases and who may touch them.
+
+    def _case(self, case_id: str | UUID) -> Case:
+        return self._get(Case, case_id, "case")
+
+    def _writable_case(self, case_id: str | UUID) -> Case:
+        actor = require_role(*CASE_WRITERS)
+        case = self._case(case_id)
+        check_school(actor, case, "case")
+        if actor.role == "social_worker" and case.social_worker_id != actor.id:
+            raise NotAllowed("The case is assigned to another social worker.")
+        return case
+
+    def _history_readable_case(self, case_id: str | UUID) -> Case:
+        actor = require_role(*HISTORY_READERS)
+        case = self._case(case_id)
+        check_school(actor, case, "case")
+        if actor.role == "social_worker" and case.social_worker_id != actor.id:
+            raise NotAllowed("The case is assigned to another social worker.")
+        return case
+
+    def _records(self, cls: type[A], created: str) -> Iterator[A]:
+        """Every record of `cls`, found by its created event in the notification log."""
+        topic = f"{cls.__module__}:{cls.__qualname__}.{created}"
+        position = 0
+        while True:
+            notifications = list(self.recorder.select_notifications(
+                start=position + 1, limit=PAGE, topics=[topic]))
+            for notification in notifications:
+                yield self._get(cls, notification.originator_id, cls.__name__)
+            if len(notifications) < PAGE:
+                return
+            position = notifications[-1].id
+
+    def _cases_in_scope(self) -> Iterator[Case]:
+        """The cases the actor may list: their own as a worker, the school's otherwise."""
+        actor = require_role(*HISTORY_READERS)
+        for case in self._records(Case, "Opened"):
+            if actor.school_id and case.school_id != actor.school_id:
+                continue
+            if actor.role == "social_worker" and case.social_worker_id != actor.id:
+                continue
+            yield case
+

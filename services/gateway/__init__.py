@@ -1,0 +1,1 @@
+"""The HTTP API: authentication, routing to RPC, OpenAPI (issue 7)."""

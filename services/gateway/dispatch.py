@@ -1,0 +1,310 @@
+"""One HTTP request, start to finish: route, authenticate, read, forward over RPC, answer.
+
+Transport is the gateway's (404, 405, 401, 413, 415, malformed JSON, paging parameters);
+everything about the command itself (fields, rules, who may do it) is the service's, which
+answers with a `contracts.errors` type that `problems.py` turns into HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import eventlet
+from marshmallow import Schema, ValidationError
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request, Response
+
+from contracts.errors import CasebookError, InvalidInput, NotAllowed, Unavailable
+from services.gateway import schemas
+from services.gateway.app import IdempotencyApplication
+from services.gateway.auth import Keys, authenticate
+from services.gateway.openapi import Catalogue, document, reference_page
+from services.gateway.problems import (
+    GatewayTimeout,
+    MalformedRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    json_response,
+    problem_response,
+)
+from services.gateway.routes import BACKENDS, Route, Router
+from services.runtime.context import Actor, acting_as
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-Id"
+CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+DESCRIBE_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """`CASEBOOK_GATEWAY_*` variables, read when the gateway starts."""
+
+    max_body_bytes: int = 1_048_576
+    rpc_timeout: float = 30.0
+    ready_timeout: float = 2.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        return cls(
+            max_body_bytes=int(environ.get("CASEBOOK_GATEWAY_MAX_BODY_BYTES", cls.max_body_bytes)),
+            rpc_timeout=float(environ.get("CASEBOOK_GATEWAY_RPC_TIMEOUT", cls.rpc_timeout)),
+            ready_timeout=float(environ.get("CASEBOOK_GATEWAY_READY_TIMEOUT", cls.ready_timeout)),
+        )
+
+
+# call(service, method, args, actor, correlation_id, timeout) → the RPC's result.
+Call = Callable[[str, str, tuple[Any, ...], Actor | None, str, float], Any]
+
+
+class Gateway:
+    def __init__(self, keys: Keys, idempotency: IdempotencyApplication, settings: Settings,
+                 router: Router | None = None) -> None:
+        self.keys = keys
+        self.idempotency = idempotency
+        self.settings = settings
+        self.router = router or Router()
+        self.catalogue = Catalogue()
+
+    def handle(self, request: Request, call: Call) -> Response:
+        correlation_id = request.headers.get(CORRELATION_HEADER, "")
+        if not CORRELATION_ID.match(correlation_id):
+            correlation_id = str(uuid.uuid4())
+        service = None
+        try:
+            route, values = self.router.match(request.method, request.path)
+            service = route.service_for(values)
+            response = self._handle(request, route, values, call, correlation_id)
+        except Exception as error:
+            response = problem_response(error, service)
+        response.headers[CORRELATION_HEADER] = correlation_id
+        return response
+
+    def _handle(self, request: Request, route: Route, values: dict[str, str], call: Call,
+                correlation_id: str) -> Response:
+        if route.service == "gateway":
+            return self._own(route, request, call, correlation_id)
+        actor = authenticate(request.headers.get("Authorization"), self.keys)
+        if route.roles and actor.role not in route.roles:
+            raise NotAllowed(
+                f"Role {actor.role!r} may not do this; it needs one of: {', '.join(route.roles)}."
+            )
+        service = route.service_for(values)
+
+        def forward(*args: Any) -> Any:
+            return call(service, route.rpc, args, actor, correlation_id,
+                        self.settings.rpc_timeout)
+
+        if route.method == "POST":
+            body = self._json_body(request)
+            key = request.headers.get("Idempotency-Key")
+            arguments = self._arguments(route, values, body, None)
+            if key is None:
+                return json_response(forward(*arguments), route.status)
+            return self._idempotent(actor, key, request, body, route, lambda: forward(*arguments))
+        query = self._query(route, request.args, service, call, correlation_id)
+        result = forward(*self._arguments(route, values, None, query))
+        if route.returns == "csv":
+            return Response(str(result), route.status, content_type="text/csv; charset=utf-8")
+        return json_response(self._shaped(route, result, query), route.status)
+
+    # The gateway's own routes: no token needed.
+
+    def _own(self, route: Route, request: Request, call: Call, correlation_id: str) -> Response:
+        if route.rpc == "healthz":
+            return json_response({"status": "ok"})
+        if route.rpc == "readyz":
+            return self._readiness(call, correlation_id)
+        spec = document(self.catalogue, self._describer(call, correlation_id), request.host_url)
+        if route.rpc == "openapi":
+            return json_response(spec)
+        return Response(reference_page(spec), content_type="text/html; charset=utf-8")
+
+    def _readiness(self, call: Call, correlation_id: str) -> Response:
+        def ping(service: str) -> tuple[str, str]:
+            try:
+                answer = call(service, "ping", (), None, correlation_id,
+                              self.settings.ready_timeout)
+            except Exception as error:
+                if isinstance(error, (GatewayTimeout, eventlet.Timeout)):
+                    return service, f"no answer within {self.settings.ready_timeout:g}s"
+                if isinstance(error, Unavailable):
+                    return service, "not running"
+                return service, f"error: {type(error).__name__}"
+            return service, "ok" if answer == "pong" else f"unexpected answer {answer!r}"
+
+        pool = eventlet.GreenPool(len(BACKENDS))
+        services = dict(pool.imap(ping, BACKENDS))
+        down = sorted(name for name, state in services.items() if state != "ok")
+        if not down:
+            return json_response({"status": "ready", "services": services})
+        problem = Unavailable(f"Not ready: {', '.join(down)} did not answer.").as_problem()
+        return json_response({**problem, "services": services}, 503, "application/problem+json")
+
+    def _describer(self, call: Call, correlation_id: str) -> Callable[[str], dict[str, Any]]:
+        def describe(service: str) -> dict[str, Any]:
+            result: dict[str, Any] = call(service, "describe", (), None, correlation_id,
+                                          DESCRIBE_TIMEOUT)
+            return result
+
+        return describe
+
+    # Reading the request.
+
+    def _json_body(self, request: Request) -> Any:
+        limit = self.settings.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise PayloadTooLarge(f"The body is over the limit of {limit} bytes.")
+        data = request.stream.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLarge(f"The body is over the limit of {limit} bytes.")
+        if not data.strip():
+            return {}
+        mimetype = request.mimetype
+        if mimetype != "application/json" and not mimetype.endswith("+json"):
+            raise UnsupportedMediaType(
+                f"Send the body as application/json, not {mimetype or 'no content type'}."
+            )
+        try:
+            return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError) as error:
+            raise MalformedRequest(f"The body is not valid JSON: {error}.") from None
+
+    def _query(self, route: Route, args: MultiDict[str, str], service: str, call: Call,
+               correlation_id: str) -> dict[str, Any]:
+        query = {name: args.getlist(name) for name in args}
+        controls: dict[str, Any] = {}
+        control_schema: type[Schema] | None = {
+            "list": schemas.PageParams, "events": schemas.EventParams,
+        }.get(route.returns)
+        if control_schema is not None:
+            names = control_schema._declared_fields
+            raw = {name: _single(name, query.pop(name)) for name in list(query) if name in names}
+            controls = _load(control_schema, raw)
+        if route.call != "payload":
+            if query:
+                raise InvalidInput.from_messages(
+                    {name: ["Unknown query parameter."] for name in query}
+                )
+            return {"_controls": controls}
+        schema = self.catalogue.schema(service, route.rpc, self._describer(call, correlation_id))
+        properties = (schema or {}).get("properties", {})
+        filters = {name: _coerce(name, values, properties.get(name, {}))
+                   for name, values in query.items()}
+        return {"_controls": controls, **filters}
+
+    def _arguments(self, route: Route, values: dict[str, str], body: Any,
+                   query: dict[str, Any] | None) -> tuple[Any, ...]:
+        path = {name: values[name] for name in route.path_params if name != "service"}
+        if route.returns == "events":
+            controls = (query or {}).get("_controls", {})
+            return controls["after"], controls["limit"]
+        if route.call == "none":
+            return ()
+        if route.call == "args":
+            return tuple(path.values())
+        payload = body if query is None else {k: v for k, v in query.items() if k != "_controls"}
+        if not isinstance(payload, dict):
+            raise InvalidInput.from_messages({"_schema": ["The body must be a JSON object."]})
+        for name, value in path.items():
+            if name in payload and payload[name] != value:
+                raise InvalidInput.from_messages(
+                    {name: [f"Must be {value!r} as in the path, or left out."]}
+                )
+        return ({**payload, **path},)
+
+    def _shaped(self, route: Route, result: Any, query: dict[str, Any]) -> Any:
+        controls = query.get("_controls", {})
+        if route.returns == "list" and isinstance(result, list):
+            limit, offset = controls["limit"], controls["offset"]
+            return {"items": result[offset:offset + limit], "total": len(result),
+                    "limit": limit, "offset": offset}
+        if route.returns == "events":
+            after = result[-1]["position"] if result else controls["after"]
+            return {"items": result, "next_after": after}
+        return result
+
+    # Retry safety.
+
+    def _idempotent(self, actor: Actor, key: str, request: Request, body: Any, route: Route,
+                    forward: Callable[[], Any]) -> Response:
+        if not IDEMPOTENCY_KEY.match(key):
+            raise MalformedRequest("Idempotency-Key must be 1 to 255 visible ASCII characters.")
+        canonical = json.dumps([request.method, request.path, body], sort_keys=True,
+                               separators=(",", ":"), ensure_ascii=False)
+        fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        with acting_as(actor):
+            replay = self.idempotency.reserve(actor, key, fingerprint)
+            if replay is not None:
+                response = json_response(replay.body, replay.status, _content_type(replay.status))
+                response.headers["Idempotent-Replayed"] = "true"
+                return response
+            try:
+                result = forward()
+            except CasebookError as error:
+                if error.status >= 500:
+                    self.idempotency.release(actor, key)
+                else:
+                    self.idempotency.complete(actor, key, error.status, error.as_problem())
+                raise
+            except BaseException:
+                self.idempotency.release(actor, key)
+                raise
+            self.idempotency.complete(actor, key, route.status, result)
+        return json_response(result, route.status)
+
+
+def _content_type(status: int) -> str:
+    return "application/problem+json" if status >= 400 else "application/json"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _single(name: str, values: list[str]) -> str:
+    if len(values) != 1:
+        raise InvalidInput.from_messages({name: ["Give this parameter once."]})
+    return values[0]
+
+
+def _load(schema: type[Schema], raw: dict[str, str]) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = schema().load(raw)
+    except ValidationError as error:
+        raise InvalidInput.from_messages(error.normalized_messages()) from None
+    return loaded
+
+
+def _coerce(name: str, values: list[str], schema: dict[str, Any]) -> Any:
+    """A query value as the JSON type the service's schema expects; the service validates it."""
+    kinds = schema.get("type", "string")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if "array" in kinds:
+        return [v for value in values for v in value.split(",") if v]
+    value = _single(name, values)
+    if "integer" in kinds and re.fullmatch(r"-?\d{1,18}", value):
+        return int(value)
+    if "number" in kinds and re.fullmatch(r"-?\d+(\.\d+)?", value):
+        return float(value)
+    if "boolean" in kinds and value in ("true", "false"):
+        return value == "true"
+    return value
+
+
+def actor_context(actor: Actor | None, correlation_id: str) -> dict[str, Any]:
+    """The nameko context data every forwarded call carries (DESIGN.md "Actors")."""
+    data: dict[str, Any] = {"correlation_id": correlation_id}
+    if actor is not None:
+        data["actor"] = asdict(actor)
+    return data

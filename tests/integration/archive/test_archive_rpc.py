@@ -1,0 +1,109 @@
+"""The archive through RPC on a real broker, beside the cases service: a case's file, reads of
+the archived case under a grant, signed checkpoints, disposal, and verification of every chain
+against the stores, including an edited stored event."""
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from contracts.errors import NotAllowed
+from services.archive.service import ArchiveService
+from services.cases.service import CasesService
+from services.runtime import config
+from services.runtime.clock import clock
+from services.runtime.vault import SHREDDED
+from tests.support.scenarios import drive_case
+from tests.support.services import ARCHIVIST, AUDITOR, SUPERVISOR, WORKER, rpc, running
+from tests.support.waiting import wait_for
+
+SECOND_SUPERVISOR = {"id": "supervisor-2", "role": "supervisor", "school_id": "JD001"}
+
+
+def caught_up(proxy, source):
+    """The archive's ledger holds everything `source` has published."""
+    published = proxy[source].status()["published_position"]
+    return published > 0 and proxy.archive.ledger_head(source)["position"] == published
+
+
+def edit_cases_store(position, payload):
+    """Rewrite one stored event of the cases service in its SQLite file, as an intruder would:
+    change a number the published payload carries."""
+    path = Path(config.data_dir()) / "cases.sqlite"
+    with sqlite3.connect(path) as db:
+        state = json.loads(db.execute("SELECT state FROM stored_events WHERE rowid=?",
+                                      (position,)).fetchone()[0])
+        field = next(k for k, v in payload.items()
+                     if isinstance(v, int) and not isinstance(v, bool) and k in state)
+        state[field] += 1
+        db.execute("UPDATE stored_events SET state=? WHERE rowid=?",
+                   (json.dumps(state).encode(), position))
+
+
+def test_an_archived_case_from_filing_to_disposal(amqp_uri, monkeypatch):
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "5")
+    clock.set(datetime(2026, 11, 2, 9, tzinfo=UTC))
+    with running(amqp_uri, CasesService, ArchiveService):
+        with rpc(amqp_uri, WORKER) as proxy:
+            case_id = drive_case(proxy, "client-1")
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            wait_for(lambda: caught_up(proxy, "cases"), what="the ledger to catch up")
+        # The closed case has a file with a unified code and every section of 9.4b.
+        with rpc(amqp_uri, ARCHIVIST) as proxy:
+            file = proxy.archive.find_file({"source": "cases", "record_id": case_id})
+        assert file["file_code"] == "JD001-2026-GA-0001"
+        assert file["status"] == "closed" and file["completeness"]["complete"], file
+
+        # A supervisor reading the archived case needs a grant; the refusal is recorded.
+        read = {"case_id": case_id, "purpose": "Review before the follow-up visit."}
+        with rpc(amqp_uri, SUPERVISOR) as proxy:
+            with pytest.raises(NotAllowed) as error:
+                proxy.cases.get_case(read)
+            assert error.value.code == "grant_required"
+            request_id = proxy.archive.request_access(
+                {"file_id": file["file_id"], "purpose": "Review before the follow-up visit.",
+                 "duration_hours": 2})["request_id"]
+            with pytest.raises(NotAllowed) as error:
+                proxy.archive.approve_access({"request_id": request_id})
+            assert error.value.code == "two_person_rule"
+        with rpc(amqp_uri, SECOND_SUPERVISOR) as proxy:
+            proxy.archive.approve_access({"request_id": request_id})
+        with rpc(amqp_uri, SUPERVISOR) as proxy:
+            assert proxy.cases.get_case(read)["case_id"] == case_id
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            reads = proxy.archive.get_access_report(file["file_id"])["reads"]
+            assert [(r["outcome"], r["reader_id"]) for r in reads] == [
+                ("refused", "supervisor-1"), ("viewed", "supervisor-1")]
+            # Checkpoints are signed as entries arrive, on the service's own timer.
+            wait_for(proxy.archive.list_checkpoints, what="a signed checkpoint")
+
+        # Long after the retention end, an archivist requests and a supervisor approves.
+        clock.set(datetime(2050, 1, 3, 9, tzinfo=UTC))
+        with rpc(amqp_uri, ARCHIVIST) as proxy:
+            proxy.archive.request_disposal({"file_id": file["file_id"]})
+        with rpc(amqp_uri, SUPERVISOR) as proxy:
+            proxy.archive.approve_disposal({"file_id": file["file_id"]})
+
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            wait_for(lambda: caught_up(proxy, "archive") and caught_up(proxy, "cases"),
+                     what="the disposal to reach the ledger")
+            # The cases service destroyed the client's personal content on the disposal.
+            with rpc(amqp_uri, SUPERVISOR) as supervisor:
+                wait_for(lambda: supervisor.cases.get_client("client-1")["details"] == SHREDDED,
+                         what="the cases service to destroy the client's key")
+            # Every chain, and every checkpoint, still verifies against every store.
+            report = proxy.archive.verify_ledger()
+            assert report["ok"], report
+            assert report["sources"]["cases"]["store_checked"]
+            assert report["sources"]["archive"]["store_checked"]
+            assert report["checkpoints"]["count"] >= 1
+
+            # An edited event in the cases store is found at its exact position.
+            intervention = next(e for e in proxy.cases.events_since(0, 100)
+                                if e["type"] == "InterventionLogged")
+            edit_cases_store(intervention["position"], intervention["payload"])
+            problems = proxy.archive.verify_ledger()["sources"]["cases"]["problems"]
+            assert [(p["position"], p["where"]) for p in problems] == [
+                (intervention["position"], "store")]

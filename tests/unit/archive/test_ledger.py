@@ -1,0 +1,216 @@
+"""The audit ledger: chains checked against each source's store, signed checkpoints, and the
+state of a file or record at any earlier point."""
+
+import base64
+import json
+import os
+from datetime import timedelta
+
+import pytest
+from eventsourcing.utils import get_topic
+
+from contracts.envelope import seal
+from services.archive.app import ArchiveApplication
+from services.archive.domain import LedgerEntry
+from services.runtime.clock import clock
+from services.runtime.context import Actor, acting_as
+from tests.unit.archive.streams import CasesStream, at, feed
+
+AUDITOR = Actor("auditor-1", "auditor")
+ARCHIVIST = Actor("archivist-1", "archivist", "JD001")
+
+
+@pytest.fixture
+def app():
+    return ArchiveApplication(env={"SQLITE_DBNAME": ":memory:"})
+
+
+def edit_stored_event(application, notification_id, change):
+    """What an intruder with database access does to the archive: rewrite a stored event."""
+    with application.recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute("SELECT state FROM stored_events WHERE rowid=?", (notification_id,))
+        state = json.loads(cursor.fetchone()[0])
+        change(state)
+        cursor.execute("UPDATE stored_events SET state=? WHERE rowid=?",
+                       (json.dumps(state).encode(), notification_id))
+
+
+def ledger_notification(app, source, position):
+    """The archive's notification id of the ledger entry of (source, position)."""
+    topic = get_topic(LedgerEntry.Recorded)
+    for notification in app.recorder.select_notifications(1, 10**6, topics=[topic]):
+        state = json.loads(notification.state)
+        if (state["source"], state["position"]) == (source, position):
+            return notification.id
+    raise AssertionError(f"no ledger entry {source}:{position}")
+
+
+def verify(app, recompute=None):
+    with acting_as(AUDITOR):
+        return app.verify_ledger(recompute)
+
+
+class SourceStore:
+    """A source's own store as `recompute_since` reads it: the events it holds, re-chained."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.events = []
+
+    def emit(self, envelope):
+        self.events.append(dict(envelope))
+        return envelope
+
+    def edit(self, position, **payload):
+        """What an intruder with database access does: rewrite one stored event in place."""
+        for event in self.events:
+            if event["position"] == position:
+                event["payload"] = {**event["payload"], **payload}
+
+    def recompute(self, name, after, prev_hash, limit):
+        assert name == "cases"
+        rebuilt = []
+        for event in self.events:
+            if event["position"] <= after:
+                continue
+            rebuilt.append(seal({**event, "prev_hash": prev_hash}))
+            prev_hash = rebuilt[-1]["hash"]
+        return rebuilt[:limit]
+
+
+@pytest.fixture
+def cases():
+    """One case of three published events, and the cases store they came from."""
+    stream = CasesStream()
+    store = SourceStore(stream)
+    opened = store.emit(stream.open_case("client-1"))
+    store.emit(stream.intervene(opened["aggregate_id"], on="2026-09-02"))
+    store.emit(stream.intervene(opened["aggregate_id"], on="2026-09-03"))
+    return store
+
+
+def test_an_edited_event_in_the_sources_store_is_found_at_its_position(app, cases):
+    feed(app, *cases.events)
+    assert verify(app, cases.recompute)["ok"]
+
+    # Someone shortens the second intervention in the cases store.
+    cases.edit(3, duration_minutes=5)
+
+    report = verify(app, cases.recompute)
+    assert not report["ok"]
+    assert report["sources"]["cases"]["problems"] == [{
+        "position": 3, "where": "store",
+        "problem": "stored event differs from what was published: payload"}]
+
+
+def test_an_edited_ledger_entry_is_found_at_its_position(app, cases):
+    feed(app, *cases.events)
+
+    def rewrite(state):
+        state["envelope"]["payload"]["duration_minutes"] = 5
+    edit_stored_event(app, ledger_notification(app, "cases", 2), rewrite)
+
+    problems = verify(app)["sources"]["cases"]["problems"]
+    assert problems == [{"position": 2, "where": "ledger",
+                         "problem": "hash does not match the envelope's content"}]
+
+
+def test_a_broken_chain_is_recorded_with_an_alarm_and_opens_no_file(app):
+    stream = CasesStream()
+    first = stream.open_case("client-1")
+    stream.open_case("client-2")  # never delivered: the next one does not continue the chain
+    third = stream.open_case("client-3")
+    feed(app, first, third)
+    assert [a["position"] for a in app.chain_alarms()] == [3]
+    with acting_as(ARCHIVIST):
+        assert [f["file_code"] for f in app.list_files()] == ["JD001-2026-GA-0001"]
+
+
+def test_checkpoints_are_signed_every_n_entries_or_t_minutes(app, monkeypatch):
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "3")
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_MINUTES", "60")
+    clock.set(at(2026, 9, 1))
+    stream = CasesStream()
+    feed(app, stream.open_case("client-1"), stream.open_case("client-2"))
+    assert app.checkpoint_if_due() is None  # two entries, no time passed
+
+    feed(app, stream.open_case("client-3"))
+    first = app.checkpoint_if_due()
+    assert first["sequence"] == 1 and first["entry_count"] == 3
+    assert first["heads"] == [{"source": "cases", "position": 3, "hash": stream.hash}]
+    assert app.checkpoint_if_due() is None  # nothing new
+
+    feed(app, stream.open_case("client-4"))
+    clock.advance(timedelta(minutes=59))
+    assert app.checkpoint_if_due() is None
+    clock.advance(timedelta(minutes=1))
+    assert app.checkpoint_if_due()["entry_count"] == 4
+    report = verify(app)
+    assert report["ok"] and report["checkpoints"]["count"] == 2
+
+
+def test_a_forged_checkpoint_signature_is_rejected(app, monkeypatch):
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "1")
+    stream = CasesStream()
+    feed(app, stream.open_case("client-1"))
+    app.checkpoint_if_due()
+    assert verify(app)["ok"]
+
+    # Whoever rewrites the ledger must re-sign the checkpoint; without the key they cannot.
+    def forge(state):
+        state["heads"][0]["hash"] = "f" * 64
+        state["signature"] = base64.b64encode(os.urandom(64)).decode()
+    edit_stored_event(app, app.max_position(), forge)
+    report = verify(app)
+    assert not report["ok"]
+    assert {"sequence": 1, "problem": "signature does not verify"} in \
+        report["checkpoints"]["problems"]
+    assert {"sequence": 1, "problem": "signed head cases:1 has another hash in the ledger"} in \
+        report["checkpoints"]["problems"]
+
+
+def test_a_checkpoint_signed_with_another_key_is_trusted_only_when_configured(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "1")
+    env = {"SQLITE_DBNAME": str(tmp_path / "archive.sqlite")}
+    old_key = base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("CASEBOOK_LEDGER_SIGNING_KEY", old_key)
+    before_rotation = ArchiveApplication(env=env)
+    feed(before_rotation, CasesStream().open_case("client-1"))
+    before_rotation.checkpoint_if_due()
+
+    monkeypatch.setenv("CASEBOOK_LEDGER_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
+    after_rotation = ArchiveApplication(env=env)
+    problems = verify(after_rotation)["checkpoints"]["problems"]
+    assert [p["problem"] for p in problems] == [
+        f"signed by key {before_rotation.signer.key_id}, which is not a trusted ledger key"]
+    monkeypatch.setenv("CASEBOOK_LEDGER_TRUSTED_KEYS", before_rotation.signer.public_key)
+    assert verify(after_rotation)["ok"]
+
+
+def test_a_file_as_of_an_earlier_time_is_what_the_live_system_returned_then(app):
+    stream = CasesStream()
+    clock.set(at(2026, 9, 1))
+    opened = stream.open_case("client-1")
+    case_id = opened["aggregate_id"]
+    feed(app, opened, stream.accept_intake(case_id))
+    with acting_as(ARCHIVIST):
+        file_id = app.find_file("cases", case_id)["file_id"]
+        live_then = app.get_file(file_id)
+        record_then = app.get_record("cases", case_id)
+
+    # Later: more service, a closing and a legal hold.
+    clock.set(at(2026, 10, 1))
+    feed(app, stream.intervene(case_id), stream.close_case(case_id))
+    with acting_as(ARCHIVIST):
+        app.place_legal_hold(file_id, "hold-1", "court", "ref-1")
+        assert app.get_file(file_id) != live_then
+        assert app.get_file_as_of(file_id, at=at(2026, 9, 1)) == live_then
+        assert app.get_record("cases", case_id, at=at(2026, 9, 1)) == record_then
+        # By ledger position: as it was when the ledger recorded the intake.
+        assert app.get_file_as_of(file_id, ledger_source="cases", ledger_position=2) == live_then
+        assert app.get_record("cases", case_id, ledger_source="cases",
+                              ledger_position=2) == record_then
+        assert app.get_record("cases", case_id)["status"] == "closed"
+        assert record_then["status"] == "open" and record_then["event_count"] == 2

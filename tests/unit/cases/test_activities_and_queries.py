@@ -1,0 +1,135 @@
+"""Group work (8.2.1.3), the mailbox (8.2.2), classes (8.2.3), and the lists a worker and a
+supervisor work from: caseload, cases by stage, overdue items (9.5, 9.2b)."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from contracts.errors import Conflict, InvalidInput
+from services.runtime.clock import clock
+from services.runtime.context import acting_as
+from tests.unit.cases.conftest import (
+    OPENED_ON,
+    SUPERVISOR,
+    case_at,
+    close,
+    open_case,
+    published,
+    published_types,
+    register_student,
+)
+
+pytestmark = pytest.mark.usefixtures("as_worker")
+
+
+def test_a_group_meets_is_evaluated_and_closed(app):
+    register_student(app, "client-1")
+    register_student(app, "client-2")
+    group_id = app.form_group("social_skills", "Making friends in a new school", ["7.1.2a"],
+                              "worker-1", 6, date(2026, 9, 1))
+    with pytest.raises(Conflict):
+        app.hold_group_session(group_id, date(2026, 9, 2), [])
+    for client_id in ("client-1", "client-2"):
+        app.add_group_member(group_id, client_id, date(2026, 9, 1))
+    with pytest.raises(InvalidInput) as refused:
+        app.hold_group_session(group_id, date(2026, 9, 8), ["client-9"])
+    assert "attended" in refused.value.errors
+    with pytest.raises(Conflict) as refused:
+        app.close_group(group_id, date(2026, 9, 9))
+    assert refused.value.code == "missing_step"
+    app.hold_group_session(group_id, date(2026, 9, 8), ["client-1", "client-2"], "Warm-up game.")
+    app.hold_group_session(group_id, date(2026, 9, 15), ["client-1"], "Role play.")
+    app.evaluate_group(group_id, date(2026, 9, 16), [1, 2], "Both made a friend.")
+    app.close_group(group_id, date(2026, 9, 17))
+    assert published_types(app)[2:] == ["GroupFormed", "GroupSessionHeld", "GroupSessionHeld",
+                                        "GroupClosed"]
+    session = published(app)[-2]["payload"]
+    assert (session["session_number"], session["attended"], session["enrolled"]) == (2, 1, 2)
+    assert published(app)[-1]["payload"]["sessions_held"] == 2
+    group = app.get_group(group_id)
+    assert group["status"] == "closed" and group["sessions"][0]["notes"] == "Warm-up game."
+    with pytest.raises(Conflict):
+        app.add_group_member(group_id, "client-1", date(2026, 9, 18))
+
+
+def test_an_anonymous_letter_is_answered_with_its_reply_time(app):
+    letter_id = app.receive_letter(date(2026, 9, 1), "我不想上学。", anonymous=True,
+                                   service_codes=["7.1.3b"])
+    result = app.answer_letter(letter_id, date(2026, 9, 4), "谢谢你写信给我……")
+    assert result["days_to_answer"] == 3
+    received, answered = published(app)
+    assert received["payload"]["anonymous"] is True
+    assert answered["payload"] == {"letter_id": letter_id, "answered_on": "2026-09-04",
+                                   "days_to_answer": 3, "opened_case_id": None}
+    assert "上学" not in str(published(app))
+    assert app.get_letter(letter_id)["answer"]["reply"] == "谢谢你写信给我……"
+    with pytest.raises(Conflict):
+        app.answer_letter(letter_id, date(2026, 9, 5), "Again.")
+
+
+def test_a_letter_opens_a_case(app):
+    register_student(app)
+    letter_id = app.receive_letter(date(2026, 8, 30), "Help.", client_id="client-1")
+    case_id = app.open_case(client_id="client-1", social_worker_id="worker-1",
+                            service_codes=["7.1.3a"], opened_on=OPENED_ON, letter_id=letter_id)
+    app.answer_letter(letter_id, OPENED_ON, "Let us meet.")
+    assert published(app)[-1]["payload"]["opened_case_id"] == case_id
+    assert app.get_case(case_id)["letter_id"] == letter_id
+
+
+def test_a_class_is_held_with_its_theme_codes_and_attendance(app):
+    class_id = app.hold_class("life_education", "Valuing life", ["7.1.4d"], date(2026, 9, 9),
+                              38, grade=5)
+    (held,) = published(app)
+    assert held["payload"] == {"class_id": class_id, "theme": "life_education",
+                               "service_codes": ["7.1.4d"], "held_on": "2026-09-09",
+                               "attendance": 38, "grade": 5}
+    assert app.get_class(class_id)["topic"] == "Valuing life"
+
+
+def test_caseload_and_cases_by_stage(app):
+    intake = case_at(app, "accept", "client-1")
+    planning = case_at(app, "plan", "client-2")
+    finished = case_at(app, "closed", "client-3")
+    close(app, finished)
+    assert {c["case_id"] for c in app.list_caseload()} == {intake, planning}
+    by_stage = app.list_open_cases_by_stage()
+    assert [c["case_id"] for c in by_stage["intake"]] == [intake]
+    assert [c["case_id"] for c in by_stage["plan"]] == [planning]
+    with acting_as(SUPERVISOR):
+        assert len(app.list_caseload("worker-1")) == 2
+        assert app.list_caseload("worker-2") == []
+
+
+def test_overdue_items_follow_the_clock_and_the_configured_days(app, monkeypatch):
+    waiting = case_at(app, "assessment", "client-1")
+    assessed = case_at(app, "plan", "client-2")
+    followed = case_at(app, "closed", "client-3")
+    close(app, followed, follow_up={"due_on": date(2026, 10, 20)})
+    letter_id = app.receive_letter(date(2026, 9, 10), "Help.", anonymous=True)
+
+    clock.set(datetime(2026, 9, 15, tzinfo=UTC))  # the 14th day after intake: nothing is late
+    assert app.list_overdue() == {"assessments": [], "plans": [], "follow_ups": [],
+                                  "letters": []}
+    clock.set(datetime(2026, 9, 18, tzinfo=UTC))
+    overdue = app.list_overdue()
+    assert [i["case_id"] for i in overdue["assessments"]] == [waiting]
+    assert overdue["assessments"][0]["days_overdue"] == 3
+    assert [i["letter_id"] for i in overdue["letters"]] == [letter_id]
+
+    clock.set(datetime(2026, 10, 25, tzinfo=UTC))
+    overdue = app.list_overdue()
+    assert {i["case_id"] for i in overdue["plans"]} == {waiting, assessed}
+    assert [i["case_id"] for i in overdue["follow_ups"]] == [followed]
+
+    monkeypatch.setenv("CASEBOOK_PLAN_DUE_DAYS", "60")
+    monkeypatch.setenv("CASEBOOK_LETTER_REPLY_DAYS", "60")
+    overdue = app.list_overdue()
+    assert overdue["plans"] == [] and overdue["letters"] == []
+
+
+def test_a_case_opened_by_a_supervisor_for_a_worker(app):
+    register_student(app)
+    with acting_as(SUPERVISOR):
+        case_id = open_case(app)
+    assert app.get_case(case_id)["social_worker_id"] == "worker-1"
