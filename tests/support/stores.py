@@ -1,4 +1,5 @@
-"""The two stores every store test runs on: SQLite (the default) and PostgreSQL (Compose)."""
+"""The two stores every store test runs on: SQLite (the default) and PostgreSQL (Compose).
+The PostgreSQL role and database are the ones `deploy/local.sh` makes (casebook/casebook)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ PG = {
     "POSTGRES_DBNAME": os.environ.get("CASEBOOK_TEST_PG_DB", "casebook_test"),
     "POSTGRES_HOST": os.environ.get("CASEBOOK_TEST_PG_HOST", "127.0.0.1"),
     "POSTGRES_PORT": os.environ.get("CASEBOOK_TEST_PG_PORT", "5432"),
-    "POSTGRES_USER": os.environ.get("CASEBOOK_TEST_PG_USER", "postgres"),
-    "POSTGRES_PASSWORD": os.environ.get("CASEBOOK_TEST_PG_PASSWORD", ""),
+    "POSTGRES_USER": os.environ.get("CASEBOOK_TEST_PG_USER", "casebook"),
+    "POSTGRES_PASSWORD": os.environ.get("CASEBOOK_TEST_PG_PASSWORD", "casebook"),
 }
 
 
