@@ -8,8 +8,8 @@ from contracts.errors import InvalidInput
 from services.runtime.publishing import Publications
 from services.runtime.service import ApplicationDependency, PublishingService, command
 from services.runtime.store import CasebookApplication
-from tests.support.services import WORKER, rpc as client
-from tests.support.services import running
+from tests.support.services import WORKER, running
+from tests.support.services import rpc as client
 
 
 class Greet(Schema):
