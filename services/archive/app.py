@@ -1,79 +1,54 @@
 """The archive application: the audit ledger and its checkpoints, archive files built from the
-cases service's events, retention and disposal, access approval, point-in-time views."""
+cases service's events, retention and disposal. Access approval is in `approval.py`,
+point-in-time views in `history.py`, what they share in `base.py`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import get_topic
 
 from contracts.envelope import chain_problems
-from contracts.errors import NotAllowed, NotFound
 from services.archive import signing
-from services.archive.access import AccessRequest, ReadRefusal, RecordView, describe
+from services.archive.approval import AccessApproval
+from services.archive.base import FILE_READERS, ArchiveBase
 from services.archive.domain import ChainAlarm, LedgerCheckpoint, LedgerEntry
 from services.archive.files import (
     CLOSING_DATES,
     OPENERS,
-    RECORD_FIELDS,
     REOPENERS,
-    SECTIONS,
     ArchiveFile,
     ClientProfile,
     CodeSequence,
     file_id,
     unified_code,
 )
+from services.archive.history import PointInTime
 from services.archive.ledger import Recompute, Recorded, verify_checkpoints, verify_sources
-from services.archive.retention import (
-    category_for,
-    estimated_majority,
-    retention_end,
-    retention_years,
-)
+from services.archive.retention import estimated_majority, retention_end
 from services.runtime import config
 from services.runtime.clock import clock
-from services.runtime.context import SYSTEM, Actor, acting_as, current_actor, require_role
+from services.runtime.context import SYSTEM, Actor, acting_as, require_role
 from services.runtime.persistence import Cursor
-from services.runtime.plain import plain
-from services.runtime.store import CasebookApplication
-from services.runtime.vault import SHREDDED, TOKEN_PREFIX
 
 # The aggregates' event classes are made by @event at runtime; mypy cannot see them.
 AlarmEvents: Any = ChainAlarm
 CheckpointEvents: Any = LedgerCheckpoint
-EntryEvents: Any = LedgerEntry
 FileEvents: Any = ArchiveFile
-RefusalEvents: Any = ReadRefusal
-RequestEvents: Any = AccessRequest
-ViewEvents: Any = RecordView
 
 LEDGER_READERS = ("auditor", "archivist", "operator", "system")
-FILE_READERS = ("auditor", "archivist", "supervisor", "school_admin", "operator", "system")
-ACCESS_REQUESTERS = ("social_worker", "supervisor", "archivist", "school_admin", "auditor")
-ACCESS_APPROVERS = ("supervisor", "school_admin")
-GRANT_REVOKERS = ("supervisor", "school_admin", "archivist")
 HOLD_KEEPERS = ("archivist", "school_admin")
 DISPOSAL_REQUESTERS = ("archivist",)
 DISPOSAL_APPROVERS = ("supervisor",)
 
-PAGE = 500
 SAVE_ATTEMPTS = 5
 UNASSIGNED_SCHOOL = "NOSCHOOL"
 CHECKPOINT_TYPE = "LedgerCheckpointSigned"
-STATUS_BY_TYPE = {
-    "CaseOpened": "open", "IntakeDeclined": "declined", "CaseClosed": "closed",
-    "CaseReopened": "open", "GroupFormed": "open", "GroupClosed": "closed",
-    "LetterReceived": "received", "LetterAnswered": "answered", "ClassHeld": "held",
-}
 
 
-class ArchiveApplication(CasebookApplication):
+class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
     service = "archive"
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -273,12 +248,6 @@ class ArchiveApplication(CasebookApplication):
         file.index(envelope, _closing_date(envelope), reopened=False)
         return [sequence, file]
 
-    @staticmethod
-    def _record_ids(envelope: dict[str, Any]) -> list[str]:
-        payload = envelope["payload"]
-        ids = [str(payload[f]) for f in RECORD_FIELDS if payload.get(f)]
-        return [*ids, envelope["aggregate_id"]]
-
     def get_file(self, file_id_: str) -> dict[str, Any]:
         actor = require_role(*FILE_READERS)
         file = self._file(file_id_, actor)
@@ -315,42 +284,6 @@ class ArchiveApplication(CasebookApplication):
         if horizon is not None:
             found.sort(key=lambda f: (f["retention"]["end_on"], f["file_code"]))
         return found
-
-    def _describe(self, file: ArchiveFile) -> dict[str, Any]:
-        category = category_for(file.category)
-        missing = file.missing_sections()
-        if file.disposed_on is not None:
-            status = "disposed"
-        elif file.closed_on is not None:
-            status = "closed"
-        else:
-            status = "active"
-        return plain({
-            "file_id": file.id,
-            "file_code": file.code,
-            "version": file.version,
-            "category": file.category,
-            "category_label": {"zh": category.label_zh, "en": category.label_en},
-            "school_id": file.school_id,
-            "record_source": file.record_source,
-            "record_id": file.record_id,
-            "subject_ids": file.subject_ids,
-            "opened_on": file.opened_on,
-            "closed_on": file.closed_on,
-            "status": status,
-            "contents": {section: [e for e in file.entries if section in e["sections"]]
-                         for section in (*SECTIONS, "other")},
-            "completeness": {"complete": not missing, "missing": missing},
-            "retention": {
-                "years": retention_years(file.category),
-                "majority_estimated_on": file.majority_on,
-                "end_on": retention_end(file.category, file.closed_on, file.majority_on),
-                "reason": category.reason,
-            },
-            "legal_holds": sorted(file.holds.values(), key=lambda h: h["hold_id"]),
-            "disposal": file.disposal,
-            "disposed_on": file.disposed_on,
-        })
 
     # Legal holds and disposal (9.4e).
 
@@ -395,226 +328,9 @@ class ArchiveApplication(CasebookApplication):
                     raise
         raise AssertionError("unreachable")
 
-    # Access approval (9.4d, 4.5).
-
-    def request_access(self, file_id_: str, purpose: str, duration_hours: int) -> str:
-        actor = require_role(*ACCESS_REQUESTERS)
-        file = self._file(file_id_, actor)
-        if file.disposed_on is not None:
-            raise NotFound(f"File {file.code} was disposed: there is nothing left to read.")
-        request = AccessRequest(
-            school_id=file.school_id, file_id=str(file.id), file_code=file.code,
-            requester_id=actor.id, requester_role=actor.role,
-            purpose=self._seal_purpose(file, purpose), duration_hours=duration_hours,
-        )
-        self.save(request)
-        return str(request.id)
-
-    def approve_access(self, request_id: str, valid_hours: int | None = None) -> dict[str, Any]:
-        actor = require_role(*ACCESS_APPROVERS)
-        request = self._request(request_id, actor)
-        request.approve(actor.id, clock.now(), valid_hours)
-        self.save(request)
-        return plain({"grant_id": request.id, "valid_until": request.valid_until})
-
-    def deny_access(self, request_id: str, reason_code: str) -> None:
-        actor = require_role(*ACCESS_APPROVERS)
-        request = self._request(request_id, actor)
-        request.deny(actor.id, reason_code)
-        self.save(request)
-
-    def revoke_access(self, grant_id: str, reason_code: str) -> None:
-        actor = require_role(*GRANT_REVOKERS)
-        request = self._request(grant_id, actor)
-        request.revoke(actor.id, reason_code, clock.now())
-        self.save(request)
-
-    def authorize_read(self, source: str, aggregate_id: str, purpose: str) -> dict[str, Any]:
-        """Check the current actor's grant on the file of a record before its personal content
-        is shown, and record the read; or record the refusal and refuse (9.4d, 4.5)."""
-        actor = current_actor()
-        file = self._find(ArchiveFile, file_id(source, aggregate_id))
-        if file is None:
-            raise NotFound(f"The archive holds no file for {source} record {aggregate_id}.")
-        now = clock.now()
-        reason = "file_disposed" if file.disposed_on is not None else "no_grant"
-        if file.disposed_on is None:
-            for request in self._requests(str(file.id), requester_id=actor.id):
-                refusal = request.refusal(now)
-                if refusal is None:
-                    view = RecordView(
-                        school_id=file.school_id, file_id=str(file.id), file_code=file.code,
-                        grant_id=str(request.id), reader_id=actor.id, reader_role=actor.role,
-                        purpose=self._seal_purpose(file, purpose),
-                    )
-                    self.save(view)
-                    return {"grant_id": str(request.id), "read_id": str(view.id)}
-                if reason == "no_grant" or refusal == "grant_revoked":
-                    reason = refusal
-        self.save(ReadRefusal(
-            school_id=file.school_id, file_id=str(file.id), file_code=file.code,
-            reader_id=actor.id, reader_role=actor.role,
-            purpose=self._seal_purpose(file, purpose), reason=reason,
-        ))
-        raise NotAllowed(
-            f"{actor.id} has no live grant to read file {file.code} ({reason}); request access "
-            "and have it approved by someone else (9.4d).", code="grant_required")
-
-    def get_access_report(self, file_id_: str) -> dict[str, Any]:
-        """Who asked, who decided, and every read and refused read: who, when, and why."""
-        actor = require_role(*FILE_READERS)
-        file = self._file(file_id_, actor)
-        requests = [describe(r, self._open_purpose(r.purpose))
-                    for r in self._requests(str(file.id))]
-        reads = []
-        for _, event in self._events_of(ViewEvents.Viewed, RefusalEvents.Refused):
-            if event.file_id != str(file.id):
-                continue
-            viewed = isinstance(event, ViewEvents.Viewed)
-            reads.append({
-                "read_id": event.originator_id,
-                "outcome": "viewed" if viewed else "refused",
-                "reader_id": event.reader_id,
-                "reader_role": event.reader_role,
-                "at": event.timestamp,
-                "purpose": self._open_purpose(event.purpose),
-                "grant_id": event.grant_id if viewed else None,
-                "reason": None if viewed else event.reason,
-            })
-        return plain({"file_id": file.id, "file_code": file.code, "requests": requests,
-                      "reads": reads})
-
-    def _requests(self, file_id_: str, requester_id: str | None = None) -> list[AccessRequest]:
-        found: list[AccessRequest] = []
-        for _, event in self._events_of(RequestEvents.Requested):
-            if event.file_id == file_id_ and requester_id in (None, event.requester_id):
-                found.append(self.repository.get(event.originator_id))
-        return found
-
-    def _request(self, request_id: str, actor: Actor) -> AccessRequest:
-        request = self._find(AccessRequest, _uuid(request_id, "access request"))
-        if request is None:
-            raise NotFound(f"No access request {request_id}.")
-        _check_school(actor, request.school_id)
-        return request
-
-    def _seal_purpose(self, file: ArchiveFile, purpose: str) -> str:
-        if not file.subject_ids:
-            return purpose
-        subject_id = file.subject_ids[0]
-        if self.vault.is_shredded(subject_id):
-            return SHREDDED
-        return self.vault.seal(subject_id, purpose)
-
-    def _open_purpose(self, stored: str) -> Any:
-        return self.vault.open(stored) if stored.startswith(TOKEN_PREFIX) else stored
-
-    # Point in time: a file or a record as it was at a time or a ledger position.
-
-    def get_file_as_of(
-        self, file_id_: str, at: datetime | None = None, ledger_source: str | None = None,
-        ledger_position: int | None = None,
-    ) -> dict[str, Any]:
-        """The file as `get_file` returned it at `at`, or when the ledger recorded
-        (`ledger_source`, `ledger_position`): the last version stored by then. A file's changes
-        from an envelope are stored with its ledger entry and stamped before it."""
-        actor = require_role(*FILE_READERS)
-        file = self._file(file_id_, actor)
-        moment = at if at is not None else self._recorded_at(ledger_source, ledger_position)
-        versions = [e.originator_version for e in self.events.get(file.id)
-                    if e.timestamp <= moment]  # type: ignore[attr-defined]
-        if not versions:
-            raise NotFound(f"File {file.code} did not exist yet at {moment.isoformat()}.")
-        return self._describe(self.repository.get(file.id, version=versions[-1]))
-
-    def get_record(
-        self, source: str, aggregate_id: str, at: datetime | None = None,
-        ledger_source: str | None = None, ledger_position: int | None = None,
-    ) -> dict[str, Any]:
-        """A record of any service as the ledger saw it (live, at `at`, or through a ledger
-        position): its envelopes in order, and its status, replayed from the ledger alone."""
-        require_role(*FILE_READERS)
-        through = None
-        if ledger_source is not None and ledger_position is not None:
-            through = self._ledger_entry(ledger_source, ledger_position).notification_id
-        events = []
-        status = None
-        for recorded in self._recorded():
-            if through is not None and recorded.notification_id > through:
-                break
-            if at is not None and recorded.recorded_at > at:
-                break
-            envelope = recorded.envelope
-            if envelope["source"] != source or aggregate_id not in self._record_ids(envelope):
-                continue
-            status = STATUS_BY_TYPE.get(envelope["type"], status)
-            events.append({key: envelope[key] for key in
-                           ("type", "version", "position", "occurred_at", "actor", "payload")})
-        if not events:
-            raise NotFound(f"The ledger holds nothing of {source} record {aggregate_id} "
-                           "by then.")
-        return {"source": source, "aggregate_id": aggregate_id, "status": status,
-                "event_count": len(events), "events": events}
-
-    def _recorded_at(self, source: str | None, position: int | None) -> datetime:
-        if source is None or position is None:
-            raise NotFound("Give a time or a ledger source and position.")
-        return self._ledger_entry(source, position).recorded_at
-
-    def _ledger_entry(self, source: str, position: int) -> Recorded:
-        for recorded in self._recorded():
-            if (recorded.envelope["source"], recorded.envelope["position"]) == (source, position):
-                return recorded
-        raise NotFound(f"The ledger holds no {source} position {position}.")
-
-    # Reading the store.
-
-    def _recorded(self, after: int = 0) -> Iterator[Recorded]:
-        for notification_id, event in self._events_of(EntryEvents.Recorded, after=after):
-            yield Recorded(notification_id, event.timestamp, event.envelope)
-
-    def _events_of(self, *classes: type, after: int = 0) -> Iterator[tuple[int, Any]]:
-        """Domain events of the given classes in store order, with their notification ids."""
-        topics = [get_topic(cls) for cls in classes]
-        position = after
-        while True:
-            notifications = list(
-                self.recorder.select_notifications(start=position + 1, limit=PAGE, topics=topics)
-            )
-            for notification in notifications:
-                yield notification.id, self.mapper.to_domain_event(notification)
-            if len(notifications) < PAGE:
-                return
-            position = notifications[-1].id
-
-    def _find(self, cls: type, aggregate_id: UUID) -> Any:
-        try:
-            aggregate: Any = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return aggregate if isinstance(aggregate, cls) else None
-
-    def _file(self, file_id_: str, actor: Actor) -> ArchiveFile:
-        file = self._find(ArchiveFile, _uuid(file_id_, "archive file"))
-        if file is None:
-            raise NotFound(f"No archive file {file_id_}.")
-        _check_school(actor, file.school_id)
-        return file
 
 
 def _closing_date(envelope: dict[str, Any]) -> date | None:
     field = CLOSING_DATES.get(envelope["type"])
     value = envelope["payload"].get(field) if field else None
     return date.fromisoformat(value) if value else None
-
-
-def _check_school(actor: Actor, school_id: str | None) -> None:
-    if actor.school_id and actor.school_id != school_id:
-        raise NotAllowed(f"The actor works for school {actor.school_id}, not {school_id}.")
-
-
-def _uuid(value: str, what: str) -> UUID:
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise NotFound(f"No {what} {value}.") from None

@@ -12,7 +12,7 @@ from services.archive.app import ArchiveApplication
 from services.archive.publish import PUBLICATIONS
 from services.runtime import config
 from services.runtime.persistence import Cursor
-from services.runtime.service import ApplicationDependency, PublishingService, load
+from services.runtime.service import ApplicationDependency, PublishingService, command, load
 from services.runtime.subscription import subscribe
 
 
@@ -53,8 +53,8 @@ class ArchiveService(PublishingService):
         return self.app.ledger_head(load(schemas.LedgerHead, {"source": source})["source"])
 
     @rpc
-    def verify_ledger(self, data: dict[str, Any] | None = None) -> dict[str, Any]:
-        options = load(schemas.VerifyLedger, data or {})
+    @command(schemas.VerifyLedger)
+    def verify_ledger(self, options: dict[str, Any]) -> dict[str, Any]:
         recompute = self._recompute if options["against_stores"] else None
         return self.app.verify_ledger(recompute)
 
@@ -63,8 +63,9 @@ class ArchiveService(PublishingService):
         return self.app.list_checkpoints()
 
     @rpc
-    def get_record(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.app.get_record(**load(schemas.GetRecord, data))
+    @command(schemas.GetRecord)
+    def get_record(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_record(**command)
 
     # Files, retention, disposal.
 
@@ -73,66 +74,71 @@ class ArchiveService(PublishingService):
         return self.app.get_file(str(load(schemas.FileRef, {"file_id": file_id})["file_id"]))
 
     @rpc
-    def find_file(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.app.find_file(**load(schemas.FindFile, data))
+    @command(schemas.FindFile)
+    def find_file(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.app.find_file(**command)
 
     @rpc
-    def get_file_as_of(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.FileAsOf, data)
+    @command(schemas.FileAsOf)
+    def get_file_as_of(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_file_as_of(str(command.pop("file_id")), **command)
 
     @rpc
-    def list_files(self, data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        return self.app.list_files(**load(schemas.ListFiles, data or {}))
+    @command(schemas.ListFiles)
+    def list_files(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.list_files(**command)
 
     @rpc
-    def place_legal_hold(self, data: dict[str, Any]) -> None:
-        command = load(schemas.PlaceLegalHold, data)
+    @command(schemas.PlaceLegalHold)
+    def place_legal_hold(self, command: dict[str, Any]) -> None:
         self.app.place_legal_hold(str(command.pop("file_id")), **command)
 
     @rpc
-    def lift_legal_hold(self, data: dict[str, Any]) -> None:
-        command = load(schemas.LiftLegalHold, data)
+    @command(schemas.LiftLegalHold)
+    def lift_legal_hold(self, command: dict[str, Any]) -> None:
         self.app.lift_legal_hold(str(command.pop("file_id")), **command)
 
     @rpc
-    def request_disposal(self, data: dict[str, Any]) -> None:
-        self.app.request_disposal(str(load(schemas.FileRef, data)["file_id"]))
+    @command(schemas.RequestDisposal)
+    def request_disposal(self, command: dict[str, Any]) -> None:
+        self.app.request_disposal(str(command["file_id"]))
 
     @rpc
-    def approve_disposal(self, data: dict[str, Any]) -> None:
-        self.app.approve_disposal(str(load(schemas.FileRef, data)["file_id"]))
+    @command(schemas.ApproveDisposal)
+    def approve_disposal(self, command: dict[str, Any]) -> None:
+        self.app.approve_disposal(str(command["file_id"]))
 
     @rpc
-    def reject_disposal(self, data: dict[str, Any]) -> None:
-        command = load(schemas.RejectDisposal, data)
+    @command(schemas.RejectDisposal)
+    def reject_disposal(self, command: dict[str, Any]) -> None:
         self.app.reject_disposal(str(command.pop("file_id")), **command)
 
     # Access approval.
 
     @rpc
-    def request_access(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RequestAccess, data)
+    @command(schemas.RequestAccess)
+    def request_access(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"request_id": self.app.request_access(str(command.pop("file_id")), **command)}
 
     @rpc
-    def approve_access(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.ApproveAccess, data)
+    @command(schemas.ApproveAccess)
+    def approve_access(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.approve_access(str(command.pop("request_id")), **command)
 
     @rpc
-    def deny_access(self, data: dict[str, Any]) -> None:
-        command = load(schemas.DenyAccess, data)
+    @command(schemas.DenyAccess)
+    def deny_access(self, command: dict[str, Any]) -> None:
         self.app.deny_access(str(command.pop("request_id")), **command)
 
     @rpc
-    def revoke_access(self, data: dict[str, Any]) -> None:
-        command = load(schemas.RevokeAccess, data)
+    @command(schemas.RevokeAccess)
+    def revoke_access(self, command: dict[str, Any]) -> None:
         self.app.revoke_access(str(command.pop("grant_id")), **command)
 
     @rpc
-    def authorize_read(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.app.authorize_read(**load(schemas.AuthorizeRead, data))
+    @command(schemas.AuthorizeRead)
+    def authorize_read(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.app.authorize_read(**command)
 
     @rpc
     def get_access_report(self, file_id: str) -> dict[str, Any]:

@@ -12,7 +12,14 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from contracts.errors import Conflict, NotAllowed, NotFound
-from services.cases.clients import Client, WorkerEligibility, client_key, eligibility_key
+from services.cases.clients import (
+    Client,
+    WorkerEligibility,
+    WorkerSupervisor,
+    client_key,
+    eligibility_key,
+    supervisor_key,
+)
 from services.cases.domain import Case
 from services.runtime.context import Actor, require_role
 from services.runtime.domain import CasebookAggregate
@@ -20,8 +27,11 @@ from services.runtime.store import CasebookApplication
 
 A = TypeVar("A", bound=CasebookAggregate)
 
+# A social worker acts on the cases assigned to them; a supervisor on those of their supervisees
+# (6.2.2.1), as supervision last said who supervises whom. A worker with no supervisor yet has
+# no supervisor acting on their cases: the school admin assigns one first.
 CASE_WRITERS = ("social_worker", "supervisor")
-# Who may read a case's history (no personal content): its worker, the school's supervisors,
+# Who may read a case's history (no personal content): its worker, the worker's supervisor,
 # and the roles that keep and check records.
 HISTORY_READERS = ("social_worker", "supervisor", "archivist", "auditor", "school_admin")
 PAGE = 500
@@ -48,8 +58,9 @@ def check_school(actor: Actor, record: CasebookAggregate, what: str) -> None:
 
 
 def reads_without_grant(actor: Actor, case: Case) -> bool:
-    """The case's own worker and the school's supervisors read an open case's personal content
-    directly; a closed case, or any other reader, goes through the archive's grants (9.4d)."""
+    """The case's own worker and the worker's supervisor (the only ones past
+    `_history_readable_case` in those roles) read an open case's personal content directly; a
+    closed case, or any other reader, goes through the archive's grants (9.4d)."""
     if case.status == "closed":
         return False
     if actor.role == "supervisor":
@@ -109,6 +120,30 @@ class CasesBase(CasebookApplication):
                 code="not_qualified",
             )
 
+    def _supervisor_of(self, social_worker_id: str) -> str | None:
+        try:
+            known: WorkerSupervisor = self.repository.get(supervisor_key(social_worker_id))
+        except AggregateNotFoundError:
+            return None
+        return known.supervisor_id
+
+    def _in_charge(self, actor: Actor, social_worker_id: str) -> bool:
+        """Whether the actor answers for this worker's work: the worker themselves, or the
+        worker's supervisor (6.2.2.1)."""
+        if actor.role == "social_worker":
+            return actor.id == social_worker_id
+        if actor.role == "supervisor":
+            return self._supervisor_of(social_worker_id) == actor.id
+        return False
+
+    def _require_in_charge(self, actor: Actor, social_worker_id: str, what: str) -> None:
+        if actor.role not in CASE_WRITERS or self._in_charge(actor, social_worker_id):
+            return
+        if actor.role == "social_worker":
+            raise NotAllowed(f"The {what} is assigned to another social worker.")
+        raise NotAllowed(f"The {what} is {social_worker_id}'s, who is not a supervisee of "
+                         f"{actor.id} (6.2.2.1).")
+
     # Personal content.
 
     def _seal(self, subject_id: str, value: Any) -> str | None:
@@ -134,16 +169,14 @@ class CasesBase(CasebookApplication):
         actor = require_role(*CASE_WRITERS)
         case = self._case(case_id)
         check_school(actor, case, "case")
-        if actor.role == "social_worker" and case.social_worker_id != actor.id:
-            raise NotAllowed("The case is assigned to another social worker.")
+        self._require_in_charge(actor, case.social_worker_id, "case")
         return case
 
     def _history_readable_case(self, case_id: str | UUID) -> Case:
         actor = require_role(*HISTORY_READERS)
         case = self._case(case_id)
         check_school(actor, case, "case")
-        if actor.role == "social_worker" and case.social_worker_id != actor.id:
-            raise NotAllowed("The case is assigned to another social worker.")
+        self._require_in_charge(actor, case.social_worker_id, "case")
         return case
 
     def _records(self, cls: type[A], created: str) -> Iterator[A]:
@@ -160,12 +193,30 @@ class CasesBase(CasebookApplication):
             position = notifications[-1].id
 
     def _cases_in_scope(self) -> Iterator[Case]:
-        """The cases the actor may list: their own as a worker, the school's otherwise."""
+        """The cases the actor may list: their own as a worker, their supervisees' as a
+        supervisor, the school's otherwise."""
         actor = require_role(*HISTORY_READERS)
+        in_charge: dict[str, bool] = {}
         for case in self._records(Case, "Opened"):
             if actor.school_id and case.school_id != actor.school_id:
                 continue
-            if actor.role == "social_worker" and case.social_worker_id != actor.id:
-                continue
+            if actor.role in CASE_WRITERS:
+                worker = case.social_worker_id
+                if worker not in in_charge:
+                    in_charge[worker] = self._in_charge(actor, worker)
+                if not in_charge[worker]:
+                    continue
             yield case
 
+    def _reaches_client(self, actor: Actor, client: Client) -> bool:
+        """A client's record is the work of the worker who registered them or has an open case
+        of theirs, of that worker's supervisor, and of a supervisor who registered them."""
+        if client.registered_by == actor.id or self._in_charge(actor, client.registered_by):
+            return True
+        return any(case.client_id == client.client_id and case.status != "closed"
+                   for case in self._cases_in_scope())
+
+    def _require_client_in_reach(self, actor: Actor, client: Client) -> None:
+        if not self._reaches_client(actor, client):
+            raise NotAllowed("A client's record is for the worker who registered them or has "
+                             "an open case of theirs, and for that worker's supervisor.")

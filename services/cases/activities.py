@@ -13,6 +13,7 @@ from services.cases.classes import ExperientialClass
 from services.cases.groups import Group
 from services.cases.mailbox import Letter
 from services.runtime.context import require_role
+from services.runtime.plain import plain
 
 
 def group_subject(group_id: str) -> str:
@@ -28,8 +29,9 @@ class Activities(CasesBase):
                    school_id: str | None = None) -> str:
         actor = require_role(*CASE_WRITERS)
         school = school_in_scope(actor, school_id)
-        if actor.role == "social_worker" and social_worker_id != actor.id:
-            raise NotAllowed("A social worker forms groups they lead themselves.")
+        if social_worker_id != actor.id and not self._in_charge(actor, social_worker_id):
+            raise NotAllowed("A social worker forms groups they lead themselves; a supervisor "
+                             "groups they or their supervisees lead (6.2.2.1).")
         group = Group(school_id=school, kind=kind, purpose=purpose, service_codes=service_codes,
                       social_worker_id=social_worker_id, planned_sessions=planned_sessions,
                       formed_on=formed_on)
@@ -66,7 +68,7 @@ class Activities(CasesBase):
 
     def get_group(self, group_id: str) -> dict[str, Any]:
         group = self._group(group_id)
-        return {
+        return plain({
             "group_id": str(group.id),
             "version": group.version,
             "school_id": group.school_id,
@@ -84,14 +86,14 @@ class Activities(CasesBase):
             "evaluation": None if group.evaluation is None else {
                 **group.evaluation, "notes": self._open(group.evaluation["notes"])},
             "closed_on": group.closed_on,
-        }
+        })
 
     def _group(self, group_id: str) -> Group:
         actor = require_role(*CASE_WRITERS)
         group = self._get(Group, group_id, "group")
         check_school(actor, group, "group")
-        if actor.role == "social_worker" and group.social_worker_id != actor.id:
-            raise NotAllowed("The group is led by another social worker.")
+        if group.social_worker_id != actor.id:
+            self._require_in_charge(actor, group.social_worker_id, "group")
         return group
 
     # Mailbox (8.2.2).
@@ -131,7 +133,7 @@ class Activities(CasesBase):
         letter = self._get(Letter, letter_id, "letter")
         check_school(actor, letter, "letter")
         answer = letter.answer
-        return {
+        return plain({
             "letter_id": str(letter.id),
             "version": letter.version,
             "school_id": letter.school_id,
@@ -144,7 +146,7 @@ class Activities(CasesBase):
             "answer": None if answer is None else {
                 **answer, "reply": self._open(answer["reply"])},  # type: ignore[arg-type]
             "opened_case_id": letter.opened_case_id,
-        }
+        })
 
     # Experiential classes (8.2.3).
 
@@ -163,7 +165,7 @@ class Activities(CasesBase):
         actor = require_role(*CASE_WRITERS, "school_admin", "auditor")
         held = self._get(ExperientialClass, class_id, "class")
         check_school(actor, held, "class")
-        return {"class_id": str(held.id), "school_id": held.school_id, "theme": held.theme,
+        return plain({"class_id": str(held.id), "school_id": held.school_id, "theme": held.theme,
                 "topic": held.topic, "service_codes": held.service_codes,
                 "held_on": held.held_on, "attendance": held.attendance, "grade": held.grade,
-                "social_worker_id": held.social_worker_id}
+                "social_worker_id": held.social_worker_id})

@@ -1,6 +1,6 @@
-"""The cases application: the client register and the case process, in plain types. Group work,
-the mailbox and classes are in `activities.py`, queries in `queries.py`, subscriptions'
-handlers at the end of this module."""
+"""The cases application: the case process, in plain types. The client register is in
+`register.py`, group work, the mailbox and classes in `activities.py`, queries in `queries.py`;
+subscriptions' handlers are at the end of this module."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from typing import Any
 from contracts.errors import Conflict, InvalidInput, NotAllowed
 from services.cases.access import CASE_WRITERS, CasesBase, check_school, school_in_scope
 from services.cases.activities import Activities
-from services.cases.clients import ADULT_AGE, Client, WorkerEligibility, age_on, check_new_client
+from services.cases.clients import Client, WorkerEligibility, WorkerSupervisor, supervisor_key
 from services.cases.domain import Case
 from services.cases.mailbox import Letter
 from services.cases.queries import CaseQueries
+from services.cases.register import ClientRegister
 from services.cases.rules import PLAN_PARTS, PROCESS_EVALUATION_ITEMS
 from services.runtime.clock import clock
 from services.runtime.context import require_role
@@ -25,65 +26,8 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-class CasesApplication(CaseQueries, Activities, CasesBase):
+class CasesApplication(CaseQueries, Activities, ClientRegister, CasesBase):
     service = "cases"
-
-    # Client register (9.2a, 5, 4.6).
-
-    def register_client(
-        self,
-        client_type: str,
-        name: str,
-        client_id: str | None = None,
-        school_id: str | None = None,
-        date_of_birth: date | None = None,
-        grade: int | None = None,
-        contact: str | None = None,
-        guardians: list[dict[str, Any]] | None = None,
-        related_parties: list[dict[str, Any]] | None = None,
-    ) -> str:
-        actor = require_role(*CASE_WRITERS)
-        school = school_in_scope(actor, school_id)
-        check_new_client(client_type, grade, date_of_birth)
-        client_id = client_id or new_id()
-        if Client.create_id(client_id) in self.repository:
-            raise Conflict(f"Client {client_id} is already registered.", code="conflict")
-        self._require_not_destroyed(client_id)
-        details = {"name": name, "date_of_birth": date_of_birth, "contact": contact}
-        is_minor = date_of_birth is not None and age_on(date_of_birth, clock.today()) < ADULT_AGE
-        client = Client(
-            client_id=client_id,
-            school_id=school,
-            client_type=client_type,
-            grade=grade,
-            is_minor=is_minor,
-            details=self.vault.seal(client_id, _json_ready(details)),
-            guardians=[self.vault.seal(client_id, g) for g in guardians or []],
-            related_parties=[
-                {"kind": p["kind"], "details": self.vault.seal(client_id, p)}
-                for p in related_parties or []
-            ],
-            registered_by=actor.id,
-        )
-        self._save(client)
-        return client_id
-
-    def add_guardian(self, client_id: str, **guardian: Any) -> None:
-        client = self._writable_client(client_id)
-        client.add_guardian(self.vault.seal(client_id, guardian))
-        self._save(client)
-
-    def add_related_party(self, client_id: str, kind: str, **party: Any) -> None:
-        client = self._writable_client(client_id)
-        client.add_related_party(kind, self.vault.seal(client_id, {"kind": kind, **party}))
-        self._save(client)
-
-    def _writable_client(self, client_id: str) -> Client:
-        actor = require_role(*CASE_WRITERS)
-        client = self._client(client_id)
-        check_school(actor, client, "client")
-        self._require_not_destroyed(client_id)
-        return client
 
     # Intake (8.3.1).
 
@@ -100,10 +44,9 @@ class CasesApplication(CaseQueries, Activities, CasesBase):
     ) -> str:
         actor = require_role(*CASE_WRITERS)
         school = school_in_scope(actor, school_id)
-        if actor.role == "social_worker" and social_worker_id != actor.id:
-            raise NotAllowed(
-                "A social worker opens cases for themselves; a supervisor assigns to others."
-            )
+        if not self._in_charge(actor, social_worker_id):
+            raise NotAllowed("A social worker opens cases for themselves; a supervisor for "
+                             "their supervisees (6.2.2.1).")
         self._require_eligible(social_worker_id)
         client = self._client(client_id)
         check_school(actor, client, "client")
@@ -317,8 +260,10 @@ class CasesApplication(CaseQueries, Activities, CasesBase):
 
     def reassign_case(self, case_id: str, to_social_worker_id: str, reassigned_on: date,
                       reason: str | None = None) -> None:
-        require_role("supervisor")
+        actor = require_role("supervisor")
         case = self._writable_case(case_id)
+        # From one supervisee to another: a case does not leave the supervisor's oversight.
+        self._require_in_charge(actor, to_social_worker_id, "new assignment")
         self._require_eligible(to_social_worker_id)
         case.reassign(to_social_worker_id, reassigned_on, self._sealer(case)(reason))
         self._save(case)
@@ -358,25 +303,43 @@ class CasesApplication(CaseQueries, Activities, CasesBase):
         self._save(case)
         return disclosure_id
 
-    # Subscriptions: eligibility from supervision, disposal from the archive.
+    # Subscriptions: eligibility and supervisors from supervision, disposal from the archive.
 
-    def learn_eligibility(self, envelope: dict[str, Any], cursor: Cursor) -> None:
-        """6.2.1.2, 9.1a: keep what supervision said about a worker, in its own order."""
-        if envelope["type"] != "SocialWorkerEligibilityChanged":
-            return
+    def learn_from_supervision(self, envelope: dict[str, Any], cursor: Cursor) -> None:
+        """Keep what supervision said about a worker, in its own order: whether they may take
+        cases (6.2.1.2, 9.1a) and who supervises them (6.2.2.1)."""
+        if envelope["type"] == "SocialWorkerEligibilityChanged":
+            self.save_processed(self._learned_eligibility(envelope), cursor=cursor)
+        elif envelope["type"] == "SupervisorAssigned":
+            self.save_processed(self._learned_supervisor(envelope), cursor=cursor)
+
+    def _learned_eligibility(self, envelope: dict[str, Any]) -> WorkerEligibility:
         payload = envelope["payload"]
         known = self._eligibility(payload["social_worker_id"])
         if known is None:
-            known = WorkerEligibility(
+            return WorkerEligibility(
                 social_worker_id=payload["social_worker_id"],
                 school_id=envelope.get("school_id"),
                 eligible=payload["eligible"],
                 reasons=payload["reasons"],
                 position=envelope["position"],
             )
-        else:
-            known.change(payload["eligible"], payload["reasons"], envelope["position"])
-        self.save_processed(known, cursor=cursor)
+        known.change(payload["eligible"], payload["reasons"], envelope["position"])
+        return known
+
+    def _learned_supervisor(self, envelope: dict[str, Any]) -> WorkerSupervisor:
+        payload = envelope["payload"]
+        key = supervisor_key(payload["social_worker_id"])
+        if key not in self.repository:
+            return WorkerSupervisor(
+                social_worker_id=payload["social_worker_id"],
+                school_id=envelope.get("school_id"),
+                supervisor_id=payload["supervisor_id"],
+                position=envelope["position"],
+            )
+        known: WorkerSupervisor = self.repository.get(key)
+        known.change(payload["supervisor_id"], envelope["position"])
+        return known
 
     def apply_disposal(self, envelope: dict[str, Any], cursor: Cursor) -> None:
         """9.4e: destroy the disposed subjects' keys; their sealed content reads as destroyed.
@@ -395,13 +358,6 @@ class CasesApplication(CaseQueries, Activities, CasesBase):
         self.save_processed(*clients, cursor=cursor)
 
     # Helpers.
-
-    def _is_minor(self, client: Client, on: date) -> bool:
-        details = self.vault.open(client.details)
-        born = details.get("date_of_birth") if isinstance(details, dict) else None
-        if born is None:
-            return False
-        return age_on(date.fromisoformat(born), on) < ADULT_AGE
 
     def _sealer(self, case: Case) -> Any:
         def seal(value: Any) -> str | None:
@@ -428,8 +384,3 @@ class CasesApplication(CaseQueries, Activities, CasesBase):
     def _plan_parts(self, case: Case, parts: dict[str, Any]) -> dict[str, Any]:
         seal = self._sealer(case)
         return {part: seal(parts.get(part)) for part in PLAN_PARTS}
-
-
-def _json_ready(details: dict[str, Any]) -> dict[str, Any]:
-    return {key: value.isoformat() if isinstance(value, date) else value
-            for key, value in details.items()}

@@ -1,5 +1,6 @@
-"""The client register (9.2a, 5, 4.6) and what the cases service knows of workers' eligibility
-(6.2.1.2, 9.1a), learned from the supervision service's events.
+"""The client register (9.2a, 5, 4.6) and what the cases service knows of workers: their
+eligibility (6.2.1.2, 9.1a) and their supervisor (6.2.2.1), learned from the supervision
+service's events.
 
 A client's personal content (name, date of birth, contacts, guardians, related parties) is one
 sealed token per item under the client's own subject key; what stays clear is what the register
@@ -19,6 +20,7 @@ from services.runtime.domain import CasebookAggregate
 
 CLIENT_NAMESPACE = uuid.UUID("5b0c2a9e-1f4d-4c3b-8e7a-6d2f1a9c0b13")
 ELIGIBILITY_NAMESPACE = uuid.UUID("a1e4f7c2-93b5-4d0e-8c6f-2b7d9e1f3a55")
+SUPERVISOR_NAMESPACE = uuid.UUID("0d6b4e2a-7c31-4f58-9a2e-5b8c1d3f6e74")
 ADULT_AGE = 18  # full civil capacity (4.2): below it, a guardian consents too
 
 
@@ -28,6 +30,10 @@ def client_key(client_id: str) -> uuid.UUID:
 
 def eligibility_key(social_worker_id: str) -> uuid.UUID:
     return uuid.uuid5(ELIGIBILITY_NAMESPACE, social_worker_id)
+
+
+def supervisor_key(social_worker_id: str) -> uuid.UUID:
+    return uuid.uuid5(SUPERVISOR_NAMESPACE, social_worker_id)
 
 
 def age_on(born_on: date, day: date) -> int:
@@ -124,4 +130,30 @@ class WorkerEligibility(CasebookAggregate):
     def _changed(self, eligible: bool, reasons: list[str], position: int) -> None:
         self.eligible = eligible
         self.reasons = list(reasons)
+        self.position = position
+
+
+class WorkerSupervisor(CasebookAggregate):
+    """Who supervises a social worker, as supervision last said (6.2.2.1): that supervisor, and
+    no other, acts on the worker's cases. A read model: it changes only by `SupervisorAssigned`
+    events, each of which replaces the earlier supervisor."""
+
+    @staticmethod
+    def create_id(social_worker_id: str, **_: Any) -> uuid.UUID:
+        return supervisor_key(social_worker_id)
+
+    @event("Learned")
+    def __init__(self, social_worker_id: str, school_id: str | None, supervisor_id: str,
+                 position: int) -> None:
+        self.school_id = school_id
+        self.social_worker_id = social_worker_id
+        self.supervisor_id = supervisor_id
+        self.position = position
+
+    def change(self, supervisor_id: str, position: int) -> None:
+        self._changed(supervisor_id=supervisor_id, position=position)
+
+    @event("Changed")
+    def _changed(self, supervisor_id: str, position: int) -> None:
+        self.supervisor_id = supervisor_id
         self.position = position

@@ -11,6 +11,7 @@ from typing import Any
 from contracts.envelope import GENESIS_HASH
 from contracts.errors import NotAllowed
 from services.cases.access import (
+    CASE_WRITERS,
     CasesBase,
     check_school,
     reads_without_grant,
@@ -51,15 +52,10 @@ class CaseQueries(CasesBase):
     # A client (9.2a).
 
     def get_client(self, client_id: str) -> dict[str, Any]:
-        actor = require_role("social_worker", "supervisor")
+        actor = require_role(*CASE_WRITERS)
         client = self._client(client_id)
         check_school(actor, client, "client")
-        if actor.role == "social_worker" and actor.id != client.registered_by and not any(
-            case.client_id == client_id and case.social_worker_id == actor.id
-            and case.status != "closed" for case in self._cases_in_scope()
-        ):
-            raise NotAllowed("Only the registering worker, a worker with an open case of the "
-                             "client, or a supervisor reads a client's record.")
+        self._require_client_in_reach(actor, client)
         return plain({
             "client_id": client.client_id,
             "version": client.version,
@@ -157,6 +153,8 @@ class CaseQueries(CasesBase):
         worker = actor.id if actor.role == "social_worker" else social_worker_id
         if actor.role == "social_worker" and social_worker_id not in (None, actor.id):
             raise NotAllowed("A social worker sees their own caseload only.")
+        if actor.role == "supervisor" and social_worker_id is not None:
+            self._require_in_charge(actor, social_worker_id, "caseload")
         return [
             _summary(case) for case in self._cases_in_scope()
             if case.status in ("intake", "active")

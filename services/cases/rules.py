@@ -46,6 +46,9 @@ CLOSING_ITEMS: dict[str, str] = {
 # 8.3.5a: a process evaluation covers progress, the worker's performance and reflection.
 PROCESS_EVALUATION_ITEMS = ("progress", "worker_performance", "reflection")
 
+# The statuses in which a case still takes new records (consents, risks, assignments).
+LIVE = ("intake", "active")
+
 RISK_ORDER = ("low", "medium", "high", "critical")
 # 4.1: a risk at this level is a threat to life or safety: it is published as such, it allows
 # work without consent (life-safety work) and disclosure despite confidentiality.

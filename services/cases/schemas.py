@@ -72,6 +72,8 @@ class RelatedParty(Schema):
 
 
 class RegisterClient(Schema):
+    """Register a client in the school's client register (9.2a)."""
+
     client_id = identifier(load_default=None)
     school_id = identifier(load_default=None)
     client_type = one_of(CLIENT_TYPES, required=True)
@@ -84,10 +86,14 @@ class RegisterClient(Schema):
 
 
 class AddGuardian(Guardian):
+    """Add a guardian to a client (4.2)."""
+
     client_id = identifier(required=True)
 
 
 class AddRelatedParty(RelatedParty):
+    """Add a related party of a client's ecosystem (4.6)."""
+
     client_id = identifier(required=True)
 
 
@@ -111,6 +117,8 @@ class Intake(Schema):
 
 
 class OpenCase(Schema):
+    """Open a case for a registered client (8.3.1)."""
+
     school_id = identifier(load_default=None)
     client_id = identifier(required=True)
     # Optional: the register knows it; when given it must match the register.
@@ -123,11 +131,15 @@ class OpenCase(Schema):
 
 
 class RecordIntake(Intake, CaseRef):
+    """Record the intake (8.3.1)."""
+
     worker_introduced = fields.Boolean(load_default=None, allow_none=True)
     respect_and_empathy = fields.Boolean(load_default=None, allow_none=True)
 
 
 class AcceptIntake(CaseRef):
+    """Accept the intake: a professional relationship begins (8.3.1e)."""
+
     accepted_on = fields.Date(required=True)
 
 
@@ -138,6 +150,8 @@ class Referral(Schema):
 
 
 class DeclineIntake(CaseRef):
+    """Decline the intake with a reason and a referral (8.3.1e)."""
+
     reason_code = one_of(DECLINE_REASONS, required=True)
     explanation = optional_text()
     declined_on = fields.Date(required=True)
@@ -148,6 +162,8 @@ class DeclineIntake(CaseRef):
 
 
 class RecordConsent(CaseRef):
+    """Record informed consent, and a guardian's for a minor (4.2)."""
+
     party = one_of(CONSENT_PARTIES, required=True)
     given_on = fields.Date(required=True)
     informed_of = fields.List(one_of(INFORMED_OF), load_default=lambda: list(INFORMED_OF),
@@ -156,6 +172,8 @@ class RecordConsent(CaseRef):
 
 
 class WithdrawConsent(CaseRef):
+    """Record that consent was withdrawn (4.2)."""
+
     party = one_of(CONSENT_PARTIES, required=True)
     withdrawn_on = fields.Date(required=True)
     reason = optional_text()
@@ -165,6 +183,8 @@ class WithdrawConsent(CaseRef):
 
 
 class RecordAssessment(CaseRef):
+    """Record an assessment (8.3.2)."""
+
     assessed_on = fields.Date(required=True)
     environment = text(min_length=1, required=True)
     problems = texts(required=True, validate=validate.Length(min=1))
@@ -194,11 +214,15 @@ class PlanParts(Schema):
 
 
 class AdoptPlan(PlanParts, CaseRef):
+    """Adopt the service plan with its seven parts (8.3.3)."""
+
     adopted_on = fields.Date(required=True)
     review_by = fields.Date(load_default=None, allow_none=True)
 
 
 class RevisePlan(PlanParts, CaseRef):
+    """Revise the plan: a new version, the old one kept (8.3.3)."""
+
     revised_on = fields.Date(required=True)
     reason = optional_text()
 
@@ -207,6 +231,8 @@ class RevisePlan(PlanParts, CaseRef):
 
 
 class LogIntervention(CaseRef):
+    """Log an intervention delivered in a case (8.3.4)."""
+
     form = one_of(INTERVENTION_FORMS, required=True)
     method = one_of(INTERVENTION_METHODS, required=True)
     service_codes = service_codes(required=True)
@@ -219,6 +245,8 @@ class LogIntervention(CaseRef):
 
 
 class RequestResource(CaseRef):
+    """Ask the resources service for a resource for a case (8.3.4b)."""
+
     kind = one_of(RESOURCE_KINDS, required=True)
     service_codes = service_codes(required=True)
     quantity = count(load_default=1, validate=validate.Range(min=1))
@@ -228,6 +256,8 @@ class RequestResource(CaseRef):
 
 
 class MakeReferral(Referral, CaseRef):
+    """Refer the client to an agency (8.3.1e, 7.1.4b)."""
+
     reason_code = one_of(("beyond_scope", "specialist_need", "client_request", "other"),
                          required=True)
     referred_on = fields.Date(required=True)
@@ -245,6 +275,8 @@ class GoalResult(Schema):
 
 
 class RecordEvaluation(CaseRef):
+    """Record a process or outcome evaluation (8.3.5)."""
+
     kind = one_of(EVALUATION_KINDS, required=True)
     evaluated_on = fields.Date(required=True)
     progress = optional_text()
@@ -260,6 +292,8 @@ class FollowUp(Schema):
 
 
 class CloseCase(CaseRef):
+    """Close a case (8.3.6)."""
+
     reason = one_of(CLOSING_REASONS, required=True)
     closed_on = fields.Date(required=True)
     timing_agreed = fields.Boolean(load_default=False)
@@ -270,10 +304,14 @@ class CloseCase(CaseRef):
 
 
 class ScheduleFollowUp(FollowUp, CaseRef):
+    """Schedule a follow-up after closing (9.2b)."""
+
     pass
 
 
 class RecordFollowUp(CaseRef):
+    """Record a follow-up that was done (9.2b)."""
+
     follow_up_id = identifier(required=True)
     done_on = fields.Date(required=True)
     outcome = one_of(FOLLOW_UP_OUTCOMES, required=True)
@@ -281,11 +319,15 @@ class RecordFollowUp(CaseRef):
 
 
 class ReopenCase(CaseRef):
+    """Reopen a closed case."""
+
     reopened_on = fields.Date(required=True)
     reason = optional_text()
 
 
 class ReassignCase(CaseRef):
+    """Assign a case to another social worker."""
+
     to_social_worker_id = identifier(required=True)
     reassigned_on = fields.Date(required=True)
     reason = optional_text()
@@ -295,6 +337,8 @@ class ReassignCase(CaseRef):
 
 
 class RaiseRisk(CaseRef):
+    """Register a risk in a case (9.6a)."""
+
     risk_type = one_of(RISK_TYPES, required=True)
     level = one_of(RISK_LEVELS, required=True)
     raised_on = fields.Date(required=True)
@@ -302,6 +346,8 @@ class RaiseRisk(CaseRef):
 
 
 class ChangeRiskLevel(CaseRef):
+    """Change a risk's level (9.6b)."""
+
     risk_id = identifier(required=True)
     level = one_of(RISK_LEVELS, required=True)
     changed_on = fields.Date(required=True)
@@ -309,6 +355,8 @@ class ChangeRiskLevel(CaseRef):
 
 
 class ResolveRisk(CaseRef):
+    """Resolve a risk."""
+
     risk_id = identifier(required=True)
     resolved_on = fields.Date(required=True)
     resolution = optional_text()
@@ -320,7 +368,7 @@ class Recipient(Schema):
 
 
 class RecordDisclosure(CaseRef):
-    """4.1: who was told what, when and why."""
+    """Record who was told what, when and why, under 4.1."""
 
     risk_id = identifier(required=True)
     recipients = fields.List(fields.Nested(Recipient), required=True,
@@ -334,6 +382,8 @@ class RecordDisclosure(CaseRef):
 
 
 class FormGroup(Schema):
+    """Form a group (8.2.1.3)."""
+
     school_id = identifier(load_default=None)
     kind = one_of(GROUP_KINDS, required=True)
     purpose = fields.String(required=True, validate=validate.Length(min=1, max=2000))
@@ -348,17 +398,23 @@ class GroupRef(Schema):
 
 
 class AddGroupMember(GroupRef):
+    """Add a member to a group (8.2.1.3)."""
+
     client_id = identifier(required=True)
     joined_on = fields.Date(required=True)
 
 
 class HoldGroupSession(GroupRef):
+    """Record a group session and its attendance (8.2.1.3)."""
+
     held_on = fields.Date(required=True)
     attended = fields.List(identifier(), required=True)
     notes = optional_text()
 
 
 class EvaluateGroup(GroupRef):
+    """Evaluate a group (8.2.1.3)."""
+
     evaluated_on = fields.Date(required=True)
     goal_attainment = fields.List(count(validate=validate.Range(min=-2, max=2)), required=True,
                                   validate=validate.Length(min=1))
@@ -366,6 +422,8 @@ class EvaluateGroup(GroupRef):
 
 
 class CloseGroup(GroupRef):
+    """Close a group (8.2.1.3)."""
+
     closed_on = fields.Date(required=True)
 
 
@@ -373,6 +431,8 @@ class CloseGroup(GroupRef):
 
 
 class ReceiveLetter(Schema):
+    """Record a letter to the social worker's mailbox (8.2.2)."""
+
     school_id = identifier(load_default=None)
     received_on = fields.Date(required=True)
     anonymous = fields.Boolean(load_default=False)
@@ -383,12 +443,16 @@ class ReceiveLetter(Schema):
 
 
 class AnswerLetter(Schema):
+    """Reply to a letter (8.2.2)."""
+
     letter_id = fields.UUID(required=True)
     answered_on = fields.Date(required=True)
     reply = text(min_length=1, required=True)
 
 
 class HoldClass(Schema):
+    """Record an experiential class (8.2.3)."""
+
     school_id = identifier(load_default=None)
     theme = one_of(CLASS_THEMES, required=True)
     topic = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -402,6 +466,8 @@ class HoldClass(Schema):
 
 
 class ListCaseload(Schema):
+    """The cases the caller may see, by social worker."""
+
     social_worker_id = identifier(load_default=None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nameko.exceptions import UnknownService
@@ -12,7 +13,7 @@ from services.cases import schemas
 from services.cases.app import CasesApplication
 from services.cases.publish import PUBLICATIONS
 from services.runtime.persistence import Cursor
-from services.runtime.service import ApplicationDependency, PublishingService, load
+from services.runtime.service import ApplicationDependency, PublishingService, command, load
 from services.runtime.subscription import subscribe
 
 
@@ -31,7 +32,7 @@ class CasesService(PublishingService):
 
     @subscribe("supervision")
     def on_supervision_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
-        self.app.learn_eligibility(envelope, cursor)
+        self.app.learn_from_supervision(envelope, cursor)
 
     @subscribe("archive")
     def on_archive_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
@@ -40,18 +41,19 @@ class CasesService(PublishingService):
     # Client register.
 
     @rpc
-    def register_client(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"client_id": self.app.register_client(**load(schemas.RegisterClient, data))}
+    @command(schemas.RegisterClient)
+    def register_client(self, command: dict[str, Any]) -> dict[str, Any]:
+        return {"client_id": self.app.register_client(**command)}
 
     @rpc
-    def add_guardian(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.AddGuardian, data)
+    @command(schemas.AddGuardian)
+    def add_guardian(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.add_guardian(**command)
         return {"client_id": command["client_id"]}
 
     @rpc
-    def add_related_party(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.AddRelatedParty, data)
+    @command(schemas.AddRelatedParty)
+    def add_related_party(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.add_related_party(**command)
         return {"client_id": command["client_id"]}
 
@@ -62,102 +64,118 @@ class CasesService(PublishingService):
     # Case lifecycle.
 
     @rpc
-    def open_case(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.OpenCase, data)
+    @command(schemas.OpenCase)
+    def open_case(self, command: dict[str, Any]) -> dict[str, Any]:
         if command["letter_id"] is not None:
             command["letter_id"] = str(command["letter_id"])
         return {"case_id": self.app.open_case(**command)}
 
     @rpc
-    def record_intake(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.RecordIntake, data, self.app.record_intake)
+    @command(schemas.RecordIntake)
+    def record_intake(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.record_intake)
 
     @rpc
-    def accept_intake(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.AcceptIntake, data, self.app.accept_intake)
+    @command(schemas.AcceptIntake)
+    def accept_intake(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.accept_intake)
 
     @rpc
-    def decline_intake(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.DeclineIntake, data, self.app.decline_intake, "referral_id")
+    @command(schemas.DeclineIntake)
+    def decline_intake(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.decline_intake, "referral_id")
 
     @rpc
-    def record_consent(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.RecordConsent, data, self.app.record_consent)
+    @command(schemas.RecordConsent)
+    def record_consent(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.record_consent)
 
     @rpc
-    def withdraw_consent(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.WithdrawConsent, data, self.app.withdraw_consent)
+    @command(schemas.WithdrawConsent)
+    def withdraw_consent(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.withdraw_consent)
 
     @rpc
-    def record_assessment(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.RecordAssessment, data, self.app.record_assessment,
-                             "assessment_number")
+    @command(schemas.RecordAssessment)
+    def record_assessment(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.record_assessment, "assessment_number")
 
     @rpc
-    def adopt_plan(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.AdoptPlan, data, self.app.adopt_plan, "plan_version")
+    @command(schemas.AdoptPlan)
+    def adopt_plan(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.adopt_plan, "plan_version")
 
     @rpc
-    def revise_plan(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.RevisePlan, data, self.app.revise_plan, "plan_version")
+    @command(schemas.RevisePlan)
+    def revise_plan(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.revise_plan, "plan_version")
 
     @rpc
-    def log_intervention(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.LogIntervention, data, self.app.log_intervention,
-                             "intervention_id")
+    @command(schemas.LogIntervention)
+    def log_intervention(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.log_intervention, "intervention_id")
 
     @rpc
-    def request_resource(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.RequestResource, data, self.app.request_resource,
-                             "request_id")
+    @command(schemas.RequestResource)
+    def request_resource(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.request_resource, "request_id")
 
     @rpc
-    def make_referral(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.MakeReferral, data, self.app.make_referral, "referral_id")
+    @command(schemas.MakeReferral)
+    def make_referral(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.make_referral, "referral_id")
 
     @rpc
-    def record_evaluation(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.RecordEvaluation, data, self.app.record_evaluation)
+    @command(schemas.RecordEvaluation)
+    def record_evaluation(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.record_evaluation)
 
     @rpc
-    def close_case(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.CloseCase, data, self.app.close_case, "follow_up_id")
+    @command(schemas.CloseCase)
+    def close_case(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.close_case, "follow_up_id")
 
     @rpc
-    def schedule_follow_up(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.ScheduleFollowUp, data, self.app.schedule_follow_up,
-                             "follow_up_id")
+    @command(schemas.ScheduleFollowUp)
+    def schedule_follow_up(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.schedule_follow_up, "follow_up_id")
 
     @rpc
-    def record_follow_up(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.RecordFollowUp, data, self.app.record_follow_up)
+    @command(schemas.RecordFollowUp)
+    def record_follow_up(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.record_follow_up)
 
     @rpc
-    def reopen_case(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.ReopenCase, data, self.app.reopen_case)
+    @command(schemas.ReopenCase)
+    def reopen_case(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.reopen_case)
 
     @rpc
-    def reassign_case(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.ReassignCase, data, self.app.reassign_case)
+    @command(schemas.ReassignCase)
+    def reassign_case(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.reassign_case)
 
     # Risk register.
 
     @rpc
-    def raise_risk(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.RaiseRisk, data, self.app.raise_risk, "risk_id")
+    @command(schemas.RaiseRisk)
+    def raise_risk(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.raise_risk, "risk_id")
 
     @rpc
-    def change_risk_level(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.ChangeRiskLevel, data, self.app.change_risk_level)
+    @command(schemas.ChangeRiskLevel)
+    def change_risk_level(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.change_risk_level)
 
     @rpc
-    def resolve_risk(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.ResolveRisk, data, self.app.resolve_risk)
+    @command(schemas.ResolveRisk)
+    def resolve_risk(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.resolve_risk)
 
     @rpc
-    def record_disclosure(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_case(schemas.RecordDisclosure, data, self.app.record_disclosure,
-                             "disclosure_id")
+    @command(schemas.RecordDisclosure)
+    def record_disclosure(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_case(command, self.app.record_disclosure, "disclosure_id")
 
     # Case reads.
 
@@ -177,8 +195,9 @@ class CasesService(PublishingService):
         return self.app.get_case_timeline(case_id)
 
     @rpc
-    def list_caseload(self, data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        return self.app.list_caseload(**load(schemas.ListCaseload, data or {}))
+    @command(schemas.ListCaseload)
+    def list_caseload(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.list_caseload(**command)
 
     @rpc
     def list_open_cases_by_stage(self) -> dict[str, list[dict[str, Any]]]:
@@ -191,25 +210,29 @@ class CasesService(PublishingService):
     # Group work.
 
     @rpc
-    def form_group(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"group_id": self.app.form_group(**load(schemas.FormGroup, data))}
+    @command(schemas.FormGroup)
+    def form_group(self, command: dict[str, Any]) -> dict[str, Any]:
+        return {"group_id": self.app.form_group(**command)}
 
     @rpc
-    def add_group_member(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_group(schemas.AddGroupMember, data, self.app.add_group_member)
+    @command(schemas.AddGroupMember)
+    def add_group_member(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_group(command, self.app.add_group_member)
 
     @rpc
-    def hold_group_session(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_group(schemas.HoldGroupSession, data, self.app.hold_group_session,
-                              "session_number")
+    @command(schemas.HoldGroupSession)
+    def hold_group_session(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_group(command, self.app.hold_group_session, "session_number")
 
     @rpc
-    def evaluate_group(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_group(schemas.EvaluateGroup, data, self.app.evaluate_group)
+    @command(schemas.EvaluateGroup)
+    def evaluate_group(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_group(command, self.app.evaluate_group)
 
     @rpc
-    def close_group(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._on_group(schemas.CloseGroup, data, self.app.close_group)
+    @command(schemas.CloseGroup)
+    def close_group(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self._on_group(command, self.app.close_group)
 
     @rpc
     def get_group(self, group_id: str) -> dict[str, Any]:
@@ -218,12 +241,13 @@ class CasesService(PublishingService):
     # Mailbox and classes.
 
     @rpc
-    def receive_letter(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"letter_id": self.app.receive_letter(**load(schemas.ReceiveLetter, data))}
+    @command(schemas.ReceiveLetter)
+    def receive_letter(self, command: dict[str, Any]) -> dict[str, Any]:
+        return {"letter_id": self.app.receive_letter(**command)}
 
     @rpc
-    def answer_letter(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.AnswerLetter, data)
+    @command(schemas.AnswerLetter)
+    def answer_letter(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.answer_letter(str(command.pop("letter_id")), **command)
 
     @rpc
@@ -231,8 +255,9 @@ class CasesService(PublishingService):
         return self.app.get_letter(letter_id)
 
     @rpc
-    def hold_class(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"class_id": self.app.hold_class(**load(schemas.HoldClass, data))}
+    @command(schemas.HoldClass)
+    def hold_class(self, command: dict[str, Any]) -> dict[str, Any]:
+        return {"class_id": self.app.hold_class(**command)}
 
     @rpc
     def get_class(self, class_id: str) -> dict[str, Any]:
@@ -240,18 +265,16 @@ class CasesService(PublishingService):
 
     # Helpers.
 
-    def _on_case(self, schema: type, data: dict[str, Any], command: Any,
+    def _on_case(self, command: dict[str, Any], run: Callable[..., Any],
                  result_key: str | None = None) -> dict[str, Any]:
-        loaded = load(schema, data)
-        case_id = str(loaded.pop("case_id"))
-        result = command(case_id, **loaded)
+        case_id = str(command.pop("case_id"))
+        result = run(case_id, **command)
         return {"case_id": case_id, **({result_key: result} if result_key else {})}
 
-    def _on_group(self, schema: type, data: dict[str, Any], command: Any,
+    def _on_group(self, command: dict[str, Any], run: Callable[..., Any],
                   result_key: str | None = None) -> dict[str, Any]:
-        loaded = load(schema, data)
-        group_id = str(loaded.pop("group_id"))
-        result = command(group_id, **loaded)
+        group_id = str(command.pop("group_id"))
+        result = run(group_id, **command)
         return {"group_id": group_id, **({result_key: result} if result_key else {})}
 
     def _authorize_read(self, case_id: str, purpose: str) -> str:

@@ -15,6 +15,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 import eventlet
@@ -26,7 +27,12 @@ from contracts.errors import CasebookError, InvalidInput, NotAllowed, Unavailabl
 from services.gateway import schemas
 from services.gateway.app import IdempotencyApplication
 from services.gateway.auth import Keys, authenticate
-from services.gateway.openapi import Catalogue, document, reference_page
+from services.gateway.openapi import (
+    IDEMPOTENCY_KEY_PATTERN,
+    Catalogue,
+    document,
+    reference_page,
+)
 from services.gateway.problems import (
     GatewayTimeout,
     MalformedRequest,
@@ -42,8 +48,12 @@ log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-Id"
 CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 DESCRIBE_TIMEOUT = 5.0
+MAX_EXACT_INTEGER = 2**53
+# Any length Python converts (its limit is 4300 digits): a schema without a maximum takes them.
+QUERY_INTEGER = re.compile(r"-?[0-9]{1,4300}")
+QUERY_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -176,7 +186,8 @@ class Gateway:
                 f"Send the body as application/json, not {mimetype or 'no content type'}."
             )
         try:
-            return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+            return json.loads(data.decode("utf-8"), parse_float=_number,
+                              parse_constant=_no_constant)
         except (UnicodeDecodeError, ValueError) as error:
             raise MalformedRequest(f"The body is not valid JSON: {error}.") from None
 
@@ -238,7 +249,7 @@ class Gateway:
 
     def _idempotent(self, actor: Actor, key: str, request: Request, body: Any, route: Route,
                     forward: Callable[[], Any]) -> Response:
-        if not IDEMPOTENCY_KEY.match(key):
+        if not IDEMPOTENCY_KEY.fullmatch(key):
             raise MalformedRequest("Idempotency-Key must be 1 to 255 visible ASCII characters.")
         canonical = json.dumps([request.method, request.path, body], sort_keys=True,
                                separators=(",", ":"), ensure_ascii=False)
@@ -268,6 +279,17 @@ def _content_type(status: int) -> str:
     return "application/problem+json" if status >= 400 else "application/json"
 
 
+def _number(literal: str) -> int | float:
+    """A JSON number with a fraction or exponent, read as JSON Schema reads it: 4.0 is the
+    integer 4 (JavaScript clients cannot even tell them apart), so an integer field of a command
+    accepts it. The literal is compared exactly (4.0000000000000001 stays a float), and only up
+    to the integers a float holds exactly, so a huge exponent is never expanded."""
+    exact = Decimal(literal)
+    if exact.copy_abs() <= MAX_EXACT_INTEGER and exact == exact.to_integral_value():
+        return int(exact)
+    return float(literal)
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -293,10 +315,10 @@ def _coerce(name: str, values: list[str], schema: dict[str, Any]) -> Any:
     if "array" in kinds:
         return [v for value in values for v in value.split(",") if v]
     value = _single(name, values)
-    if "integer" in kinds and re.fullmatch(r"-?\d{1,18}", value):
+    if ("integer" in kinds or "number" in kinds) and QUERY_INTEGER.fullmatch(value):
         return int(value)
-    if "number" in kinds and re.fullmatch(r"-?\d+(\.\d+)?", value):
-        return float(value)
+    if "number" in kinds and QUERY_NUMBER.fullmatch(value):
+        return _number(value)
     if "boolean" in kinds and value in ("true", "false"):
         return value == "true"
     return value

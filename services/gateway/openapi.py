@@ -1,8 +1,9 @@
 """The OpenAPI 3.1 document at /openapi.json and the reference page at /docs, both generated.
 
-Command payload schemas come from the services themselves: each answers `describe()` with its
-`schemas.COMMANDS` as JSON Schema (converted by apispec from the marshmallow schemas that also
-validate the commands), so the document cannot drift from what the services accept. The
+Command payload schemas come from the services themselves: each answers `describe()` with the
+schema of every RPC it declares with `@command(Schema)`, as JSON Schema (converted by apispec
+from the marshmallow schemas that also validate the commands) and with the schema's docstring
+as the operation's summary, so the document cannot drift from what the services accept. The
 gateway adds its routes, parameters and its own response shapes (apispec again).
 """
 
@@ -32,6 +33,8 @@ DESCRIPTION = (
     "body give the first response again."
 )
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# 1 to 255 visible ASCII characters: what the gateway accepts as an Idempotency-Key.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 # How long a service that could not describe itself is left alone before asking again.
 RETRY_SECONDS = 30.0
 
@@ -68,8 +71,13 @@ class Catalogue:
                 self._commands[service] = describe(service)["commands"]
         return self._commands.get(service, {})
 
+    def command(self, service: str, rpc: str, describe: Describe) -> dict[str, Any] | None:
+        """The RPC's described payload: its JSON Schema and its summary."""
+        entry: dict[str, Any] | None = self.commands(service, describe, rpc).get(rpc)
+        return entry
+
     def schema(self, service: str, rpc: str, describe: Describe) -> dict[str, Any] | None:
-        entry = self.commands(service, describe, rpc).get(rpc)
+        entry = self.command(service, rpc, describe)
         return entry["schema"] if entry else None
 
 
@@ -94,7 +102,7 @@ def document(catalogue: Catalogue, describe: Describe, server_url: str = "/") ->
         if route.service == "gateway":
             continue  # described by _gateway_paths, with their own response shapes
         service = route.service if route.service != "<service>" else None
-        command = catalogue.schema(service, route.rpc, describe) if service else None
+        command = catalogue.command(service, route.rpc, describe) if service else None
         paths.setdefault(route.openapi_path, {})[route.method.lower()] = _operation(route, command)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
@@ -124,8 +132,8 @@ def _gateway_paths(spec: APISpec) -> None:
         }})
 
 
-def _operation(route: Route, command: dict[str, Any] | None) -> dict[str, Any]:
-    command = deepcopy(command) if command else None
+def _operation(route: Route, described: dict[str, Any] | None) -> dict[str, Any]:
+    command = deepcopy(described["schema"]) if described else None
     properties: dict[str, Any] = (command or {}).get("properties", {})
     parameters = [
         {"name": name, "in": "path", "required": True,
@@ -134,7 +142,9 @@ def _operation(route: Route, command: dict[str, Any] | None) -> dict[str, Any]:
     ]
     operation: dict[str, Any] = {
         "operationId": route.operation_id,
-        "summary": route.summary,
+        # The service's own words for its command (the schema's docstring) come first; the
+        # route's are for the RPC that take bare ids and have no schema to describe.
+        "summary": (described or {}).get("summary") or route.summary,
         "tags": [route.tag],
         "security": [{"bearer": []}],
         "parameters": parameters,
@@ -152,11 +162,12 @@ def _operation(route: Route, command: dict[str, Any] | None) -> dict[str, Any]:
     if route.method == "POST":
         operation["parameters"].append({
             "name": "Idempotency-Key", "in": "header", "required": False,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
             "description": "Send the same key again to get the first response again.",
         })
         operation["requestBody"] = {
-            "required": False,
+            # An empty body is the empty object, which is enough when no field is required.
+            "required": bool(body_schema.get("required")),
             "content": {"application/json": {"schema": body_schema}},
         }
     elif route.call == "payload":

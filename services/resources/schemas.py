@@ -38,6 +38,8 @@ class Contact(Schema):
 
 
 class RegisterProvider(Schema):
+    """Register a resource provider (9.3a)."""
+
     school_id = identifier(load_default=None)
     provider_kind = one_of(PROVIDER_KINDS, required=True)
     sector = one_of(PARTNER_SECTORS, required=True)
@@ -47,6 +49,8 @@ class RegisterProvider(Schema):
 
 
 class RegisterResource(Schema):
+    """Register a resource a provider offers (9.3a)."""
+
     provider_id = fields.UUID(required=True)
     kind = one_of(RESOURCE_KINDS, required=True)
     title = fields.String(required=True, validate=SHORT_TEXT)
@@ -71,6 +75,8 @@ class RegisterResource(Schema):
 
 
 class RecordDonation(Schema):
+    """Record a donation from a provider (9.3a)."""
+
     provider_id = fields.UUID(required=True)
     kind = one_of(DONATION_KINDS, required=True)
     amount_cents = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
@@ -84,6 +90,8 @@ class RecordDonation(Schema):
 
 
 class RegisterVolunteer(Schema):
+    """Register a volunteer (9.3b)."""
+
     school_id = identifier(load_default=None)
     name = fields.String(required=True, validate=SHORT_TEXT)
     contact = fields.Nested(Contact, load_default=dict)
@@ -93,6 +101,8 @@ class RegisterVolunteer(Schema):
 
 
 class RecordVolunteerCheck(Schema):
+    """Record a volunteer's background check (9.3b)."""
+
     volunteer_id = fields.UUID(required=True)
     result = one_of(CHECK_RESULTS, required=True)
     checked_on = fields.Date(required=True)
@@ -100,6 +110,8 @@ class RecordVolunteerCheck(Schema):
 
 
 class AssignVolunteer(Schema):
+    """Assign a volunteer to an activity (9.3b)."""
+
     volunteer_id = fields.UUID(required=True)
     activity_id = identifier(required=True)
     activity_kind = one_of(ACTIVITY_KINDS, required=True)
@@ -108,6 +120,8 @@ class AssignVolunteer(Schema):
 
 
 class LogVolunteerHours(Schema):
+    """Log hours a volunteer served (9.3b)."""
+
     volunteer_id = fields.UUID(required=True)
     assignment_id = identifier(required=True)
     served_on = fields.Date(required=True)
@@ -120,34 +134,54 @@ class ResourceRequest(Schema):
     request_id = identifier(required=True)
 
 
+class ProposeResources(ResourceRequest):
+    """Resources that fit a resource request, best first (8.3.4b)."""
+
+
+class GetResourceLink(ResourceRequest):
+    """One resource link, named by its cases request id."""
+
+
 class OfferResource(ResourceRequest):
+    """Offer a resource for a resource request (8.3.4b)."""
+
     resource_id = fields.UUID(required=True)
     quantity = fields.Integer(load_default=None, allow_none=True, strict=True,
                               validate=validate.Range(min=1))
 
 
 class AcceptResourceLink(ResourceRequest):
+    """Record that the offered resource was accepted."""
+
     accepted_on = fields.Date(required=True)
 
 
 class DeclineResourceLink(ResourceRequest):
+    """Record that the offered resource was declined, with the reason."""
+
     reason = one_of(LINK_DECLINE_REASONS, required=True)
     declined_on = fields.Date(required=True)
 
 
 class RecordDelivery(ResourceRequest):
+    """Record the delivery of the linked resource."""
+
     delivered_on = fields.Date(required=True)
     quantity = fields.Integer(load_default=None, allow_none=True, strict=True,
                               validate=validate.Range(min=1))
 
 
 class RecordUsage(ResourceRequest):
+    """Record how the linked resource was used."""
+
     units_used = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     outcome = one_of(USAGE_OUTCOMES, required=True)
     recorded_on = fields.Date(required=True)
 
 
 class ListResourceLinks(Schema):
+    """Resource links, by state (8.3.4b)."""
+
     state = one_of(("requested", "offered", "accepted", "declined", "delivered", "used"),
                    load_default=None, allow_none=True)
 
@@ -158,16 +192,26 @@ class ReferralRef(Schema):
     referral_id = identifier(required=True)
 
 
+class GetReferral(ReferralRef):
+    """One referral (8.3.1e, 7.1.4b)."""
+
+
 class AcceptReferral(ReferralRef):
+    """Record that the receiving agency accepted the referral (8.3.1e)."""
+
     accepted_on = fields.Date(required=True)
 
 
 class CompleteReferral(ReferralRef):
+    """Record the referral's outcome (8.3.1e)."""
+
     outcome = one_of(REFERRAL_OUTCOMES, required=True)
     completed_on = fields.Date(required=True)
 
 
 class HoldJointActivity(Schema):
+    """Record an activity held with community partners (7.3a, 7.5)."""
+
     school_id = identifier(load_default=None)
     partner_ids = fields.List(
         fields.UUID(), required=True,
@@ -181,20 +225,28 @@ class HoldJointActivity(Schema):
 
 
 class ListResources(Schema):
+    """Registered resources, by provider, kind or school."""
+
     provider_id = fields.UUID(load_default=None, allow_none=True)
     kind = one_of(RESOURCE_KINDS, load_default=None, allow_none=True)
     school_id = identifier(load_default=None, allow_none=True)
 
 
 class ListDonations(Schema):
+    """Donations with totals, of one provider or all."""
+
     provider_id = fields.UUID(load_default=None, allow_none=True)
 
 
 class CommunityNetwork(Schema):
+    """A school's partners and joint activities (7.3a, 7.5)."""
+
     school_id = identifier(load_default=None, allow_none=True)
 
 
 class ProviderFeedback(Schema):
+    """How a provider's resources were used in a period (9.3c)."""
+
     provider_id = fields.UUID(required=True)
     period_from = fields.Date(required=True)
     period_to = fields.Date(required=True)
@@ -203,3 +255,7 @@ class ProviderFeedback(Schema):
     def _period(self, data: dict[str, Any], **_: Any) -> None:
         if data["period_to"] < data["period_from"]:
             raise ValidationError("Must not be before period_from.", "period_to")
+
+
+class IssueProviderFeedback(ProviderFeedback):
+    """Issue the usage feedback of a period to the provider (9.3c)."""

@@ -10,7 +10,7 @@ from services.resources import schemas
 from services.resources.app import ResourcesApplication
 from services.resources.publish import PUBLICATIONS
 from services.runtime.persistence import Cursor
-from services.runtime.service import ApplicationDependency, PublishingService, load
+from services.runtime.service import ApplicationDependency, PublishingService, command
 from services.runtime.subscription import subscribe
 
 
@@ -30,17 +30,18 @@ class ResourcesService(PublishingService):
     # Providers, resources, donations (9.3a).
 
     @rpc
-    def register_provider(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"provider_id": self.app.register_provider(**load(schemas.RegisterProvider, data))}
+    @command(schemas.RegisterProvider)
+    def register_provider(self, command: dict[str, Any]) -> dict[str, Any]:
+        return {"provider_id": self.app.register_provider(**command)}
 
     @rpc
-    def register_resource(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RegisterResource, data)
+    @command(schemas.RegisterResource)
+    def register_resource(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"resource_id": self.app.register_resource(_id(command, "provider_id"), **command)}
 
     @rpc
-    def record_donation(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RecordDonation, data)
+    @command(schemas.RecordDonation)
+    def record_donation(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"donation_id": self.app.record_donation(_id(command, "provider_id"), **command)}
 
     @rpc
@@ -56,40 +57,42 @@ class ResourcesService(PublishingService):
         return self.app.get_resource(resource_id)
 
     @rpc
-    def list_resources(self, data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        command = load(schemas.ListResources, data or {})
+    @command(schemas.ListResources)
+    def list_resources(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         provider_id = command.pop("provider_id")
         return self.app.list_resources(str(provider_id) if provider_id else None, **command)
 
     @rpc
-    def list_donations(self, data: dict[str, Any] | None = None) -> dict[str, Any]:
-        provider_id = load(schemas.ListDonations, data or {})["provider_id"]
+    @command(schemas.ListDonations)
+    def list_donations(self, command: dict[str, Any]) -> dict[str, Any]:
+        provider_id = command["provider_id"]
         return self.app.list_donations(str(provider_id) if provider_id else None)
 
     # Volunteers (9.3b).
 
     @rpc
-    def register_volunteer(self, data: dict[str, Any]) -> dict[str, Any]:
-        volunteer_id = self.app.register_volunteer(**load(schemas.RegisterVolunteer, data))
+    @command(schemas.RegisterVolunteer)
+    def register_volunteer(self, command: dict[str, Any]) -> dict[str, Any]:
+        volunteer_id = self.app.register_volunteer(**command)
         return {"volunteer_id": volunteer_id}
 
     @rpc
-    def record_volunteer_check(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RecordVolunteerCheck, data)
+    @command(schemas.RecordVolunteerCheck)
+    def record_volunteer_check(self, command: dict[str, Any]) -> dict[str, Any]:
         volunteer_id = _id(command, "volunteer_id")
         self.app.record_volunteer_check(volunteer_id, **command)
         return {"volunteer_id": volunteer_id}
 
     @rpc
-    def assign_volunteer(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.AssignVolunteer, data)
+    @command(schemas.AssignVolunteer)
+    def assign_volunteer(self, command: dict[str, Any]) -> dict[str, Any]:
         return {
             "assignment_id": self.app.assign_volunteer(_id(command, "volunteer_id"), **command)
         }
 
     @rpc
-    def log_volunteer_hours(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.LogVolunteerHours, data)
+    @command(schemas.LogVolunteerHours)
+    def log_volunteer_hours(self, command: dict[str, Any]) -> dict[str, Any]:
         volunteer_id = _id(command, "volunteer_id")
         self.app.log_volunteer_hours(volunteer_id, **command)
         return {"volunteer_id": volunteer_id}
@@ -105,66 +108,70 @@ class ResourcesService(PublishingService):
     # Resource links (8.3.4b).
 
     @rpc
-    def propose_resources(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.propose_resources(**load(schemas.ResourceRequest, data))
+    @command(schemas.ProposeResources)
+    def propose_resources(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.propose_resources(**command)
 
     @rpc
-    def offer_resource(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.OfferResource, data)
+    @command(schemas.OfferResource)
+    def offer_resource(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.offer_resource(
             command["request_id"], str(command["resource_id"]), command["quantity"]
         )
         return {"request_id": command["request_id"]}
 
     @rpc
-    def accept_resource_link(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.AcceptResourceLink, data)
+    @command(schemas.AcceptResourceLink)
+    def accept_resource_link(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.accept_resource_link(**command)
         return {"request_id": command["request_id"]}
 
     @rpc
-    def decline_resource_link(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.DeclineResourceLink, data)
+    @command(schemas.DeclineResourceLink)
+    def decline_resource_link(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.decline_resource_link(**command)
         return {"request_id": command["request_id"]}
 
     @rpc
-    def record_delivery(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RecordDelivery, data)
+    @command(schemas.RecordDelivery)
+    def record_delivery(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.record_delivery(**command)
         return {"request_id": command["request_id"]}
 
     @rpc
-    def record_usage(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RecordUsage, data)
+    @command(schemas.RecordUsage)
+    def record_usage(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.record_usage(**command)
         return {"request_id": command["request_id"]}
 
     @rpc
-    def get_resource_link(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.app.get_resource_link(**load(schemas.ResourceRequest, data))
+    @command(schemas.GetResourceLink)
+    def get_resource_link(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_resource_link(**command)
 
     @rpc
-    def list_resource_links(self, data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        return self.app.list_resource_links(**load(schemas.ListResourceLinks, data or {}))
+    @command(schemas.ListResourceLinks)
+    def list_resource_links(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.list_resource_links(**command)
 
     # Referrals (8.3.1e, 7.1.4b).
 
     @rpc
-    def accept_referral(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.AcceptReferral, data)
+    @command(schemas.AcceptReferral)
+    def accept_referral(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.accept_referral(**command)
         return {"referral_id": command["referral_id"]}
 
     @rpc
-    def complete_referral(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.CompleteReferral, data)
+    @command(schemas.CompleteReferral)
+    def complete_referral(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.complete_referral(**command)
         return {"referral_id": command["referral_id"]}
 
     @rpc
-    def get_referral(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.app.get_referral(**load(schemas.ReferralRef, data))
+    @command(schemas.GetReferral)
+    def get_referral(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_referral(**command)
 
     @rpc
     def list_referrals(self) -> list[dict[str, Any]]:
@@ -173,23 +180,24 @@ class ResourcesService(PublishingService):
     # Community network (7.3a, 7.5).
 
     @rpc
-    def hold_joint_activity(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.HoldJointActivity, data)
+    @command(schemas.HoldJointActivity)
+    def hold_joint_activity(self, command: dict[str, Any]) -> dict[str, Any]:
         command["partner_ids"] = [str(p) for p in command["partner_ids"]]
         return {"activity_id": self.app.hold_joint_activity(**command)}
 
     @rpc
-    def get_community_network(self, data: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.app.get_community_network(**load(schemas.CommunityNetwork, data or {}))
+    @command(schemas.CommunityNetwork)
+    def get_community_network(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_community_network(**command)
 
     # Provider feedback (9.3c).
 
     @rpc
-    def provider_feedback(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.ProviderFeedback, data)
+    @command(schemas.ProviderFeedback)
+    def provider_feedback(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.provider_feedback(_id(command, "provider_id"), **command)
 
     @rpc
-    def issue_provider_feedback(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.ProviderFeedback, data)
+    @command(schemas.IssueProviderFeedback)
+    def issue_provider_feedback(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.issue_provider_feedback(_id(command, "provider_id"), **command)

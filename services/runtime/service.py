@@ -107,12 +107,14 @@ def load(schema: type[Schema], data: Mapping[str, Any] | None) -> dict[str, Any]
 def command(schema: type[Schema]) -> Callable[[CommandMethod], CommandMethod]:
     """Under `@rpc`: the method's one argument is a payload that `schema` loads (bad input is
     refused with InvalidInput naming each field and rule, before the method runs), and
-    `describe()` documents the schema for the gateway's OpenAPI."""
+    `describe()` documents the schema for the gateway's OpenAPI. A call without a payload
+    sends an empty one: commands whose fields are all optional keep working when called bare
+    (e.g. `verify_ledger()`), and the others name each missing field."""
 
     def decorate(method: CommandMethod) -> CommandMethod:
         @wraps(method)
         def run(self: Any, data: Any = None) -> Any:
-            return method(self, load(schema, data))
+            return method(self, load(schema, {} if data is None else data))
 
         run.command_schema = schema  # type: ignore[attr-defined]
         return cast(CommandMethod, run)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Notification, Transcoding
 from psycopg.sql import SQL, Identifier
@@ -24,6 +24,9 @@ from services.runtime import config
 from services.runtime.persistence import CasebookRecorder, ChainHead, Cursor
 from services.runtime.plain import plain
 from services.runtime.vault import Vault
+
+
+A = TypeVar("A", bound=Aggregate)
 
 
 def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -104,6 +107,22 @@ class CasebookApplication(Application):
 
     def cursor(self, source: str) -> ChainHead:
         return self.outbox.cursor(source)
+
+    def find_aggregate(self, kind: type[A], aggregate_id: UUID | str) -> A | None:
+        """The aggregate of that kind with that id, or None (also for an id that is no UUID)."""
+        try:
+            key = aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))
+            aggregate: Aggregate = self.repository.get(key)
+        except (AggregateNotFoundError, ValueError):
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def get_aggregate(self, kind: type[A], aggregate_id: UUID | str, what: str) -> A:
+        """The aggregate of that kind with that id; NotFound naming `what` otherwise."""
+        aggregate = self.find_aggregate(kind, aggregate_id)
+        if aggregate is None:
+            raise NotFound(f"No {what} {aggregate_id}.")
+        return aggregate
 
     def save_processed(self, *aggregates: Aggregate | None, cursor: Cursor) -> None:
         """Store what a subscription handler produced and its new cursor in one transaction."""

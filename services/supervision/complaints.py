@@ -28,10 +28,13 @@ from services.supervision.store import (
     check_school_scope,
 )
 
-# 9.2c: the channel is open to everyone; the gateway lets anonymous callers in as `integrator`
-# (the public feedback form) and staff take complaints by phone or in person.
-INTAKE_ROLES = ("social_worker", "supervisor", "school_admin", "operator", "integrator")
-EVALUATORS = ("social_worker", "supervisor", "school_admin", "operator", "auditor")
+# 9.2c: the channel is open to everyone, through the staff who take complaints by phone, by
+# letter or in person. Integrators read events only; auditors read and record nothing.
+INTAKE_ROLES = ("social_worker", "supervisor", "school_admin", "operator")
+EVALUATORS = ("social_worker", "supervisor", "school_admin", "operator")
+# Who handles a complaint and so reads what it says; operators keep the process moving and see
+# its metadata (status, dates, steps, time limits) without the sealed content.
+CONTENT_READERS = ("supervisor", "school_admin")
 
 
 class FeedbackDesk(SupervisionStore):
@@ -72,10 +75,13 @@ class FeedbackDesk(SupervisionStore):
         self.save(complaint)
 
     def get_complaint(self, complaint_id: str) -> dict[str, Any]:
-        """With the sealed content opened: for those who handle complaints, never the worker a
-        complaint is about."""
+        """With the sealed content opened for those who handle complaints, never the worker a
+        complaint is about; an operator gets the metadata alone."""
+        actor = require_role(*OVERSEERS)
         complaint = self._handled_complaint(complaint_id)
         view = self.complaint_summary(complaint)
+        if actor.role not in CONTENT_READERS:
+            return plain(view)
         view["content"] = self.vault.open(complaint.content)
         view["contact"] = self.vault.open(complaint.contact) if complaint.contact else None
         view["steps"] = [{**s, "note": self.vault.open(s["note"])} for s in complaint.steps]

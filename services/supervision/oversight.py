@@ -11,8 +11,9 @@ from eventsourcing.persistence import IntegrityError
 
 from contracts.errors import InvalidInput, NotAllowed
 from services.runtime.clock import clock
-from services.runtime.context import current_actor, require_role
+from services.runtime.context import Actor, current_actor, require_role
 from services.runtime.plain import plain
+from services.supervision.domain import SocialWorker, social_worker_key
 from services.supervision.escalation import Escalation, EscalationEvents
 from services.supervision.quality import (
     ActionEvents,
@@ -24,6 +25,7 @@ from services.supervision.quality import (
     ImprovementAction,
     LetterWatch,
     LetterWatchEvents,
+    watch_key,
 )
 from services.supervision.settings import settings
 from services.supervision.store import (
@@ -45,6 +47,7 @@ class OversightDesk(SupervisionStore):
         actor = current_actor()
         escalation = self._escalation(escalation_id)
         check_school_scope(actor, escalation.school_id)
+        self._check_supervises(actor, escalation)
         escalation.acknowledge(actor.id, actor.role, clock.now())
         self.save(escalation)
         return plain(escalation.summary())
@@ -55,6 +58,7 @@ class OversightDesk(SupervisionStore):
         check_school_scope(actor, escalation.school_id)
         if actor.role == "social_worker" and actor.id != escalation.social_worker_id:
             raise NotAllowed("Only the case's own social worker records actions in it.")
+        self._check_supervises(actor, escalation)
         escalation.take_action(action, clock.now())
         self.save(escalation)
 
@@ -62,6 +66,7 @@ class OversightDesk(SupervisionStore):
         actor = require_role(*OVERSEERS)
         escalation = self._escalation(escalation_id)
         check_school_scope(actor, escalation.school_id)
+        self._check_supervises(actor, escalation)
         escalation.resolve(resolution, clock.now())
         self.save(escalation)
 
@@ -93,6 +98,8 @@ class OversightDesk(SupervisionStore):
                 continue
             if actor.role == "social_worker" and escalation.social_worker_id != actor.id:
                 continue
+            if actor.role == "supervisor" and not self._supervises(actor, escalation):
+                continue
             summary = escalation.summary()
             if status is None or summary["status"] == status:
                 found.append(summary)
@@ -122,7 +129,24 @@ class OversightDesk(SupervisionStore):
         check_school_scope(actor, escalation.school_id)
         if actor.role == "social_worker" and actor.id != escalation.social_worker_id:
             raise NotAllowed("The escalation concerns another social worker's case.")
+        self._check_supervises(actor, escalation)
         return escalation
+
+    def _supervises(self, actor: Actor, escalation: Escalation) -> bool:
+        """Whether the actor supervises the worker who has the case now (6.2.2.1): the one
+        supervision watches since the last reassignment, or the one who raised the risk."""
+        watch = self._find(watch_key("case", escalation.case_id))
+        worker_id = watch.social_worker_id if isinstance(watch, CaseWatch) \
+            else escalation.social_worker_id
+        worker = self._find(social_worker_key(worker_id))
+        return isinstance(worker, SocialWorker) and worker.supervisor_id == actor.id
+
+    def _check_supervises(self, actor: Actor, escalation: Escalation) -> None:
+        """A supervisor oversees the escalations of their supervisees' cases only; one whose
+        worker has no supervisor is for the school admin and the operator."""
+        if actor.role == "supervisor" and not self._supervises(actor, escalation):
+            raise NotAllowed("The escalation concerns the case of a social worker whom "
+                             f"{actor.id} does not supervise (6.2.2.1).")
 
     # Quality findings (9.5c)
 

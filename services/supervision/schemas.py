@@ -53,7 +53,33 @@ class SchoolRef(Schema):
     school_id = identifier(required=True)
 
 
+class GetSchool(SchoolRef):
+    """A school (8.1)."""
+
+
+class ListSocialWorkers(SchoolRef):
+    """The school's social workers."""
+
+
+class SupervisionReport(SchoolRef):
+    """Supervision per social worker of a school, by kind (6.2.2.2)."""
+
+
+class ListImprovementActions(SchoolRef):
+    """The school's improvement actions (10.3)."""
+
+
+class ListComplaints(SchoolRef):
+    """The school's complaints and feedback (9.2c)."""
+
+
+class EvaluationSummary(SchoolRef):
+    """Satisfaction surveys and service evaluations of a school (10.2)."""
+
+
 class RegisterSchool(Schema):
+    """Register a school and its service mode (8.1, 6.1)."""
+
     school_id = identifier(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     district = identifier(required=True)
@@ -63,6 +89,8 @@ class RegisterSchool(Schema):
 
 
 class RecordFacilities(Schema):
+    """Record the school's service space (6.1)."""
+
     school_id = identifier(required=True)
     facility_kinds = codes(FACILITY_KINDS, required=True)
     recorded_on = optional_date()
@@ -80,6 +108,8 @@ class Qualification(Schema):
 
 
 class RegisterSocialWorker(Qualification):
+    """Register a social worker with their qualification (6.2.1)."""
+
     social_worker_id = identifier(required=True)
     employment = one_of(EMPLOYMENT, required=True)
     school_ids = fields.List(identifier(), required=True,
@@ -88,6 +118,8 @@ class RegisterSocialWorker(Qualification):
 
 
 class RecordQualification(Qualification):
+    """Record a social worker's qualification (6.2.1.2)."""
+
     social_worker_id = identifier(required=True)
     recorded_on = optional_date()
 
@@ -96,25 +128,41 @@ class SocialWorkerRef(Schema):
     social_worker_id = identifier(required=True)
 
 
+class GetSocialWorker(SocialWorkerRef):
+    """A social worker."""
+
+
+class WorkerEligibility(SocialWorkerRef):
+    """Whether a social worker may take cases (6.2.1.2, 9.1a)."""
+
+
 class AssignSocialWorker(Schema):
+    """Assign a social worker to a school."""
+
     social_worker_id = identifier(required=True)
     school_id = identifier(required=True)
     assigned_on = optional_date()
 
 
 class EndAssignment(Schema):
+    """End a social worker's assignment to a school."""
+
     social_worker_id = identifier(required=True)
     school_id = identifier(required=True)
     ended_on = optional_date()
 
 
 class DeactivateSocialWorker(Schema):
+    """Record that a social worker left."""
+
     social_worker_id = identifier(required=True)
     reason = one_of(DEACTIVATION_REASONS, required=True)
     left_on = optional_date()
 
 
 class RegisterSupervisor(Schema):
+    """Register a supervisor (6.2.2.1)."""
+
     supervisor_id = identifier(required=True)
     employment = one_of(EMPLOYMENT, required=True)
     setting = one_of(SUPERVISOR_SETTINGS, load_default="internal")
@@ -125,6 +173,8 @@ class RegisterSupervisor(Schema):
 
 
 class AssignSupervisor(Schema):
+    """Assign a social worker's supervisor (6.2.2)."""
+
     social_worker_id = identifier(required=True)
     supervisor_id = identifier(required=True)
     assigned_on = optional_date()
@@ -134,7 +184,13 @@ class SupervisorRef(Schema):
     supervisor_id = identifier(required=True)
 
 
+class ListSupervisees(SupervisorRef):
+    """The supervisor's social workers (6.2.2)."""
+
+
 class RecordTraining(Schema):
+    """Record training a social worker completed (9.1)."""
+
     social_worker_id = identifier(required=True)
     kind = one_of(TRAINING_KINDS, required=True)
     hours = fields.Float(required=True, validate=validate.Range(min=0.5, max=400))
@@ -144,11 +200,15 @@ class RecordTraining(Schema):
 
 
 class TrainingReport(Schema):
+    """Training hours per social worker of a school in a year (9.1b)."""
+
     school_id = identifier(required=True)
     year = integer(2000, 2100, required=True)
 
 
 class RecordSupervisionSession(Schema):
+    """Record a supervision session (6.2.2.2, 9.1c)."""
+
     supervisor_id = identifier(required=True)
     social_worker_ids = fields.List(identifier(), required=True,
                                     validate=validate.Length(min=1))
@@ -163,28 +223,50 @@ class EscalationRef(Schema):
     escalation_id = fields.UUID(required=True)
 
 
+class GetEscalation(EscalationRef):
+    """A risk escalation (9.6b)."""
+
+
+class EscalationTrail(EscalationRef):
+    """What happened to a risk escalation, in order (9.6b)."""
+
+
+class AcknowledgeEscalation(EscalationRef):
+    """Acknowledge a risk escalation (9.6b)."""
+
+
 class RecordEscalationAction(Schema):
+    """Record an action taken on a risk escalation (9.6b)."""
+
     escalation_id = fields.UUID(required=True)
     action = one_of(ESCALATION_ACTIONS, required=True)
 
 
 class ResolveEscalation(Schema):
+    """Resolve a risk escalation (9.6b)."""
+
     escalation_id = fields.UUID(required=True)
     # risk_resolved and superseded come only from the cases stream.
     resolution = one_of(("handled", "referred"), required=True)
 
 
 class ListEscalations(Schema):
+    """A school's risk escalations, by status (9.6b)."""
+
     school_id = identifier(required=True)
     status = one_of(ESCALATION_STATES, load_default=None)
 
 
 class ListFindings(Schema):
+    """Key control points of a school found unmet (9.5c)."""
+
     school_id = identifier(required=True)
     status = one_of(FINDING_STATES, load_default=None)
 
 
 class OpenImprovementAction(Schema):
+    """Open an improvement action for a finding (10.3)."""
+
     finding_id = fields.UUID(required=True)
     owner_id = identifier(required=True)
     plan = fields.String(required=True, validate=FREE_TEXT)
@@ -192,12 +274,16 @@ class OpenImprovementAction(Schema):
 
 
 class CompleteImprovementAction(Schema):
+    """Complete an improvement action (10.3)."""
+
     action_id = fields.UUID(required=True)
     result = fields.String(required=True, validate=FREE_TEXT)
     completed_on = optional_date()
 
 
 class ReceiveComplaint(Schema):
+    """Receive a complaint or feedback, also anonymous (9.2c, 10.1.2)."""
+
     school_id = identifier(required=True)
     kind = one_of(FEEDBACK_KINDS, load_default="complaint")
     channel = one_of(FEEDBACK_CHANNELS, required=True)
@@ -212,7 +298,13 @@ class ComplaintRef(Schema):
     complaint_id = fields.UUID(required=True)
 
 
+class GetComplaint(ComplaintRef):
+    """A complaint and its handling (9.2c)."""
+
+
 class RecordComplaintStep(Schema):
+    """Record a handling step of a complaint (9.2c)."""
+
     complaint_id = fields.UUID(required=True)
     step = one_of(COMPLAINT_STEPS, required=True)
     note = fields.String(load_default="", validate=validate.Length(max=20000))
@@ -220,6 +312,8 @@ class RecordComplaintStep(Schema):
 
 
 class AnswerComplaint(Schema):
+    """Answer a complaint (9.2c)."""
+
     complaint_id = fields.UUID(required=True)
     outcome = one_of(COMPLAINT_OUTCOMES, required=True)
     answer = fields.String(required=True, validate=FREE_TEXT)
@@ -227,6 +321,8 @@ class AnswerComplaint(Schema):
 
 
 class RecordSatisfactionSurvey(Schema):
+    """Record a satisfaction survey (10.2.1)."""
+
     school_id = identifier(required=True)
     social_worker_id = identifier(load_default=None)
     respondent_kind = one_of(RESPONDENT_KINDS, required=True)
@@ -239,6 +335,8 @@ class RecordSatisfactionSurvey(Schema):
 
 
 class RecordServiceEvaluation(Schema):
+    """Record a service evaluation and who evaluated (10.2.3)."""
+
     school_id = identifier(required=True)
     scope = one_of(EVALUATION_SCOPES, required=True)
     social_worker_id = identifier(load_default=None)
@@ -249,7 +347,12 @@ class RecordServiceEvaluation(Schema):
 
 
 class ComplianceReport(Schema):
+    """Which shall-items of the standard a school met in a period."""
+
     school_id = identifier(required=True)
     period_from = fields.Date(required=True)
     period_to = fields.Date(required=True)
 
+
+class ComplianceReportCsv(ComplianceReport):
+    """The compliance report of a school and period, as CSV."""

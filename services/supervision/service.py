@@ -10,7 +10,7 @@ from nameko.timer import timer
 
 from services.runtime.context import SYSTEM, acting_as
 from services.runtime.persistence import Cursor
-from services.runtime.service import ApplicationDependency, PublishingService, load
+from services.runtime.service import ApplicationDependency, PublishingService, command
 from services.runtime.subscription import subscribe
 from services.supervision import schemas
 from services.supervision.app import SupervisionApplication
@@ -37,203 +37,219 @@ class SupervisionService(PublishingService):
     # Schools (6.1, 8.1)
 
     @rpc
-    def register_school(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"school_id": self.app.register_school(**load(schemas.RegisterSchool, data))}
+    @command(schemas.RegisterSchool)
+    def register_school(self, command: dict[str, Any]) -> dict[str, Any]:
+        return {"school_id": self.app.register_school(**command)}
 
     @rpc
-    def record_facilities(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RecordFacilities, data)
+    @command(schemas.RecordFacilities)
+    def record_facilities(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.record_facilities(**command)
         return {"school_id": command["school_id"]}
 
     @rpc
-    def get_school(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.app.get_school(**load(schemas.SchoolRef, data))
+    @command(schemas.GetSchool)
+    def get_school(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_school(**command)
 
     # Social workers (6.2.1) and supervisors (6.2.2)
 
     @rpc
-    def register_social_worker(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RegisterSocialWorker, data)
+    @command(schemas.RegisterSocialWorker)
+    def register_social_worker(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"social_worker_id": self.app.register_social_worker(**command)}
 
     @rpc
-    def record_qualification(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RecordQualification, data)
+    @command(schemas.RecordQualification)
+    def record_qualification(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.record_qualification(**command)
         return self.app.worker_eligibility(command["social_worker_id"])
 
     @rpc
-    def assign_social_worker(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.AssignSocialWorker, data)
+    @command(schemas.AssignSocialWorker)
+    def assign_social_worker(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.assign_social_worker(**command)
         return {"social_worker_id": command["social_worker_id"]}
 
     @rpc
-    def end_assignment(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.EndAssignment, data)
+    @command(schemas.EndAssignment)
+    def end_assignment(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.end_assignment(**command)
         return {"social_worker_id": command["social_worker_id"]}
 
     @rpc
-    def deactivate_social_worker(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.DeactivateSocialWorker, data)
+    @command(schemas.DeactivateSocialWorker)
+    def deactivate_social_worker(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.deactivate_social_worker(**command)
         return self.app.worker_eligibility(command["social_worker_id"])
 
     @rpc
-    def worker_eligibility(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.app.worker_eligibility(**load(schemas.SocialWorkerRef, data))
+    @command(schemas.WorkerEligibility)
+    def worker_eligibility(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.app.worker_eligibility(**command)
 
     @rpc
-    def get_social_worker(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.app.get_social_worker(**load(schemas.SocialWorkerRef, data))
+    @command(schemas.GetSocialWorker)
+    def get_social_worker(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_social_worker(**command)
 
     @rpc
-    def list_social_workers(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.list_social_workers(**load(schemas.SchoolRef, data))
+    @command(schemas.ListSocialWorkers)
+    def list_social_workers(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.list_social_workers(**command)
 
     @rpc
-    def register_supervisor(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RegisterSupervisor, data)
+    @command(schemas.RegisterSupervisor)
+    def register_supervisor(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"supervisor_id": self.app.register_supervisor(**command)}
 
     @rpc
-    def assign_supervisor(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.AssignSupervisor, data)
+    @command(schemas.AssignSupervisor)
+    def assign_supervisor(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.assign_supervisor(**command)
         return {"social_worker_id": command["social_worker_id"],
                 "supervisor_id": command["supervisor_id"]}
 
     @rpc
-    def list_supervisees(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.list_supervisees(**load(schemas.SupervisorRef, data))
+    @command(schemas.ListSupervisees)
+    def list_supervisees(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.list_supervisees(**command)
 
     # Training (9.1a, 9.1b) and supervision sessions (6.2.2.2, 9.1c)
 
     @rpc
-    def record_training(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"training_id": self.app.record_training(**load(schemas.RecordTraining, data))}
+    @command(schemas.RecordTraining)
+    def record_training(self, command: dict[str, Any]) -> dict[str, Any]:
+        return {"training_id": self.app.record_training(**command)}
 
     @rpc
-    def training_report(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.training_report(**load(schemas.TrainingReport, data))
+    @command(schemas.TrainingReport)
+    def training_report(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.training_report(**command)
 
     @rpc
-    def record_supervision_session(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RecordSupervisionSession, data)
+    @command(schemas.RecordSupervisionSession)
+    def record_supervision_session(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"session_id": self.app.record_supervision_session(**command)}
 
     @rpc
-    def supervision_report(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.supervision_report(**load(schemas.SchoolRef, data))
+    @command(schemas.SupervisionReport)
+    def supervision_report(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.supervision_report(**command)
 
     # Risk escalations (9.6b, 4.1)
 
     @rpc
-    def acknowledge_escalation(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.EscalationRef, data)
+    @command(schemas.AcknowledgeEscalation)
+    def acknowledge_escalation(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.acknowledge_escalation(str(command["escalation_id"]))
 
     @rpc
-    def record_escalation_action(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RecordEscalationAction, data)
+    @command(schemas.RecordEscalationAction)
+    def record_escalation_action(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.record_escalation_action(str(command["escalation_id"]), command["action"])
         return {"escalation_id": str(command["escalation_id"])}
 
     @rpc
-    def resolve_escalation(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.ResolveEscalation, data)
+    @command(schemas.ResolveEscalation)
+    def resolve_escalation(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.resolve_escalation(str(command["escalation_id"]), command["resolution"])
         return {"escalation_id": str(command["escalation_id"])}
 
     @rpc
-    def get_escalation(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.EscalationRef, data)
+    @command(schemas.GetEscalation)
+    def get_escalation(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_escalation(str(command["escalation_id"]))
 
     @rpc
-    def escalation_trail(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        command = load(schemas.EscalationRef, data)
+    @command(schemas.EscalationTrail)
+    def escalation_trail(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.escalation_trail(str(command["escalation_id"]))
 
     @rpc
-    def list_escalations(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.list_escalations(**load(schemas.ListEscalations, data))
+    @command(schemas.ListEscalations)
+    def list_escalations(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.list_escalations(**command)
 
     # Quality findings (9.5c) and improvement actions (10.3)
 
     @rpc
-    def list_findings(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.list_findings(**load(schemas.ListFindings, data))
+    @command(schemas.ListFindings)
+    def list_findings(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.list_findings(**command)
 
     @rpc
-    def open_improvement_action(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.OpenImprovementAction, data)
+    @command(schemas.OpenImprovementAction)
+    def open_improvement_action(self, command: dict[str, Any]) -> dict[str, Any]:
         command["finding_id"] = str(command["finding_id"])
         return {"action_id": self.app.open_improvement_action(**command)}
 
     @rpc
-    def complete_improvement_action(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.CompleteImprovementAction, data)
+    @command(schemas.CompleteImprovementAction)
+    def complete_improvement_action(self, command: dict[str, Any]) -> dict[str, Any]:
         command["action_id"] = str(command["action_id"])
         self.app.complete_improvement_action(**command)
         return {"action_id": command["action_id"]}
 
     @rpc
-    def list_improvement_actions(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.list_improvement_actions(**load(schemas.SchoolRef, data))
+    @command(schemas.ListImprovementActions)
+    def list_improvement_actions(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.list_improvement_actions(**command)
 
     # Complaints and feedback (9.2c, 10.1.2), evaluations (10.2.1, 10.2.3)
 
     @rpc
-    def receive_complaint(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"complaint_id": self.app.receive_complaint(**load(schemas.ReceiveComplaint,
-                                                                    data))}
+    @command(schemas.ReceiveComplaint)
+    def receive_complaint(self, command: dict[str, Any]) -> dict[str, Any]:
+        return {"complaint_id": self.app.receive_complaint(**command)}
 
     @rpc
-    def record_complaint_step(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RecordComplaintStep, data)
+    @command(schemas.RecordComplaintStep)
+    def record_complaint_step(self, command: dict[str, Any]) -> dict[str, Any]:
         command["complaint_id"] = str(command["complaint_id"])
         self.app.record_complaint_step(**command)
         return {"complaint_id": command["complaint_id"]}
 
     @rpc
-    def answer_complaint(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.AnswerComplaint, data)
+    @command(schemas.AnswerComplaint)
+    def answer_complaint(self, command: dict[str, Any]) -> dict[str, Any]:
         command["complaint_id"] = str(command["complaint_id"])
         self.app.answer_complaint(**command)
         return {"complaint_id": command["complaint_id"]}
 
     @rpc
-    def get_complaint(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.ComplaintRef, data)
+    @command(schemas.GetComplaint)
+    def get_complaint(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_complaint(str(command["complaint_id"]))
 
     @rpc
-    def list_complaints(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.list_complaints(**load(schemas.SchoolRef, data))
+    @command(schemas.ListComplaints)
+    def list_complaints(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.app.list_complaints(**command)
 
     @rpc
-    def record_satisfaction_survey(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RecordSatisfactionSurvey, data)
+    @command(schemas.RecordSatisfactionSurvey)
+    def record_satisfaction_survey(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"survey_id": self.app.record_satisfaction_survey(**command)}
 
     @rpc
-    def record_service_evaluation(self, data: dict[str, Any]) -> dict[str, Any]:
-        command = load(schemas.RecordServiceEvaluation, data)
+    @command(schemas.RecordServiceEvaluation)
+    def record_service_evaluation(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"evaluation_id": self.app.record_service_evaluation(**command)}
 
     @rpc
-    def evaluation_summary(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.app.evaluation_summary(**load(schemas.SchoolRef, data))
+    @command(schemas.EvaluationSummary)
+    def evaluation_summary(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.app.evaluation_summary(**command)
 
     # Compliance (the whole standard, per school and period)
 
     @rpc
-    def compliance_report(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.app.compliance_report(**load(schemas.ComplianceReport, data))
+    @command(schemas.ComplianceReport)
+    def compliance_report(self, command: dict[str, Any]) -> dict[str, Any]:
+        return self.app.compliance_report(**command)
 
     @rpc
-    def compliance_report_csv(self, data: dict[str, Any]) -> str:
-        return self.app.compliance_report_csv(**load(schemas.ComplianceReport, data))
+    @command(schemas.ComplianceReportCsv)
+    def compliance_report_csv(self, command: dict[str, Any]) -> str:
+        return self.app.compliance_report_csv(**command)

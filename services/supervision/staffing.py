@@ -133,8 +133,14 @@ class StaffDesk(SupervisionStore):
         self.save(worker)
 
     def worker_eligibility(self, social_worker_id: str) -> dict[str, Any]:
-        """Whether the worker may be assigned cases now, and why not (6.2.1.2, 9.1a)."""
+        """Whether the worker may be assigned cases now, and why not (6.2.1.2, 9.1a): for those
+        who staff the school, and for the worker themselves."""
+        actor = require_role(*STAFF_MANAGERS, "social_worker")
+        if actor.role == "social_worker" and actor.id != social_worker_id:
+            raise NotAllowed("A social worker reads only their own eligibility.")
         worker = self._find(social_worker_key(social_worker_id))
+        if worker is not None:
+            check_any_school_scope(actor, worker.school_ids)
         if worker is None:
             return {"social_worker_id": social_worker_id, "eligible": False,
                     "reasons": ["not_registered"]}
@@ -200,12 +206,17 @@ class StaffDesk(SupervisionStore):
         self.save(worker)
 
     def list_supervisees(self, supervisor_id: str) -> list[dict[str, Any]]:
+        """The supervisor's supervisees; for an actor bound to a school, those serving it, of a
+        supervisor of that school (an external supervisor with no school serves several)."""
         actor = require_role(*READERS)
         if actor.role == "supervisor" and actor.id != supervisor_id:
             raise NotAllowed("A supervisor lists only their own supervisees.")
-        self._get(supervisor_key(supervisor_id), f"supervisor {supervisor_id}")
+        supervisor = self._get(supervisor_key(supervisor_id), f"supervisor {supervisor_id}")
+        if supervisor.school_id is not None:
+            check_school_scope(actor, supervisor.school_id)
         return [_worker_view(w) for w in self._all(SocialWorkerEvents.Registered, SocialWorker)
-                if w.supervisor_id == supervisor_id]
+                if w.supervisor_id == supervisor_id
+                and (actor.school_id is None or actor.school_id in w.school_ids)]
 
     # Training (9.1a, 9.1b, 6.2.1.3)
 

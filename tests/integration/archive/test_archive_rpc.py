@@ -13,13 +13,37 @@ from contracts.errors import NotAllowed
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.runtime import config
+from services.runtime.cli.journeys import staff_school
 from services.runtime.clock import clock
 from services.runtime.vault import SHREDDED
+from services.supervision.service import SupervisionService
 from tests.support.scenarios import drive_case
 from tests.support.services import ARCHIVIST, AUDITOR, SUPERVISOR, WORKER, rpc, running
 from tests.support.waiting import wait_for
 
 SECOND_SUPERVISOR = {"id": "supervisor-2", "role": "supervisor", "school_id": "JD001"}
+OPERATOR = {"id": "operator-1", "role": "operator", "school_id": None}
+
+
+def supervise_worker(amqp_uri):
+    """Supervision makes supervisor-1 worker-1's supervisor (6.2.2.1), which the cases service
+    learns from its events: supervisor-1 then acts on worker-1's cases."""
+    with rpc(amqp_uri, OPERATOR) as proxy:
+        staff_school(proxy, "JD001", "worker-1")
+        proxy.supervision.register_supervisor(
+            {"supervisor_id": "supervisor-1", "employment": "full_time",
+             "certificate_level": "intermediate", "years_of_practice": 5, "school_id": "JD001"})
+        proxy.supervision.assign_supervisor(
+            {"social_worker_id": "worker-1", "supervisor_id": "supervisor-1"})
+
+
+def supervises(amqp_uri, case_id):
+    with rpc(amqp_uri, SUPERVISOR) as proxy:
+        try:
+            proxy.cases.get_case_timeline(case_id)
+        except NotAllowed:
+            return False
+        return True
 
 
 def caught_up(proxy, source):
@@ -45,9 +69,12 @@ def edit_cases_store(position, payload):
 def test_an_archived_case_from_filing_to_disposal(amqp_uri, monkeypatch):
     monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "5")
     clock.set(datetime(2026, 11, 2, 9, tzinfo=UTC))
-    with running(amqp_uri, CasesService, ArchiveService):
+    with running(amqp_uri, CasesService, ArchiveService, SupervisionService):
+        supervise_worker(amqp_uri)
         with rpc(amqp_uri, WORKER) as proxy:
             case_id = drive_case(proxy, "client-1")
+        wait_for(lambda: supervises(amqp_uri, case_id),
+                 what="cases to learn that supervisor-1 supervises worker-1")
         with rpc(amqp_uri, AUDITOR) as proxy:
             wait_for(lambda: caught_up(proxy, "cases"), what="the ledger to catch up")
         # The closed case has a file with a unified code and every section of 9.4b.

@@ -1,5 +1,6 @@
-"""schemathesis against /openapi.json with every service running on real RabbitMQ: no 5xx, and
-every response matches the document (status, content type, headers, schema)."""
+"""schemathesis against /openapi.json with every service running on real RabbitMQ: no 5xx, every
+response matches the document (status, content type, headers, schema), and every request the
+document calls valid is accepted (no 400) wherever a service describes the payload."""
 
 from __future__ import annotations
 
@@ -8,22 +9,55 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.core.failures import FailureGroup
+from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from services.gateway.routes import ROUTES
 from tests.integration.gateway.conftest import Api
 from tests.support.services import SUPERVISOR
 
 pytestmark = pytest.mark.integration
 
 EXAMPLES_PER_OPERATION = 3
+# cases.get_case also takes a bare case id over RPC, so it loads its payload by hand and has no
+# schema to describe: the document accepts any case id there, and only the service knows it.
+UNDESCRIBED_PAYLOADS = {"GET /cases/{case_id}"}
+# Rules across fields, which the document cannot state: data valid to it may break them.
+CROSS_FIELD_RULES = {
+    # A period or validity: one date not before another (resources).
+    "Must not be before valid_from.",
+    "Must not be before period_from.",
+    # A point in time of an archive file or record: a time or a ledger position (archive).
+    "Give a time (at) or a ledger position.",
+    "Give both ledger_source and ledger_position.",
+    "Give either a time or a ledger position, not both.",
+    # 5, 9.2a: a student client has a grade and a date of birth, others no grade (cases).
+    "A student client has a grade.",
+    "A student client has a date of birth.",
+    "Only a student client has a grade.",
+}
+
+
+def accepts_valid_data(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+    """Data valid to the document is accepted, unless the only rules it breaks are ones across
+    fields: then the service's 400 must name those and nothing else."""
+    try:
+        return positive_data_acceptance(ctx, response, case)
+    except RejectedPositiveData:
+        errors = response.json().get("errors", {}) if response.status_code == 400 else {}
+        broken = {message for messages in errors.values() for message in messages}
+        if not broken or not broken <= CROSS_FIELD_RULES:
+            raise
+        return None
 
 
 def check(operation: Any, token: str) -> None:
     """A few generated requests to one operation, each validated against the document."""
-    # Data the document leaves open (the service has not described its payload yet) is "valid"
+    # Data the document leaves open (the service has not described its payload) is "valid"
     # only to the document: there the service's 400 is right, not a failure.
     described = operation.definition.raw.get("x-casebook-payload-described", True)
-    excluded = [] if described else [positive_data_acceptance]
+    additional = [accepts_valid_data] if described else []
 
     @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
               derandomize=True, phases=[Phase.explicit, Phase.generate],
@@ -31,7 +65,8 @@ def check(operation: Any, token: str) -> None:
     @given(case=operation.as_strategy())
     def requests_match_the_document(case: schemathesis.Case) -> None:
         case.call_and_validate(headers={"Authorization": token}, timeout=30,
-                               excluded_checks=excluded)
+                               additional_checks=additional,
+                               excluded_checks=[positive_data_acceptance])
 
     requests_match_the_document()
 
@@ -39,11 +74,19 @@ def check(operation: Any, token: str) -> None:
 def test_every_operation_answers_as_documented(api: Api) -> None:
     schema = schemathesis.openapi.from_url(api.base_url + "/openapi.json")
     token = str(api.as_(SUPERVISOR).session.headers["Authorization"])
-    failures = []
+    failures, undescribed = [], set()
     for result in schema.get_all_operations():
         operation = result.ok()
+        if not operation.definition.raw.get("x-casebook-payload-described", True):
+            undescribed.add(operation.label)
         try:
             check(operation, token)
-        except Exception as error:
+        except (AssertionError, FailureGroup) as error:
             failures.append(f"{operation.label}: {str(error)[:600]}")
     assert not failures, "\n\n".join(failures)
+    # Only RPC that take bare ids (the path's) leave them open; every payload but get_case's is
+    # the service's own schema, so the positive-data check above ran on it, and a service that
+    # stops describing a command shows up here.
+    bare_ids = {f"{route.method} {route.openapi_path}" for route in ROUTES
+                if route.call == "args" and set(route.path_params) - {"service"}}
+    assert undescribed == bare_ids | UNDESCRIBED_PAYLOADS

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from services.runtime.cli.journeys import PLAN, QUALIFIED
 from tests.integration.gateway.conftest import Api
-from services.runtime.cli.journeys import PLAN
 from tests.support.services import AUDITOR, SUPERVISOR, WORKER
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
 SCHOOL_ADMIN = {"id": "admin-1", "role": "school_admin", "school_id": "JD001"}
+OPERATOR = {"id": "operator-1", "role": "operator", "school_id": None}
 STUDENT = {
     "client_id": "client-http-1",
     "client_type": "student",
@@ -33,7 +34,24 @@ def ok(response, status: int = 200) -> dict:
     return response.json()
 
 
+def staff(api: Api) -> None:
+    """The school, worker-1 and supervisor-1, who supervises worker-1 (6.2.2.1)."""
+    operator = api.as_(OPERATOR)
+    ok(operator.post("/schools", json={
+        "school_id": "JD001", "name": "School JD001", "district": "JD",
+        "service_mode": "resident", "facility_kinds": ["office", "case_room"]}), 201)
+    ok(operator.post("/social-workers", json={
+        "social_worker_id": "worker-1", "employment": "full_time", "school_ids": ["JD001"],
+        **QUALIFIED}), 201)
+    ok(operator.post("/supervisors", json={
+        "supervisor_id": "supervisor-1", "employment": "full_time",
+        "certificate_level": "intermediate", "years_of_practice": 5, "school_id": "JD001"}), 201)
+    ok(operator.post("/social-workers/worker-1/supervisor", json={
+        "supervisor_id": "supervisor-1"}))
+
+
 def test_a_social_worker_runs_a_case_and_a_supervisor_and_an_auditor_read_it(api: Api) -> None:
+    staff(api)
     worker = api.as_(WORKER)
 
     # Register the client and open the case, retrying the opening with the same key.
@@ -97,6 +115,8 @@ def test_a_social_worker_runs_a_case_and_a_supervisor_and_an_auditor_read_it(api
     # The closed case is archived: the supervisor reads it under a grant that an archivist
     # school admin approves (9.4d, two-person rule), and the archive logs the read.
     supervisor = api.as_(SUPERVISOR)
+    wait_for(lambda: supervisor.get(f"{case}/timeline").ok,
+             what="cases to learn that supervisor-1 supervises worker-1")
     assert ok(supervisor.get(case), 403)["code"] == "grant_required"
     archived = wait_for(lambda: (r := supervisor.get(f"/records/cases/{case_id}/file")).ok and r,
                         what="the archive to file the closed case")

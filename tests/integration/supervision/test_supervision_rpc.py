@@ -66,6 +66,17 @@ def test_cases_events_are_consumed_exactly_once_also_after_a_restart(amqp_uri):
                 proxy.supervision.register_school(
                     {"school_id": "JD001", "name": "静安区第一中学", "district": "jingan",
                      "service_mode": "resident", "facility_kinds": ["office"]})
+                # supervisor-1 supervises worker-1: the escalations of worker-1's cases are
+                # theirs to oversee (6.2.2.1).
+                proxy.supervision.register_social_worker(
+                    {"social_worker_id": "worker-1", "employment": "full_time",
+                     "school_ids": ["JD001"], "registered_on": "2026-01-10", **QUALIFIED})
+                proxy.supervision.register_supervisor(
+                    {"supervisor_id": "supervisor-1", "employment": "full_time",
+                     "certificate_level": "intermediate", "years_of_practice": 5,
+                     "school_id": "JD001", "registered_on": "2026-01-10"})
+                proxy.supervision.assign_supervisor(
+                    {"social_worker_id": "worker-1", "supervisor_id": "supervisor-1"})
             with rpc(amqp_uri, WORKER) as proxy:
                 case_id = drive_case(proxy, "client-1", close=False)
                 proxy.cases.raise_risk({"case_id": case_id, "risk_type": "self_harm",

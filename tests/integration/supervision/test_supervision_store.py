@@ -12,6 +12,7 @@ from services.supervision.app import SupervisionApplication
 from services.supervision.escalation import escalation_key
 from tests.unit.supervision.support import (
     AUDITOR,
+    OPERATOR,
     SCHOOL,
     CasesStream,
     published_types,
@@ -50,9 +51,10 @@ def test_a_climb_by_two_instances_at_once_happens_once(instances):
         assert second.climb_overdue() == []
     assert published_types(second).count("EscalationClimbed") == 1
     # The second instance reads the staff, the escalation and the report the first stored.
+    with acting_as(OPERATOR):
+        assert second.worker_eligibility("worker-1")["eligible"] is True
     with acting_as(AUDITOR):
         assert second.get_escalation(str(escalation_id))["role"] == "school_admin"
-        assert second.worker_eligibility("worker-1")["eligible"] is True
         report = second.compliance_report(SCHOOL, date(2026, 1, 1), date(2026, 6, 30))
     assert ("escalations_acknowledged_in_time", str(escalation_id)) in {
         (g["check"], g["subject_id"]) for g in report["gaps"]}

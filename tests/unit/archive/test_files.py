@@ -157,3 +157,13 @@ def test_files_are_read_by_the_archive_roles_of_the_school_only(app):
         app.find_file("cases", opened["aggregate_id"])
     with acting_as(OTHER_SCHOOL), pytest.raises(NotAllowed):
         app.find_file("cases", opened["aggregate_id"])
+
+
+def test_a_record_as_the_ledger_saw_it_is_read_within_the_school_only(app):
+    cases = CasesStream()
+    opened = cases.open_case("client-1")
+    feed(app, opened)
+    with acting_as(OTHER_SCHOOL), pytest.raises(NotAllowed):
+        app.get_record("cases", opened["aggregate_id"])
+    with acting_as(ARCHIVIST):
+        assert app.get_record("cases", opened["aggregate_id"])["event_count"] == 1

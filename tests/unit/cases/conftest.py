@@ -11,7 +11,8 @@ import pytest
 from contracts.envelope import GENESIS_HASH
 from services.cases.app import CasesApplication
 from services.cases.publish import PUBLICATIONS
-from services.runtime.context import Actor, acting_as
+from services.runtime.context import SYSTEM, Actor, acting_as
+from services.runtime.persistence import Cursor
 
 WORKER = Actor("worker-1", "social_worker", "JD001")
 OTHER_WORKER = Actor("worker-2", "social_worker", "JD001")
@@ -64,6 +65,21 @@ def app() -> CasesApplication:
 def as_worker():
     with acting_as(WORKER):
         yield WORKER
+
+
+def supervise(app: CasesApplication, worker: str = "worker-1",
+              supervisor: str = "supervisor-1") -> None:
+    """Supervision makes `supervisor` the worker's supervisor (6.2.2.1) and cases learns it, as
+    its subscription would, at supervision's next position."""
+    position = app.cursor("supervision").position + 1
+    with acting_as(SYSTEM):
+        app.learn_from_supervision(
+            {"type": "SupervisorAssigned", "source": "supervision", "position": position,
+             "school_id": "JD001",
+             "payload": {"social_worker_id": worker, "supervisor_id": supervisor,
+                         "previous_supervisor_id": None, "assigned_on": "2026-08-25"}},
+            Cursor("supervision", position, f"{position:064x}", position - 1),
+        )
 
 
 def register_student(app: CasesApplication, client_id: str = "client-1",

@@ -17,6 +17,7 @@ from tests.unit.cases.conftest import (
     published,
     published_types,
     register_student,
+    supervise,
 )
 
 pytestmark = pytest.mark.usefixtures("as_worker")
@@ -96,6 +97,8 @@ def test_caseload_and_cases_by_stage(app):
     by_stage = app.list_open_cases_by_stage()
     assert [c["case_id"] for c in by_stage["intake"]] == [intake]
     assert [c["case_id"] for c in by_stage["plan"]] == [planning]
+    supervise(app, "worker-1")
+    supervise(app, "worker-2")
     with acting_as(SUPERVISOR):
         assert len(app.list_caseload("worker-1")) == 2
         assert app.list_caseload("worker-2") == []
@@ -130,6 +133,7 @@ def test_overdue_items_follow_the_clock_and_the_configured_days(app, monkeypatch
 
 def test_a_case_opened_by_a_supervisor_for_a_worker(app):
     register_student(app)
+    supervise(app, "worker-1")
     with acting_as(SUPERVISOR):
         case_id = open_case(app)
     assert app.get_case(case_id)["social_worker_id"] == "worker-1"

@@ -27,6 +27,7 @@ from tests.unit.cases.conftest import (
     published,
     published_types,
     register_student,
+    supervise,
 )
 
 pytestmark = pytest.mark.usefixtures("as_worker")
@@ -286,6 +287,8 @@ def test_follow_up_and_reopening_start_a_new_round_of_evaluation(app):
 
 def test_only_a_supervisor_reassigns_and_the_new_worker_takes_the_case(app):
     case_id = case_at(app, "assessment")
+    supervise(app, "worker-1")
+    supervise(app, "worker-2")
     before = version(app, case_id)
     with pytest.raises(NotAllowed):
         app.reassign_case(case_id, "worker-2", date(2026, 9, 4))

@@ -20,6 +20,7 @@ from tests.unit.cases.conftest import (
     published,
     published_types,
     register_student,
+    supervise,
 )
 
 pytestmark = pytest.mark.usefixtures("as_worker")
@@ -161,7 +162,7 @@ def test_disclosure_despite_confidentiality_needs_a_life_safety_risk(app):
 
 def learn(app, position, worker, eligible, reasons=()):
     with acting_as(SYSTEM):
-        app.learn_eligibility(
+        app.learn_from_supervision(
             envelope("SocialWorkerEligibilityChanged", position,
                      {"social_worker_id": worker, "eligible": eligible, "reasons": list(reasons)}),
             cursor("supervision", position),
@@ -188,7 +189,9 @@ def test_a_case_goes_only_to_a_worker_supervision_says_is_eligible(app, monkeypa
 def test_a_case_is_not_reassigned_to_an_ineligible_worker(app, monkeypatch):
     case_id = case_at(app, "assessment")
     monkeypatch.setenv("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "true")
-    learn(app, 1, "worker-2", False, ["not_qualified"])
+    supervise(app, "worker-1")
+    supervise(app, "worker-2")
+    learn(app, 3, "worker-2", False, ["not_qualified"])
     with acting_as(SUPERVISOR):
         with pytest.raises(NotAllowed) as refused:
             app.reassign_case(case_id, "worker-2", date(2026, 9, 4))
@@ -198,7 +201,8 @@ def test_a_case_is_not_reassigned_to_an_ineligible_worker(app, monkeypatch):
 
 def test_other_supervision_events_only_move_the_cursor(app):
     with acting_as(SYSTEM):
-        app.learn_eligibility(envelope("SupervisionSessionHeld", 1, {}), cursor("supervision", 1))
+        app.learn_from_supervision(envelope("SupervisionSessionHeld", 1, {}),
+                                   cursor("supervision", 1))
     assert app.max_position() == 0
 
 

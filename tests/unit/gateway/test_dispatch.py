@@ -225,19 +225,61 @@ def test_health_needs_no_token_and_readiness_names_the_silent_service(
 
 def test_the_openapi_document_and_the_reference_page(gateway: Gateway,
                                                      services: Services) -> None:
-    services.answers["describe"] = lambda: {"service": "cases", "commands": {"log_intervention": {
-        "summary": "", "schema": {"type": "object", "required": ["case_id", "form"],
-                                  "properties": {"case_id": {"type": "string", "format": "uuid"},
-                                                 "form": {"type": "string"}}}}}}
+    services.answers["describe"] = lambda: {"service": "cases", "commands": {
+        "log_intervention": {
+            "summary": "Log an intervention (8.3.4).",
+            "schema": {"type": "object", "required": ["case_id", "form"],
+                       "properties": {"case_id": {"type": "string", "format": "uuid"},
+                                      "form": {"type": "string"}}}},
+        "close_case": {
+            "summary": "Close a case (8.3.6).",
+            "schema": {"type": "object", "required": ["case_id"],
+                       "properties": {"case_id": {"type": "string", "format": "uuid"},
+                                      "reason": {"type": ["string", "null"]}}}}}}
     spec = json.loads(send(gateway, services, "GET", "/openapi.json", token=None).get_data())
     assert spec["openapi"] == "3.1.0"
     operation = spec["paths"]["/cases/{case_id}/interventions"]["post"]
-    body = operation["requestBody"]["content"]["application/json"]["schema"]
-    assert body["required"] == ["form"] and "case_id" not in body["properties"]
+    # The service's schema is the body, less what the path gives; its docstring the summary.
+    assert operation["summary"] == "Log an intervention (8.3.4)."
+    assert operation["x-casebook-payload-described"] is True
+    body = operation["requestBody"]
+    assert body["required"] is True
+    schema = body["content"]["application/json"]["schema"]
+    assert schema["required"] == ["form"] and "case_id" not in schema["properties"]
     assert operation["parameters"][0] == {"name": "case_id", "in": "path", "required": True,
                                           "schema": {"type": "string", "format": "uuid"}}
     assert operation["responses"]["403"] == {"$ref": "#/components/responses/403"}
+    # With no field required once the path is given, an empty body will do.
+    closing = spec["paths"]["/cases/{case_id}/closing"]["post"]
+    assert closing["requestBody"]["required"] is False
+    # A service that does not describe an RPC's payload leaves it open, and says so.
+    reopening = spec["paths"]["/cases/{case_id}/reopening"]["post"]
+    assert reopening["summary"] == "Reopen a closed case."
+    assert reopening["x-casebook-payload-described"] is False
+    assert reopening["requestBody"]["content"]["application/json"]["schema"] == {
+        "type": "object"}
     page = send(gateway, services, "GET", "/docs", token=None)
     assert page.content_type.startswith("text/html")
     text = page.get_data(as_text=True)
     assert "POST /cases/{case_id}/interventions" in text and "<script" not in text
+
+
+def test_numbers_are_read_by_value_as_the_document_s_json_schema_reads_them(
+        gateway: Gateway, services: Services) -> None:
+    services.answers["describe"] = {"service": "archive", "commands": {"get_record": {
+        "summary": "", "schema": {"type": "object", "properties": {
+            "source": {"type": "string"}, "aggregate_id": {"type": "string"},
+            "ledger_position": {"type": ["integer", "null"]}}}}}}
+    # 4.0 in a body is the integer 4: JSON Schema says so, and JavaScript cannot tell them apart.
+    send(gateway, services, "POST", f"/cases/{CASE_ID}/evaluations",
+         data=b'{"satisfaction": 4.0, "share": 0.5, "big": 1e300, "exact": 2.0000000000000001}',
+         content_type="application/json")
+    payload = services.calls[-1][2][0]
+    assert payload["satisfaction"] == 4 and isinstance(payload["satisfaction"], int)
+    assert payload["share"] == 0.5 and isinstance(payload["big"], float)
+    assert isinstance(payload["exact"], float)
+    # A query integer of any length the document allows reaches the service as an integer.
+    send(gateway, services, "GET", "/records/cases/c-1",
+         query={"ledger_position": "123456789012345678901234"})
+    assert services.calls[-1][2] == ({"ledger_position": 123456789012345678901234,
+                                      "source": "cases", "aggregate_id": "c-1"},)

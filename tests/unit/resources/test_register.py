@@ -149,3 +149,53 @@ def test_the_community_network_shows_partners_by_sector_and_joint_activities(app
             service_codes=["7.3a"], held_on=date(2026, 9, 12), participant_count=1,
         )
     assert app.max_position() == before
+
+
+def test_the_register_is_scoped_to_the_schools_a_provider_serves(app):
+    other_admin = Actor("admin-3", "school_admin", OTHER_SCHOOL)
+    other_worker = Actor("worker-3", "social_worker", OTHER_SCHOOL)
+    # JD002 registers a provider and a resource for itself alone.
+    theirs = register_provider(app, name="JD002 Youth Centre", actor=other_admin)
+    with acting_as(other_admin):
+        their_resource = app.register_resource(
+            theirs, kind="tutoring", title="Homework club", capacity=5, unit="places",
+            school_ids=[OTHER_SCHOOL], eligible_service_codes=[], max_per_request=None,
+            eligibility_note="", valid_from=date(2026, 9, 1), valid_until=None)
+    ours = register_provider(app, name="Sunrise Foundation")
+    before = app.max_position()
+
+    # JD001 staff neither see nor extend it.
+    with acting_as(WORKER):
+        assert [p["provider_id"] for p in app.list_providers()] == [ours]
+        assert app.list_resources() == []
+        for refused in (
+            lambda: app.get_provider(theirs),
+            lambda: app.get_resource(their_resource),
+            lambda: app.register_resource(
+                theirs, kind="venue", title="Hall", capacity=1, unit="rooms",
+                school_ids=[SCHOOL], eligible_service_codes=[], max_per_request=None,
+                eligibility_note="", valid_from=date(2026, 9, 1), valid_until=None),
+            lambda: app.record_donation(theirs, kind="funds", amount_cents=100,
+                                        currency="CNY", description="", restricted=False,
+                                        restricted_to_service_codes=[],
+                                        restricted_to_school_ids=[], restriction_note="",
+                                        received_on=date(2026, 9, 2)),
+            lambda: app.hold_joint_activity([theirs], theme="Family day",
+                                            service_codes=["7.3a"],
+                                            held_on=date(2026, 9, 5), participant_count=10),
+            lambda: app.get_community_network(OTHER_SCHOOL),
+        ):
+            with pytest.raises(NotAllowed):
+                refused()
+        assert app.get_community_network()["sectors"][0]["partners"][0]["provider_id"] == ours
+    with acting_as(SUPERVISOR), pytest.raises(NotAllowed):
+        app.provider_feedback(theirs, date(2026, 9, 1), date(2026, 10, 31))
+    assert app.max_position() == before
+
+    # Once JD001 registers a resource of its own provider that covers JD002, JD002 sees both.
+    register_resource(app, ours, school_ids=(SCHOOL, OTHER_SCHOOL))
+    with acting_as(other_worker):
+        assert {p["provider_id"] for p in app.list_providers()} == {theirs, ours}
+        assert len(app.list_resources()) == 2
+    with acting_as(AUDITOR):
+        assert len(app.list_providers()) == 2

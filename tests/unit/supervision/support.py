@@ -66,6 +66,14 @@ def seed_supervisor(app: SupervisionApplication, supervisor_id: str = "superviso
                                 registered_on=date(2026, 1, 5))
 
 
+def supervise(app: SupervisionApplication, worker_id: str = "worker-1",
+              supervisor_id: str = "supervisor-1") -> None:
+    """The school admin makes `supervisor_id` the supervisor of `worker_id` (6.2.2.1)."""
+    with acting_as(ADMIN):
+        app.assign_supervisor(social_worker_id=worker_id, supervisor_id=supervisor_id,
+                              assigned_on=date(2026, 1, 12))
+
+
 def published(app: SupervisionApplication) -> list[dict[str, Any]]:
     """Every envelope the relay would publish from the store, in order."""
     return list(PUBLICATIONS.envelopes(app.mapper, app.notifications_after(0, 10_000), 0,

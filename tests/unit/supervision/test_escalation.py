@@ -14,6 +14,7 @@ from tests.unit.supervision.support import (
     ADMIN,
     AUDITOR,
     OPERATOR,
+    OTHER_SUPERVISOR,
     OTHER_WORKER,
     OUTSIDER,
     SUPERVISOR,
@@ -21,6 +22,10 @@ from tests.unit.supervision.support import (
     CasesStream,
     new_app,
     published,
+    seed_school,
+    seed_supervisor,
+    seed_worker,
+    supervise,
 )
 
 OPENED = datetime(2026, 5, 4, 10, tzinfo=UTC)
@@ -28,8 +33,17 @@ OPENED = datetime(2026, 5, 4, 10, tzinfo=UTC)
 
 @pytest.fixture
 def app():
+    """worker-1 and worker-2 of JD001, both supervised by supervisor-1; supervisor-2 has
+    nobody."""
     clock.set(OPENED)
-    return new_app()
+    app = new_app()
+    seed_school(app)
+    for supervisor_id in ("supervisor-1", "supervisor-2"):
+        seed_supervisor(app, supervisor_id)
+    for worker_id in ("worker-1", "worker-2"):
+        seed_worker(app, worker_id)
+        supervise(app, worker_id, "supervisor-1")
+    return app
 
 
 @pytest.fixture
@@ -206,3 +220,45 @@ def test_a_worker_sees_only_escalations_of_their_own_cases(app, stream):
 def test_only_the_system_or_an_operator_runs_the_timer_duties(app):
     with acting_as(SUPERVISOR), pytest.raises(NotAllowed):
         app.climb_overdue()
+
+
+def test_a_supervisor_oversees_only_the_escalations_of_their_supervisees_cases(app, stream):
+    stream.risk("case-1", "risk-1", "abuse", "critical")
+    critical = escalation_id()
+    before = published(app)
+    # supervisor-2 does not supervise worker-1, whose case it is.
+    with acting_as(OTHER_SUPERVISOR):
+        for refused in (app.acknowledge_escalation, app.get_escalation, app.escalation_trail):
+            with pytest.raises(NotAllowed):
+                refused(critical)
+        with pytest.raises(NotAllowed):
+            app.resolve_escalation(critical, "handled")
+        assert app.list_escalations("JD001") == []
+    assert published(app) == before
+
+    # The case goes to worker-3, whom supervisor-2 supervises: its escalation follows it.
+    seed_worker(app, "worker-3")
+    supervise(app, "worker-3", "supervisor-2")
+    stream.emit("CaseReassigned", "case-1", case_id="case-1",
+                from_social_worker_id="worker-1", to_social_worker_id="worker-3")
+    before = published(app)
+    with acting_as(SUPERVISOR), pytest.raises(NotAllowed):
+        app.acknowledge_escalation(critical)
+    assert published(app) == before
+    with acting_as(OTHER_SUPERVISOR):
+        app.acknowledge_escalation(critical)
+        app.record_escalation_action(critical, "contacted_guardian")
+        assert [e["escalation_id"] for e in app.list_escalations("JD001")] == [critical]
+
+
+def test_an_escalation_of_a_worker_with_no_supervisor_goes_past_the_supervisors(app, stream):
+    stream.open_case("case-9", OPENED.date(), worker_id="worker-9")
+    stream.risk("case-9", "risk-9", "suicide", "critical", worker_id="worker-9")
+    critical = escalation_id("risk-9")
+    before = published(app)
+    with acting_as(SUPERVISOR), pytest.raises(NotAllowed):
+        app.acknowledge_escalation(critical)
+    assert published(app) == before
+    # The next step up the ladder takes charge at once.
+    with acting_as(ADMIN):
+        assert app.acknowledge_escalation(critical)["acknowledgement"]["role"] == "school_admin"

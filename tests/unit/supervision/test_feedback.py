@@ -11,6 +11,7 @@ from services.runtime.vault import SHREDDED
 from tests.unit.supervision.support import (
     ADMIN,
     AUDITOR,
+    OPERATOR,
     SCHOOL,
     SUPERVISOR,
     WORKER,
@@ -18,7 +19,7 @@ from tests.unit.supervision.support import (
     published,
 )
 
-PUBLIC_FORM = Actor("feedback-form", "integrator", SCHOOL)
+INTEGRATOR = Actor("integrator-1", "integrator", None)
 
 
 @pytest.fixture
@@ -31,7 +32,8 @@ def receive(app, **overrides):
     command = {"school_id": SCHOOL, "kind": "complaint", "channel": "online",
                "anonymous": False, "content": "小明说社工没有回电话。",
                "contact": "138-0000-0000", "about_social_worker_id": "worker-1"}
-    with acting_as(PUBLIC_FORM):
+    # The school admin takes it, as it came in through the school's feedback channel (9.2c).
+    with acting_as(ADMIN):
         return app.receive_complaint(**{**command, **overrides})
 
 
@@ -139,3 +141,31 @@ def test_surveys_and_evaluations_say_who_evaluated(app):
     assert [e["type"] for e in published(app)] == [
         "SatisfactionSurveyRecorded", "ServiceEvaluationRecorded", "ServiceEvaluationRecorded"]
     assert "Strong group work" not in str(published(app))
+
+
+def test_integrators_file_no_complaints_and_auditors_record_no_evaluations(app):
+    with acting_as(INTEGRATOR), pytest.raises(NotAllowed):
+        app.receive_complaint(school_id=SCHOOL, kind="complaint", channel="online",
+                              anonymous=True, content="Nobody called back.")
+    with acting_as(AUDITOR):
+        with pytest.raises(NotAllowed):
+            app.record_satisfaction_survey(
+                school_id=SCHOOL, respondent_kind="student", respondent_count=40,
+                satisfied_count=34, mean_score=4.2, evaluator_type="third_party",
+                period_from=date(2026, 1, 1), period_to=date(2026, 3, 31))
+        with pytest.raises(NotAllowed):
+            app.record_service_evaluation(school_id=SCHOOL, scope="school",
+                                          evaluator_type="third_party", rating="good")
+    assert published(app) == []
+
+
+def test_an_operator_sees_a_complaints_handling_but_not_what_it_says(app):
+    complaint_id = receive(app)
+    with acting_as(SUPERVISOR):
+        app.record_complaint_step(complaint_id, "acknowledged", note="Called back.")
+    with acting_as(OPERATOR):
+        view = app.get_complaint(complaint_id)
+    assert view["acknowledge_by"] == "2026-04-03" and view["answer_by"] == "2026-04-16"
+    assert [step["step"] for step in view["steps"]] == ["acknowledged"]
+    assert "content" not in view and "contact" not in view
+    assert "小明" not in str(view) and "Called back" not in str(view)

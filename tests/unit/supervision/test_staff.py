@@ -7,7 +7,7 @@ import pytest
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.runtime.clock import clock
-from services.runtime.context import acting_as
+from services.runtime.context import Actor, acting_as
 from services.runtime.service import load
 from services.supervision import schemas
 from tests.unit.supervision.support import (
@@ -15,7 +15,9 @@ from tests.unit.supervision.support import (
     AUDITOR,
     OPERATOR,
     OTHER_SUPERVISOR,
+    OTHER_WORKER,
     OUTSIDER,
+    QUALIFIED,
     SCHOOL,
     SUPERVISOR,
     WORKER,
@@ -26,6 +28,9 @@ from tests.unit.supervision.support import (
     seed_supervisor,
     seed_worker,
 )
+
+ARCHIVIST = Actor("archivist-1", "archivist", SCHOOL)
+INTEGRATOR = Actor("integrator-1", "integrator", None)
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +49,12 @@ def eligibility_events(app):
     return [e["payload"] for e in published(app) if e["type"] == "SocialWorkerEligibilityChanged"]
 
 
+def eligibility(app, worker_id):
+    """Whether the worker may take cases, as the school admin reads it."""
+    with acting_as(ADMIN):
+        return app.worker_eligibility(worker_id)
+
+
 def test_a_qualified_worker_becomes_eligible_only_once_pre_job_training_is_recorded(app):
     # Register a qualified worker: not yet eligible, pre-job training is missing (9.1a).
     seed_worker(app, trained=False)
@@ -58,7 +69,7 @@ def test_a_qualified_worker_becomes_eligible_only_once_pre_job_training_is_recor
                             topics=["law_and_policy"], completed_on=date(2026, 2, 1))
     assert eligibility_events(app)[1:] == [
         {"social_worker_id": "worker-1", "eligible": True, "reasons": []}]
-    assert app.worker_eligibility("worker-1") == {
+    assert eligibility(app, "worker-1") == {
         "social_worker_id": "worker-1", "eligible": True, "reasons": []}
 
 
@@ -66,7 +77,7 @@ def test_an_unqualified_worker_is_registered_but_not_eligible_with_every_reason(
     # Neither certificate nor a social-work diploma of college level, no project, no pledge.
     seed_worker(app, trained=False, certificate_level="none", diploma_level="college",
                 diploma_in_social_work=False, projects_led=0, ethics_commitment=False)
-    assert app.worker_eligibility("worker-1")["reasons"] == [
+    assert eligibility(app, "worker-1")["reasons"] == [
         "not_qualified", "no_project_experience", "no_ethics_commitment", "no_pre_job_training"]
     registered = next(e for e in published(app) if e["type"] == "SocialWorkerRegistered")
     assert registered["payload"]["qualified"] is False
@@ -76,7 +87,7 @@ def test_an_unqualified_worker_is_registered_but_not_eligible_with_every_reason(
 def test_a_college_social_work_diploma_qualifies_without_a_certificate(app):
     seed_worker(app, certificate_level="none", diploma_level="college",
                 diploma_in_social_work=True)
-    assert app.worker_eligibility("worker-1")["eligible"] is True
+    assert eligibility(app, "worker-1")["eligible"] is True
     with acting_as(ADMIN):
         assert app.get_social_worker("worker-1")["qualification_basis"] == "diploma"
 
@@ -84,12 +95,12 @@ def test_a_college_social_work_diploma_qualifies_without_a_certificate(app):
 def test_a_later_certificate_makes_a_worker_eligible(app):
     seed_worker(app, certificate_level="none", diploma_level="secondary",
                 diploma_in_social_work=True)
-    assert app.worker_eligibility("worker-1")["reasons"] == ["not_qualified"]
+    assert eligibility(app, "worker-1")["reasons"] == ["not_qualified"]
     with acting_as(ADMIN):
         app.record_qualification(social_worker_id="worker-1", certificate_level="assistant",
                                  diploma_level="secondary", diploma_in_social_work=True,
                                  projects_led=2, ethics_commitment=True)
-    assert app.worker_eligibility("worker-1")["eligible"] is True
+    assert eligibility(app, "worker-1")["eligible"] is True
     assert published_types(app).count("SocialWorkerQualificationRecorded") == 1
 
 
@@ -107,7 +118,7 @@ def test_a_worker_who_leaves_is_no_longer_eligible_and_refuses_further_changes(a
 
 
 def test_an_unknown_worker_is_not_eligible():
-    assert new_app().worker_eligibility("nobody")["reasons"] == ["not_registered"]
+    assert eligibility(new_app(), "nobody")["reasons"] == ["not_registered"]
 
 
 def test_registration_refusals_change_nothing(app):
@@ -291,3 +302,41 @@ def test_a_school_records_its_mode_and_service_spaces(app):
     assert published_types(app) == ["SchoolRegistered", "SchoolFacilitiesRecorded"]
     # The published registration carries codes, not the school's name.
     assert "静安区第一中学" not in str(published(app))
+
+
+def test_eligibility_is_read_by_those_who_staff_the_school_and_the_worker_themselves(app):
+    seed_worker(app)
+    seed_worker(app, worker_id="worker-2")
+    for reader in (ADMIN, SUPERVISOR, OPERATOR, WORKER):
+        with acting_as(reader):
+            assert app.worker_eligibility("worker-1")["eligible"] is True
+    # A colleague, a school the worker does not serve, and roles that do not staff schools.
+    for outsider in (OTHER_WORKER, OUTSIDER, AUDITOR, ARCHIVIST, INTEGRATOR):
+        with acting_as(outsider), pytest.raises(NotAllowed):
+            app.worker_eligibility("worker-1")
+
+
+def test_a_supervisees_list_stays_within_the_readers_school(app):
+    seed_school(app, "JD002")
+    seed_worker(app)
+    with acting_as(OPERATOR):
+        app.register_social_worker(social_worker_id="worker-3", employment="full_time",
+                                   school_ids=["JD002"], **QUALIFIED)
+        # An external supervisor with no school supervises workers of both schools.
+        app.register_supervisor(supervisor_id="supervisor-x", employment="part_time",
+                                setting="external", certificate_level="senior",
+                                years_of_practice=12)
+        app.register_supervisor(supervisor_id="supervisor-3", employment="full_time",
+                                setting="internal", certificate_level="senior",
+                                years_of_practice=12, school_id="JD002")
+        for worker_id in ("worker-1", "worker-3"):
+            app.assign_supervisor(social_worker_id=worker_id, supervisor_id="supervisor-x")
+    with acting_as(ADMIN):
+        assert [w["social_worker_id"] for w in app.list_supervisees("supervisor-x")] == [
+            "worker-1"]
+        # Another school's supervisor is not this school's to list.
+        with pytest.raises(NotAllowed):
+            app.list_supervisees("supervisor-3")
+    with acting_as(AUDITOR):
+        assert [w["social_worker_id"] for w in app.list_supervisees("supervisor-x")] == [
+            "worker-1", "worker-3"]
