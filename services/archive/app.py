@@ -205,10 +205,10 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
         if type_ in OPENERS:
             category, field, date_field = OPENERS[type_]
             record_id = str(payload[field]) if field else envelope["aggregate_id"]
-            if self._find(ArchiveFile, file_id("cases", record_id)) is None:
+            if self.find_aggregate(ArchiveFile, file_id("cases", record_id)) is None:
                 return self._open_file(envelope, category, record_id, payload[date_field])
         for record_id in self._record_ids(envelope):
-            file = self._find(ArchiveFile, file_id("cases", record_id))
+            file = self.find_aggregate(ArchiveFile, file_id("cases", record_id))
             if file is not None:
                 file.index(envelope, _closing_date(envelope), type_ in REOPENERS)
                 return [file]
@@ -216,7 +216,8 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
 
     def _client_registered(self, envelope: dict[str, Any]) -> list[Any]:
         payload = envelope["payload"]
-        if self._find(ClientProfile, ClientProfile.create_id(payload["client_id"])) is not None:
+        profile_id = ClientProfile.create_id(payload["client_id"])
+        if self.find_aggregate(ClientProfile, profile_id) is not None:
             return []
         return [ClientProfile(
             school_id=envelope["school_id"], client_id=payload["client_id"],
@@ -231,12 +232,12 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
         opened_on = date.fromisoformat(opened)
         school = envelope["school_id"] or UNASSIGNED_SCHOOL
         sequence_id = CodeSequence.create_id(school, opened_on.year, category)
-        sequence = self._find(CodeSequence, sequence_id) or CodeSequence(
+        sequence = self.find_aggregate(CodeSequence, sequence_id) or CodeSequence(
             school_code=school, year=opened_on.year, category=category)
         new_id = file_id("cases", record_id)
         number = sequence.allocate(str(new_id))
         client_id = envelope["payload"].get("client_id")
-        profile = (self._find(ClientProfile, ClientProfile.create_id(client_id))
+        profile = (self.find_aggregate(ClientProfile, ClientProfile.create_id(client_id))
                    if client_id else None)
         file = ArchiveFile(
             school_id=school, record_source="cases", record_id=record_id, category=category,

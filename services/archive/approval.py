@@ -62,7 +62,7 @@ class AccessApproval(ArchiveBase):
         """Check the current actor's grant on the file of a record before its personal content
         is shown, and record the read; or record the refusal and refuse (9.4d, 4.5)."""
         actor = current_actor()
-        file = self._find(ArchiveFile, file_id(source, aggregate_id))
+        file = self.find_aggregate(ArchiveFile, file_id(source, aggregate_id))
         if file is None:
             raise NotFound(f"The archive holds no file for {source} record {aggregate_id}.")
         now = clock.now()
@@ -121,7 +121,7 @@ class AccessApproval(ArchiveBase):
         return found
 
     def _request(self, request_id: str, actor: Actor) -> AccessRequest:
-        request = self._find(AccessRequest, record_uuid(request_id, "access request"))
+        request = self.find_aggregate(AccessRequest, record_uuid(request_id, "access request"))
         if request is None:
             raise NotFound(f"No access request {request_id}.")
         check_school(actor, request.school_id)

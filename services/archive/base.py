@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
 from contracts.errors import NotAllowed, NotFound
@@ -49,15 +48,8 @@ class ArchiveBase(CasebookApplication):
                 return
             position = notifications[-1].id
 
-    def _find(self, cls: type, aggregate_id: UUID) -> Any:
-        try:
-            aggregate: Any = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return aggregate if isinstance(aggregate, cls) else None
-
     def _file(self, file_id_: str, actor: Actor) -> ArchiveFile:
-        file = self._find(ArchiveFile, record_uuid(file_id_, "archive file"))
+        file = self.find_aggregate(ArchiveFile, record_uuid(file_id_, "archive file"))
         if file is None:
             raise NotFound(f"No archive file {file_id_}.")
         check_school(actor, file.school_id)

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from contracts.errors import Conflict, NotAllowed, NotFound
@@ -73,15 +72,6 @@ class CasesBase(CasebookApplication):
 
     # Loading and saving.
 
-    def _get(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
-        try:
-            record: Any = self.repository.get(UUID(str(aggregate_id)))
-        except (AggregateNotFoundError, ValueError):
-            raise NotFound(f"No {what} {aggregate_id}.") from None
-        if not isinstance(record, cls):
-            raise NotFound(f"No {what} {aggregate_id}.")
-        return record
-
     def _save(self, *records: CasebookAggregate | None) -> None:
         try:
             self.save(*records)
@@ -90,18 +80,13 @@ class CasesBase(CasebookApplication):
                            code="conflict") from None
 
     def _client(self, client_id: str) -> Client:
-        try:
-            client: Client = self.repository.get(client_key(client_id))
-        except AggregateNotFoundError:
-            raise NotFound(f"No client {client_id} in the register.") from None
+        client = self.find_aggregate(Client, client_key(client_id))
+        if client is None:
+            raise NotFound(f"No client {client_id} in the register.")
         return client
 
     def _eligibility(self, social_worker_id: str) -> WorkerEligibility | None:
-        try:
-            known: WorkerEligibility = self.repository.get(eligibility_key(social_worker_id))
-        except AggregateNotFoundError:
-            return None
-        return known
+        return self.find_aggregate(WorkerEligibility, eligibility_key(social_worker_id))
 
     def _require_eligible(self, social_worker_id: str) -> None:
         if not require_eligible_workers():
@@ -121,11 +106,8 @@ class CasesBase(CasebookApplication):
             )
 
     def _supervisor_of(self, social_worker_id: str) -> str | None:
-        try:
-            known: WorkerSupervisor = self.repository.get(supervisor_key(social_worker_id))
-        except AggregateNotFoundError:
-            return None
-        return known.supervisor_id
+        known = self.find_aggregate(WorkerSupervisor, supervisor_key(social_worker_id))
+        return known.supervisor_id if known else None
 
     def _in_charge(self, actor: Actor, social_worker_id: str) -> bool:
         """Whether the actor answers for this worker's work: the worker themselves, or the
@@ -163,7 +145,7 @@ class CasesBase(CasebookApplication):
     # Cases and who may touch them.
 
     def _case(self, case_id: str | UUID) -> Case:
-        return self._get(Case, case_id, "case")
+        return self.get_aggregate(Case, case_id, "case")
 
     def _writable_case(self, case_id: str | UUID) -> Case:
         actor = require_role(*CASE_WRITERS)
@@ -187,7 +169,7 @@ class CasesBase(CasebookApplication):
             notifications = list(self.recorder.select_notifications(
                 start=position + 1, limit=PAGE, topics=[topic]))
             for notification in notifications:
-                yield self._get(cls, notification.originator_id, cls.__name__)
+                yield self.get_aggregate(cls, notification.originator_id, cls.__name__)
             if len(notifications) < PAGE:
                 return
             position = notifications[-1].id

@@ -90,7 +90,7 @@ class Activities(CasesBase):
 
     def _group(self, group_id: str) -> Group:
         actor = require_role(*CASE_WRITERS)
-        group = self._get(Group, group_id, "group")
+        group = self.get_aggregate(Group, group_id, "group")
         check_school(actor, group, "group")
         if group.social_worker_id != actor.id:
             self._require_in_charge(actor, group.social_worker_id, "group")
@@ -121,7 +121,7 @@ class Activities(CasesBase):
 
     def answer_letter(self, letter_id: str, answered_on: date, reply: str) -> dict[str, Any]:
         actor = require_role(*CASE_WRITERS)
-        letter = self._get(Letter, letter_id, "letter")
+        letter = self.get_aggregate(Letter, letter_id, "letter")
         check_school(actor, letter, "letter")
         letter.answer_with(answered_on, self.vault.seal(letter.subject_id, reply), actor.id)
         self._save(letter)
@@ -130,7 +130,7 @@ class Activities(CasesBase):
 
     def get_letter(self, letter_id: str) -> dict[str, Any]:
         actor = require_role(*CASE_WRITERS)
-        letter = self._get(Letter, letter_id, "letter")
+        letter = self.get_aggregate(Letter, letter_id, "letter")
         check_school(actor, letter, "letter")
         answer = letter.answer
         return plain({
@@ -163,7 +163,7 @@ class Activities(CasesBase):
 
     def get_class(self, class_id: str) -> dict[str, Any]:
         actor = require_role(*CASE_WRITERS, "school_admin", "auditor")
-        held = self._get(ExperientialClass, class_id, "class")
+        held = self.get_aggregate(ExperientialClass, class_id, "class")
         check_school(actor, held, "class")
         return plain({"class_id": str(held.id), "school_id": held.school_id, "theme": held.theme,
                 "topic": held.topic, "service_codes": held.service_codes,

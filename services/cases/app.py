@@ -62,7 +62,7 @@ class CasesApplication(CaseQueries, Activities, ClientRegister, CasesBase):
                 f"Client {client_id} is a minor: record a guardian before intake (4.2).",
                 code="guardian_required",
             )
-        letter = self._get(Letter, letter_id, "letter") if letter_id else None
+        letter = self.get_aggregate(Letter, letter_id, "letter") if letter_id else None
         if letter is not None:
             check_school(actor, letter, "letter")
             if letter.opened_case_id is not None:

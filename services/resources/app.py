@@ -93,7 +93,7 @@ class ResourcesApplication(ResourceLinking, ResourcesBase):
 
     def get_resource(self, resource_id: str) -> dict[str, Any]:
         actor = require_role(*REGISTER_READERS)
-        resource = self._get(Resource, resource_id, "resource")
+        resource = self.get_aggregate(Resource, resource_id, "resource")
         if not _resource_serves(resource, actor.school_id):
             raise NotAllowed("The resource covers other schools, not yours.")
         return resource_view(resource)
@@ -260,7 +260,7 @@ class ResourcesApplication(ResourceLinking, ResourcesBase):
     # Loading within the actor's school.
 
     def _provider(self, actor: Actor, provider_id: str, what: str = "provider") -> Provider:
-        provider = self._get(Provider, provider_id, what)
+        provider = self.get_aggregate(Provider, provider_id, what)
         if actor.school_id and not self._serves(provider, actor.school_id, None):
             raise NotAllowed(f"The {what} is another school's: registered there, and none of "
                              f"its resources covers {actor.school_id}.")
@@ -283,7 +283,7 @@ class ResourcesApplication(ResourceLinking, ResourcesBase):
         return str(provider.id) in covering
 
     def _volunteer(self, actor: Actor, volunteer_id: str) -> Volunteer:
-        volunteer = self._get(Volunteer, volunteer_id, "volunteer")
+        volunteer = self.get_aggregate(Volunteer, volunteer_id, "volunteer")
         if not same_school(actor, volunteer.school_id):
             raise NotAllowed("The volunteer is registered with another school.")
         return volunteer

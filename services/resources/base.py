@@ -4,14 +4,12 @@ an aggregate of a given kind, and listing every aggregate of a kind in the order
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, TypeVar
-from uuid import UUID
+from typing import TypeVar
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from contracts.errors import Conflict, NotFound
+from contracts.errors import Conflict
 from services.runtime.store import CasebookApplication
 
 PAGE = 500
@@ -31,15 +29,6 @@ class ResourcesBase(CasebookApplication):
                 code="conflict",
             ) from None
 
-    def _get(self, kind: type[A], aggregate_id: Any, what: str) -> A:
-        try:
-            aggregate: Aggregate = self.repository.get(UUID(str(aggregate_id)))
-        except (AggregateNotFoundError, ValueError):
-            raise NotFound(f"No {what} {aggregate_id}.") from None
-        if not isinstance(aggregate, kind):
-            raise NotFound(f"No {what} {aggregate_id}.")
-        return aggregate
-
     def _all(self, kind: type[A], created: str) -> Iterator[A]:
         """Every aggregate of `kind`, in the order they were created (`created` names the
         created event: eventsourcing makes the class from the `@event` name)."""
@@ -50,7 +39,7 @@ class ResourcesBase(CasebookApplication):
                 start=position + 1, limit=PAGE, topics=[topic]
             ))
             for notification in batch:
-                yield self._get(kind, notification.originator_id, kind.__name__)
+                yield self.get_aggregate(kind, notification.originator_id, kind.__name__)
             if len(batch) < PAGE:
                 return
             position = batch[-1].id

@@ -64,7 +64,7 @@ class ResourceLinking(ResourcesBase):
 
     def offer_resource(self, request_id: str, resource_id: str, quantity: int | None) -> None:
         link = self._link(request_id, LINK_WORKERS)
-        resource = self._get(Resource, resource_id, "resource")
+        resource = self.get_aggregate(Resource, resource_id, "resource")
         quantity = quantity or link.quantity
         link.check_offerable(quantity)
         today = clock.today()
@@ -149,7 +149,7 @@ class ResourceLinking(ResourcesBase):
                 f"The resource link is {link.state}: no resource is offered for it now.",
                 code="missing_step",
             )
-        return self._get(Resource, link.offer["resource_id"], "resource")
+        return self.get_aggregate(Resource, link.offer["resource_id"], "resource")
 
     def _referral(self, referral_id: str, roles: tuple[str, ...]) -> Referral:
         actor = require_role(*roles)

@@ -25,7 +25,6 @@ from services.runtime.persistence import CasebookRecorder, ChainHead, Cursor
 from services.runtime.plain import plain
 from services.runtime.vault import Vault
 
-
 A = TypeVar("A", bound=Aggregate)
 
 

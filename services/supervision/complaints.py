@@ -116,7 +116,7 @@ class FeedbackDesk(SupervisionStore):
         }
 
     def _complaint(self, complaint_id: str) -> Complaint:
-        return self._get_by_id(complaint_id, Complaint, "complaint")
+        return self.get_aggregate(Complaint, complaint_id, "complaint")
 
     def _handled_complaint(self, complaint_id: str) -> Complaint:
         actor = require_role(*OVERSEERS)

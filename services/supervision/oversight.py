@@ -121,7 +121,7 @@ class OversightDesk(SupervisionStore):
         return climbed
 
     def _escalation(self, escalation_id: str) -> Escalation:
-        return self._get_by_id(escalation_id, Escalation, "escalation")
+        return self.get_aggregate(Escalation, escalation_id, "escalation")
 
     def _readable_escalation(self, escalation_id: str) -> Escalation:
         actor = require_role(*READERS, "social_worker")
@@ -199,7 +199,7 @@ class OversightDesk(SupervisionStore):
     def open_improvement_action(self, finding_id: str, owner_id: str, plan: str,
                                 due_on: date) -> str:
         actor = require_role(*OVERSEERS)
-        finding = self._get_by_id(finding_id, Finding, "finding")
+        finding = self.get_aggregate(Finding, finding_id, "finding")
         check_school_scope(actor, finding.school_id)
         today = clock.today()
         ImprovementAction.check_due(today, due_on)
@@ -214,14 +214,14 @@ class OversightDesk(SupervisionStore):
     def complete_improvement_action(self, action_id: str, result: str,
                                     completed_on: date | None = None) -> None:
         actor = require_role(*OVERSEERS)
-        action = self._get_by_id(action_id, ImprovementAction, "improvement action")
+        action = self.get_aggregate(ImprovementAction, action_id, "improvement action")
         check_school_scope(actor, action.school_id)
         completed_on = completed_on or clock.today()
         if completed_on > clock.today():
             raise InvalidInput.from_messages(
                 {"completed_on": [f"Must not be in the future ({completed_on})."]})
         action.complete(completed_on, result)
-        finding = self._get_by_id(action.finding_id, Finding, "finding")
+        finding = self.get_aggregate(Finding, action.finding_id, "finding")
         finding.addressed(addressed_on=completed_on)
         self.save(action, finding)
 

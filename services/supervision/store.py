@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from contracts.errors import NotAllowed, NotFound
@@ -30,25 +30,13 @@ class SupervisionStore(CasebookApplication):
     service = "supervision"
 
     def _find(self, key: uuid.UUID) -> Any | None:
-        try:
-            return self.repository.get(key)
-        except AggregateNotFoundError:
-            return None
+        """The aggregate at a key derived from a natural id (school code, worker id...)."""
+        return self.find_aggregate(Aggregate, key)
 
     def _get(self, key: uuid.UUID, what: str) -> Any:
         aggregate = self._find(key)
         if aggregate is None:
             raise NotFound(f"No {what}.")
-        return aggregate
-
-    def _get_by_id(self, aggregate_id: str, kind: type[A], what: str) -> A:
-        try:
-            key = uuid.UUID(str(aggregate_id))
-        except ValueError:
-            raise NotFound(f"No {what} {aggregate_id}.") from None
-        aggregate = self._find(key)
-        if not isinstance(aggregate, kind):
-            raise NotFound(f"No {what} {aggregate_id}.")
         return aggregate
 
     def _events(self, *event_classes: type) -> Iterator[Any]:
