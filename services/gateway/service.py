@@ -12,7 +12,8 @@ import eventlet
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener
-from nameko.web.handlers import http
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.routing import PathConverter, Rule
 from werkzeug.wrappers import Request, Response
 
 import contracts  # noqa: F401  (registers the error types that RPC replies deserialise to)
@@ -24,6 +25,32 @@ from services.gateway.problems import GatewayTimeout
 from services.runtime.context import Actor
 
 METHODS = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"
+
+
+class AnyPathConverter(PathConverter):
+    """Like werkzeug's `path`, but also across control characters: werkzeug's stops at a
+    newline, and a path it cannot match gets werkzeug's HTML 404 instead of our problem+json."""
+
+    regex = "[^/][\\s\\S]*?"
+
+
+class _AnyPathRule(Rule):
+    def get_converter(
+        self, variable_name: str, converter_name: str, args: Any, kwargs: Any
+    ) -> Any:
+        if converter_name == "anypath":
+            return AnyPathConverter(self.map, *args, **kwargs)
+        return super().get_converter(variable_name, converter_name, args, kwargs)
+
+
+class CatchAll(HttpRequestHandler):
+    """nameko's `@http`, with the `anypath` converter available to its rule."""
+
+    def get_url_rule(self) -> Rule:
+        return _AnyPathRule(self.url, methods=self.method.split(","))
+
+
+catch_all = CatchAll.decorator
 
 
 class Backends(DependencyProvider):
@@ -66,10 +93,10 @@ class GatewayService:
     gateway = GatewayDependency()
     backends = Backends()
 
-    @http(METHODS, "/")
+    @catch_all(METHODS, "/")
     def root(self, request: Request) -> Response:
         return self.gateway.handle(request, self.backends)
 
-    @http(METHODS, "/<path:path>")
+    @catch_all(METHODS, "/<anypath:path>")
     def any_path(self, request: Request, path: str) -> Response:
         return self.gateway.handle(request, self.backends)
