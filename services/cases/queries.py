@@ -17,6 +17,7 @@ from services.cases.access import (
     reads_without_grant,
     require_role,
 )
+from services.cases.clients import WorkerEligibility, WorkerSupervisor
 from services.cases.domain import Case
 from services.cases.mailbox import Letter
 from services.cases.publish import PUBLICATIONS
@@ -160,6 +161,29 @@ class CaseQueries(CasesBase):
             if case.status in ("intake", "active")
             and (worker is None or case.social_worker_id == worker)
         ]
+
+    def read_models(self) -> dict[str, Any]:
+        """What the cases service derives from its log, for `casebook rebuild`: open cases by
+        stage, each worker's caseload, and what it learned from supervision (which workers are
+        eligible, who supervises whom). Identifiers and counts only."""
+        stages: dict[str, list[str]] = {stage: [] for stage in STAGE_ORDER}
+        caseload: dict[str, int] = {}
+        for case in self._records(Case, "Opened"):
+            if case.status in ("intake", "active"):
+                stages[case.stage].append(str(case.id))
+                caseload[case.social_worker_id] = caseload.get(case.social_worker_id, 0) + 1
+        return {
+            "open_cases_by_stage": {stage: sorted(ids) for stage, ids in stages.items()},
+            "caseload": dict(sorted(caseload.items())),
+            "eligibility": {
+                known.social_worker_id: {"eligible": known.eligible, "reasons": known.reasons}
+                for known in self._records(WorkerEligibility, "Learned")
+            },
+            "supervisors": {
+                known.social_worker_id: known.supervisor_id
+                for known in self._records(WorkerSupervisor, "Learned")
+            },
+        }
 
     def list_open_cases_by_stage(self) -> dict[str, list[dict[str, Any]]]:
         by_stage: dict[str, list[dict[str, Any]]] = {stage: [] for stage in STAGE_ORDER}

@@ -89,7 +89,27 @@ def test_replay_shows_a_case_as_it_was(system):
 def test_rebuild_reports_read_models_equal(system):
     result = cli("rebuild", "--service", "cases")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["equal"] is True
+    report = json.loads(result.output)
+    assert report["equal"] is True
+    assert report["read_models"] == ["caseload", "eligibility", "open_cases_by_stage",
+                                     "supervisors"]
+
+
+def test_rebuild_reports_a_read_model_that_differs_from_the_log(system, monkeypatch):
+    from services.cases.app import CasesApplication
+
+    rebuilt = CasesApplication.rebuilt_read_models
+
+    def drifted(app):
+        models = rebuilt(app)
+        models["caseload"] = {**models["caseload"], "worker-ghost": 1}
+        return models
+
+    # A projection that no longer follows from the log (here: made to drift) is reported.
+    monkeypatch.setattr(CasesApplication, "rebuilt_read_models", drifted)
+    result = CliRunner().invoke(main, ["rebuild", "--service", "cases"])
+    assert result.exit_code != 0
+    assert "read models differ: caseload" in result.output
 
 
 def test_export_writes_every_envelope_exactly_as_published(system, tmp_path):
