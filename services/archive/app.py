@@ -32,6 +32,7 @@ from services.runtime import config
 from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, Actor, acting_as, require_role
 from services.runtime.persistence import Cursor
+from services.runtime.plain import plain
 
 # The aggregates' event classes are made by @event at runtime; mypy cannot see them.
 AlarmEvents: Any = ChainAlarm
@@ -328,6 +329,53 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
+
+    # Read models, for `casebook rebuild`.
+
+    def read_models(self) -> dict[str, Any]:
+        """What the archive derives from its log: each file by its unified code (category,
+        completeness, retention end, holds, disposal state: 9.4a–e), each source's ledger
+        entries and head, the signed checkpoints and the chain alarms. Identifiers, codes,
+        dates and counts only; files by code, sources by name, alarms by position."""
+        files = {}
+        for _, opened in self._events_of(FileEvents.Opened):
+            file: ArchiveFile = self.repository.get(opened.originator_id)
+            files[file.code] = {
+                "file_id": str(file.id),
+                "category": file.category,
+                "record_id": file.record_id,
+                "entry_count": len(file.entries),
+                "closed_on": file.closed_on,
+                "missing_sections": file.missing_sections(),
+                "retention_end_on": retention_end(file.category, file.closed_on,
+                                                  file.majority_on),
+                "legal_hold_ids": sorted(file.holds),
+                "disposal": ("disposed" if file.disposed_on is not None
+                             else "requested" if file.disposal is not None else None),
+                "disposed_on": file.disposed_on,
+            }
+        ledger: dict[str, dict[str, Any]] = {}
+        for recorded in self._recorded():
+            envelope = recorded.envelope
+            seen = ledger.get(envelope["source"], {"entry_count": 0})
+            ledger[envelope["source"]] = {"entry_count": seen["entry_count"] + 1,
+                                          "head_position": envelope["position"],
+                                          "head_hash": envelope["hash"]}
+        signed = [event for _, event in self._events_of(CheckpointEvents.Signed)]
+        last = signed[-1] if signed else None
+        return plain({
+            "files_by_code": dict(sorted(files.items())),
+            "ledger_by_source": dict(sorted(ledger.items())),
+            "checkpoints": {
+                "count": len(signed),
+                "last_entry_count": last.entry_count if last else 0,
+                "last_heads": last.heads if last else [],
+            },
+            "chain_alarms": sorted(
+                ({"source": a["source"], "position": a["position"], "problems": a["problems"]}
+                 for a in self.chain_alarms()),
+                key=lambda a: (a["source"], a["position"])),
+        })
 
 
 

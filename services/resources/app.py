@@ -21,7 +21,7 @@ from services.resources.domain import (
 )
 from services.resources.feedback import feedback_csv, feedback_figures
 from services.resources.linking import ResourceLinking
-from services.resources.links import ResourceLink
+from services.resources.links import Referral, ResourceLink
 from services.resources.views import (
     community_network,
     donation_view,
@@ -257,6 +257,41 @@ class ResourcesApplication(ResourceLinking, ResourcesBase):
             self._all(ResourceLink, "Delivered"),
         )
 
+    # Read models, for `casebook rebuild`.
+
+    def read_models(self) -> dict[str, Any]:
+        """What the resources service derives from its log: resource links and referrals by
+        state (8.3.4b, 8.3.1e), each resource's capacity in use, each volunteer's latest
+        background check and service (9.3b), providers by sector and donation totals (9.3a).
+        Identifiers, codes, dates and counts only; names stay sealed in the register."""
+        links: dict[str, list[str]] = {}
+        for link in self._all(ResourceLink, "Requested"):
+            links.setdefault(link.state, []).append(link.request_id)
+        referrals: dict[str, list[str]] = {}
+        for referral in self._all(Referral, "Made"):
+            referrals.setdefault(referral.status, []).append(referral.referral_id)
+        providers: dict[str, list[str]] = {}
+        for provider in self._all(Provider, "Registered"):
+            providers.setdefault(provider.sector, []).append(str(provider.id))
+        donations: dict[str, int] = {}
+        for donation in self._all(Donation, "Recorded"):
+            key = f"{donation.kind}:{donation.currency}"
+            donations[key] = donations.get(key, 0) + donation.amount_cents
+        return plain({
+            "resource_links_by_state": _sorted_groups(links),
+            "referrals_by_state": _sorted_groups(referrals),
+            "capacity_by_resource": {
+                str(r.id): {"capacity": r.capacity, "held": sum(r.held.values()),
+                            "delivered": r.delivered_units, "remaining": r.remaining}
+                for r in sorted(self._all(Resource, "Registered"), key=lambda r: str(r.id))},
+            "volunteers": {
+                str(v.id): {"latest_check": v.latest_check, "assignments": len(v.assignments),
+                            "total_hours": v.total_hours}
+                for v in sorted(self._all(Volunteer, "Registered"), key=lambda v: str(v.id))},
+            "providers_by_sector": _sorted_groups(providers),
+            "donation_totals_cents": dict(sorted(donations.items())),
+        })
+
     # Loading within the actor's school.
 
     def _provider(self, actor: Actor, provider_id: str, what: str = "provider") -> Provider:
@@ -293,3 +328,7 @@ class ResourcesApplication(ResourceLinking, ResourcesBase):
 def _resource_serves(resource: Resource, school_id: str | None) -> bool:
     """A resource is seen by the schools it covers and the school that registered it."""
     return school_id is None or school_id in resource.school_ids or resource.school_id == school_id
+
+
+def _sorted_groups(groups: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {key: sorted(ids) for key, ids in sorted(groups.items())}

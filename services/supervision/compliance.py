@@ -20,8 +20,9 @@ from services.runtime.clock import clock
 from services.runtime.context import require_role
 from services.runtime.plain import plain
 from services.supervision.complaints import FeedbackDesk
-from services.supervision.domain import SocialWorker
+from services.supervision.domain import SocialWorker, SocialWorkerEvents
 from services.supervision.escalation import Escalation, EscalationEvents
+from services.supervision.feedback import Complaint, ComplaintEvents
 from services.supervision.oversight import OversightDesk
 from services.supervision.quality import Delivery, DeliveryEvents, Finding, FindingEvents
 from services.supervision.settings import CONTINUING_EDUCATION_HOURS_PER_YEAR, settings
@@ -93,6 +94,40 @@ class ComplianceDesk(StaffDesk, FeedbackDesk, OversightDesk):
                 writer.writerow({"clause": gap["clause"], "check": gap["check"], "met": "no",
                                  "subject_id": gap["subject_id"] or "", "detail": gap["detail"]})
         return out.getvalue()
+
+    # Read models, for `casebook rebuild`.
+
+    def read_models(self) -> dict[str, Any]:
+        """What supervision derives from its log: each worker's eligibility and supervisor
+        (6.2.1.2, 6.2.2.1, 9.1a), escalations by level and state (9.6b), open findings by
+        control point (9.5c), complaints by state (10.1.2). Identifiers, codes and counts
+        only; a complaint's content and contact stay sealed."""
+        escalations: dict[str, dict[str, list[str]]] = {}
+        for escalation in self._all(EscalationEvents.Opened, Escalation):
+            by_state = escalations.setdefault(escalation.level, {})
+            by_state.setdefault(escalation.summary()["status"], []).append(str(escalation.id))
+        findings: dict[str, list[str]] = {}
+        for finding in self._all(FindingEvents.Raised, Finding):
+            if finding.status != "addressed":
+                findings.setdefault(finding.control_point, []).append(str(finding.id))
+        complaints: dict[str, list[str]] = {}
+        for complaint in self._all(ComplaintEvents.Received, Complaint):
+            state = ("answered" if complaint.answer is not None
+                     else "acknowledged" if complaint.steps else "received")
+            complaints.setdefault(state, []).append(complaint.complaint_id)
+        return plain({
+            "eligibility": {
+                w.social_worker_id: {"eligible": bool(w.eligible), "reasons": w.ineligibility,
+                                     "supervisor_id": w.supervisor_id,
+                                     "school_ids": sorted(w.school_ids)}
+                for w in sorted(self._all(SocialWorkerEvents.Registered, SocialWorker),
+                                key=lambda w: w.social_worker_id)},
+            "escalations_by_level_and_state": {
+                level: _sorted_groups(by_state)
+                for level, by_state in sorted(escalations.items())},
+            "open_findings_by_control_point": _sorted_groups(findings),
+            "complaints_by_state": _sorted_groups(complaints),
+        })
 
     def _training_checks(self, report: _Report, workers: list[SocialWorker]) -> None:
         # 9.1a pre-job training; 9.1b 36 hours of continuing education each calendar year.
@@ -214,3 +249,7 @@ class _Report:
             "gaps": self.gaps,
             "figures": self.figures,
         }
+
+
+def _sorted_groups(groups: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {key: sorted(ids) for key, ids in sorted(groups.items())}
