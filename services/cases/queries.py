@@ -52,6 +52,22 @@ def letter_reply_days() -> int:
 class CaseQueries(CasesBase):
     # A client (9.2a).
 
+    def archived_case_of_client(self, client_id: str) -> str | None:
+        """Once every case of a client is closed, their record is archived with those cases
+        (DESIGN "Actors, access, privacy"; 9.4d): reading it needs a grant on the latest closed
+        case, whose id this returns. None while a case is open, none was ever opened, or the
+        record was disposed of."""
+        actor = require_role(*CASE_WRITERS)
+        client = self._client(client_id)
+        check_school(actor, client, "client")
+        self._require_client_in_reach(actor, client)
+        if client.personal_content_destroyed_on is not None:
+            return None  # disposed (9.4e): nothing personal is left to read
+        cases = [case for case in self._records(Case, "Opened") if case.client_id == client_id]
+        if not cases or any(case.status != "closed" for case in cases):
+            return None
+        return str(max(cases, key=lambda case: case.closings[-1]["closed_on"]).id)
+
     def get_client(self, client_id: str) -> dict[str, Any]:
         actor = require_role(*CASE_WRITERS)
         client = self._client(client_id)

@@ -59,6 +59,11 @@ class CasesService(PublishingService):
 
     @rpc
     def get_client(self, client_id: str) -> dict[str, Any]:
+        """A client's record; once all their cases are closed it is read under an archive grant
+        on the latest one, which the archive logs (9.4d)."""
+        archived_case_id = self.app.archived_case_of_client(client_id)
+        if archived_case_id is not None:
+            self._authorize_read(archived_case_id, "read client record")
         return self.app.get_client(client_id)
 
     # Case lifecycle.

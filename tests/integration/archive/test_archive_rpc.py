@@ -99,10 +99,18 @@ def test_an_archived_case_from_filing_to_disposal(amqp_uri, monkeypatch):
             proxy.archive.approve_access({"request_id": request_id})
         with rpc(amqp_uri, SUPERVISOR) as proxy:
             assert proxy.cases.get_case(read)["case_id"] == case_id
+        # The client's record is archived with their only case: even the worker who registered
+        # them reads it under a grant now, and the refusal is recorded too.
+        with rpc(amqp_uri, WORKER) as proxy, pytest.raises(NotAllowed) as error:
+            proxy.cases.get_client("client-1")
+        assert error.value.code == "grant_required"
+        with rpc(amqp_uri, SUPERVISOR) as proxy:
+            assert proxy.cases.get_client("client-1")["details"]["name"] == "王小明"
         with rpc(amqp_uri, AUDITOR) as proxy:
             reads = proxy.archive.get_access_report(file["file_id"])["reads"]
             assert [(r["outcome"], r["reader_id"]) for r in reads] == [
-                ("refused", "supervisor-1"), ("viewed", "supervisor-1")]
+                ("refused", "supervisor-1"), ("viewed", "supervisor-1"),
+                ("refused", "worker-1"), ("viewed", "supervisor-1")]
             # Checkpoints are signed as entries arrive, on the service's own timer.
             wait_for(proxy.archive.list_checkpoints, what="a signed checkpoint")
 
