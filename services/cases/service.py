@@ -9,7 +9,7 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, rpc
 
 from contracts.errors import Unavailable
-from services.cases import schemas
+from services.cases import activity_schemas, schemas
 from services.cases.app import CasesApplication
 from services.cases.publish import PUBLICATIONS
 from services.runtime.persistence import Cursor
@@ -215,27 +215,27 @@ class CasesService(PublishingService):
     # Group work.
 
     @rpc
-    @command(schemas.FormGroup)
+    @command(activity_schemas.FormGroup)
     def form_group(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"group_id": self.app.form_group(**command)}
 
     @rpc
-    @command(schemas.AddGroupMember)
+    @command(activity_schemas.AddGroupMember)
     def add_group_member(self, command: dict[str, Any]) -> dict[str, Any]:
         return self._on_group(command, self.app.add_group_member)
 
     @rpc
-    @command(schemas.HoldGroupSession)
+    @command(activity_schemas.HoldGroupSession)
     def hold_group_session(self, command: dict[str, Any]) -> dict[str, Any]:
         return self._on_group(command, self.app.hold_group_session, "session_number")
 
     @rpc
-    @command(schemas.EvaluateGroup)
+    @command(activity_schemas.EvaluateGroup)
     def evaluate_group(self, command: dict[str, Any]) -> dict[str, Any]:
         return self._on_group(command, self.app.evaluate_group)
 
     @rpc
-    @command(schemas.CloseGroup)
+    @command(activity_schemas.CloseGroup)
     def close_group(self, command: dict[str, Any]) -> dict[str, Any]:
         return self._on_group(command, self.app.close_group)
 
@@ -246,12 +246,12 @@ class CasesService(PublishingService):
     # Mailbox and classes.
 
     @rpc
-    @command(schemas.ReceiveLetter)
+    @command(activity_schemas.ReceiveLetter)
     def receive_letter(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"letter_id": self.app.receive_letter(**command)}
 
     @rpc
-    @command(schemas.AnswerLetter)
+    @command(activity_schemas.AnswerLetter)
     def answer_letter(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.answer_letter(str(command.pop("letter_id")), **command)
 
@@ -260,7 +260,7 @@ class CasesService(PublishingService):
         return self.app.get_letter(letter_id)
 
     @rpc
-    @command(schemas.HoldClass)
+    @command(activity_schemas.HoldClass)
     def hold_class(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"class_id": self.app.hold_class(**command)}
 
