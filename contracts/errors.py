@@ -31,7 +31,9 @@ CODES: dict[str, str] = {
     "check_required": "A volunteer needs a valid background check to work with students.",
     "capacity_exceeded": "The resource has no capacity left.",
     "not_eligible": "The resource does not fit the request (kind, schools, validity, eligibility).",
-    "unavailable": "A service did not answer in time.",
+    "unavailable": "A service or the broker is not reachable now; retry after `Retry-After`.",
+    "deadline_exceeded": "The caller's deadline passed before the command ran: it was not "
+    "carried out and is safe to retry.",
     # Transport errors of the HTTP gateway (services/gateway/problems.py).
     "unauthenticated": "No bearer token, or one that is expired, forged or lacks a claim.",
     "malformed_request": "The request body is not valid JSON, or a query parameter is malformed.",
@@ -42,7 +44,11 @@ CODES: dict[str, str] = {
     "idempotency_key_reused": "This Idempotency-Key was used before with a different request.",
     "request_in_progress": "A request with this Idempotency-Key is still being processed.",
     "bad_gateway": "A service failed to handle the call; the error is logged with its id.",
-    "gateway_timeout": "A service did not answer within the gateway's timeout.",
+    "gateway_timeout": "A service did not answer by the request's deadline; the command was "
+    "not carried out and is safe to retry.",
+    "request_too_deep": "The JSON body nests arrays and objects deeper than the gateway accepts.",
+    "uri_too_long": "The request line is longer than the gateway accepts.",
+    "headers_too_large": "A request header, or all of them together, is larger than accepted.",
 }
 
 
@@ -117,6 +123,22 @@ class Conflict(CasebookError):
 class Unavailable(CasebookError):
     status = 503
     default_code = "unavailable"
+
+
+@deserialize_to_instance
+class DeadlineExceeded(CasebookError):
+    """The caller's deadline passed before the command could run or commit: nothing was done
+    (DESIGN.md "Delivery" 0), so a retry is safe."""
+
+    status = 504
+    default_code = "deadline_exceeded"
+
+
+# By class name: how a stored refusal is raised again (services.runtime.commands).
+ERROR_TYPES: dict[str, type[CasebookError]] = {
+    cls.__name__: cls
+    for cls in (InvalidInput, NotAllowed, NotFound, Conflict, Unavailable, DeadlineExceeded)
+}
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:

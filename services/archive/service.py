@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.archive import schemas
 from services.archive.app import ArchiveApplication
 from services.archive.publish import PUBLICATIONS
 from services.runtime import config
+from services.runtime.entrypoints import rpc
 from services.runtime.persistence import Cursor
-from services.runtime.service import ApplicationDependency, PublishingService, command, load
+from services.runtime.service import ApplicationDependency, PublishingService, command, load, query
 from services.runtime.subscription import subscribe
 
 
@@ -53,7 +54,7 @@ class ArchiveService(PublishingService):
         return self.app.ledger_head(load(schemas.LedgerHead, {"source": source})["source"])
 
     @rpc
-    @command(schemas.VerifyLedger)
+    @query(schemas.VerifyLedger)
     def verify_ledger(self, options: dict[str, Any]) -> dict[str, Any]:
         recompute = self._recompute if options["against_stores"] else None
         return self.app.verify_ledger(recompute)
@@ -63,7 +64,7 @@ class ArchiveService(PublishingService):
         return self.app.list_checkpoints()
 
     @rpc
-    @command(schemas.GetRecord)
+    @query(schemas.GetRecord)
     def get_record(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_record(**command)
 
@@ -74,17 +75,17 @@ class ArchiveService(PublishingService):
         return self.app.get_file(str(load(schemas.FileRef, {"file_id": file_id})["file_id"]))
 
     @rpc
-    @command(schemas.FindFile)
+    @query(schemas.FindFile)
     def find_file(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.find_file(**command)
 
     @rpc
-    @command(schemas.FileAsOf)
+    @query(schemas.FileAsOf)
     def get_file_as_of(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_file_as_of(str(command.pop("file_id")), **command)
 
     @rpc
-    @command(schemas.ListFiles)
+    @query(schemas.ListFiles)
     def list_files(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.list_files(**command)
 

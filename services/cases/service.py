@@ -6,14 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
-from contracts.errors import Unavailable
+from contracts.errors import NotAllowed, NotFound, Unavailable
 from services.cases import activity_schemas, schemas
 from services.cases.app import CasesApplication
 from services.cases.publish import PUBLICATIONS
+from services.runtime.entrypoints import rpc
 from services.runtime.persistence import Cursor
-from services.runtime.service import ApplicationDependency, PublishingService, command, load
+from services.runtime.service import ApplicationDependency, PublishingService, command, load, query
 from services.runtime.subscription import subscribe
 
 
@@ -200,7 +201,7 @@ class CasesService(PublishingService):
         return self.app.get_case_timeline(case_id)
 
     @rpc
-    @command(schemas.ListCaseload)
+    @query(schemas.ListCaseload)
     def list_caseload(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.list_caseload(**command)
 
@@ -290,4 +291,9 @@ class CasesService(PublishingService):
         except UnknownService:
             raise Unavailable("The archive is not running: archived case records cannot be "
                               "read until it is.") from None
+        except NotFound:
+            # The archive has not filed this record yet, so no grant on it can exist: the
+            # answer is the same refusal whenever the question is asked (fail closed).
+            raise NotAllowed("Reading this record's personal content needs an archive grant, "
+                             "and none exists for it yet (9.4d).", code="grant_required") from None
         return str(grant["grant_id"])

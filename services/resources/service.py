@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import rpc
-
 from services.resources import schemas
 from services.resources.app import ResourcesApplication
 from services.resources.publish import PUBLICATIONS
+from services.runtime.entrypoints import rpc
 from services.runtime.persistence import Cursor
-from services.runtime.service import ApplicationDependency, PublishingService, command
+from services.runtime.service import ApplicationDependency, PublishingService, command, query
 from services.runtime.subscription import subscribe
 
 
@@ -57,13 +56,13 @@ class ResourcesService(PublishingService):
         return self.app.get_resource(resource_id)
 
     @rpc
-    @command(schemas.ListResources)
+    @query(schemas.ListResources)
     def list_resources(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         provider_id = command.pop("provider_id")
         return self.app.list_resources(str(provider_id) if provider_id else None, **command)
 
     @rpc
-    @command(schemas.ListDonations)
+    @query(schemas.ListDonations)
     def list_donations(self, command: dict[str, Any]) -> dict[str, Any]:
         provider_id = command["provider_id"]
         return self.app.list_donations(str(provider_id) if provider_id else None)
@@ -108,7 +107,7 @@ class ResourcesService(PublishingService):
     # Resource links (8.3.4b).
 
     @rpc
-    @command(schemas.ProposeResources)
+    @query(schemas.ProposeResources)
     def propose_resources(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.propose_resources(**command)
 
@@ -145,12 +144,12 @@ class ResourcesService(PublishingService):
         return {"request_id": command["request_id"]}
 
     @rpc
-    @command(schemas.GetResourceLink)
+    @query(schemas.GetResourceLink)
     def get_resource_link(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_resource_link(**command)
 
     @rpc
-    @command(schemas.ListResourceLinks)
+    @query(schemas.ListResourceLinks)
     def list_resource_links(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.list_resource_links(**command)
 
@@ -169,7 +168,7 @@ class ResourcesService(PublishingService):
         return {"referral_id": command["referral_id"]}
 
     @rpc
-    @command(schemas.GetReferral)
+    @query(schemas.GetReferral)
     def get_referral(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_referral(**command)
 
@@ -186,14 +185,14 @@ class ResourcesService(PublishingService):
         return {"activity_id": self.app.hold_joint_activity(**command)}
 
     @rpc
-    @command(schemas.CommunityNetwork)
+    @query(schemas.CommunityNetwork)
     def get_community_network(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_community_network(**command)
 
     # Provider feedback (9.3c).
 
     @rpc
-    @command(schemas.ProviderFeedback)
+    @query(schemas.ProviderFeedback)
     def provider_feedback(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.provider_feedback(_id(command, "provider_id"), **command)
 

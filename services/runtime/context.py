@@ -36,9 +36,15 @@ class Actor:
 
 @dataclass(frozen=True)
 class Meta:
+    """Who acts, in which conversation, and for commands: the command's id (what makes a retry
+    or a redelivery return the first outcome) and the caller's deadline (epoch seconds, real
+    time: after it the caller has given up, so nothing may be carried out)."""
+
     actor: Actor
     correlation_id: str
     causation_id: str | None = None
+    command_id: str | None = None
+    deadline: float | None = None
 
     def as_event_meta(self) -> dict[str, Any]:
         return {

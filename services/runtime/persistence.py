@@ -11,6 +11,9 @@
   contract event are read but not published).
 - `casebook_subject_key`: one key per data subject for personal content, deleted on disposal
   (`services.runtime.vault`).
+- `casebook_command`: every command carried out, by its command id, with its outcome, written in
+  the same transaction as the command's events by passing `command=` to `Application.save`; or
+  abandoned: its caller gave up, so it may never be carried out (`services.runtime.commands`).
 """
 
 from __future__ import annotations
@@ -55,6 +58,29 @@ class SubjectKey:
     shredded_at: str | None
 
 
+@dataclass(frozen=True)
+class CommandRecord:
+    """A command id's fate. `outcome` is the encoded result (`CasebookApplication`), None when
+    the command was abandoned."""
+
+    command_id: str
+    name: str
+    actor_id: str
+    state: str  # DONE, REFUSED or ABANDONED
+    outcome: str | None
+    recorded_at: str
+
+
+DONE = "done"
+REFUSED = "refused"
+ABANDONED = "abandoned"
+_COMMAND_COLUMNS = "command_id, name, actor_id, state, outcome, recorded_at"
+_SQLITE_SELECT_COMMAND = f"SELECT {_COMMAND_COLUMNS} FROM casebook_command WHERE command_id=?"
+_PG_SELECT_COMMAND = (
+    f"SELECT {_COMMAND_COLUMNS} FROM {{schema}}.casebook_command WHERE command_id=%s"
+)
+
+
 class CasebookRecorder(Protocol):
     """The operations both backends provide; see the module docstring."""
 
@@ -75,6 +101,10 @@ class CasebookRecorder(Protocol):
     def insert_subject_key(self, subject_id: str, wrapped_key: str) -> None: ...
 
     def shred_subject_key(self, subject_id: str, shredded_at: str) -> bool: ...
+
+    def command(self, command_id: str) -> CommandRecord | None: ...
+
+    def abandon_command(self, record: CommandRecord) -> CommandRecord: ...
 
 
 class CursorMoved(IntegrityError):
@@ -100,6 +130,9 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "id INTEGER PRIMARY KEY CHECK (id = 1), read_through INTEGER NOT NULL)",
             "CREATE TABLE IF NOT EXISTS casebook_subject_key ("
             "subject_id TEXT PRIMARY KEY, wrapped_key TEXT, shredded_at TEXT)",
+            "CREATE TABLE IF NOT EXISTS casebook_command ("
+            "command_id TEXT PRIMARY KEY, name TEXT NOT NULL, actor_id TEXT NOT NULL, "
+            "state TEXT NOT NULL, outcome TEXT, recorded_at TEXT NOT NULL)",
         ]
 
     def _insert_events(
@@ -121,6 +154,11 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 )
             if c.fetchone() is None:
                 raise _cursor_conflict(cursor)
+        command: CommandRecord | None = kwargs.get("command")
+        if command is not None:
+            # The primary key makes a second run of the same command id fail here, rolling back
+            # its events with it.
+            c.execute("INSERT INTO casebook_command VALUES (?,?,?,?,?,?)", _row(command))
         return super()._insert_events(c, stored_events, **kwargs)
 
     def cursor(self, source: str) -> ChainHead:
@@ -196,6 +234,24 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             )
             return c.fetchone() is not None
 
+    def command(self, command_id: str) -> CommandRecord | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(_SQLITE_SELECT_COMMAND, (command_id,))
+            row = c.fetchone()
+        return CommandRecord(*row) if row else None
+
+    def abandon_command(self, record: CommandRecord) -> CommandRecord:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("INSERT INTO casebook_command VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                      _row(record))
+            c.execute(_SQLITE_SELECT_COMMAND, (record.command_id,))
+            return CommandRecord(*c.fetchone())
+
+
+def _row(record: CommandRecord) -> tuple[str, str, str, str, str | None, str]:
+    return (record.command_id, record.name, record.actor_id, record.state, record.outcome,
+            record.recorded_at)
+
 
 class PostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
@@ -212,6 +268,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 "id int PRIMARY KEY CHECK (id = 1), read_through bigint NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS {schema}.casebook_subject_key ("
                 "subject_id text PRIMARY KEY, wrapped_key text, shredded_at text)",
+                "CREATE TABLE IF NOT EXISTS {schema}.casebook_command ("
+                "command_id text PRIMARY KEY, name text NOT NULL, actor_id text NOT NULL, "
+                "state text NOT NULL, outcome text, recorded_at text NOT NULL)",
             )
         )
         self._schema = schema
@@ -242,6 +301,12 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 )
             if curs.fetchone() is None:
                 raise _cursor_conflict(cursor)
+        command: CommandRecord | None = kwargs.get("command")
+        if command is not None:
+            curs.execute(
+                self._sql("INSERT INTO {schema}.casebook_command VALUES (%s,%s,%s,%s,%s,%s)"),
+                _row(command),
+            )
         super()._insert_events(curs, stored_events, **kwargs)
 
     def cursor(self, source: str) -> ChainHead:
@@ -335,3 +400,28 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 (subject_id, shredded_at),
             )
             return curs.fetchone() is not None
+
+    def command(self, command_id: str) -> CommandRecord | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql(_PG_SELECT_COMMAND), (command_id,))
+            row = curs.fetchone()
+        return _command_from(row) if row else None
+
+    def abandon_command(self, record: CommandRecord) -> CommandRecord:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                self._sql(
+                    "INSERT INTO {schema}.casebook_command VALUES (%s,%s,%s,%s,%s,%s) "
+                    "ON CONFLICT DO NOTHING"
+                ),
+                _row(record),
+            )
+            curs.execute(self._sql(_PG_SELECT_COMMAND), (record.command_id,))
+            return _command_from(curs.fetchone())
+
+
+
+
+def _command_from(row: Any) -> CommandRecord:
+    return CommandRecord(row["command_id"], row["name"], row["actor_id"], row["state"],
+                         row["outcome"], row["recorded_at"])

@@ -10,7 +10,7 @@ with no mapping is internal (personal content, read models) and is never publish
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,9 @@ from contracts.registry import get as get_contract
 from contracts.registry import validate_payload
 
 PayloadFunction = Callable[[Any], dict[str, Any]]
+# read(after_notification_id, limit) → the stored notifications after that id, oldest first.
+ReadNotifications = Callable[[int, int], Sequence[Notification]]
+RECOMPUTE_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,23 @@ class Publications:
             if envelope is not None:
                 prev_position, prev_hash = envelope["position"], envelope["hash"]
                 yield envelope
+
+    def recompute(
+        self, read: ReadNotifications, mapper: Mapper[Any], after: int, prev_hash: str,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` envelopes recomputed from the stored events after published position
+        `after` (whose hash is `prev_hash`). Each is chained on from the last PUBLISHED position,
+        never from where the scan of the notification log stopped: a page of notifications may
+        hold no published event at all, and notification ids have gaps."""
+        envelopes: list[dict[str, Any]] = []
+        prev_position, scanned = after, after
+        while len(envelopes) < limit and (notifications := read(scanned, RECOMPUTE_PAGE)):
+            for envelope in self.envelopes(mapper, notifications, prev_position, prev_hash):
+                envelopes.append(envelope)
+                prev_position, prev_hash = envelope["position"], envelope["hash"]
+            scanned = notifications[-1].id
+        return envelopes[:limit]
 
 
 def _json_ready(payload: dict[str, Any], type_: str, version: int) -> dict[str, Any]:

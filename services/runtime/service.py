@@ -14,12 +14,13 @@ from typing import Any, TypeVar, cast
 
 from marshmallow import Schema, ValidationError, fields
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from contracts.errors import InvalidInput
 from contracts.export import json_schema
 from services.runtime import config
+from services.runtime.commands import carry_out, settle
 from services.runtime.context import Meta, _meta, actor_from_context_data, require_role
+from services.runtime.entrypoints import COMMAND_ID, deadline_of, rpc
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications
 from services.runtime.relay import Relay
@@ -75,13 +76,19 @@ class CommandContext(DependencyProvider):
         self._tokens: dict[int, Token[Meta | None]] = {}
 
     def worker_setup(self, worker_ctx: Any) -> None:
+        # A call this worker makes to another service is a command of its own: it must not
+        # carry this one's id (its deadline it does carry, and so gives up with it).
+        command_id = worker_ctx.data.pop(COMMAND_ID, None)
         data = worker_ctx.context_data
         try:
             actor = actor_from_context_data(data.get("actor"))
         except Exception:
             return  # commands will refuse: current_meta() finds no actor
         correlation_id = data.get("correlation_id") or worker_ctx.call_id_stack[0]
-        meta = Meta(actor, str(correlation_id), data.get("causation_id"))
+        # A command's events name the command that caused them.
+        causation_id = data.get("causation_id") or command_id
+        meta = Meta(actor, str(correlation_id), causation_id,
+                    None if command_id is None else str(command_id), deadline_of(data))
         self._tokens[id(worker_ctx)] = _meta.set(meta)
 
     def worker_teardown(self, worker_ctx: Any) -> None:
@@ -105,18 +112,34 @@ def load(schema: type[Schema], data: Mapping[str, Any] | None) -> dict[str, Any]
 
 
 def command(schema: type[Schema]) -> Callable[[CommandMethod], CommandMethod]:
-    """Under `@rpc`: the method's one argument is a payload that `schema` loads (bad input is
-    refused with InvalidInput naming each field and rule, before the method runs), and
-    `describe()` documents the schema for the gateway's OpenAPI. A call without a payload
-    sends an empty one: commands whose fields are all optional keep working when called bare
-    (e.g. `verify_ledger()`), and the others name each missing field."""
+    """Under `@rpc`, a method that changes something: its one argument is a payload that
+    `schema` loads (bad input is refused with InvalidInput naming each field and rule, before
+    the method runs), it is carried out exactly once per command id
+    (`services.runtime.commands`), and `describe()` documents the schema for the gateway's
+    OpenAPI. A call without a payload sends an empty one: the missing fields are named."""
+    return _payload_method(schema, "command")
 
+
+def query(schema: type[Schema]) -> Callable[[CommandMethod], CommandMethod]:
+    """Under `@rpc`, a method that only reads: its payload loaded by `schema` as for `command`,
+    run every time it is called. A call without a payload sends an empty one: queries whose
+    filters are all optional work when called bare."""
+    return _payload_method(schema, "query")
+
+
+def _payload_method(
+    schema: type[Schema], kind: str
+) -> Callable[[CommandMethod], CommandMethod]:
     def decorate(method: CommandMethod) -> CommandMethod:
         @wraps(method)
         def run(self: Any, data: Any = None) -> Any:
-            return method(self, load(schema, {} if data is None else data))
+            payload = load(schema, {} if data is None else data)
+            if kind == "query":
+                return method(self, payload)
+            return carry_out(self.app, method.__name__, lambda: method(self, payload))
 
         run.command_schema = schema  # type: ignore[attr-defined]
+        run.command_kind = kind  # type: ignore[attr-defined]
         return cast(CommandMethod, run)
 
     return decorate
@@ -137,8 +160,8 @@ class PublishingService:
     @rpc
     def describe(self) -> dict[str, Any]:
         """This service's commands and their payload JSON Schemas: what the gateway documents."""
-        commands = {
-            name: member.command_schema
+        methods: dict[str, Any] = {
+            name: member
             for name, member in inspect.getmembers(type(self), inspect.isfunction)
             if hasattr(member, "command_schema")
         }
@@ -146,12 +169,19 @@ class PublishingService:
             "service": self.publications.source,
             "commands": {
                 name: {
-                    "schema": json_schema(schema),
-                    "summary": " ".join((schema.__doc__ or "").split()),
+                    "kind": member.command_kind,
+                    "schema": json_schema(member.command_schema),
+                    "summary": " ".join((member.command_schema.__doc__ or "").split()),
                 }
-                for name, schema in sorted(commands.items())
+                for name, member in sorted(methods.items())
             },
         }
+
+    @rpc
+    def settle_command(self, command_id: str, name: str) -> dict[str, Any]:
+        """For a caller that got no answer by its deadline: the outcome of command `name` with
+        that id if it was carried out; otherwise it is abandoned and never carried out later."""
+        return settle(self.app, str(command_id), str(name))
 
     @rpc
     def events_since(self, position: int, limit: int = 100) -> list[dict[str, Any]]:
@@ -166,20 +196,9 @@ class PublishingService:
         """Envelopes recomputed from this service's own stored events after `position`, chained
         on from `prev_hash`: what verification compares the ledger with."""
         position, limit = _check_range(position, limit)
-        envelopes: list[dict[str, Any]] = []
-        while len(envelopes) < limit:
-            notifications = self.app.notifications_after(position, limit)
-            if not notifications:
-                break
-            for envelope in self.publications.envelopes(
-                self.app.mapper,
-                notifications,
-                envelopes[-1]["position"] if envelopes else position,
-                envelopes[-1]["hash"] if envelopes else prev_hash,
-            ):
-                envelopes.append(envelope)
-            position = notifications[-1].id
-        return envelopes[:limit]
+        return self.publications.recompute(
+            self.app.notifications_after, self.app.mapper, position, prev_hash, limit
+        )
 
     @rpc
     def replay(

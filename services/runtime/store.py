@@ -7,6 +7,8 @@ is set, one schema per service; AES-GCM encryption of stored event state when CI
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -16,16 +18,18 @@ from uuid import UUID
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Notification, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
 from psycopg.sql import SQL, Identifier
 
 from contracts.errors import InvalidInput, NotFound
 from services.runtime import config
-from services.runtime.persistence import CasebookRecorder, ChainHead, Cursor
+from services.runtime.commands import unit_of_work
+from services.runtime.persistence import CasebookRecorder, ChainHead, CommandRecord, Cursor
 from services.runtime.plain import plain
 from services.runtime.vault import Vault
 
 A = TypeVar("A", bound=Aggregate)
+CIPHERED = "cipher:"
 
 
 def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -97,6 +101,41 @@ class CasebookApplication(Application):
     @property
     def outbox(self) -> CasebookRecorder:
         return cast(CasebookRecorder, self.recorder)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[Any]]:
+        """Store the aggregates' new events; inside a command, collect them for the command's
+        one transaction instead (`services.runtime.commands`)."""
+        work = unit_of_work(self)
+        if work is not None and not kwargs:
+            work.add(*objs)
+            return []
+        return super().save(*objs, **kwargs)
+
+    # What `services.runtime.commands.carry_out` needs.
+
+    def commit(self, aggregates: list[Aggregate], record: CommandRecord) -> None:
+        super().save(*aggregates, command=record)
+
+    def stored_command(self, command_id: str) -> CommandRecord | None:
+        return self.outbox.command(command_id)
+
+    def abandon_command(self, record: CommandRecord) -> CommandRecord:
+        return self.outbox.abandon_command(record)
+
+    def encode_outcome(self, outcome: Any) -> str:
+        # Outcomes are identifiers and states; still, under CIPHER_KEY they are encrypted at rest
+        # like every stored event.
+        data = json.dumps(outcome, sort_keys=True, default=str).encode()
+        if self.mapper.cipher is not None:
+            return CIPHERED + base64.b64encode(self.mapper.cipher.encrypt(data)).decode()
+        return data.decode()
+
+    def decode_outcome(self, encoded: str) -> Any:
+        if encoded.startswith(CIPHERED):
+            if self.mapper.cipher is None:
+                raise RuntimeError("a stored command outcome is encrypted and CIPHER_KEY is unset")
+            return json.loads(self.mapper.cipher.decrypt(base64.b64decode(encoded[len(CIPHERED):])))
+        return json.loads(encoded)
 
     def notifications_after(self, position: int, limit: int) -> list[Notification]:
         return list(self.recorder.select_notifications(start=position + 1, limit=limit))

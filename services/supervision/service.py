@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.runtime.context import SYSTEM, acting_as
+from services.runtime.entrypoints import rpc
 from services.runtime.persistence import Cursor
-from services.runtime.service import ApplicationDependency, PublishingService, command
+from services.runtime.service import ApplicationDependency, PublishingService, command, query
 from services.runtime.subscription import subscribe
 from services.supervision import schemas
 from services.supervision.app import SupervisionApplication
@@ -48,7 +48,7 @@ class SupervisionService(PublishingService):
         return {"school_id": command["school_id"]}
 
     @rpc
-    @command(schemas.GetSchool)
+    @query(schemas.GetSchool)
     def get_school(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_school(**command)
 
@@ -84,17 +84,17 @@ class SupervisionService(PublishingService):
         return self.app.worker_eligibility(command["social_worker_id"])
 
     @rpc
-    @command(schemas.WorkerEligibility)
+    @query(schemas.WorkerEligibility)
     def worker_eligibility(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.worker_eligibility(**command)
 
     @rpc
-    @command(schemas.GetSocialWorker)
+    @query(schemas.GetSocialWorker)
     def get_social_worker(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_social_worker(**command)
 
     @rpc
-    @command(schemas.ListSocialWorkers)
+    @query(schemas.ListSocialWorkers)
     def list_social_workers(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.list_social_workers(**command)
 
@@ -111,7 +111,7 @@ class SupervisionService(PublishingService):
                 "supervisor_id": command["supervisor_id"]}
 
     @rpc
-    @command(schemas.ListSupervisees)
+    @query(schemas.ListSupervisees)
     def list_supervisees(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.list_supervisees(**command)
 
@@ -123,7 +123,7 @@ class SupervisionService(PublishingService):
         return {"training_id": self.app.record_training(**command)}
 
     @rpc
-    @command(schemas.TrainingReport)
+    @query(schemas.TrainingReport)
     def training_report(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.training_report(**command)
 
@@ -133,7 +133,7 @@ class SupervisionService(PublishingService):
         return {"session_id": self.app.record_supervision_session(**command)}
 
     @rpc
-    @command(schemas.SupervisionReport)
+    @query(schemas.SupervisionReport)
     def supervision_report(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.supervision_report(**command)
 
@@ -157,24 +157,24 @@ class SupervisionService(PublishingService):
         return {"escalation_id": str(command["escalation_id"])}
 
     @rpc
-    @command(schemas.GetEscalation)
+    @query(schemas.GetEscalation)
     def get_escalation(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_escalation(str(command["escalation_id"]))
 
     @rpc
-    @command(schemas.EscalationTrail)
+    @query(schemas.EscalationTrail)
     def escalation_trail(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.escalation_trail(str(command["escalation_id"]))
 
     @rpc
-    @command(schemas.ListEscalations)
+    @query(schemas.ListEscalations)
     def list_escalations(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.list_escalations(**command)
 
     # Quality findings (9.5c) and improvement actions (10.3)
 
     @rpc
-    @command(schemas.ListFindings)
+    @query(schemas.ListFindings)
     def list_findings(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.list_findings(**command)
 
@@ -192,7 +192,7 @@ class SupervisionService(PublishingService):
         return {"action_id": command["action_id"]}
 
     @rpc
-    @command(schemas.ListImprovementActions)
+    @query(schemas.ListImprovementActions)
     def list_improvement_actions(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.list_improvement_actions(**command)
 
@@ -218,12 +218,12 @@ class SupervisionService(PublishingService):
         return {"complaint_id": command["complaint_id"]}
 
     @rpc
-    @command(schemas.GetComplaint)
+    @query(schemas.GetComplaint)
     def get_complaint(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_complaint(str(command["complaint_id"]))
 
     @rpc
-    @command(schemas.ListComplaints)
+    @query(schemas.ListComplaints)
     def list_complaints(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         return self.app.list_complaints(**command)
 
@@ -238,18 +238,18 @@ class SupervisionService(PublishingService):
         return {"evaluation_id": self.app.record_service_evaluation(**command)}
 
     @rpc
-    @command(schemas.EvaluationSummary)
+    @query(schemas.EvaluationSummary)
     def evaluation_summary(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.evaluation_summary(**command)
 
     # Compliance (the whole standard, per school and period)
 
     @rpc
-    @command(schemas.ComplianceReport)
+    @query(schemas.ComplianceReport)
     def compliance_report(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.compliance_report(**command)
 
     @rpc
-    @command(schemas.ComplianceReportCsv)
+    @query(schemas.ComplianceReportCsv)
     def compliance_report_csv(self, command: dict[str, Any]) -> str:
         return self.app.compliance_report_csv(**command)

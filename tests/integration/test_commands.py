@@ -1,12 +1,18 @@
-"""`@command`: payloads are loaded before a command runs, and `describe()` documents them."""
+"""`@command`: payloads are loaded before a command runs, each command id is carried out once,
+a caller's deadline is kept, and `describe()` documents them (DESIGN.md "Delivery" 0)."""
+
+import time
+import uuid
 
 import pytest
+from eventsourcing.domain import event
 from marshmallow import Schema, fields, validate
-from nameko.rpc import rpc
 
-from contracts.errors import InvalidInput
+from contracts.errors import Conflict, DeadlineExceeded, InvalidInput, NotAllowed
+from services.runtime.domain import CasebookAggregate
+from services.runtime.entrypoints import rpc
 from services.runtime.publishing import Publications
-from services.runtime.service import ApplicationDependency, PublishingService, command
+from services.runtime.service import ApplicationDependency, PublishingService, command, query
 from services.runtime.store import CasebookApplication
 from tests.support.services import WORKER, running
 from tests.support.services import rpc as client
@@ -19,8 +25,23 @@ class Greet(Schema):
     times = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=3))
 
 
+class Greeting(CasebookAggregate):
+    @event("Said")
+    def __init__(self, name: str) -> None:
+        self.school_id = None
+        self.name = name
+
+
 class GreeterApplication(CasebookApplication):
     service = "greeter"
+
+    def greet(self, name: str) -> str:
+        greeting = Greeting(name=name)
+        self.save(greeting)
+        return str(greeting.id)
+
+    def greetings(self) -> int:
+        return self.max_position()
 
 
 class GreeterService(PublishingService):
@@ -33,7 +54,21 @@ class GreeterService(PublishingService):
     @command(Greet)
     def greet(self, data: dict) -> str:
         GreeterService.calls.append(data)
+        self.app.greet(data["name"])
         return " ".join([f"hello {data['name']}"] * data["times"])
+
+    @rpc
+    @command(Greet)
+    def greet_slowly(self, data: dict) -> str:
+        """Takes longer than a short deadline gives it."""
+        self.app.greet(data["name"])
+        time.sleep(data["times"])
+        return "hello"
+
+    @rpc
+    @query(Greet)
+    def count(self, data: dict) -> int:
+        return self.app.greetings()
 
 
 def test_a_command_gets_its_loaded_payload_and_bad_input_never_reaches_it(amqp_uri):
@@ -51,3 +86,88 @@ def test_a_command_gets_its_loaded_payload_and_bad_input_never_reaches_it(amqp_u
     schema = described["commands"]["greet"]
     assert schema["summary"] == "Say hello to a named person."
     assert schema["schema"]["required"] == ["name"]
+
+
+def caller(amqp_uri, command_id=None, deadline=None, actor=WORKER):
+    context = {"actor": actor}
+    if command_id is not None:
+        context["command_id"] = command_id
+    if deadline is not None:
+        context["deadline"] = deadline
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from tests.support.services import config
+
+    return ClusterRpcProxy(config(amqp_uri), context_data=context, timeout=30)
+
+
+def test_a_command_id_is_carried_out_once_and_its_retry_gets_the_first_outcome(amqp_uri):
+    GreeterService.calls.clear()
+    command_id = str(uuid.uuid4())
+    with running(amqp_uri, GreeterService):
+        with caller(amqp_uri, command_id) as proxy:
+            first = proxy.greeter.greet({"name": "小明", "times": 2})
+            # The same command again (a client's retry, a redelivery): the stored outcome.
+            again = proxy.greeter.greet({"name": "小明", "times": 2})
+            # A different command under the same id is refused, not confused with it.
+            with pytest.raises(Conflict) as reused:
+                proxy.greeter.greet_slowly({"name": "小明", "times": 1})
+        with caller(amqp_uri) as proxy:
+            stored = proxy.greeter.count({"name": "x"})
+    assert first == again == "hello 小明 hello 小明"
+    assert len(GreeterService.calls) == 1
+    assert stored == 1  # one event, not two
+    assert "greet" in reused.value.detail
+
+
+def test_callers_without_a_command_id_get_one_per_call(amqp_uri):
+    with running(amqp_uri, GreeterService), caller(amqp_uri) as proxy:
+        proxy.greeter.greet({"name": "a"})
+        proxy.greeter.greet({"name": "a"})
+        assert proxy.greeter.count({"name": "x"}) == 2
+
+
+def test_a_command_past_its_deadline_is_refused_unrun(amqp_uri):
+    GreeterService.calls.clear()
+    with running(amqp_uri, GreeterService):
+        with caller(amqp_uri, deadline=time.time() - 1) as proxy, pytest.raises(
+            DeadlineExceeded
+        ):
+            proxy.greeter.greet({"name": "late"})
+        with caller(amqp_uri) as proxy:
+            assert proxy.greeter.count({"name": "x"}) == 0
+    assert GreeterService.calls == []
+
+
+def test_a_command_whose_deadline_passes_while_it_runs_is_not_stored(amqp_uri):
+    with running(amqp_uri, GreeterService):
+        with caller(amqp_uri, deadline=time.time() + 0.5) as proxy, pytest.raises(
+            DeadlineExceeded
+        ):
+            proxy.greeter.greet_slowly({"name": "slow", "times": 1})
+        with caller(amqp_uri) as proxy:
+            assert proxy.greeter.count({"name": "x"}) == 0
+
+
+def test_settling_an_unanswered_command(amqp_uri):
+    done_id, lost_id = str(uuid.uuid4()), str(uuid.uuid4())
+    with running(amqp_uri, GreeterService):
+        with caller(amqp_uri, done_id) as proxy:
+            proxy.greeter.greet({"name": "a"})
+        with caller(amqp_uri) as proxy:
+            # Carried out: settling returns its outcome.
+            done = proxy.greeter.settle_command(done_id, "greet")
+            # Never arrived: settling abandons it for good...
+            lost = proxy.greeter.settle_command(lost_id, "greet")
+            assert proxy.greeter.settle_command(lost_id, "greet") == lost
+        # ...so when it arrives late it is refused, and nothing is stored.
+        with caller(amqp_uri, lost_id) as proxy, pytest.raises(DeadlineExceeded):
+            proxy.greeter.greet({"name": "a"})
+        # Another actor cannot read or settle someone else's command.
+        other = {**WORKER, "id": "worker-2"}
+        with caller(amqp_uri, actor=other) as proxy:
+            with pytest.raises(NotAllowed):
+                proxy.greeter.settle_command(done_id, "greet")
+            assert proxy.greeter.count({"name": "x"}) == 1
+    assert done == {"state": "done", "name": "greet", "outcome": "hello a"}
+    assert lost == {"state": "abandoned", "name": "greet"}

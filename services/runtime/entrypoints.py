@@ -1,0 +1,72 @@
+"""nameko's `@rpc`, made safe for commands that must happen once (DESIGN.md "Delivery" 0).
+
+- A request whose caller's deadline has passed is answered `DeadlineExceeded` without running:
+  the caller has given up and was told "not done".
+- A caller that sent no command id still gets exactly-once for redeliveries of its message:
+  the AMQP correlation id is the same every time the broker delivers the same request.
+- A reply that cannot be sent (the broker restarting) is not a reason to die: nameko would kill
+  the whole service. The request goes back to its queue, the broker delivers it again once the
+  connection is back, and its stored outcome answers it then.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from nameko import rpc as nameko_rpc
+
+from contracts.errors import DeadlineExceeded
+from services.runtime.commands import deadline_passed
+
+log = logging.getLogger(__name__)
+
+COMMAND_ID = "command_id"
+DEADLINE = "deadline"
+
+
+def deadline_of(data: dict[str, Any]) -> float | None:
+    """The caller's deadline (epoch seconds) from context data; None if absent or malformed."""
+    value = data.get(DEADLINE)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+class Rpc(nameko_rpc.Rpc):
+    def unpack_message_headers(self, message: Any) -> dict[str, Any]:
+        data: dict[str, Any] = super().unpack_message_headers(message)
+        correlation_id = message.properties.get("correlation_id")
+        if correlation_id and not data.get(COMMAND_ID):
+            data[COMMAND_ID] = str(correlation_id)
+        return data
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        if deadline_passed(deadline_of(self.unpack_message_headers(message))):
+            try:
+                raise DeadlineExceeded(
+                    f"{self.method_name} arrived after its caller's deadline; it was not run."
+                )
+            except DeadlineExceeded:
+                self.rpc_consumer.handle_result(message, None, sys.exc_info())
+            return
+        super().handle_message(body, message)
+
+    def handle_result(
+        self, message: Any, worker_ctx: Any, result: Any, exc_info: Any
+    ) -> tuple[Any, Any]:
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except Exception as error:  # any failure to reply: the broker connection is the cause
+            log.warning(
+                "could not reply to %s (%s): the request goes back to its queue and is answered "
+                "from its stored outcome when the broker delivers it again",
+                self.method_name, error,
+            )
+            # Where the connection is gone this does nothing: the broker requeues it itself.
+            self.rpc_consumer.requeue_message(message)
+            return result, exc_info
+
+
+rpc = Rpc.decorator
