@@ -33,6 +33,11 @@ ROLES = (
     "system",
 )
 
+# Roles whose holder works for one school and sees only its records: an actor in one of them
+# without a school is refused, never shown every school's (fail closed). A district-wide view,
+# if one is ever wanted, is a role of its own.
+SCHOOL_SCOPED_ROLES = ("social_worker", "supervisor", "archivist", "school_admin")
+
 SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hex digits (SHA-256)")
 
 

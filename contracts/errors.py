@@ -134,11 +134,21 @@ class DeadlineExceeded(CasebookError):
     default_code = "deadline_exceeded"
 
 
-# By class name: how a stored refusal is raised again (services.runtime.commands).
-ERROR_TYPES: dict[str, type[CasebookError]] = {
+_BY_NAME: dict[str, type[CasebookError]] = {
     cls.__name__: cls
     for cls in (InvalidInput, NotAllowed, NotFound, Conflict, Unavailable, DeadlineExceeded)
 }
+
+
+def refusal_record(error: CasebookError) -> dict[str, Any]:
+    """A refusal as plain data: how a command's stored outcome, or a settled one, keeps it."""
+    return {"error": type(error).__name__, "detail": error.detail, "code": error.code,
+            "errors": error.errors}
+
+
+def refusal_from(record: dict[str, Any]) -> CasebookError:
+    """The refusal `refusal_record` kept, as the same type again."""
+    return _BY_NAME[record["error"]](record["detail"], record["code"], record["errors"])
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:

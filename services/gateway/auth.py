@@ -4,7 +4,8 @@ Keys come from the environment (docs/permissions.md lists the variables):
 - `CASEBOOK_JWT_SECRET`: HS256 shared secret, for development and `casebook token`.
 - `CASEBOOK_JWT_PUBLIC_KEY`: path to a PEM public key, RS256 tokens of an identity provider.
 - `CASEBOOK_JWT_JWKS`: path to a JWKS file, RS256 keys chosen by the token's `kid`.
-- `CASEBOOK_JWT_ISSUER`, `CASEBOOK_JWT_AUDIENCE`: checked when set.
+- `CASEBOOK_JWT_ISSUER`, `CASEBOOK_JWT_AUDIENCE`: checked when set; required when
+  `CASEBOOK_ENVIRONMENT=production`, where no secret is generated either.
 With none of the three keys set, a random HS256 secret is made once under CASEBOOK_DATA_DIR
 (`jwt-secret`, mode 0600), so a fresh checkout runs without a secret checked in anywhere, and
 `casebook token` on the same machine mints tokens the gateway accepts.
@@ -28,7 +29,7 @@ import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from jwt.algorithms import RSAAlgorithm
 
-from contracts.envelope import ROLES
+from contracts.envelope import ROLES, SCHOOL_SCOPED_ROLES
 from services.gateway.problems import Unauthenticated
 from services.runtime import config
 from services.runtime.context import Actor
@@ -58,14 +59,22 @@ def keys_from_env(environ: Mapping[str, str] = os.environ) -> Keys:
             if jwk.get("kty") == "RSA" and jwk.get("use", "sig") == "sig":
                 public[jwk.get("kid")] = RSAAlgorithm.from_jwk(json.dumps(jwk))
     secret = environ.get("CASEBOOK_JWT_SECRET") or None
+    issuer = environ.get("CASEBOOK_JWT_ISSUER") or None
+    audience = environ.get("CASEBOOK_JWT_AUDIENCE") or None
+    if config.production(environ):
+        # A token from another issuer, or minted for another application, must not open
+        # minors' records: both are checked on every token, so both must be configured.
+        missing = [name for name, value in (("CASEBOOK_JWT_ISSUER", issuer),
+                                            ("CASEBOOK_JWT_AUDIENCE", audience)) if not value]
+        if secret is None and not public:
+            missing.append("CASEBOOK_JWT_SECRET (or CASEBOOK_JWT_PUBLIC_KEY / CASEBOOK_JWT_JWKS)")
+        if missing:
+            raise config.ConfigurationError(
+                "CASEBOOK_ENVIRONMENT=production needs " + ", ".join(missing) + "."
+            )
     if secret is None and not public:
         secret = dev_secret(environ)
-    return Keys(
-        secret=secret,
-        public_keys=public,
-        issuer=environ.get("CASEBOOK_JWT_ISSUER") or None,
-        audience=environ.get("CASEBOOK_JWT_AUDIENCE") or None,
-    )
+    return Keys(secret=secret, public_keys=public, issuer=issuer, audience=audience)
 
 
 def dev_secret(environ: Mapping[str, str] = os.environ) -> str:
@@ -126,6 +135,10 @@ def _actor(claims: Mapping[str, Any]) -> Actor:
         raise Unauthenticated(f"The token's `role` must be one of: {', '.join(TOKEN_ROLES)}.")
     if school is not None and (not isinstance(school, str) or not 1 <= len(school) <= 64):
         raise Unauthenticated("The token's `school_id` must be a school identifier or absent.")
+    if role in SCHOOL_SCOPED_ROLES and not school:
+        raise Unauthenticated(
+            f"The role {role} works for one school: the token must carry its `school_id`."
+        )
     return Actor(id=subject, role=str(role), school_id=school)
 
 

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -23,9 +24,9 @@ from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from contracts.errors import CasebookError, InvalidInput, NotAllowed, Unavailable
+from contracts.errors import CasebookError, InvalidInput, NotAllowed, Unavailable, refusal_from
 from services.gateway import schemas
-from services.gateway.app import IdempotencyApplication
+from services.gateway.app import Attempt, IdempotencyApplication, Replay, Unsettled
 from services.gateway.auth import Keys, authenticate
 from services.gateway.openapi import (
     IDEMPOTENCY_KEY_PATTERN,
@@ -37,6 +38,7 @@ from services.gateway.problems import (
     GatewayTimeout,
     MalformedRequest,
     PayloadTooLarge,
+    RequestTooDeep,
     UnsupportedMediaType,
     json_response,
     problem_response,
@@ -51,6 +53,12 @@ CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 DESCRIBE_TIMEOUT = 5.0
 MAX_EXACT_INTEGER = 2**53
+# Casebook's payloads nest a few levels (a plan's goals, a guardian's contact); a deeper body is
+# an attack on the parser, refused before it reaches one.
+MAX_JSON_DEPTH = 32
+# How long past a request's deadline its reply may still arrive: a command that committed just
+# in time is answered, not settled.
+REPLY_GRACE = 2.0
 # Any length Python converts (its limit is 4300 digits): a schema without a maximum takes them.
 QUERY_INTEGER = re.compile(r"-?[0-9]{1,4300}")
 QUERY_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
@@ -61,8 +69,11 @@ class Settings:
     """`CASEBOOK_GATEWAY_*` variables, read when the gateway starts."""
 
     max_body_bytes: int = 1_048_576
+    # A request's deadline: the service refuses to carry out a command after it.
     rpc_timeout: float = 30.0
     ready_timeout: float = 2.0
+    # How long asking a service what became of a command may take.
+    settle_timeout: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -70,21 +81,37 @@ class Settings:
             max_body_bytes=int(environ.get("CASEBOOK_GATEWAY_MAX_BODY_BYTES", cls.max_body_bytes)),
             rpc_timeout=float(environ.get("CASEBOOK_GATEWAY_RPC_TIMEOUT", cls.rpc_timeout)),
             ready_timeout=float(environ.get("CASEBOOK_GATEWAY_READY_TIMEOUT", cls.ready_timeout)),
+            settle_timeout=float(
+                environ.get("CASEBOOK_GATEWAY_SETTLE_TIMEOUT", cls.settle_timeout)
+            ),
         )
 
 
-# call(service, method, args, actor, correlation_id, timeout) → the RPC's result.
-Call = Callable[[str, str, tuple[Any, ...], Actor | None, str, float], Any]
+@dataclass(frozen=True)
+class Outgoing:
+    """What a forwarded call carries besides its arguments (DESIGN.md "Delivery" 0)."""
+
+    actor: Actor | None
+    correlation_id: str
+    deadline: float  # epoch seconds; the caller waits until then and a little more
+    command_id: str | None = None
+
+
+# call(service, method, args, outgoing) → the RPC's result; GatewayTimeout if none came in time.
+Call = Callable[[str, str, tuple[Any, ...], Outgoing], Any]
 
 
 class Gateway:
     def __init__(self, keys: Keys, idempotency: IdempotencyApplication, settings: Settings,
-                 router: Router | None = None) -> None:
+                 router: Router | None = None,
+                 wall_time: Callable[[], float] = time.time) -> None:
         self.keys = keys
         self.idempotency = idempotency
         self.settings = settings
         self.router = router or Router()
         self.catalogue = Catalogue()
+        # Real time, in epoch seconds, for deadlines: not the settable domain clock.
+        self.wall_time = wall_time
 
     def handle(self, request: Request, call: Call) -> Response:
         correlation_id = request.headers.get(CORRELATION_HEADER, "")
@@ -110,20 +137,18 @@ class Gateway:
                 f"Role {actor.role!r} may not do this; it needs one of: {', '.join(route.roles)}."
             )
         service = route.service_for(values)
-
-        def forward(*args: Any) -> Any:
-            return call(service, route.rpc, args, actor, correlation_id,
-                        self.settings.rpc_timeout)
-
         if route.method == "POST":
             body = self._json_body(request)
-            key = request.headers.get("Idempotency-Key")
             arguments = self._arguments(route, values, body, None)
+            command = _Command(service, route, arguments, actor, correlation_id)
+            key = request.headers.get("Idempotency-Key")
             if key is None:
-                return json_response(forward(*arguments), route.status)
-            return self._idempotent(actor, key, request, body, route, lambda: forward(*arguments))
+                attempt = Attempt(str(uuid.uuid4()), self._deadline())
+                return json_response(self._carry_out(command, attempt, call), route.status)
+            return self._idempotent(command, key, request, body, call)
         query = self._query(route, request.args, service, call, correlation_id)
-        result = forward(*self._arguments(route, values, None, query))
+        outgoing = Outgoing(actor, correlation_id, self._deadline())
+        result = call(service, route.rpc, self._arguments(route, values, None, query), outgoing)
         if route.returns == "csv":
             return Response(str(result), route.status, content_type="text/csv; charset=utf-8")
         return json_response(self._shaped(route, result, query), route.status)
@@ -140,11 +165,14 @@ class Gateway:
             return json_response(spec)
         return Response(reference_page(spec), content_type="text/html; charset=utf-8")
 
+    def _deadline(self, seconds: float | None = None) -> float:
+        return self.wall_time() + (self.settings.rpc_timeout if seconds is None else seconds)
+
     def _readiness(self, call: Call, correlation_id: str) -> Response:
         def ping(service: str) -> tuple[str, str]:
+            outgoing = Outgoing(None, correlation_id, self._deadline(self.settings.ready_timeout))
             try:
-                answer = call(service, "ping", (), None, correlation_id,
-                              self.settings.ready_timeout)
+                answer = call(service, "ping", (), outgoing)
             except Exception as error:
                 if isinstance(error, (GatewayTimeout, eventlet.Timeout)):
                     return service, f"no answer within {self.settings.ready_timeout:g}s"
@@ -163,8 +191,8 @@ class Gateway:
 
     def _describer(self, call: Call, correlation_id: str) -> Callable[[str], dict[str, Any]]:
         def describe(service: str) -> dict[str, Any]:
-            result: dict[str, Any] = call(service, "describe", (), None, correlation_id,
-                                          DESCRIBE_TIMEOUT)
+            outgoing = Outgoing(None, correlation_id, self._deadline(DESCRIBE_TIMEOUT))
+            result: dict[str, Any] = call(service, "describe", (), outgoing)
             return result
 
         return describe
@@ -186,10 +214,15 @@ class Gateway:
                 f"Send the body as application/json, not {mimetype or 'no content type'}."
             )
         try:
-            return json.loads(data.decode("utf-8"), parse_float=_number,
-                              parse_constant=_no_constant)
+            document = json.loads(data.decode("utf-8"), parse_float=_number,
+                                  parse_constant=_no_constant)
         except (UnicodeDecodeError, ValueError) as error:
             raise MalformedRequest(f"The body is not valid JSON: {error}.") from None
+        except RecursionError:
+            raise _too_deep() from None
+        if _depth(document) > MAX_JSON_DEPTH:
+            raise _too_deep()
+        return document
 
     def _query(self, route: Route, args: MultiDict[str, str], service: str, call: Call,
                correlation_id: str) -> dict[str, Any]:
@@ -245,23 +278,64 @@ class Gateway:
             return {"items": result, "next_after": after}
         return result
 
-    # Retry safety.
+    # Exactly once: every command goes with a command id and a deadline; one that got no answer
+    # by then is settled by asking the service what became of it (DESIGN.md "Delivery" 0).
 
-    def _idempotent(self, actor: Actor, key: str, request: Request, body: Any, route: Route,
-                    forward: Callable[[], Any]) -> Response:
+    def _carry_out(self, command: _Command, attempt: Attempt, call: Call) -> Any:
+        outgoing = Outgoing(command.actor, command.correlation_id, attempt.deadline,
+                            attempt.command_id)
+        try:
+            return call(command.service, command.route.rpc, command.arguments, outgoing)
+        except GatewayTimeout:
+            return self._settle(command, attempt.command_id, call)
+
+    def _settle(self, command: _Command, command_id: str, call: Call) -> Any:
+        """The outcome of `command_id` if the service carried it out (its refusal, raised, if it
+        refused it); GatewayTimeout once the service has abandoned it for good, so that a retry
+        is safe; Unsettled when the service cannot say now."""
+        outgoing = Outgoing(command.actor, command.correlation_id,
+                            self._deadline(self.settings.settle_timeout))
+        try:
+            settled = call(command.service, "settle_command", (command_id, command.route.rpc),
+                           outgoing)
+        except (GatewayTimeout, Unavailable, eventlet.Timeout):
+            raise CannotSettle(
+                f"The {command.service} service gave no answer by the request's deadline, and "
+                "cannot say now what became of it. It will not carry it out late: retry with "
+                "the same Idempotency-Key to learn the outcome.",
+                retry_after=self.settings.settle_timeout,
+            ) from None
+        if settled["state"] == "done":
+            return settled["outcome"]
+        if settled["state"] == "refused":
+            raise refusal_from(settled["outcome"])
+        raise GatewayTimeout(
+            f"The {command.service} service did not carry the command out by its deadline, and "
+            "now never will: it is safe to retry."
+        )
+
+    def _idempotent(self, command: _Command, key: str, request: Request, body: Any,
+                    call: Call) -> Response:
         if not IDEMPOTENCY_KEY.fullmatch(key):
             raise MalformedRequest("Idempotency-Key must be 1 to 255 visible ASCII characters.")
         canonical = json.dumps([request.method, request.path, body], sort_keys=True,
                                separators=(",", ":"), ensure_ascii=False)
         fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        actor, route = command.actor, command.route
         with acting_as(actor):
-            replay = self.idempotency.reserve(actor, key, fingerprint)
-            if replay is not None:
-                response = json_response(replay.body, replay.status, _content_type(replay.status))
+            decision = self.idempotency.reserve(actor, key, fingerprint, self._deadline(),
+                                                REPLY_GRACE, self.wall_time())
+            if isinstance(decision, Unsettled):
+                decision = self._settled_earlier(command, key, decision, call)
+            if isinstance(decision, Replay):
+                response = json_response(decision.body, decision.status,
+                                         _content_type(decision.status))
                 response.headers["Idempotent-Replayed"] = "true"
                 return response
             try:
-                result = forward()
+                result = self._carry_out(command, decision, call)
+            except CannotSettle:
+                raise  # the attempt stays on record: the next retry settles it
             except CasebookError as error:
                 if error.status >= 500:
                     self.idempotency.release(actor, key)
@@ -273,6 +347,64 @@ class Gateway:
                 raise
             self.idempotency.complete(actor, key, route.status, result)
         return json_response(result, route.status)
+
+    def _settled_earlier(self, command: _Command, key: str, unsettled: Unsettled,
+                         call: Call) -> Replay | Attempt:
+        """An earlier attempt under this key got no answer (its gateway may have crashed): its
+        outcome now, or a new attempt if it was never carried out."""
+        actor = command.actor
+        try:
+            outcome = self._settle(command, unsettled.command_id, call)
+        except GatewayTimeout:
+            return self.idempotency.retry(actor, key, self._deadline())
+        except CannotSettle:
+            raise
+        except CasebookError as refusal:
+            self.idempotency.complete(actor, key, refusal.status, refusal.as_problem())
+            return Replay(refusal.status, refusal.as_problem())
+        self.idempotency.complete(actor, key, command.route.status, outcome)
+        return Replay(command.route.status, outcome)
+
+
+@dataclass(frozen=True)
+class _Command:
+    service: str
+    route: Route
+    arguments: tuple[Any, ...]
+    actor: Actor
+    correlation_id: str
+
+
+class CannotSettle(Unavailable):
+    """503: the service could not say what became of a command; Retry-After says when to ask."""
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+def _too_deep() -> RequestTooDeep:
+    return RequestTooDeep(
+        f"The body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep."
+    )
+
+
+def _depth(document: Any) -> int:
+    """How deep arrays and objects nest, without recursion (the body may be hostile)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = list(value.values())
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _content_type(status: int) -> str:
@@ -324,9 +456,12 @@ def _coerce(name: str, values: list[str], schema: dict[str, Any]) -> Any:
     return value
 
 
-def actor_context(actor: Actor | None, correlation_id: str) -> dict[str, Any]:
-    """The nameko context data every forwarded call carries (DESIGN.md "Actors")."""
-    data: dict[str, Any] = {"correlation_id": correlation_id}
-    if actor is not None:
-        data["actor"] = asdict(actor)
+def context_data(outgoing: Outgoing) -> dict[str, Any]:
+    """The nameko context data every forwarded call carries (DESIGN.md "Actors", "Delivery")."""
+    data: dict[str, Any] = {"correlation_id": outgoing.correlation_id,
+                            "deadline": outgoing.deadline}
+    if outgoing.actor is not None:
+        data["actor"] = asdict(outgoing.actor)
+    if outgoing.command_id is not None:
+        data["command_id"] = outgoing.command_id
     return data

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from typing import Any
 
+import amqp.exceptions
 import eventlet
+import kombu.exceptions
 from nameko.exceptions import RemoteError, UnknownService
 from werkzeug.wrappers import Response
 
@@ -22,6 +25,10 @@ from contracts.errors import CasebookError, Unavailable
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+# When a 503 does not say otherwise: long enough for a restarting service or broker.
+RETRY_AFTER_SECONDS = 5
+# Failures to reach the broker at all: nothing was sent, so nothing was done.
+BROKER_DOWN = (OSError, kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError)
 
 
 class Unauthenticated(CasebookError):
@@ -58,6 +65,21 @@ class UnsupportedMediaType(CasebookError):
     default_code = "unsupported_media_type"
 
 
+class RequestTooDeep(CasebookError):
+    status = 400
+    default_code = "request_too_deep"
+
+
+class UriTooLong(CasebookError):
+    status = 414
+    default_code = "uri_too_long"
+
+
+class HeadersTooLarge(CasebookError):
+    status = 431
+    default_code = "headers_too_large"
+
+
 class BadGateway(CasebookError):
     status = 502
     default_code = "bad_gateway"
@@ -77,6 +99,10 @@ def as_casebook_error(error: BaseException, service: str | None = None) -> Caseb
         return Unavailable(f"{where.capitalize()} is not running.")
     if isinstance(error, eventlet.Timeout):
         return GatewayTimeout(f"{where.capitalize()} did not answer in time.")
+    if isinstance(error, BROKER_DOWN):
+        log.warning("the message broker is not reachable: %s", error)
+        return Unavailable("The message broker is not reachable: nothing was sent, nothing "
+                           "was done.")
     incident = str(uuid.uuid4())
     if isinstance(error, RemoteError):
         log.error("remote error from %s (incident %s): %s", where, incident, error)
@@ -92,6 +118,11 @@ def problem_response(error: BaseException, service: str | None = None) -> Respon
         headers["Allow"] = ", ".join(problem.allowed)
     if isinstance(problem, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="casebook"'
+    retry_after = getattr(problem, "retry_after", None)
+    if retry_after is None and problem.status == 503:
+        retry_after = RETRY_AFTER_SECONDS
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
     return json_response(problem.as_problem(), problem.status, PROBLEM_JSON, headers)
 
 

@@ -6,71 +6,54 @@ answered by the gateway as problem+json, not by nameko's plain-text defaults.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import eventlet
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener
-from nameko.web.handlers import HttpRequestHandler
-from werkzeug.routing import PathConverter, Rule
 from werkzeug.wrappers import Request, Response
 
 import contracts  # noqa: F401  (registers the error types that RPC replies deserialise to)
 from contracts.errors import Unavailable
 from services.gateway.app import IdempotencyApplication
 from services.gateway.auth import keys_from_env
-from services.gateway.dispatch import Call, Gateway, Settings, actor_context
+from services.gateway.dispatch import (
+    REPLY_GRACE,
+    Call,
+    Gateway,
+    Outgoing,
+    Settings,
+    context_data,
+)
 from services.gateway.problems import GatewayTimeout
-from services.runtime.context import Actor
+from services.gateway.server import catch_all
 
 METHODS = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"
 
 
-class AnyPathConverter(PathConverter):
-    """Like werkzeug's `path`, but also across control characters: werkzeug's stops at a
-    newline, and a path it cannot match gets werkzeug's HTML 404 instead of our problem+json."""
-
-    regex = "[^/][\\s\\S]*?"
-
-
-class _AnyPathRule(Rule):
-    def get_converter(
-        self, variable_name: str, converter_name: str, args: Any, kwargs: Any
-    ) -> Any:
-        if converter_name == "anypath":
-            return AnyPathConverter(self.map, *args, **kwargs)
-        return super().get_converter(variable_name, converter_name, args, kwargs)
-
-
-class CatchAll(HttpRequestHandler):
-    """nameko's `@http`, with the `anypath` converter available to its rule."""
-
-    def get_url_rule(self) -> Rule:
-        return _AnyPathRule(self.url, methods=self.method.split(","))
-
-
-catch_all = CatchAll.decorator
-
-
 class Backends(DependencyProvider):
     """RPC to any service, as the request's actor: nameko's RpcProxy sends the worker's context
-    data as message headers, so the actor and correlation id go into that context per call."""
+    data as message headers, so the actor, correlation id, deadline and command id go into that
+    context per call. The caller waits until the deadline and REPLY_GRACE more: a command that
+    committed just in time still gets its answer through."""
 
     reply_listener = ReplyListener()
 
     def get_dependency(self, worker_ctx: Any) -> Call:
-        def call(service: str, method: str, args: tuple[Any, ...], actor: Actor | None,
-                 correlation_id: str, timeout: float) -> Any:
-            worker_ctx.data.pop("actor", None)
-            worker_ctx.data.update(actor_context(actor, correlation_id))
+        def call(service: str, method: str, args: tuple[Any, ...], outgoing: Outgoing) -> Any:
+            for key in ("actor", "command_id"):
+                worker_ctx.data.pop(key, None)
+            worker_ctx.data.update(context_data(outgoing))
             proxy = MethodProxy(worker_ctx, service, method, self.reply_listener)
+            wait = max(0.0, outgoing.deadline - time.time()) + REPLY_GRACE
             try:
-                with eventlet.Timeout(timeout):
+                with eventlet.Timeout(wait):
                     return proxy(*args)
             except eventlet.Timeout:
                 raise GatewayTimeout(
-                    f"The {service} service did not answer within {timeout:g}s."
+                    f"The {service} service did not answer by the request's deadline."
                 ) from None
             except UnknownService:
                 raise Unavailable(f"The {service} service is not running.") from None

@@ -34,7 +34,14 @@ from typing import Any, Protocol, TypeVar, cast
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from contracts.errors import ERROR_TYPES, CasebookError, Conflict, DeadlineExceeded, NotAllowed
+from contracts.errors import (
+    CasebookError,
+    Conflict,
+    DeadlineExceeded,
+    NotAllowed,
+    refusal_from,
+    refusal_record,
+)
 from services.runtime.clock import clock
 from services.runtime.context import current_meta
 from services.runtime.persistence import ABANDONED, DONE, REFUSED, CommandRecord
@@ -122,7 +129,7 @@ def carry_out(app: CommandStore, name: str, run: Callable[[], T]) -> T:
                 raise  # refused commands change nothing...
             # ...unless the refusal is itself a fact to keep (a refused read of an archived
             # file, 9.4d): then it is stored once, and a retry gets the same refusal.
-            _store(app, work, name, REFUSED, _refusal(refusal))
+            _store(app, work, name, REFUSED, refusal_record(refusal))
             raise
     return cast(T, _store(app, work, name, DONE, outcome))
 
@@ -152,14 +159,10 @@ def _store(app: CommandStore, work: UnitOfWork, name: str, state: str, outcome: 
     return outcome
 
 
-def _refusal(error: CasebookError) -> dict[str, Any]:
-    return {"error": type(error).__name__, "detail": error.detail, "code": error.code,
-            "errors": error.errors}
-
-
 def settle(app: CommandStore, command_id: str, name: str) -> dict[str, Any]:
     """For a caller that got no answer by its deadline: the command's outcome if it was carried
-    out; otherwise it is abandoned, for good, and can never be carried out later."""
+    out (`done`, or `refused` with the refusal); otherwise it is `abandoned`, for good, and can
+    never be carried out later."""
     actor = current_meta().actor
     record = app.abandon_command(CommandRecord(
         command_id=command_id, name=name, actor_id=actor.id, state=ABANDONED, outcome=None,
@@ -167,9 +170,11 @@ def settle(app: CommandStore, command_id: str, name: str) -> dict[str, Any]:
     ))
     if record.actor_id != actor.id:
         raise NotAllowed(f"Command {command_id} is another actor's.")
-    if record.state == DONE and record.outcome is not None:
-        return {"state": DONE, "name": record.name, "outcome": app.decode_outcome(record.outcome)}
-    return {"state": ABANDONED, "name": record.name}
+    if record.state == ABANDONED or record.outcome is None:
+        return {"state": ABANDONED, "name": record.name}
+    return {"state": record.state, "name": record.name,
+            "outcome": app.decode_outcome(record.outcome)}
+
 
 
 def _replay(app: CommandStore, earlier: CommandRecord, name: str) -> Any:
@@ -188,5 +193,5 @@ def _replay(app: CommandStore, earlier: CommandRecord, name: str) -> Any:
              earlier.command_id, name)
     outcome = app.decode_outcome(earlier.outcome)
     if earlier.state == REFUSED:
-        raise ERROR_TYPES[outcome["error"]](outcome["detail"], outcome["code"], outcome["errors"])
+        raise refusal_from(outcome)
     return outcome

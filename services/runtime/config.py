@@ -10,6 +10,17 @@ from pathlib import Path
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
 
+class ConfigurationError(Exception):
+    """A setting is missing or wrong: the service refuses to start, saying which and why."""
+
+
+def production(environ: Mapping[str, str] = os.environ) -> bool:
+    """`CASEBOOK_ENVIRONMENT=production` (Compose sets it): none of the development
+    conveniences, such as a token secret generated on first use or tokens without an issuer and
+    audience. Anything else is development."""
+    return environ.get("CASEBOOK_ENVIRONMENT", "development").strip().lower() == "production"
+
+
 def amqp_uri() -> str:
     return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from contracts.envelope import ROLES
+from contracts.envelope import ROLES, SCHOOL_SCOPED_ROLES
 from contracts.errors import NotAllowed
 
 SYSTEM_ACTOR_ID = "casebook"
@@ -28,6 +28,12 @@ class Actor:
     id: str
     role: str
     school_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.role in SCHOOL_SCOPED_ROLES and not self.school_id:
+            raise NotAllowed(
+                f"The role {self.role} works for one school: the actor must name its school_id."
+            )
 
     def public(self) -> dict[str, str]:
         """What an envelope may say about the actor: never more than id and role."""
@@ -74,7 +80,7 @@ def actor_from_context_data(data: Any) -> Actor:
         loaded = _ActorSchema().load(data)
     except ValidationError as error:
         raise NotAllowed(f"The call's actor is malformed: {error.messages}") from None
-    return Actor(**loaded)
+    return Actor(**loaded)  # refused if a school-scoped role has no school
 
 
 def current_meta() -> Meta:

@@ -13,6 +13,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from services.gateway.auth import Keys, authenticate, dev_secret, keys_from_env, mint
 from services.gateway.problems import Unauthenticated
+from services.runtime.config import ConfigurationError
 from services.runtime.context import Actor
 
 SECRET = "unit-test-secret-of-a-reasonable-length-000"
@@ -120,3 +121,30 @@ def test_without_configured_keys_a_development_secret_is_made_once(tmp_path) -> 
     assert first == dev_secret(environ) == keys_from_env(environ).secret
     assert (tmp_path / "jwt-secret").stat().st_mode & 0o777 == 0o600
     assert dev_secret({**environ, "CASEBOOK_JWT_SECRET": "configured"}) == "configured"
+
+
+def test_production_needs_issuer_audience_and_a_configured_key(tmp_path) -> None:
+    production = {"CASEBOOK_ENVIRONMENT": "production", "CASEBOOK_DATA_DIR": str(tmp_path)}
+    with pytest.raises(ConfigurationError) as missing:
+        keys_from_env(production)
+    for name in ("CASEBOOK_JWT_ISSUER", "CASEBOOK_JWT_AUDIENCE", "CASEBOOK_JWT_SECRET"):
+        assert name in str(missing.value)
+    assert not (tmp_path / "jwt-secret").exists()  # no development secret is made
+    keys = keys_from_env({**production, "CASEBOOK_JWT_SECRET": SECRET,
+                          "CASEBOOK_JWT_ISSUER": "https://idp.example.test",
+                          "CASEBOOK_JWT_AUDIENCE": "casebook"})
+    # And then a token from another issuer or for another audience is refused.
+    with pytest.raises(Unauthenticated):
+        authenticate(bearer(mint(SECRET, "auditor", "a-1", audience="casebook")), keys)
+    with pytest.raises(Unauthenticated):
+        authenticate(bearer(mint(SECRET, "auditor", "a-1", issuer="https://idp.example.test",
+                                 audience="another-app")), keys)
+    good = mint(SECRET, "auditor", "a-1", issuer="https://idp.example.test", audience="casebook")
+    assert authenticate(bearer(good), keys) == Actor("a-1", "auditor")
+
+
+@pytest.mark.parametrize("role", ["social_worker", "supervisor", "archivist", "school_admin"])
+def test_a_school_scoped_role_needs_its_school_in_the_token(role: str) -> None:
+    with pytest.raises(Unauthenticated) as refused:
+        authenticate(bearer(mint(SECRET, role, "someone-1")), KEYS)
+    assert "school_id" in str(refused.value)

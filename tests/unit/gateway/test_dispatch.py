@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request, Response
 from contracts.errors import NotAllowed, Unavailable
 from services.gateway.app import IdempotencyApplication
 from services.gateway.auth import Keys, mint
-from services.gateway.dispatch import Gateway, Settings
+from services.gateway.dispatch import Gateway, Outgoing, Settings
 from services.runtime.context import Actor
 
 SECRET = "unit-test-secret-of-a-reasonable-length-000"
@@ -24,15 +24,17 @@ CASE_ID = "2f1e8a4e-8d7c-4a43-9d43-3a1b8f1b2c11"
 
 
 class Services:
-    """Answers RPC the way the services would, and remembers every call."""
+    """Answers RPC the way the services would, and remembers every call and what it carried."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, tuple[Any, ...], Actor | None]] = []
+        self.sent: list[Outgoing] = []
         self.answers: dict[str, Any] = {}
 
-    def __call__(self, service: str, method: str, args: tuple[Any, ...], actor: Actor | None,
-                 correlation_id: str, timeout: float) -> Any:
-        self.calls.append((service, method, args, actor))
+    def __call__(self, service: str, method: str, args: tuple[Any, ...],
+                 outgoing: Outgoing) -> Any:
+        self.calls.append((service, method, args, outgoing.actor))
+        self.sent.append(outgoing)
         answer = self.answers.get(method, {"ok": True})
         if isinstance(answer, BaseException):
             raise answer

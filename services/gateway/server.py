@@ -1,0 +1,99 @@
+"""The gateway's HTTP server: nameko's, with every refusal answered as problem+json.
+
+Two things nameko and eventlet would otherwise answer in their own way: a path werkzeug's
+router cannot even match (it would get werkzeug's HTML 404), and a request line or header block
+over eventlet's limits (eventlet writes a bare status line with an empty body).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import HttpOnlyProtocol, WebServer
+from werkzeug.routing import PathConverter, Rule
+
+from contracts.errors import CasebookError
+from services.gateway.problems import PROBLEM_JSON, HeadersTooLarge, UriTooLong
+
+# What eventlet.wsgi writes, whole, in one `write`, when it refuses a request before any WSGI
+# application sees it; each prefix with the problem Casebook answers instead.
+_EVENTLET_REFUSALS: tuple[tuple[bytes, CasebookError], ...] = (
+    (b"HTTP/1.0 414 ", UriTooLong("The request line is longer than the gateway accepts.")),
+    (b"HTTP/1.0 400 Header Line Too Long", HeadersTooLarge(
+        "A request header is longer than the gateway accepts.")),
+    (b"HTTP/1.0 400 Headers Too Large", HeadersTooLarge(
+        "The request headers together are larger than the gateway accepts.")),
+)
+_REASONS = {414: "URI Too Long", 431: "Request Header Fields Too Large"}
+
+
+def _problem_response(problem: CasebookError) -> bytes:
+    body = json.dumps(problem.as_problem(), ensure_ascii=False).encode("utf-8")
+    head = (
+        f"HTTP/1.1 {problem.status} {_REASONS[problem.status]}\r\n"
+        f"Content-Type: {PROBLEM_JSON}\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+class _Refusals:
+    """The connection's output, with eventlet's bodiless refusals replaced."""
+
+    def __init__(self, wfile: Any) -> None:
+        self._wfile = wfile
+
+    def write(self, data: bytes) -> Any:
+        for prefix, problem in _EVENTLET_REFUSALS:
+            if data.startswith(prefix):
+                return self._wfile.write(_problem_response(problem))
+        return self._wfile.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wfile, name)
+
+
+class ProblemProtocol(HttpOnlyProtocol):
+    def setup(self) -> None:
+        super().setup()
+        # eventlet exposes no hook for these refusals; its output stream is the one seam.
+        self.wfile: Any = _Refusals(self.wfile)
+
+
+class ProblemWebServer(WebServer):
+    def get_wsgi_server(
+        self, sock: Any, wsgi_app: Any, protocol: Any = ProblemProtocol, debug: bool = False
+    ) -> Any:
+        return super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
+
+
+class AnyPathConverter(PathConverter):
+    """Like werkzeug's `path`, but also across control characters: werkzeug's stops at a
+    newline, and a path it cannot match gets werkzeug's HTML 404 instead of our problem+json."""
+
+    regex = "[^/][\\s\\S]*?"
+
+
+class _AnyPathRule(Rule):
+    def get_converter(
+        self, variable_name: str, converter_name: str, args: Any, kwargs: Any
+    ) -> Any:
+        if converter_name == "anypath":
+            return AnyPathConverter(self.map, *args, **kwargs)
+        return super().get_converter(variable_name, converter_name, args, kwargs)
+
+
+class CatchAll(HttpRequestHandler):
+    """nameko's `@http`, with the `anypath` converter available to its rule, on the server
+    that answers eventlet's own refusals as problem+json."""
+
+    server = ProblemWebServer()
+
+    def get_url_rule(self) -> Rule:
+        return _AnyPathRule(self.url, methods=self.method.split(","))
+
+
+catch_all = CatchAll.decorator

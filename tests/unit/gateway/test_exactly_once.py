@@ -1,0 +1,215 @@
+"""The gateway's side of "nothing done twice": every command goes with a command id and a
+deadline; a command that got no answer is settled with the service instead of guessed at, and an
+Idempotency-Key is never stuck, even after the gateway crashed mid-request. Also what a client
+sees of bad input and outages: too-deep JSON, an unreachable broker."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from contracts.errors import NotAllowed, Unavailable
+from services.gateway.app import IdempotencyApplication
+from services.gateway.auth import Keys, mint
+from services.gateway.dispatch import MAX_JSON_DEPTH, REPLY_GRACE, Gateway, Settings
+from services.gateway.problems import GatewayTimeout
+from services.runtime.context import Actor, acting_as
+from tests.unit.gateway.test_dispatch import SECRET, WORKER, Services, problem, send
+
+CASE_ID = "2f1e8a4e-8d7c-4a43-9d43-3a1b8f1b2c11"
+WORKER_ACTOR = Actor("worker-1", "social_worker", "JD001")
+TIMEOUT = 30.0
+
+
+class Wall:
+    """Real time for deadlines, set by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def wall() -> Wall:
+    return Wall()
+
+
+@pytest.fixture
+def idempotency() -> IdempotencyApplication:
+    return IdempotencyApplication(env={"SQLITE_DBNAME": ":memory:"})
+
+
+@pytest.fixture
+def gateway(idempotency: IdempotencyApplication, wall: Wall) -> Gateway:
+    return Gateway(Keys(secret=SECRET), idempotency, Settings(rpc_timeout=TIMEOUT),
+                   wall_time=wall)
+
+
+@pytest.fixture
+def services() -> Services:
+    return Services()
+
+
+def open_case(gateway: Gateway, services: Services, key: str | None = "k-1") -> Any:
+    headers = {"Idempotency-Key": key} if key else {}
+    return send(gateway, services, "POST", "/cases", body={"client_id": "c-1"}, headers=headers)
+
+
+def test_commands_carry_a_command_id_and_a_deadline_and_queries_a_deadline(
+        gateway: Gateway, services: Services, wall: Wall) -> None:
+    services.answers["open_case"] = {"case_id": CASE_ID}
+    open_case(gateway, services, key=None)
+    open_case(gateway, services, key=None)
+    send(gateway, services, "GET", f"/cases/{CASE_ID}")
+    first, second, query = [outgoing for call, outgoing in zip(services.calls, services.sent,
+                                                               strict=True)
+                            if call[1] != "describe"]
+    assert first.command_id and second.command_id and first.command_id != second.command_id
+    assert first.deadline == second.deadline == query.deadline == wall.now + TIMEOUT
+    assert query.command_id is None
+
+
+def test_no_answer_by_the_deadline_but_carried_out_answers_with_the_outcome(
+        gateway: Gateway, services: Services) -> None:
+    services.answers["open_case"] = GatewayTimeout("no answer")
+    services.answers["settle_command"] = lambda command_id, name: {
+        "state": "done", "name": name, "outcome": {"case_id": CASE_ID}}
+    response = open_case(gateway, services)
+    assert response.status_code == 201
+    assert json.loads(response.get_data()) == {"case_id": CASE_ID}
+    # It settled the very command it sent, and the key now replays that outcome.
+    [sent_command, settled] = services.calls
+    assert settled[1:3] == ("settle_command", (services.sent[0].command_id, "open_case"))
+    again = open_case(gateway, services)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert json.loads(again.get_data()) == {"case_id": CASE_ID}
+    assert len(services.calls) == 2
+
+
+def test_no_answer_and_never_carried_out_is_a_504_and_the_retry_is_a_new_attempt(
+        gateway: Gateway, services: Services) -> None:
+    services.answers["open_case"] = GatewayTimeout("no answer")
+    services.answers["settle_command"] = lambda command_id, name: {
+        "state": "abandoned", "name": name}
+    body = problem(open_case(gateway, services), 504)
+    assert body["code"] == "gateway_timeout" and "safe to retry" in body["detail"]
+    services.answers["open_case"] = {"case_id": CASE_ID}
+    retried = open_case(gateway, services)
+    assert retried.status_code == 201
+    first_attempt, retry = services.sent[0].command_id, services.sent[-1].command_id
+    assert first_attempt != retry  # the abandoned id can never be carried out: a new one
+
+
+def test_a_refusal_found_when_settling_is_the_answer(gateway: Gateway,
+                                                     services: Services) -> None:
+    services.answers["open_case"] = GatewayTimeout("no answer")
+    services.answers["settle_command"] = lambda command_id, name: {
+        "state": "refused", "name": name, "outcome": {
+            "error": "NotAllowed", "detail": "No grant.", "code": "grant_required",
+            "errors": {}}}
+    assert problem(open_case(gateway, services), 403)["code"] == "grant_required"
+    assert problem(open_case(gateway, services), 403)["detail"] == "No grant."
+    assert [call[1] for call in services.calls] == ["open_case", "settle_command"]
+
+
+def test_a_service_that_cannot_say_keeps_the_key_until_it_can(
+        gateway: Gateway, services: Services, wall: Wall) -> None:
+    services.answers["open_case"] = GatewayTimeout("no answer")
+    services.answers["settle_command"] = Unavailable("The cases service is not running.")
+    unsettled = open_case(gateway, services)
+    assert problem(unsettled, 503)["code"] == "unavailable"
+    assert int(unsettled.headers["Retry-After"]) >= 1
+    # Later the service is back: the retry settles the first attempt before anything else.
+    wall.now += TIMEOUT + REPLY_GRACE + 1
+    services.answers["settle_command"] = lambda command_id, name: {
+        "state": "done", "name": name, "outcome": {"case_id": CASE_ID}}
+    settled = open_case(gateway, services)
+    assert settled.status_code == 201 and settled.headers["Idempotent-Replayed"] == "true"
+    opened = [call for call in services.calls if call[1] == "open_case"]
+    assert len(opened) == 1
+
+
+def test_a_key_left_by_a_crashed_gateway_is_settled_not_stuck(
+        idempotency: IdempotencyApplication, gateway: Gateway, services: Services,
+        wall: Wall) -> None:
+    # A gateway reserved the key, sent the command, and died before it could answer.
+    with acting_as(WORKER_ACTOR):
+        fingerprint = _fingerprint({"client_id": "c-1"})
+        crashed = idempotency.reserve(WORKER_ACTOR, "k-1", fingerprint, wall.now + TIMEOUT,
+                                      REPLY_GRACE, wall.now)
+    # While the command may still be running, a retry is told to wait, and for how long.
+    waiting = open_case(gateway, services)
+    assert problem(waiting, 409)["code"] == "request_in_progress"
+    assert int(waiting.headers["Retry-After"]) == TIMEOUT + REPLY_GRACE
+    # After its deadline the retry asks the service what became of it: it was carried out.
+    wall.now += TIMEOUT + REPLY_GRACE + 1
+    services.answers["settle_command"] = lambda command_id, name: {
+        "state": "done", "name": name, "outcome": {"case_id": CASE_ID}}
+    retried = open_case(gateway, services)
+    assert retried.status_code == 201
+    assert json.loads(retried.get_data()) == {"case_id": CASE_ID}
+    assert services.calls[0][1:3] == ("settle_command", (crashed.command_id, "open_case"))
+    assert [call[1] for call in services.calls] == ["settle_command"]
+
+
+def _fingerprint(body: dict[str, Any]) -> str:
+    import hashlib
+
+    canonical = json.dumps(["POST", "/cases", body], sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def test_a_command_refused_by_the_service_itself_for_lateness_can_be_retried(
+        gateway: Gateway, services: Services) -> None:
+    from contracts.errors import DeadlineExceeded
+
+    services.answers["open_case"] = DeadlineExceeded("Arrived after its deadline.")
+    assert problem(open_case(gateway, services), 504)["code"] == "deadline_exceeded"
+    services.answers["open_case"] = {"case_id": CASE_ID}
+    assert open_case(gateway, services).status_code == 201
+
+
+def test_json_nested_too_deep_is_refused_before_any_call(gateway: Gateway,
+                                                         services: Services) -> None:
+    deep = b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1)
+    bomb = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    for data in (deep, bomb):
+        response = send(gateway, services, "POST", "/cases", data=data,
+                        content_type="application/json")
+        body = problem(response, 400)
+        assert body["code"] == "request_too_deep" and str(MAX_JSON_DEPTH) in body["detail"]
+    shallow = b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH
+    response = send(gateway, services, "POST", "/cases", data=shallow,
+                    content_type="application/json")
+    assert problem(response, 400)["code"] == "invalid_input"  # deep enough, not an object
+    assert services.calls == []
+
+
+def test_an_unreachable_broker_is_a_503_with_retry_after(gateway: Gateway,
+                                                         services: Services) -> None:
+    services.answers["get_case"] = ConnectionRefusedError(111, "Connection refused")
+    response = send(gateway, services, "GET", f"/cases/{CASE_ID}")
+    body = problem(response, 503)
+    assert body["code"] == "unavailable" and "broker" in body["detail"]
+    assert response.headers["Retry-After"] == "5"
+
+
+def test_a_school_scoped_role_without_a_school_is_refused(gateway: Gateway,
+                                                           services: Services) -> None:
+    for role in ("school_admin", "archivist", "social_worker", "supervisor"):
+        token = mint(SECRET, role, f"{role}-1")
+        response = send(gateway, services, "GET", "/files", token=token)
+        assert "school_id" in problem(response, 401)["detail"]
+    assert services.calls == []
+    with pytest.raises(NotAllowed):
+        Actor("archivist-1", "archivist")
+
+
+def test_worker_token_still_reaches_the_service(gateway: Gateway, services: Services) -> None:
+    services.answers["get_case"] = {"case_id": CASE_ID}
+    assert send(gateway, services, "GET", f"/cases/{CASE_ID}", token=WORKER).status_code == 200
