@@ -82,7 +82,7 @@ def test_no_answer_by_the_deadline_but_carried_out_answers_with_the_outcome(
     assert response.status_code == 201
     assert json.loads(response.get_data()) == {"case_id": CASE_ID}
     # It settled the very command it sent, and the key now replays that outcome.
-    [sent_command, settled] = services.calls
+    [_, settled] = services.calls
     assert settled[1:3] == ("settle_command", (services.sent[0].command_id, "open_case"))
     again = open_case(gateway, services)
     assert again.headers["Idempotent-Replayed"] == "true"
