@@ -29,5 +29,18 @@ def identifier(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=64), **kwargs)
 
 
+UUID_TEXT = validate.Regexp(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    error="Must be a UUID in lowercase hex: an id that travels on the event bus is made by a "
+    "system, never from a name or a student number.",
+)
+
+
+def system_identifier(**kwargs: Any) -> fields.String:
+    """An id a caller may choose for a new record of a person: only a UUID, which cannot hold a
+    name (it travels on the bus, to integrators and the ledger)."""
+    return fields.String(validate=UUID_TEXT, **kwargs)
+
+
 def one_of(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.OneOf(choices), **kwargs)

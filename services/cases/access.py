@@ -4,7 +4,7 @@ personal content, and who may see what (DESIGN.md "Actors, access, privacy")."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -22,6 +22,7 @@ from services.cases.clients import (
 from services.cases.domain import Case
 from services.runtime.context import Actor, require_role
 from services.runtime.domain import CasebookAggregate
+from services.runtime.risk_policy import risk_policy
 from services.runtime.store import CasebookApplication
 
 A = TypeVar("A", bound=CasebookAggregate)
@@ -69,6 +70,11 @@ def reads_without_grant(actor: Actor, case: Case) -> bool:
 
 class CasesBase(CasebookApplication):
     service = "cases"
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        # Which risks threaten life or safety (4.1): the policy supervision escalates by.
+        self.policy = risk_policy()
 
     # Loading and saving.
 

@@ -275,14 +275,17 @@ class CasesApplication(CaseQueries, Activities, ClientRegister, CasesBase):
         case = self._writable_case(case_id)
         risk_id = new_id()
         case.raise_risk(risk_id, risk_type, level, raised_on, self._sealer(case)(description),
-                        emergency=False)
+                        emergency=False, life_safety=self.policy.life_safety(risk_type, level))
         self._save(case)
         return risk_id
 
     def change_risk_level(self, case_id: str, risk_id: str, level: str, changed_on: date,
                           reason: str | None = None) -> None:
         case = self._writable_case(case_id)
-        case.change_risk_level(risk_id, level, changed_on, self._sealer(case)(reason))
+        risk = case.risks.get(risk_id)
+        life_safety = risk is not None and self.policy.life_safety(risk["risk_type"], level)
+        case.change_risk_level(risk_id, level, changed_on, self._sealer(case)(reason),
+                               life_safety)
         self._save(case)
 
     def resolve_risk(self, case_id: str, risk_id: str, resolved_on: date,
@@ -379,7 +382,9 @@ class CasesApplication(CaseQueries, Activities, ClientRegister, CasesBase):
         # 8.3.1d: emergency intervention starts at once; the risk is published immediately.
         case.raise_risk(new_id(), emergency["risk_type"], emergency["level"], on,
                         self._seal(case.client_id, emergency.get("description")),
-                        emergency=True)
+                        emergency=True,
+                        life_safety=self.policy.life_safety(emergency["risk_type"],
+                                                            emergency["level"]))
 
     def _plan_parts(self, case: Case, parts: dict[str, Any]) -> dict[str, Any]:
         seal = self._sealer(case)

@@ -19,7 +19,6 @@ from services.cases.risks import RiskRegister
 from services.cases.rules import (
     CLOSING_ITEMS,
     INTAKE_ITEMS,
-    LIFE_SAFETY_LEVEL,
     LIVE,
     PLAN_PARTS,
     PROCESS_EVALUATION_ITEMS,
@@ -535,7 +534,8 @@ class Case(RiskRegister, CasebookAggregate):
             self._require_status(LIVE, action)
             if not self.has_life_safety_risk():
                 raise Conflict(
-                    f"Life-safety work needs an open risk at level {LIFE_SAFETY_LEVEL} (4.1).",
+                    "Life-safety work needs an open risk that threatens life or safety (4.1, by "
+                    "the risk policy).",
                     code="wrong_state",
                 )
             return

@@ -12,7 +12,7 @@ from services.cases.clients import Client
 from services.cases.domain import Case
 from services.cases.groups import Group
 from services.cases.mailbox import Letter
-from services.cases.rules import LIFE_SAFETY_LEVEL
+from services.cases.risks import decided_life_safety
 from services.runtime.publishing import Publications
 
 PUBLICATIONS = Publications("cases")
@@ -161,7 +161,7 @@ def case_reassigned(event: Any) -> dict[str, Any]:
 def _escalation(event: Any, previous_level: str | None, raised_on: Any) -> dict[str, Any]:
     return {"risk_id": event.risk_id, "case_id": _case_id(event), "risk_type": event.risk_type,
             "level": event.level, "previous_level": previous_level,
-            "life_safety": event.level == LIFE_SAFETY_LEVEL,
+            "life_safety": decided_life_safety(event.level, getattr(event, "life_safety", None)),
             "social_worker_id": event.social_worker_id, "raised_on": raised_on}
 
 

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import CommandMethodDecorator, event
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed
-from services.cases.rules import LIFE_SAFETY_LEVEL, LIVE, RISK_ORDER, not_before
+from services.cases.rules import LIVE, RISK_ORDER, not_before
+from services.runtime.risk_policy import LEGACY_LIFE_SAFETY_LEVEL
+
+
+def decided_life_safety(level: str, life_safety: bool | None) -> bool:
+    """Whether a risk event found its risk threatening life or safety (4.1). Events recorded
+    before the risk policy decided it carry None, and were judged by the one rule of that time."""
+    return level == LEGACY_LIFE_SAFETY_LEVEL if life_safety is None else life_safety
 
 
 class RiskRegister:
@@ -40,37 +47,40 @@ class RiskRegister:
 
     def has_life_safety_risk(self) -> bool:
         return any(
-            risk["status"] == "open" and risk["level"] == LIFE_SAFETY_LEVEL
-            for risk in self.risks.values()
+            risk["status"] == "open" and risk["life_safety"] for risk in self.risks.values()
         )
 
     def raise_risk(self, risk_id: str, risk_type: str, level: str, raised_on: date,
-                   description: str | None, emergency: bool) -> None:
+                   description: str | None, emergency: bool, life_safety: bool) -> None:
+        """`life_safety`: whether the risk policy finds this type at this level a threat to
+        life or safety; the decision is recorded with the risk, so replay never re-decides it."""
         self._require_status(LIVE, "raise a risk")
         not_before("raised_on", raised_on, self.opened_on, "the case was opened")
         self._risk_raised(risk_id=risk_id, risk_type=risk_type, level=level, raised_on=raised_on,
                           description=description, emergency=emergency,
-                          social_worker_id=self.social_worker_id)
+                          social_worker_id=self.social_worker_id, life_safety=life_safety)
 
     @event("RiskRaised")
     def _risk_raised(self, risk_id: str, risk_type: str, level: str, raised_on: date,
-                     description: str | None, emergency: bool, social_worker_id: str) -> None:
+                     description: str | None, emergency: bool, social_worker_id: str,
+                     life_safety: bool | None = None) -> None:
+        decided = decided_life_safety(level, life_safety)
         self.risks[risk_id] = {"risk_id": risk_id, "risk_type": risk_type, "level": level,
                                "status": "open", "raised_on": raised_on,
                                "description": description, "emergency": emergency,
-                               "reached_life_safety": level == LIFE_SAFETY_LEVEL,
+                               "life_safety": decided, "reached_life_safety": decided,
                                "history": [{"level": level, "on": raised_on}],
                                "resolved_on": None, "resolution": None}
 
     def change_risk_level(self, risk_id: str, level: str, changed_on: date,
-                          reason: str | None) -> None:
+                          reason: str | None, life_safety: bool) -> None:
         risk = self._open_risk(risk_id)
         if level == risk["level"]:
             raise Conflict(f"The risk is already at level {level}.", code="conflict")
         not_before("changed_on", changed_on, risk["raised_on"], "the risk was raised")
         change = {"risk_id": risk_id, "risk_type": risk["risk_type"], "level": level,
                   "previous_level": risk["level"], "changed_on": changed_on, "reason": reason,
-                  "social_worker_id": self.social_worker_id}
+                  "social_worker_id": self.social_worker_id, "life_safety": life_safety}
         if RISK_ORDER.index(level) > RISK_ORDER.index(risk["level"]):
             self._risk_level_raised(**change)
         else:
@@ -78,18 +88,22 @@ class RiskRegister:
 
     @event("RiskLevelRaised")
     def _risk_level_raised(self, risk_id: str, risk_type: str, level: str, previous_level: str,
-                           changed_on: date, reason: str | None, social_worker_id: str) -> None:
-        self._apply_level(risk_id, level, changed_on)
+                           changed_on: date, reason: str | None, social_worker_id: str,
+                           life_safety: bool | None = None) -> None:
+        self._apply_level(risk_id, level, changed_on, decided_life_safety(level, life_safety))
 
     @event("RiskLevelLowered")
     def _risk_level_lowered(self, risk_id: str, risk_type: str, level: str, previous_level: str,
-                            changed_on: date, reason: str | None, social_worker_id: str) -> None:
-        self._apply_level(risk_id, level, changed_on)
+                            changed_on: date, reason: str | None, social_worker_id: str,
+                            life_safety: bool | None = None) -> None:
+        self._apply_level(risk_id, level, changed_on, decided_life_safety(level, life_safety))
 
-    def _apply_level(self, risk_id: str, level: str, changed_on: date) -> None:
+    def _apply_level(self, risk_id: str, level: str, changed_on: date,
+                     life_safety: bool) -> None:
         risk = self.risks[risk_id]
         risk["level"] = level
-        risk["reached_life_safety"] = risk["reached_life_safety"] or level == LIFE_SAFETY_LEVEL
+        risk["life_safety"] = life_safety
+        risk["reached_life_safety"] = risk["reached_life_safety"] or life_safety
         risk["history"].append({"level": level, "on": changed_on})
 
     def resolve_risk(self, risk_id: str, resolved_on: date, resolution: str | None) -> None:
@@ -110,8 +124,9 @@ class RiskRegister:
         # 4.1 over 4.5: confidentiality yields only to a threat to life or safety.
         if not risk["reached_life_safety"]:
             raise NotAllowed(
-                f"Disclosure despite confidentiality needs a risk at level {LIFE_SAFETY_LEVEL} "
-                f"(4.1); this risk is {risk['level']}."
+                "Disclosure despite confidentiality needs a risk that threatens life or safety "
+                f"(4.1, by the risk policy); this {risk['risk_type']} risk at level "
+                f"{risk['level']} never did."
             )
         not_before("disclosed_at", disclosed_at.date(), risk["raised_on"], "the risk was raised")
         self._disclosure_recorded(disclosure_id=disclosure_id, risk_id=risk_id,

@@ -50,9 +50,6 @@ PROCESS_EVALUATION_ITEMS = ("progress", "worker_performance", "reflection")
 LIVE = ("intake", "active")
 
 RISK_ORDER = ("low", "medium", "high", "critical")
-# 4.1: a risk at this level is a threat to life or safety: it is published as such, it allows
-# work without consent (life-safety work) and disclosure despite confidentiality.
-LIFE_SAFETY_LEVEL = "critical"
 EMERGENCY_RISK_TYPES = ("abuse", "violence", "trauma", "substance_abuse")  # 8.3.1d
 
 # 8.2.1.2: case work and group work are direct methods; administration and research indirect;

@@ -22,7 +22,7 @@ from contracts.events.cases import (
     RISK_LEVELS,
     RISK_TYPES,
 )
-from contracts.fields import identifier, one_of, service_codes
+from contracts.fields import identifier, one_of, service_codes, system_identifier
 from services.cases.rules import EMERGENCY_RISK_TYPES
 
 NAME = validate.Length(min=1, max=200)
@@ -70,9 +70,10 @@ class RelatedParty(Schema):
 
 
 class RegisterClient(Schema):
-    """Register a client in the school's client register (9.2a)."""
+    """Register a client in the school's client register (9.2a). Leave `client_id` out and
+    Casebook makes one; give one only as a UUID your own system made."""
 
-    client_id = identifier(load_default=None)
+    client_id = system_identifier(load_default=None)
     school_id = identifier(load_default=None)
     client_type = one_of(CLIENT_TYPES, required=True)
     name = fields.String(required=True, validate=NAME)

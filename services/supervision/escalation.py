@@ -1,82 +1,30 @@
-"""Risk escalation (T/JHSX 001—2026 9.6b, 4.1): the policy table and the escalation aggregate.
+"""Risk escalation (T/JHSX 001—2026 9.6b, 4.1): the escalation aggregate.
 
-9.6b asks for risk plans with emergency responses by risk type and impact level. Casebook keeps
-that as a table, risk type × level → a ladder of steps, each a role that must acknowledge and the
-time it has. A `RiskEscalated` event from cases opens an escalation at the first step; if nobody
-in that role (or a role further up the ladder) acknowledges in time, it climbs to the next step.
-
-Documented defaults (hours unless said):
-
-| level    | step 1              | step 2             | step 3           |
-|----------|---------------------|--------------------|------------------|
-| critical | supervisor 1        | school_admin 1     | operator 2       |
-| high     | supervisor 4        | school_admin 8     | operator 24      |
-| medium   | social_worker 24    | supervisor 48      | school_admin 72  |
-| low      | social_worker 5 days| supervisor 5 days  |                  |
-
-At `high`, the life-threatening types (suicide, self_harm, abuse, violence) take the critical
-ladder; a risk that cases flags `life_safety` (4.1) takes the critical ladder whatever its level.
-CASEBOOK_ESCALATION_POLICY may name a JSON file whose rows replace table rows:
-`{"bullying/medium": [["supervisor", 120], ["school_admin", 240]]}` (role, minutes).
+9.6b asks for risk plans with emergency responses by risk type and impact level. The policy
+(risk type × level → a ladder of steps, each a role that must acknowledge and the time it has;
+and which risks threaten life or safety) is `services.runtime.risk_policy`, shared with cases,
+which decides life safety by it. A `RiskEscalated` event from cases opens an escalation at the
+first step; if nobody in that role (or a role further up the ladder) acknowledges in time, it
+climbs to the next step.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from eventsourcing.domain import event
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed
-from contracts.events.cases import RISK_LEVELS, RISK_TYPES
-from contracts.events.supervision import ACKNOWLEDGING_ROLES
 from services.runtime.domain import CasebookAggregate
+from services.runtime.risk_policy import risk_policy
 
 ESCALATION_NAMESPACE = uuid.UUID("a7d3c2b1-5e4f-4d6a-9b8c-1f2e3d4c5b6a")
-HOUR = 60
-DAY = 24 * HOUR
-
-LEVEL_LADDERS: dict[str, tuple[tuple[str, int], ...]] = {
-    "critical": (("supervisor", 1 * HOUR), ("school_admin", 1 * HOUR), ("operator", 2 * HOUR)),
-    "high": (("supervisor", 4 * HOUR), ("school_admin", 8 * HOUR), ("operator", 24 * HOUR)),
-    "medium": (("social_worker", 24 * HOUR), ("supervisor", 48 * HOUR),
-               ("school_admin", 72 * HOUR)),
-    "low": (("social_worker", 5 * DAY), ("supervisor", 5 * DAY)),
-}
-LIFE_THREATENING_TYPES = ("suicide", "self_harm", "abuse", "violence")
-
-
-def default_policy() -> dict[tuple[str, str], tuple[tuple[str, int], ...]]:
-    table = {(t, level): LEVEL_LADDERS[level] for t in RISK_TYPES for level in RISK_LEVELS}
-    for risk_type in LIFE_THREATENING_TYPES:
-        table[(risk_type, "high")] = LEVEL_LADDERS["critical"]
-    return table
-
-
-def escalation_policy() -> dict[tuple[str, str], tuple[tuple[str, int], ...]]:
-    """The default table with the rows of CASEBOOK_ESCALATION_POLICY laid over it."""
-    table = default_policy()
-    path = os.environ.get("CASEBOOK_ESCALATION_POLICY")
-    if path:
-        for key, steps in json.loads(Path(path).read_text(encoding="utf-8")).items():
-            risk_type, _, level = key.partition("/")
-            if (risk_type, level) not in table:
-                raise ValueError(f"{path}: {key!r} is not a risk type/level of the table")
-            ladder = tuple((str(role), int(minutes)) for role, minutes in steps)
-            if not ladder or any(r not in ACKNOWLEDGING_ROLES or m < 1 for r, m in ladder):
-                raise ValueError(f"{path}: {key!r} needs steps of (acknowledging role, minutes)")
-            table[(risk_type, level)] = ladder
-    return table
 
 
 def ladder_for(risk_type: str, level: str, life_safety: bool) -> list[dict[str, Any]]:
-    # 4.1: protecting life overrides everything, so a life-safety risk is handled as critical.
-    row = escalation_policy()[(risk_type, "critical" if life_safety else level)]
-    return [{"role": role, "minutes": minutes} for role, minutes in row]
+    return risk_policy().ladder(risk_type, level, life_safety)
 
 
 def escalation_key(risk_id: str, level: str) -> uuid.UUID:

@@ -4,6 +4,7 @@ from services.runtime.cli.journeys import (
     case_journey as drive_case,
 )
 from services.runtime.cli.journeys import (
+    client_id,
     events_per_case,
     intervention,
     ready_case,
@@ -12,6 +13,7 @@ from services.runtime.cli.journeys import (
 )
 
 __all__ = [
+    "client_id",
     "drive_case",
     "events_per_case",
     "intervention",

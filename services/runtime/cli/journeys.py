@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,6 +32,9 @@ PLAN = {  # 8.3.3b: all seven parts
     "evaluation_participants": ["client", "guardian", "class teacher"],
     "evaluation_methods": ["goal attainment scaling", "satisfaction survey"],
 }
+# Journeys name their clients by labels ("client-1"); the id each label stands for is a UUID
+# made from it, since a client's id travels on the bus and so is never a name or a number.
+CLIENT_LABELS = uuid.UUID("3b8f5c2a-6d1e-4f7a-9c0b-2e4d6a8f1c35")
 SERVICE_CODES = ["7.1.1a", "7.1.2a", "7.1.3a", "7.1.3b", "7.1.3c", "7.1.4c", "7.4a"]
 METHODS = ["case_work", "crisis_intervention", "family_therapy", "outreach"]
 
@@ -76,11 +80,16 @@ def staff_school(admin: Any, school_id: str, worker_id: str) -> None:
             continue  # registered by an earlier run
 
 
-def register_student(proxy: Any, client_id: str) -> str:
-    """A minor student with a guardian on record (4.2)."""
+def client_id(label: str) -> str:
+    """The client id a journey's client label stands for."""
+    return str(uuid.uuid5(CLIENT_LABELS, label))
+
+
+def register_student(proxy: Any, label: str) -> str:
+    """A minor student with a guardian on record (4.2); returns the client's id."""
     registered: str = proxy.cases.register_client(
         {
-            "client_id": client_id,
+            "client_id": client_id(label),
             "client_type": "student",
             "name": "王小明",
             "date_of_birth": "2014-03-02",
@@ -94,7 +103,7 @@ def register_student(proxy: Any, client_id: str) -> str:
 
 def open_case(
     proxy: Any,
-    client_id: str,
+    client: str,
     worker_id: str,
     codes: list[str],
     opened_on: date = OPENED_ON,
@@ -103,7 +112,7 @@ def open_case(
     """Open a case with the intake items (8.3.1a–c). With `eligibility_wait`, keep trying for
     that many seconds while the cases service has not yet learned the worker is eligible."""
     payload = {
-        "client_id": client_id,
+        "client_id": client,
         "social_worker_id": worker_id,
         "service_codes": codes,
         "opened_on": opened_on.isoformat(),
@@ -126,16 +135,16 @@ def open_case(
 
 def ready_case(
     proxy: Any,
-    client_id: str,
+    label: str,
     worker_id: str = "worker-1",
     codes: list[str] | None = None,
     eligibility_wait: float = 0,
 ) -> tuple[str, date]:
     """A case up to its adopted plan: registered, opened, accepted, consented, assessed,
     planned. Returns the case id and the plan's date."""
-    register_student(proxy, client_id)
+    client = register_student(proxy, label)
     case_id = open_case(
-        proxy, client_id, worker_id, codes or ["7.1.3a"], eligibility_wait=eligibility_wait
+        proxy, client, worker_id, codes or ["7.1.3a"], eligibility_wait=eligibility_wait
     )
     day = OPENED_ON
     proxy.cases.accept_intake({"case_id": case_id, "accepted_on": day.isoformat()})
@@ -218,7 +227,7 @@ def close_case(proxy: Any, case_id: str, day: date) -> None:
 
 def case_journey(
     proxy: Any,
-    client_id: str,
+    label: str,
     worker_id: str = "worker-1",
     interventions: int = 2,
     close: bool = True,
@@ -228,7 +237,7 @@ def case_journey(
     """A whole case; with `rng`, varied codes, methods and durations. Returns the case id.
     Every step publishes exactly one event: see `events_per_case`."""
     codes = rng.sample(SERVICE_CODES, k=rng.randint(1, 2)) if rng else None
-    case_id, day = ready_case(proxy, client_id, worker_id, codes, eligibility_wait)
+    case_id, day = ready_case(proxy, label, worker_id, codes, eligibility_wait)
     for number in range(1, interventions + 1):
         day += timedelta(days=rng.randint(2, 7) if rng else 1)
         proxy.cases.log_intervention(

@@ -1,5 +1,5 @@
-"""`casebook status`: each service's positions, each subscriber's lag and dead letters, and the
-archive's last signed checkpoint."""
+"""`casebook status`: each service's positions, each subscriber's lag and dead letters, the
+archive's last signed checkpoint, and under `casebook up` each process's restarts."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rich.table import Table
 
 from services.runtime import config
 from services.runtime.cli.rpc import cluster
+from services.runtime.cli.up import read_state
 from services.runtime.launcher import PUBLISHERS
 from services.runtime.subscription import dead_letter_queue_name
 
@@ -55,7 +56,8 @@ def collect(timeout: float = 5) -> dict[str, Any]:
                     "dead_letters": dead_letters(name, source),
                 }
             )
-    return {"services": statuses, "subscriptions": subscriptions, "last_checkpoint": checkpoint}
+    return {"services": statuses, "subscriptions": subscriptions, "last_checkpoint": checkpoint,
+            "processes": read_state(config.data_dir())}
 
 
 @click.command()
@@ -105,6 +107,23 @@ def _print(report: dict[str, Any]) -> None:
         )
     console.print(services)
     console.print(subscriptions)
+    if report["processes"]:
+        processes = Table(title="Processes (casebook up)")
+        for column in ("service", "pid", "started", "restarts", "last exit"):
+            processes.add_column(column)
+        for name, child in report["processes"]["children"].items():
+            last_exit = (f"status {child['last_exit_status']} at {child['last_exit_at']}"
+                         if child["last_exit_at"] else "-")
+            restarts = str(child["restarts"])
+            processes.add_row(
+                name,
+                str(child["pid"]) if child["pid"] else f"[red]restarting at "
+                                                       f"{child['restart_at']}[/red]",
+                child["started_at"] or "-",
+                f"[yellow]{restarts}[/yellow]" if child["restarts"] else restarts,
+                last_exit,
+            )
+        console.print(processes)
     checkpoint = report["last_checkpoint"]
     if checkpoint:
         console.print(

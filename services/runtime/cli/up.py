@@ -1,11 +1,18 @@
-"""`casebook up`: every service as its own process, logs to the terminal, Ctrl-C stops all."""
+"""`casebook up`: every service as its own process, logs to the terminal. A child that exits is
+started again, with a growing pause, and its restarts are kept in `<data dir>/up.json` for
+`casebook status`; Ctrl-C (or SIGTERM) stops them all."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import click
 from kombu import Connection
@@ -14,6 +21,63 @@ from services.runtime import config
 from services.runtime.launcher import SERVICES, service_command
 
 STOP_SECONDS = 30
+POLL_SECONDS = 0.2
+# The pause before a restart doubles from the first to the last; a child that then stays up
+# for STABLE_SECONDS is healthy again and its next restart is quick.
+FIRST_PAUSE_SECONDS = 1.0
+LONGEST_PAUSE_SECONDS = 60.0
+STABLE_SECONDS = 60.0
+STATE_FILE = "up.json"
+PUBLIC_FIELDS = ("name", "pid", "started_at", "restarts", "last_exit_status", "last_exit_at",
+                 "restart_at")
+
+
+@dataclass
+class Child:
+    """One service process, as `casebook status` shows it."""
+
+    name: str
+    pid: int | None = None
+    started_at: str | None = None
+    restarts: int = 0
+    last_exit_status: int | None = None
+    last_exit_at: str | None = None
+    restart_at: str | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    started_monotonic: float = field(default=0.0, repr=False)
+    pause: float = field(default=FIRST_PAUSE_SECONDS, repr=False)
+    due: float | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        env = {**os.environ, "CASEBOOK_SERVICE": self.name, "PYTHONWARNINGS": "ignore"}
+        # A new process group: Ctrl-C reaches only this parent, which stops the children.
+        self.process = subprocess.Popen(service_command(self.name), env=env,
+                                        start_new_session=True)
+        self.pid = self.process.pid
+        self.started_at = _now()
+        self.started_monotonic = time.monotonic()
+        self.due = None
+        self.restart_at = None
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def schedule_restart(self) -> float:
+        """Note the exit; return the pause before the restart."""
+        assert self.process is not None
+        if time.monotonic() - self.started_monotonic >= STABLE_SECONDS:
+            self.pause = FIRST_PAUSE_SECONDS
+        pause = self.pause
+        self.pause = min(LONGEST_PAUSE_SECONDS, self.pause * 2)
+        self.last_exit_status = self.process.returncode
+        self.last_exit_at = _now()
+        self.process, self.pid = None, None
+        self.due = time.monotonic() + pause
+        self.restart_at = datetime.fromtimestamp(time.time() + pause, UTC).isoformat()
+        return pause
+
+    def public(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in PUBLIC_FIELDS}
 
 
 @click.command()
@@ -25,13 +89,12 @@ STOP_SECONDS = 30
 )
 def up(only: tuple[str, ...]) -> None:
     """Start every Casebook service against AMQP_URI (SQLite under CASEBOOK_DATA_DIR unless
-    POSTGRES_* is set) and stop them all cleanly on Ctrl-C."""
+    POSTGRES_* is set), restart any that exits, and stop them all cleanly on Ctrl-C."""
     uri = config.amqp_uri()
     _check_broker(uri)
     data_dir = config.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
-    names = list(only or SERVICES)
-    children: dict[str, subprocess.Popen[bytes]] = {}
+    children = {name: Child(name) for name in (only or SERVICES)}
     stopping = False
 
     def stop(*_: object) -> None:
@@ -42,39 +105,80 @@ def up(only: tuple[str, ...]) -> None:
     signal.signal(signal.SIGTERM, stop)
     store = "PostgreSQL" if config.postgres_configured() else f"SQLite in {data_dir}"
     click.echo(
-        f"casebook: starting {', '.join(names)} on {_redacted(uri)}, stores: {store}", err=True
+        f"casebook: starting {', '.join(children)} on {_redacted(uri)}, stores: {store}",
+        err=True,
     )
-    for name in names:
-        env = {**os.environ, "CASEBOOK_SERVICE": name, "PYTHONWARNINGS": "ignore"}
-        # A new process group: Ctrl-C reaches only this parent, which stops the children in order.
-        children[name] = subprocess.Popen(service_command(name), env=env, start_new_session=True)
-    if "gateway" in names:
-        address = os.environ.get("WEB_SERVER_ADDRESS", "127.0.0.1:8000")
-        click.echo(f"casebook: HTTP API on http://{address} (reference: /docs)", err=True)
-    failed = None
-    while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                failed = f"{name} exited with status {child.returncode}"
-                stopping = True
-        time.sleep(0.2)
-    _stop_all(children)
-    if failed:
-        raise click.ClickException(f"{failed}; stopped the others")
+    state = data_dir / STATE_FILE
+    try:
+        for child in children.values():
+            child.start()
+        if "gateway" in children:
+            address = os.environ.get("WEB_SERVER_ADDRESS", "127.0.0.1:8000")
+            click.echo(f"casebook: HTTP API on http://{address} (reference: /docs)", err=True)
+        _write_state(state, children)
+        while not stopping:
+            if _tend(children):
+                _write_state(state, children)
+            time.sleep(POLL_SECONDS)
+    finally:
+        # Whatever ends this loop, no child outlives it: they run in sessions of their own.
+        _stop_all(children)
+        state.unlink(missing_ok=True)
     click.echo("casebook: stopped", err=True)
 
 
-def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
+def _tend(children: dict[str, Child]) -> bool:
+    """Notice exits and make due restarts; True if anything changed."""
+    changed = False
     for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+        if child.exited():
+            status = child.process.returncode if child.process else None
+            pause = child.schedule_restart()
+            click.echo(f"casebook: {child.name} exited with status {status}; "
+                       f"restarting it in {pause:g}s", err=True)
+            changed = True
+        elif child.due is not None and time.monotonic() >= child.due:
+            child.restarts += 1
+            child.start()
+            click.echo(f"casebook: {child.name} restarted (restart {child.restarts})", err=True)
+            changed = True
+    return changed
+
+
+def read_state(data_dir: Path) -> dict[str, Any] | None:
+    """What `casebook up` last wrote, if it is still running."""
+    try:
+        state: dict[str, Any] = json.loads((data_dir / STATE_FILE).read_text(encoding="utf-8"))
+        os.kill(int(state["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return state
+
+
+def _write_state(path: Path, children: dict[str, Child]) -> None:
+    state = {"pid": os.getpid(), "written_at": _now(),
+             "children": {name: child.public() for name, child in children.items()}}
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    temporary.replace(path)  # atomic: `casebook status` never reads half a file
+
+
+def _stop_all(children: dict[str, Child]) -> None:
+    running = [child.process for child in children.values()
+               if child.process is not None and child.process.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + STOP_SECONDS
-    for child in children.values():
+    for process in running:
         try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            process.kill()
+            process.wait()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def _check_broker(uri: str) -> None:
@@ -84,7 +188,7 @@ def _check_broker(uri: str) -> None:
     except Exception as error:
         raise click.ClickException(
             f"RabbitMQ does not answer at {_redacted(uri)} ({error}). Start it with "
-            "`make broker` (or `rabbitmq-server -detached`), or set AMQP_URI."
+            "`make services` (or `rabbitmq-server -detached`), or set AMQP_URI."
         ) from None
 
 

@@ -17,7 +17,7 @@ from services.runtime.cli.journeys import staff_school
 from services.runtime.clock import clock
 from services.runtime.vault import SHREDDED
 from services.supervision.service import SupervisionService
-from tests.support.scenarios import drive_case
+from tests.support.scenarios import client_id, drive_case
 from tests.support.services import ARCHIVIST, AUDITOR, SUPERVISOR, WORKER, rpc, running
 from tests.support.waiting import wait_for
 
@@ -102,10 +102,10 @@ def test_an_archived_case_from_filing_to_disposal(amqp_uri, monkeypatch):
         # The client's record is archived with their only case: even the worker who registered
         # them reads it under a grant now, and the refusal is recorded too.
         with rpc(amqp_uri, WORKER) as proxy, pytest.raises(NotAllowed) as error:
-            proxy.cases.get_client("client-1")
+            proxy.cases.get_client(client_id("client-1"))
         assert error.value.code == "grant_required"
         with rpc(amqp_uri, SUPERVISOR) as proxy:
-            assert proxy.cases.get_client("client-1")["details"]["name"] == "王小明"
+            assert proxy.cases.get_client(client_id("client-1"))["details"]["name"] == "王小明"
         with rpc(amqp_uri, AUDITOR) as proxy:
             reads = proxy.archive.get_access_report(file["file_id"])["reads"]
             assert [(r["outcome"], r["reader_id"]) for r in reads] == [
@@ -126,7 +126,8 @@ def test_an_archived_case_from_filing_to_disposal(amqp_uri, monkeypatch):
                      what="the disposal to reach the ledger")
             # The cases service destroyed the client's personal content on the disposal.
             with rpc(amqp_uri, SUPERVISOR) as supervisor:
-                wait_for(lambda: supervisor.cases.get_client("client-1")["details"] == SHREDDED,
+                client = client_id("client-1")
+                wait_for(lambda: supervisor.cases.get_client(client)["details"] == SHREDDED,
                          what="the cases service to destroy the client's key")
             # Every chain, and every checkpoint, still verifies against every store.
             report = proxy.archive.verify_ledger()

@@ -1,10 +1,13 @@
 """The cases service through RPC on a real broker: each scenario of issue 3, from the command to
 the contract events the relay publishes."""
 
+import uuid
 from typing import Any, ClassVar
 
+import pytest
 from nameko.rpc import rpc as rpc_entrypoint
 
+from contracts.errors import InvalidInput
 from services.cases.service import CasesService
 from tests.support.scenarios import drive_case, events_per_case, register_student
 from tests.support.services import SUPERVISOR, WORKER, rpc, running
@@ -64,8 +67,8 @@ def test_a_complete_case_from_intake_to_follow_up(amqp_uri):
 
 def test_a_declined_intake_with_a_referral(amqp_uri):
     with running(amqp_uri, CasesService), rpc(amqp_uri, WORKER) as proxy:
-        register_student(proxy, "client-1")
-        case_id = proxy.cases.open_case({"client_id": "client-1", "social_worker_id": "worker-1",
+        client = register_student(proxy, "client-1")
+        case_id = proxy.cases.open_case({"client_id": client, "social_worker_id": "worker-1",
                                          "service_codes": ["7.1.4b"],
                                          "opened_on": "2026-09-01"})["case_id"]
         referral_id = proxy.cases.decline_intake(
@@ -80,9 +83,9 @@ def test_a_declined_intake_with_a_referral(amqp_uri):
 
 def test_an_emergency_intake_escalates_a_risk_at_once(amqp_uri):
     with running(amqp_uri, CasesService), rpc(amqp_uri, WORKER) as proxy:
-        register_student(proxy, "client-1")
+        client = register_student(proxy, "client-1")
         proxy.cases.open_case({
-            "client_id": "client-1", "social_worker_id": "worker-1",
+            "client_id": client, "social_worker_id": "worker-1",
             "service_codes": ["7.1.4a"], "opened_on": "2026-09-01",
             "intake": {"emergency": {"risk_type": "violence"}}})
         escalated = published(proxy)[-1]
@@ -93,16 +96,16 @@ def test_an_emergency_intake_escalates_a_risk_at_once(amqp_uri):
 
 def test_a_group_with_sessions(amqp_uri):
     with running(amqp_uri, CasesService), rpc(amqp_uri, WORKER) as proxy:
-        register_student(proxy, "client-1")
+        client = register_student(proxy, "client-1")
         group_id = proxy.cases.form_group({
             "kind": "social_skills", "purpose": "Making friends", "service_codes": ["7.1.2a"],
             "social_worker_id": "worker-1", "planned_sessions": 4,
             "formed_on": "2026-09-01"})["group_id"]
-        proxy.cases.add_group_member({"group_id": group_id, "client_id": "client-1",
+        proxy.cases.add_group_member({"group_id": group_id, "client_id": client,
                                       "joined_on": "2026-09-01"})
         for day in ("2026-09-08", "2026-09-15"):
             proxy.cases.hold_group_session({"group_id": group_id, "held_on": day,
-                                            "attended": ["client-1"], "notes": "Good."})
+                                            "attended": [client], "notes": "Good."})
         proxy.cases.evaluate_group({"group_id": group_id, "evaluated_on": "2026-09-16",
                                     "goal_attainment": [1]})
         proxy.cases.close_group({"group_id": group_id, "closed_on": "2026-09-17"})
@@ -130,3 +133,20 @@ def test_a_class_held(amqp_uri):
                                 "attendance": 40, "grade": 7})
         held = published(proxy)[-1]
         assert held["type"] == "ClassHeld" and held["payload"]["attendance"] == 40
+
+
+def test_a_client_id_that_could_hold_a_name_is_refused_and_nothing_is_stored(amqp_uri):
+    # A client's id travels on the bus to integrators and the ledger: Casebook makes it, or the
+    # caller's own system does, as a UUID; never a name, never a student number.
+    student = {"client_type": "student", "name": "李小红", "date_of_birth": "2013-05-04",
+               "grade": 7, "guardians": [{"name": "李强", "relation": "father"}]}
+    with running(amqp_uri, CasesService), rpc(amqp_uri, WORKER) as proxy:
+        stored = proxy.cases.status()["stored_position"]
+        for chosen in ("li-xiaohong", "李小红", "G110105201305040012"):
+            with pytest.raises(InvalidInput) as refused:
+                proxy.cases.register_client({**student, "client_id": chosen})
+            assert list(refused.value.errors) == ["client_id"]
+            assert "client_id: Must be a UUID" in refused.value.detail
+        assert proxy.cases.status()["stored_position"] == stored
+        made = proxy.cases.register_client(student)["client_id"]
+        assert str(uuid.UUID(made)) == made

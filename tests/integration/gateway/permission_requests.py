@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.gateway.routes import BACKENDS
-from services.runtime.cli.journeys import PLAN, QUALIFIED
+from services.runtime.cli.journeys import PLAN, QUALIFIED, client_id
 from tests.integration.gateway.permission_world import (
     ACCESS_PURPOSE,
     ASSESSMENT,
@@ -70,7 +70,8 @@ row("GET /docs", "—", lambda w, role: Request("/docs"))
 
 # Cases: the client register.
 scoped("POST /clients", lambda w, role, s: Request("/clients", {
-    **STUDENT, "client_id": w.unique("client"), "school_id": SCHOOL[s]}), ("own", "oth"))
+    **STUDENT, "client_id": client_id(w.unique("client")), "school_id": SCHOOL[s]}),
+       ("own", "oth"))
 scoped("GET /clients/{client_id}",
        lambda w, role, s: Request(f"/clients/{w[f'client-case-{s}']}"))
 scoped("POST /clients/{client_id}/guardians",

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.runtime.cli.journeys import PLAN, QUALIFIED
+from services.runtime.cli.journeys import client_id as client_id_for
 from tests.integration.gateway.conftest import Api
 from tests.support.waiting import wait_for
 
@@ -150,7 +151,7 @@ class World:
                       {"supervisor_id": supervisor})
 
     def _client(self, worker: dict[str, Any], name: str) -> str:
-        client_id = self.unique(f"client-{name}")
+        client_id = client_id_for(self.unique(f"client-{name}"))
         self.post(worker, "/clients", {**STUDENT, "client_id": client_id})
         self.ids[f"client-{name}"] = client_id
         return client_id

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.integration
 
 SCHOOL_ADMIN = {"id": "admin-1", "role": "school_admin", "school_id": "JD001"}
 OPERATOR = {"id": "operator-1", "role": "operator", "school_id": None}
+CLIENT_ID = "5d1c2a4e-7b3f-4e8a-9c6d-0f1e2d3c4b5a"
 STUDENT = {
-    "client_id": "client-http-1",
+    "client_id": CLIENT_ID,
     "client_type": "student",
     "name": "王小明",
     "date_of_birth": "2014-03-02",
@@ -55,8 +56,8 @@ def test_a_social_worker_runs_a_case_and_a_supervisor_and_an_auditor_read_it(api
     worker = api.as_(WORKER)
 
     # Register the client and open the case, retrying the opening with the same key.
-    assert ok(worker.post("/clients", json=STUDENT), 201) == {"client_id": "client-http-1"}
-    opening = {"client_id": "client-http-1", "social_worker_id": "worker-1",
+    assert ok(worker.post("/clients", json=STUDENT), 201) == {"client_id": CLIENT_ID}
+    opening = {"client_id": CLIENT_ID, "social_worker_id": "worker-1",
                "service_codes": ["7.1.3a"], "opened_on": "2026-09-01", "intake": INTAKE}
     first = worker.post("/cases", json=opening, headers={"Idempotency-Key": "open-1"})
     case_id = ok(first, 201)["case_id"]

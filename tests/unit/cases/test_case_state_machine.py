@@ -11,8 +11,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from contracts.errors import CasebookError
 from services.cases.domain import Case
-from services.cases.rules import CLOSING_ITEMS, LIFE_SAFETY_LEVEL, PLAN_PARTS
+from services.cases.rules import CLOSING_ITEMS, PLAN_PARTS
 from services.runtime.context import Actor, acting_as
+from services.runtime.risk_policy import risk_policy
+
+POLICY = risk_policy({})
 
 WORKER = Actor("worker-1", "social_worker", "JD001")
 START = date(2026, 9, 1)
@@ -86,7 +89,8 @@ class CaseCommands(RuleBasedStateMachine):
     @rule(level=st.sampled_from(["medium", "critical"]), on=days)
     def raise_risk(self, level: str, on: date) -> None:
         risk_id = f"r{len(self.events)}"
-        self.attempt(lambda: self.case.raise_risk(risk_id, "self_harm", level, on, None, False))
+        self.attempt(lambda: self.case.raise_risk(
+            risk_id, "self_harm", level, on, None, False, POLICY.life_safety("self_harm", level)))
         if risk_id in self.case.risks:
             self.risk_ids.append(risk_id)
 
@@ -125,7 +129,8 @@ class CaseCommands(RuleBasedStateMachine):
         assert case.stage in ("intake", "assessment", "plan", "intervention", "evaluation",
                               "closing", "closed")
         if case.has_life_safety_risk():
-            assert any(r["level"] == LIFE_SAFETY_LEVEL for r in case.risks.values())
+            assert any(r["status"] == "open" and POLICY.life_safety(r["risk_type"], r["level"])
+                       for r in case.risks.values())
 
     @invariant()
     def replaying_the_events_rebuilds_the_state(self) -> None:

@@ -14,6 +14,7 @@ from tests.unit.cases.conftest import (
     OPENED_ON,
     OTHER_WORKER,
     SUPERVISOR,
+    WORKER,
     case_at,
     close,
     open_case,
@@ -142,19 +143,58 @@ def test_a_case_is_not_closed_over_an_open_risk(app):
 def test_disclosure_despite_confidentiality_needs_a_life_safety_risk(app):
     # 4.1 over 4.5: who was told what, when and why is recorded; only the kinds are published.
     case_id = case_at(app, "assessment")
-    risk_id = app.raise_risk(case_id, "suicide", "high", date(2026, 9, 2))
+    risk_id = app.raise_risk(case_id, "violence", "high", date(2026, 9, 2))
     told = [{"kind": "guardian", "who": "王芳"}, {"kind": "medical", "who": "市第一医院"}]
     at = datetime(2026, 9, 2, 15, 0, tzinfo=UTC)
     with pytest.raises(NotAllowed):
-        app.record_disclosure(case_id, risk_id, told, "Plan to self-harm.", "Immediate risk.", at)
+        app.record_disclosure(case_id, risk_id, told, "Threatened.", "Immediate risk.", at)
     app.change_risk_level(case_id, risk_id, "critical", date(2026, 9, 2))
-    app.record_disclosure(case_id, risk_id, told, "Plan to self-harm.", "Immediate risk.", at)
+    app.record_disclosure(case_id, risk_id, told, "Threatened.", "Immediate risk.", at)
     disclosed = published(app)[-1]
     assert disclosed["type"] == "LifeSafetyDisclosureRecorded"
     assert disclosed["payload"]["recipient_kinds"] == ["guardian", "medical"]
-    assert "王芳" not in str(disclosed) and "self-harm" not in str(disclosed)
+    assert "王芳" not in str(disclosed) and "Threatened" not in str(disclosed)
     details = app.get_case(case_id)["disclosures"][0]["details"]
     assert details["recipients"] == told and details["why"] == "Immediate risk."
+
+
+def test_self_harm_and_suicide_threaten_life_from_level_high_by_default(app):
+    # 4.1 by the risk policy: the worker who rates a suicide risk high already fears for a life.
+    case_id = case_at(app, "assessment")
+    risk_id = app.raise_risk(case_id, "suicide", "high", date(2026, 9, 2))
+    escalated = published(app)[-1]
+    assert escalated["type"] == "RiskEscalated" and escalated["payload"]["life_safety"] is True
+    app.record_disclosure(case_id, risk_id, [{"kind": "guardian", "who": "王芳"}],
+                          "Plan to self-harm.", "Immediate risk.",
+                          datetime(2026, 9, 2, 15, 0, tzinfo=UTC))
+    # Lowered to medium it no longer counts: life-safety work needs a live life-safety risk.
+    app.change_risk_level(case_id, risk_id, "medium", date(2026, 9, 3))
+    assert app.get_case(case_id)["risks"][0]["life_safety"] is False
+    with pytest.raises(Conflict):
+        app.log_intervention(case_id, life_safety=True, form="direct", method="crisis_intervention",
+                             service_codes=["7.1.3a"], delivered_on=date(2026, 9, 3),
+                             duration_minutes=30)
+
+
+def test_the_risk_policy_is_configurable_and_its_decision_is_recorded(app, tmp_path,
+                                                                      monkeypatch):
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"bullying/high": {"life_safety": true}, "suicide/high": '
+                      '{"life_safety": false}}')
+    monkeypatch.setenv("CASEBOOK_ESCALATION_POLICY", str(policy))
+    store = {"SQLITE_DBNAME": str(tmp_path / "cases.sqlite")}
+    configured = type(app)(env=store)
+    with acting_as(WORKER):
+        case_id = case_at(configured, "assessment")
+        configured.raise_risk(case_id, "bullying", "high", date(2026, 9, 2))
+        configured.raise_risk(case_id, "suicide", "high", date(2026, 9, 2))
+    escalations = [e["payload"] for e in published(configured) if e["type"] == "RiskEscalated"]
+    assert [(e["risk_type"], e["life_safety"]) for e in escalations] == [
+        ("bullying", True), ("suicide", False)]
+    # Recorded, not re-decided: under the default policy the same store recomputes the same
+    # envelopes, so a change of policy never makes verification cry wolf.
+    monkeypatch.delenv("CASEBOOK_ESCALATION_POLICY")
+    assert published(type(app)(env=store)) == published(configured)
 
 
 # Eligibility learned from supervision (6.2.1.2, 9.1a).
