@@ -32,6 +32,8 @@ CODES: dict[str, str] = {
     "capacity_exceeded": "The resource has no capacity left.",
     "not_eligible": "The resource does not fit the request (kind, schools, validity, eligibility).",
     "unavailable": "A service or the broker is not reachable now; retry after `Retry-After`.",
+    "outcome_unknown": "The service could not say yet whether it carried the command out; "
+    "retry with the same Idempotency-Key to learn the outcome (it is never carried out late).",
     "deadline_exceeded": "The caller's deadline passed before the command ran: it was not "
     "carried out and is safe to retry.",
     # Transport errors of the HTTP gateway (services/gateway/problems.py).

@@ -61,6 +61,7 @@ class IdempotentRequest(CasebookAggregate):
         self.released = False
         self.command_id: str | None = None
         self.deadline: float | None = None
+        self.unanswered = False
 
     @event("ReservedAgain")
     def reserve_again(self, fingerprint: str, reserved_at: datetime) -> None:
@@ -73,6 +74,13 @@ class IdempotentRequest(CasebookAggregate):
         self.command_id = command_id
         self.deadline = deadline
         self.released = False
+        self.unanswered = False
+
+    @event("Unanswered")
+    def leave_unanswered(self) -> None:
+        # The attempt ended without the service's answer, and nobody waits on it any more: the
+        # next request with this key settles it at once.
+        self.unanswered = True
 
     @event("Completed")
     def complete(self, status: int, body: Any) -> None:
@@ -147,7 +155,7 @@ class IdempotencyApplication(CasebookApplication):
                 return Replay(record.response["status"], record.response["body"])
             elif record.command_id is not None and record.deadline is not None:
                 wait = record.deadline + settle_after - wall_time
-                if wait > 0:
+                if wait > 0 and not record.unanswered:
                     raise _in_progress(wait)
                 return Unsettled(record.command_id)
             # Otherwise it was reserved by a gateway from before commands carried ids, which
@@ -171,6 +179,11 @@ class IdempotencyApplication(CasebookApplication):
     def complete(self, actor: Actor, key: str, status: int, body: Any) -> None:
         record: IdempotentRequest = self.repository.get(self.record_id(actor, key))
         record.complete(status, body)
+        self.save(record)
+
+    def leave_unanswered(self, actor: Actor, key: str) -> None:
+        record: IdempotentRequest = self.repository.get(self.record_id(actor, key))
+        record.leave_unanswered()
         self.save(record)
 
     def release(self, actor: Actor, key: str) -> None:

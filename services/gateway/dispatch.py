@@ -40,6 +40,7 @@ from services.gateway.problems import (
     PayloadTooLarge,
     RequestTooDeep,
     UnsupportedMediaType,
+    as_casebook_error,
     json_response,
     problem_response,
 )
@@ -278,41 +279,49 @@ class Gateway:
             return {"items": result, "next_after": after}
         return result
 
-    # Exactly once: every command goes with a command id and a deadline; one that got no answer
-    # by then is settled by asking the service what became of it (DESIGN.md "Delivery" 0).
+    # Exactly once (DESIGN.md "Delivery" 0): every command goes with a command id and a
+    # deadline. When anything but the service's own answer comes back (no answer, a crash, a
+    # broker that went away), the gateway does not guess: it asks the service what became of
+    # that command id, and the service either gives the outcome or abandons the id for good. So
+    # every 5xx a client sees means "not carried out, and never will be: safe to retry", except
+    # 503 `outcome_unknown`: "ask again, with the same Idempotency-Key".
 
     def _carry_out(self, command: _Command, attempt: Attempt, call: Call) -> Any:
         outgoing = Outgoing(command.actor, command.correlation_id, attempt.deadline,
                             attempt.command_id)
         try:
             return call(command.service, command.route.rpc, command.arguments, outgoing)
-        except GatewayTimeout:
-            return self._settle(command, attempt.command_id, call)
+        except CasebookError as error:
+            if error.status < 500:
+                raise  # the service refused it: nothing was done, and that is its answer
+            failure: CasebookError = error
+        except Exception as error:  # a crash in the service, or the broker: settled below
+            failure = as_casebook_error(error, command.service)
+        return self._settle(command, attempt.command_id, call, failure)
 
-    def _settle(self, command: _Command, command_id: str, call: Call) -> Any:
+    def _settle(self, command: _Command, command_id: str, call: Call,
+                failure: CasebookError) -> Any:
         """The outcome of `command_id` if the service carried it out (its refusal, raised, if it
-        refused it); GatewayTimeout once the service has abandoned it for good, so that a retry
-        is safe; Unsettled when the service cannot say now."""
+        refused it); `failure`, saying so, once the service has abandoned it for good;
+        CannotSettle when the service cannot say now."""
         outgoing = Outgoing(command.actor, command.correlation_id,
                             self._deadline(self.settings.settle_timeout))
         try:
             settled = call(command.service, "settle_command", (command_id, command.route.rpc),
                            outgoing)
-        except (GatewayTimeout, Unavailable, eventlet.Timeout):
+        except Exception:  # whatever stops the service from answering: it cannot say now
             raise CannotSettle(
-                f"The {command.service} service gave no answer by the request's deadline, and "
-                "cannot say now what became of it. It will not carry it out late: retry with "
-                "the same Idempotency-Key to learn the outcome.",
+                f"{failure.detail} The {command.service} service cannot say now whether it "
+                "carried the command out; it will not carry it out later than its deadline. "
+                "Retry with the same Idempotency-Key to learn the outcome.",
                 retry_after=self.settings.settle_timeout,
             ) from None
         if settled["state"] == "done":
             return settled["outcome"]
         if settled["state"] == "refused":
             raise refusal_from(settled["outcome"])
-        raise GatewayTimeout(
-            f"The {command.service} service did not carry the command out by its deadline, and "
-            "now never will: it is safe to retry."
-        )
+        failure.detail += " It was not carried out, and now never will be: it is safe to retry."
+        raise failure
 
     def _idempotent(self, command: _Command, key: str, request: Request, body: Any,
                     call: Call) -> Response:
@@ -335,15 +344,14 @@ class Gateway:
             try:
                 result = self._carry_out(command, decision, call)
             except CannotSettle:
-                raise  # the attempt stays on record: the next retry settles it
+                # The next request with this key settles it first, without waiting.
+                self.idempotency.leave_unanswered(actor, key)
+                raise
             except CasebookError as error:
                 if error.status >= 500:
-                    self.idempotency.release(actor, key)
+                    self.idempotency.release(actor, key)  # settled: never carried out
                 else:
                     self.idempotency.complete(actor, key, error.status, error.as_problem())
-                raise
-            except BaseException:
-                self.idempotency.release(actor, key)
                 raise
             self.idempotency.complete(actor, key, route.status, result)
         return json_response(result, route.status)
@@ -353,15 +361,16 @@ class Gateway:
         """An earlier attempt under this key got no answer (its gateway may have crashed): its
         outcome now, or a new attempt if it was never carried out."""
         actor = command.actor
+        earlier_failure = GatewayTimeout("An earlier attempt got no answer.")
         try:
-            outcome = self._settle(command, unsettled.command_id, call)
-        except GatewayTimeout:
-            return self.idempotency.retry(actor, key, self._deadline())
+            outcome = self._settle(command, unsettled.command_id, call, earlier_failure)
         except CannotSettle:
             raise
-        except CasebookError as refusal:
-            self.idempotency.complete(actor, key, refusal.status, refusal.as_problem())
-            return Replay(refusal.status, refusal.as_problem())
+        except CasebookError as answer:
+            if answer is earlier_failure:
+                return self.idempotency.retry(actor, key, self._deadline())
+            self.idempotency.complete(actor, key, answer.status, answer.as_problem())
+            return Replay(answer.status, answer.as_problem())
         self.idempotency.complete(actor, key, command.route.status, outcome)
         return Replay(command.route.status, outcome)
 
@@ -379,7 +388,7 @@ class CannotSettle(Unavailable):
     """503: the service could not say what became of a command; Retry-After says when to ask."""
 
     def __init__(self, detail: str, retry_after: float) -> None:
-        super().__init__(detail)
+        super().__init__(detail, code="outcome_unknown")
         self.retry_after = retry_after
 
 
