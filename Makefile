@@ -1,5 +1,5 @@
 # Every target goes through deploy/local.sh, which installs and starts what is missing.
-.PHONY: install run test unit integration e2e bench lint contracts services
+.PHONY: install run test unit integration e2e faults bench lint contracts services
 
 install:
 	bash deploy/local.sh install
@@ -18,6 +18,10 @@ integration:
 
 e2e:
 	bash deploy/local.sh e2e
+
+# The long form of the fault matrix: faults at random for CASEBOOK_FAULT_MINUTES (default 15).
+faults:
+	bash deploy/local.sh faults
 
 bench:
 	bash deploy/local.sh bench

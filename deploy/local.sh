@@ -2,7 +2,7 @@
 # Casebook on one machine, from a fresh Debian/Ubuntu with Python 3.11:
 #   bash deploy/local.sh run     install what is missing, start RabbitMQ, run every service
 #   bash deploy/local.sh test    install what is missing, start RabbitMQ and PostgreSQL, run the tests
-#   bash deploy/local.sh install | services | bench | unit | integration | e2e
+#   bash deploy/local.sh install | services | bench | unit | integration | e2e | faults
 # Installs system packages with apt-get where they are missing (as root, or through sudo).
 set -euo pipefail
 
@@ -107,6 +107,9 @@ case "$command" in
   unit) ensure_venv; ensure_tools; pytest tests/unit "$@" ;;
   integration) ensure_venv; ensure_rabbitmq; ensure_postgres; pytest tests/integration "$@" ;;
   e2e) ensure_venv; ensure_rabbitmq; pytest tests/e2e tests/faults "$@" ;;
+  faults) ensure_venv; ensure_rabbitmq
+    CASEBOOK_FAULT_MINUTES="${CASEBOOK_FAULT_MINUTES:-15}" \
+      pytest tests/faults/test_fault_matrix.py -p no:cacheprovider -o timeout=0 "$@" ;;
   bench) ensure_venv; ensure_rabbitmq; ensure_postgres; "$VENV/bin/python" -m tests.bench "$@" ;;
   *) sed -n '2,7p' "$0"; exit 2 ;;
 esac

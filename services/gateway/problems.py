@@ -14,21 +14,18 @@ import math
 import uuid
 from typing import Any
 
-import amqp.exceptions
 import eventlet
-import kombu.exceptions
 from nameko.exceptions import RemoteError, UnknownService
 from werkzeug.wrappers import Response
 
 from contracts.errors import CasebookError, Unavailable
+from services.runtime.broker import BROKER_ERRORS
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 # When a 503 does not say otherwise: long enough for a restarting service or broker.
 RETRY_AFTER_SECONDS = 5
-# Failures to reach the broker at all: nothing was sent, so nothing was done.
-BROKER_DOWN = (OSError, kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError)
 
 
 class Unauthenticated(CasebookError):
@@ -99,7 +96,7 @@ def as_casebook_error(error: BaseException, service: str | None = None) -> Caseb
         return Unavailable(f"{where.capitalize()} is not running.")
     if isinstance(error, eventlet.Timeout):
         return GatewayTimeout(f"{where.capitalize()} did not answer in time.")
-    if isinstance(error, BROKER_DOWN):
+    if isinstance(error, BROKER_ERRORS):
         log.warning("the message broker is not reachable: %s", error)
         return Unavailable("The message broker is not reachable: nothing was sent, nothing "
                            "was done.")

@@ -96,11 +96,12 @@ def current_actor() -> Actor:
 
 @contextmanager
 def acting_as(
-    actor: Actor, correlation_id: str | None = None, causation_id: str | None = None
+    actor: Actor, correlation_id: str | None = None, causation_id: str | None = None,
+    command_id: str | None = None,
 ) -> Iterator[Meta]:
     """Run commands as `actor`. Used by the nameko dependency, by subscriptions (as the system,
     caused by an envelope) and by tests."""
-    meta = Meta(actor, correlation_id or str(uuid.uuid4()), causation_id)
+    meta = Meta(actor, correlation_id or str(uuid.uuid4()), causation_id, command_id)
     token = _meta.set(meta)
     try:
         yield meta

@@ -45,6 +45,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from contracts.envelope import chain_problems, envelope_hash
 from contracts.errors import Unavailable
 from services.runtime import config
+from services.runtime.broker import BROKER_ERRORS
 from services.runtime.context import SYSTEM
 from services.runtime.persistence import ChainHead, Cursor, CursorMoved
 from services.runtime.relay import events_exchange
@@ -173,7 +174,14 @@ class Subscription(Consumer):
             delivery: _Delivery = self._inbox.get()
             if not self._running:
                 break
-            self._handle(delivery)
+            try:
+                self._handle(delivery)
+            except BROKER_ERRORS as error:
+                # The broker went away mid-delivery (an ack, a dead letter): the message stays
+                # unacknowledged, comes again once the connection is back, and the cursor
+                # dedupes it. Never a reason for the service to die.
+                log.warning("%s from %s: the broker connection failed (%s); the delivery will "
+                            "come again", self.container.service_name, self.source, error)
 
     def _handle(self, delivery: _Delivery) -> None:
         while True:

@@ -13,6 +13,7 @@ import os
 import statistics
 import tempfile
 import time
+import uuid
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -113,6 +114,38 @@ def replay_rate(uri: str, data_dir: Path) -> tuple[int, float]:
     return len(envelopes), len(envelopes) / (time.perf_counter() - started)
 
 
+def exactly_once_cost(data_dir: Path, commands: int) -> tuple[float, float]:
+    """Interventions logged per second at the application layer, each carried out with a
+    command id (the id looked up, stored with the events in their transaction, the outcome
+    kept) and each saved plainly: the same commands, the same store, in this run."""
+    from services.cases.app import CasesApplication
+    from services.runtime.commands import carry_out
+    from services.runtime.context import Actor, acting_as
+    from tests.unit.cases.conftest import INTERVENTION, case_at
+
+    worker = Actor(WORKER["id"], WORKER["role"], WORKER["school_id"])
+
+    def rate(exactly_once: bool) -> float:
+        app = CasesApplication(env={"SQLITE_DBNAME": str(data_dir / f"once-{exactly_once}.db")})
+        with acting_as(worker):
+            case_id = case_at(app, "intervention")
+
+        def log() -> str:
+            return app.log_intervention(case_id, **INTERVENTION)
+
+        started = time.perf_counter()
+        for _ in range(commands):
+            if exactly_once:
+                with acting_as(worker, command_id=str(uuid.uuid4())):
+                    carry_out(app, "log_intervention", log)
+            else:
+                with acting_as(worker):
+                    log()
+        return commands / (time.perf_counter() - started)
+
+    return rate(False), rate(True)
+
+
 def raw_save_rate(data_dir: Path, events: int) -> float:
     """The ceiling: eventsourcing saving one new aggregate at a time to a SQLite file."""
     from eventsourcing.application import Application
@@ -150,6 +183,7 @@ def main() -> None:
             latencies = sorted(end_to_end_latencies(uri, args.samples))
             replayed, replay = replay_rate(uri, data_dir)
         ceiling = raw_save_rate(data_dir, 2000)
+        plain, once = exactly_once_cost(data_dir, 1000)
 
     def percentile(share: float) -> float:
         return latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000
@@ -174,6 +208,10 @@ def main() -> None:
         f"{replay / ceiling:.1%}",
     )
     table.add_row("raw eventsourcing save, events/s (the ceiling)", f"{ceiling:.0f}", "100%")
+    table.add_row("log_intervention/s in process, plain save", f"{plain:.0f}",
+                  f"{plain / ceiling:.1%}")
+    table.add_row("log_intervention/s in process, exactly once (command id stored)",
+                  f"{once:.0f}", f"{once / ceiling:.1%} ({once / plain:.0%} of plain)")
     Console().print(table)
     print(f"latency samples: {len(latencies)}, mean {statistics.mean(latencies) * 1000:.1f} ms")
 
