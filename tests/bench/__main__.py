@@ -115,35 +115,36 @@ def replay_rate(uri: str, data_dir: Path) -> tuple[int, float]:
 
 
 def exactly_once_cost(data_dir: Path, commands: int) -> tuple[float, float]:
-    """Interventions logged per second at the application layer, each carried out with a
-    command id (the id looked up, stored with the events in their transaction, the outcome
-    kept) and each saved plainly: the same commands, the same store, in this run."""
+    """Clients registered per second at the application layer (a new record each, so no
+    aggregate grows), each carried out with a command id (the id looked up, stored with the
+    events in their transaction, the outcome kept) and each saved plainly: the same commands,
+    the same kind of store, in this run."""
     from services.cases.app import CasesApplication
     from services.runtime.commands import carry_out
     from services.runtime.context import Actor, acting_as
-    from tests.unit.cases.conftest import INTERVENTION, case_at
 
     worker = Actor(WORKER["id"], WORKER["role"], WORKER["school_id"])
 
-    def rate(exactly_once: bool) -> float:
-        app = CasesApplication(env={"SQLITE_DBNAME": str(data_dir / f"once-{exactly_once}.db")})
-        with acting_as(worker):
-            case_id = case_at(app, "intervention")
+    def rate(exactly_once: bool, round_: int) -> float:
+        app = CasesApplication(
+            env={"SQLITE_DBNAME": str(data_dir / f"once-{exactly_once}-{round_}.db")})
 
-        def log() -> str:
-            return app.log_intervention(case_id, **INTERVENTION)
+        def register() -> str:
+            return app.register_client(client_type="teacher", name="张老师")
 
         started = time.perf_counter()
         for _ in range(commands):
             if exactly_once:
                 with acting_as(worker, command_id=str(uuid.uuid4())):
-                    carry_out(app, "log_intervention", log)
+                    carry_out(app, "register_client", register)
             else:
                 with acting_as(worker):
-                    log()
+                    register()
         return commands / (time.perf_counter() - started)
 
-    return rate(False), rate(True)
+    # Alternating rounds, medians: a shared machine drifts; both kinds see the same drift.
+    rounds = [(rate(False, n), rate(True, n)) for n in range(3)]
+    return (statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds))
 
 
 def raw_save_rate(data_dir: Path, events: int) -> float:
@@ -208,9 +209,9 @@ def main() -> None:
         f"{replay / ceiling:.1%}",
     )
     table.add_row("raw eventsourcing save, events/s (the ceiling)", f"{ceiling:.0f}", "100%")
-    table.add_row("log_intervention/s in process, plain save", f"{plain:.0f}",
+    table.add_row("register_client/s in process, plain save", f"{plain:.0f}",
                   f"{plain / ceiling:.1%}")
-    table.add_row("log_intervention/s in process, exactly once (command id stored)",
+    table.add_row("register_client/s in process, exactly once (command id stored)",
                   f"{once:.0f}", f"{once / ceiling:.1%} ({once / plain:.0%} of plain)")
     Console().print(table)
     print(f"latency samples: {len(latencies)}, mean {statistics.mean(latencies) * 1000:.1f} ms")
