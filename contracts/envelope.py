@@ -2,7 +2,13 @@
 
 Each source's stream is a hash chain: an envelope's `hash` is the SHA-256 of its canonical JSON
 without the `hash` key, and it carries its predecessor's `position` and `hash`. Anyone can
-recompute it, in any language, from the rule in `canonical_json`.
+recompute it, in any language, from the rule the envelope names in `hash_rule`:
+
+- `rfc8785-sha256`: the JSON Canonicalization Scheme (RFC 8785), which every language has an
+  implementation of; payloads carry no floats, so no language's number formatting matters.
+- no `hash_rule` key: envelopes written before the key existed, hashed over Python's
+  `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)` in UTF-8. For what
+  those envelopes hold (no floats, ASCII keys) it gives the same bytes as RFC 8785.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import rfc8785
 from marshmallow import Schema, fields, validate
 
 GENESIS_HASH = "0" * 64
 GENESIS_POSITION = 0
+HASH_RULE = "rfc8785-sha256"
 
 # The namespace that makes an envelope id a pure function of (source, position): a re-sent
 # envelope is byte-identical to the first one, so consumers can dedupe on either.
@@ -41,17 +49,31 @@ SCHOOL_SCOPED_ROLES = ("social_worker", "supervisor", "archivist", "school_admin
 SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hex digits (SHA-256)")
 
 
-def canonical_json(value: Any) -> bytes:
-    """The one serialisation that hashes are computed over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+class UnknownHashRule(ValueError):
+    """An envelope names a hash rule this code does not know."""
+
+
+def canonical_json(value: Any, rule: str | None = HASH_RULE) -> bytes:
+    """The bytes hashes are computed over, by `rule` (None: the rule of the first envelopes)."""
+    if rule == HASH_RULE:
+        return bytes(rfc8785.dumps(value))
+    if rule is None:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+    raise UnknownHashRule(f"unknown hash rule {rule!r}")
+
+
+def envelope_bytes(envelope: Mapping[str, Any]) -> bytes:
+    """The envelope as its own rule writes it: what is published, stored and exported."""
+    return canonical_json(dict(envelope), envelope.get("hash_rule"))
 
 
 def envelope_hash(envelope: Mapping[str, Any]) -> str:
-    """Lowercase hex SHA-256 of the canonical JSON of the envelope without its `hash` key."""
+    """Lowercase hex SHA-256 of the canonical JSON of the envelope without its `hash` key, by
+    the rule the envelope names."""
     body = {key: value for key, value in envelope.items() if key != "hash"}
-    return hashlib.sha256(canonical_json(body)).hexdigest()
+    return hashlib.sha256(canonical_json(body, envelope.get("hash_rule"))).hexdigest()
 
 
 def envelope_id(source: str, position: int) -> str:
@@ -70,8 +92,11 @@ def chain_problems(envelope: Mapping[str, Any], prev_position: int, prev_hash: s
     nothing. Used by every consumer that checks a chain: the archive ledger, `casebook verify`,
     the example subscriber."""
     problems = []
-    if envelope.get("hash") != envelope_hash(envelope):
-        problems.append("hash does not match the envelope's content")
+    try:
+        if envelope.get("hash") != envelope_hash(envelope):
+            problems.append("hash does not match the envelope's content")
+    except UnknownHashRule as error:
+        problems.append(str(error))
     if envelope.get("prev_position") != prev_position:
         problems.append(
             f"prev_position is {envelope.get('prev_position')}, expected {prev_position}"
@@ -112,3 +137,7 @@ class EnvelopeSchema(Schema):
     payload = fields.Dict(required=True)
     prev_hash = fields.String(required=True, validate=SHA256_HEX)
     hash = fields.String(required=True, validate=SHA256_HEX)
+    # Absent on envelopes written before it existed (see the module docstring).
+    hash_rule = fields.String(validate=validate.Equal(HASH_RULE))
+    # Keyed commitments (hex HMAC-SHA256) to the sealed values of the event, by field path.
+    commitments = fields.Dict(keys=fields.String(), values=fields.String(validate=SHA256_HEX))

@@ -18,7 +18,7 @@ from marshmallow import Schema
 
 import contracts
 from contracts.envelope import EnvelopeSchema
-from contracts.registry import SOURCES, ContractEvent
+from contracts.registry import ANY_SOURCE, SOURCES, ContractEvent
 
 HERE = Path(__file__).resolve().parent
 JSONSCHEMA_DIR = HERE / "jsonschema"
@@ -47,11 +47,11 @@ def event_json_schema(event: ContractEvent) -> dict[str, Any]:
     envelope = json_schema(EnvelopeSchema)
     envelope["properties"]["type"] = {"const": event.type}
     envelope["properties"]["version"] = {"const": event.version}
-    envelope["properties"]["source"] = {"const": event.source}
+    envelope["properties"]["source"] = _source_schema(event)
     envelope["properties"]["payload"] = json_schema(event.schema)
     return {
         "$schema": DIALECT,
-        "$id": f"urn:casebook:event:{event.source}:{message_key(event)}",
+        "$id": f"urn:casebook:event:{_folder(event)}:{message_key(event)}",
         "title": message_key(event),
         "description": event.summary,
         **envelope,
@@ -71,7 +71,7 @@ def jsonschema_files() -> dict[str, str]:
         )
     }
     for event in contracts.all_events():
-        files[f"{event.source}/{message_key(event)}.json"] = _dump_json(event_json_schema(event))
+        files[f"{_folder(event)}/{message_key(event)}.json"] = _dump_json(event_json_schema(event))
     return files
 
 
@@ -95,7 +95,7 @@ def asyncapi_document() -> dict[str, Any]:
                         "properties": {
                             "type": {"const": event.type},
                             "version": {"const": event.version},
-                            "source": {"const": event.source},
+                            "source": _source_schema(event),
                             "payload": {"$ref": f"#/components/schemas/{key}.payload"},
                         },
                     },
@@ -105,7 +105,7 @@ def asyncapi_document() -> dict[str, Any]:
         }
     channels: dict[str, Any] = {}
     for source in SOURCES:
-        keys = [message_key(e) for e in events if e.source == source]
+        keys = [message_key(e) for e in events if e.published_by(source)]
         if not keys:
             continue
         channels[f"{source}.events"] = {
@@ -166,6 +166,16 @@ def write() -> list[Path]:
     ASYNCAPI_FILE.write_text(asyncapi_text(), encoding="utf-8")
     written.append(ASYNCAPI_FILE)
     return written
+
+
+def _folder(event: ContractEvent) -> str:
+    return "any" if event.source == ANY_SOURCE else event.source
+
+
+def _source_schema(event: ContractEvent) -> dict[str, Any]:
+    if event.source == ANY_SOURCE:
+        return {"enum": list(SOURCES)}
+    return {"const": event.source}
 
 
 def _dump_json(value: Any) -> str:

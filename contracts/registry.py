@@ -16,6 +16,8 @@ from marshmallow import Schema, ValidationError
 from contracts.envelope import EnvelopeSchema
 
 SOURCES = ("cases", "archive", "resources", "supervision")
+# The source of a generic contract event that every source publishes (AuditRecorded).
+ANY_SOURCE = "*"
 
 
 SchemaClass = type[Schema]
@@ -29,9 +31,8 @@ class ContractEvent:
     schema: SchemaClass
     summary: str
 
-    @property
-    def channel(self) -> str:
-        return f"{self.source}.events"
+    def published_by(self, source: str) -> bool:
+        return self.source in (source, ANY_SOURCE)
 
 
 _REGISTRY: dict[tuple[str, int], ContractEvent] = {}
@@ -40,8 +41,8 @@ _REGISTRY: dict[tuple[str, int], ContractEvent] = {}
 def contract(type_: str, version: int, source: str) -> Callable[[type[Schema]], type[Schema]]:
     """Register a payload schema as contract event `type_` at `version`, published by `source`.
     Its docstring is the event's summary in the exports."""
-    if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}: must be one of {SOURCES}")
+    if source not in (*SOURCES, ANY_SOURCE):
+        raise ValueError(f"unknown source {source!r}: must be one of {SOURCES} or {ANY_SOURCE}")
 
     def register(schema: type[Schema]) -> type[Schema]:
         key = (type_, version)
@@ -80,7 +81,7 @@ def validate_envelope(envelope: Mapping[str, Any]) -> None:
     if errors:
         raise ValidationError(errors)
     event = get(envelope["type"], envelope["version"])
-    if event.source != envelope["source"]:
+    if not event.published_by(envelope["source"]):
         raise ValidationError({"source": [f"{event.type} is published by {event.source}"]})
     payload_errors = event.schema().validate(envelope["payload"])
     if payload_errors:

@@ -15,6 +15,17 @@ from eventsourcing.domain import Aggregate
 from services.runtime.clock import clock
 from services.runtime.context import current_meta
 
+# Envelope formats (services.runtime.publishing). New events are stamped with STAMPED_FORMAT;
+# it becomes LATEST_FORMAT once every service maps every event for it.
+FIRST_FORMAT = 1
+LATEST_FORMAT = 2
+STAMPED_FORMAT = FIRST_FORMAT
+
+
+def envelope_format(event: Any) -> int:
+    """The envelope format a stored event was stamped with; 1 if it predates the stamp."""
+    return int(event.meta.get("envelope_format", FIRST_FORMAT))
+
 
 class CasebookAggregate(Aggregate):
     # Subclasses set `school_id` in their created event. It is not annotated here: eventsourcing
@@ -38,4 +49,7 @@ class CasebookAggregate(Aggregate):
 
 
 def _event_meta(school_id: str | None) -> dict[str, Any]:
-    return {**current_meta().as_event_meta(), "school_id": school_id}
+    meta = {**current_meta().as_event_meta(), "school_id": school_id}
+    if STAMPED_FORMAT > FIRST_FORMAT:
+        meta["envelope_format"] = STAMPED_FORMAT
+    return meta

@@ -28,7 +28,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-from contracts.envelope import GENESIS_HASH, GENESIS_POSITION, canonical_json
+from contracts.envelope import GENESIS_HASH, GENESIS_POSITION, envelope_bytes
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             for envelope in envelopes:
                 c.execute(
                     "INSERT INTO casebook_published VALUES (?,?,?)",
-                    (envelope["position"], envelope["hash"], canonical_json(envelope).decode()),
+                    (envelope["position"], envelope["hash"], envelope_bytes(envelope).decode()),
                 )
             c.execute(
                 "INSERT INTO casebook_relay VALUES (1, ?) "
@@ -356,7 +356,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
             for envelope in envelopes:
                 curs.execute(
                     self._sql("INSERT INTO {schema}.casebook_published VALUES (%s,%s,%s)"),
-                    (envelope["position"], envelope["hash"], canonical_json(envelope).decode()),
+                    (envelope["position"], envelope["hash"], envelope_bytes(envelope).decode()),
                 )
             curs.execute(
                 self._sql(

@@ -4,8 +4,15 @@ and chain verification all use.
 An envelope is a pure function of the stored event and its predecessor's (position, hash): the
 id is derived from (source, position), the time is the event's own timestamp. So a re-sent
 envelope is identical to the first, and anyone holding the service's store can recompute the
-chain. Each service's `publish.py` declares its mapping with `Publications.maps`; a domain event
-with no mapping is internal (personal content, read models) and is never published.
+chain. Each service's `publish.py` declares its mapping with `Publications.maps` and
+`Publications.audit_only`.
+
+A stored event says which envelope format it gets (`envelope_format` in its meta, stamped when
+it was triggered), so that the envelope of an old event never changes, whatever the code does
+later. Events from before formats were stamped are format 1: published only if a mapping was
+declared for them then (`since=1`), hashed by the first rule, without commitments. Format 2
+events are all published, each by a contract mapping or as `AuditRecorded`, hashed by RFC 8785,
+with a keyed commitment for every sealed value they hold.
 """
 
 from __future__ import annotations
@@ -16,14 +23,23 @@ from typing import Any
 
 from eventsourcing.persistence import Mapper, Notification
 
-from contracts.envelope import envelope_id, seal
+from contracts.envelope import HASH_RULE, envelope_id, seal
 from contracts.registry import get as get_contract
 from contracts.registry import validate_payload
+from services.runtime.domain import FIRST_FORMAT, LATEST_FORMAT, envelope_format
+from services.runtime.vault import commitment_of, is_token
 
 PayloadFunction = Callable[[Any], dict[str, Any]]
 # read(after_notification_id, limit) → the stored notifications after that id, oldest first.
 ReadNotifications = Callable[[int, int], Sequence[Notification]]
 RECOMPUTE_PAGE = 500
+AUDIT_ONLY = ("AuditRecorded", 1)
+# Attributes every stored event has, that are not the event's own content.
+_FRAME = frozenset({"originator_id", "originator_version", "timestamp", "meta"})
+
+
+class Unmapped(LookupError):
+    """A format-2 event has no mapping: every stored event must reach the audit trail."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,11 @@ class Mapping:
     type: str
     version: int
     payload: PayloadFunction
+    since: int
+    until: int | None
+
+    def covers(self, fmt: int) -> bool:
+        return self.since <= fmt and (self.until is None or fmt <= self.until)
 
 
 class Publications:
@@ -39,52 +60,94 @@ class Publications:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._by_class: dict[type, Mapping] = {}
+        self._by_class: dict[type, list[Mapping]] = {}
+        self._retired: set[type] = set()
 
     def maps(
-        self, event_class: type, type_: str, version: int
+        self, event_class: type, type_: str, version: int, since: int = FIRST_FORMAT,
+        until: int | None = None,
     ) -> Callable[[PayloadFunction], PayloadFunction]:
+        """Publish `event_class` as contract event `type_` v`version`, for events of envelope
+        formats `since` to `until` (from the first, open-ended, by default). A class first
+        published in format 2 says `since=2`; one whose contract changed keeps its old mapping
+        `until` the last format that used it, beside the new one."""
         contract = get_contract(type_, version)
-        if contract.source != self.source:
+        if not contract.published_by(self.source):
             raise ValueError(f"{type_} is published by {contract.source}, not {self.source}")
 
         def register(function: PayloadFunction) -> PayloadFunction:
-            self._by_class[event_class] = Mapping(event_class, type_, version, function)
+            mapping = Mapping(event_class, type_, version, function, since, until)
+            self._by_class.setdefault(event_class, []).append(mapping)
             return function
 
         return register
 
+    def audit_only(self, event_class: type, record: str, *fields: str) -> None:
+        """Publish `event_class` as `AuditRecorded`, naming the event, the kind of record and
+        the event's `fields`: identifiers, codes, dates and counts only."""
+
+        def payload(event: Any) -> dict[str, Any]:
+            return {"event": event_class.__name__, "record": record,
+                    "details": {name: _json_value(getattr(event, name)) for name in fields}}
+
+        self.maps(event_class, *AUDIT_ONLY, since=LATEST_FORMAT)(payload)
+
+    def retired(self, *event_classes: type) -> None:
+        """Classes no longer triggered (what a view now keeps): their stored events stay as
+        they were published; a new one would be an error."""
+        self._retired.update(event_classes)
+
     def mapped_types(self) -> set[tuple[str, int]]:
-        return {(m.type, m.version) for m in self._by_class.values()}
+        return {(m.type, m.version) for ms in self._by_class.values() for m in ms}
+
+    def declares(self, event_class: type) -> bool:
+        """Whether a new event of this class has a mapping, or the class is retired."""
+        return (event_class in self._retired
+                or self._mapping(event_class, LATEST_FORMAT) is not None)
+
+    def _mapping(self, event_class: type, envelope_format: int) -> Mapping | None:
+        for mapping in self._by_class.get(event_class, ()):
+            if mapping.covers(envelope_format):
+                return mapping
+        return None
 
     def envelope(
         self, event: Any, position: int, prev_position: int, prev_hash: str
     ) -> dict[str, Any] | None:
-        """The sealed envelope for `event` stored at `position`, or None if it is internal."""
-        mapping = self._by_class.get(type(event))
+        """The sealed envelope for `event` stored at `position`, or None if its format did not
+        publish it (format 1 only)."""
+        fmt = envelope_format(event)
+        mapping = self._mapping(type(event), fmt)
         if mapping is None:
-            return None
+            if fmt == FIRST_FORMAT:
+                return None
+            raise Unmapped(f"{type(event).__qualname__} has no mapping in {self.source}'s "
+                           "publish.py: every stored event must be published")
         payload = validate_payload(mapping.type, mapping.version, mapping.payload(event))
         meta = event.meta
-        return seal(
-            {
-                "id": envelope_id(self.source, position),
-                "type": mapping.type,
-                "version": mapping.version,
-                "source": self.source,
-                "position": position,
-                "prev_position": prev_position,
-                "aggregate_id": str(event.originator_id),
-                "aggregate_version": event.originator_version,
-                "occurred_at": event.timestamp.isoformat(),
-                "actor": {"id": meta["actor"]["id"], "role": meta["actor"]["role"]},
-                "school_id": meta.get("school_id"),
-                "correlation_id": meta["correlation_id"],
-                "causation_id": meta.get("causation_id"),
-                "payload": _json_ready(payload, mapping.type, mapping.version),
-                "prev_hash": prev_hash,
-            }
-        )
+        envelope = {
+            "id": envelope_id(self.source, position),
+            "type": mapping.type,
+            "version": mapping.version,
+            "source": self.source,
+            "position": position,
+            "prev_position": prev_position,
+            "aggregate_id": str(event.originator_id),
+            "aggregate_version": event.originator_version,
+            "occurred_at": event.timestamp.isoformat(),
+            "actor": {"id": meta["actor"]["id"], "role": meta["actor"]["role"]},
+            "school_id": meta.get("school_id"),
+            "correlation_id": meta["correlation_id"],
+            "causation_id": meta.get("causation_id"),
+            "payload": _json_ready(payload, mapping.type, mapping.version),
+            "prev_hash": prev_hash,
+        }
+        if fmt > FIRST_FORMAT:
+            envelope["hash_rule"] = HASH_RULE
+            commitments = dict(_commitments(event))
+            if commitments:
+                envelope["commitments"] = commitments
+        return seal(envelope)
 
     def envelopes(
         self,
@@ -123,3 +186,34 @@ def _json_ready(payload: dict[str, Any], type_: str, version: int) -> dict[str, 
     """The payload as its schema dumps it: dates as ISO strings, exactly what goes on the wire."""
     dumped: dict[str, Any] = get_contract(type_, version).schema().dump(payload)
     return dumped
+
+
+def _commitments(event: Any) -> Iterator[tuple[str, str]]:
+    """(field path, commitment) of every sealed token in the event's own attributes."""
+    for name, value in sorted(vars(event).items()):
+        if name not in _FRAME:
+            yield from _tokens_in(name, value)
+
+
+def _tokens_in(path: str, value: Any) -> Iterator[tuple[str, str]]:
+    if is_token(value):
+        commitment = commitment_of(value)
+        if commitment is not None:
+            yield path, commitment
+    elif isinstance(value, dict):
+        for key in sorted(value):
+            yield from _tokens_in(f"{path}.{key}", value[key])
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _tokens_in(f"{path}.{index}", item)
+
+
+def _json_value(value: Any) -> Any:
+    """A declared field as JSON: dates and ids as strings."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_json_value(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

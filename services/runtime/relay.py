@@ -15,7 +15,7 @@ from typing import Any
 
 from kombu import Connection, Exchange, Producer
 
-from contracts.envelope import canonical_json
+from contracts.envelope import envelope_bytes
 from services.runtime import config
 from services.runtime.leader import leadership
 from services.runtime.publishing import Publications
@@ -90,7 +90,7 @@ class Relay:
 
     def _publish(self, producer: Producer, envelope: dict[str, Any]) -> None:
         producer.publish(
-            canonical_json(envelope),
+            envelope_bytes(envelope),
             routing_key=envelope["type"],
             content_type="application/json",
             content_encoding="utf-8",

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from kombu import Connection, Consumer, Queue
 
-from contracts.envelope import canonical_json
+from contracts.envelope import envelope_bytes
 from services.runtime import config
 from services.runtime.cli.audit import PAGE
 from services.runtime.cli.rpc import cluster
@@ -74,7 +74,7 @@ def export_(source: str, start: int, out: Any) -> None:
         position = start
         while batch := proxy[source].events_since(position, PAGE):
             for envelope in batch:
-                out.write(canonical_json(envelope) + b"\n")
+                out.write(envelope_bytes(envelope) + b"\n")
             count += len(batch)
             position = batch[-1]["position"]
     out.flush()
