@@ -28,11 +28,11 @@ from services.archive.files import (
 from services.archive.history import PointInTime
 from services.archive.ledger import Recompute, Recorded, verify_checkpoints, verify_sources
 from services.archive.retention import estimated_majority, retention_end
-from services.runtime import config
 from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, Actor, acting_as, require_role
 from services.runtime.persistence import Cursor
 from services.runtime.plain import plain
+from services.runtime.settings import settings
 
 # The aggregates' event classes are made by @event at runtime; mypy cannot see them.
 AlarmEvents: Any = ChainAlarm
@@ -119,7 +119,7 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
         require_role(*LEDGER_READERS)
         entries = list(self._recorded())
         report, by_source = verify_sources(entries, recompute)
-        trusted = {self.signer.public_key, *config.ledger_trusted_keys()}
+        trusted = {self.signer.public_key, *settings().archive.ledger_trusted_keys}
         checkpoints = verify_checkpoints(
             (event for _, event in self._events_of(CheckpointEvents.Signed)),
             entries, by_source, trusted,
@@ -149,8 +149,9 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
                 return None
             since = (datetime.fromisoformat(last.signed_at) if last
                      else counted[0].recorded_at)
-            due = (len(counted) >= config.checkpoint_every_entries()
-                   or clock.now() - since >= timedelta(minutes=config.checkpoint_every_minutes()))
+            every = settings().archive
+            due = (len(counted) >= every.checkpoint_every_entries
+                   or clock.now() - since >= timedelta(minutes=every.checkpoint_every_minutes))
             if not due:
                 return None
             return self._sign_checkpoint(last, new)

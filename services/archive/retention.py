@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from contracts.errors import InvalidInput
-from services.runtime import config
+from services.runtime.settings import settings
 
 MAJORITY_AGE = 18
 YOUNGEST_SCHOOL_AGE = 6
@@ -84,7 +84,7 @@ def category_for(code: str) -> Category:
 def retention_years(category: str) -> int:
     """The configured minimum retention period of `category`, in years."""
     years = {code: c.default_years for code, c in CATEGORIES.items()}
-    overrides = (part.strip() for part in config.archive_retention_years().split(","))
+    overrides = (part.strip() for part in settings().archive.retention_years.split(","))
     for item in filter(None, overrides):
         code, _, value = item.partition("=")
         if code.strip() not in CATEGORIES or not value.strip().isdigit():

@@ -10,10 +10,10 @@ from nameko.timer import timer
 from services.archive import schemas
 from services.archive.app import ArchiveApplication
 from services.archive.publish import PUBLICATIONS
-from services.runtime import config
 from services.runtime.entrypoints import rpc
 from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency, PublishingService, command, load, query
+from services.runtime.settings import settings
 from services.runtime.subscription import subscribe
 
 
@@ -43,7 +43,7 @@ class ArchiveService(PublishingService):
     def on_archive_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
         self.app.record_envelope(envelope, cursor)
 
-    @timer(interval=config.checkpoint_tick_seconds())
+    @timer(interval=settings().archive.checkpoint_tick_seconds)
     def sign_checkpoint_if_due(self) -> None:
         self.app.checkpoint_if_due()
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from contracts.envelope import canonical_json
-from services.runtime import config
+from services.runtime.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,10 @@ def verify(public_key: str, message: bytes, signature: str) -> bool:
 
 def load_signer() -> LedgerSigner:
     """The configured signing key, or the one kept in the data directory (made if missing)."""
-    configured = config.ledger_signing_key()
+    configured = settings().archive.ledger_signing_key
     if configured:
         return LedgerSigner(Ed25519PrivateKey.from_private_bytes(base64.b64decode(configured)))
-    path = config.data_dir() / KEY_FILE
+    path = settings().runtime.data_dir / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = os.urandom(32)

@@ -3,7 +3,6 @@ personal content, and who may see what (DESIGN.md "Actors, access, privacy")."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
@@ -23,6 +22,7 @@ from services.cases.domain import Case
 from services.runtime.context import Actor, require_role
 from services.runtime.domain import CasebookAggregate
 from services.runtime.risk_policy import risk_policy
+from services.runtime.settings import settings
 from services.runtime.store import CasebookApplication
 
 A = TypeVar("A", bound=CasebookAggregate)
@@ -35,12 +35,6 @@ CASE_WRITERS = ("social_worker", "supervisor")
 # and the roles that keep and check records.
 HISTORY_READERS = ("social_worker", "supervisor", "archivist", "auditor", "school_admin")
 PAGE = 500
-
-
-def require_eligible_workers() -> bool:
-    """6.2.1.2, 9.1a: on unless CASEBOOK_REQUIRE_ELIGIBLE_WORKERS is "false" (tests of other
-    services run without a supervision service to learn eligibility from)."""
-    return os.environ.get("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "true").strip().lower() != "false"
 
 
 def school_in_scope(actor: Actor, school_id: str | None) -> str:
@@ -95,7 +89,7 @@ class CasesBase(CasebookApplication):
         return self.find_aggregate(WorkerEligibility, eligibility_key(social_worker_id))
 
     def _require_eligible(self, social_worker_id: str) -> None:
-        if not require_eligible_workers():
+        if not settings().cases.require_eligible_workers:
             return
         known = self._eligibility(social_worker_id)
         if known is None:

@@ -4,7 +4,6 @@ personal content is opened from the vault for a single record and its permitted 
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from typing import Any
 
@@ -24,29 +23,9 @@ from services.cases.publish import PUBLICATIONS
 from services.runtime.clock import clock
 from services.runtime.context import current_actor
 from services.runtime.plain import plain
+from services.runtime.settings import settings
 
 STAGE_ORDER = ("intake", "assessment", "plan", "intervention", "evaluation", "closing")
-
-
-def due_days(variable: str, default: int) -> int:
-    return int(os.environ.get(variable, str(default)))
-
-
-def assessment_due_days() -> int:
-    # Two weeks: long enough to meet the client's family and teachers (8.3.2a), short enough
-    # that a problem raised at intake does not wait half a term.
-    return due_days("CASEBOOK_ASSESSMENT_DUE_DAYS", 14)
-
-
-def plan_due_days() -> int:
-    # A month from intake: the usual review interval of case work, and the assessment's two
-    # weeks plus two to agree the plan with the client and, for a minor, the guardian (4.2).
-    return due_days("CASEBOOK_PLAN_DUE_DAYS", 30)
-
-
-def letter_reply_days() -> int:
-    # A school week and its weekend: a student who wrote should hear back within a week.
-    return due_days("CASEBOOK_LETTER_REPLY_DAYS", 7)
 
 
 class CaseQueries(CasesBase):
@@ -211,8 +190,8 @@ class CaseQueries(CasesBase):
     def list_overdue(self) -> dict[str, list[dict[str, Any]]]:
         """9.5c, 9.2b, 8.2.2: what is late today by the settable clock."""
         today = clock.today()
-        assessment_due = timedelta(days=assessment_due_days())
-        plan_due = timedelta(days=plan_due_days())
+        assessment_due = timedelta(days=settings().cases.assessment_due_days)
+        plan_due = timedelta(days=settings().cases.plan_due_days)
         overdue: dict[str, list[dict[str, Any]]] = {
             "assessments": [], "plans": [], "follow_ups": [], "letters": []}
         for case in self._cases_in_scope():
@@ -227,7 +206,7 @@ class CaseQueries(CasesBase):
                     overdue["follow_ups"].append(
                         {**_late(case, follow_up["due_on"], today),
                          "follow_up_id": follow_up["follow_up_id"]})
-        overdue["letters"] = self._unanswered_letters(today, letter_reply_days())
+        overdue["letters"] = self._unanswered_letters(today, settings().cases.letter_reply_days)
         result: dict[str, list[dict[str, Any]]] = plain(overdue)
         return result
 

@@ -20,7 +20,6 @@ content); with CIPHER_KEY set they are encrypted at rest like every stored event
 from __future__ import annotations
 
 import math
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,13 +33,14 @@ from contracts.errors import Conflict
 from services.runtime.clock import clock
 from services.runtime.context import Actor
 from services.runtime.domain import CasebookAggregate
+from services.runtime.settings import settings
 from services.runtime.store import CasebookApplication
 
 NAMESPACE = uuid.UUID("6f0e4a53-3d0c-4c52-9a43-6b1f0c1b7e21")
 
 
 def ttl() -> timedelta:
-    return timedelta(hours=float(os.environ.get("CASEBOOK_IDEMPOTENCY_TTL_HOURS", "24")))
+    return timedelta(hours=settings().gateway.idempotency_ttl_hours)
 
 
 class IdempotentRequest(CasebookAggregate):

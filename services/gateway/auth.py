@@ -22,7 +22,6 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -31,8 +30,8 @@ from jwt.algorithms import RSAAlgorithm
 
 from contracts.envelope import ROLES, SCHOOL_SCOPED_ROLES
 from services.gateway.problems import Unauthenticated
-from services.runtime import config
 from services.runtime.context import Actor
+from services.runtime.settings import ConfigurationError, settings
 
 DEV_SECRET_FILE = "jwt-secret"
 # Roles a person can hold; `system` is the services' own actor and never comes from a token.
@@ -48,40 +47,43 @@ class Keys:
     audience: str | None = None
 
 
-def keys_from_env(environ: Mapping[str, str] = os.environ) -> Keys:
+def keys_from_settings() -> Keys:
+    """The token keys the gateway's settings name (services.runtime.settings)."""
+    config = settings()
+    gateway = config.gateway
     public: dict[str | None, Any] = {}
-    if environ.get("CASEBOOK_JWT_PUBLIC_KEY"):
-        pem = Path(environ["CASEBOOK_JWT_PUBLIC_KEY"]).read_bytes()
-        public[None] = load_pem_public_key(pem)
-    if environ.get("CASEBOOK_JWT_JWKS"):
-        document = json.loads(Path(environ["CASEBOOK_JWT_JWKS"]).read_text())
+    if gateway.jwt_public_key:
+        public[None] = load_pem_public_key(gateway.jwt_public_key.read_bytes())
+    if gateway.jwt_jwks:
+        document = json.loads(gateway.jwt_jwks.read_text())
         for jwk in document.get("keys", []):
             if jwk.get("kty") == "RSA" and jwk.get("use", "sig") == "sig":
                 public[jwk.get("kid")] = RSAAlgorithm.from_jwk(json.dumps(jwk))
-    secret = environ.get("CASEBOOK_JWT_SECRET") or None
-    issuer = environ.get("CASEBOOK_JWT_ISSUER") or None
-    audience = environ.get("CASEBOOK_JWT_AUDIENCE") or None
-    if config.production(environ):
+    secret = gateway.jwt_secret
+    if config.runtime.production:
         # A token from another issuer, or minted for another application, must not open
         # minors' records: both are checked on every token, so both must be configured.
-        missing = [name for name, value in (("CASEBOOK_JWT_ISSUER", issuer),
-                                            ("CASEBOOK_JWT_AUDIENCE", audience)) if not value]
+        missing = [name for name, value in (("CASEBOOK_JWT_ISSUER", gateway.jwt_issuer),
+                                            ("CASEBOOK_JWT_AUDIENCE", gateway.jwt_audience))
+                   if not value]
         if secret is None and not public:
             missing.append("CASEBOOK_JWT_SECRET (or CASEBOOK_JWT_PUBLIC_KEY / CASEBOOK_JWT_JWKS)")
         if missing:
-            raise config.ConfigurationError(
+            raise ConfigurationError(
                 "CASEBOOK_ENVIRONMENT=production needs " + ", ".join(missing) + "."
             )
     if secret is None and not public:
-        secret = dev_secret(environ)
-    return Keys(secret=secret, public_keys=public, issuer=issuer, audience=audience)
+        secret = dev_secret()
+    return Keys(secret=secret, public_keys=public, issuer=gateway.jwt_issuer,
+                audience=gateway.jwt_audience)
 
 
-def dev_secret(environ: Mapping[str, str] = os.environ) -> str:
+def dev_secret() -> str:
     """The development HS256 secret: CASEBOOK_JWT_SECRET, else one made once in the data dir."""
-    if environ.get("CASEBOOK_JWT_SECRET"):
-        return environ["CASEBOOK_JWT_SECRET"]
-    path = config.data_dir(environ) / DEV_SECRET_FILE
+    config = settings()
+    if config.gateway.jwt_secret:
+        return config.gateway.jwt_secret
+    path = config.runtime.data_dir / DEV_SECRET_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -46,6 +45,7 @@ from services.gateway.problems import (
 )
 from services.gateway.routes import BACKENDS, Route, Router
 from services.runtime.context import Actor, acting_as
+from services.runtime.settings import Gateway as Settings
 
 log = logging.getLogger(__name__)
 
@@ -63,29 +63,6 @@ REPLY_GRACE = 2.0
 # Any length Python converts (its limit is 4300 digits): a schema without a maximum takes them.
 QUERY_INTEGER = re.compile(r"-?[0-9]{1,4300}")
 QUERY_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """`CASEBOOK_GATEWAY_*` variables, read when the gateway starts."""
-
-    max_body_bytes: int = 1_048_576
-    # A request's deadline: the service refuses to carry out a command after it.
-    rpc_timeout: float = 30.0
-    ready_timeout: float = 2.0
-    # How long asking a service what became of a command may take.
-    settle_timeout: float = 5.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        return cls(
-            max_body_bytes=int(environ.get("CASEBOOK_GATEWAY_MAX_BODY_BYTES", cls.max_body_bytes)),
-            rpc_timeout=float(environ.get("CASEBOOK_GATEWAY_RPC_TIMEOUT", cls.rpc_timeout)),
-            ready_timeout=float(environ.get("CASEBOOK_GATEWAY_READY_TIMEOUT", cls.ready_timeout)),
-            settle_timeout=float(
-                environ.get("CASEBOOK_GATEWAY_SETTLE_TIMEOUT", cls.settle_timeout)
-            ),
-        )
 
 
 @dataclass(frozen=True)
@@ -229,8 +206,12 @@ class Gateway:
                correlation_id: str) -> dict[str, Any]:
         query = {name: args.getlist(name) for name in args}
         controls: dict[str, Any] = {}
+        schema = (self.catalogue.schema(service, route.rpc, self._describer(call, correlation_id))
+                  if route.call == "payload" else None)
+        properties = (schema or {}).get("properties", {})
         control_schema: type[Schema] | None = {
-            "list": schemas.PageParams, "events": schemas.EventParams,
+            "list": None if "after" in properties else schemas.PageParams,
+            "events": schemas.EventParams,
         }.get(route.returns)
         if control_schema is not None:
             names = control_schema._declared_fields
@@ -242,8 +223,6 @@ class Gateway:
                     {name: ["Unknown query parameter."] for name in query}
                 )
             return {"_controls": controls}
-        schema = self.catalogue.schema(service, route.rpc, self._describer(call, correlation_id))
-        properties = (schema or {}).get("properties", {})
         filters = {name: _coerce(name, values, properties.get(name, {}))
                    for name, values in query.items()}
         return {"_controls": controls, **filters}
@@ -270,6 +249,8 @@ class Gateway:
 
     def _shaped(self, route: Route, result: Any, query: dict[str, Any]) -> Any:
         controls = query.get("_controls", {})
+        # A list the service pages itself (keyset, `services.runtime.paging`) comes as a page;
+        # the gateway slices only the lists of services not yet paging their own.
         if route.returns == "list" and isinstance(result, list):
             limit, offset = controls["limit"], controls["offset"]
             return {"items": result[offset:offset + limit], "total": len(result),

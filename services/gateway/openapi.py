@@ -177,14 +177,14 @@ def _operation(route: Route, described: dict[str, Any] | None) -> dict[str, Any]
                 "name": name, "in": "query", "required": name in required,
                 "schema": _scalar(schema), **_explode(schema),
             })
-    if route.returns == "list":
+    if route.returns == "list" and "after" not in properties:
         operation["parameters"] += _params(schemas.PageParams)
     if route.returns == "events":
         operation["parameters"] += _params(schemas.EventParams)
     content_type = "text/csv" if route.returns == "csv" else "application/json"
     operation["responses"] = {
         str(route.status): {"description": "OK", "content": {content_type: {
-            "schema": _result_schema(route)}}},
+            "schema": (described or {}).get("returns") or _result_schema(route)}}},
         **{status: {"$ref": f"#/components/responses/{status}"} for status in ERROR_STATUSES},
     }
     return operation

@@ -18,17 +18,17 @@ from werkzeug.wrappers import Request, Response
 import contracts  # noqa: F401  (registers the error types that RPC replies deserialise to)
 from contracts.errors import Unavailable
 from services.gateway.app import IdempotencyApplication
-from services.gateway.auth import keys_from_env
+from services.gateway.auth import keys_from_settings
 from services.gateway.dispatch import (
     REPLY_GRACE,
     Call,
     Gateway,
     Outgoing,
-    Settings,
     context_data,
 )
 from services.gateway.problems import GatewayTimeout
 from services.gateway.server import catch_all
+from services.runtime.settings import settings
 
 METHODS = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"
 
@@ -65,7 +65,8 @@ class GatewayDependency(DependencyProvider):
     """The request pipeline, with its keys, settings and idempotency store, one per container."""
 
     def setup(self) -> None:
-        self.gateway = Gateway(keys_from_env(), IdempotencyApplication(), Settings.from_env())
+        self.gateway = Gateway(keys_from_settings(), IdempotencyApplication(),
+                               settings().gateway)
 
     def get_dependency(self, worker_ctx: Any) -> Gateway:
         return self.gateway

@@ -7,9 +7,9 @@ All times are timezone-aware UTC. Tests set the clock instead of sleeping: in-pr
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+
+from services.runtime.settings import settings
 
 
 class Clock:
@@ -19,9 +19,9 @@ class Clock:
     def now(self) -> datetime:
         if self._fixed is not None:
             return self._fixed
-        file = os.environ.get("CASEBOOK_CLOCK_FILE")
+        file = settings().runtime.clock_file
         if file:
-            text = Path(file).read_text(encoding="utf-8").strip() if Path(file).exists() else ""
+            text = file.read_text(encoding="utf-8").strip() if file.exists() else ""
             if text:
                 return as_utc(datetime.fromisoformat(text))
         return datetime.now(UTC)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import UTC, datetime
 
 from services.runtime.context import _meta
+from services.runtime.settings import settings
 
 
 class JsonFormatter(logging.Formatter):
@@ -15,7 +15,7 @@ class JsonFormatter(logging.Formatter):
         entry = {
             "at": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
-            "service": os.environ.get("CASEBOOK_SERVICE", ""),
+            "service": settings().runtime.service,
             "logger": record.name,
             "message": record.getMessage(),
         }

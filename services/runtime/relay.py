@@ -16,9 +16,9 @@ from typing import Any
 from kombu import Connection, Exchange, Producer
 
 from contracts.envelope import envelope_bytes
-from services.runtime import config
 from services.runtime.leader import leadership
 from services.runtime.publishing import Publications
+from services.runtime.settings import settings
 from services.runtime.store import CasebookApplication
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class Relay:
     def publish_pending(self, producer: Producer) -> int:
         """Publish one batch of unpublished events; return how many notifications were read."""
         read_through = self.app.outbox.relay_read_through()
-        notifications = self.app.notifications_after(read_through, config.relay_batch_size())
+        notifications = self.app.notifications_after(read_through, settings().runtime.relay_batch)
         if not notifications:
             return 0
         head = self.app.outbox.published_head()

@@ -31,13 +31,13 @@ either a ladder (role, minutes) or an object with `ladder` and/or `life_safety`:
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from contracts.events.cases import RISK_LEVELS, RISK_TYPES
 from contracts.events.supervision import ACKNOWLEDGING_ROLES
+from services.runtime.settings import settings
 
 HOUR = 60
 DAY = 24 * HOUR
@@ -90,10 +90,10 @@ def default_rows() -> dict[tuple[str, str], Row]:
     return rows
 
 
-def risk_policy(environ: dict[str, str] | None = None) -> RiskPolicy:
-    """The defaults with the rows of CASEBOOK_ESCALATION_POLICY laid over them."""
+def risk_policy(path: Path | None = None) -> RiskPolicy:
+    """The defaults with the rows of `path` (CASEBOOK_ESCALATION_POLICY) laid over them."""
     rows = default_rows()
-    path = (environ if environ is not None else os.environ).get("CASEBOOK_ESCALATION_POLICY")
+    path = path or settings().runtime.risk_policy_file
     if path:
         for key, value in json.loads(Path(path).read_text(encoding="utf-8")).items():
             risk_type, _, level = key.partition("/")
@@ -103,7 +103,7 @@ def risk_policy(environ: dict[str, str] | None = None) -> RiskPolicy:
     return RiskPolicy(rows)
 
 
-def _overlay(path: str, key: str, row: Row, value: Any) -> Row:
+def _overlay(path: Path, key: str, row: Row, value: Any) -> Row:
     change = value if isinstance(value, dict) else {"ladder": value}
     unknown = set(change) - {"ladder", "life_safety"}
     if unknown:

@@ -12,24 +12,29 @@ from datetime import UTC
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+import eventlet
 from marshmallow import Schema, ValidationError, fields
 from nameko.extensions import DependencyProvider
 
 from contracts.errors import InvalidInput
 from contracts.export import json_schema
-from services.runtime import config
+from services.runtime import views
 from services.runtime.commands import carry_out, settle
 from services.runtime.context import Meta, _meta, actor_from_context_data, require_role
 from services.runtime.entrypoints import COMMAND_ID, deadline_of, rpc
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications
 from services.runtime.relay import Relay
+from services.runtime.settings import settings
 from services.runtime.store import CasebookApplication
+from services.runtime.views import compare
 
 log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_CALL = 1000
+VIEWS_POLL_SECONDS = 1.0
 HISTORY_READERS = ("auditor", "archivist", "operator")
+VIEW_REBUILDERS = ("operator",)  # replacing live tables is an operation, not an inspection
 CommandMethod = TypeVar("CommandMethod", bound=Callable[..., Any])
 
 
@@ -45,14 +50,24 @@ class ApplicationDependency(DependencyProvider):
 
     def setup(self) -> None:
         self.app = self.app_class()
+        self._following = True
 
     def start(self) -> None:
         if self.publications is not None:
-            amqp_uri = self.container.config.get("AMQP_URI", config.amqp_uri())
+            amqp_uri = self.container.config.get("AMQP_URI", settings().runtime.amqp_uri)
             self.relay = Relay(self.app, self.publications, amqp_uri)
             self.container.spawn_managed_thread(self.relay.run)
+        if self.app.views is not None:
+            self.container.spawn_managed_thread(self._follow)
+
+    def _follow(self) -> None:
+        """The views catch up on start, then follow what other instances write."""
+        while self._following:
+            self.app.follow()
+            eventlet.sleep(VIEWS_POLL_SECONDS)
 
     def stop(self) -> None:
+        self._following = False
         if self.relay is not None:
             self.relay.stop()
 
@@ -111,35 +126,49 @@ def load(schema: type[Schema], data: Mapping[str, Any] | None) -> dict[str, Any]
     return loaded
 
 
-def command(schema: type[Schema]) -> Callable[[CommandMethod], CommandMethod]:
-    """Under `@rpc`, a method that changes something: its one argument is a payload that
-    `schema` loads (bad input is refused with InvalidInput naming each field and rule, before
-    the method runs), it is carried out exactly once per command id
-    (`services.runtime.commands`), and `describe()` documents the schema for the gateway's
-    OpenAPI. A call without a payload sends an empty one: the missing fields are named."""
-    return _payload_method(schema, "command")
+def command(
+    schema: type[Schema], roles: tuple[str, ...] | None = None,
+    returns: type[Schema] | None = None,
+) -> Callable[[CommandMethod], CommandMethod]:
+    """Under `@rpc`, a method that changes something: a caller whose role is not in `roles` is
+    refused before anything else (permission before validation); its one argument is a payload
+    that `schema` loads (bad input is refused with InvalidInput naming each field and rule,
+    before the method runs); it is carried out exactly once per command id
+    (`services.runtime.commands`); its answer is dumped by `returns`; and `describe()`
+    documents all three for the gateway's OpenAPI. A call without a payload sends an empty one:
+    the missing fields are named."""
+    return _payload_method(schema, "command", roles, returns)
 
 
-def query(schema: type[Schema]) -> Callable[[CommandMethod], CommandMethod]:
-    """Under `@rpc`, a method that only reads: its payload loaded by `schema` as for `command`,
-    run every time it is called. A call without a payload sends an empty one: queries whose
-    filters are all optional work when called bare."""
-    return _payload_method(schema, "query")
+def query(
+    schema: type[Schema], roles: tuple[str, ...] | None = None,
+    returns: type[Schema] | None = None,
+) -> Callable[[CommandMethod], CommandMethod]:
+    """Under `@rpc`, a method that only reads: roles, payload and answer as for `command`, run
+    every time it is called. Queries whose filters are all optional work when called bare."""
+    return _payload_method(schema, "query", roles, returns)
 
 
 def _payload_method(
-    schema: type[Schema], kind: str
+    schema: type[Schema], kind: str, roles: tuple[str, ...] | None,
+    returns: type[Schema] | None,
 ) -> Callable[[CommandMethod], CommandMethod]:
     def decorate(method: CommandMethod) -> CommandMethod:
         @wraps(method)
         def run(self: Any, data: Any = None) -> Any:
+            if roles is not None:
+                require_role(*roles)
             payload = load(schema, {} if data is None else data)
             if kind == "query":
-                return method(self, payload)
-            return carry_out(self.app, method.__name__, lambda: method(self, payload))
+                answer = method(self, payload)
+            else:
+                answer = carry_out(self.app, method.__name__, lambda: method(self, payload))
+            return answer if returns is None else returns().dump(answer)
 
         run.command_schema = schema  # type: ignore[attr-defined]
         run.command_kind = kind  # type: ignore[attr-defined]
+        run.command_roles = roles  # type: ignore[attr-defined]
+        run.command_returns = returns  # type: ignore[attr-defined]
         return cast(CommandMethod, run)
 
     return decorate
@@ -172,6 +201,9 @@ class PublishingService:
                     "kind": member.command_kind,
                     "schema": json_schema(member.command_schema),
                     "summary": " ".join((member.command_schema.__doc__ or "").split()),
+                    "roles": list(member.command_roles) if member.command_roles else None,
+                    "returns": (json_schema(member.command_returns)
+                                if member.command_returns else None),
                 }
                 for name, member in sorted(methods.items())
             },
@@ -210,17 +242,27 @@ class PublishingService:
         return self.app.aggregate_state(aggregate_id, at=when, version=version)
 
     @rpc
-    def rebuild(self) -> dict[str, Any]:
-        """Rebuild the read models from the event log and compare them with the live ones."""
-        require_role(*HISTORY_READERS)
-        live = plain(self.app.read_models())
-        rebuilt = plain(self.app.rebuilt_read_models())
-        differences = sorted(k for k in set(live) | set(rebuilt) if live.get(k) != rebuilt.get(k))
+    def rebuild(self, swap: bool = False) -> dict[str, Any]:
+        """Rebuild the views from the event log into fresh tables and compare them with the live
+        ones row by row; with `swap`, put the rebuilt ones in place (writes go on meanwhile)."""
+        require_role(*VIEW_REBUILDERS if swap else HISTORY_READERS)
+        live = self.app.views.store if self.app.views else None
+        if live is None:
+            return {"service": self.publications.source, "tables": [], "position": 0,
+                    "equal": True, "differences": [], "swapped": False}
+        fresh = live.fresh()
+        position, found = compare(live, fresh)
+        if swap:
+            views.swap(live, fresh)
+        else:
+            fresh.drop()
         return {
             "service": self.publications.source,
-            "read_models": sorted(live),
-            "equal": not differences,
-            "differences": differences,
+            "tables": sorted(live.tables),
+            "position": position,
+            "equal": not found,
+            "differences": plain(found),
+            "swapped": bool(swap),
         }
 
     @rpc

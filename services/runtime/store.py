@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 from collections.abc import Mapping
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
@@ -22,11 +24,14 @@ from eventsourcing.persistence import JSONTranscoder, Notification, Recording, T
 from psycopg.sql import SQL, Identifier
 
 from contracts.errors import InvalidInput, NotFound
-from services.runtime import config
 from services.runtime.commands import unit_of_work
 from services.runtime.persistence import CasebookRecorder, ChainHead, CommandRecord, Cursor
 from services.runtime.plain import plain
+from services.runtime.settings import settings
 from services.runtime.vault import Vault
+from services.runtime.views import Views, ViewStore
+
+log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=Aggregate)
 CIPHERED = "cipher:"
@@ -59,7 +64,8 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
         env["APPLICATION_RECORDER_TOPIC"] = "services.runtime.persistence:SQLiteRecorder"
         dbname = source.get("SQLITE_DBNAME")
         if not dbname:
-            directory = config.data_dir(source)
+            given = (overrides or {}).get("CASEBOOK_DATA_DIR")
+            directory = Path(given).resolve() if given else settings().runtime.data_dir
             directory.mkdir(parents=True, exist_ok=True)
             dbname = str(directory / f"{service}.sqlite")
         env["SQLITE_DBNAME"] = dbname
@@ -67,6 +73,11 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
         env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
         env["CIPHER_KEY"] = source["CIPHER_KEY"]
     return env
+
+
+def postgres_configured() -> bool:
+    """Whether the stores are PostgreSQL (`POSTGRES_DBNAME` set) rather than SQLite files."""
+    return bool(os.environ.get("POSTGRES_DBNAME"))
 
 
 def _ensure_schema(env: Mapping[str, str]) -> None:
@@ -85,14 +96,34 @@ def _ensure_schema(env: Mapping[str, str]) -> None:
 
 class CasebookApplication(Application):
     """An eventsourcing Application with the outbox and tracking operations of
-    `services.runtime.persistence`. Subclasses set `service` and speak plain types."""
+    `services.runtime.persistence`, and its service's read models (`views_class`, kept in the
+    same database: `services.runtime.views`). Subclasses set `service` and speak plain types."""
 
     service: ClassVar[str]
+    views_class: ClassVar[type[Views] | None] = None
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.store_env = store_env(self.service, env)
         super().__init__(env=self.store_env)
         self.vault = Vault(self.outbox, self.store_env.get("CIPHER_KEY"))
+        self.views: Views | None = None
+        if self.views_class is not None:
+            # The views share the store's database: the service's SQLite file or schema.
+            self.views = self.views_class()
+            datastore = self.recorder.datastore  # type: ignore[attr-defined]
+            ViewStore(self.service, self.views, datastore, self.notifications_after,
+                      self.mapper).create()
+
+    def follow(self) -> None:
+        """Bring the views up to what is stored: after every save, so that a caller reads its
+        own writes. A failure here never undoes the save: the views catch up later."""
+        if self.views is None:
+            return
+        try:
+            self.views.store.catch_up()
+        except Exception:
+            log.exception("the %s views could not follow the log; they will catch up",
+                          self.service)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -109,12 +140,15 @@ class CasebookApplication(Application):
         if work is not None and not kwargs:
             work.add(*objs)
             return []
-        return super().save(*objs, **kwargs)
+        recordings = super().save(*objs, **kwargs)
+        self.follow()
+        return recordings
 
     # What `services.runtime.commands.carry_out` needs.
 
     def commit(self, aggregates: list[Aggregate], record: CommandRecord) -> None:
         super().save(*aggregates, command=record)
+        self.follow()
 
     def stored_command(self, command_id: str) -> CommandRecord | None:
         return self.outbox.command(command_id)

@@ -44,11 +44,11 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from contracts.envelope import chain_problems, envelope_hash
 from contracts.errors import Unavailable
-from services.runtime import config
 from services.runtime.broker import BROKER_ERRORS
 from services.runtime.context import SYSTEM
 from services.runtime.persistence import ChainHead, Cursor, CursorMoved
 from services.runtime.relay import events_exchange
+from services.runtime.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +139,8 @@ class Subscription(Consumer):
             routing_key=dead_letter_queue_name(subscriber, self.source),
             durable=True,
         )
-        self.amqp_uri = self.container.config.get("AMQP_URI", config.amqp_uri())
-        self.max_attempts = config.handler_max_attempts()
+        self.amqp_uri = self.container.config.get("AMQP_URI", settings().runtime.amqp_uri)
+        self.max_attempts = settings().runtime.handler_attempts
         self._inbox: LightQueue = LightQueue()
         self._running = True
         super().setup()

@@ -28,7 +28,7 @@ from eventsourcing.domain import event
 
 from contracts.errors import Conflict, InvalidInput
 from services.runtime.domain import CasebookAggregate
-from services.supervision.settings import Settings
+from services.runtime.settings import Supervision as Settings
 
 QUALITY_NAMESPACE = uuid.UUID("5d2e8f71-0c3b-4a9e-b6d4-7e1f2a3b4c5d")
 

@@ -97,10 +97,15 @@ def replay(service: str, aggregate_id: str, at: str | None, version: int | None)
 
 @click.command()
 @click.option("--service", required=True, type=click.Choice(PUBLISHERS))
-def rebuild(service: str) -> None:
-    """Rebuild SERVICE's read models from its event log and compare them with the live ones."""
-    with cluster("auditor", timeout=600) as proxy:
-        result = proxy[service].rebuild()
+@click.option("--swap", is_flag=True,
+              help="Put the rebuilt tables in place of the live ones (as the operator).")
+def rebuild(service: str, swap: bool) -> None:
+    """Rebuild SERVICE's views from its event log into fresh tables and compare them with the
+    live ones row by row; exits non-zero on any difference, naming table, key and column.
+    With --swap the rebuilt tables replace the live ones while the service keeps running."""
+    with cluster("operator" if swap else "auditor", timeout=3600) as proxy:
+        result = proxy[service].rebuild(swap)
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
-    if not result["equal"]:
-        raise click.ClickException(f"read models differ: {', '.join(result['differences'])}")
+    if not result["equal"] and not swap:
+        raise click.ClickException(
+            f"{len(result['differences'])} difference(s) between the live views and the log")

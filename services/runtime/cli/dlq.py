@@ -7,8 +7,8 @@ import json
 import click
 from kombu import Connection, Producer
 
-from services.runtime import config
 from services.runtime.launcher import SERVICES
+from services.runtime.settings import settings
 from services.runtime.subscription import dead_letter_queue_name, queue_name
 
 NAMES = click.Choice(sorted(SERVICES))
@@ -25,7 +25,7 @@ def dlq() -> None:
 def list_(subscriber: str, source: str) -> None:
     """Show each dead letter's position, type, attempts and error; leaves them in place."""
     name = dead_letter_queue_name(subscriber, source)
-    with Connection(config.amqp_uri()) as connection:
+    with Connection(settings().runtime.amqp_uri) as connection:
         queue = connection.SimpleQueue(name)
         held = []
         try:
@@ -55,7 +55,8 @@ def replay(subscriber: str, source: str) -> None:
     position, so a letter whose event was processed since (by a catch-up) is simply acked."""
     name, target = dead_letter_queue_name(subscriber, source), queue_name(subscriber, source)
     moved = 0
-    with Connection(config.amqp_uri(), transport_options={"confirm_publish": True}) as connection:
+    uri = settings().runtime.amqp_uri
+    with Connection(uri, transport_options={"confirm_publish": True}) as connection:
         queue = connection.SimpleQueue(name)
         producer = Producer(connection.channel())
         try:

@@ -10,11 +10,11 @@ import click
 from kombu import Connection, Consumer, Queue
 
 from contracts.envelope import envelope_bytes
-from services.runtime import config
 from services.runtime.cli.audit import PAGE
 from services.runtime.cli.rpc import cluster
 from services.runtime.launcher import PUBLISHERS
 from services.runtime.relay import events_exchange
+from services.runtime.settings import settings
 
 
 @click.group()
@@ -33,7 +33,7 @@ def events() -> None:
 @click.option("--type", "types", multiple=True, help="Only these event types (repeatable).")
 def tail(sources: tuple[str, ...], types: tuple[str, ...]) -> None:
     """Print live events as JSON lines, as an integrator's queue would receive them."""
-    with Connection(config.amqp_uri()) as connection:
+    with Connection(settings().runtime.amqp_uri) as connection:
         # A private, self-deleting queue: tailing leaves nothing behind on the broker.
         queues = [
             Queue(

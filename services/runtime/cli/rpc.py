@@ -9,7 +9,7 @@ from typing import Any
 
 import eventlet
 
-from services.runtime import config
+from services.runtime.settings import settings
 
 _patched = False
 
@@ -28,6 +28,6 @@ def cluster(
 
     context = {"actor": {"id": actor_id, "role": role, "school_id": school_id}}
     with ClusterRpcProxy(
-        {"AMQP_URI": config.amqp_uri()}, context_data=context, timeout=timeout
+        {"AMQP_URI": settings().runtime.amqp_uri}, context_data=context, timeout=timeout
     ) as proxy:
         yield proxy

@@ -11,15 +11,15 @@ from kombu import Connection
 from rich.console import Console
 from rich.table import Table
 
-from services.runtime import config
 from services.runtime.cli.rpc import cluster
 from services.runtime.cli.up import read_state
 from services.runtime.launcher import PUBLISHERS
+from services.runtime.settings import settings
 from services.runtime.subscription import dead_letter_queue_name
 
 
 def dead_letters(subscriber: str, source: str) -> int:
-    with Connection(config.amqp_uri()) as connection:
+    with Connection(settings().runtime.amqp_uri) as connection:
         try:
             _, count, _ = connection.channel().queue_declare(
                 dead_letter_queue_name(subscriber, source), passive=True
@@ -57,7 +57,7 @@ def collect(timeout: float = 5) -> dict[str, Any]:
                 }
             )
     return {"services": statuses, "subscriptions": subscriptions, "last_checkpoint": checkpoint,
-            "processes": read_state(config.data_dir())}
+            "processes": read_state(settings().runtime.data_dir)}
 
 
 @click.command()

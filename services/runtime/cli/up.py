@@ -17,8 +17,9 @@ from typing import Any
 import click
 from kombu import Connection
 
-from services.runtime import config
 from services.runtime.launcher import SERVICES, service_command
+from services.runtime.settings import settings
+from services.runtime.store import postgres_configured
 
 STOP_SECONDS = 30
 POLL_SECONDS = 0.2
@@ -90,9 +91,10 @@ class Child:
 def up(only: tuple[str, ...]) -> None:
     """Start every Casebook service against AMQP_URI (SQLite under CASEBOOK_DATA_DIR unless
     POSTGRES_* is set), restart any that exits, and stop them all cleanly on Ctrl-C."""
-    uri = config.amqp_uri()
+    runtime = settings().runtime
+    uri = runtime.amqp_uri
     _check_broker(uri)
-    data_dir = config.data_dir()
+    data_dir = runtime.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     children = {name: Child(name) for name in (only or SERVICES)}
     stopping = False
@@ -103,7 +105,7 @@ def up(only: tuple[str, ...]) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    store = "PostgreSQL" if config.postgres_configured() else f"SQLite in {data_dir}"
+    store = "PostgreSQL" if postgres_configured() else f"SQLite in {data_dir}"
     click.echo(
         f"casebook: starting {', '.join(children)} on {_redacted(uri)}, stores: {store}",
         err=True,
@@ -113,7 +115,7 @@ def up(only: tuple[str, ...]) -> None:
         for child in children.values():
             child.start()
         if "gateway" in children:
-            address = os.environ.get("WEB_SERVER_ADDRESS", "127.0.0.1:8000")
+            address = settings().gateway.address
             click.echo(f"casebook: HTTP API on http://{address} (reference: /docs)", err=True)
         _write_state(state, children)
         while not stopping:

@@ -5,16 +5,15 @@ against the stores, including an edited stored event."""
 import json
 import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from contracts.errors import NotAllowed
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
-from services.runtime import config
 from services.runtime.cli.journeys import staff_school
 from services.runtime.clock import clock
+from services.runtime.settings import settings
 from services.runtime.vault import SHREDDED
 from services.supervision.service import SupervisionService
 from tests.support.scenarios import client_id, drive_case
@@ -55,7 +54,7 @@ def caught_up(proxy, source):
 def edit_cases_store(position, payload):
     """Rewrite one stored event of the cases service in its SQLite file, as an intruder would:
     change a number the published payload carries."""
-    path = Path(config.data_dir()) / "cases.sqlite"
+    path = settings().runtime.data_dir / "cases.sqlite"
     with sqlite3.connect(path) as db:
         state = json.loads(db.execute("SELECT state FROM stored_events WHERE rowid=?",
                                       (position,)).fetchone()[0])

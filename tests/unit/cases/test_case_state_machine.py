@@ -15,7 +15,7 @@ from services.cases.rules import CLOSING_ITEMS, PLAN_PARTS
 from services.runtime.context import Actor, acting_as
 from services.runtime.risk_policy import risk_policy
 
-POLICY = risk_policy({})
+POLICY = risk_policy()
 
 WORKER = Actor("worker-1", "social_worker", "JD001")
 START = date(2026, 9, 1)

@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from services.gateway.auth import Keys, authenticate, dev_secret, keys_from_env, mint
+from services.gateway.auth import Keys, authenticate, dev_secret, keys_from_settings, mint
 from services.gateway.problems import Unauthenticated
-from services.runtime.config import ConfigurationError
 from services.runtime.context import Actor
+from services.runtime.settings import ConfigurationError
 
 SECRET = "unit-test-secret-of-a-reasonable-length-000"
 KEYS = Keys(secret=SECRET)
@@ -22,6 +22,13 @@ KEYS = Keys(secret=SECRET)
 
 def bearer(token: str) -> str:
     return f"Bearer {token}"
+
+
+def keys_with(monkeypatch: pytest.MonkeyPatch, **environ: str) -> Keys:
+    """The keys the gateway reads from these settings."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return keys_from_settings()
 
 
 def test_a_minted_token_names_the_actor() -> None:
@@ -91,10 +98,10 @@ def _rs256(private_pem: bytes, kid: str | None = None) -> str:
                       headers={"kid": kid} if kid else None)
 
 
-def test_rs256_with_a_public_key_file(tmp_path) -> None:
+def test_rs256_with_a_public_key_file(tmp_path, monkeypatch) -> None:
     private_pem, public_pem = _rsa_pair()
     (tmp_path / "idp.pem").write_bytes(public_pem)
-    keys = keys_from_env({"CASEBOOK_JWT_PUBLIC_KEY": str(tmp_path / "idp.pem")})
+    keys = keys_with(monkeypatch, CASEBOOK_JWT_PUBLIC_KEY=str(tmp_path / "idp.pem"))
     assert keys.secret is None
     assert authenticate(bearer(_rs256(private_pem)), keys).school_id == "JD002"
     # An HS256 token is not accepted when only an identity provider's key is configured.
@@ -102,12 +109,12 @@ def test_rs256_with_a_public_key_file(tmp_path) -> None:
         authenticate(bearer(mint(SECRET, "supervisor", "x")), keys)
 
 
-def test_rs256_with_a_jwks_file_chooses_the_key_by_kid(tmp_path) -> None:
+def test_rs256_with_a_jwks_file_chooses_the_key_by_kid(tmp_path, monkeypatch) -> None:
     first_private, first_public = _rsa_pair()
     second_private, _ = _rsa_pair()
     jwk = json.loads(RSAAlgorithm.to_jwk(serialization.load_pem_public_key(first_public)))
     (tmp_path / "jwks.json").write_text(json.dumps({"keys": [{**jwk, "kid": "k1"}]}))
-    keys = keys_from_env({"CASEBOOK_JWT_JWKS": str(tmp_path / "jwks.json")})
+    keys = keys_with(monkeypatch, CASEBOOK_JWT_JWKS=str(tmp_path / "jwks.json"))
     assert authenticate(bearer(_rs256(first_private, "k1")), keys).id == "sup-9"
     with pytest.raises(Unauthenticated):
         authenticate(bearer(_rs256(second_private, "k1")), keys)
@@ -115,24 +122,26 @@ def test_rs256_with_a_jwks_file_chooses_the_key_by_kid(tmp_path) -> None:
         authenticate(bearer(_rs256(first_private, "k2")), keys)
 
 
-def test_without_configured_keys_a_development_secret_is_made_once(tmp_path) -> None:
-    environ = {"CASEBOOK_DATA_DIR": str(tmp_path)}
-    first = dev_secret(environ)
-    assert first == dev_secret(environ) == keys_from_env(environ).secret
+def test_without_configured_keys_a_development_secret_is_made_once(tmp_path,
+                                                                    monkeypatch) -> None:
+    monkeypatch.setenv("CASEBOOK_DATA_DIR", str(tmp_path))
+    first = dev_secret()
+    assert first == dev_secret() == keys_from_settings().secret
     assert (tmp_path / "jwt-secret").stat().st_mode & 0o777 == 0o600
-    assert dev_secret({**environ, "CASEBOOK_JWT_SECRET": "configured"}) == "configured"
+    monkeypatch.setenv("CASEBOOK_JWT_SECRET", "configured")
+    assert dev_secret() == "configured"
 
 
-def test_production_needs_issuer_audience_and_a_configured_key(tmp_path) -> None:
+def test_production_needs_issuer_audience_and_a_configured_key(tmp_path, monkeypatch) -> None:
     production = {"CASEBOOK_ENVIRONMENT": "production", "CASEBOOK_DATA_DIR": str(tmp_path)}
     with pytest.raises(ConfigurationError) as missing:
-        keys_from_env(production)
+        keys_with(monkeypatch, **production)
     for name in ("CASEBOOK_JWT_ISSUER", "CASEBOOK_JWT_AUDIENCE", "CASEBOOK_JWT_SECRET"):
         assert name in str(missing.value)
     assert not (tmp_path / "jwt-secret").exists()  # no development secret is made
-    keys = keys_from_env({**production, "CASEBOOK_JWT_SECRET": SECRET,
-                          "CASEBOOK_JWT_ISSUER": "https://idp.example.test",
-                          "CASEBOOK_JWT_AUDIENCE": "casebook"})
+    keys = keys_with(monkeypatch, CASEBOOK_JWT_SECRET=SECRET,
+                     CASEBOOK_JWT_ISSUER="https://idp.example.test",
+                     CASEBOOK_JWT_AUDIENCE="casebook")
     # And then a token from another issuer or for another audience is refused.
     with pytest.raises(Unauthenticated):
         authenticate(bearer(mint(SECRET, "auditor", "a-1", audience="casebook")), keys)

@@ -4,6 +4,7 @@ filters, idempotency, and what the client sees when a service fails."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,8 +15,9 @@ from werkzeug.wrappers import Request, Response
 from contracts.errors import NotAllowed, Unavailable
 from services.gateway.app import IdempotencyApplication
 from services.gateway.auth import Keys, mint
-from services.gateway.dispatch import Gateway, Outgoing, Settings
+from services.gateway.dispatch import Gateway, Outgoing
 from services.runtime.context import Actor
+from services.runtime.settings import settings
 
 SECRET = "unit-test-secret-of-a-reasonable-length-000"
 WORKER = mint(SECRET, "social_worker", "worker-1", "JD001")
@@ -49,7 +51,8 @@ def services() -> Services:
 @pytest.fixture
 def gateway() -> Gateway:
     idempotency = IdempotencyApplication(env={"SQLITE_DBNAME": ":memory:"})
-    return Gateway(Keys(secret=SECRET), idempotency, Settings(max_body_bytes=2048))
+    configured = replace(settings().gateway, max_body_bytes=2048)
+    return Gateway(Keys(secret=SECRET), idempotency, configured)
 
 
 def send(gateway: Gateway, services: Services, method: str, path: str, token: str | None = WORKER,

@@ -6,6 +6,7 @@ sees of bad input and outages: too-deep JSON, an unreachable broker."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,9 +14,10 @@ import pytest
 from contracts.errors import NotAllowed, Unavailable
 from services.gateway.app import IdempotencyApplication
 from services.gateway.auth import Keys, mint
-from services.gateway.dispatch import MAX_JSON_DEPTH, REPLY_GRACE, Gateway, Settings
+from services.gateway.dispatch import MAX_JSON_DEPTH, REPLY_GRACE, Gateway
 from services.gateway.problems import GatewayTimeout
 from services.runtime.context import Actor, acting_as
+from services.runtime.settings import settings
 from tests.unit.gateway.test_dispatch import SECRET, WORKER, Services, problem, send
 
 CASE_ID = "2f1e8a4e-8d7c-4a43-9d43-3a1b8f1b2c11"
@@ -45,8 +47,8 @@ def idempotency() -> IdempotencyApplication:
 
 @pytest.fixture
 def gateway(idempotency: IdempotencyApplication, wall: Wall) -> Gateway:
-    return Gateway(Keys(secret=SECRET), idempotency, Settings(rpc_timeout=TIMEOUT),
-                   wall_time=wall)
+    configured = replace(settings().gateway, rpc_timeout=TIMEOUT)
+    return Gateway(Keys(secret=SECRET), idempotency, configured, wall_time=wall)
 
 
 @pytest.fixture

@@ -1,0 +1,190 @@
+"""Every setting of Casebook's own, in one place: its variable, type, default and why
+(docs/operators.md lists them for operators; a test keeps the two in step).
+
+`settings()` reads the environment through environs, which names the variable and the rule in
+every error ("CASEBOOK_RELAY_BATCH: Must be greater than or equal to 1."), so a service with a
+wrong setting refuses to start and says why. The values are parsed again only when the
+environment changed, so reading them at each use is cheap and a test can change one.
+
+The store's variables (`POSTGRES_*`, `SQLITE_DBNAME`, `CIPHER_KEY`) are eventsourcing's own,
+assembled for it by `services.runtime.store.store_env`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from environs import Env
+from marshmallow import validate
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong: the service refuses to start, saying which and why."""
+_OURS = ("CASEBOOK_", "AMQP_URI", "WEB_SERVER_ADDRESS")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What every service reads."""
+
+    amqp_uri: str
+    data_dir: Path
+    # production: none of the development conveniences (a generated token secret, tokens
+    # without issuer and audience, a development sign-in).
+    production: bool
+    service: str  # the service's name in every log record (set by `casebook up` and Compose)
+    relay_batch: int  # events the outbox relay reads and publishes per batch
+    handler_attempts: int  # tries of a subscription handler before its dead letter
+    clock_file: Path | None  # a file holding the instant the clock reads (tests, drills)
+    risk_policy_file: Path | None  # rows overriding the risk policy (4.1, 9.6b)
+
+
+@dataclass(frozen=True)
+class Gateway:
+    address: str
+    jwt_secret: str | None
+    jwt_public_key: Path | None
+    jwt_jwks: Path | None
+    jwt_issuer: str | None
+    jwt_audience: str | None
+    max_body_bytes: int
+    rpc_timeout: float  # a request's deadline: no command is carried out after it
+    ready_timeout: float
+    settle_timeout: float  # how long a service has to say what became of a command
+    idempotency_ttl_hours: float
+
+
+@dataclass(frozen=True)
+class Cases:
+    # 6.2.1.2, 9.1a: cases go only to workers supervision says are eligible; tests of other
+    # services, which run without supervision, turn it off.
+    require_eligible_workers: bool
+    # Two weeks: long enough to meet the client's family and teachers (8.3.2a), short enough
+    # that a problem raised at intake does not wait half a term.
+    assessment_due_days: int
+    # A month from intake: the assessment's two weeks plus two to agree the plan with the
+    # client and, for a minor, the guardian (4.2).
+    plan_due_days: int
+    # A school week and its weekend: a student who wrote should hear back within a week.
+    letter_reply_days: int
+
+
+@dataclass(frozen=True)
+class Archive:
+    retention_years: str  # per-category overrides such as "GA=10,KT=3" (9.4e)
+    ledger_signing_key: str | None  # base64 of a raw 32-byte Ed25519 private key
+    ledger_trusted_keys: tuple[str, ...]  # earlier keys' public halves, after a rotation
+    checkpoint_every_entries: int
+    checkpoint_every_minutes: float
+    checkpoint_tick_seconds: float
+
+
+@dataclass(frozen=True)
+class Supervision:
+    supervision_interval_days: int  # 9.1c: longest time without supervision
+    assessment_days: int  # 9.5c: intake → first assessment
+    plan_days: int  # 9.5c: first assessment → plan adopted
+    intervention_gap_days: int  # 9.5c: open case without an intervention
+    follow_up_grace_days: int  # 9.2b: follow-up past its due date
+    letter_days: int  # 8.2.2: letter without an answer
+    complaint_acknowledge_days: int  # 10.1.2
+    complaint_answer_days: int  # 9.2c, 10.1.2
+    supervisor_min_years: int  # 6.2.2.1: a stand-in for MZ/T 166—2021 8.1
+    timer_seconds: int  # how often deadlines are checked
+
+
+@dataclass(frozen=True)
+class Settings:
+    runtime: Runtime
+    gateway: Gateway
+    cases: Cases
+    archive: Archive
+    supervision: Supervision
+
+
+_cache: tuple[tuple[tuple[str, str], ...], Settings] | None = None
+
+
+def settings() -> Settings:
+    """The settings the environment holds now."""
+    global _cache
+    snapshot = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_OURS)))
+    if _cache is None or _cache[0] != snapshot:
+        _cache = (snapshot, _read(Env(eager=True)))
+    return _cache[1]
+
+
+def _read(env: Env) -> Settings:
+    at_least_1 = validate.Range(min=1)
+    not_negative = validate.Range(min=0)
+    positive = validate.Range(min=0, min_inclusive=False)
+    environment = env.str("CASEBOOK_ENVIRONMENT", "development",
+                          validate=validate.OneOf(("development", "production")))
+    return Settings(
+        runtime=Runtime(
+            amqp_uri=env.str("AMQP_URI", DEFAULT_AMQP_URI),
+            data_dir=Path(env.str("CASEBOOK_DATA_DIR", "./var")).resolve(),
+            production=environment == "production",
+            service=env.str("CASEBOOK_SERVICE", ""),
+            relay_batch=env.int("CASEBOOK_RELAY_BATCH", 100, validate=at_least_1),
+            handler_attempts=env.int("CASEBOOK_HANDLER_ATTEMPTS", 3, validate=at_least_1),
+            clock_file=env.path("CASEBOOK_CLOCK_FILE", None),
+            risk_policy_file=env.path("CASEBOOK_ESCALATION_POLICY", None),
+        ),
+        gateway=Gateway(
+            address=env.str("WEB_SERVER_ADDRESS", "127.0.0.1:8000"),
+            jwt_secret=env.str("CASEBOOK_JWT_SECRET", None) or None,
+            jwt_public_key=env.path("CASEBOOK_JWT_PUBLIC_KEY", None),
+            jwt_jwks=env.path("CASEBOOK_JWT_JWKS", None),
+            jwt_issuer=env.str("CASEBOOK_JWT_ISSUER", None) or None,
+            jwt_audience=env.str("CASEBOOK_JWT_AUDIENCE", None) or None,
+            max_body_bytes=env.int("CASEBOOK_GATEWAY_MAX_BODY_BYTES", 1_048_576,
+                                   validate=at_least_1),
+            rpc_timeout=env.float("CASEBOOK_GATEWAY_RPC_TIMEOUT", 30.0, validate=positive),
+            ready_timeout=env.float("CASEBOOK_GATEWAY_READY_TIMEOUT", 2.0, validate=positive),
+            settle_timeout=env.float("CASEBOOK_GATEWAY_SETTLE_TIMEOUT", 5.0, validate=positive),
+            idempotency_ttl_hours=env.float("CASEBOOK_IDEMPOTENCY_TTL_HOURS", 24.0,
+                                            validate=positive),
+        ),
+        cases=Cases(
+            require_eligible_workers=env.bool("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", True),
+            assessment_due_days=env.int("CASEBOOK_ASSESSMENT_DUE_DAYS", 14,
+                                        validate=not_negative),
+            plan_due_days=env.int("CASEBOOK_PLAN_DUE_DAYS", 30, validate=not_negative),
+            letter_reply_days=env.int("CASEBOOK_LETTER_REPLY_DAYS", 7, validate=not_negative),
+        ),
+        archive=Archive(
+            retention_years=env.str("CASEBOOK_RETENTION_YEARS", ""),
+            ledger_signing_key=env.str("CASEBOOK_LEDGER_SIGNING_KEY", None) or None,
+            ledger_trusted_keys=tuple(env.list("CASEBOOK_LEDGER_TRUSTED_KEYS", [])),
+            checkpoint_every_entries=env.int("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", 1000,
+                                             validate=at_least_1),
+            checkpoint_every_minutes=env.float("CASEBOOK_CHECKPOINT_EVERY_MINUTES", 60.0,
+                                               validate=positive),
+            checkpoint_tick_seconds=env.float("CASEBOOK_CHECKPOINT_TICK_SECONDS", 5.0,
+                                              validate=positive),
+        ),
+        supervision=Supervision(
+            supervision_interval_days=env.int("CASEBOOK_SUPERVISION_INTERVAL_DAYS", 30,
+                                              validate=not_negative),
+            assessment_days=env.int("CASEBOOK_QC_ASSESSMENT_DAYS", 14, validate=not_negative),
+            plan_days=env.int("CASEBOOK_QC_PLAN_DAYS", 14, validate=not_negative),
+            intervention_gap_days=env.int("CASEBOOK_QC_INTERVENTION_GAP_DAYS", 30,
+                                          validate=not_negative),
+            follow_up_grace_days=env.int("CASEBOOK_QC_FOLLOW_UP_GRACE_DAYS", 7,
+                                         validate=not_negative),
+            letter_days=env.int("CASEBOOK_QC_LETTER_DAYS", 7, validate=not_negative),
+            complaint_acknowledge_days=env.int("CASEBOOK_COMPLAINT_ACKNOWLEDGE_DAYS", 2,
+                                               validate=not_negative),
+            complaint_answer_days=env.int("CASEBOOK_COMPLAINT_ANSWER_DAYS", 15,
+                                          validate=not_negative),
+            supervisor_min_years=env.int("CASEBOOK_SUPERVISOR_MIN_YEARS", 3,
+                                         validate=not_negative),
+            timer_seconds=env.int("CASEBOOK_SUPERVISION_TIMER_SECONDS", 60,
+                                  validate=at_least_1),
+        ),
+    )
