@@ -1,7 +1,8 @@
 """Bearer JWT authentication: who the caller is, as the actor the services authorise.
 
 Keys come from the environment (docs/permissions.md lists the variables):
-- `CASEBOOK_JWT_SECRET`: HS256 shared secret, for development and `casebook token`.
+- `CASEBOOK_JWT_SECRET` (or the file `CASEBOOK_JWT_SECRET_FILE` names): HS256 shared secret,
+  for development and `casebook token`.
 - `CASEBOOK_JWT_PUBLIC_KEY`: path to a PEM public key, RS256 tokens of an identity provider.
 - `CASEBOOK_JWT_JWKS`: path to a JWKS file, RS256 keys chosen by the token's `kid`.
 - `CASEBOOK_JWT_ISSUER`, `CASEBOOK_JWT_AUDIENCE`: checked when set.
@@ -32,6 +33,7 @@ from contracts.envelope import ROLES
 from services.gateway.problems import Unauthenticated
 from services.runtime import config
 from services.runtime.context import Actor
+from services.runtime.secrets import secret_value
 
 DEV_SECRET_FILE = "jwt-secret"
 # Roles a person can hold; `system` is the services' own actor and never comes from a token.
@@ -57,7 +59,7 @@ def keys_from_env(environ: Mapping[str, str] = os.environ) -> Keys:
         for jwk in document.get("keys", []):
             if jwk.get("kty") == "RSA" and jwk.get("use", "sig") == "sig":
                 public[jwk.get("kid")] = RSAAlgorithm.from_jwk(json.dumps(jwk))
-    secret = environ.get("CASEBOOK_JWT_SECRET") or None
+    secret = secret_value("CASEBOOK_JWT_SECRET", environ) or None
     if secret is None and not public:
         secret = dev_secret(environ)
     return Keys(
@@ -69,9 +71,11 @@ def keys_from_env(environ: Mapping[str, str] = os.environ) -> Keys:
 
 
 def dev_secret(environ: Mapping[str, str] = os.environ) -> str:
-    """The development HS256 secret: CASEBOOK_JWT_SECRET, else one made once in the data dir."""
-    if environ.get("CASEBOOK_JWT_SECRET"):
-        return environ["CASEBOOK_JWT_SECRET"]
+    """The development HS256 secret: CASEBOOK_JWT_SECRET (or its file), else one made once in
+    the data dir."""
+    configured = secret_value("CASEBOOK_JWT_SECRET", environ)
+    if configured:
+        return configured
     path = config.data_dir(environ) / DEV_SECRET_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,11 +7,14 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from services.runtime.secrets import secret_value, with_amqp_password
+
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 def amqp_uri() -> str:
-    return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+    """AMQP_URI, with the password of AMQP_PASSWORD or AMQP_PASSWORD_FILE when set."""
+    return with_amqp_password(os.environ.get("AMQP_URI", DEFAULT_AMQP_URI))
 
 
 def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
@@ -41,8 +44,8 @@ def archive_retention_years() -> str:
 
 
 def ledger_signing_key() -> str | None:
-    """`CASEBOOK_LEDGER_SIGNING_KEY`: base64 of a raw 32-byte Ed25519 private key."""
-    return os.environ.get("CASEBOOK_LEDGER_SIGNING_KEY") or None
+    """`CASEBOOK_LEDGER_SIGNING_KEY` (or `_FILE`): base64 of a raw 32-byte Ed25519 private key."""
+    return secret_value("CASEBOOK_LEDGER_SIGNING_KEY") or None
 
 
 def ledger_trusted_keys() -> list[str]:

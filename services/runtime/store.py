@@ -23,6 +23,7 @@ from contracts.errors import InvalidInput, NotFound
 from services.runtime import config
 from services.runtime.persistence import CasebookRecorder, ChainHead, Cursor
 from services.runtime.plain import plain
+from services.runtime.secrets import secret_value
 from services.runtime.vault import Vault
 
 A = TypeVar("A", bound=Aggregate)
@@ -41,14 +42,13 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
             "POSTGRES_HOST",
             "POSTGRES_PORT",
             "POSTGRES_USER",
-            "POSTGRES_PASSWORD",
         ):
             if source.get(key):
                 env[key] = source[key]
         env.setdefault("POSTGRES_HOST", "127.0.0.1")
         env.setdefault("POSTGRES_PORT", "5432")
         env.setdefault("POSTGRES_USER", "postgres")
-        env.setdefault("POSTGRES_PASSWORD", "")
+        env["POSTGRES_PASSWORD"] = _secret("POSTGRES_PASSWORD", overrides) or ""
         _ensure_schema(env)
     else:
         env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
@@ -59,10 +59,16 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
             directory.mkdir(parents=True, exist_ok=True)
             dbname = str(directory / f"{service}.sqlite")
         env["SQLITE_DBNAME"] = dbname
-    if source.get("CIPHER_KEY"):
+    cipher_key = _secret("CIPHER_KEY", overrides)
+    if cipher_key:
         env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
-        env["CIPHER_KEY"] = source["CIPHER_KEY"]
+        env["CIPHER_KEY"] = cipher_key
     return env
+
+
+def _secret(name: str, overrides: Mapping[str, str] | None) -> str | None:
+    """The caller's override, else the variable or the file its `_FILE` form names."""
+    return (overrides or {}).get(name) or secret_value(name)
 
 
 def _ensure_schema(env: Mapping[str, str]) -> None:
