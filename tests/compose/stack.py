@@ -104,6 +104,7 @@ class Stack:
     engine: Engine
     directory: Path
     ports: dict[str, int]
+    images: dict[str, str]
     env_file: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -270,4 +271,4 @@ def new_stack(engine: Engine, directory: Path, images: dict[str, str]) -> Stack:
         **images,
     })
     (directory / ".env").write_text("".join(f"{key}={value}\n" for key, value in env.items()))
-    return Stack(engine, directory, ports)
+    return Stack(engine, directory, ports, images)

@@ -18,6 +18,7 @@ import pytest
 
 from tests.compose.stack import (
     CONTAINERS,
+    Engine,
     Stack,
     docker_engine,
     http,
@@ -36,29 +37,40 @@ pytestmark = pytest.mark.timeout(1800)
 
 
 @pytest.fixture(scope="module")
-def stack(request: pytest.FixtureRequest,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def engine() -> Iterator[Engine]:
     with docker_engine() as engine:
-        images = image_settings(engine)
-        run(["bash", "deploy/images/wheelhouse.sh"], engine.env)
-        stack = new_stack(engine, tmp_path_factory.mktemp("compose"), images)
-        stack.compose("config", "--quiet")
-        failed_before = request.session.testsfailed
-        try:
-            stack.compose("build")
-            stack.compose("up", "--detach")
-            stack.wait_healthy()
-            yield stack
-            if request.session.testsfailed > failed_before:
-                print_logs(stack)
-        except Exception:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def images(engine: Engine) -> Iterator[dict[str, str]]:
+    """The settings that choose the images (none: the official ones), and the wheelhouse."""
+    settings = image_settings(engine)
+    run(["bash", "deploy/images/wheelhouse.sh"], engine.env)
+    yield settings
+    # Nothing of Casebook's builds stays but the tagged images: the cache of the next run.
+    run(["docker", "image", "prune", "--force",
+         "--filter", "label=org.opencontainers.image.title=Casebook"], engine.env)
+
+
+@pytest.fixture(scope="module")
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          engine: Engine, images: dict[str, str]) -> Iterator[Stack]:
+    stack = new_stack(engine, tmp_path_factory.mktemp("compose"), images)
+    stack.compose("config", "--quiet")
+    failed_before = request.session.testsfailed
+    try:
+        stack.compose("build")
+        stack.compose("up", "--detach")
+        stack.wait_healthy()
+        yield stack
+        if request.session.testsfailed > failed_before:
             print_logs(stack)
-            raise
-        finally:
-            # Nothing stays but the images: the cache of the next run.
-            stack.compose("down", "--volumes", "--remove-orphans")
-            run(["docker", "image", "prune", "--force",
-                 "--filter", "label=org.opencontainers.image.title=Casebook"], engine.env)
+    except Exception:
+        print_logs(stack)
+        raise
+    finally:
+        stack.compose("down", "--volumes", "--remove-orphans")
 
 
 def print_logs(stack: Stack) -> None:
@@ -72,6 +84,24 @@ def worker(stack: Stack) -> str:
     return stack.token("social_worker", "demo-worker-1", "JD001")
 
 
+def test_casebook_image_builds_with_no_network_at_all_on_the_local_base(engine, images):
+    if "CASEBOOK_BASE_IMAGE" not in images:
+        pytest.skip("on the official Python image, libpq5 comes from the Debian mirror")
+    # No cache: every step runs, and none of them can reach anything.
+    tag = f"casebook-offline-check:{os.getpid()}"
+    build = ["docker", "build", "--no-cache", "--network", "none", "--tag", tag,
+             "--build-arg", f"BASE_IMAGE={images['CASEBOOK_BASE_IMAGE']}",
+             "--file", "deploy/Dockerfile", "."]
+    try:
+        run(build, engine.env)
+        imports = run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "python",
+                       tag, "-c", "import nameko, eventsourcing, psycopg; print('ok')"],
+                      engine.env)
+        assert imports.stdout.strip() == "ok"
+    finally:
+        run(["docker", "image", "rm", "--force", tag], engine.env, check=False)
+
+
 def listeners(stack: Stack, service: str) -> set[str]:
     """The TCP addresses the processes of a container listen on."""
     pids = set(stack.docker("top", stack.container(service), "-eo", "pid").split()[1:])
@@ -82,6 +112,7 @@ def listeners(stack: Stack, service: str) -> set[str]:
 
 def test_every_container_is_healthy_and_listens_on_the_loopback_only(stack):
     assert stack.health() == {service: "healthy" for service in CONTAINERS}
+
     def loopback(*names: str) -> set[str]:
         return {f"127.0.0.1:{stack.ports[name]}" for name in names}
 
