@@ -63,6 +63,12 @@ class Engine:
         return {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
                 "LANG": "C.UTF-8", "DOCKER_HOST": self.docker_host}
 
+    @property
+    def build_env(self) -> dict[str, str]:
+        """What the image scripts run with: this machine's own settings (a proxy, a PyPI or
+        Debian mirror) and the engine."""
+        return {**os.environ, "DOCKER_HOST": self.docker_host}
+
 
 @contextmanager
 def docker_engine() -> Iterator[Engine]:
@@ -95,7 +101,7 @@ def image_settings(engine: Engine) -> dict[str, str]:
     choice = os.environ.get("CASEBOOK_COMPOSE_IMAGES", "auto")
     if choice == "official" or (choice == "auto" and registry_answers(engine)):
         return {}
-    built = run(["bash", "deploy/images/local-images.sh"], engine.env, timeout=1200)
+    built = run(["bash", "deploy/images/local-images.sh"], engine.build_env, timeout=1200)
     return settings(built.stdout)
 
 

@@ -46,7 +46,7 @@ def engine() -> Iterator[Engine]:
 def images(engine: Engine) -> Iterator[dict[str, str]]:
     """The settings that choose the images (none: the official ones), and the wheelhouse."""
     settings = image_settings(engine)
-    run(["bash", "deploy/images/wheelhouse.sh"], engine.env)
+    run(["bash", "deploy/images/wheelhouse.sh"], engine.build_env)
     yield settings
     # Images replaced by a newer build of Casebook's (the upgrade) go; the build stage, which
     # carries no label, stays with the tagged images: the cache of the next run.
