@@ -1,5 +1,6 @@
 # Every target goes through deploy/local.sh, which installs and starts what is missing.
-.PHONY: install run test unit integration e2e faults bench lint contracts services
+.PHONY: install run test unit integration e2e faults bench lint contracts services \
+	wheelhouse local-images compose-test
 
 install:
 	bash deploy/local.sh install
@@ -35,3 +36,16 @@ lint: install
 
 contracts: install
 	.venv/bin/python -m contracts.export
+
+# The wheels deploy/Dockerfile installs from, offline (deploy/wheelhouse/).
+wheelhouse:
+	bash deploy/local.sh wheelhouse
+
+# RabbitMQ, PostgreSQL, nginx and Python images from Debian's packages, for sites with no
+# registry; prints the settings that make Compose use them (append them to deploy/.env).
+local-images:
+	@bash deploy/images/local-images.sh
+
+# The Compose stack started for real: build, up, the README tour, a crash, down/up, an upgrade.
+compose-test:
+	bash deploy/local.sh compose

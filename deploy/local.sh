@@ -2,7 +2,8 @@
 # Casebook on one machine, from a fresh Debian/Ubuntu with Python 3.11:
 #   bash deploy/local.sh run     install what is missing, start RabbitMQ, run every service
 #   bash deploy/local.sh test    install what is missing, start RabbitMQ and PostgreSQL, run the tests
-#   bash deploy/local.sh install | services | bench | unit | integration | e2e | faults
+#   bash deploy/local.sh compose  start the Compose stack for real and test it (tests/compose/)
+#   bash deploy/local.sh install | services | bench | unit | integration | e2e | faults | wheelhouse
 # Installs system packages with apt-get where they are missing (as root, or through sudo).
 set -euo pipefail
 
@@ -95,6 +96,46 @@ ensure_tools() {
   command -v docker-compose >/dev/null || apt_install docker-compose
 }
 
+ensure_docker_tools() {
+  ensure_tools
+  command -v dockerd >/dev/null || apt_install docker.io
+  # The local images' Debian base, where no registry answers (deploy/images/debian-base.sh).
+  command -v debootstrap >/dev/null || apt_install debootstrap
+  command -v curl >/dev/null || apt_install curl
+}
+
+# The Compose test needs a Docker engine: the one that answers, else one of our own, stopped
+# again at the end. With CASEBOOK_COMPOSE_OPTIONAL=1 (.ci/run), an engine that cannot start is
+# a loud warning and a pass, so the rest of CI still counts; a failing test never is.
+compose_test() {
+  ensure_venv
+  ensure_docker_tools
+  local engine errors
+  errors="$(mktemp)"
+  if ! engine="$(bash "$ROOT/deploy/engine.sh" start 2>"$errors")"; then
+    local why
+    why="$(cat "$errors")"
+    rm -f "$errors"
+    if [ "${CASEBOOK_COMPOSE_OPTIONAL:-}" = 1 ]; then
+      printf '\n%s\n' "######################################################################" >&2
+      printf 'WARNING: THE COMPOSE TEST DID NOT RUN: no Docker engine can start here.\n' >&2
+      printf '%s\n' "$why" >&2
+      printf '%s\n\n' "######################################################################" >&2
+      return 0
+    fi
+    printf '%s\n' "$why" >&2
+    return 1
+  fi
+  rm -f "$errors"
+  local docker_host started
+  docker_host="$(sed -n 's/^DOCKER_HOST=//p' <<<"$engine")"
+  started="$(sed -n 's/^CASEBOOK_ENGINE_STARTED=//p' <<<"$engine")"
+  if [ "$started" = 1 ]; then
+    trap 'bash "$ROOT/deploy/engine.sh" stop' EXIT
+  fi
+  DOCKER_HOST="$docker_host" pytest tests/compose "$@"
+}
+
 pytest() { "$VENV/bin/python" -m pytest "$@"; }
 
 command="${1:-help}"
@@ -103,7 +144,10 @@ case "$command" in
   install) ensure_venv ;;
   services) ensure_rabbitmq; ensure_postgres ;;
   run) ensure_venv; ensure_rabbitmq; exec "$VENV/bin/casebook" up "$@" ;;
-  test) ensure_venv; ensure_rabbitmq; ensure_postgres; ensure_tools; pytest tests --ignore=tests/bench "$@" ;;
+  test) ensure_venv; ensure_rabbitmq; ensure_postgres; ensure_tools
+        pytest tests --ignore=tests/bench --ignore=tests/compose "$@" ;;
+  compose) compose_test "$@" ;;
+  wheelhouse) ensure_venv; bash "$ROOT/deploy/images/wheelhouse.sh" ;;
   unit) ensure_venv; ensure_tools; pytest tests/unit "$@" ;;
   integration) ensure_venv; ensure_rabbitmq; ensure_postgres; pytest tests/integration "$@" ;;
   e2e) ensure_venv; ensure_rabbitmq; pytest tests/e2e tests/faults "$@" ;;

@@ -1,7 +1,8 @@
 """Bearer JWT authentication: who the caller is, as the actor the services authorise.
 
 Keys come from the environment (docs/permissions.md lists the variables):
-- `CASEBOOK_JWT_SECRET`: HS256 shared secret, for development and `casebook token`.
+- `CASEBOOK_JWT_SECRET` (or the file `CASEBOOK_JWT_SECRET_FILE` names): HS256 shared secret,
+  for development and `casebook token`.
 - `CASEBOOK_JWT_PUBLIC_KEY`: path to a PEM public key, RS256 tokens of an identity provider.
 - `CASEBOOK_JWT_JWKS`: path to a JWKS file, RS256 keys chosen by the token's `kid`.
 - `CASEBOOK_JWT_ISSUER`, `CASEBOOK_JWT_AUDIENCE`: checked when set; required when

@@ -25,6 +25,7 @@ from services.runtime.entrypoints import COMMAND_ID, deadline_of, rpc
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications
 from services.runtime.relay import Relay
+from services.runtime.secrets import with_amqp_password
 from services.runtime.settings import settings
 from services.runtime.store import CasebookApplication
 from services.runtime.views import compare
@@ -54,7 +55,8 @@ class ApplicationDependency(DependencyProvider):
 
     def start(self) -> None:
         if self.publications is not None:
-            amqp_uri = self.container.config.get("AMQP_URI", settings().runtime.amqp_uri)
+            amqp_uri = with_amqp_password(
+                self.container.config.get("AMQP_URI", settings().runtime.amqp_uri))
             self.relay = Relay(self.app, self.publications, amqp_uri)
             self.container.spawn_managed_thread(self.relay.run)
         if self.app.views is not None:

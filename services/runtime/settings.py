@@ -1,7 +1,8 @@
 """Every setting of Casebook's own, in one place: its variable, type, default and why
 (docs/operators.md lists them for operators; a test keeps the two in step).
 
-`settings()` reads the environment through environs, which names the variable and the rule in
+Secrets may come from files (`<NAME>_FILE`, services.runtime.secrets). `settings()` reads the
+environment through environs, which names the variable and the rule in
 every error ("CASEBOOK_RELAY_BATCH: Must be greater than or equal to 1."), so a service with a
 wrong setting refuses to start and says why. The values are parsed again only when the
 environment changed, so reading them at each use is cheap and a test can change one.
@@ -19,12 +20,14 @@ from pathlib import Path
 from environs import Env
 from marshmallow import validate
 
+from services.runtime.secrets import secret_value, with_amqp_password
+
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 class ConfigurationError(Exception):
     """A setting is missing or wrong: the service refuses to start, saying which and why."""
-_OURS = ("CASEBOOK_", "AMQP_URI", "WEB_SERVER_ADDRESS")
+_OURS = ("CASEBOOK_", "AMQP_", "WEB_SERVER_ADDRESS")
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,8 @@ def _read(env: Env) -> Settings:
                           validate=validate.OneOf(("development", "production")))
     return Settings(
         runtime=Runtime(
-            amqp_uri=env.str("AMQP_URI", DEFAULT_AMQP_URI),
+            # With the password of AMQP_PASSWORD(_FILE) when set (services.runtime.secrets).
+            amqp_uri=with_amqp_password(env.str("AMQP_URI", DEFAULT_AMQP_URI)),
             data_dir=Path(env.str("CASEBOOK_DATA_DIR", "./var")).resolve(),
             production=environment == "production",
             service=env.str("CASEBOOK_SERVICE", ""),
@@ -137,7 +141,7 @@ def _read(env: Env) -> Settings:
         ),
         gateway=Gateway(
             address=env.str("WEB_SERVER_ADDRESS", "127.0.0.1:8000"),
-            jwt_secret=env.str("CASEBOOK_JWT_SECRET", None) or None,
+            jwt_secret=secret_value("CASEBOOK_JWT_SECRET") or None,
             jwt_public_key=env.path("CASEBOOK_JWT_PUBLIC_KEY", None),
             jwt_jwks=env.path("CASEBOOK_JWT_JWKS", None),
             jwt_issuer=env.str("CASEBOOK_JWT_ISSUER", None) or None,
@@ -159,7 +163,7 @@ def _read(env: Env) -> Settings:
         ),
         archive=Archive(
             retention_years=env.str("CASEBOOK_RETENTION_YEARS", ""),
-            ledger_signing_key=env.str("CASEBOOK_LEDGER_SIGNING_KEY", None) or None,
+            ledger_signing_key=secret_value("CASEBOOK_LEDGER_SIGNING_KEY") or None,
             ledger_trusted_keys=tuple(env.list("CASEBOOK_LEDGER_TRUSTED_KEYS", [])),
             checkpoint_every_entries=env.int("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", 1000,
                                              validate=at_least_1),

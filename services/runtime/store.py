@@ -27,6 +27,7 @@ from contracts.errors import InvalidInput, NotFound
 from services.runtime.commands import unit_of_work
 from services.runtime.persistence import CasebookRecorder, ChainHead, CommandRecord, Cursor
 from services.runtime.plain import plain
+from services.runtime.secrets import secret_value
 from services.runtime.settings import settings
 from services.runtime.vault import Vault
 from services.runtime.views import Views, ViewStore
@@ -50,14 +51,13 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
             "POSTGRES_HOST",
             "POSTGRES_PORT",
             "POSTGRES_USER",
-            "POSTGRES_PASSWORD",
         ):
             if source.get(key):
                 env[key] = source[key]
         env.setdefault("POSTGRES_HOST", "127.0.0.1")
         env.setdefault("POSTGRES_PORT", "5432")
         env.setdefault("POSTGRES_USER", "postgres")
-        env.setdefault("POSTGRES_PASSWORD", "")
+        env["POSTGRES_PASSWORD"] = _secret("POSTGRES_PASSWORD", overrides) or ""
         _ensure_schema(env)
     else:
         env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
@@ -69,15 +69,19 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
             directory.mkdir(parents=True, exist_ok=True)
             dbname = str(directory / f"{service}.sqlite")
         env["SQLITE_DBNAME"] = dbname
-    if source.get("CIPHER_KEY"):
+    cipher_key = _secret("CIPHER_KEY", overrides)
+    if cipher_key:
         env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
-        env["CIPHER_KEY"] = source["CIPHER_KEY"]
+        env["CIPHER_KEY"] = cipher_key
     return env
 
 
 def postgres_configured() -> bool:
     """Whether the stores are PostgreSQL (`POSTGRES_DBNAME` set) rather than SQLite files."""
     return bool(os.environ.get("POSTGRES_DBNAME"))
+def _secret(name: str, overrides: Mapping[str, str] | None) -> str | None:
+    """The caller's override, else the variable or the file its `_FILE` form names."""
+    return (overrides or {}).get(name) or secret_value(name)
 
 
 def _ensure_schema(env: Mapping[str, str]) -> None:

@@ -48,6 +48,7 @@ from services.runtime.broker import BROKER_ERRORS
 from services.runtime.context import SYSTEM
 from services.runtime.persistence import ChainHead, Cursor, CursorMoved
 from services.runtime.relay import events_exchange
+from services.runtime.secrets import with_amqp_password
 from services.runtime.settings import settings
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,8 @@ class Subscription(Consumer):
             routing_key=dead_letter_queue_name(subscriber, self.source),
             durable=True,
         )
-        self.amqp_uri = self.container.config.get("AMQP_URI", settings().runtime.amqp_uri)
+        self.amqp_uri = with_amqp_password(
+            self.container.config.get("AMQP_URI", settings().runtime.amqp_uri))
         self.max_attempts = settings().runtime.handler_attempts
         self._inbox: LightQueue = LightQueue()
         self._running = True

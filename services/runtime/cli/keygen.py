@@ -3,9 +3,12 @@
 It makes, for every service in `SERVICES`, a CIPHER_KEY (AES-256-GCM encryption of its stored
 events) and a RabbitMQ password; a PostgreSQL password; a RabbitMQ password for the operator (the
 management UI and the `casebook` CLI); the gateway's `CASEBOOK_JWT_SECRET`; and the archive's
-Ed25519 ledger signing key. With `--write deploy/` it writes `deploy/.env` (read by Compose) and
-`deploy/rabbitmq/definitions.json` (loaded by RabbitMQ at boot: the vhost, one user per service
-with only the permissions that service needs, and their salted password hashes).
+Ed25519 ledger signing key. With `--write deploy/` it writes each as a file in
+`deploy/secrets/` (mode 0600; Compose mounts them into the containers, which read them through
+`<VARIABLE>_FILE`), with `rabbitmq_definitions.json` (loaded by RabbitMQ at boot: the vhost, one
+user per service with only the permissions that service needs, and their salted password
+hashes), and `deploy/.env` if there is none. With `--tls-name` it adds a self-signed TLS
+certificate for the proxy of deploy/compose.prod.yaml.
 
 The broker is a trust boundary (DESIGN.md "Actors, access, privacy"): a service's user may
 declare, write and read only its own exchange `<svc>.events`, its own RPC queue `rpc-<svc>`, its
@@ -34,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from eventsourcing.cryptography import AESCipher
 
+from services.runtime.cli.certificate import self_signed
 from services.runtime.launcher import SERVICES
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "deploy/rabbitmq/definitions.template.json"
@@ -41,6 +45,13 @@ OPERATOR_USER = "operator"
 RPC_EXCHANGE = "nameko-rpc"
 # Replies to nameko RPC are routed by the uuid of the caller's reply queue.
 REPLY_ROUTING_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# The user deploy/Dockerfile runs the services as: the secret files they read must be its own.
+IMAGE_UID = 10001
+# Read on the host by the `casebook` CLI, by no container.
+OPERATOR_ONLY = frozenset({"RABBITMQ_OPERATOR_PASSWORD"})
+DEFINITIONS_FILE = "rabbitmq_definitions.json"
+TLS_KEY_FILE = "tls.key"
+TLS_CERTIFICATE_FILE = "tls.crt"
 
 
 def env_prefix(service: str) -> str:
@@ -149,11 +160,14 @@ def ledger_signing_key() -> str:
     return base64.b64encode(raw).decode()
 
 
+def secret_file_name(variable: str) -> str:
+    """A secret's file in `deploy/secrets/`, which is also its name in Compose."""
+    return variable.lower()
+
+
 def fresh_secrets() -> dict[str, str]:
-    """Every secret the Compose deployment reads from `.env`, freshly made, and its project name."""
+    """Every secret the Compose deployment reads, freshly made, by variable name."""
     values = {
-        # Compose names volumes and containers after the project: casebook_postgres-data, ...
-        "COMPOSE_PROJECT_NAME": "casebook",
         "POSTGRES_PASSWORD": _password(),
         "RABBITMQ_OPERATOR_PASSWORD": _password(),
         "CASEBOOK_JWT_SECRET": secrets.token_urlsafe(48),
@@ -173,56 +187,94 @@ def broker_passwords(values: dict[str, str]) -> dict[str, str]:
 
 
 WARNING = (
-    "Keep this file and a copy of it apart from the backups of the stores: each *_CIPHER_KEY\n"
-    "decrypts one service's stored events, and without it they are lost for good. Never\n"
-    "regenerate it for a running deployment."
+    "Keep the secrets directory, and a copy of it, apart from the backups of the stores: each\n"
+    "*_cipher_key decrypts one service's stored events, and without it they are lost for good.\n"
+    "Never regenerate them for a running deployment."
 )
 
+ENV_FILE = """\
+# deploy/.env: the settings deploy/compose.yaml reads (docs/operators.md lists them all).
+# No secret belongs here: those are the files in secrets/, mounted into the containers.
+# Compose names volumes and containers after the project: casebook_postgres-data, ...
+COMPOSE_PROJECT_NAME=casebook
+# The `iss` and `aud` every token must carry (production checks both): these are what
+# `casebook token` mints with; with an identity provider, set its issuer and Casebook's audience.
+CASEBOOK_JWT_ISSUER=casebook
+CASEBOOK_JWT_AUDIENCE=casebook-api
+"""
 
-def env_file(values: dict[str, str]) -> str:
-    lines = [
-        f"# Casebook secrets, made by `casebook keygen` at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-        *(f"# {line}" for line in WARNING.splitlines()),
-        "# Other settings (docs/operators.md) may be added below.",
-        "",
-    ]
+
+def secrets_text(values: dict[str, str]) -> str:
+    """The secrets as `VARIABLE=value` lines, to be read rather than written anywhere."""
+    made = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    lines = [f"# Casebook secrets, made by `casebook keygen` at {made}."]
     lines += [f"{key}={value}" for key, value in values.items()]
     return "\n".join(lines) + "\n"
 
 
 @click.command()
 @click.option("--write", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="Write DIRECTORY/.env and DIRECTORY/rabbitmq/definitions.json "
-                   "(e.g. deploy/) instead of printing the secrets.")
+              help="Write the secrets as files in DIRECTORY/secrets/ (e.g. deploy/), with the "
+                   "RabbitMQ definitions, and DIRECTORY/.env if missing, instead of printing them.")
+@click.option("--tls-name", "tls_names", multiple=True, metavar="NAME",
+              help="With --write: also a self-signed TLS certificate for this host name or IP "
+                   "address (repeatable), secrets/tls.crt and tls.key, to try the TLS proxy.")
 @click.option("--force", is_flag=True,
-              help="Overwrite an existing .env. Its CIPHER_KEYs are lost: stores encrypted "
-                   "with them become unreadable.")
-def keygen(directory: Path | None, force: bool) -> None:
+              help="Overwrite existing secret files. Their CIPHER_KEYs are lost: stores "
+                   "encrypted with them become unreadable.")
+def keygen(directory: Path | None, tls_names: tuple[str, ...], force: bool) -> None:
     """Make fresh secrets for the Compose deployment: a CIPHER_KEY and a RabbitMQ user per
     service, the PostgreSQL password, the JWT secret and the ledger signing key."""
     values = fresh_secrets()
     if directory is None:
-        click.echo(env_file(values), nl=False)
-        click.echo("casebook: printed only; `casebook keygen --write deploy/` also writes the "
-                   "RabbitMQ definitions with the password hashes.", err=True)
+        if tls_names:
+            raise click.UsageError("--tls-name writes files: give --write too")
+        click.echo(secrets_text(values), nl=False)
+        click.echo("casebook: printed only; `casebook keygen --write deploy/` writes them as "
+                   "the files Compose reads, with the RabbitMQ definitions.", err=True)
         return
-    env_path = directory / ".env"
-    if env_path.exists() and not force:
+    secrets_dir = directory / "secrets"
+    names = [secret_file_name(variable) for variable in values]
+    if tls_names:
+        names += [TLS_KEY_FILE, TLS_CERTIFICATE_FILE]
+    existing = [name for name in names if (secrets_dir / name).exists()]
+    if existing and not force:
         raise click.ClickException(
-            f"{env_path} exists; not overwriting it. Its CIPHER_KEYs decrypt the stores: a new "
-            "key makes every stored event unreadable. Use --force only for a deployment with no "
-            "data, or after moving the old file somewhere safe."
+            f"{secrets_dir} holds {', '.join(existing)}; not overwriting them. Its cipher keys "
+            "decrypt the stores: a new key makes every stored event unreadable. Use --force only "
+            "for a deployment with no data, or after moving the old files somewhere safe."
         )
-    document = definitions(broker_passwords(values))
-    (directory / "rabbitmq").mkdir(parents=True, exist_ok=True)
-    _write_file(env_path, env_file(values), 0o600)
+    secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for variable, value in values.items():
+        path = secrets_dir / secret_file_name(variable)
+        _write_file(path, value, 0o600)
+        if variable not in OPERATOR_ONLY:
+            _give_to_image_user(path)
     # Readable by RabbitMQ's own user in its container; it holds salted hashes of long random
     # passwords, not the passwords.
-    _write_file(directory / "rabbitmq" / "definitions.json", json.dumps(document, indent=2), 0o644)
-    click.echo(f"casebook: wrote {env_path} and {directory / 'rabbitmq' / 'definitions.json'}.")
+    document = definitions(broker_passwords(values))
+    _write_file(secrets_dir / DEFINITIONS_FILE, json.dumps(document, indent=2), 0o644)
+    if tls_names:
+        # Read by the proxy's master process, which runs as root.
+        key_pem, certificate_pem = self_signed(tls_names)
+        _write_file(secrets_dir / TLS_KEY_FILE, key_pem.decode(), 0o600)
+        _write_file(secrets_dir / TLS_CERTIFICATE_FILE, certificate_pem.decode(), 0o644)
+    env_path = directory / ".env"
+    if not env_path.exists():
+        _write_file(env_path, ENV_FILE, 0o644)
+    click.echo(f"casebook: wrote {len(names)} files to {secrets_dir} (and {env_path} if missing).")
+    if os.geteuid() != 0:
+        click.echo(f"casebook: the services run as uid {IMAGE_UID} in their containers and read "
+                   f"these files: sudo chown {IMAGE_UID} {secrets_dir}/*_key "
+                   f"{secrets_dir}/*_secret {secrets_dir}/*_amqp_password "
+                   f"{secrets_dir}/postgres_password")
     click.echo(WARNING)
 
 
+def _give_to_image_user(path: Path) -> None:
+    """Only root may give a file away; anyone else is told how (see keygen)."""
+    if os.geteuid() == 0:
+        os.chown(path, IMAGE_UID, -1)
 def _write_file(path: Path, text: str, mode: int) -> None:
     """Replaces the file whole, never half-written, created with `mode` from the start."""
     temporary = path.with_name(f".{path.name}.tmp")

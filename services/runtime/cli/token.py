@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from services.gateway.auth import TOKEN_ROLES, dev_secret, mint
+from services.runtime.settings import settings
 
 
 @click.command()
@@ -15,5 +16,8 @@ from services.gateway.auth import TOKEN_ROLES, dev_secret, mint
               help="Seconds until the token expires.")
 def token(role: str, subject: str, school_id: str | None, ttl: int) -> None:
     """Print an HS256 token signed with CASEBOOK_JWT_SECRET (or the development secret in
-    CASEBOOK_DATA_DIR), for `Authorization: Bearer <token>`."""
-    click.echo(mint(dev_secret(), role, subject, school_id, ttl))
+    CASEBOOK_DATA_DIR), with the CASEBOOK_JWT_ISSUER and CASEBOOK_JWT_AUDIENCE the gateway
+    checks, for `Authorization: Bearer <token>`."""
+    gateway = settings().gateway
+    click.echo(mint(dev_secret(), role, subject, school_id, ttl, issuer=gateway.jwt_issuer,
+                    audience=gateway.jwt_audience))

@@ -50,7 +50,10 @@ class Child:
     due: float | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        env = {**os.environ, "CASEBOOK_SERVICE": self.name, "PYTHONWARNINGS": "ignore"}
+        # nameko reads the broker from AMQP_URI alone: give it the password of
+        # AMQP_PASSWORD(_FILE) already in place.
+        env = {**os.environ, "CASEBOOK_SERVICE": self.name, "PYTHONWARNINGS": "ignore",
+               "AMQP_URI": settings().runtime.amqp_uri}
         # A new process group: Ctrl-C reaches only this parent, which stops the children.
         self.process = subprocess.Popen(service_command(self.name), env=env,
                                         start_new_session=True)

@@ -1,31 +1,65 @@
 """deploy/compose.yaml runs what `casebook up` runs: the same services, commands, nameko
-configuration and environment, with a broker user, a schema and a CIPHER_KEY of their own."""
+configuration and environment, with a broker user, a schema and a CIPHER_KEY of their own; its
+secrets are files made by `casebook keygen`; every container listens on 127.0.0.1 only.
+(tests/compose/ starts it for real.)"""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
-from services.runtime.cli.keygen import env_file, env_prefix, fresh_secrets
+from services.runtime.cli.keygen import (
+    IMAGE_UID,
+    TLS_CERTIFICATE_FILE,
+    TLS_KEY_FILE,
+    env_prefix,
+    fresh_secrets,
+    keygen,
+    secret_file_name,
+)
 from services.runtime.launcher import CONFIG_FILE, SERVICES, service_command
+from services.runtime.secrets import SECRETS
 
 ROOT = Path(__file__).resolve().parents[3]
-COMPOSE = ROOT / "deploy" / "compose.yaml"
+DEPLOY = ROOT / "deploy"
+COMPOSE = DEPLOY / "compose.yaml"
+PRODUCTION = DEPLOY / "compose.prod.yaml"
 IMAGE_ROOT = Path("/app")  # WORKDIR of deploy/Dockerfile
 ENGINES = {"rabbitmq", "postgres"}
+DEFAULT = re.compile(r"^\$\{(\w+):-(.*)\}$")
+
+
+def load(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return document
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    return load(COMPOSE)
 
 
-def test_compose_runs_exactly_the_services_of_the_code_and_the_two_engines(compose):
+@pytest.fixture(scope="module")
+def production() -> dict:
+    return load(PRODUCTION)
+
+
+def default(value: str) -> str:
+    """The value Compose uses when the variable of `${VARIABLE:-default}` is unset."""
+    match = DEFAULT.match(value)
+    return match.group(2) if match else value
+
+
+def test_compose_runs_exactly_the_services_of_the_code_and_the_two_engines(compose, production):
     assert set(compose["services"]) == set(SERVICES) | ENGINES
+    assert set(production["services"]) == {"proxy"}
 
 
 @pytest.mark.parametrize("name", list(SERVICES))
@@ -40,57 +74,104 @@ def test_each_service_runs_the_command_and_configuration_of_casebook_up(compose,
     assert command[config_at + 1:] == expected[config_at + 1:]
 
 
-def test_the_image_holds_the_config_file_where_the_commands_look():
-    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8").splitlines()
-    assert f"WORKDIR {IMAGE_ROOT}" in dockerfile
-    assert "COPY deploy/config.yaml ./deploy/config.yaml" in dockerfile
+def test_the_image_installs_offline_and_holds_the_config_file_where_the_commands_look():
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    lines = dockerfile.splitlines()
+    assert f"WORKDIR {IMAGE_ROOT}" in lines
+    assert "COPY deploy/config.yaml ./deploy/config.yaml" in lines
+    # Only the wheelhouse: no package index is asked, so the build works with none reachable.
+    assert "pip install --no-cache-dir --no-index --find-links /wheelhouse" in dockerfile
+    assert "ARG BASE_IMAGE=python:3.11-slim-bookworm" in lines
+    # The entrypoint gives AMQP_PASSWORD_FILE's password to nameko's configuration.
+    assert 'ENTRYPOINT ["python", "-m", "services.runtime.secrets"]' in lines
+    # The services' user owns the secret files keygen writes.
+    assert f"--uid {IMAGE_UID}" in dockerfile
 
 
 @pytest.mark.parametrize("name", list(SERVICES))
-def test_each_service_has_its_own_user_schema_and_key(compose, name):
-    environment = compose["services"][name]["environment"]
-    prefix = env_prefix(name)
+def test_each_service_has_its_own_user_schema_and_key_given_as_files(compose, name):
+    service = compose["services"][name]
+    environment = service["environment"]
+    prefix = env_prefix(name).lower()
     # What `casebook up` sets for every child process (services/runtime/cli/up.py).
     assert environment["CASEBOOK_SERVICE"] == name
     assert environment["PYTHONWARNINGS"] == "ignore"
-    assert environment["AMQP_URI"].startswith(f"amqp://{name}:${{{prefix}_AMQP_PASSWORD:?")
-    assert environment["AMQP_URI"].endswith("@rabbitmq:5672/casebook")
+    assert environment["AMQP_URI"] == f"amqp://{name}@127.0.0.1:${{CASEBOOK_AMQP_PORT:-5672}}/casebook"
+    assert environment["AMQP_PASSWORD_FILE"] == f"/run/secrets/{prefix}_amqp_password"
     assert environment["POSTGRES_SCHEMA"] == name
     assert environment["POSTGRES_DBNAME"] == "casebook"
+    assert environment["POSTGRES_HOST"] == "127.0.0.1"
     # Encryption at rest is on: no service starts without its key.
-    assert environment["CIPHER_KEY"].startswith(f"${{{prefix}_CIPHER_KEY:?")
+    assert environment["CIPHER_KEY_FILE"] == f"/run/secrets/{prefix}_cipher_key"
     assert environment["CASEBOOK_DATA_DIR"] == "/data"
+    # Its own secrets and no other service's; none of them as a value in the environment.
+    own = {f"{prefix}_amqp_password", f"{prefix}_cipher_key"}
+    others = {f"{env_prefix(o).lower()}_{kind}" for o in SERVICES if o != name
+              for kind in ("amqp_password", "cipher_key")}
+    assert own <= set(service["secrets"]) and not others & set(service["secrets"])
+    for file_variable, path in environment.items():
+        if file_variable.endswith("_FILE") and path.startswith("/run/secrets/"):
+            assert path.rsplit("/", 1)[1] in service["secrets"], file_variable
+    assert not set(SECRETS) & set(environment), "a secret given as a value"
 
 
-def test_every_container_restarts_has_a_healthcheck_and_a_pinned_image(compose):
-    for name, service in compose["services"].items():
+def test_every_container_restarts_has_a_healthcheck_and_a_pinned_image(compose, production):
+    for name, service in {**compose["services"], **production["services"]}.items():
         assert service["restart"] == "unless-stopped", name
         assert service["healthcheck"]["test"][0] == "CMD", name
-        image = service["image"]
+        image = default(service["image"])
         assert ":" in image and not image.endswith(":latest"), name
         assert any(ch.isdigit() for ch in image.split(":", 1)[1]), name
     assert "/healthz" in " ".join(compose["services"]["gateway"]["healthcheck"]["test"])
     assert 'ping() == "pong"' in compose["services"]["cases"]["healthcheck"]["test"][-1]
 
 
-def test_every_secret_compose_requires_is_made_by_keygen():
-    text = COMPOSE.read_text(encoding="utf-8")
-    required = {
-        line.split("${", 1)[1].split(":?", 1)[0]
-        for line in text.splitlines() if ":?" in line
-    }
-    assert required
-    assert required <= set(fresh_secrets())
+def test_every_container_is_on_the_hosts_network_and_listens_on_127_0_0_1_only(compose,
+                                                                              production):
+    services = {**compose["services"], **production["services"]}
+    for name, service in services.items():
+        assert service["network_mode"] == "host", name
+        assert "ports" not in service, name  # nothing is published: nothing to publish from
+    gateway = compose["services"]["gateway"]["environment"]
+    assert gateway["WEB_SERVER_ADDRESS"] == "127.0.0.1:${CASEBOOK_HTTP_PORT:-8000}"
+    assert "listen_addresses=127.0.0.1" in compose["services"]["postgres"]["command"]
+    rabbitmq = compose["services"]["rabbitmq"]["environment"]
+    assert rabbitmq["ERL_EPMD_ADDRESS"] == "127.0.0.1"
+    assert "inet_dist_use_interface {127,0,0,1}" in rabbitmq["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"]
+    listeners = (DEPLOY / "rabbitmq" / "start.sh").read_text(encoding="utf-8")
+    assert "listeners.tcp.default = 127.0.0.1:" in listeners
+    assert "management.tcp.ip = 127.0.0.1" in listeners
+    # The proxy is the one listener meant for other machines; its operator chooses where.
+    proxy = production["services"]["proxy"]["environment"]
+    assert default(proxy["CASEBOOK_HTTPS_ADDRESS"]).startswith("127.0.0.1:")
+
+
+def test_every_secret_compose_mounts_is_a_file_keygen_makes(compose, production):
+    made = {secret_file_name(variable) for variable in fresh_secrets()}
+    for document in (compose, production):
+        for name, secret in document["secrets"].items():
+            path = default(secret["file"])
+            assert Path(path).name in made | {TLS_CERTIFICATE_FILE, TLS_KEY_FILE}, name
+            if Path(path).name in made:
+                assert name == Path(path).name  # the same name on both sides of the mount
+    used = {name for document in (compose, production)
+            for service in document["services"].values() for name in service.get("secrets", ())}
+    assert used == set(compose["secrets"]) | set(production["secrets"])
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None,
                     reason="the docker-compose binary is not installed (Debian package "
                            "docker-compose; deploy/local.sh test installs it)")
-def test_docker_compose_accepts_the_file(tmp_path):
-    env = tmp_path / ".env"
-    env.write_text(env_file(fresh_secrets()))
+@pytest.mark.parametrize("files", [[COMPOSE], [COMPOSE, PRODUCTION]],
+                         ids=["compose.yaml", "with compose.prod.yaml"])
+def test_docker_compose_accepts_the_files(tmp_path, files):
+    made = CliRunner().invoke(keygen, ["--write", str(tmp_path), "--tls-name", "localhost"])
+    assert made.exit_code == 0, made.output
+    with (tmp_path / ".env").open("a") as env:
+        env.write(f"CASEBOOK_SECRETS_DIR={tmp_path / 'secrets'}\n")
+    arguments = [part for path in files for part in ("-f", str(path))]
     result = subprocess.run(
-        ["docker-compose", "-f", str(COMPOSE), "--env-file", str(env), "config", "-q"],
+        ["docker-compose", *arguments, "--env-file", str(tmp_path / ".env"), "config", "-q"],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr

@@ -1,20 +1,28 @@
 """`casebook keygen`: fresh secrets, RabbitMQ definitions whose users get only their own
-resources, and an existing .env is never overwritten by accident."""
+resources, written as the files Compose mounts, and existing secrets are never overwritten by
+accident."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
+import os
 import re
 
 import pytest
 from click.testing import CliRunner
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
 from services.runtime.cli.keygen import (
+    DEFINITIONS_FILE,
+    IMAGE_UID,
+    OPERATOR_ONLY,
     OPERATOR_USER,
     broker_passwords,
     definitions,
@@ -22,6 +30,7 @@ from services.runtime.cli.keygen import (
     fresh_secrets,
     keygen,
     rabbit_password_hash,
+    secret_file_name,
     subscribed_sources,
 )
 from services.runtime.launcher import SERVICES
@@ -132,27 +141,61 @@ def test_keygen_prints_without_writing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_keygen_writes_env_and_definitions_that_match(tmp_path):
+def test_keygen_writes_secret_files_and_definitions_that_match(tmp_path):
     result = CliRunner().invoke(keygen, ["--write", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "CIPHER_KEY" in result.output  # the warning about losing keys
-    env = parse_env((tmp_path / ".env").read_text())
-    assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
-    document = json.loads((tmp_path / "rabbitmq" / "definitions.json").read_text())
+    assert "cipher_key" in result.output  # the warning about losing keys
+    secrets_dir = tmp_path / "secrets"
+    assert secrets_dir.stat().st_mode & 0o077 == 0
+    values = {}
+    for variable in fresh_secrets():
+        path = secrets_dir / secret_file_name(variable)
+        assert path.stat().st_mode & 0o077 == 0, path
+        if os.geteuid() == 0:  # the services' user in the image reads them; the operator's own
+            owner = os.geteuid() if variable in OPERATOR_ONLY else IMAGE_UID
+            assert path.stat().st_uid == owner, path
+        values[variable] = path.read_text()
+    document = json.loads((secrets_dir / DEFINITIONS_FILE).read_text())
     users = {user["name"]: user["password_hash"] for user in document["users"]}
-    for user, password in broker_passwords(env).items():
+    for user, password in broker_passwords(values).items():
         salt = base64.b64decode(users[user])[:4]
         assert rabbit_password_hash(password, salt) == users[user]
+    # .env holds settings only, never a secret.
+    env = (tmp_path / ".env").read_text()
+    assert parse_env(env) == {"COMPOSE_PROJECT_NAME": "casebook",
+                              "CASEBOOK_JWT_ISSUER": "casebook",
+                              "CASEBOOK_JWT_AUDIENCE": "casebook-api"}
+    assert not any(value in env for value in values.values())
 
 
-def test_keygen_never_overwrites_an_existing_env_without_force(tmp_path):
-    (tmp_path / ".env").write_text("CASES_CIPHER_KEY=the-key-that-decrypts-the-store\n")
+def test_keygen_makes_a_self_signed_certificate_for_the_names_given(tmp_path):
+    result = CliRunner().invoke(
+        keygen, ["--write", str(tmp_path), "--tls-name", "localhost", "--tls-name", "127.0.0.1"]
+    )
+    assert result.exit_code == 0, result.output
+    key = load_pem_private_key((tmp_path / "secrets" / "tls.key").read_bytes(), password=None)
+    assert (tmp_path / "secrets" / "tls.key").stat().st_mode & 0o077 == 0
+    certificate = x509.load_pem_x509_certificate((tmp_path / "secrets" / "tls.crt").read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+    assert names.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("127.0.0.1")]
+    assert certificate.public_key() == key.public_key()
+    assert certificate.issuer == certificate.subject  # self-signed: curl --cacert trusts it
+
+
+def test_keygen_never_overwrites_existing_secrets_without_force(tmp_path):
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir()
+    (secrets_dir / "cases_cipher_key").write_text("the-key-that-decrypts-the-store")
+    (tmp_path / ".env").write_text("CASEBOOK_HTTP_PORT=8080\n")
     result = CliRunner().invoke(keygen, ["--write", str(tmp_path)])
     assert result.exit_code != 0
     assert "unreadable" in result.output
-    assert (tmp_path / ".env").read_text() == "CASES_CIPHER_KEY=the-key-that-decrypts-the-store\n"
-    assert not (tmp_path / "rabbitmq").exists()
+    assert (secrets_dir / "cases_cipher_key").read_text() == "the-key-that-decrypts-the-store"
+    assert sorted(p.name for p in secrets_dir.iterdir()) == ["cases_cipher_key"]
 
     result = CliRunner().invoke(keygen, ["--write", str(tmp_path), "--force"])
     assert result.exit_code == 0, result.output
-    assert "the-key-that-decrypts-the-store" not in (tmp_path / ".env").read_text()
+    assert (secrets_dir / "cases_cipher_key").read_text() != "the-key-that-decrypts-the-store"
+    # The site's settings stay.
+    assert (tmp_path / ".env").read_text() == "CASEBOOK_HTTP_PORT=8080\n"

@@ -1,0 +1,72 @@
+"""Secrets from the environment or from files: `<NAME>`, or the file that `<NAME>_FILE` names.
+
+Compose hands secrets to the containers as files under /run/secrets/ (deploy/compose.yaml), so
+they are in neither `.env`, the Compose configuration nor `docker inspect`. Every secret Casebook
+reads goes through `secret_value`; docs/operators.md lists them. Run as a module, this is also
+the image's entrypoint (deploy/Dockerfile): nameko reads the broker's URI from the environment
+only, so the password of AMQP_URI's user is put into it there, before the service starts.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NoReturn
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+# The variables that may be given as files; each is documented with its `_FILE` form.
+SECRETS = (
+    "AMQP_PASSWORD",
+    "CIPHER_KEY",
+    "POSTGRES_PASSWORD",
+    "CASEBOOK_JWT_SECRET",
+    "CASEBOOK_LEDGER_SIGNING_KEY",
+)
+
+
+class SecretError(RuntimeError):
+    """A secret that is given twice, or whose file cannot be read."""
+
+
+def secret_value(name: str, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The value of the variable `name`; else the content of the file named by `<name>_FILE`,
+    without its final line break; else None."""
+    value = environ.get(name)
+    path = environ.get(f"{name}_FILE")
+    if not path:
+        return value
+    if value:
+        # Which of the two is meant would be a guess, and a wrong key makes a store unreadable.
+        raise SecretError(f"{name} and {name}_FILE are both set: set one of them")
+    try:
+        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as error:
+        raise SecretError(f"{name}_FILE={path}: {error.strerror}") from error
+
+
+def with_amqp_password(uri: str, environ: Mapping[str, str] = os.environ) -> str:
+    """`uri` with AMQP_PASSWORD (or the content of AMQP_PASSWORD_FILE) as the password of its
+    user, when that is set; `uri` unchanged otherwise."""
+    password = secret_value("AMQP_PASSWORD", environ)
+    if not password:
+        return uri
+    parts = urlsplit(uri)
+    user = quote(unquote(parts.username or ""), safe="")
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Run a command with AMQP_URI carrying the password of AMQP_PASSWORD(_FILE)."""
+    command = list(sys.argv[1:] if argv is None else argv)
+    if not command:
+        raise SystemExit("usage: python -m services.runtime.secrets COMMAND [ARGUMENT ...]")
+    if os.environ.get("AMQP_URI"):
+        os.environ["AMQP_URI"] = with_amqp_password(os.environ["AMQP_URI"])
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+"""Casebook's Compose deployment, started for real: a Docker engine (deploy/engine.sh), the
+images (local ones where no registry answers), secrets from `casebook keygen`, and ports chosen
+free on 127.0.0.1 so the stack stays apart from any RabbitMQ or PostgreSQL already on the host.
+Everything it runs talks over 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.runtime.cli.audit import published
+from services.runtime.launcher import PUBLISHERS
+from tests.e2e.test_readme_tour import free_port
+from tests.support.services import AUDITOR, rpc
+from tests.support.waiting import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+COMPOSE_FILES = ("deploy/compose.yaml", "deploy/compose.prod.yaml")
+PROJECT = "casebook-compose-test"
+# Every container of compose.yaml and compose.prod.yaml.
+CONTAINERS = ("rabbitmq", "postgres", *PUBLISHERS, "gateway", "proxy")
+PORTS = ("CASEBOOK_AMQP_PORT", "CASEBOOK_RABBITMQ_UI_PORT", "CASEBOOK_RABBITMQ_DIST_PORT",
+         "CASEBOOK_EPMD_PORT", "CASEBOOK_POSTGRES_PORT", "CASEBOOK_HTTP_PORT", "HTTPS_PORT")
+
+
+def run(command: list[str], env: dict[str, str], timeout: float = 600,
+        check: bool = True, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True,
+                            timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} exited {result.returncode}:\n"
+                             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def settings(text: str) -> dict[str, str]:
+    """`NAME=value` lines, as deploy/.env and the image scripts print them."""
+    return dict(line.split("=", 1) for line in text.splitlines()
+                if "=" in line and not line.startswith("#"))
+
+
+@dataclass
+class Engine:
+    docker_host: str
+    started: bool
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What docker and docker-compose run with: nothing of this test process's environment,
+        which the test fixtures change (a setting passed through from there would reach the
+        containers)."""
+        return {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
+                "LANG": "C.UTF-8", "DOCKER_HOST": self.docker_host}
+
+    @property
+    def build_env(self) -> dict[str, str]:
+        """What the image scripts run with: this machine's own settings (a proxy, a PyPI or
+        Debian mirror) and the engine."""
+        return {**os.environ, "DOCKER_HOST": self.docker_host}
+
+
+@contextmanager
+def docker_engine() -> Iterator[Engine]:
+    """The engine that answers, else Casebook's own dockerd, stopped again if started here."""
+    started = subprocess.run(["bash", "deploy/engine.sh", "start"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=180)
+    assert started.returncode == 0, f"no Docker engine can run here:\n{started.stderr}"
+    output = settings(started.stdout)
+    engine = Engine(output["DOCKER_HOST"], output.get("CASEBOOK_ENGINE_STARTED") == "1")
+    try:
+        yield engine
+    finally:
+        if engine.started:
+            run(["bash", "deploy/engine.sh", "stop"], os.environ.copy(), timeout=120)
+
+
+def registry_answers(engine: Engine) -> bool:
+    """Whether the official base image of deploy/Dockerfile is there or can be pulled."""
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    base = next(line.split("=", 1)[1] for line in dockerfile.splitlines()
+                if line.startswith("ARG BASE_IMAGE="))
+    if run(["docker", "image", "inspect", base], engine.env, check=False).returncode == 0:
+        return True
+    return run(["docker", "pull", base], engine.env, timeout=300, check=False).returncode == 0
+
+
+def image_settings(engine: Engine) -> dict[str, str]:
+    """The official images by default; images built from Debian's packages on a debootstrapped
+    base where no registry answers (CASEBOOK_COMPOSE_IMAGES=official|local forces a choice)."""
+    choice = os.environ.get("CASEBOOK_COMPOSE_IMAGES", "auto")
+    if choice == "official" or (choice == "auto" and registry_answers(engine)):
+        return {}
+    built = run(["bash", "deploy/images/local-images.sh"], engine.build_env, timeout=1200)
+    return settings(built.stdout)
+
+
+@dataclass
+class Stack:
+    engine: Engine
+    directory: Path
+    ports: dict[str, int]
+    images: dict[str, str]
+    env_file: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.env_file = self.directory / ".env"
+
+    @property
+    def secrets(self) -> Path:
+        return self.directory / "secrets"
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.ports['CASEBOOK_HTTP_PORT']}"
+
+    @property
+    def tls_api(self) -> str:
+        return f"https://127.0.0.1:{self.ports['HTTPS_PORT']}"
+
+    @property
+    def operator_uri(self) -> str:
+        password = (self.secrets / "rabbitmq_operator_password").read_text()
+        return f"amqp://operator:{password}@127.0.0.1:{self.ports['CASEBOOK_AMQP_PORT']}/casebook"
+
+    def compose(self, *args: str, env: dict[str, str] | None = None,
+                timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        files = [part for name in COMPOSE_FILES for part in ("-f", name)]
+        return run(["docker-compose", *files, "--env-file", str(self.env_file), *args],
+                   {**self.engine.env, **(env or {})}, timeout=timeout)
+
+    def docker(self, *args: str) -> str:
+        return run(["docker", *args], self.engine.env, timeout=120).stdout.strip()
+
+    def container(self, service: str) -> str:
+        return self.compose("ps", "-q", service).stdout.strip()
+
+    def inspect(self, service: str) -> dict[str, Any]:
+        document: list[dict[str, Any]] = json.loads(self.docker("inspect",
+                                                                self.container(service)))
+        return document[0]
+
+    def health(self) -> dict[str, str]:
+        states = {}
+        for service in CONTAINERS:
+            container = self.container(service)
+            states[service] = self.docker(
+                "inspect", "--format", "{{.State.Health.Status}}", container
+            ) if container else "absent"
+        return states
+
+    def wait_healthy(self, timeout: float = 300) -> None:
+        wait_for(lambda: set(self.health().values()) == {"healthy"}, timeout=timeout,
+                 interval=1, what="every container of the stack to be healthy")
+
+    def cli_env(self) -> dict[str, str]:
+        """The `casebook` CLI on the host, as the operator, with the stack's own secret files."""
+        return {
+            **self.engine.env,
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+            "AMQP_URI": f"amqp://operator@127.0.0.1:{self.ports['CASEBOOK_AMQP_PORT']}/casebook",
+            "AMQP_PASSWORD_FILE": str(self.secrets / "rabbitmq_operator_password"),
+            "CASEBOOK_JWT_SECRET_FILE": str(self.secrets / "casebook_jwt_secret"),
+            # The issuer and audience the gateway checks, for the tokens `casebook token` mints.
+            **{name: value for name, value in settings(self.env_file.read_text()).items()
+               if name in ("CASEBOOK_JWT_ISSUER", "CASEBOOK_JWT_AUDIENCE")},
+            "CASEBOOK_DATA_DIR": str(self.directory / "var"),
+            "PYTHONWARNINGS": "ignore",
+        }
+
+    def casebook(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return run([str(BIN / "casebook"), *args], self.cli_env(), timeout=300, check=check)
+
+    def token(self, role: str, subject: str, school: str | None = None) -> str:
+        args = ["token", "--role", role, "--sub", subject]
+        return self.casebook(*args, *(["--school", school] if school else [])).stdout.strip()
+
+
+def http(method: str, url: str, token: str, body: dict[str, Any] | None = None,
+            headers: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, Any]:
+    """One HTTP request to the stack; the status and the decoded JSON body."""
+    data = json.dumps(body).encode() if body is not None else None
+    message = urllib.request.Request(url, data=data, method=method, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})
+    })
+    try:
+        with urllib.request.urlopen(message, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def student(client_id: str) -> dict[str, Any]:
+    """A student (a minor, so with a guardian on record), as the README's tour registers one."""
+    return {"client_id": client_id, "client_type": "student", "name": "王小明",
+            "date_of_birth": "2013-05-04", "grade": 7,
+            "guardians": [{"name": "王强", "relation": "father", "contact": "139-0000-0000"}]}
+
+
+def register(stack: Stack, token: str, client_id: str, timeout: float = 120) -> None:
+    """Register a client, retrying with one Idempotency-Key until the gateway says it is done:
+    a retry of a command that did run returns its first outcome, never a second client."""
+    key = str(uuid.uuid4())
+
+    def done() -> bool:
+        try:
+            status, _ = http("POST", f"{stack.api}/clients", token, student(client_id),
+                                headers={"Idempotency-Key": key})
+        except OSError:  # the gateway itself restarting: connection refused or reset
+            return False
+        return status == 201
+
+    wait_for(done, timeout=timeout, interval=0.5, what=f"the registration of {client_id}")
+
+
+def ledger_and_sources(stack: Stack) -> dict[str, dict[str, Any]]:
+    """Per publishing service: the events it published, and what the archive's ledger holds of
+    them (entry count, head hash, whether its chain holds)."""
+    with rpc(stack.operator_uri, AUDITOR, timeout=120) as proxy:
+        report = proxy.archive.verify_ledger()["sources"]
+        counts = {}
+        for source in PUBLISHERS:
+            events = list(published(proxy, source))
+            ledger = report.get(source, {"entries": 0, "head": {"hash": "0" * 64}, "ok": True})
+            counts[source] = {
+                "published": len(events),
+                "published_head": events[-1]["hash"] if events else "0" * 64,
+                "ledger": ledger["entries"],
+                "ledger_head": ledger["head"]["hash"],
+                "ledger_ok": ledger["ok"],
+            }
+    return counts
+
+
+def ledger_holds_every_published_event(stack: Stack) -> dict[str, dict[str, Any]] | None:
+    counts = ledger_and_sources(stack)
+    complete = all(c["published"] == c["ledger"] and c["published_head"] == c["ledger_head"]
+                   and c["ledger_ok"] for c in counts.values())
+    return counts if complete else None
+
+
+def verify(stack: Stack) -> dict[str, int]:
+    """`casebook verify` against the stack, as the operator: it passes, and it reports how many
+    ledger entries each source has."""
+    result = stack.casebook("verify")
+    line = next(line for line in result.stdout.splitlines() if line.startswith("verified"))
+    entries = line.split("ledger entries ", 1)[1].rstrip(")")
+    return {source: int(count) for source, count in
+            (part.split(": ") for part in entries.split(", ") if ": " in part)}
+
+
+def new_stack(engine: Engine, directory: Path, images: dict[str, str]) -> Stack:
+    """Secrets, a self-signed certificate for the proxy and deploy/.env for a stack of its own."""
+    ports = {name: free_port() for name in PORTS}
+    run([str(BIN / "casebook"), "keygen", "--write", str(directory),
+         "--tls-name", "localhost", "--tls-name", "127.0.0.1"], engine.env)
+    env = settings((directory / ".env").read_text())
+    env.update({
+        "COMPOSE_PROJECT_NAME": PROJECT,
+        "CASEBOOK_SECRETS_DIR": str(directory / "secrets"),
+        "CASEBOOK_TLS_CERTIFICATE": str(directory / "secrets" / "tls.crt"),
+        "CASEBOOK_TLS_KEY": str(directory / "secrets" / "tls.key"),
+        "CASEBOOK_HTTPS_ADDRESS": f"127.0.0.1:{ports['HTTPS_PORT']}",
+        "CASEBOOK_REVISION": "compose-test",
+        # Health is checked often, so that waiting for it is short.
+        "CASEBOOK_HEALTHCHECK_INTERVAL": "2s",
+        # The README's tour relies on the real rule: only a qualified, trained worker takes cases.
+        "CASEBOOK_REQUIRE_ELIGIBLE_WORKERS": "true",
+        **{name: str(port) for name, port in ports.items() if name.startswith("CASEBOOK_")},
+        **images,
+    })
+    (directory / ".env").write_text("".join(f"{key}={value}\n" for key, value in env.items()))
+    return Stack(engine, directory, ports, images)

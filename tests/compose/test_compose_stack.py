@@ -1,0 +1,240 @@
+"""deploy/compose.yaml with compose.prod.yaml, started for real (`make compose-test`): images
+built without a registry where none answers, every container healthy and listening on 127.0.0.1
+only, the README's tour over HTTP and the proxy's TLS, then a crashed service, the whole stack
+down and up again, and one service upgraded while commands go on: nothing is lost.
+
+It needs a Docker engine (deploy/engine.sh starts one) and takes minutes; `bash deploy/local.sh
+test` leaves it out and `.ci/run` runs it after the suite. Each scenario makes its own records."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tests.compose.stack import (
+    CONTAINERS,
+    Engine,
+    Stack,
+    docker_engine,
+    http,
+    image_settings,
+    ledger_holds_every_published_event,
+    new_stack,
+    register,
+    run,
+    verify,
+)
+from tests.e2e.test_readme_tour import tour_blocks
+from tests.support.waiting import wait_for
+
+# Building the images the first time (debootstrap, apt-get) is part of the first scenario.
+pytestmark = pytest.mark.timeout(1800)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    with docker_engine() as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def images(engine: Engine) -> Iterator[dict[str, str]]:
+    """The settings that choose the images (none: the official ones), and the wheelhouse."""
+    settings = image_settings(engine)
+    run(["bash", "deploy/images/wheelhouse.sh"], engine.build_env)
+    yield settings
+    # Images replaced by a newer build of Casebook's (the upgrade) go; the build stage, which
+    # carries no label, stays with the tagged images: the cache of the next run.
+    run(["docker", "image", "prune", "--force",
+         "--filter", "label=org.opencontainers.image.title=Casebook"], engine.env)
+
+
+@pytest.fixture(scope="module")
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          engine: Engine, images: dict[str, str]) -> Iterator[Stack]:
+    stack = new_stack(engine, tmp_path_factory.mktemp("compose"), images)
+    stack.compose("config", "--quiet")
+    failed_before = request.session.testsfailed
+    try:
+        stack.compose("build")
+        stack.compose("up", "--detach")
+        stack.wait_healthy()
+        yield stack
+        if request.session.testsfailed > failed_before:
+            print_logs(stack)
+    except Exception:
+        print_logs(stack)
+        raise
+    finally:
+        stack.compose("down", "--volumes", "--remove-orphans")
+
+
+def print_logs(stack: Stack) -> None:
+    """What the containers said, for whoever reads the failure (pytest shows it with it)."""
+    print(stack.compose("logs", "--no-color", "--tail", "60").stdout[-30000:])
+
+
+@pytest.fixture(scope="module")
+def worker(stack: Stack) -> str:
+    """A token of the README's demo worker, whom `casebook demo` staffs at school JD001."""
+    return stack.token("social_worker", "demo-worker-1", "JD001")
+
+
+def test_casebook_image_builds_with_no_network_at_all_on_the_local_base(engine, images):
+    if "CASEBOOK_BASE_IMAGE" not in images:
+        pytest.skip("on the official Python image, libpq5 comes from the Debian mirror")
+    # No cache: every step runs, and none of them can reach anything.
+    tag = f"casebook-offline-check:{os.getpid()}"
+    build = ["docker", "build", "--no-cache", "--network", "none", "--tag", tag,
+             "--build-arg", f"BASE_IMAGE={images['CASEBOOK_BASE_IMAGE']}",
+             "--file", "deploy/Dockerfile", "."]
+    built = run(build, engine.env)
+    try:
+        imports = run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "python",
+                       tag, "-c", "import nameko, eventsourcing, psycopg; print('ok')"],
+                      engine.env)
+        assert imports.stdout.strip() == "ok"
+    finally:
+        # The image, and its build stage, which no cache will use: what this build left
+        # untagged, never an image of the stack's own build.
+        run(["docker", "image", "rm", tag], engine.env)
+        made = set(re.findall(r"---> ([0-9a-f]{12})", built.stdout))
+        dangling = set(run(["docker", "images", "--quiet", "--filter", "dangling=true"],
+                           engine.env).stdout.split())
+        for image in sorted(made & dangling):
+            run(["docker", "image", "rm", image], engine.env, check=False)
+
+
+def listeners(stack: Stack, sockets: list[str], service: str) -> set[str]:
+    """The TCP addresses the processes of a container listen on, among `ss` lines."""
+    pids = set(stack.docker("top", stack.container(service), "-eo", "pid").split()[1:])
+    return {line.split()[3] for line in sockets
+            if pids & set(re.findall(r"pid=(\d+)", line))}
+
+
+def test_every_container_is_healthy_and_listens_on_the_loopback_only(stack):
+    assert stack.health() == {service: "healthy" for service in CONTAINERS}
+
+    def loopback(*names: str) -> set[str]:
+        return {f"127.0.0.1:{stack.ports[name]}" for name in names}
+
+    expected = {
+        "rabbitmq": loopback("CASEBOOK_AMQP_PORT", "CASEBOOK_RABBITMQ_UI_PORT",
+                             "CASEBOOK_RABBITMQ_DIST_PORT", "CASEBOOK_EPMD_PORT")
+        # The Erlang port mapper listens on the IPv6 loopback as well, whatever it is told.
+        | {f"[::1]:{stack.ports['CASEBOOK_EPMD_PORT']}"},
+        "postgres": loopback("CASEBOOK_POSTGRES_PORT"),
+        "gateway": loopback("CASEBOOK_HTTP_PORT"),
+        "proxy": loopback("HTTPS_PORT"),
+    }
+    # The other services only connect: to RabbitMQ and PostgreSQL.
+    sockets = run(["ss", "-Htlnp"], stack.engine.env).stdout.splitlines()
+    assert {service: listeners(stack, sockets, service) for service in CONTAINERS} == {
+        service: expected.get(service, set()) for service in CONTAINERS
+    }
+
+
+def test_the_readme_tour_works_against_the_stack_and_through_the_tls_proxy(stack, worker):
+    script = "set -euo pipefail\n" + "\n".join(tour_blocks()).replace(
+        "http://127.0.0.1:8000", stack.api)
+    tour = run(["bash", "-c", script], stack.cli_env(), timeout=600, check=False)
+    assert tour.returncode == 0, tour.stderr[-3000:] + tour.stdout[-3000:]
+    assert "school JD001 staffed" in tour.stdout
+    assert '"missing_step"' in tour.stdout
+    assert "verified" in tour.stdout
+
+    # The proxy's certificate is trusted only by whoever is given it, and forwards to the API.
+    certificate = str(stack.secrets / "tls.crt")
+    curl = ["curl", "--silent", "--show-error", "--max-time", "30"]
+    ready = run([*curl, "--cacert", certificate, "--write-out", "%{http_code}",
+                 "--output", "/dev/null", f"{stack.tls_api}/readyz"], stack.engine.env)
+    assert ready.stdout == "200"
+    untrusted = run([*curl, f"{stack.tls_api}/readyz"], stack.engine.env, check=False)
+    assert untrusted.returncode == 60  # the peer's certificate cannot be authenticated
+    client = run([*curl, "--cacert", certificate, "--header", f"Authorization: Bearer {worker}",
+                  f"{stack.tls_api}/clients/tour-1"], stack.engine.env)
+    assert "李小红" in client.stdout
+
+
+def test_a_crashed_service_is_restarted_and_catches_up(stack, worker):
+    # `docker kill` is a deliberate stop to Docker, after which no restart policy restarts the
+    # container; a crash is the process dying under it, as here.
+    archive = stack.inspect("archive")
+    os.kill(archive["State"]["Pid"], signal.SIGKILL)
+    # Work goes on while the archive is down; its queue keeps what it misses.
+    for number in range(5):
+        register(stack, worker, f"crash-{number}")
+    wait_for(lambda: stack.inspect("archive")["RestartCount"] > archive["RestartCount"],
+             timeout=120, interval=0.5, what="the restart policy to restart the archive")
+    stack.wait_healthy()
+
+    counts = wait_for(lambda: ledger_holds_every_published_event(stack), timeout=180,
+                      interval=1, what="the archive's ledger to catch up with every source")
+    assert verify(stack) == {s: c["ledger"] for s, c in counts.items() if c["ledger"]}
+
+
+def test_down_and_up_keeps_every_record(stack, worker):
+    for number in range(3):
+        register(stack, worker, f"kept-{number}")
+    before = wait_for(lambda: ledger_holds_every_published_event(stack), timeout=180,
+                      interval=1, what="the ledger to hold every event before `down`")
+
+    stack.compose("down")
+    assert stack.compose("ps", "-q").stdout.strip() == ""
+    stack.compose("up", "--detach")
+    stack.wait_healthy()
+
+    for client_id in ("kept-0", "kept-1", "kept-2"):
+        status, client = http("GET", f"{stack.api}/clients/{client_id}", worker)
+        assert status == 200, (client_id, client)
+        assert client["details"]["name"] == "王小明"  # decrypted with the same key as before
+    after = wait_for(lambda: ledger_holds_every_published_event(stack), timeout=180,
+                     interval=1, what="the ledger to hold every event after `up`")
+    # No command since: the chain of cases is the very same; others may have added to theirs.
+    assert after["cases"] == before["cases"]
+    for source, counts in before.items():
+        assert after[source]["published"] >= counts["published"], source
+    assert verify(stack) == {s: c["ledger"] for s, c in after.items() if c["ledger"]}
+
+
+def test_an_upgraded_service_loses_no_event_while_commands_go_on(stack, worker):
+    others = {service: stack.container(service) for service in CONTAINERS if service != "cases"}
+    registered: list[str] = []
+    stop = threading.Event()
+
+    def commands() -> None:
+        while not stop.is_set():
+            client_id = f"upgrade-{len(registered)}"
+            register(stack, worker, client_id)
+            registered.append(client_id)
+
+    driver = threading.Thread(target=commands)
+    driver.start()
+    try:
+        wait_for(lambda: len(registered) >= 3, timeout=120, what="commands to flow")
+        # A new build of the image (a new revision label), then only cases moves to it.
+        stack.compose("build", "cases", env={"CASEBOOK_REVISION": "compose-test-upgraded"})
+        stack.compose("up", "--detach", "--no-deps", "cases")
+        upgraded_at = len(registered)
+        wait_for(lambda: len(registered) >= upgraded_at + 3, timeout=180,
+                 what="commands to go on after the upgrade")
+    finally:
+        stop.set()
+        driver.join(timeout=180)
+    stack.wait_healthy()
+
+    labels = stack.inspect("cases")["Config"]["Labels"]
+    assert labels["org.opencontainers.image.revision"] == "compose-test-upgraded"
+    assert {service: stack.container(service) for service in others} == others
+    for client_id in registered:
+        status, client = http("GET", f"{stack.api}/clients/{client_id}", worker)
+        assert status == 200, (client_id, client)
+    counts = wait_for(lambda: ledger_holds_every_published_event(stack), timeout=180,
+                      interval=1, what="the ledger to hold every event after the upgrade")
+    assert verify(stack) == {s: c["ledger"] for s, c in counts.items() if c["ledger"]}
+
