@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -29,7 +28,7 @@ from services.gateway.auth import mint
 from services.gateway.routes import ROUTES, Route
 from services.runtime.cli.journeys import case_journey
 from services.runtime.launcher import PUBLISHERS
-from tests.support.broker import Broker
+from tests.support.broker import Broker, PrivateBroker, free_port, private_broker
 from tests.support.services import AUDITOR, ServiceProcess, rpc
 from tests.support.waiting import wait_for
 
@@ -64,10 +63,12 @@ class Told:
 
 
 class Stack:
-    """The five services, each its own process, and what may be done to them."""
+    """The five services, each its own process, on a broker of their own, and what may be done
+    to them."""
 
-    def __init__(self, amqp_uri: str, data_dir: Path, port: int) -> None:
-        self.amqp_uri = amqp_uri
+    def __init__(self, broker: PrivateBroker, data_dir: Path, port: int) -> None:
+        self.broker = broker
+        amqp_uri = self.amqp_uri = broker.uri
         self.port = port
         env = {"CASEBOOK_REQUIRE_ELIGIBLE_WORKERS": "false"}
         gateway = {**env, **GATEWAY_ENV, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}
@@ -106,17 +107,19 @@ class Stack:
 
 
 @contextmanager
-def stack(amqp_uri: str, data_dir: Path, port: int) -> Iterator[Stack]:
-    world = Stack(amqp_uri, data_dir, port)
-    try:
-        for name in world.processes:
-            world.processes[name].start(wait=False)
-        for name in PUBLISHERS:
-            world.processes[name].wait_ready()
-        wait_for(world.gateway_answers, timeout=60, interval=0.2, what="the gateway")
-        yield world
-    finally:
-        world.stop_all()
+def stack(directory: Path) -> Iterator[Stack]:
+    """The stack on its own broker (the tests restart it), with its stores under `directory`."""
+    with private_broker() as broker:
+        world = Stack(broker, directory / "var", free_port())
+        try:
+            for process in world.processes.values():
+                process.start(wait=False)
+            for name in PUBLISHERS:
+                world.processes[name].wait_ready()
+            wait_for(world.gateway_answers, timeout=60, interval=0.2, what="the gateway")
+            yield world
+        finally:
+            world.stop_all()
 
 
 class HttpClient:
@@ -249,10 +252,7 @@ def kill_right_after_a_reply(world: Stack, load: Load) -> None:
 
 
 def restart_the_broker(world: Stack) -> None:
-    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, timeout=120)
-    time.sleep(2)
-    subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, timeout=120)
-    Broker.ensure_running()
+    world.broker.restart()
 
 
 def service_down_while_commands_arrive(world: Stack, seconds: float) -> None:

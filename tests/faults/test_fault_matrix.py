@@ -30,7 +30,6 @@ from tests.faults.harness import (
     service_down_while_commands_arrive,
     stack,
 )
-from tests.integration.gateway.conftest import free_port
 from tests.support.services import AUDITOR, rpc
 
 pytestmark = pytest.mark.faults
@@ -52,10 +51,10 @@ def faults(world, load):
     }
 
 
-def test_nothing_lost_nothing_twice_under_the_fault_matrix(amqp_uri, tmp_path):
+def test_nothing_lost_nothing_twice_under_the_fault_matrix(tmp_path):
     minutes = fault_minutes()
     rng = random.Random(11)
-    with stack(amqp_uri, tmp_path / "var", free_port()) as world:
+    with stack(tmp_path) as world:
         load = Load(world, workers=4, seed=rng.randrange(10**6))
         load.start()
         matrix = faults(world, load)
@@ -77,11 +76,11 @@ def test_nothing_lost_nothing_twice_under_the_fault_matrix(amqp_uri, tmp_path):
         finally:
             load.stop()
         quiet(world)
-        with rpc(amqp_uri, AUDITOR, timeout=300) as proxy:
+        with rpc(world.amqp_uri, AUDITOR, timeout=300) as proxy:
             report = proxy.archive.verify_ledger()
             stored = {name: proxy[name].status()["published_position"] for name in PUBLISHERS}
         problems = record_against_what_clients_were_told(world, load)
-        letters = dead_letters(amqp_uri)
+        letters = dead_letters(world.amqp_uri)
     answers = sum((told.answers for told in load.told), start=Counter())
     carried_out = sum(len(told.carried_out) for told in load.told)
     assert set(thrown) >= set(matrix) or minutes

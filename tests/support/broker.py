@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import socket
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from kombu import Connection
 
@@ -49,3 +55,69 @@ class Broker:
             except Exception:
                 return 0
             return int(count)
+
+
+class PrivateBroker:
+    """A RabbitMQ node of a test's own, on free loopback ports, for tests that restart the
+    broker: the shared one serves every other test (and other checkouts' suites) meanwhile."""
+
+    def __init__(self, directory: Path) -> None:
+        # The rabbitmq user runs the node: its files are in a directory of its own, not under
+        # the test's (pytest's are for root only).
+        self.directory = directory
+        self.node = f"casebook-{uuid.uuid4().hex[:8]}@localhost"
+        self.port, dist_port = free_port(), free_port()
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "rabbitmq.conf").write_text(
+            f"listeners.tcp.local = 127.0.0.1:{self.port}\nloopback_users = none\n")
+        (directory / "enabled_plugins").write_text("[].\n")
+        shutil.chown(directory, "rabbitmq", "rabbitmq")
+        for path in directory.iterdir():
+            shutil.chown(path, "rabbitmq", "rabbitmq")
+        self.env = {
+            **os.environ,
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(dist_port),
+            "RABBITMQ_CONFIG_FILE": str(directory / "rabbitmq.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(directory / "enabled_plugins"),
+            "RABBITMQ_MNESIA_BASE": str(directory / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(directory / "log"),
+            "RABBITMQ_PID_FILE": str(directory / "pid"),
+        }
+        self.uri = f"amqp://guest:guest@127.0.0.1:{self.port}/"
+
+    def ctl(self, *args: str) -> None:
+        subprocess.run(["rabbitmqctl", "-q", "-n", self.node, *args], check=True,
+                       capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        subprocess.run(["rabbitmq-server", "-detached"], env=self.env, check=True, timeout=60)
+        self.ctl("wait", str(self.directory / "pid"), "--timeout", "120")
+
+    def restart(self) -> None:
+        """The broker goes away and comes back: every connection drops, durable queues stay."""
+        self.ctl("stop_app")
+        self.ctl("start_app")
+
+    def stop(self) -> None:
+        self.ctl("stop")
+
+
+@contextmanager
+def private_broker() -> Iterator[PrivateBroker]:
+    directory = Path(tempfile.mkdtemp(prefix="casebook-broker-"))
+    broker = PrivateBroker(directory)
+    try:
+        broker.start()
+        yield broker
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            broker.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
