@@ -11,6 +11,8 @@
   contract event are read but not published).
 - `casebook_subject_key`: one key per data subject for personal content, deleted on disposal
   (`services.runtime.vault`).
+- `learn=`: rows a subscription handler learned from another service's event, written into the
+  views' learned tables in the same transaction as its cursor (`services.runtime.views`).
 - `casebook_command`: every command carried out, by its command id, with its outcome, written in
   the same transaction as the command's events by passing `command=` to `Application.save`; or
   abandoned: its caller gave up, so it may never be carried out (`services.runtime.commands`).
@@ -159,6 +161,9 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             # The primary key makes a second run of the same command id fail here, rolling back
             # its events with it.
             c.execute("INSERT INTO casebook_command VALUES (?,?,?,?,?,?)", _row(command))
+        learn = kwargs.get("learn")
+        if learn is not None:
+            learn(c)
         return super()._insert_events(c, stored_events, **kwargs)
 
     def cursor(self, source: str) -> ChainHead:
@@ -307,6 +312,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 self._sql("INSERT INTO {schema}.casebook_command VALUES (%s,%s,%s,%s,%s,%s)"),
                 _row(command),
             )
+        learn = kwargs.get("learn")
+        if learn is not None:
+            learn(curs)
         super()._insert_events(curs, stored_events, **kwargs)
 
     def cursor(self, source: str) -> ChainHead:

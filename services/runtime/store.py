@@ -11,7 +11,7 @@ import base64
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
@@ -30,7 +30,7 @@ from services.runtime.plain import plain
 from services.runtime.secrets import secret_value
 from services.runtime.settings import settings
 from services.runtime.vault import Vault
-from services.runtime.views import Views, ViewStore
+from services.runtime.views import Transaction, Views, ViewStore
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +200,17 @@ class CasebookApplication(Application):
             raise NotFound(f"No {what} {aggregate_id}.")
         return aggregate
 
-    def save_processed(self, *aggregates: Aggregate | None, cursor: Cursor) -> None:
-        """Store what a subscription handler produced and its new cursor in one transaction."""
-        self.save(*aggregates, cursor=cursor)
+    def save_processed(self, *aggregates: Aggregate | None, cursor: Cursor,
+                       learn: Callable[[Transaction], None] | None = None) -> None:
+        """Store what a subscription handler produced, what it learned (rows of the views'
+        `learned` tables, written by `learn`) and its new cursor, in one transaction."""
+        if learn is None:
+            self.save(*aggregates, cursor=cursor)
+            return
+        assert self.views is not None, f"{self.service} has no views to learn into"
+        store = self.views.store
+        self.save(*aggregates, cursor=cursor,
+                  learn=lambda database_cursor: learn(Transaction(store, database_cursor)))
 
     def aggregate_state(
         self, aggregate_id: str, at: datetime | None = None, version: int | None = None

@@ -19,6 +19,13 @@ How the tables follow the event log:
   them with the live ones row by row; `swap()` puts the rebuilt ones in place while the service
   keeps running, catching up what was written meanwhile.
 
+What a service only learns from another service's events (who supervises whom, the facts of a
+case that quality control reads) is no record of its own: it goes into `learned` tables, written
+by the subscription handler in the same transaction as its cursor
+(`CasebookApplication.save_processed(cursor=..., learn=...)`), so each envelope is learned once.
+Their position is the subscription's cursor; they are not part of a rebuild from the service's
+own log.
+
 SQL is written once for both stores: table names in braces (`{case_summary}`, qualified with
 the service's PostgreSQL schema where there is one) and parameters as `:name`.
 """
@@ -116,6 +123,7 @@ class Views:
     answer the service's queries from `self.store` with SQL."""
 
     tables: ClassVar[tuple[Table, ...]] = ()
+    learned: ClassVar[tuple[Table, ...]] = ()
     _handlers: ClassVar[dict[type, list[str]]] = {}
     store: ViewStore
 
@@ -145,6 +153,7 @@ class ViewStore:
         self.mapper = mapper
         self.suffix = suffix
         self.tables = {table.name: table for table in views.tables}
+        self.learned = {table.name: table for table in views.learned}
         self.postgres = isinstance(datastore, PostgresDatastore)
         self.tracking: PostgresTrackingRecorder | SQLiteTrackingRecorder
         if self.postgres:
@@ -159,7 +168,8 @@ class ViewStore:
     # SQL for both stores.
 
     def qualified(self, table: str) -> str:
-        name = f"{table}{self.suffix}"
+        # Learned tables are never rebuilt from the service's own log: one copy only.
+        name = table if table in self.learned else f"{table}{self.suffix}"
         if self.postgres:
             return SQL("{}.{}").format(Identifier(self.datastore.schema),
                                        Identifier(name)).as_string()
@@ -178,13 +188,15 @@ class ViewStore:
         return f'"{name}"'
 
     def sql(self, statement: str) -> str:
-        named = statement.format(**{name: self.qualified(name) for name in self.tables})
+        named = statement.format(**{name: self.qualified(name)
+                                    for name in (*self.tables, *self.learned)})
         return _PARAMETER.sub(r"%(\1)s", named) if self.postgres else named
 
     def create(self) -> None:
         self.tracking.create_table()
         with self.datastore.transaction(commit=True) as cursor:
-            for table in self.tables.values():
+            learned = () if self.suffix else self.learned.values()
+            for table in (*self.tables.values(), *learned):
                 key = f", PRIMARY KEY ({', '.join(table.key)})"
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.qualified(table.name)} "
                                f"({table.columns.strip()}{key})")

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from eventsourcing.domain import event
 
-from services.runtime.context import Actor, acting_as
+from services.runtime.context import SYSTEM, Actor, acting_as
 from services.runtime.domain import CasebookAggregate
+from services.runtime.persistence import Cursor, CursorMoved
 from services.runtime.store import CasebookApplication
 from services.runtime.views import Table, Transaction, Views, compare, projects, swap
 from tests.support.stores import PG
@@ -37,6 +39,8 @@ class TallyViews(Views):
     tables = (Table("tally", "tally_id TEXT NOT NULL, school_id TEXT NOT NULL, "
                              "label TEXT NOT NULL, counted BIGINT NOT NULL",
                     key=("tally_id",), indexes=(("school_id", "label"),)),)
+    learned = (Table("heard", "position BIGINT NOT NULL, said TEXT NOT NULL",
+                     key=("position",)),)
 
     @projects(Tally.Started)  # type: ignore[attr-defined]
     def started(self, tx: Transaction, event: Any) -> None:
@@ -151,3 +155,27 @@ def edit(store: dict[str, str], tmp_path: Path, tally_id: str, counted: int) -> 
         return
     with sqlite3.connect(tmp_path / "var" / "tallies.sqlite") as conn:
         conn.execute("UPDATE tally SET counted = ? WHERE tally_id = ?", (counted, tally_id))
+
+
+def test_what_is_learned_from_another_service_is_kept_with_the_cursor(store) -> None:
+    app = tallies(store)
+
+    def hear(position: int, said: str, expected: int) -> None:
+        with acting_as(SYSTEM):
+            app.save_processed(
+                cursor=Cursor("cases", position, f"{position:064x}", expected),
+                learn=lambda tx: tx.insert("heard", position=position, said=said))
+
+    hear(1, "opened", 0)
+    hear(2, "closed", 1)
+    # A second instance racing on the same envelope: its cursor has moved, nothing is learned.
+    with pytest.raises(CursorMoved):
+        hear(2, "closed again", 1)
+    assert app.views is not None
+    assert app.views.store.select("SELECT said FROM {heard} ORDER BY position") == [
+        {"said": "opened"}, {"said": "closed"}]
+    assert app.cursor("cases").position == 2
+    # Learned rows are not the service's own log: a rebuild neither makes nor compares them.
+    with acting_as(WORKER):
+        app.start("visits")
+    assert compare(app.views.store, app.views.store.fresh())[1] == []
