@@ -382,3 +382,23 @@ class ClassHeldV1(Schema):
     held_on = fields.Date(required=True)
     attendance = fields.Integer(required=True, validate=validate.Range(min=0))
     grade = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=1, max=12))
+
+
+@contract("GroupMemberAdded", 1, source="cases")
+class GroupMemberAddedV1(Schema):
+    """A client joined a group (8.2.1.3)."""
+
+    group_id = identifier(required=True)
+    client_id = identifier(required=True)
+    joined_on = fields.Date(required=True)
+
+
+@contract("PersonalContentDestroyed", 1, source="cases")
+class PersonalContentDestroyedV1(Schema):
+    """The cases service destroyed a client's personal content after the archive disposed of
+    a file about them (9.4e): the client's key is gone; every record of them reads as destroyed.
+    Integrators holding a copy of anything personal about the client destroy it too."""
+
+    client_id = identifier(required=True)
+    file_id = identifier(required=True)
+    destroyed_on = fields.Date(required=True)

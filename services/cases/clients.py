@@ -99,16 +99,21 @@ class Client(CasebookAggregate):
 
     def record_disposal(self, file_id: str, disposed_on: date) -> None:
         """The archive disposed of a file about this client (9.4e): the subject key is gone."""
-        self._personal_content_destroyed(file_id=file_id, disposed_on=disposed_on)
+        self._personal_content_destroyed(file_id=file_id, disposed_on=disposed_on,
+                                         client_id=self.client_id)
 
     @event("PersonalContentDestroyed")
-    def _personal_content_destroyed(self, file_id: str, disposed_on: date) -> None:
+    def _personal_content_destroyed(self, file_id: str, disposed_on: date,
+                                    client_id: str | None = None) -> None:
+        # `client_id` is in the event since it is published (events before named none).
         self.personal_content_destroyed_on = disposed_on
 
 
 class WorkerEligibility(CasebookAggregate):
-    """Whether a social worker may be assigned cases, as supervision last said (6.2.1.2, 9.1a).
-    A read model: it changes only by `SocialWorkerEligibilityChanged` events."""
+    """Retired: whether a social worker may be assigned cases, as supervision said (6.2.1.2,
+    9.1a), kept as events until the cases service kept it in a view it learns into
+    (`views.ELIGIBILITY`). Stores written before still hold these events: they load, and fill
+    that view once."""
 
     @staticmethod
     def create_id(social_worker_id: str, **_: Any) -> uuid.UUID:
@@ -134,9 +139,9 @@ class WorkerEligibility(CasebookAggregate):
 
 
 class WorkerSupervisor(CasebookAggregate):
-    """Who supervises a social worker, as supervision last said (6.2.2.1): that supervisor, and
-    no other, acts on the worker's cases. A read model: it changes only by `SupervisorAssigned`
-    events, each of which replaces the earlier supervisor."""
+    """Retired: who supervises a social worker, as supervision said (6.2.2.1), kept as events
+    until the cases service kept it in a view it learns into (`views.SUPERVISOR`). Stores
+    written before still hold these events: they load, and fill that view once."""
 
     @staticmethod
     def create_id(social_worker_id: str, **_: Any) -> uuid.UUID:

@@ -25,6 +25,7 @@ from services.cases.rules import (
     check_method_form,
     missing_step,
     not_before,
+    stage_of,
 )
 from services.runtime.domain import CasebookAggregate
 
@@ -83,17 +84,8 @@ class Case(RiskRegister, CasebookAggregate):
     @property
     def stage(self) -> str:
         """Where the case stands in 8.2.1.1: the next step it needs."""
-        if self.status in ("intake", "declined", "closed"):
-            return self.status
-        if not self.assessments:
-            return "assessment"
-        if not self.plans:
-            return "plan"
-        if not self.interventions:
-            return "intervention"
-        if self.missing_evaluations():
-            return "evaluation"
-        return "closing"
+        return stage_of(self.status, bool(self.assessments), bool(self.plans),
+                        bool(self.interventions), self.missing_evaluations())
 
     def consent_given(self) -> bool:
         """4.2: the client's consent, and a guardian's for a minor, given and not withdrawn."""

@@ -1,19 +1,26 @@
 """Cases domain events → contract events. Payloads carry identifiers, codes, dates, levels and
-counts; every sealed token (names, notes, summaries, who was told what) stays in the store.
-Unmapped events are internal: intake items recorded, guardians and related parties added,
-group members and evaluation, letters linked to cases, disposals applied, eligibility learned."""
+counts; every sealed token (names, notes, summaries, who was told what) stays in the store and
+travels only as a keyed commitment in the envelope.
+
+Every event is published (envelope format 2): those integrators act on as contract events, the
+others as `AuditRecorded`. Events stored before formats existed keep the envelope they had:
+then intake items recorded, guardians and related parties added, group members and evaluations,
+letters linked to cases and disposals applied were not published (their mappings say
+`since=2`). What supervision says of workers is learned into a view now: those classes are
+retired."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from services.cases.classes import ExperientialClass
-from services.cases.clients import Client
+from services.cases.clients import Client, WorkerEligibility, WorkerSupervisor
 from services.cases.domain import Case
 from services.cases.groups import Group
 from services.cases.mailbox import Letter
 from services.cases.risks import decided_life_safety
-from services.runtime.publishing import Publications
+from services.runtime.domain import LATEST_FORMAT
+from services.runtime.publishing import AUDIT_ONLY, Publications
 
 PUBLICATIONS = Publications("cases")
 
@@ -231,3 +238,45 @@ def class_held(event: Any) -> dict[str, Any]:
     return {"class_id": str(event.originator_id), "theme": event.theme,
             "service_codes": event.service_codes, "held_on": event.held_on,
             "attendance": event.attendance, "grade": event.grade}
+
+
+# Published from envelope format 2 on.
+
+RetiredEligibility: Any = WorkerEligibility
+RetiredSupervisor: Any = WorkerSupervisor
+PUBLICATIONS.retired(RetiredEligibility.Learned, RetiredEligibility.Changed,
+                     RetiredSupervisor.Learned, RetiredSupervisor.Changed)
+PUBLICATIONS.audit_only(ClientEvents.GuardianAdded, "Client")
+PUBLICATIONS.audit_only(ClientEvents.RelatedPartyAdded, "Client", "kind")
+PUBLICATIONS.audit_only(LetterEvents.CaseOpened, "Letter", "case_id")
+
+
+@PUBLICATIONS.maps(CaseEvents.IntakeRecorded, *AUDIT_ONLY, since=LATEST_FORMAT)
+def intake_recorded(event: Any) -> dict[str, Any]:
+    items = event.items
+    return {"event": "IntakeRecorded", "record": "Case", "details": {
+        "worker_introduced": items.get("worker_introduced"),
+        "respect_and_empathy": items.get("respect_and_empathy"),
+        "emergency": items.get("emergency"),
+    }}
+
+
+@PUBLICATIONS.maps(GroupEvents.Evaluated, *AUDIT_ONLY, since=LATEST_FORMAT)
+def group_evaluated(event: Any) -> dict[str, Any]:
+    return {"event": "Evaluated", "record": "Group", "details": {
+        "evaluated_on": event.evaluated_on.isoformat(),
+        "goals": len(event.goal_attainment),
+    }}
+
+
+@PUBLICATIONS.maps(GroupEvents.MemberAdded, "GroupMemberAdded", 1, since=LATEST_FORMAT)
+def group_member_added(event: Any) -> dict[str, Any]:
+    return {"group_id": str(event.originator_id), "client_id": event.client_id,
+            "joined_on": event.joined_on}
+
+
+@PUBLICATIONS.maps(ClientEvents.PersonalContentDestroyed, "PersonalContentDestroyed", 1,
+                   since=LATEST_FORMAT)
+def personal_content_destroyed(event: Any) -> dict[str, Any]:
+    return {"client_id": event.client_id, "file_id": event.file_id,
+            "destroyed_on": event.disposed_on}

@@ -58,6 +58,23 @@ DIRECT_ONLY = frozenset({"case_work", "group_work"})
 INDIRECT_ONLY = frozenset({"administration", "research", "resource_linking"})
 
 
+def stage_of(status: str, assessed: bool, planned: bool, intervened: bool,
+             missing_evaluations: list[str]) -> str:
+    """Where a case stands in 8.2.1.1: the next step it needs. The case aggregate and its view
+    row both answer with this one rule."""
+    if status in ("intake", "declined", "closed"):
+        return status
+    if not assessed:
+        return "assessment"
+    if not planned:
+        return "plan"
+    if not intervened:
+        return "intervention"
+    if missing_evaluations:
+        return "evaluation"
+    return "closing"
+
+
 def missing_step(step: str, action: str) -> Conflict:
     """The refusal of a command that came before its step (8.2.1.1), naming that step."""
     return Conflict(

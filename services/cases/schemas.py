@@ -375,16 +375,3 @@ class RecordDisclosure(CaseRef):
     what = text(min_length=1, required=True)
     why = text(min_length=1, required=True)
     disclosed_at = fields.AwareDateTime(required=True)
-
-
-# Queries.
-
-
-class ListCaseload(Schema):
-    """The cases the caller may see, by social worker."""
-
-    social_worker_id = identifier(load_default=None)
-
-
-class ReadCase(CaseRef):
-    purpose = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))

@@ -52,6 +52,7 @@ REBUILD_SUFFIX = "__rebuilt"
 Handler = Callable[[Any, "Transaction", Any], None]
 ReadNotifications = Callable[[int, int], Sequence[Notification]]
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+_BOOLEAN_COLUMN = re.compile(r"([a-z_][a-z0-9_]*)\s+BOOLEAN\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class Transaction:
     def fetchone(self, sql: str, **params: Any) -> dict[str, Any] | None:
         self.cursor.execute(self.store.sql(sql), params)
         row = self.cursor.fetchone()
-        return None if row is None else dict(row)
+        return None if row is None else self.store.row(row)
 
     def insert(self, table: str, **row: Any) -> None:
         names = ", ".join(row)
@@ -154,6 +155,11 @@ class ViewStore:
         self.suffix = suffix
         self.tables = {table.name: table for table in views.tables}
         self.learned = {table.name: table for table in views.learned}
+        # SQLite has no booleans (it answers 0 and 1): these columns are read back as bool.
+        self.booleans = {
+            match.group(1) for table in (*views.tables, *views.learned)
+            for match in _BOOLEAN_COLUMN.finditer(table.columns)
+        }
         self.postgres = isinstance(datastore, PostgresDatastore)
         self.tracking: PostgresTrackingRecorder | SQLiteTrackingRecorder
         if self.postgres:
@@ -210,7 +216,16 @@ class ViewStore:
     def select(self, statement: str, **params: Any) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(self.sql(statement), params)
-            return [dict(row) for row in cursor.fetchall()]
+            return [self.row(row) for row in cursor.fetchall()]
+
+    def row(self, row: Any) -> dict[str, Any]:
+        """A result row as a dict, booleans as bool on both stores."""
+        values = dict(row)
+        if not self.postgres:
+            for name in self.booleans & values.keys():
+                if values[name] is not None:
+                    values[name] = bool(values[name])
+        return values
 
     def read_together(
         self, *queries: tuple[str, dict[str, Any]]
@@ -222,7 +237,7 @@ class ViewStore:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             for statement, params in queries:
                 cursor.execute(self.sql(statement), params)
-                results.append([dict(row) for row in cursor.fetchall()])
+                results.append([self.row(row) for row in cursor.fetchall()])
         return results
 
     def one(self, statement: str, **params: Any) -> dict[str, Any] | None:
@@ -245,7 +260,7 @@ class ViewStore:
             for name, table in self.tables.items():
                 cursor.execute(self.sql(f"SELECT * FROM {{{name}}} ORDER BY "
                                         f"{', '.join(table.key)}"))
-                rows[name] = [dict(row) for row in cursor.fetchall()]
+                rows[name] = [self.row(row) for row in cursor.fetchall()]
         return position, rows
 
     # Following the log.

@@ -39,7 +39,7 @@ def supervise_worker(amqp_uri):
 def supervises(amqp_uri, case_id):
     with rpc(amqp_uri, SUPERVISOR) as proxy:
         try:
-            proxy.cases.get_case_timeline(case_id)
+            proxy.cases.get_case_timeline({"case_id": case_id})
         except NotAllowed:
             return False
         return True
@@ -101,10 +101,11 @@ def test_an_archived_case_from_filing_to_disposal(amqp_uri, monkeypatch):
         # The client's record is archived with their only case: even the worker who registered
         # them reads it under a grant now, and the refusal is recorded too.
         with rpc(amqp_uri, WORKER) as proxy, pytest.raises(NotAllowed) as error:
-            proxy.cases.get_client(client_id("client-1"))
+            proxy.cases.get_client({"client_id": client_id("client-1")})
         assert error.value.code == "grant_required"
         with rpc(amqp_uri, SUPERVISOR) as proxy:
-            assert proxy.cases.get_client(client_id("client-1"))["details"]["name"] == "王小明"
+            client = proxy.cases.get_client({"client_id": client_id("client-1")})
+            assert client["details"]["name"] == "王小明"
         with rpc(amqp_uri, AUDITOR) as proxy:
             reads = proxy.archive.get_access_report(file["file_id"])["reads"]
             assert [(r["outcome"], r["reader_id"]) for r in reads] == [
@@ -126,8 +127,9 @@ def test_an_archived_case_from_filing_to_disposal(amqp_uri, monkeypatch):
             # The cases service destroyed the client's personal content on the disposal.
             with rpc(amqp_uri, SUPERVISOR) as supervisor:
                 client = client_id("client-1")
-                wait_for(lambda: supervisor.cases.get_client(client)["details"] == SHREDDED,
-                         what="the cases service to destroy the client's key")
+                wait_for(lambda: supervisor.cases.get_client(
+                    {"client_id": client})["details"] == SHREDDED,
+                    what="the cases service to destroy the client's key")
             # Every chain, and every checkpoint, still verifies against every store.
             report = proxy.archive.verify_ledger()
             assert report["ok"], report

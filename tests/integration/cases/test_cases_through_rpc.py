@@ -78,7 +78,7 @@ def test_a_declined_intake_with_a_referral(amqp_uri):
         declined, referral = published(proxy)[-2:]
         assert (declined["type"], referral["type"]) == ("IntakeDeclined", "ReferralMade")
         assert declined["payload"]["referral_id"] == referral_id
-        assert proxy.cases.get_case(case_id)["status"] == "declined"
+        assert proxy.cases.get_case({"case_id": case_id})["status"] == "declined"
 
 
 def test_an_emergency_intake_escalates_a_risk_at_once(amqp_uri):
@@ -111,7 +111,7 @@ def test_a_group_with_sessions(amqp_uri):
         proxy.cases.close_group({"group_id": group_id, "closed_on": "2026-09-17"})
         assert types(proxy)[1:] == ["GroupFormed", "GroupSessionHeld", "GroupSessionHeld",
                                     "GroupClosed"]
-        assert proxy.cases.get_group(group_id)["status"] == "closed"
+        assert proxy.cases.get_group({"group_id": group_id})["status"] == "closed"
 
 
 def test_a_letter_answered(amqp_uri):
@@ -123,7 +123,7 @@ def test_a_letter_answered(amqp_uri):
         answered = published(proxy)[-1]
         assert answered["type"] == "LetterAnswered"
         assert answered["payload"]["days_to_answer"] == 2
-        assert proxy.cases.get_letter(letter_id)["content"] == "我很孤单。"
+        assert proxy.cases.get_letter({"letter_id": letter_id})["content"] == "我很孤单。"
 
 
 def test_a_class_held(amqp_uri):

@@ -72,6 +72,7 @@ row("GET /docs", "—", lambda w, role: Request("/docs"))
 scoped("POST /clients", lambda w, role, s: Request("/clients", {
     **STUDENT, "client_id": client_id(w.unique("client")), "school_id": SCHOOL[s]}),
        ("own", "oth"))
+row("GET /clients", "—", lambda w, role: Request("/clients"))
 scoped("GET /clients/{client_id}",
        lambda w, role, s: Request(f"/clients/{w[f'client-case-{s}']}"))
 scoped("POST /clients/{client_id}/guardians",
@@ -164,6 +165,7 @@ scoped("POST /groups", lambda w, role, s: Request("/groups", {
     "kind": "support", "purpose": "Friendship skills.", "service_codes": ["7.1.3a"],
     "social_worker_id": WORKER[s], "planned_sessions": 4, "formed_on": OPENED,
     "school_id": SCHOOL[s]}))
+row("GET /groups", "—", lambda w, role: Request("/groups"))
 scoped("GET /groups/{group_id}", lambda w, role, s: Request(f"/groups/{w[f'group-{s}']}"))
 scoped("POST /groups/{group_id}/members", lambda w, role, s: Request(
     f"/groups/{w[f'group-{s}']}/members",
@@ -179,6 +181,7 @@ scoped("POST /groups/{group_id}/closing", lambda w, role, s: Request(
 scoped("POST /letters", lambda w, role, s: Request("/letters", {
     "received_on": OPENED, "anonymous": True, "content": "Who can I talk to?",
     "school_id": SCHOOL[s]}), ("own", "oth"))
+row("GET /letters", "—", lambda w, role: Request("/letters"))
 scoped("GET /letters/{letter_id}", lambda w, role, s: Request(f"/letters/{w[f'letter-{s}']}"),
        ("own", "oth"))
 scoped("POST /letters/{letter_id}/reply", lambda w, role, s: Request(
@@ -188,6 +191,7 @@ scoped("POST /letters/{letter_id}/reply", lambda w, role, s: Request(
 scoped("POST /classes", lambda w, role, s: Request("/classes", {
     "theme": "life_education", "topic": "Friendship", "service_codes": ["7.1.1a"],
     "held_on": OPENED, "attendance": 25, "school_id": SCHOOL[s]}), ("own", "oth"))
+row("GET /classes", "—", lambda w, role: Request("/classes"))
 scoped("GET /classes/{class_id}",
        lambda w, role, s: Request(f"/classes/{w[f'class-view-{s}']}"), ("own", "oth"))
 

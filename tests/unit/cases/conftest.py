@@ -146,3 +146,14 @@ def published(app: CasesApplication) -> list[dict[str, Any]]:
 
 def published_types(app: CasesApplication) -> list[str]:
     return [envelope["type"] for envelope in published(app)]
+
+
+def envelope(type_: str, position: int, payload: dict[str, Any],
+             source: str = "supervision") -> dict[str, Any]:
+    """What another service published, as a subscription hands it to the application."""
+    return {"type": type_, "source": source, "position": position, "school_id": "JD001",
+            "payload": payload}
+
+
+def cursor(source: str, position: int) -> Cursor:
+    return Cursor(source, position, f"{position:064x}", position - 1)

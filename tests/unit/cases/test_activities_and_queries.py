@@ -88,20 +88,26 @@ def test_a_class_is_held_with_its_theme_codes_and_attendance(app):
     assert app.get_class(class_id)["topic"] == "Valuing life"
 
 
+def ids(page: dict) -> set[str]:
+    return {row["case_id"] for row in page["items"]}
+
+
 def test_caseload_and_cases_by_stage(app):
     intake = case_at(app, "accept", "client-1")
     planning = case_at(app, "plan", "client-2")
     finished = case_at(app, "closed", "client-3")
     close(app, finished)
-    assert {c["case_id"] for c in app.list_caseload()} == {intake, planning}
-    by_stage = app.list_open_cases_by_stage()
-    assert [c["case_id"] for c in by_stage["intake"]] == [intake]
-    assert [c["case_id"] for c in by_stage["plan"]] == [planning]
+    assert ids(app.list_caseload()) == {intake, planning}
+    assert ids(app.list_caseload(status="any")) == {intake, planning, finished}
+    assert ids(app.list_caseload(stage="plan")) == {planning}
+    by_stage = app.count_open_cases_by_stage()
+    assert by_stage == {"intake": 1, "assessment": 0, "plan": 1, "intervention": 0,
+                        "evaluation": 0, "closing": 0}
     supervise(app, "worker-1")
     supervise(app, "worker-2")
     with acting_as(SUPERVISOR):
-        assert len(app.list_caseload("worker-1")) == 2
-        assert app.list_caseload("worker-2") == []
+        assert app.list_caseload(social_worker_id="worker-1")["total"] == 2
+        assert app.list_caseload(social_worker_id="worker-2")["items"] == []
 
 
 def test_overdue_items_follow_the_clock_and_the_configured_days(app, monkeypatch):
@@ -111,24 +117,25 @@ def test_overdue_items_follow_the_clock_and_the_configured_days(app, monkeypatch
     close(app, followed, follow_up={"due_on": date(2026, 10, 20)})
     letter_id = app.receive_letter(date(2026, 9, 10), "Help.", anonymous=True)
 
+    def overdue(kind: str) -> list[dict]:
+        items: list[dict] = app.list_overdue(kind=kind)["items"]
+        return items
+
     clock.set(datetime(2026, 9, 15, tzinfo=UTC))  # the 14th day after intake: nothing is late
-    assert app.list_overdue() == {"assessments": [], "plans": [], "follow_ups": [],
-                                  "letters": []}
+    assert app.list_overdue() == {"items": [], "total": 0, "limit": 50, "next": None}
     clock.set(datetime(2026, 9, 18, tzinfo=UTC))
-    overdue = app.list_overdue()
-    assert [i["case_id"] for i in overdue["assessments"]] == [waiting]
-    assert overdue["assessments"][0]["days_overdue"] == 3
-    assert [i["letter_id"] for i in overdue["letters"]] == [letter_id]
+    assert [i["case_id"] for i in overdue("assessment")] == [waiting]
+    assert overdue("assessment")[0]["days_overdue"] == 3
+    assert overdue("assessment")[0]["due_on"] == "2026-09-15"
+    assert [i["item_id"] for i in overdue("letter")] == [letter_id]
 
     clock.set(datetime(2026, 10, 25, tzinfo=UTC))
-    overdue = app.list_overdue()
-    assert {i["case_id"] for i in overdue["plans"]} == {waiting, assessed}
-    assert [i["case_id"] for i in overdue["follow_ups"]] == [followed]
+    assert {i["case_id"] for i in overdue("plan")} == {waiting, assessed}
+    assert [i["case_id"] for i in overdue("follow_up")] == [followed]
 
     monkeypatch.setenv("CASEBOOK_PLAN_DUE_DAYS", "60")
     monkeypatch.setenv("CASEBOOK_LETTER_REPLY_DAYS", "60")
-    overdue = app.list_overdue()
-    assert overdue["plans"] == [] and overdue["letters"] == []
+    assert overdue("plan") == [] and overdue("letter") == []
 
 
 def test_a_case_opened_by_a_supervisor_for_a_worker(app):

@@ -7,7 +7,6 @@ import pytest
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.runtime.context import SYSTEM, acting_as
-from services.runtime.persistence import Cursor
 from services.runtime.vault import SHREDDED
 from tests.unit.cases.conftest import (
     INTAKE,
@@ -17,6 +16,8 @@ from tests.unit.cases.conftest import (
     WORKER,
     case_at,
     close,
+    cursor,
+    envelope,
     open_case,
     published,
     published_types,
@@ -25,15 +26,6 @@ from tests.unit.cases.conftest import (
 )
 
 pytestmark = pytest.mark.usefixtures("as_worker")
-
-
-def envelope(type_, position, payload, source="supervision"):
-    return {"type": type_, "source": source, "position": position, "school_id": "JD001",
-            "payload": payload}
-
-
-def cursor(source, position):
-    return Cursor(source, position, f"{position:064x}", position - 1)
 
 
 # Client register.

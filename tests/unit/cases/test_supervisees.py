@@ -40,7 +40,7 @@ def test_a_supervisor_reaches_a_case_only_once_its_worker_is_their_supervisee(ap
         with pytest.raises(NotAllowed):
             app.record_assessment(case_id, date(2026, 9, 3), "Home.", ["anger"], ["move"],
                                   ["anger"], ["football"])
-        assert app.list_open_cases_by_stage()["assessment"] == []
+        assert app.count_open_cases_by_stage()["assessment"] == 0
     assert version(app, case_id) == before
 
     # Supervision makes supervisor-1 worker-1's supervisor: the case is theirs to oversee.
@@ -49,7 +49,9 @@ def test_a_supervisor_reaches_a_case_only_once_its_worker_is_their_supervisee(ap
         assert app.get_case(case_id)["social_worker_id"] == "worker-1"
         assert app.case_read_needs_grant(case_id) is False
         app.raise_risk(case_id, "bullying", "low", date(2026, 9, 2))
-        assert [c["case_id"] for c in app.list_open_cases_by_stage()["assessment"]] == [case_id]
+        assert app.count_open_cases_by_stage()["assessment"] == 1
+        assert [c["case_id"] for c in app.list_caseload(stage="assessment")["items"]] == [
+            case_id]
     with acting_as(OTHER_SUPERVISOR), pytest.raises(NotAllowed):
         app.get_case_timeline(case_id)
 
@@ -60,11 +62,12 @@ def test_a_supervisor_reaches_a_case_only_once_its_worker_is_their_supervisee(ap
         with pytest.raises(NotAllowed):
             app.raise_risk(case_id, "bullying", "low", date(2026, 9, 2))
         with pytest.raises(NotAllowed):
-            app.list_caseload("worker-1")
-        assert app.list_caseload() == []
+            app.list_caseload(social_worker_id="worker-1")
+        assert app.list_caseload()["items"] == []
     assert version(app, case_id) == before
     with acting_as(OTHER_SUPERVISOR):
-        assert [c["case_id"] for c in app.list_caseload("worker-1")] == [case_id]
+        items = app.list_caseload(social_worker_id="worker-1")["items"]
+        assert [c["case_id"] for c in items] == [case_id]
     assert app.cursor("supervision").position == 2
 
 

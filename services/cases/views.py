@@ -1,0 +1,519 @@
+"""The cases service's read models (DESIGN.md "Reads"): every list it answers is a query over
+these tables, kept by the projection of its own events (`services.runtime.views`), plus what it
+learns from supervision (who may take cases, who supervises whom).
+
+Personal content never lies here in clear: a client's row holds the sealed token of their
+details, opened only for a permitted reader when a list is shown.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from services.cases.classes import ExperientialClass
+from services.cases.clients import Client, WorkerEligibility, WorkerSupervisor
+from services.cases.domain import Case
+from services.cases.groups import Group
+from services.cases.mailbox import Letter
+from services.cases.risks import decided_life_safety
+from services.cases.rules import stage_of
+from services.runtime.context import Actor
+from services.runtime.paging import page
+from services.runtime.views import Table, Transaction, Views, projects
+
+CASE = Table(
+    "case_row",
+    """case_id TEXT NOT NULL, school_id TEXT NOT NULL, client_id TEXT NOT NULL,
+    client_type TEXT NOT NULL, client_is_minor BOOLEAN NOT NULL,
+    social_worker_id TEXT NOT NULL, status TEXT NOT NULL, stage TEXT NOT NULL,
+    opened_on TEXT NOT NULL, accepted_on TEXT, closed_on TEXT, letter_id TEXT,
+    assessments BIGINT NOT NULL, plans BIGINT NOT NULL, interventions BIGINT NOT NULL,
+    round BIGINT NOT NULL, process_done BOOLEAN NOT NULL, outcome_done BOOLEAN NOT NULL,
+    client_consent BOOLEAN NOT NULL, guardian_consent BOOLEAN NOT NULL,
+    open_risks BIGINT NOT NULL""",
+    key=("case_id",),
+    indexes=(("school_id", "social_worker_id", "opened_on"), ("school_id", "stage"),
+             ("client_id",)),
+)
+RISK = Table(
+    "risk_row",
+    """risk_id TEXT NOT NULL, case_id TEXT NOT NULL, school_id TEXT NOT NULL,
+    risk_type TEXT NOT NULL, level TEXT NOT NULL, life_safety BOOLEAN NOT NULL,
+    status TEXT NOT NULL, raised_on TEXT NOT NULL, resolved_on TEXT""",
+    key=("risk_id",),
+    indexes=(("case_id",),),
+)
+FOLLOW_UP = Table(
+    "follow_up_row",
+    """follow_up_id TEXT NOT NULL, case_id TEXT NOT NULL, school_id TEXT NOT NULL,
+    social_worker_id TEXT NOT NULL, due_on TEXT NOT NULL, done_on TEXT""",
+    key=("follow_up_id",),
+    indexes=(("case_id",), ("school_id", "due_on")),
+)
+CLIENT = Table(
+    "client_row",
+    """client_id TEXT NOT NULL, aggregate_id TEXT NOT NULL, school_id TEXT NOT NULL,
+    client_type TEXT NOT NULL,
+    grade BIGINT, registered_by TEXT NOT NULL, registered_on TEXT NOT NULL,
+    details TEXT NOT NULL, cases BIGINT NOT NULL, unclosed_cases BIGINT NOT NULL,
+    latest_closed_case_id TEXT, latest_closed_on TEXT, destroyed_on TEXT""",
+    key=("client_id",),
+    indexes=(("school_id", "registered_on"), ("registered_by",), ("aggregate_id",)),
+)
+# Whom each retired eligibility or supervisor record was about (their later events name none).
+RETIRED_WORKER = Table(
+    "retired_worker_record",
+    "aggregate_id TEXT NOT NULL, social_worker_id TEXT NOT NULL, school_id TEXT",
+    key=("aggregate_id",),
+)
+LETTER = Table(
+    "letter_row",
+    """letter_id TEXT NOT NULL, school_id TEXT NOT NULL, received_on TEXT NOT NULL,
+    anonymous BOOLEAN NOT NULL, client_id TEXT, grade BIGINT, answered_on TEXT,
+    opened_case_id TEXT""",
+    key=("letter_id",),
+    indexes=(("school_id", "received_on"),),
+)
+GROUP = Table(
+    "group_row",
+    """group_id TEXT NOT NULL, school_id TEXT NOT NULL, kind TEXT NOT NULL,
+    social_worker_id TEXT NOT NULL, status TEXT NOT NULL, formed_on TEXT NOT NULL,
+    planned_sessions BIGINT NOT NULL, members BIGINT NOT NULL, sessions BIGINT NOT NULL,
+    closed_on TEXT""",
+    key=("group_id",),
+    indexes=(("school_id", "formed_on"),),
+)
+CLASS = Table(
+    "class_row",
+    """class_id TEXT NOT NULL, school_id TEXT NOT NULL, theme TEXT NOT NULL,
+    held_on TEXT NOT NULL, attendance BIGINT NOT NULL, grade BIGINT,
+    social_worker_id TEXT NOT NULL""",
+    key=("class_id",),
+    indexes=(("school_id", "held_on"),),
+)
+ELIGIBILITY = Table(
+    "worker_eligibility",
+    """social_worker_id TEXT NOT NULL, school_id TEXT, eligible BOOLEAN NOT NULL,
+    reasons TEXT NOT NULL, position BIGINT NOT NULL""",
+    key=("social_worker_id",),
+)
+SUPERVISOR = Table(
+    "worker_supervisor",
+    """social_worker_id TEXT NOT NULL, supervisor_id TEXT NOT NULL, school_id TEXT,
+    position BIGINT NOT NULL""",
+    key=("social_worker_id",),
+    indexes=(("supervisor_id",),),
+)
+
+SUMMARY_COLUMNS = ("case_id, client_id, client_type, social_worker_id, status, stage, opened_on, "
+                   "closed_on, open_risks, client_consent, guardian_consent, client_is_minor")
+
+
+class CaseViews(Views):
+    tables = (CASE, RISK, FOLLOW_UP, CLIENT, LETTER, GROUP, CLASS, RETIRED_WORKER)
+    learned = (ELIGIBILITY, SUPERVISOR)
+
+    # The case (8.2.1.1): its step, consents, risks and follow-ups.
+
+    @projects(Case.Opened)  # type: ignore[attr-defined]
+    def _opened(self, tx: Transaction, event: Any) -> None:
+        tx.insert("case_row", case_id=str(event.originator_id), school_id=event.school_id,
+                  client_id=event.client_id, client_type=event.client_type,
+                  client_is_minor=event.client_is_minor,
+                  social_worker_id=event.social_worker_id, status="intake", stage="intake",
+                  opened_on=event.opened_on.isoformat(), accepted_on=None, closed_on=None,
+                  letter_id=event.letter_id, assessments=0, plans=0, interventions=0, round=0,
+                  process_done=False, outcome_done=False, client_consent=False,
+                  guardian_consent=False, open_risks=0)
+        tx.execute("UPDATE {client_row} SET cases = cases + 1, "
+                   "unclosed_cases = unclosed_cases + 1 WHERE client_id = :client_id",
+                   client_id=event.client_id)
+
+    @projects(Case.IntakeAccepted)  # type: ignore[attr-defined]
+    def _accepted(self, tx: Transaction, event: Any) -> None:
+        self._case(tx, event, status="active", accepted_on=event.accepted_on.isoformat())
+
+    @projects(Case.IntakeDeclined)  # type: ignore[attr-defined]
+    def _declined(self, tx: Transaction, event: Any) -> None:
+        self._case(tx, event, status="declined")
+
+    @projects(Case.ConsentRecorded, Case.ConsentWithdrawn)  # type: ignore[attr-defined]
+    def _consent(self, tx: Transaction, event: Any) -> None:
+        given = type(event).__name__ == "ConsentRecorded"
+        self._case(tx, event, **{f"{event.party}_consent": given})
+
+    @projects(Case.AssessmentRecorded)  # type: ignore[attr-defined]
+    def _assessed(self, tx: Transaction, event: Any) -> None:
+        self._count(tx, event, "assessments")
+
+    @projects(Case.PlanAdopted, Case.PlanRevised)  # type: ignore[attr-defined]
+    def _planned(self, tx: Transaction, event: Any) -> None:
+        self._count(tx, event, "plans")
+
+    @projects(Case.InterventionLogged)  # type: ignore[attr-defined]
+    def _intervened(self, tx: Transaction, event: Any) -> None:
+        self._count(tx, event, "interventions")
+
+    @projects(Case.EvaluationRecorded)  # type: ignore[attr-defined]
+    def _evaluated(self, tx: Transaction, event: Any) -> None:
+        row = self._row(tx, event)
+        if event.round == row["round"]:
+            self._case(tx, event, **{f"{event.kind}_done": True})
+
+    @projects(Case.Closed)  # type: ignore[attr-defined]
+    def _closed(self, tx: Transaction, event: Any) -> None:
+        case_id = str(event.originator_id)
+        closed_on = event.closed_on.isoformat()
+        row = self._case(tx, event, status="closed", closed_on=closed_on)
+        tx.execute("UPDATE {client_row} SET unclosed_cases = unclosed_cases - 1, "
+                   "latest_closed_case_id = :case_id, latest_closed_on = :closed_on "
+                   "WHERE client_id = :client_id",
+                   case_id=case_id, closed_on=closed_on, client_id=row["client_id"])
+
+    @projects(Case.Reopened)  # type: ignore[attr-defined]
+    def _reopened(self, tx: Transaction, event: Any) -> None:
+        row = self._row(tx, event)
+        self._case(tx, event, status="active", round=row["round"] + 1, process_done=False,
+                   outcome_done=False)
+        tx.execute("UPDATE {client_row} SET unclosed_cases = unclosed_cases + 1 "
+                   "WHERE client_id = :client_id", client_id=row["client_id"])
+
+    @projects(Case.Reassigned)  # type: ignore[attr-defined]
+    def _reassigned(self, tx: Transaction, event: Any) -> None:
+        self._case(tx, event, social_worker_id=event.to_social_worker_id)
+        tx.update("follow_up_row", {"case_id": str(event.originator_id)},
+                  social_worker_id=event.to_social_worker_id)
+
+    @projects(Case.FollowUpScheduled)  # type: ignore[attr-defined]
+    def _follow_up(self, tx: Transaction, event: Any) -> None:
+        row = self._row(tx, event)
+        tx.insert("follow_up_row", follow_up_id=event.follow_up_id, case_id=row["case_id"],
+                  school_id=row["school_id"], social_worker_id=row["social_worker_id"],
+                  due_on=event.due_on.isoformat(), done_on=None)
+
+    @projects(Case.FollowUpRecorded)  # type: ignore[attr-defined]
+    def _followed_up(self, tx: Transaction, event: Any) -> None:
+        tx.update("follow_up_row", {"follow_up_id": event.follow_up_id},
+                  done_on=event.done_on.isoformat())
+
+    @projects(Case.RiskRaised)  # type: ignore[attr-defined]
+    def _risk(self, tx: Transaction, event: Any) -> None:
+        row = self._row(tx, event)
+        tx.insert("risk_row", risk_id=event.risk_id, case_id=row["case_id"],
+                  school_id=row["school_id"], risk_type=event.risk_type, level=event.level,
+                  life_safety=_life_safety(event), status="open",
+                  raised_on=event.raised_on.isoformat(), resolved_on=None)
+        self._case(tx, event, open_risks=row["open_risks"] + 1)
+
+    @projects(Case.RiskLevelRaised, Case.RiskLevelLowered)  # type: ignore[attr-defined]
+    def _risk_level(self, tx: Transaction, event: Any) -> None:
+        tx.update("risk_row", {"risk_id": event.risk_id}, level=event.level,
+                  life_safety=_life_safety(event))
+
+    @projects(Case.RiskResolved)  # type: ignore[attr-defined]
+    def _risk_resolved(self, tx: Transaction, event: Any) -> None:
+        tx.update("risk_row", {"risk_id": event.risk_id}, status="resolved",
+                  resolved_on=event.resolved_on.isoformat())
+        self._case(tx, event, open_risks=self._row(tx, event)["open_risks"] - 1)
+
+    def _row(self, tx: Transaction, event: Any) -> dict[str, Any]:
+        row = tx.fetchone("SELECT * FROM {case_row} WHERE case_id = :case_id",
+                          case_id=str(event.originator_id))
+        assert row is not None, f"case {event.originator_id} has no row"
+        return row
+
+    def _count(self, tx: Transaction, event: Any, column: str) -> None:
+        self._case(tx, event, **{column: self._row(tx, event)[column] + 1})
+
+    def _case(self, tx: Transaction, event: Any, **changes: Any) -> dict[str, Any]:
+        """Apply `changes` to the case's row, and the step of 8.2.1.1 they lead to."""
+        row = {**self._row(tx, event), **changes}
+        missing = [kind for kind in ("process", "outcome") if not row[f"{kind}_done"]]
+        row["stage"] = stage_of(row["status"], bool(row["assessments"]), bool(row["plans"]),
+                                bool(row["interventions"]), missing)
+        tx.update("case_row", {"case_id": row["case_id"]}, **{
+            name: row[name] for name in (*changes, "stage")})
+        return row
+
+    # The client register (9.2a).
+
+    @projects(Client.Registered)  # type: ignore[attr-defined]
+    def _registered(self, tx: Transaction, event: Any) -> None:
+        tx.insert("client_row", client_id=event.client_id,
+                  aggregate_id=str(event.originator_id), school_id=event.school_id,
+                  client_type=event.client_type, grade=event.grade,
+                  registered_by=event.registered_by,
+                  registered_on=event.timestamp.date().isoformat(), details=event.details,
+                  cases=0, unclosed_cases=0, latest_closed_case_id=None, latest_closed_on=None,
+                  destroyed_on=None)
+
+    @projects(Client.PersonalContentDestroyed)  # type: ignore[attr-defined]
+    def _destroyed(self, tx: Transaction, event: Any) -> None:
+        tx.update("client_row", {"aggregate_id": str(event.originator_id)},
+                  destroyed_on=event.disposed_on.isoformat())
+
+    # The mailbox (8.2.2), groups (8.2.1.3), classes (8.2.3).
+
+    @projects(Letter.Received)  # type: ignore[attr-defined]
+    def _letter(self, tx: Transaction, event: Any) -> None:
+        tx.insert("letter_row", letter_id=str(event.originator_id), school_id=event.school_id,
+                  received_on=event.received_on.isoformat(), anonymous=event.anonymous,
+                  client_id=event.client_id, grade=event.grade, answered_on=None,
+                  opened_case_id=None)
+
+    @projects(Letter.CaseOpened)  # type: ignore[attr-defined]
+    def _letter_opened_case(self, tx: Transaction, event: Any) -> None:
+        tx.update("letter_row", {"letter_id": str(event.originator_id)},
+                  opened_case_id=event.case_id)
+
+    @projects(Letter.Answered)  # type: ignore[attr-defined]
+    def _answered(self, tx: Transaction, event: Any) -> None:
+        tx.update("letter_row", {"letter_id": str(event.originator_id)},
+                  answered_on=event.answered_on.isoformat())
+
+    @projects(Group.Formed)  # type: ignore[attr-defined]
+    def _group(self, tx: Transaction, event: Any) -> None:
+        tx.insert("group_row", group_id=str(event.originator_id), school_id=event.school_id,
+                  kind=event.kind, social_worker_id=event.social_worker_id, status="open",
+                  formed_on=event.formed_on.isoformat(),
+                  planned_sessions=event.planned_sessions, members=0, sessions=0,
+                  closed_on=None)
+
+    @projects(Group.MemberAdded, Group.SessionHeld)  # type: ignore[attr-defined]
+    def _group_grew(self, tx: Transaction, event: Any) -> None:
+        column = "members" if type(event).__name__ == "MemberAdded" else "sessions"
+        tx.execute(f"UPDATE {{group_row}} SET {column} = {column} + 1 WHERE group_id = :id",
+                   id=str(event.originator_id))
+
+    @projects(Group.Closed)  # type: ignore[attr-defined]
+    def _group_closed(self, tx: Transaction, event: Any) -> None:
+        tx.update("group_row", {"group_id": str(event.originator_id)}, status="closed",
+                  closed_on=event.closed_on.isoformat())
+
+    @projects(ExperientialClass.Held)  # type: ignore[attr-defined]
+    def _class(self, tx: Transaction, event: Any) -> None:
+        tx.insert("class_row", class_id=str(event.originator_id), school_id=event.school_id,
+                  theme=event.theme, held_on=event.held_on.isoformat(),
+                  attendance=event.attendance, grade=event.grade,
+                  social_worker_id=event.social_worker_id)
+
+    # What stores from before this was a view learned as events of its own (retired classes):
+    # they fill the learned tables once, on the first catch-up, never over a newer position.
+
+    @projects(WorkerEligibility.Learned, WorkerSupervisor.Learned)  # type: ignore[attr-defined]
+    def _old_record(self, tx: Transaction, event: Any) -> None:
+        tx.insert("retired_worker_record", aggregate_id=str(event.originator_id),
+                  social_worker_id=event.social_worker_id, school_id=event.school_id)
+        self._old_change(tx, event)
+
+    @projects(WorkerEligibility.Changed, WorkerSupervisor.Changed)  # type: ignore[attr-defined]
+    def _old_change(self, tx: Transaction, event: Any) -> None:
+        record = tx.fetchone("SELECT * FROM {retired_worker_record} WHERE aggregate_id = :id",
+                             id=str(event.originator_id))
+        assert record is not None, f"no first event of record {event.originator_id}"
+        if hasattr(event, "eligible"):
+            learn_eligibility(tx, record["social_worker_id"], record["school_id"],
+                              event.eligible, event.reasons, event.position)
+        else:
+            learn_supervisor(tx, record["social_worker_id"], event.supervisor_id,
+                             record["school_id"], event.position)
+
+    # Queries: scope first, in SQL.
+
+    def summary(self, case_id: str) -> dict[str, Any] | None:
+        return self.store.one(f"SELECT {SUMMARY_COLUMNS}, school_id FROM {{case_row}} "
+                              "WHERE case_id = :case_id", case_id=case_id)
+
+    def caseload(self, actor: Actor, social_worker_id: str | None, stage: str | None,
+                 status: str, limit: int, after: str | None) -> dict[str, Any]:
+        where, params = self._case_scope(actor)
+        if status == "live":
+            where.append("status IN ('intake', 'active')")
+        elif status != "any":
+            where.append("status = :status")
+            params["status"] = status
+        for column, value in (("social_worker_id", social_worker_id), ("stage", stage)):
+            if value is not None:
+                where.append(f"{column} = :{column}")
+                params[column] = value
+        return page(self.store, "{case_row}", where, params, ("opened_on", "case_id"), limit,
+                    after, descending=True, columns=SUMMARY_COLUMNS)
+
+    def by_stage(self, actor: Actor) -> dict[str, int]:
+        where, params = self._case_scope(actor)
+        where.append("status IN ('intake', 'active')")
+        rows = self.store.select(f"SELECT stage, COUNT(*) AS n FROM {{case_row}} WHERE "
+                                 f"{' AND '.join(where)} GROUP BY stage", **params)
+        return {row["stage"]: int(row["n"]) for row in rows}
+
+    def overdue(self, actor: Actor, kind: str | None, today: date, assessment_days: int,
+                plan_days: int, letter_days: int, limit: int,
+                after: str | None) -> dict[str, Any]:
+        """9.5c, 9.2b, 8.2.2: what is late today, oldest first within each kind."""
+        case_where, params = self._case_scope(actor, alias="c")
+        live = "c.status IN ('intake', 'active')"
+        params.update(
+            assessment_cutoff=(today - timedelta(days=assessment_days)).isoformat(),
+            plan_cutoff=(today - timedelta(days=plan_days)).isoformat(),
+            today=today.isoformat(),
+            letter_cutoff=(today - timedelta(days=letter_days)).isoformat(),
+        )
+        scoped = " AND ".join(case_where)
+        parts = [
+            f"SELECT 'assessment' AS kind, c.case_id AS item_id, c.case_id, "
+            f"c.social_worker_id, c.opened_on AS since FROM {{case_row}} c WHERE {scoped} "
+            f"AND {live} AND c.assessments = 0 AND c.opened_on < :assessment_cutoff",
+            f"SELECT 'plan' AS kind, c.case_id AS item_id, c.case_id, c.social_worker_id, "
+            f"c.opened_on AS since FROM {{case_row}} c WHERE {scoped} AND {live} "
+            f"AND c.plans = 0 AND c.opened_on < :plan_cutoff",
+            f"SELECT 'follow_up' AS kind, f.follow_up_id AS item_id, f.case_id, "
+            f"f.social_worker_id, f.due_on AS since FROM {{follow_up_row}} f JOIN {{case_row}} c "
+            f"ON c.case_id = f.case_id WHERE {scoped} AND f.done_on IS NULL "
+            f"AND f.due_on < :today",
+        ]
+        if actor.role in ("social_worker", "supervisor"):
+            # The mailbox is the school's (8.2.2): its workers and their supervisors answer it.
+            parts.append(
+                "SELECT 'letter' AS kind, l.letter_id AS item_id, NULL AS case_id, "
+                "NULL AS social_worker_id, l.received_on AS since FROM {letter_row} l "
+                "WHERE l.school_id = :school_id AND l.answered_on IS NULL "
+                "AND l.received_on < :letter_cutoff")
+            params["school_id"] = actor.school_id
+        where = [] if kind is None else ["kind = :kind"]
+        if kind is not None:
+            params["kind"] = kind
+        result = page(self.store, "(" + " UNION ALL ".join(parts) + ") overdue", where, params,
+                      ("kind", "since", "item_id"), limit, after)
+        due_after = {"assessment": assessment_days, "plan": plan_days, "follow_up": 0,
+                     "letter": letter_days}
+        for item in result["items"]:
+            due = date.fromisoformat(item["since"]) + timedelta(days=due_after[item["kind"]])
+            item.update(due_on=due.isoformat(), days_overdue=(today - due).days)
+        return result
+
+    def clients(self, actor: Actor, supervisees: list[str], client_type: str | None,
+                limit: int, after: str | None) -> dict[str, Any]:
+        """The clients the actor's work reaches: registered by them or one of their
+        supervisees, or with an open case of theirs."""
+        workers = [actor.id, *supervisees]
+        names = ", ".join(f":w{n}" for n in range(len(workers)))
+        params: dict[str, Any] = {f"w{n}": worker for n, worker in enumerate(workers)}
+        params["school_id"] = actor.school_id
+        where = ["r.school_id = :school_id",
+                 f"(r.registered_by IN ({names}) OR EXISTS (SELECT 1 FROM {{case_row}} c "
+                 f"WHERE c.client_id = r.client_id AND c.status <> 'closed' "
+                 f"AND c.social_worker_id IN ({names})))"]
+        if client_type is not None:
+            where.append("r.client_type = :client_type")
+            params["client_type"] = client_type
+        return page(self.store, "{client_row} r", where, params,
+                    ("registered_on", "client_id"), limit, after, descending=True,
+                    columns="r.*")
+
+    def client(self, client_id: str) -> dict[str, Any] | None:
+        return self.store.one("SELECT * FROM {client_row} WHERE client_id = :client_id",
+                              client_id=client_id)
+
+    def reaches_client(self, client_id: str, workers: list[str]) -> bool:
+        """Whether one of `workers` has an open (not closed) case of the client."""
+        names = ", ".join(f":w{n}" for n in range(len(workers)))
+        return self.store.one(
+            f"SELECT 1 AS found FROM {{case_row}} WHERE client_id = :client_id "
+            f"AND status <> 'closed' AND social_worker_id IN ({names})",
+            client_id=client_id, **{f"w{n}": w for n, w in enumerate(workers)}) is not None
+
+    def letters(self, actor: Actor, unanswered: bool, limit: int,
+                after: str | None) -> dict[str, Any]:
+        where = ["school_id = :school_id"]
+        if unanswered:
+            where.append("answered_on IS NULL")
+        return page(self.store, "{letter_row}", where, {"school_id": actor.school_id},
+                    ("received_on", "letter_id"), limit, after)
+
+    def groups(self, actor: Actor, supervisees: list[str], status: str | None, limit: int,
+               after: str | None) -> dict[str, Any]:
+        where, params = self._led_by(actor, supervisees)
+        if status is not None:
+            where.append("status = :status")
+            params["status"] = status
+        return page(self.store, "{group_row}", where, params, ("formed_on", "group_id"),
+                    limit, after, descending=True)
+
+    def classes(self, actor: Actor, supervisees: list[str], limit: int,
+                after: str | None) -> dict[str, Any]:
+        where, params = self._led_by(actor, supervisees)
+        return page(self.store, "{class_row}", where, params, ("held_on", "class_id"), limit,
+                    after, descending=True)
+
+    def eligibility(self, social_worker_id: str) -> dict[str, Any] | None:
+        return self.store.one("SELECT * FROM {worker_eligibility} "
+                              "WHERE social_worker_id = :worker", worker=social_worker_id)
+
+    def supervisor_of(self, social_worker_id: str) -> str | None:
+        row = self.store.one("SELECT supervisor_id FROM {worker_supervisor} "
+                             "WHERE social_worker_id = :worker", worker=social_worker_id)
+        return None if row is None else str(row["supervisor_id"])
+
+    def supervisees(self, supervisor_id: str) -> list[str]:
+        rows = self.store.select("SELECT social_worker_id FROM {worker_supervisor} "
+                                 "WHERE supervisor_id = :supervisor ORDER BY social_worker_id",
+                                 supervisor=supervisor_id)
+        return [str(row["social_worker_id"]) for row in rows]
+
+    def _case_scope(self, actor: Actor, alias: str = "") -> tuple[list[str], dict[str, Any]]:
+        """The cases the actor may list: their own as a worker, their supervisees' as a
+        supervisor, the school's for the other school roles, all for auditors."""
+        prefix = f"{alias}." if alias else ""
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        if actor.school_id is not None:
+            where.append(f"{prefix}school_id = :actor_school")
+            params["actor_school"] = actor.school_id
+        if actor.role == "social_worker":
+            where.append(f"{prefix}social_worker_id = :actor_id")
+            params["actor_id"] = actor.id
+        elif actor.role == "supervisor":
+            where.append(f"{prefix}social_worker_id IN (SELECT social_worker_id FROM "
+                         "{worker_supervisor} WHERE supervisor_id = :actor_id)")
+            params["actor_id"] = actor.id
+        return where or ["1 = 1"], params
+
+    def _led_by(self, actor: Actor, supervisees: list[str]) -> tuple[list[str], dict[str, Any]]:
+        where = ["school_id = :school_id"]
+        params: dict[str, Any] = {"school_id": actor.school_id}
+        if actor.role in ("social_worker", "supervisor"):
+            workers = [actor.id, *supervisees]
+            where.append("social_worker_id IN (" + ", ".join(
+                f":w{n}" for n in range(len(workers))) + ")")
+            params.update({f"w{n}": worker for n, worker in enumerate(workers)})
+        return where, params
+
+
+def learn_eligibility(tx: Transaction, social_worker_id: str, school_id: str | None,
+                      eligible: bool, reasons: list[str], position: int) -> None:
+    """6.2.1.2, 9.1a: what supervision last said of a worker; an older word never wins."""
+    tx.execute(
+        "INSERT INTO {worker_eligibility} (social_worker_id, school_id, eligible, reasons, "
+        "position) VALUES (:worker, :school_id, :eligible, :reasons, :position) "
+        "ON CONFLICT (social_worker_id) DO UPDATE SET eligible = excluded.eligible, "
+        "reasons = excluded.reasons, position = excluded.position "
+        "WHERE excluded.position > {worker_eligibility}.position",
+        worker=social_worker_id, school_id=school_id, eligible=eligible,
+        reasons=",".join(reasons), position=position)
+
+
+def learn_supervisor(tx: Transaction, social_worker_id: str, supervisor_id: str,
+                     school_id: str | None, position: int) -> None:
+    """6.2.2.1: who supervises a worker, as supervision last said; an older word never wins."""
+    tx.execute(
+        "INSERT INTO {worker_supervisor} (social_worker_id, supervisor_id, school_id, "
+        "position) VALUES (:worker, :supervisor, :school_id, :position) "
+        "ON CONFLICT (social_worker_id) DO UPDATE SET supervisor_id = excluded.supervisor_id, "
+        "position = excluded.position WHERE excluded.position > {worker_supervisor}.position",
+        worker=social_worker_id, supervisor=supervisor_id, school_id=school_id,
+        position=position)
+
+
+def _life_safety(event: Any) -> bool:
+    return decided_life_safety(event.level, getattr(event, "life_safety", None))
