@@ -90,13 +90,12 @@ class ResourcesApplication(CasebookApplication):
         if row is None:
             raise NotFound(f"No provider {provider_id}.")
         self._check_serves(actor, provider_id, row["school_id"])
-        return self._with_details(actor, provider_row(row))
+        return self._with_details(actor, row)
 
     def list_providers(self, **query: Any) -> dict[str, Any]:
         actor = require_role(*REGISTER_READERS)
         found = self.views.providers(actor, **query)
-        return {**found, "items": [self._with_details(actor, provider_row(row))
-                                   for row in found["items"]]}
+        return {**found, "items": [self._with_details(actor, row) for row in found["items"]]}
 
     def get_resource(self, resource_id: str) -> dict[str, Any]:
         actor = require_role(*REGISTER_READERS)
@@ -453,11 +452,3 @@ class ResourcesApplication(CasebookApplication):
         check_case_record_access(actor, referral.school_id, referral.referred_by)
         return referral
 
-
-def provider_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A provider's view row as queries answer it: its public name (the school's own team
-    reads an individual's from the sealed details)."""
-    return {"provider_id": row["provider_id"], "version": row["version"],
-            "school_id": row["school_id"], "provider_kind": row["provider_kind"],
-            "sector": row["sector"], "name": row["display_name"],
-            "registered_on": row["registered_on"], "sealed_details": row["sealed_details"]}

@@ -310,8 +310,8 @@ class ResourcesViews(Views):
     # Queries: the register.
 
     def provider(self, provider_id: str) -> dict[str, Any] | None:
-        return self.store.one("SELECT * FROM {provider} WHERE provider_id = :id",
-                              id=provider_id)
+        row = self.store.one("SELECT * FROM {provider} WHERE provider_id = :id", id=provider_id)
+        return None if row is None else provider_row(row)
 
     def provider_serves(self, provider_id: str, school_id: str) -> bool:
         return self.store.one(f"SELECT 1 AS yes FROM {{provider}} p WHERE p.provider_id = :id "
@@ -324,7 +324,7 @@ class ResourcesViews(Views):
         filters.equal("p", sector=sector, provider_kind=provider_kind)
         filters.given(school_id, SERVES.replace(":scope", ":school_id"), "school_id")
         return self._page("{provider} p", filters, ("p.registered_on", "p.provider_id"),
-                          limit, after)
+                          limit, after, provider_row)
 
     def resource(self, resource_id: str) -> dict[str, Any] | None:
         row = self.store.one("SELECT * FROM {resource} WHERE resource_id = :id", id=resource_id)
@@ -492,6 +492,15 @@ class ResourcesViews(Views):
 
 
 # Rows as queries answer them: JSON lists decoded, flags as booleans.
+
+
+def provider_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A provider's view row as queries answer it: its public name (the school's own team
+    reads an individual's from the sealed details)."""
+    return {"provider_id": row["provider_id"], "version": row["version"],
+            "school_id": row["school_id"], "provider_kind": row["provider_kind"],
+            "sector": row["sector"], "name": row["display_name"],
+            "registered_on": row["registered_on"], "sealed_details": row["sealed_details"]}
 
 
 def resource_row(row: dict[str, Any]) -> dict[str, Any]:
