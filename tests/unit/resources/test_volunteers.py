@@ -178,3 +178,4 @@ def test_the_volunteers_name_and_contact_stay_sealed_and_out_of_published_events
     app.vault.shred(volunteer_id)
     with acting_as(WORKER):
         assert app.get_volunteer(volunteer_id)["details"] == SHREDDED
+        assert items(app.list_volunteers(), "details") == [SHREDDED]
