@@ -134,6 +134,17 @@ class VolunteerHoursLoggedV1(Schema):
     hours = fields.Float(required=True, validate=validate.Range(min=0.25, max=24))
 
 
+@contract("VolunteerHoursLogged", 2, source="resources")
+class VolunteerHoursLoggedV2(Schema):
+    """Time a volunteer served on an assignment was logged (9.3b), in whole minutes: v1 gave
+    hours as a float, which languages write differently and so cannot be hashed the same."""
+
+    volunteer_id = identifier(required=True)
+    assignment_id = identifier(required=True)
+    served_on = fields.Date(required=True)
+    minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=1440))
+
+
 @contract("ResourceOffered", 1, source="resources")
 class ResourceOfferedV1(Schema):
     """A resource was offered for a case's resource request (8.3.4b); its capacity is held for

@@ -1,7 +1,7 @@
-"""The resources application: the social resource register, donations, volunteers (9.3), the
-community network (7.3a, 7.5) and provider feedback (9.3c). Resource links and referrals
-started by the cases service (8.3.4b, 8.3.1e) are in `linking.py`. Commands and queries in
-plain types."""
+"""The resources application: the social resource register, donations and volunteers (9.3), the
+community network (7.3a, 7.5), provider feedback (9.3c), and the resource links and referrals
+the cases service starts with its events (8.3.4b, 8.3.1e, 7.1.4b). Commands and queries in
+plain types; every list reads the views (`views.py`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,25 @@ import uuid
 from datetime import date
 from typing import Any
 
-from contracts.errors import NotAllowed
-from services.resources.access import same_school, school_in_scope
-from services.resources.base import ResourcesBase
+from eventsourcing.domain import Aggregate
+
+from contracts.errors import Conflict, NotAllowed, NotFound
+from contracts.registry import validate_payload
+from services.resources.access import (
+    CHECKERS,
+    FEEDBACK_ISSUERS,
+    FEEDBACK_READERS,
+    LINK_READERS,
+    LINK_WORKERS,
+    MANAGERS,
+    PERSONAL_READERS,
+    REGISTER_READERS,
+    check_case_record_access,
+    in_scope,
+    school_in_scope,
+)
 from services.resources.domain import (
+    SECTOR_LABELS,
     Donation,
     JointActivity,
     Provider,
@@ -20,32 +35,20 @@ from services.resources.domain import (
     Resource,
 )
 from services.resources.feedback import feedback_csv, feedback_figures
-from services.resources.linking import ResourceLinking
-from services.resources.links import Referral, ResourceLink
-from services.resources.views import (
-    community_network,
-    donation_view,
-    provider_view,
-    resource_view,
-    volunteer_view,
-)
+from services.resources.links import Referral, ResourceLink, link_id_for, referral_id_for
+from services.resources.views import ResourcesViews
 from services.resources.volunteers import Volunteer
 from services.runtime.clock import clock
 from services.runtime.context import Actor, require_role
+from services.runtime.persistence import Cursor
 from services.runtime.plain import plain
-
-# Who keeps the register and the volunteers: the school's social-work team and its admin.
-MANAGERS = ("social_worker", "supervisor", "school_admin")
-# Clearing volunteers to work with students is a supervisor's or the school's decision.
-CHECKERS = ("supervisor", "school_admin")
-# Auditors read the register without personal fields.
-REGISTER_READERS = (*MANAGERS, "auditor")
-FEEDBACK_ISSUERS = ("supervisor", "school_admin")
-FEEDBACK_READERS = (*FEEDBACK_ISSUERS, "auditor")
+from services.runtime.store import CasebookApplication
 
 
-class ResourcesApplication(ResourceLinking, ResourcesBase):
+class ResourcesApplication(CasebookApplication):
     service = "resources"
+    views_class = ResourcesViews
+    views: ResourcesViews
 
     # Providers and resources (9.3a).
 
@@ -57,7 +60,7 @@ class ResourcesApplication(ResourceLinking, ResourcesBase):
         contact: dict[str, Any],
         registered_on: date,
         school_id: str | None = None,
-    ) -> str:
+    ) -> dict[str, Any]:
         actor = require_role(*MANAGERS)
         provider_id = uuid.uuid4()
         provider = Provider(
@@ -65,79 +68,66 @@ class ResourcesApplication(ResourceLinking, ResourcesBase):
             school_id=school_in_scope(actor, school_id),
             provider_kind=provider_kind,
             sector=sector,
+            # An organisation's or government body's name is public; an individual's is sealed.
             display_name=None if provider_kind == "individual" else name,
             sealed_details=self.vault.seal(str(provider_id), {"name": name, "contact": contact}),
             registered_on=registered_on,
         )
-        self._save(provider)
-        return str(provider.id)
+        self.save(provider)
+        return {"provider_id": str(provider.id)}
 
-    def register_resource(self, provider_id: str, **resource: Any) -> str:
+    def register_resource(self, provider_id: str, **resource: Any) -> dict[str, Any]:
         actor = require_role(*MANAGERS)
         self._provider(actor, provider_id)
-        created = Resource(
-            school_id=actor.school_id, provider_id=str(provider_id),
-            registered_on=clock.today(), **resource,
-        )
-        self._save(created)
-        return str(created.id)
+        created = Resource(school_id=actor.school_id, provider_id=provider_id,
+                           registered_on=clock.today(), **resource)
+        self.save(created)
+        return {"resource_id": str(created.id)}
 
     def get_provider(self, provider_id: str) -> dict[str, Any]:
         actor = require_role(*REGISTER_READERS)
-        return provider_view(self.vault, actor, self._provider(actor, provider_id))
+        row = self.views.provider(provider_id)
+        if row is None:
+            raise NotFound(f"No provider {provider_id}.")
+        self._check_serves(actor, provider_id, row["school_id"])
+        return self._with_details(actor, row)
 
-    def list_providers(self) -> list[dict[str, Any]]:
+    def list_providers(self, **query: Any) -> dict[str, Any]:
         actor = require_role(*REGISTER_READERS)
-        return [provider_view(self.vault, actor, p)
-                for p in self._providers_serving(actor.school_id)]
+        found = self.views.providers(actor, **query)
+        return {**found, "items": [self._with_details(actor, row) for row in found["items"]]}
 
     def get_resource(self, resource_id: str) -> dict[str, Any]:
         actor = require_role(*REGISTER_READERS)
-        resource = self.get_aggregate(Resource, resource_id, "resource")
-        if not _resource_serves(resource, actor.school_id):
+        row = self.views.resource(resource_id)
+        if row is None:
+            raise NotFound(f"No resource {resource_id}.")
+        if not in_scope(actor, row["school_id"]) and actor.school_id not in row["school_ids"]:
             raise NotAllowed("The resource covers other schools, not yours.")
-        return resource_view(resource)
+        return row
 
-    def list_resources(
-        self, provider_id: str | None = None, kind: str | None = None,
-        school_id: str | None = None,
-    ) -> list[dict[str, Any]]:
+    def list_resources(self, **query: Any) -> dict[str, Any]:
         actor = require_role(*REGISTER_READERS)
-        return [
-            resource_view(resource)
-            for resource in self._all(Resource, "Registered")
-            if _resource_serves(resource, actor.school_id)
-            and (provider_id is None or resource.provider_id == str(provider_id))
-            and (kind is None or resource.kind == kind)
-            and (school_id is None or school_id in resource.school_ids)
-        ]
+        return self.views.resources(actor, **query)
 
     # Raised resources (9.3a).
 
-    def record_donation(self, provider_id: str, **donation: Any) -> str:
+    def record_donation(self, provider_id: str, **donation: Any) -> dict[str, Any]:
         actor = require_role(*MANAGERS)
         self._provider(actor, provider_id)
-        created = Donation(school_id=actor.school_id, provider_id=str(provider_id), **donation)
-        self._save(created)
-        return str(created.id)
+        created = Donation(school_id=actor.school_id, provider_id=provider_id, **donation)
+        self.save(created)
+        return {"donation_id": str(created.id)}
 
-    def list_donations(self, provider_id: str | None = None) -> dict[str, Any]:
-        """The donations the actor's school recorded (all of them for an actor with no school),
-        with totals per kind and currency."""
+    def list_donations(self, **query: Any) -> dict[str, Any]:
+        """The donations the actor's school recorded (all of them for an actor with no school)."""
         actor = require_role(*REGISTER_READERS)
-        donations = [
-            d for d in self._all(Donation, "Recorded")
-            if (provider_id is None or d.provider_id == str(provider_id))
-            and same_school(actor, d.school_id)
-        ]
-        totals: dict[str, int] = {}
-        for donation in donations:
-            key = f"{donation.kind}:{donation.currency}"
-            totals[key] = totals.get(key, 0) + donation.amount_cents
-        return plain({
-            "donations": [donation_view(d) for d in donations],
-            "totals_cents": totals,
-        })
+        return self.views.donations(actor, **query)
+
+    def get_donation_totals(self, **filters: Any) -> dict[str, Any]:
+        """What the same donations add up to, per kind and currency, in cents."""
+        actor = require_role(*REGISTER_READERS)
+        return {"totals": self.views.donation_totals(actor, **filters)}
 
     # Volunteers (9.3b).
 
@@ -148,7 +138,7 @@ class ResourcesApplication(ResourceLinking, ResourcesBase):
         skills: list[str],
         registered_on: date,
         school_id: str | None = None,
-    ) -> str:
+    ) -> dict[str, Any]:
         actor = require_role(*MANAGERS)
         volunteer_id = uuid.uuid4()
         volunteer = Volunteer(
@@ -158,71 +148,225 @@ class ResourcesApplication(ResourceLinking, ResourcesBase):
             skills=skills,
             registered_on=registered_on,
         )
-        self._save(volunteer)
-        return str(volunteer.id)
+        self.save(volunteer)
+        return {"volunteer_id": str(volunteer.id)}
 
     def record_volunteer_check(
         self, volunteer_id: str, result: str, checked_on: date, expires_on: date
-    ) -> None:
+    ) -> dict[str, Any]:
         actor = require_role(*CHECKERS)
         volunteer = self._volunteer(actor, volunteer_id)
         volunteer.record_check(result, checked_on, expires_on, today=clock.today())
-        self._save(volunteer)
+        self.save(volunteer)
+        return {"volunteer_id": volunteer_id}
 
-    def assign_volunteer(self, volunteer_id: str, **assignment: Any) -> str:
+    def assign_volunteer(self, volunteer_id: str, **assignment: Any) -> dict[str, Any]:
         actor = require_role(*MANAGERS)
         volunteer = self._volunteer(actor, volunteer_id)
         assignment_id = str(uuid.uuid4())
         volunteer.assign(assignment_id=assignment_id, today=clock.today(), **assignment)
-        self._save(volunteer)
-        return assignment_id
+        self.save(volunteer)
+        return {"assignment_id": assignment_id}
 
     def log_volunteer_hours(
-        self, volunteer_id: str, assignment_id: str, served_on: date, hours: float
-    ) -> None:
+        self, volunteer_id: str, assignment_id: str, served_on: date, minutes: int
+    ) -> dict[str, Any]:
         actor = require_role(*MANAGERS)
         volunteer = self._volunteer(actor, volunteer_id)
-        volunteer.log_hours(assignment_id, served_on, hours, today=clock.today())
-        self._save(volunteer)
+        volunteer.log_time(assignment_id, served_on, minutes, today=clock.today())
+        self.save(volunteer)
+        return {"volunteer_id": volunteer_id}
 
     def get_volunteer(self, volunteer_id: str) -> dict[str, Any]:
         actor = require_role(*REGISTER_READERS)
-        return volunteer_view(self.vault, actor, self._volunteer(actor, volunteer_id))
+        volunteer = self._volunteer(actor, volunteer_id)
+        today = clock.today()
+        view = {
+            "volunteer_id": str(volunteer.id),
+            "version": volunteer.version,
+            "school_id": volunteer.school_id,
+            "sealed_details": volunteer.sealed_details,
+            "skills": volunteer.skills,
+            "registered_on": volunteer.registered_on,
+            "latest_check": volunteer.latest_check,
+            "check_state": volunteer.check_state(today),
+            "may_work_with_students": volunteer.clearance_problem(today) is None,
+            "assignments": list(volunteer.assignments.values()),
+            "served": volunteer.served,
+            "minutes_served": volunteer.total_minutes,
+        }
+        return self._with_details(actor, plain(view))
 
-    def list_volunteers(self) -> list[dict[str, Any]]:
+    def list_volunteers(self, **query: Any) -> dict[str, Any]:
         actor = require_role(*REGISTER_READERS)
-        return [
-            volunteer_view(self.vault, actor, volunteer)
-            for volunteer in self._all(Volunteer, "Registered")
-            if same_school(actor, volunteer.school_id)
-        ]
+        found = self.views.volunteers(actor, today=clock.today(), **query)
+        return {**found, "items": [self._with_details(actor, row) for row in found["items"]]}
+
+    # Resource links (8.3.4b), opened by the cases service's ResourceRequested.
+
+    def handle_cases_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
+        """Open a resource link for a ResourceRequested, a referral record for a ReferralMade:
+        records of this service's own, which it then carries through with its commands. Every
+        other cases event is not this service's business (the runtime stores the cursor alone).
+        Deterministic: the new aggregate's id and content come from the envelope."""
+        if envelope["type"] not in ("ResourceRequested", "ReferralMade"):
+            return
+        payload = validate_payload(envelope["type"], envelope["version"], envelope["payload"])
+        created: Aggregate
+        if envelope["type"] == "ResourceRequested":
+            if link_id_for(payload["request_id"]) in self.repository:
+                return
+            created = ResourceLink(
+                school_id=envelope["school_id"], requested_by=envelope["actor"]["id"], **payload
+            )
+        else:
+            if referral_id_for(payload["referral_id"]) in self.repository:
+                return
+            created = Referral(
+                school_id=envelope["school_id"], referred_by=envelope["actor"]["id"], **payload
+            )
+        self.save_processed(created, cursor=cursor)
+
+    def propose_resources(self, request_id: str, **page: Any) -> dict[str, Any]:
+        """Resources that could serve the request today: its kind, the case's school, valid,
+        eligible, and with capacity for the whole quantity."""
+        link = self._link(request_id, LINK_READERS)
+        return self.views.proposals(link.kind, link.school_id, link.service_codes,
+                                    link.quantity, clock.today(), **page)
+
+    def offer_resource(self, request_id: str, resource_id: str,
+                       quantity: int | None) -> dict[str, Any]:
+        link = self._link(request_id, LINK_WORKERS)
+        # Capacity is decided on the resource's own record, never on a view row that may lag:
+        # two instances offering its last places both save its next version, and one of the
+        # two saves is refused (8.3.4b).
+        resource = self.get_aggregate(Resource, resource_id, "resource")
+        quantity = quantity or link.quantity
+        link.check_offerable(quantity)
+        today = clock.today()
+        resource.hold(str(link.id), link.kind, link.school_id, link.service_codes, quantity, today)
+        link.make_offer(str(resource.id), resource.provider_id, quantity, today)
+        self.save(resource, link)
+        return {"request_id": request_id}
+
+    def accept_resource_link(self, request_id: str, accepted_on: date) -> dict[str, Any]:
+        link = self._link(request_id, LINK_WORKERS)
+        link.accept(accepted_on)
+        self.save(link)
+        return {"request_id": request_id}
+
+    def decline_resource_link(
+        self, request_id: str, reason: str, declined_on: date
+    ) -> dict[str, Any]:
+        link = self._link(request_id, LINK_WORKERS)
+        resource = self._offered_resource(link)
+        link.decline(reason, declined_on)
+        resource.release(str(link.id))
+        self.save(resource, link)
+        return {"request_id": request_id}
+
+    def record_delivery(
+        self, request_id: str, delivered_on: date, quantity: int | None
+    ) -> dict[str, Any]:
+        link = self._link(request_id, LINK_WORKERS)
+        resource = self._offered_resource(link)
+        quantity = quantity or (link.offer["quantity"] if link.offer else link.quantity)
+        link.deliver(quantity, delivered_on)
+        resource.use_hold(str(link.id), quantity)
+        self.save(resource, link)
+        return {"request_id": request_id}
+
+    def record_usage(
+        self, request_id: str, units_used: int, outcome: str, recorded_on: date
+    ) -> dict[str, Any]:
+        link = self._link(request_id, LINK_WORKERS)
+        link.record_usage(units_used, outcome, recorded_on)
+        self.save(link)
+        return {"request_id": request_id}
+
+    def get_resource_link(self, request_id: str) -> dict[str, Any]:
+        link = self._link(request_id, LINK_READERS)
+        return plain({
+            "link_id": str(link.id), "version": link.version, "request_id": link.request_id,
+            "case_id": link.case_id, "school_id": link.school_id, "kind": link.kind,
+            "service_codes": link.service_codes, "quantity": link.quantity,
+            "needed_by": link.needed_by, "state": link.state, "offer": link.offer,
+            "declined": link.declined, "accepted_on": link.accepted_on,
+            "delivery": link.delivery, "usage": link.usage,
+        })
+
+    def list_resource_links(self, **query: Any) -> dict[str, Any]:
+        actor = require_role(*LINK_READERS)
+        return self.views.resource_links(actor, **query)
+
+    # Referrals (8.3.1e, 7.1.4b), opened by the cases service's ReferralMade.
+
+    def accept_referral(self, referral_id: str, accepted_on: date) -> dict[str, Any]:
+        referral = self._referral(referral_id, LINK_WORKERS)
+        referral.accept(accepted_on)
+        self.save(referral)
+        return {"referral_id": referral_id}
+
+    def complete_referral(
+        self, referral_id: str, outcome: str, completed_on: date
+    ) -> dict[str, Any]:
+        referral = self._referral(referral_id, LINK_WORKERS)
+        referral.complete(outcome, completed_on)
+        self.save(referral)
+        return {"referral_id": referral_id}
+
+    def get_referral(self, referral_id: str) -> dict[str, Any]:
+        actor = require_role(*LINK_READERS)
+        row = self.views.referral(referral_id)
+        if row is None:
+            raise NotFound(f"No referral {referral_id}.")
+        check_case_record_access(actor, row["school_id"], row.pop("referred_by"))
+        return row
+
+    def list_referrals(self, **query: Any) -> dict[str, Any]:
+        actor = require_role(*LINK_READERS)
+        found = self.views.referrals(actor, **query)
+        for row in found["items"]:
+            del row["referred_by"]
+        return found
 
     # Community network (7.3a, 7.5).
 
     def hold_joint_activity(
         self, partner_ids: list[str], school_id: str | None = None, **activity: Any
-    ) -> str:
+    ) -> dict[str, Any]:
         actor = require_role(*MANAGERS)
         school = school_in_scope(actor, school_id)
         for partner_id in partner_ids:
             self._provider(actor, partner_id, "partner")
         created = JointActivity(
-            school_id=school,
-            partner_ids=[str(p) for p in dict.fromkeys(partner_ids)], **activity,
+            school_id=school, partner_ids=list(dict.fromkeys(partner_ids)), **activity,
         )
-        self._save(created)
-        return str(created.id)
+        self.save(created)
+        return {"activity_id": str(created.id)}
+
+    def list_joint_activities(self, **query: Any) -> dict[str, Any]:
+        actor = require_role(*REGISTER_READERS)
+        return self.views.joint_activities(actor, **query)
 
     def get_community_network(self, school_id: str | None = None) -> dict[str, Any]:
-        """Partners by sector and the joint activities held with them (for one school, or all
-        of them)."""
+        """Partners per sector and the joint activities held with them, for one school, or all
+        of them."""
         actor = require_role(*REGISTER_READERS)
         school = school_in_scope(actor, school_id)
-        activities = [
-            a for a in self._all(JointActivity, "Held")
-            if school is None or a.school_id == school
-        ]
-        return community_network(school, self._providers_serving(school), activities)
+        partners, activities, held = self.views.network(school)
+        counts: dict[str, dict[str, int]] = {}
+        for name, rows in (("partners", partners), ("joint_activities", activities)):
+            for row in rows:
+                counts.setdefault(row["sector"], {"partners": 0, "joint_activities": 0})[
+                    name] = int(row["n"])
+        return {
+            "school_id": school,
+            "sectors": [{"sector": sector, **SECTOR_LABELS[sector], **counts[sector]}
+                        for sector in sorted(counts)],
+            "partners": sum(int(row["n"]) for row in partners),
+            "joint_activities": int(held[0]["n"]),
+        }
 
     # Provider feedback (9.3c).
 
@@ -240,95 +384,71 @@ class ResourcesApplication(ResourceLinking, ResourcesBase):
         actor = require_role(*FEEDBACK_ISSUERS)
         figures = self._feedback_figures(actor, provider_id, period_from, period_to)
         issued = ProviderFeedback(
-            school_id=actor.school_id, provider_id=str(provider_id), period_from=period_from,
+            school_id=actor.school_id, provider_id=provider_id, period_from=period_from,
             period_to=period_to, figures=figures, issued_on=clock.today(),
         )
-        self._save(issued)
+        self.save(issued)
         return {"feedback_id": str(issued.id), "figures": figures, "csv": feedback_csv(figures)}
 
     def _feedback_figures(
         self, actor: Actor, provider_id: str, period_from: date, period_to: date
     ) -> dict[str, Any]:
         self._provider(actor, provider_id)
-        return feedback_figures(
-            str(provider_id), actor.school_id, period_from, period_to,
-            (r for r in self._all(Resource, "Registered")
-             if r.provider_id == str(provider_id)),
-            self._all(ResourceLink, "Delivered"),
-        )
+        rows = self.views.feedback_rows(provider_id, actor.school_id, period_from, period_to)
+        return feedback_figures(provider_id, actor.school_id, period_from, period_to, rows)
 
-    # Read models, for `casebook rebuild`.
-
-    def read_models(self) -> dict[str, Any]:
-        """What the resources service derives from its log: resource links and referrals by
-        state (8.3.4b, 8.3.1e), each resource's capacity in use, each volunteer's latest
-        background check and service (9.3b), providers by sector and donation totals (9.3a).
-        Identifiers, codes, dates and counts only; names stay sealed in the register."""
-        links: dict[str, list[str]] = {}
-        for link in self._all(ResourceLink, "Requested"):
-            links.setdefault(link.state, []).append(link.request_id)
-        referrals: dict[str, list[str]] = {}
-        for referral in self._all(Referral, "Made"):
-            referrals.setdefault(referral.status, []).append(referral.referral_id)
-        providers: dict[str, list[str]] = {}
-        for provider in self._all(Provider, "Registered"):
-            providers.setdefault(provider.sector, []).append(str(provider.id))
-        donations: dict[str, int] = {}
-        for donation in self._all(Donation, "Recorded"):
-            key = f"{donation.kind}:{donation.currency}"
-            donations[key] = donations.get(key, 0) + donation.amount_cents
-        return plain({
-            "resource_links_by_state": _sorted_groups(links),
-            "referrals_by_state": _sorted_groups(referrals),
-            "capacity_by_resource": {
-                str(r.id): {"capacity": r.capacity, "held": sum(r.held.values()),
-                            "delivered": r.delivered_units, "remaining": r.remaining}
-                for r in sorted(self._all(Resource, "Registered"), key=lambda r: str(r.id))},
-            "volunteers": {
-                str(v.id): {"latest_check": v.latest_check, "assignments": len(v.assignments),
-                            "total_hours": v.total_hours}
-                for v in sorted(self._all(Volunteer, "Registered"), key=lambda v: str(v.id))},
-            "providers_by_sector": _sorted_groups(providers),
-            "donation_totals_cents": dict(sorted(donations.items())),
-        })
-
-    # Loading within the actor's school.
+    # Loading one record, within the actor's scope.
 
     def _provider(self, actor: Actor, provider_id: str, what: str = "provider") -> Provider:
         provider = self.get_aggregate(Provider, provider_id, what)
-        if actor.school_id and not self._serves(provider, actor.school_id, None):
-            raise NotAllowed(f"The {what} is another school's: registered there, and none of "
-                             f"its resources covers {actor.school_id}.")
+        self._check_serves(actor, provider_id, provider.school_id, what)
         return provider
 
-    def _providers_serving(self, school_id: str | None) -> list[Provider]:
-        """The providers a school sees: those it registered, those of no school, and those
-        with a resource that covers it; every provider when no school is named."""
-        covering = None if school_id is None else {
-            r.provider_id for r in self._all(Resource, "Registered") if school_id in r.school_ids}
-        return [p for p in self._all(Provider, "Registered")
-                if school_id is None or self._serves(p, school_id, covering)]
+    def _check_serves(self, actor: Actor, provider_id: str, registered_with: str | None,
+                      what: str = "provider") -> None:
+        """Staff of a school use the providers that serve it (docs/permissions.md)."""
+        if not (actor.school_id is None or registered_with in (None, actor.school_id)
+                or self.views.provider_serves(provider_id, actor.school_id)):
+            raise NotAllowed(f"The {what} is another school's: registered there, and none of "
+                             f"its resources covers {actor.school_id}.")
 
-    def _serves(self, provider: Provider, school_id: str, covering: set[str] | None) -> bool:
-        if provider.school_id in (None, school_id):
-            return True
-        if covering is None:
-            covering = {r.provider_id for r in self._all(Resource, "Registered")
-                        if r.provider_id == str(provider.id) and school_id in r.school_ids}
-        return str(provider.id) in covering
+    def _with_details(self, actor: Actor, row: dict[str, Any]) -> dict[str, Any]:
+        """A provider's or volunteer's row with the sealed token replaced: by the name and
+        contact for the school's own team, by nothing for everyone else."""
+        sealed = row.pop("sealed_details")
+        if actor.role in PERSONAL_READERS:
+            row["details"] = self.vault.open(sealed)
+            if "name" in row and isinstance(row["details"], dict):
+                row["name"] = row["details"]["name"]
+        return row
 
     def _volunteer(self, actor: Actor, volunteer_id: str) -> Volunteer:
         volunteer = self.get_aggregate(Volunteer, volunteer_id, "volunteer")
-        if not same_school(actor, volunteer.school_id):
+        if not in_scope(actor, volunteer.school_id):
             raise NotAllowed("The volunteer is registered with another school.")
         return volunteer
 
+    def _link(self, request_id: str, roles: tuple[str, ...]) -> ResourceLink:
+        actor = require_role(*roles)
+        link = self.find_aggregate(ResourceLink, link_id_for(request_id))
+        if link is None:
+            raise NotFound(f"No resource link for request {request_id}.")
+        check_case_record_access(actor, link.school_id, link.requested_by)
+        return link
 
+    def _offered_resource(self, link: ResourceLink) -> Resource:
+        if link.offer is None:
+            raise Conflict(
+                f"The resource link is {link.state}: no resource is offered for it now.",
+                code="missing_step",
+            )
+        return self.get_aggregate(Resource, link.offer["resource_id"], "resource")
 
-def _resource_serves(resource: Resource, school_id: str | None) -> bool:
-    """A resource is seen by the schools it covers and the school that registered it."""
-    return school_id is None or school_id in resource.school_ids or resource.school_id == school_id
+    def _referral(self, referral_id: str, roles: tuple[str, ...]) -> Referral:
+        actor = require_role(*roles)
+        referral = self.find_aggregate(Referral, referral_id_for(referral_id))
+        if referral is None:
+            raise NotFound(f"No referral {referral_id}.")
+        check_case_record_access(actor, referral.school_id, referral.referred_by)
+        return referral
 
-
-def _sorted_groups(groups: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {key: sorted(ids) for key, ids in sorted(groups.items())}

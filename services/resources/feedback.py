@@ -1,5 +1,6 @@
 """Provider feedback (9.3c): how a provider's resources were used in a period, for how many
-clients and with what outcomes, from the resource links' own records.
+clients and with what outcomes, from the resource links' view rows (`ResourcesViews.
+feedback_rows`).
 
 Clients are counted (distinct cases), never listed: the figures and the CSV hold resource ids,
 kinds, counts and outcome codes only, so they can go to the provider as they are.
@@ -9,13 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from contracts.events.resources import USAGE_OUTCOMES
-from services.resources.domain import Resource
-from services.resources.links import ResourceLink
 
 OUTCOME_KEYS = (*USAGE_OUTCOMES, "not_recorded")
 CSV_COLUMNS = (
@@ -23,19 +21,16 @@ CSV_COLUMNS = (
     "clients_served", "deliveries", "units_delivered", "units_used", *OUTCOME_KEYS,
 )
 ALL_RESOURCES = "all"
+TALLIED = ("deliveries", "units_delivered", "units_used")
 
 
-def _tally(links: list[ResourceLink]) -> dict[str, Any]:
+def _tally(clients_served: int, tallies: list[dict[str, Any]]) -> dict[str, Any]:
     outcomes = dict.fromkeys(OUTCOME_KEYS, 0)
-    for link in links:
-        outcomes[link.usage["outcome"] if link.usage else "not_recorded"] += 1
-    return {
-        "clients_served": len({link.case_id for link in links}),
-        "deliveries": len(links),
-        "units_delivered": sum(link.delivery["quantity"] for link in links if link.delivery),
-        "units_used": sum(link.usage["units_used"] for link in links if link.usage),
-        "outcomes": outcomes,
-    }
+    for row in tallies:
+        outcomes[row["outcome"]] += int(row["deliveries"])
+    # SUM comes back as a decimal from PostgreSQL: counts are whole numbers.
+    totals = {name: sum(int(row[name] or 0) for row in tallies) for name in TALLIED}
+    return {"clients_served": clients_served, **totals, "outcomes": outcomes}
 
 
 def feedback_figures(
@@ -43,31 +38,25 @@ def feedback_figures(
     school_id: str | None,
     period_from: date,
     period_to: date,
-    resources: Iterable[Resource],
-    delivered_links: Iterable[ResourceLink],
+    rows: tuple[list[dict[str, Any]], ...],
 ) -> dict[str, Any]:
     """Deliveries of the provider's resources made within [period_from, period_to] (and, with a
-    school, to that school's cases), per resource and in total."""
-    own = {str(resource.id): resource for resource in resources}
-    links = [
-        link for link in delivered_links
-        if link.offer is not None and link.delivery is not None
-        and link.offer["resource_id"] in own
-        and period_from <= link.delivery["delivered_on"] <= period_to
-        and (school_id is None or link.school_id == school_id)
+    school, to that school's cases), per resource and in total, from `feedback_rows`."""
+    resources, tallies, clients_per_resource, clients = rows
+    clients_of = {row["resource_id"]: int(row["clients_served"])
+                  for row in clients_per_resource}
+    per_resource = [
+        {"resource_id": resource["resource_id"], "kind": resource["kind"],
+         **_tally(clients_of.get(resource["resource_id"], 0),
+                  [row for row in tallies if row["resource_id"] == resource["resource_id"]])}
+        for resource in resources
     ]
-    per_resource = []
-    for resource_id in sorted(own):
-        used = [link for link in links if link.offer and link.offer["resource_id"] == resource_id]
-        per_resource.append(
-            {"resource_id": resource_id, "kind": own[resource_id].kind, **_tally(used)}
-        )
     return {
         "provider_id": provider_id,
         "school_id": school_id,
         "period_from": period_from.isoformat(),
         "period_to": period_to.isoformat(),
-        **_tally(links),
+        **_tally(int(clients[0]["clients_served"]), tallies),
         "resources": per_resource,
     }
 

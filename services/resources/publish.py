@@ -1,7 +1,11 @@
 """Resources domain events → contract events. Payloads carry identifiers, codes, dates, amounts
-and counts; names, contact details, titles and notes stay in the store. Internal events (a
-resource link opened from a cases request, capacity held and released, a referral recorded)
-are not published: cases published their causes already."""
+and counts; names, contact details, titles and notes stay in the store (sealed names travel only
+as commitments in the envelope).
+
+Format 1 published only what integrators act on. From format 2 every stored event is published:
+internal ones (a resource link opened from a cases request, capacity held and released, a
+referral recorded) as `AuditRecorded`, naming only ids, codes, dates and counts; time served in
+whole minutes (`VolunteerHoursLogged` v2), never hours as a float."""
 
 from __future__ import annotations
 
@@ -90,7 +94,8 @@ def volunteer_assigned(event: Any) -> dict[str, Any]:
     }
 
 
-@PUBLICATIONS.maps(Volunteer.HoursLogged, "VolunteerHoursLogged", 1)  # type: ignore[attr-defined]
+@PUBLICATIONS.maps(Volunteer.HoursLogged, "VolunteerHoursLogged", 1,  # type: ignore[attr-defined]
+                   until=1)
 def volunteer_hours_logged(event: Any) -> dict[str, Any]:
     return {
         "volunteer_id": str(event.originator_id),
@@ -98,6 +103,33 @@ def volunteer_hours_logged(event: Any) -> dict[str, Any]:
         "served_on": event.served_on,
         "hours": event.hours,
     }
+
+
+# Time logged since whole minutes: v1 (hours) while events are stamped format 1, v2 after.
+@PUBLICATIONS.maps(Volunteer.MinutesLogged, "VolunteerHoursLogged", 1,  # type: ignore[attr-defined]
+                   until=1)
+def volunteer_minutes_logged_v1(event: Any) -> dict[str, Any]:
+    return {
+        "volunteer_id": str(event.originator_id),
+        "assignment_id": event.assignment_id,
+        "served_on": event.served_on,
+        "hours": event.minutes / 60,
+    }
+
+
+@PUBLICATIONS.maps(Volunteer.MinutesLogged, "VolunteerHoursLogged", 2,  # type: ignore[attr-defined]
+                   since=2)
+def volunteer_minutes_logged(event: Any) -> dict[str, Any]:
+    return {
+        "volunteer_id": str(event.originator_id),
+        "assignment_id": event.assignment_id,
+        "served_on": event.served_on,
+        "minutes": event.minutes,
+    }
+
+
+# Logged in hours before whole minutes: no new event of it is made.
+PUBLICATIONS.retired(Volunteer.HoursLogged)  # type: ignore[attr-defined]
 
 
 @PUBLICATIONS.maps(ResourceLink.Offered, "ResourceOffered", 1)  # type: ignore[attr-defined]
@@ -206,3 +238,16 @@ def provider_feedback_issued(event: Any) -> dict[str, Any]:
         "units_delivered": figures["units_delivered"],
         "outcomes": figures["outcomes"],
     }
+
+
+# Internal changes, on the audit trail from format 2 (AuditRecorded).
+PUBLICATIONS.audit_only(ResourceLink.Requested, "ResourceLink",  # type: ignore[attr-defined]
+                        "request_id", "case_id", "kind", "service_codes", "quantity",
+                        "needed_by")
+PUBLICATIONS.audit_only(Referral.Made, "Referral",  # type: ignore[attr-defined]
+                        "referral_id", "case_id", "agency_kind", "reason_code", "referred_on")
+PUBLICATIONS.audit_only(Resource.Held, "Resource",  # type: ignore[attr-defined]
+                        "link_id", "quantity")
+PUBLICATIONS.audit_only(Resource.Released, "Resource", "link_id")  # type: ignore[attr-defined]
+PUBLICATIONS.audit_only(Resource.HoldUsed, "Resource",  # type: ignore[attr-defined]
+                        "link_id", "quantity")

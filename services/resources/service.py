@@ -1,20 +1,28 @@
-"""The resources service: RPC entrypoints and the cases subscription; the work is in `app.py`."""
+"""The resources service: RPC entrypoints and the cases subscription; the work is in `app.py`.
+Each entrypoint names the roles that may call it at all (refused before its payload is read),
+the payload schema, and the schema of its answer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from services.resources import schemas
+from services.resources.access import (
+    CHECKERS,
+    FEEDBACK_ISSUERS,
+    FEEDBACK_READERS,
+    LINK_READERS,
+    LINK_WORKERS,
+    MANAGERS,
+    REGISTER_READERS,
+)
 from services.resources.app import ResourcesApplication
 from services.resources.publish import PUBLICATIONS
 from services.runtime.entrypoints import rpc
+from services.runtime.paging import page_of
 from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency, PublishingService, command, query
 from services.runtime.subscription import subscribe
-
-
-def _id(command: dict[str, Any], key: str) -> str:
-    return str(command.pop(key))
 
 
 class ResourcesService(PublishingService):
@@ -29,174 +37,179 @@ class ResourcesService(PublishingService):
     # Providers, resources, donations (9.3a).
 
     @rpc
-    @command(schemas.RegisterProvider)
+    @command(schemas.RegisterProvider, roles=MANAGERS, returns=schemas.ProviderId)
     def register_provider(self, command: dict[str, Any]) -> dict[str, Any]:
-        return {"provider_id": self.app.register_provider(**command)}
+        return self.app.register_provider(**command)
 
     @rpc
-    @command(schemas.RegisterResource)
+    @command(schemas.RegisterResource, roles=MANAGERS, returns=schemas.ResourceId)
     def register_resource(self, command: dict[str, Any]) -> dict[str, Any]:
-        return {"resource_id": self.app.register_resource(_id(command, "provider_id"), **command)}
+        return self.app.register_resource(**command)
 
     @rpc
-    @command(schemas.RecordDonation)
+    @command(schemas.RecordDonation, roles=MANAGERS, returns=schemas.DonationId)
     def record_donation(self, command: dict[str, Any]) -> dict[str, Any]:
-        return {"donation_id": self.app.record_donation(_id(command, "provider_id"), **command)}
+        return self.app.record_donation(**command)
 
     @rpc
-    def get_provider(self, provider_id: str) -> dict[str, Any]:
-        return self.app.get_provider(provider_id)
+    @query(schemas.GetProvider, roles=REGISTER_READERS, returns=schemas.ProviderRecord)
+    def get_provider(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_provider(**query)
 
     @rpc
-    def list_providers(self) -> list[dict[str, Any]]:
-        return self.app.list_providers()
+    @query(schemas.ListProviders, roles=REGISTER_READERS,
+           returns=page_of(schemas.ProviderRecord))
+    def list_providers(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_providers(**query)
 
     @rpc
-    def get_resource(self, resource_id: str) -> dict[str, Any]:
-        return self.app.get_resource(resource_id)
+    @query(schemas.GetResource, roles=REGISTER_READERS, returns=schemas.ResourceRecord)
+    def get_resource(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_resource(**query)
 
     @rpc
-    @query(schemas.ListResources)
-    def list_resources(self, command: dict[str, Any]) -> list[dict[str, Any]]:
-        provider_id = command.pop("provider_id")
-        return self.app.list_resources(str(provider_id) if provider_id else None, **command)
+    @query(schemas.ListResources, roles=REGISTER_READERS,
+           returns=page_of(schemas.ResourceRecord))
+    def list_resources(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_resources(**query)
 
     @rpc
-    @query(schemas.ListDonations)
-    def list_donations(self, command: dict[str, Any]) -> dict[str, Any]:
-        provider_id = command["provider_id"]
-        return self.app.list_donations(str(provider_id) if provider_id else None)
+    @query(schemas.ListDonations, roles=REGISTER_READERS,
+           returns=page_of(schemas.DonationRecord))
+    def list_donations(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_donations(**query)
+
+    @rpc
+    @query(schemas.GetDonationTotals, roles=REGISTER_READERS, returns=schemas.DonationTotals)
+    def get_donation_totals(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_donation_totals(**query)
 
     # Volunteers (9.3b).
 
     @rpc
-    @command(schemas.RegisterVolunteer)
+    @command(schemas.RegisterVolunteer, roles=MANAGERS, returns=schemas.VolunteerId)
     def register_volunteer(self, command: dict[str, Any]) -> dict[str, Any]:
-        volunteer_id = self.app.register_volunteer(**command)
-        return {"volunteer_id": volunteer_id}
+        return self.app.register_volunteer(**command)
 
     @rpc
-    @command(schemas.RecordVolunteerCheck)
+    @command(schemas.RecordVolunteerCheck, roles=CHECKERS, returns=schemas.VolunteerId)
     def record_volunteer_check(self, command: dict[str, Any]) -> dict[str, Any]:
-        volunteer_id = _id(command, "volunteer_id")
-        self.app.record_volunteer_check(volunteer_id, **command)
-        return {"volunteer_id": volunteer_id}
+        return self.app.record_volunteer_check(**command)
 
     @rpc
-    @command(schemas.AssignVolunteer)
+    @command(schemas.AssignVolunteer, roles=MANAGERS, returns=schemas.AssignmentId)
     def assign_volunteer(self, command: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "assignment_id": self.app.assign_volunteer(_id(command, "volunteer_id"), **command)
-        }
+        return self.app.assign_volunteer(**command)
 
     @rpc
-    @command(schemas.LogVolunteerHours)
+    @command(schemas.LogVolunteerHours, roles=MANAGERS, returns=schemas.VolunteerId)
     def log_volunteer_hours(self, command: dict[str, Any]) -> dict[str, Any]:
-        volunteer_id = _id(command, "volunteer_id")
-        self.app.log_volunteer_hours(volunteer_id, **command)
-        return {"volunteer_id": volunteer_id}
+        return self.app.log_volunteer_hours(**command)
 
     @rpc
-    def get_volunteer(self, volunteer_id: str) -> dict[str, Any]:
-        return self.app.get_volunteer(volunteer_id)
+    @query(schemas.GetVolunteer, roles=REGISTER_READERS, returns=schemas.VolunteerRecord)
+    def get_volunteer(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_volunteer(**query)
 
     @rpc
-    def list_volunteers(self) -> list[dict[str, Any]]:
-        return self.app.list_volunteers()
+    @query(schemas.ListVolunteers, roles=REGISTER_READERS,
+           returns=page_of(schemas.VolunteerRow))
+    def list_volunteers(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_volunteers(**query)
 
     # Resource links (8.3.4b).
 
     @rpc
-    @query(schemas.ProposeResources)
-    def propose_resources(self, command: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.propose_resources(**command)
+    @query(schemas.ProposeResources, roles=LINK_READERS,
+           returns=page_of(schemas.ResourceRecord))
+    def propose_resources(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.propose_resources(**query)
 
     @rpc
-    @command(schemas.OfferResource)
+    @command(schemas.OfferResource, roles=LINK_WORKERS, returns=schemas.RequestId)
     def offer_resource(self, command: dict[str, Any]) -> dict[str, Any]:
-        self.app.offer_resource(
-            command["request_id"], str(command["resource_id"]), command["quantity"]
-        )
-        return {"request_id": command["request_id"]}
+        return self.app.offer_resource(**command)
 
     @rpc
-    @command(schemas.AcceptResourceLink)
+    @command(schemas.AcceptResourceLink, roles=LINK_WORKERS, returns=schemas.RequestId)
     def accept_resource_link(self, command: dict[str, Any]) -> dict[str, Any]:
-        self.app.accept_resource_link(**command)
-        return {"request_id": command["request_id"]}
+        return self.app.accept_resource_link(**command)
 
     @rpc
-    @command(schemas.DeclineResourceLink)
+    @command(schemas.DeclineResourceLink, roles=LINK_WORKERS, returns=schemas.RequestId)
     def decline_resource_link(self, command: dict[str, Any]) -> dict[str, Any]:
-        self.app.decline_resource_link(**command)
-        return {"request_id": command["request_id"]}
+        return self.app.decline_resource_link(**command)
 
     @rpc
-    @command(schemas.RecordDelivery)
+    @command(schemas.RecordDelivery, roles=LINK_WORKERS, returns=schemas.RequestId)
     def record_delivery(self, command: dict[str, Any]) -> dict[str, Any]:
-        self.app.record_delivery(**command)
-        return {"request_id": command["request_id"]}
+        return self.app.record_delivery(**command)
 
     @rpc
-    @command(schemas.RecordUsage)
+    @command(schemas.RecordUsage, roles=LINK_WORKERS, returns=schemas.RequestId)
     def record_usage(self, command: dict[str, Any]) -> dict[str, Any]:
-        self.app.record_usage(**command)
-        return {"request_id": command["request_id"]}
+        return self.app.record_usage(**command)
 
     @rpc
-    @query(schemas.GetResourceLink)
-    def get_resource_link(self, command: dict[str, Any]) -> dict[str, Any]:
-        return self.app.get_resource_link(**command)
+    @query(schemas.GetResourceLink, roles=LINK_READERS, returns=schemas.LinkRecord)
+    def get_resource_link(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_resource_link(**query)
 
     @rpc
-    @query(schemas.ListResourceLinks)
-    def list_resource_links(self, command: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.list_resource_links(**command)
+    @query(schemas.ListResourceLinks, roles=LINK_READERS, returns=page_of(schemas.LinkRow))
+    def list_resource_links(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_resource_links(**query)
 
     # Referrals (8.3.1e, 7.1.4b).
 
     @rpc
-    @command(schemas.AcceptReferral)
+    @command(schemas.AcceptReferral, roles=LINK_WORKERS, returns=schemas.ReferralId)
     def accept_referral(self, command: dict[str, Any]) -> dict[str, Any]:
-        self.app.accept_referral(**command)
-        return {"referral_id": command["referral_id"]}
+        return self.app.accept_referral(**command)
 
     @rpc
-    @command(schemas.CompleteReferral)
+    @command(schemas.CompleteReferral, roles=LINK_WORKERS, returns=schemas.ReferralId)
     def complete_referral(self, command: dict[str, Any]) -> dict[str, Any]:
-        self.app.complete_referral(**command)
-        return {"referral_id": command["referral_id"]}
+        return self.app.complete_referral(**command)
 
     @rpc
-    @query(schemas.GetReferral)
-    def get_referral(self, command: dict[str, Any]) -> dict[str, Any]:
-        return self.app.get_referral(**command)
+    @query(schemas.GetReferral, roles=LINK_READERS, returns=schemas.ReferralRecord)
+    def get_referral(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_referral(**query)
 
     @rpc
-    def list_referrals(self) -> list[dict[str, Any]]:
-        return self.app.list_referrals()
+    @query(schemas.ListReferrals, roles=LINK_READERS, returns=page_of(schemas.ReferralRecord))
+    def list_referrals(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_referrals(**query)
 
     # Community network (7.3a, 7.5).
 
     @rpc
-    @command(schemas.HoldJointActivity)
+    @command(schemas.HoldJointActivity, roles=MANAGERS, returns=schemas.ActivityId)
     def hold_joint_activity(self, command: dict[str, Any]) -> dict[str, Any]:
-        command["partner_ids"] = [str(p) for p in command["partner_ids"]]
-        return {"activity_id": self.app.hold_joint_activity(**command)}
+        return self.app.hold_joint_activity(**command)
 
     @rpc
-    @query(schemas.CommunityNetwork)
-    def get_community_network(self, command: dict[str, Any]) -> dict[str, Any]:
-        return self.app.get_community_network(**command)
+    @query(schemas.ListJointActivities, roles=REGISTER_READERS,
+           returns=page_of(schemas.ActivityRecord))
+    def list_joint_activities(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_joint_activities(**query)
+
+    @rpc
+    @query(schemas.CommunityNetwork, roles=REGISTER_READERS,
+           returns=schemas.CommunityNetworkReport)
+    def get_community_network(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_community_network(**query)
 
     # Provider feedback (9.3c).
 
     @rpc
-    @query(schemas.ProviderFeedback)
-    def provider_feedback(self, command: dict[str, Any]) -> dict[str, Any]:
-        return self.app.provider_feedback(_id(command, "provider_id"), **command)
+    @query(schemas.ProviderFeedback, roles=FEEDBACK_READERS, returns=schemas.FeedbackReport)
+    def provider_feedback(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.provider_feedback(**query)
 
     @rpc
-    @command(schemas.IssueProviderFeedback)
+    @command(schemas.IssueProviderFeedback, roles=FEEDBACK_ISSUERS,
+             returns=schemas.IssuedFeedback)
     def issue_provider_feedback(self, command: dict[str, Any]) -> dict[str, Any]:
-        return self.app.issue_provider_feedback(_id(command, "provider_id"), **command)
+        return self.app.issue_provider_feedback(**command)

@@ -1,4 +1,4 @@
-"""Volunteer management (9.3b): registration, background checks, assignments and hours.
+"""Volunteer management (9.3b): registration, background checks, assignments and time served.
 
 Only a volunteer whose latest background check passed and has not expired may work with
 students: an assignment with students, or hours logged on one, is refused otherwise. The latest
@@ -33,7 +33,8 @@ class Volunteer(CasebookAggregate):
         self.registered_on = registered_on
         self.checks: list[dict[str, Any]] = []
         self.assignments: dict[str, dict[str, Any]] = {}
-        self.hours: list[dict[str, Any]] = []
+        # Time served, in whole minutes: no floats in events or views (DESIGN.md "Events").
+        self.served: list[dict[str, Any]] = []
 
     @property
     def latest_check(self) -> dict[str, Any] | None:
@@ -54,6 +55,15 @@ class Volunteer(CasebookAggregate):
         if day < check["checked_on"]:
             return f"was not checked yet on {day.isoformat()}"
         return None
+
+    def check_state(self, day: date) -> str:
+        """The latest check as a word: unchecked, failed, expired, or cleared."""
+        check = self.latest_check
+        if check is None:
+            return "unchecked"
+        if check["result"] != "passed":
+            return "failed"
+        return "expired" if day > check["expires_on"] else "cleared"
 
     def record_check(self, result: str, checked_on: date, expires_on: date, today: date) -> None:
         if checked_on > today:
@@ -109,7 +119,7 @@ class Volunteer(CasebookAggregate):
             "starts_on": starts_on,
         }
 
-    def log_hours(self, assignment_id: str, served_on: date, hours: float, today: date) -> None:
+    def log_time(self, assignment_id: str, served_on: date, minutes: int, today: date) -> None:
         assignment = self.assignments.get(assignment_id)
         if assignment is None:
             raise NotFound(f"Volunteer {self.id} has no assignment {assignment_id}.")
@@ -129,12 +139,25 @@ class Volunteer(CasebookAggregate):
                     "students cannot be served without a valid check.",
                     code="check_required",
                 )
-        self._hours_logged(assignment_id=assignment_id, served_on=served_on, hours=hours)
+        self._minutes_logged(assignment_id=assignment_id, served_on=served_on, minutes=minutes)
+
+    @event("MinutesLogged")
+    def _minutes_logged(self, assignment_id: str, served_on: date, minutes: int) -> None:
+        self.served.append(
+            {"assignment_id": assignment_id, "served_on": served_on, "minutes": minutes})
 
     @event("HoursLogged")
     def _hours_logged(self, assignment_id: str, served_on: date, hours: float) -> None:
-        self.hours.append({"assignment_id": assignment_id, "served_on": served_on, "hours": hours})
+        # Time logged before whole minutes: no longer triggered, its stored events still load
+        # (and publish with the hours they hold); the record keeps the nearest minute.
+        self.served.append({"assignment_id": assignment_id, "served_on": served_on,
+                            "minutes": minutes_of(hours)})
 
     @property
-    def total_hours(self) -> float:
-        return float(sum(entry["hours"] for entry in self.hours))
+    def total_minutes(self) -> int:
+        return sum(entry["minutes"] for entry in self.served)
+
+
+def minutes_of(hours: float) -> int:
+    """Hours as a v1 event gave them, in whole minutes."""
+    return round(hours * 60)

@@ -262,6 +262,7 @@ row("GET /resources", "—", lambda w, role: Request("/resources"))
 scoped("GET /resources/{resource_id}", lambda w, role, s: Request(
     f"/resources/{w[f'resource-{s}']}"), ("own", "oth"))
 row("GET /donations", "—", lambda w, role: Request("/donations"))
+row("GET /donations/totals", "—", lambda w, role: Request("/donations/totals"))
 
 # Resources: volunteers.
 scoped("POST /volunteers", lambda w, role, s: Request("/volunteers", {
@@ -279,7 +280,7 @@ scoped("POST /volunteers/{volunteer_id}/assignments", lambda w, role, s: Request
         "starts_on": OPENED}), ("own", "oth"))
 scoped("POST /volunteers/{volunteer_id}/hours", lambda w, role, s: Request(
     f"/volunteers/{w[f'volunteer-{s}']}/hours", {
-        "assignment_id": w[f"assignment-{s}"], "served_on": "2026-09-02", "hours": 2}),
+        "assignment_id": w[f"assignment-{s}"], "served_on": "2026-09-02", "minutes": 120}),
        ("own", "oth"))
 
 # Resources: links and referrals, which belong to cases.
@@ -323,6 +324,7 @@ scoped("POST /referrals/{referral_id}/completion", lambda w, role, s: Request(
 scoped("POST /joint-activities", lambda w, role, s: Request("/joint-activities", {
     "partner_ids": [w["provider-own"]], "theme": "Family day", "service_codes": ["7.3a"],
     "held_on": OPENED, "participant_count": 40, "school_id": SCHOOL[s]}), ("own", "oth"))
+row("GET /joint-activities", "—", lambda w, role: Request("/joint-activities"))
 scoped("GET /community-network", lambda w, role, s: Request(
     "/community-network", params={"school_id": SCHOOL[s]}), ("own", "oth"))
 

@@ -48,8 +48,8 @@ def test_a_request_is_linked_delivered_and_fed_back_to_its_provider(amqp_uri):
             first = proxy.cases.request_resource("tutoring", 2, "case-A")
             second = proxy.cases.request_resource("tutoring", 2, "case-B")
             wait_for(lambda: linked(proxy, second), what="the second resource link")
-            assert [r["resource_id"] for r in proxy.resources.propose_resources(
-                {"request_id": first})] == [resource_id]
+            proposals = proxy.resources.propose_resources({"request_id": first})
+            assert [r["resource_id"] for r in proposals["items"]] == [resource_id]
             proxy.resources.offer_resource({"request_id": first, "resource_id": resource_id})
             # Only one place is left: the second offer is refused over RPC, typed and coded.
             with pytest.raises(Conflict) as refused:
@@ -102,7 +102,7 @@ def test_a_volunteer_without_a_valid_check_is_refused_over_rpc(amqp_uri):
         with pytest.raises(NotAllowed) as refused:
             proxy.resources.assign_volunteer(assignment)
         assert refused.value.code == "check_required"
-        assert proxy.resources.get_volunteer(volunteer_id)["assignments"] == []
+        assert proxy.resources.get_volunteer({"volunteer_id": volunteer_id})["assignments"] == []
         proxy.resources.record_volunteer_check({
             "volunteer_id": volunteer_id, "result": "passed", "checked_on": "2026-09-10",
             "expires_on": "2027-09-09",
@@ -129,7 +129,7 @@ def test_cases_events_are_consumed_once_each_also_across_a_restart(amqp_uri):
                     == published,
                     what="the resources service to catch up after its restart",
                 )
-                links = proxy.resources.list_resource_links()
+                links = proxy.resources.list_resource_links()["items"]
                 referral = proxy.resources.get_referral({"referral_id": referral_id})
         # Each request made one link, none was made twice; the referral arrived once.
         assert sorted(link["request_id"] for link in links) == sorted(requests)

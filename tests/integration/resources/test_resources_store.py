@@ -2,13 +2,14 @@
 the same, and two instances cannot book the same capacity twice."""
 
 from datetime import UTC, date, datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from contracts.errors import Conflict
 from services.resources.app import ResourcesApplication
 from services.runtime.clock import clock
+from services.runtime.commands import carry_out
 from services.runtime.context import acting_as
 from tests.unit.resources.support import (
     SUPERVISOR,
@@ -60,19 +61,28 @@ def test_two_instances_offering_the_last_places_at_once_cannot_both_book_them(
     one, other = feed.request(quantity=2), feed.request(quantity=2)
     # The second instance has read the resource just before the first books it.
     stale = second.repository.get(UUID(resource_id))
+
+    def offer(app, request_id):
+        # As the service carries a command out: once, saved in one transaction at its end.
+        with acting_as(WORKER, command_id=str(uuid4())):
+            carry_out(app, "offer_resource",
+                      lambda: app.offer_resource(request_id, resource_id, None))
+
+    offer(first, one)
+    real_get = second.repository.get
+    monkeypatch.setattr(second.repository, "get",
+                        lambda aggregate_id, **kw: stale if str(aggregate_id) == resource_id
+                        else real_get(aggregate_id, **kw))
+    with pytest.raises(Conflict) as refused:
+        offer(second, other)
+    assert refused.value.code == "conflict"
+    monkeypatch.undo()
+    # On a fresh read the truth shows: no places are left.
+    with pytest.raises(Conflict) as refused:
+        offer(second, other)
+    assert refused.value.code == "capacity_exceeded"
     with acting_as(WORKER):
-        first.offer_resource(one, resource_id, None)
-        real_get = second.repository.get
-        monkeypatch.setattr(second.repository, "get",
-                            lambda aggregate_id, **kw: stale if str(aggregate_id) == resource_id
-                            else real_get(aggregate_id, **kw))
-        with pytest.raises(Conflict) as refused:
-            second.offer_resource(other, resource_id, None)
-        assert refused.value.code == "conflict"
-        monkeypatch.undo()
-        # On a fresh read the truth shows: no places are left.
-        with pytest.raises(Conflict) as refused:
-            second.offer_resource(other, resource_id, None)
-        assert refused.value.code == "capacity_exceeded"
         assert second.get_resource_link(other)["state"] == "requested"
         assert second.get_resource(resource_id)["held"] == 2
+        # The views agree with the records: the loser held nothing.
+        assert second.list_resource_links(state="offered")["total"] == 1

@@ -154,7 +154,9 @@ def test_lists_are_paged_with_a_total_and_filters_typed_by_the_service_schema(
     assert services.calls[-1][2] == ({"kind": "study_support"},)
     bad_limit = send(gateway, services, "GET", "/resources", query={"limit": "0"})
     assert "limit" in problem(bad_limit, 400)["errors"]
-    unknown = send(gateway, services, "GET", "/providers", query={"colour": "red"})
+    # A route whose RPC takes no payload has no query parameters to give.
+    unknown = send(gateway, services, "GET", "/services/resources/status",
+                   token=mint(SECRET, "operator", "operator-1"), query={"colour": "red"})
     assert "colour" in problem(unknown, 400)["errors"]
 
 

@@ -92,12 +92,12 @@ def register_provider(app: ResourcesApplication, name: str = "Sunrise Foundation
                       kind: str = "organisation", sector: str = "social_organisation",
                       actor: Actor = SUPERVISOR) -> str:
     with acting_as(actor):
-        return app.register_provider(
+        return str(app.register_provider(
             provider_kind=kind, sector=sector, name=name,
             contact={"person": "Li Hua", "phone": "13800000000", "email": None,
                      "address": None},
             registered_on=date(2026, 9, 1),
-        )
+        )["provider_id"])
 
 
 def register_resource(app: ResourcesApplication, provider_id: str, kind: str = "tutoring",
@@ -106,9 +106,14 @@ def register_resource(app: ResourcesApplication, provider_id: str, kind: str = "
                       valid_from: date = date(2026, 9, 1),
                       valid_until: date | None = date(2027, 6, 30)) -> str:
     with acting_as(SUPERVISOR):
-        return app.register_resource(
+        return str(app.register_resource(
             provider_id, kind=kind, title=f"{kind} places", capacity=capacity, unit="places",
             school_ids=list(school_ids), eligible_service_codes=list(codes),
             max_per_request=max_per_request, eligibility_note="", valid_from=valid_from,
             valid_until=valid_until,
-        )
+        )["resource_id"])
+
+
+def items(page: dict[str, Any], key: str) -> list[Any]:
+    """One field of every row of a page."""
+    return [row[key] for row in page["items"]]

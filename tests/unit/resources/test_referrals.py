@@ -7,7 +7,7 @@ import pytest
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed
 from services.runtime.context import acting_as
-from tests.unit.resources.support import OTHER_WORKER, SUPERVISOR, WORKER, published
+from tests.unit.resources.support import OTHER_WORKER, SUPERVISOR, WORKER, items, published
 
 
 def referral(app, referral_id, actor=WORKER):
@@ -76,7 +76,7 @@ def test_another_workers_referral_is_not_theirs_but_the_supervisor_sees_it(app, 
     with acting_as(OTHER_WORKER), pytest.raises(NotAllowed):
         app.accept_referral(referral_id, date(2026, 9, 12))
     with acting_as(OTHER_WORKER):
-        assert app.list_referrals() == []
+        assert app.list_referrals()["items"] == []
     with acting_as(SUPERVISOR):
-        assert [r["referral_id"] for r in app.list_referrals()] == [referral_id]
+        assert items(app.list_referrals(), "referral_id") == [referral_id]
     assert referral(app, referral_id)["status"] == "made"

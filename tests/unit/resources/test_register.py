@@ -15,6 +15,7 @@ from tests.unit.resources.support import (
     SCHOOL,
     SUPERVISOR,
     WORKER,
+    items,
     published,
     register_provider,
     register_resource,
@@ -39,7 +40,7 @@ def test_providers_are_registered_with_sealed_contacts_and_an_individuals_name_s
     with acting_as(AUDITOR):
         assert app.get_provider(foundation)["name"] == "Sunrise Foundation"
         assert app.get_provider(tutor)["name"] is None
-        assert all("details" not in p for p in app.list_providers())
+        assert all("details" not in p for p in app.list_providers()["items"])
 
 
 def test_an_auditor_cannot_register_and_nothing_changes(app):
@@ -58,10 +59,8 @@ def test_a_resource_is_registered_for_a_known_provider_only(app):
     assert envelope["payload"]["capacity"] == 10
     assert envelope["payload"]["eligible_service_codes"] == ["7.1.1a"]
     with acting_as(SUPERVISOR):
-        assert [r["resource_id"] for r in app.list_resources(kind="financial_aid")] == [
-            resource_id
-        ]
-        assert app.list_resources(school_id="JD999") == []
+        assert items(app.list_resources(kind="financial_aid"), "resource_id") == [resource_id]
+        assert app.list_resources(school_id="JD999")["items"] == []
     before = app.max_position()
     with pytest.raises(NotFound):
         register_resource(app, "00000000-0000-0000-0000-000000000000")
@@ -102,15 +101,18 @@ def test_donations_are_recorded_with_amount_and_restrictions_and_totalled(app):
             restricted_to_service_codes=[], restricted_to_school_ids=[], restriction_note="",
             received_on=date(2026, 9, 4),
         )
-        donations = app.list_donations(provider_id)
-    assert donations["totals_cents"] == {"funds:CNY": 620_050}
-    assert [d["restricted"] for d in donations["donations"]] == [True, False]
+        donations = app.list_donations(provider_id=provider_id)
+        totals = app.get_donation_totals(provider_id=provider_id)
+    assert totals == {"totals": [{"kind": "funds", "currency": "CNY", "amount_cents": 620_050,
+                                  "donations": 2}]}
+    assert items(donations, "restricted") == [True, False]
     envelopes = [e for e in published(app) if e["type"] == "DonationRecorded"]
     assert [e["payload"]["restricted_to_service_codes"] for e in envelopes] == [["7.1.1a"], []]
     assert "Autumn appeal" not in str(envelopes)
     # Another school's admin does not see this school's raised resources.
     with acting_as(Actor("admin-2", "school_admin", OTHER_SCHOOL)):
-        assert app.list_donations()["donations"] == []
+        assert app.list_donations()["items"] == []
+        assert app.get_donation_totals() == {"totals": []}
     before = app.max_position()
     with acting_as(SUPERVISOR), pytest.raises(NotFound):
         app.record_donation(
@@ -129,15 +131,21 @@ def test_the_community_network_shows_partners_by_sector_and_joint_activities(app
         activity_id = app.hold_joint_activity(
             partner_ids=[clinic, centre, clinic], theme="Safety week",
             service_codes=["7.3a", "7.5.1"], held_on=date(2026, 9, 12), participant_count=80,
-        )
+        )["activity_id"]
         network = app.get_community_network()
+        activities = app.list_joint_activities()
+        with_the_clinic = app.list_joint_activities(partner_id=clinic)
+        medical_partners = app.list_providers(sector="medical")
     assert network["school_id"] == SCHOOL
     assert [s["sector"] for s in network["sectors"]] == ["community", "family", "medical"]
     medical = network["sectors"][2]
     assert (medical["label_zh"], medical["label_en"]) == ("医疗机构", "Medical institution")
-    assert medical["joint_activities"] == 1
+    assert (medical["partners"], medical["joint_activities"]) == (1, 1)
     assert network["sectors"][1]["joint_activities"] == 0
-    assert network["joint_activities"][0]["partner_ids"] == [clinic, centre]
+    assert (network["partners"], network["joint_activities"]) == (3, 1)
+    assert activities["items"][0]["partner_ids"] == [clinic, centre]
+    assert items(with_the_clinic, "activity_id") == [activity_id]
+    assert items(medical_partners, "provider_id") == [clinic]
     held = published(app)[-1]
     assert held["type"] == "JointActivityHeld"
     assert held["payload"]["activity_id"] == activity_id
@@ -160,14 +168,14 @@ def test_the_register_is_scoped_to_the_schools_a_provider_serves(app):
         their_resource = app.register_resource(
             theirs, kind="tutoring", title="Homework club", capacity=5, unit="places",
             school_ids=[OTHER_SCHOOL], eligible_service_codes=[], max_per_request=None,
-            eligibility_note="", valid_from=date(2026, 9, 1), valid_until=None)
+            eligibility_note="", valid_from=date(2026, 9, 1), valid_until=None)["resource_id"]
     ours = register_provider(app, name="Sunrise Foundation")
     before = app.max_position()
 
     # JD001 staff neither see nor extend it.
     with acting_as(WORKER):
-        assert [p["provider_id"] for p in app.list_providers()] == [ours]
-        assert app.list_resources() == []
+        assert items(app.list_providers(), "provider_id") == [ours]
+        assert app.list_resources()["items"] == []
         for refused in (
             lambda: app.get_provider(theirs),
             lambda: app.get_resource(their_resource),
@@ -187,7 +195,7 @@ def test_the_register_is_scoped_to_the_schools_a_provider_serves(app):
         ):
             with pytest.raises(NotAllowed):
                 refused()
-        assert app.get_community_network()["sectors"][0]["partners"][0]["provider_id"] == ours
+        assert app.get_community_network()["partners"] == 1
     with acting_as(SUPERVISOR), pytest.raises(NotAllowed):
         app.provider_feedback(theirs, date(2026, 9, 1), date(2026, 10, 31))
     assert app.max_position() == before
@@ -195,7 +203,7 @@ def test_the_register_is_scoped_to_the_schools_a_provider_serves(app):
     # Once JD001 registers a resource of its own provider that covers JD002, JD002 sees both.
     register_resource(app, ours, school_ids=(SCHOOL, OTHER_SCHOOL))
     with acting_as(other_worker):
-        assert {p["provider_id"] for p in app.list_providers()} == {theirs, ours}
-        assert len(app.list_resources()) == 2
+        assert set(items(app.list_providers(), "provider_id")) == {theirs, ours}
+        assert app.list_resources()["total"] == 2
     with acting_as(AUDITOR):
-        assert len(app.list_providers()) == 2
+        assert app.list_providers()["total"] == 2

@@ -13,6 +13,7 @@ from tests.unit.resources.support import (
     SCHOOL,
     SUPERVISOR,
     WORKER,
+    items,
     published,
     published_types,
     register_provider,
@@ -36,7 +37,7 @@ def test_a_request_from_cases_is_linked_offered_accepted_delivered_and_its_usage
     with acting_as(WORKER):
         # The worker sees the resource proposed and offers it.
         proposals = app.propose_resources(request_id)
-        assert [p["resource_id"] for p in proposals] == [resource_id]
+        assert items(proposals, "resource_id") == [resource_id]
         app.offer_resource(request_id, resource_id, None)
         assert app.get_resource(resource_id)["remaining"] == 1
         # The client accepts; the places are delivered; usage is recorded.
@@ -87,7 +88,7 @@ def test_an_offer_beyond_the_remaining_capacity_is_refused_until_a_decline_frees
     with acting_as(WORKER):
         app.offer_resource(first, resource_id, None)
         # The second request no longer sees the resource proposed: one place is left.
-        assert app.propose_resources(second) == []
+        assert app.propose_resources(second)["items"] == []
         before = (app.get_resource(resource_id), app.get_resource_link(second))
         with pytest.raises(Conflict) as refused:
             app.offer_resource(second, resource_id, None)
@@ -147,7 +148,7 @@ def test_a_resource_that_does_not_fit_is_not_proposed_and_cannot_be_offered(
     resource_id = register_resource(app, register_provider(app), **resource)
     request_id = cases.request(**request_)
     with acting_as(WORKER):
-        assert app.propose_resources(request_id) == []
+        assert app.propose_resources(request_id)["items"] == []
         before = app.get_resource(resource_id)
         with pytest.raises(Conflict) as refused:
             app.offer_resource(request_id, resource_id, None)
@@ -200,12 +201,10 @@ def test_links_belong_to_the_worker_who_asked_and_to_their_school(app, cases):
     with acting_as(OTHER_WORKER), pytest.raises(NotAllowed):
         app.offer_resource(request_id, resource_id, None)
     with acting_as(OTHER_WORKER):
-        assert app.list_resource_links() == []
+        assert app.list_resource_links()["items"] == []
     # The supervisor of the school may act on it.
     with acting_as(SUPERVISOR):
         app.offer_resource(request_id, resource_id, None)
-        assert [v["request_id"] for v in app.list_resource_links(state="offered")] == [
-            request_id
-        ]
+        assert items(app.list_resource_links(state="offered"), "request_id") == [request_id]
     with acting_as(WORKER), pytest.raises(NotFound):
         app.get_resource_link("no-such-request")

@@ -15,6 +15,7 @@ from tests.unit.resources.support import (
     OTHER_SCHOOL,
     SUPERVISOR,
     WORKER,
+    items,
     published,
 )
 
@@ -25,7 +26,7 @@ def register_volunteer(app, name="Wang Fang"):
             name=name, contact={"person": None, "phone": "13911112222", "email": None,
                                 "address": None},
             skills=["tutoring", "music"], registered_on=date(2026, 9, 1),
-        )
+        )["volunteer_id"]
 
 
 def check(app, volunteer_id, result="passed", checked_on=date(2026, 9, 1),
@@ -39,7 +40,7 @@ def assign(app, volunteer_id, with_students=True, starts_on=date(2026, 9, 20)):
         return app.assign_volunteer(
             volunteer_id, activity_id="group-7", activity_kind="group",
             with_students=with_students, starts_on=starts_on,
-        )
+        )["assignment_id"]
 
 
 def version(app, volunteer_id):
@@ -60,13 +61,13 @@ def test_a_volunteer_without_a_check_cannot_be_assigned_to_work_with_students(ap
     assert version(app, volunteer_id) == before + 1
 
 
-def test_a_checked_volunteer_is_assigned_and_logs_hours_until_the_check_expires(app):
+def test_a_checked_volunteer_is_assigned_and_logs_time_until_the_check_expires(app):
     volunteer_id = register_volunteer(app)
     check(app, volunteer_id, expires_on=date(2026, 12, 31))
     assignment_id = assign(app, volunteer_id)
     clock.set(datetime(2026, 12, 31, 18, 0, tzinfo=UTC))
     with acting_as(WORKER):
-        app.log_volunteer_hours(volunteer_id, assignment_id, date(2026, 12, 31), 2.5)
+        app.log_volunteer_hours(volunteer_id, assignment_id, date(2026, 12, 31), 150)
     # The clock passes the expiry: no new work with students, no hours served after it.
     clock.set(datetime(2027, 1, 5, 9, 0, tzinfo=UTC))
     before = version(app, volunteer_id)
@@ -75,13 +76,19 @@ def test_a_checked_volunteer_is_assigned_and_logs_hours_until_the_check_expires(
     assert refused.value.code == "check_required"
     assert "expired on 2026-12-31" in refused.value.detail
     with acting_as(WORKER), pytest.raises(NotAllowed) as refused:
-        app.log_volunteer_hours(volunteer_id, assignment_id, date(2027, 1, 2), 1)
+        app.log_volunteer_hours(volunteer_id, assignment_id, date(2027, 1, 2), 60)
     assert refused.value.code == "check_required"
     assert version(app, volunteer_id) == before
     with acting_as(WORKER):
         view = app.get_volunteer(volunteer_id)
     assert view["may_work_with_students"] is False
-    assert view["total_hours"] == 2.5
+    assert view["check_state"] == "expired"
+    assert view["minutes_served"] == 150
+    assert view["served"] == [{"assignment_id": assignment_id, "served_on": "2026-12-31",
+                               "minutes": 150}]
+    with acting_as(WORKER):
+        assert items(app.list_volunteers(check_state="expired"), "minutes_served") == [150]
+        assert app.list_volunteers(check_state="cleared")["items"] == []
 
 
 def test_a_check_that_expires_before_the_work_starts_is_not_enough(app):
@@ -132,19 +139,19 @@ def test_a_check_with_impossible_dates_is_refused(app, checked_on, expires_on, f
     assert version(app, volunteer_id) == before
 
 
-def test_hours_need_a_known_assignment_and_a_day_that_has_come(app):
+def test_time_served_needs_a_known_assignment_and_a_day_that_has_come(app):
     volunteer_id = register_volunteer(app)
     assignment_id = assign(app, volunteer_id, with_students=False,
                            starts_on=date(2026, 9, 10))
     before = version(app, volunteer_id)
     with acting_as(WORKER):
         with pytest.raises(NotFound):
-            app.log_volunteer_hours(volunteer_id, "no-such-assignment", date(2026, 9, 12), 1)
+            app.log_volunteer_hours(volunteer_id, "no-such-assignment", date(2026, 9, 12), 60)
         with pytest.raises(InvalidInput) as refused:
-            app.log_volunteer_hours(volunteer_id, assignment_id, date(2026, 9, 16), 1)
+            app.log_volunteer_hours(volunteer_id, assignment_id, date(2026, 9, 16), 60)
         assert "served_on" in refused.value.errors
         with pytest.raises(InvalidInput):
-            app.log_volunteer_hours(volunteer_id, assignment_id, date(2026, 9, 9), 1)
+            app.log_volunteer_hours(volunteer_id, assignment_id, date(2026, 9, 9), 60)
     assert version(app, volunteer_id) == before
 
 
@@ -164,10 +171,11 @@ def test_the_volunteers_name_and_contact_stay_sealed_and_out_of_published_events
         assert "details" not in app.get_volunteer(volunteer_id)
     # Another school's staff do not see the volunteer at all.
     with acting_as(Actor("worker-9", "social_worker", OTHER_SCHOOL)):
-        assert app.list_volunteers() == []
+        assert app.list_volunteers()["items"] == []
         with pytest.raises(NotAllowed):
             app.get_volunteer(volunteer_id)
     # Once the volunteer's key is destroyed, the content is gone for good.
     app.vault.shred(volunteer_id)
     with acting_as(WORKER):
         assert app.get_volunteer(volunteer_id)["details"] == SHREDDED
+        assert items(app.list_volunteers(), "details") == [SHREDDED]
