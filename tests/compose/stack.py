@@ -207,20 +207,26 @@ def student(client_id: str) -> dict[str, Any]:
             "guardians": [{"name": "王强", "relation": "father", "contact": "139-0000-0000"}]}
 
 
-def register(stack: Stack, token: str, client_id: str, timeout: float = 120) -> None:
-    """Register a client, retrying with one Idempotency-Key until the gateway says it is done:
-    a retry of a command that did run returns its first outcome, never a second client."""
+def register(stack: Stack, token: str, timeout: float = 120) -> str:
+    """Register a client under an id of the caller's making (a UUID: ids travel on the bus and
+    never hold a name), retrying with one Idempotency-Key until the gateway says it is done: a
+    retry of a command that did run returns its first outcome, never a second client. A refusal
+    fails at once; only outages (5xx, a gateway restarting) are retried."""
+    client_id = str(uuid.uuid4())
     key = str(uuid.uuid4())
 
     def done() -> bool:
         try:
-            status, _ = http("POST", f"{stack.api}/clients", token, student(client_id),
+            status, body = http("POST", f"{stack.api}/clients", token, student(client_id),
                                 headers={"Idempotency-Key": key})
         except OSError:  # the gateway itself restarting: connection refused or reset
             return False
+        if 400 <= status < 500 and status != 409:  # 409: the first try still in progress
+            raise AssertionError(f"registration refused ({status}): {body}")
         return status == 201
 
     wait_for(done, timeout=timeout, interval=0.5, what=f"the registration of {client_id}")
+    return client_id
 
 
 def ledger_and_sources(stack: Stack) -> dict[str, dict[str, Any]]:
