@@ -20,7 +20,7 @@ from services.runtime.subscription import subscribe
 class ArchiveService(PublishingService):
     name = "archive"
     publications = PUBLICATIONS
-    app = ApplicationDependency(ArchiveApplication, PUBLICATIONS)
+    app = ApplicationDependency(ArchiveApplication)
     cases = RpcProxy("cases")
     resources = RpcProxy("resources")
     supervision = RpcProxy("supervision")

@@ -42,11 +42,9 @@ CommandMethod = TypeVar("CommandMethod", bound=Callable[..., Any])
 class ApplicationDependency(DependencyProvider):
     """One application per container, and the relay that publishes its events."""
 
-    def __init__(
-        self, app_class: type[CasebookApplication], publications: Publications | None = None
-    ) -> None:
+    def __init__(self, app_class: type[CasebookApplication]) -> None:
         self.app_class = app_class
-        self.publications = publications
+        self.publications = app_class.publications
         self.relay: Relay | None = None
 
     def setup(self) -> None:

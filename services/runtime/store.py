@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
 from psycopg.sql import SQL, Identifier
@@ -27,6 +27,7 @@ from contracts.errors import InvalidInput, NotFound
 from services.runtime.commands import unit_of_work
 from services.runtime.persistence import CasebookRecorder, ChainHead, CommandRecord, Cursor
 from services.runtime.plain import plain
+from services.runtime.publishing import Publications
 from services.runtime.secrets import secret_value
 from services.runtime.settings import settings
 from services.runtime.vault import Vault
@@ -105,6 +106,8 @@ class CasebookApplication(Application):
 
     service: ClassVar[str]
     views_class: ClassVar[type[Views] | None] = None
+    # What the relay publishes every stored event as; None for a service that publishes nothing.
+    publications: ClassVar[Publications | None] = None
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.store_env = store_env(self.service, env)
@@ -147,6 +150,15 @@ class CasebookApplication(Application):
         recordings = super().save(*objs, **kwargs)
         self.follow()
         return recordings
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        # Every event must become a valid envelope: one that could not would stop the relay at
+        # its position, and every event after it would wait. Found here, it fails its command
+        # and nothing is stored.
+        if self.publications is not None:
+            for event in processing_event.events:
+                self.publications.publishable(event)
+        return super()._record(processing_event)
 
     # What `services.runtime.commands.carry_out` needs.
 

@@ -21,7 +21,7 @@ from services.supervision.settings import timer_seconds
 class SupervisionService(PublishingService):
     name = "supervision"
     publications = PUBLICATIONS
-    app = ApplicationDependency(SupervisionApplication, PUBLICATIONS)
+    app = ApplicationDependency(SupervisionApplication)
 
     @subscribe("cases")
     def on_cases_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
