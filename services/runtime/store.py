@@ -24,6 +24,8 @@ from eventsourcing.persistence import JSONTranscoder, Notification, Recording, T
 from psycopg.sql import SQL, Identifier
 
 from contracts.errors import InvalidInput, NotFound
+from services.runtime.cipher import CIPHER_KEY, RETIRED_KEYS, KeyWrap, keys_of
+from services.runtime.cipher import TOPIC as CIPHER_TOPIC
 from services.runtime.commands import unit_of_work
 from services.runtime.persistence import CasebookRecorder, ChainHead, CommandRecord, Cursor
 from services.runtime.plain import plain
@@ -70,10 +72,11 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
             directory.mkdir(parents=True, exist_ok=True)
             dbname = str(directory / f"{service}.sqlite")
         env["SQLITE_DBNAME"] = dbname
-    cipher_key = _secret("CIPHER_KEY", overrides)
+    cipher_key = _secret(CIPHER_KEY, overrides)
     if cipher_key:
-        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
-        env["CIPHER_KEY"] = cipher_key
+        env["CIPHER_TOPIC"] = CIPHER_TOPIC
+        env[CIPHER_KEY] = cipher_key
+        env[RETIRED_KEYS] = _secret(RETIRED_KEYS, overrides) or ""
     return env
 
 
@@ -112,7 +115,7 @@ class CasebookApplication(Application):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.store_env = store_env(self.service, env)
         super().__init__(env=self.store_env)
-        self.vault = Vault(self.outbox, self.store_env.get("CIPHER_KEY"))
+        self.vault = Vault(self.outbox, KeyWrap(keys_of(self.store_env)))
         self.views: Views | None = None
         if self.views_class is not None:
             # The views share the store's database: the service's SQLite file or schema.
@@ -200,8 +203,11 @@ class CasebookApplication(Application):
         """The aggregate of that kind with that id, or None (also for an id that is no UUID)."""
         try:
             key = aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))
+        except ValueError:
+            return None
+        try:
             aggregate: Aggregate = self.repository.get(key)
-        except (AggregateNotFoundError, ValueError):
+        except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, kind) else None
 
@@ -263,8 +269,9 @@ class CasebookApplication(Application):
     def rebuilt_read_models(self) -> dict[str, Any]:
         """The read models of a fresh, in-memory copy fed with this store's whole event log."""
         overrides = {"SQLITE_DBNAME": ":memory:"}
-        if self.store_env.get("CIPHER_KEY"):
-            overrides["CIPHER_KEY"] = self.store_env["CIPHER_KEY"]
+        for name in (CIPHER_KEY, RETIRED_KEYS):
+            if self.store_env.get(name):
+                overrides[name] = self.store_env[name]
         fresh = type(self)(env=overrides)
         position = 0
         while notifications := self.notifications_after(position, 1000):
