@@ -202,6 +202,14 @@ def _json_ready(payload: dict[str, Any], type_: str, version: int) -> dict[str, 
 
 def _commitments(event: Any) -> Iterator[tuple[str, str]]:
     """(field path, commitment) of every sealed token in the event's own attributes."""
+    for path, token in sealed_tokens(event):
+        commitment = commitment_of(token)
+        if commitment is not None:
+            yield path, commitment
+
+
+def sealed_tokens(event: Any) -> Iterator[tuple[str, str]]:
+    """(field path, token) of every sealed value in the event's own attributes."""
     for name, value in sorted(vars(event).items()):
         if name not in _FRAME:
             yield from _tokens_in(name, value)
@@ -209,9 +217,7 @@ def _commitments(event: Any) -> Iterator[tuple[str, str]]:
 
 def _tokens_in(path: str, value: Any) -> Iterator[tuple[str, str]]:
     if is_token(value):
-        commitment = commitment_of(value)
-        if commitment is not None:
-            yield path, commitment
+        yield path, value
     elif isinstance(value, dict):
         for key in sorted(value):
             yield from _tokens_in(f"{path}.{key}", value[key])

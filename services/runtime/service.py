@@ -233,6 +233,14 @@ class PublishingService:
         )
 
     @rpc
+    def verify_content(self, position: int = 0, limit: int = 500) -> dict[str, Any]:
+        """Sealed values stored after `position` checked against their commitments, `limit`
+        events at a time (`next` says where to go on): `casebook verify --content`."""
+        require_role(*HISTORY_READERS)
+        position, limit = _check_range(position, limit)
+        return {"service": self.publications.source, **self.app.check_content(position, limit)}
+
+    @rpc
     def replay(
         self, aggregate_id: str, at: str | None = None, version: int | None = None
     ) -> dict[str, Any]:

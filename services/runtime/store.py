@@ -29,7 +29,7 @@ from services.runtime.cipher import TOPIC as CIPHER_TOPIC
 from services.runtime.commands import unit_of_work
 from services.runtime.persistence import CasebookRecorder, ChainHead, CommandRecord, Cursor
 from services.runtime.plain import plain
-from services.runtime.publishing import Publications
+from services.runtime.publishing import Publications, sealed_tokens
 from services.runtime.secrets import secret_value
 from services.runtime.settings import settings
 from services.runtime.vault import Vault
@@ -189,6 +189,30 @@ class CasebookApplication(Application):
                 raise RuntimeError("a stored command outcome is encrypted and CIPHER_KEY is unset")
             return json.loads(self.mapper.cipher.decrypt(base64.b64decode(encoded[len(CIPHERED):])))
         return json.loads(encoded)
+
+    def check_content(self, after: int, limit: int) -> dict[str, Any]:
+        """Every sealed value of the events stored after position `after` (at most `limit`
+        events) checked against the keyed commitment it was recorded with: `proved` where the
+        content is what was recorded, a problem (position and field) where it is not, and
+        `unprovable` where nobody can know any more (the subject's key destroyed, or a value
+        sealed before commitments existed). The answer names no content."""
+        report: dict[str, Any] = {"proved": 0, "unprovable": 0, "problems": [], "next": None}
+        notifications = self.notifications_after(after, limit)
+        for notification in notifications:
+            event = self.mapper.to_domain_event(notification)
+            for path, token in sealed_tokens(event):
+                proved = self.vault.check(token)
+                if proved is None:
+                    report["unprovable"] += 1
+                elif proved:
+                    report["proved"] += 1
+                else:
+                    report["problems"].append({
+                        "position": notification.id, "field": path,
+                        "problem": "the sealed value is not what its commitment was made to"})
+        if len(notifications) == limit:
+            report["next"] = notifications[-1].id
+        return report
 
     def notifications_after(self, position: int, limit: int) -> list[Notification]:
         return list(self.recorder.select_notifications(start=position + 1, limit=limit))
