@@ -97,6 +97,9 @@ class Publications:
         they were published; a new one would be an error."""
         self._retired.update(event_classes)
 
+    def is_retired(self, event_class: type) -> bool:
+        return event_class in self._retired
+
     def mapped_types(self) -> set[tuple[str, int]]:
         return {(m.type, m.version) for ms in self._by_class.values() for m in ms}
 
