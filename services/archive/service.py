@@ -9,7 +9,6 @@ from nameko.timer import timer
 
 from services.archive import schemas
 from services.archive.app import ArchiveApplication
-from services.archive.publish import PUBLICATIONS
 from services.runtime.entrypoints import rpc
 from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency, PublishingService, command, load, query
@@ -19,7 +18,6 @@ from services.runtime.subscription import subscribe
 
 class ArchiveService(PublishingService):
     name = "archive"
-    publications = PUBLICATIONS
     app = ApplicationDependency(ArchiveApplication)
     cases = RpcProxy("cases")
     resources = RpcProxy("resources")

@@ -175,12 +175,17 @@ def _payload_method(
 
 
 class PublishingService:
-    """RPC every service that publishes events offers. Subclasses declare `app` and
-    `publications`, and mark their commands with `@command(Schema)` under `@rpc`."""
+    """RPC every service that publishes events offers. Subclasses declare `app` (whose class
+    names what it publishes) and mark their commands with `@command(Schema)` under `@rpc`."""
 
     app: CasebookApplication
     context = CommandContext()
-    publications: Publications
+
+    @property
+    def publications(self) -> Publications:
+        publications = self.app.publications
+        assert publications is not None, f"{self.app.service} publishes nothing"
+        return publications
 
     @rpc
     def ping(self) -> str:

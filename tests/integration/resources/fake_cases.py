@@ -74,7 +74,6 @@ class FakeCasesApplication(CasebookApplication):
 
 class FakeCasesService(PublishingService):
     name = "cases"
-    publications = PUBLICATIONS
     app = ApplicationDependency(FakeCasesApplication)
 
     @rpc
