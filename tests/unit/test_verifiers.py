@@ -20,8 +20,8 @@ from contracts.envelope import (
     GENESIS_HASH,
     HASH_RULE,
     envelope_bytes,
-    envelope_id,
     envelope_hash,
+    envelope_id,
     seal,
 )
 
