@@ -1,21 +1,57 @@
-"""A refused call is the service working, not failing: the cases service, run as `casebook up`
-runs it, logs each refusal once at info with its code and correlation id and no traceback,
-while a real failure still logs an error with its traceback."""
+"""A refused call is the service working, not failing: the cases service and the gateway, run
+as `casebook up` runs them, log each refusal once at info with its code and correlation id and
+no traceback, while a real failure still logs an error with its traceback."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from contracts.errors import CasebookError, Conflict, InvalidInput, NotAllowed, NotFound
+from services.gateway.auth import mint
 from services.runtime.cli.journeys import OPENED_ON, intervention, open_case, register_student
-from tests.support.services import AUDITOR, WORKER, config, processes
+from tests.integration.gateway.conftest import free_port
+from tests.support.services import AUDITOR, WORKER, ServiceProcess, config, processes
+from tests.support.waiting import wait_for
+
+SECRET = "refusal-logs-test-secret-long-enough-for-hs256"
+
+
+@dataclass(frozen=True)
+class Http:
+    url: str
+    log_path: Path
+
+
+@contextmanager
+def gateway(amqp_uri: str, data_dir: Path) -> Iterator[Http]:
+    """The gateway as its own process, ready when it answers /healthz (it has no `ping`)."""
+    address = f"127.0.0.1:{free_port()}"
+    process = ServiceProcess("gateway", amqp_uri, data_dir, {
+        "CASEBOOK_JWT_SECRET": SECRET, "WEB_SERVER_ADDRESS": address}).start(wait=False)
+    http = Http(f"http://{address}", process.log_path)
+
+    def healthy() -> bool:
+        try:
+            return requests.get(f"{http.url}/healthz", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    try:
+        wait_for(healthy, timeout=60, interval=0.2, what="the gateway to answer /healthz")
+        yield http
+    finally:
+        process.stop()
 
 
 def log_lines(path: Path) -> list[dict[str, Any]]:
@@ -44,7 +80,7 @@ def test_refusals_log_at_info_with_code_and_correlation_id_and_failures_as_error
 ):
     data_dir = tmp_path / "var"
     run = uuid.uuid4().hex[:8]
-    with processes(amqp_uri, data_dir, "cases") as started:
+    with processes(amqp_uri, data_dir, "cases") as started, gateway(amqp_uri, data_dir) as http:
         log = started["cases"].log_path
         with calls(amqp_uri, WORKER, f"bad-input-{run}") as worker:
             refusals = [refused(lambda: worker.cases.open_case({"client_id": 7}), InvalidInput)]
@@ -59,8 +95,14 @@ def test_refusals_log_at_info_with_code_and_correlation_id_and_failures_as_error
             refusals.append(refused(
                 lambda: worker.cases.log_intervention(intervention(case_id, OPENED_ON)),
                 Conflict))
+        token = mint(SECRET, "social_worker", WORKER["id"], WORKER["school_id"])
+        over_http = requests.post(f"{http.url}/cases", json={"opened_on": "yesterday"},
+                                  timeout=30, headers={"Authorization": f"Bearer {token}",
+                                                       "X-Correlation-Id": f"http-{run}"})
+        assert over_http.status_code == 400
+        refusals.append(InvalidInput(over_http.json()["detail"]))
         assert [refusal.code for refusal in refusals] == [
-            "invalid_input", "not_found", "not_allowed", "missing_step"]
+            "invalid_input", "not_found", "not_allowed", "missing_step", "invalid_input"]
 
         def refusal_lines() -> list[dict[str, Any]]:
             return [line for line in log_lines(log) if "code" in line]
@@ -71,6 +113,7 @@ def test_refusals_log_at_info_with_code_and_correlation_id_and_failures_as_error
             (f"not-found-{run}", "not_found"),
             (f"forbidden-{run}", "not_allowed"),
             (f"out-of-order-{run}", "missing_step"),
+            (f"http-{run}", "invalid_input"),
         ]
         for line in refusals_logged:
             assert line["level"] == "info", line
@@ -78,6 +121,9 @@ def test_refusals_log_at_info_with_code_and_correlation_id_and_failures_as_error
         before_the_failure = log_lines(log)
         assert [line for line in before_the_failure if line["level"] in ("error", "critical")] == []
         assert "Traceback" not in log.read_text(encoding="utf-8")
+        gateway_log = http.log_path
+        assert [line for line in log_lines(gateway_log) if line["level"] != "info"] == []
+        assert "Traceback" not in gateway_log.read_text(encoding="utf-8")
 
         # A real failure: the clients' read model is gone from under the service.
         with sqlite3.connect(data_dir / "cases.sqlite") as database:
