@@ -11,6 +11,7 @@ from services.archive import schemas
 from services.archive.app import ArchiveApplication
 from services.archive.publish import PUBLICATIONS
 from services.runtime.entrypoints import rpc
+from services.runtime.metrics import LedgerGauges, Metrics
 from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency, PublishingService, command, load, query
 from services.runtime.settings import settings
@@ -21,6 +22,7 @@ class ArchiveService(PublishingService):
     name = "archive"
     publications = PUBLICATIONS
     app = ApplicationDependency(ArchiveApplication, PUBLICATIONS)
+    metrics = Metrics(LedgerGauges)
     cases = RpcProxy("cases")
     resources = RpcProxy("resources")
     supervision = RpcProxy("supervision")
