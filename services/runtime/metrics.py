@@ -61,7 +61,7 @@ class _Observation:
     replayed: bool = False
 
 
-_observation: ContextVar[_Observation | None] = ContextVar("casebook_metrics", default=None)
+_observation: ContextVar[_Observation | None] = ContextVar("command_observation", default=None)
 
 
 def note_replay() -> None:
@@ -235,6 +235,10 @@ def _gauge(name: str, documentation: str, labels: list[str]) -> GaugeMetricFamil
     return GaugeMetricFamily(name, documentation, labels=labels)
 
 
+def _per_source(name: str, documentation: str) -> GaugeMetricFamily:
+    return _gauge(name, documentation, ["service", "source"])
+
+
 def _relay(service: str, app: Any) -> Iterator[Metric]:
     stored = app.max_position()
     values = {
@@ -259,12 +263,12 @@ def _relay(service: str, app: Any) -> Iterator[Metric]:
 def _subscriptions(service: str, app: Any, subscriptions: list[Any]) -> Iterator[Metric]:
     if not subscriptions:
         return
-    position = _gauge("casebook_subscription_position",
-                      "The last position of the source the subscriber processed (its cursor).",
-                      ["service", "source"])
-    lag = _gauge("casebook_subscription_lag",
-                 "Events of the source this instance has heard of and the subscriber has not "
-                 "processed.", ["service", "source"])
+    position = _per_source(
+        "casebook_subscription_position",
+        "The last position of the source the subscriber processed (its cursor).")
+    lag = _per_source(
+        "casebook_subscription_lag",
+        "Events of the source this instance has heard of and the subscriber has not processed.")
     for subscription in subscriptions:
         processed = app.cursor(subscription.source).position
         position.add_metric([service, subscription.source], processed)
@@ -272,9 +276,8 @@ def _subscriptions(service: str, app: Any, subscriptions: list[Any]) -> Iterator
                        subscription_lag(subscription.heard_of, processed))
     yield position
     yield lag
-    dead = _gauge("casebook_subscription_dead_letters",
-                  "Deliveries waiting in the subscription's dead-letter queue.",
-                  ["service", "source"])
+    dead = _per_source("casebook_subscription_dead_letters",
+                       "Deliveries waiting in the subscription's dead-letter queue.")
     with Connection(subscriptions[0].amqp_uri, connect_timeout=BROKER_TIMEOUT_SECONDS) as broker:
         for subscription in subscriptions:
             dead.add_metric([service, subscription.source],
@@ -307,12 +310,11 @@ class LedgerGauges:
             self._newest = newer
         heads = app.outbox.cursors()
         pinned = self._newest[2] if self._newest else {}
-        ledger = _gauge("casebook_archive_ledger_position",
-                        "The last position of the source recorded in the ledger.",
-                        ["service", "source"])
-        checkpoint = _gauge("casebook_archive_checkpoint_position",
-                            "The position of the source the last signed checkpoint pins (0 "
-                            "before it is in one).", ["service", "source"])
+        ledger = _per_source("casebook_archive_ledger_position",
+                             "The last position of the source recorded in the ledger.")
+        checkpoint = _per_source(
+            "casebook_archive_checkpoint_position",
+            "The position of the source the last signed checkpoint pins (0 before one does).")
         for source in sorted(heads.keys() | pinned.keys()):
             ledger.add_metric([service, source], heads[source].position if source in heads else 0)
             checkpoint.add_metric([service, source], pinned.get(source, 0))

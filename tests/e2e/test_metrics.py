@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from contracts.errors import Conflict, InvalidInput
 from tests.e2e.test_readme_tour import free_port
 from tests.support.scenarios import register_student
-from tests.support.services import AUDITOR, WORKER, ServiceProcess, config, rpc
+from tests.support.services import AUDITOR, WORKER, config, processes, rpc
 from tests.support.waiting import wait_for
 
 
@@ -37,22 +37,13 @@ def value(samples: dict, name: str, **labels: str) -> float | None:
 @pytest.fixture
 def cases_and_archive(amqp_uri, tmp_path):
     ports = {"cases": free_port(), "archive": free_port()}
-    started = {
-        name: ServiceProcess(name, amqp_uri, tmp_path, {
-            "CASEBOOK_METRICS_ADDRESS": f"127.0.0.1:{port}",
-            # A checkpoint as soon as anything reaches the ledger, looked for twice a second.
-            "CASEBOOK_CHECKPOINT_EVERY_ENTRIES": "1",
-            "CASEBOOK_CHECKPOINT_TICK_SECONDS": "0.5",
-        }).start(wait=False)
-        for name, port in ports.items()
-    }
-    try:
-        for process in started.values():
-            process.wait_ready()
+    addresses = {name: {"CASEBOOK_METRICS_ADDRESS": f"127.0.0.1:{port}"}
+                 for name, port in ports.items()}
+    # A checkpoint as soon as anything reaches the ledger, looked for twice a second.
+    with processes(amqp_uri, tmp_path, *ports, each=addresses,
+                   CASEBOOK_CHECKPOINT_EVERY_ENTRIES="1",
+                   CASEBOOK_CHECKPOINT_TICK_SECONDS="0.5"):
         yield ports
-    finally:
-        for process in started.values():
-            process.stop()
 
 
 def test_commands_relay_subscription_and_ledger_read_back_exactly(amqp_uri, cases_and_archive):
