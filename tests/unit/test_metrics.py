@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from contracts.errors import Conflict
 from services.runtime.clock import clock
+from services.runtime.context import SYSTEM, acting_as
 from services.runtime.metrics import (
     EscalationGauges,
     LedgerGauges,
@@ -23,6 +24,14 @@ from services.runtime.metrics import (
     subscription_lag,
 )
 from services.runtime.persistence import ChainHead
+from services.supervision.escalation import escalation_key
+from tests.unit.supervision.support import (
+    OPERATOR,
+    CasesStream,
+    new_app,
+    seed_school,
+    seed_worker,
+)
 
 
 def samples(registry: CollectorRegistry) -> dict[tuple[str, frozenset], float]:
@@ -194,3 +203,27 @@ def test_no_checkpoint_age_before_the_first_checkpoint():
     assert not any(name == "casebook_archive_checkpoint_age_seconds" for name, _ in found)
     assert found[("casebook_archive_checkpoint_position",
                   frozenset({"service": "cases", "source": "cases"}.items()))] == 0
+
+
+def test_overdue_escalations_are_those_unacknowledged_past_their_steps_time():
+    opened = datetime(2026, 5, 4, 10, tzinfo=UTC)
+    clock.set(opened)
+    app = new_app()
+    seed_school(app)
+    seed_worker(app)
+    stream = CasesStream(app)
+    stream.open_case("case-1", opened.date())
+    stream.risk("case-1", "risk-1", "suicide", "critical", life_safety=True)
+    stream.risk("case-1", "risk-2", "bullying", "low")
+    assert app.overdue_escalations() == {}
+    # A week on, with no timer climbing them: both are overdue at their first step.
+    clock.set(opened + timedelta(days=7))
+    assert app.overdue_escalations() == {"critical": 1, "low": 1}
+    # Climbed: the critical one past the top of its ladder (four hours in all) is still overdue;
+    # the low one's second step (the supervisor's five days, from day 5) is not.
+    with acting_as(SYSTEM):
+        app.climb_overdue()
+    assert app.overdue_escalations() == {"critical": 1}
+    with acting_as(OPERATOR):
+        app.acknowledge_escalation(str(escalation_key("risk-1", "critical")))
+    assert app.overdue_escalations() == {}
