@@ -29,7 +29,6 @@ from typing import Any, Protocol
 
 import eventlet
 import eventlet.wsgi
-from amqp.exceptions import NotFound as QueueNotFound
 from kombu import Connection
 from nameko.extensions import DependencyProvider
 from prometheus_client import (
@@ -45,7 +44,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from contracts.errors import CasebookError
 from contracts.events.cases import RISK_LEVELS
 from services.runtime.clock import clock
-from services.runtime.settings import settings
+from services.runtime.settings import ConfigurationError, settings
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +161,12 @@ class Metrics(DependencyProvider):
         if address is None:
             return
         host, port = address.rsplit(":", 1)
-        self._socket = eventlet.listen((host, int(port)))
+        try:
+            self._socket = eventlet.listen((host, int(port)))
+        except OSError as error:
+            raise ConfigurationError(
+                f"CASEBOOK_METRICS_ADDRESS={address}: cannot listen there ({error.strerror}); "
+                "each instance of a service needs an address of its own.") from error
         bound = self._socket.getsockname()
         self.address = f"{bound[0]}:{bound[1]}"
         self._server = self.container.spawn_managed_thread(self._serve)
@@ -279,21 +283,13 @@ def _subscriptions(service: str, app: Any, subscriptions: list[Any]) -> Iterator
     dead = _per_source("casebook_subscription_dead_letters",
                        "Deliveries waiting in the subscription's dead-letter queue.")
     with Connection(subscriptions[0].amqp_uri, connect_timeout=BROKER_TIMEOUT_SECONDS) as broker:
+        channel = broker.channel()
         for subscription in subscriptions:
-            dead.add_metric([service, subscription.source],
-                            _queue_depth(broker, subscription.dead_letters.name))
+            # Declared as the first dead letter declares it, rather than asked for passively:
+            # a queue not there yet would be an error in the broker's log at every scrape.
+            _, waiting, _ = subscription.dead_letters(channel).queue_declare()
+            dead.add_metric([service, subscription.source], waiting)
     yield dead
-
-
-def _queue_depth(broker: Connection, queue: str) -> int:
-    channel = broker.channel()
-    try:
-        _, count, _ = channel.queue_declare(queue, passive=True)
-    except QueueNotFound:
-        return 0  # declared at the first dead letter: none yet
-    finally:
-        channel.close()
-    return int(count)
 
 
 class LedgerGauges:

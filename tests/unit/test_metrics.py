@@ -17,6 +17,7 @@ from services.runtime.context import SYSTEM, acting_as
 from services.runtime.metrics import (
     EscalationGauges,
     LedgerGauges,
+    Metrics,
     ServiceMetrics,
     _StoreCollector,
     note_replay,
@@ -24,6 +25,7 @@ from services.runtime.metrics import (
     subscription_lag,
 )
 from services.runtime.persistence import ChainHead
+from services.runtime.settings import ConfigurationError
 from services.supervision.escalation import escalation_key
 from tests.unit.supervision.support import (
     OPERATOR,
@@ -227,3 +229,16 @@ def test_overdue_escalations_are_those_unacknowledged_past_their_steps_time():
     with acting_as(OPERATOR):
         app.acknowledge_escalation(str(escalation_key("risk-1", "critical")))
     assert app.overdue_escalations() == {}
+
+
+def test_an_address_already_taken_stops_the_service_saying_which_setting(monkeypatch):
+    taken = eventlet.listen(("127.0.0.1", 0))
+    address = f"127.0.0.1:{taken.getsockname()[1]}"
+    monkeypatch.setenv("CASEBOOK_METRICS_ADDRESS", address)
+    provider = Metrics()
+    provider.container = SimpleNamespace(service_name="cases")  # type: ignore[assignment]
+    try:
+        with pytest.raises(ConfigurationError, match=f"CASEBOOK_METRICS_ADDRESS={address}"):
+            provider.start()
+    finally:
+        taken.close()
