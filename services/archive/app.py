@@ -27,6 +27,7 @@ from services.archive.files import (
 )
 from services.archive.history import PointInTime
 from services.archive.ledger import Recompute, Recorded, verify_checkpoints, verify_sources
+from services.archive.publish import PUBLICATIONS
 from services.archive.retention import estimated_majority, retention_end
 from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, Actor, acting_as, require_role
@@ -51,6 +52,7 @@ CHECKPOINT_TYPE = "LedgerCheckpointSigned"
 
 class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
     service = "archive"
+    publications = PUBLICATIONS
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)

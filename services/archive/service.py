@@ -21,7 +21,7 @@ from services.runtime.subscription import subscribe
 class ArchiveService(PublishingService):
     name = "archive"
     publications = PUBLICATIONS
-    app = ApplicationDependency(ArchiveApplication, PUBLICATIONS)
+    app = ApplicationDependency(ArchiveApplication)
     metrics = Metrics(LedgerGauges)
     cases = RpcProxy("cases")
     resources = RpcProxy("resources")

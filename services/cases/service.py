@@ -28,7 +28,7 @@ CLASS_READERS = (*CASE_WRITERS, "school_admin", "auditor")
 class CasesService(PublishingService):
     name = "cases"
     publications = PUBLICATIONS
-    app = ApplicationDependency(CasesApplication, PUBLICATIONS)
+    app = ApplicationDependency(CasesApplication)
     archive = RpcProxy("archive")
 
     # Subscriptions.

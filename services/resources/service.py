@@ -28,7 +28,7 @@ from services.runtime.subscription import subscribe
 class ResourcesService(PublishingService):
     name = "resources"
     publications = PUBLICATIONS
-    app = ApplicationDependency(ResourcesApplication, PUBLICATIONS)
+    app = ApplicationDependency(ResourcesApplication)
 
     @subscribe("cases")
     def on_cases_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:

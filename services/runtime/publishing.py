@@ -111,11 +111,12 @@ class Publications:
                 return mapping
         return None
 
-    def envelope(
-        self, event: Any, position: int, prev_position: int, prev_hash: str
-    ) -> dict[str, Any] | None:
-        """The sealed envelope for `event` stored at `position`, or None if its format did not
-        publish it (format 1 only)."""
+    def publishable(self, event: Any) -> tuple[Mapping, dict[str, Any]] | None:
+        """The mapping and valid contract payload `event` is published with, or None if its
+        format did not publish it (format 1 only). Raises `Unmapped`, or the contract's
+        validation error, for an event that could not be published: the application calls it
+        before storing (`CasebookApplication._record`), so such an event fails its command
+        instead of stalling the relay behind it."""
         fmt = envelope_format(event)
         mapping = self._mapping(type(event), fmt)
         if mapping is None:
@@ -123,7 +124,18 @@ class Publications:
                 return None
             raise Unmapped(f"{type(event).__qualname__} has no mapping in {self.source}'s "
                            "publish.py: every stored event must be published")
-        payload = validate_payload(mapping.type, mapping.version, mapping.payload(event))
+        return mapping, validate_payload(mapping.type, mapping.version, mapping.payload(event))
+
+    def envelope(
+        self, event: Any, position: int, prev_position: int, prev_hash: str
+    ) -> dict[str, Any] | None:
+        """The sealed envelope for `event` stored at `position`, or None if its format did not
+        publish it (format 1 only)."""
+        published = self.publishable(event)
+        if published is None:
+            return None
+        mapping, payload = published
+        fmt = envelope_format(event)
         meta = event.meta
         envelope = {
             "id": envelope_id(self.source, position),
@@ -190,6 +202,14 @@ def _json_ready(payload: dict[str, Any], type_: str, version: int) -> dict[str, 
 
 def _commitments(event: Any) -> Iterator[tuple[str, str]]:
     """(field path, commitment) of every sealed token in the event's own attributes."""
+    for path, token in sealed_tokens(event):
+        commitment = commitment_of(token)
+        if commitment is not None:
+            yield path, commitment
+
+
+def sealed_tokens(event: Any) -> Iterator[tuple[str, str]]:
+    """(field path, token) of every sealed value in the event's own attributes."""
     for name, value in sorted(vars(event).items()):
         if name not in _FRAME:
             yield from _tokens_in(name, value)
@@ -197,9 +217,7 @@ def _commitments(event: Any) -> Iterator[tuple[str, str]]:
 
 def _tokens_in(path: str, value: Any) -> Iterator[tuple[str, str]]:
     if is_token(value):
-        commitment = commitment_of(value)
-        if commitment is not None:
-            yield path, commitment
+        yield path, value
     elif isinstance(value, dict):
         for key in sorted(value):
             yield from _tokens_in(f"{path}.{key}", value[key])

@@ -22,7 +22,7 @@ from services.supervision.settings import timer_seconds
 class SupervisionService(PublishingService):
     name = "supervision"
     publications = PUBLICATIONS
-    app = ApplicationDependency(SupervisionApplication, PUBLICATIONS)
+    app = ApplicationDependency(SupervisionApplication)
     metrics = Metrics(EscalationGauges)
 
     @subscribe("cases")

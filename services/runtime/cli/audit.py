@@ -45,11 +45,28 @@ def verify_source(proxy: Any, source: str, progress: Progress) -> list[Problem]:
     return problems
 
 
+def verify_content(proxy: Any, source: str) -> tuple[int, int, list[str]]:
+    """A source's sealed values against their commitments: (proved, unprovable, failures)."""
+    proved, unprovable, failures = 0, 0, list[str]()
+    position: int | None = 0
+    while position is not None:
+        report = proxy[source].verify_content(position, PAGE)
+        proved += report["proved"]
+        unprovable += report["unprovable"]
+        failures.extend(f"{source} position {p['position']} (content): {p['field']}: "
+                        f"{p['problem']}" for p in report["problems"])
+        position = report["next"]
+    return proved, unprovable, failures
+
+
 @click.command()
 @click.option("--timeout", default=300.0, show_default=True, help="Seconds per RPC call.")
-def verify(timeout: float) -> None:
+@click.option("--content", is_flag=True,
+              help="Also check every readable sealed value against its keyed commitment.")
+def verify(timeout: float, content: bool) -> None:
     """Verify every hash chain and checkpoint, from the archive's ledger and from each source's
-    own store. Exits non-zero on any failure, naming the source and exact positions."""
+    own store; with --content, every sealed value too. Exits non-zero on any failure, naming
+    the source and exact positions."""
     console = Console(stderr=True)
     failures: list[str] = []
     columns = (TextColumn("{task.description:12}"), BarColumn(), MofNCompleteColumn())
@@ -65,6 +82,12 @@ def verify(timeout: float) -> None:
         ledger_task = progress.add_task("ledger", total=None)
         report = proxy.archive.verify_ledger()
         progress.update(ledger_task, total=1, completed=1)
+        sealed = [0, 0]
+        for source in PUBLISHERS if content else ():
+            proved, unprovable, problems = verify_content(proxy, source)
+            sealed[0] += proved
+            sealed[1] += unprovable
+            failures.extend(problems)
     for source, section in sorted(report["sources"].items()):
         for problem in section["problems"]:
             failures.append(
@@ -79,6 +102,10 @@ def verify(timeout: float) -> None:
             click.echo(line)
         raise click.ClickException(f"verification failed: {len(failures)} problem(s)")
     click.echo(f"verified: every chain and checkpoint holds (ledger entries {counts or 'none'})")
+    if content:
+        click.echo(f"verified: every readable sealed value is what was recorded ({sealed[0]} "
+                   f"proved; {sealed[1]} no longer provable: destroyed, or sealed before "
+                   "commitments)")
 
 
 @click.command()
