@@ -194,6 +194,8 @@ class Metrics(DependencyProvider):
         return self.metrics
 
     def application(self) -> Any:
+        # Imported when scraped: the command runtime imports this module, and the service and
+        # subscription modules import the command runtime.
         from services.runtime.service import ApplicationDependency
 
         for dependency in self.container.dependencies:
