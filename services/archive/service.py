@@ -10,6 +10,7 @@ from nameko.timer import timer
 from services.archive import schemas
 from services.archive.app import ArchiveApplication
 from services.runtime.entrypoints import rpc
+from services.runtime.metrics import LedgerGauges, Metrics
 from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency, PublishingService, command, load, query
 from services.runtime.settings import settings
@@ -19,6 +20,7 @@ from services.runtime.subscription import subscribe
 class ArchiveService(PublishingService):
     name = "archive"
     app = ApplicationDependency(ArchiveApplication)
+    metrics = Metrics(LedgerGauges)
     cases = RpcProxy("cases")
     resources = RpcProxy("resources")
     supervision = RpcProxy("supervision")

@@ -19,6 +19,16 @@ SERVICES: dict[str, str] = {
 # `status`, `events_since`, `recompute_since`, `replay` and `rebuild`.
 PUBLISHERS: tuple[str, ...] = tuple(name for name in SERVICES if name != "gateway")
 
+# The port each service serves /metrics on, on 127.0.0.1, by default: one each, since every
+# process shares the host's network (`casebook up --metrics`, deploy/compose.yaml).
+METRICS_PORTS: dict[str, int] = {
+    "cases": 9101,
+    "archive": 9102,
+    "resources": 9103,
+    "supervision": 9104,
+    "gateway": 9105,
+}
+
 CONFIG_FILE = Path(__file__).resolve().parents[2] / "deploy" / "config.yaml"
 
 

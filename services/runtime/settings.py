@@ -44,6 +44,9 @@ class Runtime:
     handler_attempts: int  # tries of a subscription handler before its dead letter
     clock_file: Path | None  # a file holding the instant the clock reads (tests, drills)
     risk_policy_file: Path | None  # rows overriding the risk policy (4.1, 9.6b)
+    # host:port where the process serves Prometheus metrics; None: no listener at all, so that
+    # nothing listens unless asked and instances on one host never fight over a port.
+    metrics_address: str | None
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,11 @@ def _read(env: Env) -> Settings:
             handler_attempts=env.int("CASEBOOK_HANDLER_ATTEMPTS", 3, validate=at_least_1),
             clock_file=env.path("CASEBOOK_CLOCK_FILE", None),
             risk_policy_file=env.path("CASEBOOK_ESCALATION_POLICY", None),
+            metrics_address=env.str(
+                "CASEBOOK_METRICS_ADDRESS", "",
+                validate=validate.Regexp(r"^$|^[^\s:]+:\d{1,5}$",
+                                         error="Must be host:port, e.g. 127.0.0.1:9101."),
+            ) or None,
         ),
         gateway=Gateway(
             address=env.str("WEB_SERVER_ADDRESS", "127.0.0.1:8000"),
