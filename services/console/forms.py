@@ -30,7 +30,8 @@ class Field:
     name: str
     label: str
     # date, text, textarea, lines (one item a line), select, multi (checkboxes), bool, int,
-    # fixed (a hidden value the form always sends)
+    # fixed (a hidden value the form always sends), attainment (a goal attainment score for each
+    # goal of the plan, 10.2.2)
     kind: str = "text"
     options: tuple[str, ...] = ()
     required: bool = False
@@ -51,6 +52,8 @@ def value_of(field: Field, form: MultiDict[str, str]) -> Any:
         return field.name in form
     if field.kind == "multi":
         return form.getlist(field.name)
+    if field.kind == "attainment":
+        return _attainments(field.name, form)
     raw = form.get(field.name, "").strip()
     if field.kind == "lines":
         return [line.strip() for line in raw.splitlines() if line.strip()]
@@ -59,6 +62,17 @@ def value_of(field: Field, form: MultiDict[str, str]) -> Any:
     if field.kind == "int" and raw.lstrip("-").isdigit():
         return int(raw)
     return raw  # a date or a number as typed: the service's schema says what is wrong with it
+
+
+def _attainments(name: str, form: MultiDict[str, str]) -> list[dict[str, Any]]:
+    """`goals.1`, `goals.2`, … as the goal results of an outcome evaluation (GAS, −2…+2)."""
+    scores = []
+    for key, score in form.items():
+        prefix, _, number = key.partition(".")
+        if prefix == name and number.isdigit() and score:
+            attainment: Any = int(score) if score.lstrip("-").isdigit() else score
+            scores.append({"goal_number": int(number), "attainment": attainment})
+    return sorted(scores, key=lambda result: result["goal_number"])
 
 
 def payload(fields: tuple[Field, ...], form: MultiDict[str, str]) -> dict[str, Any]:
@@ -174,6 +188,8 @@ STEPS: tuple[Step, ...] = (
         Field("kind", "", "fixed", default=lambda: "outcome"),
         Field("evaluated_on", N_("Evaluated on"), "date", required=True, default=_today),
         Field("client_change", N_("The client's change"), "textarea", required=True),
+        Field("goals", N_("Goal attainment, from −2 to +2 (10.2.2)"), "attainment",
+              ("-2", "-1", "0", "1", "2"), required=True),
         Field("satisfaction", N_("Satisfaction"), "int", hint=N_("1 to 5")),
     ), _evaluated("outcome")),
     Step("closing", N_("Close the case"), "8.3.6", "closing", (

@@ -362,7 +362,8 @@ class Console:
                 raise
             problem = Problem.of(refusal.problem, chosen.fields)
             return self._case_page(visit, case_id, chosen, form, problem, refusal.status)
-        return redirect(f"/cases/{case_id}")
+        # A closed case leaves the caseload and is read only under an archive grant (9.4d).
+        return redirect("/caseload" if chosen.name == "closing" else f"/cases/{case_id}")
 
     def _case_page(self, visit: Visit, case_id: str, chosen: forms.Step | None,
                    form: MultiDict[str, str] | None, problem: Problem | None,
@@ -374,7 +375,8 @@ class Console:
         upcoming = forms.next_step(record)
         shown = chosen or upcoming
         values = forms.values(shown.fields, form) if shown else {}
-        return self._render(visit, "case.html", status, case=record, client=client,
+        goals = record["plans"][-1]["parts"].get("goals", []) if record["plans"] else []
+        return self._render(visit, "case.html", status, case=record, client=client, goals=goals,
                             timeline=timeline, steps=forms.STEPS, upcoming=upcoming,
                             shown=shown, values=values, problem=problem)
 

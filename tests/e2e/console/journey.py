@@ -1,0 +1,162 @@
+"""The social worker's journey through the console in Chromium, run by
+test_social_worker_journey.py as a process of its own: the tests' process runs under eventlet's
+monkey patching, which Playwright's own event loop does not survive.
+
+    python tests/e2e/console/journey.py CONSOLE_URL ARTEFACTS_DIR [CHROMIUM]
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Browser, Locator, sync_playwright
+
+PHONE = {"width": 390, "height": 844}
+
+
+def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -> None:
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+
+    def field(label: str) -> Locator:
+        """The field labelled `label`, with or without its "(required)" mark."""
+        return page.get_by_label(re.compile("^" + re.escape(label) + r"(\s|（|$)"))
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
+
+    def save(button: str, status: int = 302) -> None:
+        """Send the form with `button`; its answer is a redirect unless it was refused."""
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.get_by_role("button", name=button).click()
+        assert posted.value.status == status, (posted.value.status, page.content()[-3000:])
+        page.wait_for_load_state()
+
+    # Sign in with the development sign-in: the page is Chinese by default.
+    page.goto(f"{console_url}/")
+    assert page.title().startswith("登录")
+    shot("01-sign-in")
+    page.get_by_label(re.compile("demo-worker-1")).check()
+    save("登录")
+    assert page.get_by_role("heading", name="我的个案").is_visible()
+    shot("02-caseload-empty")
+
+    # Register a student; a grade out of range is refused beside its field, nothing is saved.
+    page.get_by_role("link", name="登记服务对象").click()
+    field("姓名").fill("李小红")
+    field("出生日期").fill("2013-05-04")
+    field("年级").fill("13")
+    field("监护人姓名").fill("李强")
+    field("与服务对象的关系").fill("父亲")
+    save("登记", 400)
+    assert page.locator("#error-grade").inner_text().endswith("须在 1 到 12 之间。")
+    assert field("年级").get_attribute("aria-invalid") == "true"
+    shot("03-register-refused")
+    field("年级").fill("7")
+    save("登记")
+
+    # Open the case with the intake items of 8.3.1a–c.
+    assert page.get_by_role("heading", name="开案").is_visible()
+    assert "服务对象：李小红" in page.content()
+    page.get_by_label(re.compile(r"7\.1\.3a ")).check()
+    page.get_by_label(re.compile("8.3.1a")).check()
+    page.get_by_label(re.compile("8.3.1b")).check()
+    page.get_by_label(re.compile("8.3.1c")).fill("祖母去世后在课堂上哭泣。")
+    save("开案")
+    assert page.get_by_role("heading", name="李小红").is_visible()
+    assert page.locator(".steps .next").inner_text().startswith("接案")
+    shot("04-case-intake")
+
+    # An intervention before the intake is accepted: refused (409), naming the missing step.
+    page.get_by_role("link", name="记录服务介入").click()
+    field("服务形式").select_option("direct")
+    field("方法").select_option("case_work")
+    page.get_by_label(re.compile(r"7\.1\.3a ")).check()
+    field("时长（分钟）").fill("45")
+    save("保存", 409)
+    alert = page.get_by_role("alert")
+    assert "服务流程中尚有步骤未完成" in alert.inner_text()
+    assert "接案" in alert.inner_text()
+    shot("05-intervention-refused")
+
+    # The steps of 8.3 in order, each from the form of the next step.
+    page.goto(page.url.rsplit("/steps/", 1)[0])
+    save("保存")  # accept the intake
+    for party in ("client", "guardian"):
+        field("同意人").select_option(party)
+        save("保存")
+    assert page.locator(".steps .next").inner_text().startswith("记录预估")
+
+    # An assessment without its problems: refused beside the field (400).
+    field("服务对象的环境").fill("与父亲和祖父同住。")
+    for name, text in (("成因", "祖母去世"), ("优先次序", "先处理哀伤"), ("优势", "喜欢画画")):
+        field(name).fill(text)
+    save("保存", 400)
+    assert page.locator("#error-problems").inner_text().endswith("至少填写 1 项。")
+    shot("06-assessment-refused")
+    field("问题").fill("课堂上哭泣\n睡眠不好")
+    save("保存")
+
+    field("服务目标").fill("能在课堂上平静地学习")
+    field("服务内容").fill("每周一次个案会谈")
+    field("服务方法").fill("个案工作")
+    field("行动步骤").fill("建立关系\n哀伤辅导")
+    field("时间安排").fill("九月至十一月")
+    field("评估参与者").fill("服务对象\n班主任")
+    field("评估方法").fill("目标达成量表")
+    save("保存")
+
+    field("服务形式").select_option("direct")
+    field("方法").select_option("case_work")
+    page.get_by_label(re.compile(r"7\.1\.3a ")).check()
+    field("时长（分钟）").fill("45")
+    save("保存")
+    assert page.locator(".steps .done").count() == 5
+    shot("07-case-intervention-done")
+
+    field("进展").fill("按计划进行")
+    field("社会工作者的表现").fill("会谈如期举行")
+    field("反思").fill("应更早联系班主任")
+    save("保存")
+    field("服务对象的改变").fill("能在课堂上平静下来")
+    field("1. 能在课堂上平静地学习").select_option("1")
+    field("满意度").fill("4")
+    save("保存")
+
+    # Closing without agreeing its timing: refused (409), the missing item marked beside it.
+    field("原因").select_option("goals_met")
+    page.get_by_label(re.compile("8.3.6b")).check()
+    page.get_by_label(re.compile("8.3.6c")).check()
+    save("保存", 409)
+    assert page.locator("#error-timing_agreed").inner_text().endswith("尚未完成。")
+    shot("08-closing-refused")
+    page.get_by_label(re.compile("8.3.6a")).check()
+    save("保存")
+
+    # Closed: off the live caseload. The timeline of every step was on the case page.
+    assert page.get_by_role("heading", name="我的个案").is_visible()
+    assert "暂无个案" in page.content()
+    shot("09-caseload-after-closing")
+
+    # English on request, and signed out at the end.
+    page.get_by_role("button", name="English").click()
+    assert page.get_by_role("heading", name="My caseload").is_visible()
+    page.get_by_role("button", name="Sign out").click()
+    assert page.title().startswith("Sign in")
+    context.close()
+
+
+def main(console_url: str, artefacts: str, chromium: str = "/usr/bin/chromium") -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            social_worker_journey(browser, console_url, Path(artefacts))
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
