@@ -41,6 +41,7 @@ from services.gateway.dispatch import Call, Gateway
 from services.runtime.cli.demo import SCHOOL, WORKER
 from services.runtime.context import Actor
 from services.runtime.settings import Console as Settings
+from services.runtime.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +272,9 @@ class Console:
         return redirect(back if back.startswith("/") and not back.startswith("//") else "/")
 
     def _people(self) -> tuple[Actor, ...]:
-        return DEMO_PEOPLE if self.settings.dev_sign_in else ()
+        # Never in production, whatever the setting says: it lets anyone be anyone.
+        wanted = self.settings.dev_sign_in and not settings().runtime.production
+        return DEMO_PEOPLE if wanted else ()
 
     # The social worker's pages.
 

@@ -32,8 +32,8 @@ JOURNEY_SECONDS = 240
 def console_url(amqp_uri: str, tmp_path: Path) -> Iterator[str]:
     """The cases service and the console, each its own process as `casebook up` runs them."""
     address = f"127.0.0.1:{free_port()}"
-    settings = {"CASEBOOK_REQUIRE_ELIGIBLE_WORKERS": "false", "CASEBOOK_CONSOLE_DEV_SIGN_IN": "true",
-                "CONSOLE_ADDRESS": address}
+    settings = {"CASEBOOK_REQUIRE_ELIGIBLE_WORKERS": "false",
+                "CASEBOOK_CONSOLE_DEV_SIGN_IN": "true", "CONSOLE_ADDRESS": address}
     with processes(amqp_uri, tmp_path, "cases", **settings):
         console = ServiceProcess("console", amqp_uri, tmp_path, settings).start(wait=False)
         try:
@@ -63,4 +63,5 @@ def test_a_social_worker_runs_a_case_from_intake_to_closing(console_url):
                           str(CHROMIUM)], capture_output=True, text=True, timeout=JOURNEY_SECONDS,
                          cwd=ROOT)
     assert run.returncode == 0, run.stderr[-6000:]
-    assert sorted(path.name for path in ARTEFACTS.glob("*.png"))[-1] == "09-caseload-after-closing.png"
+    shots = sorted(path.name for path in ARTEFACTS.glob("*.png"))
+    assert shots[-1] == "09-caseload-after-closing.png", shots
