@@ -120,6 +120,8 @@ def up(only: tuple[str, ...]) -> None:
         if "gateway" in children:
             address = settings().gateway.address
             click.echo(f"casebook: HTTP API on http://{address} (reference: /docs)", err=True)
+        if "console" in children:
+            click.echo(f"casebook: console on http://{settings().console.address}", err=True)
         _write_state(state, children)
         while not stopping:
             if _tend(children):
