@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, sync_playwright
@@ -65,10 +66,23 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
     page.get_by_label(re.compile("8.3.1a")).check()
     page.get_by_label(re.compile("8.3.1b")).check()
     page.get_by_label(re.compile("8.3.1c")).fill("祖母去世后在课堂上哭泣。")
+    # Opened three weeks ago: the assessment's two weeks are over, so the case is overdue.
+    field("开案日期").fill((date.today() - timedelta(days=21)).isoformat())
     save("开案")
     assert page.get_by_role("heading", name="李小红").is_visible()
     assert page.locator(".steps .next").inner_text().startswith("接案")
     shot("04-case-intake")
+    case_url = page.url
+
+    # On the caseload, by its step, and marked overdue (9.5c).
+    page.get_by_role("link", name="我的个案").click()
+    row = page.locator("tr.overdue")
+    assert row.count() == 1 and "李小红" in row.inner_text()
+    assert "已逾期：预估" in row.inner_text()
+    page.get_by_role("link", name=re.compile("^接案")).click()
+    assert page.locator("tr.overdue").count() == 1
+    shot("04b-caseload-overdue")
+    page.goto(case_url)
 
     # An intervention before the intake is accepted: refused (409), naming the missing step.
     page.get_by_role("link", name="记录服务介入").click()
