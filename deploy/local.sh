@@ -96,11 +96,12 @@ ensure_tools() {
   command -v docker-compose >/dev/null || apt_install docker-compose
 }
 
-# The console's browser test drives Debian's Chromium (no browser download) and needs CJK
-# fonts to render its Chinese pages.
+# The console's browser tests drive Debian's Chromium (no browser download), need CJK fonts to
+# render its Chinese pages, and Node to run the OpenID Connect provider they sign in at.
 ensure_browser() {
   local missing=()
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v npm >/dev/null || missing+=(nodejs npm)
   fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }

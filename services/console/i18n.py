@@ -161,6 +161,7 @@ PROBLEMS: dict[str, str] = {
     "grant_required": N_("Reading this archived record needs an approved grant (9.4d)."),
     "not_qualified": N_("The social worker is not qualified (6.2.1.2) or trained (9.1a)."),
     "unavailable": N_("A service cannot be reached now. Try again in a moment."),
+    "unauthenticated": N_("The sign-in did not succeed. Try again."),
     "outcome_unknown": N_("It is not yet known whether this was saved. Send the form again."),
     "deadline_exceeded": N_("This took too long and was not saved. Send the form again."),
     "gateway_timeout": N_("This took too long and was not saved. Send the form again."),

@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -25,7 +25,8 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.utils import redirect, safe_join
 from werkzeug.wrappers import Request, Response
 
-from services.console import forms
+from contracts.errors import CasebookError
+from services.console import forms, oidc
 from services.console.forms import Field
 from services.console.i18n import (
     N_,
@@ -73,6 +74,8 @@ URLS = Map([
     Rule("/static/<name>", endpoint="static", methods=["GET"]),
     Rule("/sign-in", endpoint="sign_in_form", methods=["GET"]),
     Rule("/sign-in", endpoint="sign_in", methods=["POST"]),
+    Rule("/sign-in/provider", endpoint="provider_sign_in", methods=["GET"]),
+    Rule("/sign-in/callback", endpoint="provider_callback", methods=["GET"]),
     Rule("/sign-out", endpoint="sign_out", methods=["POST"]),
     Rule("/language", endpoint="language", methods=["POST"]),
     Rule("/caseload", endpoint="caseload", methods=["GET"]),
@@ -84,7 +87,8 @@ URLS = Map([
     Rule("/cases/<case_id>/steps/<step>", endpoint="step_form", methods=["GET"]),
     Rule("/cases/<case_id>/steps/<step>", endpoint="record_step", methods=["POST"]),
 ])
-PUBLIC = ("index", "healthz", "static", "sign_in_form", "sign_in", "language")
+PUBLIC = ("index", "healthz", "static", "sign_in_form", "sign_in", "language",
+          "provider_sign_in", "provider_callback")
 
 
 class Refused(Exception):
@@ -250,7 +254,34 @@ class Console:
         return Response(Path(path).read_bytes(), content_type=f"{content_type}; charset=utf-8")
 
     def sign_in_form(self, visit: Visit) -> Response:
-        return self._render(visit, "sign_in.html", people=self._people())
+        return self._render(visit, "sign_in.html", people=self._people(),
+                            provider=oidc.configured(self.settings))
+
+    def provider_sign_in(self, visit: Visit) -> Response:
+        if not oidc.configured(self.settings):
+            raise NotFound()
+        url, pending = oidc.start(self.settings, _callback_uri(visit.request))
+        visit.session = replace(visit.session, pending=asdict(pending))
+        return redirect(url)
+
+    def provider_callback(self, visit: Visit) -> Response:
+        args = visit.request.args
+        pending = visit.session.pending
+        if not oidc.configured(self.settings) or pending is None or "code" not in args:
+            problem = Problem(Message(PROBLEMS["unauthenticated"]), args.get("error", ""))
+            return self._render(visit, "sign_in.html", 401, people=self._people(),
+                                provider=oidc.configured(self.settings), problem=problem)
+        visit.session = replace(visit.session, pending=None)
+        try:
+            actor = oidc.finish(self.settings, oidc.Pending(**pending), args.get("state", ""),
+                                args["code"], _callback_uri(visit.request))
+        except CasebookError as refusal:
+            log.warning("provider sign-in refused: %s", refusal.detail)
+            problem = Problem(Message(PROBLEMS["unauthenticated"]), refusal.detail)
+            return self._render(visit, "sign_in.html", 401, people=self._people(),
+                                provider=True, problem=problem)
+        visit.session = visit.session.signed_in(actor, self.settings.session_hours)
+        return redirect("/caseload")
 
     def sign_in(self, visit: Visit) -> Response:
         people = self._people()
@@ -388,6 +419,11 @@ def _step(name: str) -> forms.Step:
     if name not in forms.STEP_BY_NAME:
         raise NotFound()
     return forms.STEP_BY_NAME[name]
+
+
+def _callback_uri(request: Request) -> str:
+    """Where the provider sends the person back: it must be registered with the provider."""
+    return f"{'https' if _secure(request) else 'http'}://{request.host}/sign-in/callback"
 
 
 def _secure(request: Request) -> bool:

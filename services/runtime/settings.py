@@ -67,6 +67,14 @@ class Console:
     secret: str | None  # signs the session cookies; in development one is derived
     dev_sign_in: bool  # pick a demo person instead of signing in (never in production)
     session_hours: float  # a session ends this long after sign-in
+    # OpenID Connect sign-in (authorization code with PKCE) at the organisation's provider.
+    oidc_issuer: str | None
+    oidc_client_id: str | None
+    oidc_client_secret: str | None  # none for a public client: PKCE alone binds the code
+    oidc_scopes: str
+    oidc_role_claim: str  # the claim holding the person's role at the provider
+    oidc_school_claim: str  # the claim holding their school
+    oidc_roles: dict[str, str]  # the provider's role value → Casebook's role
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,13 @@ def _read(env: Env) -> Settings:
             secret=secret_value("CASEBOOK_CONSOLE_SECRET") or None,
             dev_sign_in=env.bool("CASEBOOK_CONSOLE_DEV_SIGN_IN", False),
             session_hours=env.float("CASEBOOK_CONSOLE_SESSION_HOURS", 12.0, validate=positive),
+            oidc_issuer=env.str("CASEBOOK_CONSOLE_OIDC_ISSUER", None) or None,
+            oidc_client_id=env.str("CASEBOOK_CONSOLE_OIDC_CLIENT_ID", None) or None,
+            oidc_client_secret=secret_value("CASEBOOK_CONSOLE_OIDC_CLIENT_SECRET") or None,
+            oidc_scopes=env.str("CASEBOOK_CONSOLE_OIDC_SCOPES", "openid profile"),
+            oidc_role_claim=env.str("CASEBOOK_CONSOLE_OIDC_ROLE_CLAIM", "role"),
+            oidc_school_claim=env.str("CASEBOOK_CONSOLE_OIDC_SCHOOL_CLAIM", "school_id"),
+            oidc_roles=env.dict("CASEBOOK_CONSOLE_OIDC_ROLES", {}),
         ),
         cases=Cases(
             require_eligible_workers=env.bool("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", True),

@@ -2,7 +2,7 @@
 test_social_worker_journey.py as a process of its own: the tests' process runs under eventlet's
 monkey patching, which Playwright's own event loop does not survive.
 
-    python tests/e2e/console/journey.py CONSOLE_URL ARTEFACTS_DIR [CHROMIUM]
+    python tests/e2e/console/journey.py JOURNEY CONSOLE_URL ARTEFACTS_DIR [CHROMIUM]
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from playwright.sync_api import Browser, Locator, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 PHONE = {"width": 390, "height": 844}
 
@@ -163,11 +163,41 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
     context.close()
 
 
-def main(console_url: str, artefacts: str, chromium: str = "/usr/bin/chromium") -> None:
+def provider_sign_in(browser: Browser, console_url: str, artefacts: Path) -> None:
+    """Sign-in at the OpenID Connect provider (oidc_provider.mjs): a person it knows without a
+    Casebook role is refused; a social worker comes back signed in with role and school."""
+
+    def sign_in_as(login: str) -> Page:
+        page = browser.new_context(viewport=PHONE, locale="zh-CN").new_page()
+        page.set_default_timeout(10_000)
+        page.goto(f"{console_url}/sign-in")
+        page.get_by_role("link", name="使用所在机构的账号登录").click()
+        page.locator("input[name=login]").fill(login)
+        page.locator("input[name=password]").fill("any password")
+        page.locator("button[type=submit]").click()
+        page.get_by_role("button", name=re.compile("Continue", re.I)).click()
+        page.wait_for_url(re.compile(re.escape(console_url)))
+        return page
+
+    stranger = sign_in_as("oidc-stranger")
+    assert "登录未成功" in stranger.get_by_role("alert").inner_text()
+    stranger.screenshot(path=str(artefacts / "10-provider-sign-in-refused.png"), full_page=True)
+
+    worker = sign_in_as("oidc-worker-1")
+    assert worker.get_by_role("heading", name="我的个案").is_visible()
+    assert "oidc-worker-1 · 社会工作者 · JD001" in worker.locator(".person").inner_text()
+    worker.screenshot(path=str(artefacts / "11-provider-signed-in.png"), full_page=True)
+
+
+JOURNEYS = {"social_worker": social_worker_journey, "provider_sign_in": provider_sign_in}
+
+
+def main(journey: str, console_url: str, artefacts: str,
+         chromium: str = "/usr/bin/chromium") -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
-            social_worker_journey(browser, console_url, Path(artefacts))
+            JOURNEYS[journey](browser, console_url, Path(artefacts))
         finally:
             browser.close()
 
