@@ -26,6 +26,17 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
         """The field labelled `label`, with or without its "(required)" mark."""
         return page.get_by_label(re.compile("^" + re.escape(label) + r"(\s|（|$)"))
 
+    def fill(values: dict[str, str]) -> None:
+        for label, value in values.items():
+            field(label).fill(value)
+
+    def intervention() -> None:
+        """The form of an intervention (8.3.4): 45 minutes of case work."""
+        field("服务形式").select_option("direct")
+        field("方法").select_option("case_work")
+        page.get_by_label(re.compile(r"7\.1\.3a ")).check()
+        field("时长（分钟）").fill("45")
+
     def shot(name: str) -> None:
         page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
 
@@ -86,10 +97,7 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
 
     # An intervention before the intake is accepted: refused (409), naming the missing step.
     page.get_by_role("link", name="记录服务介入").click()
-    field("服务形式").select_option("direct")
-    field("方法").select_option("case_work")
-    page.get_by_label(re.compile(r"7\.1\.3a ")).check()
-    field("时长（分钟）").fill("45")
+    intervention()
     save("保存", 409)
     alert = page.get_by_role("alert")
     assert "服务流程中尚有步骤未完成" in alert.inner_text()
@@ -114,26 +122,17 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
     field("问题").fill("课堂上哭泣\n睡眠不好")
     save("保存")
 
-    field("服务目标").fill("能在课堂上平静地学习")
-    field("服务内容").fill("每周一次个案会谈")
-    field("服务方法").fill("个案工作")
-    field("行动步骤").fill("建立关系\n哀伤辅导")
-    field("时间安排").fill("九月至十一月")
-    field("评估参与者").fill("服务对象\n班主任")
-    field("评估方法").fill("目标达成量表")
+    fill({"服务目标": "能在课堂上平静地学习", "服务内容": "每周一次个案会谈",
+          "服务方法": "个案工作", "行动步骤": "建立关系\n哀伤辅导", "时间安排": "九月至十一月",
+          "评估参与者": "服务对象\n班主任", "评估方法": "目标达成量表"})
     save("保存")
 
-    field("服务形式").select_option("direct")
-    field("方法").select_option("case_work")
-    page.get_by_label(re.compile(r"7\.1\.3a ")).check()
-    field("时长（分钟）").fill("45")
+    intervention()
     save("保存")
     assert page.locator(".steps .done").count() == 5
     shot("07-case-intervention-done")
 
-    field("进展").fill("按计划进行")
-    field("社会工作者的表现").fill("会谈如期举行")
-    field("反思").fill("应更早联系班主任")
+    fill({"进展": "按计划进行", "社会工作者的表现": "会谈如期举行", "反思": "应更早联系班主任"})
     save("保存")
     field("服务对象的改变").fill("能在课堂上平静下来")
     field("1. 能在课堂上平静地学习").select_option("1")
