@@ -4,6 +4,7 @@ process as `casebook up` runs them, and a journey of journey.py in Debian's Chro
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -20,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[3]
 ARTEFACTS = Path(os.environ.get("CASEBOOK_ARTEFACTS_DIR", ROOT / "tmp" / "artefacts")) / "console"
 JOURNEY = Path(__file__).with_name("journey.py")
 JOURNEY_SECONDS = 240
+# axe-core checks each page the journeys screenshot (no serious or critical violation).
+AXE_PACKAGE = "axe-core@4.14.1"
+NODE_PACKAGES = ROOT / "tmp" / "node"
 
 
 @contextmanager
@@ -51,13 +55,26 @@ def _answers(url: str, process: ServiceProcess) -> bool:
         return False
 
 
+def npm_package(spec: str, directory: Path = NODE_PACKAGES) -> Path:
+    """The folder of an npm package, installed once from the registry under tmp/."""
+    name = spec.rsplit("@", 1)[0]
+    installed = directory / "node_modules" / name
+    if not installed.exists():
+        assert shutil.which("npm"), "npm is needed (deploy/local.sh installs it)"
+        directory.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix",
+                        str(directory), spec], check=True, timeout=300)
+    return installed
+
+
 def run_journey(name: str, console_url: str) -> None:
     """A journey of journey.py in a process of its own: the tests' process is monkey-patched by
     eventlet, which Playwright's event loop does not survive."""
     assert CHROMIUM.exists(), (f"no Chromium at {CHROMIUM}: `apt-get install chromium "
                                "fonts-noto-cjk` (deploy/local.sh installs them)")
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    axe = npm_package(AXE_PACKAGE) / "axe.min.js"
     run = subprocess.run([sys.executable, str(JOURNEY), name, console_url, str(ARTEFACTS),
                           str(CHROMIUM)], capture_output=True, text=True, timeout=JOURNEY_SECONDS,
-                         cwd=ROOT)
+                         cwd=ROOT, env={**os.environ, "CASEBOOK_AXE_JS": str(axe)})
     assert run.returncode == 0, run.stderr[-6000:]

@@ -7,6 +7,7 @@ monkey patching, which Playwright's own event loop does not survive.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from datetime import date, timedelta
@@ -15,10 +16,25 @@ from pathlib import Path
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 PHONE = {"width": 390, "height": 844}
+AXE = os.environ.get("CASEBOOK_AXE_JS")
+SEVERE = ("serious", "critical")
+
+
+def accessible(page: Page) -> None:
+    """axe-core finds no serious or critical violation on the page (WCAG 2.1 A and AA)."""
+    if not AXE:
+        raise AssertionError("CASEBOOK_AXE_JS must name axe.min.js")
+    page.add_script_tag(path=AXE)
+    found = page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations
+        .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))""")
+    severe = [violation for violation in found if violation["impact"] in SEVERE]
+    assert severe == [], (page.url, severe)
 
 
 def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -> None:
-    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    # The console's policy allows no script but its own: axe-core comes in past it.
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
 
@@ -39,6 +55,7 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
 
     def shot(name: str) -> None:
         page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
+        accessible(page)
 
     def save(button: str, status: int = 302) -> None:
         """Send the form with `button`; its answer is a redirect unless it was refused."""
@@ -167,7 +184,7 @@ def provider_sign_in(browser: Browser, console_url: str, artefacts: Path) -> Non
     Casebook role is refused; a social worker comes back signed in with role and school."""
 
     def sign_in_as(login: str) -> Page:
-        page = browser.new_context(viewport=PHONE, locale="zh-CN").new_page()
+        page = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True).new_page()
         page.set_default_timeout(10_000)
         page.goto(f"{console_url}/sign-in")
         page.get_by_role("link", name="使用所在机构的账号登录").click()
@@ -181,11 +198,13 @@ def provider_sign_in(browser: Browser, console_url: str, artefacts: Path) -> Non
     stranger = sign_in_as("oidc-stranger")
     assert "登录未成功" in stranger.get_by_role("alert").inner_text()
     stranger.screenshot(path=str(artefacts / "10-provider-sign-in-refused.png"), full_page=True)
+    accessible(stranger)
 
     worker = sign_in_as("oidc-worker-1")
     assert worker.get_by_role("heading", name="我的个案").is_visible()
     assert "oidc-worker-1 · 社会工作者 · JD001" in worker.locator(".person").inner_text()
     worker.screenshot(path=str(artefacts / "11-provider-signed-in.png"), full_page=True)
+    accessible(worker)
 
 
 JOURNEYS = {"social_worker": social_worker_journey, "provider_sign_in": provider_sign_in}

@@ -11,30 +11,30 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.console.conftest import ROOT, console, console_address, run_journey
+from tests.e2e.console.conftest import (
+    NODE_PACKAGES,
+    console,
+    console_address,
+    npm_package,
+    run_journey,
+)
 from tests.support.broker import free_port
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
 PROVIDER_PACKAGE = "oidc-provider@9.13.3"
-PROVIDER_DIR = ROOT / "tmp" / "oidc-provider"
 SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
 CLIENT_ID, CLIENT_SECRET = "casebook-console", "a-test-only-client-secret"
 
 
 @pytest.fixture(scope="module")
 def provider_installed() -> Path:
-    """The provider's package from the npm registry, installed once under tmp/."""
-    assert shutil.which("npm") and shutil.which("node"), (
-        "node and npm are needed (deploy/local.sh installs them)")
-    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").exists():
-        PROVIDER_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix",
-                        str(PROVIDER_DIR), PROVIDER_PACKAGE], check=True, timeout=300)
-    # ES modules resolve packages from their own folder: the script runs beside node_modules.
-    shutil.copy(SCRIPT, PROVIDER_DIR / SCRIPT.name)
-    return PROVIDER_DIR / SCRIPT.name
+    """The provider's script beside its package, installed once from the npm registry: ES
+    modules resolve packages from their own folder."""
+    npm_package(PROVIDER_PACKAGE)
+    shutil.copy(SCRIPT, NODE_PACKAGES / SCRIPT.name)
+    return NODE_PACKAGES / SCRIPT.name
 
 
 @pytest.fixture
