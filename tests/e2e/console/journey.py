@@ -207,7 +207,30 @@ def provider_sign_in(browser: Browser, console_url: str, artefacts: Path) -> Non
     accessible(worker)
 
 
-JOURNEYS = {"social_worker": social_worker_journey, "provider_sign_in": provider_sign_in}
+def caseload_pages(browser: Browser, console_url: str, artefacts: Path) -> None:
+    """A caseload longer than a page: the first page, then "more" brings the next one into the
+    same table (htmx), each case once."""
+    page = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True).new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{console_url}/sign-in")
+    page.get_by_label(re.compile("demo-worker-1")).check()
+    page.get_by_role("button", name="登录").click()
+    cases = page.locator("#rows a[href^='/cases/']")
+    assert cases.count() == 20
+    assert "共 25 个个案" in page.content()
+    with page.expect_response(lambda r: "after=" in r.url) as more:
+        page.get_by_role("link", name="更多个案").click()
+    assert more.value.request.headers.get("hx-request") == "true"  # swapped in, not a new page
+    page.wait_for_function("document.querySelectorAll('#rows a[href^=\"/cases/\"]').length > 20")
+    links = [cases.nth(n).get_attribute("href") for n in range(cases.count())]
+    assert len(links) == 25 == len(set(links))
+    assert page.get_by_role("link", name="更多个案").count() == 0
+    page.screenshot(path=str(artefacts / "12-caseload-second-page.png"), full_page=True)
+    accessible(page)
+
+
+JOURNEYS = {"social_worker": social_worker_journey, "provider_sign_in": provider_sign_in,
+            "caseload_pages": caseload_pages}
 
 
 def main(journey: str, console_url: str, artefacts: str,
