@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain"}
+CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
 CASELOAD_PAGE = 20
 # The development sign-in offers the people `casebook demo` staffs its school with.
 DEMO_PEOPLE: tuple[Actor, ...] = (
