@@ -59,17 +59,26 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
 
     def save(button: str, status: int = 302) -> None:
         """Send the form with `button`; its answer is a redirect unless it was refused."""
+        page.evaluate("window.beforeSending = true")  # gone once the answer's page is shown
         with page.expect_response(lambda r: r.request.method == "POST") as posted:
             page.get_by_role("button", name=button).click()
-        assert posted.value.status == status, (posted.value.status, page.content()[-3000:])
+        page.wait_for_function("!window.beforeSending")
         page.wait_for_load_state()
+        assert posted.value.status == status, (posted.value.status, page.content()[-3000:])
 
     # Sign in with the development sign-in: the page is Chinese by default.
     page.goto(f"{console_url}/")
     assert page.title().startswith("登录")
     shot("01-sign-in")
-    page.get_by_label(re.compile("demo-worker-1")).check()
-    save("登录")
+    # By keyboard: the first Tab reaches the skip link, and the form is sent with Enter.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
+    page.get_by_label(re.compile("demo-worker-1")).focus()
+    page.keyboard.press("Space")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.keyboard.press("Enter")
+    assert posted.value.status == 302
+    page.wait_for_url(re.compile("/caseload$"))
     assert page.get_by_role("heading", name="我的个案").is_visible()
     shot("02-caseload-empty")
 
