@@ -17,6 +17,8 @@ from contracts.events.cases import (
     CONSENT_PARTIES,
     INTERVENTION_FORMS,
     INTERVENTION_METHODS,
+    RISK_LEVELS,
+    RISK_TYPES,
 )
 from contracts.taxonomy import SERVICE_CODES
 from services.cases.schemas import INFORMED_OF
@@ -115,6 +117,19 @@ OPEN_CASE = (
     Field("respect_and_empathy", N_("Show respect, acceptance and empathy (8.3.1b)"), "bool"),
     Field("initial_information",
           N_("Initial information about the problem and needs (8.3.1c)"), "textarea"),
+)
+
+
+# Risks of a case (9.6a): registered at any step, resolved before closing (4.1).
+RISK = (
+    Field("risk_type", N_("Kind of risk"), "select", RISK_TYPES, required=True),
+    Field("level", N_("Level"), "select", RISK_LEVELS, required=True),
+    Field("raised_on", N_("Raised on"), "date", required=True, default=_today),
+    Field("description", N_("Description"), "textarea"),
+)
+RESOLVE_RISK = (
+    Field("resolved_on", N_("Resolved on"), "date", required=True, default=_today),
+    Field("resolution", N_("Resolution"), "textarea"),
 )
 
 

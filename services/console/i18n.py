@@ -113,6 +113,23 @@ LABELS: dict[str, str] = {
     "timing_agreed": N_("Timing of closing agreed with the client (8.3.6a)"),
     "service_reviewed": N_("Service reviewed with the client (8.3.6b)"),
     "relationship_ended": N_("Relationship ended and parting handled (8.3.6c)"),
+    # Risks (8.3.1d, 9.6a) and their levels (9.6b).
+    "abuse": N_("Abuse"),
+    "violence": N_("Violence"),
+    "bullying": N_("Bullying"),
+    "self_harm": N_("Self-harm"),
+    "suicide": N_("Suicide"),
+    "trauma": N_("Trauma"),
+    "substance_abuse": N_("Substance abuse"),
+    "severe_psychological_disorder": N_("Severe psychological disorder"),
+    "family_crisis": N_("Family crisis"),
+    "campus_emergency": N_("Campus emergency"),
+    "low": N_("Low"),
+    "medium": N_("Medium"),
+    "high": N_("High"),
+    "critical": N_("Critical"),
+    "open": N_("Open"),
+    "resolved": N_("Resolved"),
     # Overdue control points (9.5c, 9.2b, 8.2.2).
     "follow_up": N_("Follow-up"),
     "letter": N_("Letter reply"),
@@ -144,6 +161,9 @@ EVENTS: dict[str, str] = {
     "FollowUpRecorded": N_("Follow-up recorded (9.2b)"),
     "Reopened": N_("Case reopened"),
     "Reassigned": N_("Case reassigned"),
+    "RiskRaised": N_("Risk registered (9.6a)"),
+    "RiskLevelChanged": N_("Risk level changed (9.6b)"),
+    "RiskResolved": N_("Risk resolved"),
 }
 
 # The problems the services answer with, by their stable code (contracts.errors.CODES).

@@ -86,6 +86,9 @@ URLS = Map([
     Rule("/cases/<case_id>", endpoint="case", methods=["GET"]),
     Rule("/cases/<case_id>/steps/<step>", endpoint="step_form", methods=["GET"]),
     Rule("/cases/<case_id>/steps/<step>", endpoint="record_step", methods=["POST"]),
+    Rule("/cases/<case_id>/risks", endpoint="raise_risk", methods=["POST"]),
+    Rule("/cases/<case_id>/risks/<risk_id>/resolution", endpoint="resolve_risk",
+         methods=["POST"]),
 ])
 PUBLIC = ("index", "healthz", "static", "sign_in_form", "sign_in", "language",
           "provider_sign_in", "provider_callback")
@@ -379,40 +382,78 @@ class Console:
                             problem=problem)
 
     def case(self, visit: Visit, case_id: str) -> Response:
-        return self._case_page(visit, case_id, None, None, None)
+        return self._case_page(visit, case_id, None)
 
     def step_form(self, visit: Visit, case_id: str, step: str) -> Response:
-        return self._case_page(visit, case_id, _step(step), None, None)
+        chosen = _step(step)
+        return self._case_page(visit, case_id, Section(
+            chosen.fields, step=chosen, values=forms.values(chosen.fields, None)))
 
     def record_step(self, visit: Visit, case_id: str, step: str) -> Response:
-        assert visit.api is not None
         chosen = _step(step)
+        # A closed case leaves the caseload and is read only under an archive grant (9.4d).
+        done = "/caseload" if chosen.name == "closing" else f"/cases/{case_id}"
+        body = forms.command(chosen, visit.request.form)
+        return self._case_command(visit, case_id, chosen.path, body, done,
+                                  Section(chosen.fields, step=chosen))
+
+    def raise_risk(self, visit: Visit, case_id: str) -> Response:
+        body = forms.payload(forms.RISK, visit.request.form)
+        return self._case_command(visit, case_id, "risks", body, f"/cases/{case_id}",
+                                  Section(forms.RISK, name="risk"))
+
+    def resolve_risk(self, visit: Visit, case_id: str, risk_id: str) -> Response:
+        body = forms.payload(forms.RESOLVE_RISK, visit.request.form)
+        return self._case_command(visit, case_id, f"risks/{risk_id}/resolution", body,
+                                  f"/cases/{case_id}",
+                                  Section(forms.RESOLVE_RISK, name=f"resolve-{risk_id}"))
+
+    def _case_command(self, visit: Visit, case_id: str, path: str, body: dict[str, Any],
+                      done: str, section: Section) -> Response:
+        """Carry out a command on the case; on a refusal (400, 409), the case page again with
+        the form as it was sent and the reasons beside its fields."""
+        assert visit.api is not None
         form = visit.request.form
         try:
-            visit.api.post(f"/cases/{case_id}/{chosen.path}", forms.command(chosen, form),
-                           form.get("idempotency_key"))
+            visit.api.post(f"/cases/{case_id}/{path}", body, form.get("idempotency_key"))
         except Refused as refusal:
             if refusal.status not in (400, 409):
                 raise
-            problem = Problem.of(refusal.problem, chosen.fields)
-            return self._case_page(visit, case_id, chosen, form, problem, refusal.status)
-        # A closed case leaves the caseload and is read only under an archive grant (9.4d).
-        return redirect("/caseload" if chosen.name == "closing" else f"/cases/{case_id}")
+            section.values = forms.values(section.fields, form)
+            section.problem = Problem.of(refusal.problem, section.fields)
+            return self._case_page(visit, case_id, section, refusal.status)
+        return redirect(done)
 
-    def _case_page(self, visit: Visit, case_id: str, chosen: forms.Step | None,
-                   form: MultiDict[str, str] | None, problem: Problem | None,
+    def _case_page(self, visit: Visit, case_id: str, sent: Section | None,
                    status: int = 200) -> Response:
         assert visit.api is not None
         record = visit.api.get(f"/cases/{case_id}")
         timeline = visit.api.get(f"/cases/{case_id}/timeline")["steps"]
         client = visit.api.get(f"/clients/{record['client_id']}")
         upcoming = forms.next_step(record)
-        shown = chosen or upcoming
-        values = forms.values(shown.fields, form) if shown else {}
+        step = sent if sent and sent.step else None
+        if step is None and upcoming is not None:
+            step = Section(upcoming.fields, step=upcoming,
+                           values=forms.values(upcoming.fields, None))
+        risk = sent if sent and sent.name == "risk" else Section(
+            forms.RISK, name="risk", values=forms.values(forms.RISK, None))
+        resolving = sent if sent and sent.name.startswith("resolve-") else None
         goals = record["plans"][-1]["parts"].get("goals", []) if record["plans"] else []
         return self._render(visit, "case.html", status, case=record, client=client, goals=goals,
-                            timeline=timeline, steps=forms.STEPS, upcoming=upcoming,
-                            shown=shown, values=values, problem=problem)
+                            timeline=timeline, steps=forms.STEPS, upcoming=upcoming, step=step,
+                            risk=risk, resolving=resolving, resolve_fields=forms.RESOLVE_RISK,
+                            resolve_values=forms.values(forms.RESOLVE_RISK, None))
+
+
+@dataclass
+class Section:
+    """One form of the case page, with what was sent and why it was refused."""
+
+    fields: tuple[Field, ...]
+    step: forms.Step | None = None
+    name: str = "step"
+    values: dict[str, Any] = field(default_factory=dict)
+    problem: Problem | None = None
 
 
 def _step(name: str) -> forms.Step:

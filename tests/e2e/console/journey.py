@@ -158,6 +158,14 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
     assert page.locator(".steps .done").count() == 5
     shot("07-case-intervention-done")
 
+    # A risk registered (9.6a): listed on the case, open until resolved.
+    page.get_by_text("登记风险", exact=True).click()
+    field("风险类型").select_option("bullying")
+    field("等级").select_option("medium")
+    save("确认登记")
+    assert "欺凌" in page.locator(".risks").inner_text()
+    assert "未解除" in page.locator(".risks").inner_text()
+
     fill({"进展": "按计划进行", "社会工作者的表现": "会谈如期举行", "反思": "应更早联系班主任"})
     save("保存")
     field("服务对象的改变").fill("能在课堂上平静下来")
@@ -173,6 +181,16 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
     assert page.locator("#error-timing_agreed").inner_text().endswith("尚未完成。")
     shot("08-closing-refused")
     page.get_by_label(re.compile("8.3.6a")).check()
+    # With the risk still open, closing is refused (4.1); the page said so beforehand.
+    assert page.locator("#open-risks").is_visible()
+    save("保存", 409)
+    assert "记录当前的状态不允许此操作" in page.get_by_role("alert").inner_text()
+    page.get_by_text("解除此风险", exact=True).click()
+    save("解除")
+    assert "已解除" in page.locator(".risks").inner_text()
+    field("原因").select_option("goals_met")
+    for item in ("8.3.6a", "8.3.6b", "8.3.6c"):
+        page.get_by_label(re.compile(item)).check()
     save("保存")
 
     # Closed: off the live caseload. The timeline of every step was on the case page.
