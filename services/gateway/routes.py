@@ -26,10 +26,10 @@ from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import Map, Rule
 
 from services.gateway.problems import MethodNotAllowed, RouteNotFound
-from services.runtime.launcher import SERVICES
+from services.runtime.launcher import PUBLISHERS
 
-# The services the gateway forwards to: every one the launcher starts, but itself.
-BACKENDS = tuple(name for name in SERVICES if name != "gateway")
+# The services the gateway forwards to: every one the launcher starts but the front ends.
+BACKENDS = PUBLISHERS
 EVENT_READERS = ("integrator", "auditor", "operator")
 OPERATORS = ("operator",)
 

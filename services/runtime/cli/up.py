@@ -132,6 +132,8 @@ def up(only: tuple[str, ...], metrics: bool) -> None:
             click.echo("casebook: metrics at " + ", ".join(
                 f"http://{child.metrics_address}/metrics ({name})"
                 for name, child in children.items()), err=True)
+        if "console" in children:
+            click.echo(f"casebook: console on http://{settings().console.address}", err=True)
         _write_state(state, children)
         while not stopping:
             if _tend(children):
