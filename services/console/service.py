@@ -18,6 +18,7 @@ from services.gateway.auth import Keys
 from services.gateway.dispatch import Gateway
 from services.gateway.server import CatchAll, ProblemWebServer
 from services.gateway.service import Backends
+from services.runtime.metrics import Metrics
 from services.runtime.settings import settings
 
 
@@ -57,6 +58,7 @@ class ConsoleDependency(DependencyProvider):
 class ConsoleService:
     name = "console"
     console = ConsoleDependency()
+    metrics = Metrics()
     backends = Backends()
 
     @pages("GET,POST", "/")

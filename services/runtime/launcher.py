@@ -31,6 +31,7 @@ METRICS_PORTS: dict[str, int] = {
     "resources": 9103,
     "supervision": 9104,
     "gateway": 9105,
+    "console": 9106,
 }
 
 CONFIG_FILE = Path(__file__).resolve().parents[2] / "deploy" / "config.yaml"

@@ -30,11 +30,12 @@ BIN = Path(sys.executable).parent
 COMPOSE_FILES = ("deploy/compose.yaml", "deploy/compose.prod.yaml")
 PROJECT = "casebook-compose-test"
 # Every container of compose.yaml and compose.prod.yaml.
-CONTAINERS = ("rabbitmq", "postgres", *PUBLISHERS, "gateway", "proxy")
+CONTAINERS = ("rabbitmq", "postgres", *PUBLISHERS, "gateway", "console", "proxy")
 # Each service's /metrics port, by service.
 METRICS_PORTS = {name: f"CASEBOOK_{env_prefix(name)}_METRICS_PORT" for name in SERVICES}
 PORTS = ("CASEBOOK_AMQP_PORT", "CASEBOOK_RABBITMQ_UI_PORT", "CASEBOOK_RABBITMQ_DIST_PORT",
-         "CASEBOOK_EPMD_PORT", "CASEBOOK_POSTGRES_PORT", "CASEBOOK_HTTP_PORT", "HTTPS_PORT",
+         "CASEBOOK_EPMD_PORT", "CASEBOOK_POSTGRES_PORT", "CASEBOOK_HTTP_PORT",
+         "CASEBOOK_CONSOLE_PORT", "HTTPS_PORT",
          *METRICS_PORTS.values())
 
 

@@ -132,6 +132,7 @@ def test_every_container_is_healthy_and_listens_on_the_loopback_only(stack):
         | {f"[::1]:{stack.ports['CASEBOOK_EPMD_PORT']}"},
         "postgres": loopback("CASEBOOK_POSTGRES_PORT"),
         "gateway": loopback("CASEBOOK_HTTP_PORT", METRICS_PORTS["gateway"]),
+        "console": loopback("CASEBOOK_CONSOLE_PORT", METRICS_PORTS["console"]),
         "proxy": loopback("HTTPS_PORT"),
     }
     # The other services listen only for the scrape of their metrics; else they connect, to
