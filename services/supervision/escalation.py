@@ -157,26 +157,6 @@ class Escalation(CasebookAggregate):
             return self.status
         return "acknowledged" if self.acknowledgement else "awaiting acknowledgement"
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "escalation_id": str(self.id),
-            "school_id": self.school_id,
-            "risk_id": self.risk_id,
-            "case_id": self.case_id,
-            "risk_type": self.risk_type,
-            "level": self.level,
-            "life_safety": self.life_safety,
-            "social_worker_id": self.social_worker_id,
-            "status": self._state() if self.status == "open" else self.status,
-            "step": self.step + 1,
-            "role": self.role,
-            "opened_at": self.opened_at,
-            "due_at": self.due_at,
-            "ladder": self.ladder,
-            "acknowledgement": self.acknowledgement,
-            "resolution": self.resolution,
-        }
-
 
 # The event classes are made by @event at runtime; mypy reads them through this untyped name.
 EscalationEvents: Any = Escalation

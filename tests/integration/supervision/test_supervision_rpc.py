@@ -41,12 +41,12 @@ def test_a_worker_is_registered_trained_and_published_eligible(amqp_uri):
             assert proxy.supervision.worker_eligibility({"social_worker_id": "worker-1"})[
                 "reasons"] == ["no_pre_job_training"]
             proxy.supervision.record_training(
-                {"social_worker_id": "worker-1", "kind": "pre_job", "hours": 24,
+                {"social_worker_id": "worker-1", "kind": "pre_job", "minutes": 1440,
                  "topics": ["ethics"], "completed_on": "2026-01-12"})
             # Bad input names the field; a refused command arrives as its own type.
             with pytest.raises(InvalidInput) as error:
                 proxy.supervision.record_training(
-                    {"social_worker_id": "worker-1", "kind": "retreat", "hours": 2,
+                    {"social_worker_id": "worker-1", "kind": "retreat", "minutes": 120,
                      "topics": ["ethics"], "completed_on": "2026-01-12"})
             assert "kind" in error.value.errors
         with rpc(amqp_uri, WORKER) as proxy, pytest.raises(NotAllowed):

@@ -53,7 +53,7 @@ def seed_worker(app: SupervisionApplication, worker_id: str = "worker-1",
                                    school_ids=[SCHOOL], registered_on=registered_on,
                                    **{**QUALIFIED, **qualification})
         if trained:
-            app.record_training(social_worker_id=worker_id, kind="pre_job", hours=40,
+            app.record_training(social_worker_id=worker_id, kind="pre_job", minutes=2400,
                                 topics=["social_work_methods", "ethics"],
                                 completed_on=registered_on)
 

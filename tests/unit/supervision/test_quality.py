@@ -42,7 +42,7 @@ def run_timer(app):
 def findings(app):
     with acting_as(AUDITOR):
         return [(f["control_point"], f["case_id"] or f["letter_id"], f["due_on"], f["detected_on"])
-                for f in app.list_findings(SCHOOL)]
+                for f in app.list_findings(SCHOOL)["items"]]
 
 
 def test_no_assessment_fourteen_days_after_intake_is_raised_once_by_the_clock(app, stream):
@@ -157,13 +157,13 @@ def test_a_finding_starts_an_improvement_action_tracked_to_done(app, stream):
         with pytest.raises(Conflict):
             app.open_improvement_action(finding_id, "worker-1", "Again.", date(2026, 4, 30))
         assert published(app) == before
-        assert app.list_findings(SCHOOL)[0]["status"] == "in_improvement"
+        assert app.list_findings(SCHOOL)["items"][0]["status"] == "in_improvement"
         on(date(2026, 4, 20))
         app.complete_improvement_action(action_id, "Reviews held; assessments on time.")
         with pytest.raises(Conflict):
             app.complete_improvement_action(action_id, "Twice.")
-        assert app.list_findings(SCHOOL)[0]["status"] == "addressed"
-        assert app.list_improvement_actions(SCHOOL)[0]["status"] == "done"
+        assert app.list_findings(SCHOOL)["items"][0]["status"] == "addressed"
+        assert app.list_improvement_actions(SCHOOL)["items"][0]["status"] == "done"
     completed = [e["payload"] for e in published(app) if e["type"] == "ImprovementActionCompleted"]
     assert completed == [{"action_id": action_id, "finding_id": finding_id,
                           "completed_on": "2026-04-20", "on_time": True}]
