@@ -91,7 +91,7 @@ def test_cases_events_are_consumed_exactly_once_also_after_a_restart(amqp_uri):
         with running(amqp_uri, SupervisionService):
             wait_for(lambda: caught_up(amqp_uri), what="supervision to catch up after restart")
             with rpc(amqp_uri, SUPERVISOR) as proxy:
-                escalations = proxy.supervision.list_escalations({"school_id": "JD001"})
+                escalations = proxy.supervision.list_escalations({"school_id": "JD001"})["items"]
                 assert sorted((e["case_id"], e["level"], e["role"]) for e in escalations) == \
                     sorted([(case_id, "critical", "supervisor"),
                             (other_case, "low", "social_worker")])
@@ -109,4 +109,4 @@ def test_cases_events_are_consumed_exactly_once_also_after_a_restart(amqp_uri):
                 assert acknowledged["status"] == "acknowledged"
                 trail = proxy.supervision.escalation_trail(
                     {"escalation_id": critical["escalation_id"]})
-                assert [step["event"] for step in trail] == ["Opened", "Acknowledged"]
+                assert [step["event"] for step in trail["trail"]] == ["Opened", "Acknowledged"]
