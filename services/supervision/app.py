@@ -360,7 +360,10 @@ class SupervisionApplication(CasebookApplication):
         self._check_supervises(actor, escalation_id)
         escalation.acknowledge(actor.id, actor.role, clock.now())
         self.save(escalation)
-        return self._escalation_row(escalation_id)
+        # From the record itself: inside a command the views show what was stored before it.
+        return {"escalation_id": escalation_id, "status": escalation.state,
+                "step": escalation.step + 1, "role": escalation.role,
+                "acknowledgement": plain(escalation.acknowledgement)}
 
     def record_escalation_action(self, escalation_id: str, action: str) -> None:
         actor = require_role(*OVERSEERS, "social_worker")
