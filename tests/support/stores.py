@@ -3,9 +3,9 @@ The PostgreSQL role and database are the ones `deploy/local.sh` makes (casebook/
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
-import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

@@ -208,10 +208,10 @@ class SupervisionMachine(RuleBasedStateMachine):
         school, risk_id = escalation
         with acting_as(ADMINS[school]):
             found = self.app.list_escalations(school, status="awaiting acknowledgement")
-        for row in found["items"]:
-            if row["risk_id"] == risk_id:
-                self.attempt(OPERATOR, lambda: self.app.acknowledge_escalation(
-                    row["escalation_id"]))
+        for escalation_id in [r["escalation_id"] for r in found["items"]
+                              if r["risk_id"] == risk_id]:
+            self.attempt(OPERATOR,
+                         lambda: self.app.acknowledge_escalation(escalation_id))  # noqa: B023
 
     @rule(escalation=escalations)
     def resolve_risk(self, escalation: tuple[str, str]) -> None:
