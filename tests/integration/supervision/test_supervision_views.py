@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -210,8 +211,7 @@ class SupervisionMachine(RuleBasedStateMachine):
             found = self.app.list_escalations(school, status="awaiting acknowledgement")
         for escalation_id in [r["escalation_id"] for r in found["items"]
                               if r["risk_id"] == risk_id]:
-            self.attempt(OPERATOR,
-                         lambda: self.app.acknowledge_escalation(escalation_id))  # noqa: B023
+            self.attempt(OPERATOR, partial(self.app.acknowledge_escalation, escalation_id))
 
     @rule(escalation=escalations)
     def resolve_risk(self, escalation: tuple[str, str]) -> None:
