@@ -681,3 +681,38 @@ class ComplianceReportRecord(Schema):
     gaps = out(fields.List, "Each gap: clause, check, subject, detail.",
                cls_or_instance=fields.Dict())
     figures = out(fields.Dict, "Training, supervision and findings figures.")
+
+
+def answer(name: str, description: str) -> type[Schema]:
+    """The answer of a command: the id of the record it made or changed."""
+    title = "".join(part.title() for part in name.split("_"))
+    return Schema.from_dict({name: out(fields.String, description)}, name=f"{title}Answer")
+
+
+SchoolId = answer("school_id", "The school's code.")
+SocialWorkerId = answer("social_worker_id", "The worker's staff id.")
+SupervisorId = answer("supervisor_id", "The supervisor's id.")
+TrainingId = answer("training_id", "The training's id.")
+SessionId = answer("session_id", "The session's id.")
+EscalationId = answer("escalation_id", "The escalation's id.")
+ActionId = answer("action_id", "The improvement action's id.")
+ComplaintId = answer("complaint_id", "The complaint's id.")
+SurveyId = answer("survey_id", "The survey's id.")
+EvaluationId = answer("evaluation_id", "The evaluation's id.")
+
+
+class SupervisorAssignment(Schema):
+    """Who supervises the worker now (6.2.2)."""
+
+    social_worker_id = out(fields.String, "The worker's staff id.")
+    supervisor_id = out(fields.String, "Their supervisor.")
+
+
+class AcknowledgedEscalation(Schema):
+    """The escalation after its acknowledgement (9.6b)."""
+
+    escalation_id = out(fields.String, "The escalation's id.")
+    status = out(fields.String, "acknowledged.")
+    step = out(fields.Integer, "The ladder's step it was acknowledged at.")
+    role = out(fields.String, "The role that step waited for.")
+    acknowledgement = out(fields.Dict, "Who acknowledged, when, at which step, in time.")

@@ -50,12 +50,12 @@ class SupervisionService(PublishingService):
     # Schools (6.1, 8.1)
 
     @rpc
-    @command(schemas.RegisterSchool, roles=SCHOOL_ADMINS)
+    @command(schemas.RegisterSchool, roles=SCHOOL_ADMINS, returns=schemas.SchoolId)
     def register_school(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"school_id": self.app.register_school(**command)}
 
     @rpc
-    @command(schemas.RecordFacilities, roles=SCHOOL_ADMINS)
+    @command(schemas.RecordFacilities, roles=SCHOOL_ADMINS, returns=schemas.SchoolId)
     def record_facilities(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.record_facilities(**command)
         return {"school_id": command["school_id"]}
@@ -73,29 +73,29 @@ class SupervisionService(PublishingService):
     # Social workers (6.2.1) and supervisors (6.2.2)
 
     @rpc
-    @command(schemas.RegisterSocialWorker, roles=STAFF_MANAGERS)
+    @command(schemas.RegisterSocialWorker, roles=STAFF_MANAGERS, returns=schemas.SocialWorkerId)
     def register_social_worker(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"social_worker_id": self.app.register_social_worker(**command)}
 
     @rpc
-    @command(schemas.RecordQualification, roles=STAFF_MANAGERS)
+    @command(schemas.RecordQualification, roles=STAFF_MANAGERS, returns=schemas.Eligibility)
     def record_qualification(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.record_qualification(**command)
 
     @rpc
-    @command(schemas.AssignSocialWorker, roles=STAFF_MANAGERS)
+    @command(schemas.AssignSocialWorker, roles=STAFF_MANAGERS, returns=schemas.SocialWorkerId)
     def assign_social_worker(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.assign_social_worker(**command)
         return {"social_worker_id": command["social_worker_id"]}
 
     @rpc
-    @command(schemas.EndAssignment, roles=STAFF_MANAGERS)
+    @command(schemas.EndAssignment, roles=STAFF_MANAGERS, returns=schemas.SocialWorkerId)
     def end_assignment(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.end_assignment(**command)
         return {"social_worker_id": command["social_worker_id"]}
 
     @rpc
-    @command(schemas.DeactivateSocialWorker, roles=STAFF_MANAGERS)
+    @command(schemas.DeactivateSocialWorker, roles=STAFF_MANAGERS, returns=schemas.Eligibility)
     def deactivate_social_worker(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.deactivate_social_worker(**command)
 
@@ -118,12 +118,12 @@ class SupervisionService(PublishingService):
         return self.app.list_social_workers(**query)
 
     @rpc
-    @command(schemas.RegisterSupervisor, roles=SCHOOL_ADMINS)
+    @command(schemas.RegisterSupervisor, roles=SCHOOL_ADMINS, returns=schemas.SupervisorId)
     def register_supervisor(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"supervisor_id": self.app.register_supervisor(**command)}
 
     @rpc
-    @command(schemas.AssignSupervisor, roles=STAFF_MANAGERS)
+    @command(schemas.AssignSupervisor, roles=STAFF_MANAGERS, returns=schemas.SupervisorAssignment)
     def assign_supervisor(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.assign_supervisor(**command)
         return {"social_worker_id": command["social_worker_id"],
@@ -137,7 +137,7 @@ class SupervisionService(PublishingService):
     # Training (9.1a, 9.1b) and supervision sessions (6.2.2.2, 9.1c)
 
     @rpc
-    @command(schemas.RecordTraining, roles=STAFF_MANAGERS)
+    @command(schemas.RecordTraining, roles=STAFF_MANAGERS, returns=schemas.TrainingId)
     def record_training(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"training_id": self.app.record_training(**command)}
 
@@ -152,7 +152,7 @@ class SupervisionService(PublishingService):
         return self.app.training_report(**query)
 
     @rpc
-    @command(schemas.RecordSupervisionSession, roles=OVERSEERS)
+    @command(schemas.RecordSupervisionSession, roles=OVERSEERS, returns=schemas.SessionId)
     def record_supervision_session(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"session_id": self.app.record_supervision_session(**command)}
 
@@ -170,18 +170,20 @@ class SupervisionService(PublishingService):
     # Risk escalations (9.6b, 4.1)
 
     @rpc
-    @command(schemas.AcknowledgeEscalation, roles=ACKNOWLEDGING_ROLES)
+    @command(schemas.AcknowledgeEscalation, roles=ACKNOWLEDGING_ROLES,
+             returns=schemas.AcknowledgedEscalation)
     def acknowledge_escalation(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.acknowledge_escalation(str(command["escalation_id"]))
 
     @rpc
-    @command(schemas.RecordEscalationAction, roles=(*OVERSEERS, "social_worker"))
+    @command(schemas.RecordEscalationAction, roles=(*OVERSEERS, "social_worker"),
+             returns=schemas.EscalationId)
     def record_escalation_action(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.record_escalation_action(str(command["escalation_id"]), command["action"])
         return {"escalation_id": str(command["escalation_id"])}
 
     @rpc
-    @command(schemas.ResolveEscalation, roles=OVERSEERS)
+    @command(schemas.ResolveEscalation, roles=OVERSEERS, returns=schemas.EscalationId)
     def resolve_escalation(self, command: dict[str, Any]) -> dict[str, Any]:
         self.app.resolve_escalation(str(command["escalation_id"]), command["resolution"])
         return {"escalation_id": str(command["escalation_id"])}
@@ -211,13 +213,13 @@ class SupervisionService(PublishingService):
         return self.app.list_findings(**query)
 
     @rpc
-    @command(schemas.OpenImprovementAction, roles=OVERSEERS)
+    @command(schemas.OpenImprovementAction, roles=OVERSEERS, returns=schemas.ActionId)
     def open_improvement_action(self, command: dict[str, Any]) -> dict[str, Any]:
         command["finding_id"] = str(command["finding_id"])
         return {"action_id": self.app.open_improvement_action(**command)}
 
     @rpc
-    @command(schemas.CompleteImprovementAction, roles=OVERSEERS)
+    @command(schemas.CompleteImprovementAction, roles=OVERSEERS, returns=schemas.ActionId)
     def complete_improvement_action(self, command: dict[str, Any]) -> dict[str, Any]:
         command["action_id"] = str(command["action_id"])
         self.app.complete_improvement_action(**command)
@@ -232,19 +234,19 @@ class SupervisionService(PublishingService):
     # Complaints and feedback (9.2c, 10.1.2), evaluations (10.2.1, 10.2.3)
 
     @rpc
-    @command(schemas.ReceiveComplaint, roles=INTAKE_ROLES)
+    @command(schemas.ReceiveComplaint, roles=INTAKE_ROLES, returns=schemas.ComplaintId)
     def receive_complaint(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"complaint_id": self.app.receive_complaint(**command)}
 
     @rpc
-    @command(schemas.RecordComplaintStep, roles=OVERSEERS)
+    @command(schemas.RecordComplaintStep, roles=OVERSEERS, returns=schemas.ComplaintId)
     def record_complaint_step(self, command: dict[str, Any]) -> dict[str, Any]:
         command["complaint_id"] = str(command["complaint_id"])
         self.app.record_complaint_step(**command)
         return {"complaint_id": command["complaint_id"]}
 
     @rpc
-    @command(schemas.AnswerComplaint, roles=OVERSEERS)
+    @command(schemas.AnswerComplaint, roles=OVERSEERS, returns=schemas.ComplaintId)
     def answer_complaint(self, command: dict[str, Any]) -> dict[str, Any]:
         command["complaint_id"] = str(command["complaint_id"])
         self.app.answer_complaint(**command)
@@ -261,12 +263,12 @@ class SupervisionService(PublishingService):
         return self.app.list_complaints(**query)
 
     @rpc
-    @command(schemas.RecordSatisfactionSurvey, roles=EVALUATORS)
+    @command(schemas.RecordSatisfactionSurvey, roles=EVALUATORS, returns=schemas.SurveyId)
     def record_satisfaction_survey(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"survey_id": self.app.record_satisfaction_survey(**command)}
 
     @rpc
-    @command(schemas.RecordServiceEvaluation, roles=EVALUATORS)
+    @command(schemas.RecordServiceEvaluation, roles=EVALUATORS, returns=schemas.EvaluationId)
     def record_service_evaluation(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"evaluation_id": self.app.record_service_evaluation(**command)}
 
