@@ -496,26 +496,26 @@ class SupervisionViews(Views):
                               me=supervisor_id) is not None
 
     def findings(self, school_id: str, limit: int = DEFAULT_LIMIT, after: str | None = None,
-                 status: str | None = None, control_point: str | None = None,
-                 social_worker_id: str | None = None) -> dict[str, Any]:
-        where = ["f.school_id = :school_id"]
-        params: dict[str, Any] = {"school_id": school_id}
-        _equal(where, params, "f", status=status, control_point=control_point,
-               social_worker_id=social_worker_id)
-        found = page(self.store, "{finding} f", where, params,
-                     ("f.detected_on", "f.finding_id"), limit, after)
+                 **filters: Any) -> dict[str, Any]:
+        found = self._of_school("{finding} f", school_id, ("f.detected_on", "f.finding_id"),
+                                limit, after, **filters)
         return {**found, "items": [{k: v for k, v in r.items()
                                     if k not in ("subject_id", "breach")}
                                    for r in found["items"]]}
 
     def improvement_actions(self, school_id: str, limit: int = DEFAULT_LIMIT,
-                            after: str | None = None, status: str | None = None,
-                            owner_id: str | None = None) -> dict[str, Any]:
-        where = ["a.school_id = :school_id"]
+                            after: str | None = None, **filters: Any) -> dict[str, Any]:
+        return self._of_school("{improvement_action} a", school_id,
+                               ("a.opened_on", "a.action_id"), limit, after, **filters)
+
+    def _of_school(self, source: str, school_id: str, order: tuple[str, str], limit: int,
+                   after: str | None, **filters: Any) -> dict[str, Any]:
+        """A page of a table's rows of one school, each given filter a column equal to it."""
+        alias = source.rsplit(" ", 1)[-1]
+        where = [f"{alias}.school_id = :school_id"]
         params: dict[str, Any] = {"school_id": school_id}
-        _equal(where, params, "a", status=status, owner_id=owner_id)
-        return page(self.store, "{improvement_action} a", where, params,
-                    ("a.opened_on", "a.action_id"), limit, after)
+        _equal(where, params, alias, **filters)
+        return page(self.store, source, where, params, order, limit, after)
 
     def complaint(self, complaint_id: str, today: date) -> dict[str, Any] | None:
         rows = self.store.read_together(
@@ -671,14 +671,9 @@ class SupervisionViews(Views):
         ))
 
     def evaluations(self, school_id: str, limit: int = DEFAULT_LIMIT, after: str | None = None,
-                    scope: str | None = None, evaluator_type: str | None = None,
-                    social_worker_id: str | None = None) -> dict[str, Any]:
-        where = ["v.school_id = :school_id"]
-        params: dict[str, Any] = {"school_id": school_id}
-        _equal(where, params, "v", scope=scope, evaluator_type=evaluator_type,
-               social_worker_id=social_worker_id)
-        return page(self.store, "{service_evaluation} v", where, params,
-                    ("v.evaluated_on", "v.evaluation_id"), limit, after)
+                    **filters: Any) -> dict[str, Any]:
+        return self._of_school("{service_evaluation} v", school_id,
+                               ("v.evaluated_on", "v.evaluation_id"), limit, after, **filters)
 
     def read_models(self) -> dict[str, Any]:
         """Eligibility and supervisor per worker, escalations by level and state, open findings
