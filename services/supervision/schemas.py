@@ -31,7 +31,7 @@ from contracts.events.supervision import (
     TRAINING_KINDS,
     TRAINING_TOPICS,
 )
-from contracts.fields import identifier, one_of
+from contracts.fields import answer, day, identifier, one_of, out
 from services.runtime.paging import PageQuery
 
 FREE_TEXT = validate.Length(min=1, max=20000)
@@ -414,16 +414,6 @@ class ComplianceReportCsv(ComplianceReport):
 # Answers.
 
 
-def out(field: type[fields.Field], description: str, **kwargs: Any) -> fields.Field:
-    """A field of an answer: always there (null where `allow_none`), and described."""
-    return field(required=True, metadata={"description": description}, **kwargs)
-
-
-def day(description: str, **kwargs: Any) -> fields.Field:
-    return fields.String(required=True, metadata={"description": description, "format": "date"},
-                         **kwargs)
-
-
 def instant(description: str, **kwargs: Any) -> fields.Field:
     return fields.String(required=True,
                          metadata={"description": description, "format": "date-time"}, **kwargs)
@@ -681,12 +671,6 @@ class ComplianceReportRecord(Schema):
     gaps = out(fields.List, "Each gap: clause, check, subject, detail.",
                cls_or_instance=fields.Dict())
     figures = out(fields.Dict, "Training, supervision and findings figures.")
-
-
-def answer(name: str, description: str) -> type[Schema]:
-    """The answer of a command: the id of the record it made or changed."""
-    title = "".join(part.title() for part in name.split("_"))
-    return Schema.from_dict({name: out(fields.String, description)}, name=f"{title}Answer")
 
 
 SchoolId = answer("school_id", "The school's code.")

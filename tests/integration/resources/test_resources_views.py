@@ -5,13 +5,11 @@ on."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -28,7 +26,7 @@ from services.resources.app import ResourcesApplication
 from services.resources.service import ResourcesService
 from services.runtime.clock import clock
 from services.runtime.context import Actor, acting_as
-from tests.support.stores import PG
+from tests.support.stores import Examples
 from tests.support.views import assert_views_match_the_log
 from tests.unit.resources.support import CasesFeed
 
@@ -41,37 +39,10 @@ SUPERVISORS = {school: Actor(f"supervisor-{school}", "supervisor", school) for s
 KINDS = ("tutoring", "financial_aid")
 
 
-class Examples:
-    """A fresh store for each example of a property, on the test's backend."""
-
-    def __init__(self, store: dict[str, str]) -> None:
-        self.store = store
-        self.numbers = itertools.count()
-        self.schemas: list[str] = []
-
-    def app(self) -> ResourcesApplication:
-        number = next(self.numbers)
-        if "POSTGRES_SCHEMA" in self.store:
-            schema = f"{self.store['POSTGRES_SCHEMA']}_{number}"
-            self.schemas.append(schema)
-            return ResourcesApplication(env={**self.store, "POSTGRES_SCHEMA": schema})
-        return ResourcesApplication(
-            env={"CASEBOOK_DATA_DIR": f"{self.store['CASEBOOK_DATA_DIR']}/example-{number}"})
-
-    def drop(self) -> None:
-        if not self.schemas:
-            return
-        with psycopg.connect(dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"],
-                             port=PG["POSTGRES_PORT"], user=PG["POSTGRES_USER"],
-                             password=PG["POSTGRES_PASSWORD"], autocommit=True) as conn:
-            for schema in self.schemas:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 @pytest.fixture
-def examples(store: dict[str, str]) -> Iterator[Examples]:
+def examples(store: dict[str, str]) -> Iterator[Examples[ResourcesApplication]]:
     clock.set(datetime(2026, 9, 15, 9, 0, tzinfo=UTC))
-    made = Examples(store)
+    made = Examples(ResourcesApplication, store)
     yield made
     made.drop()
 
