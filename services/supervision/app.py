@@ -668,11 +668,6 @@ class SupervisionApplication(CasebookApplication):
     def compliance_report_csv(self, school_id: str, period_from: date, period_to: date) -> str:
         return report_csv(self.compliance_report(school_id, period_from, period_to))
 
-    def read_models(self) -> dict[str, Any]:
-        """What supervision derives from its log, for `casebook rebuild` and the audit."""
-        self.follow()
-        return self.views.read_models()
-
     # What the service learns from the cases stream: the dates of each case's process steps
     # (for the 9.5 control points), the §7 codes of delivered services (for the compliance
     # report), and risks, which open and close escalations (9.6b). What it learns goes into

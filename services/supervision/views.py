@@ -675,45 +675,6 @@ class SupervisionViews(Views):
         return self._of_school("{service_evaluation} v", school_id,
                                ("v.evaluated_on", "v.evaluation_id"), limit, after, **filters)
 
-    def read_models(self) -> dict[str, Any]:
-        """Eligibility and supervisor per worker, escalations by level and state, open findings
-        by control point, complaints by state: identifiers and codes only."""
-        workers, schools, escalations, findings, complaints = self.store.read_together(
-            ("SELECT social_worker_id, eligible, ineligibility, supervisor_id FROM "
-             "{social_worker} ORDER BY social_worker_id", {}),
-            ("SELECT social_worker_id, school_id FROM {worker_school} ORDER BY school_id", {}),
-            (f"SELECT e.escalation_id, e.level, {ESCALATION_STATE} AS state FROM "
-             "{escalation} e ORDER BY e.escalation_id", {}),
-            ("SELECT finding_id, control_point FROM {finding} WHERE status != 'addressed' "
-             "ORDER BY finding_id", {}),
-            ("SELECT complaint_id, CASE WHEN answered_on IS NOT NULL THEN 'answered' WHEN "
-             "steps > 0 THEN 'acknowledged' ELSE 'received' END AS state FROM {complaint} "
-             "ORDER BY complaint_id", {}),
-        )
-        served: dict[str, list[str]] = {}
-        for row in schools:
-            served.setdefault(row["social_worker_id"], []).append(row["school_id"])
-        by_level: dict[str, dict[str, list[str]]] = {}
-        for row in escalations:
-            by_level.setdefault(row["level"], {}).setdefault(row["state"], []).append(
-                row["escalation_id"])
-        open_findings: dict[str, list[str]] = {}
-        for row in findings:
-            open_findings.setdefault(row["control_point"], []).append(row["finding_id"])
-        by_state: dict[str, list[str]] = {}
-        for row in complaints:
-            by_state.setdefault(row["state"], []).append(row["complaint_id"])
-        return {
-            "eligibility": {w["social_worker_id"]: {
-                "eligible": w["eligible"], "reasons": json.loads(w["ineligibility"]),
-                "supervisor_id": w["supervisor_id"],
-                "school_ids": served.get(w["social_worker_id"], [])} for w in workers},
-            "escalations_by_level_and_state": {level: dict(sorted(states.items()))
-                                               for level, states in sorted(by_level.items())},
-            "open_findings_by_control_point": dict(sorted(open_findings.items())),
-            "complaints_by_state": dict(sorted(by_state.items())),
-        }
-
     # Learned: what cases published of each case and letter (9.5c), and services delivered.
 
     def case_facts(self, case_id: str) -> CaseFacts | None:
