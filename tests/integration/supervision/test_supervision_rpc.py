@@ -1,5 +1,6 @@
 """The supervision service through RPC on a real broker: staff and eligibility, the cases stream
-consumed exactly once (also across a restart), escalations opened from cases' risks."""
+consumed exactly once (also across a restart), escalations opened from cases' risks, and its
+views rebuilt from the log."""
 
 import pytest
 
@@ -110,3 +111,9 @@ def test_cases_events_are_consumed_exactly_once_also_after_a_restart(amqp_uri):
                 trail = proxy.supervision.escalation_trail(
                     {"escalation_id": critical["escalation_id"]})
                 assert [step["event"] for step in trail["trail"]] == ["Opened", "Acknowledged"]
+            # `casebook rebuild --service supervision`: the views equal the log, table by table.
+            with rpc(amqp_uri, AUDITOR) as proxy:
+                rebuilt = proxy.supervision.rebuild()
+            assert (rebuilt["equal"], rebuilt["differences"]) == (True, [])
+            assert {"escalation", "finding", "social_worker"} <= set(rebuilt["tables"])
+            assert not {"case_watch", "letter_watch", "delivery_code"} & set(rebuilt["tables"])
