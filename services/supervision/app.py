@@ -264,9 +264,11 @@ class SupervisionApplication(CasebookApplication):
         actor = require_role(*READERS)
         if actor.role == "supervisor" and actor.id != supervisor_id:
             raise NotAllowed("A supervisor lists only their own supervisees.")
-        supervisor = self._supervisor(supervisor_id)
-        if supervisor.school_id is not None:
-            check_school_scope(actor, supervisor.school_id)
+        supervisor = self.views.supervisor(supervisor_id)
+        if supervisor is None:
+            raise NotFound(f"No supervisor {supervisor_id}.")
+        if supervisor["school_id"] is not None:
+            check_school_scope(actor, supervisor["school_id"])
         return self.views.social_workers(None, supervisor_id=supervisor_id,
                                          serving=actor.school_id, **query)
 
