@@ -27,7 +27,10 @@ from services.resources.service import ResourcesService
 from services.runtime.clock import clock
 from services.runtime.context import Actor, acting_as
 from tests.support.stores import Examples
-from tests.support.views import assert_views_match_the_log
+from tests.support.views import (
+    assert_each_row_once_while_writes_go_on,
+    assert_views_match_the_log,
+)
 from tests.unit.resources.support import CasesFeed
 
 pytestmark = pytest.mark.integration
@@ -317,16 +320,10 @@ def test_paging_returns_each_row_once_while_writes_go_on(examples, name) -> None
     existing = {getattr(school, make)() for _ in range(5)}
     if name == "list_providers":
         existing.add(school.provider_id)
-    seen: list[str] = []
-    after = None
-    while True:
+
+    def read_page(cursor: str | None) -> dict[str, Any]:
         with acting_as(SUPERVISORS["JD001"]):
-            found = read(app, limit=2, after=after)
-        seen += [row[key] for row in found["items"]]
-        # Someone adds a row of the same list between two pages.
-        getattr(school, make)()
-        if found["next"] is None:
-            break
-        after = found["next"]
-    assert len(seen) == len(set(seen)), f"{name} showed a row twice"
-    assert existing <= set(seen), f"{name} skipped a row that was there all along"
+            return read(app, limit=2, after=cursor)
+
+    assert_each_row_once_while_writes_go_on(read_page, getattr(school, make), key, existing,
+                                            name)

@@ -26,7 +26,10 @@ from services.runtime.context import SYSTEM, Actor, acting_as
 from services.supervision.app import SupervisionApplication
 from services.supervision.service import SupervisionService
 from tests.support.stores import Examples
-from tests.support.views import assert_views_match_the_log
+from tests.support.views import (
+    assert_each_row_once_while_writes_go_on,
+    assert_views_match_the_log,
+)
 from tests.unit.supervision.support import QUALIFIED, CasesStream
 
 pytestmark = pytest.mark.integration
@@ -431,16 +434,10 @@ def test_paging_returns_each_row_once_while_writes_go_on(examples, name) -> None
     existing = {getattr(school, make)() for _ in range(5)}
     if make == "social_worker":
         existing.add(school.worker_id)
-    seen: list[str] = []
-    after = None
-    while True:
+
+    def read_page(cursor: str | None) -> dict[str, Any]:
         with acting_as(ADMINS["JD001"]):
-            found = read("JD001")(app, limit=2, after=after)
-        seen += [row[key] for row in found["items"]]
-        # Someone adds a row of the same list between two pages.
-        getattr(school, make)()
-        if found["next"] is None:
-            break
-        after = found["next"]
-    assert len(seen) == len(set(seen)), f"{name} showed a row twice"
-    assert existing <= set(seen), f"{name} skipped a row that was there all along"
+            return read("JD001")(app, limit=2, after=cursor)
+
+    assert_each_row_once_while_writes_go_on(read_page, getattr(school, make), key, existing,
+                                            name)
