@@ -70,7 +70,6 @@ QUALIFICATION_FIELDS = ("certificate_level", "diploma_level", "diploma_in_social
 EVENT_BOOKKEEPING = ("originator_id", "originator_version", "originator_topic", "timestamp",
                      "meta")
 RETIRED_PAGE = 500
-Learning = Callable[[Transaction], None]
 
 
 def settings() -> Settings:
@@ -687,7 +686,7 @@ class SupervisionApplication(CasebookApplication):
             self.save_processed(*produced, cursor=cursor)
             return
         if kind == "LetterReceived":
-            self._learn(cursor, lambda tx: learn_letter(
+            self.save_processed(cursor=cursor, learn=lambda tx: learn_letter(
                 tx, payload["letter_id"], envelope["school_id"], _day(payload["received_on"]),
                 None))
             return
@@ -697,7 +696,7 @@ class SupervisionApplication(CasebookApplication):
         if kind in ("GroupFormed", "ClassHeld"):
             item, on = (("group", "formed_on") if kind == "GroupFormed"
                         else ("class", "held_on"))
-            self._learn(cursor, lambda tx: learn_delivery(
+            self.save_processed(cursor=cursor, learn=lambda tx: learn_delivery(
                 tx, item, payload[f"{item}_id"], envelope["school_id"], None,
                 payload["service_codes"], _day(payload[on])))
             return
@@ -706,29 +705,28 @@ class SupervisionApplication(CasebookApplication):
                              social_worker_id=payload["social_worker_id"],
                              opened_on=_day(payload["opened_on"]))
             if self.views.case_facts(case.case_id) is None:
-                self._learn(cursor, lambda tx: learn_case(tx, case))
+                self.save_processed(cursor=cursor, learn=lambda tx: learn_case(tx, case))
             return
         step = CASE_STEPS.get(kind)
         if step is None:
             return
         case_id = payload.get("case_id") or envelope["aggregate_id"]
         facts = self.views.case_facts(case_id)
-        if facts is None:
-            return
-        step(facts, payload)
-        findings = self._case_findings(facts, settings(), None)
+        findings = []
+        if facts is not None:
+            step(facts, payload)
+            findings = self._case_findings(facts, settings(), None)
 
         def learn(tx: Transaction) -> None:
-            learn_case(tx, facts)
+            if facts is not None:
+                learn_case(tx, facts)
+            # A delivered service counts for §7 also in a case supervision did not see open.
             if kind == "InterventionLogged":
                 learn_delivery(tx, "intervention", payload["intervention_id"],
                                envelope["school_id"], case_id, payload["service_codes"],
                                _day(payload["delivered_on"]))
 
         self.save_processed(*findings, cursor=cursor, learn=learn)
-
-    def _learn(self, cursor: Cursor, learn: Learning) -> None:
-        self.save_processed(cursor=cursor, learn=learn)
 
     def _letter_answered(self, envelope: dict[str, Any], cursor: Cursor) -> None:
         payload = envelope["payload"]

@@ -105,6 +105,11 @@ def test_no_new_event_of_a_retired_record_is_made(store):
     topics = {n.topic for n in app.notifications_after(0, 1000)}
     assert not {t for t in topics if "Watch" in t or "Delivery" in t}
     assert app.views.case_facts("case-2").intervention_dates == [date(2026, 2, 28)]
+    # A service delivered in a case supervision never saw opened still counts for §7.
+    stream.intervention("case-unseen", date(2026, 2, 28), codes=("7.1.4c",))
+    assert app.views.case_facts("case-unseen") is None
+    assert app.views.delivered_codes(SCHOOL, date(2026, 2, 1), date(2026, 2, 28)) == [
+        "7.1.3a", "7.1.4c"]
 
 
 def version_1(store: Path, topic: str, new: str, old: str, value: float) -> None:
