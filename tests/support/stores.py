@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 import psycopg
+from eventsourcing.application import Application
 
 STORE_KINDS = ("sqlite", "postgres")
 PG = {
@@ -64,7 +65,7 @@ def store_overrides(kind: str, tmp_path: Path) -> Iterator[dict[str, str]]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-App = TypeVar("App")
+App = TypeVar("App", bound=Application)
 
 
 class Examples(Generic[App]):
@@ -76,17 +77,24 @@ class Examples(Generic[App]):
         self.store = store
         self.numbers = itertools.count()
         self.schemas: list[str] = []
+        self.apps: list[App] = []
 
     def app(self) -> App:
         number = next(self.numbers)
         if "POSTGRES_SCHEMA" in self.store:
             schema = f"{self.store['POSTGRES_SCHEMA']}_{number}"
             self.schemas.append(schema)
-            return self.app_class(env={**self.store, "POSTGRES_SCHEMA": schema})
-        return self.app_class(
-            env={"CASEBOOK_DATA_DIR": f"{self.store['CASEBOOK_DATA_DIR']}/example-{number}"})
+            made = self.app_class(env={**self.store, "POSTGRES_SCHEMA": schema})
+        else:
+            made = self.app_class(
+                env={"CASEBOOK_DATA_DIR": f"{self.store['CASEBOOK_DATA_DIR']}/example-{number}"})
+        self.apps.append(made)
+        return made
 
     def drop(self) -> None:
+        # Their connections go back first: PostgreSQL's are shared by every test running.
+        for made in self.apps:
+            made.close()
         if not self.schemas:
             return
         with psycopg.connect(dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"],
