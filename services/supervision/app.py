@@ -457,24 +457,27 @@ class SupervisionApplication(CasebookApplication):
         require_role(*TIMEKEEPERS)
         today = clock.today()
         current = settings()
-        raised: list[str] = []
-        for case in self.views.overdue_cases(current, today):
-            raised.extend(self._save_findings(self._case_findings(case, current, today)))
+        groups = [self._case_findings(case, current, today)
+                  for case in self.views.overdue_cases(current, today)]
         for letter in self.views.overdue_letters(current, today):
             breaches = letter_breaches(_day(letter["received_on"]), None, current, today,
                                        set())
-            raised.extend(self._save_findings(
-                [self._finding(letter["school_id"], letter["letter_id"], b, letter=True)
-                 for b in breaches]))
-        return raised
+            groups.append([self._finding(letter["school_id"], letter["letter_id"], b,
+                                         letter=True) for b in breaches])
+        return self._save_findings(groups)
 
-    def _save_findings(self, findings: list[Finding]) -> list[str]:
+    def _save_findings(self, groups: list[list[Finding]]) -> list[str]:
+        """Store the findings of every overdue case and letter together; if some were raised
+        meanwhile (by the cases stream or another instance), each record's on its own."""
+        findings = [f for group in groups for f in group]
         if not findings:
             return []
         try:
             self.save(*findings)
         except IntegrityError:
-            return []  # the cases stream or another instance raised them just now
+            if len(groups) == 1:
+                return []
+            return [found for group in groups for found in self._save_findings([group])]
         return [str(f.id) for f in findings]
 
     def _case_findings(self, case: CaseFacts, current: Settings,
