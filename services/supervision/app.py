@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
@@ -457,27 +458,27 @@ class SupervisionApplication(CasebookApplication):
         require_role(*TIMEKEEPERS)
         today = clock.today()
         current = settings()
-        groups = [self._case_findings(case, current, today)
-                  for case in self.views.overdue_cases(current, today)]
-        for letter in self.views.overdue_letters(current, today):
-            breaches = letter_breaches(_day(letter["received_on"]), None, current, today,
-                                       set())
-            groups.append([self._finding(letter["school_id"], letter["letter_id"], b,
-                                         letter=True) for b in breaches])
-        return self._save_findings(groups)
+        makers: list[Callable[[], list[Finding]]] = [
+            partial(self._case_findings, case, current, today)
+            for case in self.views.overdue_cases(current, today)]
+        makers += [partial(self._letter_findings, letter["letter_id"], letter["school_id"],
+                           _day(letter["received_on"]), None, current, today)
+                   for letter in self.views.overdue_letters(current, today)]
+        return self._save_findings(makers)
 
-    def _save_findings(self, groups: list[list[Finding]]) -> list[str]:
-        """Store the findings of every overdue case and letter together; if some were raised
-        meanwhile (by the cases stream or another instance), each record's on its own."""
-        findings = [f for group in groups for f in group]
+    def _save_findings(self, makers: list[Callable[[], list[Finding]]]) -> list[str]:
+        """Store the findings of every overdue case and letter together. If some were raised
+        meanwhile (by the cases stream or another instance), the events of this try are spent:
+        each record's findings are made again, without those, and stored on their own."""
+        findings = [f for make in makers for f in make()]
         if not findings:
             return []
         try:
             self.save(*findings)
         except IntegrityError:
-            if len(groups) == 1:
+            if len(makers) == 1:
                 return []
-            return [found for group in groups for found in self._save_findings([group])]
+            return [found for make in makers for found in self._save_findings([make])]
         return [str(f.id) for f in findings]
 
     def _case_findings(self, case: CaseFacts, current: Settings,
@@ -485,6 +486,13 @@ class SupervisionApplication(CasebookApplication):
         found = [self._finding(case.school_id, case.case_id, breach,
                                social_worker_id=case.social_worker_id)
                  for breach in case_breaches(case, current, as_of, set())]
+        return [f for f in found if f.id not in self.repository]
+
+    def _letter_findings(self, letter_id: str, school_id: str | None, received_on: date,
+                         answered_on: date | None, current: Settings,
+                         as_of: date | None) -> list[Finding]:
+        found = [self._finding(school_id, letter_id, breach, letter=True)
+                 for breach in letter_breaches(received_on, answered_on, current, as_of, set())]
         return [f for f in found if f.id not in self.repository]
 
     def _finding(self, school_id: str | None, subject_id: str, breach: Breach,
@@ -738,9 +746,8 @@ class SupervisionApplication(CasebookApplication):
             return
         received_on = _day(letter["received_on"])
         answered_on = _day(payload["answered_on"])
-        findings = [self._finding(letter["school_id"], letter["letter_id"], b, letter=True)
-                    for b in letter_breaches(received_on, answered_on, settings(), None, set())]
-        findings = [f for f in findings if f.id not in self.repository]
+        findings = self._letter_findings(letter["letter_id"], letter["school_id"], received_on,
+                                         answered_on, settings(), None)
         self.save_processed(*findings, cursor=cursor, learn=lambda tx: learn_letter(
             tx, letter["letter_id"], letter["school_id"], received_on, answered_on))
 
