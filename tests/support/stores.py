@@ -3,13 +3,16 @@ The PostgreSQL role and database are the ones `deploy/local.sh` makes (casebook/
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import psycopg
+from eventsourcing.application import Application
 
 STORE_KINDS = ("sqlite", "postgres")
 PG = {
@@ -60,3 +63,42 @@ def store_overrides(kind: str, tmp_path: Path) -> Iterator[dict[str, str]]:
             autocommit=True,
         ) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+App = TypeVar("App", bound=Application)
+
+
+class Examples(Generic[App]):
+    """A fresh application of `app_class` for each example of a property, on the store the
+    test runs on (`store_overrides`): a schema of its own in PostgreSQL, a folder in SQLite."""
+
+    def __init__(self, app_class: type[App], store: dict[str, str]) -> None:
+        self.app_class = app_class
+        self.store = store
+        self.numbers = itertools.count()
+        self.schemas: list[str] = []
+        self.apps: list[App] = []
+
+    def app(self) -> App:
+        number = next(self.numbers)
+        if "POSTGRES_SCHEMA" in self.store:
+            schema = f"{self.store['POSTGRES_SCHEMA']}_{number}"
+            self.schemas.append(schema)
+            made = self.app_class(env={**self.store, "POSTGRES_SCHEMA": schema})
+        else:
+            made = self.app_class(
+                env={"CASEBOOK_DATA_DIR": f"{self.store['CASEBOOK_DATA_DIR']}/example-{number}"})
+        self.apps.append(made)
+        return made
+
+    def drop(self) -> None:
+        # Their connections go back first: PostgreSQL's are shared by every test running.
+        for made in self.apps:
+            made.close()
+        if not self.schemas:
+            return
+        with psycopg.connect(dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"],
+                             port=PG["POSTGRES_PORT"], user=PG["POSTGRES_USER"],
+                             password=PG["POSTGRES_PASSWORD"], autocommit=True) as conn:
+            for schema in self.schemas:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
