@@ -62,6 +62,7 @@ class Publications:
         self.source = source
         self._by_class: dict[type, list[Mapping]] = {}
         self._retired: set[type] = set()
+        self._trail: set[type] = set()
 
     def maps(
         self, event_class: type, type_: str, version: int, since: int = FIRST_FORMAT,
@@ -97,12 +98,18 @@ class Publications:
         they were published; a new one would be an error."""
         self._retired.update(event_classes)
 
+    def trail(self, *event_classes: type) -> None:
+        """Classes whose events are copies of envelopes already published (the archive's
+        ledger): they are the audit trail itself, and are never published again, or each copy
+        would come back to the ledger to be copied once more."""
+        self._trail.update(event_classes)
+
     def mapped_types(self) -> set[tuple[str, int]]:
         return {(m.type, m.version) for ms in self._by_class.values() for m in ms}
 
     def declares(self, event_class: type) -> bool:
         """Whether a new event of this class has a mapping, or the class is retired."""
-        return (event_class in self._retired
+        return (event_class in self._retired or event_class in self._trail
                 or self._mapping(event_class, LATEST_FORMAT) is not None)
 
     def _mapping(self, event_class: type, envelope_format: int) -> Mapping | None:
@@ -115,7 +122,9 @@ class Publications:
         self, event: Any, position: int, prev_position: int, prev_hash: str
     ) -> dict[str, Any] | None:
         """The sealed envelope for `event` stored at `position`, or None if its format did not
-        publish it (format 1 only)."""
+        publish it (format 1 only) or it is a copy on the trail."""
+        if type(event) in self._trail:
+            return None
         fmt = envelope_format(event)
         mapping = self._mapping(type(event), fmt)
         if mapping is None:

@@ -123,7 +123,7 @@ def test_a_broken_chain_is_recorded_with_an_alarm_and_opens_no_file(app):
     feed(app, first, third)
     assert [a["position"] for a in app.chain_alarms()] == [3]
     with acting_as(ARCHIVIST):
-        assert [f["file_code"] for f in app.list_files()] == ["JD001-2026-GA-0001"]
+        assert [f["file_code"] for f in app.list_files()["items"]] == ["JD001-2026-GA-0001"]
 
 
 def test_checkpoints_are_signed_every_n_entries_or_t_minutes(app, monkeypatch):
