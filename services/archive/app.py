@@ -172,6 +172,7 @@ class ArchiveApplication(CasebookApplication):
             "ok": checkpoints["ok"] and all(section["ok"] for section in report.values()),
             "checked_at": clock.now().isoformat(),
             "since_checkpoint": checkpoint.sequence if checkpoint else None,
+            "checkpoint_heads": checkpoint.heads if checkpoint else None,
             "sources": report,
             "checkpoints": checkpoints,
         }

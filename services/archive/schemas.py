@@ -246,6 +246,8 @@ class LedgerReport(Schema):
     checked_at = fields.String(required=True)
     since_checkpoint = fields.Integer(
         allow_none=True, metadata={"description": "The checkpoint verified from; null: all."})
+    checkpoint_heads = fields.List(fields.Nested(Head), allow_none=True, metadata={
+        "description": "Its signed heads, where each chain was verified on from."})
     sources = fields.Dict(keys=fields.String(), values=fields.Nested(SourceReport),
                           required=True)
     checkpoints = fields.Nested(CheckpointReport, required=True)
