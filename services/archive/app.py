@@ -90,8 +90,9 @@ class ArchiveApplication(CasebookApplication):
         super().__init__(env)
         self.signer = signing.load_signer()
         # A store from before the learned tables fills them from the retired aggregates here,
-        # before the subscription allocates a code from them.
-        self.follow()
+        # before the subscription allocates a code from them: if that fails, the archive must
+        # not start (it would give a number twice), so unlike `follow` this raises.
+        self.views.store.catch_up()
 
     # The ledger: one transaction per envelope (entry, file changes, what was learned, cursor).
 

@@ -286,7 +286,7 @@ class ArchiveViews(Views):
     @projects(SequenceEvents.Started)
     def _old_sequence(self, tx: Transaction, event: Any) -> None:
         tx.insert("retired_code_sequence", aggregate_id=str(event.originator_id),
-                  school_code=event.school_id, year=event.year, category=event.category)
+                  school_code=event.school_code, year=event.year, category=event.category)
 
     @projects(SequenceEvents.Allocated)
     def _old_allocation(self, tx: Transaction, event: Any) -> None:
