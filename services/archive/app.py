@@ -472,9 +472,7 @@ class ArchiveApplication(CasebookApplication):
         return self.views.reads(actor, **query)
 
     def _request(self, request_id: str, actor: Actor) -> AccessRequest:
-        request = self.find_aggregate(AccessRequest, request_id)
-        if request is None:
-            raise NotFound(f"No access request {request_id}.")
+        request = self.get_aggregate(AccessRequest, request_id, "access request")
         check_school(actor, request.school_id)
         return request
 
@@ -555,9 +553,7 @@ class ArchiveApplication(CasebookApplication):
     # Loading a file within the actor's school, and showing it as the queries return it.
 
     def _file(self, file_id: str, actor: Actor) -> ArchiveFile:
-        file = self.find_aggregate(ArchiveFile, file_id)
-        if file is None:
-            raise NotFound(f"No archive file {file_id}.")
+        file = self.get_aggregate(ArchiveFile, file_id, "archive file")
         check_school(actor, file.school_id)
         return file
 

@@ -35,7 +35,7 @@ PUBLICATIONS.trail(EntryEvents.Recorded)
 PUBLICATIONS.retired(RetiredProfile.Registered, RetiredSequence.Started,
                      RetiredSequence.Allocated)
 # 9.4b: which record's event was filed; the event itself is on the trail at its own position.
-PUBLICATIONS.audit_only(FileEvents.Indexed, "archive_file", "subject_id", "closed_on", "reopened")
+PUBLICATIONS.audit_only(FileEvents.Indexed, "ArchiveFile", "subject_id", "closed_on", "reopened")
 
 
 @PUBLICATIONS.maps(AlarmEvents.Raised, "LedgerChainBroken", 1)

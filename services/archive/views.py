@@ -316,11 +316,7 @@ class ArchiveViews(Views):
         """9.4: the files of the actor's school (any school's for an actor bound to none, or
         the one asked for); with `due_within_days`, only those whose retention ends by then and
         that are not disposed (9.4e), soonest first."""
-        where, params = _scope(actor, school_id)
-        for column, value in (("category", category), ("status", status)):
-            if value is not None:
-                where.append(f"{column} = :{column}")
-                params[column] = value
+        where, params = _filtered(actor, school_id, category=category, status=status)
         if incomplete_only:
             where.append("complete = :complete")
             params["complete"] = False
@@ -340,11 +336,7 @@ class ArchiveViews(Views):
     def disposals(self, actor: Actor, limit: int = DEFAULT_LIMIT, after: str | None = None,
                   school_id: str | None = None, status: str | None = None,
                   file_id: str | None = None) -> dict[str, Any]:
-        where, params = _scope(actor, school_id)
-        for column, value in (("status", status), ("file_id", file_id)):
-            if value is not None:
-                where.append(f"{column} = :{column}")
-                params[column] = value
+        where, params = _filtered(actor, school_id, status=status, file_id=file_id)
         return page(self.store, "{disposal_request}", where, params,
                     ("requested_at", "disposal_id"), limit, after)
 
@@ -356,12 +348,8 @@ class ArchiveViews(Views):
                         school_id: str | None = None, status: str | None = None,
                         requester_id: str | None = None,
                         file_id: str | None = None) -> dict[str, Any]:
-        where, params = _scope(actor, school_id)
-        for column, value in (("status", status), ("requester_id", requester_id),
-                              ("file_id", file_id)):
-            if value is not None:
-                where.append(f"{column} = :{column}")
-                params[column] = value
+        where, params = _filtered(actor, school_id, status=status, requester_id=requester_id,
+                                  file_id=file_id)
         return page(self.store, "{access_request}", where, params,
                     ("seq",), limit, after)
 
@@ -376,12 +364,8 @@ class ArchiveViews(Views):
     def reads(self, actor: Actor, limit: int = DEFAULT_LIMIT, after: str | None = None,
               school_id: str | None = None, file_id: str | None = None, outcome: str | None = None,
               reader_id: str | None = None) -> dict[str, Any]:
-        where, params = _scope(actor, school_id)
-        for column, value in (("file_id", file_id), ("outcome", outcome),
-                              ("reader_id", reader_id)):
-            if value is not None:
-                where.append(f"{column} = :{column}")
-                params[column] = value
+        where, params = _filtered(actor, school_id, file_id=file_id, outcome=outcome,
+                                  reader_id=reader_id)
         return page(self.store, "{file_read}", where, params, ("seq",), limit, after)
 
     def reads_of(self, file_id: str) -> list[dict[str, Any]]:
@@ -482,13 +466,18 @@ def checkpoint_row(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "heads": json.loads(row["heads"])}
 
 
-def _scope(actor: Actor, school_id: str | None) -> tuple[list[str], dict[str, Any]]:
+def _filtered(
+    actor: Actor, school_id: str | None, **equal: Any
+) -> tuple[list[str], dict[str, Any]]:
     """An actor bound to a school sees that school's rows only; one bound to none, every
-    school's, or the one asked for."""
+    school's, or the one asked for; then each filter given (a column equal to the value)."""
     school = actor.school_id or school_id
-    if school is None:
-        return [], {}
-    return ["school_id = :scope"], {"scope": school}
+    where, params = ([], {}) if school is None else (["school_id = :scope"], {"scope": school})
+    for column, value in equal.items():
+        if value is not None:
+            where.append(f"{column} = :{column}")
+            params[column] = value
+    return where, params
 
 
 def _next(tx: Transaction, table: str, column: str) -> int:

@@ -3,6 +3,7 @@ The PostgreSQL role and database are the ones `deploy/local.sh` makes (casebook/
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -60,3 +61,30 @@ def store_overrides(kind: str, tmp_path: Path) -> Iterator[dict[str, str]]:
             autocommit=True,
         ) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+class Examples:
+    """A fresh store for each example of a property, on the test's backend (`store_overrides`):
+    a data directory of its own on SQLite, a schema of its own on PostgreSQL, dropped after."""
+
+    def __init__(self, store: dict[str, str]) -> None:
+        self.store = store
+        self.numbers = itertools.count()
+        self.schemas: list[str] = []
+
+    def env(self) -> dict[str, str]:
+        number = next(self.numbers)
+        if "POSTGRES_SCHEMA" in self.store:
+            schema = f"{self.store['POSTGRES_SCHEMA']}_{number}"
+            self.schemas.append(schema)
+            return {**self.store, "POSTGRES_SCHEMA": schema}
+        return {"CASEBOOK_DATA_DIR": f"{self.store['CASEBOOK_DATA_DIR']}/example-{number}"}
+
+    def drop(self) -> None:
+        if not self.schemas:
+            return
+        with psycopg.connect(dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"],
+                             port=PG["POSTGRES_PORT"], user=PG["POSTGRES_USER"],
+                             password=PG["POSTGRES_PASSWORD"], autocommit=True) as conn:
+            for schema in self.schemas:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

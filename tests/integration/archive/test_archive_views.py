@@ -5,13 +5,11 @@ and what stores from before the learned tables held fills them once."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -29,7 +27,7 @@ from services.archive.files import ClientProfile, CodeSequence
 from services.archive.service import ArchiveService
 from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, Actor, acting_as
-from tests.support.stores import PG
+from tests.support.stores import Examples
 from tests.support.views import assert_views_match_the_log
 from tests.unit.archive.streams import CasesStream, feed
 
@@ -40,35 +38,6 @@ ARCHIVISTS = {school: Actor(f"archivist-{school}", "archivist", school) for scho
 SUPERVISORS = {school: Actor(f"supervisor-{school}", "supervisor", school) for school in SCHOOLS}
 WORKERS = {school: Actor(f"worker-{school}", "social_worker", school) for school in SCHOOLS}
 PURPOSE = "Review of the guardian's complaint"
-
-
-class Examples:
-    """A fresh store for each example of a property, on the test's backend."""
-
-    def __init__(self, store: dict[str, str]) -> None:
-        self.store = store
-        self.numbers = itertools.count()
-        self.schemas: list[str] = []
-
-    def env(self) -> dict[str, str]:
-        number = next(self.numbers)
-        if "POSTGRES_SCHEMA" in self.store:
-            schema = f"{self.store['POSTGRES_SCHEMA']}_{number}"
-            self.schemas.append(schema)
-            return {**self.store, "POSTGRES_SCHEMA": schema}
-        return {"CASEBOOK_DATA_DIR": f"{self.store['CASEBOOK_DATA_DIR']}/example-{number}"}
-
-    def app(self) -> ArchiveApplication:
-        return ArchiveApplication(env=self.env())
-
-    def drop(self) -> None:
-        if not self.schemas:
-            return
-        with psycopg.connect(dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"],
-                             port=PG["POSTGRES_PORT"], user=PG["POSTGRES_USER"],
-                             password=PG["POSTGRES_PASSWORD"], autocommit=True) as conn:
-            for schema in self.schemas:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture
@@ -118,7 +87,7 @@ class ArchiveMachine(RuleBasedStateMachine):
 
     def __init__(self, examples: Examples) -> None:
         super().__init__()
-        self.app = examples.app()
+        self.app = ArchiveApplication(env=examples.env())
         self.cases = Cases(self.app)
 
     def attempt(self, actor: Actor, command: Callable[[], Any]) -> Any:
@@ -264,7 +233,7 @@ def test_every_paged_answer_of_the_service_is_checked_here() -> None:
 
 
 def test_staff_of_another_school_see_none_of_its_rows_in_any_list(examples) -> None:
-    app = examples.app()
+    app = ArchiveApplication(env=examples.env())
     cases = Cases(app)
     ours, theirs = School(app, cases, "JD001"), School(app, cases, "JD002")
     for make, _, _ in LISTS.values():
@@ -288,7 +257,7 @@ def test_staff_of_another_school_see_none_of_its_rows_in_any_list(examples) -> N
 
 @pytest.mark.parametrize("name", sorted(LISTS))
 def test_paging_returns_each_row_once_while_writes_go_on(examples, name) -> None:
-    app = examples.app()
+    app = ArchiveApplication(env=examples.env())
     school = School(app, Cases(app), "JD001")
     make, read, key = LISTS[name]
     existing = {getattr(school, make)() for _ in range(5)}
@@ -308,7 +277,7 @@ def test_paging_returns_each_row_once_while_writes_go_on(examples, name) -> None
 
 
 def test_the_ledger_pages_by_position_while_entries_arrive(examples) -> None:
-    app = examples.app()
+    app = ArchiveApplication(env=examples.env())
     cases = Cases(app)
     for _ in range(5):
         cases.case("JD001")
