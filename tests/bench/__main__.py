@@ -35,6 +35,7 @@ from services.runtime.cli.journeys import (  # noqa: E402
     ready_case,
     register_student,
 )
+from tests.bench.ledger import ledger_rates, rows  # noqa: E402
 from tests.support.broker import Broker  # noqa: E402
 from tests.support.services import AUDITOR, WORKER, processes, rpc  # noqa: E402
 
@@ -168,6 +169,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--commands", type=int, default=400)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--ledger-entries", type=int, default=2000)
     args = parser.parse_args()
     broker = Broker.ensure_running()
     # Closing RPC proxies makes py-amqp warn about late replies it ignores: noise in a report.
@@ -185,6 +187,7 @@ def main() -> None:
             replayed, replay = replay_rate(uri, data_dir)
         ceiling = raw_save_rate(data_dir, 2000)
         plain, once = exactly_once_cost(data_dir, 1000)
+        ledger = ledger_rates(data_dir, args.ledger_entries)
 
     def percentile(share: float) -> float:
         return latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000
@@ -213,6 +216,8 @@ def main() -> None:
                   f"{plain / ceiling:.1%}")
     table.add_row("register_client/s in process, exactly once (command id stored)",
                   f"{once:.0f}", f"{once / ceiling:.1%} ({once / plain:.0%} of plain)")
+    for measure, per_second, seconds in rows(ledger):
+        table.add_row(f"{measure}, entries/s ({seconds})", per_second, "")
     Console().print(table)
     print(f"latency samples: {len(latencies)}, mean {statistics.mean(latencies) * 1000:.1f} ms")
 
