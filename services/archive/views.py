@@ -61,6 +61,13 @@ FILE = Table(
     indexes=(("school_id", "file_code"), ("retention_end_on", "file_code"),
              ("record_source", "record_id")),
 )
+# 9.4e: the holds on each file, so that a hold placed twice under one id counts once.
+HOLD = Table(
+    "legal_hold",
+    """file_id TEXT NOT NULL, hold_id TEXT NOT NULL, authority TEXT NOT NULL,
+    placed_by TEXT NOT NULL""",
+    key=("file_id", "hold_id"),
+)
 DISPOSAL = Table(
     "disposal_request",
     """disposal_id TEXT NOT NULL, file_id TEXT NOT NULL, file_code TEXT NOT NULL,
@@ -133,7 +140,7 @@ FILE_COLUMNS = ("file_id, file_code, school_id, category, record_source, record_
 
 
 class ArchiveViews(Views):
-    tables = (LEDGER, LEDGER_RECORD, FILE, DISPOSAL, ACCESS, READ, CHECKPOINT, ALARM,
+    tables = (LEDGER, LEDGER_RECORD, FILE, HOLD, DISPOSAL, ACCESS, READ, CHECKPOINT, ALARM,
               RETIRED_SEQUENCE)
     learned = (CLIENT_PROFILE, CODE_SEQUENCE)
 
@@ -189,6 +196,9 @@ class ArchiveViews(Views):
         elif event.closed_on is not None:
             closed_on = event.closed_on.isoformat()
         majority_on = date.fromisoformat(file["majority_on"]) if file["majority_on"] else None
+        # The period as configured when the event is applied (CASEBOOK_RETENTION_YEARS, 9.4e):
+        # after a change of the setting, `casebook rebuild` shows the rows it changes and
+        # `--swap` brings them all to it.
         end = retention_end(file["category"],
                             date.fromisoformat(closed_on) if closed_on else None, majority_on)
         tx.update("archive_file", {"file_id": file["file_id"]},
@@ -199,9 +209,14 @@ class ArchiveViews(Views):
 
     @projects(FileEvents.HoldPlaced, FileEvents.HoldLifted)
     def _hold(self, tx: Transaction, event: Any) -> None:
-        change = "+ 1" if type(event).__name__ == "HoldPlaced" else "- 1"
-        tx.execute(f"UPDATE {{archive_file}} SET legal_holds = legal_holds {change} "
-                   "WHERE file_id = :id", id=str(event.originator_id))
+        file_id = str(event.originator_id)
+        if type(event).__name__ == "HoldPlaced":
+            tx.upsert("legal_hold", file_id=file_id, hold_id=event.hold_id,
+                      authority=event.authority, placed_by=event.placed_by)
+        else:
+            tx.delete("legal_hold", file_id=file_id, hold_id=event.hold_id)
+        tx.execute("UPDATE {archive_file} SET legal_holds = (SELECT COUNT(*) FROM {legal_hold} "
+                   "WHERE file_id = :id) WHERE file_id = :id", id=file_id)
 
     # Disposal (9.4e): each request is a row, with who decided and whether that was a second
     # person (the two-person rule).
@@ -391,16 +406,6 @@ class ArchiveViews(Views):
         return page(self.store, "{ledger_entry}", where, params, ("position",), limit, after,
                     columns="source, position, type, aggregate_id, school_id, hash, "
                             "occurred_at, recorded_at")
-
-    def ledger_summary(self) -> dict[str, dict[str, Any]]:
-        """Per source: how many entries, and the last one's position and hash."""
-        rows = self.store.select(
-            "SELECT e.source, e.position, e.hash, c.n FROM {ledger_entry} e JOIN "
-            "(SELECT source, MAX(position) AS head, COUNT(*) AS n FROM {ledger_entry} "
-            "GROUP BY source) c ON c.source = e.source AND c.head = e.position "
-            "ORDER BY e.source")
-        return {row["source"]: {"entry_count": int(row["n"]), "head_position": row["position"],
-                                "head_hash": row["hash"]} for row in rows}
 
     def entry(self, source: str, position: int) -> dict[str, Any] | None:
         return self.store.one("SELECT * FROM {ledger_entry} WHERE source = :source "

@@ -5,7 +5,8 @@ An envelope is a pure function of the stored event and its predecessor's (positi
 id is derived from (source, position), the time is the event's own timestamp. So a re-sent
 envelope is identical to the first, and anyone holding the service's store can recompute the
 chain. Each service's `publish.py` declares its mapping with `Publications.maps` and
-`Publications.audit_only`.
+`Publications.audit_only` (`retired` for classes no longer triggered, `trail` for the archive's
+copies of envelopes already published).
 
 A stored event says which envelope format it gets (`envelope_format` in its meta, stamped when
 it was triggered), so that the envelope of an old event never changes, whatever the code does
