@@ -71,3 +71,21 @@ def test_files_ledger_checkpoints_and_alarms_rebuild_equal_and_impersonal(app, m
     with acting_as(ARCHIVIST):
         assert app.get_file(file["file_id"])["legal_holds"][0]["reference"] == \
             "(2027) 京0105民初1号"
+
+
+def test_a_rebuild_of_the_ledger_views_writes_one_transaction_a_batch(app, monkeypatch):
+    monkeypatch.setattr("services.runtime.views.BATCH", 4)
+    stream = CasesStream()
+    feed(app, *(stream.open_case(f"client-{n}") for n in range(5)))
+    fresh = app.views.store.fresh()
+    written = []
+    transaction = app.views.store.datastore.transaction
+
+    def counted(commit):
+        written.append(commit)
+        return transaction(commit=commit)
+    monkeypatch.setattr(fresh.datastore, "transaction", counted)
+    assert fresh.catch_up() == app.max_position()
+    # Every stored event once, four to a transaction: not one transaction each.
+    assert written.count(True) == -(-app.max_position() // 4)
+    fresh.drop()
