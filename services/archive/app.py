@@ -55,6 +55,7 @@ from services.runtime.vault import SHREDDED, TOKEN_PREFIX
 from services.runtime.views import Transaction
 
 # The aggregates' event classes are made by @event at runtime; mypy cannot see them.
+CheckpointEvents: Any = LedgerCheckpoint
 EntryEvents: Any = LedgerEntry
 
 LEDGER_READERS = ("auditor", "archivist", "operator", "system")
@@ -243,27 +244,30 @@ class ArchiveApplication(CasebookApplication):
         return self.find_aggregate(LedgerCheckpoint,
                                    LedgerCheckpoint.create_id(sequence=row["sequence"]))
 
-    def _checkpoints(self) -> Iterator[LedgerCheckpoint]:
-        sequence = 1
-        while (checkpoint := self.find_aggregate(
-                LedgerCheckpoint, LedgerCheckpoint.create_id(sequence=sequence))) is not None:
-            yield checkpoint
-            sequence += 1
+    def _checkpoints(self) -> Iterator[Any]:
+        """Every signed checkpoint as the store holds it: by its events' type, so that one
+        removed from the store leaves the others to be checked."""
+        for _, event in self._stored(CheckpointEvents.Signed):
+            yield event
 
     def _recorded(self, after: int = 0, arrivals: list[int] | None = None) -> Iterator[Recorded]:
         """Ledger entries in arrival order from the store (never from a view: this is what
-        verification reads), BATCH at a time, one read each; their notification ids are
-        added to `arrivals` as they go."""
-        topics = [get_topic(EntryEvents.Recorded)]
+        verification reads); their notification ids are added to `arrivals` as they go."""
+        for notification_id, event in self._stored(EntryEvents.Recorded, after):
+            if arrivals is not None:
+                arrivals.append(notification_id)
+            yield Recorded(notification_id, event.timestamp, event.envelope)
+
+    def _stored(self, event_class: type, after: int = 0) -> Iterator[tuple[int, Any]]:
+        """The stored events of one class after a notification id, in store order: BATCH at
+        a time, one read each."""
+        topics = [get_topic(event_class)]
         position = after
         while True:
             batch = list(self.recorder.select_notifications(start=position + 1, limit=BATCH,
                                                             topics=topics))
-            if arrivals is not None:
-                arrivals.extend(notification.id for notification in batch)
             for notification in batch:
-                event: Any = self.mapper.to_domain_event(notification)
-                yield Recorded(notification.id, event.timestamp, event.envelope)
+                yield notification.id, self.mapper.to_domain_event(notification)
             if len(batch) < BATCH:
                 return
             position = batch[-1].id

@@ -11,7 +11,7 @@ from eventsourcing.utils import get_topic
 
 from contracts.envelope import seal
 from services.archive.app import ArchiveApplication
-from services.archive.domain import LedgerEntry
+from services.archive.domain import LedgerCheckpoint, LedgerEntry
 from services.runtime.clock import clock
 from services.runtime.context import Actor, acting_as
 from tests.unit.archive.streams import CasesStream, at, feed
@@ -294,9 +294,27 @@ def test_verification_reads_the_ledger_in_batches(app, monkeypatch):
     select = app.recorder.select_notifications
 
     def counted(*args, **kwargs):
-        reads.append(kwargs.get("limit"))
+        reads.append((kwargs.get("topics"), kwargs.get("limit")))
         return select(*args, **kwargs)
     monkeypatch.setattr(app.recorder, "select_notifications", counted)
     assert verify(app)["sources"]["cases"]["entries"] == 10
     # Ten entries, four to a read: three reads of the ledger, not ten.
-    assert reads.count(4) == 3
+    assert reads.count(([get_topic(LedgerEntry.Recorded)], 4)) == 3
+
+
+def test_a_checkpoint_removed_from_the_store_hides_none_after_it(app, monkeypatch):
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "1")
+    stream = CasesStream()
+    for n in range(3):
+        feed(app, stream.open_case(f"client-{n}"))
+        app.checkpoint_if_due()
+    topic = get_topic(LedgerCheckpoint.Signed)
+    second, third = [n.id for n in app.recorder.select_notifications(1, 100, topics=[topic])][1:]
+    with app.recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute("DELETE FROM stored_events WHERE rowid=?", (second,))
+
+    def forge(state):
+        state["signature"] = base64.b64encode(os.urandom(64)).decode()
+    edit_stored_event(app, third, forge)
+    assert {"sequence": 3, "problem": "signature does not verify"} in \
+        verify(app)["checkpoints"]["problems"]
