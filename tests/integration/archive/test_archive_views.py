@@ -162,6 +162,13 @@ class ArchiveMachine(RuleBasedStateMachine):
     def checkpoint(self) -> None:
         self.app.checkpoint_if_due()
 
+    @rule(school=st.sampled_from(SCHOOLS))
+    def lose_an_envelope(self, school: str) -> None:
+        """One the archive never gets: the next one it gets breaks the chain, and is kept
+        with an alarm but files nothing."""
+        self.cases.stream.register_client(str(uuid.uuid4()))
+        self.cases.deliver(school, lambda s: s.register_client(str(uuid.uuid4())))
+
     @invariant()
     def views_equal_a_rebuild_from_the_log(self) -> None:
         assert_views_match_the_log(self.app)
