@@ -154,7 +154,8 @@ class ArchiveApplication(CasebookApplication):
         With `since_checkpoint`, only what follows the last signed checkpoint: its signature and
         key, that its heads are the ledger's entries at those positions, and that each chain
         continues from its signed head (so a day's check costs the day's entries). An edit
-        before the checkpoint is what the full check finds."""
+        before the checkpoint is what the full check finds. With no checkpoint signed yet,
+        everything is checked."""
         require_role(*LEDGER_READERS)
         trusted = {self.signer.public_key, *settings().archive.ledger_trusted_keys}
         checkpoint = self._last_checkpoint() if since_checkpoint else None
