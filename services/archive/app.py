@@ -37,6 +37,7 @@ from services.archive.ledger import (
     verify_signature,
     verify_sources,
 )
+from services.archive.publish import PUBLICATIONS
 from services.archive.retention import (
     category_for,
     estimated_majority,
@@ -84,6 +85,7 @@ Learn = Callable[[Transaction], None]
 
 class ArchiveApplication(CasebookApplication):
     service = "archive"
+    publications = PUBLICATIONS
     views_class = ArchiveViews
     views: ArchiveViews
 

@@ -21,7 +21,6 @@ from services.archive.app import (
     LEDGER_READERS,
     ArchiveApplication,
 )
-from services.archive.publish import PUBLICATIONS
 from services.runtime.entrypoints import rpc
 from services.runtime.paging import page_of
 from services.runtime.persistence import Cursor
@@ -32,8 +31,7 @@ from services.runtime.subscription import subscribe
 
 class ArchiveService(PublishingService):
     name = "archive"
-    publications = PUBLICATIONS
-    app = ApplicationDependency(ArchiveApplication, PUBLICATIONS)
+    app = ApplicationDependency(ArchiveApplication)
     cases = RpcProxy("cases")
     resources = RpcProxy("resources")
     supervision = RpcProxy("supervision")

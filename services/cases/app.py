@@ -24,6 +24,7 @@ from services.cases.clients import ADULT_AGE, Client, age_on, check_new_client, 
 from services.cases.domain import Case
 from services.cases.groups import Group
 from services.cases.mailbox import Letter
+from services.cases.publish import PUBLICATIONS
 from services.cases.rules import PLAN_PARTS, PROCESS_EVALUATION_ITEMS
 from services.cases.views import CaseViews, learn_eligibility, learn_supervisor
 from services.runtime.clock import clock
@@ -48,6 +49,7 @@ def group_subject(group_id: str) -> str:
 
 class CasesApplication(CasebookApplication):
     service = "cases"
+    publications = PUBLICATIONS
     views_class = CaseViews
     views: CaseViews
 

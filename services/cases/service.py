@@ -14,7 +14,6 @@ from services.cases import query_schemas as reads
 from services.cases import schemas
 from services.cases.access import CASE_WRITERS, HISTORY_READERS
 from services.cases.app import CasesApplication
-from services.cases.publish import PUBLICATIONS
 from services.runtime.entrypoints import rpc
 from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency, PublishingService, command, query
@@ -27,8 +26,7 @@ CLASS_READERS = (*CASE_WRITERS, "school_admin", "auditor")
 
 class CasesService(PublishingService):
     name = "cases"
-    publications = PUBLICATIONS
-    app = ApplicationDependency(CasesApplication, PUBLICATIONS)
+    app = ApplicationDependency(CasesApplication)
     archive = RpcProxy("archive")
 
     # Subscriptions.

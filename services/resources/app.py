@@ -36,6 +36,7 @@ from services.resources.domain import (
 )
 from services.resources.feedback import feedback_csv, feedback_figures
 from services.resources.links import Referral, ResourceLink, link_id_for, referral_id_for
+from services.resources.publish import PUBLICATIONS
 from services.resources.views import ResourcesViews
 from services.resources.volunteers import Volunteer
 from services.runtime.clock import clock
@@ -47,6 +48,7 @@ from services.runtime.store import CasebookApplication
 
 class ResourcesApplication(CasebookApplication):
     service = "resources"
+    publications = PUBLICATIONS
     views_class = ResourcesViews
     views: ResourcesViews
 

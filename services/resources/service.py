@@ -17,7 +17,6 @@ from services.resources.access import (
     REGISTER_READERS,
 )
 from services.resources.app import ResourcesApplication
-from services.resources.publish import PUBLICATIONS
 from services.runtime.entrypoints import rpc
 from services.runtime.paging import page_of
 from services.runtime.persistence import Cursor
@@ -27,8 +26,7 @@ from services.runtime.subscription import subscribe
 
 class ResourcesService(PublishingService):
     name = "resources"
-    publications = PUBLICATIONS
-    app = ApplicationDependency(ResourcesApplication, PUBLICATIONS)
+    app = ApplicationDependency(ResourcesApplication)
 
     @subscribe("cases")
     def on_cases_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:

@@ -105,6 +105,9 @@ class Publications:
         would come back to the ledger to be copied once more."""
         self._trail.update(event_classes)
 
+    def is_retired(self, event_class: type) -> bool:
+        return event_class in self._retired
+
     def mapped_types(self) -> set[tuple[str, int]]:
         return {(m.type, m.version) for ms in self._by_class.values() for m in ms}
 
@@ -119,11 +122,12 @@ class Publications:
                 return mapping
         return None
 
-    def envelope(
-        self, event: Any, position: int, prev_position: int, prev_hash: str
-    ) -> dict[str, Any] | None:
-        """The sealed envelope for `event` stored at `position`, or None if its format did not
-        publish it (format 1 only) or it is a copy on the trail."""
+    def publishable(self, event: Any) -> tuple[Mapping, dict[str, Any]] | None:
+        """The mapping and valid contract payload `event` is published with, or None if its
+        format did not publish it (format 1 only) or it is a copy on the trail. Raises
+        `Unmapped`, or the contract's validation error, for an event that could not be
+        published: the application calls it before storing (`CasebookApplication._record`),
+        so such an event fails its command instead of stalling the relay behind it."""
         if type(event) in self._trail:
             return None
         fmt = envelope_format(event)
@@ -133,7 +137,18 @@ class Publications:
                 return None
             raise Unmapped(f"{type(event).__qualname__} has no mapping in {self.source}'s "
                            "publish.py: every stored event must be published")
-        payload = validate_payload(mapping.type, mapping.version, mapping.payload(event))
+        return mapping, validate_payload(mapping.type, mapping.version, mapping.payload(event))
+
+    def envelope(
+        self, event: Any, position: int, prev_position: int, prev_hash: str
+    ) -> dict[str, Any] | None:
+        """The sealed envelope for `event` stored at `position`, or None if its format did not
+        publish it (format 1 only) or it is a copy on the trail."""
+        published = self.publishable(event)
+        if published is None:
+            return None
+        mapping, payload = published
+        fmt = envelope_format(event)
         meta = event.meta
         envelope = {
             "id": envelope_id(self.source, position),
@@ -200,6 +215,14 @@ def _json_ready(payload: dict[str, Any], type_: str, version: int) -> dict[str, 
 
 def _commitments(event: Any) -> Iterator[tuple[str, str]]:
     """(field path, commitment) of every sealed token in the event's own attributes."""
+    for path, token in sealed_tokens(event):
+        commitment = commitment_of(token)
+        if commitment is not None:
+            yield path, commitment
+
+
+def sealed_tokens(event: Any) -> Iterator[tuple[str, str]]:
+    """(field path, token) of every sealed value in the event's own attributes."""
     for name, value in sorted(vars(event).items()):
         if name not in _FRAME:
             yield from _tokens_in(name, value)
@@ -207,9 +230,7 @@ def _commitments(event: Any) -> Iterator[tuple[str, str]]:
 
 def _tokens_in(path: str, value: Any) -> Iterator[tuple[str, str]]:
     if is_token(value):
-        commitment = commitment_of(value)
-        if commitment is not None:
-            yield path, commitment
+        yield path, value
     elif isinstance(value, dict):
         for key in sorted(value):
             yield from _tokens_in(f"{path}.{key}", value[key])

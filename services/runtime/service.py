@@ -42,11 +42,9 @@ CommandMethod = TypeVar("CommandMethod", bound=Callable[..., Any])
 class ApplicationDependency(DependencyProvider):
     """One application per container, and the relay that publishes its events."""
 
-    def __init__(
-        self, app_class: type[CasebookApplication], publications: Publications | None = None
-    ) -> None:
+    def __init__(self, app_class: type[CasebookApplication]) -> None:
         self.app_class = app_class
-        self.publications = publications
+        self.publications = app_class.publications
         self.relay: Relay | None = None
 
     def setup(self) -> None:
@@ -177,12 +175,17 @@ def _payload_method(
 
 
 class PublishingService:
-    """RPC every service that publishes events offers. Subclasses declare `app` and
-    `publications`, and mark their commands with `@command(Schema)` under `@rpc`."""
+    """RPC every service that publishes events offers. Subclasses declare `app` (whose class
+    names what it publishes) and mark their commands with `@command(Schema)` under `@rpc`."""
 
     app: CasebookApplication
     context = CommandContext()
-    publications: Publications
+
+    @property
+    def publications(self) -> Publications:
+        publications = self.app.publications
+        assert publications is not None, f"{self.app.service} publishes nothing"
+        return publications
 
     @rpc
     def ping(self) -> str:
@@ -233,6 +236,14 @@ class PublishingService:
         return self.publications.recompute(
             self.app.notifications_after, self.app.mapper, position, prev_hash, limit
         )
+
+    @rpc
+    def verify_content(self, position: int = 0, limit: int = 500) -> dict[str, Any]:
+        """Sealed values stored after `position` checked against their commitments, `limit`
+        events at a time (`next` says where to go on): `casebook verify --content`."""
+        require_role(*HISTORY_READERS)
+        position, limit = _check_range(position, limit)
+        return {"service": self.publications.source, **self.app.check_content(position, limit)}
 
     @rpc
     def replay(

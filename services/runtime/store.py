@@ -18,15 +18,18 @@ from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
 from psycopg.sql import SQL, Identifier
 
 from contracts.errors import InvalidInput, NotFound
+from services.runtime.cipher import CIPHER_KEY, RETIRED_KEYS, KeyWrap, keys_of
+from services.runtime.cipher import TOPIC as CIPHER_TOPIC
 from services.runtime.commands import unit_of_work
 from services.runtime.persistence import CasebookRecorder, ChainHead, CommandRecord, Cursor
 from services.runtime.plain import plain
+from services.runtime.publishing import Publications, sealed_tokens
 from services.runtime.secrets import secret_value
 from services.runtime.settings import settings
 from services.runtime.vault import Vault
@@ -69,10 +72,11 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
             directory.mkdir(parents=True, exist_ok=True)
             dbname = str(directory / f"{service}.sqlite")
         env["SQLITE_DBNAME"] = dbname
-    cipher_key = _secret("CIPHER_KEY", overrides)
+    cipher_key = _secret(CIPHER_KEY, overrides)
     if cipher_key:
-        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
-        env["CIPHER_KEY"] = cipher_key
+        env["CIPHER_TOPIC"] = CIPHER_TOPIC
+        env[CIPHER_KEY] = cipher_key
+        env[RETIRED_KEYS] = _secret(RETIRED_KEYS, overrides) or ""
     return env
 
 
@@ -105,11 +109,13 @@ class CasebookApplication(Application):
 
     service: ClassVar[str]
     views_class: ClassVar[type[Views] | None] = None
+    # What the relay publishes every stored event as; None for a service that publishes nothing.
+    publications: ClassVar[Publications | None] = None
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.store_env = store_env(self.service, env)
         super().__init__(env=self.store_env)
-        self.vault = Vault(self.outbox, self.store_env.get("CIPHER_KEY"))
+        self.vault = Vault(self.outbox, KeyWrap(keys_of(self.store_env)))
         self.views: Views | None = None
         if self.views_class is not None:
             # The views share the store's database: the service's SQLite file or schema.
@@ -148,6 +154,15 @@ class CasebookApplication(Application):
         self.follow()
         return recordings
 
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        # Every event must become a valid envelope: one that could not would stop the relay at
+        # its position, and every event after it would wait. Found here, it fails its command
+        # and nothing is stored.
+        if self.publications is not None:
+            for event in processing_event.events:
+                self.publications.publishable(event)
+        return super()._record(processing_event)
+
     # What `services.runtime.commands.carry_out` needs.
 
     def commit(self, aggregates: list[Aggregate], record: CommandRecord) -> None:
@@ -175,6 +190,30 @@ class CasebookApplication(Application):
             return json.loads(self.mapper.cipher.decrypt(base64.b64decode(encoded[len(CIPHERED):])))
         return json.loads(encoded)
 
+    def check_content(self, after: int, limit: int) -> dict[str, Any]:
+        """Every sealed value of the events stored after position `after` (at most `limit`
+        events) checked against the keyed commitment it was recorded with: `proved` where the
+        content is what was recorded, a problem (position and field) where it is not, and
+        `unprovable` where nobody can know any more (the subject's key destroyed, or a value
+        sealed before commitments existed). The answer names no content."""
+        report: dict[str, Any] = {"proved": 0, "unprovable": 0, "problems": [], "next": None}
+        notifications = self.notifications_after(after, limit)
+        for notification in notifications:
+            event = self.mapper.to_domain_event(notification)
+            for path, token in sealed_tokens(event):
+                proved = self.vault.check(token)
+                if proved is None:
+                    report["unprovable"] += 1
+                elif proved:
+                    report["proved"] += 1
+                else:
+                    report["problems"].append({
+                        "position": notification.id, "field": path,
+                        "problem": "the sealed value is not what its commitment was made to"})
+        if len(notifications) == limit:
+            report["next"] = notifications[-1].id
+        return report
+
     def notifications_after(self, position: int, limit: int) -> list[Notification]:
         return list(self.recorder.select_notifications(start=position + 1, limit=limit))
 
@@ -188,8 +227,11 @@ class CasebookApplication(Application):
         """The aggregate of that kind with that id, or None (also for an id that is no UUID)."""
         try:
             key = aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))
+        except ValueError:
+            return None
+        try:
             aggregate: Aggregate = self.repository.get(key)
-        except (AggregateNotFoundError, ValueError):
+        except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, kind) else None
 
@@ -251,8 +293,9 @@ class CasebookApplication(Application):
     def rebuilt_read_models(self) -> dict[str, Any]:
         """The read models of a fresh, in-memory copy fed with this store's whole event log."""
         overrides = {"SQLITE_DBNAME": ":memory:"}
-        if self.store_env.get("CIPHER_KEY"):
-            overrides["CIPHER_KEY"] = self.store_env["CIPHER_KEY"]
+        for name in (CIPHER_KEY, RETIRED_KEYS):
+            if self.store_env.get(name):
+                overrides[name] = self.store_env[name]
         fresh = type(self)(env=overrides)
         position = 0
         while notifications := self.notifications_after(position, 1000):

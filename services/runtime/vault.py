@@ -5,7 +5,8 @@ Minors' personal content (names, contact details, notes) never goes into an even
 application seals it with the subject's own AES-GCM key and stores the token. Disposal (9.4e)
 deletes the key: every event stays where it is, every hash chain still verifies (published
 envelopes never held personal content), and the content can no longer be read anywhere. Subject
-keys are wrapped with CIPHER_KEY when it is set, so a copied database alone opens nothing.
+keys are wrapped with CIPHER_KEY when it is set, so a copied database alone opens nothing (and
+unwrapped with an earlier key after a rotation: `services.runtime.cipher`).
 
 Each token also carries a keyed commitment to its content (HMAC-SHA256 under a key derived from
 the subject's key), which the envelope of its event publishes: the ledger then proves what was
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from contracts.envelope import canonical_json
 from contracts.errors import Conflict
+from services.runtime.cipher import KeyWrap
 from services.runtime.clock import clock
 from services.runtime.persistence import CasebookRecorder
 
@@ -74,9 +76,9 @@ def commitment_of(token: str) -> str | None:
 
 
 class Vault:
-    def __init__(self, recorder: CasebookRecorder, cipher_key: str | None) -> None:
+    def __init__(self, recorder: CasebookRecorder, kek: KeyWrap) -> None:
         self.recorder = recorder
-        self._kek = AESGCM(base64.b64decode(cipher_key)) if cipher_key else None
+        self._kek = kek if kek else None
 
     def seal(self, subject_id: str, value: Any) -> str:
         """A token holding `value` (any JSON value) readable only while the subject's key lives,
@@ -148,7 +150,7 @@ class Vault:
         if self._kek is None:
             return "raw:" + base64.b64encode(key).decode()
         nonce = os.urandom(12)
-        return "kek:" + base64.b64encode(nonce + self._kek.encrypt(nonce, key, None)).decode()
+        return "kek:" + base64.b64encode(nonce + self._kek.encrypt(nonce, key)).decode()
 
     def _unwrap(self, wrapped: str) -> bytes:
         kind, _, blob = wrapped.partition(":")
@@ -157,4 +159,4 @@ class Vault:
             return raw
         if self._kek is None:
             raise RuntimeError("subject keys are wrapped but CIPHER_KEY is not set")
-        return self._kek.decrypt(raw[:12], raw[12:], None)
+        return self._kek.decrypt(raw[:12], raw[12:])

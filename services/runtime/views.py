@@ -170,6 +170,7 @@ class ViewStore:
             self.tracking = SQLiteTrackingRecorder(datastore)
         self.tracking_name = f"{name}.views{suffix}"
         self._lock = threading.Lock()
+        self._statements: dict[str, str] = {}
 
     # SQL for both stores.
 
@@ -194,9 +195,14 @@ class ViewStore:
         return f'"{name}"'
 
     def sql(self, statement: str) -> str:
-        named = statement.format(**{name: self.qualified(name)
-                                    for name in (*self.tables, *self.learned)})
-        return _PARAMETER.sub(r"%(\1)s", named) if self.postgres else named
+        # Projections run the same few statements for every event: each is made once.
+        made = self._statements.get(statement)
+        if made is None:
+            named = statement.format(**{name: self.qualified(name)
+                                        for name in (*self.tables, *self.learned)})
+            made = _PARAMETER.sub(r"%(\1)s", named) if self.postgres else named
+            self._statements[statement] = made
+        return made
 
     def create(self) -> None:
         self.tracking.create_table()

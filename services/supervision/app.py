@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from services.supervision.casefeed import CaseFeed
 from services.supervision.compliance import ComplianceDesk
+from services.supervision.publish import PUBLICATIONS
 
 
 class SupervisionApplication(ComplianceDesk, CaseFeed):
     service = "supervision"
+    publications = PUBLICATIONS

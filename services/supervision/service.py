@@ -14,14 +14,12 @@ from services.runtime.service import ApplicationDependency, PublishingService, c
 from services.runtime.subscription import subscribe
 from services.supervision import schemas
 from services.supervision.app import SupervisionApplication
-from services.supervision.publish import PUBLICATIONS
 from services.supervision.settings import timer_seconds
 
 
 class SupervisionService(PublishingService):
     name = "supervision"
-    publications = PUBLICATIONS
-    app = ApplicationDependency(SupervisionApplication, PUBLICATIONS)
+    app = ApplicationDependency(SupervisionApplication)
 
     @subscribe("cases")
     def on_cases_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:

@@ -1,6 +1,7 @@
 """The operators', integrators' and auditors' commands, against running services."""
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -67,6 +68,37 @@ def test_verify_passes_on_an_intact_system_and_names_an_edited_position(
     assert result.exit_code != 0
     assert f"cases position {target['position']} (store)" in result.output
     assert f"ledger cases position {target['position']} (store)" in result.output
+
+
+def test_verify_content_proves_sealed_values_and_names_an_edited_one(
+    system, tmp_path, monkeypatch
+):
+    only_publishers(monkeypatch)
+    result = cli("verify", "--content")
+    assert result.exit_code == 0, result.output
+    proved = re.search(r"\((\d+) proved; 0 no longer provable", result.output)
+    assert proved and int(proved.group(1)) > 0, result.output
+
+    # One byte of one sealed value changed in the store: the hash chains still hold (envelopes
+    # carry only the commitment), and the content check names the position and the field.
+    database = tmp_path / "var" / "cases.sqlite"
+    with sqlite3.connect(database) as connection:
+        position, state, field = next(
+            (rowid, state, name) for rowid, state in
+            connection.execute("SELECT rowid, state FROM stored_events ORDER BY rowid")
+            for name, value in json.loads(state).items()
+            if str(value).startswith("sealed:v2:"))
+        token = json.loads(state)[field].encode()
+        # A character inside the ciphertext (each of its six bits counts there): still base64,
+        # no longer what was sealed.
+        at = state.index(token) + len(token) - 10
+        edited = state[:at] + (b"A" if state[at:at + 1] != b"A" else b"B") + state[at + 1:]
+        connection.execute("UPDATE stored_events SET state=? WHERE rowid=?", (edited, position))
+    assert cli("verify").exit_code == 0
+    result = CliRunner().invoke(main, ["verify", "--content"])
+    assert result.exit_code != 0
+    assert (f"cases position {position} (content): {field}: the sealed value is not what its "
+            "commitment was made to") in result.output
 
 
 def test_replay_shows_a_case_as_it_was(system):

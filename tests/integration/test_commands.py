@@ -32,8 +32,14 @@ class Greeting(CasebookAggregate):
         self.name = name
 
 
+# Each greeting is on the audit trail as its record's kind only: a name is free text.
+GREETINGS = Publications("greeter")
+GREETINGS.audit_only(Greeting.Said, "Greeting")  # type: ignore[attr-defined]
+
+
 class GreeterApplication(CasebookApplication):
     service = "greeter"
+    publications = GREETINGS
 
     def greet(self, name: str) -> str:
         greeting = Greeting(name=name)
@@ -46,7 +52,6 @@ class GreeterApplication(CasebookApplication):
 
 class GreeterService(PublishingService):
     name = "greeter"
-    publications = Publications("cases")
     app = ApplicationDependency(GreeterApplication)
     calls: list[dict] = []  # noqa: RUF012 - a test probe
 

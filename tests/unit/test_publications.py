@@ -35,12 +35,13 @@ class Pupil(CasebookAggregate):
         self.grade = grade
 
 
-class Pupils(CasebookApplication):
-    service = "cases"
-
-
 PUBLICATIONS = Publications("cases")
 PUBLICATIONS.audit_only(Pupil.Noted, "Pupil", "client_id", "grade")  # type: ignore[attr-defined]
+
+
+class Pupils(CasebookApplication):
+    service = "cases"
+    publications = PUBLICATIONS
 
 
 @pytest.fixture
@@ -97,6 +98,23 @@ def test_a_new_event_without_a_mapping_is_an_error_not_a_silent_gap(app) -> None
         PUBLICATIONS.envelope(moved, 9, 8, GENESIS_HASH)
     assert not PUBLICATIONS.declares(Pupil.Moved)  # type: ignore[attr-defined]
     assert PUBLICATIONS.declares(Pupil.Noted)  # type: ignore[attr-defined]
+
+
+def test_an_event_that_could_not_be_published_fails_its_save_and_nothing_is_stored(app) -> None:
+    # Stored, it would stop the relay at its position with every later event behind it.
+    with acting_as(WORKER):
+        pupil = Pupil(school_id="JD001", client_id="c-3", note=None, grade=5)
+        app.save(pupil)
+        stored = app.max_position()
+        original, domain.STAMPED_FORMAT = domain.STAMPED_FORMAT, 2
+        try:
+            pupil.move(6, ["promoted"])
+            with pytest.raises(Unmapped, match="Moved"):
+                app.save(pupil)
+        finally:
+            domain.STAMPED_FORMAT = original
+    assert app.max_position() == stored
+    assert app.repository.get(pupil.id).grade == 5
 
 
 def test_a_commitment_proves_the_content_and_an_edit_is_found(app) -> None:

@@ -52,14 +52,31 @@ def verify_source(
     return problems
 
 
+def verify_content(proxy: Any, source: str) -> tuple[int, int, list[str]]:
+    """A source's sealed values against their commitments: (proved, unprovable, failures)."""
+    proved, unprovable, failures = 0, 0, list[str]()
+    position: int | None = 0
+    while position is not None:
+        report = proxy[source].verify_content(position, PAGE)
+        proved += report["proved"]
+        unprovable += report["unprovable"]
+        failures.extend(f"{source} position {p['position']} (content): {p['field']}: "
+                        f"{p['problem']}" for p in report["problems"])
+        position = report["next"]
+    return proved, unprovable, failures
+
+
 @click.command()
 @click.option("--timeout", default=300.0, show_default=True, help="Seconds per RPC call.")
 @click.option("--since-checkpoint", is_flag=True,
               help="Only what follows the last signed checkpoint: its signature, and every "
                    "chain on from its signed heads (a daily check costs the day's events).")
-def verify(timeout: float, since_checkpoint: bool) -> None:
+@click.option("--content", is_flag=True,
+              help="Also check every readable sealed value against its keyed commitment.")
+def verify(timeout: float, since_checkpoint: bool, content: bool) -> None:
     """Verify every hash chain and checkpoint, from the archive's ledger and from each source's
-    own store. Exits non-zero on any failure, naming the source and exact positions."""
+    own store; with --content, every sealed value too. Exits non-zero on any failure, naming
+    the source and exact positions."""
     console = Console(stderr=True)
     failures: list[str] = []
     columns = (TextColumn("{task.description:12}"), BarColumn(), MofNCompleteColumn())
@@ -76,6 +93,12 @@ def verify(timeout: float, since_checkpoint: bool) -> None:
                 failures.append(
                     f"{source} position {problem.position} ({problem.where}): {problem.problem}"
                 )
+        sealed = [0, 0]
+        for source in PUBLISHERS if content else ():
+            proved, unprovable, problems = verify_content(proxy, source)
+            sealed[0] += proved
+            sealed[1] += unprovable
+            failures.extend(problems)
     for source, section in sorted(report["sources"].items()):
         for problem in section["problems"]:
             failures.append(
@@ -93,6 +116,10 @@ def verify(timeout: float, since_checkpoint: bool) -> None:
              if report.get("since_checkpoint") else "every")
     click.echo(f"verified: {scope} chain and checkpoint holds "
                f"(ledger entries {counts or 'none'})")
+    if content:
+        click.echo(f"verified: every readable sealed value is what was recorded ({sealed[0]} "
+                   f"proved; {sealed[1]} no longer provable: destroyed, or sealed before "
+                   "commitments)")
 
 
 @click.command()

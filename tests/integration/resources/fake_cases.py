@@ -56,6 +56,7 @@ def referral_made(event: Any) -> dict[str, Any]:
 
 class FakeCasesApplication(CasebookApplication):
     service = "cases"
+    publications = PUBLICATIONS
 
     def request_resource(self, case_id: str, kind: str, quantity: int) -> str:
         actor = require_role("social_worker")
@@ -73,8 +74,7 @@ class FakeCasesApplication(CasebookApplication):
 
 class FakeCasesService(PublishingService):
     name = "cases"
-    publications = PUBLICATIONS
-    app = ApplicationDependency(FakeCasesApplication, PUBLICATIONS)
+    app = ApplicationDependency(FakeCasesApplication)
 
     @rpc
     def request_resource(self, kind: str = "tutoring", quantity: int = 1,

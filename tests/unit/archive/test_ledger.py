@@ -169,26 +169,6 @@ def test_a_forged_checkpoint_signature_is_rejected(app, monkeypatch):
         report["checkpoints"]["problems"]
 
 
-def test_a_checkpoint_signed_with_another_key_is_trusted_only_when_configured(
-    tmp_path, monkeypatch
-):
-    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "1")
-    env = {"SQLITE_DBNAME": str(tmp_path / "archive.sqlite")}
-    old_key = base64.b64encode(os.urandom(32)).decode()
-    monkeypatch.setenv("CASEBOOK_LEDGER_SIGNING_KEY", old_key)
-    before_rotation = ArchiveApplication(env=env)
-    feed(before_rotation, CasesStream().open_case("client-1"))
-    before_rotation.checkpoint_if_due()
-
-    monkeypatch.setenv("CASEBOOK_LEDGER_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
-    after_rotation = ArchiveApplication(env=env)
-    problems = verify(after_rotation)["checkpoints"]["problems"]
-    assert [p["problem"] for p in problems] == [
-        f"signed by key {before_rotation.signer.key_id}, which is not a trusted ledger key"]
-    monkeypatch.setenv("CASEBOOK_LEDGER_TRUSTED_KEYS", before_rotation.signer.public_key)
-    assert verify(after_rotation)["ok"]
-
-
 def test_a_file_as_of_an_earlier_time_is_what_the_live_system_returned_then(app):
     stream = CasesStream()
     clock.set(at(2026, 9, 1))

@@ -243,6 +243,8 @@ def test_other_supervision_events_only_move_the_cursor(app):
 
 def test_a_disposal_destroys_the_clients_personal_content_everywhere(app):
     case_id = case_at(app, "intervention")
+    sealed = app.check_content(0, 1000)
+    assert sealed["proved"] > 0 and sealed["unprovable"] == 0 and sealed["problems"] == []
     with acting_as(SYSTEM):
         disposal = envelope("ArchiveFileDisposed", 1, {
             "file_id": "file-1", "file_code": "JD001-2026-GA-0001", "category": "GA",
@@ -254,6 +256,10 @@ def test_a_disposal_destroys_the_clients_personal_content_everywhere(app):
     case = app.get_case(case_id)
     assert case["intake"]["initial_information"] == SHREDDED
     assert case["assessments"][0]["strengths"] == SHREDDED
+    # The commitments now prove nothing about the client, and nothing is reported as edited.
+    after = app.check_content(0, 1000)
+    assert after["problems"] == [] and after["proved"] == 0
+    assert after["unprovable"] == sealed["proved"]
     # The published history is untouched and nothing new can be recorded about the client.
     assert published_types(app)[0] == "ClientRegistered"
     with pytest.raises(Conflict):

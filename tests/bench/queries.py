@@ -1,0 +1,196 @@
+"""The read side at scale: each main list query of cases at 1×, 10× and 100× history, the views'
+rebuild rate beside a raw eventsourcing replay of the same events, and what a province's year
+would cost at the measured rates.
+
+History is written through the application layer (the commands a worker sends, as the
+service's RPC runs them), in batches of independent commands per transaction so that 100×
+(over 200,000 events) takes minutes, not an hour. Ten schools of two workers: the worker whose
+caseload is read has a twentieth of the cases, so their own caseload grows with history too.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from services.cases.app import CasesApplication
+from services.runtime.commands import carry_out
+from services.runtime.context import Actor, acting_as
+from tests.unit.cases.conftest import (
+    INTERVENTION,
+    OUTCOME,
+    PROCESS,
+    adopt,
+    assess,
+    close,
+    consent,
+    open_case,
+    register_student,
+)
+
+SCHOOLS = [f"JD{number:03d}" for number in range(1, 11)]
+WORKERS_PER_SCHOOL = 2
+CASES_AT_1X = 320  # about 2,100 events: over 200,000 at 100×
+BATCH = 200  # one worker's commands on different cases per transaction, while writing
+SAMPLES = 200
+# The steps a case is walked through, in order; each case is opened, and stops at a stage of
+# its own so that every stage has cases. A step is one command on one case: a transaction holds
+# many cases' same step, never two steps of one case.
+STEPS = ("register", "open", "accept", "client consent", "guardian consent", "assessment", "plan",
+         "intervention", "process evaluation", "outcome evaluation", "closed")
+PROVINCE_YEAR = 30_000_000  # events: a province's schools over a year (issue 12)
+
+READER = Actor("worker-1-JD001", "social_worker", "JD001")
+ADMIN = Actor("admin-JD001", "school_admin", "JD001")
+
+
+@dataclass
+class Timing:
+    query: str
+    scale: int
+    p50_ms: float
+    p99_ms: float
+
+
+def _workers(school: str) -> list[Actor]:
+    return [Actor(f"worker-{n}-{school}", "social_worker", school)
+            for n in range(1, WORKERS_PER_SCHOOL + 1)]
+
+
+class History:
+    """A cases store that grows by whole case journeys."""
+
+    def __init__(self, data_dir: Path) -> None:
+        os.environ["CASEBOOK_REQUIRE_ELIGIBLE_WORKERS"] = "false"
+        self.app = CasesApplication(env={"SQLITE_DBNAME": str(data_dir / "cases-at-scale.db")})
+        self.cases = 0
+
+    def grow_to(self, cases: int) -> None:
+        journeys = [self._journey(number) for number in range(self.cases, cases)]
+        for step in STEPS:
+            by_worker: dict[Actor, list[dict[str, Any]]] = {}
+            for actor, case in journeys:
+                if step in case["steps"]:
+                    by_worker.setdefault(actor, []).append(case)
+            for actor, due in by_worker.items():
+                for start in range(0, len(due), BATCH):
+                    self._batch(step, actor, due[start:start + BATCH])
+        self.cases = cases
+
+    def _journey(self, number: int) -> tuple[Actor, dict[str, Any]]:
+        school = SCHOOLS[number % len(SCHOOLS)]
+        worker = _workers(school)[(number // len(SCHOOLS)) % WORKERS_PER_SCHOOL]
+        return worker, {"client_id": str(uuid.uuid4()), "case_id": None,
+                        "steps": STEPS[: random.Random(number).randrange(2, len(STEPS) + 1)]}
+
+    def _batch(self, step: str, actor: Actor, cases: list[dict[str, Any]]) -> None:
+        """One transaction for `step` of each of a worker's `cases`."""
+        with acting_as(actor, command_id=str(uuid.uuid4())):
+            carry_out(self.app, f"bench:{step}",
+                      lambda: [self._step(step, actor, case) for case in cases])
+
+    def _step(self, step: str, actor: Actor, case: dict[str, Any]) -> None:
+        app, case_id = self.app, case["case_id"]
+        if step == "register":
+            register_student(app, case["client_id"])
+        elif step == "open":
+            case["case_id"] = open_case(app, case["client_id"], worker=actor.id)
+        elif step == "accept":
+            app.accept_intake(case_id, date(2026, 9, 1))
+        elif step.endswith("consent"):
+            consent(app, case_id, step.split()[0])
+        elif step == "assessment":
+            assess(app, case_id)
+        elif step == "plan":
+            adopt(app, case_id)
+        elif step == "intervention":
+            app.log_intervention(case_id, **INTERVENTION)
+        elif step == "process evaluation":
+            app.record_evaluation(case_id, "process", date(2026, 10, 1), **PROCESS)
+        elif step == "outcome evaluation":
+            app.record_evaluation(case_id, "outcome", date(2026, 10, 1), **OUTCOME)
+        else:
+            close(app, case_id)
+
+
+def queries(app: CasesApplication) -> dict[str, tuple[Actor, Callable[[], Any]]]:
+    """The lists a worker and a school admin open every day, each a page of 20."""
+    second_page = app_page_after(app)
+    return {
+        "caseload, first page (worker)": (READER, lambda: app.list_caseload(limit=20)),
+        "caseload, next page (worker)": (READER, second_page),
+        "caseload by stage (worker)": (
+            READER, lambda: app.list_caseload(limit=20, stage="intervention")),
+        "caseload, whole school (admin)": (ADMIN, lambda: app.list_caseload(limit=20)),
+        "open cases by stage (admin)": (ADMIN, app.count_open_cases_by_stage),
+        "overdue steps (admin)": (ADMIN, lambda: app.list_overdue(limit=20)),
+        "clients (worker)": (READER, lambda: app.list_clients(limit=20)),
+    }
+
+
+def app_page_after(app: CasesApplication) -> Callable[[], Any]:
+    def read() -> Any:
+        first = app.list_caseload(limit=20)
+        return app.list_caseload(limit=20, after=first["next"]) if first["next"] else first
+    return read
+
+
+def time_queries(app: CasesApplication, scale: int) -> Iterator[Timing]:
+    for name, (actor, query) in queries(app).items():
+        with acting_as(actor):
+            query()  # warm: the first read of a table pays for the page cache
+            samples = []
+            for _ in range(SAMPLES):
+                started = time.perf_counter()
+                query()
+                samples.append(time.perf_counter() - started)
+        samples.sort()
+        yield Timing(name, scale, statistics.median(samples) * 1000,
+                     samples[int(0.99 * (len(samples) - 1))] * 1000)
+
+
+def rebuild_rates(app: CasesApplication) -> tuple[int, float, float]:
+    """(events, views rebuilt from the log per second, raw eventsourcing replay per second):
+    the raw replay reads every stored event and makes its domain event, nothing else."""
+    assert app.views is not None
+    events = app.max_position()
+    started = time.perf_counter()
+    position, page = 0, 1000
+    while notifications := app.notifications_after(position, page):
+        for notification in notifications:
+            app.mapper.to_domain_event(notification)
+        position = notifications[-1].id
+    raw = events / (time.perf_counter() - started)
+    fresh = app.views.store.fresh()
+    try:
+        started = time.perf_counter()
+        fresh.catch_up()
+        rebuilt = events / (time.perf_counter() - started)
+    finally:
+        fresh.drop()
+    return events, rebuilt, raw
+
+
+def measure(data_dir: Path, scales: tuple[int, ...] = (1, 10, 100)) -> dict[str, Any]:
+    history = History(data_dir)
+    timings: list[Timing] = []
+    events: dict[int, int] = {}
+    write_rates: dict[int, float] = {}
+    for scale in scales:
+        before, started = history.app.max_position(), time.perf_counter()
+        history.grow_to(CASES_AT_1X * scale)
+        write_rates[scale] = (history.app.max_position() - before) / (
+            time.perf_counter() - started)
+        events[scale] = history.app.max_position()
+        timings.extend(time_queries(history.app, scale))
+    stored, rebuilt, raw = rebuild_rates(history.app)
+    return {"timings": timings, "events": events, "write_rates": write_rates,
+            "rebuild": (stored, rebuilt, raw)}
