@@ -96,6 +96,16 @@ ensure_tools() {
   command -v docker-compose >/dev/null || apt_install docker-compose
 }
 
+# The console's browser tests drive Debian's Chromium (no browser download), need CJK fonts to
+# render its Chinese pages, and Node to run the OpenID Connect provider they sign in at.
+ensure_browser() {
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v npm >/dev/null || missing+=(nodejs npm)
+  fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
 ensure_docker_tools() {
   ensure_tools
   command -v dockerd >/dev/null || apt_install docker.io
@@ -144,13 +154,13 @@ case "$command" in
   install) ensure_venv ;;
   services) ensure_rabbitmq; ensure_postgres ;;
   run) ensure_venv; ensure_rabbitmq; exec "$VENV/bin/casebook" up "$@" ;;
-  test) ensure_venv; ensure_rabbitmq; ensure_postgres; ensure_tools
+  test) ensure_venv; ensure_rabbitmq; ensure_postgres; ensure_tools; ensure_browser
         pytest tests --ignore=tests/bench --ignore=tests/compose "$@" ;;
   compose) compose_test "$@" ;;
   wheelhouse) ensure_venv; bash "$ROOT/deploy/images/wheelhouse.sh" ;;
   unit) ensure_venv; ensure_tools; pytest tests/unit "$@" ;;
   integration) ensure_venv; ensure_rabbitmq; ensure_postgres; pytest tests/integration "$@" ;;
-  e2e) ensure_venv; ensure_rabbitmq; pytest tests/e2e tests/faults "$@" ;;
+  e2e) ensure_venv; ensure_rabbitmq; ensure_browser; pytest tests/e2e tests/faults "$@" ;;
   faults) ensure_venv; ensure_rabbitmq
     CASEBOOK_FAULT_MINUTES="${CASEBOOK_FAULT_MINUTES:-15}" \
       pytest tests/faults/test_fault_matrix.py -p no:cacheprovider -o timeout=0 "$@" ;;

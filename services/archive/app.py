@@ -239,6 +239,16 @@ class ArchiveApplication(CasebookApplication):
             return None  # another instance signed this sequence number first
         return {"sequence": sequence, "entry_count": entry_count, "heads": head_list}
 
+    def newest_checkpoint(self, after: int = 0) -> tuple[int, datetime, dict[str, int]] | None:
+        """The newest checkpoint stored after notification `after`: its notification id, when
+        it was signed and the ledger position it pins per source. For the operators' metrics
+        (services/runtime/metrics.py), which ask from the last one they saw."""
+        newest = None
+        for notification_id, event in self._stored(CheckpointEvents.Signed, after):
+            newest = (notification_id, datetime.fromisoformat(event.signed_at),
+                      {head["source"]: head["position"] for head in event.heads})
+        return newest
+
     def _last_checkpoint(self) -> LedgerCheckpoint | None:
         """The last signed checkpoint as the store holds it (the view only says which)."""
         row = self.views.last_checkpoint()

@@ -22,6 +22,7 @@ from services.archive.app import (
     ArchiveApplication,
 )
 from services.runtime.entrypoints import rpc
+from services.runtime.metrics import LedgerGauges, Metrics
 from services.runtime.paging import page_of
 from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency, PublishingService, command, load, query
@@ -32,6 +33,7 @@ from services.runtime.subscription import subscribe
 class ArchiveService(PublishingService):
     name = "archive"
     app = ApplicationDependency(ArchiveApplication)
+    metrics = Metrics(LedgerGauges)
     cases = RpcProxy("cases")
     resources = RpcProxy("resources")
     supervision = RpcProxy("supervision")

@@ -127,10 +127,11 @@ def authenticate(authorization: str | None, keys: Keys) -> Actor:
         raise Unauthenticated("The bearer token has expired.") from None
     except jwt.PyJWTError as error:
         raise Unauthenticated(f"The bearer token is not valid: {error}.") from None
-    return _actor(claims)
+    return actor_from_claims(claims)
 
 
-def _actor(claims: Mapping[str, Any]) -> Actor:
+def actor_from_claims(claims: Mapping[str, Any]) -> Actor:
+    """The actor a token's claims name (`sub`, `role`, `school_id`), checked as for any caller."""
     subject, role, school = claims.get("sub"), claims.get("role"), claims.get("school_id")
     if not isinstance(subject, str) or not 1 <= len(subject) <= 128:
         raise Unauthenticated("The token's `sub` must be the actor id (1 to 128 characters).")

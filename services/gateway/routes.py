@@ -10,7 +10,10 @@ A route says how the request becomes the RPC's arguments (`call`):
 
 Authorisation is the services' (DESIGN.md "Actors, access, privacy"): `roles` is set only on
 routes whose RPC serves other services and so checks no actor (the event feed, status); there
-the gateway lets through only those roles. docs/permissions.md is the matrix of both.
+the gateway lets through only those roles. On the other routes the gateway refuses first the
+roles the service declares for the RPC (`describe()`), before it reads the body or query
+(permission before validation); the service checks again, and checks scope. docs/permissions.md
+is the matrix of both.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import Map, Rule
 
 from services.gateway.problems import MethodNotAllowed, RouteNotFound
-from services.runtime.launcher import SERVICES
+from services.runtime.launcher import PUBLISHERS
 
-# The services the gateway forwards to: every one the launcher starts, but itself.
-BACKENDS = tuple(name for name in SERVICES if name != "gateway")
+# The services the gateway forwards to: every one the launcher starts but the front ends.
+BACKENDS = PUBLISHERS
 EVENT_READERS = ("integrator", "auditor", "operator")
 OPERATORS = ("operator",)
 

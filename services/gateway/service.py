@@ -28,6 +28,7 @@ from services.gateway.dispatch import (
 )
 from services.gateway.problems import GatewayTimeout
 from services.gateway.server import catch_all
+from services.runtime.metrics import Metrics
 from services.runtime.settings import settings
 
 METHODS = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"
@@ -76,6 +77,8 @@ class GatewayService:
     name = "gateway"
     gateway = GatewayDependency()
     backends = Backends()
+    # No commands of its own: the process's CPU, memory and open files, like every service's.
+    metrics = Metrics()
 
     @catch_all(METHODS, "/")
     def root(self, request: Request) -> Response:

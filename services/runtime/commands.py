@@ -44,6 +44,7 @@ from contracts.errors import (
 )
 from services.runtime.clock import clock
 from services.runtime.context import current_meta
+from services.runtime.metrics import note_replay
 from services.runtime.persistence import ABANDONED, DONE, REFUSED, CommandRecord
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,7 @@ def _replay(app: CommandStore, earlier: CommandRecord, name: str) -> Any:
         )
     log.info("command %s (%s) was carried out before: answering with its outcome",
              earlier.command_id, name)
+    note_replay()
     outcome = app.decode_outcome(earlier.outcome)
     if earlier.state == REFUSED:
         raise refusal_from(outcome)

@@ -13,11 +13,26 @@ SERVICES: dict[str, str] = {
     "resources": "services.resources.service:ResourcesService",
     "supervision": "services.supervision.service:SupervisionService",
     "gateway": "services.gateway.service:GatewayService",
+    "console": "services.console.service:ConsoleService",
 }
 
-# The services that keep an event store and publish (every one but the gateway): they answer
+# The services people and programs call over HTTP; they keep no event store and publish nothing.
+FRONT_ENDS = ("gateway", "console")
+
+# The services that keep an event store and publish (every one but the front ends): they answer
 # `status`, `events_since`, `recompute_since`, `replay` and `rebuild`.
-PUBLISHERS: tuple[str, ...] = tuple(name for name in SERVICES if name != "gateway")
+PUBLISHERS: tuple[str, ...] = tuple(name for name in SERVICES if name not in FRONT_ENDS)
+
+# The port each service serves /metrics on, on 127.0.0.1, by default: one each, since every
+# process shares the host's network (`casebook up --metrics`, deploy/compose.yaml).
+METRICS_PORTS: dict[str, int] = {
+    "cases": 9101,
+    "archive": 9102,
+    "resources": 9103,
+    "supervision": 9104,
+    "gateway": 9105,
+    "console": 9106,
+}
 
 CONFIG_FILE = Path(__file__).resolve().parents[2] / "deploy" / "config.yaml"
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
+from contracts.errors import CasebookError
 from services.runtime.context import _meta
 from services.runtime.settings import settings
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "at": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "service": settings().runtime.service,
@@ -20,8 +22,41 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         meta = _meta.get()
-        if meta is not None:
-            entry["correlation_id"] = meta.correlation_id
+        correlation_id = getattr(record, "correlation_id", None)
+        if correlation_id is None and meta is not None:
+            correlation_id = meta.correlation_id
+        if correlation_id is not None:
+            entry["correlation_id"] = correlation_id
+        for key in ("code", "status"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class RefusalsAreNotErrors(logging.Filter):
+    """On nameko's container logger (deploy/config.yaml): a worker that refused its call with a
+    CasebookError below 500 (invalid input, not allowed, not found, wrong state) did its job, yet
+    nameko logs every exception a worker raises as "error handling worker", with a traceback.
+    Such a record becomes one info line with the refusal's code and the call's correlation id,
+    no traceback, so that error lines are failures only; 5xx and unexpected exceptions keep
+    their level and traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, CasebookError) or error.status >= 500:
+            return True
+        worker_ctx: Any = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        call = "a call"
+        if hasattr(worker_ctx, "entrypoint"):
+            call = f"{worker_ctx.service_name}.{worker_ctx.entrypoint.method_name}"
+            # A caller without a (valid) actor has no command context: its own id stands in.
+            if _meta.get() is None:
+                record.correlation_id = (worker_ctx.context_data.get("correlation_id")
+                                         or worker_ctx.call_id_stack[0])
+        record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
+        record.msg, record.args = "%s refused (%s): %s", (call, error.code, error.detail)
+        record.exc_info, record.exc_text = None, None
+        record.code, record.status = error.code, error.status
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)

@@ -104,6 +104,8 @@ class CasebookRecorder(Protocol):
 
     def shred_subject_key(self, subject_id: str, shredded_at: str) -> bool: ...
 
+    def shredded_key_count(self) -> int: ...
+
     def command(self, command_id: str) -> CommandRecord | None: ...
 
     def abandon_command(self, record: CommandRecord) -> CommandRecord: ...
@@ -238,6 +240,11 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 (subject_id, shredded_at),
             )
             return c.fetchone() is not None
+
+    def shredded_key_count(self) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT count(*) FROM casebook_subject_key WHERE shredded_at IS NOT NULL")
+            return int(c.fetchone()[0])
 
     def command(self, command_id: str) -> CommandRecord | None:
         with self.datastore.transaction(commit=False) as c:
@@ -408,6 +415,15 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 (subject_id, shredded_at),
             )
             return curs.fetchone() is not None
+
+    def shredded_key_count(self) -> int:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql(
+                "SELECT count(*) AS shredded FROM {schema}.casebook_subject_key "
+                "WHERE shredded_at IS NOT NULL"
+            ))
+            row = curs.fetchone()
+        return int(row["shredded"]) if row else 0
 
     def command(self, command_id: str) -> CommandRecord | None:
         with self.datastore.transaction(commit=False) as curs:

@@ -22,6 +22,7 @@ from services.runtime import views
 from services.runtime.commands import carry_out, settle
 from services.runtime.context import Meta, _meta, actor_from_context_data, require_role
 from services.runtime.entrypoints import COMMAND_ID, deadline_of, rpc
+from services.runtime.metrics import Metrics, observed
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications
 from services.runtime.relay import Relay
@@ -156,14 +157,15 @@ def _payload_method(
     def decorate(method: CommandMethod) -> CommandMethod:
         @wraps(method)
         def run(self: Any, data: Any = None) -> Any:
-            if roles is not None:
-                require_role(*roles)
-            payload = load(schema, {} if data is None else data)
-            if kind == "query":
-                answer = method(self, payload)
-            else:
-                answer = carry_out(self.app, method.__name__, lambda: method(self, payload))
-            return answer if returns is None else returns().dump(answer)
+            with observed(self, kind, method.__name__):
+                if roles is not None:
+                    require_role(*roles)
+                payload = load(schema, {} if data is None else data)
+                if kind == "query":
+                    answer = method(self, payload)
+                else:
+                    answer = carry_out(self.app, method.__name__, lambda: method(self, payload))
+                return answer if returns is None else returns().dump(answer)
 
         run.command_schema = schema  # type: ignore[attr-defined]
         run.command_kind = kind  # type: ignore[attr-defined]
@@ -180,6 +182,7 @@ class PublishingService:
 
     app: CasebookApplication
     context = CommandContext()
+    metrics = Metrics()
 
     @property
     def publications(self) -> Publications:

@@ -27,7 +27,7 @@ DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
 class ConfigurationError(Exception):
     """A setting is missing or wrong: the service refuses to start, saying which and why."""
-_OURS = ("CASEBOOK_", "AMQP_", "WEB_SERVER_ADDRESS")
+_OURS = ("CASEBOOK_", "AMQP_", "WEB_SERVER_ADDRESS", "CONSOLE_ADDRESS")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class Runtime:
     handler_attempts: int  # tries of a subscription handler before its dead letter
     clock_file: Path | None  # a file holding the instant the clock reads (tests, drills)
     risk_policy_file: Path | None  # rows overriding the risk policy (4.1, 9.6b)
+    # host:port where the process serves Prometheus metrics; None: no listener at all, so that
+    # nothing listens unless asked and instances on one host never fight over a port.
+    metrics_address: str | None
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,22 @@ class Gateway:
     ready_timeout: float
     settle_timeout: float  # how long a service has to say what became of a command
     idempotency_ttl_hours: float
+
+
+@dataclass(frozen=True)
+class Console:
+    address: str
+    secret: str | None  # signs the session cookies; in development one is derived
+    dev_sign_in: bool  # pick a demo person instead of signing in (never in production)
+    session_hours: float  # a session ends this long after sign-in
+    # OpenID Connect sign-in (authorization code with PKCE) at the organisation's provider.
+    oidc_issuer: str | None
+    oidc_client_id: str | None
+    oidc_client_secret: str | None  # none for a public client: PKCE alone binds the code
+    oidc_scopes: str
+    oidc_role_claim: str  # the claim holding the person's role at the provider
+    oidc_school_claim: str  # the claim holding their school
+    oidc_roles: dict[str, str]  # the provider's role value → Casebook's role
 
 
 @dataclass(frozen=True)
@@ -104,6 +123,7 @@ class Supervision:
 class Settings:
     runtime: Runtime
     gateway: Gateway
+    console: Console
     cases: Cases
     archive: Archive
     supervision: Supervision
@@ -138,6 +158,11 @@ def _read(env: Env) -> Settings:
             handler_attempts=env.int("CASEBOOK_HANDLER_ATTEMPTS", 3, validate=at_least_1),
             clock_file=env.path("CASEBOOK_CLOCK_FILE", None),
             risk_policy_file=env.path("CASEBOOK_ESCALATION_POLICY", None),
+            metrics_address=env.str(
+                "CASEBOOK_METRICS_ADDRESS", "",
+                validate=validate.Regexp(r"^$|^[^\s:]+:\d{1,5}$",
+                                         error="Must be host:port, e.g. 127.0.0.1:9101."),
+            ) or None,
         ),
         gateway=Gateway(
             address=env.str("WEB_SERVER_ADDRESS", "127.0.0.1:8000"),
@@ -153,6 +178,19 @@ def _read(env: Env) -> Settings:
             settle_timeout=env.float("CASEBOOK_GATEWAY_SETTLE_TIMEOUT", 5.0, validate=positive),
             idempotency_ttl_hours=env.float("CASEBOOK_IDEMPOTENCY_TTL_HOURS", 24.0,
                                             validate=positive),
+        ),
+        console=Console(
+            address=env.str("CONSOLE_ADDRESS", "127.0.0.1:8080"),
+            secret=secret_value("CASEBOOK_CONSOLE_SECRET") or None,
+            dev_sign_in=env.bool("CASEBOOK_CONSOLE_DEV_SIGN_IN", False),
+            session_hours=env.float("CASEBOOK_CONSOLE_SESSION_HOURS", 12.0, validate=positive),
+            oidc_issuer=env.str("CASEBOOK_CONSOLE_OIDC_ISSUER", None) or None,
+            oidc_client_id=env.str("CASEBOOK_CONSOLE_OIDC_CLIENT_ID", None) or None,
+            oidc_client_secret=secret_value("CASEBOOK_CONSOLE_OIDC_CLIENT_SECRET") or None,
+            oidc_scopes=env.str("CASEBOOK_CONSOLE_OIDC_SCOPES", "openid profile"),
+            oidc_role_claim=env.str("CASEBOOK_CONSOLE_OIDC_ROLE_CLAIM", "role"),
+            oidc_school_claim=env.str("CASEBOOK_CONSOLE_OIDC_SCHOOL_CLAIM", "school_id"),
+            oidc_roles=env.dict("CASEBOOK_CONSOLE_OIDC_ROLES", {}),
         ),
         cases=Cases(
             require_eligible_workers=env.bool("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", True),

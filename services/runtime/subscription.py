@@ -145,6 +145,9 @@ class Subscription(Consumer):
         self.max_attempts = settings().runtime.handler_attempts
         self._inbox: LightQueue = LightQueue()
         self._running = True
+        # The highest position of the source this instance has heard of: its lag's measure
+        # (services.runtime.metrics).
+        self.heard_of = 0
         super().setup()
 
     def start(self) -> None:
@@ -158,7 +161,13 @@ class Subscription(Consumer):
         super().stop()
 
     def handle_message(self, body: Any, message: Any) -> None:
+        self._hear(body)
         self._inbox.put(_Delivery(envelope=body, message=message))
+
+    def _hear(self, envelope: Any) -> None:
+        position = envelope.get("position") if isinstance(envelope, dict) else None
+        if isinstance(position, int):
+            self.heard_of = max(self.heard_of, position)
 
     @property
     def app(self) -> Any:
@@ -256,6 +265,7 @@ class Subscription(Consumer):
         self._process(envelope)
 
     def _process(self, envelope: dict[str, Any]) -> int:
+        self._hear(envelope)  # fetched in a catch-up or a gap: heard of now
         head: ChainHead = self.app.cursor(self.source)
         if envelope["position"] <= head.position:
             return 0

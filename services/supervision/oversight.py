@@ -4,6 +4,7 @@ commands people give, the queries they read, and the timer's duties on the setta
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -119,6 +120,16 @@ class OversightDesk(SupervisionStore):
                     continue  # another instance climbed it at the same instant, the same way
                 climbed.append(str(escalation.id))
         return climbed
+
+    def overdue_escalations(self) -> dict[str, int]:
+        """How many open escalations, by risk level, nobody acknowledged within their current
+        step's time (9.6b): past the top of their ladder, or not climbed because the timer is
+        not running. For the operators' metrics (services/runtime/metrics.py)."""
+        now = clock.now()
+        overdue = Counter(escalation.level
+                          for escalation in self._all(EscalationEvents.Opened, Escalation)
+                          if escalation.awaiting_acknowledgement and escalation.due_at <= now)
+        return dict(overdue)
 
     def _escalation(self, escalation_id: str) -> Escalation:
         return self.get_aggregate(Escalation, escalation_id, "escalation")

@@ -9,6 +9,7 @@ from nameko.timer import timer
 
 from services.runtime.context import SYSTEM, acting_as
 from services.runtime.entrypoints import rpc
+from services.runtime.metrics import EscalationGauges, Metrics
 from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency, PublishingService, command, query
 from services.runtime.subscription import subscribe
@@ -20,6 +21,7 @@ from services.supervision.settings import timer_seconds
 class SupervisionService(PublishingService):
     name = "supervision"
     app = ApplicationDependency(SupervisionApplication)
+    metrics = Metrics(EscalationGauges)
 
     @subscribe("cases")
     def on_cases_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from services.runtime.cli.audit import published
-from services.runtime.launcher import PUBLISHERS
+from services.runtime.cli.keygen import env_prefix
+from services.runtime.launcher import PUBLISHERS, SERVICES
 from tests.e2e.test_readme_tour import free_port
 from tests.support.services import AUDITOR, rpc
 from tests.support.waiting import wait_for
@@ -29,9 +30,13 @@ BIN = Path(sys.executable).parent
 COMPOSE_FILES = ("deploy/compose.yaml", "deploy/compose.prod.yaml")
 PROJECT = "casebook-compose-test"
 # Every container of compose.yaml and compose.prod.yaml.
-CONTAINERS = ("rabbitmq", "postgres", *PUBLISHERS, "gateway", "proxy")
+CONTAINERS = ("rabbitmq", "postgres", *PUBLISHERS, "gateway", "console", "proxy")
+# Each service's /metrics port, by service.
+METRICS_PORTS = {name: f"CASEBOOK_{env_prefix(name)}_METRICS_PORT" for name in SERVICES}
 PORTS = ("CASEBOOK_AMQP_PORT", "CASEBOOK_RABBITMQ_UI_PORT", "CASEBOOK_RABBITMQ_DIST_PORT",
-         "CASEBOOK_EPMD_PORT", "CASEBOOK_POSTGRES_PORT", "CASEBOOK_HTTP_PORT", "HTTPS_PORT")
+         "CASEBOOK_EPMD_PORT", "CASEBOOK_POSTGRES_PORT", "CASEBOOK_HTTP_PORT",
+         "CASEBOOK_CONSOLE_PORT", "HTTPS_PORT",
+         *METRICS_PORTS.values())
 
 
 def run(command: list[str], env: dict[str, str], timeout: float = 600,

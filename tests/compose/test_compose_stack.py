@@ -19,6 +19,7 @@ import pytest
 
 from tests.compose.stack import (
     CONTAINERS,
+    METRICS_PORTS,
     Engine,
     Stack,
     docker_engine,
@@ -130,14 +131,24 @@ def test_every_container_is_healthy_and_listens_on_the_loopback_only(stack):
         # The Erlang port mapper listens on the IPv6 loopback as well, whatever it is told.
         | {f"[::1]:{stack.ports['CASEBOOK_EPMD_PORT']}"},
         "postgres": loopback("CASEBOOK_POSTGRES_PORT"),
-        "gateway": loopback("CASEBOOK_HTTP_PORT"),
+        "gateway": loopback("CASEBOOK_HTTP_PORT", METRICS_PORTS["gateway"]),
+        "console": loopback("CASEBOOK_CONSOLE_PORT", METRICS_PORTS["console"]),
         "proxy": loopback("HTTPS_PORT"),
     }
-    # The other services only connect: to RabbitMQ and PostgreSQL.
+    # The other services listen only for the scrape of their metrics; else they connect, to
+    # RabbitMQ and PostgreSQL.
+    for service, port in METRICS_PORTS.items():
+        expected.setdefault(service, loopback(port))
     sockets = run(["ss", "-Htlnp"], stack.engine.env).stdout.splitlines()
     assert {service: listeners(stack, sockets, service) for service in CONTAINERS} == {
         service: expected.get(service, set()) for service in CONTAINERS
     }
+    for service, port in METRICS_PORTS.items():
+        metrics = run(["curl", "--silent", "--show-error", "--fail", "--max-time", "30",
+                       f"http://127.0.0.1:{stack.ports[port]}/metrics"], stack.engine.env)
+        assert "process_resident_memory_bytes" in metrics.stdout, service
+        if service != "gateway":
+            assert f'casebook_relay_lag{{service="{service}"}}' in metrics.stdout, service
 
 
 def test_the_readme_tour_works_against_the_stack_and_through_the_tls_proxy(stack, worker):

@@ -9,9 +9,12 @@ from __future__ import annotations
 import base64
 import os
 import uuid
+from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.application import Application
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import MapperDeserialisationError
 
@@ -22,10 +25,28 @@ from services.runtime.commands import carry_out
 from services.runtime.context import Actor, acting_as
 from tests.unit.archive.streams import CasesStream, feed
 
+A = TypeVar("A", bound=Application)
 WORKER = Actor("worker-1", "social_worker", "JD001")
 AUDITOR = Actor("auditor-1", "auditor", None)
 OLD_KEY = base64.b64encode(os.urandom(32)).decode()
 NEW_KEY = base64.b64encode(os.urandom(32)).decode()
+
+
+@pytest.fixture(autouse=True)
+def closing() -> Iterator[None]:
+    """Every application a test opens is closed after it: a PostgreSQL pool each."""
+    yield
+    while OPENED:
+        OPENED.pop().close()
+
+
+OPENED: list[Application] = []
+
+
+def opened(kind: type[A], env: dict[str, str]) -> A:
+    app = kind(env=env)
+    OPENED.append(app)
+    return app
 
 
 def register(app: CasesApplication, name: str) -> tuple[str, str]:
@@ -59,12 +80,12 @@ def unwraps(key: str, wrapped: str) -> bool:
 
 
 def test_after_a_rotation_old_records_read_and_new_ones_use_the_new_key(store):
-    before = CasesApplication(env={**store, "CIPHER_KEY": OLD_KEY})
+    before = opened(CasesApplication, {**store, "CIPHER_KEY": OLD_KEY})
     old_client, old_command = register(before, "张老师")
     written = before.max_position()
     assert all(opens(OLD_KEY, state) for state in stored_states(before, 0))
 
-    after = CasesApplication(env={**store, "CIPHER_KEY": NEW_KEY,
+    after = opened(CasesApplication, {**store, "CIPHER_KEY": NEW_KEY,
                                   "CIPHER_RETIRED_KEYS": f" {OLD_KEY} "})
     with acting_as(WORKER):
         assert after.get_client(old_client)["details"]["name"] == "张老师"
@@ -86,10 +107,10 @@ def test_after_a_rotation_old_records_read_and_new_ones_use_the_new_key(store):
 
 
 def test_a_rotation_that_dropped_the_old_key_is_named_not_misread(store):
-    before = CasesApplication(env={**store, "CIPHER_KEY": OLD_KEY})
+    before = opened(CasesApplication, {**store, "CIPHER_KEY": OLD_KEY})
     client_id, _ = register(before, "张老师")
 
-    forgot = CasesApplication(env={**store, "CIPHER_KEY": NEW_KEY})
+    forgot = opened(CasesApplication, {**store, "CIPHER_KEY": NEW_KEY})
     with acting_as(WORKER), pytest.raises(MapperDeserialisationError,
                                           match="missing from CIPHER_RETIRED_KEYS") as failed:
         forgot.get_client(client_id)
@@ -99,10 +120,10 @@ def test_a_rotation_that_dropped_the_old_key_is_named_not_misread(store):
 def test_keys_of_a_rotation_may_come_from_secret_files(store, tmp_path, monkeypatch):
     retired = tmp_path / "retired"
     retired.write_text(OLD_KEY + "\n")
-    before = CasesApplication(env={**store, "CIPHER_KEY": OLD_KEY})
+    before = opened(CasesApplication, {**store, "CIPHER_KEY": OLD_KEY})
     client_id, _ = register(before, "张老师")
     monkeypatch.setenv("CIPHER_RETIRED_KEYS_FILE", str(retired))
-    after = CasesApplication(env={**store, "CIPHER_KEY": NEW_KEY})
+    after = opened(CasesApplication, {**store, "CIPHER_KEY": NEW_KEY})
     with acting_as(WORKER):
         assert after.get_client(client_id)["details"]["name"] == "张老师"
 
@@ -113,12 +134,12 @@ def test_after_a_signing_key_rotation_old_checkpoints_verify_and_new_ones_use_th
     monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "1")
     stream = CasesStream()
     monkeypatch.setenv("CASEBOOK_LEDGER_SIGNING_KEY", OLD_KEY)
-    before = ArchiveApplication(env=store)
+    before = opened(ArchiveApplication, store)
     feed(before, stream.open_case("client-1"))
     before.checkpoint_if_due()
 
     monkeypatch.setenv("CASEBOOK_LEDGER_SIGNING_KEY", NEW_KEY)
-    after = ArchiveApplication(env=store)
+    after = opened(ArchiveApplication, store)
     with acting_as(AUDITOR):
         problems = after.verify_ledger(None)["checkpoints"]["problems"]
     # Not trusted until the operator says so: a rotation never silently vouches for old keys.
@@ -126,7 +147,7 @@ def test_after_a_signing_key_rotation_old_checkpoints_verify_and_new_ones_use_th
         f"signed by key {before.signer.key_id}, which is not a trusted ledger key"]
 
     monkeypatch.setenv("CASEBOOK_LEDGER_TRUSTED_KEYS", before.signer.public_key)
-    after = ArchiveApplication(env=store)
+    after = opened(ArchiveApplication, store)
     feed(after, stream.open_case("client-2"))
     after.checkpoint_if_due()
     with acting_as(AUDITOR):

@@ -88,6 +88,18 @@ def test_shredding_a_subject_destroys_their_sealed_content_only(store):
     assert app.vault.shred("client-1") is False  # nothing left to destroy
 
 
+def test_destroyed_keys_are_counted_once_each(store):
+    app = StoreTestApplication(env=store)
+    app.vault.seal("client-1", "王小明")
+    app.vault.seal("client-2", "李华")
+    assert app.outbox.shredded_key_count() == 0
+    app.vault.shred("client-1")
+    app.vault.shred("client-1")
+    assert app.outbox.shredded_key_count() == 1
+    app.vault.shred("client-3")  # a subject with nothing sealed yet is shredded for good too
+    assert app.outbox.shredded_key_count() == 2
+
+
 def test_stored_state_is_unreadable_without_the_cipher_key(store):
     from eventsourcing.cryptography import AESCipher
 

@@ -105,10 +105,14 @@ class ServiceProcess:
 
 @contextmanager
 def processes(
-    amqp_uri: str, data_dir: Path, *names: str, **env: str
+    amqp_uri: str, data_dir: Path, *names: str,
+    each: dict[str, dict[str, str]] | None = None, **env: str
 ) -> Iterator[dict[str, ServiceProcess]]:
+    """The services as processes, with `env` and what `each` gives the one of that name."""
     started = {
-        name: ServiceProcess(name, amqp_uri, data_dir, env).start(wait=False) for name in names
+        name: ServiceProcess(name, amqp_uri, data_dir, {**env, **(each or {}).get(name, {})})
+        .start(wait=False)
+        for name in names
     }
     try:
         for process in started.values():

@@ -4,8 +4,11 @@ import json
 import logging
 import sys
 
+import pytest
+
+from contracts.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from services.runtime.context import Actor, acting_as
-from services.runtime.logs import JsonFormatter
+from services.runtime.logs import JsonFormatter, RefusalsAreNotErrors
 
 
 def record(message: str, exc_info=None) -> logging.LogRecord:
@@ -31,3 +34,66 @@ def test_outside_a_command_there_is_no_correlation_id_and_errors_keep_their_trac
         line = json.loads(JsonFormatter().format(record("relay failed", sys.exc_info())))
     assert "correlation_id" not in line
     assert "RuntimeError: broker gone" in line["error"]
+
+
+class WorkerStandIn:
+    """What nameko's WorkerContext offers the filter."""
+
+    def __init__(self) -> None:
+        self.service_name = "cases"
+        self.entrypoint = type("Entrypoint", (), {"method_name": "open_case"})()
+        self.context_data = {"correlation_id": "req-7"}
+        self.call_id_stack = ["cases.open_case.1"]
+
+
+def nameko_logs(error: Exception) -> list[logging.LogRecord]:
+    """What nameko's container logger emits for a worker that raised `error`, through the
+    filter deploy/config.yaml puts on it."""
+    records: list[logging.LogRecord] = []
+    logger = logging.getLogger("nameko.containers.test")
+    logger.setLevel(logging.INFO)
+    logger.addFilter(RefusalsAreNotErrors())
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    try:
+        raise error
+    except Exception as exc:
+        logger.exception("error handling worker %s: %s", WorkerStandIn(), exc)
+    finally:
+        logger.removeHandler(handler)
+        logger.filters.clear()
+    return records
+
+
+@pytest.mark.parametrize("refusal", [
+    InvalidInput.from_messages({"opened_on": ["Not a valid date."]}),
+    NotAllowed("Role 'auditor' may not do this."),
+    NotFound("No case c-1."),
+    Conflict("Intake is not accepted yet.", code="missing_step"),
+], ids=lambda error: error.code)
+def test_a_refusal_is_one_info_line_with_its_code_and_correlation_id(refusal):
+    (record,) = nameko_logs(refusal)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "info"
+    assert line["code"] == refusal.code and line["status"] == refusal.status
+    assert line["correlation_id"] == "req-7"
+    assert line["message"] == f"cases.open_case refused ({refusal.code}): {refusal.detail}"
+    assert "error" not in line
+
+
+def test_the_correlation_id_of_the_command_context_wins():
+    with acting_as(Actor("worker-1", "social_worker", "JD001"), correlation_id="req-42"):
+        (record,) = nameko_logs(NotFound("No case c-1."))
+        line = json.loads(JsonFormatter().format(record))
+    assert line["correlation_id"] == "req-42"
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("database is locked"),
+                                     Unavailable("the broker is gone")], ids=["bug", "5xx"])
+def test_a_failure_stays_an_error_with_its_traceback(failure):
+    (record,) = nameko_logs(failure)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "error"
+    assert f"{type(failure).__name__}: {failure}" in line["error"]
+    assert "Traceback" in line["error"]

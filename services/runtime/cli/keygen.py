@@ -2,7 +2,8 @@
 
 It makes, for every service in `SERVICES`, a CIPHER_KEY (AES-256-GCM encryption of its stored
 events) and a RabbitMQ password; a PostgreSQL password; a RabbitMQ password for the operator (the
-management UI and the `casebook` CLI); the gateway's `CASEBOOK_JWT_SECRET`; and the archive's
+management UI and the `casebook` CLI); the gateway's `CASEBOOK_JWT_SECRET`; the console's
+`CASEBOOK_CONSOLE_SECRET` (it signs the session cookies); and the archive's
 Ed25519 ledger signing key. With `--write deploy/` it writes each as a file in
 `deploy/secrets/` (mode 0600; Compose mounts them into the containers, which read them through
 `<VARIABLE>_FILE`), with `rabbitmq_definitions.json` (loaded by RabbitMQ at boot: the vhost, one
@@ -171,6 +172,7 @@ def fresh_secrets() -> dict[str, str]:
         "POSTGRES_PASSWORD": _password(),
         "RABBITMQ_OPERATOR_PASSWORD": _password(),
         "CASEBOOK_JWT_SECRET": secrets.token_urlsafe(48),
+        "CASEBOOK_CONSOLE_SECRET": secrets.token_urlsafe(48),
         "CASEBOOK_LEDGER_SIGNING_KEY": ledger_signing_key(),
     }
     for service in SERVICES:

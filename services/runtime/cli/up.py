@@ -17,7 +17,7 @@ from typing import Any
 import click
 from kombu import Connection
 
-from services.runtime.launcher import SERVICES, service_command
+from services.runtime.launcher import METRICS_PORTS, SERVICES, service_command
 from services.runtime.settings import settings
 from services.runtime.store import postgres_configured
 
@@ -38,6 +38,7 @@ class Child:
     """One service process, as `casebook status` shows it."""
 
     name: str
+    metrics_address: str | None = None
     pid: int | None = None
     started_at: str | None = None
     restarts: int = 0
@@ -54,6 +55,8 @@ class Child:
         # AMQP_PASSWORD(_FILE) already in place.
         env = {**os.environ, "CASEBOOK_SERVICE": self.name, "PYTHONWARNINGS": "ignore",
                "AMQP_URI": settings().runtime.amqp_uri}
+        if self.metrics_address:
+            env["CASEBOOK_METRICS_ADDRESS"] = self.metrics_address
         # A new process group: Ctrl-C reaches only this parent, which stops the children.
         self.process = subprocess.Popen(service_command(self.name), env=env,
                                         start_new_session=True)
@@ -91,7 +94,9 @@ class Child:
     type=click.Choice(sorted(SERVICES)),
     help="Start only these services (repeatable).",
 )
-def up(only: tuple[str, ...]) -> None:
+@click.option("--metrics", is_flag=True,
+              help="Each service serves /metrics on 127.0.0.1 at its own port (9101-9105).")
+def up(only: tuple[str, ...], metrics: bool) -> None:
     """Start every Casebook service against AMQP_URI (SQLite under CASEBOOK_DATA_DIR unless
     POSTGRES_* is set), restart any that exits, and stop them all cleanly on Ctrl-C."""
     runtime = settings().runtime
@@ -99,7 +104,10 @@ def up(only: tuple[str, ...]) -> None:
     _check_broker(uri)
     data_dir = runtime.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    children = {name: Child(name) for name in (only or SERVICES)}
+    children = {
+        name: Child(name, f"127.0.0.1:{METRICS_PORTS[name]}" if metrics else None)
+        for name in (only or SERVICES)
+    }
     stopping = False
 
     def stop(*_: object) -> None:
@@ -120,6 +128,12 @@ def up(only: tuple[str, ...]) -> None:
         if "gateway" in children:
             address = settings().gateway.address
             click.echo(f"casebook: HTTP API on http://{address} (reference: /docs)", err=True)
+        if metrics:
+            click.echo("casebook: metrics at " + ", ".join(
+                f"http://{child.metrics_address}/metrics ({name})"
+                for name, child in children.items()), err=True)
+        if "console" in children:
+            click.echo(f"casebook: console on http://{settings().console.address}", err=True)
         _write_state(state, children)
         while not stopping:
             if _tend(children):

@@ -24,7 +24,7 @@ from services.runtime.cli.keygen import (
     keygen,
     secret_file_name,
 )
-from services.runtime.launcher import CONFIG_FILE, SERVICES, service_command
+from services.runtime.launcher import CONFIG_FILE, METRICS_PORTS, SERVICES, service_command
 from services.runtime.secrets import SECRETS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -134,6 +134,13 @@ def test_every_container_is_on_the_hosts_network_and_listens_on_127_0_0_1_only(c
         assert "ports" not in service, name  # nothing is published: nothing to publish from
     gateway = compose["services"]["gateway"]["environment"]
     assert gateway["WEB_SERVER_ADDRESS"] == "127.0.0.1:${CASEBOOK_HTTP_PORT:-8000}"
+    # Each service's /metrics on a port of its own, the one `casebook up --metrics` uses.
+    assert set(METRICS_PORTS) == set(SERVICES)
+    assert len(set(METRICS_PORTS.values())) == len(SERVICES)
+    for name in SERVICES:
+        variable = f"CASEBOOK_{env_prefix(name)}_METRICS_PORT"
+        assert compose["services"][name]["environment"]["CASEBOOK_METRICS_ADDRESS"] == (
+            f"127.0.0.1:${{{variable}:-{METRICS_PORTS[name]}}}")
     assert "listen_addresses=127.0.0.1" in compose["services"]["postgres"]["command"]
     rabbitmq = compose["services"]["rabbitmq"]["environment"]
     assert rabbitmq["ERL_EPMD_ADDRESS"] == "127.0.0.1"

@@ -1,0 +1,273 @@
+"""Chinese first: the console's catalogs (Babel, zh_CN by default, English on request), the
+labels of the codes it shows, its dates in Asia/Shanghai, and the services' problems in words.
+
+Source strings are English and marked with `N_` where they are data (labels, messages), `_` in
+templates; `tests/unit/console/test_catalog.py` fails when one has no zh_CN translation. English
+is the source language, so `en` needs no catalog of its own.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from gettext import NullTranslations
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from contracts.taxonomy import SERVICE_CODES
+
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+CATALOG_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+# Schools are in China: every instant is shown on Beijing time, whatever the server's zone.
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def N_(message: str) -> str:  # the name the gettext extractor looks for
+    """Marks a source string for the catalog; it is translated where it is shown."""
+    return message
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """The catalog of `locale`, compiled from its .po file in memory (no .mo to go stale)."""
+    if locale == "en":
+        return NullTranslations()
+    path = CATALOG_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=locale)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def negotiate(requested: str | None) -> str:
+    return requested if requested in LOCALES else DEFAULT_LOCALE
+
+
+# The codes of the services' enumerations, by what they are called in the standard.
+LABELS: dict[str, str] = {
+    # Steps of the service process (8.2.1.1), as the caseload's stage.
+    "intake": N_("Intake"),
+    "assessment": N_("Assessment"),
+    "plan": N_("Service plan"),
+    "intervention": N_("Intervention"),
+    "evaluation": N_("Evaluation"),
+    "closing": N_("Closing"),
+    "declined": N_("Declined"),
+    "closed": N_("Closed"),
+    "active": N_("Active"),
+    # Client types (5).
+    "student": N_("Student"),
+    "teacher": N_("Teacher"),
+    "family": N_("Family"),
+    "school": N_("School"),
+    "community": N_("Community"),
+    # Intervention forms and methods (8.2.1.2, 8.2.4).
+    "direct": N_("Direct service"),
+    "indirect": N_("Indirect service"),
+    "case_work": N_("Case work"),
+    "group_work": N_("Group work"),
+    "administration": N_("Social work administration"),
+    "research": N_("Social work research"),
+    "crisis_intervention": N_("Crisis intervention"),
+    "family_therapy": N_("Family therapy"),
+    "outreach": N_("Outreach"),
+    "adventure_based_counselling": N_("Adventure-based counselling"),
+    "resource_linking": N_("Resource linking"),
+    "home_visit": N_("Home visit"),
+    "consultation": N_("Consultation"),
+    # Consent (4.2).
+    "client": N_("Client"),
+    "guardian": N_("Guardian"),
+    "rights": N_("Rights"),
+    "responsibilities": N_("Responsibilities"),
+    "obligations": N_("Obligations"),
+    "service_plan": N_("Service plan"),
+    # Evaluations (8.3.5) and closing reasons (8.3.6).
+    "process": N_("Process evaluation"),
+    "outcome": N_("Outcome evaluation"),
+    "goals_met": N_("Goals met"),
+    "client_request": N_("At the client's request"),
+    "referred": N_("Referred"),
+    "transferred": N_("Transferred"),
+    "left_school": N_("Left the school"),
+    "other": N_("Other"),
+    # The steps a refusal names as missing (8.2.1.1, 8.3.1a–c, 8.3.5, 8.3.6a–c).
+    "process_evaluation": N_("Process evaluation (8.3.5a)"),
+    "outcome_evaluation": N_("Outcome evaluation (8.3.5b)"),
+    "worker_introduced": N_("Introduce yourself, the service and its methods (8.3.1a)"),
+    "respect_and_empathy": N_("Show respect, acceptance and empathy (8.3.1b)"),
+    "initial_information": N_("Initial information about the problem and needs (8.3.1c)"),
+    "timing_agreed": N_("Timing of closing agreed with the client (8.3.6a)"),
+    "service_reviewed": N_("Service reviewed with the client (8.3.6b)"),
+    "relationship_ended": N_("Relationship ended and parting handled (8.3.6c)"),
+    # Risks (8.3.1d, 9.6a) and their levels (9.6b).
+    "abuse": N_("Abuse"),
+    "violence": N_("Violence"),
+    "bullying": N_("Bullying"),
+    "self_harm": N_("Self-harm"),
+    "suicide": N_("Suicide"),
+    "trauma": N_("Trauma"),
+    "substance_abuse": N_("Substance abuse"),
+    "severe_psychological_disorder": N_("Severe psychological disorder"),
+    "family_crisis": N_("Family crisis"),
+    "campus_emergency": N_("Campus emergency"),
+    "low": N_("Low"),
+    "medium": N_("Medium"),
+    "high": N_("High"),
+    "critical": N_("Critical"),
+    "open": N_("Open"),
+    "resolved": N_("Resolved"),
+    # Overdue control points (9.5c, 9.2b, 8.2.2).
+    "follow_up": N_("Follow-up"),
+    "letter": N_("Letter reply"),
+    # Roles.
+    "social_worker": N_("Social worker"),
+    "supervisor": N_("Supervisor"),
+    "school_admin": N_("School administrator"),
+    "archivist": N_("Archivist"),
+    "auditor": N_("Auditor"),
+}
+
+# What happened in a case, as its timeline names the stored events.
+EVENTS: dict[str, str] = {
+    "Opened": N_("Case opened (8.3.1)"),
+    "IntakeRecorded": N_("Intake items recorded (8.3.1)"),
+    "IntakeAccepted": N_("Intake accepted (8.3.1e)"),
+    "IntakeDeclined": N_("Intake declined (8.3.1e)"),
+    "ConsentRecorded": N_("Informed consent recorded (4.2)"),
+    "ConsentWithdrawn": N_("Consent withdrawn (4.2)"),
+    "AssessmentRecorded": N_("Assessment recorded (8.3.2)"),
+    "PlanAdopted": N_("Service plan adopted (8.3.3)"),
+    "PlanRevised": N_("Service plan revised (8.3.3)"),
+    "InterventionLogged": N_("Intervention logged (8.3.4)"),
+    "ResourceRequested": N_("Resource requested (8.3.4b)"),
+    "ReferralMade": N_("Referral made"),
+    "EvaluationRecorded": N_("Evaluation recorded (8.3.5)"),
+    "Closed": N_("Case closed (8.3.6)"),
+    "FollowUpScheduled": N_("Follow-up scheduled (9.2b)"),
+    "FollowUpRecorded": N_("Follow-up recorded (9.2b)"),
+    "Reopened": N_("Case reopened"),
+    "Reassigned": N_("Case reassigned"),
+    "RiskRaised": N_("Risk registered (9.6a)"),
+    "RiskLevelChanged": N_("Risk level changed (9.6b)"),
+    "RiskResolved": N_("Risk resolved"),
+}
+
+# The problems the services answer with, by their stable code (contracts.errors.CODES).
+PROBLEMS: dict[str, str] = {
+    "invalid_input": N_("Some fields are missing or break a rule: see the messages beside them."),
+    "not_allowed": N_("Your role or assignment does not permit this."),
+    "not_found": N_("No such record."),
+    "wrong_state": N_("The record is not in a state that allows this."),
+    "conflict": N_("This conflicts with what is already on record."),
+    "missing_step": N_("A step of the service process has not been done yet (8.2.1.1)."),
+    "consent_required": N_("Informed consent is missing (4.2)."),
+    "guardian_required": N_("A minor client needs a guardian on record (4.2)."),
+    "plan_incomplete": N_("The service plan lacks one of its seven parts (8.3.3b)."),
+    "evaluations_required": N_("Closing needs both evaluations (8.3.5)."),
+    "grant_required": N_("Reading this archived record needs an approved grant (9.4d)."),
+    "not_qualified": N_("The social worker is not qualified (6.2.1.2) or trained (9.1a)."),
+    "unavailable": N_("A service cannot be reached now. Try again in a moment."),
+    "unauthenticated": N_("The sign-in did not succeed. Try again."),
+    "outcome_unknown": N_("It is not yet known whether this was saved. Send the form again."),
+    "deadline_exceeded": N_("This took too long and was not saved. Send the form again."),
+    "gateway_timeout": N_("This took too long and was not saved. Send the form again."),
+}
+UNKNOWN_PROBLEM = N_("The request was refused.")
+
+# marshmallow's rules and the services' own, as the field messages of a 400 say them.
+FIELD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Missing data for required field\."), N_("Required.")),
+    (re.compile(r"Field may not be null\."), N_("Required.")),
+    (re.compile(r"Not a valid date\."), N_("Not a valid date.")),
+    (re.compile(r"Not a valid integer\."), N_("Not a whole number.")),
+    (re.compile(r"Not a valid boolean\."), N_("Not yes or no.")),
+    (re.compile(r"Must be one of: .*"), N_("Choose one of the options.")),
+    (re.compile(r"Shorter than minimum length (?P<min>\d+)\."),
+     N_("Give at least %(min)s.")),
+    (re.compile(r"Longer than maximum length (?P<max>\d+)\."), N_("At most %(max)s.")),
+    (re.compile(r"Length must be between (?P<min>\d+) and (?P<max>\d+)\."),
+     N_("Between %(min)s and %(max)s long.")),
+    (re.compile(r"Must be greater than or equal to (?P<min>-?\d+) and less than or equal to "
+                r"(?P<max>-?\d+)\."), N_("From %(min)s to %(max)s.")),
+    (re.compile(r"Must be greater than or equal to (?P<min>-?\d+)\."), N_("At least %(min)s.")),
+    (re.compile(r"Must not be before .*\((?P<date>\d{4}-\d{2}-\d{2})\)\."),
+     N_("Not before %(date)s.")),
+    (re.compile(r"Unknown field\."), N_("Not a field of this form.")),
+)
+UNKNOWN_RULE = N_("Breaks a rule: %(rule)s")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A source string and its parameters, translated where it is shown."""
+
+    text: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def field_message(rule: str) -> Message:
+    for pattern, text in FIELD_RULES:
+        matched = pattern.fullmatch(rule)
+        if matched:
+            return Message(text, matched.groupdict())
+    return Message(UNKNOWN_RULE, {"rule": rule})
+
+
+class Localized:
+    """What a page needs of one locale: its translations, labels and dates."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = negotiate(locale)
+        self.translations = translations(self.locale)
+
+    def gettext(self, message: str, **params: Any) -> str:
+        text = self.translations.gettext(message)
+        return text % params if params else text
+
+    def message(self, message: Message) -> str:
+        return self.gettext(message.text, **message.params)
+
+    def label(self, code: str) -> str:
+        return self.gettext(LABELS[code]) if code in LABELS else code
+
+    def event(self, name: str) -> str:
+        short = name.rsplit(".", 1)[-1]
+        return self.gettext(EVENTS[short]) if short in EVENTS else short
+
+    def service_code(self, code: str) -> str:
+        for entry in SERVICE_CODES:
+            if entry.code == code:
+                label = entry.label_zh if self.locale == "zh_CN" else entry.label_en
+                return f"{code} {label}"
+        return code
+
+    def date(self, value: str | date | None) -> str:
+        if not value:
+            return ""
+        day = date.fromisoformat(value) if isinstance(value, str) else value
+        return format_date(day, format="long", locale=self.locale)
+
+    def datetime(self, value: str | datetime | None) -> str:
+        if not value:
+            return ""
+        instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return format_datetime(instant, format="medium", tzinfo=ZONE, locale=self.locale)
+
+
+def today() -> date:
+    """Today in the schools' time zone: the default date of every form."""
+    return datetime.now(ZONE).date()

@@ -1,0 +1,100 @@
+"""The console's session: who is signed in, their CSRF token and language, in one cookie.
+
+The cookie is signed (HMAC-SHA256 with CASEBOOK_CONSOLE_SECRET) and so cannot be forged or
+altered; it holds no personal content, only the actor's id, role and school. It is HttpOnly (no
+script reads it), SameSite=Lax (no other site's form or frame sends it) and Secure whenever the
+console is reached over TLS. Every form carries the session's CSRF token and every POST is
+refused without it, so a signed-in person's browser cannot be made to submit one elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from services.console.i18n import DEFAULT_LOCALE, negotiate
+from services.gateway.auth import dev_secret
+from services.runtime.context import Actor
+from services.runtime.settings import ConfigurationError, settings
+
+COOKIE = "casebook_console"
+
+
+@dataclass(frozen=True)
+class Session:
+    csrf: str
+    locale: str = DEFAULT_LOCALE
+    actor: Actor | None = None
+    expires: float = 0.0  # epoch seconds; the sign-in ends then
+    # A sign-in under way at the identity provider: its state, nonce and PKCE verifier.
+    pending: dict[str, str] | None = None
+
+    def signed_in(self, actor: Actor, hours: float) -> Session:
+        # A new CSRF token at sign-in: a token seen before it is worth nothing after.
+        return replace(self, actor=actor, csrf=secrets.token_urlsafe(32),
+                       expires=time.time() + hours * 3600, pending=None)
+
+    def signed_out(self) -> Session:
+        return Session(csrf=secrets.token_urlsafe(32), locale=self.locale)
+
+    def accepts(self, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(self.csrf, str(token))
+
+
+def session_key() -> bytes:
+    """The key that signs the cookies: CASEBOOK_CONSOLE_SECRET; in development one derived from
+    the development token secret, so a fresh checkout runs with none checked in."""
+    config = settings()
+    if config.console.secret:
+        return config.console.secret.encode("utf-8")
+    if config.runtime.production:
+        raise ConfigurationError("CASEBOOK_ENVIRONMENT=production needs CASEBOOK_CONSOLE_SECRET.")
+    return hmac.new(dev_secret().encode("utf-8"), b"casebook console sessions",
+                    hashlib.sha256).digest()
+
+
+def load(request: Request, key: bytes) -> Session:
+    """The request's session; a new, signed-out one if it has none, or a forged or expired one."""
+    state = _verified(request.cookies.get(COOKIE, ""), key)
+    if state is None:
+        return Session(csrf=secrets.token_urlsafe(32))
+    actor = state.get("actor")
+    session = Session(csrf=str(state["csrf"]), locale=negotiate(state.get("locale")),
+                      actor=Actor(**actor) if actor else None,
+                      expires=float(state.get("expires", 0)), pending=state.get("pending"))
+    if session.actor is not None and session.expires < time.time():
+        return session.signed_out()
+    return session
+
+
+def store(response: Response, session: Session, key: bytes, secure: bool) -> None:
+    state: dict[str, Any] = {"csrf": session.csrf, "locale": session.locale,
+                             "actor": asdict(session.actor) if session.actor else None,
+                             "expires": session.expires, "pending": session.pending}
+    body = base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode("utf-8"))
+    value = f"{body.decode('ascii')}.{_signature(body, key)}"
+    response.set_cookie(COOKIE, value, httponly=True, samesite="Lax", secure=secure, path="/")
+
+
+def _signature(body: bytes, key: bytes) -> str:
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def _verified(value: str, key: bytes) -> dict[str, Any] | None:
+    body, _, signature = value.encode("ascii", "replace").rpartition(b".")
+    if not body or not hmac.compare_digest(_signature(body, key).encode("ascii"), signature):
+        return None
+    try:
+        state = json.loads(base64.urlsafe_b64decode(body))
+    except (binascii.Error, ValueError):
+        return None
+    return state if isinstance(state, dict) and "csrf" in state else None

@@ -1,0 +1,34 @@
+"""A social worker's day in a real browser (Debian's Chromium, driven by Playwright): sign in,
+register a student, open a case and take it from intake through refusals to closing, every page
+in Chinese (journey.py). Each main page is saved as a screenshot under tmp/artefacts/console/
+(or $CASEBOOK_ARTEFACTS_DIR/console/)."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.runtime.cli.demo import SCHOOL, WORKER
+from services.runtime.cli.journeys import open_case, register_student
+from tests.e2e.console.conftest import ARTEFACTS, console, console_address, run_journey
+from tests.support.services import rpc
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_social_worker_runs_a_case_from_intake_to_closing(amqp_uri, tmp_path):
+    with console(amqp_uri, tmp_path, console_address(),
+                 CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
+        run_journey("social_worker", url)
+    for page in ("01-sign-in", "04b-caseload-overdue", "05-intervention-refused",
+                 "08-closing-refused", "09-caseload-after-closing"):
+        assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
+
+
+def test_a_caseload_longer_than_a_page_comes_a_page_at_a_time(amqp_uri, tmp_path):
+    with console(amqp_uri, tmp_path, console_address(),
+                 CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
+        worker = {"id": WORKER, "role": "social_worker", "school_id": SCHOOL}
+        with rpc(amqp_uri, worker) as proxy:
+            for number in range(25):
+                open_case(proxy, register_student(proxy, f"paged-{number}"), WORKER, ["7.1.3a"])
+        run_journey("caseload_pages", url)

@@ -1,0 +1,64 @@
+"""Chinese first: every string the console shows, in its templates or its code, has a zh_CN
+translation. The strings are extracted with Babel exactly as `pybabel extract` does with
+services/console/babel.cfg, and compared with the catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from services.console.i18n import CATALOG_DIR, DOMAIN, EVENTS, LABELS, PROBLEMS, Localized
+
+ROOT = Path(__file__).resolve().parents[3]
+CONFIG = ROOT / "services" / "console" / "babel.cfg"
+
+
+def extracted() -> set[str]:
+    with CONFIG.open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    return {message if isinstance(message, str) else message[0]
+            for _, _, message, _, _ in extract_from_dir(
+                str(ROOT), method_map, options_map, keywords=DEFAULT_KEYWORDS)}
+
+
+def catalog():  # type: ignore[no-untyped-def]
+    with (CATALOG_DIR / "zh_CN" / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
+        return read_po(po, locale="zh_CN")
+
+
+def test_the_extraction_finds_the_templates_and_the_code():
+    strings = extracted()
+    assert "My caseload" in strings  # a template's
+    assert LABELS["case_work"] in strings and EVENTS["Opened"] in strings  # the code's
+
+
+def test_every_string_the_console_shows_has_a_zh_cn_translation():
+    translated = {message.id: message for message in catalog() if message.id}
+    untranslated = sorted(text for text in extracted()
+                          if text not in translated or not translated[text].string
+                          or translated[text].fuzzy)
+    assert untranslated == [], (
+        "Strings without a zh_CN translation: add them to "
+        "services/console/locale/zh_CN/LC_MESSAGES/messages.po (docs/console.md):\n"
+        + "\n".join(untranslated))
+
+
+def test_each_translation_keeps_the_placeholders_of_its_source():
+    problems = [(message.id, errors) for message, errors in catalog().check() if errors]
+    assert problems == []
+
+
+def test_a_problem_code_shows_in_chinese_and_on_request_in_english():
+    zh, en = Localized("zh_CN"), Localized("en")
+    assert zh.gettext(PROBLEMS["missing_step"]) == "服务流程中尚有步骤未完成（8.2.1.1）。"
+    assert en.gettext(PROBLEMS["missing_step"]) == PROBLEMS["missing_step"]
+    assert zh.label("case_work") == "个案工作"
+    assert zh.service_code("7.1.3a").startswith("7.1.3a 科学")
+
+
+def test_instants_are_shown_on_beijing_time():
+    assert Localized("zh_CN").datetime("2026-09-01T16:30:00+00:00") == "2026年9月2日 00:30:00"
+    assert Localized("zh_CN").date("2026-09-01") == "2026年9月1日"

@@ -1,0 +1,107 @@
+"""The console's session cookie and CSRF tokens, through the console's own request handling (no
+service is called before sign-in)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from werkzeug.test import Client
+from werkzeug.wrappers import Request, Response
+
+from services.console.pages import Console
+from services.console.service import ConsoleIdempotency
+from services.console.session import COOKIE, session_key
+from services.gateway.auth import Keys
+from services.gateway.dispatch import Gateway
+from services.runtime.settings import ConfigurationError, settings
+
+
+def nothing_called(*_: object) -> None:
+    raise AssertionError("no service is called before sign-in")
+
+
+@pytest.fixture
+def browser(monkeypatch) -> Client:
+    monkeypatch.setenv("CASEBOOK_CONSOLE_DEV_SIGN_IN", "true")
+    config = settings()
+    console = Console(Gateway(Keys(), ConsoleIdempotency(), config.gateway), config.console,
+                      session_key())
+
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        response: Response = console.handle(Request(environ), nothing_called)
+        return response(environ, start_response)
+
+    return Client(app)
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+def test_the_cookie_is_httponly_and_samesite_lax_and_secure_only_over_tls(browser):
+    plain = browser.get("/sign-in").headers["Set-Cookie"]
+    assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Secure" not in plain
+    proxied = browser.get("/sign-in", headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in proxied.headers["Set-Cookie"]
+
+
+def test_a_form_without_the_sessions_csrf_token_is_refused(browser):
+    page = browser.get("/sign-in").get_data(as_text=True)
+    assert browser.post("/sign-in", data={"person": "0"}).status_code == 403
+    assert browser.post("/sign-in", data={"person": "0", "csrf": "forged"}).status_code == 403
+    signed_in = browser.post("/sign-in", data={"person": "0", "csrf": csrf_of(page)})
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/caseload"
+
+
+def test_a_signed_in_session_ends_at_sign_out_and_its_token_with_it(browser):
+    token = csrf_of(browser.get("/sign-in").get_data(as_text=True))
+    browser.post("/sign-in", data={"person": "0", "csrf": token})
+    page = browser.get("/clients/new")  # signed in: the page renders without a service call
+    fresh = csrf_of(page.get_data(as_text=True))
+    assert fresh != token  # a new token at sign-in
+    assert browser.post("/sign-out", data={"csrf": fresh}).status_code == 302
+    assert browser.get("/clients/new").headers["Location"] == "/sign-in"
+    assert browser.post("/sign-out", data={"csrf": fresh}).status_code == 403
+
+
+def test_an_altered_cookie_is_a_new_signed_out_session(browser):
+    token = csrf_of(browser.get("/sign-in").get_data(as_text=True))
+    browser.post("/sign-in", data={"person": "0", "csrf": token})
+    value = browser.get_cookie(COOKIE).value
+    body, _, signature = value.rpartition(".")
+    browser.set_cookie(COOKIE, body[:-4] + "AAA=" + "." + signature)
+    assert browser.get("/caseload").headers["Location"] == "/sign-in"
+
+
+def test_the_development_sign_in_is_off_unless_configured(browser, monkeypatch):
+    monkeypatch.delenv("CASEBOOK_CONSOLE_DEV_SIGN_IN")
+    config = settings()
+    console = Console(Gateway(Keys(), ConsoleIdempotency(), config.gateway), config.console,
+                      session_key())
+    client = Client(lambda environ, start: console.handle(Request(environ), nothing_called)(
+        environ, start))
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert 'name="person"' not in page
+    assert client.post("/sign-in", data={"person": "0", "csrf": csrf_of(page)}).status_code == 400
+
+
+def test_production_has_no_development_sign_in_whatever_the_setting(browser, monkeypatch):
+    monkeypatch.setenv("CASEBOOK_ENVIRONMENT", "production")
+    assert 'name="person"' not in browser.get("/sign-in").get_data(as_text=True)
+
+
+def test_production_needs_a_session_secret(monkeypatch):
+    monkeypatch.setenv("CASEBOOK_ENVIRONMENT", "production")
+    monkeypatch.delenv("CASEBOOK_CONSOLE_SECRET", raising=False)
+    with pytest.raises(ConfigurationError, match="CASEBOOK_CONSOLE_SECRET"):
+        session_key()
+
+
+def test_pages_answer_in_chinese_until_english_is_asked_for(browser):
+    page = browser.get("/sign-in").get_data(as_text=True)
+    assert "<title>登录" in page
+    browser.post("/language", data={"locale": "en", "next": "/sign-in", "csrf": csrf_of(page)})
+    assert "<title>Sign in" in browser.get("/sign-in").get_data(as_text=True)

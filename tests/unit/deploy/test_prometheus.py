@@ -1,0 +1,73 @@
+"""deploy/prometheus/ scrapes every service where Compose serves its metrics, and its alerts are
+about metrics the services expose and docs/operators.md explains; promtool, where installed,
+accepts the configuration and shows each alert firing on the figures it is about."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.runtime.launcher import METRICS_PORTS, SERVICES
+
+ROOT = Path(__file__).resolve().parents[3]
+PROMETHEUS = ROOT / "deploy" / "prometheus"
+METRIC = re.compile(r"\bcasebook_[a-z_]+\b")
+# Series a histogram or counter family exposes beyond its name.
+SUFFIXES = ("_total", "_bucket", "_count", "_sum")
+
+
+def documented_metrics() -> set[str]:
+    text = (ROOT / "docs" / "operators.md").read_text(encoding="utf-8")
+    section = text.split("## Metrics and alerts", 1)[1]
+    return set(re.findall(r"^\| `(casebook_[a-z_]+)` \|", section, flags=re.MULTILINE))
+
+
+def family(name: str) -> str:
+    for suffix in SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def test_every_service_is_scraped_where_compose_serves_its_metrics():
+    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text(encoding="utf-8"))
+    jobs = {job["job_name"]: [target for group in job["static_configs"]
+                              for target in group["targets"]]
+            for job in config["scrape_configs"]}
+    assert jobs == {name: [f"127.0.0.1:{METRICS_PORTS[name]}"] for name in SERVICES}
+    assert config["rule_files"] == ["alerts.yml"]
+
+
+def test_every_metric_is_documented_and_made_by_the_code():
+    documented = documented_metrics()
+    code = (ROOT / "services" / "runtime" / "metrics.py").read_text(encoding="utf-8")
+    made = {family(name) for name in METRIC.findall(code)}
+    assert {family(name) for name in documented} == made
+
+
+def test_the_alerts_name_only_documented_metrics():
+    rules = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text(encoding="utf-8"))
+    expressions = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    named = {name for expr in expressions for name in METRIC.findall(expr)}
+    assert named, "no casebook_ metric in the alerts"
+    assert named <= documented_metrics()
+    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]
+              if "alert" in rule}
+    doc = (ROOT / "docs" / "operators.md").read_text(encoding="utf-8")
+    assert {alert for alert in alerts if f"| `{alert}` |" not in doc} == set()
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None,
+                    reason="promtool is not installed (Debian package prometheus)")
+@pytest.mark.parametrize("command", [["check", "config", "prometheus.yml"],
+                                     ["test", "rules", "alerts.test.yml"]],
+                         ids=["check config", "test rules"])
+def test_promtool_accepts_the_configuration_and_the_alerts_fire_as_tested(command):
+    result = subprocess.run(["promtool", *command], cwd=PROMETHEUS, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
