@@ -1,10 +1,10 @@
-"""Field types that several contract events and command schemas share."""
+"""Field types that several contract events, command schemas and answers share."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from contracts.taxonomy import BY_CODE
 
@@ -44,3 +44,22 @@ def system_identifier(**kwargs: Any) -> fields.String:
 
 def one_of(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.OneOf(choices), **kwargs)
+
+
+# Answers: what a service's queries and commands give back, described for the OpenAPI document.
+
+
+def out(field: type[fields.Field], description: str, **kwargs: Any) -> fields.Field:
+    """A field of an answer: always there (null where `allow_none`), and described."""
+    return field(required=True, metadata={"description": description}, **kwargs)
+
+
+def day(description: str, **kwargs: Any) -> fields.Field:
+    return fields.String(required=True, metadata={"description": description, "format": "date"},
+                         **kwargs)
+
+
+def answer(name: str, description: str) -> type[Schema]:
+    """The answer of a command: the id of the record it made or changed."""
+    title = "".join(part.title() for part in name.split("_"))
+    return Schema.from_dict({name: out(fields.String, description)}, name=f"{title}Answer")

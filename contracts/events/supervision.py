@@ -211,6 +211,21 @@ class TrainingRecordedV1(Schema):
     completed_on = fields.Date(required=True)
 
 
+@contract("TrainingRecorded", 2, source="supervision")
+class TrainingRecordedV2(Schema):
+    """A social worker completed training: pre-job (9.1a) or continuing education counted
+    towards 36 hours a year (9.1b), with its competency topics (6.2.1.3). Its length is in whole
+    minutes: v1 gave hours as a float, which languages write differently and so cannot be hashed
+    the same (RFC 8785)."""
+
+    training_id = identifier(required=True)
+    social_worker_id = identifier(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(TRAINING_KINDS))
+    minutes = fields.Integer(required=True, validate=validate.Range(min=30, max=24000))
+    topics = fields.List(fields.String(validate=validate.OneOf(TRAINING_TOPICS)), required=True)
+    completed_on = fields.Date(required=True)
+
+
 @contract("SupervisionSessionHeld", 1, source="supervision")
 class SupervisionSessionHeldV1(Schema):
     """A supervision session was held (6.2.2.2, 9.1c), of one or more of the three kinds."""
@@ -372,6 +387,24 @@ class SatisfactionSurveyRecordedV1(Schema):
     respondent_count = _positive(required=True)
     satisfied_count = fields.Integer(required=True, validate=validate.Range(min=0))
     mean_score = fields.Float(required=True, validate=validate.Range(min=1, max=5))
+    evaluator_type = fields.String(required=True, validate=validate.OneOf(EVALUATOR_TYPES))
+    period_from = fields.Date(required=True)
+    period_to = fields.Date(required=True)
+
+
+@contract("SatisfactionSurveyRecorded", 2, source="supervision")
+class SatisfactionSurveyRecordedV2(Schema):
+    """A satisfaction survey (10.2.1) was recorded as counts and a mean score in thousandths
+    (1000–5000 for 1–5: v1 gave the mean as a float, which cannot be hashed the same in every
+    language), with who ran it (10.2.3)."""
+
+    survey_id = identifier(required=True)
+    social_worker_id = identifier(required=True, allow_none=True)
+    respondent_kind = fields.String(required=True, validate=validate.OneOf(RESPONDENT_KINDS))
+    respondent_count = _positive(required=True)
+    satisfied_count = fields.Integer(required=True, validate=validate.Range(min=0))
+    mean_score_permille = fields.Integer(required=True, validate=validate.Range(min=1000,
+                                                                                max=5000))
     evaluator_type = fields.String(required=True, validate=validate.OneOf(EVALUATOR_TYPES))
     period_from = fields.Date(required=True)
     period_to = fields.Date(required=True)

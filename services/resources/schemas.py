@@ -21,7 +21,7 @@ from contracts.events.resources import (
     REFERRAL_OUTCOMES,
     USAGE_OUTCOMES,
 )
-from contracts.fields import SERVICE_CODE, identifier, one_of, service_codes
+from contracts.fields import SERVICE_CODE, answer, day, identifier, one_of, out, service_codes
 from services.runtime.paging import PageQuery
 
 SHORT_TEXT = validate.Length(min=1, max=200)
@@ -378,16 +378,6 @@ class CommunityNetwork(Schema):
 # Answers.
 
 
-def out(field: type[fields.Field], description: str, **kwargs: Any) -> fields.Field:
-    """A field of an answer: always there (null where `allow_none`), and described."""
-    return field(required=True, metadata={"description": description}, **kwargs)
-
-
-def day(description: str, **kwargs: Any) -> fields.Field:
-    return fields.String(required=True, metadata={"description": description, "format": "date"},
-                         **kwargs)
-
-
 def codes(description: str) -> fields.Field:
     return out(fields.List, description, cls_or_instance=fields.String())
 
@@ -395,12 +385,6 @@ def codes(description: str) -> fields.Field:
 def details() -> fields.Field:
     return fields.Raw(metadata={"description": "Name and contact, for the school's own team "
                                 "only; `[destroyed]` once the person's key is destroyed."})
-
-
-def answer(name: str, description: str) -> type[Schema]:
-    """The answer of a command: the id of the record it made or changed."""
-    title = "".join(part.title() for part in name.split("_"))
-    return Schema.from_dict({name: out(fields.String, description)}, name=f"{title}Answer")
 
 
 ProviderId = answer("provider_id", "The provider registered.")

@@ -97,7 +97,7 @@ class Transaction:
         self.execute(f"INSERT INTO {{{table}}} ({names}) VALUES ({values})", **row)
 
     def upsert(self, table: str, **row: Any) -> None:
-        key = self.store.tables[table].key
+        key = {**self.store.tables, **self.store.learned}[table].key
         names = ", ".join(row)
         values = ", ".join(f":{name}" for name in row)
         updates = ", ".join(f"{name} = excluded.{name}" for name in row if name not in key)

@@ -217,7 +217,24 @@ class SocialWorker(CasebookAggregate):
 
     # Training (9.1a, 9.1b, 6.2.1.3)
 
-    def record_training(self, training_id: str, kind: str, hours: float, topics: list[str],
+    class TrainingRecorded(CasebookAggregate.Event):
+        """Training completed, its length in whole minutes. Version 1 held `hours` as a float:
+        such events are read as minutes and keep their hours, which their published envelopes
+        (contract v1) were made of."""
+
+        class_version = 2
+        social_worker_id: str
+        training_id: str
+        kind: str
+        minutes: int
+        topics: list[str]
+        completed_on: date
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["minutes"] = round(state["hours"] * 60)
+
+    def record_training(self, training_id: str, kind: str, minutes: int, topics: list[str],
                         completed_on: date) -> None:
         if completed_on < self.registered_on and kind == "continuing":
             raise invalid("completed_on",
@@ -227,19 +244,15 @@ class SocialWorker(CasebookAggregate):
             raise Conflict(f"{self.social_worker_id} already has pre-job training recorded.",
                            code="conflict")
         self._training_recorded(social_worker_id=self.social_worker_id,
-                                training_id=training_id, kind=kind, hours=hours,
+                                training_id=training_id, kind=kind, minutes=minutes,
                                 topics=sorted(set(topics)), completed_on=completed_on)
         self.refresh_eligibility()
 
-    @event("TrainingRecorded")
+    @event(TrainingRecorded)
     def _training_recorded(self, social_worker_id: str, training_id: str, kind: str,
-                           hours: float, topics: list[str], completed_on: date) -> None:
-        self.trainings.append({"training_id": training_id, "kind": kind, "hours": hours,
+                           minutes: int, topics: list[str], completed_on: date) -> None:
+        self.trainings.append({"training_id": training_id, "kind": kind, "minutes": minutes,
                                "topics": list(topics), "completed_on": completed_on})
-
-    def continuing_hours(self, year: int) -> float:
-        return sum(t["hours"] for t in self.trainings
-                   if t["kind"] == "continuing" and t["completed_on"].year == year)
 
     # Leaving
 

@@ -104,7 +104,7 @@ class Escalation(CasebookAggregate):
 
     def acknowledge(self, actor_id: str, role: str, at: datetime) -> None:
         if not self.awaiting_acknowledgement:
-            raise Conflict(f"The escalation is {self._state()}: nothing to acknowledge.",
+            raise Conflict(f"The escalation is {self.state}: nothing to acknowledge.",
                            code="wrong_state")
         # The current step's role, or anyone further up the ladder, may take charge.
         allowed = {step["role"] for step in self.ladder[self.step:]} | {"operator"}
@@ -130,7 +130,7 @@ class Escalation(CasebookAggregate):
 
     def take_action(self, action: str, at: datetime) -> None:
         if self.status != "open" or self.acknowledgement is None:
-            raise Conflict(f"The escalation is {self._state()}: acknowledge it before recording "
+            raise Conflict(f"The escalation is {self.state}: acknowledge it before recording "
                            "actions.", code="wrong_state")
         self._action_taken(action=action, taken_at=at)
 
@@ -140,7 +140,7 @@ class Escalation(CasebookAggregate):
 
     def resolve(self, resolution: str, at: datetime) -> None:
         if self.status != "open":
-            raise Conflict(f"The escalation is {self._state()}.", code="wrong_state")
+            raise Conflict(f"The escalation is {self.state}.", code="wrong_state")
         # Only cases (risk resolved) or a higher escalation may close one nobody took charge of.
         if self.acknowledgement is None and resolution not in ("risk_resolved", "superseded"):
             raise Conflict("The escalation was never acknowledged: acknowledge it first.",
@@ -152,30 +152,11 @@ class Escalation(CasebookAggregate):
         self.status = "resolved"
         self.resolution = {"resolution": resolution, "resolved_at": resolved_at}
 
-    def _state(self) -> str:
+    @property
+    def state(self) -> str:
         if self.status != "open":
             return self.status
         return "acknowledged" if self.acknowledgement else "awaiting acknowledgement"
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "escalation_id": str(self.id),
-            "school_id": self.school_id,
-            "risk_id": self.risk_id,
-            "case_id": self.case_id,
-            "risk_type": self.risk_type,
-            "level": self.level,
-            "life_safety": self.life_safety,
-            "social_worker_id": self.social_worker_id,
-            "status": self._state() if self.status == "open" else self.status,
-            "step": self.step + 1,
-            "role": self.role,
-            "opened_at": self.opened_at,
-            "due_at": self.due_at,
-            "ladder": self.ladder,
-            "acknowledgement": self.acknowledgement,
-            "resolution": self.resolution,
-        }
 
 
 # The event classes are made by @event at runtime; mypy reads them through this untyped name.

@@ -110,18 +110,38 @@ class Complaint(CasebookAggregate):
 
 
 class SatisfactionSurvey(CasebookAggregate):
-    """10.2.1 satisfaction survey, as counts and a mean; who evaluated per 10.2.3."""
+    """10.2.1 satisfaction survey, as counts and a mean in thousandths; who evaluated per
+    10.2.3."""
+
+    class Recorded(CasebookAggregate.Created):
+        """Version 1 held the mean as a float `mean_score`: such events are read in thousandths
+        and keep their float, which their published envelopes (contract v1) were made of."""
+
+        class_version = 2
+        school_id: str
+        social_worker_id: str | None
+        respondent_kind: str
+        respondent_count: int
+        satisfied_count: int
+        mean_score_permille: int
+        evaluator_type: str
+        period_from: date
+        period_to: date
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["mean_score_permille"] = round(state["mean_score"] * 1000)
 
     @event("Recorded")
     def __init__(self, school_id: str, social_worker_id: str | None, respondent_kind: str,
-                 respondent_count: int, satisfied_count: int, mean_score: float,
+                 respondent_count: int, satisfied_count: int, mean_score_permille: int,
                  evaluator_type: str, period_from: date, period_to: date) -> None:
         self.school_id = school_id
         self.social_worker_id = social_worker_id
         self.respondent_kind = respondent_kind
         self.respondent_count = respondent_count
         self.satisfied_count = satisfied_count
-        self.mean_score = mean_score
+        self.mean_score_permille = mean_score_permille
         self.evaluator_type = evaluator_type
         self.period_from = period_from
         self.period_to = period_to

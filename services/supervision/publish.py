@@ -1,13 +1,17 @@
 """Supervision domain events → contract events. Identifiers, codes, dates, levels and counts:
 school names, complaint content and contacts, answers, plans and evaluation findings stay in the
-store. The watches of cases and letters and the delivery records are internal: they are copies
-of what cases already published."""
+store. Every event of envelope format 2 is published (a contract event, or `AuditRecorded`);
+those of format 1 keep the envelopes they had. What supervision learns of cases, letters and
+delivered services is kept in learned tables now: the aggregates that held it are retired.
+Training is in whole minutes and survey means in thousandths from format 2 on (v2), never
+floats."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
+from services.runtime.domain import LATEST_FORMAT
 from services.runtime.publishing import Publications
 from services.supervision.domain import (
     SchoolEvents,
@@ -22,7 +26,13 @@ from services.supervision.feedback import (
     EvaluationEvents,
     SurveyEvents,
 )
-from services.supervision.quality import ActionEvents, FindingEvents
+from services.supervision.quality import (
+    ActionEvents,
+    CaseWatchEvents,
+    DeliveryEvents,
+    FindingEvents,
+    LetterWatchEvents,
+)
 
 PUBLICATIONS = Publications("supervision")
 
@@ -106,10 +116,20 @@ def supervisor_assigned(event: Any) -> dict[str, Any]:
             "assigned_on": event.assigned_on}
 
 
-@PUBLICATIONS.maps(SocialWorkerEvents.TrainingRecorded, "TrainingRecorded", 1)
+# Events stored before whole minutes hold `hours` (read as minutes too): v1 gives them as they
+# were published; later format-1 events give their minutes as hours.
+@PUBLICATIONS.maps(SocialWorkerEvents.TrainingRecorded, "TrainingRecorded", 1, until=1)
+def training_recorded_v1(event: Any) -> dict[str, Any]:
+    return {"training_id": event.training_id, "social_worker_id": event.social_worker_id,
+            "kind": event.kind, "hours": vars(event).get("hours", event.minutes / 60),
+            "topics": event.topics, "completed_on": event.completed_on}
+
+
+@PUBLICATIONS.maps(SocialWorkerEvents.TrainingRecorded, "TrainingRecorded", 2,
+                   since=LATEST_FORMAT)
 def training_recorded(event: Any) -> dict[str, Any]:
     return {"training_id": event.training_id, "social_worker_id": event.social_worker_id,
-            "kind": event.kind, "hours": event.hours, "topics": event.topics,
+            "kind": event.kind, "minutes": event.minutes, "topics": event.topics,
             "completed_on": event.completed_on}
 
 
@@ -199,14 +219,24 @@ def complaint_answered(event: Any) -> dict[str, Any]:
             "in_time": event.in_time}
 
 
-@PUBLICATIONS.maps(SurveyEvents.Recorded, "SatisfactionSurveyRecorded", 1)
+# Surveys stored before thousandths hold the float `mean_score`: v1 gives it as published.
+@PUBLICATIONS.maps(SurveyEvents.Recorded, "SatisfactionSurveyRecorded", 1, until=1)
+def satisfaction_survey_recorded_v1(event: Any) -> dict[str, Any]:
+    return {**_survey(event),
+            "mean_score": vars(event).get("mean_score", event.mean_score_permille / 1000)}
+
+
+@PUBLICATIONS.maps(SurveyEvents.Recorded, "SatisfactionSurveyRecorded", 2, since=LATEST_FORMAT)
 def satisfaction_survey_recorded(event: Any) -> dict[str, Any]:
+    return {**_survey(event), "mean_score_permille": event.mean_score_permille}
+
+
+def _survey(event: Any) -> dict[str, Any]:
     return {"survey_id": str(event.originator_id), "social_worker_id": event.social_worker_id,
             "respondent_kind": event.respondent_kind,
             "respondent_count": event.respondent_count,
-            "satisfied_count": event.satisfied_count, "mean_score": event.mean_score,
-            "evaluator_type": event.evaluator_type, "period_from": event.period_from,
-            "period_to": event.period_to}
+            "satisfied_count": event.satisfied_count, "evaluator_type": event.evaluator_type,
+            "period_from": event.period_from, "period_to": event.period_to}
 
 
 @PUBLICATIONS.maps(EvaluationEvents.Recorded, "ServiceEvaluationRecorded", 1)
@@ -214,3 +244,18 @@ def service_evaluation_recorded(event: Any) -> dict[str, Any]:
     return {"evaluation_id": str(event.originator_id), "scope": event.scope,
             "social_worker_id": event.social_worker_id, "evaluator_type": event.evaluator_type,
             "rating": event.rating, "evaluated_on": event.evaluated_on}
+
+
+# Published from envelope format 2 on: a finding's way through improvement (10.3).
+
+PUBLICATIONS.audit_only(FindingEvents.ImprovementStarted, "QualityFinding", "action_id")
+PUBLICATIONS.audit_only(FindingEvents.Addressed, "QualityFinding", "addressed_on")
+
+# Learned tables now keep what these held (`views.py`): no new event of them is made.
+PUBLICATIONS.retired(
+    CaseWatchEvents.Started, CaseWatchEvents.IntakeAccepted, CaseWatchEvents.Assessed,
+    CaseWatchEvents.PlanAdopted, CaseWatchEvents.InterventionNoted, CaseWatchEvents.Evaluated,
+    CaseWatchEvents.Closed, CaseWatchEvents.Declined, CaseWatchEvents.Reopened,
+    CaseWatchEvents.Reassigned, CaseWatchEvents.FollowUpScheduled, CaseWatchEvents.FollowUpDone,
+    CaseWatchEvents.FindingsNoted, LetterWatchEvents.Started, LetterWatchEvents.Answered,
+    LetterWatchEvents.FindingsNoted, DeliveryEvents.Noted)

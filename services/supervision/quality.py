@@ -1,5 +1,6 @@
-"""Quality control (T/JHSX 001—2026 9.5, 10.3): what supervision learns from the cases stream,
-the key control points computed from it, findings and improvement actions.
+"""Quality control (T/JHSX 001—2026 9.5, 10.3): the key control points computed from what
+supervision learns of cases and letters (learned tables of `views.py`), findings and improvement
+actions.
 
 A control point is a deadline: something must happen by `due_on`. It is missed when it happened
 late (seen when the late event arrives, dated by that event) or has still not happened when the
@@ -19,7 +20,7 @@ derived from the watched record and the point, so it is raised once, whichever s
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
@@ -62,8 +63,96 @@ def _deadline(point: str, key: str, due_on: date, done_on: date | None,
     return None
 
 
-class CaseWatch(CasebookAggregate):
+@dataclass
+class CaseFacts:
     """What supervision knows of one case: dates of its process steps, no content."""
+
+    case_id: str
+    school_id: str | None
+    social_worker_id: str
+    opened_on: date
+    accepted_on: date | None = None
+    assessed_on: date | None = None
+    planned_on: date | None = None
+    intervention_dates: list[date] = field(default_factory=list)
+    evaluation_kinds: list[str] = field(default_factory=list)
+    status: str = "open"
+    closed_on: date | None = None
+    follow_ups: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def last_anchor(self) -> date | None:
+        """9.5a progress control: the plan or the latest intervention since it."""
+        if self.planned_on is None:
+            return None
+        return max([self.planned_on, *(d for d in self.intervention_dates
+                                       if d >= self.planned_on)])
+
+
+def case_breaches(case: CaseFacts, settings: Settings, as_of: date | None,
+                  raised: set[str]) -> list[Breach]:
+    """Control points missed and not raised yet. With `as_of` None only those the recorded
+    dates prove missed (an event's own handling); with a date also those still undone."""
+    found: list[Breach | None] = []
+    # Closing stops the process deadlines: a case closed before its deadline missed nothing.
+    stop = case.closed_on
+    intake = case.accepted_on or case.opened_on
+    found.append(_deadline("assessment_overdue", "assessment_overdue",
+                           intake + timedelta(days=settings.assessment_days),
+                           case.assessed_on or stop, as_of))
+    if case.assessed_on is not None:
+        found.append(_deadline("plan_overdue", "plan_overdue",
+                               case.assessed_on + timedelta(days=settings.plan_days),
+                               case.planned_on or stop, as_of))
+    found.extend(_intervention_gaps(case, settings, as_of))
+    if case.status == "closed" and case.closed_on is not None and not {
+            "process", "outcome"} <= set(case.evaluation_kinds):
+        found.append(Breach("closed_without_evaluations",
+                            f"closed_without_evaluations:{case.closed_on.isoformat()}",
+                            case.closed_on, case.closed_on))
+    grace = timedelta(days=settings.follow_up_grace_days)
+    for follow_up_id, follow_up in sorted(case.follow_ups.items()):
+        found.append(_deadline("follow_up_overdue", f"follow_up_overdue:{follow_up_id}",
+                               follow_up["due_on"] + grace, follow_up["done_on"], as_of))
+    return [b for b in found if b is not None and b.key not in raised]
+
+
+def _intervention_gaps(case: CaseFacts, settings: Settings,
+                       as_of: date | None) -> list[Breach | None]:
+    # 9.5a progress control: once a plan is adopted, service should not stall.
+    if case.planned_on is None:
+        return []
+    gap = timedelta(days=settings.intervention_gap_days)
+    anchors = sorted({case.planned_on, *(d for d in case.intervention_dates
+                                         if d >= case.planned_on)})
+    found: list[Breach | None] = []
+    for anchor, following in pairwise(anchors):
+        found.append(_deadline("no_recent_intervention",
+                               f"no_recent_intervention:{anchor.isoformat()}",
+                               anchor + gap, following, None))
+    last = anchors[-1]
+    still_open = as_of if case.status == "open" else None
+    found.append(_deadline("no_recent_intervention",
+                           f"no_recent_intervention:{last.isoformat()}",
+                           last + gap, case.closed_on, still_open))
+    return found
+
+
+def letter_breaches(received_on: date, answered_on: date | None, settings: Settings,
+                    as_of: date | None, raised: set[str]) -> list[Breach]:
+    """8.2.2: a letter in the social-worker mailbox answered within its time."""
+    breach = _deadline("letter_unanswered", "letter_unanswered",
+                       received_on + timedelta(days=settings.letter_days), answered_on, as_of)
+    return [breach] if breach is not None and breach.key not in raised else []
+
+
+# Retired: what supervision learned of cases, letters and delivered services was kept as
+# aggregates of its own until it became learned tables (`views.py`). Stores written before still
+# hold their events: they load, and fill those tables once (`SupervisionApplication`).
+
+
+class CaseWatch(CasebookAggregate):
+    """Retired: the dates of one case's process steps."""
 
     @staticmethod
     def create_id(case_id: str, **_: Any) -> uuid.UUID:
@@ -73,124 +162,69 @@ class CaseWatch(CasebookAggregate):
     def __init__(self, school_id: str | None, case_id: str, social_worker_id: str,
                  opened_on: date) -> None:
         self.school_id = school_id
-        self.case_id = case_id
-        self.social_worker_id = social_worker_id
-        self.opened_on = opened_on
-        self.accepted_on: date | None = None
-        self.assessed_on: date | None = None
-        self.planned_on: date | None = None
-        self.intervention_dates: list[date] = []
-        self.evaluation_kinds: list[str] = []
-        self.status = "open"
-        self.closed_on: date | None = None
-        self.follow_ups: dict[str, dict[str, Any]] = {}
+        self.facts = CaseFacts(case_id=case_id, school_id=school_id,
+                               social_worker_id=social_worker_id, opened_on=opened_on)
         self.raised: list[str] = []
 
     @event("IntakeAccepted")
     def intake_accepted(self, accepted_on: date) -> None:
-        self.accepted_on = accepted_on
+        self.facts.accepted_on = accepted_on
 
     @event("Assessed")
     def assessed(self, assessed_on: date) -> None:
-        if self.assessed_on is None or assessed_on < self.assessed_on:
-            self.assessed_on = assessed_on
+        if self.facts.assessed_on is None or assessed_on < self.facts.assessed_on:
+            self.facts.assessed_on = assessed_on
 
     @event("PlanAdopted")
     def plan_adopted(self, adopted_on: date) -> None:
-        if self.planned_on is None or adopted_on < self.planned_on:
-            self.planned_on = adopted_on
+        if self.facts.planned_on is None or adopted_on < self.facts.planned_on:
+            self.facts.planned_on = adopted_on
 
     @event("InterventionNoted")
     def intervention_noted(self, delivered_on: date) -> None:
-        self.intervention_dates = sorted([*self.intervention_dates, delivered_on])
+        self.facts.intervention_dates = sorted([*self.facts.intervention_dates, delivered_on])
 
     @event("Evaluated")
     def evaluated(self, kind: str) -> None:
-        if kind not in self.evaluation_kinds:
-            self.evaluation_kinds.append(kind)
+        if kind not in self.facts.evaluation_kinds:
+            self.facts.evaluation_kinds.append(kind)
 
     @event("Closed")
     def closed(self, closed_on: date) -> None:
-        self.status = "closed"
-        self.closed_on = closed_on
+        self.facts.status = "closed"
+        self.facts.closed_on = closed_on
 
     @event("Declined")
     def declined(self, declined_on: date) -> None:
-        # 8.3.1e: no professional relationship, so no process deadlines either.
-        self.status = "declined"
-        self.closed_on = declined_on
+        self.facts.status = "declined"
+        self.facts.closed_on = declined_on
 
     @event("Reopened")
     def reopened(self, reopened_on: date) -> None:
-        self.status = "open"
-        self.closed_on = None
-        self.evaluation_kinds = []
+        self.facts.status = "open"
+        self.facts.closed_on = None
+        self.facts.evaluation_kinds = []
 
     @event("Reassigned")
     def reassigned(self, social_worker_id: str) -> None:
-        self.social_worker_id = social_worker_id
+        self.facts.social_worker_id = social_worker_id
 
     @event("FollowUpScheduled")
     def follow_up_scheduled(self, follow_up_id: str, due_on: date) -> None:
-        self.follow_ups[follow_up_id] = {"due_on": due_on, "done_on": None}
+        self.facts.follow_ups[follow_up_id] = {"due_on": due_on, "done_on": None}
 
     @event("FollowUpDone")
     def follow_up_done(self, follow_up_id: str, done_on: date) -> None:
-        if follow_up_id in self.follow_ups:
-            self.follow_ups[follow_up_id]["done_on"] = done_on
+        if follow_up_id in self.facts.follow_ups:
+            self.facts.follow_ups[follow_up_id]["done_on"] = done_on
 
     @event("FindingsNoted")
     def findings_noted(self, keys: list[str]) -> None:
         self.raised.extend(keys)
 
-    def breaches(self, settings: Settings, as_of: date | None) -> list[Breach]:
-        """Control points missed and not raised yet. With `as_of` None only those the recorded
-        dates prove missed (an event's own handling); with a date also those still undone."""
-        found: list[Breach | None] = []
-        # Closing stops the process deadlines: a case closed before its deadline missed nothing.
-        stop = self.closed_on
-        intake = self.accepted_on or self.opened_on
-        found.append(_deadline("assessment_overdue", "assessment_overdue",
-                               intake + timedelta(days=settings.assessment_days),
-                               self.assessed_on or stop, as_of))
-        if self.assessed_on is not None:
-            found.append(_deadline("plan_overdue", "plan_overdue",
-                                   self.assessed_on + timedelta(days=settings.plan_days),
-                                   self.planned_on or stop, as_of))
-        found.extend(self._intervention_gaps(settings, as_of))
-        if self.status == "closed" and self.closed_on is not None and not {
-                "process", "outcome"} <= set(self.evaluation_kinds):
-            found.append(Breach("closed_without_evaluations",
-                                f"closed_without_evaluations:{self.closed_on.isoformat()}",
-                                self.closed_on, self.closed_on))
-        grace = timedelta(days=settings.follow_up_grace_days)
-        for follow_up_id, follow_up in sorted(self.follow_ups.items()):
-            found.append(_deadline("follow_up_overdue", f"follow_up_overdue:{follow_up_id}",
-                                   follow_up["due_on"] + grace, follow_up["done_on"], as_of))
-        return [b for b in found if b is not None and b.key not in self.raised]
-
-    def _intervention_gaps(self, settings: Settings, as_of: date | None) -> list[Breach | None]:
-        # 9.5a progress control: once a plan is adopted, service should not stall.
-        if self.planned_on is None:
-            return []
-        gap = timedelta(days=settings.intervention_gap_days)
-        anchors = sorted({self.planned_on, *(d for d in self.intervention_dates
-                                            if d >= self.planned_on)})
-        found: list[Breach | None] = []
-        for anchor, following in pairwise(anchors):
-            found.append(_deadline("no_recent_intervention",
-                                   f"no_recent_intervention:{anchor.isoformat()}",
-                                   anchor + gap, following, None))
-        last = anchors[-1]
-        still_open = as_of if self.status == "open" else None
-        found.append(_deadline("no_recent_intervention",
-                               f"no_recent_intervention:{last.isoformat()}",
-                               last + gap, self.closed_on, still_open))
-        return found
-
 
 class LetterWatch(CasebookAggregate):
-    """A letter in the social-worker mailbox (8.2.2): received, answered."""
+    """Retired: a letter in the social-worker mailbox (8.2.2), received and answered."""
 
     @staticmethod
     def create_id(letter_id: str, **_: Any) -> uuid.UUID:
@@ -212,16 +246,9 @@ class LetterWatch(CasebookAggregate):
     def findings_noted(self, keys: list[str]) -> None:
         self.raised.extend(keys)
 
-    def breaches(self, settings: Settings, as_of: date | None) -> list[Breach]:
-        breach = _deadline("letter_unanswered", "letter_unanswered",
-                           self.received_on + timedelta(days=settings.letter_days),
-                           self.answered_on, as_of)
-        return [breach] if breach is not None and breach.key not in self.raised else []
-
 
 class Delivery(CasebookAggregate):
-    """A delivered service with its §7 codes: an intervention, a group, a class. The compliance
-    report reads which "shall" codes a school delivered in a period from these."""
+    """Retired: a delivered service with its §7 codes (an intervention, a group, a class)."""
 
     @staticmethod
     def create_id(kind: str, item_id: str, **_: Any) -> uuid.UUID:
@@ -274,12 +301,6 @@ class Finding(CasebookAggregate):
     def addressed(self, addressed_on: date) -> None:
         self.status = "addressed"
 
-    def summary(self) -> dict[str, Any]:
-        return {"finding_id": str(self.id), "school_id": self.school_id,
-                "control_point": self.control_point, "case_id": self.case_id,
-                "letter_id": self.letter_id, "social_worker_id": self.social_worker_id,
-                "due_on": self.due_on, "detected_on": self.detected_on, "status": self.status,
-                "action_id": self.action_id}
 
 
 class ImprovementAction(CasebookAggregate):
@@ -325,12 +346,6 @@ class ImprovementAction(CasebookAggregate):
         self.status = "done"
         self.completed_on = completed_on
         self.result = result
-
-    def summary(self) -> dict[str, Any]:
-        return {"action_id": str(self.id), "school_id": self.school_id,
-                "finding_id": self.finding_id, "owner_id": self.owner_id, "plan": self.plan,
-                "opened_on": self.opened_on, "due_on": self.due_on, "status": self.status,
-                "completed_on": self.completed_on, "result": self.result}
 
 
 # The event classes are made by @event at runtime; mypy reads them through these untyped names.

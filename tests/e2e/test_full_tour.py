@@ -1,50 +1,72 @@
-"""The full tour (tests/support/tour.py) with every service running: every type of event every
-service stores occurs, and every stored event is on the audit trail (issue 13): the archive's
-ledger holds one entry per stored event of each source, and every chain verifies."""
+"""The full tour (tests/support/tour.py) with every service running, once for the module: every
+type of event every service stores occurs; every source's exported stream is accepted by the
+stand-alone verifiers in JavaScript and Python (examples/verify/), which both name the position
+of a one-byte edit (issue 13)."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
-from services.archive.publish import PUBLICATIONS as ARCHIVE
 from services.archive.service import ArchiveService
-from services.cases.publish import PUBLICATIONS as CASES
 from services.cases.service import CasesService
-from services.resources.publish import PUBLICATIONS as RESOURCES
 from services.resources.service import ResourcesService
+from services.runtime.cli import main
 from services.runtime.clock import clock
+from services.runtime.launcher import PUBLISHERS
 from services.runtime.service import ApplicationDependency
-from services.supervision.publish import PUBLICATIONS as SUPERVISION
+from services.runtime.store import CasebookApplication
 from services.supervision.service import SupervisionService
-from tests.support.services import running
+from tests.support.services import AUDITOR, rpc, running
 from tests.support.tour import full_tour
 from tests.support.views import domain_event_classes
+from tests.support.waiting import wait_for
 
-PUBLICATIONS = {"cases": CASES, "resources": RESOURCES, "supervision": SUPERVISION,
-                "archive": ARCHIVE}
 SERVICES = (CasesService, ResourcesService, SupervisionService, ArchiveService)
 # Raised only when a chain is broken, which a healthy run never does: the ledger's own tests
 # (tests/unit/archive/test_ledger.py) break one to raise it.
 ONLY_ON_TAMPERING = {"ChainAlarm.Raised"}
+VERIFY = Path(__file__).resolve().parents[2] / "examples" / "verify"
 
 
-@pytest.fixture
-def toured(amqp_uri, monkeypatch, tmp_path):
-    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "20")
-    monkeypatch.setenv("CASEBOOK_SUPERVISION_TIMER_SECONDS", "1")
-    try:
-        with running(amqp_uri, *SERVICES) as runner:
-            made = full_tour(amqp_uri)
-            yield {"uri": amqp_uri, "runner": runner, "made": made}
-    finally:
-        clock.reset()
+@pytest.fixture(scope="module")
+def toured(broker, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    directory = tmp_path_factory.mktemp("tour")
+    with pytest.MonkeyPatch.context() as env, broker.vhost() as uri:
+        env.setenv("CASEBOOK_DATA_DIR", str(directory / "var"))
+        env.setenv("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "false")
+        env.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "20")
+        env.setenv("AMQP_URI", uri)
+        try:
+            with running(uri, *SERVICES) as runner:
+                made = full_tour(uri)
+                apps = {source: application(runner, source) for source in PUBLISHERS}
+                with rpc(uri, AUDITOR) as proxy:
+                    wait_for(lambda: all(
+                        proxy.archive.ledger_head(source)["position"]
+                        == proxy[source].status()["published_position"]
+                        for source in PUBLISHERS), timeout=120,
+                        what="the archive's ledger to hold what every source published")
+                yield {"uri": uri, "apps": apps, "made": made, "directory": directory}
+        finally:
+            clock.reset()
 
 
-def stored_types(runner, source: str) -> Counter[str]:
+def application(runner: Any, source: str) -> CasebookApplication:
     container = next(c for c in runner.containers if c.service_name == source)
-    app = next(d for d in container.dependencies if isinstance(d, ApplicationDependency)).app
+    return next(d for d in container.dependencies if isinstance(d, ApplicationDependency)).app
+
+
+def stored_types(app: CasebookApplication) -> Counter[str]:
     types: Counter[str] = Counter()
     position = 0
     while notifications := app.notifications_after(position, 1000):
@@ -56,9 +78,68 @@ def stored_types(runner, source: str) -> Counter[str]:
 
 def test_the_tour_stores_every_type_of_event_of_every_service(toured):
     missing = {}
-    for source, publications in PUBLICATIONS.items():
-        stored = stored_types(toured["runner"], source)
+    for source, app in toured["apps"].items():
+        assert app.publications is not None
         expected = {cls.__qualname__ for cls in domain_event_classes(f"services.{source}")
-                    if not publications.is_retired(cls)} - ONLY_ON_TAMPERING
-        missing[source] = sorted(expected - set(stored))
-    assert missing == {source: [] for source in PUBLICATIONS}
+                    if not app.publications.is_retired(cls)} - ONLY_ON_TAMPERING
+        missing[source] = sorted(expected - set(stored_types(app)))
+    assert missing == {source: [] for source in PUBLISHERS}
+
+
+def verifiers() -> dict[str, list[str]]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not on PATH: THE JAVASCRIPT VERIFIER CANNOT BE CHECKED (CI has it)")
+    return {"node": [node, str(VERIFY / "verify.js")],
+            "python": [sys.executable, str(VERIFY / "verify.py")]}
+
+
+def verify(command: list[str], path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*command, str(path)], capture_output=True, text=True, timeout=120)
+
+
+def edit_one_digit(line: bytes) -> bytes:
+    """The line with one digit of one payload value changed: still valid JSON, another event."""
+    envelope = json.loads(line)
+    for key, value in envelope["payload"].items():
+        written = f'"{key}":{json.dumps(value, ensure_ascii=False)}'.encode()
+        digits = [i for i, byte in enumerate(written) if chr(byte).isdigit() and i > len(key) + 2]
+        if digits and written in line:
+            at = digits[-1]
+            digit = b"1" if written[at:at + 1] != b"1" else b"2"
+            changed = written[:at] + digit + written[at + 1:]
+            return line.replace(written, changed, 1)
+    raise AssertionError(f"no digit in the payload of {line[:200]!r}")
+
+
+def test_both_verifiers_accept_every_exported_source_and_name_an_edited_position(toured):
+    commands = verifiers()
+    exports: dict[str, Path] = {}
+    for source in PUBLISHERS:
+        exports[source] = toured["directory"] / f"{source}.jsonl"
+        result = CliRunner().invoke(main, ["export", "--source", source,
+                                           "--out", str(exports[source])])
+        assert result.exit_code == 0, result.output
+
+    for source, path in exports.items():
+        count = len(path.read_bytes().splitlines())
+        assert count, source
+        for name, command in commands.items():
+            result = verify(command, path)
+            assert result.returncode == 0, f"{name} on {source}: {result.stdout}{result.stderr}"
+            assert result.stdout.startswith(f"verified {count} envelopes of {source}: "), \
+                result.stdout
+            assert "chain from genesis" in result.stdout
+
+    lines = exports["cases"].read_bytes().splitlines(keepends=True)
+    target = len(lines) // 2
+    edited_position = json.loads(lines[target])["position"]
+    lines[target] = edit_one_digit(lines[target])
+    json.loads(lines[target])  # still JSON
+    tampered = toured["directory"] / "cases-edited.jsonl"
+    tampered.write_bytes(b"".join(lines))
+    for name, command in commands.items():
+        result = verify(command, tampered)
+        assert result.returncode == 1, f"{name}: {result.stdout}{result.stderr}"
+        assert result.stdout.startswith(
+            f"FAILED: position {edited_position}: hash does not match"), f"{name}: {result.stdout}"

@@ -9,8 +9,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import psycopg
+from eventsourcing.application import Application
 
 STORE_KINDS = ("sqlite", "postgres")
 PG = {
@@ -63,24 +65,36 @@ def store_overrides(kind: str, tmp_path: Path) -> Iterator[dict[str, str]]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-class Examples:
-    """A fresh store for each example of a property, on the test's backend (`store_overrides`):
-    a data directory of its own on SQLite, a schema of its own on PostgreSQL, dropped after."""
+App = TypeVar("App", bound=Application)
 
-    def __init__(self, store: dict[str, str]) -> None:
+
+class Examples(Generic[App]):
+    """A fresh application of `app_class` for each example of a property, on the store the
+    test runs on (`store_overrides`): a schema of its own in PostgreSQL, a folder in SQLite."""
+
+    def __init__(self, app_class: type[App], store: dict[str, str]) -> None:
+        self.app_class = app_class
         self.store = store
         self.numbers = itertools.count()
         self.schemas: list[str] = []
+        self.apps: list[App] = []
 
-    def env(self) -> dict[str, str]:
+    def app(self) -> App:
         number = next(self.numbers)
         if "POSTGRES_SCHEMA" in self.store:
             schema = f"{self.store['POSTGRES_SCHEMA']}_{number}"
             self.schemas.append(schema)
-            return {**self.store, "POSTGRES_SCHEMA": schema}
-        return {"CASEBOOK_DATA_DIR": f"{self.store['CASEBOOK_DATA_DIR']}/example-{number}"}
+            made = self.app_class(env={**self.store, "POSTGRES_SCHEMA": schema})
+        else:
+            made = self.app_class(
+                env={"CASEBOOK_DATA_DIR": f"{self.store['CASEBOOK_DATA_DIR']}/example-{number}"})
+        self.apps.append(made)
+        return made
 
     def drop(self) -> None:
+        # Their connections go back first: PostgreSQL's are shared by every test running.
+        for made in self.apps:
+            made.close()
         if not self.schemas:
             return
         with psycopg.connect(dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"],

@@ -63,7 +63,7 @@ def staff(uri: str) -> None:
         supervision.record_qualification({"social_worker_id": SECOND_WORKER["id"],
                                           **QUALIFIED})
         supervision.record_training({
-            "social_worker_id": SECOND_WORKER["id"], "kind": "pre_job", "hours": 40,
+            "social_worker_id": SECOND_WORKER["id"], "kind": "pre_job", "minutes": 40 * 60,
             "topics": ["ethics"], "completed_on": "2026-08-21"})
     # A worker who moves from another school and later leaves: the district's operator.
     with rpc(uri, OPERATOR) as operator:
@@ -252,8 +252,8 @@ def oversight(uri: str, made: dict[str, Any]) -> dict[str, Any]:
     """Supervision's oversight: escalations, quality findings and their improvement, complaints,
     satisfaction and evaluations (9.2, 9.3, 9.5, 10)."""
     with rpc(uri, SUPERVISOR) as proxy:
-        waiting = wait_for(lambda: [e for e in proxy.supervision.list_escalations(
-            {"school_id": SCHOOL}) if e["status"] == "awaiting acknowledgement"],
+        waiting = wait_for(lambda: proxy.supervision.list_escalations(
+            {"school_id": SCHOOL, "status": "awaiting acknowledgement"})["items"],
             what="supervision to open an escalation for the open risk")[0]
         escalation = waiting["escalation_id"]
         # The deadline passes unanswered: the escalation climbs (9.2).
@@ -270,8 +270,8 @@ def oversight(uri: str, made: dict[str, Any]) -> dict[str, Any]:
                                               "resolution": "handled"})
     with rpc(uri, SUPERVISOR) as proxy:
         # A deadline the clock passed is a finding; its improvement is planned and done.
-        findings = wait_for(lambda: proxy.supervision.list_findings({"school_id": SCHOOL}),
-                            timeout=60, what="a quality finding")
+        findings = wait_for(lambda: proxy.supervision.list_findings(
+            {"school_id": SCHOOL})["items"], timeout=60, what="a quality finding")
         action = proxy.supervision.open_improvement_action({
             "finding_id": findings[0]["finding_id"], "owner_id": WORKER["id"],
             "plan": "Weekly review of open steps.", "due_on": "2026-12-31"})["action_id"]
@@ -287,7 +287,7 @@ def oversight(uri: str, made: dict[str, Any]) -> dict[str, Any]:
                                             "answer": "The waiting list is shorter now."})
         proxy.supervision.record_satisfaction_survey({
             "school_id": SCHOOL, "respondent_kind": "student", "respondent_count": 40,
-            "satisfied_count": 36, "mean_score": 4.5, "evaluator_type": "third_party",
+            "satisfied_count": 36, "mean_score_permille": 4500, "evaluator_type": "third_party",
             "period_from": "2026-09-01", "period_to": "2026-10-31"})
         proxy.supervision.record_service_evaluation({
             "school_id": SCHOOL, "scope": "school", "evaluator_type": "third_party",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate, _created_event_classes
@@ -54,4 +55,24 @@ def undeclared(publications: Publications, package: str) -> list[str]:
                   if not publications.declares(cls))
 
 
-__all__: list[Any] = ["assert_views_match_the_log", "domain_event_classes", "undeclared"]
+def assert_each_row_once_while_writes_go_on(
+    read_page: Callable[[str | None], dict[str, Any]], write: Callable[[], Any], key: str,
+    existing: set[str], name: str,
+) -> None:
+    """Reading a list page by page (`read_page(after)`) while `write` adds a row of it between
+    two pages shows each row once, and every row that was there all along."""
+    seen: list[str] = []
+    after = None
+    while True:
+        found = read_page(after)
+        seen += [row[key] for row in found["items"]]
+        write()
+        if found["next"] is None:
+            break
+        after = found["next"]
+    assert len(seen) == len(set(seen)), f"{name} showed a row twice"
+    assert existing <= set(seen), f"{name} skipped a row that was there all along"
+
+
+__all__: list[Any] = ["assert_each_row_once_while_writes_go_on", "assert_views_match_the_log",
+                      "domain_event_classes", "undeclared"]

@@ -67,7 +67,7 @@ def staff_school(admin: Any, school_id: str, worker_id: str) -> None:
             {
                 "social_worker_id": worker_id,
                 "kind": "pre_job",
-                "hours": 40,
+                "minutes": 40 * 60,
                 "topics": ["social_work_methods", "child_development"],
                 "completed_on": "2026-08-20",
             },

@@ -41,9 +41,9 @@ PURPOSE = "Review of the guardian's complaint"
 
 
 @pytest.fixture
-def examples(store: dict[str, str]) -> Iterator[Examples]:
+def examples(store: dict[str, str]) -> Iterator[Examples[ArchiveApplication]]:
     clock.set(datetime(2026, 9, 15, 9, 0, tzinfo=UTC))
-    made = Examples(store)
+    made = Examples(ArchiveApplication, store)
     yield made
     made.drop()
 
@@ -85,9 +85,9 @@ class ArchiveMachine(RuleBasedStateMachine):
     files = Bundle("files")
     requests = Bundle("requests")
 
-    def __init__(self, examples: Examples) -> None:
+    def __init__(self, examples: Examples[ArchiveApplication]) -> None:
         super().__init__()
-        self.app = ArchiveApplication(env=examples.env())
+        self.app = examples.app()
         self.cases = Cases(self.app)
 
     def attempt(self, actor: Actor, command: Callable[[], Any]) -> Any:
@@ -240,7 +240,7 @@ def test_every_paged_answer_of_the_service_is_checked_here() -> None:
 
 
 def test_staff_of_another_school_see_none_of_its_rows_in_any_list(examples) -> None:
-    app = ArchiveApplication(env=examples.env())
+    app = examples.app()
     cases = Cases(app)
     ours, theirs = School(app, cases, "JD001"), School(app, cases, "JD002")
     for make, _, _ in LISTS.values():
@@ -264,7 +264,7 @@ def test_staff_of_another_school_see_none_of_its_rows_in_any_list(examples) -> N
 
 @pytest.mark.parametrize("name", sorted(LISTS))
 def test_paging_returns_each_row_once_while_writes_go_on(examples, name) -> None:
-    app = ArchiveApplication(env=examples.env())
+    app = examples.app()
     school = School(app, Cases(app), "JD001")
     make, read, key = LISTS[name]
     existing = {getattr(school, make)() for _ in range(5)}
@@ -284,7 +284,7 @@ def test_paging_returns_each_row_once_while_writes_go_on(examples, name) -> None
 
 
 def test_the_ledger_pages_by_position_while_entries_arrive(examples) -> None:
-    app = ArchiveApplication(env=examples.env())
+    app = examples.app()
     cases = Cases(app)
     for _ in range(5):
         cases.case("JD001")
@@ -306,8 +306,7 @@ def test_the_ledger_pages_by_position_while_entries_arrive(examples) -> None:
 
 
 def test_a_store_from_before_fills_the_learned_tables_once(examples) -> None:
-    env = examples.env()
-    before = ArchiveApplication(env=env)
+    before = examples.app()
     with acting_as(SYSTEM):
         sequence = CodeSequence(school_code="JD001", year=2026, category="GA")
         sequence.allocated(number=1, file_id=str(uuid.uuid4()))
@@ -318,9 +317,7 @@ def test_a_store_from_before_fills_the_learned_tables_once(examples) -> None:
     # What the old code stored, written under the store's own eyes (not through the views).
     before.recorder.insert_events([before.mapper.to_stored_event(e) for e in [
         *sequence.collect_events(), *profile.collect_events()]])
-    before.close()
-
-    after = ArchiveApplication(env=env)
+    after = ArchiveApplication(env=before.store_env)
     assert after.views.last_number("JD001", 2026, "GA") == 2
     assert after.views.profile("client-old")["grade"] == 3
     cases = Cases(after)
@@ -334,3 +331,4 @@ def test_a_store_from_before_fills_the_learned_tables_once(examples) -> None:
     assert file["retention"]["majority_estimated_on"] == "2036-09-01"
     assert_views_match_the_log(after)
     assert after.views.last_number("JD001", 2026, "GA") == 3
+    after.close()

@@ -339,6 +339,7 @@ row("POST /schools", "oth", lambda w, role: Request("/schools", {
     "school_id": w.unique("JD9"), "name": "New school", "district": "JD",
     "service_mode": "visiting"}))
 SCHOOL_SCOPES = ("own", "oth")
+row("GET /schools", "—", lambda w, role: Request("/schools"))
 scoped("GET /schools/{school_id}",
        lambda w, role, s: Request(f"/schools/{SCHOOL[s]}"), SCHOOL_SCOPES)
 scoped("POST /schools/{school_id}/facilities", lambda w, role, s: Request(
@@ -376,15 +377,19 @@ scoped("GET /supervisors/{supervisor_id}/supervisees", lambda w, role, s: Reques
 # Supervision: training and supervision sessions.
 scoped("POST /trainings", lambda w, role, s: Request("/trainings", {
     "social_worker_id": "worker-2" if s == "own" else "worker-3", "kind": "continuing",
-    "hours": 6, "topics": ["ethics"], "completed_on": today()}), SCHOOL_SCOPES)
+    "minutes": 360, "topics": ["ethics"], "completed_on": today()}), SCHOOL_SCOPES)
 scoped("GET /schools/{school_id}/training-report", lambda w, role, s: Request(
     f"/schools/{SCHOOL[s]}/training-report", params={"year": 2026}), SCHOOL_SCOPES)
+scoped("GET /schools/{school_id}/trainings", lambda w, role, s: Request(
+    f"/schools/{SCHOOL[s]}/trainings"), SCHOOL_SCOPES)
 scoped("POST /supervision-sessions", lambda w, role, s: Request("/supervision-sessions", {
     "supervisor_id": SUPERVISOR[s], "social_worker_ids": [WORKER[s]],
     "kinds": ["supportive"], "format": "individual", "held_on": "2026-10-12",
     "duration_minutes": 60}))
 scoped("GET /schools/{school_id}/supervision-report", lambda w, role, s: Request(
     f"/schools/{SCHOOL[s]}/supervision-report"), SCHOOL_SCOPES)
+scoped("GET /schools/{school_id}/supervision-sessions", lambda w, role, s: Request(
+    f"/schools/{SCHOOL[s]}/supervision-sessions"), SCHOOL_SCOPES)
 
 # Supervision: escalations. Acknowledging changes an escalation for good: each cell has its own.
 scoped("GET /schools/{school_id}/escalations", lambda w, role, s: Request(
@@ -429,11 +434,13 @@ scoped("GET /schools/{school_id}/complaints", lambda w, role, s: Request(
     f"/schools/{SCHOOL[s]}/complaints"), SCHOOL_SCOPES)
 scoped("POST /satisfaction-surveys", lambda w, role, s: Request("/satisfaction-surveys", {
     "school_id": SCHOOL[s], "respondent_kind": "student", "respondent_count": 40,
-    "satisfied_count": 35, "mean_score": 4.2, "evaluator_type": "third_party", **PERIOD,
+    "satisfied_count": 35, "mean_score_permille": 4200, "evaluator_type": "third_party", **PERIOD,
     "period_to": "2026-10-31"}), SCHOOL_SCOPES)
 scoped("POST /service-evaluations", lambda w, role, s: Request("/service-evaluations", {
     "school_id": SCHOOL[s], "scope": "school", "evaluator_type": "third_party",
     "rating": "good"}), SCHOOL_SCOPES)
+scoped("GET /schools/{school_id}/service-evaluations", lambda w, role, s: Request(
+    f"/schools/{SCHOOL[s]}/service-evaluations"), SCHOOL_SCOPES)
 scoped("GET /schools/{school_id}/evaluation-summary", lambda w, role, s: Request(
     f"/schools/{SCHOOL[s]}/evaluation-summary"), SCHOOL_SCOPES)
 scoped("GET /schools/{school_id}/compliance-report", lambda w, role, s: Request(

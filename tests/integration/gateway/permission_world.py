@@ -345,7 +345,7 @@ class World:
 
         def opened() -> bool:
             for school in (OWN, OTHER):
-                page = self.get(OP, f"/schools/{school}/escalations", limit=500)
+                page = self.get(OP, f"/schools/{school}/escalations", limit=200)
                 for escalation in page["items"]:
                     name = risks.get(escalation["risk_id"])
                     if name is not None:
@@ -362,7 +362,7 @@ class World:
         """The findings of a late case, once both (assessment and plan) are there."""
         def findings() -> list[str]:
             found = [finding["finding_id"] for finding in self.get(
-                OP, f"/schools/{school}/findings", limit=500)["items"]
+                OP, f"/schools/{school}/findings", limit=200)["items"]
                 if finding["case_id"] == case_id]
             return found if len(found) >= 2 else []
 

@@ -5,13 +5,11 @@ on."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -28,8 +26,11 @@ from services.resources.app import ResourcesApplication
 from services.resources.service import ResourcesService
 from services.runtime.clock import clock
 from services.runtime.context import Actor, acting_as
-from tests.support.stores import PG
-from tests.support.views import assert_views_match_the_log
+from tests.support.stores import Examples
+from tests.support.views import (
+    assert_each_row_once_while_writes_go_on,
+    assert_views_match_the_log,
+)
 from tests.unit.resources.support import CasesFeed
 
 pytestmark = pytest.mark.integration
@@ -41,37 +42,10 @@ SUPERVISORS = {school: Actor(f"supervisor-{school}", "supervisor", school) for s
 KINDS = ("tutoring", "financial_aid")
 
 
-class Examples:
-    """A fresh store for each example of a property, on the test's backend."""
-
-    def __init__(self, store: dict[str, str]) -> None:
-        self.store = store
-        self.numbers = itertools.count()
-        self.schemas: list[str] = []
-
-    def app(self) -> ResourcesApplication:
-        number = next(self.numbers)
-        if "POSTGRES_SCHEMA" in self.store:
-            schema = f"{self.store['POSTGRES_SCHEMA']}_{number}"
-            self.schemas.append(schema)
-            return ResourcesApplication(env={**self.store, "POSTGRES_SCHEMA": schema})
-        return ResourcesApplication(
-            env={"CASEBOOK_DATA_DIR": f"{self.store['CASEBOOK_DATA_DIR']}/example-{number}"})
-
-    def drop(self) -> None:
-        if not self.schemas:
-            return
-        with psycopg.connect(dbname=PG["POSTGRES_DBNAME"], host=PG["POSTGRES_HOST"],
-                             port=PG["POSTGRES_PORT"], user=PG["POSTGRES_USER"],
-                             password=PG["POSTGRES_PASSWORD"], autocommit=True) as conn:
-            for schema in self.schemas:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 @pytest.fixture
-def examples(store: dict[str, str]) -> Iterator[Examples]:
+def examples(store: dict[str, str]) -> Iterator[Examples[ResourcesApplication]]:
     clock.set(datetime(2026, 9, 15, 9, 0, tzinfo=UTC))
-    made = Examples(store)
+    made = Examples(ResourcesApplication, store)
     yield made
     made.drop()
 
@@ -346,16 +320,10 @@ def test_paging_returns_each_row_once_while_writes_go_on(examples, name) -> None
     existing = {getattr(school, make)() for _ in range(5)}
     if name == "list_providers":
         existing.add(school.provider_id)
-    seen: list[str] = []
-    after = None
-    while True:
+
+    def read_page(cursor: str | None) -> dict[str, Any]:
         with acting_as(SUPERVISORS["JD001"]):
-            found = read(app, limit=2, after=after)
-        seen += [row[key] for row in found["items"]]
-        # Someone adds a row of the same list between two pages.
-        getattr(school, make)()
-        if found["next"] is None:
-            break
-        after = found["next"]
-    assert len(seen) == len(set(seen)), f"{name} showed a row twice"
-    assert existing <= set(seen), f"{name} skipped a row that was there all along"
+            return read(app, limit=2, after=cursor)
+
+    assert_each_row_once_while_writes_go_on(read_page, getattr(school, make), key, existing,
+                                            name)

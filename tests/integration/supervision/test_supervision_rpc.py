@@ -1,5 +1,6 @@
 """The supervision service through RPC on a real broker: staff and eligibility, the cases stream
-consumed exactly once (also across a restart), escalations opened from cases' risks."""
+consumed exactly once (also across a restart), escalations opened from cases' risks, and its
+views rebuilt from the log."""
 
 import pytest
 
@@ -41,12 +42,12 @@ def test_a_worker_is_registered_trained_and_published_eligible(amqp_uri):
             assert proxy.supervision.worker_eligibility({"social_worker_id": "worker-1"})[
                 "reasons"] == ["no_pre_job_training"]
             proxy.supervision.record_training(
-                {"social_worker_id": "worker-1", "kind": "pre_job", "hours": 24,
+                {"social_worker_id": "worker-1", "kind": "pre_job", "minutes": 1440,
                  "topics": ["ethics"], "completed_on": "2026-01-12"})
             # Bad input names the field; a refused command arrives as its own type.
             with pytest.raises(InvalidInput) as error:
                 proxy.supervision.record_training(
-                    {"social_worker_id": "worker-1", "kind": "retreat", "hours": 2,
+                    {"social_worker_id": "worker-1", "kind": "retreat", "minutes": 120,
                      "topics": ["ethics"], "completed_on": "2026-01-12"})
             assert "kind" in error.value.errors
         with rpc(amqp_uri, WORKER) as proxy, pytest.raises(NotAllowed):
@@ -91,7 +92,7 @@ def test_cases_events_are_consumed_exactly_once_also_after_a_restart(amqp_uri):
         with running(amqp_uri, SupervisionService):
             wait_for(lambda: caught_up(amqp_uri), what="supervision to catch up after restart")
             with rpc(amqp_uri, SUPERVISOR) as proxy:
-                escalations = proxy.supervision.list_escalations({"school_id": "JD001"})
+                escalations = proxy.supervision.list_escalations({"school_id": "JD001"})["items"]
                 assert sorted((e["case_id"], e["level"], e["role"]) for e in escalations) == \
                     sorted([(case_id, "critical", "supervisor"),
                             (other_case, "low", "social_worker")])
@@ -109,4 +110,10 @@ def test_cases_events_are_consumed_exactly_once_also_after_a_restart(amqp_uri):
                 assert acknowledged["status"] == "acknowledged"
                 trail = proxy.supervision.escalation_trail(
                     {"escalation_id": critical["escalation_id"]})
-                assert [step["event"] for step in trail] == ["Opened", "Acknowledged"]
+                assert [step["event"] for step in trail["trail"]] == ["Opened", "Acknowledged"]
+            # `casebook rebuild --service supervision`: the views equal the log, table by table.
+            with rpc(amqp_uri, AUDITOR) as proxy:
+                rebuilt = proxy.supervision.rebuild()
+            assert (rebuilt["equal"], rebuilt["differences"]) == (True, [])
+            assert {"escalation", "finding", "social_worker"} <= set(rebuilt["tables"])
+            assert not {"case_watch", "letter_watch", "delivery_code"} & set(rebuilt["tables"])

@@ -53,7 +53,7 @@ def seed_worker(app: SupervisionApplication, worker_id: str = "worker-1",
                                    school_ids=[SCHOOL], registered_on=registered_on,
                                    **{**QUALIFIED, **qualification})
         if trained:
-            app.record_training(social_worker_id=worker_id, kind="pre_job", hours=40,
+            app.record_training(social_worker_id=worker_id, kind="pre_job", minutes=2400,
                                 topics=["social_work_methods", "ethics"],
                                 completed_on=registered_on)
 
@@ -95,8 +95,10 @@ class CasesStream:
         self.versions: dict[str, int] = {}
         self.sent: list[dict[str, Any]] = []
 
-    def emit(self, type_: str, aggregate_id: str, **payload: Any) -> dict[str, Any]:
-        """Make the next envelope and deliver it; return it."""
+    def emit(self, type_: str, aggregate_id: str, school_id: str | None = None,
+             **payload: Any) -> dict[str, Any]:
+        """Make the next envelope (of `school_id`, the stream's school by default) and deliver
+        it; return it."""
         self.versions[aggregate_id] = self.versions.get(aggregate_id, 0) + 1
         schema = get_contract(type_, 1).schema()
         position = self.position + 1
@@ -106,7 +108,7 @@ class CasesStream:
             "aggregate_id": aggregate_id, "aggregate_version": self.versions[aggregate_id],
             "occurred_at": clock.now().isoformat(),
             "actor": {"id": "worker-1", "role": "social_worker"},
-            "school_id": self.school_id, "correlation_id": str(uuid.uuid4()),
+            "school_id": school_id or self.school_id, "correlation_id": str(uuid.uuid4()),
             "causation_id": None, "payload": schema.dump(schema.load(payload)),
             "prev_hash": self.hash,
         })

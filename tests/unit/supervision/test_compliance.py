@@ -47,9 +47,9 @@ def seeded_school():
         app.assign_supervisor(social_worker_id="worker-1", supervisor_id="supervisor-1")
     clock.set(at(date(2026, 7, 1)))
     with acting_as(ADMIN):
-        app.record_training(social_worker_id="worker-1", kind="continuing", hours=40,
+        app.record_training(social_worker_id="worker-1", kind="continuing", minutes=2400,
                             topics=["law_and_policy"], completed_on=date(2026, 3, 1))
-        app.record_training(social_worker_id="worker-2", kind="continuing", hours=10,
+        app.record_training(social_worker_id="worker-2", kind="continuing", minutes=600,
                             topics=["other"], completed_on=date(2026, 3, 1))
     with acting_as(SUPERVISOR):
         for held_on in (date(2026, 1, 10) + timedelta(days=25 * n) for n in range(1, 7)):
@@ -116,7 +116,7 @@ def test_the_report_names_exactly_the_gaps_of_the_seeded_school():
         ("10.1.2", "complaints_answered_in_time", unanswered),
     ])
     hours_gap = next(g for g in report["gaps"] if g["check"] == "continuing_education_hours")
-    assert "26 missing" in hours_gap["detail"]
+    assert "1560 missing" in hours_gap["detail"]
     met = {c["check"]: c["met"] for c in report["checks"]}
     assert met["service_space"] is True and met["qualified_full_time_worker"] is True
     assert met["shall_services_delivered"] is False

@@ -127,7 +127,7 @@ def test_acknowledged_in_time_stops_the_climb_and_the_trail_reads_in_order(app, 
         app.record_escalation_action(escalation_id(), "child_protection_notified")
     with acting_as(SUPERVISOR):
         app.resolve_escalation(escalation_id(), "handled")
-        trail = app.escalation_trail(escalation_id())
+        trail = app.escalation_trail(escalation_id())["trail"]
     assert [step["event"] for step in trail] == [
         "Opened", "Acknowledged", "ActionTaken", "ActionTaken", "Resolved"]
     assert [step["version"] for step in trail] == [1, 2, 3, 4, 5]
@@ -200,7 +200,7 @@ def test_each_risk_event_opens_one_escalation_even_when_delivered_again(app, str
     stream.deliver(envelope)
     assert len(published_of(app, "EscalationOpened")) == 1
     with acting_as(OPERATOR):
-        escalations = app.list_escalations("JD001")
+        escalations = app.list_escalations("JD001")["items"]
     assert [e["level"] for e in escalations] == ["high"]
     # Life safety (4.1): the critical ladder, the supervisor within the hour.
     assert escalations[0]["role"] == "supervisor"
@@ -212,7 +212,7 @@ def test_a_worker_sees_only_escalations_of_their_own_cases(app, stream):
     stream.risk("case-1", "risk-1", "bullying", "low")
     stream.risk("case-2", "risk-2", "bullying", "low", worker_id="worker-2")
     with acting_as(WORKER):
-        assert [e["case_id"] for e in app.list_escalations("JD001")] == ["case-1"]
+        assert [e["case_id"] for e in app.list_escalations("JD001")["items"]] == ["case-1"]
         with pytest.raises(NotAllowed):
             app.get_escalation(escalation_id("risk-2", "low"))
 
@@ -233,7 +233,7 @@ def test_a_supervisor_oversees_only_the_escalations_of_their_supervisees_cases(a
                 refused(critical)
         with pytest.raises(NotAllowed):
             app.resolve_escalation(critical, "handled")
-        assert app.list_escalations("JD001") == []
+        assert app.list_escalations("JD001")["items"] == []
     assert published(app) == before
 
     # The case goes to worker-3, whom supervisor-2 supervises: its escalation follows it.
@@ -248,7 +248,7 @@ def test_a_supervisor_oversees_only_the_escalations_of_their_supervisees_cases(a
     with acting_as(OTHER_SUPERVISOR):
         app.acknowledge_escalation(critical)
         app.record_escalation_action(critical, "contacted_guardian")
-        assert [e["escalation_id"] for e in app.list_escalations("JD001")] == [critical]
+        assert [e["escalation_id"] for e in app.list_escalations("JD001")["items"]] == [critical]
 
 
 def test_an_escalation_of_a_worker_with_no_supervisor_goes_past_the_supervisors(app, stream):

@@ -68,18 +68,18 @@ def test_an_anonymous_complaint_carries_no_contact(app):
     assert published(app) == []
     complaint_id = receive(app, anonymous=True, contact=None)
     with acting_as(AUDITOR):
-        [summary] = app.list_complaints(SCHOOL)
+        [summary] = app.list_complaints(SCHOOL)["items"]
     assert summary["complaint_id"] == complaint_id and summary["anonymous"] is True
 
 
 def test_time_limits_are_judged_by_the_clock(app):
     complaint_id = receive(app)
     with acting_as(AUDITOR):
-        assert app.list_complaints(SCHOOL)[0]["answered_in_time"] is None
+        assert app.list_complaints(SCHOOL)["items"][0]["answered_in_time"] is None
     # Fifteen days to answer by default: on the sixteenth day it is late.
     clock.set(datetime(2026, 4, 17, 9, tzinfo=UTC))
     with acting_as(AUDITOR):
-        assert app.list_complaints(SCHOOL)[0]["answered_in_time"] is False
+        assert app.list_complaints(SCHOOL)["items"][0]["answered_in_time"] is False
     with acting_as(SUPERVISOR):
         app.record_complaint_step(complaint_id, "investigating")
         app.answer_complaint(complaint_id, "not_upheld", "Checked the call log.")
@@ -114,7 +114,7 @@ def test_surveys_and_evaluations_say_who_evaluated(app):
     with acting_as(ADMIN):
         app.record_satisfaction_survey(
             school_id=SCHOOL, respondent_kind="student", respondent_count=40,
-            satisfied_count=34, mean_score=4.2, evaluator_type="third_party",
+            satisfied_count=34, mean_score_permille=4200, evaluator_type="third_party",
             period_from=date(2026, 1, 1), period_to=date(2026, 3, 31),
             social_worker_id="worker-1")
         app.record_service_evaluation(school_id=SCHOOL, scope="school",
@@ -123,7 +123,7 @@ def test_surveys_and_evaluations_say_who_evaluated(app):
         with pytest.raises(InvalidInput):
             app.record_satisfaction_survey(
                 school_id=SCHOOL, respondent_kind="parent", respondent_count=10,
-                satisfied_count=11, mean_score=4.0, evaluator_type="self",
+                satisfied_count=11, mean_score_permille=4000, evaluator_type="self",
                 period_from=date(2026, 1, 1), period_to=date(2026, 3, 31))
     # A self-evaluation of a worker is the worker's own.
     with acting_as(WORKER):
@@ -136,7 +136,7 @@ def test_surveys_and_evaluations_say_who_evaluated(app):
                                       rating="excellent")
     with acting_as(AUDITOR):
         summary = app.evaluation_summary(SCHOOL)
-    assert summary["respondents"] == 40 and summary["satisfied_share"] == 0.85
+    assert summary["respondents"] == 40 and summary["satisfied_permille"] == 850
     assert sorted(e["evaluator_type"] for e in summary["evaluations"]) == ["peer", "self"]
     assert [e["type"] for e in published(app)] == [
         "SatisfactionSurveyRecorded", "ServiceEvaluationRecorded", "ServiceEvaluationRecorded"]
@@ -151,7 +151,7 @@ def test_integrators_file_no_complaints_and_auditors_record_no_evaluations(app):
         with pytest.raises(NotAllowed):
             app.record_satisfaction_survey(
                 school_id=SCHOOL, respondent_kind="student", respondent_count=40,
-                satisfied_count=34, mean_score=4.2, evaluator_type="third_party",
+                satisfied_count=34, mean_score_permille=4200, evaluator_type="third_party",
                 period_from=date(2026, 1, 1), period_to=date(2026, 3, 31))
         with pytest.raises(NotAllowed):
             app.record_service_evaluation(school_id=SCHOOL, scope="school",

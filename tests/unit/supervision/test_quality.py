@@ -8,6 +8,9 @@ import pytest
 from contracts.errors import Conflict, InvalidInput, NotAllowed
 from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, acting_as
+from services.runtime.settings import settings as runtime_settings
+from services.supervision.app import SupervisionApplication
+from services.supervision.quality import finding_key, letter_breaches
 from tests.unit.supervision.support import (
     AUDITOR,
     SCHOOL,
@@ -34,6 +37,10 @@ def stream(app):
     return CasesStream(app)
 
 
+def settings():
+    return runtime_settings().supervision
+
+
 def run_timer(app):
     with acting_as(SYSTEM):
         return app.raise_overdue_findings()
@@ -42,7 +49,7 @@ def run_timer(app):
 def findings(app):
     with acting_as(AUDITOR):
         return [(f["control_point"], f["case_id"] or f["letter_id"], f["due_on"], f["detected_on"])
-                for f in app.list_findings(SCHOOL)]
+                for f in app.list_findings(SCHOOL)["items"]]
 
 
 def test_no_assessment_fourteen_days_after_intake_is_raised_once_by_the_clock(app, stream):
@@ -144,6 +151,32 @@ def test_overdue_follow_ups_and_unanswered_letters(app, stream):
         ("follow_up_overdue", "case-1"), ("letter_unanswered", "letter-1")]
 
 
+def test_two_instances_raise_each_finding_once_when_one_lags_behind(tmp_path):
+    """Two instances of the service on one store: the one whose views have not yet seen what the
+    other raised tries it again, and stores the rest."""
+    on(date(2026, 3, 1))
+    store = {"SQLITE_DBNAME": str(tmp_path / "supervision.sqlite")}
+    first, second = SupervisionApplication(env=store), SupervisionApplication(env=store)
+    stream = CasesStream(first)
+    for letter_id in ("letter-1", "letter-2"):
+        stream.emit("LetterReceived", letter_id, letter_id=letter_id, anonymous=True,
+                    received_on=date(2026, 3, 1), service_codes=[])
+    on(date(2026, 3, 20))
+    [letter_1] = [row for row in second.views.overdue_letters(settings(), clock.today())
+                  if row["letter_id"] == "letter-1"]
+    # The first raises letter-1's finding, and its views do not follow before the second runs.
+    first.follow = lambda: None  # type: ignore[method-assign]
+    [breach] = letter_breaches(date(2026, 3, 1), None, settings(), clock.today(), set())
+    with acting_as(SYSTEM):
+        first.save(first._finding(SCHOOL, letter_1["letter_id"], breach, letter=True))
+    with acting_as(SYSTEM):
+        raised = second.raise_overdue_findings()
+    assert raised == [str(finding_key("letter-2", "letter_unanswered"))]
+    with acting_as(AUDITOR):
+        assert sorted(f["letter_id"] for f in second.list_findings(SCHOOL)["items"]) == [
+            "letter-1", "letter-2"]
+
+
 def test_a_finding_starts_an_improvement_action_tracked_to_done(app, stream):
     stream.open_case("case-1", date(2026, 3, 1))
     on(date(2026, 4, 1))
@@ -157,13 +190,13 @@ def test_a_finding_starts_an_improvement_action_tracked_to_done(app, stream):
         with pytest.raises(Conflict):
             app.open_improvement_action(finding_id, "worker-1", "Again.", date(2026, 4, 30))
         assert published(app) == before
-        assert app.list_findings(SCHOOL)[0]["status"] == "in_improvement"
+        assert app.list_findings(SCHOOL)["items"][0]["status"] == "in_improvement"
         on(date(2026, 4, 20))
         app.complete_improvement_action(action_id, "Reviews held; assessments on time.")
         with pytest.raises(Conflict):
             app.complete_improvement_action(action_id, "Twice.")
-        assert app.list_findings(SCHOOL)[0]["status"] == "addressed"
-        assert app.list_improvement_actions(SCHOOL)[0]["status"] == "done"
+        assert app.list_findings(SCHOOL)["items"][0]["status"] == "addressed"
+        assert app.list_improvement_actions(SCHOOL)["items"][0]["status"] == "done"
     completed = [e["payload"] for e in published(app) if e["type"] == "ImprovementActionCompleted"]
     assert completed == [{"action_id": action_id, "finding_id": finding_id,
                           "completed_on": "2026-04-20", "on_time": True}]

@@ -1,5 +1,6 @@
-"""Supervision's read models for `casebook rebuild`: what the live store shows equals what a
-fresh copy fed with the service's own log rebuilds, and it holds no personal content."""
+"""Supervision's views for `casebook rebuild`: the live tables equal tables rebuilt from the
+service's own log, they answer eligibility, escalations, findings and complaints, and hold no
+personal content."""
 
 import json
 from datetime import date
@@ -7,6 +8,7 @@ from datetime import date
 from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, acting_as
 from services.supervision.escalation import escalation_key
+from tests.support.views import assert_views_match_the_log
 from tests.unit.supervision.support import (
     ADMIN,
     SCHOOL,
@@ -57,19 +59,25 @@ def test_eligibility_escalations_findings_and_complaints_rebuild_equal_and_imper
         app.answer_complaint(answered, "upheld", "已致歉并调整回访安排。",
                              answered_on=date(2026, 3, 17))
 
-    live = app.read_models()
-
-    assert live == app.rebuilt_read_models()
-    assert live["eligibility"]["worker-1"]["eligible"] is True
-    assert live["eligibility"]["worker-1"]["supervisor_id"] == "supervisor-1"
-    assert live["eligibility"]["worker-2"]["reasons"] == ["no_pre_job_training"]
-    assert live["escalations_by_level_and_state"]["critical"] == {
-        "acknowledged": [str(escalation_key("risk-1", "critical"))]}
-    assert live["escalations_by_level_and_state"]["medium"] == {
-        "awaiting acknowledgement": [str(escalation_key("risk-2", "medium"))]}
-    assert live["open_findings_by_control_point"]["assessment_overdue"] == sorted(raised)
-    assert live["complaints_by_state"] == {"answered": [answered], "received": [waiting]}
-    text = json.dumps(live, ensure_ascii=False)
+    assert_views_match_the_log(app)
+    with acting_as(ADMIN):
+        workers = {w["social_worker_id"]: w for w in app.list_social_workers(SCHOOL)["items"]}
+        escalations = {e["level"]: e for e in app.list_escalations(SCHOOL)["items"]}
+        findings = app.list_findings(SCHOOL, status="open")["items"]
+        complaints = {c["complaint_id"]: c for c in app.list_complaints(SCHOOL)["items"]}
+    assert (workers["worker-1"]["eligible"], workers["worker-1"]["supervisor_id"]) == (
+        True, "supervisor-1")
+    assert workers["worker-2"]["ineligibility"] == ["no_pre_job_training"]
+    assert (escalations["critical"]["escalation_id"], escalations["critical"]["status"]) == (
+        str(escalation_key("risk-1", "critical")), "acknowledged")
+    assert (escalations["medium"]["escalation_id"], escalations["medium"]["status"]) == (
+        str(escalation_key("risk-2", "medium")), "awaiting acknowledgement")
+    assert sorted(f["finding_id"] for f in findings
+                  if f["control_point"] == "assessment_overdue") == sorted(raised)
+    assert (complaints[answered]["outcome"], complaints[waiting]["answered_on"]) == (
+        "upheld", None)
+    _, rows = app.views.store.snapshot()
+    text = json.dumps(rows, ensure_ascii=False)
     assert "sealed:v1:" not in text
     for personal in ("李小红", CONTACT, "已致歉"):
         assert personal not in text

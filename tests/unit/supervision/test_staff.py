@@ -62,10 +62,10 @@ def test_a_qualified_worker_becomes_eligible_only_once_pre_job_training_is_recor
         {"social_worker_id": "worker-1", "eligible": False, "reasons": ["no_pre_job_training"]}]
     # Record the pre-job training: eligible now, and said once.
     with acting_as(ADMIN):
-        app.record_training(social_worker_id="worker-1", kind="pre_job", hours=24,
+        app.record_training(social_worker_id="worker-1", kind="pre_job", minutes=1440,
                             topics=["child_development"], completed_on=date(2026, 1, 12))
         # More training does not change eligibility, so nothing more is said.
-        app.record_training(social_worker_id="worker-1", kind="continuing", hours=6,
+        app.record_training(social_worker_id="worker-1", kind="continuing", minutes=360,
                             topics=["law_and_policy"], completed_on=date(2026, 2, 1))
     assert eligibility_events(app)[1:] == [
         {"social_worker_id": "worker-1", "eligible": True, "reasons": []}]
@@ -183,36 +183,38 @@ def test_a_supervisor_must_meet_6_2_2_1_and_then_takes_supervisees(app):
         with pytest.raises(NotFound):
             app.assign_supervisor(social_worker_id="worker-1", supervisor_id="nobody")
     with acting_as(SUPERVISOR):
-        assert [w["social_worker_id"] for w in app.list_supervisees("supervisor-1")] == [
+        assert [w["social_worker_id"] for w in app.list_supervisees("supervisor-1")["items"]] == [
             "worker-1"]
     with acting_as(OTHER_SUPERVISOR), pytest.raises(NotAllowed):
-        app.list_supervisees("supervisor-1")
+        app.list_supervisees("supervisor-1")["items"]
     assert published_types(app).count("SupervisorAssigned") == 1
 
 
-def test_training_hours_below_36_a_year_are_reported_with_the_hours_missing(app):
+def test_training_below_36_hours_a_year_is_reported_with_the_minutes_missing(app):
     seed_worker(app)
     seed_worker(app, worker_id="worker-2")
     with acting_as(ADMIN):
-        app.record_training(social_worker_id="worker-1", kind="continuing", hours=20,
+        app.record_training(social_worker_id="worker-1", kind="continuing", minutes=1200,
                             topics=["law_and_policy"], completed_on=date(2026, 3, 1))
-        app.record_training(social_worker_id="worker-1", kind="continuing", hours=16.5,
+        app.record_training(social_worker_id="worker-1", kind="continuing", minutes=990,
                             topics=["education_administration"], completed_on=date(2026, 4, 1))
-        app.record_training(social_worker_id="worker-2", kind="continuing", hours=12,
+        app.record_training(social_worker_id="worker-2", kind="continuing", minutes=720,
                             topics=["child_development"], completed_on=date(2026, 3, 1))
-        # Last year's hours do not count towards this year.
-        app.record_training(social_worker_id="worker-2", kind="continuing", hours=30,
+        # Last year's training does not count towards this year.
+        app.record_training(social_worker_id="worker-2", kind="continuing", minutes=1800,
                             topics=["other"], completed_on=date(2026, 1, 10))
     with acting_as(AUDITOR):
-        report = {line["social_worker_id"]: line for line in app.training_report(SCHOOL, 2026)}
+        report = {line["social_worker_id"]: line
+                  for line in app.training_report(SCHOOL, 2026)["lines"]}
     assert report["worker-1"]["below_minimum"] is False
-    assert report["worker-1"]["continuing_hours"] == 36.5
-    assert report["worker-2"]["hours_missing"] == 0  # 12 + 30 in 2026
+    assert report["worker-1"]["continuing_minutes"] == 2190
+    assert report["worker-2"]["minutes_missing"] == 0  # 12 + 30 hours in 2026
     with acting_as(AUDITOR):
-        last_year = {line["social_worker_id"]: line for line in app.training_report(SCHOOL, 2025)}
-    assert last_year["worker-2"]["hours_missing"] == 36
+        last_year = {line["social_worker_id"]: line
+                     for line in app.training_report(SCHOOL, 2025)["lines"]}
+    assert last_year["worker-2"]["minutes_missing"] == 36 * 60
     # Pre-job training (9.1a) is not continuing education (9.1b).
-    assert last_year["worker-1"]["continuing_hours"] == 0
+    assert last_year["worker-1"]["continuing_minutes"] == 0
 
 
 def test_training_refusals_change_nothing(app):
@@ -220,14 +222,14 @@ def test_training_refusals_change_nothing(app):
     before = published(app)
     with acting_as(ADMIN):
         with pytest.raises(Conflict):
-            app.record_training(social_worker_id="worker-1", kind="pre_job", hours=8,
+            app.record_training(social_worker_id="worker-1", kind="pre_job", minutes=480,
                                 topics=["ethics"], completed_on=date(2026, 2, 1))
         with pytest.raises(InvalidInput) as error:
-            app.record_training(social_worker_id="worker-1", kind="continuing", hours=8,
+            app.record_training(social_worker_id="worker-1", kind="continuing", minutes=480,
                                 topics=["ethics"], completed_on=date(2026, 7, 1))
         assert "completed_on" in error.value.errors
     with acting_as(WORKER), pytest.raises(NotAllowed):
-        app.record_training(social_worker_id="worker-1", kind="continuing", hours=8,
+        app.record_training(social_worker_id="worker-1", kind="continuing", minutes=480,
                             topics=["ethics"], completed_on=date(2026, 2, 1))
     assert published(app) == before
 
@@ -250,7 +252,8 @@ def test_supervision_sessions_are_typed_and_a_worker_without_one_is_reported(app
                                        duration_minutes=60)
     # On 1 June, worker-2's last session was 61 days ago: over the 30-day default (9.1c).
     with acting_as(AUDITOR):
-        report = {line["social_worker_id"]: line for line in app.supervision_report(SCHOOL)}
+        report = {line["social_worker_id"]: line
+                  for line in app.supervision_report(SCHOOL)["lines"]}
     assert report["worker-1"]["overdue"] is False
     assert report["worker-1"]["kinds"] == {"administrative": 1, "educational": 1,
                                            "supportive": 1}
@@ -262,7 +265,7 @@ def test_the_supervision_interval_is_a_setting(app, monkeypatch):
     seed_worker(app)
     monkeypatch.setenv("CASEBOOK_SUPERVISION_INTERVAL_DAYS", "200")
     with acting_as(AUDITOR):
-        assert app.supervision_report(SCHOOL)[0]["overdue"] is False
+        assert app.supervision_report(SCHOOL)["lines"][0]["overdue"] is False
 
 
 def test_supervision_session_refusals_change_nothing(app):
@@ -332,11 +335,11 @@ def test_a_supervisees_list_stays_within_the_readers_school(app):
         for worker_id in ("worker-1", "worker-3"):
             app.assign_supervisor(social_worker_id=worker_id, supervisor_id="supervisor-x")
     with acting_as(ADMIN):
-        assert [w["social_worker_id"] for w in app.list_supervisees("supervisor-x")] == [
+        assert [w["social_worker_id"] for w in app.list_supervisees("supervisor-x")["items"]] == [
             "worker-1"]
         # Another school's supervisor is not this school's to list.
         with pytest.raises(NotAllowed):
-            app.list_supervisees("supervisor-3")
+            app.list_supervisees("supervisor-3")["items"]
     with acting_as(AUDITOR):
-        assert [w["social_worker_id"] for w in app.list_supervisees("supervisor-x")] == [
+        assert [w["social_worker_id"] for w in app.list_supervisees("supervisor-x")["items"]] == [
             "worker-1", "worker-3"]
