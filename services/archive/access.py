@@ -10,7 +10,6 @@ the client, so it is sealed under the file's subject and is destroyed with the f
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from eventsourcing.domain import event
 
@@ -162,20 +161,3 @@ class ReadRefusal(CasebookAggregate):
         self.purpose = purpose
         self.reason = reason
 
-
-def describe(request: AccessRequest, opened_purpose: Any) -> dict[str, Any]:
-    return {
-        "request_id": str(request.id),
-        "file_id": request.file_id,
-        "requester_id": request.requester_id,
-        "requester_role": request.requester_role,
-        "purpose": opened_purpose,
-        "duration_hours": request.duration_hours,
-        "status": request.status,
-        "decided_by": request.decided_by,
-        "reason_code": request.reason_code,
-        "valid_from": request.valid_from,
-        "valid_until": request.valid_until,
-        "revoked_by": request.revoked_by,
-        "requested_at": request.created_on,
-    }

@@ -1,70 +1,109 @@
-"""The archive application: the audit ledger and its checkpoints, archive files built from the
-cases service's events, retention and disposal. Access approval is in `approval.py`,
-point-in-time views in `history.py`, what they share in `base.py`."""
+"""The archive application: the audit ledger and its signed checkpoints; archive files built
+from the cases service's events (9.4a–c); legal holds, retention and disposal (9.4e); access
+approval and the record of every read (9.4d, 4.5); files and records as they were at an earlier
+point. Commands and queries in plain types; every list reads the views (`views.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from contracts.envelope import chain_problems
+from contracts.errors import NotAllowed, NotFound
 from services.archive import signing
-from services.archive.approval import AccessApproval
-from services.archive.base import FILE_READERS, ArchiveBase
-from services.archive.domain import ChainAlarm, LedgerCheckpoint, LedgerEntry
+from services.archive.access import AccessRequest, ReadRefusal, RecordView
+from services.archive.domain import ChainAlarm, LedgerCheckpoint, LedgerEntry, ledger_entry_id
 from services.archive.files import (
     CLOSING_DATES,
     OPENERS,
     REOPENERS,
+    SECTIONS,
     ArchiveFile,
-    ClientProfile,
-    CodeSequence,
     file_id,
+    record_ids,
     unified_code,
 )
-from services.archive.history import PointInTime
-from services.archive.ledger import Recompute, Recorded, verify_checkpoints, verify_sources
+from services.archive.ledger import (
+    Recompute,
+    Recorded,
+    Start,
+    verify_checkpoint_heads,
+    verify_checkpoints,
+    verify_signature,
+    verify_sources,
+)
 from services.archive.publish import PUBLICATIONS
-from services.archive.retention import estimated_majority, retention_end
+from services.archive.retention import (
+    category_for,
+    estimated_majority,
+    retention_end,
+    retention_years,
+)
+from services.archive.views import ArchiveViews, learn_allocation, learn_profile
 from services.runtime.clock import clock
-from services.runtime.context import SYSTEM, Actor, acting_as, require_role
+from services.runtime.context import SYSTEM, Actor, acting_as, current_actor, require_role
+from services.runtime.paging import DEFAULT_LIMIT
 from services.runtime.persistence import Cursor
 from services.runtime.plain import plain
 from services.runtime.settings import settings
+from services.runtime.store import CasebookApplication
+from services.runtime.vault import SHREDDED, TOKEN_PREFIX
+from services.runtime.views import Transaction
 
 # The aggregates' event classes are made by @event at runtime; mypy cannot see them.
-AlarmEvents: Any = ChainAlarm
 CheckpointEvents: Any = LedgerCheckpoint
-FileEvents: Any = ArchiveFile
+EntryEvents: Any = LedgerEntry
 
 LEDGER_READERS = ("auditor", "archivist", "operator", "system")
+FILE_READERS = ("auditor", "archivist", "supervisor", "school_admin", "operator", "system")
 HOLD_KEEPERS = ("archivist", "school_admin")
 DISPOSAL_REQUESTERS = ("archivist",)
 DISPOSAL_APPROVERS = ("supervisor",)
+ACCESS_REQUESTERS = ("social_worker", "supervisor", "archivist", "school_admin", "auditor")
+ACCESS_APPROVERS = ("supervisor", "school_admin")
+GRANT_REVOKERS = ("supervisor", "school_admin", "archivist")
 
 SAVE_ATTEMPTS = 5
 UNASSIGNED_SCHOOL = "NOSCHOOL"
 CHECKPOINT_TYPE = "LedgerCheckpointSigned"
+# Ledger entries are read from the store in batches of this many, one read each.
+BATCH = 500
+
+STATUS_BY_TYPE = {
+    "CaseOpened": "open", "IntakeDeclined": "declined", "CaseClosed": "closed",
+    "CaseReopened": "open", "GroupFormed": "open", "GroupClosed": "closed",
+    "LetterReceived": "received", "LetterAnswered": "answered", "ClassHeld": "held",
+}
+
+Learn = Callable[[Transaction], None]
 
 
-class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
+class ArchiveApplication(CasebookApplication):
     service = "archive"
     publications = PUBLICATIONS
+    views_class = ArchiveViews
+    views: ArchiveViews
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.signer = signing.load_signer()
+        # A store from before the learned tables fills them from the retired aggregates here,
+        # before the subscription allocates a code from them: if that fails, the archive must
+        # not start (it would give a number twice), so unlike `follow` this raises.
+        self.views.store.catch_up()
 
-    # The ledger: one transaction per envelope (entry, file changes, cursor).
+    # The ledger: one transaction per envelope (entry, file changes, what was learned, cursor).
 
     def record_envelope(self, envelope: dict[str, Any], cursor: Cursor) -> None:
         """Append an envelope to the ledger, checking that it continues its source's chain, and
         keep the archive files it concerns. An envelope that breaks its chain is recorded with
         an alarm but changes no file: the ledger keeps what it was given, files only what
-        verifies. A concurrent change to a file or code sequence is retried."""
+        verifies. A concurrent change to a file is retried."""
         source, position = envelope["source"], envelope["position"]
         for attempt in range(SAVE_ATTEMPTS):
             head = self.cursor(source)
@@ -72,7 +111,7 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
                 return  # another worker stored it meanwhile
             problems = chain_problems(envelope, head.position, head.hash)
             # File changes come first so their timestamps do not follow the entry's.
-            changes = [] if problems else self._file_changes(envelope)
+            changes, learn = ([], None) if problems else self._file_changes(envelope)
             entry = LedgerEntry(source=source, position=position, envelope=envelope)
             alarm = None
             if problems:
@@ -84,14 +123,14 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
                     problems=problems,
                 )
             try:
-                self.save_processed(*changes, entry, alarm, cursor=cursor)
+                self.save_processed(*changes, entry, alarm, cursor=cursor, learn=learn)
                 break
             except IntegrityError:
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
         if source == "archive" and envelope["type"] == "ArchiveFileDisposed" and not problems:
             # The approval shredded these already; this makes it certain after a crash between.
-            for subject_id in envelope["payload"]["subject_ids"]:
+            for subject_id in (*envelope["payload"]["subject_ids"], envelope["aggregate_id"]):
                 self.vault.shred(subject_id)
 
     def ledger_head(self, source: str) -> dict[str, Any]:
@@ -99,36 +138,46 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
         head = self.cursor(source)
         return {"source": source, "position": head.position, "hash": head.hash}
 
-    def ledger_entries(self) -> Iterator[dict[str, Any]]:
-        """Every ledger entry in arrival order."""
-        for recorded in self._recorded():
-            yield recorded.envelope
+    def list_ledger(self, source: str, limit: int = DEFAULT_LIMIT, after: str | None = None,
+                    type: str | None = None) -> dict[str, Any]:
+        """One source's ledger entries in chain order: position, type, hash, when recorded."""
+        require_role(*LEDGER_READERS)
+        return self.views.ledger(source, limit, after, type)
 
     def chain_alarms(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "source": event.source,
-                "position": event.position,
-                "problems": event.problems,
-                "raised_at": event.timestamp.isoformat(),
-            }
-            for _, event in self._events_of(AlarmEvents.Raised)
-        ]
+        return self.views.alarms()
 
-    def verify_ledger(self, recompute: Recompute | None = None) -> dict[str, Any]:
+    def verify_ledger(
+        self, recompute: Recompute | None = None, since_checkpoint: bool = False
+    ) -> dict[str, Any]:
         """Recompute every source's chain from the ledger and, with `recompute`, from the
-        source's own store; check every checkpoint; report each problem at its exact position."""
+        source's own store; check the checkpoints; report each problem at its exact position.
+
+        With `since_checkpoint`, only what follows the last signed checkpoint: its signature and
+        key, that its heads are the ledger's entries at those positions, and that each chain
+        continues from its signed head (so a day's check costs the day's entries). An edit
+        before the checkpoint is what the full check finds. With no checkpoint signed yet,
+        everything is checked."""
         require_role(*LEDGER_READERS)
-        entries = list(self._recorded())
-        report, by_source = verify_sources(entries, recompute)
         trusted = {self.signer.public_key, *settings().archive.ledger_trusted_keys}
-        checkpoints = verify_checkpoints(
-            (event for _, event in self._events_of(CheckpointEvents.Signed)),
-            entries, by_source, trusted,
-        )
+        checkpoint = self._last_checkpoint() if since_checkpoint else None
+        if checkpoint is None:
+            arrivals: list[int] = []
+            report, hashes = verify_sources(self._recorded(arrivals=arrivals), recompute)
+            checkpoints = verify_checkpoints(self._checkpoints(), arrivals, hashes, trusted)
+        else:
+            start: Start = {head["source"]: (head["position"], head["hash"])
+                            for head in checkpoint.heads}
+            report, _ = verify_sources(self._recorded(after=checkpoint.through), recompute,
+                                       start)
+            problems = verify_signature(checkpoint, trusted) + verify_checkpoint_heads(
+                checkpoint, self._entry_at)
+            checkpoints = {"count": 1, "problems": problems, "ok": not problems}
         return {
             "ok": checkpoints["ok"] and all(section["ok"] for section in report.values()),
             "checked_at": clock.now().isoformat(),
+            "since_checkpoint": checkpoint.sequence if checkpoint else None,
+            "checkpoint_heads": checkpoint.heads if checkpoint else None,
             "sources": report,
             "checkpoints": checkpoints,
         }
@@ -158,17 +207,15 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
                 return None
             return self._sign_checkpoint(last, new)
 
-    def list_checkpoints(self) -> list[dict[str, Any]]:
+    def list_checkpoints(
+        self, limit: int = DEFAULT_LIMIT, after: str | None = None
+    ) -> dict[str, Any]:
+        """Signed checkpoints, the newest first."""
         require_role(*LEDGER_READERS)
-        return [
-            {"sequence": e.sequence, "entry_count": e.entry_count, "heads": e.heads,
-             "signed_at": e.signed_at, "key_id": e.key_id, "public_key": e.public_key,
-             "signature": e.signature}
-            for _, e in self._events_of(CheckpointEvents.Signed)
-        ]
+        return self.views.checkpoints(limit, after)
 
     def _sign_checkpoint(
-        self, last: CheckpointEvents.Signed | None, new: list[Recorded]
+        self, last: LedgerCheckpoint | None, new: list[Recorded]
     ) -> dict[str, Any] | None:
         heads = {h["source"]: h for h in (last.heads if last else [])}
         for recorded in new:
@@ -197,143 +244,151 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
         it was signed and the ledger position it pins per source. For the operators' metrics
         (services/runtime/metrics.py), which ask from the last one they saw."""
         newest = None
-        for notification_id, event in self._events_of(CheckpointEvents.Signed, after=after):
+        for notification_id, event in self._stored(CheckpointEvents.Signed, after):
             newest = (notification_id, datetime.fromisoformat(event.signed_at),
                       {head["source"]: head["position"] for head in event.heads})
         return newest
 
-    def _last_checkpoint(self) -> CheckpointEvents.Signed | None:
-        last = None
-        for _, event in self._events_of(CheckpointEvents.Signed):
-            last = event
-        return last
+    def _last_checkpoint(self) -> LedgerCheckpoint | None:
+        """The last signed checkpoint as the store holds it (the view only says which)."""
+        row = self.views.last_checkpoint()
+        if row is None:
+            return None
+        return self.find_aggregate(LedgerCheckpoint,
+                                   LedgerCheckpoint.create_id(sequence=row["sequence"]))
+
+    def _checkpoints(self) -> Iterator[Any]:
+        """Every signed checkpoint as the store holds it: by its events' type, so that one
+        removed from the store leaves the others to be checked."""
+        for _, event in self._stored(CheckpointEvents.Signed):
+            yield event
+
+    def _recorded(self, after: int = 0, arrivals: list[int] | None = None) -> Iterator[Recorded]:
+        """Ledger entries in arrival order from the store (never from a view: this is what
+        verification reads); their notification ids are added to `arrivals` as they go."""
+        for notification_id, event in self._stored(EntryEvents.Recorded, after):
+            if arrivals is not None:
+                arrivals.append(notification_id)
+            yield Recorded(notification_id, event.timestamp, event.envelope)
+
+    def _stored(self, event_class: type, after: int = 0) -> Iterator[tuple[int, Any]]:
+        """The stored events of one class after a notification id, in store order: BATCH at
+        a time, one read each."""
+        topics = [get_topic(event_class)]
+        position = after
+        while True:
+            batch = list(self.recorder.select_notifications(start=position + 1, limit=BATCH,
+                                                            topics=topics))
+            for notification in batch:
+                yield notification.id, self.mapper.to_domain_event(notification)
+            if len(batch) < BATCH:
+                return
+            position = batch[-1].id
+
+    def _entry_at(self, source: str, position: int) -> dict[str, Any] | None:
+        entry = self.find_aggregate(LedgerEntry, ledger_entry_id(source, position))
+        return None if entry is None else entry.envelope
 
     # Files (9.4a–c), built from the cases service's events.
 
-    def _file_changes(self, envelope: dict[str, Any]) -> list[Any]:
+    def _file_changes(self, envelope: dict[str, Any]) -> tuple[list[Any], Learn | None]:
         if envelope["source"] != "cases":
-            return []
+            return [], None
         type_, payload = envelope["type"], envelope["payload"]
         if type_ == "ClientRegistered":
-            return self._client_registered(envelope)
+            registered_on = datetime.fromisoformat(envelope["occurred_at"]).date()
+            return [], lambda tx: learn_profile(
+                tx, payload["client_id"], envelope["school_id"], payload["client_type"],
+                payload.get("grade"), payload["is_minor"], registered_on)
         if type_ in OPENERS:
             category, field, date_field = OPENERS[type_]
             record_id = str(payload[field]) if field else envelope["aggregate_id"]
             if self.find_aggregate(ArchiveFile, file_id("cases", record_id)) is None:
                 return self._open_file(envelope, category, record_id, payload[date_field])
-        for record_id in self._record_ids(envelope):
+        for record_id in record_ids(envelope):
             file = self.find_aggregate(ArchiveFile, file_id("cases", record_id))
             if file is not None:
                 file.index(envelope, _closing_date(envelope), type_ in REOPENERS)
-                return [file]
-        return []
-
-    def _client_registered(self, envelope: dict[str, Any]) -> list[Any]:
-        payload = envelope["payload"]
-        profile_id = ClientProfile.create_id(payload["client_id"])
-        if self.find_aggregate(ClientProfile, profile_id) is not None:
-            return []
-        return [ClientProfile(
-            school_id=envelope["school_id"], client_id=payload["client_id"],
-            client_type=payload["client_type"], grade=payload.get("grade"),
-            is_minor=payload["is_minor"],
-            registered_on=datetime.fromisoformat(envelope["occurred_at"]).date(),
-        )]
+                return [file], None
+        return [], None
 
     def _open_file(
         self, envelope: dict[str, Any], category: str, record_id: str, opened: str
-    ) -> list[Any]:
+    ) -> tuple[list[Any], Learn]:
+        """9.4a: the next number of the school's year and category. Only this subscription
+        allocates, one envelope at a time behind its cursor; the number is learned in the
+        file's own transaction, so it is never given twice."""
         opened_on = date.fromisoformat(opened)
         school = envelope["school_id"] or UNASSIGNED_SCHOOL
-        sequence_id = CodeSequence.create_id(school, opened_on.year, category)
-        sequence = self.find_aggregate(CodeSequence, sequence_id) or CodeSequence(
-            school_code=school, year=opened_on.year, category=category)
-        new_id = file_id("cases", record_id)
-        number = sequence.allocate(str(new_id))
+        number = self.views.last_number(school, opened_on.year, category) + 1
         client_id = envelope["payload"].get("client_id")
-        profile = (self.find_aggregate(ClientProfile, ClientProfile.create_id(client_id))
-                   if client_id else None)
+        profile = self.views.profile(client_id) if client_id else None
         file = ArchiveFile(
             school_id=school, record_source="cases", record_id=record_id, category=category,
             code=unified_code(school, opened_on.year, category, number), year=opened_on.year,
             sequence=number, opened_on=opened_on, subject_ids=[client_id] if client_id else [],
-            majority_on=estimated_majority(category, opened_on,
-                                           profile.as_dict() if profile else None),
+            majority_on=estimated_majority(category, opened_on, profile),
         )
         file.index(envelope, _closing_date(envelope), reopened=False)
-        return [sequence, file]
+        return [file], lambda tx: learn_allocation(tx, school, opened_on.year, category, number)
 
-    def get_file(self, file_id_: str) -> dict[str, Any]:
+    def get_file(self, file_id: str) -> dict[str, Any]:
         actor = require_role(*FILE_READERS)
-        file = self._file(file_id_, actor)
-        return self._describe(file)
+        return self._describe(self._file(file_id, actor))
 
     def find_file(self, source: str, record_id: str) -> dict[str, Any]:
         actor = require_role(*FILE_READERS)
         return self._describe(self._file(str(file_id(source, record_id)), actor))
 
-    def list_files(
-        self, due_within_days: int | None = None, incomplete_only: bool = False,
-        category: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Files of the actor's school; with `due_within_days`, only those whose retention ends
-        by then and are not yet disposed (9.4e); with `incomplete_only`, only files missing a
-        section of 9.4b."""
+    def list_files(self, **query: Any) -> dict[str, Any]:
+        """Files of the actor's school, by category, state, legal hold, completeness (9.4b) or
+        retention due (9.4e)."""
         actor = require_role(*FILE_READERS)
-        horizon = clock.today() + timedelta(days=due_within_days) if due_within_days is not None \
-            else None
-        found = []
-        for _, opened in self._events_of(FileEvents.Opened):
-            if actor.school_id and opened.school_id != actor.school_id:
-                continue
-            if category and opened.category != category:
-                continue
-            described = self._describe(self.repository.get(opened.originator_id))
-            end = described["retention"]["end_on"]
-            if horizon is not None and (described["status"] == "disposed" or end is None
-                                        or date.fromisoformat(end) > horizon):
-                continue
-            if incomplete_only and described["completeness"]["complete"]:
-                continue
-            found.append(described)
-        if horizon is not None:
-            found.sort(key=lambda f: (f["retention"]["end_on"], f["file_code"]))
-        return found
+        return self.views.files(actor, clock.today(), **query)
 
     # Legal holds and disposal (9.4e).
 
-    def place_legal_hold(self, file_id_: str, hold_id: str, authority: str, reference: str) -> None:
+    def place_legal_hold(self, file_id: str, hold_id: str, authority: str,
+                         reference: str) -> None:
         actor = require_role(*HOLD_KEEPERS)
-        self._change_file(file_id_, actor, lambda f: f.place_hold(
-            hold_id=hold_id, authority=authority, reference=reference, placed_by=actor.id))
+        # The reference is free text (a court's or authority's file, which may name people):
+        # sealed under the file, it goes with the file's other personal content on disposal.
+        self._change_file(file_id, actor, lambda f: f.place_hold(
+            hold_id=hold_id, authority=authority,
+            reference=self.vault.seal(str(f.id), reference), placed_by=actor.id))
 
-    def lift_legal_hold(self, file_id_: str, hold_id: str) -> None:
+    def lift_legal_hold(self, file_id: str, hold_id: str) -> None:
         actor = require_role(*HOLD_KEEPERS)
-        self._change_file(file_id_, actor, lambda f: f.lift_hold(hold_id, lifted_by=actor.id))
+        self._change_file(file_id, actor, lambda f: f.lift_hold(hold_id, lifted_by=actor.id))
 
-    def request_disposal(self, file_id_: str) -> None:
+    def request_disposal(self, file_id: str) -> None:
         actor = require_role(*DISPOSAL_REQUESTERS)
-        self._change_file(file_id_, actor, lambda f: f.request_disposal(
+        self._change_file(file_id, actor, lambda f: f.request_disposal(
             actor.id, clock.today(), retention_end(f.category, f.closed_on, f.majority_on)))
 
-    def approve_disposal(self, file_id_: str) -> None:
+    def approve_disposal(self, file_id: str) -> None:
         """Dispose of the file: the approval publishes `ArchiveFileDisposed`, on which the cases
         service destroys its clients' keys; the archive destroys its own (the sealed purposes
-        of access requests) at once."""
+        and hold references) at once."""
         actor = require_role(*DISPOSAL_APPROVERS)
-        file = self._change_file(file_id_, actor, lambda f: f.approve_disposal(
+        file = self._change_file(file_id, actor, lambda f: f.approve_disposal(
             actor.id, clock.today(), retention_end(f.category, f.closed_on, f.majority_on)))
-        for subject_id in file.subject_ids:
+        for subject_id in (*file.subject_ids, str(file.id)):
             self.vault.shred(subject_id)
 
-    def reject_disposal(self, file_id_: str, reason_code: str) -> None:
+    def reject_disposal(self, file_id: str, reason_code: str) -> None:
         actor = require_role(*DISPOSAL_APPROVERS)
-        self._change_file(file_id_, actor, lambda f: f.reject_disposal(actor.id, reason_code))
+        self._change_file(file_id, actor, lambda f: f.reject_disposal(actor.id, reason_code))
 
-    def _change_file(self, file_id_: str, actor: Actor, change: Any) -> ArchiveFile:
+    def list_disposals(self, **query: Any) -> dict[str, Any]:
+        """Disposal requests: who asked, who decided, and whether that was a second person."""
+        actor = require_role(*FILE_READERS)
+        return self.views.disposals(actor, **query)
+
+    def _change_file(self, file_id: str, actor: Actor, change: Any) -> ArchiveFile:
         """Apply a command to a file, retrying if the subscription changed it meanwhile."""
         for attempt in range(SAVE_ATTEMPTS):
-            file = self._file(file_id_, actor)
+            file = self._file(file_id, actor)
             change(file)
             try:
                 self.save(file)
@@ -343,53 +398,238 @@ class ArchiveApplication(AccessApproval, PointInTime, ArchiveBase):
                     raise
         raise AssertionError("unreachable")
 
-    # Read models, for `casebook rebuild`.
+    # Access approval (9.4d, 4.5): decided by someone other than the requester; every read and
+    # every refused read is recorded, its purpose sealed under the file's subject.
 
-    def read_models(self) -> dict[str, Any]:
-        """What the archive derives from its log: each file by its unified code (category,
-        completeness, retention end, holds, disposal state: 9.4a–e), each source's ledger
-        entries and head, the signed checkpoints and the chain alarms. Identifiers, codes,
-        dates and counts only; files by code, sources by name, alarms by position."""
-        files = {}
-        for _, opened in self._events_of(FileEvents.Opened):
-            file: ArchiveFile = self.repository.get(opened.originator_id)
-            files[file.code] = {
-                "file_id": str(file.id),
-                "category": file.category,
-                "record_id": file.record_id,
-                "entry_count": len(file.entries),
-                "closed_on": file.closed_on,
-                "missing_sections": file.missing_sections(),
-                "retention_end_on": retention_end(file.category, file.closed_on,
-                                                  file.majority_on),
-                "legal_hold_ids": sorted(file.holds),
-                "disposal": ("disposed" if file.disposed_on is not None
-                             else "requested" if file.disposal is not None else None),
-                "disposed_on": file.disposed_on,
-            }
-        ledger: dict[str, dict[str, Any]] = {}
-        for recorded in self._recorded():
-            envelope = recorded.envelope
-            seen = ledger.get(envelope["source"], {"entry_count": 0})
-            ledger[envelope["source"]] = {"entry_count": seen["entry_count"] + 1,
-                                          "head_position": envelope["position"],
-                                          "head_hash": envelope["hash"]}
-        signed = [event for _, event in self._events_of(CheckpointEvents.Signed)]
-        last = signed[-1] if signed else None
+    def request_access(self, file_id: str, purpose: str, duration_hours: int) -> str:
+        actor = require_role(*ACCESS_REQUESTERS)
+        file = self._file(file_id, actor)
+        if file.disposed_on is not None:
+            raise NotFound(f"File {file.code} was disposed: there is nothing left to read.")
+        request = AccessRequest(
+            school_id=file.school_id, file_id=str(file.id), file_code=file.code,
+            requester_id=actor.id, requester_role=actor.role,
+            purpose=self._seal_purpose(file, purpose), duration_hours=duration_hours,
+        )
+        self.save(request)
+        return str(request.id)
+
+    def approve_access(self, request_id: str, valid_hours: int | None = None) -> dict[str, Any]:
+        actor = require_role(*ACCESS_APPROVERS)
+        request = self._request(request_id, actor)
+        request.approve(actor.id, clock.now(), valid_hours)
+        self.save(request)
+        return plain({"grant_id": request.id, "valid_until": request.valid_until})
+
+    def deny_access(self, request_id: str, reason_code: str) -> None:
+        actor = require_role(*ACCESS_APPROVERS)
+        request = self._request(request_id, actor)
+        request.deny(actor.id, reason_code)
+        self.save(request)
+
+    def revoke_access(self, grant_id: str, reason_code: str) -> None:
+        actor = require_role(*GRANT_REVOKERS)
+        request = self._request(grant_id, actor)
+        request.revoke(actor.id, reason_code, clock.now())
+        self.save(request)
+
+    def authorize_read(self, source: str, aggregate_id: str, purpose: str) -> dict[str, Any]:
+        """Check the current actor's grant on the file of a record before its personal content
+        is shown, and record the read; or record the refusal and refuse (9.4d, 4.5). Which
+        requests there are comes from the view; whether one is live, from its own record."""
+        actor = current_actor()
+        file = self.find_aggregate(ArchiveFile, file_id(source, aggregate_id))
+        if file is None:
+            raise NotFound(f"The archive holds no file for {source} record {aggregate_id}.")
+        now = clock.now()
+        reason = "file_disposed" if file.disposed_on is not None else "no_grant"
+        if file.disposed_on is None:
+            self.follow()
+            for row in self.views.requests_of(str(file.id), requester_id=actor.id):
+                request = self.get_aggregate(AccessRequest, row["request_id"], "access request")
+                refusal = request.refusal(now)
+                if refusal is None:
+                    view = RecordView(
+                        school_id=file.school_id, file_id=str(file.id), file_code=file.code,
+                        grant_id=str(request.id), reader_id=actor.id, reader_role=actor.role,
+                        purpose=self._seal_purpose(file, purpose),
+                    )
+                    self.save(view)
+                    return {"grant_id": str(request.id), "read_id": str(view.id)}
+                if reason == "no_grant" or refusal == "grant_revoked":
+                    reason = refusal
+        self.save(ReadRefusal(
+            school_id=file.school_id, file_id=str(file.id), file_code=file.code,
+            reader_id=actor.id, reader_role=actor.role,
+            purpose=self._seal_purpose(file, purpose), reason=reason,
+        ))
+        raise NotAllowed(
+            f"{actor.id} has no live grant to read file {file.code} ({reason}); request access "
+            "and have it approved by someone else (9.4d).", code="grant_required")
+
+    def get_access_report(self, file_id: str) -> dict[str, Any]:
+        """Who asked, who decided, and every read and refused read: who, when, and why."""
+        actor = require_role(*FILE_READERS)
+        file = self._file_row(file_id, actor)
+        requests = [{**row, "purpose": self._open_purpose(row["purpose"])}
+                    for row in self.views.requests_of(file["file_id"])]
+        reads = [{**row, "purpose": self._open_purpose(row["purpose"])}
+                 for row in self.views.reads_of(file["file_id"])]
+        return {"file_id": file["file_id"], "file_code": file["file_code"],
+                "requests": requests, "reads": reads}
+
+    def list_access_requests(self, **query: Any) -> dict[str, Any]:
+        actor = require_role(*FILE_READERS)
+        return self.views.access_requests(actor, **query)
+
+    def list_reads(self, **query: Any) -> dict[str, Any]:
+        """Reads and refused reads of archived files (4.5), without their purposes: those are
+        in the file's access report."""
+        actor = require_role(*FILE_READERS)
+        return self.views.reads(actor, **query)
+
+    def _request(self, request_id: str, actor: Actor) -> AccessRequest:
+        request = self.get_aggregate(AccessRequest, request_id, "access request")
+        check_school(actor, request.school_id)
+        return request
+
+    def _seal_purpose(self, file: ArchiveFile, purpose: str) -> str:
+        """The reader's own words may name the client: sealed under the file's subject, or the
+        file itself when it has none (a class), and destroyed with the file."""
+        subject_id = file.subject_ids[0] if file.subject_ids else str(file.id)
+        if self.vault.is_shredded(subject_id):
+            return SHREDDED
+        return self.vault.seal(subject_id, purpose)
+
+    def _open_purpose(self, stored: str) -> Any:
+        return self.vault.open(stored) if stored.startswith(TOKEN_PREFIX) else stored
+
+    # Point in time: a file as it was, and any service's record as the ledger saw it.
+
+    def get_file_as_of(
+        self, file_id: str, at: datetime | None = None, ledger_source: str | None = None,
+        ledger_position: int | None = None,
+    ) -> dict[str, Any]:
+        """The file as `get_file` returned it at `at`, or when the ledger recorded
+        (`ledger_source`, `ledger_position`): the last version stored by then. A file's changes
+        from an envelope are stored with its ledger entry and stamped before it."""
+        actor = require_role(*FILE_READERS)
+        file = self._file(file_id, actor)
+        moment = at if at is not None else self._recorded_at(ledger_source, ledger_position)
+        versions = [e.originator_version for e in self.events.get(file.id)
+                    if e.timestamp <= moment]  # type: ignore[attr-defined]
+        if not versions:
+            raise NotFound(f"File {file.code} did not exist yet at {moment.isoformat()}.")
+        return self._describe(self.repository.get(file.id, version=versions[-1]))
+
+    def get_record(
+        self, source: str, aggregate_id: str, at: datetime | None = None,
+        ledger_source: str | None = None, ledger_position: int | None = None,
+    ) -> dict[str, Any]:
+        """A record of any service as the ledger saw it (live, at `at`, or through a ledger
+        position): its envelopes in order, and its status, replayed from the ledger alone; for
+        an actor bound to a school, only a record of that school."""
+        actor = require_role(*FILE_READERS)
+        through = None
+        if ledger_source is not None and ledger_position is not None:
+            through = self._ledger_row(ledger_source, ledger_position)["arrival"]
+        events: list[dict[str, Any]] = []
+        status = None
+        school_id = None
+        for row in self.views.entries_of(source, aggregate_id):
+            if through is not None and row["arrival"] > through:
+                continue
+            if at is not None and datetime.fromisoformat(row["recorded_at"]) > at:
+                continue
+            envelope = self._entry_at(source, row["position"])
+            assert envelope is not None, f"ledger view names {source}:{row['position']}"
+            if not events:
+                # The school the record was made in, as for its archive file.
+                school_id = envelope["school_id"]
+            status = STATUS_BY_TYPE.get(envelope["type"], status)
+            events.append({key: envelope[key] for key in
+                           ("type", "version", "position", "occurred_at", "actor", "payload")})
+        if not events:
+            raise NotFound(f"The ledger holds nothing of {source} record {aggregate_id} "
+                           "by then.")
+        check_school(actor, school_id)
+        return {"source": source, "aggregate_id": aggregate_id, "status": status,
+                "event_count": len(events), "events": events}
+
+    def _recorded_at(self, source: str | None, position: int | None) -> datetime:
+        if source is None or position is None:
+            raise NotFound("Give a time or a ledger source and position.")
+        return datetime.fromisoformat(self._ledger_row(source, position)["recorded_at"])
+
+    def _ledger_row(self, source: str, position: int) -> dict[str, Any]:
+        row = self.views.entry(source, position)
+        if row is None:
+            raise NotFound(f"The ledger holds no {source} position {position}.")
+        return row
+
+    # Loading a file within the actor's school, and showing it as the queries return it.
+
+    def _file(self, file_id: str, actor: Actor) -> ArchiveFile:
+        file = self.get_aggregate(ArchiveFile, file_id, "archive file")
+        check_school(actor, file.school_id)
+        return file
+
+    def _file_row(self, file_id: str, actor: Actor) -> dict[str, Any]:
+        row = self.views.file(_uuid_text(file_id))
+        if row is None:
+            raise NotFound(f"No archive file {file_id}.")
+        check_school(actor, row["school_id"])
+        return row
+
+    def _describe(self, file: ArchiveFile) -> dict[str, Any]:
+        category = category_for(file.category)
+        missing = file.missing_sections()
+        if file.disposed_on is not None:
+            status = "disposed"
+        elif file.closed_on is not None:
+            status = "closed"
+        else:
+            status = "active"
+        holds = [{**hold, "reference": self._open_purpose(hold["reference"])}
+                 for _, hold in sorted(file.holds.items())]
         return plain({
-            "files_by_code": dict(sorted(files.items())),
-            "ledger_by_source": dict(sorted(ledger.items())),
-            "checkpoints": {
-                "count": len(signed),
-                "last_entry_count": last.entry_count if last else 0,
-                "last_heads": last.heads if last else [],
+            "file_id": file.id,
+            "file_code": file.code,
+            "version": file.version,
+            "category": file.category,
+            "category_label": {"zh": category.label_zh, "en": category.label_en},
+            "school_id": file.school_id,
+            "record_source": file.record_source,
+            "record_id": file.record_id,
+            "subject_ids": file.subject_ids,
+            "opened_on": file.opened_on,
+            "closed_on": file.closed_on,
+            "status": status,
+            "contents": {section: [e for e in file.entries if section in e["sections"]]
+                         for section in (*SECTIONS, "other")},
+            "completeness": {"complete": not missing, "missing": missing},
+            "retention": {
+                "years": retention_years(file.category),
+                "majority_estimated_on": file.majority_on,
+                "end_on": retention_end(file.category, file.closed_on, file.majority_on),
+                "reason": category.reason,
             },
-            "chain_alarms": sorted(
-                ({"source": a["source"], "position": a["position"], "problems": a["problems"]}
-                 for a in self.chain_alarms()),
-                key=lambda a: (a["source"], a["position"])),
+            "legal_holds": holds,
+            "disposal": file.disposal,
+            "disposed_on": file.disposed_on,
         })
 
+
+def check_school(actor: Actor, school_id: str | None) -> None:
+    if actor.school_id and actor.school_id != school_id:
+        raise NotAllowed(f"The actor works for school {actor.school_id}, not {school_id}.")
+
+
+def _uuid_text(value: str) -> str:
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        raise NotFound(f"No archive file {value}.") from None
 
 
 def _closing_date(envelope: dict[str, Any]) -> date | None:

@@ -1,14 +1,20 @@
-"""Archive domain events → contract events. Ledger entries, code sequences and client profiles
-are not published: entries are copies of other services' envelopes, the rest is bookkeeping.
-Purposes and legal-hold references stay in the store."""
+"""Archive domain events → contract events. Payloads carry identifiers, codes, dates and counts:
+purposes and legal-hold references stay sealed in the store (their commitments travel in the
+envelope).
+
+Every event is published (envelope format 2): those integrators act on as contract events, a
+file's indexing of a cases event as `AuditRecorded` (not published before: `since=2`). Ledger
+entries are copies of envelopes already published, the audit trail itself: never published
+again. What the archive only derived from the cases service's events (client profiles, code
+sequences) is learned into views now: those classes are retired."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from services.archive.access import AccessRequest, ReadRefusal, RecordView
-from services.archive.domain import ChainAlarm, LedgerCheckpoint
-from services.archive.files import ArchiveFile
+from services.archive.domain import ChainAlarm, LedgerCheckpoint, LedgerEntry
+from services.archive.files import ArchiveFile, ClientProfile, CodeSequence
 from services.archive.signing import ALGORITHM
 from services.runtime.publishing import Publications
 
@@ -21,7 +27,15 @@ FileEvents: Any = ArchiveFile
 RefusalEvents: Any = ReadRefusal
 RequestEvents: Any = AccessRequest
 ViewEvents: Any = RecordView
+EntryEvents: Any = LedgerEntry
+RetiredProfile: Any = ClientProfile
+RetiredSequence: Any = CodeSequence
 
+PUBLICATIONS.trail(EntryEvents.Recorded)
+PUBLICATIONS.retired(RetiredProfile.Registered, RetiredSequence.Started,
+                     RetiredSequence.Allocated)
+# 9.4b: which record's event was filed; the event itself is on the trail at its own position.
+PUBLICATIONS.audit_only(FileEvents.Indexed, "ArchiveFile", "subject_id", "closed_on", "reopened")
 
 
 @PUBLICATIONS.maps(AlarmEvents.Raised, "LedgerChainBroken", 1)

@@ -1,4 +1,5 @@
-"""Command payloads of the archive service."""
+"""What the archive service takes and answers: every command's and query's payload, and the
+typed answer of every read (the gateway's OpenAPI documents both)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ from contracts.events.archive import (
 )
 from contracts.fields import identifier, one_of
 from contracts.registry import SOURCES
+from services.runtime.paging import PageQuery
 
+FILE_STATUSES = ("active", "closed", "disposed")
+DISPOSAL_STATUSES = ("pending", "approved", "rejected")
+ACCESS_STATUSES = ("pending", "approved", "denied", "revoked")
+READ_OUTCOMES = ("viewed", "refused")
 MAX_GRANT_HOURS = 24 * 90  # a grant is for a task, not a standing right: at most a school term
 PURPOSE = validate.Length(min=10, max=2000, error="State the purpose in 10 to 2000 characters.")
 
@@ -28,6 +34,47 @@ class VerifyLedger(Schema):
     """Recompute every source's hash chain and report each problem."""
 
     against_stores = fields.Boolean(load_default=True)
+    since_checkpoint = fields.Boolean(
+        load_default=False, metadata={"description": "Only what follows the last signed "
+                                      "checkpoint, from its signed heads on."})
+
+
+class ListLedger(PageQuery):
+    """One source's ledger entries in chain order (keyed by position)."""
+
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+    type = fields.String(load_default=None, allow_none=True,
+                         validate=validate.Length(min=1, max=100))
+
+
+class ListCheckpoints(PageQuery):
+    """Signed checkpoints of the ledger, the newest first."""
+
+
+class ListDisposals(PageQuery):
+    """Disposal requests (9.4e), oldest first, with the two-person rule in each row."""
+
+    status = one_of(DISPOSAL_STATUSES, load_default=None, allow_none=True)
+    file_id = fields.UUID(load_default=None, allow_none=True)
+    school_id = identifier(load_default=None, allow_none=True)
+
+
+class ListAccessRequests(PageQuery):
+    """Access requests (9.4d), oldest first."""
+
+    status = one_of(ACCESS_STATUSES, load_default=None, allow_none=True)
+    requester_id = identifier(load_default=None, allow_none=True)
+    file_id = fields.UUID(load_default=None, allow_none=True)
+    school_id = identifier(load_default=None, allow_none=True)
+
+
+class ListReads(PageQuery):
+    """Reads and refused reads of archived files (9.4d, 4.5), oldest first."""
+
+    outcome = one_of(READ_OUTCOMES, load_default=None, allow_none=True)
+    reader_id = identifier(load_default=None, allow_none=True)
+    file_id = fields.UUID(load_default=None, allow_none=True)
+    school_id = identifier(load_default=None, allow_none=True)
 
 
 class FileRef(Schema):
@@ -41,13 +88,17 @@ class FindFile(Schema):
     record_id = identifier(required=True)
 
 
-class ListFiles(Schema):
-    """Archive files, filtered by category, completeness or retention due (9.4)."""
+class ListFiles(PageQuery):
+    """Archive files by unified code, filtered by category, state, legal hold, completeness
+    (9.4b) or retention due (9.4e: soonest first)."""
 
-    due_within_days = fields.Integer(load_default=None, strict=True,
+    due_within_days = fields.Integer(load_default=None, allow_none=True, strict=True,
                                      validate=validate.Range(min=0, max=36500))
     incomplete_only = fields.Boolean(load_default=False)
-    category = one_of(FILE_CATEGORIES, load_default=None)
+    category = one_of(FILE_CATEGORIES, load_default=None, allow_none=True)
+    status = one_of(FILE_STATUSES, load_default=None, allow_none=True)
+    legal_hold = fields.Boolean(load_default=None, allow_none=True)
+    school_id = identifier(load_default=None, allow_none=True)
 
 
 class PlaceLegalHold(FileRef):
@@ -147,3 +198,202 @@ class GetRecord(_AsOf):
 
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
     aggregate_id = identifier(required=True)
+
+
+# Answers.
+
+
+class RequestId(Schema):
+    request_id = fields.String(required=True)
+
+
+class Grant(Schema):
+    grant_id = fields.String(required=True)
+    valid_until = fields.String(required=True)
+
+
+class ReadAuthorized(Schema):
+    grant_id = fields.String(required=True)
+    read_id = fields.String(required=True)
+
+
+class Head(Schema):
+    source = fields.String(required=True)
+    position = fields.Integer(required=True)
+    hash = fields.String(required=True)
+
+
+class SourceReport(Schema):
+    entries = fields.Integer(required=True)
+    head = fields.Nested(Schema.from_dict({"position": fields.Integer(required=True),
+                                           "hash": fields.String(required=True)},
+                                          name="ChainPoint"), required=True)
+    store_checked = fields.Boolean(required=True)
+    problems = fields.List(fields.Dict(), required=True)
+    ok = fields.Boolean(required=True)
+
+
+class CheckpointReport(Schema):
+    count = fields.Integer(required=True)
+    problems = fields.List(fields.Dict(), required=True)
+    ok = fields.Boolean(required=True)
+
+
+class LedgerReport(Schema):
+    """Each source's chain and the checkpoints, with every problem at its exact position."""
+
+    ok = fields.Boolean(required=True)
+    checked_at = fields.String(required=True)
+    since_checkpoint = fields.Integer(
+        allow_none=True, metadata={"description": "The checkpoint verified from; null: all."})
+    checkpoint_heads = fields.List(fields.Nested(Head), allow_none=True, metadata={
+        "description": "Its signed heads, where each chain was verified on from."})
+    sources = fields.Dict(keys=fields.String(), values=fields.Nested(SourceReport),
+                          required=True)
+    checkpoints = fields.Nested(CheckpointReport, required=True)
+
+
+class LedgerItem(Schema):
+    source = fields.String(required=True)
+    position = fields.Integer(required=True)
+    type = fields.String(required=True)
+    aggregate_id = fields.String(required=True)
+    school_id = fields.String(allow_none=True)
+    hash = fields.String(required=True)
+    occurred_at = fields.String(required=True)
+    recorded_at = fields.String(required=True)
+
+
+class CheckpointItem(Schema):
+    sequence = fields.Integer(required=True)
+    entry_count = fields.Integer(required=True)
+    heads = fields.List(fields.Nested(Head), required=True)
+    signed_at = fields.String(required=True)
+    key_id = fields.String(required=True)
+    public_key = fields.String(required=True)
+    signature = fields.String(required=True)
+
+
+class FileItem(Schema):
+    """An archive file as its list shows it: identifiers, codes, dates and counts (9.4a–e)."""
+
+    file_id = fields.String(required=True)
+    file_code = fields.String(required=True)
+    school_id = fields.String(required=True)
+    category = fields.String(required=True)
+    record_source = fields.String(required=True)
+    record_id = fields.String(required=True)
+    opened_on = fields.String(required=True)
+    closed_on = fields.String(allow_none=True)
+    majority_on = fields.String(allow_none=True)
+    retention_end_on = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    entry_count = fields.Integer(required=True)
+    missing_sections = fields.List(fields.String(), required=True)
+    complete = fields.Boolean(required=True)
+    legal_holds = fields.Integer(required=True)
+    disposal = fields.String(allow_none=True)
+    disposed_on = fields.String(allow_none=True)
+
+
+class FileRecord(Schema):
+    """One archive file: its index by section (9.4b), completeness, retention (9.4e), legal
+    holds and disposal."""
+
+    file_id = fields.String(required=True)
+    file_code = fields.String(required=True)
+    version = fields.Integer(required=True)
+    category = fields.String(required=True)
+    category_label = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    school_id = fields.String(required=True)
+    record_source = fields.String(required=True)
+    record_id = fields.String(required=True)
+    subject_ids = fields.List(fields.String(), required=True)
+    opened_on = fields.String(required=True)
+    closed_on = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    contents = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()),
+                           required=True)
+    completeness = fields.Dict(required=True)
+    retention = fields.Dict(required=True)
+    legal_holds = fields.List(fields.Dict(), required=True)
+    disposal = fields.Dict(allow_none=True)
+    disposed_on = fields.String(allow_none=True)
+
+
+class DisposalItem(Schema):
+    """A disposal request (9.4e): requested and decided by two people."""
+
+    disposal_id = fields.String(required=True)
+    file_id = fields.String(required=True)
+    file_code = fields.String(required=True)
+    school_id = fields.String(required=True)
+    status = fields.String(required=True)
+    requested_by = fields.String(required=True)
+    requested_at = fields.String(required=True)
+    retention_end_on = fields.String(required=True)
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.String(allow_none=True)
+    reason_code = fields.String(allow_none=True)
+    two_person_rule_met = fields.Boolean(
+        allow_none=True, metadata={"description": "Decided by someone other than the requester "
+                                   "(9.4e); null while pending."})
+
+
+class AccessRequestItem(Schema):
+    request_id = fields.String(required=True)
+    file_id = fields.String(required=True)
+    file_code = fields.String(required=True)
+    school_id = fields.String(allow_none=True)
+    requester_id = fields.String(required=True)
+    requester_role = fields.String(required=True)
+    duration_hours = fields.Integer(required=True)
+    status = fields.String(required=True)
+    decided_by = fields.String(allow_none=True)
+    reason_code = fields.String(allow_none=True)
+    valid_from = fields.String(allow_none=True)
+    valid_until = fields.String(allow_none=True)
+    revoked_by = fields.String(allow_none=True)
+    requested_at = fields.String(required=True)
+
+
+class ReadItem(Schema):
+    read_id = fields.String(required=True)
+    file_id = fields.String(required=True)
+    file_code = fields.String(required=True)
+    school_id = fields.String(allow_none=True)
+    outcome = fields.String(required=True)
+    reader_id = fields.String(required=True)
+    reader_role = fields.String(required=True)
+    read_at = fields.String(required=True)
+    grant_id = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class AccessRequestRecord(AccessRequestItem):
+    purpose = fields.Raw(required=True, metadata={
+        "description": "The requester's words; `[destroyed]` once the file is disposed."})
+
+
+class ReadRecord(ReadItem):
+    purpose = fields.Raw(required=True, metadata={
+        "description": "The reader's words; `[destroyed]` once the file is disposed."})
+
+
+class AccessReport(Schema):
+    """Who asked, who decided, and every read and refused read of a file (9.4d)."""
+
+    file_id = fields.String(required=True)
+    file_code = fields.String(required=True)
+    requests = fields.List(fields.Nested(AccessRequestRecord), required=True)
+    reads = fields.List(fields.Nested(ReadRecord), required=True)
+
+
+class RecordHistory(Schema):
+    """A record's envelopes as the ledger holds them, and its status then."""
+
+    source = fields.String(required=True)
+    aggregate_id = fields.String(required=True)
+    status = fields.String(allow_none=True)
+    event_count = fields.Integer(required=True)
+    events = fields.List(fields.Dict(), required=True)

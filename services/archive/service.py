@@ -1,4 +1,6 @@
-"""The archive service: RPC entrypoints and subscriptions only; the work is in `app.py`."""
+"""The archive service: RPC entrypoints and subscriptions only; the work is in `app.py`.
+Each entrypoint names the roles that may call it at all (refused before its payload is read),
+the payload schema, and the schema of its answer."""
 
 from __future__ import annotations
 
@@ -8,9 +10,20 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.archive import schemas
-from services.archive.app import ArchiveApplication
+from services.archive.app import (
+    ACCESS_APPROVERS,
+    ACCESS_REQUESTERS,
+    DISPOSAL_APPROVERS,
+    DISPOSAL_REQUESTERS,
+    FILE_READERS,
+    GRANT_REVOKERS,
+    HOLD_KEEPERS,
+    LEDGER_READERS,
+    ArchiveApplication,
+)
 from services.runtime.entrypoints import rpc
 from services.runtime.metrics import LedgerGauges, Metrics
+from services.runtime.paging import page_of
 from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency, PublishingService, command, load, query
 from services.runtime.settings import settings
@@ -54,97 +67,121 @@ class ArchiveService(PublishingService):
         return self.app.ledger_head(load(schemas.LedgerHead, {"source": source})["source"])
 
     @rpc
-    @query(schemas.VerifyLedger)
+    @query(schemas.ListLedger, roles=LEDGER_READERS, returns=page_of(schemas.LedgerItem))
+    def list_ledger(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_ledger(**query)
+
+    @rpc
+    @query(schemas.VerifyLedger, roles=LEDGER_READERS, returns=schemas.LedgerReport)
     def verify_ledger(self, options: dict[str, Any]) -> dict[str, Any]:
         recompute = self._recompute if options["against_stores"] else None
-        return self.app.verify_ledger(recompute)
+        return self.app.verify_ledger(recompute, options["since_checkpoint"])
 
     @rpc
-    def list_checkpoints(self) -> list[dict[str, Any]]:
-        return self.app.list_checkpoints()
+    @query(schemas.ListCheckpoints, roles=LEDGER_READERS,
+           returns=page_of(schemas.CheckpointItem))
+    def list_checkpoints(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_checkpoints(**query)
 
     @rpc
-    @query(schemas.GetRecord)
-    def get_record(self, command: dict[str, Any]) -> dict[str, Any]:
-        return self.app.get_record(**command)
+    @query(schemas.GetRecord, roles=FILE_READERS, returns=schemas.RecordHistory)
+    def get_record(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_record(**query)
 
     # Files, retention, disposal.
 
     @rpc
-    def get_file(self, file_id: str) -> dict[str, Any]:
-        return self.app.get_file(str(load(schemas.FileRef, {"file_id": file_id})["file_id"]))
+    @query(schemas.FileRef, roles=FILE_READERS, returns=schemas.FileRecord)
+    def get_file(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_file(str(query["file_id"]))
 
     @rpc
-    @query(schemas.FindFile)
-    def find_file(self, command: dict[str, Any]) -> dict[str, Any]:
-        return self.app.find_file(**command)
+    @query(schemas.FindFile, roles=FILE_READERS, returns=schemas.FileRecord)
+    def find_file(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.find_file(**query)
 
     @rpc
-    @query(schemas.FileAsOf)
-    def get_file_as_of(self, command: dict[str, Any]) -> dict[str, Any]:
-        return self.app.get_file_as_of(str(command.pop("file_id")), **command)
+    @query(schemas.FileAsOf, roles=FILE_READERS, returns=schemas.FileRecord)
+    def get_file_as_of(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_file_as_of(str(query.pop("file_id")), **query)
 
     @rpc
-    @query(schemas.ListFiles)
-    def list_files(self, command: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.app.list_files(**command)
+    @query(schemas.ListFiles, roles=FILE_READERS, returns=page_of(schemas.FileItem))
+    def list_files(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_files(**query)
 
     @rpc
-    @command(schemas.PlaceLegalHold)
+    @command(schemas.PlaceLegalHold, roles=HOLD_KEEPERS)
     def place_legal_hold(self, command: dict[str, Any]) -> None:
         self.app.place_legal_hold(str(command.pop("file_id")), **command)
 
     @rpc
-    @command(schemas.LiftLegalHold)
+    @command(schemas.LiftLegalHold, roles=HOLD_KEEPERS)
     def lift_legal_hold(self, command: dict[str, Any]) -> None:
         self.app.lift_legal_hold(str(command.pop("file_id")), **command)
 
     @rpc
-    @command(schemas.RequestDisposal)
+    @command(schemas.RequestDisposal, roles=DISPOSAL_REQUESTERS)
     def request_disposal(self, command: dict[str, Any]) -> None:
         self.app.request_disposal(str(command["file_id"]))
 
     @rpc
-    @command(schemas.ApproveDisposal)
+    @command(schemas.ApproveDisposal, roles=DISPOSAL_APPROVERS)
     def approve_disposal(self, command: dict[str, Any]) -> None:
         self.app.approve_disposal(str(command["file_id"]))
 
     @rpc
-    @command(schemas.RejectDisposal)
+    @command(schemas.RejectDisposal, roles=DISPOSAL_APPROVERS)
     def reject_disposal(self, command: dict[str, Any]) -> None:
         self.app.reject_disposal(str(command.pop("file_id")), **command)
+
+    @rpc
+    @query(schemas.ListDisposals, roles=FILE_READERS, returns=page_of(schemas.DisposalItem))
+    def list_disposals(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_disposals(**_ids_as_text(query))
 
     # Access approval.
 
     @rpc
-    @command(schemas.RequestAccess)
+    @command(schemas.RequestAccess, roles=ACCESS_REQUESTERS, returns=schemas.RequestId)
     def request_access(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"request_id": self.app.request_access(str(command.pop("file_id")), **command)}
 
     @rpc
-    @command(schemas.ApproveAccess)
+    @command(schemas.ApproveAccess, roles=ACCESS_APPROVERS, returns=schemas.Grant)
     def approve_access(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.approve_access(str(command.pop("request_id")), **command)
 
     @rpc
-    @command(schemas.DenyAccess)
+    @command(schemas.DenyAccess, roles=ACCESS_APPROVERS)
     def deny_access(self, command: dict[str, Any]) -> None:
         self.app.deny_access(str(command.pop("request_id")), **command)
 
     @rpc
-    @command(schemas.RevokeAccess)
+    @command(schemas.RevokeAccess, roles=GRANT_REVOKERS)
     def revoke_access(self, command: dict[str, Any]) -> None:
         self.app.revoke_access(str(command.pop("grant_id")), **command)
 
     @rpc
-    @command(schemas.AuthorizeRead)
+    @command(schemas.AuthorizeRead, returns=schemas.ReadAuthorized)
     def authorize_read(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.authorize_read(**command)
 
     @rpc
-    def get_access_report(self, file_id: str) -> dict[str, Any]:
-        file_ref = load(schemas.FileRef, {"file_id": file_id})
-        return self.app.get_access_report(str(file_ref["file_id"]))
+    @query(schemas.FileRef, roles=FILE_READERS, returns=schemas.AccessReport)
+    def get_access_report(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_access_report(str(query["file_id"]))
+
+    @rpc
+    @query(schemas.ListAccessRequests, roles=FILE_READERS,
+           returns=page_of(schemas.AccessRequestItem))
+    def list_access_requests(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_access_requests(**_ids_as_text(query))
+
+    @rpc
+    @query(schemas.ListReads, roles=FILE_READERS, returns=page_of(schemas.ReadItem))
+    def list_reads(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_reads(**_ids_as_text(query))
 
     def _recompute(
         self, source: str, position: int, prev_hash: str, limit: int
@@ -155,3 +192,8 @@ class ArchiveService(PublishingService):
             position, prev_hash, limit
         )
         return result
+
+
+def _ids_as_text(query: dict[str, Any]) -> dict[str, Any]:
+    """A filter by file id as the views hold it: lowercase text."""
+    return {**query, "file_id": None if query["file_id"] is None else str(query["file_id"])}

@@ -5,7 +5,8 @@ An envelope is a pure function of the stored event and its predecessor's (positi
 id is derived from (source, position), the time is the event's own timestamp. So a re-sent
 envelope is identical to the first, and anyone holding the service's store can recompute the
 chain. Each service's `publish.py` declares its mapping with `Publications.maps` and
-`Publications.audit_only`.
+`Publications.audit_only` (`retired` for classes no longer triggered, `trail` for the archive's
+copies of envelopes already published).
 
 A stored event says which envelope format it gets (`envelope_format` in its meta, stamped when
 it was triggered), so that the envelope of an old event never changes, whatever the code does
@@ -62,6 +63,7 @@ class Publications:
         self.source = source
         self._by_class: dict[type, list[Mapping]] = {}
         self._retired: set[type] = set()
+        self._trail: set[type] = set()
 
     def maps(
         self, event_class: type, type_: str, version: int, since: int = FIRST_FORMAT,
@@ -97,6 +99,12 @@ class Publications:
         they were published; a new one would be an error."""
         self._retired.update(event_classes)
 
+    def trail(self, *event_classes: type) -> None:
+        """Classes whose events are copies of envelopes already published (the archive's
+        ledger): they are the audit trail itself, and are never published again, or each copy
+        would come back to the ledger to be copied once more."""
+        self._trail.update(event_classes)
+
     def is_retired(self, event_class: type) -> bool:
         return event_class in self._retired
 
@@ -105,7 +113,7 @@ class Publications:
 
     def declares(self, event_class: type) -> bool:
         """Whether a new event of this class has a mapping, or the class is retired."""
-        return (event_class in self._retired
+        return (event_class in self._retired or event_class in self._trail
                 or self._mapping(event_class, LATEST_FORMAT) is not None)
 
     def _mapping(self, event_class: type, envelope_format: int) -> Mapping | None:
@@ -116,10 +124,12 @@ class Publications:
 
     def publishable(self, event: Any) -> tuple[Mapping, dict[str, Any]] | None:
         """The mapping and valid contract payload `event` is published with, or None if its
-        format did not publish it (format 1 only). Raises `Unmapped`, or the contract's
-        validation error, for an event that could not be published: the application calls it
-        before storing (`CasebookApplication._record`), so such an event fails its command
-        instead of stalling the relay behind it."""
+        format did not publish it (format 1 only) or it is a copy on the trail. Raises
+        `Unmapped`, or the contract's validation error, for an event that could not be
+        published: the application calls it before storing (`CasebookApplication._record`),
+        so such an event fails its command instead of stalling the relay behind it."""
+        if type(event) in self._trail:
+            return None
         fmt = envelope_format(event)
         mapping = self._mapping(type(event), fmt)
         if mapping is None:
@@ -133,7 +143,7 @@ class Publications:
         self, event: Any, position: int, prev_position: int, prev_hash: str
     ) -> dict[str, Any] | None:
         """The sealed envelope for `event` stored at `position`, or None if its format did not
-        publish it (format 1 only)."""
+        publish it (format 1 only) or it is a copy on the trail."""
         published = self.publishable(event)
         if published is None:
             return None

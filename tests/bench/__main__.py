@@ -37,6 +37,7 @@ from services.runtime.cli.journeys import (  # noqa: E402
     register_student,
 )
 from tests.bench import queries  # noqa: E402
+from tests.bench.ledger import ledger_rates, rows  # noqa: E402
 from tests.support.broker import Broker  # noqa: E402
 from tests.support.services import AUDITOR, WORKER, processes, rpc  # noqa: E402
 
@@ -189,6 +190,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--scales", default="1,10,100",
                         help="history sizes for the read side, as multiples of the first")
+    parser.add_argument("--ledger-entries", type=int, default=2000)
     args = parser.parse_args()
     scales = tuple(int(scale) for scale in args.scales.split(","))
     broker = Broker.ensure_running()
@@ -210,6 +212,7 @@ def main() -> None:
             replayed, replay = replay_rate(uri, data_dir)
         ceiling = raw_save_rate(data_dir, 2000)
         plain, once = exactly_once_cost(data_dir, 1000)
+        ledger = ledger_rates(data_dir, args.ledger_entries)
 
     def percentile(share: float) -> float:
         return latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000
@@ -252,6 +255,8 @@ def main() -> None:
     table.add_row("register_client/s in process, plain save", f"{plain:.0f}", "", "")
     table.add_row("register_client/s in process, exactly once (command id stored)",
                   f"{once:.0f}", f"{once / plain:.0%} of plain", "")
+    for measure, per_second, seconds in rows(ledger):
+        table.add_row(f"{measure}, per second ({seconds})", per_second, "", "")
     for what, rate in (("views rebuild", rebuilt), ("ledger replay", replay)):
         table.add_row(f"a province's year ({queries.PROVINCE_YEAR:,} events): {what}, hours",
                       f"{queries.PROVINCE_YEAR / rate / 3600:.1f}", "extrapolated", "")

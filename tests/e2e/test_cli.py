@@ -220,3 +220,75 @@ def test_dead_letters_are_listed_and_replayed_to_their_queue(system):
     wait_for(lambda: Broker.queue_depth(uri, live) == 0)
     with rpc(uri, AUDITOR) as proxy:
         assert proxy.archive.verify_ledger()["sources"]["cases"]["entries"] == system["head"]
+
+
+def test_rebuild_of_the_archive_names_an_edited_file_row_and_swap_repairs_it(system, tmp_path):
+    result = cli("rebuild", "--service", "archive")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["equal"] is True and report["position"] > 0
+    assert {"archive_file", "ledger_entry", "access_request"} <= set(report["tables"])
+
+    database = tmp_path / "var" / "archive.sqlite"
+    with sqlite3.connect(database) as connection:
+        file_id, before = connection.execute(
+            "SELECT file_id, legal_holds FROM archive_file LIMIT 1").fetchone()
+        connection.execute("UPDATE archive_file SET legal_holds = 7 WHERE file_id=?", (file_id,))
+    result = CliRunner().invoke(main, ["rebuild", "--service", "archive"])
+    assert result.exit_code != 0
+    report = json.loads(result.output[:result.output.rindex("}") + 1])
+    assert report["differences"] == [{"table": "archive_file", "key": [file_id],
+                                      "column": "legal_holds", "live": 7, "rebuilt": before}]
+    assert json.loads(cli("rebuild", "--service", "archive", "--swap").output)["swapped"]
+    assert cli("rebuild", "--service", "archive").exit_code == 0
+
+
+def edit_ledger_entry(database: Path, source: str, position: int) -> None:
+    """What an intruder with the archive's database does: rewrite one ledger entry."""
+    with sqlite3.connect(database) as connection:
+        for rowid, state in connection.execute(
+                "SELECT rowid, state FROM stored_events WHERE topic LIKE '%LedgerEntry.Recorded'"):
+            entry = json.loads(state)
+            if (entry["source"], entry["position"]) == (source, position):
+                entry["envelope"]["occurred_at"] = "2024-01-01T00:00:00+00:00"
+                connection.execute("UPDATE stored_events SET state=? WHERE rowid=?",
+                                   (json.dumps(entry).encode(), rowid))
+                return
+    raise AssertionError(f"no ledger entry {source}:{position}")
+
+
+def test_verify_since_checkpoint_leaves_what_came_before_to_the_full_check(
+    system, tmp_path, monkeypatch
+):
+    only_publishers(monkeypatch)
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "1")
+    with rpc(system["uri"], AUDITOR) as proxy:
+        wait_for(lambda: any(h["source"] == "cases" and h["position"] == system["head"]
+                             for c in proxy.archive.list_checkpoints()["items"]
+                             for h in c["heads"]), what="a checkpoint over the cases head")
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "100000")
+    edit_ledger_entry(tmp_path / "var" / "archive.sqlite", "cases", 1)
+
+    since = CliRunner().invoke(main, ["verify", "--since-checkpoint"])
+    assert since.exit_code == 0, since.output
+    assert "since checkpoint #" in since.output
+    full = CliRunner().invoke(main, ["verify"])
+    assert full.exit_code != 0
+    assert "ledger cases position 1 (ledger)" in full.output
+
+    # A case driven after the checkpoint, and its first event edited in the cases store.
+    with rpc(system["uri"], WORKER) as proxy:
+        drive_case(proxy, "client-after")
+    with rpc(system["uri"], AUDITOR) as proxy:
+        head = proxy.cases.status()["published_position"]
+        wait_for(lambda: proxy.archive.ledger_head("cases")["position"] == head)
+        target = proxy.cases.events_since(system["head"], 100)[1]["position"]
+    with sqlite3.connect(tmp_path / "var" / "cases.sqlite") as connection:
+        (state,) = connection.execute(
+            "SELECT state FROM stored_events WHERE rowid=?", (target,)).fetchone()
+        connection.execute("UPDATE stored_events SET state=? WHERE rowid=?",
+                           (state.replace(b'"2026-', b'"2024-', 1), target))
+    for args in (["verify", "--since-checkpoint"], ["verify"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code != 0, args
+        assert f"ledger cases position {target} (store)" in result.output, args

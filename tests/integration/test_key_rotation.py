@@ -152,5 +152,6 @@ def test_after_a_signing_key_rotation_old_checkpoints_verify_and_new_ones_use_th
     after.checkpoint_if_due()
     with acting_as(AUDITOR):
         assert after.verify_ledger(None)["ok"]
-        signed_by = [c["key_id"] for c in after.list_checkpoints()]
+        # Newest first.
+        signed_by = [c["key_id"] for c in reversed(after.list_checkpoints()["items"])]
     assert signed_by[0] == before.signer.key_id != after.signer.key_id == signed_by[-1]

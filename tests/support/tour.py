@@ -333,7 +333,7 @@ def archiving(uri: str, made: dict[str, Any]) -> dict[str, Any]:
     with rpc(uri, SUPERVISOR) as proxy:
         proxy.archive.approve_disposal({"file_id": file_id})
     with rpc(uri, AUDITOR) as proxy:
-        wait_for(lambda: proxy.archive.list_checkpoints(), what="a signed checkpoint")
+        wait_for(lambda: proxy.archive.list_checkpoints()["items"], what="a signed checkpoint")
     return {"file_id": file_id}
 
 

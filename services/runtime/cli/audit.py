@@ -17,30 +17,37 @@ from services.runtime.launcher import PUBLISHERS
 PAGE = 500
 
 
-def published(proxy: Any, source: str) -> Iterator[dict[str, Any]]:
-    position = 0
+def published(proxy: Any, source: str, position: int = 0) -> Iterator[dict[str, Any]]:
     while batch := proxy[source].events_since(position, PAGE):
         yield from batch
         position = batch[-1]["position"]
 
 
-def rebuilt(proxy: Any, source: str) -> Iterator[dict[str, Any]]:
-    position, prev_hash = 0, "0" * 64
+def rebuilt(
+    proxy: Any, source: str, position: int = 0, prev_hash: str = "0" * 64
+) -> Iterator[dict[str, Any]]:
     while batch := proxy[source].recompute_since(position, prev_hash, PAGE):
         yield from batch
         position, prev_hash = batch[-1]["position"], batch[-1]["hash"]
 
 
-def verify_source(proxy: Any, source: str, progress: Progress) -> list[Problem]:
-    """A source's published stream: every link, and every envelope against its own store."""
+def verify_source(
+    proxy: Any, source: str, progress: Progress, start: dict[str, Any] | None = None
+) -> list[Problem]:
+    """A source's published stream: every link, and every envelope against its own store; from
+    its genesis, or on from a signed checkpoint's head of it (`start`)."""
     head = proxy[source].status()["published_position"]
     task = progress.add_task(source, total=head or None)
     walk, recorded, problems = ChainWalk("published"), {}, []
-    for envelope in published(proxy, source):
+    if start is not None:
+        walk.position, walk.hash = start["position"], start["hash"]
+    for envelope in published(proxy, source, walk.position):
         problems.extend(walk.step(envelope))
         recorded[envelope["position"]] = envelope
         progress.update(task, completed=envelope["position"])
-    problems.extend(compare_with_store(recorded, rebuilt(proxy, source)))
+    after = start or {"position": 0, "hash": "0" * 64}
+    problems.extend(compare_with_store(
+        recorded, rebuilt(proxy, source, after["position"], after["hash"])))
     progress.update(task, completed=head)
     return problems
 
@@ -61,9 +68,12 @@ def verify_content(proxy: Any, source: str) -> tuple[int, int, list[str]]:
 
 @click.command()
 @click.option("--timeout", default=300.0, show_default=True, help="Seconds per RPC call.")
+@click.option("--since-checkpoint", is_flag=True,
+              help="Only what follows the last signed checkpoint: its signature, and every "
+                   "chain on from its signed heads (a daily check costs the day's events).")
 @click.option("--content", is_flag=True,
               help="Also check every readable sealed value against its keyed commitment.")
-def verify(timeout: float, content: bool) -> None:
+def verify(timeout: float, since_checkpoint: bool, content: bool) -> None:
     """Verify every hash chain and checkpoint, from the archive's ledger and from each source's
     own store; with --content, every sealed value too. Exits non-zero on any failure, naming
     the source and exact positions."""
@@ -74,14 +84,15 @@ def verify(timeout: float, content: bool) -> None:
         cluster("auditor", timeout=timeout) as proxy,
         Progress(*columns, console=console) as progress,
     ):
+        ledger_task = progress.add_task("ledger", total=None)
+        report = proxy.archive.verify_ledger({"since_checkpoint": since_checkpoint})
+        progress.update(ledger_task, total=1, completed=1)
+        starts = {head["source"]: head for head in report.get("checkpoint_heads") or []}
         for source in PUBLISHERS:
-            for problem in verify_source(proxy, source, progress):
+            for problem in verify_source(proxy, source, progress, starts.get(source)):
                 failures.append(
                     f"{source} position {problem.position} ({problem.where}): {problem.problem}"
                 )
-        ledger_task = progress.add_task("ledger", total=None)
-        report = proxy.archive.verify_ledger()
-        progress.update(ledger_task, total=1, completed=1)
         sealed = [0, 0]
         for source in PUBLISHERS if content else ():
             proved, unprovable, problems = verify_content(proxy, source)
@@ -101,7 +112,10 @@ def verify(timeout: float, content: bool) -> None:
         for line in failures:
             click.echo(line)
         raise click.ClickException(f"verification failed: {len(failures)} problem(s)")
-    click.echo(f"verified: every chain and checkpoint holds (ledger entries {counts or 'none'})")
+    scope = (f"since checkpoint #{report['since_checkpoint']}"
+             if report.get("since_checkpoint") else "every")
+    click.echo(f"verified: {scope} chain and checkpoint holds "
+               f"(ledger entries {counts or 'none'})")
     if content:
         click.echo(f"verified: every readable sealed value is what was recorded ({sealed[0]} "
                    f"proved; {sealed[1]} no longer provable: destroyed, or sealed before "

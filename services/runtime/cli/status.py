@@ -41,8 +41,8 @@ def collect(timeout: float = 5) -> dict[str, Any]:
             except Exception as error:
                 statuses[name] = {"error": f"{type(error).__name__}: {error}"}
         if "error" not in statuses.get("archive", {"error": "not running"}):
-            checkpoints = proxy.archive.list_checkpoints()
-            checkpoint = checkpoints[-1] if checkpoints else None
+            newest = proxy.archive.list_checkpoints({"limit": 1})["items"]
+            checkpoint = newest[0] if newest else None
     subscriptions = []
     for name, state in statuses.items():
         for source, cursor in sorted(state.get("cursors", {}).items()):

@@ -107,12 +107,12 @@ def test_an_archived_case_from_filing_to_disposal(amqp_uri, monkeypatch):
             client = proxy.cases.get_client({"client_id": client_id("client-1")})
             assert client["details"]["name"] == "王小明"
         with rpc(amqp_uri, AUDITOR) as proxy:
-            reads = proxy.archive.get_access_report(file["file_id"])["reads"]
+            reads = proxy.archive.get_access_report({"file_id": file["file_id"]})["reads"]
             assert [(r["outcome"], r["reader_id"]) for r in reads] == [
                 ("refused", "supervisor-1"), ("viewed", "supervisor-1"),
                 ("refused", "worker-1"), ("viewed", "supervisor-1")]
             # Checkpoints are signed as entries arrive, on the service's own timer.
-            wait_for(proxy.archive.list_checkpoints, what="a signed checkpoint")
+            wait_for(lambda: proxy.archive.list_checkpoints()["items"], what="a signed checkpoint")
 
         # Long after the retention end, an archivist requests and a supervisor approves.
         clock.set(datetime(2050, 1, 3, 9, tzinfo=UTC))

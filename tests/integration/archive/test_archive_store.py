@@ -22,7 +22,7 @@ def test_files_checkpoints_and_verification_on_each_store(store, monkeypatch):
     assert app.checkpoint_if_due()["entry_count"] == 4
 
     with acting_as(ARCHIVIST):
-        codes = [f["file_code"] for f in app.list_files()]
+        codes = [f["file_code"] for f in app.list_files()["items"]]
         assert codes == [f"JD001-2026-GA-000{n}" for n in (1, 2, 3)]
         file = app.find_file("cases", opened[0]["aggregate_id"])
         # Kept until the client (taken to be six) is 18, plus ten years.

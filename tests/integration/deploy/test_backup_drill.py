@@ -49,7 +49,7 @@ def test_a_restored_copy_of_the_stores_verifies_with_the_same_ledger_head(
         with rpc(amqp_uri, AUDITOR) as proxy:
             wait_for(lambda: proxy.archive.ledger_head("cases")["position"] == published,
                      what="the ledger to record every event of cases")
-            wait_for(proxy.archive.list_checkpoints, what="a signed checkpoint")
+            wait_for(lambda: proxy.archive.list_checkpoints()["items"], what="a signed checkpoint")
             original = proxy.archive.ledger_head("cases")
             assert back_up(data_dir, backup_dir) == ["archive.sqlite", "cases.sqlite"]
 
@@ -61,6 +61,6 @@ def test_a_restored_copy_of_the_stores_verifies_with_the_same_ledger_head(
         assert proxy.archive.ledger_head("cases") == original
         report = proxy.archive.verify_ledger({"against_stores": True})
         assert report["ok"], report
-        assert proxy.archive.list_checkpoints()
+        assert proxy.archive.list_checkpoints()["items"]
         assert report["sources"]["cases"]["store_checked"] is True
         assert proxy.cases.status()["stored_position"] == published

@@ -199,11 +199,15 @@ scoped("GET /classes/{class_id}",
 row("GET /ledger/{source}/head", "—", lambda w, role: Request("/ledger/cases/head"))
 row("POST /ledger/verifications", "—", lambda w, role: Request(
     "/ledger/verifications", {"against_stores": False}))
+row("GET /ledger/{source}/entries", "—", lambda w, role: Request("/ledger/cases/entries"))
 row("GET /ledger/checkpoints", "—", lambda w, role: Request("/ledger/checkpoints"))
 
 # Archive: files, records, holds, disposal, access.
 FILE_SCOPES = ("own", "oth")
 row("GET /files", "—", lambda w, role: Request("/files"))
+row("GET /disposal-requests", "—", lambda w, role: Request("/disposal-requests"))
+row("GET /access-requests", "—", lambda w, role: Request("/access-requests"))
+row("GET /file-reads", "—", lambda w, role: Request("/file-reads"))
 scoped("GET /files/{file_id}",
        lambda w, role, s: Request(f"/files/{w[f'file-case-{s}']}"), FILE_SCOPES)
 scoped("GET /files/{file_id}/as-of", lambda w, role, s: Request(

@@ -107,7 +107,7 @@ def test_an_approved_grant_allows_reads_until_it_expires(app, case_id):
     assert [(r["outcome"], r["reader_id"], r["reason"]) for r in reads] == [
         ("viewed", "auditor-1", None), ("refused", "auditor-2", "no_grant"),
         ("refused", "auditor-1", "grant_expired")]
-    assert reads[0]["at"] == "2027-03-01T10:00:00+00:00"
+    assert reads[0]["read_at"] == "2027-03-01T10:00:00+00:00"
     assert reads[0]["grant_id"] == request_id
 
 

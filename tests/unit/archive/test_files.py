@@ -24,7 +24,7 @@ def app():
 
 def files(app, **filters):
     with acting_as(ARCHIVIST):
-        return app.list_files(**filters)
+        return app.list_files(**filters)["items"]
 
 
 def file_of(app, case_id):
@@ -53,7 +53,7 @@ def test_every_record_gets_a_unified_code_numbered_per_school_year_and_category(
                      "JD001-2026-XX-0001", "JD001-2026-XZ-0001", "JD001-2027-GA-0001"]
     # Another school numbers its own files, and sees only them.
     with acting_as(OTHER_SCHOOL):
-        assert [f["file_code"] for f in app.list_files()] == ["JD002-2026-GA-0001"]
+        assert [f["file_code"] for f in app.list_files()["items"]] == ["JD002-2026-GA-0001"]
     # Every opening is published with its code and category, never a name.
     envelopes = list(PUBLICATIONS.envelopes(app.mapper, app.notifications_after(0, 1000), 0,
                                             GENESIS_HASH))
@@ -144,7 +144,7 @@ def test_the_due_report_lists_files_whose_retention_ends_soon(app, monkeypatch):
                                          "held_on": f"2026-0{n}-01", "attendance": 30,
                                          "grade": None}) for n in (3, 1, 6)))
     clock.set(at(2026, 12, 15))
-    assert [f["retention"]["end_on"] for f in files(app, due_within_days=120)] == [
+    assert [f["retention_end_on"] for f in files(app, due_within_days=120)] == [
         "2027-01-01", "2027-03-01"]
     assert files(app, due_within_days=0) == []
 

@@ -11,7 +11,7 @@ from eventsourcing.utils import get_topic
 
 from contracts.envelope import seal
 from services.archive.app import ArchiveApplication
-from services.archive.domain import LedgerEntry
+from services.archive.domain import LedgerCheckpoint, LedgerEntry
 from services.runtime.clock import clock
 from services.runtime.context import Actor, acting_as
 from tests.unit.archive.streams import CasesStream, at, feed
@@ -123,7 +123,7 @@ def test_a_broken_chain_is_recorded_with_an_alarm_and_opens_no_file(app):
     feed(app, first, third)
     assert [a["position"] for a in app.chain_alarms()] == [3]
     with acting_as(ARCHIVIST):
-        assert [f["file_code"] for f in app.list_files()] == ["JD001-2026-GA-0001"]
+        assert [f["file_code"] for f in app.list_files()["items"]] == ["JD001-2026-GA-0001"]
 
 
 def test_checkpoints_are_signed_every_n_entries_or_t_minutes(app, monkeypatch):
@@ -194,3 +194,107 @@ def test_a_file_as_of_an_earlier_time_is_what_the_live_system_returned_then(app)
                               ledger_position=2) == record_then
         assert app.get_record("cases", case_id)["status"] == "closed"
         assert record_then["status"] == "open" and record_then["event_count"] == 2
+
+
+def since_checkpoint(app, recompute=None):
+    with acting_as(AUDITOR):
+        return app.verify_ledger(recompute, since_checkpoint=True)
+
+
+@pytest.fixture
+def checkpointed(app, monkeypatch):
+    """Five cases events in the ledger, a checkpoint signed over the first three, the cases
+    store they came from."""
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "3")
+    stream = CasesStream()
+    store = SourceStore(stream)
+    feed(app, *(store.emit(stream.open_case(f"client-{n}")) for n in range(3)))
+    assert app.checkpoint_if_due()["heads"][0]["position"] == 3
+    feed(app, *(store.emit(stream.open_case(f"client-{n}")) for n in range(3, 5)))
+    return store
+
+
+def test_since_checkpoint_checks_only_what_follows_the_signed_heads(app, checkpointed):
+    report = since_checkpoint(app, checkpointed.recompute)
+    assert report["ok"] and report["since_checkpoint"] == 1
+    # The walk goes on from the signed head: the entries after it, not the whole chain.
+    assert report["sources"]["cases"]["entries"] == 2
+    assert report["sources"]["cases"]["head"]["position"] == 5
+    assert report["checkpoint_heads"] == [
+        {"source": "cases", "position": 3, "hash": app._entry_at("cases", 3)["hash"]}]
+
+
+def test_an_edit_before_the_checkpoint_is_found_by_the_full_check_only(app, checkpointed):
+    def rewrite(state):
+        state["envelope"]["payload"]["service_codes"] = ["7.1.1a"]
+    edit_stored_event(app, ledger_notification(app, "cases", 2), rewrite)
+
+    assert since_checkpoint(app)["ok"]
+    problems = verify(app)["sources"]["cases"]["problems"]
+    assert problems == [{"position": 2, "where": "ledger",
+                         "problem": "hash does not match the envelope's content"}]
+
+
+def test_an_edit_after_the_checkpoint_is_found_by_both_checks(app, checkpointed):
+    def rewrite(state):
+        state["envelope"]["payload"]["service_codes"] = ["7.1.1a"]
+    edit_stored_event(app, ledger_notification(app, "cases", 4), rewrite)
+
+    expected = [{"position": 4, "where": "ledger",
+                 "problem": "hash does not match the envelope's content"}]
+    assert since_checkpoint(app)["sources"]["cases"]["problems"] == expected
+    assert verify(app)["sources"]["cases"]["problems"] == expected
+
+
+def test_an_edit_after_the_checkpoint_in_the_sources_store_is_found_by_both(app, checkpointed):
+    checkpointed.edit(5, service_codes=["7.1.1a"])
+    for report in (since_checkpoint(app, checkpointed.recompute),
+                   verify(app, checkpointed.recompute)):
+        assert report["sources"]["cases"]["problems"] == [{
+            "position": 5, "where": "store",
+            "problem": "stored event differs from what was published: payload"}]
+
+
+def test_since_checkpoint_refuses_a_head_the_ledger_no_longer_holds(app, checkpointed):
+    # Rewriting the signed head itself (and its hash) breaks the signed statement.
+    def rewrite(state):
+        state["envelope"]["hash"] = "e" * 64
+    edit_stored_event(app, ledger_notification(app, "cases", 3), rewrite)
+    report = since_checkpoint(app)
+    assert not report["ok"]
+    assert report["checkpoints"]["problems"] == [
+        {"sequence": 1, "problem": "signed head cases:3 has another hash in the ledger"}]
+
+
+def test_verification_reads_the_ledger_in_batches(app, monkeypatch):
+    monkeypatch.setattr("services.archive.app.BATCH", 4)
+    stream = CasesStream()
+    feed(app, *(stream.open_case(f"client-{n}") for n in range(10)))
+    reads = []
+    select = app.recorder.select_notifications
+
+    def counted(*args, **kwargs):
+        reads.append((kwargs.get("topics"), kwargs.get("limit")))
+        return select(*args, **kwargs)
+    monkeypatch.setattr(app.recorder, "select_notifications", counted)
+    assert verify(app)["sources"]["cases"]["entries"] == 10
+    # Ten entries, four to a read: three reads of the ledger, not ten.
+    assert reads.count(([get_topic(LedgerEntry.Recorded)], 4)) == 3
+
+
+def test_a_checkpoint_removed_from_the_store_hides_none_after_it(app, monkeypatch):
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "1")
+    stream = CasesStream()
+    for n in range(3):
+        feed(app, stream.open_case(f"client-{n}"))
+        app.checkpoint_if_due()
+    topic = get_topic(LedgerCheckpoint.Signed)
+    second, third = [n.id for n in app.recorder.select_notifications(1, 100, topics=[topic])][1:]
+    with app.recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute("DELETE FROM stored_events WHERE rowid=?", (second,))
+
+    def forge(state):
+        state["signature"] = base64.b64encode(os.urandom(64)).decode()
+    edit_stored_event(app, third, forge)
+    assert {"sequence": 3, "problem": "signature does not verify"} in \
+        verify(app)["checkpoints"]["problems"]

@@ -1,0 +1,109 @@
+"""The archive ledger's rebuild and verification rates, beside raw eventsourcing replay of the
+same stored events: entries per second, in process, on a SQLite file.
+
+A benchmark, not a test: it prints numbers and asserts none. `make bench` prints these rows with
+the pipe's; `python -m tests.bench.ledger --entries N` prints them alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+EVENTS_PER_CASE = 4  # opened and three interventions: files stay small, as real ones are
+
+
+def ledger_rates(data_dir: Path, entries: int) -> list[tuple[str, float, float]]:
+    """(measure, entries, seconds) for: ingest through the subscription's handler, raw replay
+    of the stored ledger events, the views rebuilt from the log (in batches of the runtime's
+    size, one transaction each), a full verify, and a verify since a checkpoint signed at 90%."""
+    from services.archive.app import ArchiveApplication
+    from services.runtime.context import Actor, acting_as
+    from tests.unit.archive.streams import CasesStream, feed
+
+    os.environ["CASEBOOK_CHECKPOINT_EVERY_ENTRIES"] = str(entries * 9 // 10)
+    app = ArchiveApplication(env={"SQLITE_DBNAME": str(data_dir / "ledger-bench.sqlite")})
+    stream = CasesStream()
+    envelopes: list[dict[str, Any]] = []
+    while len(envelopes) < entries:
+        opened = stream.open_case(f"client-{len(envelopes)}")
+        envelopes.append(opened)
+        envelopes += [stream.intervene(opened["aggregate_id"])
+                      for _ in range(EVENTS_PER_CASE - 1)]
+    envelopes = envelopes[:entries]
+    signed_at = entries * 9 // 10
+    results = []
+    seconds = _timed(lambda: feed(app, *envelopes[:signed_at]))
+    app.checkpoint_if_due()
+    seconds += _timed(lambda: feed(app, *envelopes[signed_at:]))
+    results.append(("ingest (record_envelope, one transaction each)", entries, seconds))
+
+    notifications = app.max_position()
+
+    def replay() -> None:
+        position = 0
+        while batch := app.notifications_after(position, 500):
+            for notification in batch:
+                app.mapper.to_domain_event(notification)
+            position = batch[-1].id
+    results.append((f"raw eventsourcing replay ({notifications} stored events)",
+                    notifications, _timed(replay)))
+
+    live = app.views.store
+    fresh = live.fresh()
+    results.append((f"views rebuild ({notifications} stored events, 500 a transaction)",
+                    notifications, _timed(fresh.catch_up)))
+    fresh.drop()
+
+    auditor = Actor("auditor-1", "auditor")
+    with acting_as(auditor):
+        full = _timed(lambda: _ok(app.verify_ledger()))
+        since = _timed(lambda: _ok(app.verify_ledger(since_checkpoint=True)))
+    results.append(("verify, full (ledger entries)", entries, full))
+    results.append(("verify --since-checkpoint (entries after it)", entries - signed_at, since))
+    app.close()
+    return results
+
+
+def _timed(work: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def _ok(report: dict[str, Any]) -> None:
+    if not report["ok"]:
+        raise RuntimeError(f"the benchmark's own ledger does not verify: {report}")
+
+
+def rows(results: list[tuple[str, float, float]]) -> list[tuple[str, str, str]]:
+    """(measure, per second, seconds) as the table prints them."""
+    return [(f"ledger: {name}", f"{count / seconds:.0f}", f"{seconds:.2f} s")
+            for name, count, seconds in results]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=4000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        os.environ["CASEBOOK_DATA_DIR"] = directory
+        results = ledger_rates(Path(directory), args.entries)
+    table = Table(title=f"Archive ledger, {args.entries} entries (SQLite, in process)")
+    for column in ("measure", "per second", "time"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    for row in rows(results):
+        table.add_row(*row)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
