@@ -15,11 +15,12 @@ from eventsourcing.domain import Aggregate
 from services.runtime.clock import clock
 from services.runtime.context import current_meta
 
-# Envelope formats (services.runtime.publishing). New events are stamped with STAMPED_FORMAT;
-# it becomes LATEST_FORMAT once every service maps every event for it.
+# Envelope formats (services.runtime.publishing). New events are stamped with the latest, which
+# every service maps every event for; events stored before formats existed read as the first
+# (tests stamp FIRST_FORMAT to make such events).
 FIRST_FORMAT = 1
 LATEST_FORMAT = 2
-STAMPED_FORMAT = FIRST_FORMAT
+STAMPED_FORMAT = LATEST_FORMAT
 
 
 def envelope_format(event: Any) -> int:

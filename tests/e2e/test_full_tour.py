@@ -1,5 +1,6 @@
 """The full tour (tests/support/tour.py) with every service running, once for the module: every
-type of event every service stores occurs; every source's exported stream is accepted by the
+type of event every service stores occurs; the archive's ledger holds one entry per stored event
+of every source, and every chain verifies; every source's exported stream is accepted by the
 stand-alone verifiers in JavaScript and Python (examples/verify/), which both name the position
 of a one-byte edit (issue 13)."""
 
@@ -84,6 +85,21 @@ def test_the_tour_stores_every_type_of_event_of_every_service(toured):
                     if not app.publications.is_retired(cls)} - ONLY_ON_TAMPERING
         missing[source] = sorted(expected - set(stored_types(app)))
     assert missing == {source: [] for source in PUBLISHERS}
+
+
+def test_the_ledger_holds_one_entry_per_stored_event_and_every_chain_verifies(toured):
+    with rpc(toured["uri"], AUDITOR) as proxy:
+        report = proxy.archive.verify_ledger({})
+    assert report["ok"], report
+    for source, app in toured["apps"].items():
+        assert app.publications is not None
+        stored = [app.mapper.to_domain_event(n) for n in app.notifications_after(0, 100_000)]
+        published = [e for e in stored if app.publications.publishable(e) is not None]
+        # Only the ledger's own copies of envelopes are not published again: they are the trail.
+        copies = {type(e).__qualname__ for e in stored} - {
+            type(e).__qualname__ for e in published}
+        assert copies == ({"LedgerEntry.Recorded"} if source == "archive" else set()), source
+        assert report["sources"][source]["entries"] == len(published), source
 
 
 def verifiers() -> dict[str, list[str]]:

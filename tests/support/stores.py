@@ -14,6 +14,9 @@ from typing import Generic, TypeVar
 import psycopg
 from eventsourcing.application import Application
 
+from services.runtime import domain
+from services.runtime.domain import FIRST_FORMAT
+
 STORE_KINDS = ("sqlite", "postgres")
 PG = {
     "POSTGRES_DBNAME": os.environ.get("CASEBOOK_TEST_PG_DB", "casebook_test"),
@@ -102,3 +105,15 @@ class Examples(Generic[App]):
                              password=PG["POSTGRES_PASSWORD"], autocommit=True) as conn:
             for schema in self.schemas:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@contextmanager
+def as_before_formats() -> Iterator[None]:
+    """Events made inside are stamped as they were before envelope formats existed (format 1):
+    how tests write a store as an older Casebook left it."""
+    original = domain.STAMPED_FORMAT
+    domain.STAMPED_FORMAT = FIRST_FORMAT
+    try:
+        yield
+    finally:
+        domain.STAMPED_FORMAT = original

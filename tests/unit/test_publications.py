@@ -88,11 +88,7 @@ def test_an_event_from_before_the_format_keeps_its_first_envelope(app) -> None:
 def test_a_new_event_without_a_mapping_is_an_error_not_a_silent_gap(app) -> None:
     with acting_as(WORKER):
         pupil = Pupil(school_id="JD001", client_id="c-2", note=None, grade=5)
-        original, domain.STAMPED_FORMAT = domain.STAMPED_FORMAT, 2
-        try:
-            pupil.move(6, ["promoted"])
-        finally:
-            domain.STAMPED_FORMAT = original
+        pupil.move(6, ["promoted"])
     moved = pupil.collect_events()[-1]
     with pytest.raises(Unmapped, match="Moved"):
         PUBLICATIONS.envelope(moved, 9, 8, GENESIS_HASH)
@@ -106,13 +102,9 @@ def test_an_event_that_could_not_be_published_fails_its_save_and_nothing_is_stor
         pupil = Pupil(school_id="JD001", client_id="c-3", note=None, grade=5)
         app.save(pupil)
         stored = app.max_position()
-        original, domain.STAMPED_FORMAT = domain.STAMPED_FORMAT, 2
-        try:
-            pupil.move(6, ["promoted"])
-            with pytest.raises(Unmapped, match="Moved"):
-                app.save(pupil)
-        finally:
-            domain.STAMPED_FORMAT = original
+        pupil.move(6, ["promoted"])
+        with pytest.raises(Unmapped, match="Moved"):
+            app.save(pupil)
     assert app.max_position() == stored
     assert app.repository.get(pupil.id).grade == 5
 

@@ -22,6 +22,7 @@ from services.archive.publish import PUBLICATIONS
 from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, Actor, acting_as
 from services.runtime.publishing import Unmapped
+from tests.support.stores import as_before_formats
 from tests.support.views import domain_event_classes, undeclared
 from tests.unit.archive.streams import CasesStream, at, feed
 
@@ -94,8 +95,7 @@ def tour(app: ArchiveApplication, monkeypatch: pytest.MonkeyPatch) -> None:
         app.authorize_read("cases", opened["aggregate_id"], FREE_TEXT[0])
 
 
-def test_with_format_2_every_stored_event_is_published_valid_and_impersonal(app, monkeypatch):
-    monkeypatch.setattr("services.runtime.domain.STAMPED_FORMAT", 2)
+def test_every_stored_event_is_published_valid_and_impersonal(app, monkeypatch):
     tour(app, monkeypatch)
     stored = [app.mapper.to_domain_event(n) for n in app.notifications_after(0, 10_000)]
     envelopes = published(app)
@@ -121,7 +121,7 @@ def test_with_format_2_every_stored_event_is_published_valid_and_impersonal(app,
 
 
 def test_a_retired_class_stored_before_publishes_as_before_and_a_new_one_is_refused(app):
-    with acting_as(SYSTEM):
+    with acting_as(SYSTEM), as_before_formats():
         profile = ClientProfile(school_id="JD001", client_id="client-1", client_type="student",
                                 grade=3, is_minor=True, registered_on=date(2026, 9, 1))
     app.save(profile)

@@ -15,7 +15,6 @@ from tests.unit.cases.conftest import (
     close,
     open_case,
     published,
-    published_types,
     register_student,
     supervise,
 )
@@ -42,9 +41,14 @@ def test_a_group_meets_is_evaluated_and_closed(app):
     app.hold_group_session(group_id, date(2026, 9, 15), ["client-1"], "Role play.")
     app.evaluate_group(group_id, date(2026, 9, 16), [1, 2], "Both made a friend.")
     app.close_group(group_id, date(2026, 9, 17))
-    assert published_types(app)[2:] == ["GroupFormed", "GroupSessionHeld", "GroupSessionHeld",
-                                        "GroupClosed"]
-    session = published(app)[-2]["payload"]
+    contract = [e for e in published(app) if e["type"] != "AuditRecorded"]
+    assert [e["type"] for e in contract][2:] == [
+        "GroupFormed", "GroupMemberAdded", "GroupMemberAdded", "GroupSessionHeld",
+        "GroupSessionHeld", "GroupClosed"]
+    # The evaluation is on the audit trail too, as what it is, without its notes.
+    audit = [e["payload"] for e in published(app) if e["type"] == "AuditRecorded"]
+    assert [(a["record"], a["event"]) for a in audit] == [("Group", "Evaluated")]
+    session = contract[-2]["payload"]
     assert (session["session_number"], session["attended"], session["enrolled"]) == (2, 1, 2)
     assert published(app)[-1]["payload"]["sessions_held"] == 2
     group = app.get_group(group_id)

@@ -31,11 +31,6 @@ PERSONAL = ("王小明", "王芳", "李老师", "138-0000-0000", "Fights in clas
             "Weekly sessions", "Help me", "Session notes", "Calmer", "王奶奶")
 
 
-@pytest.fixture(autouse=True)
-def format_2(monkeypatch):
-    monkeypatch.setattr("services.runtime.domain.STAMPED_FORMAT", 2)
-
-
 def test_every_domain_event_class_is_declared():
     assert undeclared(PUBLICATIONS, "services.cases") == []
 

@@ -16,6 +16,7 @@ from services.resources.app import ResourcesApplication
 from services.resources.publish import PUBLICATIONS
 from services.resources.volunteers import Volunteer
 from services.runtime.context import acting_as
+from tests.support.stores import as_before_formats
 from tests.support.views import domain_event_classes, undeclared
 from tests.unit.resources.support import (
     SUPERVISOR,
@@ -74,10 +75,9 @@ def tour(app: ResourcesApplication, cases: CasesFeed) -> None:
         app.issue_provider_feedback(provider_id, date(2026, 9, 1), date(2026, 9, 30))
 
 
-def test_with_format_2_every_stored_event_is_published_valid_and_impersonal(
+def test_every_stored_event_is_published_valid_and_impersonal(
     app, cases, monkeypatch
 ):
-    monkeypatch.setattr("services.runtime.domain.STAMPED_FORMAT", 2)
     tour(app, cases)
     stored = [app.mapper.to_domain_event(n) for n in app.notifications_after(0, 10_000)]
     envelopes = published(app)
@@ -113,8 +113,9 @@ def log_hours_as_the_old_code_did(app: ResourcesApplication, hours: float) -> st
             volunteer_id, activity_id="fair", activity_kind="event", with_students=False,
             starts_on=date(2026, 9, 2))["assignment_id"]
         volunteer = app.get_aggregate(Volunteer, volunteer_id, "volunteer")
-        volunteer._hours_logged(assignment_id=assignment_id, served_on=date(2026, 9, 3),
-                                hours=hours)
+        with as_before_formats():
+            volunteer._hours_logged(assignment_id=assignment_id, served_on=date(2026, 9, 3),
+                                    hours=hours)
         app.save(volunteer)
     return volunteer_id
 

@@ -23,8 +23,12 @@ def test_a_referral_from_cases_is_accepted_and_completed_with_its_outcome(app, c
         app.complete_referral(referral_id, "service_provided", date(2026, 11, 1))
     view = referral(app, referral_id)
     assert (view["status"], view["outcome"]) == ("completed", "service_provided")
+    # The referral learned from cases is on the trail as what it is; then the two steps.
     envelopes = published(app)
-    assert [e["type"] for e in envelopes] == ["ReferralAccepted", "ReferralCompleted"]
+    assert [e["type"] for e in envelopes] == ["AuditRecorded", "ReferralAccepted",
+                                              "ReferralCompleted"]
+    assert envelopes[0]["payload"]["event"] == "Made"
+    envelopes = envelopes[1:]
     assert envelopes[1]["payload"] == {
         "referral_id": referral_id, "case_id": view["case_id"],
         "agency_kind": "mental_health", "agency_id": "agency-3",

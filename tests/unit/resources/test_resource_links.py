@@ -53,8 +53,9 @@ def test_a_request_from_cases_is_linked_offered_accepted_delivered_and_its_usage
 
     envelopes = published(app)
     link_types = [e["type"] for e in envelopes if e["aggregate_id"] == view["link_id"]]
-    assert link_types == ["ResourceOffered", "ResourceLinkAccepted", "ResourceDelivered",
-                          "ResourceUsageRecorded"]
+    # The request learned from cases is on the trail as what it is; then each step.
+    assert link_types == ["AuditRecorded", "ResourceOffered", "ResourceLinkAccepted",
+                          "ResourceDelivered", "ResourceUsageRecorded"]
     offered = next(e for e in envelopes if e["type"] == "ResourceOffered")
     assert offered["school_id"] == SCHOOL
     assert offered["payload"]["request_id"] == request_id

@@ -17,6 +17,7 @@ from services.runtime.context import SYSTEM, acting_as
 from services.supervision.app import SupervisionApplication
 from services.supervision.publish import PUBLICATIONS
 from services.supervision.quality import CaseWatch, Delivery, LetterWatch
+from tests.support.stores import as_before_formats
 from tests.support.views import assert_views_match_the_log, undeclared
 from tests.unit.supervision.support import (
     ADMIN,
@@ -42,7 +43,7 @@ def open_app(store: Path) -> SupervisionApplication:
 
 def write_retired_records(app: SupervisionApplication) -> None:
     """What the old code path stored as it learned from the cases stream."""
-    with acting_as(SYSTEM):
+    with acting_as(SYSTEM), as_before_formats():
         watch = CaseWatch(school_id=SCHOOL, case_id="case-1", social_worker_id="worker-1",
                           opened_on=date(2026, 2, 1))
         watch.intake_accepted(accepted_on=date(2026, 2, 2))
@@ -128,8 +129,9 @@ def version_1(store: Path, topic: str, new: str, old: str, value: float) -> None
 def test_old_training_and_surveys_read_in_minutes_and_thousandths_keep_their_envelopes(store):
     app = open_app(store)
     seed_school(app)
-    seed_worker(app)
-    with acting_as(ADMIN):
+    with as_before_formats():
+        seed_worker(app)
+    with acting_as(ADMIN), as_before_formats():
         app.record_satisfaction_survey(
             school_id=SCHOOL, respondent_kind="student", respondent_count=3,
             satisfied_count=2, mean_score_permille=4000, evaluator_type="third_party",
