@@ -227,10 +227,9 @@ class Gateway:
         schema = (self.catalogue.schema(service, route.rpc, self._describer(call, correlation_id))
                   if route.call == "payload" else None)
         properties = (schema or {}).get("properties", {})
-        control_schema: type[Schema] | None = {
-            "list": None if "after" in properties else schemas.PageParams,
-            "events": schemas.EventParams,
-        }.get(route.returns)
+        # Lists are paged by their service (`after`, `limit`: part of the payload); the events
+        # of a source are the gateway's own pages.
+        control_schema = schemas.EventParams if route.returns == "events" else None
         if control_schema is not None:
             names = control_schema._declared_fields
             raw = {name: _single(name, query.pop(name)) for name in list(query) if name in names}
@@ -267,12 +266,6 @@ class Gateway:
 
     def _shaped(self, route: Route, result: Any, query: dict[str, Any]) -> Any:
         controls = query.get("_controls", {})
-        # A list the service pages itself (keyset, `services.runtime.paging`) comes as a page;
-        # the gateway slices only the lists of services not yet paging their own.
-        if route.returns == "list" and isinstance(result, list):
-            limit, offset = controls["limit"], controls["offset"]
-            return {"items": result[offset:offset + limit], "total": len(result),
-                    "limit": limit, "offset": offset}
         if route.returns == "events":
             after = result[-1]["position"] if result else controls["after"]
             return {"items": result, "next_after": after}

@@ -89,7 +89,7 @@ def document(catalogue: Catalogue, describe: Describe, server_url: str = "/") ->
     spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
-    for name in ("Problem", "Page", "EventPage", "Health", "Readiness"):
+    for name in ("Problem", "EventPage", "Health", "Readiness"):
         spec.components.schema(name, schema=getattr(schemas, name))
     for status, description in ERROR_STATUSES.items():
         spec.components.response(status, {
@@ -177,8 +177,6 @@ def _operation(route: Route, described: dict[str, Any] | None) -> dict[str, Any]
                 "name": name, "in": "query", "required": name in required,
                 "schema": _scalar(schema), **_explode(schema),
             })
-    if route.returns == "list" and "after" not in properties:
-        operation["parameters"] += _params(schemas.PageParams)
     if route.returns == "events":
         operation["parameters"] += _params(schemas.EventParams)
     content_type = "text/csv" if route.returns == "csv" else "application/json"
@@ -191,8 +189,6 @@ def _operation(route: Route, described: dict[str, Any] | None) -> dict[str, Any]
 
 
 def _result_schema(route: Route) -> dict[str, Any]:
-    if route.returns == "list":
-        return {"$ref": "#/components/schemas/Page"}
     if route.returns == "events":
         return {"$ref": "#/components/schemas/EventPage"}
     if route.returns == "array":

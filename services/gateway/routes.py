@@ -42,7 +42,7 @@ class Route:
     rpc: str
     summary: str
     call: str = "payload"
-    # "object", "list" (paged by the gateway), "array" (small, not paged), "events", "csv"
+    # "object", "list" (a page, by its service), "array" (small, not paged), "events", "csv"
     returns: str = "object"
     status: int = 200
     roles: tuple[str, ...] | None = None

@@ -1,4 +1,5 @@
-"""The gateway's own shapes: paging and event-feed parameters, and the responses it wraps.
+"""The gateway's own shapes: event-feed parameters, and the responses it wraps (lists are paged
+by their services: `services.runtime.paging`).
 
 Command payloads are not here: each service validates its own (`load` in its `service.py`) and
 describes them over RPC (`describe`), from which the OpenAPI document takes them.
@@ -11,15 +12,7 @@ from marshmallow import Schema, fields, validate
 from contracts.envelope import EnvelopeSchema
 from contracts.errors import CODES
 
-MAX_PAGE = 500
 MAX_EVENTS = 1000
-
-
-class PageParams(Schema):
-    """Paging of a list: `limit` items from `offset`."""
-
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class EventParams(Schema):
@@ -39,15 +32,6 @@ class Problem(Schema):
     detail = fields.String(required=True)
     errors = fields.Dict()
     services = fields.Dict(keys=fields.String(), values=fields.String())
-
-
-class Page(Schema):
-    """One page of a list, with the total the list has for this caller."""
-
-    items = fields.List(fields.Dict(), required=True)
-    total = fields.Integer(required=True)
-    limit = fields.Integer(required=True)
-    offset = fields.Integer(required=True)
 
 
 class EventPage(Schema):

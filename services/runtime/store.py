@@ -286,23 +286,6 @@ class CasebookApplication(Application):
             "state": plain(state),
         }
 
-    def read_models(self) -> dict[str, Any]:
-        """The service's read models as plain data; services with projections override this."""
-        return {}
-
-    def rebuilt_read_models(self) -> dict[str, Any]:
-        """The read models of a fresh, in-memory copy fed with this store's whole event log."""
-        overrides = {"SQLITE_DBNAME": ":memory:"}
-        for name in (CIPHER_KEY, RETIRED_KEYS):
-            if self.store_env.get(name):
-                overrides[name] = self.store_env[name]
-        fresh = type(self)(env=overrides)
-        position = 0
-        while notifications := self.notifications_after(position, 1000):
-            fresh.recorder.insert_events(notifications)
-            position = notifications[-1].id
-        return fresh.read_models()
-
 
 class DateAsISO(Transcoding):
     """Calendar dates (intake, delivery, closing, retention end) as ISO strings."""

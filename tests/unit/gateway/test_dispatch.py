@@ -141,20 +141,18 @@ def test_a_crash_in_a_service_is_a_502_without_its_traceback(gateway: Gateway,
     assert "secret_field" not in json.dumps(body) and "incident" in body["detail"]
 
 
-def test_lists_are_paged_with_a_total_and_filters_typed_by_the_service_schema(
+def test_a_list_is_the_services_page_its_paging_and_filters_typed_by_the_service_schema(
         gateway: Gateway, services: Services) -> None:
     services.answers["describe"] = {"service": "resources", "commands": {"list_resources": {
         "summary": "", "schema": {"type": "object", "properties": {
-            "provider_id": {"type": ["string", "null"]}, "kind": {"type": ["string", "null"]},
-            "school_id": {"type": ["string", "null"]}}}}}}
-    services.answers["list_resources"] = [{"n": n} for n in range(7)]
+            "kind": {"type": ["string", "null"]}, "limit": {"type": "integer"},
+            "after": {"type": ["string", "null"]}}}}}}
+    page = {"items": [{"n": 5}, {"n": 6}], "total": 7, "limit": 2, "next": "cursor-2"}
+    services.answers["list_resources"] = page
     response = send(gateway, services, "GET", "/resources",
-                    query={"kind": "study_support", "limit": "3", "offset": "5"})
-    assert json.loads(response.get_data()) == {"items": [{"n": 5}, {"n": 6}], "total": 7,
-                                               "limit": 3, "offset": 5}
-    assert services.calls[-1][2] == ({"kind": "study_support"},)
-    bad_limit = send(gateway, services, "GET", "/resources", query={"limit": "0"})
-    assert "limit" in problem(bad_limit, 400)["errors"]
+                    query={"kind": "study_support", "limit": "2", "after": "cursor-1"})
+    assert json.loads(response.get_data()) == page
+    assert services.calls[-1][2] == ({"kind": "study_support", "limit": 2, "after": "cursor-1"},)
     # A route whose RPC takes no payload has no query parameters to give.
     unknown = send(gateway, services, "GET", "/services/resources/status",
                    token=mint(SECRET, "operator", "operator-1"), query={"colour": "red"})
