@@ -163,8 +163,11 @@ ROUTES: tuple[Route, ...] = (
            "payload", "list"),
     _query("/classes/<class_id>", "cases", "get_class", "An experiential class.", "payload"),
     # Archive: the audit ledger and its verification.
-    _query("/ledger/<source>/head", "archive", "ledger_head",
-           "The last ledger entry of one source: position and hash."),
+    # Called with the bare source (the services' own callers do so too): its roles are stated
+    # here, as the archive checks them, so a refusal comes before anything is read.
+    Route("GET", "/ledger/<source>/head", "archive", "ledger_head",
+          "The last ledger entry of one source: position and hash.",
+          roles=("auditor", "archivist", "operator"), tag="archive"),
     _query("/ledger/<source>/entries", "archive", "list_ledger",
            "One source's ledger entries, by position.", "payload", "list"),
     _command("/ledger/verifications", "archive", "verify_ledger",

@@ -79,8 +79,7 @@ def test_a_role_that_may_not_use_a_route_gets_403_whatever_it_sends(api: Api, am
                     wrong.append(f"{route.method} {route.path} as {role}: "
                                  f"{answer.status_code} {code}")
     assert checked > 500  # every route with declared roles, every role it does not allow
-    # Services whose RPCs do not all declare their roles yet: there the service alone decides,
-    # in its own order. Their conversion (issue 13) declares roles with `@command`/`@query`,
-    # and their routes are then checked here too; no other service may fall behind.
-    assert {route.service for route in undeclared} <= {"archive", "supervision"}, undeclared
+    # Every RPC behind a route declares its roles: otherwise the service alone would decide, in
+    # its own order, and could validate before it refuses.
+    assert undeclared == [], undeclared
     assert wrong == [], "\n".join(wrong)
