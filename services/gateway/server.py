@@ -1,8 +1,9 @@
 """The gateway's HTTP server: nameko's, with every refusal answered as problem+json.
 
-Two things nameko and eventlet would otherwise answer in their own way: a path werkzeug's
-router cannot even match (it would get werkzeug's HTML 404), and a request line or header block
-over eventlet's limits (eventlet writes a bare status line with an empty body).
+Three things nameko and eventlet would otherwise answer in their own way: a request that comes
+while the gateway is stopping (nameko's plain-text 500), a path werkzeug's router cannot even
+match (it would get werkzeug's HTML 404), and a request line or header block over eventlet's
+limits (eventlet writes a bare status line with an empty body).
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nameko.exceptions import ContainerBeingKilled
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer
 from werkzeug.routing import PathConverter, Rule
+from werkzeug.wrappers import Response
 
-from contracts.errors import CasebookError
-from services.gateway.problems import PROBLEM_JSON, HeadersTooLarge, UriTooLong
+from contracts.errors import CasebookError, Unavailable
+from services.gateway.problems import PROBLEM_JSON, HeadersTooLarge, UriTooLong, problem_response
 
 # What eventlet.wsgi writes, whole, in one `write`, when it refuses a request before any WSGI
 # application sees it; each prefix with the problem Casebook answers instead.
@@ -94,6 +97,14 @@ class CatchAll(HttpRequestHandler):
 
     def get_url_rule(self) -> Rule:
         return _AnyPathRule(self.url, methods=self.method.split(","))
+
+    def response_from_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ContainerBeingKilled):
+            # The server is stopping and the request reached no worker: nothing was sent, so
+            # "unavailable, retry" is the truth (nameko would answer a plain-text 500).
+            return problem_response(Unavailable(
+                "The gateway is stopping: nothing was sent, nothing was done."))
+        return super().response_from_exception(exc)
 
 
 catch_all = CatchAll.decorator

@@ -109,8 +109,9 @@ def test_a_group_with_sessions(amqp_uri):
         proxy.cases.evaluate_group({"group_id": group_id, "evaluated_on": "2026-09-16",
                                     "goal_attainment": [1]})
         proxy.cases.close_group({"group_id": group_id, "closed_on": "2026-09-17"})
-        assert types(proxy)[1:] == ["GroupFormed", "GroupSessionHeld", "GroupSessionHeld",
-                                    "GroupClosed"]
+        # Every step is on the trail: the evaluation as an audit record, without its notes.
+        assert types(proxy)[1:] == ["GroupFormed", "GroupMemberAdded", "GroupSessionHeld",
+                                    "GroupSessionHeld", "AuditRecorded", "GroupClosed"]
         assert proxy.cases.get_group({"group_id": group_id})["status"] == "closed"
 
 
