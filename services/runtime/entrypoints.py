@@ -21,6 +21,7 @@ from nameko import rpc as nameko_rpc
 from nameko.constants import AMQP_URI_CONFIG_KEY
 
 from contracts.errors import DeadlineExceeded
+from services.runtime.broker import BROKER_ERRORS
 from services.runtime.commands import deadline_passed
 from services.runtime.queues import ensure_quorum, quorum_queue
 from services.runtime.secrets import with_amqp_password
@@ -55,6 +56,16 @@ class QuorumRpcConsumer(nameko_rpc.RpcConsumer):
             self.queue = queue
             self.queue_consumer.register_provider(self)
             self._registered = True
+
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        # Errors raised before an entrypoint runs (an unknown method) are answered from here:
+        # a reply that cannot be sent must not kill the service either (see Rpc.handle_result).
+        try:
+            return super().handle_result(message, result, exc_info)
+        except BROKER_ERRORS as error:
+            log.warning("could not reply (%s): the request goes back to its queue", error)
+            self.requeue_message(message)
+            return result, exc_info
 
 
 class Rpc(nameko_rpc.Rpc):

@@ -148,6 +148,8 @@ def test_the_cluster_loses_a_node_and_an_instance_and_nothing_else(tmp_path):
     signing_key = Ed25519PrivateKey.generate().private_bytes_raw()
     with cluster() as nodes, database() as store:
         env = {**store, "CASEBOOK_REQUIRE_ELIGIBLE_WORKERS": "false",
+               # Ten processes share a PostgreSQL that other suites use too: small pools.
+               "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "3",
                # Both archive instances sign the ledger with the one key.
                "CASEBOOK_LEDGER_SIGNING_KEY": base64.b64encode(signing_key).decode()}
         world = ClusterStack(nodes, tmp_path / "var", env)
