@@ -87,6 +87,11 @@ def test_a_classic_queue_is_replaced_and_keeps_every_message_in_order(amqp_uri):
     assert json.loads(message.body) == {"position": 50}
 
 
+def queue_depth(uri: str, name: str) -> int:
+    with Connection(uri) as connection:
+        return int(connection.channel().queue_declare(name, passive=True).message_count)
+
+
 def test_the_upgraded_services_consume_every_message_their_classic_queues_held(amqp_uri):
     # Before the upgrade: the archive's subscription queue is classic and fills while the
     # archive is down, and a request to it waits in its classic RPC queue.
@@ -99,27 +104,26 @@ def test_the_upgraded_services_consume_every_message_their_classic_queues_held(a
             published = proxy.cases.status()["stored_position"]
             wait_for(lambda: proxy.cases.status()["published_position"] == published,
                      what="the relay to publish")
-    waiting = subscription.name
-    with Connection(amqp_uri) as connection:
-        assert connection.channel().queue_declare(waiting, passive=True).message_count \
-            == published
-    # Made only now: cases asks the archive too, and those requests would wait there for
-    # callers long gone.
-    classic_queue(amqp_uri, "rpc-archive", Exchange("nameko-rpc", type="topic", durable=True),
-                  "archive.*")
-    with ClusterRpcProxy(config(amqp_uri), context_data={"actor": AUDITOR},
-                         timeout=60) as caller:
-        request = caller.archive.ping.call_async()
+        waiting = subscription.name
+        assert queue_depth(amqp_uri, waiting) == published
+        # Made only now: cases asks the archive too, and those requests would wait there for
+        # callers long gone.
+        classic_queue(amqp_uri, "rpc-archive",
+                      Exchange("nameko-rpc", type="topic", durable=True), "archive.*")
+        with ClusterRpcProxy(config(amqp_uri), context_data={"actor": AUDITOR},
+                             timeout=60) as caller:
+            request = caller.archive.ping.call_async()
 
-        # The upgrade, with cases down: the archive can fetch nothing from it, so what it
-        # records can only come from the messages moved out of the classic queue.
-        with running(amqp_uri, ArchiveService):
-            assert request.result() == "pong"
-            with rpc(amqp_uri, AUDITOR) as proxy:
-                # The catch-up from cases times out first (cases is down); then the live queue.
-                wait_for(lambda: proxy.archive.ledger_head("cases")["position"] == published,
-                         timeout=120, what="the archive to record every event of cases")
-                report = proxy.archive.verify_ledger()
+            with running(amqp_uri, ArchiveService):
+                assert request.result() == "pong"
+                with rpc(amqp_uri, AUDITOR) as proxy:
+                    wait_for(lambda: proxy.archive.ledger_head("cases")["position"]
+                             == published, timeout=120,
+                             what="the archive to record every event of cases")
+                    report = proxy.archive.verify_ledger()
+                # Every message moved across was consumed and acked, none left behind.
+                wait_for(lambda: queue_depth(amqp_uri, waiting) == 0,
+                         what="the moved messages to be consumed")
     assert report["sources"]["cases"]["ok"], report["sources"]["cases"]
     assert report["sources"]["cases"]["entries"] == published
     assert queue_type(amqp_uri, waiting) == "quorum"
