@@ -35,9 +35,11 @@ class Cluster:
             node.ctl("stop_app")
             node.ctl("join_cluster", first.node)
             node.ctl("start_app")
-        # As deploy/rabbitmq/definitions.template.json: quorum unless a queue says otherwise,
-        # so that nameko's reply queues, declared without a type, outlive a node too.
-        first.ctl("add_vhost", VHOST, "--default-queue-type", "quorum")
+        # Classic unless a queue says otherwise: nameko's reply queues, declared without a type,
+        # then live on the node their caller is connected to (the first of the URI). As quorum
+        # queues (a Raft group of three per RPC caller) they overloaded the nodes once one was
+        # down: docs/operators.md, "The cluster profile".
+        first.ctl("add_vhost", VHOST)
         first.ctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
 
     def stop_node(self, number: int) -> None:
