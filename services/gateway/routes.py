@@ -166,7 +166,7 @@ ROUTES: tuple[Route, ...] = (
     # Called with the bare source (the services' own callers do so too): its roles are stated
     # here, as the archive checks them, so a refusal comes before anything is read.
     Route("GET", "/ledger/<source>/head", "archive", "ledger_head",
-          "The last ledger entry of one source: position and hash.",
+          "The last ledger entry of one source: position and hash.", call="args",
           roles=("auditor", "archivist", "operator"), tag="archive"),
     _query("/ledger/<source>/entries", "archive", "list_ledger",
            "One source's ledger entries, by position.", "payload", "list"),
