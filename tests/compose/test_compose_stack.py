@@ -90,7 +90,8 @@ def worker(stack: Stack) -> str:
 
 def test_casebook_image_builds_with_no_network_at_all_on_the_local_base(engine, images):
     if "CASEBOOK_BASE_IMAGE" not in images:
-        pytest.skip("on the official Python image, libpq5 comes from the Debian mirror")
+        pytest.skip("the stack runs on the official Python image, which installs libpq5 from "
+                    "the Debian mirror: the build with no network at all is the local base's")
     # No cache: every step runs, and none of them can reach anything.
     tag = f"casebook-offline-check:{os.getpid()}"
     build = ["docker", "build", "--no-cache", "--network", "none", "--tag", tag,

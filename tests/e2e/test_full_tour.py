@@ -105,7 +105,8 @@ def test_the_ledger_holds_one_entry_per_stored_event_and_every_chain_verifies(to
 def verifiers() -> dict[str, list[str]]:
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not on PATH: THE JAVASCRIPT VERIFIER CANNOT BE CHECKED (CI has it)")
+        pytest.skip("node is not on PATH: THE JAVASCRIPT VERIFIER CANNOT BE CHECKED "
+                    "(deploy/local.sh test installs it)")
     return {"node": [node, str(VERIFY / "verify.js")],
             "python": [sys.executable, str(VERIFY / "verify.py")]}
 

@@ -3,6 +3,7 @@ process as `casebook up` runs them, and a journey of journey.py in Debian's Chro
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tests.support.broker import free_port
 from tests.support.services import ServiceProcess, processes
@@ -67,7 +69,7 @@ def npm_package(spec: str, directory: Path = NODE_PACKAGES) -> Path:
     return installed
 
 
-def run_journey(name: str, console_url: str) -> None:
+def run_journey(name: str, console_url: str) -> dict[str, Any]:
     """A journey of journey.py in a process of its own: the tests' process is monkey-patched by
     eventlet, which Playwright's event loop does not survive."""
     assert CHROMIUM.exists(), (f"no Chromium at {CHROMIUM}: `apt-get install chromium "
@@ -78,3 +80,5 @@ def run_journey(name: str, console_url: str) -> None:
                           str(CHROMIUM)], capture_output=True, text=True, timeout=JOURNEY_SECONDS,
                          cwd=ROOT, env={**os.environ, "CASEBOOK_AXE_JS": str(axe)})
     assert run.returncode == 0, run.stderr[-6000:]
+    seen: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    return seen

@@ -7,11 +7,13 @@ monkey patching, which Playwright's own event loop does not survive.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
@@ -206,7 +208,7 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
     context.close()
 
 
-def provider_sign_in(browser: Browser, console_url: str, artefacts: Path) -> None:
+def provider_sign_in(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
     """Sign-in at the OpenID Connect provider (oidc_provider.mjs): a person it knows without a
     Casebook role is refused; a social worker comes back signed in with role and school."""
 
@@ -232,9 +234,11 @@ def provider_sign_in(browser: Browser, console_url: str, artefacts: Path) -> Non
     assert "oidc-worker-1 · 社会工作者 · JD001" in worker.locator(".person").inner_text()
     worker.screenshot(path=str(artefacts / "11-provider-signed-in.png"), full_page=True)
     accessible(worker)
+    return {"refused": stranger.get_by_role("alert").inner_text(),
+            "signed_in_as": worker.locator(".person").inner_text()}
 
 
-def caseload_pages(browser: Browser, console_url: str, artefacts: Path) -> None:
+def caseload_pages(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
     """A caseload longer than a page: the first page, then "more" brings the next one into the
     same table (htmx), each case once."""
     page = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True).new_page()
@@ -243,7 +247,8 @@ def caseload_pages(browser: Browser, console_url: str, artefacts: Path) -> None:
     page.get_by_label(re.compile("demo-worker-1")).check()
     page.get_by_role("button", name="登录").click()
     cases = page.locator("#rows a[href^='/cases/']")
-    assert cases.count() == 20
+    first_page = cases.count()
+    assert first_page == 20
     assert "共 25 个个案" in page.content()
     with page.expect_response(lambda r: "after=" in r.url) as more:
         page.get_by_role("link", name="更多个案").click()
@@ -254,6 +259,7 @@ def caseload_pages(browser: Browser, console_url: str, artefacts: Path) -> None:
     assert page.get_by_role("link", name="更多个案").count() == 0
     page.screenshot(path=str(artefacts / "12-caseload-second-page.png"), full_page=True)
     accessible(page)
+    return {"first_page": first_page, "after_more": links}
 
 
 JOURNEYS = {"social_worker": social_worker_journey, "provider_sign_in": provider_sign_in,
@@ -265,7 +271,9 @@ def main(journey: str, console_url: str, artefacts: str,
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
-            JOURNEYS[journey](browser, console_url, Path(artefacts))
+            # What the journey saw, for the test that ran it to check (the last line).
+            print(json.dumps(JOURNEYS[journey](browser, console_url, Path(artefacts)) or {},
+                             ensure_ascii=False))
         finally:
             browser.close()
 

@@ -66,4 +66,6 @@ def test_a_social_worker_signs_in_at_the_organisations_provider(amqp_uri, tmp_pa
                  CASEBOOK_CONSOLE_OIDC_ROLE_CLAIM="casebook_role",
                  CASEBOOK_CONSOLE_OIDC_SCHOOL_CLAIM="school",
                  CASEBOOK_CONSOLE_OIDC_ROLES="sw=social_worker") as url:
-        run_journey("provider_sign_in", url)
+        seen = run_journey("provider_sign_in", url)
+    assert "登录未成功" in seen["refused"]  # known to the provider, but no Casebook role
+    assert "oidc-worker-1 · 社会工作者 · JD001" in seen["signed_in_as"]

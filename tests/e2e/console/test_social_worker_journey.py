@@ -31,4 +31,6 @@ def test_a_caseload_longer_than_a_page_comes_a_page_at_a_time(amqp_uri, tmp_path
         with rpc(amqp_uri, worker) as proxy:
             for number in range(25):
                 open_case(proxy, register_student(proxy, f"paged-{number}"), WORKER, ["7.1.3a"])
-        run_journey("caseload_pages", url)
+        seen = run_journey("caseload_pages", url)
+    assert seen["first_page"] == 20
+    assert len(seen["after_more"]) == 25 == len(set(seen["after_more"]))
