@@ -105,7 +105,7 @@ def casework(uri: str) -> dict[str, Any]:
         proxy.add_guardian({"client_id": main_client, "name": "王强", "relation": "father"})
         proxy.add_related_party({"client_id": main_client, "kind": "peer", "name": "小李"})
         proxy.revise_plan({"case_id": main, "revised_on": _on(planned, 1),
-                           "reason": "Teacher joins.", **_plan()})
+                           "reason": "Teacher joins.", **PLAN})
         proxy.log_intervention(intervention(main, planned + timedelta(days=2)))
         risk = proxy.raise_risk({"case_id": main, "risk_type": "self_harm", "level": "high",
                                  "raised_on": _on(planned, 3), "description": "Cut marks."})
@@ -353,7 +353,3 @@ def _opening(client: str, day: date) -> dict[str, Any]:
     return {"client_id": client, "social_worker_id": WORKER["id"], "service_codes": ["7.1.3a"],
             "opened_on": day.isoformat(),
             "intake": {"worker_introduced": True, "respect_and_empathy": True}}
-
-
-def _plan() -> dict[str, Any]:
-    return dict(PLAN)
