@@ -279,13 +279,19 @@ def quiet(world: Stack, timeout: float = 180) -> None:
     seen: dict[str, Any] = {}
 
     def caught_up() -> bool:
+        asking = "status"
         try:
             with rpc(world.amqp_uri, AUDITOR, timeout=10) as proxy:
-                states = {name: proxy[name].status() for name in PUBLISHERS}
+                states = {}
+                for name in PUBLISHERS:
+                    asking = f"{name}.status"
+                    states[name] = proxy[name].status()
+                asking = "archive.ledger_head"
                 ledger = {name: proxy.archive.ledger_head(name)["position"]
                           for name in PUBLISHERS}
         except Exception as error:
-            seen["error"] = repr(error)
+            # Which service did not answer is what a failure here needs to say.
+            seen["error"] = f"{asking}: {error!r}"
             return False
         seen.update(states=states, ledger=ledger)
         heads = {name: s["published_position"] for name, s in states.items()}
