@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -38,16 +39,27 @@ def N_(message: str) -> str:  # the name the gettext extractor looks for
     return message
 
 
+def catalog(locale: str) -> Catalog:
+    """Every catalog file of `locale` as one: each role's pages keep their strings in a file of
+    their own (messages.po holds what all pages share), so the files are merged here."""
+    merged = Catalog(locale=locale, domain=DOMAIN)
+    for path in sorted((CATALOG_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as po:
+            for message in read_po(po, locale=locale):
+                if message.id:
+                    assert message.id not in merged, (
+                        f"{path.name} translates {message.id!r} a second time")
+                    merged[message.id] = message
+    return merged
+
+
 @cache
 def translations(locale: str) -> NullTranslations:
-    """The catalog of `locale`, compiled from its .po file in memory (no .mo to go stale)."""
+    """The catalog of `locale`, compiled in memory (no .mo to go stale)."""
     if locale == "en":
         return NullTranslations()
-    path = CATALOG_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=locale)
     compiled = io.BytesIO()
-    write_mo(compiled, catalog)
+    write_mo(compiled, catalog(locale))
     compiled.seek(0)
     return Translations(compiled, domain=DOMAIN)
 

@@ -1,5 +1,5 @@
-"""Running the console for browser tests: the cases service and the console, each as its own
-process as `casebook up` runs them, and a journey of journey.py in Debian's Chromium."""
+"""Running the console for browser tests: the services a journey needs and the console, each as
+its own process as `casebook up` runs them, and a journey (journeys_*.py) in Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -29,11 +29,12 @@ NODE_PACKAGES = ROOT / "tmp" / "node"
 
 
 @contextmanager
-def console(amqp_uri: str, data_dir: Path, address: str, **settings: str) -> Iterator[str]:
-    """The console's URL, with the cases service behind it."""
+def console(amqp_uri: str, data_dir: Path, address: str, services: tuple[str, ...] = ("cases",),
+            **settings: str) -> Iterator[str]:
+    """The console's URL, with `services` behind it."""
     settings = {"CASEBOOK_REQUIRE_ELIGIBLE_WORKERS": "false", "CONSOLE_ADDRESS": address,
                 **settings}
-    with processes(amqp_uri, data_dir, "cases", **settings):
+    with processes(amqp_uri, data_dir, *services, **settings):
         process = ServiceProcess("console", amqp_uri, data_dir, settings).start(wait=False)
         try:
             wait_for(lambda: _answers(f"http://{address}/healthz", process), timeout=60,

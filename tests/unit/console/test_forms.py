@@ -6,7 +6,7 @@ from werkzeug.datastructures import MultiDict
 
 from services.console import forms
 from services.console.i18n import Localized
-from services.console.pages import Problem
+from services.console.web import Problem
 
 
 def test_what_was_left_empty_is_left_out_so_the_commands_rules_apply():

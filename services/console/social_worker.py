@@ -1,0 +1,190 @@
+"""The social worker's pages: the caseload, registering a client, opening a case and taking it
+through the steps of 8.3, risks (9.6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Response
+
+from services.console import forms
+from services.console.forms import Field
+from services.console.i18n import N_
+from services.console.web import Problem, Refused, Visit, nav, page
+
+CASELOAD_PAGE = 20
+
+nav(N_("My caseload"), "/caseload", "social_worker")
+nav(N_("Register a client"), "/clients/new", "social_worker")
+
+
+@page("/caseload")
+def caseload(visit: Visit) -> Response:
+    args = visit.request.args
+    stage = args.get("stage") or None
+    cases = visit.api.get("/cases", stage=stage, after=args.get("after"),
+                          limit=CASELOAD_PAGE)
+    overdue = visit.api.get("/cases/overdue", limit=200)["items"]
+    late = {item["case_id"]: item for item in overdue if item.get("case_id")}
+    clients = {client["client_id"]: client.get("name")
+               for client in visit.api.get("/clients", limit=200)["items"]}
+    context = {"page": cases, "late": late, "clients": clients, "stage": stage}
+    if visit.request.headers.get("HX-Request"):
+        return visit.render("caseload_rows.html", **context)
+    counts = visit.api.get("/cases/by-stage")
+    return visit.render("caseload.html", counts=counts, **context)
+
+
+@page("/clients/new")
+def new_client(visit: Visit) -> Response:
+    return _client_form(visit, None, None)
+
+
+@page("/clients/new", "POST")
+def register_client(visit: Visit) -> Response:
+    form = visit.request.form
+    body = forms.payload(forms.CLIENT, form)
+    guardian = forms.payload(forms.GUARDIAN, form)
+    if guardian:
+        body["guardians"] = [{"name": guardian.get("guardian_name", ""),
+                              "relation": guardian.get("guardian_relation", ""),
+                              "contact": guardian.get("guardian_contact")}]
+    try:
+        answer = visit.api.post("/clients", body, form.get("idempotency_key"))
+    except Refused as refusal:
+        problem = Problem.of(refusal.problem, forms.CLIENT + forms.GUARDIAN)
+        return _client_form(visit, form, problem, refusal.status)
+    return redirect(f"/cases/new?{urlencode({'client_id': answer['client_id']})}")
+
+
+def _client_form(visit: Visit, form: MultiDict[str, str] | None,
+                 problem: Problem | None, status: int = 200) -> Response:
+    fields = forms.CLIENT + forms.GUARDIAN
+    return visit.render("client_new.html", status, fields=forms.CLIENT,
+                        guardian=forms.GUARDIAN, values=forms.values(fields, form),
+                        problem=problem)
+
+
+@page("/cases/new")
+def new_case(visit: Visit) -> Response:
+    return _case_form(visit, visit.request.args.get("client_id", ""), None, None)
+
+
+@page("/cases/new", "POST")
+def open_case(visit: Visit) -> Response:
+    form = visit.request.form
+    client_id = form.get("client_id", "")
+    body = forms.payload(forms.OPEN_CASE, form)
+    intake = {name: body.pop(name) for name in
+              ("worker_introduced", "respect_and_empathy", "initial_information")
+              if name in body}
+    body.update(client_id=client_id, social_worker_id=visit.actor.id, intake=intake)
+    try:
+        answer = visit.api.post("/cases", body, form.get("idempotency_key"))
+    except Refused as refusal:
+        problem = Problem.of(refusal.problem, forms.OPEN_CASE)
+        return _case_form(visit, client_id, form, problem, refusal.status)
+    return redirect(f"/cases/{answer['case_id']}")
+
+
+def _case_form(visit: Visit, client_id: str, form: MultiDict[str, str] | None,
+               problem: Problem | None, status: int = 200) -> Response:
+    client = visit.api.get(f"/clients/{client_id}") if client_id else None
+    return visit.render("case_new.html", status, client=client, client_id=client_id,
+                        fields=forms.OPEN_CASE, values=forms.values(forms.OPEN_CASE, form),
+                        problem=problem)
+
+
+@page("/cases/<case_id>")
+def case(visit: Visit, case_id: str) -> Response:
+    return _case_page(visit, case_id, None)
+
+
+@page("/cases/<case_id>/steps/<step>")
+def step_form(visit: Visit, case_id: str, step: str) -> Response:
+    chosen = _step(step)
+    return _case_page(visit, case_id, Section(
+        chosen.fields, step=chosen, values=forms.values(chosen.fields, None)))
+
+
+@page("/cases/<case_id>/steps/<step>", "POST")
+def record_step(visit: Visit, case_id: str, step: str) -> Response:
+    chosen = _step(step)
+    # A closed case leaves the caseload and is read only under an archive grant (9.4d).
+    done = "/caseload" if chosen.name == "closing" else f"/cases/{case_id}"
+    body = forms.command(chosen, visit.request.form)
+    return _case_command(visit, case_id, chosen.path, body, done,
+                         Section(chosen.fields, step=chosen))
+
+
+@page("/cases/<case_id>/risks", "POST")
+def raise_risk(visit: Visit, case_id: str) -> Response:
+    body = forms.payload(forms.RISK, visit.request.form)
+    return _case_command(visit, case_id, "risks", body, f"/cases/{case_id}",
+                         Section(forms.RISK, name="risk"))
+
+
+@page("/cases/<case_id>/risks/<risk_id>/resolution", "POST")
+def resolve_risk(visit: Visit, case_id: str, risk_id: str) -> Response:
+    body = forms.payload(forms.RESOLVE_RISK, visit.request.form)
+    return _case_command(visit, case_id, f"risks/{risk_id}/resolution", body,
+                         f"/cases/{case_id}",
+                         Section(forms.RESOLVE_RISK, name=f"resolve-{risk_id}"))
+
+
+def _case_command(visit: Visit, case_id: str, path: str, body: dict[str, Any],
+                  done: str, section: Section) -> Response:
+    """Carry out a command on the case; on a refusal (400, 409), the case page again with
+    the form as it was sent and the reasons beside its fields."""
+    form = visit.request.form
+    try:
+        visit.api.post(f"/cases/{case_id}/{path}", body, form.get("idempotency_key"))
+    except Refused as refusal:
+        if refusal.status not in (400, 409):
+            raise
+        section.values = forms.values(section.fields, form)
+        section.problem = Problem.of(refusal.problem, section.fields)
+        return _case_page(visit, case_id, section, refusal.status)
+    return redirect(done)
+
+
+def _case_page(visit: Visit, case_id: str, sent: Section | None,
+               status: int = 200) -> Response:
+    record = visit.api.get(f"/cases/{case_id}")
+    timeline = visit.api.get(f"/cases/{case_id}/timeline")["steps"]
+    client = visit.api.get(f"/clients/{record['client_id']}")
+    upcoming = forms.next_step(record)
+    step = sent if sent and sent.step else None
+    if step is None and upcoming is not None:
+        step = Section(upcoming.fields, step=upcoming,
+                       values=forms.values(upcoming.fields, None))
+    risk = sent if sent and sent.name == "risk" else Section(
+        forms.RISK, name="risk", values=forms.values(forms.RISK, None))
+    resolving = sent if sent and sent.name.startswith("resolve-") else None
+    goals = record["plans"][-1]["parts"].get("goals", []) if record["plans"] else []
+    return visit.render("case.html", status, case=record, client=client, goals=goals,
+                        timeline=timeline, steps=forms.STEPS, upcoming=upcoming, step=step,
+                        risk=risk, resolving=resolving, resolve_fields=forms.RESOLVE_RISK,
+                        resolve_values=forms.values(forms.RESOLVE_RISK, None))
+
+
+@dataclass
+class Section:
+    """One form of the case page, with what was sent and why it was refused."""
+
+    fields: tuple[Field, ...]
+    step: forms.Step | None = None
+    name: str = "step"
+    values: dict[str, Any] = field(default_factory=dict)
+    problem: Problem | None = None
+
+
+def _step(name: str) -> forms.Step:
+    if name not in forms.STEP_BY_NAME:
+        raise NotFound()
+    return forms.STEP_BY_NAME[name]

@@ -1,0 +1,69 @@
+"""What every console journey does in the browser: a person at phone width in Chinese, labelled
+fields, forms sent and their answers checked, each main page screenshotted and checked by
+axe-core. Imported by the journeys_*.py modules, run in a process of their own by journey.py."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, Locator, Page
+
+PHONE = {"width": 390, "height": 844}
+AXE = os.environ.get("CASEBOOK_AXE_JS")
+SEVERE = ("serious", "critical")
+
+
+def accessible(page: Page) -> None:
+    """axe-core finds no serious or critical violation on the page (WCAG 2.1 A and AA)."""
+    if not AXE:
+        raise AssertionError("CASEBOOK_AXE_JS must name axe.min.js")
+    page.add_script_tag(path=AXE)
+    found = page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations
+        .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))""")
+    severe = [violation for violation in found if violation["impact"] in SEVERE]
+    assert severe == [], (page.url, severe)
+
+
+class Person:
+    """One person in a browser context of their own (phone width, zh-CN)."""
+
+    def __init__(self, browser: Browser, console_url: str, artefacts: Path) -> None:
+        # The console's policy allows no script but its own: axe-core comes in past it.
+        self.context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(10_000)
+        self.console_url = console_url
+        self.artefacts = artefacts
+
+    def sign_in_as(self, person_id: str) -> Person:
+        """The development sign-in, as one of its demo people."""
+        self.page.goto(f"{self.console_url}/sign-in")
+        self.page.get_by_label(re.compile(re.escape(person_id))).check()
+        self.save("登录")
+        return self
+
+    def field(self, label: str) -> Locator:
+        """The field labelled `label`, with or without its "(required)" mark."""
+        return self.page.get_by_label(re.compile("^" + re.escape(label) + r"(\s|（|$)"))
+
+    def fill(self, values: dict[str, str]) -> None:
+        for label, value in values.items():
+            self.field(label).fill(value)
+
+    def save(self, button: str, status: int = 302) -> None:
+        """Send the form with `button`; its answer is a redirect unless it was refused."""
+        page = self.page
+        page.evaluate("window.beforeSending = true")  # gone once the answer's page is shown
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.get_by_role("button", name=button).click()
+        page.wait_for_function("!window.beforeSending")
+        page.wait_for_load_state()
+        assert posted.value.status == status, (posted.value.status, page.content()[-3000:])
+
+    def shot(self, name: str) -> None:
+        """A screenshot of the page under its name, and axe-core's check of it."""
+        self.page.screenshot(path=str(self.artefacts / f"{name}.png"), full_page=True)
+        accessible(self.page)
