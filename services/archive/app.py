@@ -65,7 +65,9 @@ HOLD_KEEPERS = ("archivist", "school_admin")
 DISPOSAL_REQUESTERS = ("archivist",)
 DISPOSAL_APPROVERS = ("supervisor",)
 ACCESS_REQUESTERS = ("social_worker", "supervisor", "archivist", "school_admin", "auditor")
-ACCESS_APPROVERS = ("supervisor", "school_admin")
+# The archivist keeps the files and so decides on access to them too (issue 15); whoever
+# decides, it is never the requester (9.4d, AccessRequest._require_pending).
+ACCESS_APPROVERS = ("supervisor", "school_admin", "archivist")
 GRANT_REVOKERS = ("supervisor", "school_admin", "archivist")
 
 SAVE_ATTEMPTS = 5

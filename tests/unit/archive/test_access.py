@@ -163,3 +163,17 @@ def test_access_events_are_published_without_the_purpose(app, case_id):
         "ArchiveAccessRequested", "ArchiveAccessGranted", "ArchiveRecordViewed",
         "ArchiveReadRefused"]
     assert "Audit of 2026" not in str(envelopes) and "closing summary" not in str(envelopes)
+
+
+def test_the_archivist_decides_on_others_requests_but_not_on_their_own(app, case_id):
+    archivist = Actor("archivist-1", "archivist", "JD001")
+    theirs = request(app, case_id, actor=SUPERVISOR)
+    own = request(app, case_id, actor=archivist)
+    with acting_as(archivist):
+        assert app.approve_access(theirs)["grant_id"] == theirs
+        with pytest.raises(NotAllowed) as error:
+            app.approve_access(own)
+    assert error.value.code == "two_person_rule"
+    assert [(r["requester_id"], r["status"], r["decided_by"])
+            for r in report(app, case_id)["requests"]] == [
+        ("supervisor-1", "approved", "archivist-1"), ("archivist-1", "pending", None)]
