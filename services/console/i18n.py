@@ -151,6 +151,26 @@ LABELS: dict[str, str] = {
     "school_admin": N_("School administrator"),
     "archivist": N_("Archivist"),
     "auditor": N_("Auditor"),
+    # The archivist's pages: file categories (9.4a) and states, legal hold authorities, and the
+    # reasons of access denials and revocations (9.4d) and of disposal rejections (9.4e).
+    "GA": N_("Case file"),
+    "XZ": N_("Group file"),
+    "XX": N_("Letter file"),
+    "KT": N_("Class file"),
+    "disposed": N_("Disposed"),
+    "court": N_("Court"),
+    "procuratorate": N_("Procuratorate"),
+    "police": N_("Police"),
+    "education_bureau": N_("Education bureau"),
+    "purpose_insufficient": N_("The purpose is not sufficient"),
+    "not_need_to_know": N_("No need to know"),
+    "duration_too_long": N_("Asked for too long"),
+    "purpose_fulfilled": N_("The purpose is fulfilled"),
+    "misuse_suspected": N_("Misuse suspected"),
+    "role_changed": N_("The reader's role changed"),
+    "still_needed": N_("Still needed"),
+    "pending_dispute": N_("A dispute is pending"),
+    "policy_review": N_("Under policy review"),
 }
 
 # What happened in a case, as its timeline names the stored events.
