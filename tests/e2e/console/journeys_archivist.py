@@ -1,0 +1,110 @@
+"""The archivist's journey through the console: a closed case's archive file, an access request
+made by someone else approved (after a refusal beside its field), the two-person rule on the
+archivist's own request, a legal hold, and the file printed as PDF (9.4)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from browser import Person
+from playwright.sync_api import Browser
+
+ARCHIVIST = "demo-archivist"
+REQUESTER = "demo-supervisor"
+
+
+def archivist_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
+    me = Person(browser, console_url, artefacts)
+    page, field, save = me.page, me.field, me.save
+
+    def shot(name: str) -> None:
+        me.shot(f"archivist-{name}")
+
+    # Signed in, the archivist lands on the archive files; the closed case is filed (9.4a).
+    me.sign_in_as(ARCHIVIST)
+    page.wait_for_url(re.compile("/archive/files$"))
+    assert page.get_by_role("heading", name=re.compile("^档案")).is_visible()
+    code = page.locator("table.cards tbody a").first.inner_text()
+    assert re.fullmatch(r"JD001-\d{4}-GA-\d{4}", code), code
+    # Filtered by category and by retention due: a case file ends its retention years away.
+    field("类别（9.4a）").select_option("GA")
+    field("保管期限在多少天内届满").fill("30")
+    page.get_by_role("button", name="显示档案").click()
+    page.wait_for_load_state()
+    assert "此处没有档案。" in page.content()
+    field("保管期限在多少天内届满").fill("")
+    page.get_by_role("button", name="显示档案").click()
+    page.wait_for_load_state()
+    shot("01-files")
+
+    # Access requests, pending first: the supervisor's and the archivist's own.
+    page.get_by_role("link", name="查阅申请").first.click()
+    page.wait_for_url(re.compile("/archive/access-requests$"))
+    rows = page.locator("table.cards tbody tr")
+    assert rows.count() == 2, page.content()[-3000:]
+    own_row = rows.filter(has_text=ARCHIVIST)
+    assert "你本人的申请：由另一人决定。" in own_row.inner_text()
+    shot("02-access-requests")
+
+    # The archivist's own request cannot be decided by them (9.4d): the page says why.
+    own_row.get_by_role("link").click()
+    assert page.locator("#two-person-rule").is_visible()
+    assert page.get_by_role("button", name="批准").count() == 0
+    shot("03-own-request")
+    page.get_by_role("link", name="返回查阅申请").click()
+
+    # The supervisor's request: more hours than were asked for are refused beside the field.
+    page.locator("table.cards tbody tr").filter(has_text=REQUESTER).get_by_role("link").click()
+    assert REQUESTER in page.locator(".facts").inner_text()
+    field("有效时长（小时）").fill("9")
+    save("批准", 400)
+    refused = page.locator("#error-approve-valid_hours").inner_text()
+    assert field("有效时长（小时）").get_attribute("aria-invalid") == "true"
+    assert page.locator("#request-state").inner_text() == "待决定"
+    shot("04-approval-refused")
+    field("有效时长（小时）").fill("2")
+    save("批准")
+    granted = {"state": page.locator("#request-state").inner_text(),
+               "decided_by": page.locator("#decided-by").inner_text()}
+    shot("05-approved")
+
+    # The grant is listed under the grants.
+    page.goto(f"{console_url}/archive/access-requests?status=approved")
+    assert REQUESTER in page.locator("table.cards tbody").inner_text()
+
+    # The file: contents index, retention, a legal hold placed, disposal refused before the
+    # retention period ends (9.4e), and the access report.
+    page.get_by_role("link", name="档案", exact=True).click()
+    page.get_by_role("link", name=code).click()
+    assert page.get_by_role("heading", name=f"档案 {code}").is_visible()
+    contents = page.locator("section[aria-labelledby=contents-heading]").inner_text()
+    assert "开案（8.3.1）" in contents and "记录服务介入（8.3.4）" in contents
+    page.get_by_text("设置法律保全", exact=True).click()
+    field("机关").select_option("court")
+    field("机关文号").fill("(2026)沪0101民初1号")
+    save("设置保全")
+    holds = page.locator("section[aria-labelledby=holds-heading]").inner_text()
+    assert "法院" in holds and "(2026)沪0101民初1号" in holds
+    save("申请销毁", 409)
+    disposal = page.locator("section[aria-labelledby=disposal-heading]").get_by_role(
+        "alert").inner_text()
+    shot("06-file")
+
+    # The printable file (9.4), kept beside the screenshots for the test to read back.
+    href = page.get_by_role("link", name="打印档案（PDF）").get_attribute("href")
+    answer = page.request.get(f"{console_url}{href}")
+    (artefacts / "archivist-file.pdf").write_bytes(answer.body())
+
+    # Nothing was asked for disposal: the refused request left no trace (9.4e).
+    page.get_by_role("link", name="档案销毁").click()
+    no_disposals = "此处没有销毁申请。" in page.content()
+    shot("07-disposals")
+    me.context.close()
+    return {"code": code, "refused": refused, "granted": granted, "disposal": disposal,
+            "no_disposals": no_disposals,
+            "pdf_type": answer.headers["content-type"]}
+
+
+JOURNEYS = {"archivist": archivist_journey}

@@ -1,0 +1,81 @@
+"""The archivist's day in a real browser (Debian's Chromium, driven by Playwright): a social
+worker's closed case is archived, a supervisor asks to read it, and the archivist approves
+(after a refusal beside the field), sees the two-person rule on their own request, places a legal
+hold and prints the file (journeys_archivist.py). Screenshots under tmp/artefacts/console/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from contracts.errors import CasebookError
+from services.runtime.cli.demo import SCHOOL, WORKER
+from services.runtime.cli.journeys import case_journey
+from tests.e2e.console.conftest import ARTEFACTS, console, console_address, run_journey
+from tests.support.services import rpc
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.e2e
+
+PURPOSE = "Review before the follow-up visit in October."
+
+
+def actor(person_id: str, role: str) -> dict[str, Any]:
+    return {"id": person_id, "role": role, "school_id": SCHOOL}
+
+
+def test_an_archivist_approves_an_access_request_made_by_someone_else(amqp_uri, tmp_path):
+    # The archive files what the cases service publishes; it subscribes to the others too, which
+    # have nothing to say here.
+    with console(amqp_uri, tmp_path, console_address(), services=("cases", "archive"),
+                 CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
+        with rpc(amqp_uri, actor(WORKER, "social_worker")) as proxy:
+            case_id = case_journey(proxy, "archived-1", worker_id=WORKER)
+        with rpc(amqp_uri, actor("demo-supervisor", "supervisor")) as proxy:
+            file = wait_for(lambda: _answer(lambda: proxy.archive.find_file(
+                {"source": "cases", "record_id": case_id})), timeout=60,
+                what="the archive to file the closed case")
+            wait_for(lambda: file_closed(proxy, file["file_id"]), timeout=60,
+                     what="the archive to learn the case was closed")
+            request_id = proxy.archive.request_access(
+                {"file_id": file["file_id"], "purpose": PURPOSE, "duration_hours": 4})["request_id"]
+        with rpc(amqp_uri, actor("demo-archivist", "archivist")) as proxy:
+            proxy.archive.request_access({"file_id": file["file_id"], "purpose": PURPOSE,
+                                          "duration_hours": 4})
+        seen = run_journey("archivist", url)
+        with rpc(amqp_uri, actor("demo-supervisor", "supervisor")) as proxy:
+            grants = proxy.archive.list_access_requests({"status": "approved"})["items"]
+            report = proxy.archive.get_access_report({"file_id": file["file_id"]})
+            held = proxy.archive.get_file({"file_id": file["file_id"]})["legal_holds"]
+
+    assert seen["code"] == file["file_code"]
+    assert seen["refused"].endswith("不得超过申请的 4 小时。")
+    assert seen["granted"] == {"state": "已批准", "decided_by": "demo-archivist"}
+    assert [(g["request_id"], g["requester_id"], g["decided_by"]) for g in grants] == [
+        (request_id, "demo-supervisor", "demo-archivist")]
+    # The archivist's own request is still pending: nobody else has decided on it.
+    assert sorted((r["requester_id"], r["status"]) for r in report["requests"]) == [
+        ("demo-archivist", "pending"), ("demo-supervisor", "approved")]
+    assert [(h["authority"], h["reference"]) for h in held] == [("court", "(2026)沪0101民初1号")]
+    assert "保管期限尚未届满" in seen["disposal"] and seen["no_disposals"]
+    assert seen["pdf_type"] == "application/pdf"
+    printed = PdfReader(ARTEFACTS / "archivist-file.pdf")
+    text = "".join(page.extract_text() for page in printed.pages)
+    assert f"档案 {file['file_code']}" in text and "卷内目录（9.4b）" in text
+    for page in ("01-files", "02-access-requests", "03-own-request", "04-approval-refused",
+                 "05-approved", "06-file", "07-disposals"):
+        assert (ARTEFACTS / f"archivist-{page}.png").stat().st_size > 0
+
+
+def file_closed(proxy: Any, file_id: str) -> bool:
+    return proxy.archive.get_file({"file_id": file_id})["status"] == "closed"
+
+
+def _answer(call: Any) -> Any:
+    """The call's answer, or None while the archive has not filed it yet."""
+    try:
+        return call()
+    except CasebookError:
+        return None
