@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -61,6 +62,7 @@ STATES: dict[str, str] = {
     "denied": N_("Denied"),
     "revoked": N_("Revoked"),
     "rejected": N_("Rejected"),
+    "requested": N_("Asked for"),
     # Why a read was refused (4.5).
     "no_grant": N_("no approved grant"),
     "grant_expired": N_("the grant had expired"),
@@ -209,32 +211,26 @@ def reject_disposal(visit: Visit, file_id: str) -> Response:
 @page("/archive/files/<file_id>/access-requests", "POST")
 def request_access(visit: Visit, file_id: str) -> Response:
     body = forms.payload(REQUEST_ACCESS, visit.request.form)
-    form = visit.request.form
-    try:
-        answer = visit.api.post(f"/files/{file_id}/access-requests", body,
-                                form.get("idempotency_key"))
-    except Refused as refusal:
-        if refusal.status not in (400, 409):
-            raise
-        sent = Sent("access", forms.values(REQUEST_ACCESS, form),
-                    _problem(refusal, REQUEST_ACCESS))
-        return _file_page(visit, file_id, sent, refusal.status)
-    return redirect(f"/archive/files/{file_id}/access-requests/{answer['request_id']}")
+    return _file_command(
+        visit, file_id, "access-requests", body, REQUEST_ACCESS, "access",
+        lambda answer: f"/archive/files/{file_id}/access-requests/{answer['request_id']}")
 
 
 def _file_command(visit: Visit, file_id: str, path: str, body: dict[str, Any],
-                  fields: tuple[Field, ...], name: str) -> Response:
-    """Carry out a command on the file; refused, the file's page again with the form as it
-    was sent and the reasons beside its fields."""
+                  fields: tuple[Field, ...], name: str,
+                  done: Callable[[Any], str] | None = None) -> Response:
+    """Carry out a command on the file, then show the file (or what `done` names from the
+    answer); refused, the file's page again with the form as it was sent and the reasons
+    beside its fields."""
     form = visit.request.form
     try:
-        visit.api.post(f"/files/{file_id}/{path}", body, form.get("idempotency_key"))
+        answer = visit.api.post(f"/files/{file_id}/{path}", body, form.get("idempotency_key"))
     except Refused as refusal:
         if not _shown_on_form(refusal):
             raise
         sent = Sent(name, forms.values(fields, form), _problem(refusal, fields))
         return _file_page(visit, file_id, sent, refusal.status)
-    return redirect(f"/archive/files/{file_id}")
+    return redirect(done(answer) if done else f"/archive/files/{file_id}")
 
 
 def _file_page(visit: Visit, file_id: str, sent: Sent | None, status: int = 200) -> Response:

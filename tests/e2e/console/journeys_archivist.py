@@ -1,6 +1,8 @@
-"""The archivist's journey through the console: a closed case's archive file, an access request
+"""The archivist's journeys through the console: a closed case's archive file, an access request
 made by someone else approved (after a refusal beside its field), the two-person rule on the
-archivist's own request, a legal hold, and the file printed as PDF (9.4)."""
+archivist's own request, a legal hold, and the file printed as PDF (9.4); a class file's legal
+hold lifted, a grant revoked, and its disposal asked for by the archivist and decided by a
+supervisor (9.4e)."""
 
 from __future__ import annotations
 
@@ -39,21 +41,24 @@ def archivist_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     page.wait_for_load_state()
     shot("01-files")
 
+    # The archivist asks to read the file too: their own request, which they cannot decide
+    # (9.4d): the page says why rather than offer the decision.
+    page.get_by_role("link", name=code).click()
+    page.get_by_text("申请查阅本档案", exact=True).click()
+    field("用途").fill("Checking the index against the paper file.")
+    field("查阅时长（小时）").fill("4")
+    save("提交申请")
+    assert page.locator("#two-person-rule").is_visible()
+    assert page.get_by_role("button", name="批准").count() == 0
+    shot("02-own-request")
+
     # Access requests, pending first: the supervisor's and the archivist's own.
-    page.get_by_role("link", name="查阅申请").first.click()
+    page.get_by_role("link", name="返回查阅申请").click()
     page.wait_for_url(re.compile("/archive/access-requests$"))
     rows = page.locator("table.cards tbody tr")
     assert rows.count() == 2, page.content()[-3000:]
-    own_row = rows.filter(has_text=ARCHIVIST)
-    assert "你本人的申请：由另一人决定。" in own_row.inner_text()
-    shot("02-access-requests")
-
-    # The archivist's own request cannot be decided by them (9.4d): the page says why.
-    own_row.get_by_role("link").click()
-    assert page.locator("#two-person-rule").is_visible()
-    assert page.get_by_role("button", name="批准").count() == 0
-    shot("03-own-request")
-    page.get_by_role("link", name="返回查阅申请").click()
+    assert "你本人的申请：由另一人决定。" in rows.filter(has_text=ARCHIVIST).inner_text()
+    shot("03-access-requests")
 
     # The supervisor's request: more hours than were asked for are refused beside the field.
     page.locator("table.cards tbody tr").filter(has_text=REQUESTER).get_by_role("link").click()
@@ -107,4 +112,57 @@ def archivist_journey(browser: Browser, console_url: str, artefacts: Path) -> di
             "pdf_type": answer.headers["content-type"]}
 
 
-JOURNEYS = {"archivist": archivist_journey}
+def disposal_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
+    """A class file past its retention period (9.4e): the archivist lifts its legal hold,
+    revokes their own grant (a reason missing first) and asks for disposal, which they cannot
+    decide; a supervisor rejects without a reason (refused beside the field), then approves."""
+    archivist = Person(browser, console_url, artefacts).sign_in_as(ARCHIVIST)
+    page, field, save = archivist.page, archivist.field, archivist.save
+
+    def shot(person: Person, name: str) -> None:
+        person.shot(f"archivist-{name}")
+
+    page.goto(f"{console_url}/archive/files?category=KT")
+    code = page.locator("table.cards tbody a").first.inner_text()
+    page.get_by_role("link", name=code).click()
+    page.get_by_role("button", name=re.compile("^解除保全")).click()
+    page.wait_for_load_state()
+    assert "没有法律保全。" in page.locator("section[aria-labelledby=holds-heading]").inner_text()
+    save("申请销毁")
+    own_disposal = page.locator("section[aria-labelledby=disposal-heading]").inner_text()
+    assert page.get_by_role("button", name="批准销毁").count() == 0
+    shot(archivist, "08-disposal-requested")
+
+    # The archivist's own grant on the file, revoked: a reason is needed (9.4d).
+    page.goto(f"{console_url}/archive/access-requests?status=approved")
+    page.locator("table.cards tbody a").first.click()
+    save("撤销", 400)
+    revoke_refused = page.locator("#error-revoke-reason_code").inner_text()
+    assert page.locator("#request-state").inner_text() == "已批准"
+    shot(archivist, "09-revocation-refused")
+    field("原因").select_option("purpose_fulfilled")
+    save("撤销")
+    revoked = page.locator("#request-state").inner_text()
+    archivist.context.close()
+
+    # A second person, a supervisor, decides on the disposal.
+    supervisor = Person(browser, console_url, artefacts).sign_in_as(REQUESTER)
+    page, field, save = supervisor.page, supervisor.field, supervisor.save
+    page.goto(f"{console_url}/archive/disposals")
+    rule = page.locator("table.cards tbody tr").first.inner_text()
+    page.get_by_role("link", name=code).click()
+    save("驳回销毁", 400)
+    reject_refused = page.locator("#error-reject-reason_code").inner_text()
+    shot(supervisor, "10-rejection-refused")
+    save("批准销毁")
+    disposed = page.locator("section[aria-labelledby=disposal-heading]").inner_text()
+    page.goto(f"{console_url}/archive/disposals?status=approved")
+    met = page.locator("table.cards tbody tr").first.inner_text()
+    shot(supervisor, "11-disposal-approved")
+    supervisor.context.close()
+    return {"code": code, "own_disposal": own_disposal, "revoke_refused": revoke_refused,
+            "revoked": revoked, "rule": rule, "reject_refused": reject_refused,
+            "disposed": disposed, "met": met}
+
+
+JOURNEYS = {"archivist": archivist_journey, "archivist_disposal": disposal_journey}

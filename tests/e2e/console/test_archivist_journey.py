@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from contracts.errors import CasebookError
 from services.runtime.cli.demo import SCHOOL, WORKER
-from services.runtime.cli.journeys import case_journey
+from services.runtime.cli.journeys import OPENED_ON, case_journey
 from tests.e2e.console.conftest import ARTEFACTS, console, console_address, run_journey
 from tests.support.services import rpc
 from tests.support.waiting import wait_for
@@ -41,9 +41,6 @@ def test_an_archivist_approves_an_access_request_made_by_someone_else(amqp_uri, 
                      what="the archive to learn the case was closed")
             request_id = proxy.archive.request_access(
                 {"file_id": file["file_id"], "purpose": PURPOSE, "duration_hours": 4})["request_id"]
-        with rpc(amqp_uri, actor("demo-archivist", "archivist")) as proxy:
-            proxy.archive.request_access({"file_id": file["file_id"], "purpose": PURPOSE,
-                                          "duration_hours": 4})
         seen = run_journey("archivist", url)
         with rpc(amqp_uri, actor("demo-supervisor", "supervisor")) as proxy:
             grants = proxy.archive.list_access_requests({"status": "approved"})["items"]
@@ -55,7 +52,8 @@ def test_an_archivist_approves_an_access_request_made_by_someone_else(amqp_uri, 
     assert seen["granted"] == {"state": "已批准", "decided_by": "demo-archivist"}
     assert [(g["request_id"], g["requester_id"], g["decided_by"]) for g in grants] == [
         (request_id, "demo-supervisor", "demo-archivist")]
-    # The archivist's own request is still pending: nobody else has decided on it.
+    # The archivist's own request, made in the browser, is still pending: nobody else has
+    # decided on it.
     assert sorted((r["requester_id"], r["status"]) for r in report["requests"]) == [
         ("demo-archivist", "pending"), ("demo-supervisor", "approved")]
     assert [(h["authority"], h["reference"]) for h in held] == [("court", "(2026)沪0101民初1号")]
@@ -64,8 +62,52 @@ def test_an_archivist_approves_an_access_request_made_by_someone_else(amqp_uri, 
     printed = PdfReader(ARTEFACTS / "archivist-file.pdf")
     text = "".join(page.extract_text() for page in printed.pages)
     assert f"档案 {file['file_code']}" in text and "卷内目录（9.4b）" in text
-    for page in ("01-files", "02-access-requests", "03-own-request", "04-approval-refused",
+    for page in ("01-files", "02-own-request", "03-access-requests", "04-approval-refused",
                  "05-approved", "06-file", "07-disposals"):
+        assert (ARTEFACTS / f"archivist-{page}.png").stat().st_size > 0
+
+
+def test_a_disposal_is_asked_for_by_the_archivist_and_decided_by_a_supervisor(amqp_uri, tmp_path):
+    # Classes close the day they are held: with no retention years their files may go at once.
+    with console(amqp_uri, tmp_path, console_address(), services=("cases", "archive"),
+                 CASEBOOK_CONSOLE_DEV_SIGN_IN="true", CASEBOOK_RETENTION_YEARS="KT=0") as url:
+        with rpc(amqp_uri, actor(WORKER, "social_worker")) as proxy:
+            class_id = proxy.cases.hold_class({
+                "theme": "life_education", "topic": "Staying safe online.",
+                "service_codes": ["7.1.1a"], "held_on": OPENED_ON.isoformat(),
+                "attendance": 38, "grade": 6})["class_id"]
+        with rpc(amqp_uri, actor("demo-admin", "school_admin")) as proxy:
+            file = wait_for(lambda: _answer(lambda: proxy.archive.find_file(
+                {"source": "cases", "record_id": class_id})), timeout=60,
+                what="the archive to file the class")
+            proxy.archive.place_legal_hold({"file_id": file["file_id"], "hold_id": "LH-1",
+                                            "authority": "education_bureau",
+                                            "reference": "JD-2026-17"})
+        with rpc(amqp_uri, actor("demo-archivist", "archivist")) as proxy:
+            grant = proxy.archive.request_access({"file_id": file["file_id"], "purpose": PURPOSE,
+                                                  "duration_hours": 4})["request_id"]
+        with rpc(amqp_uri, actor("demo-supervisor", "supervisor")) as proxy:
+            proxy.archive.approve_access({"request_id": grant})
+        seen = run_journey("archivist_disposal", url)
+        with rpc(amqp_uri, actor("demo-supervisor", "supervisor")) as proxy:
+            kept = proxy.archive.get_file({"file_id": file["file_id"]})
+            [decided] = proxy.archive.list_disposals({"file_id": file["file_id"]})["items"]
+            [revoked] = proxy.archive.list_access_requests({"file_id": file["file_id"]})["items"]
+
+    assert seen["code"] == file["file_code"]
+    assert "此销毁由你申请，你不能对其作出决定。" in seen["own_disposal"]
+    assert seen["revoke_refused"].endswith("必填。") and seen["revoked"] == "已撤销"
+    assert "由 demo-archivist 以外的督导决定。" in seen["rule"]
+    assert seen["reject_refused"].endswith("必填。")
+    assert "demo-archivist 申请，demo-supervisor 批准" in seen["disposed"]
+    assert "已遵守：由第二人决定" in seen["met"]
+    assert kept["status"] == "disposed" and kept["legal_holds"] == []
+    assert (decided["status"], decided["requested_by"], decided["decided_by"],
+            decided["two_person_rule_met"]) == ("approved", "demo-archivist", "demo-supervisor",
+                                                True)
+    assert (revoked["status"], revoked["revoked_by"]) == ("revoked", "demo-archivist")
+    for page in ("08-disposal-requested", "09-revocation-refused", "10-rejection-refused",
+                 "11-disposal-approved"):
         assert (ARTEFACTS / f"archivist-{page}.png").stat().st_size > 0
 
 
