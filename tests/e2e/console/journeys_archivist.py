@@ -32,10 +32,15 @@ def archivist_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     assert re.fullmatch(r"JD001-\d{4}-GA-\d{4}", code), code
     # Filtered by category and by retention due: a case file ends its retention years away.
     field("类别（9.4a）").select_option("GA")
+    field("保管期限在多少天内届满").fill("soon")
+    page.get_by_role("button", name="显示档案").click()
+    page.wait_for_load_state()
+    filter_refused = page.locator("#error-due_within_days").inner_text()
+    assert field("保管期限在多少天内届满").get_attribute("aria-invalid") == "true"
     field("保管期限在多少天内届满").fill("30")
     page.get_by_role("button", name="显示档案").click()
     page.wait_for_load_state()
-    assert "此处没有档案。" in page.content()
+    assert page.locator("#problem").count() == 0 and "此处没有档案。" in page.content()
     field("保管期限在多少天内届满").fill("")
     page.get_by_role("button", name="显示档案").click()
     page.wait_for_load_state()
@@ -107,8 +112,8 @@ def archivist_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     no_disposals = "此处没有销毁申请。" in page.content()
     shot("07-disposals")
     me.context.close()
-    return {"code": code, "refused": refused, "granted": granted, "disposal": disposal,
-            "no_disposals": no_disposals,
+    return {"code": code, "filter_refused": filter_refused, "refused": refused,
+            "granted": granted, "disposal": disposal, "no_disposals": no_disposals,
             "pdf_type": answer.headers["content-type"]}
 
 

@@ -48,6 +48,7 @@ def test_an_archivist_approves_an_access_request_made_by_someone_else(amqp_uri, 
             held = proxy.archive.get_file({"file_id": file["file_id"]})["legal_holds"]
 
     assert seen["code"] == file["file_code"]
+    assert seen["filter_refused"].endswith("不是整数。")
     assert seen["refused"].endswith("不得超过申请的 4 小时。")
     assert seen["granted"] == {"state": "已批准", "decided_by": "demo-archivist"}
     assert [(g["request_id"], g["requester_id"], g["decided_by"]) for g in grants] == [
