@@ -186,14 +186,17 @@ def provider_callback(visit: Visit) -> Response:
         problem = Problem(Message(PROBLEMS["unauthenticated"]), refusal.detail)
         return visit.render("sign_in.html", 401, people=visit.console.people(),
                             provider=True, problem=problem)
-    visit.session = visit.session.signed_in(actor, config.session_hours)
+    visit.session = visit.session.signed_in(actor, config.session_hours, at_provider=True)
     return redirect(home_of(actor))
 
 
 @page("/sign-out", "POST", public=True)
 def sign_out(visit: Visit) -> Response:
+    config = visit.console.settings
+    at_provider = visit.session.at_provider and oidc.configured(config)
     visit.session = visit.session.signed_out()
-    return redirect("/sign-in")
+    there = oidc.end_session(config, _signed_out_uri(visit.request)) if at_provider else None
+    return redirect(there or "/sign-in")
 
 
 @page("/language", "POST", public=True)
@@ -213,7 +216,16 @@ def welcome(visit: Visit) -> Response:
 
 def _callback_uri(request: Request) -> str:
     """Where the provider sends the person back: it must be registered with the provider."""
-    return f"{'https' if _secure(request) else 'http'}://{request.host}/sign-in/callback"
+    return _own_uri(request, "/sign-in/callback")
+
+
+def _signed_out_uri(request: Request) -> str:
+    """Where the provider sends a person who signed out: registered with it as well."""
+    return _own_uri(request, "/sign-in")
+
+
+def _own_uri(request: Request, path: str) -> str:
+    return f"{'https' if _secure(request) else 'http'}://{request.host}{path}"
 
 
 def _secure(request: Request) -> bool:
