@@ -151,6 +151,40 @@ LABELS: dict[str, str] = {
     "school_admin": N_("School administrator"),
     "archivist": N_("Archivist"),
     "auditor": N_("Auditor"),
+    # The supervisor's and the school admin's pages (supervisor.py, school_admin.py).
+    "operator": N_("Operator"),
+    # Risk escalations (9.6b): states, emergency responses, how they end.
+    "awaiting acknowledgement": N_("Awaiting acknowledgement"),
+    "acknowledged": N_("Acknowledged"),
+    "contacted_guardian": N_("Contacted the guardian"),
+    "safety_plan": N_("Safety plan made"),
+    "counselling": N_("Counselling"),
+    "medical_help": N_("Medical help"),
+    "police_notified": N_("Police notified"),
+    "child_protection_notified": N_("Child protection notified"),
+    "school_informed": N_("School informed"),
+    "handled": N_("Handled"),
+    "risk_resolved": N_("The risk was resolved"),
+    "superseded": N_("Superseded by a higher level"),
+    # Staff (6.2.1): employment, qualification and why a worker may not take cases.
+    "full_time": N_("Full-time"),
+    "part_time": N_("Part-time"),
+    "certificate": N_("Certificate"),
+    "diploma": N_("Social-work diploma"),
+    "not_qualified": N_("Not qualified (6.2.1.2)"),
+    "no_project_experience": N_("Has not led a project (6.2.1.2)"),
+    "no_ethics_commitment": N_("No ethics commitment (6.2.1.2)"),
+    "no_pre_job_training": N_("No pre-job training (9.1a)"),
+    "inactive": N_("Left the service"),
+    # The checks of the compliance report.
+    "service_space": N_("Service space"),
+    "qualified_full_time_worker": N_("A qualified full-time social worker"),
+    "pre_job_training": N_("Pre-job training"),
+    "continuing_education_hours": N_("36 hours of continuing education a year"),
+    "supervision_interval": N_("Regular supervision"),
+    "shall_services_delivered": N_("The services the standard requires"),
+    "escalations_acknowledged_in_time": N_("Risk escalations acknowledged in time"),
+    "complaints_answered_in_time": N_("Complaints answered in time"),
 }
 
 # What happened in a case, as its timeline names the stored events.

@@ -1,0 +1,149 @@
+"""The supervisor's pages: the risk escalations of their supervisees' cases with their deadlines
+(9.6b), one escalation's trail, taking charge of it (acknowledging, recording the emergency
+response, resolving it), and the supervisees' cases by worker and step (6.2.2.1, 8.2.1.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Response
+
+from contracts.events.supervision import ESCALATION_ACTIONS
+from services.console import forms
+from services.console.forms import Field
+from services.console.i18n import N_
+from services.console.web import Problem, Refused, Visit, nav, page
+from services.runtime.clock import clock
+
+ESCALATION_PAGE = 20
+CASES_PAGE = 20
+# One page of the supervisor's supervisees fills the worker filter; the service pages at 200.
+SUPERVISEES_PAGE = 200
+ESCALATION_STATES = ("awaiting acknowledgement", "acknowledged", "resolved")
+STAGES = ("intake", "assessment", "plan", "intervention", "evaluation", "closing")
+
+nav(N_("Escalations"), "/escalations", "supervisor")
+nav(N_("Supervisees' cases"), "/supervisees", "supervisor")
+
+# 9.6b: the emergency response taken, and how the escalation ended. `risk_resolved` and
+# `superseded` come from the case itself, never from this form.
+ACTION = (Field("action", N_("Action taken"), "select", ESCALATION_ACTIONS, required=True),)
+RESOLVE = (Field("resolution", N_("How it ended"), "select", ("handled", "referred"),
+                 required=True),)
+# What happened to an escalation, as its trail names the stored events.
+TRAIL_EVENTS: dict[str, str] = {
+    "Opened": N_("Escalation opened (9.6b)"),
+    "Climbed": N_("Not acknowledged in time: passed up the ladder"),
+    "Acknowledged": N_("Acknowledged"),
+    "ActionTaken": N_("Action recorded"),
+    "Resolved": N_("Escalation resolved"),
+}
+
+
+def overdue(escalation: dict[str, Any], now: datetime) -> bool:
+    """Waiting for acknowledgement past its current step's time limit (9.6b), on the same
+    settable clock the supervision service judges it by."""
+    return (escalation["status"] == "awaiting acknowledgement"
+            and datetime.fromisoformat(escalation["due_at"]) <= now)
+
+
+@page("/escalations")
+def escalations(visit: Visit) -> Response:
+    args = visit.request.args
+    status = args.get("status") if args.get("status") in ESCALATION_STATES else None
+    late_only = args.get("overdue") == "true"
+    found = visit.api.get(f"/schools/{visit.actor.school_id}/escalations", status=status,
+                          overdue="true" if late_only else None, after=args.get("after"),
+                          limit=ESCALATION_PAGE)
+    now = clock.now()
+    late = {item["escalation_id"] for item in found["items"] if overdue(item, now)}
+    return visit.render("supervisor_escalations.html", page=found, late=late, state=status,
+                        late_only=late_only, states=ESCALATION_STATES)
+
+
+@page("/escalations/<escalation_id>")
+def escalation(visit: Visit, escalation_id: str) -> Response:
+    return _escalation_page(visit, escalation_id, None)
+
+
+@page("/escalations/<escalation_id>/acknowledgement", "POST")
+def acknowledge(visit: Visit, escalation_id: str) -> Response:
+    return _escalation_command(visit, escalation_id, "acknowledgement", {},
+                               Section("acknowledge", ()))
+
+
+@page("/escalations/<escalation_id>/actions", "POST")
+def record_action(visit: Visit, escalation_id: str) -> Response:
+    body = forms.payload(ACTION, visit.request.form)
+    return _escalation_command(visit, escalation_id, "actions", body, Section("action", ACTION))
+
+
+@page("/escalations/<escalation_id>/resolution", "POST")
+def resolve(visit: Visit, escalation_id: str) -> Response:
+    body = forms.payload(RESOLVE, visit.request.form)
+    return _escalation_command(visit, escalation_id, "resolution", body,
+                               Section("resolve", RESOLVE))
+
+
+@dataclass
+class Section:
+    """One form of the escalation page, with what was sent and why it was refused."""
+
+    name: str
+    fields: tuple[Field, ...]
+    values: dict[str, Any] = field(default_factory=dict)
+    problem: Problem | None = None
+
+
+def _escalation_command(visit: Visit, escalation_id: str, path: str, body: dict[str, Any],
+                        section: Section) -> Response:
+    """Carry out a command on the escalation; on a refusal (400, 409), its page again with the
+    form as it was sent and the reasons beside its fields."""
+    form = visit.request.form
+    try:
+        visit.api.post(f"/escalations/{escalation_id}/{path}", body,
+                       form.get("idempotency_key"))
+    except Refused as refusal:
+        if refusal.status not in (400, 409):
+            raise
+        section.values = forms.values(section.fields, form)
+        section.problem = Problem.of(refusal.problem, section.fields)
+        return _escalation_page(visit, escalation_id, section, refusal.status)
+    return redirect(f"/escalations/{escalation_id}")
+
+
+def _escalation_page(visit: Visit, escalation_id: str, sent: Section | None,
+                     status: int = 200) -> Response:
+    record = visit.api.get(f"/escalations/{escalation_id}")
+    trail = visit.api.get(f"/escalations/{escalation_id}/trail")["trail"]
+    sections = {name: Section(name, fields, forms.values(fields, None))
+                for name, fields in (("acknowledge", ()), ("action", ACTION),
+                                     ("resolve", RESOLVE))}
+    if sent is not None:
+        sections[sent.name] = sent
+    return visit.render("supervisor_escalation.html", status, escalation=record, trail=trail,
+                        late=overdue(record, clock.now()), sections=sections,
+                        trail_events=TRAIL_EVENTS)
+
+
+@page("/supervisees")
+def supervisees_cases(visit: Visit) -> Response:
+    """The cases of the supervisor's supervisees, newest first, by worker and step; a case
+    with a key control point overdue (9.5c) is marked."""
+    args = visit.request.args
+    workers = visit.api.get(f"/supervisors/{visit.actor.id}/supervisees", active="true",
+                            limit=SUPERVISEES_PAGE)["items"]
+    known = {worker["social_worker_id"] for worker in workers}
+    worker = args.get("worker") if args.get("worker") in known else None
+    stage = args.get("stage") if args.get("stage") in STAGES else None
+    cases = visit.api.get("/cases", social_worker_id=worker, stage=stage,
+                          after=args.get("after"), limit=CASES_PAGE)
+    overdue_points = visit.api.get("/cases/overdue", limit=200)["items"]
+    late = {item["case_id"]: item for item in overdue_points if item.get("case_id")}
+    clients = {client["client_id"]: client.get("name")
+               for client in visit.api.get("/clients", limit=200)["items"]}
+    return visit.render("supervisor_cases.html", page=cases, workers=workers, worker=worker,
+                        stage=stage, stages=STAGES, late=late, clients=clients)
