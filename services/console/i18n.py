@@ -185,6 +185,16 @@ LABELS: dict[str, str] = {
     "shall_services_delivered": N_("The services the standard requires"),
     "escalations_acknowledged_in_time": N_("Risk escalations acknowledged in time"),
     "complaints_answered_in_time": N_("Complaints answered in time"),
+    # Key control points found unmet (9.5c) and the kinds of supervision (6.2.2.2).
+    "assessment_overdue": N_("Assessment overdue"),
+    "plan_overdue": N_("Service plan overdue"),
+    "no_recent_intervention": N_("No recent intervention"),
+    "closed_without_evaluations": N_("Closed without evaluations"),
+    "follow_up_overdue": N_("Follow-up overdue"),
+    "letter_unanswered": N_("Letter unanswered"),
+    "administrative": N_("Administrative"),
+    "educational": N_("Educational"),
+    "supportive": N_("Supportive"),
 }
 
 # What happened in a case, as its timeline names the stored events.

@@ -1,6 +1,7 @@
 """The supervisor's journey through the console: a risk escalation of a supervisee's case
 taken in charge with a refusal on the way (9.6b), then the supervisees' cases by worker and
-step."""
+step, an improvement action for a key control point found unmet (9.5c, 10.3), and supervision
+per worker (9.1c)."""
 
 from __future__ import annotations
 
@@ -61,12 +62,36 @@ def supervisor_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     page.wait_for_url(re.compile("worker=demo-worker-1"))
     cases = page.locator("table.cards tbody tr").all_inner_texts()
     shot("sup-05-supervisees-cases")
+
+    # Quality: the case's assessment is overdue (9.5c); an improvement action for it (10.3),
+    # carried out.
+    page.get_by_role("link", name="质量管理").click()
+    finding = page.locator("li.finding").first
+    found = finding.inner_text()
+    finding.get_by_text("制定改进措施").click()
+    for label, value in (("负责人", "demo-worker-1"), ("改进内容", "每周检查个案的预估进度。"),
+                         ("完成期限", "2027-01-31")):
+        finding.get_by_label(re.compile(f"^{label}")).fill(value)
+    save("确认制定")
+    under_way = page.locator("ul.actions li").all_inner_texts()
+    page.get_by_text("完成改进").click()
+    field("改进结果").fill("已完成预估，并纳入每周检查。")
+    save("确认完成")
+    addressed = page.locator("li.finding").first.inner_text()
+    shot("sup-06-quality")
+
+    # Supervision per worker and the sessions held (6.2.2.2, 9.1c).
+    page.get_by_role("link", name="督导与培训").click()
+    supervision = page.locator("table.supervision tbody tr").all_inner_texts()
+    sessions = page.locator("table.sessions tbody tr").all_inner_texts()
+    shot("sup-07-supervision")
     me.context.close()
     return {"listed": listed, "late_rows": late_rows, "overdue_only": overdue_only,
             "escalation_id": escalation_id, "waiting": waiting, "life_safety": life_safety,
             "acknowledged": acknowledged, "refused": refused, "trail_before": trail_before,
             "trail_after_refusal": trail_after_refusal, "resolved": resolved, "trail": trail,
-            "cases": cases}
+            "cases": cases, "finding": found, "under_way": under_way, "addressed": addressed,
+            "supervision": supervision, "sessions": sessions}
 
 
 JOURNEYS = {"supervisor": supervisor_journey}

@@ -1,7 +1,8 @@
 """A supervisor takes charge of a risk escalation in a real browser (journeys_supervisor.py):
 a social worker of theirs rated a self-harm risk high, which threatens life (4.1) and so
 escalates to the supervisor first (services/runtime/risk_policy.py); another escalation, left
-unacknowledged for two days, is marked overdue. What the browser did is read back over RPC."""
+unacknowledged for two days, is marked overdue. Then an improvement action for a key control
+point found unmet (9.5c, 10.3). What the browser did is read back over RPC."""
 
 from __future__ import annotations
 
@@ -50,9 +51,14 @@ def test_a_supervisor_acknowledges_an_escalation_raised_by_a_high_risk(amqp_uri,
     clock_file = tmp_path / "clock"
     clock_file.write_text("")
     with console(amqp_uri, tmp_path, console_address(), services=("cases", "supervision"),
-                 CASEBOOK_CONSOLE_DEV_SIGN_IN="true",
-                 CASEBOOK_CLOCK_FILE=str(clock_file)) as url:
+                 CASEBOOK_CONSOLE_DEV_SIGN_IN="true", CASEBOOK_CLOCK_FILE=str(clock_file),
+                 CASEBOOK_SUPERVISION_TIMER_SECONDS="1") as url:
         staff_with_supervisor(amqp_uri)
+        with rpc(amqp_uri, SUPERVISOR) as supervisor:
+            supervisor.supervision.record_supervision_session({
+                "supervisor_id": SUPERVISOR["id"], "social_worker_ids": [WORKER],
+                "kinds": ["educational", "supportive"],
+                "held_on": datetime.now(UTC).date().isoformat(), "duration_minutes": 60})
         with rpc(amqp_uri, SOCIAL_WORKER) as worker:
             case_id = open_case(worker, register_student(worker, "escalated"), WORKER,
                                 ["7.1.3a"])
@@ -64,10 +70,13 @@ def test_a_supervisor_acknowledges_an_escalation_raised_by_a_high_risk(amqp_uri,
         clock_file.write_text(later.isoformat())
         raise_risk(amqp_uri, case_id, "self_harm", later)
         wait_for(lambda: escalations(amqp_uri) == 2, timeout=30, what="the second escalation")
-        # The cases service learns who supervises the worker from supervision's events.
         with rpc(amqp_uri, SUPERVISOR) as supervisor:
+            # The cases service learns who supervises the worker from supervision's events.
             wait_for(lambda: supervisor.cases.list_caseload({})["total"] == 1, timeout=30,
                      what="cases to learn the supervisor")
+            # The case opened on 1 September was never assessed: its timer finds it (9.5c).
+            wait_for(lambda: supervisor.supervision.list_findings(
+                {"school_id": SCHOOL})["total"] >= 1, timeout=30, what="a finding")
 
         seen = run_journey("supervisor", url)
 
@@ -76,6 +85,8 @@ def test_a_supervisor_acknowledges_an_escalation_raised_by_a_high_risk(amqp_uri,
                 {"escalation_id": seen["escalation_id"]})["trail"]
             record = supervisor.supervision.get_escalation(
                 {"escalation_id": seen["escalation_id"]})
+            actions = supervisor.supervision.list_improvement_actions(
+                {"school_id": SCHOOL})["items"]
 
     assert seen["listed"] == 2
     assert len(seen["late_rows"]) == 1 and "欺凌" in seen["late_rows"][0]
@@ -100,5 +111,14 @@ def test_a_supervisor_acknowledges_an_escalation_raised_by_a_high_risk(amqp_uri,
     assert trail[2]["details"]["action"] == "contacted_guardian"
     assert record["life_safety"] is True and record["risk_type"] == "self_harm"
     assert record["resolution"]["resolution"] == "handled"
-    for page in ("sup-01-escalations", "sup-03-action-refused", "sup-04-escalation-resolved"):
+    # The improvement action, as the browser opened and completed it (10.3).
+    assert "预估逾期" in seen["finding"] and "待改进" in seen["finding"]
+    assert any("每周检查个案的预估进度" in line for line in seen["under_way"])
+    assert "已改进" in seen["addressed"]
+    assert [(a["owner_id"], a["status"], a["on_time"]) for a in actions] == [
+        ("demo-worker-1", "done", True)]
+    assert any(WORKER in line and "1" in line for line in seen["supervision"])
+    assert len(seen["sessions"]) == 1 and "教育督导、支持督导" in seen["sessions"][0]
+    for page in ("sup-01-escalations", "sup-03-action-refused", "sup-04-escalation-resolved",
+                 "sup-06-quality", "sup-07-supervision"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
