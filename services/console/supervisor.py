@@ -129,7 +129,8 @@ def _command(visit: Visit, path: str, body: dict[str, Any], section: Section,
     try:
         visit.api.post(path, body, form.get("idempotency_key"))
     except Refused as refusal:
-        if refusal.status not in (400, 409):
+        # 403 too: the escalation may have climbed past the supervisor's step meanwhile.
+        if refusal.status not in (400, 403, 409):
             raise
         section.values = forms.values(section.fields, form)
         section.problem = Problem.of(refusal.problem, section.fields)
@@ -153,9 +154,12 @@ def _escalation_page(visit: Visit, escalation_id: str, sent: Section | None,
                                      ("resolve", RESOLVE))}
     if sent is not None:
         sections[sent.name] = sent
+    # The current step's role, or one further up the ladder, may take charge (9.6b).
+    may_acknowledge = visit.actor.role in {step["role"]
+                                           for step in record["ladder"][record["step"] - 1:]}
     return visit.render("supervisor_escalation.html", status, escalation=record, trail=trail,
                         late=overdue(record, clock.now()), sections=sections,
-                        trail_events=TRAIL_EVENTS)
+                        may_acknowledge=may_acknowledge, trail_events=TRAIL_EVENTS)
 
 
 @page("/supervisees")

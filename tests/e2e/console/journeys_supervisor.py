@@ -27,7 +27,11 @@ def supervisor_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     shot("sup-01-escalations")
     page.get_by_role("link", name="已超时").click()
     overdue_only = page.locator("table.escalations tbody tr").count()
-    page.get_by_role("link", name="全部风险上报").click()
+    # Unacknowledged for two days, it climbed past the supervisor's step: not theirs to take.
+    page.get_by_role("link", name=re.compile("^欺凌")).click()
+    passed = page.locator(".note").inner_text()
+    acknowledge_offered = page.get_by_role("button", name="确认接手").count()
+    page.get_by_role("link", name="返回风险上报列表").click()
 
     # The self-harm risk rated high threatens life (4.1): its ladder starts with the
     # supervisor, who takes charge of it.
@@ -87,6 +91,7 @@ def supervisor_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     shot("sup-07-supervision")
     me.context.close()
     return {"listed": listed, "late_rows": late_rows, "overdue_only": overdue_only,
+            "passed": passed, "acknowledge_offered": acknowledge_offered,
             "escalation_id": escalation_id, "waiting": waiting, "life_safety": life_safety,
             "acknowledged": acknowledged, "refused": refused, "trail_before": trail_before,
             "trail_after_refusal": trail_after_refusal, "resolved": resolved, "trail": trail,

@@ -92,6 +92,9 @@ def test_a_supervisor_acknowledges_an_escalation_raised_by_a_high_risk(amqp_uri,
     assert len(seen["late_rows"]) == 1 and "欺凌" in seen["late_rows"][0]
     assert "已超时" in seen["late_rows"][0]
     assert seen["overdue_only"] == 1
+    # Climbed to its top step (the timer runs every second): past the supervisor's hands.
+    assert seen["passed"] == "已超过您所在的上报层级，现等待运维人员确认。"
+    assert seen["acknowledge_offered"] == 0
     assert seen["waiting"] == "待确认" and seen["life_safety"] >= 1
     assert seen["acknowledged"] == "已确认"
     assert seen["refused"].endswith("此项必填。")
