@@ -51,6 +51,10 @@ def school_admin_journey(browser: Browser, console_url: str, artefacts: Path) ->
         page.get_by_role("link", name="下载 XLSX").click()
     book = load_workbook(io.BytesIO(Path(xlsx_download.value.path()).read_bytes()))
     sheet = book.worksheets[0]
+
+    # English on request: the same report, its table in English.
+    page.get_by_role("button", name="English").click()
+    english = page.locator("#report thead th").all_text_contents()
     me.context.close()
     return {
         "staff": staff, "ineligible": ineligible, "refusal_status": refusal,
@@ -59,7 +63,7 @@ def school_admin_journey(browser: Browser, console_url: str, artefacts: Path) ->
         "csv_bom": csv_bytes.startswith(b"\xef\xbb\xbf"),
         "csv": list(csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig"), newline=""))),
         "xlsx_name": xlsx_download.value.suggested_filename,
-        "xlsx_sheet": sheet.title,
+        "xlsx_sheet": sheet.title, "english": english,
         "xlsx": [["" if cell is None else str(cell) for cell in row]
                  for row in sheet.iter_rows(values_only=True)],
     }

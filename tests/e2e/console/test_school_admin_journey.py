@@ -45,6 +45,7 @@ def test_a_school_admin_downloads_the_compliance_report(amqp_uri, tmp_path):
     assert seen["xlsx_sheet"] == "合规报告"
     assert seen["csv_name"] == f"compliance-{SCHOOL}-2026-01-01-{seen['until']}.csv"
     assert seen["xlsx_name"] == f"compliance-{SCHOOL}-2026-01-01-{seen['until']}.xlsx"
+    assert seen["english"] == ["Clause", "Check", "Met", "Concerns", "What is missing"]
     for page in ("admin-01-staff-ineligible", "admin-02-compliance-refused",
                  "admin-03-compliance"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
