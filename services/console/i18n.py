@@ -151,6 +151,11 @@ LABELS: dict[str, str] = {
     "school_admin": N_("School administrator"),
     "archivist": N_("Archivist"),
     "auditor": N_("Auditor"),
+    # Auditor: the sources of the ledger (contracts.registry.SOURCES).
+    "cases": N_("Cases service"),
+    "archive": N_("Archive service"),
+    "resources": N_("Resources service"),
+    "supervision": N_("Supervision service"),
 }
 
 # What happened in a case, as its timeline names the stored events.
