@@ -51,8 +51,8 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     seen["ledger_marks"] = page.locator("#entries .late").count()
     shot("auditor-03-ledger-cases")
 
-    # The case as it was when it was opened: first a position that is no position, refused
-    # beside its field; then the position of the row's own entry.
+    # The case as it was when it was opened: first a position that is no position and a source
+    # that is none, each refused beside its field; then the position of the row's own entry.
     opened = page.locator("#entries tbody tr", has=page.locator(".type", has_text="CaseOpened"))
     opened.get_by_role("link", name="当时的记录").click()
     record_url = page.url
@@ -61,6 +61,8 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     seen["refused"] = page.locator("#error-position").inner_text()
     seen["refused_alert"] = page.get_by_role("alert").inner_text()
     shot("auditor-04-record-refused")
+    page.goto(record_url.replace("source=cases", "source=nowhere"))
+    seen["refused_source"] = page.locator("#error-source").inner_text()
     page.goto(record_url)
     seen["record"] = {
         "record_id": page.locator("#record-id").inner_text(),

@@ -72,6 +72,7 @@ def test_an_auditor_verifies_the_ledger_and_sees_a_record_as_it_was(amqp_uri, tm
     assert "JD001-2026-GA-0001" in record["file"]  # its archive file, as it was then
     assert seen["refused"] == "至少为 1。"  # position 0, beside its field
     assert seen["refused_alert"].startswith("有些栏目未填或不符合规则")
+    assert seen["refused_source"] == "请从选项中选择。"
     # The export is the ledger's entries from position 2 to 5, as the archive lists them.
     assert seen["export_refused"] == "不能早于起始位置（2）。"
     assert seen["export_name"] == "ledger-cases-2-5.jsonl"
