@@ -1,6 +1,7 @@
 """The auditor's pages where they hold logic of their own: the export's range and encodings
-(read a page at a time, CSV with a byte-order mark), the as-of form's point in time, and the
-positions a verification report covers."""
+(read a page at a time, CSV with a byte-order mark), the as-of form's point in time, the
+positions a verification report covers; and the pages the browser journey sees only when all is
+well, shown with problems and before any checkpoint."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import json
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from services.console.auditor import (
     LEDGER_COLUMNS,
@@ -19,7 +22,15 @@ from services.console.auditor import (
     entries_in,
     export_range,
     ranges,
+    status,
+    verify,
 )
+from services.console.i18n import Localized
+from services.console.pages import Console
+from services.console.session import Session
+from services.console.web import Visit
+from services.runtime.context import Actor
+from services.runtime.settings import settings
 
 
 def entry(position: int) -> dict[str, Any]:
@@ -117,3 +128,69 @@ def test_a_report_covers_each_source_from_its_signed_head_or_its_start():
     assert ranges(report) == {"cases": (10, 12), "archive": (1, 4)}
     assert ranges({"checkpoint_heads": None, "sources": {"cases": {"head": head}}}) == {
         "cases": (1, 12)}
+
+
+class Archive:
+    """The archive's answers as the console's pages read them, without a service."""
+
+    def __init__(self, report: dict[str, Any], checkpoints: list[dict[str, Any]]) -> None:
+        self.report, self.checkpoints = report, checkpoints
+
+    def get(self, path: str, **query: Any) -> Any:
+        if path == "/ledger/checkpoints":
+            return {"items": self.checkpoints[:1], "total": len(self.checkpoints)}
+        source = path.split("/")[2]
+        position = {"cases": 12, "archive": 3}.get(source, 0)
+        return {"source": source, "position": position, "hash": f"{position:064x}"}
+
+    def post(self, path: str, body: dict[str, Any], key: str | None) -> Any:
+        assert path == "/ledger/verifications"
+        return self.report
+
+
+def visit_of(archive: Archive, locale: str, method: str = "GET", form: Any = None) -> Visit:
+    console = Console(None, settings().console, b"k" * 32)  # type: ignore[arg-type]
+    request = Request(EnvironBuilder(method=method, data=form).get_environ())
+    session = Session(csrf="t", locale=locale, actor=Actor(id="a-1", role="auditor"))
+    return Visit(request, session, Localized(locale), console, archive)  # type: ignore[arg-type]
+
+
+BROKEN = {
+    "ok": False, "checked_at": "2026-09-01T00:00:00+00:00", "since_checkpoint": None,
+    "checkpoint_heads": None,
+    "sources": {"cases": {"entries": 12, "head": {"position": 12, "hash": "ab" * 32},
+                          "store_checked": True, "ok": False, "problems": [
+                              {"position": 7, "where": "store", "problem": "payload differs"}]}},
+    "checkpoints": {"count": 1, "ok": False, "problems": [{"sequence": 1, "problem": "bad"}]},
+}
+
+
+def test_a_report_with_problems_names_each_at_its_position_and_where():
+    answer = verify(visit_of(Archive(BROKEN, []), "zh_CN", "POST",
+                             {"against_stores": "1", "idempotency_key": "k"}))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "未通过核验：问题按其位置列于下方。" in page and 'role="alert"' in page
+    assert "位置 7（与来源服务的存储比对）：" in page and "payload differs" in page
+    assert "1 至 12" in page and "发现 1 个问题" in page
+    assert "<code>problem</code>: bad" in page  # the checkpoint's problem
+
+
+def test_the_status_before_any_checkpoint_in_english():
+    report = {**BROKEN, "ok": True, "checkpoints": {"count": 0, "ok": True, "problems": []},
+              "sources": {"cases": {**BROKEN["sources"]["cases"], "ok": True, "problems": []}}}
+    page = status(visit_of(Archive(report, []), "en")).get_data(as_text=True)
+    assert "Every chain verifies from its start." in page
+    assert "No checkpoint has been signed yet" in page
+    assert page.count("No entries yet.") == 2  # resources and supervision
+    assert "12 entries checked, to position 12" in page
+
+
+def test_the_status_says_when_a_chain_does_not_verify_since_the_checkpoint():
+    signed = {"sequence": 4, "entry_count": 10, "signed_at": "2026-09-01T00:00:00+00:00",
+              "key_id": "k1", "heads": [{"source": "cases", "position": 9, "hash": "c" * 64}]}
+    report = {**BROKEN, "since_checkpoint": 4, "checkpoint_heads": signed["heads"]}
+    page = status(visit_of(Archive(report, [signed]), "zh_CN")).get_data(as_text=True)
+    assert "有哈希链或检查点未通过核验" in page and 'role="alert"' in page
+    assert "（其后又有 3 个位置）" in page and "发现 1 个问题" in page
+    assert "检查点的签名或链头未通过核验。" in page
