@@ -195,6 +195,11 @@ LABELS: dict[str, str] = {
     "administrative": N_("Administrative"),
     "educational": N_("Educational"),
     "supportive": N_("Supportive"),
+    # Auditor: the sources of the ledger (contracts.registry.SOURCES).
+    "cases": N_("Cases service"),
+    "archive": N_("Archive service"),
+    "resources": N_("Resources service"),
+    "supervision": N_("Supervision service"),
 }
 
 # What happened in a case, as its timeline names the stored events.

@@ -24,7 +24,13 @@ from werkzeug.wrappers import Request, Response
 from contracts.errors import CasebookError
 
 # The modules register their pages.
-from services.console import oidc, school_admin, social_worker, supervisor  # noqa: F401
+from services.console import (  # noqa: F401
+    auditor,
+    oidc,
+    school_admin,
+    social_worker,
+    supervisor,
+)
 from services.console.i18n import N_, PROBLEMS, UNKNOWN_PROBLEM, Localized, Message, negotiate
 from services.console.session import load, store
 from services.console.web import PAGES, RULES, Api, Problem, Refused, Visit, home_of, links_of, page
