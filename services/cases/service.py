@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
@@ -20,6 +21,9 @@ from services.runtime.service import ApplicationDependency, PublishingService, c
 from services.runtime.subscription import subscribe
 
 SUPERVISOR = ("supervisor",)
+# How long a read of an archived record waits for the archive's grant (9.4d): within the
+# gateway's own deadline, so the caller hears "unavailable" rather than nothing.
+ARCHIVE_ANSWER_SECONDS = 10
 GROUP_READERS = (*CASE_WRITERS, "school_admin")
 CLASS_READERS = (*CASE_WRITERS, "school_admin", "auditor")
 
@@ -312,10 +316,16 @@ class CasesService(PublishingService):
         return {"group_id": group_id, **({result_key: result} if result_key else {})}
 
     def _authorize_read(self, case_id: str, purpose: str) -> str:
+        unanswered = Unavailable("The archive did not answer in time: archived case records "
+                                 "cannot be read until it does.")
         try:
-            grant: dict[str, Any] = self.archive.authorize_read(
+            reply = self.archive.authorize_read.call_async(
                 {"source": "cases", "aggregate_id": case_id, "purpose": purpose}
             )
+            # nameko waits for a reply for ever, and one published while the broker restarts is
+            # lost with the non-durable reply queue: a worker must not hang on it for good.
+            with eventlet.Timeout(ARCHIVE_ANSWER_SECONDS, unanswered):
+                grant: dict[str, Any] = reply.result()
         except UnknownService:
             raise Unavailable("The archive is not running: archived case records cannot be "
                               "read until it is.") from None

@@ -95,6 +95,19 @@ def finish(settings: Settings, pending: Pending, state: str, code: str,
     })
 
 
+def end_session(settings: Settings, signed_out_uri: str) -> str | None:
+    """Where to send a person who signs out, so that their session at the provider ends too
+    (OpenID Connect RP-Initiated Logout 1.0, with `client_id` rather than the ID token, which
+    the console does not keep); None for a provider that offers no such endpoint."""
+    assert settings.oidc_issuer and settings.oidc_client_id
+    endpoint = discovery(settings.oidc_issuer).get("end_session_endpoint")
+    if not endpoint:
+        return None
+    query = urllib.parse.urlencode({"client_id": settings.oidc_client_id,
+                                    "post_logout_redirect_uri": signed_out_uri})
+    return f"{endpoint}?{query}"
+
+
 def _verified(settings: Settings, metadata: dict[str, Any], id_token: str,
               nonce: str) -> dict[str, Any]:
     try:

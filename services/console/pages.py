@@ -22,7 +22,16 @@ from werkzeug.utils import redirect, safe_join
 from werkzeug.wrappers import Request, Response
 
 from contracts.errors import CasebookError
-from services.console import archivist, oidc, social_worker  # noqa: F401  (the modules register their pages)
+
+# The modules register their pages.
+from services.console import (  # noqa: F401
+    archivist,
+    auditor,
+    oidc,
+    school_admin,
+    social_worker,
+    supervisor,
+)
 from services.console.i18n import N_, PROBLEMS, UNKNOWN_PROBLEM, Localized, Message, negotiate
 from services.console.session import load, store
 from services.console.web import PAGES, RULES, Api, Problem, Refused, Visit, home_of, links_of, page
@@ -186,14 +195,17 @@ def provider_callback(visit: Visit) -> Response:
         problem = Problem(Message(PROBLEMS["unauthenticated"]), refusal.detail)
         return visit.render("sign_in.html", 401, people=visit.console.people(),
                             provider=True, problem=problem)
-    visit.session = visit.session.signed_in(actor, config.session_hours)
+    visit.session = visit.session.signed_in(actor, config.session_hours, at_provider=True)
     return redirect(home_of(actor))
 
 
 @page("/sign-out", "POST", public=True)
 def sign_out(visit: Visit) -> Response:
+    config = visit.console.settings
+    at_provider = visit.session.at_provider and oidc.configured(config)
     visit.session = visit.session.signed_out()
-    return redirect("/sign-in")
+    there = oidc.end_session(config, _signed_out_uri(visit.request)) if at_provider else None
+    return redirect(there or "/sign-in")
 
 
 @page("/language", "POST", public=True)
@@ -213,7 +225,16 @@ def welcome(visit: Visit) -> Response:
 
 def _callback_uri(request: Request) -> str:
     """Where the provider sends the person back: it must be registered with the provider."""
-    return f"{'https' if _secure(request) else 'http'}://{request.host}/sign-in/callback"
+    return _own_uri(request, "/sign-in/callback")
+
+
+def _signed_out_uri(request: Request) -> str:
+    """Where the provider sends a person who signed out: registered with it as well."""
+    return _own_uri(request, "/sign-in")
+
+
+def _own_uri(request: Request, path: str) -> str:
+    return f"{'https' if _secure(request) else 'http'}://{request.host}{path}"
 
 
 def _secure(request: Request) -> bool:

@@ -37,11 +37,14 @@ class Session:
     expires: float = 0.0  # epoch seconds; the sign-in ends then
     # A sign-in under way at the identity provider: its state, nonce and PKCE verifier.
     pending: dict[str, str] | None = None
+    # Signed in at the identity provider: signing out ends the provider's session too.
+    at_provider: bool = False
 
-    def signed_in(self, actor: Actor, hours: float) -> Session:
+    def signed_in(self, actor: Actor, hours: float, at_provider: bool = False) -> Session:
         # A new CSRF token at sign-in: a token seen before it is worth nothing after.
         return replace(self, actor=actor, csrf=secrets.token_urlsafe(32),
-                       expires=time.time() + hours * 3600, pending=None)
+                       expires=time.time() + hours * 3600, pending=None,
+                       at_provider=at_provider)
 
     def signed_out(self) -> Session:
         return Session(csrf=secrets.token_urlsafe(32), locale=self.locale)
@@ -70,7 +73,8 @@ def load(request: Request, key: bytes) -> Session:
     actor = state.get("actor")
     session = Session(csrf=str(state["csrf"]), locale=negotiate(state.get("locale")),
                       actor=Actor(**actor) if actor else None,
-                      expires=float(state.get("expires", 0)), pending=state.get("pending"))
+                      expires=float(state.get("expires", 0)), pending=state.get("pending"),
+                      at_provider=bool(state.get("at_provider")))
     if session.actor is not None and session.expires < time.time():
         return session.signed_out()
     return session
@@ -79,7 +83,8 @@ def load(request: Request, key: bytes) -> Session:
 def store(response: Response, session: Session, key: bytes, secure: bool) -> None:
     state: dict[str, Any] = {"csrf": session.csrf, "locale": session.locale,
                              "actor": asdict(session.actor) if session.actor else None,
-                             "expires": session.expires, "pending": session.pending}
+                             "expires": session.expires, "pending": session.pending,
+                             "at_provider": session.at_provider}
     body = base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode("utf-8"))
     value = f"{body.decode('ascii')}.{_signature(body, key)}"
     response.set_cookie(COOKIE, value, httponly=True, samesite="Lax", secure=secure, path="/")

@@ -35,7 +35,7 @@ CONTAINERS = ("rabbitmq", "postgres", *PUBLISHERS, "gateway", "console", "proxy"
 METRICS_PORTS = {name: f"CASEBOOK_{env_prefix(name)}_METRICS_PORT" for name in SERVICES}
 PORTS = ("CASEBOOK_AMQP_PORT", "CASEBOOK_RABBITMQ_UI_PORT", "CASEBOOK_RABBITMQ_DIST_PORT",
          "CASEBOOK_EPMD_PORT", "CASEBOOK_POSTGRES_PORT", "CASEBOOK_HTTP_PORT",
-         "CASEBOOK_CONSOLE_PORT", "HTTPS_PORT",
+         "CASEBOOK_CONSOLE_PORT", "HTTPS_PORT", "CONSOLE_HTTPS_PORT",
          *METRICS_PORTS.values())
 
 
@@ -132,6 +132,10 @@ class Stack:
     @property
     def tls_api(self) -> str:
         return f"https://127.0.0.1:{self.ports['HTTPS_PORT']}"
+
+    @property
+    def tls_console(self) -> str:
+        return f"https://127.0.0.1:{self.ports['CONSOLE_HTTPS_PORT']}"
 
     @property
     def operator_uri(self) -> str:
@@ -282,6 +286,7 @@ def new_stack(engine: Engine, directory: Path, images: dict[str, str]) -> Stack:
         "CASEBOOK_TLS_CERTIFICATE": str(directory / "secrets" / "tls.crt"),
         "CASEBOOK_TLS_KEY": str(directory / "secrets" / "tls.key"),
         "CASEBOOK_HTTPS_ADDRESS": f"127.0.0.1:{ports['HTTPS_PORT']}",
+        "CASEBOOK_CONSOLE_HTTPS_ADDRESS": f"127.0.0.1:{ports['CONSOLE_HTTPS_PORT']}",
         "CASEBOOK_REVISION": "compose-test",
         # Health is checked often, so that waiting for it is short.
         "CASEBOOK_HEALTHCHECK_INTERVAL": "2s",

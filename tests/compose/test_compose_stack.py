@@ -135,7 +135,7 @@ def test_every_container_is_healthy_and_listens_on_the_loopback_only(stack):
         "postgres": loopback("CASEBOOK_POSTGRES_PORT"),
         "gateway": loopback("CASEBOOK_HTTP_PORT", METRICS_PORTS["gateway"]),
         "console": loopback("CASEBOOK_CONSOLE_PORT", METRICS_PORTS["console"]),
-        "proxy": loopback("HTTPS_PORT"),
+        "proxy": loopback("HTTPS_PORT", "CONSOLE_HTTPS_PORT"),
     }
     # The other services listen only for the scrape of their metrics; else they connect, to
     # RabbitMQ and PostgreSQL.
@@ -174,6 +174,16 @@ def test_the_readme_tour_works_against_the_stack_and_through_the_tls_proxy(stack
     client = run([*curl, "--cacert", certificate, "--header", f"Authorization: Bearer {worker}",
                   f"{stack.tls_api}/clients/{client_id}"], stack.engine.env)
     assert json.loads(client.stdout)["details"]["name"] == "王小明"
+
+    # The console through the proxy's TLS: its sign-in page, in Chinese, with a session cookie
+    # the browser sends over TLS only.
+    sign_in = run([*curl, "--cacert", certificate, "--include", f"{stack.tls_console}/sign-in"],
+                  stack.engine.env)
+    head, _, page = sign_in.stdout.partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 200")
+    cookie = next(line for line in head.splitlines() if line.lower().startswith("set-cookie:"))
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    assert "<title>登录" in page
 
 
 def test_a_crashed_service_is_restarted_and_catches_up(stack, worker):

@@ -304,7 +304,18 @@ def quiet(world: Stack, timeout: float = 180) -> None:
     try:
         wait_for(caught_up, timeout=timeout, interval=1, what="every service to catch up")
     except AssertionError as error:
-        raise AssertionError(f"{error}; last seen: {seen}") from None
+        # The stack's directory is gone with the run: what the silent one logged goes along.
+        silent = str(seen.get("error", "")).split(".", 1)[0]
+        logs = {name: process.log_path for name, process in world.processes.items()
+                if name == silent or silent == "status"}
+        tails = "".join(f"\n--- {name}.log (end) ---\n{_tail(path)}" for name, path in logs.items())
+        raise AssertionError(f"{error}; last seen: {seen}{tails}") from None
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def record_against_what_clients_were_told(world: Stack, load: Load) -> list[str]:

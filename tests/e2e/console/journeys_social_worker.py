@@ -186,11 +186,22 @@ def provider_sign_in(browser: Browser, console_url: str, artefacts: Path) -> dic
 
     worker = sign_in_as("oidc-worker-1")
     assert worker.get_by_role("heading", name="我的个案").is_visible()
-    assert "oidc-worker-1 · 社会工作者 · JD001" in worker.locator(".person").inner_text()
+    signed_in_as = worker.locator(".person").inner_text()
     worker.screenshot(path=str(artefacts / "11-provider-signed-in.png"), full_page=True)
     accessible(worker)
+
+    # Signing out ends the session at the provider too: it asks, then sends the person back,
+    # and the next sign-in asks for the login again instead of passing straight through.
+    worker.get_by_role("button", name="退出登录").click()
+    worker.wait_for_url(re.compile("/session/end"))
+    worker.get_by_role("button", name=re.compile("Yes, sign me out", re.I)).click()
+    worker.wait_for_url(re.compile(re.escape(console_url) + "/sign-in$"))
+    back_at = worker.title()
+    worker.get_by_role("link", name="使用所在机构的账号登录").click()
+    worker.locator("input[name=login]").wait_for()
     return {"refused": stranger.get_by_role("alert").inner_text(),
-            "signed_in_as": worker.locator(".person").inner_text()}
+            "signed_in_as": signed_in_as, "after_sign_out": back_at,
+            "asked_to_log_in_again": worker.locator("input[name=login]").is_visible()}
 
 
 def caseload_pages(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:

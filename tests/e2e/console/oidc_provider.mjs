@@ -13,6 +13,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     client_id: clientId,
     client_secret: clientSecret,
     redirect_uris: [redirectUri],
+    post_logout_redirect_uris: [redirectUri.replace(/\/callback$/, '')],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',

@@ -1,6 +1,7 @@
 """Sign-in through a real OpenID Connect provider (node `oidc-provider`, run on 127.0.0.1 from
 oidc_provider.mjs): the authorization code flow with PKCE, role and school mapped from the
-provider's own claims, in Debian's Chromium (journey.py)."""
+provider's own claims, and signing out at the provider too (RP-Initiated Logout), in Debian's
+Chromium (journeys_social_worker.py)."""
 
 from __future__ import annotations
 
@@ -69,3 +70,6 @@ def test_a_social_worker_signs_in_at_the_organisations_provider(amqp_uri, tmp_pa
         seen = run_journey("provider_sign_in", url)
     assert "登录未成功" in seen["refused"]  # known to the provider, but no Casebook role
     assert "oidc-worker-1 · 社会工作者 · JD001" in seen["signed_in_as"]
+    # Signed out of the console and of the provider: back at sign-in, asked to log in again.
+    assert seen["after_sign_out"].startswith("登录")
+    assert seen["asked_to_log_in_again"] is True

@@ -4,10 +4,12 @@ the contract events the relay publishes."""
 import uuid
 from typing import Any, ClassVar
 
+import eventlet
 import pytest
 from nameko.rpc import rpc as rpc_entrypoint
 
-from contracts.errors import InvalidInput
+from contracts.errors import InvalidInput, Unavailable
+from services.cases import service as cases_service
 from services.cases.service import CasesService
 from tests.support.scenarios import drive_case, events_per_case, register_student
 from tests.support.services import SUPERVISOR, WORKER, rpc, running
@@ -24,6 +26,22 @@ class FakeArchive:
     def authorize_read(self, data: dict[str, Any]) -> dict[str, Any]:
         FakeArchive.reads.append(data)
         return {"grant_id": f"grant-{len(FakeArchive.reads)}"}
+
+    @rpc_entrypoint
+    def events_since(self, position: int, limit: int = 100) -> list[dict[str, Any]]:
+        return []
+
+
+class SilentArchive:
+    """An archive whose answer never comes back (as when the broker restarts between its reply
+    and the reply queue)."""
+
+    name = "archive"
+
+    @rpc_entrypoint
+    def authorize_read(self, data: dict[str, Any]) -> dict[str, Any]:
+        eventlet.sleep(3)  # past the 1 s the test gives the cases service to wait
+        return {"grant_id": "too-late"}
 
     @rpc_entrypoint
     def events_since(self, position: int, limit: int = 100) -> list[dict[str, Any]]:
@@ -63,6 +81,18 @@ def test_a_complete_case_from_intake_to_follow_up(amqp_uri):
         assert FakeArchive.reads == [{"source": "cases", "aggregate_id": case_id,
                                       "purpose": "follow-up review"}]
         assert "王小明" not in str(published(proxy))
+
+
+def test_a_read_that_waits_on_a_silent_archive_is_answered_unavailable_not_left_hanging(
+        amqp_uri, monkeypatch):
+    monkeypatch.setattr(cases_service, "ARCHIVE_ANSWER_SECONDS", 1)
+    with running(amqp_uri, CasesService, SilentArchive), rpc(amqp_uri, WORKER) as proxy:
+        case_id = drive_case(proxy, "client-1")
+        # More reads than the service has workers: none of them keeps its worker.
+        for _ in range(12):
+            with pytest.raises(Unavailable, match="did not answer in time"):
+                proxy.cases.get_case({"case_id": case_id, "purpose": "review"})
+        assert proxy.cases.status()["stored_position"] > 0
 
 
 def test_a_declined_intake_with_a_referral(amqp_uri):

@@ -151,6 +151,7 @@ def test_every_container_is_on_the_hosts_network_and_listens_on_127_0_0_1_only(c
     # The proxy is the one listener meant for other machines; its operator chooses where.
     proxy = production["services"]["proxy"]["environment"]
     assert default(proxy["CASEBOOK_HTTPS_ADDRESS"]).startswith("127.0.0.1:")
+    assert default(proxy["CASEBOOK_CONSOLE_HTTPS_ADDRESS"]).startswith("127.0.0.1:")
 
 
 def test_every_secret_compose_mounts_is_a_file_keygen_makes(compose, production):
