@@ -22,7 +22,7 @@ from werkzeug.utils import redirect, safe_join
 from werkzeug.wrappers import Request, Response
 
 from contracts.errors import CasebookError
-from services.console import oidc, social_worker  # noqa: F401  (the modules register their pages)
+from services.console import activities, oidc, social_worker  # noqa: F401  (the modules register their pages)
 from services.console.i18n import N_, PROBLEMS, UNKNOWN_PROBLEM, Localized, Message, negotiate
 from services.console.session import load, store
 from services.console.web import PAGES, RULES, Api, Problem, Refused, Visit, home_of, links_of, page
