@@ -129,4 +129,27 @@ def activities_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     return seen
 
 
-JOURNEYS = {"activities": activities_journey}
+def client_choices(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
+    """Picking a letter's writer from more clients than a page: the first 20, then "more
+    clients" brings the next ones into the same list (htmx), each client once."""
+    me = Person(browser, console_url, artefacts).sign_in_as("demo-worker-1")
+    page = me.page
+    page.goto(f"{console_url}/letters/new")
+    writers = page.locator("input[name=client_id]:not([value=''])")
+    first_page = writers.count()
+    more = page.get_by_role("link", name="更多服务对象")
+    fallback = more.get_attribute("href")  # without JavaScript: the form with the next page
+    with page.expect_response(lambda r: "clients_after=" in r.url) as answer:
+        more.click()
+    swapped_in = answer.value.request.headers.get("hx-request") == "true"
+    page.wait_for_function(
+        "document.querySelectorAll('input[name=client_id]:not([value=\"\"])').length > 20")
+    chosen = [writers.nth(n).get_attribute("value") for n in range(writers.count())]
+    me.shot("activities-07-more-clients")
+    more_left = page.get_by_role("link", name="更多服务对象").count()
+    me.context.close()
+    return {"first_page": first_page, "after_more": chosen, "swapped_in": swapped_in,
+            "fallback": fallback, "more_left": more_left}
+
+
+JOURNEYS = {"activities": activities_journey, "client_choices": client_choices}

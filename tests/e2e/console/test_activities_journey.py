@@ -9,6 +9,7 @@ import pytest
 
 from services.console.i18n import today as schools_today
 from services.runtime.cli.demo import SCHOOL, WORKER
+from services.runtime.cli.journeys import register_student
 from tests.e2e.console.conftest import ARTEFACTS, console, console_address, run_journey
 from tests.support.services import rpc
 
@@ -73,3 +74,16 @@ def test_a_social_worker_answers_a_letter_runs_a_group_and_records_a_class(amqp_
     for name in ("activities-02-mailbox-unanswered", "activities-03-reply-refused",
                  "activities-05-group-session", "activities-06-classes"):
         assert (ARTEFACTS / f"{name}.png").stat().st_size > 0
+
+
+def test_a_form_offers_the_workers_clients_a_page_at_a_time(amqp_uri, tmp_path):
+    worker = {"id": WORKER, "role": "social_worker", "school_id": SCHOOL}
+    with console(amqp_uri, tmp_path, console_address(), services=("cases",),
+                 CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
+        with rpc(amqp_uri, worker) as proxy:
+            registered = {register_student(proxy, f"picked-{number}") for number in range(25)}
+        seen = run_journey("client_choices", url)
+    assert seen["first_page"] == 20
+    assert seen["swapped_in"] and seen["more_left"] == 0
+    assert seen["fallback"].startswith("/letters/new?clients_after=")
+    assert len(seen["after_more"]) == 25 and set(seen["after_more"]) == registered
