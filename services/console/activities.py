@@ -32,8 +32,12 @@ nav(N_("Mailbox"), "/letters", "social_worker")
 nav(N_("Groups"), "/groups", "social_worker")
 nav(N_("Classes"), "/classes", "social_worker")
 
-# A group's state, in words of its own: the risks' "open" reads "not resolved".
-GROUP_STATES = {"open": N_("Under way"), "closed": N_("Ended")}
+# A group's state and kind, in words of their own rather than i18n.LABELS': there the risks'
+# "open" reads "not resolved", and "educational" is a kind of supervision.
+GROUP_STATES = {"open": N_("Running"), "closed": N_("Ended")}
+GROUP_KIND_LABELS = {"therapeutic": N_("Therapeutic group"), "support": N_("Support group"),
+                     "educational": N_("Educational group"), "growth": N_("Growth group"),
+                     "social_skills": N_("Social skills group"), "other": N_("Other")}
 
 
 def _today() -> str:
@@ -71,7 +75,7 @@ MEMBER = (
 )
 # `attended`: a checkbox for each member of the group, its options (activities_form.html).
 SESSION = (
-    Field("held_on", N_("Held on"), "date", required=True, default=_today),
+    Field("held_on", N_("Date held"), "date", required=True, default=_today),
     Field("attended", N_("Attended"), "multi"),
     Field("notes", N_("Notes"), "textarea"),
 )
@@ -91,7 +95,7 @@ CLASS = (
     Field("topic", N_("Topic"), required=True),
     Field("service_codes", N_("Services (chapter 7)"), "multi", ALL_SERVICE_CODES,
           required=True),
-    Field("held_on", N_("Held on"), "date", required=True, default=_today),
+    Field("held_on", N_("Date held"), "date", required=True, default=_today),
     Field("attendance", N_("Attendance"), "int", required=True,
           hint=N_("How many took part.")),
     Field("grade", N_("Grade"), "int", hint=N_("1 to 12")),
@@ -145,7 +149,7 @@ def _new_form(visit: Visit, record: NewRecord, form: MultiDict[str, str] | None,
     return visit.render("activities_new.html", status, record=record,
                         values=forms.values(record.fields, form), problem=problem,
                         choices=_clients(visit, ()) if picks else None,
-                        picking=record.action)
+                        picking=record.action, labels={"kind": GROUP_KIND_LABELS})
 
 
 def _create(visit: Visit, record: NewRecord, **given: Any) -> Response:
@@ -225,7 +229,8 @@ def groups(visit: Visit) -> Response:
     state = args.get("status") if args.get("status") in GROUP_STATES else None
     listed = visit.api.get("/groups", status=state, after=args.get("after"), limit=LIST_PAGE)
     return visit.render("activities_groups.html", page=listed, state=state,
-                        after=args.get("after"), states=GROUP_STATES)
+                        after=args.get("after"), states=GROUP_STATES,
+                        kinds=GROUP_KIND_LABELS)
 
 
 @page("/groups/new")
@@ -287,7 +292,8 @@ def _group_page(visit: Visit, group_id: str, sent: Section | None,
     choices = _clients(visit, members) if record["status"] == "open" else None
     return visit.render("activities_group.html", status, group=record, members=members,
                         names=names, sections=sections, choices=choices,
-                        picking=f"/groups/{group_id}", states=GROUP_STATES)
+                        picking=f"/groups/{group_id}", states=GROUP_STATES,
+                        kinds=GROUP_KIND_LABELS)
 
 
 # Experiential classes (8.2.3).

@@ -151,13 +151,7 @@ LABELS: dict[str, str] = {
     "school_admin": N_("School administrator"),
     "archivist": N_("Archivist"),
     "auditor": N_("Auditor"),
-    # activities: kinds of group (8.2.1.3), themes of classes (8.2.3), and the steps a group's
-    # refusal names as missing.
-    "therapeutic": N_("Therapeutic group"),
-    "support": N_("Support group"),
-    "educational": N_("Educational group"),
-    "growth": N_("Growth group"),
-    "social_skills": N_("Social skills group"),
+    # activities: themes of classes (8.2.3), and the steps a group's refusal names as missing.
     "life_education": N_("Life education"),
     "study_or_career_planning": N_("Study or career planning"),
     "adolescence_education": N_("Adolescence education"),
