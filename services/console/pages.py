@@ -22,7 +22,16 @@ from werkzeug.utils import redirect, safe_join
 from werkzeug.wrappers import Request, Response
 
 from contracts.errors import CasebookError
-from services.console import activities, oidc, social_worker  # noqa: F401  (the modules register their pages)
+
+# The modules register their pages.
+from services.console import (  # noqa: F401
+    activities,
+    auditor,
+    oidc,
+    school_admin,
+    social_worker,
+    supervisor,
+)
 from services.console.i18n import N_, PROBLEMS, UNKNOWN_PROBLEM, Localized, Message, negotiate
 from services.console.session import load, store
 from services.console.web import PAGES, RULES, Api, Problem, Refused, Visit, home_of, links_of, page

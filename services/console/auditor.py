@@ -1,0 +1,363 @@
+"""The auditor's pages: each source's chain and the last signed checkpoint, the ledger by source,
+a verification and its report, a record as it was at a ledger position or a time, and an export
+of a source's ledger entries (docs/auditors.md). Auditors read history, the ledger and
+envelopes, never personal content (4.5, 9.4d); every read goes through the archive's routes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from babel.dates import format_timedelta
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from contracts.registry import SOURCES
+from services.console import forms
+from services.console.forms import Field
+from services.console.i18n import LABELS, N_, ZONE, Message, field_message
+from services.console.web import Problem, Refused, Visit, nav, page
+from services.gateway.schemas import MAX_EVENTS
+
+LEDGER_PAGE = 50
+EXPORT_PAGE = 200  # the largest page a list query gives (services.runtime.paging.MAX_LIMIT)
+LEDGER_COLUMNS = ("source", "position", "type", "aggregate_id", "school_id", "hash",
+                  "occurred_at", "recorded_at")
+
+nav(N_("Chains and checkpoints"), "/audit/status", "auditor")
+nav(N_("The ledger"), "/audit/ledger/cases", "auditor")
+nav(N_("Verify the ledger"), "/audit/verification", "auditor")
+nav(N_("A record as it was"), "/audit/records", "auditor")
+nav(N_("Export the ledger"), "/audit/export", "auditor")
+
+VERIFY = (
+    Field("against_stores", N_("Also compare each chain with its source's own store"), "bool",
+          default=lambda: True),
+    Field("since_checkpoint",
+          N_("Only what follows the last signed checkpoint (the daily check)"), "bool"),
+)
+AS_OF = (
+    Field("source", N_("Source service"), "select", SOURCES, required=True,
+          default=lambda: "cases"),
+    Field("record_id", N_("Record id"), required=True),
+    Field("position", N_("Ledger position"), "int",
+          hint=N_("The record as it was when the ledger recorded this position of its "
+                  "source.")),
+    Field("at", N_("Or a time (Beijing time)"),
+          hint=N_("For example 2026-09-01 08:30. Give a position or a time, not both.")),
+)
+EXPORT = (
+    Field("source", N_("Source service"), "select", SOURCES, required=True,
+          default=lambda: "cases"),
+    Field("from_position", N_("From position"), "int", hint=N_("Empty: from the first.")),
+    Field("to_position", N_("To position"), "int", hint=N_("Empty: to the last.")),
+    Field("format", N_("File format"), "select", ("jsonl", "csv"), required=True,
+          default=lambda: "jsonl"),
+)
+# A record's status as the archive replays it from the ledger (services.archive.app).
+RECORD_STATUSES = {"open": N_("Open: in service"), "declined": LABELS["declined"],
+                   "closed": LABELS["closed"], "received": N_("Letter received"),
+                   "answered": N_("Letter answered"), "held": N_("Class held")}
+FORMAT_NAMES = {"jsonl": N_("JSON Lines"), "csv": N_("CSV (UTF-8, for Excel)")}
+
+
+# 1. Chains and checkpoints.
+
+
+@page("/audit/status")
+def status(visit: Visit) -> Response:
+    """Per source: the ledger's head, the head the last checkpoint signed, and whether the
+    chain verifies from there (a ledger-only check from the checkpoint on: it costs what came
+    after it, so it is run each time the page is shown)."""
+    checkpoints = visit.api.get("/ledger/checkpoints", limit=1)
+    last = checkpoints["items"][0] if checkpoints["items"] else None
+    signed = {head["source"]: head for head in (last["heads"] if last else [])}
+    report = visit.api.post("/ledger/verifications",
+                            {"since_checkpoint": True, "against_stores": False}, None)
+    rows = []
+    for source in SOURCES:
+        head = visit.api.get(f"/ledger/{source}/head")
+        checked = report["sources"].get(source)
+        rows.append({"source": source, "head": head, "signed": signed.get(source),
+                     "checked": checked})
+    age = None
+    if last is not None:
+        age = _age(datetime.now(ZONE) - datetime.fromisoformat(last["signed_at"]),
+                   visit.text.locale)
+    return visit.render("auditor_status.html", rows=rows, last=last, age=age,
+                        checkpoint_count=checkpoints["total"], report=report)
+
+
+def _age(elapsed: timedelta, locale: str) -> str:
+    return format_timedelta(max(elapsed, timedelta()), threshold=1.1, locale=locale)
+
+
+# 2. The ledger by source.
+
+
+@page("/audit/ledger/<source>")
+def ledger(visit: Visit, source: str) -> Response:
+    """A page of one source's ledger entries by position. The ledger's index keeps each entry's
+    own hash; its link to the one before (prev_position, prev_hash) is in the envelope, read
+    here from the source's published stream for the same positions (one read a page)."""
+    if source not in SOURCES:
+        raise NotFound()
+    entries = visit.api.get(f"/ledger/{source}/entries", after=visit.request.args.get("after"),
+                            limit=LEDGER_PAGE)
+    items = entries["items"]
+    published: dict[int, dict[str, Any]] = {}
+    if items:
+        span = items[-1]["position"] - items[0]["position"] + 1
+        feed = visit.api.get(f"/events/{source}", after=items[0]["position"] - 1,
+                             limit=min(span, MAX_EVENTS))
+        published = {envelope["position"]: envelope for envelope in feed["items"]}
+    rows = [{**item, "envelope": published.get(item["position"])} for item in items]
+    return visit.render("auditor_ledger.html", source=source, sources=SOURCES, rows=rows,
+                        page=entries, request_after=visit.request.args.get("after"))
+
+
+# 3. Verification.
+
+
+@page("/audit/verification")
+def verification_form(visit: Visit) -> Response:
+    return visit.render("auditor_verification.html", fields=VERIFY,
+                        values=forms.values(VERIFY, None), problem=None, report=None)
+
+
+@page("/audit/verification", "POST")
+def verify(visit: Visit) -> Response:
+    form = visit.request.form
+    body = forms.payload(VERIFY, form)
+    try:
+        report = visit.api.post("/ledger/verifications", body, form.get("idempotency_key"))
+    except Refused as refusal:
+        if refusal.status != 400:
+            raise
+        return visit.render("auditor_verification.html", 400, fields=VERIFY,
+                            values=forms.values(VERIFY, form),
+                            problem=Problem.of(refusal.problem, VERIFY), report=None)
+    return visit.render("auditor_verification.html", fields=VERIFY,
+                        values=forms.values(VERIFY, form), problem=None, report=report,
+                        ranges=ranges(report))
+
+
+def ranges(report: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """Per source, the positions a verification checked: from the first after its start (the
+    checkpoint's signed head, or the genesis) to the head it reached."""
+    start = {head["source"]: head["position"] for head in report.get("checkpoint_heads") or []}
+    return {source: (start.get(source, 0) + 1, section["head"]["position"])
+            for source, section in report["sources"].items()}
+
+
+# 4. A record as it was.
+
+
+@page("/audit/records")
+def record_as_of(visit: Visit) -> Response:
+    """The form, and once a record is named, the record as the ledger held it then (its
+    envelopes and status) beside it now, and for a case its archive file then (9.4b)."""
+    args = visit.request.args
+    if "record_id" not in args:
+        return visit.render("auditor_record.html", fields=AS_OF,
+                            values=forms.values(AS_OF, None), problem=None, then=None)
+    values = forms.values(AS_OF, args)
+    query, problem = as_of_query(args)
+    if problem is not None:
+        return visit.render("auditor_record.html", 400, fields=AS_OF, values=values,
+                            problem=problem, then=None)
+    # Quoted: a record id is a path segment of the archive's route, whatever it holds.
+    source, record_id = query.pop("source"), quote(query.pop("record_id"), safe="")
+    try:
+        then = visit.api.get(f"/records/{source}/{record_id}", **query)
+        now = visit.api.get(f"/records/{source}/{record_id}")
+    except Refused as refusal:
+        if refusal.status not in (400, 404):
+            raise
+        return visit.render("auditor_record.html", refusal.status, fields=AS_OF, values=values,
+                            problem=Problem.of(_as_fields(refusal.problem), AS_OF), then=None)
+    file = _file_then(visit, source, record_id, query) if source == "cases" else None
+    for event in then["events"]:
+        event["shown"] = json.dumps(event["payload"], ensure_ascii=False, sort_keys=True,
+                                    indent=1)
+    return visit.render("auditor_record.html", fields=AS_OF, values=values, problem=None,
+                        then=then, now=now, file=file, point=query,
+                        statuses=RECORD_STATUSES)
+
+
+def as_of_query(args: MultiDict[str, str]) -> tuple[dict[str, Any], Problem | None]:
+    """The archive's query for a record at a point, from the form: a ledger position of the
+    record's own source, or a time on Beijing time. What only the console shapes (a record id
+    to name in the path, a time typed without its zone) it checks itself; the rest the
+    archive's schema does."""
+    query: dict[str, Any] = {"source": args.get("source", "").strip(),
+                             "record_id": args.get("record_id", "").strip()}
+    beside: dict[str, list[Message]] = {}
+    if not query["record_id"]:
+        beside["record_id"] = [field_message("Missing data for required field.")]
+    elif "/" in query["record_id"]:
+        beside["record_id"] = [Message(N_("A record id has no slash."))]
+    if not query["source"] or "/" in query["source"]:
+        beside["source"] = [field_message("Missing data for required field.")]
+    position = args.get("position", "").strip()
+    if position:
+        query.update(ledger_source=query["source"], ledger_position=position)
+    at = args.get("at", "").strip()
+    if at:
+        try:
+            typed = datetime.fromisoformat(at)
+        except ValueError:
+            beside["at"] = [Message(N_("Not a date and time such as 2026-09-01 08:30."))]
+        else:
+            query["at"] = (typed if typed.tzinfo else typed.replace(tzinfo=ZONE)).isoformat()
+    if beside:
+        return query, Problem(Message(N_("Some fields are missing or break a rule: see the "
+                                         "messages beside them.")), "", beside)
+    return query, None
+
+
+def _as_fields(problem: dict[str, Any]) -> dict[str, Any]:
+    """The archive's refusal with its fields named as the form names them."""
+    names = {"ledger_position": "position", "ledger_source": "source", "aggregate_id":
+             "record_id"}
+    errors = problem.get("errors") or {}
+    return {**problem, "errors": {names.get(key, key): rules for key, rules in errors.items()}}
+
+
+def _file_then(visit: Visit, source: str, record_id: str,
+               point: dict[str, Any]) -> dict[str, Any] | None:
+    """The case's archive file as it was at the same point; None if it has none (yet)."""
+    try:
+        file = visit.api.get(f"/records/{source}/{record_id}/file")
+        if not point:
+            return dict(file)
+        then: dict[str, Any] = visit.api.get(f"/files/{file['file_id']}/as-of", **point)
+        return then
+    except Refused as refusal:
+        if refusal.status != 404:
+            raise
+        return None
+
+
+# 5. Export.
+
+
+@page("/audit/export")
+def export(visit: Visit) -> Response:
+    """The form; with a format chosen, the source's ledger entries in the range, streamed a
+    page at a time as they are read (never the whole ledger in memory)."""
+    args = visit.request.args
+    if "format" not in args:
+        return visit.render("auditor_export.html", fields=EXPORT,
+                            values=forms.values(EXPORT, None), problem=None,
+                            format_names=FORMAT_NAMES)
+    chosen, problem = export_range(args)
+    if problem is None:
+        source = chosen.source
+        try:
+            first = visit.api.get(f"/ledger/{source}/entries", limit=EXPORT_PAGE)
+        except Refused as refusal:
+            if refusal.status != 400:
+                raise
+            problem = Problem.of(refusal.problem, EXPORT)
+    if problem is not None:
+        return visit.render("auditor_export.html", 400, fields=EXPORT,
+                            values=forms.values(EXPORT, args), problem=problem,
+                            format_names=FORMAT_NAMES)
+
+    def read(after: str) -> dict[str, Any]:
+        page_: dict[str, Any] = visit.api.get(f"/ledger/{source}/entries", after=after,
+                                              limit=EXPORT_PAGE)
+        return page_
+
+    rows = entries_in(first, read, chosen.start, chosen.end)
+    name = f"ledger-{source}-{chosen.start or 1}-{chosen.end or 'head'}.{chosen.format}"
+    body = as_csv(rows) if chosen.format == "csv" else as_json_lines(rows)
+    content_type = ("text/csv; charset=utf-8" if chosen.format == "csv"
+                    else "application/jsonl; charset=utf-8")
+    return Response(body, content_type=content_type, direct_passthrough=True,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@dataclass(frozen=True)
+class Range:
+    source: str
+    start: int | None
+    end: int | None
+    format: str
+
+
+def export_range(args: MultiDict[str, str]) -> tuple[Range, Problem | None]:
+    """The export's source, range and format as the form gave them, or why not."""
+    beside: dict[str, list[Message]] = {}
+    source = args.get("source", "")
+    if source not in SOURCES:
+        beside["source"] = [field_message("Must be one of: " + ", ".join(SOURCES))]
+    kind = args.get("format", "")
+    if kind not in FORMAT_NAMES:
+        beside["format"] = [field_message("Must be one of: " + ", ".join(FORMAT_NAMES))]
+    bounds: dict[str, int | None] = {}
+    for name in ("from_position", "to_position"):
+        raw = args.get(name, "").strip()
+        bounds[name] = None
+        if not raw:
+            continue
+        if not raw.isdigit():
+            beside[name] = [field_message("Not a valid integer.")]
+        elif int(raw) < 1:
+            beside[name] = [field_message("Must be greater than or equal to 1.")]
+        else:
+            bounds[name] = int(raw)
+    start, end = bounds["from_position"], bounds["to_position"]
+    if start is not None and end is not None and end < start:
+        beside["to_position"] = [Message(N_("Not before the first position (%(min)s)."),
+                                         {"min": start})]
+    chosen = Range(source, start, end, kind)
+    if beside:
+        return chosen, Problem(Message(N_("Some fields are missing or break a rule: see the "
+                                          "messages beside them.")), "", beside)
+    return chosen, None
+
+
+def entries_in(first: dict[str, Any], read: Callable[[str], dict[str, Any]],
+               start: int | None, end: int | None) -> Iterator[dict[str, Any]]:
+    """The ledger entries from `start` to `end` (positions, both included), a page at a time:
+    the next page is read only when the one before has been sent. The archive pages by cursor
+    from the first position, so the entries before `start` are read and passed over."""
+    page_ = first
+    while True:
+        for item in page_["items"]:
+            if end is not None and item["position"] > end:
+                return
+            if start is None or item["position"] >= start:
+                yield item
+        if not page_["next"]:
+            return
+        page_ = read(page_["next"])
+
+
+def as_json_lines(rows: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    for row in rows:
+        yield (json.dumps({column: row.get(column) for column in LEDGER_COLUMNS},
+                          ensure_ascii=False) + "\n").encode()
+
+
+def as_csv(rows: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    """CSV with a UTF-8 byte-order mark first, so Excel in zh-CN reads it as UTF-8."""
+    yield "\ufeff".encode()
+    yield _csv_line(LEDGER_COLUMNS)
+    for row in rows:
+        yield _csv_line(tuple("" if row.get(c) is None else str(row[c]) for c in LEDGER_COLUMNS))
+
+
+def _csv_line(values: tuple[str, ...]) -> bytes:
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\r\n").writerow(values)
+    return line.getvalue().encode()

@@ -1,0 +1,198 @@
+"""The school administrator's pages: the school's social workers and whether they may take
+cases (6.2.1.2 qualification, 9.1a pre-job and 9.1b continuing training, 9.1c supervision), and
+the school's compliance report against the standard, shown as a table and downloaded as CSV or
+XLSX in the person's language, for Excel in zh-CN to open as it is."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+import xlsxwriter
+from werkzeug.wrappers import Response
+
+from services.console import forms
+from services.console.forms import Field
+from services.console.i18n import N_, Localized, today
+from services.console.web import Problem, Refused, Visit, nav, page
+
+STAFF_PAGE = 20
+ELIGIBILITY_FILTERS = ("true", "false")
+
+nav(N_("Staff and eligibility"), "/staff", "school_admin")
+nav(N_("Compliance report"), "/compliance", "school_admin")
+
+PERIOD = (
+    Field("period_from", N_("From"), "date", required=True,
+          default=lambda: date(today().year, 1, 1).isoformat()),
+    Field("period_to", N_("To"), "date", required=True, default=lambda: today().isoformat()),
+)
+# The report's table, as the page shows it and the downloads hold it: a row per check met,
+# and a row per gap of a check not met (the service's own CSV has the same rows, in English).
+HEADERS = (N_("Clause"), N_("Check"), N_("Met"), N_("Concerns"), N_("What is missing"))
+# The gaps' details as the supervision service words them (services/supervision/compliance.py),
+# each to its translation; `role` is shown by its label and `date` in the locale's form.
+GAP_DETAILS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"The school has no service space\."), N_("The school has no service space.")),
+    (re.compile(r"No active full-time worker meets 6\.2\.1\.2\."),
+     N_("No active full-time worker meets 6.2.1.2.")),
+    (re.compile(r"No pre-job training recorded\."), N_("No pre-job training recorded.")),
+    (re.compile(r"(?P<year>\d{4}): (?P<done>\d+) of (?P<needed>\d+) minutes, "
+                r"(?P<missing>\d+) missing\."),
+     N_("%(year)s: %(done)s of %(needed)s minutes, %(missing)s missing.")),
+    (re.compile(r"(?P<days>\d+) days without supervision \(limit (?P<limit>\d+)\)\."),
+     N_("%(days)s days without supervision (at most %(limit)s).")),
+    (re.compile(r"Not delivered: .*"), N_("Not delivered in the period.")),
+    (re.compile(r"Acknowledged late, at step (?P<step>\d+)\."),
+     N_("Acknowledged late, at step %(step)s.")),
+    (re.compile(r"Not acknowledged; now waiting for (?P<role>\w+)\."),
+     N_("Not acknowledged; now waiting for %(role)s.")),
+    (re.compile(r"Closed without acknowledgement after its time limit\."),
+     N_("Closed without acknowledgement after its time limit.")),
+    (re.compile(r"Answered late\."), N_("Answered late.")),
+    (re.compile(r"Not answered; due (?P<date>\d{4}-\d{2}-\d{2})\."),
+     N_("Not answered; due %(date)s.")),
+)
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@page("/staff")
+def staff(visit: Visit) -> Response:
+    args = visit.request.args
+    school_id = visit.actor.school_id
+    eligible = args.get("eligible") if args.get("eligible") in ELIGIBILITY_FILTERS else None
+    workers = visit.api.get(f"/schools/{school_id}/social-workers", eligible=eligible,
+                            after=args.get("after"), limit=STAFF_PAGE)
+    year = today().year
+    training = {line["social_worker_id"]: line for line in
+                visit.api.get(f"/schools/{school_id}/training-report", year=year)["lines"]}
+    supervision = {line["social_worker_id"]: line for line in
+                   visit.api.get(f"/schools/{school_id}/supervision-report")["lines"]}
+    return visit.render("school_admin_staff.html", page=workers, eligible=eligible, year=year,
+                        training=training, supervision=supervision)
+
+
+@page("/compliance")
+def compliance(visit: Visit) -> Response:
+    args = visit.request.args
+    sent = args if any(f.name in args for f in PERIOD) else None
+    values = forms.values(PERIOD, sent)
+    try:
+        report = _report(visit, values)
+    except Refused as refusal:
+        if refusal.status != 400:
+            raise
+        return visit.render("school_admin_compliance.html", 400, fields=PERIOD, values=values,
+                            problem=Problem.of(refusal.problem, PERIOD), report=None, rows=[])
+    return visit.render("school_admin_compliance.html", fields=PERIOD, values=values,
+                        problem=None, report=report, rows=report_rows(report, visit.text),
+                        query=_period_query(values))
+
+
+@page("/compliance.csv")
+def compliance_csv(visit: Visit) -> Response:
+    report = _report(visit, forms.values(PERIOD, visit.request.args))
+    return _download(as_csv(report_rows(report, visit.text)), _file_name(report, "csv"),
+                     "text/csv; charset=utf-8")
+
+
+@page("/compliance.xlsx")
+def compliance_xlsx(visit: Visit) -> Response:
+    report = _report(visit, forms.values(PERIOD, visit.request.args))
+    sheet = visit.text.gettext(N_("Compliance report"))
+    return _download(as_xlsx(report_rows(report, visit.text), sheet),
+                     _file_name(report, "xlsx"),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _report(visit: Visit, values: dict[str, Any]) -> dict[str, Any]:
+    report: dict[str, Any] = visit.api.get(
+        f"/schools/{visit.actor.school_id}/compliance-report", **values)
+    return report
+
+
+def _period_query(values: dict[str, Any]) -> str:
+    return urlencode({name: value for name, value in values.items() if value})
+
+
+def _file_name(report: dict[str, Any], extension: str) -> str:
+    return (f"compliance-{report['school_id']}-{report['period_from']}-"
+            f"{report['period_to']}.{extension}")
+
+
+def _download(content: bytes, name: str, content_type: str) -> Response:
+    return Response(content, content_type=content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def report_rows(report: dict[str, Any], text: Localized) -> list[tuple[str, ...]]:
+    """The report as a table, its headers first, every cell a string in the locale."""
+    gaps: dict[str, list[dict[str, Any]]] = {}
+    for gap in report["gaps"]:
+        gaps.setdefault(gap["check"], []).append(gap)
+    rows: list[tuple[str, ...]] = [tuple(text.gettext(header) for header in HEADERS)]
+    yes, no = text.gettext(N_("Yes")), text.gettext(N_("No"))
+    for check in report["checks"]:
+        if not gaps.get(check["check"]):
+            rows.append((check["clause"], text.label(check["check"]), yes, "", ""))
+        for gap in gaps.get(check["check"], []):
+            rows.append((gap["clause"], text.label(gap["check"]), no, _subject(gap, text),
+                         gap_detail(gap["detail"], text)))
+    return rows
+
+
+def _subject(gap: dict[str, Any], text: Localized) -> str:
+    subject = gap.get("subject_id") or ""
+    # §7: the subject of a service not delivered is its code, shown with its label.
+    return text.service_code(subject) if gap["check"] == "shall_services_delivered" else subject
+
+
+def gap_detail(detail: str, text: Localized) -> str:
+    """A gap's detail in the locale; one the console does not know stays as the service said
+    it."""
+    for pattern, message in GAP_DETAILS:
+        matched = pattern.fullmatch(detail)
+        if matched:
+            params = matched.groupdict()
+            if "role" in params:
+                params["role"] = text.label(params["role"])
+            if "date" in params:
+                params["date"] = text.date(params["date"])
+            return text.gettext(message, **params)
+    return detail
+
+
+def as_csv(rows: list[tuple[str, ...]]) -> bytes:
+    """CSV as Excel in zh-CN opens it: UTF-8 with a byte-order mark (without it Excel reads
+    the file as GBK), CRLF line ends, and no cell a spreadsheet would run as a formula."""
+    out = io.StringIO()
+    csv.writer(out).writerows([tuple(_inert(cell) for cell in row) for row in rows])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _inert(cell: str) -> str:
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
+def as_xlsx(rows: list[tuple[str, ...]], sheet_name: str) -> bytes:
+    """One worksheet, headers bold and frozen; every cell written as a string, never read as
+    a number or a formula."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet(sheet_name[:31])
+    bold = book.add_format({"bold": True})
+    for number, row in enumerate(rows):
+        for column, cell in enumerate(row):
+            sheet.write_string(number, column, cell, bold if number == 0 else None)
+    for column in range(len(rows[0]) if rows else 0):
+        widest = max(len(row[column]) for row in rows)
+        # A Chinese character takes about two columns of Excel's width unit.
+        sheet.set_column(column, column, min(60, 2 * widest + 2))
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return out.getvalue()

@@ -1,0 +1,240 @@
+"""The supervisor's pages: the risk escalations of their supervisees' cases with their deadlines
+(9.6b), one escalation's trail, taking charge of it (acknowledging, recording the emergency
+response, resolving it); the supervisees' cases by worker and step (6.2.2.1, 8.2.1.1); the key
+control points found unmet and their improvement actions (9.5c, 10.3); supervision and training
+(6.2.2.2, 9.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Response
+
+from contracts.events.supervision import ESCALATION_ACTIONS
+from services.console import forms
+from services.console.forms import Field
+from services.console.i18n import N_, today
+from services.console.web import Problem, Refused, Visit, nav, page
+from services.runtime.clock import clock
+
+ESCALATION_PAGE = 20
+CASES_PAGE = 20
+# One page of the supervisor's supervisees fills the worker filter; the service pages at 200.
+SUPERVISEES_PAGE = 200
+ESCALATION_STATES = ("awaiting acknowledgement", "acknowledged", "resolved")
+STAGES = ("intake", "assessment", "plan", "intervention", "evaluation", "closing")
+
+nav(N_("Escalations"), "/escalations", "supervisor")
+nav(N_("Supervisees' cases"), "/supervisees", "supervisor")
+nav(N_("Quality"), "/quality", "supervisor")
+nav(N_("Supervision and training"), "/supervision", "supervisor")
+
+# 9.6b: the emergency response taken, and how the escalation ended. `risk_resolved` and
+# `superseded` come from the case itself, never from this form.
+ACTION = (Field("action", N_("Action taken"), "select", ESCALATION_ACTIONS, required=True),)
+RESOLVE = (Field("resolution", N_("How it ended"), "select", ("handled", "referred"),
+                 required=True),)
+# 10.3: a finding's improvement action, owned and tracked to done.
+OPEN_ACTION = (
+    Field("owner_id", N_("Owner"), required=True, hint=N_("The staff id of who carries it out.")),
+    Field("plan", N_("What is to be done"), "textarea", required=True),
+    Field("due_on", N_("Due on"), "date", required=True),
+)
+COMPLETE_ACTION = (
+    Field("result", N_("What was done"), "textarea", required=True),
+    # Empty for today on the service's clock, which judges whether it was in time.
+    Field("completed_on", N_("Completed on"), "date", hint=N_("Leave empty for today.")),
+)
+FINDING_STATES: dict[str, str] = {
+    "open": N_("Not yet addressed"),
+    "in_improvement": N_("Being improved"),
+    "addressed": N_("Addressed"),
+}
+ACTION_STATES: dict[str, str] = {"open": N_("Under way"), "done": N_("Done")}
+QUALITY_PAGE = 20
+# What happened to an escalation, as its trail names the stored events.
+TRAIL_EVENTS: dict[str, str] = {
+    "Opened": N_("Escalation opened (9.6b)"),
+    "Climbed": N_("Not acknowledged in time: passed up the ladder"),
+    "Acknowledged": N_("Acknowledged"),
+    "ActionTaken": N_("Action recorded"),
+    "Resolved": N_("Escalation resolved"),
+}
+
+
+def overdue(escalation: dict[str, Any], now: datetime) -> bool:
+    """Waiting for acknowledgement past its current step's time limit (9.6b), on the same
+    settable clock the supervision service judges it by."""
+    return (escalation["status"] == "awaiting acknowledgement"
+            and datetime.fromisoformat(escalation["due_at"]) <= now)
+
+
+@page("/escalations")
+def escalations(visit: Visit) -> Response:
+    args = visit.request.args
+    status = args.get("status") if args.get("status") in ESCALATION_STATES else None
+    late_only = args.get("overdue") == "true"
+    found = visit.api.get(f"/schools/{visit.actor.school_id}/escalations", status=status,
+                          overdue="true" if late_only else None, after=args.get("after"),
+                          limit=ESCALATION_PAGE)
+    now = clock.now()
+    late = {item["escalation_id"] for item in found["items"] if overdue(item, now)}
+    return visit.render("supervisor_escalations.html", page=found, late=late, state=status,
+                        late_only=late_only, states=ESCALATION_STATES)
+
+
+@page("/escalations/<escalation_id>")
+def escalation(visit: Visit, escalation_id: str) -> Response:
+    return _escalation_page(visit, escalation_id, None)
+
+
+@page("/escalations/<escalation_id>/acknowledgement", "POST")
+def acknowledge(visit: Visit, escalation_id: str) -> Response:
+    return _escalation_command(visit, escalation_id, "acknowledgement", {},
+                               Section("acknowledge", ()))
+
+
+@page("/escalations/<escalation_id>/actions", "POST")
+def record_action(visit: Visit, escalation_id: str) -> Response:
+    body = forms.payload(ACTION, visit.request.form)
+    return _escalation_command(visit, escalation_id, "actions", body, Section("action", ACTION))
+
+
+@page("/escalations/<escalation_id>/resolution", "POST")
+def resolve(visit: Visit, escalation_id: str) -> Response:
+    body = forms.payload(RESOLVE, visit.request.form)
+    return _escalation_command(visit, escalation_id, "resolution", body,
+                               Section("resolve", RESOLVE))
+
+
+@dataclass
+class Section:
+    """One form of the escalation page, with what was sent and why it was refused."""
+
+    name: str
+    fields: tuple[Field, ...]
+    values: dict[str, Any] = field(default_factory=dict)
+    problem: Problem | None = None
+
+
+def _command(visit: Visit, path: str, body: dict[str, Any], section: Section,
+             again: Callable[[Section, int], Response], done: str) -> Response:
+    """Carry out a command; on a refusal (400, 409), the page `again` with the form as it was
+    sent and the reasons beside its fields."""
+    form = visit.request.form
+    try:
+        visit.api.post(path, body, form.get("idempotency_key"))
+    except Refused as refusal:
+        # 403 too: the escalation may have climbed past the supervisor's step meanwhile.
+        if refusal.status not in (400, 403, 409):
+            raise
+        section.values = forms.values(section.fields, form)
+        section.problem = Problem.of(refusal.problem, section.fields)
+        return again(section, refusal.status)
+    return redirect(done)
+
+
+def _escalation_command(visit: Visit, escalation_id: str, path: str, body: dict[str, Any],
+                        section: Section) -> Response:
+    return _command(visit, f"/escalations/{escalation_id}/{path}", body, section,
+                    lambda sent, status: _escalation_page(visit, escalation_id, sent, status),
+                    f"/escalations/{escalation_id}")
+
+
+def _escalation_page(visit: Visit, escalation_id: str, sent: Section | None,
+                     status: int = 200) -> Response:
+    record = visit.api.get(f"/escalations/{escalation_id}")
+    trail = visit.api.get(f"/escalations/{escalation_id}/trail")["trail"]
+    sections = {name: Section(name, fields, forms.values(fields, None))
+                for name, fields in (("acknowledge", ()), ("action", ACTION),
+                                     ("resolve", RESOLVE))}
+    if sent is not None:
+        sections[sent.name] = sent
+    # The current step's role, or one further up the ladder, may take charge (9.6b).
+    may_acknowledge = visit.actor.role in {step["role"]
+                                           for step in record["ladder"][record["step"] - 1:]}
+    return visit.render("supervisor_escalation.html", status, escalation=record, trail=trail,
+                        late=overdue(record, clock.now()), sections=sections,
+                        may_acknowledge=may_acknowledge, trail_events=TRAIL_EVENTS)
+
+
+@page("/supervisees")
+def supervisees_cases(visit: Visit) -> Response:
+    """The cases of the supervisor's supervisees, newest first, by worker and step; a case
+    with a key control point overdue (9.5c) is marked."""
+    args = visit.request.args
+    workers = visit.api.get(f"/supervisors/{visit.actor.id}/supervisees", active="true",
+                            limit=SUPERVISEES_PAGE)["items"]
+    known = {worker["social_worker_id"] for worker in workers}
+    worker = args.get("worker") if args.get("worker") in known else None
+    stage = args.get("stage") if args.get("stage") in STAGES else None
+    cases = visit.api.get("/cases", social_worker_id=worker, stage=stage,
+                          after=args.get("after"), limit=CASES_PAGE)
+    overdue_points = visit.api.get("/cases/overdue", limit=200)["items"]
+    late = {item["case_id"]: item for item in overdue_points if item.get("case_id")}
+    clients = {client["client_id"]: client.get("name")
+               for client in visit.api.get("/clients", limit=200)["items"]}
+    return visit.render("supervisor_cases.html", page=cases, workers=workers, worker=worker,
+                        stage=stage, stages=STAGES, late=late, clients=clients)
+
+
+@page("/quality")
+def quality(visit: Visit) -> Response:
+    return _quality_page(visit, None)
+
+
+@page("/quality/findings/<finding_id>/action", "POST")
+def open_improvement_action(visit: Visit, finding_id: str) -> Response:
+    body = {**forms.payload(OPEN_ACTION, visit.request.form), "finding_id": finding_id}
+    return _quality_command(visit, "/improvement-actions", body,
+                            Section(f"open-{finding_id}", OPEN_ACTION))
+
+
+@page("/quality/actions/<action_id>/completion", "POST")
+def complete_improvement_action(visit: Visit, action_id: str) -> Response:
+    body = forms.payload(COMPLETE_ACTION, visit.request.form)
+    return _quality_command(visit, f"/improvement-actions/{action_id}/completion", body,
+                            Section(f"complete-{action_id}", COMPLETE_ACTION))
+
+
+def _quality_command(visit: Visit, path: str, body: dict[str, Any],
+                     section: Section) -> Response:
+    return _command(visit, path, body, section,
+                    lambda sent, status: _quality_page(visit, sent, status), "/quality")
+
+
+def _quality_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
+    """The school's key control points found unmet (9.5c), oldest first, each open one with the
+    form of its improvement action; the improvement actions under way (10.3)."""
+    args = visit.request.args
+    school = visit.actor.school_id
+    state = args.get("status") if args.get("status") in FINDING_STATES else None
+    findings = visit.api.get(f"/schools/{school}/findings", status=state,
+                             after=args.get("after"), limit=QUALITY_PAGE)
+    actions = visit.api.get(f"/schools/{school}/improvement-actions", status="open",
+                            after=args.get("actions_after"), limit=QUALITY_PAGE)
+    return visit.render("supervisor_quality.html", status, findings=findings, actions=actions,
+                        state=state, sent=sent, open_fields=OPEN_ACTION,
+                        open_values=forms.values(OPEN_ACTION, None),
+                        complete_fields=COMPLETE_ACTION,
+                        complete_values=forms.values(COMPLETE_ACTION, None),
+                        finding_states=FINDING_STATES, action_states=ACTION_STATES)
+
+
+@page("/supervision")
+def supervision(visit: Visit) -> Response:
+    """Supervision per worker against the longest time allowed without it (9.1c), the sessions
+    held (6.2.2.2), and each worker's continuing education this year (9.1b)."""
+    args = visit.request.args
+    school = visit.actor.school_id
+    report = visit.api.get(f"/schools/{school}/supervision-report")
+    sessions = visit.api.get(f"/schools/{school}/supervision-sessions",
+                             after=args.get("after"), limit=QUALITY_PAGE)
+    year = today().year
+    training = visit.api.get(f"/schools/{school}/training-report", year=year)
+    return visit.render("supervisor_supervision.html", report=report, sessions=sessions,
+                        training=training, year=year)

@@ -1,0 +1,98 @@
+"""The auditor's journey through the console: each source's chain and the last checkpoint, a
+verification that passes, the ledger of the cases service, a case as it was at an earlier
+position (a position refused first), and an export of the ledger as JSON Lines."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from browser import Person
+from playwright.sync_api import Browser
+
+
+def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
+    me = Person(browser, console_url, artefacts)
+    page, field, save, shot = me.page, me.field, me.save, me.shot
+    seen: dict[str, Any] = {}
+
+    # Signed in, the auditor lands on the chains and the last checkpoint.
+    me.sign_in_as("demo-auditor")
+    page.wait_for_url(re.compile("/audit/status$"))
+    assert page.get_by_role("heading", name="哈希链与检查点").is_visible()
+    seen["status"] = page.locator("#chain-state").inner_text()
+    seen["checkpoint"] = page.locator("#checkpoint-sequence").inner_text()
+    cases_row = page.locator("#sources tr[data-source='cases']")
+    seen["status_cases"] = cases_row.inner_text()
+    shot("auditor-01-status")
+
+    # A full verification, against the sources' stores too: it passes.
+    page.get_by_role("link", name="核验台账").first.click()
+    assert field("同时将每条哈希链与其来源服务自身的存储比对").is_checked()
+    save("运行核验", 200)
+    seen["verification"] = page.locator("#result").inner_text()
+    seen["verified_sources"] = {
+        row.get_attribute("data-source"): row.inner_text()
+        for row in page.locator("#report-sources tbody tr").all()}
+    seen["scope"] = page.locator("#scope").inner_text()
+    shot("auditor-02-verification")
+
+    # The ledger of the cases service: position, type, time, hash and the previous hash.
+    page.get_by_role("link", name="审计台账").click()
+    page.wait_for_url(re.compile("/audit/ledger/cases$"))
+    rows = page.locator("#entries tbody tr")
+    seen["ledger"] = [{"position": int(row.get_attribute("data-position") or 0),
+                       "type": row.locator(".type").inner_text(),
+                       "hash": row.locator(".hash").first.inner_text(),
+                       "prev_hash": row.locator(".prev").inner_text()}
+                      for row in rows.all()]
+    seen["ledger_marks"] = page.locator("#entries .late").count()
+    shot("auditor-03-ledger-cases")
+
+    # The case as it was when it was opened: first a position that is no position and a source
+    # that is none, each refused beside its field; then the position of the row's own entry.
+    opened = page.locator("#entries tbody tr", has=page.locator(".type", has_text="CaseOpened"))
+    opened.get_by_role("link", name="当时的记录").click()
+    record_url = page.url
+    page.goto(re.sub(r"position=\d+", "position=0", record_url))
+    assert field("台账位置").get_attribute("aria-invalid") == "true"
+    seen["refused"] = page.locator("#error-position").inner_text()
+    seen["refused_alert"] = page.get_by_role("alert").inner_text()
+    shot("auditor-04-record-refused")
+    page.goto(record_url.replace("source=cases", "source=nowhere"))
+    seen["refused_source"] = page.locator("#error-source").inner_text()
+    page.goto(record_url)
+    seen["record"] = {
+        "record_id": page.locator("#record-id").inner_text(),
+        "position": int(field("台账位置").input_value()),
+        "status_then": page.locator("#status-then").inner_text(),
+        "count_then": int(page.locator("#count-then").inner_text()),
+        "types_then": [item.inner_text() for item in page.locator("#events .type").all()],
+        "now": page.locator("#now").inner_text(),
+        "file": page.locator("#file").inner_text(),
+    }
+    shot("auditor-05-record-then")
+
+    # The export: the cases ledger from its second position to its fifth, as JSON Lines.
+    page.get_by_role("link", name="导出台账").click()
+    field("来源服务").select_option("cases")
+    field("起始位置").fill("2")
+    field("截止位置").fill("1")
+    page.get_by_role("button", name="下载导出文件").click()
+    page.wait_for_load_state()
+    seen["export_refused"] = page.locator("#error-to_position").inner_text()
+    field("截止位置").fill("5")
+    page.get_by_label(re.compile("JSON Lines")).check()
+    shot("auditor-06-export")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载导出文件").click()
+    saved = artefacts / "auditor-ledger-cases.jsonl"
+    download.value.save_as(saved)
+    seen["export_name"] = download.value.suggested_filename
+    seen["export"] = [json.loads(line) for line in saved.read_text("utf-8").splitlines()]
+    return seen
+
+
+JOURNEYS = {"auditor": auditor_journey}

@@ -1,0 +1,196 @@
+"""The auditor's pages where they hold logic of their own: the export's range and encodings
+(read a page at a time, CSV with a byte-order mark), the as-of form's point in time, the
+positions a verification report covers; and the pages the browser journey sees only when all is
+well, shown with problems and before any checkpoint."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from services.console.auditor import (
+    LEDGER_COLUMNS,
+    as_csv,
+    as_json_lines,
+    as_of_query,
+    entries_in,
+    export_range,
+    ranges,
+    status,
+    verify,
+)
+from services.console.i18n import Localized
+from services.console.pages import Console
+from services.console.session import Session
+from services.console.web import Visit
+from services.runtime.context import Actor
+from services.runtime.settings import settings
+
+
+def entry(position: int) -> dict[str, Any]:
+    return {"source": "cases", "position": position, "type": "CaseOpened",
+            "aggregate_id": f"case-{position}", "school_id": None if position % 2 else "JD001",
+            "hash": f"{position:064x}", "occurred_at": "2026-09-01T00:00:00+00:00",
+            "recorded_at": "2026-09-01T00:00:01+00:00"}
+
+
+def pages(size: int, count: int) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The first page of a ledger of `count` entries, and the later ones by cursor."""
+    cut = [[entry(p) for p in range(start, min(start + size, count + 1))]
+           for start in range(1, count + 1, size)]
+    built = {f"c{n}": {"items": items, "next": f"c{n + 1}" if n + 1 < len(cut) else None}
+             for n, items in enumerate(cut)}
+    return built["c0"], built
+
+
+def test_an_export_reads_the_next_page_only_when_the_one_before_is_sent():
+    first, later = pages(3, 10)
+    asked: list[str] = []
+
+    def read(cursor: str) -> dict[str, Any]:
+        asked.append(cursor)
+        return later[cursor]
+
+    rows = entries_in(first, read, None, None)
+    assert [next(rows)["position"] for _ in range(3)] == [1, 2, 3] and asked == []
+    assert next(rows)["position"] == 4 and asked == ["c1"]
+    assert [row["position"] for row in rows] == list(range(5, 11))
+    assert asked == ["c1", "c2", "c3"]
+
+
+def test_an_export_keeps_to_its_range_and_stops_reading_past_its_end():
+    first, later = pages(3, 10)
+    asked: list[str] = []
+
+    def read(cursor: str) -> dict[str, Any]:
+        asked.append(cursor)
+        return later[cursor]
+
+    assert [row["position"] for row in entries_in(first, read, 2, 5)] == [2, 3, 4, 5]
+    assert asked == ["c1"]  # positions 7 and on are never read
+    assert [row["position"] for row in entries_in(first, later.__getitem__, 9, None)] == [9, 10]
+
+
+def test_json_lines_are_one_entry_a_line_with_every_column():
+    lines = b"".join(as_json_lines(iter([entry(1), entry(2)]))).decode().splitlines()
+    assert [json.loads(line) for line in lines] == [entry(1), entry(2)]
+    assert list(json.loads(lines[0])) == list(LEDGER_COLUMNS)
+
+
+def test_csv_starts_with_a_byte_order_mark_for_excel():
+    body = b"".join(as_csv(iter([entry(1), entry(2)])))
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0] == list(LEDGER_COLUMNS)
+    assert rows[1][:3] == ["cases", "1", "CaseOpened"] and rows[1][4] == ""  # no school
+    assert rows[2][4] == "JD001" and len(rows) == 3
+
+
+def test_an_export_range_is_refused_beside_the_field_that_breaks_it():
+    chosen, problem = export_range(MultiDict({"source": "cases", "from_position": "3",
+                                              "to_position": "", "format": "csv"}))
+    assert problem is None and (chosen.start, chosen.end, chosen.format) == (3, None, "csv")
+    _, problem = export_range(MultiDict({"source": "cases", "from_position": "5",
+                                         "to_position": "2", "format": "jsonl"}))
+    assert problem is not None and list(problem.beside) == ["to_position"]
+    _, problem = export_range(MultiDict({"source": "nowhere", "from_position": "x",
+                                         "to_position": "0", "format": "xlsx"}))
+    assert problem is not None
+    assert sorted(problem.beside) == ["format", "from_position", "source", "to_position"]
+
+
+def test_a_time_typed_without_a_zone_is_beijing_time():
+    query, problem = as_of_query(MultiDict({"source": "cases", "record_id": "c-1",
+                                            "at": "2026-09-01 08:30"}))
+    assert problem is None
+    assert query == {"source": "cases", "record_id": "c-1", "at": "2026-09-01T08:30:00+08:00"}
+    query, _ = as_of_query(MultiDict({"source": "cases", "record_id": "c-1", "position": "7"}))
+    assert query["ledger_source"] == "cases" and query["ledger_position"] == "7"
+
+
+def test_an_as_of_form_without_a_record_or_with_a_bad_time_is_refused_beside_them():
+    _, problem = as_of_query(MultiDict({"source": "cases", "record_id": "", "at": "yesterday"}))
+    assert problem is not None and sorted(problem.beside) == ["at", "record_id"]
+    _, problem = as_of_query(MultiDict({"source": "cases", "record_id": "../files"}))
+    assert problem is not None and list(problem.beside) == ["record_id"]
+
+
+def test_a_report_covers_each_source_from_its_signed_head_or_its_start():
+    head = {"position": 12, "hash": "h"}
+    report = {"checkpoint_heads": [{"source": "cases", "position": 9, "hash": "s"}],
+              "sources": {"cases": {"head": head}, "archive": {"head": {"position": 4}}}}
+    assert ranges(report) == {"cases": (10, 12), "archive": (1, 4)}
+    assert ranges({"checkpoint_heads": None, "sources": {"cases": {"head": head}}}) == {
+        "cases": (1, 12)}
+
+
+class Archive:
+    """The archive's answers as the console's pages read them, without a service."""
+
+    def __init__(self, report: dict[str, Any], checkpoints: list[dict[str, Any]]) -> None:
+        self.report, self.checkpoints = report, checkpoints
+
+    def get(self, path: str, **query: Any) -> Any:
+        if path == "/ledger/checkpoints":
+            return {"items": self.checkpoints[:1], "total": len(self.checkpoints)}
+        source = path.split("/")[2]
+        position = {"cases": 12, "archive": 3}.get(source, 0)
+        return {"source": source, "position": position, "hash": f"{position:064x}"}
+
+    def post(self, path: str, body: dict[str, Any], key: str | None) -> Any:
+        assert path == "/ledger/verifications"
+        return self.report
+
+
+def visit_of(archive: Archive, locale: str, method: str = "GET", form: Any = None) -> Visit:
+    console = Console(None, settings().console, b"k" * 32)  # type: ignore[arg-type]
+    request = Request(EnvironBuilder(method=method, data=form).get_environ())
+    session = Session(csrf="t", locale=locale, actor=Actor(id="a-1", role="auditor"))
+    return Visit(request, session, Localized(locale), console, archive)  # type: ignore[arg-type]
+
+
+BROKEN = {
+    "ok": False, "checked_at": "2026-09-01T00:00:00+00:00", "since_checkpoint": None,
+    "checkpoint_heads": None,
+    "sources": {"cases": {"entries": 12, "head": {"position": 12, "hash": "ab" * 32},
+                          "store_checked": True, "ok": False, "problems": [
+                              {"position": 7, "where": "store", "problem": "payload differs"}]}},
+    "checkpoints": {"count": 1, "ok": False, "problems": [{"sequence": 1, "problem": "bad"}]},
+}
+
+
+def test_a_report_with_problems_names_each_at_its_position_and_where():
+    answer = verify(visit_of(Archive(BROKEN, []), "zh_CN", "POST",
+                             {"against_stores": "1", "idempotency_key": "k"}))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "未通过核验：问题按其位置列于下方。" in page and 'role="alert"' in page
+    assert "位置 7（与来源服务的存储比对）：" in page and "payload differs" in page
+    assert "1 至 12" in page and "发现 1 个问题" in page
+    assert "<code>problem</code>: bad" in page  # the checkpoint's problem
+
+
+def test_the_status_before_any_checkpoint_in_english():
+    report = {**BROKEN, "ok": True, "checkpoints": {"count": 0, "ok": True, "problems": []},
+              "sources": {"cases": {**BROKEN["sources"]["cases"], "ok": True, "problems": []}}}
+    page = status(visit_of(Archive(report, []), "en")).get_data(as_text=True)
+    assert "Every chain verifies from its start." in page
+    assert "No checkpoint has been signed yet" in page
+    assert page.count("No entries yet.") == 2  # resources and supervision
+    assert "12 entries checked, to position 12" in page
+
+
+def test_the_status_says_when_a_chain_does_not_verify_since_the_checkpoint():
+    signed = {"sequence": 4, "entry_count": 10, "signed_at": "2026-09-01T00:00:00+00:00",
+              "key_id": "k1", "heads": [{"source": "cases", "position": 9, "hash": "c" * 64}]}
+    report = {**BROKEN, "since_checkpoint": 4, "checkpoint_heads": signed["heads"]}
+    page = status(visit_of(Archive(report, [signed]), "zh_CN")).get_data(as_text=True)
+    assert "有哈希链或检查点未通过核验" in page and 'role="alert"' in page
+    assert "（其后又有 3 个位置）" in page and "发现 1 个问题" in page
+    assert "检查点的签名或链头未通过核验。" in page
