@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -16,12 +16,13 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from contracts.events.cases import CLASS_THEMES, GROUP_KINDS
-
-# Imported first so that its header links come before these ones: the social worker lands on
-# the first link of their role, My caseload, whatever order pages.py imports the modules in.
-from services.console import forms, social_worker  # noqa: F401
+from services.console import forms
 from services.console.forms import ALL_SERVICE_CODES, Field
 from services.console.i18n import N_, today
+
+# Importing social_worker registers its header links before these ones, whatever order pages.py
+# imports the modules in: the social worker lands on the first link of their role, My caseload.
+from services.console.social_worker import Section
 from services.console.web import Problem, Refused, Visit, nav, page
 
 LIST_PAGE = 20
@@ -244,16 +245,6 @@ def form_group(visit: Visit) -> Response:
     return _create(visit, NEW_GROUP, social_worker_id=visit.actor.id)
 
 
-@dataclass
-class Section:
-    """One form of a group's page, with what was sent and why it was refused."""
-
-    name: str
-    fields: tuple[Field, ...]
-    values: dict[str, Any] = field(default_factory=dict)
-    problem: Problem | None = None
-
-
 GROUP_SECTIONS = {"members": MEMBER, "sessions": SESSION, "evaluation": EVALUATE_GROUP,
                   "closing": CLOSE_GROUP}
 
@@ -274,9 +265,9 @@ def group_command(visit: Visit, group_id: str, section: str) -> Response:
         body["goal_attainment"] = scores(body["goal_attainment"])
     return _send(visit, f"/groups/{group_id}/{section}", fields, body,
                  lambda _: f"/groups/{group_id}",
-                 lambda form, problem, status: _group_page(
-                     visit, group_id, Section(section, fields, forms.values(fields, form),
-                                              problem), status))
+                 lambda form, problem, status: _group_page(visit, group_id, Section(
+                     fields, name=section, values=forms.values(fields, form), problem=problem),
+                     status))
 
 
 def _group_page(visit: Visit, group_id: str, sent: Section | None,
@@ -287,7 +278,7 @@ def _group_page(visit: Visit, group_id: str, sent: Section | None,
         return _client_choices(visit, f"/groups/{group_id}", members)
     names = {client_id: _name_of(visit, client_id) for client_id in members}
     sections = {name: sent if sent and sent.name == name else
-                Section(name, fields, forms.values(fields, None))
+                Section(fields, name=name, values=forms.values(fields, None))
                 for name, fields in GROUP_SECTIONS.items()}
     choices = _clients(visit, members) if record["status"] == "open" else None
     return visit.render("activities_group.html", status, group=record, members=members,
