@@ -86,6 +86,12 @@ def activities_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     save("确认添加")
     seen["members"] = page.locator(".members").inner_text()
 
+    # Evaluated before it has met: refused (409), naming the session as the step not yet done.
+    page.locator("#evaluation-form summary").click()
+    field("目标达成程度，−2 至 +2（10.2.2）").fill("1")
+    save("保存评估", 409)
+    seen["evaluated_too_early"] = page.get_by_role("alert").inner_text()
+
     page.locator("#sessions-form summary").click()
     field("开展日期").fill((today - timedelta(days=1)).isoformat())
     page.get_by_label(re.compile(MEMBER)).check()
@@ -108,7 +114,7 @@ def activities_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     header("小组工作")
     seen["groups"] = page.locator("tbody tr").first.inner_text()
 
-    # A class on life education.
+    # A class on life education; the classes in English on request.
     header("社工课堂")
     page.get_by_role("link", name="记录社工课堂").click()
     field("主题").select_option("life_education")
@@ -123,6 +129,9 @@ def activities_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     header("社工课堂")
     seen["classes"] = page.locator("tbody tr").first.inner_text()
     shot("activities-06-classes")
+    page.get_by_role("button", name="English").click()
+    seen["in_english"] = [page.locator("h1").inner_text(),
+                          page.locator("tbody tr").first.inner_text()]
     me.context.close()
     seen.update(letter_id=letter_url.rsplit("/", 1)[-1], group_id=group_url.rsplit("/", 1)[-1],
                 class_id=class_url.rsplit("/", 1)[-1])

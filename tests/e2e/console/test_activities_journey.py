@@ -54,6 +54,8 @@ def test_a_social_worker_answers_a_letter_runs_a_group_and_records_a_class(amqp_
     # The group: formed by the signed-in worker, the student a member who attended its session.
     assert "张小华" in seen["members"]
     assert "1 名组员中 1 名出席" in seen["sessions"] and "张小华" in seen["sessions"]
+    assert "服务流程中尚有步骤未完成" in seen["evaluated_too_early"]
+    assert "小组活动" in seen["evaluated_too_early"]
     assert "已结束" in seen["ended"]
     assert "支持小组" in seen["groups"] and "1 / 6" in seen["groups"] and "已结束" in seen["groups"]
     assert group["social_worker_id"] == WORKER and group["kind"] == "support"
@@ -70,6 +72,8 @@ def test_a_social_worker_answers_a_letter_runs_a_group_and_records_a_class(amqp_
     assert held["theme"] == "life_education" and held["topic"] == "珍爱生命"
     assert held["attendance"] == 42 and held["grade"] == 7
     assert held["service_codes"] == ["7.1.3a"] and held["held_on"] == today.isoformat()
+    assert seen["in_english"][0].startswith("Classes")
+    assert "Life education" in seen["in_english"][1]
 
     for name in ("activities-02-mailbox-unanswered", "activities-03-reply-refused",
                  "activities-05-group-session", "activities-06-classes"):
