@@ -274,6 +274,13 @@ FIELD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Must not be before .*\((?P<date>\d{4}-\d{2}-\d{2})\)\."),
      N_("Not before %(date)s.")),
     (re.compile(r"Unknown field\."), N_("Not a field of this form.")),
+    # The cases service's own rules (app.py, groups.py).
+    (re.compile(r"An anonymous letter names no client\."),
+     N_("An anonymous letter names no client.")),
+    (re.compile(r"The client belongs to another school\."),
+     N_("The client belongs to another school.")),
+    (re.compile(r"Not members of the group: (?P<who>.*)\."),
+     N_("Not members of the group: %(who)s.")),
 )
 UNKNOWN_RULE = N_("Breaks a rule: %(rule)s")
 
