@@ -200,6 +200,12 @@ LABELS: dict[str, str] = {
     "archive": N_("Archive service"),
     "resources": N_("Resources service"),
     "supervision": N_("Supervision service"),
+    # activities: themes of classes (8.2.3), and the steps a group's refusal names as missing.
+    "life_education": N_("Life education"),
+    "study_or_career_planning": N_("Study or career planning"),
+    "adolescence_education": N_("Adolescence education"),
+    "session": N_("A group session"),
+    "group_evaluation": N_("The group evaluation"),
     # The archivist's pages: file categories (9.4a) and states, legal hold authorities, and the
     # reasons of access denials and revocations (9.4d) and of disposal rejections (9.4e).
     "GA": N_("Case file"),
@@ -288,6 +294,13 @@ FIELD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Must not be before .*\((?P<date>\d{4}-\d{2}-\d{2})\)\."),
      N_("Not before %(date)s.")),
     (re.compile(r"Unknown field\."), N_("Not a field of this form.")),
+    # The cases service's own rules (app.py, groups.py).
+    (re.compile(r"An anonymous letter names no client\."),
+     N_("An anonymous letter names no client.")),
+    (re.compile(r"The client belongs to another school\."),
+     N_("The client belongs to another school.")),
+    (re.compile(r"Not members of the group: (?P<who>.*)\."),
+     N_("Not members of the group: %(who)s.")),
 )
 UNKNOWN_RULE = N_("Breaks a rule: %(rule)s")
 

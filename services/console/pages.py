@@ -25,6 +25,7 @@ from contracts.errors import CasebookError
 
 # The modules register their pages.
 from services.console import (  # noqa: F401
+    activities,
     archivist,
     auditor,
     oidc,

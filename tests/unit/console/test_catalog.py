@@ -9,7 +9,7 @@ from pathlib import Path
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 
-from services.console.i18n import EVENTS, LABELS, PROBLEMS, Localized, catalog
+from services.console.i18n import EVENTS, LABELS, PROBLEMS, Localized, catalog, field_message
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG = ROOT / "services" / "console" / "babel.cfg"
@@ -56,3 +56,11 @@ def test_a_problem_code_shows_in_chinese_and_on_request_in_english():
 def test_instants_are_shown_on_beijing_time():
     assert Localized("zh_CN").datetime("2026-09-01T16:30:00+00:00") == "2026年9月2日 00:30:00"
     assert Localized("zh_CN").date("2026-09-01") == "2026年9月1日"
+
+
+def test_the_cases_services_own_field_rules_show_in_chinese_with_their_details():
+    zh = Localized("zh_CN")
+    assert zh.message(field_message("Not members of the group: c-1, c-2.")) == (
+        "以下人员不是小组成员：c-1, c-2。")
+    assert zh.message(field_message("The client belongs to another school.")) == (
+        "该服务对象属于其他学校。")
