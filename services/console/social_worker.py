@@ -1,8 +1,10 @@
 """The social worker's pages: the caseload, registering a client, opening a case and taking it
-through the steps of 8.3, risks (9.6)."""
+through the steps of 8.3 (or declining its intake with a referral, 8.3.1e), risks and their
+levels (9.6), disclosures despite confidentiality (4.1), follow-ups after closing (9.2b)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -137,8 +139,31 @@ def resolve_risk(visit: Visit, case_id: str, risk_id: str) -> Response:
                          Section(forms.RESOLVE_RISK, name=f"resolve-{risk_id}"))
 
 
+@page("/cases/<case_id>/risks/<risk_id>/level", "POST")
+def change_risk_level(visit: Visit, case_id: str, risk_id: str) -> Response:
+    body = forms.payload(forms.CHANGE_RISK_LEVEL, visit.request.form)
+    return _case_command(visit, case_id, f"risks/{risk_id}/level", body, f"/cases/{case_id}",
+                         Section(forms.CHANGE_RISK_LEVEL, name=f"level-{risk_id}"))
+
+
+@page("/cases/<case_id>/risks/<risk_id>/disclosures", "POST")
+def record_disclosure(visit: Visit, case_id: str, risk_id: str) -> Response:
+    body = forms.disclosure(risk_id, visit.request.form)
+    return _case_command(visit, case_id, "disclosures", body, f"/cases/{case_id}",
+                         Section(forms.DISCLOSURE, name=f"disclose-{risk_id}"),
+                         forms.disclosure_problem)
+
+
+@page("/cases/<case_id>/intake/decline", "POST")
+def decline_intake(visit: Visit, case_id: str) -> Response:
+    # A declined case takes no more steps and leaves the live caseload.
+    return _case_command(visit, case_id, "intake/decline", forms.decline(visit.request.form),
+                         f"/cases/{case_id}", Section(forms.DECLINE, name="decline"))
+
+
 def _case_command(visit: Visit, case_id: str, path: str, body: dict[str, Any],
-                  done: str, section: Section) -> Response:
+                  done: str, section: Section,
+                  placed: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Response:
     """Carry out a command on the case; on a refusal (400, 409), the case page again with
     the form as it was sent and the reasons beside its fields."""
     form = visit.request.form
@@ -148,7 +173,8 @@ def _case_command(visit: Visit, case_id: str, path: str, body: dict[str, Any],
         if refusal.status not in (400, 409):
             raise
         section.values = forms.values(section.fields, form)
-        section.problem = Problem.of(refusal.problem, section.fields)
+        problem = placed(refusal.problem) if placed else refusal.problem
+        section.problem = Problem.of(problem, section.fields)
         return _case_page(visit, case_id, section, refusal.status)
     return redirect(done)
 
@@ -165,12 +191,21 @@ def _case_page(visit: Visit, case_id: str, sent: Section | None,
                        values=forms.values(upcoming.fields, None))
     risk = sent if sent and sent.name == "risk" else Section(
         forms.RISK, name="risk", values=forms.values(forms.RISK, None))
-    resolving = sent if sent and sent.name.startswith("resolve-") else None
+    # The one risk form of the risks list sent and refused, by its name (resolve-<risk_id>, …).
+    risk_form = sent if sent and sent.name.split("-")[0] in RISK_FORMS else None
+    decline = sent if sent and sent.name == "decline" else Section(
+        forms.DECLINE, name="decline", values=forms.values(forms.DECLINE, None))
     goals = record["plans"][-1]["parts"].get("goals", []) if record["plans"] else []
     return visit.render("case.html", status, case=record, client=client, goals=goals,
                         timeline=timeline, steps=forms.STEPS, upcoming=upcoming, step=step,
-                        risk=risk, resolving=resolving, resolve_fields=forms.RESOLVE_RISK,
-                        resolve_values=forms.values(forms.RESOLVE_RISK, None))
+                        risk=risk, risk_form=risk_form, decline=decline,
+                        risk_forms={name: (fields, forms.values(fields, None))
+                                    for name, fields in RISK_FORMS.items()})
+
+
+# The forms of each risk in the risks list, by the prefix of their section's name.
+RISK_FORMS = {"resolve": forms.RESOLVE_RISK, "level": forms.CHANGE_RISK_LEVEL,
+              "disclose": forms.DISCLOSURE}
 
 
 @dataclass
