@@ -18,6 +18,7 @@ from contracts.events.cases import (
     CLOSING_REASONS,
     CONSENT_PARTIES,
     DECLINE_REASONS,
+    FOLLOW_UP_OUTCOMES,
     INTERVENTION_FORMS,
     INTERVENTION_METHODS,
     RISK_LEVELS,
@@ -212,6 +213,15 @@ def decline(form: MultiDict[str, str]) -> dict[str, Any]:
     return body
 
 
+# After closing (9.2b): another follow-up scheduled, and one done with how it found the client.
+SCHEDULE_FOLLOW_UP = (
+    Field("due_on", N_("Follow-up due on (9.2b)"), "date", required=True),
+)
+FOLLOW_UP = (
+    Field("done_on", N_("Done on"), "date", required=True, default=_today),
+    Field("outcome", N_("Outcome"), "select", FOLLOW_UP_OUTCOMES, required=True),
+    Field("notes", N_("Notes"), "textarea"),
+)
 
 
 @dataclass(frozen=True)
@@ -296,6 +306,10 @@ STEPS: tuple[Step, ...] = (
         Field("relationship_ended", N_("Relationship ended and parting handled (8.3.6c)"),
               "bool"),
         Field("summary", N_("Summary"), "textarea"),
+        # The case is read only under an archive grant once closed (9.4d): its follow-up is
+        # scheduled with the closing (9.2b).
+        Field("follow_up", N_("Follow-up due on (9.2b)"), "date",
+              hint=N_("Optional: a closed case is read only under an archive grant (9.4d).")),
     ), lambda case: case["status"] == "closed"),
 )
 STEP_BY_NAME = {step.name: step for step in STEPS}
@@ -307,6 +321,8 @@ def command(step: Step, form: MultiDict[str, str]) -> dict[str, Any]:
     fixed = {field.name: field.initial() for field in step.fields if field.kind == "fixed"}
     if "goals" in body and step.name == "plan":
         body["goals"] = [{"goal": goal} for goal in body["goals"]]
+    if "follow_up" in body and step.name == "closing":
+        body["follow_up"] = {"due_on": body["follow_up"]}
     return {**body, **fixed}
 
 

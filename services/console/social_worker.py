@@ -20,6 +20,8 @@ from services.console.i18n import N_
 from services.console.web import Problem, Refused, Visit, nav, page
 
 CASELOAD_PAGE = 20
+# The page a refused form is shown on again, given the form's section and the refusal's status.
+Again = Callable[["Section", int], Response]
 
 nav(N_("My caseload"), "/caseload", "social_worker")
 nav(N_("Register a client"), "/clients/new", "social_worker")
@@ -161,11 +163,56 @@ def decline_intake(visit: Visit, case_id: str) -> Response:
                          f"/cases/{case_id}", Section(forms.DECLINE, name="decline"))
 
 
+@page("/follow-ups")
+def follow_ups(visit: Visit) -> Response:
+    """The follow-ups past their date and not yet done (9.2b): the cases service lists them
+    without reading the closed case, which needs an archive grant (9.4d)."""
+    after = visit.request.args.get("after")
+    due = visit.api.get("/cases/overdue", kind="follow_up", after=after, limit=CASELOAD_PAGE)
+    return visit.render("case_follow_ups.html", page=due, after=after)
+
+
+@page("/cases/<case_id>/follow-ups/<follow_up_id>")
+def follow_up_form(visit: Visit, case_id: str, follow_up_id: str) -> Response:
+    return _follow_up_page(visit, case_id, follow_up_id, None)
+
+
+@page("/cases/<case_id>/follow-ups/<follow_up_id>", "POST")
+def record_follow_up(visit: Visit, case_id: str, follow_up_id: str) -> Response:
+    body = {**forms.payload(forms.FOLLOW_UP, visit.request.form), "follow_up_id": follow_up_id}
+    return _case_command(visit, case_id, f"follow-ups/{follow_up_id}", body, "/follow-ups",
+                         Section(forms.FOLLOW_UP, name="done"),
+                         again=_follow_up_again(visit, case_id, follow_up_id))
+
+
+@page("/cases/<case_id>/follow-ups/<follow_up_id>/next", "POST")
+def schedule_follow_up(visit: Visit, case_id: str, follow_up_id: str) -> Response:
+    body = forms.payload(forms.SCHEDULE_FOLLOW_UP, visit.request.form)
+    return _case_command(visit, case_id, "follow-ups", body, "/follow-ups",
+                         Section(forms.SCHEDULE_FOLLOW_UP, name="next"),
+                         again=_follow_up_again(visit, case_id, follow_up_id))
+
+
+def _follow_up_again(visit: Visit, case_id: str, follow_up_id: str) -> Again:
+    return lambda section, status: _follow_up_page(visit, case_id, follow_up_id, section, status)
+
+
+def _follow_up_page(visit: Visit, case_id: str, follow_up_id: str, sent: Section | None,
+                    status: int = 200) -> Response:
+    """The forms of one follow-up, without the closed case's record (9.4d)."""
+    shown = {name: sent if sent and sent.name == name else Section(
+        fields, name=name, values=forms.values(fields, None))
+        for name, fields in (("done", forms.FOLLOW_UP), ("next", forms.SCHEDULE_FOLLOW_UP))}
+    return visit.render("case_follow_up.html", status, case_id=case_id,
+                        follow_up_id=follow_up_id, **shown)
+
+
 def _case_command(visit: Visit, case_id: str, path: str, body: dict[str, Any],
                   done: str, section: Section,
-                  placed: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Response:
-    """Carry out a command on the case; on a refusal (400, 409), the case page again with
-    the form as it was sent and the reasons beside its fields."""
+                  placed: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                  again: Again | None = None) -> Response:
+    """Carry out a command on the case; on a refusal (400, 409), the case page (or `again`)
+    with the form as it was sent and the reasons beside its fields."""
     form = visit.request.form
     try:
         visit.api.post(f"/cases/{case_id}/{path}", body, form.get("idempotency_key"))
@@ -175,6 +222,8 @@ def _case_command(visit: Visit, case_id: str, path: str, body: dict[str, Any],
         section.values = forms.values(section.fields, form)
         problem = placed(refusal.problem) if placed else refusal.problem
         section.problem = Problem.of(problem, section.fields)
+        if again is not None:
+            return again(section, refusal.status)
         return _case_page(visit, case_id, section, refusal.status)
     return redirect(done)
 

@@ -1,12 +1,15 @@
 """More of the social worker's case page: a risk's level changed, a disclosure despite
 confidentiality once the risk threatens life (refused first beside a field), and another case's
-intake declined with a referral."""
+intake declined with a referral; a closed case's follow-up past its date recorded, another
+scheduled."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from browser import Person
 from playwright.sync_api import Browser
@@ -19,7 +22,9 @@ NEW = "赵小雨"  # a case at intake
 def case_more_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
     me = Person(browser, console_url, artefacts).sign_in_as("demo-worker-1")
     page, field, save, shot = me.page, me.field, me.save, me.shot
-    seen: dict[str, Any] = {}
+    # The next follow-up a fortnight after the schools' today (Asia/Shanghai).
+    schools_today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    seen: dict[str, Any] = {"next_due_on": (schools_today + timedelta(days=14)).isoformat()}
 
     def open_case(name: str) -> str:
         page.goto(f"{console_url}/caseload")
@@ -75,6 +80,23 @@ def case_more_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     seen["declined"] = page.locator("section.declined").inner_text()
     seen["steps_left"] = page.get_by_text("本个案没有后续步骤。").count()
     shot("case-more-04-declined")
+
+    # A closed case's follow-up past its date (9.2b), reached from the caseload without opening
+    # the case (read only under an archive grant, 9.4d): another scheduled, then this one done.
+    page.goto(f"{console_url}/caseload")
+    page.get_by_role("link", name="已逾期的回访").click()
+    seen["follow_ups"] = page.locator("tbody").inner_text()
+    shot("case-more-05-follow-ups")
+    follow_up = page.locator("tbody a")
+    seen["follow_up_href"] = follow_up.get_attribute("href")
+    follow_up.click()
+    field("计划回访日期（9.2b）").fill(seen["next_due_on"])
+    save("安排回访")
+    page.locator("tbody a").click()
+    field("结果").select_option("needs_support")
+    field("备注").fill("成绩下滑，约下周面谈。")
+    save("记录回访")
+    seen["follow_ups_after"] = page.locator("tbody").inner_text()
     me.context.close()
     return seen
 

@@ -10,7 +10,7 @@ import pytest
 
 from services.console.i18n import today as schools_today
 from services.runtime.cli.demo import SCHOOL, WORKER
-from services.runtime.cli.journeys import open_case, ready_case
+from services.runtime.cli.journeys import close_case, intervention, open_case, ready_case
 from tests.e2e.console.conftest import ARTEFACTS, console, console_address, run_journey
 from tests.support.services import rpc
 
@@ -33,10 +33,17 @@ def test_a_social_worker_changes_a_risk_discloses_and_declines_an_intake(amqp_ur
                 "guardians": [{"name": "赵刚", "relation": "father", "contact": "139-0000-0002"}],
             })["client_id"]
             at_intake = open_case(proxy, new, WORKER, ["7.1.3a"])
+            closed, day = ready_case(proxy, "case-more-closed", worker_id=WORKER)
+            proxy.cases.log_intervention(intervention(closed, day + timedelta(days=1)))
+            close_case(proxy, closed, day + timedelta(days=7))
+            proxy.cases.schedule_follow_up({"case_id": closed, "due_on": "2026-10-01"})
         seen = run_journey("case_more", url)
         with rpc(amqp_uri, worker) as proxy:
             record = proxy.cases.get_case({"case_id": planned})
             declined = proxy.cases.get_case({"case_id": at_intake})
+            # The closed case's record needs an archive grant (9.4d); its timeline does not.
+            after_closing = [step["details"] for step in proxy.cases.get_case_timeline(
+                {"case_id": closed})["steps"] if step["event"].startswith("FollowUp")]
 
     today = schools_today()
     assert seen["planned_case"] == planned and seen["declined_case"] == at_intake
@@ -75,5 +82,14 @@ def test_a_social_worker_changes_a_risk_discloses_and_declines_an_intake(amqp_ur
     assert referral["note"] == "已与家长沟通，同意转介。"
     assert "风险等级已上调（9.6b）" in seen["timeline"]
     assert "已记录保密例外披露（4.1）" in seen["timeline"]
-    for page in ("case-more-02-disclosure-refused", "case-more-04-declined"):
+    # The follow-up: listed past its date, another scheduled, then this one recorded.
+    assert closed[:8] in seen["follow_ups"] and "2026年10月1日" in seen["follow_ups"]
+    scheduled, following, done = after_closing
+    assert seen["follow_up_href"] == f"/cases/{closed}/follow-ups/{scheduled['follow_up_id']}"
+    assert following["due_on"] == seen["next_due_on"]
+    assert done["follow_up_id"] == scheduled["follow_up_id"]
+    assert done["outcome"] == "needs_support" and done["done_on"] == today.isoformat()
+    assert seen["follow_ups_after"] == "暂无逾期回访。"
+    for page in ("case-more-02-disclosure-refused", "case-more-04-declined",
+                 "case-more-05-follow-ups"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
