@@ -213,6 +213,19 @@ def decline(form: MultiDict[str, str]) -> dict[str, Any]:
     return body
 
 
+# Consent withdrawn (4.2): the case then waits for consent again before the next step.
+WITHDRAW_CONSENT = (
+    Field("party", N_("Whose consent is withdrawn"), "select", CONSENT_PARTIES, required=True),
+    Field("withdrawn_on", N_("Withdrawn on"), "date", required=True, default=_today),
+    Field("reason", N_("Why it was withdrawn"), "textarea"),
+)
+# A closed case reopened, from its follow-up (9.2b): the case is then live and readable again.
+REOPEN = (
+    Field("reopened_on", N_("Reopened on"), "date", required=True, default=_today),
+    Field("reason", N_("Why it is reopened"), "textarea"),
+)
+
+
 # After closing (9.2b): another follow-up scheduled, and one done with how it found the client.
 SCHEDULE_FOLLOW_UP = (
     Field("due_on", N_("Follow-up due on (9.2b)"), "date", required=True),
@@ -313,6 +326,31 @@ STEPS: tuple[Step, ...] = (
     ), lambda case: case["status"] == "closed"),
 )
 STEP_BY_NAME = {step.name: step for step in STEPS}
+
+# A new version of the plan with its seven parts (8.3.3), the old one kept.
+REVISE_PLAN = (
+    Field("revised_on", N_("Revised on"), "date", required=True, default=_today),
+    *(field for field in STEP_BY_NAME["plan"].fields
+      if field.name not in ("adopted_on", "review_by")),
+    Field("reason", N_("Why the plan is revised"), "textarea"),
+)
+
+
+def revision(form: MultiDict[str, str]) -> dict[str, Any]:
+    body = payload(REVISE_PLAN, form)
+    if "goals" in body:
+        body["goals"] = [{"goal": goal} for goal in body["goals"]]
+    return body
+
+
+def current_plan(plan: dict[str, Any]) -> dict[str, Any]:
+    """The revision form's values: the current plan's parts, a line an item."""
+    shown: dict[str, Any] = {field.name: field.initial() for field in REVISE_PLAN}
+    for name, part in plan["parts"].items():
+        if name == "goals":
+            part = [goal["goal"] for goal in part]
+        shown[name] = "\n".join(part) if isinstance(part, list) else part
+    return shown
 
 
 def command(step: Step, form: MultiDict[str, str]) -> dict[str, Any]:

@@ -128,24 +128,19 @@ def record_step(visit: Visit, case_id: str, step: str) -> Response:
 
 @page("/cases/<case_id>/risks", "POST")
 def raise_risk(visit: Visit, case_id: str) -> Response:
-    body = forms.payload(forms.RISK, visit.request.form)
-    return _case_command(visit, case_id, "risks", body, f"/cases/{case_id}",
-                         Section(forms.RISK, name="risk"))
+    return _form_command(visit, case_id, "risks", forms.RISK, "risk")
 
 
 @page("/cases/<case_id>/risks/<risk_id>/resolution", "POST")
 def resolve_risk(visit: Visit, case_id: str, risk_id: str) -> Response:
-    body = forms.payload(forms.RESOLVE_RISK, visit.request.form)
-    return _case_command(visit, case_id, f"risks/{risk_id}/resolution", body,
-                         f"/cases/{case_id}",
-                         Section(forms.RESOLVE_RISK, name=f"resolve-{risk_id}"))
+    return _form_command(visit, case_id, f"risks/{risk_id}/resolution", forms.RESOLVE_RISK,
+                         f"resolve-{risk_id}")
 
 
 @page("/cases/<case_id>/risks/<risk_id>/level", "POST")
 def change_risk_level(visit: Visit, case_id: str, risk_id: str) -> Response:
-    body = forms.payload(forms.CHANGE_RISK_LEVEL, visit.request.form)
-    return _case_command(visit, case_id, f"risks/{risk_id}/level", body, f"/cases/{case_id}",
-                         Section(forms.CHANGE_RISK_LEVEL, name=f"level-{risk_id}"))
+    return _form_command(visit, case_id, f"risks/{risk_id}/level", forms.CHANGE_RISK_LEVEL,
+                         f"level-{risk_id}")
 
 
 @page("/cases/<case_id>/risks/<risk_id>/disclosures", "POST")
@@ -161,6 +156,18 @@ def decline_intake(visit: Visit, case_id: str) -> Response:
     # A declined case takes no more steps and leaves the live caseload.
     return _case_command(visit, case_id, "intake/decline", forms.decline(visit.request.form),
                          f"/cases/{case_id}", Section(forms.DECLINE, name="decline"))
+
+
+@page("/cases/<case_id>/consent-withdrawals", "POST")
+def withdraw_consent(visit: Visit, case_id: str) -> Response:
+    return _form_command(visit, case_id, "consent-withdrawals", forms.WITHDRAW_CONSENT,
+                         "withdraw")
+
+
+@page("/cases/<case_id>/plan/revisions", "POST")
+def revise_plan(visit: Visit, case_id: str) -> Response:
+    return _case_command(visit, case_id, "plan/revisions", forms.revision(visit.request.form),
+                         f"/cases/{case_id}", Section(forms.REVISE_PLAN, name="revise"))
 
 
 @page("/follow-ups")
@@ -193,6 +200,14 @@ def schedule_follow_up(visit: Visit, case_id: str, follow_up_id: str) -> Respons
                          again=_follow_up_again(visit, case_id, follow_up_id))
 
 
+@page("/cases/<case_id>/follow-ups/<follow_up_id>/reopening", "POST")
+def reopen_case(visit: Visit, case_id: str, follow_up_id: str) -> Response:
+    body = forms.payload(forms.REOPEN, visit.request.form)
+    return _case_command(visit, case_id, "reopening", body, f"/cases/{case_id}",
+                         Section(forms.REOPEN, name="reopen"),
+                         again=_follow_up_again(visit, case_id, follow_up_id))
+
+
 def _follow_up_again(visit: Visit, case_id: str, follow_up_id: str) -> Again:
     return lambda section, status: _follow_up_page(visit, case_id, follow_up_id, section, status)
 
@@ -202,9 +217,18 @@ def _follow_up_page(visit: Visit, case_id: str, follow_up_id: str, sent: Section
     """The forms of one follow-up, without the closed case's record (9.4d)."""
     shown = {name: sent if sent and sent.name == name else Section(
         fields, name=name, values=forms.values(fields, None))
-        for name, fields in (("done", forms.FOLLOW_UP), ("next", forms.SCHEDULE_FOLLOW_UP))}
+        for name, fields in (("done", forms.FOLLOW_UP), ("next", forms.SCHEDULE_FOLLOW_UP),
+                             ("reopen", forms.REOPEN))}
     return visit.render("case_follow_up.html", status, case_id=case_id,
                         follow_up_id=follow_up_id, **shown)
+
+
+def _form_command(visit: Visit, case_id: str, path: str, fields: tuple[Field, ...],
+                  name: str) -> Response:
+    """A form of the case page sent as its command as typed, back to the case page."""
+    body = forms.payload(fields, visit.request.form)
+    return _case_command(visit, case_id, path, body, f"/cases/{case_id}",
+                         Section(fields, name=name))
 
 
 def _case_command(visit: Visit, case_id: str, path: str, body: dict[str, Any],
@@ -242,12 +266,17 @@ def _case_page(visit: Visit, case_id: str, sent: Section | None,
         forms.RISK, name="risk", values=forms.values(forms.RISK, None))
     # The one risk form of the risks list sent and refused, by its name (resolve-<risk_id>, …).
     risk_form = sent if sent and sent.name.split("-")[0] in RISK_FORMS else None
-    decline = sent if sent and sent.name == "decline" else Section(
-        forms.DECLINE, name="decline", values=forms.values(forms.DECLINE, None))
+    decline, withdraw = (sent if sent and sent.name == name else Section(
+        fields, name=name, values=forms.values(fields, None))
+        for name, fields in (("decline", forms.DECLINE), ("withdraw", forms.WITHDRAW_CONSENT)))
+    revise = sent if sent and sent.name == "revise" else Section(
+        forms.REVISE_PLAN, name="revise",
+        values=forms.current_plan(record["plans"][-1]) if record["plans"] else {})
     goals = record["plans"][-1]["parts"].get("goals", []) if record["plans"] else []
     return visit.render("case.html", status, case=record, client=client, goals=goals,
                         timeline=timeline, steps=forms.STEPS, upcoming=upcoming, step=step,
-                        risk=risk, risk_form=risk_form, decline=decline,
+                        risk=risk, risk_form=risk_form, decline=decline, withdraw=withdraw,
+                        revise=revise,
                         risk_forms={name: (fields, forms.values(fields, None))
                                     for name, fields in RISK_FORMS.items()})
 

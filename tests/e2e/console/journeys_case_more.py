@@ -1,7 +1,7 @@
 """More of the social worker's case page: a risk's level changed, a disclosure despite
 confidentiality once the risk threatens life (refused first beside a field), and another case's
-intake declined with a referral; a closed case's follow-up past its date recorded, another
-scheduled."""
+intake declined with a referral; the plan revised and a consent withdrawn; a closed case's
+follow-up past its date recorded, another scheduled, and the case reopened."""
 
 from __future__ import annotations
 
@@ -67,6 +67,23 @@ def case_more_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     save("记录披露")
     seen["disclosures"] = page.locator("ul.disclosures").inner_text()
     seen["timeline"] = page.locator("ol.timeline").inner_text()
+
+    # The plan revised: a new version, its form filled with the current one's parts (8.3.3).
+    page.locator("summary", has_text="修订服务计划（新版本）").click()
+    seen["plan_shown"] = field("服务目标").input_value()
+    field("服务目标").fill(seen["plan_shown"] + "\n每周写一次情绪日记。")
+    field("修订理由").fill("风险升高，加入情绪记录。")
+    save("保存新版本")
+    seen["plan_version"] = page.locator("section[aria-labelledby=changes-heading]").inner_text()
+
+    # The guardian's consent withdrawn (4.2).
+    page.locator("summary", has_text="记录撤回知情同意").click()
+    field("撤回谁的同意").select_option("guardian")
+    field("撤回理由").fill("家长要求暂停服务。")
+    save("记录撤回")
+    seen["consents_after"] = page.locator(
+        "section[aria-labelledby=changes-heading] > p").first.inner_text()
+    shot("case-more-03b-consent-withdrawn")
     shot("case-more-03-disclosed")
 
     # Another client's intake declined: beyond the service's scope, referred to mental health.
@@ -97,6 +114,13 @@ def case_more_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     field("备注").fill("成绩下滑，约下周面谈。")
     save("记录回访")
     seen["follow_ups_after"] = page.locator("tbody").inner_text()
+
+    # The follow-up found the client needing support again: the case reopened, live again.
+    page.goto(f"{console_url}{seen['follow_up_href']}")
+    field("重新开案的理由").fill("回访发现需要继续支持。")
+    save("重新开案")
+    seen["reopened"] = [page.url.rsplit("/", 1)[-1], page.locator(".steps").inner_text()]
+    shot("case-more-06-reopened")
     me.context.close()
     return seen
 

@@ -10,7 +10,7 @@ import pytest
 
 from services.console.i18n import today as schools_today
 from services.runtime.cli.demo import SCHOOL, WORKER
-from services.runtime.cli.journeys import close_case, intervention, open_case, ready_case
+from services.runtime.cli.journeys import PLAN, close_case, intervention, open_case, ready_case
 from tests.e2e.console.conftest import ARTEFACTS, console, console_address, run_journey
 from tests.support.services import rpc
 
@@ -41,9 +41,10 @@ def test_a_social_worker_changes_a_risk_discloses_and_declines_an_intake(amqp_ur
         with rpc(amqp_uri, worker) as proxy:
             record = proxy.cases.get_case({"case_id": planned})
             declined = proxy.cases.get_case({"case_id": at_intake})
-            # The closed case's record needs an archive grant (9.4d); its timeline does not.
+            # The closed case's record needed an archive grant (9.4d); its timeline does not.
             after_closing = [step["details"] for step in proxy.cases.get_case_timeline(
                 {"case_id": closed})["steps"] if step["event"].startswith("FollowUp")]
+            reopened = proxy.cases.get_case({"case_id": closed})  # live again: no grant
 
     today = schools_today()
     assert seen["planned_case"] == planned and seen["declined_case"] == at_intake
@@ -70,6 +71,23 @@ def test_a_social_worker_changes_a_risk_discloses_and_declines_an_intake(amqp_ur
         "recipients": [{"kind": "guardian", "who": "王芳"}],
         "what": "孩子有自伤风险，需要今晚陪伴。", "why": "生命安全优先于保密（4.1）。"}
 
+    # The plan: a second version with a third goal, the first kept; the guardian's consent
+    # withdrawn, the client's standing.
+    assert seen["plan_shown"] == "\n".join(goal["goal"] for goal in PLAN["goals"])
+    assert "服务计划第 2 版" in seen["plan_version"]
+    first, second = record["plans"]
+    assert [goal["goal"] for goal in first["parts"]["goals"]] == [
+        goal["goal"] for goal in PLAN["goals"]]
+    assert [goal["goal"] for goal in second["parts"]["goals"]] == [
+        *(goal["goal"] for goal in PLAN["goals"]), "每周写一次情绪日记。"]
+    assert second["parts"]["methods"] == PLAN["methods"]
+    assert second["reason"] == "风险升高，加入情绪记录。"
+    consents = {consent["party"]: consent for consent in record["consents"]}
+    assert consents["guardian"]["withdrawn_on"] == today.isoformat()
+    assert consents["guardian"]["withdrawal_reason"] == "家长要求暂停服务。"
+    assert consents["client"].get("withdrawn_on") is None
+    assert seen["consents_after"] == "知情同意：服务对象"
+
     # The other case: declined beyond the service's scope, referred to mental health services.
     assert "超出服务范围" in seen["declined"] and "已转介至精神卫生机构" in seen["declined"]
     assert seen["steps_left"] == 1
@@ -90,6 +108,9 @@ def test_a_social_worker_changes_a_risk_discloses_and_declines_an_intake(amqp_ur
     assert done["follow_up_id"] == scheduled["follow_up_id"]
     assert done["outcome"] == "needs_support" and done["done_on"] == today.isoformat()
     assert seen["follow_ups_after"] == "暂无逾期回访。"
+    assert seen["reopened"][0] == closed and reopened["status"] == "active"
+    assert reopened["reopenings"] == [{"reopened_on": today.isoformat(),
+                                       "reason": "回访发现需要继续支持。"}]
     for page in ("case-more-02-disclosure-refused", "case-more-04-declined",
-                 "case-more-05-follow-ups"):
+                 "case-more-05-follow-ups", "case-more-06-reopened"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0

@@ -49,3 +49,18 @@ def test_the_closing_schedules_its_follow_up_when_a_date_is_given():
                       "follow_up": "2027-01-15"})
     assert forms.command(closing, sent)["follow_up"] == {"due_on": "2027-01-15"}
     assert "follow_up" not in forms.command(closing, MultiDict({"reason": "goals_met"}))
+
+
+def test_a_revision_starts_from_the_current_plan_and_sends_its_goals_as_objects():
+    plan = {"parts": {"goals": [{"goal": "少发脾气", "baseline": 4}, {"goal": "每周见老师"}],
+                      "content": "个案辅导", "methods": ["个案工作", "家庭联系"],
+                      "action_steps": ["建立关系"], "schedule": "八周",
+                      "evaluation_participants": ["服务对象"], "evaluation_methods": ["GAS"]}}
+    shown = forms.current_plan(plan)
+    assert shown["goals"] == "少发脾气\n每周见老师" and shown["methods"] == "个案工作\n家庭联系"
+    assert shown["content"] == "个案辅导" and shown["revised_on"]
+    sent = MultiDict({**{name: value for name, value in shown.items() if value},
+                      "goals": "少发脾气\n写情绪日记", "reason": "风险升高"})
+    body = forms.revision(sent)
+    assert body["goals"] == [{"goal": "少发脾气"}, {"goal": "写情绪日记"}]
+    assert body["methods"] == ["个案工作", "家庭联系"] and body["reason"] == "风险升高"
