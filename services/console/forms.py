@@ -7,22 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from contracts.events.cases import (
+    AGENCY_KINDS,
     CLIENT_TYPES,
     CLOSING_REASONS,
     CONSENT_PARTIES,
+    DECLINE_REASONS,
+    FOLLOW_UP_OUTCOMES,
     INTERVENTION_FORMS,
     INTERVENTION_METHODS,
     RISK_LEVELS,
     RISK_TYPES,
 )
 from contracts.taxonomy import SERVICE_CODES
-from services.cases.schemas import INFORMED_OF
-from services.console.i18n import N_, today
+from services.cases.schemas import INFORMED_OF, RECIPIENT_KINDS
+from services.console.i18n import N_, ZONE, today
 
 ALL_SERVICE_CODES = tuple(entry.code for entry in SERVICE_CODES)
 
@@ -31,7 +35,8 @@ ALL_SERVICE_CODES = tuple(entry.code for entry in SERVICE_CODES)
 class Field:
     name: str
     label: str
-    # date, text, textarea, lines (one item a line), select, multi (checkboxes), bool, int,
+    # date, datetime (a local time in the schools' zone), text, textarea, lines (one item a
+    # line), select, multi (checkboxes), bool, int,
     # fixed (a hidden value the form always sends), attainment (a goal attainment score for each
     # goal of the plan, 10.2.2)
     kind: str = "text"
@@ -63,7 +68,23 @@ def value_of(field: Field, form: MultiDict[str, str]) -> Any:
         return None
     if field.kind == "int" and raw.lstrip("-").isdigit():
         return int(raw)
+    if field.kind == "datetime":
+        return _instant(raw)
     return raw  # a date or a number as typed: the service's schema says what is wrong with it
+
+
+def _instant(raw: str) -> str:
+    """A local time as the browser sends it (2026-12-02T10:30) as an instant on Beijing time;
+    anything else as typed, for the service to refuse."""
+    try:
+        local = datetime.fromisoformat(raw)
+    except ValueError:
+        return raw
+    return (local if local.tzinfo else local.replace(tzinfo=ZONE)).isoformat()
+
+
+def _now() -> str:
+    return datetime.now(ZONE).strftime("%Y-%m-%dT%H:%M")
 
 
 def _attainments(name: str, form: MultiDict[str, str]) -> list[dict[str, Any]]:
@@ -89,7 +110,11 @@ def values(fields: tuple[Field, ...], form: MultiDict[str, str] | None) -> dict[
     shown = {}
     for field in fields:
         value = value_of(field, form)
-        shown[field.name] = "\n".join(value) if field.kind == "lines" else value
+        if field.kind == "lines":
+            value = "\n".join(value)
+        elif field.kind == "datetime":
+            value = form.get(field.name, "").strip()  # shown as typed, without its zone
+        shown[field.name] = value
     return shown
 
 
@@ -130,6 +155,85 @@ RISK = (
 RESOLVE_RISK = (
     Field("resolved_on", N_("Resolved on"), "date", required=True, default=_today),
     Field("resolution", N_("Resolution"), "textarea"),
+)
+CHANGE_RISK_LEVEL = (  # 9.6b
+    Field("level", N_("New level"), "select", RISK_LEVELS, required=True),
+    Field("changed_on", N_("Changed on"), "date", required=True, default=_today),
+    # Not "Reason": the closing form beside it on the same page has one.
+    Field("reason", N_("Why the level changed"), "textarea"),
+)
+# Who was told what, when and why, despite confidentiality: only for a risk that threatened
+# life or safety (4.1 over 4.5). One recipient a disclosure, as the form is filled in.
+DISCLOSURE = (
+    Field("recipient_kind", N_("Told"), "select", RECIPIENT_KINDS, required=True),
+    Field("recipient_who", N_("Name of the person told"), required=True),
+    Field("what", N_("What was disclosed"), "textarea", required=True),
+    Field("why", N_("Why it was disclosed"), "textarea", required=True),
+    Field("disclosed_at", N_("Disclosed at"), "datetime", required=True, default=_now),
+)
+
+
+def disclosure(risk_id: str, form: MultiDict[str, str]) -> dict[str, Any]:
+    body = payload(DISCLOSURE, form)
+    kind, who = body.pop("recipient_kind", None), body.pop("recipient_who", None)
+    recipients = [{"kind": kind or "", "who": who or ""}] if kind or who else []
+    return {**body, "risk_id": risk_id, "recipients": recipients}
+
+
+def disclosure_problem(problem: dict[str, Any]) -> dict[str, Any]:
+    """A refusal's reasons about `recipients.0.kind`/`.who` beside the two fields that make the
+    one recipient; a missing recipient beside its name."""
+    errors = dict(problem.get("errors") or {})
+    recipients = errors.pop("recipients", None)
+    if isinstance(recipients, dict):
+        for item in recipients.values():
+            for name, rules in (item.items() if isinstance(item, dict) else ()):
+                errors[f"recipient_{name}"] = rules
+    elif recipients is not None:
+        errors["recipient_who"] = recipients
+    return {**problem, "errors": errors}
+
+
+# Declining an intake tells the client why and refers them on (8.3.1e, 7.1.4b).
+DECLINE = (
+    Field("reason_code", N_("Reason"), "select", DECLINE_REASONS, required=True),
+    Field("declined_on", N_("Declined on"), "date", required=True, default=_today),
+    Field("explanation", N_("Explanation to the client"), "textarea"),
+    Field("referral", N_("Referred to"), "select", AGENCY_KINDS, required=True),
+    Field("referral_note", N_("Note for the agency"), "textarea"),
+)
+
+
+def decline(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The decline command; without an agency chosen, no referral, which the service refuses
+    beside the agency's field."""
+    body = payload(DECLINE, form)
+    agency, note = body.pop("referral", None), body.pop("referral_note", None)
+    body["referral"] = {"agency_kind": agency, "note": note} if agency else None
+    return body
+
+
+# Consent withdrawn (4.2): the case then waits for consent again before the next step.
+WITHDRAW_CONSENT = (
+    Field("party", N_("Whose consent is withdrawn"), "select", CONSENT_PARTIES, required=True),
+    Field("withdrawn_on", N_("Withdrawn on"), "date", required=True, default=_today),
+    Field("reason", N_("Why it was withdrawn"), "textarea"),
+)
+# A closed case reopened, from its follow-up (9.2b): the case is then live and readable again.
+REOPEN = (
+    Field("reopened_on", N_("Reopened on"), "date", required=True, default=_today),
+    Field("reason", N_("Why it is reopened"), "textarea"),
+)
+
+
+# After closing (9.2b): another follow-up scheduled, and one done with how it found the client.
+SCHEDULE_FOLLOW_UP = (
+    Field("due_on", N_("Follow-up due on (9.2b)"), "date", required=True),
+)
+FOLLOW_UP = (
+    Field("done_on", N_("Done on"), "date", required=True, default=_today),
+    Field("outcome", N_("Outcome"), "select", FOLLOW_UP_OUTCOMES, required=True),
+    Field("notes", N_("Notes"), "textarea"),
 )
 
 
@@ -215,9 +319,38 @@ STEPS: tuple[Step, ...] = (
         Field("relationship_ended", N_("Relationship ended and parting handled (8.3.6c)"),
               "bool"),
         Field("summary", N_("Summary"), "textarea"),
+        # The case is read only under an archive grant once closed (9.4d): its follow-up is
+        # scheduled with the closing (9.2b).
+        Field("follow_up", N_("Follow-up due on (9.2b)"), "date",
+              hint=N_("Optional: a closed case is read only under an archive grant (9.4d).")),
     ), lambda case: case["status"] == "closed"),
 )
 STEP_BY_NAME = {step.name: step for step in STEPS}
+
+# A new version of the plan with its seven parts (8.3.3), the old one kept.
+REVISE_PLAN = (
+    Field("revised_on", N_("Revised on"), "date", required=True, default=_today),
+    *(field for field in STEP_BY_NAME["plan"].fields
+      if field.name not in ("adopted_on", "review_by")),
+    Field("reason", N_("Why the plan is revised"), "textarea"),
+)
+
+
+def revision(form: MultiDict[str, str]) -> dict[str, Any]:
+    body = payload(REVISE_PLAN, form)
+    if "goals" in body:
+        body["goals"] = [{"goal": goal} for goal in body["goals"]]
+    return body
+
+
+def current_plan(plan: dict[str, Any]) -> dict[str, Any]:
+    """The revision form's values: the current plan's parts, a line an item."""
+    shown: dict[str, Any] = {field.name: field.initial() for field in REVISE_PLAN}
+    for name, part in plan["parts"].items():
+        if name == "goals":
+            part = [goal["goal"] for goal in part]
+        shown[name] = "\n".join(part) if isinstance(part, list) else part
+    return shown
 
 
 def command(step: Step, form: MultiDict[str, str]) -> dict[str, Any]:
@@ -226,6 +359,8 @@ def command(step: Step, form: MultiDict[str, str]) -> dict[str, Any]:
     fixed = {field.name: field.initial() for field in step.fields if field.kind == "fixed"}
     if "goals" in body and step.name == "plan":
         body["goals"] = [{"goal": goal} for goal in body["goals"]]
+    if "follow_up" in body and step.name == "closing":
+        body["follow_up"] = {"due_on": body["follow_up"]}
     return {**body, **fixed}
 
 

@@ -226,6 +226,24 @@ LABELS: dict[str, str] = {
     "still_needed": N_("Still needed"),
     "pending_dispute": N_("A dispute is pending"),
     "policy_review": N_("Under policy review"),
+    # case page: who was told under 4.1, the agencies a client is referred to, why an intake
+    # was declined (8.3.1e) and how a follow-up found the client (9.2b).
+    "medical": N_("Medical services"),
+    "child_protection": N_("Child protection"),
+    "mental_health": N_("Mental health services"),
+    "legal_aid": N_("Legal aid"),
+    "civil_affairs": N_("Civil affairs"),
+    "education": N_("Education services"),
+    "community_service": N_("Community services"),
+    "beyond_scope": N_("Beyond the service's scope"),
+    "not_eligible": N_("Not eligible"),
+    "client_refused": N_("The client refused"),
+    "duplicate": N_("Duplicate"),
+    "stable": N_("Stable"),
+    "improved": N_("Improved"),
+    "needs_support": N_("Needs support again"),
+    "reopened": N_("Case reopened"),
+    "unreachable": N_("Could not be reached"),
 }
 
 # What happened in a case, as its timeline names the stored events.
@@ -251,6 +269,10 @@ EVENTS: dict[str, str] = {
     "RiskRaised": N_("Risk registered (9.6a)"),
     "RiskLevelChanged": N_("Risk level changed (9.6b)"),
     "RiskResolved": N_("Risk resolved"),
+    # case page: the events a risk's level change and a disclosure are stored as.
+    "RiskLevelRaised": N_("Risk level raised (9.6b)"),
+    "RiskLevelLowered": N_("Risk level lowered (9.6b)"),
+    "DisclosureRecorded": N_("Disclosure recorded (4.1)"),
 }
 
 # The problems the services answer with, by their stable code (contracts.errors.CODES).

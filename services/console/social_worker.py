@@ -1,8 +1,10 @@
 """The social worker's pages: the caseload, registering a client, opening a case and taking it
-through the steps of 8.3, risks (9.6)."""
+through the steps of 8.3 (or declining its intake with a referral, 8.3.1e), risks and their
+levels (9.6), disclosures despite confidentiality (4.1), follow-ups after closing (9.2b)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +20,8 @@ from services.console.i18n import N_
 from services.console.web import Problem, Refused, Visit, nav, page
 
 CASELOAD_PAGE = 20
+# The page a refused form is shown on again, given the form's section and the refusal's status.
+Again = Callable[["Section", int], Response]
 
 nav(N_("My caseload"), "/caseload", "social_worker")
 nav(N_("Register a client"), "/clients/new", "social_worker")
@@ -124,23 +128,115 @@ def record_step(visit: Visit, case_id: str, step: str) -> Response:
 
 @page("/cases/<case_id>/risks", "POST")
 def raise_risk(visit: Visit, case_id: str) -> Response:
-    body = forms.payload(forms.RISK, visit.request.form)
-    return _case_command(visit, case_id, "risks", body, f"/cases/{case_id}",
-                         Section(forms.RISK, name="risk"))
+    return _form_command(visit, case_id, "risks", forms.RISK, "risk")
 
 
 @page("/cases/<case_id>/risks/<risk_id>/resolution", "POST")
 def resolve_risk(visit: Visit, case_id: str, risk_id: str) -> Response:
-    body = forms.payload(forms.RESOLVE_RISK, visit.request.form)
-    return _case_command(visit, case_id, f"risks/{risk_id}/resolution", body,
-                         f"/cases/{case_id}",
-                         Section(forms.RESOLVE_RISK, name=f"resolve-{risk_id}"))
+    return _form_command(visit, case_id, f"risks/{risk_id}/resolution", forms.RESOLVE_RISK,
+                         f"resolve-{risk_id}")
+
+
+@page("/cases/<case_id>/risks/<risk_id>/level", "POST")
+def change_risk_level(visit: Visit, case_id: str, risk_id: str) -> Response:
+    return _form_command(visit, case_id, f"risks/{risk_id}/level", forms.CHANGE_RISK_LEVEL,
+                         f"level-{risk_id}")
+
+
+@page("/cases/<case_id>/risks/<risk_id>/disclosures", "POST")
+def record_disclosure(visit: Visit, case_id: str, risk_id: str) -> Response:
+    body = forms.disclosure(risk_id, visit.request.form)
+    return _case_command(visit, case_id, "disclosures", body, f"/cases/{case_id}",
+                         Section(forms.DISCLOSURE, name=f"disclose-{risk_id}"),
+                         forms.disclosure_problem)
+
+
+@page("/cases/<case_id>/intake/decline", "POST")
+def decline_intake(visit: Visit, case_id: str) -> Response:
+    # A declined case takes no more steps and leaves the live caseload.
+    return _case_command(visit, case_id, "intake/decline", forms.decline(visit.request.form),
+                         f"/cases/{case_id}", Section(forms.DECLINE, name="decline"))
+
+
+@page("/cases/<case_id>/consent-withdrawals", "POST")
+def withdraw_consent(visit: Visit, case_id: str) -> Response:
+    return _form_command(visit, case_id, "consent-withdrawals", forms.WITHDRAW_CONSENT,
+                         "withdraw")
+
+
+@page("/cases/<case_id>/plan/revisions", "POST")
+def revise_plan(visit: Visit, case_id: str) -> Response:
+    return _case_command(visit, case_id, "plan/revisions", forms.revision(visit.request.form),
+                         f"/cases/{case_id}", Section(forms.REVISE_PLAN, name="revise"))
+
+
+@page("/follow-ups")
+def follow_ups(visit: Visit) -> Response:
+    """The follow-ups past their date and not yet done (9.2b): the cases service lists them
+    without reading the closed case, which needs an archive grant (9.4d)."""
+    after = visit.request.args.get("after")
+    due = visit.api.get("/cases/overdue", kind="follow_up", after=after, limit=CASELOAD_PAGE)
+    return visit.render("case_follow_ups.html", page=due, after=after)
+
+
+@page("/cases/<case_id>/follow-ups/<follow_up_id>")
+def follow_up_form(visit: Visit, case_id: str, follow_up_id: str) -> Response:
+    return _follow_up_page(visit, case_id, follow_up_id, None)
+
+
+@page("/cases/<case_id>/follow-ups/<follow_up_id>", "POST")
+def record_follow_up(visit: Visit, case_id: str, follow_up_id: str) -> Response:
+    body = {**forms.payload(forms.FOLLOW_UP, visit.request.form), "follow_up_id": follow_up_id}
+    return _case_command(visit, case_id, f"follow-ups/{follow_up_id}", body, "/follow-ups",
+                         Section(forms.FOLLOW_UP, name="done"),
+                         again=_follow_up_again(visit, case_id, follow_up_id))
+
+
+@page("/cases/<case_id>/follow-ups/<follow_up_id>/next", "POST")
+def schedule_follow_up(visit: Visit, case_id: str, follow_up_id: str) -> Response:
+    body = forms.payload(forms.SCHEDULE_FOLLOW_UP, visit.request.form)
+    return _case_command(visit, case_id, "follow-ups", body, "/follow-ups",
+                         Section(forms.SCHEDULE_FOLLOW_UP, name="next"),
+                         again=_follow_up_again(visit, case_id, follow_up_id))
+
+
+@page("/cases/<case_id>/follow-ups/<follow_up_id>/reopening", "POST")
+def reopen_case(visit: Visit, case_id: str, follow_up_id: str) -> Response:
+    body = forms.payload(forms.REOPEN, visit.request.form)
+    return _case_command(visit, case_id, "reopening", body, f"/cases/{case_id}",
+                         Section(forms.REOPEN, name="reopen"),
+                         again=_follow_up_again(visit, case_id, follow_up_id))
+
+
+def _follow_up_again(visit: Visit, case_id: str, follow_up_id: str) -> Again:
+    return lambda section, status: _follow_up_page(visit, case_id, follow_up_id, section, status)
+
+
+def _follow_up_page(visit: Visit, case_id: str, follow_up_id: str, sent: Section | None,
+                    status: int = 200) -> Response:
+    """The forms of one follow-up, without the closed case's record (9.4d)."""
+    shown = {name: sent if sent and sent.name == name else Section(
+        fields, name=name, values=forms.values(fields, None))
+        for name, fields in (("done", forms.FOLLOW_UP), ("next", forms.SCHEDULE_FOLLOW_UP),
+                             ("reopen", forms.REOPEN))}
+    return visit.render("case_follow_up.html", status, case_id=case_id,
+                        follow_up_id=follow_up_id, **shown)
+
+
+def _form_command(visit: Visit, case_id: str, path: str, fields: tuple[Field, ...],
+                  name: str) -> Response:
+    """A form of the case page sent as its command as typed, back to the case page."""
+    body = forms.payload(fields, visit.request.form)
+    return _case_command(visit, case_id, path, body, f"/cases/{case_id}",
+                         Section(fields, name=name))
 
 
 def _case_command(visit: Visit, case_id: str, path: str, body: dict[str, Any],
-                  done: str, section: Section) -> Response:
-    """Carry out a command on the case; on a refusal (400, 409), the case page again with
-    the form as it was sent and the reasons beside its fields."""
+                  done: str, section: Section,
+                  placed: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                  again: Again | None = None) -> Response:
+    """Carry out a command on the case; on a refusal (400, 409), the case page (or `again`)
+    with the form as it was sent and the reasons beside its fields."""
     form = visit.request.form
     try:
         visit.api.post(f"/cases/{case_id}/{path}", body, form.get("idempotency_key"))
@@ -148,7 +244,10 @@ def _case_command(visit: Visit, case_id: str, path: str, body: dict[str, Any],
         if refusal.status not in (400, 409):
             raise
         section.values = forms.values(section.fields, form)
-        section.problem = Problem.of(refusal.problem, section.fields)
+        problem = placed(refusal.problem) if placed else refusal.problem
+        section.problem = Problem.of(problem, section.fields)
+        if again is not None:
+            return again(section, refusal.status)
         return _case_page(visit, case_id, section, refusal.status)
     return redirect(done)
 
@@ -165,12 +264,26 @@ def _case_page(visit: Visit, case_id: str, sent: Section | None,
                        values=forms.values(upcoming.fields, None))
     risk = sent if sent and sent.name == "risk" else Section(
         forms.RISK, name="risk", values=forms.values(forms.RISK, None))
-    resolving = sent if sent and sent.name.startswith("resolve-") else None
+    # The one risk form of the risks list sent and refused, by its name (resolve-<risk_id>, …).
+    risk_form = sent if sent and sent.name.split("-")[0] in RISK_FORMS else None
+    decline, withdraw = (sent if sent and sent.name == name else Section(
+        fields, name=name, values=forms.values(fields, None))
+        for name, fields in (("decline", forms.DECLINE), ("withdraw", forms.WITHDRAW_CONSENT)))
+    revise = sent if sent and sent.name == "revise" else Section(
+        forms.REVISE_PLAN, name="revise",
+        values=forms.current_plan(record["plans"][-1]) if record["plans"] else {})
     goals = record["plans"][-1]["parts"].get("goals", []) if record["plans"] else []
     return visit.render("case.html", status, case=record, client=client, goals=goals,
                         timeline=timeline, steps=forms.STEPS, upcoming=upcoming, step=step,
-                        risk=risk, resolving=resolving, resolve_fields=forms.RESOLVE_RISK,
-                        resolve_values=forms.values(forms.RESOLVE_RISK, None))
+                        risk=risk, risk_form=risk_form, decline=decline, withdraw=withdraw,
+                        revise=revise,
+                        risk_forms={name: (fields, forms.values(fields, None))
+                                    for name, fields in RISK_FORMS.items()})
+
+
+# The forms of each risk in the risks list, by the prefix of their section's name.
+RISK_FORMS = {"resolve": forms.RESOLVE_RISK, "level": forms.CHANGE_RISK_LEVEL,
+              "disclose": forms.DISCLOSURE}
 
 
 @dataclass
