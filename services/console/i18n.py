@@ -226,6 +226,27 @@ LABELS: dict[str, str] = {
     "still_needed": N_("Still needed"),
     "pending_dispute": N_("A dispute is pending"),
     "policy_review": N_("Under policy review"),
+    # The supervisor's and the school admin's staff forms (staff_forms.po): certificate and
+    # diploma levels (6.2.1.2), training kinds and topics (9.1, 6.2.1.3), session formats.
+    "none": N_("None"),
+    "assistant": N_("Assistant social worker"),
+    "intermediate": N_("Intermediate social worker"),
+    "senior": N_("Senior social worker"),
+    "secondary": N_("Secondary school"),
+    "college": N_("College"),
+    "bachelor": N_("Bachelor's degree"),
+    "master": N_("Master's degree"),
+    "doctorate": N_("Doctorate"),
+    "pre_job": N_("Pre-job training (9.1a)"),
+    "continuing": N_("Continuing education (9.1b)"),
+    "child_development": N_("Child development"),
+    "law_and_policy": N_("Law and policy"),
+    "education_administration": N_("Education administration"),
+    "social_work_methods": N_("Social work methods"),
+    "ethics": N_("Professional ethics"),
+    "risk_and_crisis": N_("Risk and crisis"),
+    "individual": N_("Individual"),
+    "group": N_("Group"),
 }
 
 # What happened in a case, as its timeline names the stored events.

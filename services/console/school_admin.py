@@ -1,7 +1,9 @@
 """The school administrator's pages: the school's social workers and whether they may take
-cases (6.2.1.2 qualification, 9.1a pre-job and 9.1b continuing training, 9.1c supervision), and
-the school's compliance report against the standard, shown as a table and downloaded as CSV or
-XLSX in the person's language, for Excel in zh-CN to open as it is."""
+cases (6.2.1.2 qualification, 9.1a pre-job and 9.1b continuing training, 9.1c supervision);
+registering a worker with their employment and qualification, their training and their
+supervisor (6.2.1, 6.2.2, 9.1); and the school's compliance report against the standard, shown
+as a table and downloaded as CSV or XLSX in the person's language, for Excel in zh-CN to open
+as it is."""
 
 from __future__ import annotations
 
@@ -13,14 +15,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 import xlsxwriter
+from werkzeug.datastructures import MultiDict
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
+from contracts.events.supervision import CERTIFICATE_LEVELS, DIPLOMA_LEVELS, EMPLOYMENT
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_, Localized, today
+from services.console.supervisor import TRAINING, Section, carry_out, reworded, sections_of
 from services.console.web import Problem, Refused, Visit, nav, page
 
 STAFF_PAGE = 20
+TRAININGS_PAGE = 20
 ELIGIBILITY_FILTERS = ("true", "false")
 
 nav(N_("Staff and eligibility"), "/staff", "school_admin")
@@ -30,6 +37,32 @@ PERIOD = (
     Field("period_from", N_("From"), "date", required=True,
           default=lambda: date(today().year, 1, 1).isoformat()),
     Field("period_to", N_("To"), "date", required=True, default=lambda: today().isoformat()),
+)
+
+
+# 6.2.1: a social worker of this school, their employment (6.2.1.1) and what 6.2.1.2 asks of
+# their qualification; the service judges from it whether they may take cases.
+REGISTER_WORKER = (
+    Field("social_worker_id", N_("Staff id"), required=True,
+          hint=N_("The id they sign in with; never a name.")),
+    Field("employment", N_("Employment"), "select", EMPLOYMENT, required=True,
+          default=lambda: "full_time"),
+    Field("certificate_level", N_("Social-worker certificate"), "select", CERTIFICATE_LEVELS,
+          required=True),
+    Field("diploma_level", N_("Highest diploma"), "select", DIPLOMA_LEVELS, required=True),
+    Field("diploma_in_social_work", N_("The diploma is in social work"), "bool"),
+    Field("projects_led", N_("School or youth projects led"), "int", required=True,
+          default=lambda: 0),
+    Field("ethics_commitment",
+          N_("Committed to the values and ethics of the profession (6.2.1.2)"), "bool"),
+    # Empty for today on the service's clock, which refuses a day after its own today.
+    Field("registered_on", N_("Registered on"), "date", hint=N_("Leave empty for today.")),
+)
+# 6.2.2: the worker's supervisor, by the supervisor's staff id.
+ASSIGN_SUPERVISOR = (
+    Field("supervisor_id", N_("Supervisor"), required=True,
+          hint=N_("The supervisor's staff id.")),
+    Field("assigned_on", N_("Assigned on"), "date", hint=N_("Leave empty for today.")),
 )
 # The report's table, as the page shows it and the downloads hold it: a row per check met,
 # and a row per gap of a check not met (the service's own CSV has the same rows, in English).
@@ -75,6 +108,74 @@ def staff(visit: Visit) -> Response:
                    visit.api.get(f"/schools/{school_id}/supervision-report")["lines"]}
     return visit.render("school_admin_staff.html", page=workers, eligible=eligible, year=year,
                         training=training, supervision=supervision)
+
+
+@page("/staff/new")
+def new_worker(visit: Visit) -> Response:
+    return _worker_form(visit, None, None)
+
+
+@page("/staff/new", "POST")
+def register_worker(visit: Visit) -> Response:
+    """A worker of the admin's own school; their training and supervisor are recorded next, on
+    their page."""
+    form = visit.request.form
+    body = {**forms.payload(REGISTER_WORKER, form), "school_ids": [visit.actor.school_id]}
+    try:
+        answer = visit.api.post("/social-workers", body, form.get("idempotency_key"))
+    except Refused as refusal:
+        if refusal.status not in (400, 409):
+            raise
+        problem = reworded(Problem.of(refusal.problem, REGISTER_WORKER))
+        return _worker_form(visit, form, problem, refusal.status)
+    return redirect(f"/staff/{answer['social_worker_id']}")
+
+
+def _worker_form(visit: Visit, form: MultiDict[str, str] | None, problem: Problem | None,
+                 status: int = 200) -> Response:
+    return visit.render("school_admin_worker_new.html", status, fields=REGISTER_WORKER,
+                        values=forms.values(REGISTER_WORKER, form), problem=problem)
+
+
+@page("/staff/<social_worker_id>")
+def worker(visit: Visit, social_worker_id: str) -> Response:
+    return _worker_page(visit, social_worker_id, None)
+
+
+@page("/staff/<social_worker_id>/trainings", "POST")
+def record_training(visit: Visit, social_worker_id: str) -> Response:
+    """Pre-job training (9.1a) or continuing education (9.1b) the worker completed."""
+    body = {**forms.payload(TRAINING, visit.request.form), "social_worker_id": social_worker_id}
+    return _worker_command(visit, social_worker_id, "/trainings", body,
+                           Section("training", TRAINING))
+
+
+@page("/staff/<social_worker_id>/supervisor", "POST")
+def assign_supervisor(visit: Visit, social_worker_id: str) -> Response:
+    body = forms.payload(ASSIGN_SUPERVISOR, visit.request.form)
+    return _worker_command(visit, social_worker_id,
+                           f"/social-workers/{social_worker_id}/supervisor", body,
+                           Section("supervisor", ASSIGN_SUPERVISOR))
+
+
+def _worker_command(visit: Visit, social_worker_id: str, path: str, body: dict[str, Any],
+                    section: Section) -> Response:
+    return carry_out(visit, path, body, section,
+                     lambda sent, status: _worker_page(visit, social_worker_id, sent, status),
+                     f"/staff/{social_worker_id}")
+
+
+def _worker_page(visit: Visit, social_worker_id: str, sent: Section | None,
+                 status: int = 200) -> Response:
+    """One worker: whether they may take cases and why not, the training recorded (9.1), and
+    the forms that record a training and assign their supervisor."""
+    record = visit.api.get(f"/social-workers/{social_worker_id}")
+    trainings = visit.api.get(f"/schools/{visit.actor.school_id}/trainings",
+                              social_worker_id=social_worker_id,
+                              after=visit.request.args.get("after"), limit=TRAININGS_PAGE)
+    sections = sections_of(sent, training=TRAINING, supervisor=ASSIGN_SUPERVISOR)
+    return visit.render("school_admin_worker.html", status, worker=record,
+                        trainings=trainings, sections=sections)
 
 
 @page("/compliance")

@@ -1,0 +1,63 @@
+"""The school admin registers a social worker, records their pre-job training and assigns their
+supervisor; the supervisor records a supervision session with them and a training, in a real
+browser (journeys_staff_forms.py). What the browser did is read back over RPC."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.runtime.cli.demo import SCHOOL, WORKER
+from services.runtime.cli.journeys import staff_school
+from tests.e2e.console.conftest import ARTEFACTS, console, console_address, run_journey
+from tests.support.services import rpc
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = {"id": "demo-admin", "role": "school_admin", "school_id": SCHOOL}
+SUPERVISOR = "demo-supervisor"
+NEW_WORKER = "demo-worker-7"
+
+
+def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_uri, tmp_path):
+    with console(amqp_uri, tmp_path, console_address(), services=("supervision",),
+                 CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
+        with rpc(amqp_uri, ADMIN) as admin:
+            staff_school(admin, SCHOOL, WORKER)
+            admin.supervision.register_supervisor({
+                "supervisor_id": SUPERVISOR, "employment": "full_time",
+                "certificate_level": "intermediate", "years_of_practice": 6, "school_id": SCHOOL})
+        seen = run_journey("staff_forms", url)
+        with rpc(amqp_uri, ADMIN) as admin:
+            worker = admin.supervision.get_social_worker({"social_worker_id": NEW_WORKER})
+            trainings = admin.supervision.list_trainings(
+                {"school_id": SCHOOL, "social_worker_id": NEW_WORKER})["items"]
+            sessions = admin.supervision.list_supervision_sessions(
+                {"school_id": SCHOOL, "social_worker_id": NEW_WORKER})["items"]
+
+    # The refusal: beside the date, the form kept as typed.
+    assert seen["refused"] == "不得晚于今天。"
+    assert seen["refused_invalid"] == "true" and seen["kept"] == NEW_WORKER
+    assert "未参加岗前培训（9.1a）" in seen["before_training"]
+    assert len(seen["trainings"]) == 1 and "岗前培训（9.1a）" in seen["trainings"][0]
+    assert seen["supervisor"] == SUPERVISOR and seen["eligible"] == "是"
+    assert any(NEW_WORKER in row and "全职" in row for row in seen["staff"])
+    assert len(seen["sessions"]) == 1 and "教育督导、支持督导" in seen["sessions"][0]
+    assert any(NEW_WORKER in row and "2.0" in row for row in seen["training"])
+
+    # Read back over RPC: registered once, as typed, trained, supervised, on the services' today.
+    assert worker["employment"] == "full_time" and worker["school_ids"] == [SCHOOL]
+    assert worker["qualification"] == {"certificate_level": "assistant",
+                                       "diploma_level": "bachelor",
+                                       "diploma_in_social_work": True, "projects_led": 2,
+                                       "ethics_commitment": True}
+    assert worker["registered_on"] == seen["server_today"]
+    assert worker["supervisor_id"] == SUPERVISOR and worker["eligible"] is True
+    assert sorted((t["kind"], t["minutes"], t["topics"]) for t in trainings) == [
+        ("continuing", 120, ["ethics"]), ("pre_job", 2400, ["social_work_methods"])]
+    assert [(s["supervisor_id"], s["social_worker_ids"], s["kinds"], s["format"],
+             s["held_on"], s["duration_minutes"]) for s in sessions] == [
+        (SUPERVISOR, [NEW_WORKER], ["educational", "supportive"], "individual",
+         seen["server_today"], 90)]
+    for page in ("staff-01-register-refused", "staff-02-worker", "staff-03-staff",
+                 "staff-04-supervision"):
+        assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
