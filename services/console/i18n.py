@@ -247,6 +247,20 @@ LABELS: dict[str, str] = {
     "risk_and_crisis": N_("Risk and crisis"),
     "individual": N_("Individual"),
     "group": N_("Group"),
+    # Complaints and feedback (9.2c, 10.1.2): kinds, channels, handling steps and outcomes.
+    "complaint": N_("Complaint"),
+    "feedback": N_("Feedback"),
+    "suggestion": N_("Suggestion"),
+    "mailbox": N_("Mailbox"),
+    "phone": N_("Phone"),
+    "online": N_("Online"),
+    "in_person": N_("In person"),
+    "investigating": N_("Investigating"),
+    "meeting_held": N_("Meeting held"),
+    "upheld": N_("Upheld"),
+    "partly_upheld": N_("Partly upheld"),
+    "not_upheld": N_("Not upheld"),
+    "noted": N_("Noted"),
 }
 
 # What happened in a case, as its timeline names the stored events.

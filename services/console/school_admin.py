@@ -19,7 +19,15 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from contracts.events.supervision import CERTIFICATE_LEVELS, DIPLOMA_LEVELS, EMPLOYMENT
+from contracts.events.supervision import (
+    CERTIFICATE_LEVELS,
+    COMPLAINT_OUTCOMES,
+    COMPLAINT_STEPS,
+    DIPLOMA_LEVELS,
+    EMPLOYMENT,
+    FEEDBACK_CHANNELS,
+    FEEDBACK_KINDS,
+)
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_, Localized, today
@@ -28,10 +36,13 @@ from services.console.web import Problem, Refused, Visit, nav, page
 
 STAFF_PAGE = 20
 TRAININGS_PAGE = 20
+COMPLAINTS_PAGE = 20
+ANSWERED_FILTERS = ("true", "false")
 ELIGIBILITY_FILTERS = ("true", "false")
 
 nav(N_("Staff and eligibility"), "/staff", "school_admin")
 nav(N_("Compliance report"), "/compliance", "school_admin")
+nav(N_("Complaints and feedback"), "/complaints", "school_admin")
 
 PERIOD = (
     Field("period_from", N_("From"), "date", required=True,
@@ -63,6 +74,29 @@ ASSIGN_SUPERVISOR = (
     Field("supervisor_id", N_("Supervisor"), required=True,
           hint=N_("The supervisor's staff id.")),
     Field("assigned_on", N_("Assigned on"), "date", hint=N_("Leave empty for today.")),
+)
+# 9.2c: a complaint, feedback or suggestion as it came in, also anonymous (then without a
+# contact); 10.1.2: handled in steps and answered within the service's time limits.
+RECEIVE_COMPLAINT = (
+    Field("kind", N_("Kind"), "select", FEEDBACK_KINDS, required=True,
+          default=lambda: "complaint"),
+    Field("channel", N_("How it came in"), "select", FEEDBACK_CHANNELS, required=True),
+    Field("anonymous", N_("Anonymous"), "bool"),
+    Field("content", N_("What it says"), "textarea", required=True),
+    Field("contact", N_("Contact"), hint=N_("Leave empty when anonymous.")),
+    Field("about_social_worker_id", N_("About the social worker"),
+          hint=N_("Their staff id, if it is about one.")),
+    Field("received_on", N_("Date received"), "date", hint=N_("Leave empty for today.")),
+)
+COMPLAINT_STEP = (
+    Field("step", N_("Handling step"), "select", COMPLAINT_STEPS, required=True),
+    Field("note", N_("Note"), "textarea"),
+    Field("taken_on", N_("Taken on"), "date", hint=N_("Leave empty for today.")),
+)
+ANSWER_COMPLAINT = (
+    Field("outcome", N_("Outcome"), "select", COMPLAINT_OUTCOMES, required=True),
+    Field("answer", N_("Answer"), "textarea", required=True),
+    Field("answered_on", N_("Answered on"), "date", hint=N_("Leave empty for today.")),
 )
 # The report's table, as the page shows it and the downloads hold it: a row per check met,
 # and a row per gap of a check not met (the service's own CSV has the same rows, in English).
@@ -176,6 +210,63 @@ def _worker_page(visit: Visit, social_worker_id: str, sent: Section | None,
     sections = sections_of(sent, training=TRAINING, supervisor=ASSIGN_SUPERVISOR)
     return visit.render("school_admin_worker.html", status, worker=record,
                         trainings=trainings, sections=sections)
+
+
+@page("/complaints")
+def complaints(visit: Visit) -> Response:
+    return _complaints_page(visit, None)
+
+
+@page("/complaints", "POST")
+def receive_complaint(visit: Visit) -> Response:
+    body = {**forms.payload(RECEIVE_COMPLAINT, visit.request.form),
+            "school_id": visit.actor.school_id}
+    return carry_out(visit, "/complaints", body, Section("receive", RECEIVE_COMPLAINT),
+                     lambda sent, status: _complaints_page(visit, sent, status), "/complaints")
+
+
+def _complaints_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
+    """The school's complaints and feedback (9.2c), answered or not, and the form that records
+    one as it came in."""
+    args = visit.request.args
+    answered = args.get("answered") if args.get("answered") in ANSWERED_FILTERS else None
+    found = visit.api.get(f"/schools/{visit.actor.school_id}/complaints", answered=answered,
+                          after=args.get("after"), limit=COMPLAINTS_PAGE)
+    return visit.render("school_admin_complaints.html", status, page=found, answered=answered,
+                        sections=sections_of(sent, receive=RECEIVE_COMPLAINT))
+
+
+@page("/complaints/<complaint_id>")
+def complaint(visit: Visit, complaint_id: str) -> Response:
+    return _complaint_page(visit, complaint_id, None)
+
+
+@page("/complaints/<complaint_id>/steps", "POST")
+def record_complaint_step(visit: Visit, complaint_id: str) -> Response:
+    return _complaint_command(visit, complaint_id, "steps", Section("step", COMPLAINT_STEP))
+
+
+@page("/complaints/<complaint_id>/answer", "POST")
+def answer_complaint(visit: Visit, complaint_id: str) -> Response:
+    return _complaint_command(visit, complaint_id, "answer", Section("answer", ANSWER_COMPLAINT))
+
+
+def _complaint_command(visit: Visit, complaint_id: str, path: str,
+                       section: Section) -> Response:
+    return carry_out(visit, f"/complaints/{complaint_id}/{path}",
+                     forms.payload(section.fields, visit.request.form), section,
+                     lambda sent, status: _complaint_page(visit, complaint_id, sent, status),
+                     f"/complaints/{complaint_id}")
+
+
+def _complaint_page(visit: Visit, complaint_id: str, sent: Section | None,
+                    status: int = 200) -> Response:
+    """What a complaint says, its handling steps and its answer, with their time limits
+    (10.1.2); the forms of a step and of the answer while it is unanswered."""
+    record = visit.api.get(f"/complaints/{complaint_id}")
+    return visit.render("school_admin_complaint.html", status, complaint=record,
+                        sections=sections_of(sent, step=COMPLAINT_STEP,
+                                             answer=ANSWER_COMPLAINT))
 
 
 @page("/compliance")

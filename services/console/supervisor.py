@@ -98,8 +98,9 @@ def training_fields(workers: tuple[str, ...]) -> tuple[Field, ...]:
             *TRAINING)
 
 
-# The supervision service's own rules for the staff forms (schemas.py, app.py, domain.py) as
-# the messages beside the fields say them; i18n.FIELD_RULES words marshmallow's.
+# The supervision service's own rules for the staff and complaint forms (schemas.py, app.py,
+# domain.py, feedback.py) as the messages beside the fields say them; i18n.FIELD_RULES words
+# marshmallow's.
 SERVICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Give at least one kind: .*"), N_("Choose at least one kind.")),
     (re.compile(r"Give at least one topic \(6\.2\.1\.3\)\."),
@@ -110,6 +111,8 @@ SERVICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Continuing education must not predate registration "
                 r"\((?P<date>\d{4}-\d{2}-\d{2})\)\."),
      N_("Continuing education is not before the registration (%(date)s).")),
+    (re.compile(r"An anonymous complaint carries no contact; .*"),
+     N_("An anonymous complaint carries no contact: leave it empty.")),
 )
 
 

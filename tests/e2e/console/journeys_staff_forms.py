@@ -1,6 +1,8 @@
 """The staff forms' journey: the school admin registers a social worker (refused once beside a
 field on the way), records their pre-job training (9.1a) and assigns their supervisor (6.2.2);
-the supervisor then records a supervision session with them (6.2.2.2) and a training (9.1b)."""
+a complaint about them is recorded (refused once beside a field), handled and answered (9.2c,
+10.1.2); the supervisor then records a supervision session with them (6.2.2.2) and a training
+(9.1b)."""
 
 from __future__ import annotations
 
@@ -55,6 +57,31 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     page.get_by_role("link", name="返回人员列表").click()
     staff = page.locator("table.staff tbody tr").all_inner_texts()
     shot("staff-03-staff")
+
+    # A complaint taken by phone (9.2c): anonymous with a contact is refused beside the
+    # contact; named, it is recorded, acknowledged in a handling step and answered (10.1.2).
+    page.get_by_role("link", name="投诉与意见").click()
+    field("来源渠道").select_option("phone")
+    page.get_by_label("匿名").check()
+    admin.fill({"内容": "家长反映辅导时间安排不便。", "联系方式": "13800000000",
+                "所涉社会工作者": NEW_WORKER})
+    save("登记", 400)
+    complaint_refused = page.locator("#error-receive-contact").inner_text()
+    complaints_after_refusal = page.locator("table.complaints tbody tr a").count()
+    shot("staff-05-complaint-refused")
+    page.get_by_label("匿名").uncheck()
+    save("登记")
+    complaints = page.locator("table.complaints tbody tr").all_inner_texts()
+    page.locator("table.complaints tbody tr a").first.click()
+    field("处理步骤").select_option("acknowledged")
+    field("备注").fill("已电话联系家长。")
+    save("保存处理步骤")
+    field("结果").select_option("partly_upheld")
+    field("答复").fill("调整为每周三下午辅导。")
+    save("答复")
+    answered = page.locator("#answered").inner_text()
+    steps = page.locator("#steps li").all_inner_texts()
+    shot("staff-06-complaint-answered")
     admin.context.close()
 
     # The supervisor records a session with the new supervisee, and a training of theirs.
@@ -78,7 +105,10 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     return {"refused": refused, "refused_invalid": refused_invalid, "kept": kept,
             "before_training": before_training, "trainings": trainings,
             "supervisor": supervisor, "eligible": eligible, "staff": staff,
-            "sessions": sessions, "training": training, "server_today": server_today.isoformat()}
+            "sessions": sessions, "training": training, "server_today": server_today.isoformat(),
+            "complaint_refused": complaint_refused,
+            "complaints_after_refusal": complaints_after_refusal, "complaints": complaints,
+            "answered": answered, "steps": steps}
 
 
 JOURNEYS = {"staff_forms": staff_forms_journey}

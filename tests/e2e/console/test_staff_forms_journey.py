@@ -1,6 +1,7 @@
 """The school admin registers a social worker, records their pre-job training and assigns their
-supervisor; the supervisor records a supervision session with them and a training, in a real
-browser (journeys_staff_forms.py). What the browser did is read back over RPC."""
+supervisor, and records, handles and answers a complaint about them; the supervisor records a
+supervision session with them and a training, in a real browser (journeys_staff_forms.py). What
+the browser did is read back over RPC."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
                 {"school_id": SCHOOL, "social_worker_id": NEW_WORKER})["items"]
             sessions = admin.supervision.list_supervision_sessions(
                 {"school_id": SCHOOL, "social_worker_id": NEW_WORKER})["items"]
+            listed = admin.supervision.list_complaints({"school_id": SCHOOL})["items"]
+            complaint = admin.supervision.get_complaint(
+                {"complaint_id": listed[0]["complaint_id"]}) if listed else {}
 
     # The refusal: beside the date, the form kept as typed.
     assert seen["refused"] == "不得晚于今天。"
@@ -58,6 +62,23 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
              s["held_on"], s["duration_minutes"]) for s in sessions] == [
         (SUPERVISOR, [NEW_WORKER], ["educational", "supportive"], "individual",
          seen["server_today"], 90)]
-    for page in ("staff-01-register-refused", "staff-02-worker", "staff-03-staff",
+    # The complaint, as the browser recorded, handled and answered it: the refused one never
+    # recorded.
+    assert seen["complaint_refused"] == "匿名投诉不留联系方式，请留空。"
+    assert seen["complaints_after_refusal"] == 0
+    assert len(seen["complaints"]) == 1 and "投诉" in seen["complaints"][0]
+    assert "投诉部分成立" in seen["answered"]
+    assert len(seen["steps"]) == 1 and "已确认" in seen["steps"][0]
+    assert "已电话联系家长。" in seen["steps"][0]
+    assert len(listed) == 1
+    assert (complaint["kind"], complaint["channel"], complaint["anonymous"],
+            complaint["about_social_worker_id"], complaint["contact"], complaint["outcome"]) == (
+        "complaint", "phone", False, NEW_WORKER, "13800000000", "partly_upheld")
+    assert complaint["content"] == "家长反映辅导时间安排不便。"
+    assert [(s["step"], s["note"]) for s in complaint["steps"]] == [
+        ("acknowledged", "已电话联系家长。")]
+    assert complaint["answer"]["answer"] == "调整为每周三下午辅导。"
+    for page in ("staff-05-complaint-refused", "staff-06-complaint-answered",
+                 "staff-01-register-refused", "staff-02-worker", "staff-03-staff",
                  "staff-04-supervision"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
