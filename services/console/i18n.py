@@ -261,6 +261,17 @@ LABELS: dict[str, str] = {
     "partly_upheld": N_("Partly upheld"),
     "not_upheld": N_("Not upheld"),
     "noted": N_("Noted"),
+    # Satisfaction surveys and service evaluations (10.2.1, 10.2.3): respondents, evaluators,
+    # ratings.
+    "parent": N_("Parents"),
+    "mixed": N_("Mixed"),
+    "self": N_("Self-evaluation"),
+    "peer": N_("Peer evaluation"),
+    "third_party": N_("Third party"),
+    "excellent": N_("Excellent"),
+    "good": N_("Good"),
+    "fair": N_("Fair"),
+    "poor": N_("Poor"),
 }
 
 # What happened in a case, as its timeline names the stored events.

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,12 +26,14 @@ from contracts.events.supervision import (
     COMPLAINT_STEPS,
     DIPLOMA_LEVELS,
     EMPLOYMENT,
+    EVALUATOR_TYPES,
     FEEDBACK_CHANNELS,
     FEEDBACK_KINDS,
+    RESPONDENT_KINDS,
 )
 from services.console import forms
 from services.console.forms import Field
-from services.console.i18n import N_, Localized, today
+from services.console.i18n import N_, Localized, Message, today
 from services.console.supervisor import TRAINING, Section, carry_out, reworded, sections_of
 from services.console.web import Problem, Refused, Visit, nav, page
 
@@ -43,6 +46,7 @@ ELIGIBILITY_FILTERS = ("true", "false")
 nav(N_("Staff and eligibility"), "/staff", "school_admin")
 nav(N_("Compliance report"), "/compliance", "school_admin")
 nav(N_("Complaints and feedback"), "/complaints", "school_admin")
+nav(N_("Satisfaction surveys"), "/surveys", "school_admin")
 
 PERIOD = (
     Field("period_from", N_("From"), "date", required=True,
@@ -97,6 +101,20 @@ ANSWER_COMPLAINT = (
     Field("outcome", N_("Outcome"), "select", COMPLAINT_OUTCOMES, required=True),
     Field("answer", N_("Answer"), "textarea", required=True),
     Field("answered_on", N_("Answered on"), "date", hint=N_("Leave empty for today.")),
+)
+# 10.2.1: a satisfaction survey's figures over a period, and who ran it (10.2.3). The mean
+# score is typed as it is read (4.25) and sent in thousandths, as the service keeps it.
+SURVEY = (
+    Field("respondent_kind", N_("Respondents"), "select", RESPONDENT_KINDS, required=True),
+    Field("respondent_count", N_("Number of respondents"), "int", required=True),
+    Field("satisfied_count", N_("Satisfied respondents"), "int", required=True),
+    Field("mean_score_permille", N_("Mean score"), required=True,
+          hint=N_("From 1 to 5, for example 4.25.")),
+    Field("evaluator_type", N_("Who ran the survey"), "select", EVALUATOR_TYPES, required=True),
+    Field("social_worker_id", N_("About the social worker"),
+          hint=N_("Their staff id, if it is about one.")),
+    Field("period_from", N_("From"), "date", required=True),
+    Field("period_to", N_("To"), "date", required=True),
 )
 # The report's table, as the page shows it and the downloads hold it: a row per check met,
 # and a row per gap of a check not met (the service's own CSV has the same rows, in English).
@@ -267,6 +285,49 @@ def _complaint_page(visit: Visit, complaint_id: str, sent: Section | None,
     return visit.render("school_admin_complaint.html", status, complaint=record,
                         sections=sections_of(sent, step=COMPLAINT_STEP,
                                              answer=ANSWER_COMPLAINT))
+
+
+@page("/surveys")
+def surveys(visit: Visit) -> Response:
+    return _surveys_page(visit, None)
+
+
+@page("/surveys", "POST")
+def record_survey(visit: Visit) -> Response:
+    form = visit.request.form
+    body = {**forms.payload(SURVEY, form), "school_id": visit.actor.school_id}
+    if "mean_score_permille" in body:
+        body["mean_score_permille"] = permille(body["mean_score_permille"])
+    try:
+        visit.api.post("/satisfaction-surveys", body, form.get("idempotency_key"))
+    except Refused as refusal:
+        if refusal.status not in (400, 409):
+            raise
+        problem = reworded(Problem.of(refusal.problem, SURVEY))
+        if "mean_score_permille" in problem.beside:
+            # The service's range is in thousandths; the person typed the score itself.
+            problem.beside["mean_score_permille"] = [Message(N_("From 1 to 5, for example "
+                                                                "4.25."))]
+        return _surveys_page(visit, Section("survey", SURVEY, forms.values(SURVEY, form),
+                                            problem), refusal.status)
+    return redirect("/surveys")
+
+
+def permille(score: str) -> int | str:
+    """A score as typed (4.25) in thousandths (4250); what is not a number is sent as it is,
+    for the service to refuse."""
+    try:
+        return int((Decimal(score) * 1000).to_integral_value())
+    except InvalidOperation:
+        return score
+
+
+def _surveys_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
+    """The school's satisfaction surveys and service evaluations summed up (10.2), and the form
+    that records a survey."""
+    summary = visit.api.get(f"/schools/{visit.actor.school_id}/evaluation-summary")
+    return visit.render("school_admin_surveys.html", status, summary=summary,
+                        sections=sections_of(sent, survey=SURVEY))
 
 
 @page("/compliance")

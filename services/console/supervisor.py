@@ -98,9 +98,9 @@ def training_fields(workers: tuple[str, ...]) -> tuple[Field, ...]:
             *TRAINING)
 
 
-# The supervision service's own rules for the staff and complaint forms (schemas.py, app.py,
-# domain.py, feedback.py) as the messages beside the fields say them; i18n.FIELD_RULES words
-# marshmallow's.
+# The supervision service's own rules for the staff, complaint and survey forms (schemas.py,
+# app.py, domain.py, feedback.py) as the messages beside the fields say them;
+# i18n.FIELD_RULES words marshmallow's.
 SERVICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Give at least one kind: .*"), N_("Choose at least one kind.")),
     (re.compile(r"Give at least one topic \(6\.2\.1\.3\)\."),
@@ -113,6 +113,8 @@ SERVICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
      N_("Continuing education is not before the registration (%(date)s).")),
     (re.compile(r"An anonymous complaint carries no contact; .*"),
      N_("An anonymous complaint carries no contact: leave it empty.")),
+    (re.compile(r"Must not exceed respondent_count \((?P<count>\d+)\)\."),
+     N_("At most the number of respondents (%(count)s).")),
 )
 
 

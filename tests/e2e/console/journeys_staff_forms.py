@@ -1,8 +1,8 @@
 """The staff forms' journey: the school admin registers a social worker (refused once beside a
 field on the way), records their pre-job training (9.1a) and assigns their supervisor (6.2.2);
-a complaint about them is recorded (refused once beside a field), handled and answered (9.2c,
-10.1.2); the supervisor then records a supervision session with them (6.2.2.2) and a training
-(9.1b)."""
+records a complaint about them (refused once beside a field), handles and answers it (9.2c,
+10.1.2), and records a satisfaction survey (10.2.1, refused once first); the supervisor then
+records a supervision session with them (6.2.2.2) and a training (9.1b)."""
 
 from __future__ import annotations
 
@@ -82,6 +82,21 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     answered = page.locator("#answered").inner_text()
     steps = page.locator("#steps li").all_inner_texts()
     shot("staff-06-complaint-answered")
+
+    # A satisfaction survey of parents (10.2.1): more satisfied than asked is refused beside
+    # the count; then recorded, its mean score typed as read.
+    page.get_by_role("link", name="满意度调查").click()
+    field("调查对象").select_option("parent")
+    field("评估方").select_option("third_party")
+    admin.fill({"调查人数": "10", "满意人数": "12", "平均分": "4.25",
+                "起始日期": "2026-09-01", "截止日期": server_today.isoformat()})
+    save("保存调查结果", 400)
+    survey_refused = page.locator("#error-survey-satisfied_count").inner_text()
+    surveys_after_refusal = page.locator("#summary dd").first.inner_text()
+    field("满意人数").fill("9")
+    save("保存调查结果")
+    summary = page.locator("#summary dd").all_inner_texts()
+    shot("staff-07-survey")
     admin.context.close()
 
     # The supervisor records a session with the new supervisee, and a training of theirs.
@@ -108,7 +123,8 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
             "sessions": sessions, "training": training, "server_today": server_today.isoformat(),
             "complaint_refused": complaint_refused,
             "complaints_after_refusal": complaints_after_refusal, "complaints": complaints,
-            "answered": answered, "steps": steps}
+            "answered": answered, "steps": steps, "survey_refused": survey_refused,
+            "surveys_after_refusal": surveys_after_refusal, "summary": summary}
 
 
 JOURNEYS = {"staff_forms": staff_forms_journey}

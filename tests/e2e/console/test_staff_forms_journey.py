@@ -1,7 +1,7 @@
 """The school admin registers a social worker, records their pre-job training and assigns their
-supervisor, and records, handles and answers a complaint about them; the supervisor records a
-supervision session with them and a training, in a real browser (journeys_staff_forms.py). What
-the browser did is read back over RPC."""
+supervisor, records, handles and answers a complaint about them and records a satisfaction
+survey; the supervisor records a supervision session with them and a training, in a real browser
+(journeys_staff_forms.py). What the browser did is read back over RPC."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
             listed = admin.supervision.list_complaints({"school_id": SCHOOL})["items"]
             complaint = admin.supervision.get_complaint(
                 {"complaint_id": listed[0]["complaint_id"]}) if listed else {}
+            summary = admin.supervision.evaluation_summary({"school_id": SCHOOL})
 
     # The refusal: beside the date, the form kept as typed.
     assert seen["refused"] == "不得晚于今天。"
@@ -78,7 +79,13 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
     assert [(s["step"], s["note"]) for s in complaint["steps"]] == [
         ("acknowledged", "已电话联系家长。")]
     assert complaint["answer"]["answer"] == "调整为每周三下午辅导。"
-    for page in ("staff-05-complaint-refused", "staff-06-complaint-answered",
+    # The survey: the refused one never recorded; the mean score in thousandths.
+    assert seen["survey_refused"] == "不得多于调查人数（10）。"
+    assert seen["surveys_after_refusal"] == "0"
+    assert seen["summary"] == ["1", "10", "90.0%", "4.25"]
+    assert (summary["surveys"], summary["respondents"], summary["satisfied_permille"],
+            summary["mean_score_permille"]) == (1, 10, 900, 4250)
+    for page in ("staff-07-survey", "staff-05-complaint-refused", "staff-06-complaint-answered",
                  "staff-01-register-refused", "staff-02-worker", "staff-03-staff",
                  "staff-04-supervision"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
