@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -30,6 +31,7 @@ from contracts.events.supervision import (
     FEEDBACK_CHANNELS,
     FEEDBACK_KINDS,
     RESPONDENT_KINDS,
+    SUPERVISOR_SETTINGS,
 )
 from services.console import forms
 from services.console.forms import Field
@@ -71,6 +73,20 @@ REGISTER_WORKER = (
     Field("ethics_commitment",
           N_("Committed to the values and ethics of the profession (6.2.1.2)"), "bool"),
     # Empty for today on the service's clock, which refuses a day after its own today.
+    Field("registered_on", N_("Registered on"), "date", hint=N_("Leave empty for today.")),
+)
+# 6.2.2.1: a supervisor of this school, internal or external (10.1.1), with the certificate and
+# years of practice the service checks.
+REGISTER_SUPERVISOR = (
+    Field("supervisor_id", N_("Staff id"), required=True,
+          hint=N_("The id they sign in with; never a name.")),
+    Field("employment", N_("Employment"), "select", EMPLOYMENT, required=True,
+          default=lambda: "full_time"),
+    Field("setting", N_("Internal or external"), "select", SUPERVISOR_SETTINGS, required=True,
+          default=lambda: "internal"),
+    Field("certificate_level", N_("Social-worker certificate"), "select", CERTIFICATE_LEVELS,
+          required=True),
+    Field("years_of_practice", N_("Years of practice"), "int", required=True),
     Field("registered_on", N_("Registered on"), "date", hint=N_("Leave empty for today.")),
 )
 # 6.2.2: the worker's supervisor, by the supervisor's staff id.
@@ -164,29 +180,58 @@ def staff(visit: Visit) -> Response:
 
 @page("/staff/new")
 def new_worker(visit: Visit) -> Response:
-    return _worker_form(visit, None, None)
+    return _staff_form(visit, "worker", None, None)
 
 
 @page("/staff/new", "POST")
 def register_worker(visit: Visit) -> Response:
     """A worker of the admin's own school; their training and supervisor are recorded next, on
     their page."""
+    body = {**forms.payload(REGISTER_WORKER, visit.request.form),
+            "school_ids": [visit.actor.school_id]}
+    return _register(visit, "/social-workers", body, "worker",
+                     lambda answer: f"/staff/{answer['social_worker_id']}")
+
+
+@page("/supervisors/new")
+def new_supervisor(visit: Visit) -> Response:
+    return _staff_form(visit, "supervisor", None, None)
+
+
+@page("/supervisors/new", "POST")
+def register_supervisor(visit: Visit) -> Response:
+    """A supervisor of the admin's own school (6.2.2.1); workers are assigned to them on each
+    worker's page."""
+    body = {**forms.payload(REGISTER_SUPERVISOR, visit.request.form),
+            "school_id": visit.actor.school_id}
+    return _register(visit, "/supervisors", body, "supervisor", lambda answer: "/staff")
+
+
+# The registration forms: the worker's (6.2.1) and the supervisor's (6.2.2.1).
+STAFF_FORMS: dict[str, tuple[str, tuple[Field, ...]]] = {
+    "worker": ("/staff/new", REGISTER_WORKER),
+    "supervisor": ("/supervisors/new", REGISTER_SUPERVISOR),
+}
+
+
+def _register(visit: Visit, path: str, body: dict[str, Any], which: str,
+              done: Callable[[dict[str, Any]], str]) -> Response:
     form = visit.request.form
-    body = {**forms.payload(REGISTER_WORKER, form), "school_ids": [visit.actor.school_id]}
     try:
-        answer = visit.api.post("/social-workers", body, form.get("idempotency_key"))
+        answer = visit.api.post(path, body, form.get("idempotency_key"))
     except Refused as refusal:
         if refusal.status not in (400, 409):
             raise
-        problem = reworded(Problem.of(refusal.problem, REGISTER_WORKER))
-        return _worker_form(visit, form, problem, refusal.status)
-    return redirect(f"/staff/{answer['social_worker_id']}")
+        problem = reworded(Problem.of(refusal.problem, STAFF_FORMS[which][1]))
+        return _staff_form(visit, which, form, problem, refusal.status)
+    return redirect(done(answer))
 
 
-def _worker_form(visit: Visit, form: MultiDict[str, str] | None, problem: Problem | None,
-                 status: int = 200) -> Response:
-    return visit.render("school_admin_worker_new.html", status, fields=REGISTER_WORKER,
-                        values=forms.values(REGISTER_WORKER, form), problem=problem)
+def _staff_form(visit: Visit, which: str, form: MultiDict[str, str] | None,
+                problem: Problem | None, status: int = 200) -> Response:
+    action, fields = STAFF_FORMS[which]
+    return visit.render(f"school_admin_{which}_new.html", status, action=action, fields=fields,
+                        values=forms.values(fields, form), problem=problem)
 
 
 @page("/staff/<social_worker_id>")

@@ -115,6 +115,10 @@ SERVICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
      N_("An anonymous complaint carries no contact: leave it empty.")),
     (re.compile(r"Must not exceed respondent_count \((?P<count>\d+)\)\."),
      N_("At most the number of respondents (%(count)s).")),
+    (re.compile(r"A supervisor needs an intermediate or senior social-worker certificate .*"),
+     N_("A supervisor needs an intermediate or senior certificate (6.2.2.1).")),
+    (re.compile(r"A supervisor needs at least (?P<years>\d+) years of practice .*"),
+     N_("A supervisor needs at least %(years)s years of practice (6.2.2.1).")),
 )
 
 

@@ -1,8 +1,9 @@
-"""The staff forms' journey: the school admin registers a social worker (refused once beside a
-field on the way), records their pre-job training (9.1a) and assigns their supervisor (6.2.2);
-records a complaint about them (refused once beside a field), handles and answers it (9.2c,
-10.1.2), and records a satisfaction survey (10.2.1, refused once first); the supervisor then
-records a supervision session with them (6.2.2.2) and a training (9.1b)."""
+"""The staff forms' journey: the school admin registers a supervisor and a social worker (each
+refused once beside a field on the way), records the worker's pre-job training (9.1a) and
+assigns their supervisor (6.2.2); records a complaint about them (refused once beside a field),
+handles and answers it (9.2c, 10.1.2), and records a satisfaction survey (10.2.1, refused once
+first); the supervisor then records a supervision session with them (6.2.2.2) and a training
+(9.1b)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     admin = Person(browser, console_url, artefacts).sign_in_as("demo-admin")
     page, field, save, shot = admin.page, admin.field, admin.save, admin.shot
 
+    page.wait_for_url(re.compile("/staff$"))
+    # A supervisor with an assistant's certificate does not meet 6.2.2.1: refused beside it.
+    page.get_by_role("link", name="登记督导").click()
+    admin.fill({"工号": "demo-supervisor", "从业年限": "6"})
+    field("社会工作者职业资格").select_option("assistant")
+    save("登记", 400)
+    supervisor_refused = page.locator("#error-certificate_level").inner_text()
+    field("社会工作者职业资格").select_option("intermediate")
+    save("登记")
     page.wait_for_url(re.compile("/staff$"))
     page.get_by_role("link", name="登记社会工作者").click()
     admin.fill({"工号": NEW_WORKER, "主持过的学校或青少年项目数": "2",
@@ -117,7 +127,8 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     training = page.locator("table.training tbody tr").all_inner_texts()
     shot("staff-04-supervision")
     me.context.close()
-    return {"refused": refused, "refused_invalid": refused_invalid, "kept": kept,
+    return {"supervisor_refused": supervisor_refused, "refused": refused,
+            "refused_invalid": refused_invalid, "kept": kept,
             "before_training": before_training, "trainings": trainings,
             "supervisor": supervisor, "eligible": eligible, "staff": staff,
             "sessions": sessions, "training": training, "server_today": server_today.isoformat(),

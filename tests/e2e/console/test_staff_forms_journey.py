@@ -1,7 +1,8 @@
-"""The school admin registers a social worker, records their pre-job training and assigns their
-supervisor, records, handles and answers a complaint about them and records a satisfaction
-survey; the supervisor records a supervision session with them and a training, in a real browser
-(journeys_staff_forms.py). What the browser did is read back over RPC."""
+"""The school admin registers a supervisor and a social worker, records the worker's pre-job
+training and assigns their supervisor, records, handles and answers a complaint about them and
+records a satisfaction survey; the supervisor records a supervision session with them and a
+training, in a real browser (journeys_staff_forms.py). What the browser did is read back over
+RPC."""
 
 from __future__ import annotations
 
@@ -24,9 +25,6 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
                  CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
         with rpc(amqp_uri, ADMIN) as admin:
             staff_school(admin, SCHOOL, WORKER)
-            admin.supervision.register_supervisor({
-                "supervisor_id": SUPERVISOR, "employment": "full_time",
-                "certificate_level": "intermediate", "years_of_practice": 6, "school_id": SCHOOL})
         seen = run_journey("staff_forms", url)
         with rpc(amqp_uri, ADMIN) as admin:
             worker = admin.supervision.get_social_worker({"social_worker_id": NEW_WORKER})
@@ -38,7 +36,11 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
             complaint = admin.supervision.get_complaint(
                 {"complaint_id": listed[0]["complaint_id"]}) if listed else {}
             summary = admin.supervision.evaluation_summary({"school_id": SCHOOL})
+            supervisees = admin.supervision.list_supervisees({"supervisor_id": SUPERVISOR})
 
+    # The supervisor, registered by the browser once qualified, supervises the new worker.
+    assert seen["supervisor_refused"] == "督导须持有中级或高级社会工作师证书（6.2.2.1）。"
+    assert [w["social_worker_id"] for w in supervisees["items"]] == [NEW_WORKER]
     # The refusal: beside the date, the form kept as typed.
     assert seen["refused"] == "不得晚于今天。"
     assert seen["refused_invalid"] == "true" and seen["kept"] == NEW_WORKER
