@@ -272,6 +272,7 @@ LABELS: dict[str, str] = {
     "good": N_("Good"),
     "fair": N_("Fair"),
     "poor": N_("Poor"),
+    "project": N_("Project"),
     # Supervisors (6.2.2.1, 10.1.1).
     "internal": N_("Internal"),
     "external": N_("External"),

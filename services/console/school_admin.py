@@ -27,9 +27,11 @@ from contracts.events.supervision import (
     COMPLAINT_STEPS,
     DIPLOMA_LEVELS,
     EMPLOYMENT,
+    EVALUATION_SCOPES,
     EVALUATOR_TYPES,
     FEEDBACK_CHANNELS,
     FEEDBACK_KINDS,
+    RATINGS,
     RESPONDENT_KINDS,
     SUPERVISOR_SETTINGS,
 )
@@ -42,6 +44,7 @@ from services.console.web import Problem, Refused, Visit, nav, page
 STAFF_PAGE = 20
 TRAININGS_PAGE = 20
 COMPLAINTS_PAGE = 20
+EVALUATIONS_PAGE = 20
 ANSWERED_FILTERS = ("true", "false")
 ELIGIBILITY_FILTERS = ("true", "false")
 
@@ -131,6 +134,17 @@ SURVEY = (
           hint=N_("Their staff id, if it is about one.")),
     Field("period_from", N_("From"), "date", required=True),
     Field("period_to", N_("To"), "date", required=True),
+)
+# 10.2.3: a service evaluation of a worker, the school or a project, and who evaluated; the
+# signed-in person is recorded as the evaluator.
+EVALUATION = (
+    Field("scope", N_("What is evaluated"), "select", EVALUATION_SCOPES, required=True),
+    Field("social_worker_id", N_("About the social worker"),
+          hint=N_("Their staff id, if it is about one.")),
+    Field("evaluator_type", N_("Who evaluated"), "select", EVALUATOR_TYPES, required=True),
+    Field("rating", N_("Rating"), "select", RATINGS, required=True),
+    Field("findings", N_("Findings"), "textarea"),
+    Field("evaluated_on", N_("Evaluated on"), "date", hint=N_("Leave empty for today.")),
 )
 # The report's table, as the page shows it and the downloads hold it: a row per check met,
 # and a row per gap of a check not met (the service's own CSV has the same rows, in English).
@@ -358,6 +372,13 @@ def record_survey(visit: Visit) -> Response:
     return redirect("/surveys")
 
 
+@page("/surveys/evaluations", "POST")
+def record_evaluation(visit: Visit) -> Response:
+    body = {**forms.payload(EVALUATION, visit.request.form), "school_id": visit.actor.school_id}
+    return carry_out(visit, "/service-evaluations", body, Section("evaluation", EVALUATION),
+                     lambda sent, status: _surveys_page(visit, sent, status), "/surveys")
+
+
 def permille(score: str) -> int | str:
     """A score as typed (4.25) in thousandths (4250); what is not a number is sent as it is,
     for the service to refuse."""
@@ -368,11 +389,15 @@ def permille(score: str) -> int | str:
 
 
 def _surveys_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
-    """The school's satisfaction surveys and service evaluations summed up (10.2), and the form
-    that records a survey."""
-    summary = visit.api.get(f"/schools/{visit.actor.school_id}/evaluation-summary")
+    """The school's satisfaction surveys and service evaluations summed up (10.2), the
+    evaluations themselves, paged, and the forms that record a survey and an evaluation."""
+    school = visit.actor.school_id
+    summary = visit.api.get(f"/schools/{school}/evaluation-summary")
+    evaluations = visit.api.get(f"/schools/{school}/service-evaluations",
+                                after=visit.request.args.get("after"), limit=EVALUATIONS_PAGE)
     return visit.render("school_admin_surveys.html", status, summary=summary,
-                        sections=sections_of(sent, survey=SURVEY))
+                        evaluations=evaluations,
+                        sections=sections_of(sent, survey=SURVEY, evaluation=EVALUATION))
 
 
 @page("/compliance")

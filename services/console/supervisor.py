@@ -98,7 +98,7 @@ def training_fields(workers: tuple[str, ...]) -> tuple[Field, ...]:
             *TRAINING)
 
 
-# The supervision service's own rules for the staff, complaint and survey forms (schemas.py,
+# The supervision service's own rules for the staff, complaint and evaluation forms (schemas.py,
 # app.py, domain.py, feedback.py) as the messages beside the fields say them;
 # i18n.FIELD_RULES words marshmallow's.
 SERVICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -119,6 +119,10 @@ SERVICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
      N_("A supervisor needs an intermediate or senior certificate (6.2.2.1).")),
     (re.compile(r"A supervisor needs at least (?P<years>\d+) years of practice .*"),
      N_("A supervisor needs at least %(years)s years of practice (6.2.2.1).")),
+    (re.compile(r"Required when the scope is social_worker\."),
+     N_("Required for an evaluation of a social worker.")),
+    (re.compile(r"A self-evaluation of a worker is made by that worker\."),
+     N_("A self-evaluation of a worker is made by that worker.")),
 )
 
 

@@ -1,9 +1,9 @@
 """The staff forms' journey: the school admin registers a supervisor and a social worker (each
-refused once beside a field on the way), records the worker's pre-job training (9.1a) and
-assigns their supervisor (6.2.2); records a complaint about them (refused once beside a field),
-handles and answers it (9.2c, 10.1.2), and records a satisfaction survey (10.2.1, refused once
-first); the supervisor then records a supervision session with them (6.2.2.2) and a training
-(9.1b)."""
+refused once beside a field on the way), records the worker's pre-job training (9.1a) and assigns
+their supervisor (6.2.2); records a complaint about them (refused once beside a field), handles
+and answers it (9.2c, 10.1.2), and records a satisfaction survey (10.2.1) and a service
+evaluation (10.2.3), each refused once first; the supervisor then records a supervision session
+with them (6.2.2.2) and a training (9.1b)."""
 
 from __future__ import annotations
 
@@ -106,6 +106,18 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     field("满意人数").fill("9")
     save("保存调查结果")
     summary = page.locator("#summary dd").all_inner_texts()
+
+    # A peer evaluation of the worker (10.2.3) that does not say which worker: refused beside
+    # the field; then recorded.
+    evaluation = page.locator("form[action='/surveys/evaluations']")
+    evaluation.get_by_label(re.compile("^评估对象")).select_option("social_worker")
+    evaluation.get_by_label(re.compile("^评估方式")).select_option("peer")
+    evaluation.get_by_label(re.compile("^评级")).select_option("good")
+    save("保存评估", 400)
+    evaluation_refused = page.locator("#error-evaluation-social_worker_id").inner_text()
+    evaluation.get_by_label(re.compile("^所涉社会工作者")).fill(NEW_WORKER)
+    save("保存评估")
+    evaluations = page.locator("table.evaluations tbody tr").all_inner_texts()
     shot("staff-07-survey")
     admin.context.close()
 
@@ -135,7 +147,8 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
             "complaint_refused": complaint_refused,
             "complaints_after_refusal": complaints_after_refusal, "complaints": complaints,
             "answered": answered, "steps": steps, "survey_refused": survey_refused,
-            "surveys_after_refusal": surveys_after_refusal, "summary": summary}
+            "surveys_after_refusal": surveys_after_refusal, "summary": summary,
+            "evaluation_refused": evaluation_refused, "evaluations": evaluations}
 
 
 JOURNEYS = {"staff_forms": staff_forms_journey}

@@ -1,8 +1,8 @@
 """The school admin registers a supervisor and a social worker, records the worker's pre-job
 training and assigns their supervisor, records, handles and answers a complaint about them and
-records a satisfaction survey; the supervisor records a supervision session with them and a
-training, in a real browser (journeys_staff_forms.py). What the browser did is read back over
-RPC."""
+records a satisfaction survey and a service evaluation; the supervisor records a supervision
+session with them and a training, in a real browser (journeys_staff_forms.py). What the browser
+did is read back over RPC."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
                 {"complaint_id": listed[0]["complaint_id"]}) if listed else {}
             summary = admin.supervision.evaluation_summary({"school_id": SCHOOL})
             supervisees = admin.supervision.list_supervisees({"supervisor_id": SUPERVISOR})
+            evaluations = admin.supervision.list_service_evaluations(
+                {"school_id": SCHOOL})["items"]
 
     # The supervisor, registered by the browser once qualified, supervises the new worker.
     assert seen["supervisor_refused"] == "督导须持有中级或高级社会工作师证书（6.2.2.1）。"
@@ -87,6 +89,11 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
     assert seen["summary"] == ["1", "10", "90.0%", "4.25"]
     assert (summary["surveys"], summary["respondents"], summary["satisfied_permille"],
             summary["mean_score_permille"]) == (1, 10, 900, 4250)
+    # The evaluation: refused without its worker, then recorded once, as a peer's.
+    assert seen["evaluation_refused"] == "评估社会工作者时必填。"
+    assert len(seen["evaluations"]) == 1 and "良好" in seen["evaluations"][0]
+    assert [(e["scope"], e["social_worker_id"], e["evaluator_type"], e["rating"])
+            for e in evaluations] == [("social_worker", NEW_WORKER, "peer", "good")]
     for page in ("staff-07-survey", "staff-05-complaint-refused", "staff-06-complaint-answered",
                  "staff-01-register-refused", "staff-02-worker", "staff-03-staff",
                  "staff-04-supervision"):
