@@ -62,6 +62,15 @@ FINDING_STATES: dict[str, str] = {
     "addressed": N_("Addressed"),
 }
 ACTION_STATES: dict[str, str] = {"open": N_("Under way"), "done": N_("Done")}
+QUALITY_PAGE = 20
+# What happened to an escalation, as its trail names the stored events.
+TRAIL_EVENTS: dict[str, str] = {
+    "Opened": N_("Escalation opened (9.6b)"),
+    "Climbed": N_("Not acknowledged in time: passed up the ladder"),
+    "Acknowledged": N_("Acknowledged"),
+    "ActionTaken": N_("Action recorded"),
+    "Resolved": N_("Escalation resolved"),
+}
 
 
 def _today() -> str:
@@ -136,15 +145,6 @@ def reworded(problem: Problem) -> Problem:
                 if matched:
                     messages[number] = Message(text, matched.groupdict())
     return problem
-QUALITY_PAGE = 20
-# What happened to an escalation, as its trail names the stored events.
-TRAIL_EVENTS: dict[str, str] = {
-    "Opened": N_("Escalation opened (9.6b)"),
-    "Climbed": N_("Not acknowledged in time: passed up the ladder"),
-    "Acknowledged": N_("Acknowledged"),
-    "ActionTaken": N_("Action recorded"),
-    "Resolved": N_("Escalation resolved"),
-}
 
 
 def overdue(escalation: dict[str, Any], now: datetime) -> bool:
