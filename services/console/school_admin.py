@@ -1,35 +1,150 @@
 """The school administrator's pages: the school's social workers and whether they may take
-cases (6.2.1.2 qualification, 9.1a pre-job and 9.1b continuing training, 9.1c supervision), and
-the school's compliance report against the standard, shown as a table and downloaded as CSV or
-XLSX in the person's language, for Excel in zh-CN to open as it is."""
+cases (6.2.1.2 qualification, 9.1a pre-job and 9.1b continuing training, 9.1c supervision);
+registering a worker with their employment and qualification, their training and their
+supervisor (6.2.1, 6.2.2, 9.1); and the school's compliance report against the standard, shown
+as a table and downloaded as CSV or XLSX in the person's language, for Excel in zh-CN to open
+as it is."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
 import xlsxwriter
+from werkzeug.datastructures import MultiDict
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
+from contracts.events.supervision import (
+    CERTIFICATE_LEVELS,
+    COMPLAINT_OUTCOMES,
+    COMPLAINT_STEPS,
+    DIPLOMA_LEVELS,
+    EMPLOYMENT,
+    EVALUATION_SCOPES,
+    EVALUATOR_TYPES,
+    FEEDBACK_CHANNELS,
+    FEEDBACK_KINDS,
+    RATINGS,
+    RESPONDENT_KINDS,
+    SUPERVISOR_SETTINGS,
+)
 from services.console import forms
 from services.console.forms import Field
-from services.console.i18n import N_, Localized, today
+from services.console.i18n import N_, Localized, Message, today
+from services.console.supervisor import TRAINING, Section, carry_out, reworded, sections_of
 from services.console.web import Problem, Refused, Visit, nav, page
 
 STAFF_PAGE = 20
+TRAININGS_PAGE = 20
+COMPLAINTS_PAGE = 20
+EVALUATIONS_PAGE = 20
+ANSWERED_FILTERS = ("true", "false")
 ELIGIBILITY_FILTERS = ("true", "false")
 
 nav(N_("Staff and eligibility"), "/staff", "school_admin")
 nav(N_("Compliance report"), "/compliance", "school_admin")
+nav(N_("Complaints and feedback"), "/complaints", "school_admin")
+nav(N_("Satisfaction surveys"), "/surveys", "school_admin")
 
 PERIOD = (
     Field("period_from", N_("From"), "date", required=True,
           default=lambda: date(today().year, 1, 1).isoformat()),
     Field("period_to", N_("To"), "date", required=True, default=lambda: today().isoformat()),
+)
+
+
+# 6.2.1: a social worker of this school, their employment (6.2.1.1) and what 6.2.1.2 asks of
+# their qualification; the service judges from it whether they may take cases.
+REGISTER_WORKER = (
+    Field("social_worker_id", N_("Staff id"), required=True,
+          hint=N_("The id they sign in with; never a name.")),
+    Field("employment", N_("Employment"), "select", EMPLOYMENT, required=True,
+          default=lambda: "full_time"),
+    Field("certificate_level", N_("Social-worker certificate"), "select", CERTIFICATE_LEVELS,
+          required=True),
+    Field("diploma_level", N_("Highest diploma"), "select", DIPLOMA_LEVELS, required=True),
+    Field("diploma_in_social_work", N_("The diploma is in social work"), "bool"),
+    Field("projects_led", N_("School or youth projects led"), "int", required=True,
+          default=lambda: 0),
+    Field("ethics_commitment",
+          N_("Committed to the values and ethics of the profession (6.2.1.2)"), "bool"),
+    # Empty for today on the service's clock, which refuses a day after its own today.
+    Field("registered_on", N_("Registered on"), "date", hint=N_("Leave empty for today.")),
+)
+# 6.2.2.1: a supervisor of this school, internal or external (10.1.1), with the certificate and
+# years of practice the service checks.
+REGISTER_SUPERVISOR = (
+    Field("supervisor_id", N_("Staff id"), required=True,
+          hint=N_("The id they sign in with; never a name.")),
+    Field("employment", N_("Employment"), "select", EMPLOYMENT, required=True,
+          default=lambda: "full_time"),
+    Field("setting", N_("Internal or external"), "select", SUPERVISOR_SETTINGS, required=True,
+          default=lambda: "internal"),
+    Field("certificate_level", N_("Social-worker certificate"), "select", CERTIFICATE_LEVELS,
+          required=True),
+    Field("years_of_practice", N_("Years of practice"), "int", required=True),
+    Field("registered_on", N_("Registered on"), "date", hint=N_("Leave empty for today.")),
+)
+# 6.2.2: the worker's supervisor, by the supervisor's staff id.
+ASSIGN_SUPERVISOR = (
+    Field("supervisor_id", N_("Supervisor"), required=True,
+          hint=N_("The supervisor's staff id.")),
+    Field("assigned_on", N_("Assigned on"), "date", hint=N_("Leave empty for today.")),
+)
+# 9.2c: a complaint, feedback or suggestion as it came in, also anonymous (then without a
+# contact); 10.1.2: handled in steps and answered within the service's time limits.
+RECEIVE_COMPLAINT = (
+    Field("kind", N_("Kind"), "select", FEEDBACK_KINDS, required=True,
+          default=lambda: "complaint"),
+    Field("channel", N_("How it came in"), "select", FEEDBACK_CHANNELS, required=True),
+    Field("anonymous", N_("Anonymous"), "bool"),
+    Field("content", N_("What it says"), "textarea", required=True),
+    Field("contact", N_("Contact"), hint=N_("Leave empty when anonymous.")),
+    Field("about_social_worker_id", N_("About the social worker"),
+          hint=N_("Their staff id, if it is about one.")),
+    Field("received_on", N_("Date received"), "date", hint=N_("Leave empty for today.")),
+)
+COMPLAINT_STEP = (
+    Field("step", N_("Handling step"), "select", COMPLAINT_STEPS, required=True),
+    Field("note", N_("Note"), "textarea"),
+    Field("taken_on", N_("Taken on"), "date", hint=N_("Leave empty for today.")),
+)
+ANSWER_COMPLAINT = (
+    Field("outcome", N_("Outcome"), "select", COMPLAINT_OUTCOMES, required=True),
+    Field("answer", N_("Answer"), "textarea", required=True),
+    Field("answered_on", N_("Answered on"), "date", hint=N_("Leave empty for today.")),
+)
+# 10.2.1: a satisfaction survey's figures over a period, and who ran it (10.2.3). The mean
+# score is typed as it is read (4.25) and sent in thousandths, as the service keeps it.
+SURVEY = (
+    Field("respondent_kind", N_("Respondents"), "select", RESPONDENT_KINDS, required=True),
+    Field("respondent_count", N_("Number of respondents"), "int", required=True),
+    Field("satisfied_count", N_("Satisfied respondents"), "int", required=True),
+    Field("mean_score_permille", N_("Mean score"), required=True,
+          hint=N_("From 1 to 5, for example 4.25.")),
+    Field("evaluator_type", N_("Who ran the survey"), "select", EVALUATOR_TYPES, required=True),
+    Field("social_worker_id", N_("About the social worker"),
+          hint=N_("Their staff id, if it is about one.")),
+    Field("period_from", N_("From"), "date", required=True),
+    Field("period_to", N_("To"), "date", required=True),
+)
+# 10.2.3: a service evaluation of a worker, the school or a project, and who evaluated; the
+# signed-in person is recorded as the evaluator.
+EVALUATION = (
+    Field("scope", N_("What is evaluated"), "select", EVALUATION_SCOPES, required=True),
+    Field("social_worker_id", N_("About the social worker"),
+          hint=N_("Their staff id, if it is about one.")),
+    Field("evaluator_type", N_("Who evaluated"), "select", EVALUATOR_TYPES, required=True),
+    Field("rating", N_("Rating"), "select", RATINGS, required=True),
+    Field("findings", N_("Findings"), "textarea"),
+    Field("evaluated_on", N_("Evaluated on"), "date", hint=N_("Leave empty for today.")),
 )
 # The report's table, as the page shows it and the downloads hold it: a row per check met,
 # and a row per gap of a check not met (the service's own CSV has the same rows, in English).
@@ -75,6 +190,214 @@ def staff(visit: Visit) -> Response:
                    visit.api.get(f"/schools/{school_id}/supervision-report")["lines"]}
     return visit.render("school_admin_staff.html", page=workers, eligible=eligible, year=year,
                         training=training, supervision=supervision)
+
+
+@page("/staff/new")
+def new_worker(visit: Visit) -> Response:
+    return _staff_form(visit, "worker", None, None)
+
+
+@page("/staff/new", "POST")
+def register_worker(visit: Visit) -> Response:
+    """A worker of the admin's own school; their training and supervisor are recorded next, on
+    their page."""
+    body = {**forms.payload(REGISTER_WORKER, visit.request.form),
+            "school_ids": [visit.actor.school_id]}
+    return _register(visit, "/social-workers", body, "worker",
+                     lambda answer: f"/staff/{answer['social_worker_id']}")
+
+
+@page("/supervisors/new")
+def new_supervisor(visit: Visit) -> Response:
+    return _staff_form(visit, "supervisor", None, None)
+
+
+@page("/supervisors/new", "POST")
+def register_supervisor(visit: Visit) -> Response:
+    """A supervisor of the admin's own school (6.2.2.1); workers are assigned to them on each
+    worker's page."""
+    body = {**forms.payload(REGISTER_SUPERVISOR, visit.request.form),
+            "school_id": visit.actor.school_id}
+    return _register(visit, "/supervisors", body, "supervisor", lambda answer: "/staff")
+
+
+# The registration forms: the worker's (6.2.1) and the supervisor's (6.2.2.1).
+STAFF_FORMS: dict[str, tuple[str, tuple[Field, ...]]] = {
+    "worker": ("/staff/new", REGISTER_WORKER),
+    "supervisor": ("/supervisors/new", REGISTER_SUPERVISOR),
+}
+
+
+def _register(visit: Visit, path: str, body: dict[str, Any], which: str,
+              done: Callable[[dict[str, Any]], str]) -> Response:
+    form = visit.request.form
+    try:
+        answer = visit.api.post(path, body, form.get("idempotency_key"))
+    except Refused as refusal:
+        if refusal.status not in (400, 409):
+            raise
+        problem = reworded(Problem.of(refusal.problem, STAFF_FORMS[which][1]))
+        return _staff_form(visit, which, form, problem, refusal.status)
+    return redirect(done(answer))
+
+
+def _staff_form(visit: Visit, which: str, form: MultiDict[str, str] | None,
+                problem: Problem | None, status: int = 200) -> Response:
+    action, fields = STAFF_FORMS[which]
+    return visit.render(f"school_admin_{which}_new.html", status, action=action, fields=fields,
+                        values=forms.values(fields, form), problem=problem)
+
+
+@page("/staff/<social_worker_id>")
+def worker(visit: Visit, social_worker_id: str) -> Response:
+    return _worker_page(visit, social_worker_id, None)
+
+
+@page("/staff/<social_worker_id>/trainings", "POST")
+def record_training(visit: Visit, social_worker_id: str) -> Response:
+    """Pre-job training (9.1a) or continuing education (9.1b) the worker completed."""
+    body = {**forms.payload(TRAINING, visit.request.form), "social_worker_id": social_worker_id}
+    return _worker_command(visit, social_worker_id, "/trainings", body,
+                           Section("training", TRAINING))
+
+
+@page("/staff/<social_worker_id>/supervisor", "POST")
+def assign_supervisor(visit: Visit, social_worker_id: str) -> Response:
+    body = forms.payload(ASSIGN_SUPERVISOR, visit.request.form)
+    return _worker_command(visit, social_worker_id,
+                           f"/social-workers/{social_worker_id}/supervisor", body,
+                           Section("supervisor", ASSIGN_SUPERVISOR))
+
+
+def _worker_command(visit: Visit, social_worker_id: str, path: str, body: dict[str, Any],
+                    section: Section) -> Response:
+    return carry_out(visit, path, body, section,
+                     lambda sent, status: _worker_page(visit, social_worker_id, sent, status),
+                     f"/staff/{social_worker_id}")
+
+
+def _worker_page(visit: Visit, social_worker_id: str, sent: Section | None,
+                 status: int = 200) -> Response:
+    """One worker: whether they may take cases and why not, the training recorded (9.1), and
+    the forms that record a training and assign their supervisor."""
+    record = visit.api.get(f"/social-workers/{social_worker_id}")
+    trainings = visit.api.get(f"/schools/{visit.actor.school_id}/trainings",
+                              social_worker_id=social_worker_id,
+                              after=visit.request.args.get("after"), limit=TRAININGS_PAGE)
+    sections = sections_of(sent, training=TRAINING, supervisor=ASSIGN_SUPERVISOR)
+    return visit.render("school_admin_worker.html", status, worker=record,
+                        trainings=trainings, sections=sections)
+
+
+@page("/complaints")
+def complaints(visit: Visit) -> Response:
+    return _complaints_page(visit, None)
+
+
+@page("/complaints", "POST")
+def receive_complaint(visit: Visit) -> Response:
+    body = {**forms.payload(RECEIVE_COMPLAINT, visit.request.form),
+            "school_id": visit.actor.school_id}
+    return carry_out(visit, "/complaints", body, Section("receive", RECEIVE_COMPLAINT),
+                     lambda sent, status: _complaints_page(visit, sent, status), "/complaints")
+
+
+def _complaints_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
+    """The school's complaints and feedback (9.2c), answered or not, and the form that records
+    one as it came in."""
+    args = visit.request.args
+    answered = args.get("answered") if args.get("answered") in ANSWERED_FILTERS else None
+    found = visit.api.get(f"/schools/{visit.actor.school_id}/complaints", answered=answered,
+                          after=args.get("after"), limit=COMPLAINTS_PAGE)
+    return visit.render("school_admin_complaints.html", status, page=found, answered=answered,
+                        sections=sections_of(sent, receive=RECEIVE_COMPLAINT))
+
+
+@page("/complaints/<complaint_id>")
+def complaint(visit: Visit, complaint_id: str) -> Response:
+    return _complaint_page(visit, complaint_id, None)
+
+
+@page("/complaints/<complaint_id>/steps", "POST")
+def record_complaint_step(visit: Visit, complaint_id: str) -> Response:
+    return _complaint_command(visit, complaint_id, "steps", Section("step", COMPLAINT_STEP))
+
+
+@page("/complaints/<complaint_id>/answer", "POST")
+def answer_complaint(visit: Visit, complaint_id: str) -> Response:
+    return _complaint_command(visit, complaint_id, "answer", Section("answer", ANSWER_COMPLAINT))
+
+
+def _complaint_command(visit: Visit, complaint_id: str, path: str,
+                       section: Section) -> Response:
+    return carry_out(visit, f"/complaints/{complaint_id}/{path}",
+                     forms.payload(section.fields, visit.request.form), section,
+                     lambda sent, status: _complaint_page(visit, complaint_id, sent, status),
+                     f"/complaints/{complaint_id}")
+
+
+def _complaint_page(visit: Visit, complaint_id: str, sent: Section | None,
+                    status: int = 200) -> Response:
+    """What a complaint says, its handling steps and its answer, with their time limits
+    (10.1.2); the forms of a step and of the answer while it is unanswered."""
+    record = visit.api.get(f"/complaints/{complaint_id}")
+    return visit.render("school_admin_complaint.html", status, complaint=record,
+                        sections=sections_of(sent, step=COMPLAINT_STEP,
+                                             answer=ANSWER_COMPLAINT))
+
+
+@page("/surveys")
+def surveys(visit: Visit) -> Response:
+    return _surveys_page(visit, None)
+
+
+@page("/surveys", "POST")
+def record_survey(visit: Visit) -> Response:
+    form = visit.request.form
+    body = {**forms.payload(SURVEY, form), "school_id": visit.actor.school_id}
+    if "mean_score_permille" in body:
+        body["mean_score_permille"] = permille(body["mean_score_permille"])
+    try:
+        visit.api.post("/satisfaction-surveys", body, form.get("idempotency_key"))
+    except Refused as refusal:
+        if refusal.status not in (400, 409):
+            raise
+        problem = reworded(Problem.of(refusal.problem, SURVEY))
+        if "mean_score_permille" in problem.beside:
+            # The service's range is in thousandths; the person typed the score itself.
+            problem.beside["mean_score_permille"] = [Message(N_("From 1 to 5, for example "
+                                                                "4.25."))]
+        return _surveys_page(visit, Section("survey", SURVEY, forms.values(SURVEY, form),
+                                            problem), refusal.status)
+    return redirect("/surveys")
+
+
+@page("/surveys/evaluations", "POST")
+def record_evaluation(visit: Visit) -> Response:
+    body = {**forms.payload(EVALUATION, visit.request.form), "school_id": visit.actor.school_id}
+    return carry_out(visit, "/service-evaluations", body, Section("evaluation", EVALUATION),
+                     lambda sent, status: _surveys_page(visit, sent, status), "/surveys")
+
+
+def permille(score: str) -> int | str:
+    """A score as typed (4.25) in thousandths (4250); what is not a number is sent as it is,
+    for the service to refuse."""
+    try:
+        return int((Decimal(score) * 1000).to_integral_value())
+    except InvalidOperation:
+        return score
+
+
+def _surveys_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
+    """The school's satisfaction surveys and service evaluations summed up (10.2), the
+    evaluations themselves, paged, and the forms that record a survey and an evaluation."""
+    school = visit.actor.school_id
+    summary = visit.api.get(f"/schools/{school}/evaluation-summary")
+    evaluations = visit.api.get(f"/schools/{school}/service-evaluations",
+                                after=visit.request.args.get("after"), limit=EVALUATIONS_PAGE)
+    return visit.render("school_admin_surveys.html", status, summary=summary,
+                        evaluations=evaluations,
+                        sections=sections_of(sent, survey=SURVEY, evaluation=EVALUATION))
 
 
 @page("/compliance")

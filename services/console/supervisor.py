@@ -6,6 +6,7 @@ control points found unmet and their improvement actions (9.5c, 10.3); supervisi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,10 +15,16 @@ from typing import Any
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from contracts.events.supervision import ESCALATION_ACTIONS
+from contracts.events.supervision import (
+    ESCALATION_ACTIONS,
+    SUPERVISION_FORMATS,
+    SUPERVISION_KINDS,
+    TRAINING_KINDS,
+    TRAINING_TOPICS,
+)
 from services.console import forms
 from services.console.forms import Field
-from services.console.i18n import N_, today
+from services.console.i18n import N_, UNKNOWN_RULE, Message, today
 from services.console.web import Problem, Refused, Visit, nav, page
 from services.runtime.clock import clock
 
@@ -64,6 +71,80 @@ TRAIL_EVENTS: dict[str, str] = {
     "ActionTaken": N_("Action recorded"),
     "Resolved": N_("Escalation resolved"),
 }
+
+
+def _today() -> str:
+    return today().isoformat()
+
+
+# 6.2.2.2: a session of one or more kinds, with one supervisee (individual) or several (group);
+# the supervisees are the supervisor's own, which the form offers to choose from.
+def session_fields(supervisees: tuple[str, ...]) -> tuple[Field, ...]:
+    return (
+        Field("social_worker_ids", N_("Supervisees"), "multi", supervisees, required=True),
+        Field("kinds", N_("Kinds"), "multi", SUPERVISION_KINDS, required=True),
+        Field("format", N_("Format"), "select", SUPERVISION_FORMATS, required=True,
+              default=lambda: "individual"),
+        Field("held_on", N_("Held on"), "date", required=True, default=_today),
+        Field("duration_minutes", N_("Duration in minutes"), "int", required=True,
+              hint=N_("1 to 480")),
+    )
+
+
+# 9.1a pre-job training and 9.1b continuing education, its topics those of 6.2.1.3.
+TRAINING = (
+    Field("kind", N_("Kind of training"), "select", TRAINING_KINDS, required=True,
+          default=lambda: "continuing"),
+    Field("minutes", N_("Minutes"), "int", required=True,
+          hint=N_("At least 30; 36 hours a year are 2160 minutes (9.1b).")),
+    Field("topics", N_("Topics"), "multi", TRAINING_TOPICS, required=True),
+    Field("completed_on", N_("Completed on"), "date", required=True, default=_today),
+)
+
+
+def training_fields(workers: tuple[str, ...]) -> tuple[Field, ...]:
+    return (Field("social_worker_id", N_("Social worker"), "select", workers, required=True),
+            *TRAINING)
+
+
+# The supervision service's own rules for the staff, complaint and evaluation forms (schemas.py,
+# app.py, domain.py, feedback.py) as the messages beside the fields say them;
+# i18n.FIELD_RULES words marshmallow's.
+SERVICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Give at least one kind: .*"), N_("Choose at least one kind.")),
+    (re.compile(r"Give at least one topic \(6\.2\.1\.3\)\."),
+     N_("Choose at least one topic (6.2.1.3).")),
+    (re.compile(r"An individual session has exactly one supervisee\."),
+     N_("An individual session has exactly one supervisee.")),
+    (re.compile(r"Must not be in the future \(.*\)\."), N_("Not in the future.")),
+    (re.compile(r"Continuing education must not predate registration "
+                r"\((?P<date>\d{4}-\d{2}-\d{2})\)\."),
+     N_("Continuing education is not before the registration (%(date)s).")),
+    (re.compile(r"An anonymous complaint carries no contact; .*"),
+     N_("An anonymous complaint carries no contact: leave it empty.")),
+    (re.compile(r"Must not exceed respondent_count \((?P<count>\d+)\)\."),
+     N_("At most the number of respondents (%(count)s).")),
+    (re.compile(r"A supervisor needs an intermediate or senior social-worker certificate .*"),
+     N_("A supervisor needs an intermediate or senior certificate (6.2.2.1).")),
+    (re.compile(r"A supervisor needs at least (?P<years>\d+) years of practice .*"),
+     N_("A supervisor needs at least %(years)s years of practice (6.2.2.1).")),
+    (re.compile(r"Required when the scope is social_worker\."),
+     N_("Required for an evaluation of a social worker.")),
+    (re.compile(r"A self-evaluation of a worker is made by that worker\."),
+     N_("A self-evaluation of a worker is made by that worker.")),
+)
+
+
+def reworded(problem: Problem) -> Problem:
+    """The problem with the service's own rules said in the locale's words, not as they came."""
+    for messages in problem.beside.values():
+        for number, message in enumerate(messages):
+            rule = str(message.params.get("rule", "")) if message.text == UNKNOWN_RULE else ""
+            for pattern, text in SERVICE_RULES:
+                matched = pattern.fullmatch(rule)
+                if matched:
+                    messages[number] = Message(text, matched.groupdict())
+    return problem
 
 
 def overdue(escalation: dict[str, Any], now: datetime) -> bool:
@@ -121,26 +202,36 @@ class Section:
     problem: Problem | None = None
 
 
-def _command(visit: Visit, path: str, body: dict[str, Any], section: Section,
-             again: Callable[[Section, int], Response], done: str) -> Response:
+def sections_of(sent: Section | None, **forms_of_page: tuple[Field, ...]) -> dict[str, Section]:
+    """The forms of a page by name, empty but for the one `sent` and refused."""
+    sections = {name: Section(name, fields, forms.values(fields, None))
+                for name, fields in forms_of_page.items()}
+    if sent is not None:
+        sections[sent.name] = sent
+    return sections
+
+
+def carry_out(visit: Visit, path: str, body: dict[str, Any], section: Section,
+              again: Callable[[Section, int], Response], done: str) -> Response:
     """Carry out a command; on a refusal (400, 409), the page `again` with the form as it was
     sent and the reasons beside its fields."""
     form = visit.request.form
     try:
         visit.api.post(path, body, form.get("idempotency_key"))
     except Refused as refusal:
-        # 403 too: the escalation may have climbed past the supervisor's step meanwhile.
-        if refusal.status not in (400, 403, 409):
+        # 403 too: the escalation may have climbed past the supervisor's step meanwhile; 404:
+        # a record the form names by a typed id (a supervisor's) does not exist.
+        if refusal.status not in (400, 403, 404, 409):
             raise
         section.values = forms.values(section.fields, form)
-        section.problem = Problem.of(refusal.problem, section.fields)
+        section.problem = reworded(Problem.of(refusal.problem, section.fields))
         return again(section, refusal.status)
     return redirect(done)
 
 
 def _escalation_command(visit: Visit, escalation_id: str, path: str, body: dict[str, Any],
                         section: Section) -> Response:
-    return _command(visit, f"/escalations/{escalation_id}/{path}", body, section,
+    return carry_out(visit, f"/escalations/{escalation_id}/{path}", body, section,
                     lambda sent, status: _escalation_page(visit, escalation_id, sent, status),
                     f"/escalations/{escalation_id}")
 
@@ -149,11 +240,7 @@ def _escalation_page(visit: Visit, escalation_id: str, sent: Section | None,
                      status: int = 200) -> Response:
     record = visit.api.get(f"/escalations/{escalation_id}")
     trail = visit.api.get(f"/escalations/{escalation_id}/trail")["trail"]
-    sections = {name: Section(name, fields, forms.values(fields, None))
-                for name, fields in (("acknowledge", ()), ("action", ACTION),
-                                     ("resolve", RESOLVE))}
-    if sent is not None:
-        sections[sent.name] = sent
+    sections = sections_of(sent, acknowledge=(), action=ACTION, resolve=RESOLVE)
     # The current step's role, or one further up the ladder, may take charge (9.6b).
     may_acknowledge = visit.actor.role in {step["role"]
                                            for step in record["ladder"][record["step"] - 1:]}
@@ -203,7 +290,7 @@ def complete_improvement_action(visit: Visit, action_id: str) -> Response:
 
 def _quality_command(visit: Visit, path: str, body: dict[str, Any],
                      section: Section) -> Response:
-    return _command(visit, path, body, section,
+    return carry_out(visit, path, body, section,
                     lambda sent, status: _quality_page(visit, sent, status), "/quality")
 
 
@@ -227,8 +314,39 @@ def _quality_page(visit: Visit, sent: Section | None, status: int = 200) -> Resp
 
 @page("/supervision")
 def supervision(visit: Visit) -> Response:
+    return _supervision_page(visit, None)
+
+
+@page("/supervision/sessions", "POST")
+def record_session(visit: Visit) -> Response:
+    """A session the supervisor held (6.2.2.2): they record only their own."""
+    fields = session_fields(_supervisees(visit))
+    body = {**forms.payload(fields, visit.request.form), "supervisor_id": visit.actor.id}
+    return carry_out(visit, "/supervision-sessions", body, Section("session", fields),
+                     lambda sent, status: _supervision_page(visit, sent, status),
+                     "/supervision")
+
+
+@page("/supervision/trainings", "POST")
+def record_training(visit: Visit) -> Response:
+    """Training a supervisee completed (9.1a, 9.1b)."""
+    fields = training_fields(_supervisees(visit))
+    return carry_out(visit, "/trainings", forms.payload(fields, visit.request.form),
+                     Section("training", fields),
+                     lambda sent, status: _supervision_page(visit, sent, status),
+                     "/supervision")
+
+
+def _supervisees(visit: Visit) -> tuple[str, ...]:
+    found = visit.api.get(f"/supervisors/{visit.actor.id}/supervisees", active="true",
+                          limit=SUPERVISEES_PAGE)
+    return tuple(worker["social_worker_id"] for worker in found["items"])
+
+
+def _supervision_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
     """Supervision per worker against the longest time allowed without it (9.1c), the sessions
-    held (6.2.2.2), and each worker's continuing education this year (9.1b)."""
+    held (6.2.2.2), and each worker's continuing education this year (9.1b); the forms that
+    record a session and a training."""
     args = visit.request.args
     school = visit.actor.school_id
     report = visit.api.get(f"/schools/{school}/supervision-report")
@@ -236,5 +354,8 @@ def supervision(visit: Visit) -> Response:
                              after=args.get("after"), limit=QUALITY_PAGE)
     year = today().year
     training = visit.api.get(f"/schools/{school}/training-report", year=year)
-    return visit.render("supervisor_supervision.html", report=report, sessions=sessions,
-                        training=training, year=year)
+    supervisees = _supervisees(visit)
+    sections = sections_of(sent, session=session_fields(supervisees),
+                           training=training_fields(supervisees))
+    return visit.render("supervisor_supervision.html", status, report=report,
+                        sessions=sessions, training=training, year=year, sections=sections)
