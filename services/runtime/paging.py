@@ -92,7 +92,7 @@ def page_in_parts(views: ViewStore, source: str, parts: Sequence[tuple[str, Sequ
     ordering = ", ".join(keyset)
     queries: list[tuple[str, dict[str, Any]]] = [(total, params)]
     for part, where in parts:
-        if values is not None and part < values[0]:
+        if values is not None and part < str(values[0]):
             continue
         conditions = list(where)
         bound = {**params, "page_limit": limit + 1}
