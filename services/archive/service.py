@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.archive import schemas
@@ -25,6 +24,7 @@ from services.runtime.entrypoints import rpc
 from services.runtime.metrics import LedgerGauges, Metrics
 from services.runtime.paging import page_of
 from services.runtime.persistence import Cursor
+from services.runtime.replies import RpcProxy
 from services.runtime.service import ApplicationDependency, PublishingService, command, load, query
 from services.runtime.settings import settings
 from services.runtime.subscription import subscribe

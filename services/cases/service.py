@@ -7,7 +7,6 @@ from typing import Any
 
 import eventlet
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
 
 from contracts.errors import NotAllowed, NotFound, Unavailable
 from services.cases import activity_schemas as activities
@@ -17,6 +16,7 @@ from services.cases.access import CASE_WRITERS, HISTORY_READERS
 from services.cases.app import CasesApplication
 from services.runtime.entrypoints import rpc
 from services.runtime.persistence import Cursor
+from services.runtime.replies import RpcProxy
 from services.runtime.service import ApplicationDependency, PublishingService, command, query
 from services.runtime.subscription import subscribe
 
