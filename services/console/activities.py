@@ -12,18 +12,19 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
-from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from contracts.events.cases import CLASS_THEMES, GROUP_KINDS
-from services.console import forms
-from services.console.forms import ALL_SERVICE_CODES, Field
-from services.console.i18n import N_, today
 
 # Importing social_worker registers its header links before these ones, whatever order pages.py
 # imports the modules in: the social worker lands on the first link of their role, My caseload.
-from services.console.social_worker import Section
-from services.console.web import Problem, Refused, Visit, nav, page
+from services.console import (
+    forms,
+    social_worker,  # noqa: F401
+)
+from services.console.forms import ALL_SERVICE_CODES, Field
+from services.console.i18n import N_, today
+from services.console.web import Problem, Refused, Section, Visit, carry_out, form_of, nav, page
 
 LIST_PAGE = 20
 # The worker's clients offered at a time where a form picks one (a letter's writer, a member).
@@ -165,14 +166,8 @@ def _send(visit: Visit, route: str, fields: tuple[Field, ...], body: dict[str, A
           again: Callable[[MultiDict[str, str], Problem, int], Response]) -> Response:
     """Carry out a command, then go where `done` says; on a refusal (400, 409), the page again
     with the form as it was sent and the reasons beside its fields."""
-    form = visit.request.form
-    try:
-        answer = visit.api.post(route, body, form.get("idempotency_key"))
-    except Refused as refusal:
-        if refusal.status not in (400, 409):
-            raise
-        return again(form, Problem.of(refusal.problem, fields), refusal.status)
-    return redirect(done(answer))
+    return carry_out(visit, route, body, lambda refusal: again(
+        visit.request.form, Problem.of(refusal.problem, fields), refusal.status), done)
 
 
 # The mailbox (8.2.2).
@@ -277,9 +272,7 @@ def _group_page(visit: Visit, group_id: str, sent: Section | None,
     if _more_clients(visit):
         return _client_choices(visit, f"/groups/{group_id}", members)
     names = {client_id: _name_of(visit, client_id) for client_id in members}
-    sections = {name: sent if sent and sent.name == name else
-                Section(fields, name=name, values=forms.values(fields, None))
-                for name, fields in GROUP_SECTIONS.items()}
+    sections = {name: form_of(sent, name, fields) for name, fields in GROUP_SECTIONS.items()}
     choices = _clients(visit, members) if record["status"] == "open" else None
     return visit.render("activities_group.html", status, group=record, members=members,
                         names=names, sections=sections, choices=choices,

@@ -10,7 +10,6 @@ import io
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
@@ -23,7 +22,6 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from werkzeug.datastructures import MultiDict
-from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from contracts.events.archive import (
@@ -44,7 +42,17 @@ from services.archive.schemas import ACCESS_STATUSES, DISPOSAL_STATUSES, FILE_ST
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_, UNKNOWN_RULE, Localized, Message
-from services.console.web import Problem, Refused, Visit, nav, page
+from services.console.web import (
+    Problem,
+    Refused,
+    Section,
+    Visit,
+    carry_out,
+    form_of,
+    nav,
+    page,
+    sent_back,
+)
 
 LIST_PAGE = 20
 # Adobe's CID font for Simplified Chinese: every PDF reader has it, so no font file is bundled
@@ -132,15 +140,6 @@ REJECT_DISPOSAL = (
 )
 
 
-@dataclass
-class Sent:
-    """One form of a page as it was sent, and why it was refused."""
-
-    name: str
-    values: dict[str, Any] = field(default_factory=dict)
-    problem: Problem | None = None
-
-
 # Files (9.4a–c, 9.4e).
 
 
@@ -222,24 +221,20 @@ def _file_command(visit: Visit, file_id: str, path: str, body: dict[str, Any],
     """Carry out a command on the file, then show the file (or what `done` names from the
     answer); refused, the file's page again with the form as it was sent and the reasons
     beside its fields."""
-    form = visit.request.form
-    try:
-        answer = visit.api.post(f"/files/{file_id}/{path}", body, form.get("idempotency_key"))
-    except Refused as refusal:
-        if not _shown_on_form(refusal):
-            raise
-        sent = Sent(name, forms.values(fields, form), _problem(refusal, fields))
-        return _file_page(visit, file_id, sent, refusal.status)
-    return redirect(done(answer) if done else f"/archive/files/{file_id}")
+    return carry_out(
+        visit, f"/files/{file_id}/{path}", body,
+        lambda refusal: _file_page(visit, file_id, _sent(visit, refusal, fields, name),
+                                   refusal.status),
+        done or f"/archive/files/{file_id}", answerable=_shown_on_form)
 
 
-def _file_page(visit: Visit, file_id: str, sent: Sent | None, status: int = 200) -> Response:
+def _file_page(visit: Visit, file_id: str, sent: Section | None, status: int = 200) -> Response:
     record = visit.api.get(f"/files/{file_id}")
     report = visit.api.get(f"/files/{file_id}/access-report")
     actor = visit.actor
 
-    def form(name: str, fields: tuple[Field, ...]) -> Sent:
-        return _as_sent(sent, name, fields)
+    def form(name: str, fields: tuple[Field, ...]) -> Section:
+        return form_of(sent, name, fields)
 
     disposal = record["disposal"] or {}
     return visit.render(
@@ -256,11 +251,6 @@ def _file_page(visit: Visit, file_id: str, sent: Sent | None, status: int = 200)
                              and "approved_by" not in disposal
                              and disposal.get("requested_by") != actor.id),
         may_request_access=record["status"] != "disposed")
-
-
-def _as_sent(sent: Sent | None, name: str, fields: tuple[Field, ...]) -> Sent:
-    """The form `name` as it was sent and refused, or empty with its defaults."""
-    return sent if sent and sent.name == name else Sent(name, forms.values(fields, None))
 
 
 def entry_label(text: Localized, type_: str) -> str:
@@ -307,18 +297,18 @@ def revoke_access(visit: Visit, file_id: str, request_id: str) -> Response:
 
 def _request_command(visit: Visit, file_id: str, request_id: str, path: str,
                      body: dict[str, Any], fields: tuple[Field, ...], name: str) -> Response:
-    form = visit.request.form
-    try:
-        visit.api.post(path, body, form.get("idempotency_key"))
-    except Refused as refusal:
-        if not _shown_on_form(refusal):
-            raise
-        sent = Sent(name, forms.values(fields, form), _problem(refusal, fields))
-        return _request_page(visit, file_id, request_id, sent, refusal.status)
-    return redirect(f"/archive/files/{file_id}/access-requests/{request_id}")
+    return carry_out(
+        visit, path, body,
+        lambda refusal: _request_page(visit, file_id, request_id,
+                                      _sent(visit, refusal, fields, name), refusal.status),
+        f"/archive/files/{file_id}/access-requests/{request_id}", answerable=_shown_on_form)
 
 
-def _request_page(visit: Visit, file_id: str, request_id: str, sent: Sent | None,
+def _sent(visit: Visit, refusal: Refused, fields: tuple[Field, ...], name: str) -> Section:
+    return sent_back(visit, Section(fields, name=name), _problem(refusal, fields))
+
+
+def _request_page(visit: Visit, file_id: str, request_id: str, sent: Section | None,
                   status: int = 200) -> Response:
     """One request, from its file's access report (which has the requester's purpose)."""
     report = visit.api.get(f"/files/{file_id}/access-report")
@@ -328,8 +318,8 @@ def _request_page(visit: Visit, file_id: str, request_id: str, sent: Sent | None
         raise Refused(404, {"code": "not_found", "detail": f"No request {request_id}."})
     actor = visit.actor
 
-    def form(name: str, fields: tuple[Field, ...]) -> Sent:
-        return _as_sent(sent, name, fields)
+    def form(name: str, fields: tuple[Field, ...]) -> Section:
+        return form_of(sent, name, fields)
 
     pending = chosen["status"] == "pending"
     return visit.render(

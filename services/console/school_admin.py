@@ -38,8 +38,8 @@ from contracts.events.supervision import (
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_, Localized, Message, today
-from services.console.supervisor import TRAINING, Section, carry_out, reworded, sections_of
-from services.console.web import Problem, Refused, Visit, nav, page
+from services.console.supervisor import TRAINING, reworded, sections_of, send_form
+from services.console.web import Problem, Refused, Section, Visit, nav, page
 
 STAFF_PAGE = 20
 TRAININGS_PAGE = 20
@@ -258,7 +258,7 @@ def record_training(visit: Visit, social_worker_id: str) -> Response:
     """Pre-job training (9.1a) or continuing education (9.1b) the worker completed."""
     body = {**forms.payload(TRAINING, visit.request.form), "social_worker_id": social_worker_id}
     return _worker_command(visit, social_worker_id, "/trainings", body,
-                           Section("training", TRAINING))
+                           Section(TRAINING, name="training"))
 
 
 @page("/staff/<social_worker_id>/supervisor", "POST")
@@ -266,12 +266,12 @@ def assign_supervisor(visit: Visit, social_worker_id: str) -> Response:
     body = forms.payload(ASSIGN_SUPERVISOR, visit.request.form)
     return _worker_command(visit, social_worker_id,
                            f"/social-workers/{social_worker_id}/supervisor", body,
-                           Section("supervisor", ASSIGN_SUPERVISOR))
+                           Section(ASSIGN_SUPERVISOR, name="supervisor"))
 
 
 def _worker_command(visit: Visit, social_worker_id: str, path: str, body: dict[str, Any],
                     section: Section) -> Response:
-    return carry_out(visit, path, body, section,
+    return send_form(visit, path, body, section,
                      lambda sent, status: _worker_page(visit, social_worker_id, sent, status),
                      f"/staff/{social_worker_id}")
 
@@ -298,7 +298,7 @@ def complaints(visit: Visit) -> Response:
 def receive_complaint(visit: Visit) -> Response:
     body = {**forms.payload(RECEIVE_COMPLAINT, visit.request.form),
             "school_id": visit.actor.school_id}
-    return carry_out(visit, "/complaints", body, Section("receive", RECEIVE_COMPLAINT),
+    return send_form(visit, "/complaints", body, Section(RECEIVE_COMPLAINT, name="receive"),
                      lambda sent, status: _complaints_page(visit, sent, status), "/complaints")
 
 
@@ -320,17 +320,18 @@ def complaint(visit: Visit, complaint_id: str) -> Response:
 
 @page("/complaints/<complaint_id>/steps", "POST")
 def record_complaint_step(visit: Visit, complaint_id: str) -> Response:
-    return _complaint_command(visit, complaint_id, "steps", Section("step", COMPLAINT_STEP))
+    return _complaint_command(visit, complaint_id, "steps", Section(COMPLAINT_STEP, name="step"))
 
 
 @page("/complaints/<complaint_id>/answer", "POST")
 def answer_complaint(visit: Visit, complaint_id: str) -> Response:
-    return _complaint_command(visit, complaint_id, "answer", Section("answer", ANSWER_COMPLAINT))
+    return _complaint_command(visit, complaint_id, "answer",
+                              Section(ANSWER_COMPLAINT, name="answer"))
 
 
 def _complaint_command(visit: Visit, complaint_id: str, path: str,
                        section: Section) -> Response:
-    return carry_out(visit, f"/complaints/{complaint_id}/{path}",
+    return send_form(visit, f"/complaints/{complaint_id}/{path}",
                      forms.payload(section.fields, visit.request.form), section,
                      lambda sent, status: _complaint_page(visit, complaint_id, sent, status),
                      f"/complaints/{complaint_id}")
@@ -367,15 +368,16 @@ def record_survey(visit: Visit) -> Response:
             # The service's range is in thousandths; the person typed the score itself.
             problem.beside["mean_score_permille"] = [Message(N_("From 1 to 5, for example "
                                                                 "4.25."))]
-        return _surveys_page(visit, Section("survey", SURVEY, forms.values(SURVEY, form),
-                                            problem), refusal.status)
+        return _surveys_page(visit, Section(SURVEY, name="survey",
+                                            values=forms.values(SURVEY, form), problem=problem),
+                             refusal.status)
     return redirect("/surveys")
 
 
 @page("/surveys/evaluations", "POST")
 def record_evaluation(visit: Visit) -> Response:
     body = {**forms.payload(EVALUATION, visit.request.form), "school_id": visit.actor.school_id}
-    return carry_out(visit, "/service-evaluations", body, Section("evaluation", EVALUATION),
+    return send_form(visit, "/service-evaluations", body, Section(EVALUATION, name="evaluation"),
                      lambda sent, status: _surveys_page(visit, sent, status), "/surveys")
 
 

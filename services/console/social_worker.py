@@ -5,19 +5,27 @@ levels (9.6), disclosures despite confidentiality (4.1), follow-ups after closin
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
-from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_
-from services.console.web import Problem, Refused, Visit, nav, page
+from services.console.web import (
+    Problem,
+    Refused,
+    Section,
+    Visit,
+    carry_out,
+    form_of,
+    nav,
+    page,
+    sent_back,
+)
 
 CASELOAD_PAGE = 20
 # The page a refused form is shown on again, given the form's section and the refusal's status.
@@ -58,12 +66,12 @@ def register_client(visit: Visit) -> Response:
         body["guardians"] = [{"name": guardian.get("guardian_name", ""),
                               "relation": guardian.get("guardian_relation", ""),
                               "contact": guardian.get("guardian_contact")}]
-    try:
-        answer = visit.api.post("/clients", body, form.get("idempotency_key"))
-    except Refused as refusal:
-        problem = Problem.of(refusal.problem, forms.CLIENT + forms.GUARDIAN)
-        return _client_form(visit, form, problem, refusal.status)
-    return redirect(f"/cases/new?{urlencode({'client_id': answer['client_id']})}")
+    return carry_out(
+        visit, "/clients", body,
+        lambda refusal: _client_form(visit, form, Problem.of(
+            refusal.problem, forms.CLIENT + forms.GUARDIAN), refusal.status),
+        lambda answer: f"/cases/new?{urlencode({'client_id': answer['client_id']})}",
+        answerable=_any_refusal)
 
 
 def _client_form(visit: Visit, form: MultiDict[str, str] | None,
@@ -88,12 +96,16 @@ def open_case(visit: Visit) -> Response:
               ("worker_introduced", "respect_and_empathy", "initial_information")
               if name in body}
     body.update(client_id=client_id, social_worker_id=visit.actor.id, intake=intake)
-    try:
-        answer = visit.api.post("/cases", body, form.get("idempotency_key"))
-    except Refused as refusal:
-        problem = Problem.of(refusal.problem, forms.OPEN_CASE)
-        return _case_form(visit, client_id, form, problem, refusal.status)
-    return redirect(f"/cases/{answer['case_id']}")
+    return carry_out(
+        visit, "/cases", body,
+        lambda refusal: _case_form(visit, client_id, form, Problem.of(
+            refusal.problem, forms.OPEN_CASE), refusal.status),
+        lambda answer: f"/cases/{answer['case_id']}", answerable=_any_refusal)
+
+
+def _any_refusal(refusal: Refused) -> bool:
+    """The forms that start a record show every refusal on the form (a 403 too)."""
+    return True
 
 
 def _case_form(visit: Visit, client_id: str, form: MultiDict[str, str] | None,
@@ -215,10 +227,9 @@ def _follow_up_again(visit: Visit, case_id: str, follow_up_id: str) -> Again:
 def _follow_up_page(visit: Visit, case_id: str, follow_up_id: str, sent: Section | None,
                     status: int = 200) -> Response:
     """The forms of one follow-up, without the closed case's record (9.4d)."""
-    shown = {name: sent if sent and sent.name == name else Section(
-        fields, name=name, values=forms.values(fields, None))
-        for name, fields in (("done", forms.FOLLOW_UP), ("next", forms.SCHEDULE_FOLLOW_UP),
-                             ("reopen", forms.REOPEN))}
+    shown = {name: form_of(sent, name, fields)
+             for name, fields in (("done", forms.FOLLOW_UP), ("next", forms.SCHEDULE_FOLLOW_UP),
+                                  ("reopen", forms.REOPEN))}
     return visit.render("case_follow_up.html", status, case_id=case_id,
                         follow_up_id=follow_up_id, **shown)
 
@@ -237,19 +248,15 @@ def _case_command(visit: Visit, case_id: str, path: str, body: dict[str, Any],
                   again: Again | None = None) -> Response:
     """Carry out a command on the case; on a refusal (400, 409), the case page (or `again`)
     with the form as it was sent and the reasons beside its fields."""
-    form = visit.request.form
-    try:
-        visit.api.post(f"/cases/{case_id}/{path}", body, form.get("idempotency_key"))
-    except Refused as refusal:
-        if refusal.status not in (400, 409):
-            raise
-        section.values = forms.values(section.fields, form)
+
+    def refused(refusal: Refused) -> Response:
         problem = placed(refusal.problem) if placed else refusal.problem
-        section.problem = Problem.of(problem, section.fields)
+        sent = sent_back(visit, section, Problem.of(problem, section.fields))
         if again is not None:
-            return again(section, refusal.status)
-        return _case_page(visit, case_id, section, refusal.status)
-    return redirect(done)
+            return again(sent, refusal.status)
+        return _case_page(visit, case_id, sent, refusal.status)
+
+    return carry_out(visit, f"/cases/{case_id}/{path}", body, refused, done)
 
 
 def _case_page(visit: Visit, case_id: str, sent: Section | None,
@@ -262,13 +269,11 @@ def _case_page(visit: Visit, case_id: str, sent: Section | None,
     if step is None and upcoming is not None:
         step = Section(upcoming.fields, step=upcoming,
                        values=forms.values(upcoming.fields, None))
-    risk = sent if sent and sent.name == "risk" else Section(
-        forms.RISK, name="risk", values=forms.values(forms.RISK, None))
+    risk = form_of(sent, "risk", forms.RISK)
     # The one risk form of the risks list sent and refused, by its name (resolve-<risk_id>, …).
     risk_form = sent if sent and sent.name.split("-")[0] in RISK_FORMS else None
-    decline, withdraw = (sent if sent and sent.name == name else Section(
-        fields, name=name, values=forms.values(fields, None))
-        for name, fields in (("decline", forms.DECLINE), ("withdraw", forms.WITHDRAW_CONSENT)))
+    decline = form_of(sent, "decline", forms.DECLINE)
+    withdraw = form_of(sent, "withdraw", forms.WITHDRAW_CONSENT)
     revise = sent if sent and sent.name == "revise" else Section(
         forms.REVISE_PLAN, name="revise",
         values=forms.current_plan(record["plans"][-1]) if record["plans"] else {})
@@ -284,17 +289,6 @@ def _case_page(visit: Visit, case_id: str, sent: Section | None,
 # The forms of each risk in the risks list, by the prefix of their section's name.
 RISK_FORMS = {"resolve": forms.RESOLVE_RISK, "level": forms.CHANGE_RISK_LEVEL,
               "disclose": forms.DISCLOSURE}
-
-
-@dataclass
-class Section:
-    """One form of the case page, with what was sent and why it was refused."""
-
-    fields: tuple[Field, ...]
-    step: forms.Step | None = None
-    name: str = "step"
-    values: dict[str, Any] = field(default_factory=dict)
-    problem: Problem | None = None
 
 
 def _step(name: str) -> forms.Step:

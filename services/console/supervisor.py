@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from contracts.events.supervision import (
@@ -25,7 +23,17 @@ from contracts.events.supervision import (
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_, UNKNOWN_RULE, Message, today
-from services.console.web import Problem, Refused, Visit, nav, page
+from services.console.web import (
+    Problem,
+    Refused,
+    Section,
+    Visit,
+    carry_out,
+    form_of,
+    nav,
+    page,
+    sent_back,
+)
 from services.runtime.clock import clock
 
 ESCALATION_PAGE = 20
@@ -176,62 +184,49 @@ def escalation(visit: Visit, escalation_id: str) -> Response:
 @page("/escalations/<escalation_id>/acknowledgement", "POST")
 def acknowledge(visit: Visit, escalation_id: str) -> Response:
     return _escalation_command(visit, escalation_id, "acknowledgement", {},
-                               Section("acknowledge", ()))
+                               Section((), name="acknowledge"))
 
 
 @page("/escalations/<escalation_id>/actions", "POST")
 def record_action(visit: Visit, escalation_id: str) -> Response:
     body = forms.payload(ACTION, visit.request.form)
-    return _escalation_command(visit, escalation_id, "actions", body, Section("action", ACTION))
+    return _escalation_command(visit, escalation_id, "actions", body,
+                               Section(ACTION, name="action"))
 
 
 @page("/escalations/<escalation_id>/resolution", "POST")
 def resolve(visit: Visit, escalation_id: str) -> Response:
     body = forms.payload(RESOLVE, visit.request.form)
     return _escalation_command(visit, escalation_id, "resolution", body,
-                               Section("resolve", RESOLVE))
-
-
-@dataclass
-class Section:
-    """One form of the escalation page, with what was sent and why it was refused."""
-
-    name: str
-    fields: tuple[Field, ...]
-    values: dict[str, Any] = field(default_factory=dict)
-    problem: Problem | None = None
+                               Section(RESOLVE, name="resolve"))
 
 
 def sections_of(sent: Section | None, **forms_of_page: tuple[Field, ...]) -> dict[str, Section]:
     """The forms of a page by name, empty but for the one `sent` and refused."""
-    sections = {name: Section(name, fields, forms.values(fields, None))
-                for name, fields in forms_of_page.items()}
+    sections = {name: form_of(sent, name, fields) for name, fields in forms_of_page.items()}
     if sent is not None:
         sections[sent.name] = sent
     return sections
 
 
-def carry_out(visit: Visit, path: str, body: dict[str, Any], section: Section,
+def send_form(visit: Visit, path: str, body: dict[str, Any], section: Section,
               again: Callable[[Section, int], Response], done: str) -> Response:
     """Carry out a command; on a refusal (400, 409), the page `again` with the form as it was
-    sent and the reasons beside its fields."""
-    form = visit.request.form
-    try:
-        visit.api.post(path, body, form.get("idempotency_key"))
-    except Refused as refusal:
-        # 403 too: the escalation may have climbed past the supervisor's step meanwhile; 404:
-        # a record the form names by a typed id (a supervisor's) does not exist.
-        if refusal.status not in (400, 403, 404, 409):
-            raise
-        section.values = forms.values(section.fields, form)
-        section.problem = reworded(Problem.of(refusal.problem, section.fields))
-        return again(section, refusal.status)
-    return redirect(done)
+    sent and the reasons beside its fields, in the supervision service's rules reworded."""
+    return carry_out(visit, path, body, lambda refusal: again(sent_back(
+        visit, section, reworded(Problem.of(refusal.problem, section.fields))), refusal.status),
+        done, answerable=_answerable)
+
+
+def _answerable(refusal: Refused) -> bool:
+    # 403 too: the escalation may have climbed past the supervisor's step meanwhile; 404: a
+    # record the form names by a typed id (a supervisor's) does not exist.
+    return refusal.status in (400, 403, 404, 409)
 
 
 def _escalation_command(visit: Visit, escalation_id: str, path: str, body: dict[str, Any],
                         section: Section) -> Response:
-    return carry_out(visit, f"/escalations/{escalation_id}/{path}", body, section,
+    return send_form(visit, f"/escalations/{escalation_id}/{path}", body, section,
                     lambda sent, status: _escalation_page(visit, escalation_id, sent, status),
                     f"/escalations/{escalation_id}")
 
@@ -278,19 +273,19 @@ def quality(visit: Visit) -> Response:
 def open_improvement_action(visit: Visit, finding_id: str) -> Response:
     body = {**forms.payload(OPEN_ACTION, visit.request.form), "finding_id": finding_id}
     return _quality_command(visit, "/improvement-actions", body,
-                            Section(f"open-{finding_id}", OPEN_ACTION))
+                            Section(OPEN_ACTION, name=f"open-{finding_id}"))
 
 
 @page("/quality/actions/<action_id>/completion", "POST")
 def complete_improvement_action(visit: Visit, action_id: str) -> Response:
     body = forms.payload(COMPLETE_ACTION, visit.request.form)
     return _quality_command(visit, f"/improvement-actions/{action_id}/completion", body,
-                            Section(f"complete-{action_id}", COMPLETE_ACTION))
+                            Section(COMPLETE_ACTION, name=f"complete-{action_id}"))
 
 
 def _quality_command(visit: Visit, path: str, body: dict[str, Any],
                      section: Section) -> Response:
-    return carry_out(visit, path, body, section,
+    return send_form(visit, path, body, section,
                     lambda sent, status: _quality_page(visit, sent, status), "/quality")
 
 
@@ -322,7 +317,7 @@ def record_session(visit: Visit) -> Response:
     """A session the supervisor held (6.2.2.2): they record only their own."""
     fields = session_fields(_supervisees(visit))
     body = {**forms.payload(fields, visit.request.form), "supervisor_id": visit.actor.id}
-    return carry_out(visit, "/supervision-sessions", body, Section("session", fields),
+    return send_form(visit, "/supervision-sessions", body, Section(fields, name="session"),
                      lambda sent, status: _supervision_page(visit, sent, status),
                      "/supervision")
 
@@ -331,8 +326,8 @@ def record_session(visit: Visit) -> Response:
 def record_training(visit: Visit) -> Response:
     """Training a supervisee completed (9.1a, 9.1b)."""
     fields = training_fields(_supervisees(visit))
-    return carry_out(visit, "/trainings", forms.payload(fields, visit.request.form),
-                     Section("training", fields),
+    return send_form(visit, "/trainings", forms.payload(fields, visit.request.form),
+                     Section(fields, name="training"),
                      lambda sent, status: _supervision_page(visit, sent, status),
                      "/supervision")
 

@@ -17,8 +17,10 @@ from urllib.parse import urlencode
 
 from werkzeug.routing import Rule
 from werkzeug.test import EnvironBuilder
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_, PROBLEMS, UNKNOWN_PROBLEM, Localized, Message, field_message
 from services.console.session import Session
@@ -110,6 +112,51 @@ def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
             flat.update(_flatten(value, f"{prefix}{key}" if not prefix else f"{prefix}.{key}"))
         return flat
     return {prefix: [str(rule) for rule in errors] if isinstance(errors, list) else [str(errors)]}
+
+
+@dataclass
+class Section:
+    """One form of a page, with what was sent and why it was refused."""
+
+    fields: tuple[Field, ...]
+    step: forms.Step | None = None  # the case page's form of a step of 8.3
+    name: str = "step"
+    values: dict[str, Any] = field(default_factory=dict)
+    problem: Problem | None = None
+
+
+def form_of(sent: Section | None, name: str, fields: tuple[Field, ...]) -> Section:
+    """The form `name` of a page: as it was sent and refused, else empty with its defaults."""
+    if sent is not None and sent.name == name:
+        return sent
+    return Section(fields, name=name, values=forms.values(fields, None))
+
+
+def refused_on_form(refusal: Refused) -> bool:
+    """A refusal a form answers beside its fields: bad input (400) or a wrong state (409)."""
+    return refusal.status in (400, 409)
+
+
+def carry_out(visit: Visit, path: str, body: dict[str, Any],
+              again: Callable[[Refused], Response], done: str | Callable[[Any], str],
+              answerable: Callable[[Refused], bool] = refused_on_form) -> Response:
+    """Carry out a command, then go where `done` says (a path, or one made of the answer); on
+    a refusal the form can answer, the page `again` makes of it (the form as it was sent, the
+    reasons beside its fields). Any other refusal is shown as an error page."""
+    try:
+        answer = visit.api.post(path, body, visit.request.form.get("idempotency_key"))
+    except Refused as refusal:
+        if not answerable(refusal):
+            raise
+        return again(refusal)
+    return redirect(done(answer) if callable(done) else done)
+
+
+def sent_back(visit: Visit, section: Section, problem: Problem) -> Section:
+    """`section` as its form was sent, refused for `problem`."""
+    section.values = forms.values(section.fields, visit.request.form)
+    section.problem = problem
+    return section
 
 
 @dataclass
