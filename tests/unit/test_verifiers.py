@@ -34,7 +34,8 @@ def verifiers() -> Iterator[Any]:
     yield pytest.param(
         [node, str(VERIFY / "verify.js")], id="node",
         marks=pytest.mark.skipif(
-            node is None, reason="node is not on PATH: THE JAVASCRIPT VERIFIER IS NOT CHECKED"),
+            node is None, reason="node is not on PATH: THE JAVASCRIPT VERIFIER IS NOT CHECKED "
+                                 "(deploy/local.sh test installs it)"),
     )
 
 

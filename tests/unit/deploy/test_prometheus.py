@@ -63,7 +63,10 @@ def test_the_alerts_name_only_documented_metrics():
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None,
-                    reason="promtool is not installed (Debian package prometheus)")
+                    reason="promtool is not on PATH: the scrape config and alert rules are not "
+                           "checked (apt-get install prometheus, or put promtool on PATH; "
+                           "deploy/local.sh does not install it: Debian's package starts a "
+                           "server)")
 @pytest.mark.parametrize("command", [["check", "config", "prometheus.yml"],
                                      ["test", "rules", "alerts.test.yml"]],
                          ids=["check config", "test rules"])
