@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.archive import schemas
@@ -25,18 +24,24 @@ from services.runtime.entrypoints import rpc
 from services.runtime.metrics import LedgerGauges, Metrics
 from services.runtime.paging import page_of
 from services.runtime.persistence import Cursor
+from services.runtime.proxies import AnsweringProxy
 from services.runtime.service import ApplicationDependency, PublishingService, command, load, query
 from services.runtime.settings import settings
 from services.runtime.subscription import subscribe
+
+# How long one batch of a source's recomputed chain may take (a batch of up to 1,000 events).
+SOURCE_ANSWER_SECONDS = 120
 
 
 class ArchiveService(PublishingService):
     name = "archive"
     app = ApplicationDependency(ArchiveApplication)
     metrics = Metrics(LedgerGauges)
-    cases = RpcProxy("cases")
-    resources = RpcProxy("resources")
-    supervision = RpcProxy("supervision")
+    # A verification's recompute of a source's chain, a batch at a time (bounded: a source
+    # that never answers makes the verification unavailable, not a hung worker).
+    cases = AnsweringProxy("cases", lambda: SOURCE_ANSWER_SECONDS)
+    resources = AnsweringProxy("resources", lambda: SOURCE_ANSWER_SECONDS)
+    supervision = AnsweringProxy("supervision", lambda: SOURCE_ANSWER_SECONDS)
 
     # Every event of every service, the archive's own included, goes into the ledger.
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import eventlet
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
 
 from contracts.errors import NotAllowed, NotFound, Unavailable
 from services.cases import activity_schemas as activities
@@ -17,6 +15,7 @@ from services.cases.access import CASE_WRITERS, HISTORY_READERS
 from services.cases.app import CasesApplication
 from services.runtime.entrypoints import rpc
 from services.runtime.persistence import Cursor
+from services.runtime.proxies import AnsweringProxy
 from services.runtime.service import ApplicationDependency, PublishingService, command, query
 from services.runtime.subscription import subscribe
 
@@ -31,7 +30,7 @@ CLASS_READERS = (*CASE_WRITERS, "school_admin", "auditor")
 class CasesService(PublishingService):
     name = "cases"
     app = ApplicationDependency(CasesApplication)
-    archive = RpcProxy("archive")
+    archive = AnsweringProxy("archive", lambda: ARCHIVE_ANSWER_SECONDS)
 
     # Subscriptions.
 
@@ -316,16 +315,10 @@ class CasesService(PublishingService):
         return {"group_id": group_id, **({result_key: result} if result_key else {})}
 
     def _authorize_read(self, case_id: str, purpose: str) -> str:
-        unanswered = Unavailable("The archive did not answer in time: archived case records "
-                                 "cannot be read until it does.")
         try:
-            reply = self.archive.authorize_read.call_async(
+            grant: dict[str, Any] = self.archive.authorize_read(
                 {"source": "cases", "aggregate_id": case_id, "purpose": purpose}
             )
-            # nameko waits for a reply for ever, and one published while the broker restarts is
-            # lost with the non-durable reply queue: a worker must not hang on it for good.
-            with eventlet.Timeout(ARCHIVE_ANSWER_SECONDS, unanswered):
-                grant: dict[str, Any] = reply.result()
         except UnknownService:
             raise Unavailable("The archive is not running: archived case records cannot be "
                               "read until it is.") from None

@@ -1,0 +1,51 @@
+"""nameko's `RpcProxy`, with a bound on how long a worker waits for the answer.
+
+nameko waits for a reply for ever, and a reply published while the broker restarts is lost with
+the caller's non-durable reply queue: the worker that asked would hang for good, and a service
+has only `max_workers` of them. Every service-to-service call waits at most its bound and is
+answered `Unavailable` after it, which the caller's own caller can retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import eventlet
+from nameko.rpc import RpcProxy
+
+from contracts.errors import Unavailable
+
+
+class AnsweringProxy(RpcProxy):
+    """`RpcProxy(service)` whose calls wait at most `answer_within()` seconds (read at each call,
+    so that a setting or a test can change it)."""
+
+    def __init__(self, target_service: str, answer_within: Callable[[], float],
+                 **options: Any) -> None:
+        super().__init__(target_service, **options)
+        self.answer_within = answer_within
+
+    def get_dependency(self, worker_ctx: Any) -> Bounded:
+        return Bounded(super().get_dependency(worker_ctx), self.target_service,
+                       self.answer_within)
+
+
+class Bounded:
+    """The service's methods, each answering within the bound or raising `Unavailable`."""
+
+    def __init__(self, proxy: Any, service: str, answer_within: Callable[[], float]) -> None:
+        self._proxy, self._service, self._answer_within = proxy, service, answer_within
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        method_proxy = getattr(self._proxy, method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            reply = method_proxy.call_async(*args, **kwargs)
+            seconds = self._answer_within()
+            unanswered = Unavailable(f"{self._service}.{method} did not answer in time "
+                                     f"({seconds:g} s).")
+            with eventlet.Timeout(seconds, unanswered):
+                return reply.result()
+
+        return call
