@@ -8,6 +8,7 @@ details, opened only for a permitted reader when a list is shown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,8 +20,8 @@ from services.cases.mailbox import Letter
 from services.cases.risks import decided_life_safety
 from services.cases.rules import stage_of
 from services.runtime.context import Actor
-from services.runtime.paging import page
-from services.runtime.views import Table, Transaction, Views, projects
+from services.runtime.paging import page, page_in_parts
+from services.runtime.views import Table, Transaction, Views, counter, projects
 
 CASE = Table(
     "case_row",
@@ -33,9 +34,31 @@ CASE = Table(
     client_consent BOOLEAN NOT NULL, guardian_consent BOOLEAN NOT NULL,
     open_risks BIGINT NOT NULL""",
     key=("case_id",),
-    indexes=(("school_id", "social_worker_id", "opened_on"), ("school_id", "stage"),
-             ("client_id",)),
+    # Each caseload's filters, then its order (newest first, the key last): a page reads its
+    # rows in index order and stops, whatever the history.
+    indexes=(("school_id", "social_worker_id", "opened_on", "case_id"),
+             ("school_id", "social_worker_id", "stage", "opened_on", "case_id"),
+             ("school_id", "opened_on", "case_id"), ("school_id", "stage", "opened_on", "case_id"),
+             ("opened_on", "case_id"), ("client_id",)),
 )
+# How many cases each worker has in each status and step: a caseload's total and the counts by
+# step are sums over a school's few rows here, not counts of its every case.
+CASE_COUNT = counter("case_count", "school_id", "social_worker_id", "status", "stage")
+# What is waiting for a key control point (9.5c: a case's assessment and plan, a follow-up; 8.2.2:
+# a letter's reply), from when: what is overdue today is the part waiting since before its
+# cutoff. A row lives while the step waits, so the list never reads what is done.
+PENDING = Table(
+    "pending_step",
+    """kind TEXT NOT NULL, item_id TEXT NOT NULL, case_id TEXT, school_id TEXT NOT NULL,
+    social_worker_id TEXT, since TEXT NOT NULL""",
+    key=("kind", "item_id"),
+    indexes=(("school_id", "kind", "since", "item_id"),
+             ("school_id", "social_worker_id", "kind", "since", "item_id"),
+             ("kind", "since", "item_id"), ("case_id",)),
+)
+# How many steps wait, per worker, kind and day (a letter's worker is ''): the overdue list's
+# total sums a row per worker, kind and day before the cutoff, not one per step.
+PENDING_COUNT = counter("pending_count", "school_id", "social_worker_id", "kind", "since")
 RISK = Table(
     "risk_row",
     """risk_id TEXT NOT NULL, case_id TEXT NOT NULL, school_id TEXT NOT NULL,
@@ -59,8 +82,12 @@ CLIENT = Table(
     details TEXT NOT NULL, cases BIGINT NOT NULL, unclosed_cases BIGINT NOT NULL,
     latest_closed_case_id TEXT, latest_closed_on TEXT, destroyed_on TEXT""",
     key=("client_id",),
-    indexes=(("school_id", "registered_on"), ("registered_by",), ("aggregate_id",)),
+    indexes=(("school_id", "registered_on", "client_id"), ("registered_by",),
+             ("aggregate_id",)),
 )
+# How many clients each worker's work reaches (registered by them, or with a case of theirs not
+# closed), per client type: a worker's client list's total, whatever the history.
+CLIENT_COUNT = counter("client_count", "school_id", "social_worker_id", "client_type")
 # Whom each retired eligibility or supervisor record was about (their later events name none).
 RETIRED_WORKER = Table(
     "retired_worker_record",
@@ -111,13 +138,23 @@ SUMMARY_COLUMNS = ("case_id, client_id, client_type, social_worker_id, status, s
 
 
 class CaseViews(Views):
-    tables = (CASE, RISK, FOLLOW_UP, CLIENT, LETTER, GROUP, CLASS, RETIRED_WORKER)
+    tables = (CASE, CASE_COUNT, PENDING, PENDING_COUNT, RISK, FOLLOW_UP, CLIENT, CLIENT_COUNT,
+              LETTER, GROUP, CLASS, RETIRED_WORKER)
     learned = (ELIGIBILITY, SUPERVISOR)
+
+    def prefetch(self, tx: Transaction, events: Sequence[Any]) -> None:
+        cases = {str(event.originator_id) for event in events if isinstance(event, Case.Event)}
+        tx.prefetch("case_row", cases)
+        opened = Case.Opened  # type: ignore[attr-defined]
+        clients = {event.client_id for event in events if isinstance(event, opened)}
+        rows = (tx.get("case_row", case_id=case_id) for case_id in cases)
+        tx.prefetch("client_row", clients | {row["client_id"] for row in rows if row})
 
     # The case (8.2.1.1): its step, consents, risks and follow-ups.
 
     @projects(Case.Opened)  # type: ignore[attr-defined]
     def _opened(self, tx: Transaction, event: Any) -> None:
+        reached = _reaches(tx, event.social_worker_id, event.client_id)
         tx.insert("case_row", case_id=str(event.originator_id), school_id=event.school_id,
                   client_id=event.client_id, client_type=event.client_type,
                   client_is_minor=event.client_is_minor,
@@ -126,9 +163,13 @@ class CaseViews(Views):
                   letter_id=event.letter_id, assessments=0, plans=0, interventions=0, round=0,
                   process_done=False, outcome_done=False, client_consent=False,
                   guardian_consent=False, open_risks=0)
-        tx.execute("UPDATE {client_row} SET cases = cases + 1, "
-                   "unclosed_cases = unclosed_cases + 1 WHERE client_id = :client_id",
-                   client_id=event.client_id)
+        tx.tally("case_count", 1, school_id=event.school_id,
+                 social_worker_id=event.social_worker_id, status="intake", stage="intake")
+        for kind in ("assessment", "plan"):
+            _wait(tx, kind, str(event.originator_id), str(event.originator_id),
+                  event.school_id, event.social_worker_id, event.opened_on.isoformat())
+        _count_reach(tx, event.client_id, {event.social_worker_id: reached})
+        _client_cases(tx, event.client_id, cases=1, unclosed_cases=1)
 
     @projects(Case.IntakeAccepted)  # type: ignore[attr-defined]
     def _accepted(self, tx: Transaction, event: Any) -> None:
@@ -166,24 +207,26 @@ class CaseViews(Views):
         case_id = str(event.originator_id)
         closed_on = event.closed_on.isoformat()
         row = self._case(tx, event, status="closed", closed_on=closed_on)
-        tx.execute("UPDATE {client_row} SET unclosed_cases = unclosed_cases - 1, "
-                   "latest_closed_case_id = :case_id, latest_closed_on = :closed_on "
-                   "WHERE client_id = :client_id",
-                   case_id=case_id, closed_on=closed_on, client_id=row["client_id"])
+        _client_cases(tx, row["client_id"], unclosed_cases=-1, latest_closed_case_id=case_id,
+                      latest_closed_on=closed_on)
 
     @projects(Case.Reopened)  # type: ignore[attr-defined]
     def _reopened(self, tx: Transaction, event: Any) -> None:
         row = self._row(tx, event)
         self._case(tx, event, status="active", round=row["round"] + 1, process_done=False,
                    outcome_done=False)
-        tx.execute("UPDATE {client_row} SET unclosed_cases = unclosed_cases + 1 "
-                   "WHERE client_id = :client_id", client_id=row["client_id"])
+        _client_cases(tx, row["client_id"], unclosed_cases=1)
 
     @projects(Case.Reassigned)  # type: ignore[attr-defined]
     def _reassigned(self, tx: Transaction, event: Any) -> None:
         self._case(tx, event, social_worker_id=event.to_social_worker_id)
         tx.update("follow_up_row", {"case_id": str(event.originator_id)},
                   social_worker_id=event.to_social_worker_id)
+        for step in tx.fetchall("SELECT * FROM {pending_step} WHERE case_id = :case_id "
+                                "AND kind = 'follow_up'", case_id=str(event.originator_id)):
+            _done(tx, "follow_up", step["item_id"])
+            _wait(tx, "follow_up", step["item_id"], step["case_id"], step["school_id"],
+                  event.to_social_worker_id, step["since"])
 
     @projects(Case.FollowUpScheduled)  # type: ignore[attr-defined]
     def _follow_up(self, tx: Transaction, event: Any) -> None:
@@ -191,11 +234,14 @@ class CaseViews(Views):
         tx.insert("follow_up_row", follow_up_id=event.follow_up_id, case_id=row["case_id"],
                   school_id=row["school_id"], social_worker_id=row["social_worker_id"],
                   due_on=event.due_on.isoformat(), done_on=None)
+        _wait(tx, "follow_up", event.follow_up_id, row["case_id"], row["school_id"],
+              row["social_worker_id"], event.due_on.isoformat())
 
     @projects(Case.FollowUpRecorded)  # type: ignore[attr-defined]
     def _followed_up(self, tx: Transaction, event: Any) -> None:
         tx.update("follow_up_row", {"follow_up_id": event.follow_up_id},
                   done_on=event.done_on.isoformat())
+        _done(tx, "follow_up", event.follow_up_id)
 
     @projects(Case.RiskRaised)  # type: ignore[attr-defined]
     def _risk(self, tx: Transaction, event: Any) -> None:
@@ -218,8 +264,7 @@ class CaseViews(Views):
         self._case(tx, event, open_risks=self._row(tx, event)["open_risks"] - 1)
 
     def _row(self, tx: Transaction, event: Any) -> dict[str, Any]:
-        row = tx.fetchone("SELECT * FROM {case_row} WHERE case_id = :case_id",
-                          case_id=str(event.originator_id))
+        row = tx.get("case_row", case_id=str(event.originator_id))
         assert row is not None, f"case {event.originator_id} has no row"
         return row
 
@@ -227,13 +272,32 @@ class CaseViews(Views):
         self._case(tx, event, **{column: self._row(tx, event)[column] + 1})
 
     def _case(self, tx: Transaction, event: Any, **changes: Any) -> dict[str, Any]:
-        """Apply `changes` to the case's row, and the step of 8.2.1.1 they lead to."""
-        row = {**self._row(tx, event), **changes}
+        """Apply `changes` to the case's row, and the step of 8.2.1.1 they lead to; move the
+        case between its worker's counts."""
+        before = self._row(tx, event)
+        row = {**before, **changes}
+        reach_moves = (before["status"] == "closed") != (row["status"] == "closed") or (
+            before["social_worker_id"] != row["social_worker_id"])
+        reached = {worker: _reaches(tx, worker, row["client_id"])
+                   for worker in {before["social_worker_id"], row["social_worker_id"]}
+                   if reach_moves}
         missing = [kind for kind in ("process", "outcome") if not row[f"{kind}_done"]]
         row["stage"] = stage_of(row["status"], bool(row["assessments"]), bool(row["plans"]),
                                 bool(row["interventions"]), missing)
         tx.update("case_row", {"case_id": row["case_id"]}, **{
             name: row[name] for name in (*changes, "stage")})
+        counted = ("school_id", "social_worker_id", "status", "stage")
+        if any(before[name] != row[name] for name in counted):
+            tx.tally("case_count", -1, **{name: before[name] for name in counted})
+            tx.tally("case_count", 1, **{name: row[name] for name in counted})
+        waited, waits = _steps_waiting(before), _steps_waiting(row)
+        moved = before["social_worker_id"] != row["social_worker_id"]
+        for kind in sorted(waited - waits if not moved else waited):
+            _done(tx, kind, row["case_id"])
+        for kind in sorted(waits - waited if not moved else waits):
+            _wait(tx, kind, row["case_id"], row["case_id"], row["school_id"],
+                  row["social_worker_id"], row["opened_on"])
+        _count_reach(tx, row["client_id"], reached)
         return row
 
     # The client register (9.2a).
@@ -247,6 +311,9 @@ class CaseViews(Views):
                   registered_on=event.timestamp.date().isoformat(), details=event.details,
                   cases=0, unclosed_cases=0, latest_closed_case_id=None, latest_closed_on=None,
                   destroyed_on=None)
+        # Registered by them: the client is in their clients from now.
+        tx.tally("client_count", 1, school_id=event.school_id,
+                 social_worker_id=event.registered_by, client_type=event.client_type)
 
     @projects(Client.PersonalContentDestroyed)  # type: ignore[attr-defined]
     def _destroyed(self, tx: Transaction, event: Any) -> None:
@@ -261,6 +328,8 @@ class CaseViews(Views):
                   received_on=event.received_on.isoformat(), anonymous=event.anonymous,
                   client_id=event.client_id, grade=event.grade, answered_on=None,
                   opened_case_id=None)
+        _wait(tx, "letter", str(event.originator_id), None, event.school_id, None,
+              event.received_on.isoformat())
 
     @projects(Letter.CaseOpened)  # type: ignore[attr-defined]
     def _letter_opened_case(self, tx: Transaction, event: Any) -> None:
@@ -271,6 +340,7 @@ class CaseViews(Views):
     def _answered(self, tx: Transaction, event: Any) -> None:
         tx.update("letter_row", {"letter_id": str(event.originator_id)},
                   answered_on=event.answered_on.isoformat())
+        _done(tx, "letter", str(event.originator_id))
 
     @projects(Group.Formed)  # type: ignore[attr-defined]
     def _group(self, tx: Transaction, event: Any) -> None:
@@ -338,12 +408,14 @@ class CaseViews(Views):
                 where.append(f"{column} = :{column}")
                 params[column] = value
         return page(self.store, "{case_row}", where, params, ("opened_on", "case_id"), limit,
-                    after, descending=True, columns=SUMMARY_COLUMNS)
+                    after, descending=True, columns=SUMMARY_COLUMNS,
+                    total="SELECT COALESCE(SUM(n), 0) AS n FROM {case_count} WHERE "
+                    + " AND ".join(where))
 
     def by_stage(self, actor: Actor) -> dict[str, int]:
         where, params = self._case_scope(actor)
         where.append("status IN ('intake', 'active')")
-        rows = self.store.select(f"SELECT stage, COUNT(*) AS n FROM {{case_row}} WHERE "
+        rows = self.store.select(f"SELECT stage, SUM(n) AS n FROM {{case_count}} WHERE "
                                  f"{' AND '.join(where)} GROUP BY stage", **params)
         return {row["stage"]: int(row["n"]) for row in rows}
 
@@ -351,42 +423,26 @@ class CaseViews(Views):
                 plan_days: int, letter_days: int, limit: int,
                 after: str | None) -> dict[str, Any]:
         """9.5c, 9.2b, 8.2.2: what is late today, oldest first within each kind."""
-        case_where, params = self._case_scope(actor, alias="c")
-        live = "c.status IN ('intake', 'active')"
-        params.update(
-            assessment_cutoff=(today - timedelta(days=assessment_days)).isoformat(),
-            plan_cutoff=(today - timedelta(days=plan_days)).isoformat(),
-            today=today.isoformat(),
-            letter_cutoff=(today - timedelta(days=letter_days)).isoformat(),
-        )
-        scoped = " AND ".join(case_where)
-        parts = [
-            f"SELECT 'assessment' AS kind, c.case_id AS item_id, c.case_id, "
-            f"c.social_worker_id, c.opened_on AS since FROM {{case_row}} c WHERE {scoped} "
-            f"AND {live} AND c.assessments = 0 AND c.opened_on < :assessment_cutoff",
-            f"SELECT 'plan' AS kind, c.case_id AS item_id, c.case_id, c.social_worker_id, "
-            f"c.opened_on AS since FROM {{case_row}} c WHERE {scoped} AND {live} "
-            f"AND c.plans = 0 AND c.opened_on < :plan_cutoff",
-            f"SELECT 'follow_up' AS kind, f.follow_up_id AS item_id, f.case_id, "
-            f"f.social_worker_id, f.due_on AS since FROM {{follow_up_row}} f JOIN {{case_row}} c "
-            f"ON c.case_id = f.case_id WHERE {scoped} AND f.done_on IS NULL "
-            f"AND f.due_on < :today",
-        ]
-        if actor.role in ("social_worker", "supervisor"):
-            # The mailbox is the school's (8.2.2): its workers and their supervisors answer it.
-            parts.append(
-                "SELECT 'letter' AS kind, l.letter_id AS item_id, NULL AS case_id, "
-                "NULL AS social_worker_id, l.received_on AS since FROM {letter_row} l "
-                "WHERE l.school_id = :school_id AND l.answered_on IS NULL "
-                "AND l.received_on < :letter_cutoff")
-            params["school_id"] = actor.school_id
-        where = [] if kind is None else ["kind = :kind"]
-        if kind is not None:
-            params["kind"] = kind
-        result = page(self.store, "(" + " UNION ALL ".join(parts) + ") overdue", where, params,
-                      ("kind", "since", "item_id"), limit, after)
-        due_after = {"assessment": assessment_days, "plan": plan_days, "follow_up": 0,
-                     "letter": letter_days}
+        due_after = {"assessment": assessment_days, "follow_up": 0, "letter": letter_days,
+                     "plan": plan_days}
+        scope, params = self._case_scope(actor)
+        parts = []
+        for name in sorted(due_after) if kind is None else [kind]:
+            if name == "letter":
+                if actor.role not in ("social_worker", "supervisor"):
+                    continue
+                # The mailbox is the school's (8.2.2): its workers and their supervisors answer it.
+                where = ["school_id = :school_id"]
+                params["school_id"] = actor.school_id
+            else:
+                where = list(scope)
+            params[f"{name}_cutoff"] = (today - timedelta(days=due_after[name])).isoformat()
+            parts.append((name, [*where, f"kind = '{name}'", f"since < :{name}_cutoff"]))
+        waiting = " OR ".join(f"({' AND '.join(where)})" for _, where in parts) or "1 = 0"
+        result = page_in_parts(
+            self.store, "{pending_step}", parts, params, ("kind", "since", "item_id"), limit,
+            after, f"SELECT COALESCE(SUM(n), 0) AS n FROM {{pending_count}} WHERE {waiting}",
+            columns="kind, item_id, case_id, social_worker_id, since")
         for item in result["items"]:
             due = date.fromisoformat(item["since"]) + timedelta(days=due_after[item["kind"]])
             item.update(due_on=due.isoformat(), days_overdue=(today - due).days)
@@ -400,16 +456,25 @@ class CaseViews(Views):
         names = ", ".join(f":w{n}" for n in range(len(workers)))
         params: dict[str, Any] = {f"w{n}": worker for n, worker in enumerate(workers)}
         params["school_id"] = actor.school_id
+        # A case of theirs is looked up per client as the page is read (by the client's
+        # index), never as a set of every case first: PostgreSQL would hash an EXISTS into
+        # that set, whose cost grows with the history; a scalar subquery it cannot hash.
         where = ["r.school_id = :school_id",
-                 f"(r.registered_by IN ({names}) OR EXISTS (SELECT 1 FROM {{case_row}} c "
+                 f"(r.registered_by IN ({names}) OR (SELECT 1 FROM {{case_row}} c "
                  f"WHERE c.client_id = r.client_id AND c.status <> 'closed' "
-                 f"AND c.social_worker_id IN ({names})))"]
+                 f"AND c.social_worker_id IN ({names}) LIMIT 1) IS NOT NULL)"]
         if client_type is not None:
             where.append("r.client_type = :client_type")
             params["client_type"] = client_type
+        # One worker's reach is counted as it changes; a supervisor's is their supervisees'
+        # together, where one client can be reached twice, so it is counted here.
+        counted = None if supervisees else (
+            "SELECT COALESCE(SUM(n), 0) AS n FROM {client_count} WHERE school_id = :school_id "
+            "AND social_worker_id = :w0"
+            + ("" if client_type is None else " AND client_type = :client_type"))
         return page(self.store, "{client_row} r", where, params,
-                    ("registered_on", "client_id"), limit, after, descending=True,
-                    columns="r.*")
+                    ("r.registered_on", "r.client_id"), limit, after, descending=True,
+                    columns="r.*", total=counted)
 
     def client(self, client_id: str) -> dict[str, Any] | None:
         return self.store.one("SELECT * FROM {client_row} WHERE client_id = :client_id",
@@ -513,6 +578,68 @@ def learn_supervisor(tx: Transaction, social_worker_id: str, supervisor_id: str,
         "position = excluded.position WHERE excluded.position > {worker_supervisor}.position",
         worker=social_worker_id, supervisor=supervisor_id, school_id=school_id,
         position=position)
+
+
+def _client_cases(tx: Transaction, client_id: str, cases: int = 0, unclosed_cases: int = 0,
+                  **values: Any) -> None:
+    """Count a case in or out of its client's row (a client of a store from before the
+    register kept no row: nothing to count)."""
+    client = tx.get("client_row", client_id=client_id)
+    if client is not None:
+        tx.update("client_row", {"client_id": client_id}, cases=client["cases"] + cases,
+                  unclosed_cases=client["unclosed_cases"] + unclosed_cases, **values)
+
+
+def _reaches(tx: Transaction, worker: str, client_id: str) -> bool:
+    """Whether a worker's work reaches a client: they registered the client, or have a case of
+    theirs not closed (what `CaseViews.clients` lists)."""
+    client = tx.get("client_row", client_id=client_id)
+    if client is None:
+        return False
+    return client["registered_by"] == worker or tx.fetchone(
+        "SELECT 1 AS found FROM {case_row} WHERE client_id = :client_id "
+        "AND status <> 'closed' AND social_worker_id = :worker",
+        client_id=client_id, worker=worker) is not None
+
+
+def _count_reach(tx: Transaction, client_id: str, reached: dict[str, bool]) -> None:
+    """Count the client in or out of each worker's clients whose reach changed from
+    `reached` (what it was before the event)."""
+    if not reached:
+        return
+    client = tx.get("client_row", client_id=client_id)
+    if client is None:
+        return
+    for worker, before in sorted(reached.items()):
+        now = _reaches(tx, worker, client_id)
+        if now != before:
+            tx.tally("client_count", 1 if now else -1, school_id=client["school_id"],
+                     social_worker_id=worker, client_type=client["client_type"])
+
+
+def _steps_waiting(row: dict[str, Any]) -> set[str]:
+    """9.5c: a live case waits for its assessment and its plan until each is recorded."""
+    if row["status"] not in ("intake", "active"):
+        return set()
+    return {kind for kind, column in (("assessment", "assessments"), ("plan", "plans"))
+            if not row[column]}
+
+
+def _wait(tx: Transaction, kind: str, item_id: str, case_id: str | None, school_id: str,
+          social_worker_id: str | None, since: str) -> None:
+    tx.insert("pending_step", kind=kind, item_id=item_id, case_id=case_id, school_id=school_id,
+              social_worker_id=social_worker_id, since=since)
+    tx.tally("pending_count", 1, school_id=school_id, social_worker_id=social_worker_id or "",
+             kind=kind, since=since)
+
+
+def _done(tx: Transaction, kind: str, item_id: str) -> None:
+    step = tx.get("pending_step", kind=kind, item_id=item_id)
+    if step is None:
+        return
+    tx.delete("pending_step", kind=kind, item_id=item_id)
+    tx.tally("pending_count", -1, school_id=step["school_id"],
+             social_worker_id=step["social_worker_id"] or "", kind=kind, since=step["since"])
 
 
 def _life_safety(event: Any) -> bool:

@@ -19,6 +19,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from contracts.envelope import ROLES, SCHOOL_SCOPED_ROLES
 from contracts.errors import NotAllowed
+from contracts.registry import instance
 
 SYSTEM_ACTOR_ID = "casebook"
 
@@ -77,7 +78,7 @@ def actor_from_context_data(data: Any) -> Actor:
     if not isinstance(data, dict):
         raise NotAllowed("No actor in the call: every command must say who is acting.")
     try:
-        loaded = _ActorSchema().load(data)
+        loaded = instance(_ActorSchema).load(data)
     except ValidationError as error:
         raise NotAllowed(f"The call's actor is malformed: {error.messages}") from None
     return Actor(**loaded)  # refused if a school-scoped role has no school

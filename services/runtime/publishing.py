@@ -26,7 +26,7 @@ from eventsourcing.persistence import Mapper, Notification
 
 from contracts.envelope import HASH_RULE, envelope_id, seal
 from contracts.registry import get as get_contract
-from contracts.registry import validate_payload
+from contracts.registry import instance, validate_payload
 from services.runtime.domain import FIRST_FORMAT, LATEST_FORMAT, envelope_format
 from services.runtime.vault import commitment_of, is_token
 
@@ -209,7 +209,7 @@ class Publications:
 
 def _json_ready(payload: dict[str, Any], type_: str, version: int) -> dict[str, Any]:
     """The payload as its schema dumps it: dates as ISO strings, exactly what goes on the wire."""
-    dumped: dict[str, Any] = get_contract(type_, version).schema().dump(payload)
+    dumped: dict[str, Any] = instance(get_contract(type_, version).schema).dump(payload)
     return dumped
 
 

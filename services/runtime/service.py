@@ -18,6 +18,7 @@ from nameko.extensions import DependencyProvider
 
 from contracts.errors import InvalidInput
 from contracts.export import json_schema
+from contracts.registry import instance
 from services.runtime import views
 from services.runtime.commands import carry_out, settle
 from services.runtime.context import Meta, _meta, actor_from_context_data, require_role
@@ -121,7 +122,7 @@ def load(schema: type[Schema], data: Mapping[str, Any] | None) -> dict[str, Any]
             errors={"_schema": ["The command payload must be an object."]},
         )
     try:
-        loaded: dict[str, Any] = schema().load(data)
+        loaded: dict[str, Any] = instance(schema).load(data)
     except ValidationError as error:
         raise InvalidInput.from_messages(error.normalized_messages()) from None
     return loaded
@@ -165,7 +166,7 @@ def _payload_method(
                     answer = method(self, payload)
                 else:
                     answer = carry_out(self.app, method.__name__, lambda: method(self, payload))
-                return answer if returns is None else returns().dump(answer)
+                return answer if returns is None else instance(returns).dump(answer)
 
         run.command_schema = schema  # type: ignore[attr-defined]
         run.command_kind = kind  # type: ignore[attr-defined]

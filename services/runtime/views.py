@@ -32,10 +32,11 @@ the service's PostgreSQL schema where there is one) and parameters as `:name`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -47,11 +48,14 @@ from psycopg.sql import SQL, Identifier
 log = logging.getLogger(__name__)
 
 BATCH = 500
+PREFETCH = 500  # keys per statement, well under every store's limit of parameters
 VIEW_TRACKING_TABLE = "casebook_view_tracking"
+VIEW_DEFINITION_TABLE = "casebook_view_definition"
 REBUILD_SUFFIX = "__rebuilt"
 Handler = Callable[[Any, "Transaction", Any], None]
 ReadNotifications = Callable[[int, int], Sequence[Notification]]
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+_TABLE_NAME = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _BOOLEAN_COLUMN = re.compile(r"([a-z_][a-z0-9_]*)\s+BOOLEAN\b", re.IGNORECASE)
 
 
@@ -66,6 +70,12 @@ class Table:
     indexes: tuple[tuple[str, ...], ...] = ()
 
 
+def counter(name: str, *key: str) -> Table:
+    """A table of counts (`Transaction.tally`): `n` per value of the text columns `key`."""
+    columns = ", ".join(f"{column} TEXT NOT NULL" for column in key)
+    return Table(name, f"{columns}, n BIGINT NOT NULL", key=key)
+
+
 def projects(*event_classes: type) -> Callable[[Handler], Handler]:
     """Mark a `Views` method as the handler of these domain event classes."""
 
@@ -77,46 +87,198 @@ def projects(*event_classes: type) -> Callable[[Handler], Handler]:
 
 
 class Transaction:
-    """Writes of one catch-up batch, on the store's own cursor."""
+    """Writes of one catch-up batch, on the store's own cursor.
 
-    def __init__(self, store: ViewStore, cursor: Any) -> None:
+    A batch applies hundreds of events, many of them to rows it has read before, so with
+    `batch` it keeps what it read by key (`get`, `prefetch`), holds each row's changes by key
+    (`update`) and each counter's (`tally`) in memory, and writes them with one statement per
+    table and kind of change at `flush`, before the batch's tracking row. A statement of its
+    own (`execute`, `fetchone`, `fetchall`) first writes what is held for the tables it names,
+    so SQL always reads what the handlers wrote."""
+
+    def __init__(self, store: ViewStore, cursor: Any, batch: bool = False) -> None:
         self.store = store
         self.cursor = cursor
+        self.batch = batch
+        self._rows: dict[str, dict[tuple[Any, ...], dict[str, Any] | None]] = {}
+        self._inserts: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self._changes: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self._tallies: dict[str, dict[tuple[tuple[str, Any], ...], int]] = {}
 
     def execute(self, sql: str, **params: Any) -> None:
+        tables = _TABLE_NAME.findall(sql)
+        self._settle(tables)
+        # It may change any row of the tables it names: they are read again.
+        for table in tables:
+            self._rows.pop(table, None)
         self.cursor.execute(self.store.sql(sql), params)
 
     def fetchone(self, sql: str, **params: Any) -> dict[str, Any] | None:
+        self._settle(_TABLE_NAME.findall(sql))
         self.cursor.execute(self.store.sql(sql), params)
         row = self.cursor.fetchone()
         return None if row is None else self.store.row(row)
 
+    def fetchall(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        self._settle(_TABLE_NAME.findall(sql))
+        self.cursor.execute(self.store.sql(sql), params)
+        return [self.store.row(row) for row in self.cursor.fetchall()]
+
+    def get(self, table: str, **key: Any) -> dict[str, Any] | None:
+        """The row of `table` with this key (every key column), as this batch left it. Do not
+        change the dict: write through `update`."""
+        rows = self._rows.setdefault(table, {})
+        values = tuple(key[name] for name in self._key(table))
+        if values in self._inserts.get(table, {}):
+            self._settle([table])
+        if values not in rows:
+            conditions = " AND ".join(f"{name} = :{name}" for name in key)
+            self.cursor.execute(
+                self.store.sql(f"SELECT * FROM {{{table}}} WHERE {conditions}"), key)
+            found = self.cursor.fetchone()
+            row = None if found is None else self.store.row(found)
+            held = self._changes.get(table, {}).get(values)
+            rows[values] = {**row, **held} if row is not None and held else row
+        return rows[values]
+
+    def prefetch(self, table: str, keys: Iterable[Any]) -> None:
+        """Read the rows of a table with a one-column key at these keys, in a few statements,
+        for `get` to answer from (an absent row is remembered as absent)."""
+        (column,) = self._key(table)
+        rows = self._rows.setdefault(table, {})
+        wanted = sorted({key for key in keys if (key,) not in rows})
+        self._settle([table])
+        for start in range(0, len(wanted), PREFETCH):
+            chunk = wanted[start:start + PREFETCH]
+            names = ", ".join(f":k{n}" for n in range(len(chunk)))
+            self.cursor.execute(
+                self.store.sql(f"SELECT * FROM {{{table}}} WHERE {column} IN ({names})"),
+                {f"k{n}": key for n, key in enumerate(chunk)})
+            found = {row[column]: row for row in map(self.store.row, self.cursor.fetchall())}
+            for key in chunk:
+                rows[(key,)] = found.get(key)
+
     def insert(self, table: str, **row: Any) -> None:
-        names = ", ".join(row)
-        values = ", ".join(f":{name}" for name in row)
-        self.execute(f"INSERT INTO {{{table}}} ({names}) VALUES ({values})", **row)
+        key = self._key(table)
+        if self.batch and all(name in row for name in key):
+            self._inserts.setdefault(table, {})[tuple(row[name] for name in key)] = row
+        else:
+            self._settle([table])
+            names = ", ".join(row)
+            values = ", ".join(f":{name}" for name in row)
+            self.cursor.execute(
+                self.store.sql(f"INSERT INTO {{{table}}} ({names}) VALUES ({values})"), row)
+        self._forget(table, row)
 
     def upsert(self, table: str, **row: Any) -> None:
-        key = {**self.store.tables, **self.store.learned}[table].key
+        key = self._key(table)
         names = ", ".join(row)
         values = ", ".join(f":{name}" for name in row)
         updates = ", ".join(f"{name} = excluded.{name}" for name in row if name not in key)
-        self.execute(
+        self._settle([table])
+        self.cursor.execute(self.store.sql(
             f"INSERT INTO {{{table}}} ({names}) VALUES ({values}) "
             f"ON CONFLICT ({', '.join(key)}) DO "
-            + (f"UPDATE SET {updates}" if updates else "NOTHING"),
-            **row,
-        )
+            + (f"UPDATE SET {updates}" if updates else "NOTHING")), row)
+        self._forget(table, row)
 
     def update(self, table: str, where: Mapping[str, Any], **values: Any) -> None:
-        sets = ", ".join(f"{name} = :{name}" for name in values)
-        conditions = " AND ".join(f"{name} = :where_{name}" for name in where)
-        self.execute(f"UPDATE {{{table}}} SET {sets} WHERE {conditions}",
-                     **values, **{f"where_{name}": value for name, value in where.items()})
+        key = self._key(table)
+        if not self.batch or set(where) != set(key):
+            self._settle([table])
+            sets = ", ".join(f"{name} = :{name}" for name in values)
+            conditions = " AND ".join(f"{name} = :where_{name}" for name in where)
+            self.cursor.execute(
+                self.store.sql(f"UPDATE {{{table}}} SET {sets} WHERE {conditions}"),
+                {**values, **{f"where_{name}": value for name, value in where.items()}})
+            self._rows.pop(table, None)
+            return
+        at = tuple(where[name] for name in key)
+        held = self._changes.setdefault(table, {})
+        held[at] = {**held.get(at, {}), **values}
+        rows = self._rows.get(table)
+        known = None if rows is None else rows.get(at)
+        if known is not None:
+            # A new dict: one a handler holds still says what the row was.
+            rows[at] = {**known, **values}  # type: ignore[index]
 
     def delete(self, table: str, **where: Any) -> None:
         conditions = " AND ".join(f"{name} = :{name}" for name in where)
-        self.execute(f"DELETE FROM {{{table}}} WHERE {conditions}", **where)
+        self._settle([table])
+        self.cursor.execute(
+            self.store.sql(f"DELETE FROM {{{table}}} WHERE {conditions}"), where)
+        self._forget(table, where)
+
+    def tally(self, table: str, delta: int, **key: Any) -> None:
+        """Add `delta` to the count `n` of a counter table's row at `key`: a list's total is
+        then a sum over a few counter rows, not a count of every row the list holds. A row
+        whose count falls to 0 goes, so a counter table holds only what is counted (and a
+        rebuild leaves the same rows). Key columns are never null (a null key never
+        conflicts): count an absent value as ''."""
+        counts = self._tallies.setdefault(table, {})
+        at = tuple(key.items())
+        counts[at] = counts.get(at, 0) + delta
+        if not self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every change held: one statement per table and set of columns changed."""
+        self._settle([*self._inserts, *self._changes])
+        for table, counts in self._tallies.items():
+            changed = [(dict(at), delta) for at, delta in counts.items() if delta]
+            if not changed:
+                continue
+            names = list(changed[0][0])
+            columns = ", ".join(names)
+            self.cursor.executemany(self.store.sql(
+                f"INSERT INTO {{{table}}} ({columns}, n) "
+                f"VALUES ({', '.join(f':{name}' for name in names)}, :delta) "
+                f"ON CONFLICT ({columns}) DO UPDATE SET n = {{{table}}}.n + excluded.n"),
+                [{**key, "delta": delta} for key, delta in changed])
+            fallen = [key for key, delta in changed if delta < 0]
+            if fallen:
+                self.cursor.executemany(self.store.sql(
+                    f"DELETE FROM {{{table}}} WHERE n = 0 AND "
+                    + " AND ".join(f"{name} = :{name}" for name in names)), fallen)
+        self._tallies.clear()
+
+    def _settle(self, tables: Iterable[str]) -> None:
+        """Write the rows and row changes held for these tables, rows first."""
+        for table in tables:
+            inserted = self._inserts.pop(table, None)
+            by_names: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in (inserted or {}).values():
+                by_names.setdefault(tuple(row), []).append(row)
+            for names, rows in by_names.items():
+                self.cursor.executemany(self.store.sql(
+                    f"INSERT INTO {{{table}}} ({', '.join(names)}) "
+                    f"VALUES ({', '.join(f':{name}' for name in names)})"), rows)
+            held = self._changes.pop(table, None)
+            if not held:
+                continue
+            key = self._key(table)
+            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for at, values in held.items():
+                where = {f"where_{name}": value for name, value in zip(key, at, strict=True)}
+                by_columns.setdefault(tuple(sorted(values)), []).append({**values, **where})
+            for names, params in by_columns.items():
+                sets = ", ".join(f"{name} = :{name}" for name in names)
+                conditions = " AND ".join(f"{name} = :where_{name}" for name in key)
+                self.cursor.executemany(self.store.sql(
+                    f"UPDATE {{{table}}} SET {sets} WHERE {conditions}"), params)
+
+    def _key(self, table: str) -> tuple[str, ...]:
+        return {**self.store.tables, **self.store.learned}[table].key
+
+    def _forget(self, table: str, row: Mapping[str, Any]) -> None:
+        rows = self._rows.get(table)
+        if rows is None:
+            return
+        key = self._key(table)
+        if all(name in row for name in key):
+            rows.pop(tuple(row[name] for name in key), None)
+        else:
+            del self._rows[table]
 
 
 class Views:
@@ -135,6 +297,10 @@ class Views:
             for name, member in vars(klass).items():
                 for event_class in getattr(member, "projects", ()):
                     cls._handlers.setdefault(event_class, []).append(name)
+
+    def prefetch(self, tx: Transaction, events: Sequence[Any]) -> None:
+        """Read, in a few statements, the rows a batch of events will change (`tx.prefetch`):
+        a projection whose handlers read rows by key says which here."""
 
     def apply(self, tx: Transaction, event: Any) -> None:
         for name in self._handlers.get(type(event), ()):
@@ -205,8 +371,27 @@ class ViewStore:
         return made
 
     def create(self) -> None:
+        """Create the tables where missing. Tables made by another definition of these views
+        (a column, a counter table or an index added since) are dropped with their position
+        first, so the views are built afresh from the log: tables that missed the events
+        already applied never answer."""
         self.tracking.create_table()
         with self.datastore.transaction(commit=True) as cursor:
+            definitions = self._definitions_table()
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {definitions} "
+                           "(application_name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+            cursor.execute(f"SELECT fingerprint FROM {definitions} {self._where_tracked()}",
+                           (self.tracking_name,))
+            recorded = cursor.fetchone()
+            if recorded is None or dict(recorded)["fingerprint"] != self.fingerprint():
+                for table in self.tables:
+                    cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(table)}")
+                cursor.execute(*self._delete_tracking())
+                cursor.execute(f"DELETE FROM {definitions} {self._where_tracked()}",
+                               (self.tracking_name,))
+                placeholders = "%s, %s" if self.postgres else "?, ?"
+                cursor.execute(f"INSERT INTO {definitions} VALUES ({placeholders})",
+                               (self.tracking_name, self.fingerprint()))
             learned = () if self.suffix else self.learned.values()
             for table in (*self.tables.values(), *learned):
                 key = f", PRIMARY KEY ({', '.join(table.key)})"
@@ -292,9 +477,13 @@ class ViewStore:
 
     def _apply(self, notifications: Sequence[Notification]) -> None:
         with self.datastore.transaction(commit=True) as cursor:
-            tx = Transaction(self, cursor)
-            for notification in notifications:
-                self.views.apply(tx, self.mapper.to_domain_event(notification))
+            tx = Transaction(self, cursor, batch=True)
+            events = [self.mapper.to_domain_event(notification)
+                      for notification in notifications]
+            self.views.prefetch(tx, events)
+            for event in events:
+                self.views.apply(tx, event)
+            tx.flush()
             # In the rows' own transaction: the library's way to keep a view and its position
             # together (its materialised-view examples call the same method).
             self.tracking._insert_tracking(
@@ -316,6 +505,18 @@ class ViewStore:
             for table in self.tables:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(table)}")
             cursor.execute(*self._delete_tracking())
+
+    def fingerprint(self) -> str:
+        """What the tables are, as they are declared: a changed one is a changed fingerprint."""
+        declared = repr(sorted((table.name, " ".join(table.columns.split()), table.key,
+                                table.indexes) for table in self.tables.values()))
+        return hashlib.sha256(declared.encode()).hexdigest()
+
+    def _definitions_table(self) -> str:
+        if self.postgres:
+            return SQL("{}.{}").format(Identifier(self.datastore.schema),
+                                       Identifier(VIEW_DEFINITION_TABLE)).as_string()
+        return VIEW_DEFINITION_TABLE
 
     def _tracking_table(self) -> str:
         if self.postgres:

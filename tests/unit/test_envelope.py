@@ -4,10 +4,21 @@ import hashlib
 import json
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 import contracts
-from contracts.envelope import GENESIS_HASH, chain_problems, envelope_hash, envelope_id, seal
+from contracts.envelope import (
+    GENESIS_HASH,
+    HASH_RULE,
+    canonical_json,
+    chain_problems,
+    envelope_hash,
+    envelope_id,
+    seal,
+)
 
 
 def make_envelope(position=1, prev_position=0, prev_hash=GENESIS_HASH, **payload_overrides):
@@ -72,3 +83,29 @@ def test_a_valid_envelope_validates_and_a_bad_payload_names_the_field():
     with pytest.raises(ValidationError) as error:
         contracts.validate_envelope(make_envelope(service_codes=["9.9"]))
     assert "service_codes" in error.value.messages["payload"]
+
+
+_TEXT = st.text(st.characters(exclude_categories=()))  # lone surrogates too
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False) | _TEXT,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(st.characters(exclude_categories=()), max_size=6), children,
+                      max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400)
+@given(_JSON)
+def test_the_current_rule_writes_what_rfc8785_writes_or_refuses_alike(value):
+    """The fast path (Python's json where it writes the same bytes) never differs from the
+    RFC 8785 implementation: floats, integers beyond a double, non-ASCII and astral keys, lone
+    surrogates and control characters included."""
+    try:
+        expected = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError) as error:
+        with pytest.raises(type(error)):
+            canonical_json(value, HASH_RULE)
+    else:
+        assert canonical_json(value, HASH_RULE) == expected

@@ -17,9 +17,11 @@ from services.runtime.persistence import Cursor
 class Stream:
     """One source's stream: each `emit` makes the next envelope of its hash chain."""
 
-    def __init__(self, source: str = "cases", school_id: str = "JD001") -> None:
+    def __init__(self, source: str = "cases", school_id: str = "JD001",
+                 hash_rule: str | None = None) -> None:
         self.source = source
         self.school_id = school_id
+        self.hash_rule = hash_rule  # None: the first envelopes' rule, which most tests pin
         self.position = 0
         self.hash = GENESIS_HASH
         self.versions: dict[str, int] = {}
@@ -46,6 +48,7 @@ class Stream:
             "causation_id": None,
             "payload": contract.schema().dump(contract.schema().load(payload)),
             "prev_hash": self.hash,
+            **({} if self.hash_rule is None else {"hash_rule": self.hash_rule}),
         })
         self.position, self.hash = position, envelope["hash"]
         return envelope
