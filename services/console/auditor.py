@@ -22,9 +22,10 @@ from werkzeug.wrappers import Response
 from contracts.registry import SOURCES
 from services.console import forms
 from services.console.forms import Field
-from services.console.i18n import LABELS, N_, ZONE, Message, field_message
+from services.console.i18n import LABELS, N_, Message, field_message, zone
 from services.console.web import Problem, Refused, Visit, nav, page
 from services.gateway.schemas import MAX_EVENTS
+from services.runtime.clock import clock
 
 LEDGER_PAGE = 50
 EXPORT_PAGE = 200  # the largest page a list query gives (services.runtime.paging.MAX_LIMIT)
@@ -89,7 +90,7 @@ def status(visit: Visit) -> Response:
                      "checked": checked})
     age = None
     if last is not None:
-        age = _age(datetime.now(ZONE) - datetime.fromisoformat(last["signed_at"]),
+        age = _age(clock.now() - datetime.fromisoformat(last["signed_at"]),
                    visit.text.locale)
     return visit.render("auditor_status.html", rows=rows, last=last, age=age,
                         checkpoint_count=checkpoints["total"], report=report)
@@ -216,7 +217,7 @@ def as_of_query(args: MultiDict[str, str]) -> tuple[dict[str, Any], Problem | No
         except ValueError:
             beside["at"] = [Message(N_("Not a date and time such as 2026-09-01 08:30."))]
         else:
-            query["at"] = (typed if typed.tzinfo else typed.replace(tzinfo=ZONE)).isoformat()
+            query["at"] = (typed if typed.tzinfo else typed.replace(tzinfo=zone())).isoformat()
     if beside:
         return query, Problem(Message(N_("Some fields are missing or break a rule: see the "
                                          "messages beside them.")), "", beside)

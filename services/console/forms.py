@@ -26,7 +26,8 @@ from contracts.events.cases import (
 )
 from contracts.taxonomy import SERVICE_CODES
 from services.cases.schemas import INFORMED_OF, RECIPIENT_KINDS
-from services.console.i18n import N_, ZONE, today
+from services.console.i18n import N_, today, zone
+from services.runtime.clock import clock
 
 ALL_SERVICE_CODES = tuple(entry.code for entry in SERVICE_CODES)
 
@@ -80,11 +81,11 @@ def _instant(raw: str) -> str:
         local = datetime.fromisoformat(raw)
     except ValueError:
         return raw
-    return (local if local.tzinfo else local.replace(tzinfo=ZONE)).isoformat()
+    return (local if local.tzinfo else local.replace(tzinfo=zone())).isoformat()
 
 
 def _now() -> str:
-    return datetime.now(ZONE).strftime("%Y-%m-%dT%H:%M")
+    return clock.now().astimezone(zone()).strftime("%Y-%m-%dT%H:%M")
 
 
 def _attainments(name: str, form: MultiDict[str, str]) -> list[dict[str, Any]]:

@@ -25,13 +25,13 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from contracts.taxonomy import SERVICE_CODES
+from services.runtime.clock import clock
+from services.runtime.settings import settings
 
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
 CATALOG_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
-# Schools are in China: every instant is shown on Beijing time, whatever the server's zone.
-ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def N_(message: str) -> str:  # the name the gettext extractor looks for
@@ -431,9 +431,16 @@ class Localized:
         if not value:
             return ""
         instant = datetime.fromisoformat(value) if isinstance(value, str) else value
-        return format_datetime(instant, format="medium", tzinfo=ZONE, locale=self.locale)
+        return format_datetime(instant, format="medium", tzinfo=zone(), locale=self.locale)
+
+
+def zone() -> ZoneInfo:
+    """The schools' time zone (`CASEBOOK_TIMEZONE`): every instant is shown in it, whatever
+    the server's zone, and it is the zone the services date records in."""
+    return settings().runtime.timezone
 
 
 def today() -> date:
-    """Today in the schools' time zone: the default date of every form."""
-    return datetime.now(ZONE).date()
+    """Today where the schools are, by the services' own clock: the default date of every
+    form, the same date the services judge "not in the future" by."""
+    return clock.today()

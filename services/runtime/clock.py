@@ -1,7 +1,8 @@
 """The clock that retention, SLAs, reminders and event timestamps read (DESIGN.md "Time").
 
-All times are timezone-aware UTC. Tests set the clock instead of sleeping: in-process with
-`clock.set(...)`, and for services running as separate processes by pointing
+All instants are timezone-aware UTC; calendar dates (`today`) are the schools' own, in
+`CASEBOOK_TIMEZONE` (Asia/Shanghai by default). Tests set the clock instead of sleeping:
+in-process with `clock.set(...)`, and for services running as separate processes by pointing
 `CASEBOOK_CLOCK_FILE` at a file holding an ISO 8601 instant (empty file: real time).
 """
 
@@ -27,7 +28,8 @@ class Clock:
         return datetime.now(UTC)
 
     def today(self) -> date:
-        return self.now().date()
+        """Today's date where the schools are: what a record's dates are compared with."""
+        return self.now().astimezone(settings().runtime.timezone).date()
 
     def set(self, when: datetime) -> None:
         self._fixed = as_utc(when)

@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from environs import Env
-from marshmallow import validate
+from marshmallow import ValidationError, validate
 
 from services.runtime.secrets import secret_value, with_amqp_password
 
@@ -43,6 +44,10 @@ class Runtime:
     relay_batch: int  # events the outbox relay reads and publishes per batch
     handler_attempts: int  # tries of a subscription handler before its dead letter
     clock_file: Path | None  # a file holding the instant the clock reads (tests, drills)
+    # The schools' time zone: every calendar date a record holds (a session held on, a letter
+    # received on, a reply due by) is a date there, not in UTC, which is yesterday in China
+    # until 08:00.
+    timezone: ZoneInfo
     risk_policy_file: Path | None  # rows overriding the risk policy (4.1, 9.6b)
     # host:port where the process serves Prometheus metrics; None: no listener at all, so that
     # nothing listens unless asked and instances on one host never fight over a port.
@@ -157,6 +162,7 @@ def _read(env: Env) -> Settings:
             relay_batch=env.int("CASEBOOK_RELAY_BATCH", 100, validate=at_least_1),
             handler_attempts=env.int("CASEBOOK_HANDLER_ATTEMPTS", 3, validate=at_least_1),
             clock_file=env.path("CASEBOOK_CLOCK_FILE", None),
+            timezone=ZoneInfo(env.str("CASEBOOK_TIMEZONE", "Asia/Shanghai", validate=_is_zone)),
             risk_policy_file=env.path("CASEBOOK_ESCALATION_POLICY", None),
             metrics_address=env.str(
                 "CASEBOOK_METRICS_ADDRESS", "",
@@ -230,3 +236,12 @@ def _read(env: Env) -> Settings:
                                   validate=at_least_1),
         ),
     )
+
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError("Must be an IANA time zone name, e.g. Asia/Shanghai.") from error
+    return True

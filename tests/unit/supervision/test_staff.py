@@ -343,3 +343,24 @@ def test_a_supervisees_list_stays_within_the_readers_school(app):
     with acting_as(AUDITOR):
         assert [w["social_worker_id"] for w in app.list_supervisees("supervisor-x")["items"]] == [
             "worker-1", "worker-3"]
+
+
+def test_a_session_held_today_in_beijing_is_not_in_the_future_while_utc_is_still_yesterday(app):
+    """At 01:30 in Beijing on 2 June it is 17:30 on 1 June in UTC: the day a supervisor types
+    is 2 June, and it is today, not tomorrow. 3 June is still the future."""
+    seed_worker(app)
+    seed_supervisor(app)
+    with acting_as(ADMIN):
+        app.assign_supervisor(social_worker_id="worker-1", supervisor_id="supervisor-1")
+    clock.set(datetime(2026, 6, 1, 17, 30, tzinfo=UTC))
+    session = {"social_worker_ids": ["worker-1"], "kinds": ["supportive"],
+               "format": "individual", "duration_minutes": 60}
+    with acting_as(SUPERVISOR):
+        app.record_supervision_session(supervisor_id="supervisor-1", held_on=date(2026, 6, 2),
+                                       **session)
+        before = published(app)
+        with pytest.raises(InvalidInput) as refused:
+            app.record_supervision_session(supervisor_id="supervisor-1",
+                                           held_on=date(2026, 6, 3), **session)
+    assert refused.value.errors == {"held_on": ["Must not be in the future (2026-06-03)."]}
+    assert published(app) == before
