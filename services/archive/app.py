@@ -45,7 +45,7 @@ from services.archive.retention import (
     retention_years,
 )
 from services.archive.views import ArchiveViews, learn_allocation, learn_profile
-from services.runtime.clock import clock
+from services.runtime.clock import clock, local_date
 from services.runtime.context import SYSTEM, Actor, acting_as, current_actor, require_role
 from services.runtime.paging import DEFAULT_LIMIT
 from services.runtime.persistence import Cursor
@@ -298,7 +298,7 @@ class ArchiveApplication(CasebookApplication):
             return [], None
         type_, payload = envelope["type"], envelope["payload"]
         if type_ == "ClientRegistered":
-            registered_on = datetime.fromisoformat(envelope["occurred_at"]).date()
+            registered_on = local_date(datetime.fromisoformat(envelope["occurred_at"]))
             return [], lambda tx: learn_profile(
                 tx, payload["client_id"], envelope["school_id"], payload["client_type"],
                 payload.get("grade"), payload["is_minor"], registered_on)

@@ -17,6 +17,7 @@ from eventsourcing.domain import CommandMethodDecorator, event
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed
 from services.cases.rules import LIVE, RISK_ORDER, not_before
+from services.runtime.clock import local_date
 from services.runtime.risk_policy import LEGACY_LIFE_SAFETY_LEVEL
 
 
@@ -128,7 +129,8 @@ class RiskRegister:
                 f"(4.1, by the risk policy); this {risk['risk_type']} risk at level "
                 f"{risk['level']} never did."
             )
-        not_before("disclosed_at", disclosed_at.date(), risk["raised_on"], "the risk was raised")
+        not_before("disclosed_at", local_date(disclosed_at), risk["raised_on"],
+                   "the risk was raised")
         self._disclosure_recorded(disclosure_id=disclosure_id, risk_id=risk_id,
                                   recipient_kinds=recipient_kinds, disclosed_at=disclosed_at,
                                   details=details)

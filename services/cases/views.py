@@ -19,6 +19,7 @@ from services.cases.groups import Group
 from services.cases.mailbox import Letter
 from services.cases.risks import decided_life_safety
 from services.cases.rules import stage_of
+from services.runtime.clock import local_date
 from services.runtime.context import Actor
 from services.runtime.paging import page, page_in_parts
 from services.runtime.views import Table, Transaction, Views, counter, projects
@@ -308,7 +309,7 @@ class CaseViews(Views):
                   aggregate_id=str(event.originator_id), school_id=event.school_id,
                   client_type=event.client_type, grade=event.grade,
                   registered_by=event.registered_by,
-                  registered_on=event.timestamp.date().isoformat(), details=event.details,
+                  registered_on=local_date(event.timestamp).isoformat(), details=event.details,
                   cases=0, unclosed_cases=0, latest_closed_case_id=None, latest_closed_on=None,
                   destroyed_on=None)
         # Registered by them: the client is in their clients from now.

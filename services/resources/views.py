@@ -31,6 +31,7 @@ from services.resources.filters import (
 )
 from services.resources.links import Referral, ResourceLink
 from services.resources.volunteers import Volunteer, minutes_of
+from services.runtime.clock import local_date
 from services.runtime.context import Actor
 from services.runtime.paging import DEFAULT_LIMIT, page
 from services.runtime.views import Table, Transaction, Views, projects
@@ -235,7 +236,7 @@ class ResourcesViews(Views):
                   requested_by=event.requested_by, kind=event.kind,
                   service_codes=json.dumps(event.service_codes), quantity=event.quantity,
                   needed_by=iso(event.needed_by), requested_at=event.timestamp.isoformat(),
-                  requested_on=iso(event.timestamp.date()), state="requested",
+                  requested_on=iso(local_date(event.timestamp)), state="requested",
                   resource_id=None, provider_id=None, offered_quantity=None, offered_on=None,
                   accepted_on=None, delivered_quantity=None, delivered_on=None,
                   units_used=None, outcome=None, usage_recorded_on=None, declines=0)

@@ -29,7 +29,7 @@ class Clock:
 
     def today(self) -> date:
         """Today's date where the schools are: what a record's dates are compared with."""
-        return self.now().astimezone(settings().runtime.timezone).date()
+        return local_date(self.now())
 
     def set(self, when: datetime) -> None:
         self._fixed = as_utc(when)
@@ -39,6 +39,12 @@ class Clock:
 
     def reset(self) -> None:
         self._fixed = None
+
+
+def local_date(when: datetime) -> date:
+    """The schools' calendar date of an instant (`CASEBOOK_TIMEZONE`): the date a record
+    dates by, where the instant's UTC date is the day before until 08:00 in China."""
+    return when.astimezone(settings().runtime.timezone).date()
 
 
 def as_utc(when: datetime) -> datetime:

@@ -16,6 +16,7 @@ from itertools import pairwise
 from typing import Any
 
 from contracts.taxonomy import SERVICE_CODES, SHALL_CODES
+from services.runtime.clock import local_date
 from services.runtime.settings import Supervision as Settings
 from services.supervision.views import SupervisionViews
 
@@ -87,10 +88,10 @@ def compliance_report(views: SupervisionViews, school: dict[str, Any], period_fr
                    "No active full-time worker meets 6.2.1.2.")
 
     _training_checks(views, report, workers)
-    _supervision_checks(views, report, workers, settings, now.date())
+    _supervision_checks(views, report, workers, settings, local_date(now))
     _service_code_checks(views, report)
     _escalation_checks(views, report, now)
-    _complaint_checks(views, report, now.date())
+    _complaint_checks(views, report, local_date(now))
 
     report.figures["quality_findings"] = views.findings_in_period(school_id, period_from,
                                                                   period_to)
