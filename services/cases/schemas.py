@@ -30,6 +30,9 @@ RELATED_PARTY_KINDS = ("family_member", "teacher", "peer", "agency", "other")  #
 PARTICIPANT_KINDS = ("client", "guardian", "family_member", "teacher", "peer", "agency", "other")
 INFORMED_OF = ("rights", "responsibilities", "obligations", "service_plan")  # 4.2
 RECIPIENT_KINDS = ("guardian", "school", "police", "medical", "child_protection", "other")
+# Why a client is referred to an agency (7.1.4b); a declined intake's referral has the decline's
+# own reason (8.3.1e).
+REFERRAL_REASONS = ("beyond_scope", "specialist_need", "client_request", "other")
 
 
 def text(min_length: int = 0, **kwargs: Any) -> fields.String:
@@ -257,8 +260,7 @@ class RequestResource(CaseRef):
 class MakeReferral(Referral, CaseRef):
     """Refer the client to an agency (8.3.1e, 7.1.4b)."""
 
-    reason_code = one_of(("beyond_scope", "specialist_need", "client_request", "other"),
-                         required=True)
+    reason_code = one_of(REFERRAL_REASONS, required=True)
     referred_on = fields.Date(required=True)
     life_safety = fields.Boolean(load_default=False)
 

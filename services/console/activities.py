@@ -1,5 +1,6 @@
-"""The social worker's work that is not one client's case: the school's mailbox (8.2.2), group
-work (8.2.1.3, per MZ/T 095) and experiential classes (8.2.3)."""
+"""The social worker's work that is not one client's case: the school's mailbox (8.2.2), where a
+letter that needs casework opens a case, group work (8.2.1.3, per MZ/T 095) and experiential
+classes (8.2.3)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,12 @@ REPLY = (
     Field("answered_on", N_("Replied on"), "date", required=True, default=_today),
     Field("reply", N_("Text of the reply"), "textarea", required=True),
 )
+# A letter that needs casework opens a case for its student (8.2.2): the writer, or the student
+# the letter is about, with the intake of 8.3.1a–c.
+CASE_CLIENT = Field("client_id", N_("The case is for"), "client", required=True,
+                    hint=N_("The writer, or the student the letter is about: register them "
+                            "first if they are not a client yet."))
+LETTER_CASE = (CASE_CLIENT, *forms.OPEN_CASE)
 
 # Group work (8.2.1.3): formed, members added, sessions held with attendance, evaluated, ended.
 GROUP = (
@@ -197,23 +204,52 @@ def receive_letter(visit: Visit) -> Response:
 
 @page("/letters/<letter_id>")
 def letter(visit: Visit, letter_id: str) -> Response:
-    return _letter_page(visit, letter_id, None, None)
+    return _letter_page(visit, letter_id, None)
 
 
 @page("/letters/<letter_id>/reply", "POST")
 def answer_letter(visit: Visit, letter_id: str) -> Response:
     return _send(visit, f"/letters/{letter_id}/reply", REPLY,
                  forms.payload(REPLY, visit.request.form), lambda _: f"/letters/{letter_id}",
-                 lambda form, problem, status: _letter_page(visit, letter_id, form, problem,
-                                                            status))
+                 _letter_again(visit, letter_id, "reply", REPLY))
 
 
-def _letter_page(visit: Visit, letter_id: str, form: MultiDict[str, str] | None,
-                 problem: Problem | None, status: int = 200) -> Response:
+@page("/letters/<letter_id>/case", "POST")
+def open_case_from_letter(visit: Visit, letter_id: str) -> Response:
+    """The letter's student taken into casework: a case opened at intake, linked to the letter
+    (8.2.2), for the signed-in worker; then its case page."""
+    form = visit.request.form
+    body = {**forms.opening(form), **forms.payload((CASE_CLIENT,), form),
+            "letter_id": letter_id, "social_worker_id": visit.actor.id}
+    return _send(visit, "/cases", LETTER_CASE, body,
+                 lambda answer: f"/cases/{answer['case_id']}",
+                 _letter_again(visit, letter_id, "case", LETTER_CASE))
+
+
+def _letter_again(visit: Visit, letter_id: str, name: str, fields: tuple[Field, ...]
+                  ) -> Callable[[MultiDict[str, str], Problem, int], Response]:
+    return lambda form, problem, status: _letter_page(visit, letter_id, Section(
+        fields, name=name, values=forms.values(fields, form), problem=problem), status)
+
+
+def _letter_page(visit: Visit, letter_id: str, sent: Section | None,
+                 status: int = 200) -> Response:
+    picking = f"/letters/{letter_id}"
+    if _more_clients(visit):
+        return _client_choices(visit, picking, ())
     record = visit.api.get(f"/letters/{letter_id}")
-    writer = _name_of(visit, record["client_id"]) if record["client_id"] else None
-    return visit.render("activities_letter.html", status, letter=record, writer=writer,
-                        fields=REPLY, values=forms.values(REPLY, form), problem=problem)
+    writer = _listed(visit, record["client_id"]) if record["client_id"] else None
+    case = form_of(sent, "case", LETTER_CASE)
+    if case is not sent:  # a new case is for the writer, in the services the letter asks for
+        case.values.update(client_id=record["client_id"], service_codes=record["service_codes"])
+    choices = None if record["opened_case_id"] else _clients(visit, ())
+    if choices is not None and writer is not None and writer["client_id"] not in {
+            item["client_id"] for item in choices["items"]}:
+        choices["items"].insert(0, writer)
+    return visit.render("activities_letter.html", status, letter=record,
+                        writer=writer["name"] if writer else None,
+                        reply=form_of(sent, "reply", REPLY), case=case, choices=choices,
+                        picking=picking)
 
 
 # Group work (8.2.1.3).
@@ -331,10 +367,18 @@ def _client_choices(visit: Visit, picking: str,
 
 def _name_of(visit: Visit, client_id: str) -> str | None:
     """A client's name, or None where it cannot be read (archived, 9.4d; destroyed, 9.4e)."""
+    listed = _listed(visit, client_id)
+    return listed["name"] if listed else None
+
+
+def _listed(visit: Visit, client_id: str) -> dict[str, Any] | None:
+    """A client as the client list shows one, or None where the record cannot be read."""
     try:
-        details = visit.api.get(f"/clients/{client_id}")["details"]
+        record = visit.api.get(f"/clients/{client_id}")
     except Refused as refusal:
         if refusal.status >= 500:
             raise
         return None
-    return details.get("name") if isinstance(details, dict) else None
+    details = record["details"] if isinstance(record["details"], dict) else {}
+    return {"client_id": client_id, "name": details.get("name"),
+            "client_type": record["client_type"], "grade": record["grade"]}

@@ -21,11 +21,12 @@ from contracts.events.cases import (
     FOLLOW_UP_OUTCOMES,
     INTERVENTION_FORMS,
     INTERVENTION_METHODS,
+    RESOURCE_KINDS,
     RISK_LEVELS,
     RISK_TYPES,
 )
 from contracts.taxonomy import SERVICE_CODES
-from services.cases.schemas import INFORMED_OF, RECIPIENT_KINDS
+from services.cases.schemas import INFORMED_OF, RECIPIENT_KINDS, REFERRAL_REASONS
 from services.console.i18n import N_, today, zone
 from services.runtime.clock import clock
 
@@ -39,7 +40,8 @@ class Field:
     # date, datetime (a local time in the schools' zone), text, textarea, lines (one item a
     # line), select, multi (checkboxes), bool, int,
     # fixed (a hidden value the form always sends), attainment (a goal attainment score for each
-    # goal of the plan, 10.2.2)
+    # goal of the plan, 10.2.2), client (one of the worker's clients, activities_form.html),
+    # provider (one of the resource register's providers, case_referrals.html)
     kind: str = "text"
     options: tuple[str, ...] = ()
     required: bool = False
@@ -143,6 +145,42 @@ OPEN_CASE = (
     Field("respect_and_empathy", N_("Show respect, acceptance and empathy (8.3.1b)"), "bool"),
     Field("initial_information",
           N_("Initial information about the problem and needs (8.3.1c)"), "textarea"),
+)
+
+
+def opening(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The open-case command's own fields, the intake items of 8.3.1a–c under `intake`."""
+    body = payload(OPEN_CASE, form)
+    body["intake"] = {name: body.pop(name) for name in
+                      ("worker_introduced", "respect_and_empathy", "initial_information")
+                      if name in body}
+    return body
+
+
+# Outside help at any step of a live case: the client referred to an agency (7.1.4b), a resource
+# asked of the resources service (8.3.4b). Life-safety work goes on at intake and without
+# consent while the case has an open risk to life or safety (4.1).
+LIFE_SAFETY = Field("life_safety", N_("For the client's life or safety (4.1)"), "bool",
+                    hint=N_("Also at intake or without consent, while the case has an open "
+                            "risk to life or safety."))
+REFERRAL = (
+    Field("agency_kind", N_("Kind of agency"), "select", AGENCY_KINDS, required=True),
+    Field("agency_id", N_("Agency in the resource register"), "provider",
+          hint=N_("Optional: the provider of the register (9.3a) the client is referred to.")),
+    Field("reason_code", N_("Why the client is referred"), "select", REFERRAL_REASONS,
+          required=True),
+    Field("referred_on", N_("Referred on"), "date", required=True, default=_today),
+    Field("note", N_("Note for the agency"), "textarea"),
+    LIFE_SAFETY,
+)
+RESOURCE_REQUEST = (
+    Field("kind", N_("Kind of resource"), "select", RESOURCE_KINDS, required=True),
+    Field("service_codes", N_("Services (chapter 7)"), "multi", ALL_SERVICE_CODES,
+          required=True),
+    Field("quantity", N_("Quantity"), "int", default=lambda: 1),
+    Field("needed_by", N_("Needed by"), "date"),
+    Field("description", N_("What is needed, and why"), "textarea"),
+    LIFE_SAFETY,
 )
 
 

@@ -294,6 +294,31 @@ LABELS: dict[str, str] = {
     # Supervisors (6.2.2.1, 10.1.1).
     "internal": N_("Internal"),
     "external": N_("External"),
+    # Help from outside (referrals.po): why a client is referred (7.1.4b, 8.3.1e), the kinds of
+    # resource asked for (8.3.4b, 9.3a), and the states the resources service carries a referral
+    # and a request through, prefixed because both have an "accepted".
+    "specialist_need": N_("Needs a specialist"),
+    "intake_declined": N_("Intake declined (8.3.1e)"),
+    "financial_aid": N_("Financial aid"),
+    "tutoring": N_("Tutoring"),
+    "psychological_service": N_("Psychological service"),
+    "materials": N_("Materials"),
+    "venue": N_("Venue"),
+    "volunteer_support": N_("Volunteer support"),
+    "referral_made": N_("Referred, awaiting the agency"),
+    "referral_accepted": N_("Accepted by the agency"),
+    "referral_completed": N_("Completed"),
+    "service_provided": N_("Service provided"),
+    "partly_provided": N_("Partly provided"),
+    "not_taken_up": N_("Not taken up"),
+    "agency_declined": N_("The agency declined"),
+    "client_withdrew": N_("The client withdrew"),
+    "link_requested": N_("Requested, awaiting an offer"),
+    "link_offered": N_("Offered"),
+    "link_accepted": N_("Offer accepted"),
+    "link_declined": N_("Offer declined"),
+    "link_delivered": N_("Delivered"),
+    "link_used": N_("Used"),
 }
 
 # What happened in a case, as its timeline names the stored events.

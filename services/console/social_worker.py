@@ -1,10 +1,12 @@
 """The social worker's pages: the caseload, registering a client, opening a case and taking it
 through the steps of 8.3 (or declining its intake with a referral, 8.3.1e), risks and their
-levels (9.6), disclosures despite confidentiality (4.1), follow-ups after closing (9.2b)."""
+levels (9.6), disclosures despite confidentiality (4.1), follow-ups after closing (9.2b), and help
+from outside at any step: referrals to agencies (7.1.4b) and resource requests (8.3.4b)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,13 +28,17 @@ from services.console.web import (
     page,
     sent_back,
 )
+from services.resources.schemas import LINK_STATES
 
 CASELOAD_PAGE = 20
+# A case's referrals and resource requests are few: their states are read in one page.
+OUTSIDE_PAGE = 200
 # The page a refused form is shown on again, given the form's section and the refusal's status.
 Again = Callable[["Section", int], Response]
 
 nav(N_("My caseload"), "/caseload", "social_worker")
 nav(N_("Register a client"), "/clients/new", "social_worker")
+nav(N_("Resource requests"), "/resource-requests", "social_worker")
 
 
 @page("/caseload")
@@ -91,11 +97,7 @@ def new_case(visit: Visit) -> Response:
 def open_case(visit: Visit) -> Response:
     form = visit.request.form
     client_id = form.get("client_id", "")
-    body = forms.payload(forms.OPEN_CASE, form)
-    intake = {name: body.pop(name) for name in
-              ("worker_introduced", "respect_and_empathy", "initial_information")
-              if name in body}
-    body.update(client_id=client_id, social_worker_id=visit.actor.id, intake=intake)
+    body = {**forms.opening(form), "client_id": client_id, "social_worker_id": visit.actor.id}
     return carry_out(
         visit, "/cases", body,
         lambda refusal: _case_form(visit, client_id, form, Problem.of(
@@ -284,6 +286,89 @@ def _case_page(visit: Visit, case_id: str, sent: Section | None,
                         revise=revise,
                         risk_forms={name: (fields, forms.values(fields, None))
                                     for name, fields in RISK_FORMS.items()})
+
+
+# Help from outside at any step of a live case (7.1.4b, 8.3.4b): what the cases service recorded,
+# in the state the resources service has carried it on to. The resources service takes each one
+# up from the cases service's event, a moment later: until then it stands as just made.
+
+
+@dataclass(frozen=True)
+class OutsideHelp:
+    """One kind of help from outside: the case's route it is asked at (the console's path under
+    the case is the API's), its form, where the case record lists it and by which id, and the
+    resources service's list of the same."""
+
+    route: str
+    fields: tuple[Field, ...]
+    template: str
+    made: str
+    key: str
+    carried: str
+
+
+OUTSIDE_HELP = {help_.route: help_ for help_ in (
+    OutsideHelp("referrals", forms.REFERRAL, "case_referrals.html", "referrals", "referral_id",
+                "/referrals"),
+    OutsideHelp("resource-requests", forms.RESOURCE_REQUEST, "case_resources.html",
+                "resource_requests", "request_id", "/resource-links"),
+)}
+OUTSIDE_PATH = '/cases/<case_id>/<any(referrals, "resource-requests"):kind>'
+
+
+@page(OUTSIDE_PATH)
+def outside_help(visit: Visit, case_id: str, kind: str) -> Response:
+    return _outside_page(visit, case_id, OUTSIDE_HELP[kind], None)
+
+
+@page(OUTSIDE_PATH, "POST")
+def ask_outside(visit: Visit, case_id: str, kind: str) -> Response:
+    """Refer the client to an agency, or ask for a resource; then the case's list of them."""
+    help_ = OUTSIDE_HELP[kind]
+    return _case_command(visit, case_id, help_.route,
+                         forms.payload(help_.fields, visit.request.form),
+                         f"/cases/{case_id}/{help_.route}", Section(help_.fields, name=help_.route),
+                         again=lambda sent, status: _outside_page(visit, case_id, help_, sent,
+                                                                  status))
+
+
+def _outside_page(visit: Visit, case_id: str, help_: OutsideHelp, sent: Section | None,
+                  status: int = 200) -> Response:
+    record = visit.api.get(f"/cases/{case_id}")
+    found = visit.api.get(help_.carried, case_id=case_id, limit=OUTSIDE_PAGE)["items"]
+    carried = {item[help_.key]: item for item in found}
+    # A referral may name an agency of the resource register (9.3a): the register's providers.
+    providers = {provider["provider_id"]: provider.get("name") or provider["provider_id"][:8]
+                 for provider in visit.api.get("/providers", limit=OUTSIDE_PAGE)["items"]
+                 } if any(field.kind == "provider" for field in help_.fields) else {}
+    return visit.render(help_.template, status, case=record,
+                        client=visit.api.get(f"/clients/{record['client_id']}"),
+                        made=[(item, carried.get(item[help_.key]))
+                              for item in record[help_.made]],
+                        providers=providers, route=help_.route,
+                        form=form_of(sent, help_.route, help_.fields))
+
+
+@page("/resource-requests")
+def resource_requests(visit: Visit) -> Response:
+    """The worker's own resource requests in every case (the resources service shows a worker
+    theirs), oldest first, by state."""
+    args = visit.request.args
+    state = args.get("state") if args.get("state") in LINK_STATES else None
+    found = visit.api.get("/resource-links", state=state, after=args.get("after"),
+                          limit=CASELOAD_PAGE)
+    return visit.render("resource_requests.html", page=found, state=state, states=LINK_STATES,
+                        after=args.get("after"), clients=_clients_of_cases(visit))
+
+
+def _clients_of_cases(visit: Visit) -> dict[str, str]:
+    """The client's name of each of the worker's cases, open or not, as far as the two lists
+    reach (as the caseload names its clients)."""
+    names = {client["client_id"]: client.get("name")
+             for client in visit.api.get("/clients", limit=OUTSIDE_PAGE)["items"]}
+    cases = visit.api.get("/cases", status="any", limit=OUTSIDE_PAGE)["items"]
+    return {case["case_id"]: names[case["client_id"]] for case in cases
+            if names.get(case["client_id"])}
 
 
 # The forms of each risk in the risks list, by the prefix of their section's name.

@@ -1,0 +1,101 @@
+"""The social worker's help from outside: a letter to the mailbox that needs casework opens a
+case for the student it is about (refused first without the student, beside the picker); the
+letter then shows its case. Another case's client referred to an agency of the resource
+register, and a resource asked for (refused first for its quantity, beside the field), then
+found among the worker's own requests in the state the resources service carried it to."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from browser import Person
+from playwright.sync_api import Browser
+
+# What test_outside_help_journey.py seeds over RPC.
+PLANNED = "王小明"  # a case up to its adopted plan
+STUDENT = "李小红"  # a registered student, no case yet: the letter is about her
+PROVIDER = "区精神卫生中心"  # a provider of the resource register
+# How long the resources service may take to take a request up from the cases service's event.
+CARRIED_ON_SECONDS = 30
+
+
+def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
+    me = Person(browser, console_url, artefacts).sign_in_as("demo-worker-1")
+    page, field, save, shot = me.page, me.field, me.save, me.shot
+    seen: dict[str, Any] = {}
+
+    # The letter: a classmate writes that 李小红 is bullied. Its case form offers the letter's
+    # services; sent without the student, refused beside the picker.
+    page.goto(f"{console_url}/letters")
+    page.locator("tbody a").first.click()
+    seen["letter_id"] = page.url.rsplit("/", 1)[-1]
+    page.locator("summary", has_text="根据此信开案").click()
+    seen["codes_offered"] = [box.get_attribute("value") for box in page.locator(
+        "section.letter-case input[name=service_codes]:checked").all()]
+    field("问题与需求的初步资料（8.3.1c）").fill("同学来信说她在班里被孤立、被欺负。")
+    save("开案", 400)
+    seen["refused_client"] = page.locator("#error-case-client_id").inner_text()
+    seen["refused_kept"] = field("问题与需求的初步资料（8.3.1c）").input_value()
+    shot("outside-01-letter-case-refused")
+    page.get_by_label(re.compile(STUDENT)).check()
+    save("开案")
+    page.wait_for_url(re.compile(r"/cases/[0-9a-f-]+$"))
+    seen["letter_case"] = page.url.rsplit("/", 1)[-1]
+    seen["case_heading"] = page.locator("h1").inner_text()
+    page.get_by_role("link", name="由社工信箱来信开案").click()
+    seen["letter_shows"] = page.locator("#opened-case a").get_attribute("href")
+    shot("outside-02-letter-opened-case")
+    page.goto(f"{console_url}/letters")
+    seen["mailbox_case"] = page.get_by_role("link", name="已开案").get_attribute("href")
+
+    # A referral of the planned case's client to an agency of the register (7.1.4b).
+    page.goto(f"{console_url}/caseload")
+    page.get_by_role("link", name=PLANNED).click()
+    page.wait_for_url(re.compile(r"/cases/[0-9a-f-]+$"))
+    seen["planned_case"] = page.url.rsplit("/", 1)[-1]
+    page.get_by_role("link", name="转介至机构").click()
+    field("机构类别").select_option("mental_health")
+    field("资源登记中的机构").select_option(label=PROVIDER)
+    field("转介原因").select_option("specialist_need")
+    field("给转介机构的说明").fill("情绪问题持续，需要专业评估。")
+    save("转介")
+    seen["referrals"] = page.locator("ul.referrals").inner_text()
+    shot("outside-03-referrals")
+
+    # A resource asked for (8.3.4b): none is refused beside the quantity, the rest kept.
+    page.get_by_role("link", name="返回个案").click()
+    page.get_by_role("link", name="已申请的资源").click()
+    field("资源类别").select_option("tutoring")
+    page.get_by_label(re.compile(r"7\.1\.1a ")).check()
+    field("数量").fill("0")
+    field("需要什么，为什么").fill("数学跟不上，需要每周两次辅导。")
+    save("提交申请", 400)
+    quantity = field("数量")
+    seen["refused_quantity"] = page.locator(
+        f"#{quantity.get_attribute('aria-describedby')}").inner_text()
+    seen["refused_invalid"] = quantity.get_attribute("aria-invalid")
+    seen["refused_kept_request"] = field("需要什么，为什么").input_value()
+    seen["requests_after_refusal"] = page.locator("section[aria-labelledby=made-heading]"
+                                                  ).inner_text()
+    shot("outside-04-request-refused")
+    quantity.fill("2")
+    save("提交申请")
+    seen["requests"] = page.locator("ul.resource-requests").inner_text()
+
+    # The worker's own requests in every case, once the resources service has taken it up.
+    page.get_by_role("link", name="资源申请").first.click()
+    deadline = time.monotonic() + CARRIED_ON_SECONDS
+    while page.locator("tbody a").count() == 0 and time.monotonic() < deadline:
+        time.sleep(1)
+        page.reload()
+    seen["my_requests"] = page.locator("tbody").inner_text()
+    seen["nav"] = page.locator("header nav a").all_inner_texts()
+    shot("outside-05-my-requests")
+    me.context.close()
+    return seen
+
+
+JOURNEYS = {"outside_help": outside_help_journey}

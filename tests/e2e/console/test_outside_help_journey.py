@@ -1,0 +1,92 @@
+"""The social worker's help from outside in a real browser (journeys_outside_help.py): a letter
+that opens a case, a referral to an agency of the resource register, a resource request; what
+the journey saw, and what the cases and resources services hold afterwards, read over RPC."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from services.console.i18n import today as schools_today
+from services.runtime.cli.demo import SCHOOL, WORKER
+from services.runtime.cli.journeys import ready_case
+from tests.e2e.console.conftest import ARTEFACTS, console, console_address, run_journey
+from tests.support.services import rpc
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_social_worker_opens_a_case_from_a_letter_refers_and_asks_for_a_resource(
+        amqp_uri, tmp_path):
+    worker = {"id": WORKER, "role": "social_worker", "school_id": SCHOOL}
+    today = schools_today()  # the console's dates are the schools' (Asia/Shanghai)
+    with console(amqp_uri, tmp_path, console_address(), services=("cases", "resources"),
+                 CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
+        with rpc(amqp_uri, worker) as proxy:
+            planned, _ = ready_case(proxy, "outside-help", worker_id=WORKER)
+            student = proxy.cases.register_client({
+                "client_type": "student", "name": "李小红", "date_of_birth": "2013-05-01",
+                "grade": 7,
+                "guardians": [{"name": "李强", "relation": "father", "contact": "139-0000-0003"}],
+            })["client_id"]
+            # Signed by a classmate who is no client: the letter names no writer.
+            proxy.cases.receive_letter({
+                "received_on": (today - timedelta(days=2)).isoformat(), "grade": 7,
+                "service_codes": ["7.1.2a", "7.1.4a"],
+                "content": "李小红在班里总被几个同学欺负，请老师帮帮她。"})
+            provider = proxy.resources.register_provider({
+                "provider_kind": "organisation", "sector": "medical", "name": "区精神卫生中心",
+                "registered_on": "2026-09-01"})["provider_id"]
+        seen = run_journey("outside_help", url)
+        with rpc(amqp_uri, worker) as proxy:
+            letter = proxy.cases.get_letter({"letter_id": seen["letter_id"]})
+            opened = proxy.cases.get_case({"case_id": seen["letter_case"]})
+            record = proxy.cases.get_case({"case_id": planned})
+            (made,) = record["referrals"]
+            referral = wait_for(lambda: _found(proxy.resources.list_referrals(
+                {"case_id": planned})), timeout=30, what="the referral in the resources service")
+
+    # The letter: its services offered, refused without the student beside the picker with the
+    # rest kept, then a case at intake for her, linked both ways (8.2.2).
+    assert seen["codes_offered"] == ["7.1.2a", "7.1.4a"]
+    assert seen["refused_client"] == "此项必填。"
+    assert seen["refused_kept"] == "同学来信说她在班里被孤立、被欺负。"
+    assert seen["case_heading"].startswith("李小红")
+    assert seen["letter_shows"] == seen["mailbox_case"] == f"/cases/{seen['letter_case']}"
+    assert letter["opened_case_id"] == seen["letter_case"]
+    assert opened["letter_id"] == seen["letter_id"] and opened["client_id"] == student
+    assert opened["status"] == "intake" and opened["social_worker_id"] == WORKER
+    assert opened["service_codes"] == ["7.1.2a", "7.1.4a"]
+    assert opened["intake"]["initial_information"] == "同学来信说她在班里被孤立、被欺负。"
+
+    # The referral: to the register's provider, made today, and carried on by the resources
+    # service, which the page says it awaits.
+    assert "已转介至精神卫生机构" in seen["referrals"] and "区精神卫生中心" in seen["referrals"]
+    assert "需要专业服务" in seen["referrals"] and "已转介，待机构接收" in seen["referrals"]
+    assert made["agency_kind"] == "mental_health" and made["agency_id"] == provider
+    assert made["reason_code"] == "specialist_need" and made["referred_on"] == today.isoformat()
+    assert made["note"] == "情绪问题持续，需要专业评估。"
+    assert referral["referral_id"] == made["referral_id"] and referral["status"] == "made"
+
+    # The resource request: none refused beside the quantity and nothing asked, then two units.
+    assert seen["refused_quantity"] == "至少为 1。" and seen["refused_invalid"] == "true"
+    assert seen["refused_kept_request"] == "数学跟不上，需要每周两次辅导。"
+    assert "暂未申请资源。" in seen["requests_after_refusal"]
+    assert "学业辅导 · 2 份" in seen["requests"] and "已申请，待提供资源" in seen["requests"]
+    (asked,) = record["resource_requests"]
+    assert asked["kind"] == "tutoring" and asked["quantity"] == 2
+    assert asked["service_codes"] == ["7.1.1a"]
+    assert asked["description"] == "数学跟不上，需要每周两次辅导。"
+    assert "王小明" in seen["my_requests"] and "学业辅导 · 2 份" in seen["my_requests"]
+    assert "已申请，待提供资源" in seen["my_requests"]
+    assert seen["nav"][:3] == ["我的个案", "登记服务对象", "资源申请"]
+    for page in ("outside-01-letter-case-refused", "outside-02-letter-opened-case",
+                 "outside-03-referrals", "outside-04-request-refused",
+                 "outside-05-my-requests"):
+        assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
+
+
+def _found(found: dict) -> dict | None:
+    return found["items"][0] if found["items"] else None

@@ -1,0 +1,209 @@
+"""The social worker's help from outside, page by page without a browser: a letter that opens a
+case (8.2.2), a case's referrals to agencies (7.1.4b) and resource requests (8.3.4b) in the state
+the resources service carried them to, and the worker's own requests; what each page sends the
+services, and their refusals beside the fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from contracts.events.cases import RESOURCE_KINDS
+from contracts.events.resources import REFERRAL_OUTCOMES
+from services.cases.schemas import REFERRAL_REASONS
+from services.console import activities, forms, social_worker
+from services.console.i18n import LABELS, Localized
+from services.console.pages import Console
+from services.console.session import Session
+from services.console.web import Refused, Visit
+from services.resources.schemas import LINK_STATES, REFERRAL_STATES
+from services.runtime.context import Actor
+from services.runtime.settings import settings
+
+WORKER = "demo-worker-1"
+LETTER = {"letter_id": "l-1", "received_on": "2026-11-20", "anonymous": False,
+          "client_id": "c-writer", "grade": 7, "service_codes": ["7.1.2a", "7.1.4a"],
+          "content": "同学总是欺负我。", "answer": None, "opened_case_id": None}
+WRITER = {"client_id": "c-writer", "client_type": "student", "grade": 7,
+          "details": {"name": "李小红"}}
+OTHERS = {"items": [{"client_id": "c-other", "name": "王小明", "client_type": "student",
+                     "grade": 8}], "next": None, "total": 2}
+CASE = {"case_id": "case-1", "client_id": "c-writer", "status": "active",
+        "referrals": [
+            {"referral_id": "r-1", "agency_kind": "mental_health", "agency_id": "p-1",
+             "reason_code": "specialist_need", "referred_on": "2026-11-21", "note": "需评估"},
+            {"referral_id": "r-2", "agency_kind": "legal_aid", "agency_id": None,
+             "reason_code": "client_request", "referred_on": "2026-11-30", "note": None}],
+        "resource_requests": [
+            {"request_id": "q-1", "kind": "tutoring", "service_codes": ["7.1.1a"],
+             "quantity": 2, "needed_by": "2026-12-20", "description": None}]}
+
+
+class Services:
+    """The services' answers as the pages read them, and the commands the pages sent."""
+
+    def __init__(self, answers: dict[str, Any], refusal: Refused | None = None) -> None:
+        self.answers, self.refusal = answers, refusal
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def get(self, path: str, **query: Any) -> Any:
+        self.asked.append((path, query))
+        return self.answers[path]
+
+    def post(self, path: str, body: dict[str, Any], key: str | None) -> Any:
+        self.sent.append((path, body))
+        if self.refusal is not None:
+            raise self.refusal
+        return {"case_id": "case-new"}
+
+
+def visit_of(services: Services, method: str = "GET", form: Any = None,
+             locale: str = "zh_CN", query: str = "") -> Visit:
+    console = Console(None, settings().console, b"k" * 32)  # type: ignore[arg-type]
+    request = Request(EnvironBuilder(method=method, data=form, query_string=query).get_environ())
+    session = Session(csrf="t", locale=locale,
+                      actor=Actor(id=WORKER, role="social_worker", school_id="JD001"))
+    return Visit(request, session, Localized(locale), console, services)  # type: ignore[arg-type]
+
+
+def letter_services(letter: dict[str, Any] = LETTER, refusal: Refused | None = None) -> Services:
+    return Services({"/letters/l-1": letter, "/clients/c-writer": WRITER, "/clients": OTHERS},
+                    refusal)
+
+
+def test_a_letters_case_is_for_its_writer_in_the_services_the_letter_asks_for():
+    page = activities.letter(visit_of(letter_services()), "l-1").get_data(as_text=True)
+    assert "根据此信开案" in page
+    # The writer is offered first (not on the first page of the worker's clients) and chosen.
+    assert page.index('value="c-writer" checked') < page.index('value="c-other"')
+    assert 'value="7.1.2a" checked' in page and 'value="7.1.4a" checked' in page
+    assert 'value="7.1.1a" checked' not in page
+
+
+def test_a_letter_that_opened_a_case_shows_it_and_offers_no_other():
+    opened = {**LETTER, "opened_case_id": "case-9"}
+    services = letter_services(opened)
+    page = activities.letter(visit_of(services), "l-1").get_data(as_text=True)
+    assert '<a href="/cases/case-9">由此信开启的个案</a>' in page
+    assert "根据此信开案" not in page
+    assert "/clients" not in [path for path, _ in services.asked]
+
+
+def test_a_case_opened_from_a_letter_names_the_letter_and_the_worker_then_shows_the_case():
+    services = letter_services()
+    answer = activities.open_case_from_letter(visit_of(services, "POST", {
+        "client_id": "c-other", "service_codes": ["7.1.4a"], "opened_on": "2026-11-22",
+        "worker_introduced": "1", "initial_information": "信中说被同学欺负。",
+        "idempotency_key": "k"}), "l-1")
+    assert answer.status_code == 302 and answer.location == "/cases/case-new"
+    assert services.sent == [("/cases", {
+        "client_id": "c-other", "service_codes": ["7.1.4a"], "opened_on": "2026-11-22",
+        "intake": {"worker_introduced": True, "respect_and_empathy": False,
+                   "initial_information": "信中说被同学欺负。"},
+        "letter_id": "l-1", "social_worker_id": WORKER})]
+
+
+def test_a_case_without_its_client_is_refused_beside_the_picker_with_the_rest_kept():
+    refusal = Refused(400, {"code": "invalid_input", "errors": {
+        "client_id": ["Missing data for required field."]}})
+    services = letter_services(refusal=refusal)
+    answer = activities.open_case_from_letter(visit_of(services, "POST", {
+        "service_codes": ["7.1.4a"], "opened_on": "2026-11-22",
+        "initial_information": "信中说被同学欺负。"}), "l-1")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "client_id" not in services.sent[0][1]  # left out, for the service's "required"
+    assert '<p class="error" id="error-case-client_id">此项必填。' in page
+    assert "<details open>" in page and "信中说被同学欺负。</textarea>" in page
+    assert 'value="c-writer" checked' not in page  # as sent: no client
+
+
+def referral_services(refusal: Refused | None = None) -> Services:
+    return Services({
+        "/cases/case-1": CASE, "/clients/c-writer": WRITER,
+        "/referrals": {"items": [{"referral_id": "r-1", "status": "accepted",
+                                  "accepted_on": "2026-11-25", "outcome": None}]},
+        "/providers": {"items": [{"provider_id": "p-1", "name": "区精神卫生中心"}]},
+        "/resource-links": {"items": []},
+    }, refusal)
+
+
+def test_a_cases_referrals_show_their_state_and_one_not_yet_carried_on_as_made():
+    services = referral_services()
+    answer = social_worker.outside_help(visit_of(services), "case-1", "referrals")
+    page = answer.get_data(as_text=True)
+    assert ("/referrals", {"case_id": "case-1", "limit": social_worker.OUTSIDE_PAGE}) in (
+        services.asked)
+    first, second = page.split('<ul class="referrals">')[1].split("</ul>")[0].split("<li>")[1:]
+    assert "已转介至精神卫生机构" in first and "区精神卫生中心" in first
+    assert "机构已接收" in first and "2026年11月25日 接收" in first and "需评估" in first
+    assert "已转介至法律援助" in second and "已转介，待机构接收" in second
+    assert '<option value="p-1" >区精神卫生中心</option>' in page
+
+
+def test_a_referral_is_sent_as_typed_and_leads_back_to_the_cases_referrals():
+    services = referral_services()
+    answer = social_worker.ask_outside(visit_of(services, "POST", {
+        "agency_kind": "child_protection", "agency_id": "p-1", "reason_code": "specialist_need",
+        "referred_on": "2026-12-01", "note": "", "idempotency_key": "k"}), "case-1", "referrals")
+    assert answer.location == "/cases/case-1/referrals"
+    assert services.sent == [("/cases/case-1/referrals", {
+        "agency_kind": "child_protection", "agency_id": "p-1",
+        "reason_code": "specialist_need", "referred_on": "2026-12-01", "life_safety": False})]
+
+
+def test_a_resource_request_refused_shows_the_reason_beside_its_field_and_keeps_the_rest():
+    refusal = Refused(400, {"code": "invalid_input", "errors": {
+        "quantity": ["Must be greater than or equal to 1."]}})
+    services = referral_services(refusal)
+    answer = social_worker.ask_outside(visit_of(services, "POST", {
+        "kind": "tutoring", "service_codes": ["7.1.1a"], "quantity": "0",
+        "description": "数学补习"}), "case-1", "resource-requests")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert services.sent[0][1]["quantity"] == 0
+    assert '<p class="error" id="error-quantity">至少为 1。' in page
+    assert 'aria-invalid="true"' in page and "数学补习</textarea>" in page
+    # The case's request so far, still requested: the resources service has not taken it up.
+    assert "学业辅导 · 2 份" in page and "已申请，待提供资源" in page
+
+
+def test_my_requests_name_each_cases_client_and_say_their_state():
+    services = Services({
+        "/resource-links": {"items": [
+            {"case_id": "case-1", "request_id": "q-1", "kind": "financial_aid", "quantity": 1,
+             "needed_by": None, "state": "offered", "requested_on": "2026-11-21",
+             "offered_on": "2026-11-23", "delivered_on": None},
+            {"case_id": "case-2", "request_id": "q-2", "kind": "venue", "quantity": 1,
+             "needed_by": None, "state": "requested", "requested_on": "2026-11-22",
+             "offered_on": None, "delivered_on": None}], "next": None, "total": 2},
+        "/clients": {"items": [{"client_id": "c-writer", "name": "李小红"}]},
+        "/cases": {"items": [{"case_id": "case-1", "client_id": "c-writer"},
+                             {"case_id": "case-2", "client_id": "c-gone"}]},
+    })
+    page = social_worker.resource_requests(visit_of(services, query="state=nowhere")).get_data(
+        as_text=True)
+    assert services.asked[0] == ("/resource-links", {"state": None, "after": None,
+                                                     "limit": social_worker.CASELOAD_PAGE})
+    assert ("/cases", {"status": "any", "limit": social_worker.OUTSIDE_PAGE}) in services.asked
+    assert ">李小红</a>" in page and ">个案 case-2</a>" in page
+    assert "已提供资源" in page and "2026年11月23日 提供" in page
+    assert "已申请，待提供资源" in page
+
+
+def test_every_code_these_pages_show_has_a_label():
+    shown = (*RESOURCE_KINDS, *REFERRAL_REASONS, *REFERRAL_OUTCOMES,
+             *(f"referral_{state}" for state in REFERRAL_STATES),
+             *(f"link_{state}" for state in LINK_STATES))
+    assert [code for code in shown if code not in LABELS] == []
+
+
+def test_an_opening_sends_the_intake_items_of_8_3_1_under_intake():
+    body = forms.opening(MultiDict({"service_codes": "7.1.3a", "opened_on": "2026-11-22",
+                                    "respect_and_empathy": "1"}))
+    assert body == {"service_codes": ["7.1.3a"], "opened_on": "2026-11-22",
+                    "intake": {"worker_introduced": False, "respect_and_empathy": True}}
