@@ -13,7 +13,14 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from contracts.envelope import chain_problems
+from contracts.envelope import (
+    GENESIS_HASH,
+    GENESIS_POSITION,
+    UnknownHashRule,
+    canonical_json,
+    chain_problems,
+    envelope_hash,
+)
 from contracts.errors import NotAllowed, NotFound
 from services.archive import signing
 from services.archive.access import AccessRequest, ReadRefusal, RecordView
@@ -146,8 +153,41 @@ class ArchiveApplication(CasebookApplication):
         require_role(*LEDGER_READERS)
         return self.views.ledger(source, limit, after, type)
 
-    def chain_alarms(self) -> list[dict[str, Any]]:
-        return self.views.alarms()
+    def list_chain_alarms(self, limit: int = DEFAULT_LIMIT, after: str | None = None,
+                          source: str | None = None) -> dict[str, Any]:
+        """The breaks in a source's chain the ledger met as envelopes arrived, by source and
+        position: what it expected there and what was wrong. A verification reports what it
+        finds and keeps nothing; these are kept, each with the envelope it was raised on."""
+        require_role(*LEDGER_READERS)
+        return self.views.alarms(limit, after, source)
+
+    def get_ledger_entry(self, source: str, position: int) -> dict[str, Any]:
+        """One ledger entry as the archive stores it, for an auditor to check by hand: the
+        envelope as its source published it, the exact text its hash is the SHA-256 of (by the
+        rule the envelope names) and that hash recomputed, the entry before it in the ledger
+        (whose hash its prev_hash must be), and the alarm raised on it when it arrived."""
+        require_role(*LEDGER_READERS)
+        row = self._ledger_row(source, position)
+        envelope = self._entry_at(source, position)
+        assert envelope is not None, f"ledger view names {source}:{position}"
+        before: dict[str, Any] | None = {"source": source, "position": GENESIS_POSITION,
+                                         "hash": GENESIS_HASH}
+        if position > 1:
+            previous = self._entry_at(source, position - 1)
+            before = (None if previous is None else
+                      {"source": source, "position": position - 1, "hash": previous["hash"]})
+        body = {key: value for key, value in envelope.items() if key != "hash"}
+        hashed: str | None
+        computed: str | None
+        try:
+            hashed = canonical_json(body, envelope.get("hash_rule")).decode("utf-8")
+            computed = envelope_hash(envelope)
+        except UnknownHashRule:
+            hashed = computed = None
+        return {"source": source, "position": position, "recorded_at": row["recorded_at"],
+                "envelope": envelope, "hash_rule": envelope.get("hash_rule"),
+                "hashed_text": hashed, "computed_hash": computed, "entry_before": before,
+                "alarm": self.views.alarm(source, position)}
 
     def verify_ledger(
         self, recompute: Recompute | None = None, since_checkpoint: bool = False

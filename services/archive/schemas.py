@@ -51,6 +51,21 @@ class ListCheckpoints(PageQuery):
     """Signed checkpoints of the ledger, the newest first."""
 
 
+class ListChainAlarms(PageQuery):
+    """Breaks in a source's chain met as envelopes arrived, by source and position."""
+
+    source = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(SOURCES))
+
+
+class GetLedgerEntry(Schema):
+    """One ledger entry: its envelope as stored, and what its hash covers."""
+
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+    # Not strict: it comes from the path as text.
+    position = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
 class ListDisposals(PageQuery):
     """Disposal requests (9.4e), oldest first, with the two-person rule in each row."""
 
@@ -272,6 +287,42 @@ class CheckpointItem(Schema):
     key_id = fields.String(required=True)
     public_key = fields.String(required=True)
     signature = fields.String(required=True)
+
+
+class ChainAlarmItem(Schema):
+    """Where a source's chain broke as the ledger met it, and how."""
+
+    source = fields.String(required=True)
+    position = fields.Integer(required=True, metadata={
+        "description": "The position of the envelope that did not continue the chain."})
+    expected_prev_position = fields.Integer(required=True, metadata={
+        "description": "The ledger's head of the source when it arrived."})
+    expected_prev_hash = fields.String(required=True)
+    problems = fields.List(fields.String(), required=True)
+    raised_at = fields.String(required=True)
+
+
+class LedgerEnvelope(Schema):
+    """A ledger entry as stored, to check by hand: `hash` is the SHA-256 of `hashed_text`,
+    and `prev_hash` the hash of `entry_before`."""
+
+    source = fields.String(required=True)
+    position = fields.Integer(required=True)
+    recorded_at = fields.String(required=True)
+    envelope = fields.Dict(required=True, metadata={
+        "description": "The envelope as its source published it and the ledger stored it."})
+    hash_rule = fields.String(allow_none=True, metadata={
+        "description": "The envelope's hash rule; null: the rule of the first envelopes."})
+    hashed_text = fields.String(allow_none=True, metadata={
+        "description": "The canonical JSON of the envelope without its hash, as UTF-8 text: "
+                       "what the hash is the SHA-256 of. Null under a rule not known here."})
+    computed_hash = fields.String(allow_none=True, metadata={
+        "description": "The SHA-256 of hashed_text, recomputed now."})
+    entry_before = fields.Nested(Head, allow_none=True, metadata={
+        "description": "The ledger's entry before it (position 0: the start of the chain); "
+                       "null: the ledger has none."})
+    alarm = fields.Nested(ChainAlarmItem, allow_none=True, metadata={
+        "description": "The alarm raised when it arrived, if it broke the chain."})
 
 
 class FileItem(Schema):

@@ -89,6 +89,17 @@ class ArchiveService(PublishingService):
         return self.app.list_checkpoints(**query)
 
     @rpc
+    @query(schemas.GetLedgerEntry, roles=LEDGER_READERS, returns=schemas.LedgerEnvelope)
+    def get_ledger_entry(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_ledger_entry(**query)
+
+    @rpc
+    @query(schemas.ListChainAlarms, roles=LEDGER_READERS,
+           returns=page_of(schemas.ChainAlarmItem))
+    def list_chain_alarms(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_chain_alarms(**query)
+
+    @rpc
     @query(schemas.GetRecord, roles=FILE_READERS, returns=schemas.RecordHistory)
     def get_record(self, query: dict[str, Any]) -> dict[str, Any]:
         return self.app.get_record(**query)

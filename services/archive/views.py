@@ -419,9 +419,19 @@ class ArchiveViews(Views):
             "WHERE r.source = :source AND r.record_id = :record_id ORDER BY e.position",
             source=source, record_id=record_id)
 
-    def alarms(self) -> list[dict[str, Any]]:
-        rows = self.store.select("SELECT * FROM {chain_alarm} ORDER BY source, position")
-        return [{**row, "problems": json.loads(row["problems"])} for row in rows]
+    def alarms(self, limit: int = DEFAULT_LIMIT, after: str | None = None,
+               source: str | None = None) -> dict[str, Any]:
+        where, params = ([], {}) if source is None else (["source = :source"], {"source": source})
+        found = page(self.store, "{chain_alarm}", where, params, ("source", "position"), limit,
+                     after)
+        found["items"] = [{**row, "problems": json.loads(row["problems"])}
+                          for row in found["items"]]
+        return found
+
+    def alarm(self, source: str, position: int) -> dict[str, Any] | None:
+        row = self.store.one("SELECT * FROM {chain_alarm} WHERE source = :source "
+                             "AND position = :position", source=source, position=position)
+        return None if row is None else {**row, "problems": json.loads(row["problems"])}
 
     # What the cases subscription learned.
 

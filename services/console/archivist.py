@@ -38,8 +38,14 @@ from services.archive.app import (
     GRANT_REVOKERS,
     HOLD_KEEPERS,
 )
-from services.archive.schemas import ACCESS_STATUSES, DISPOSAL_STATUSES, FILE_STATUSES
+from services.archive.schemas import (
+    ACCESS_STATUSES,
+    DISPOSAL_STATUSES,
+    FILE_STATUSES,
+    READ_OUTCOMES,
+)
 from services.console import forms
+from services.console.auditor import POINT, as_fields, point_query
 from services.console.forms import Field
 from services.console.i18n import N_, UNKNOWN_RULE, Localized, Message
 from services.console.web import (
@@ -55,6 +61,7 @@ from services.console.web import (
 )
 
 LIST_PAGE = 20
+READS_PAGE = 20
 # Adobe's CID font for Simplified Chinese: every PDF reader has it, so no font file is bundled
 # or embedded, and it has the Latin letters and digits of a unified code too.
 PDF_FONT = "STSong-Light"
@@ -229,8 +236,18 @@ def _file_command(visit: Visit, file_id: str, path: str, body: dict[str, Any],
 
 
 def _file_page(visit: Visit, file_id: str, sent: Section | None, status: int = 200) -> Response:
+    """The file now, with its forms; the file as it was at a point when one is asked for; and
+    who asked to read it and who read it or was refused (9.4d)."""
     record = visit.api.get(f"/files/{file_id}")
     report = visit.api.get(f"/files/{file_id}/access-report")
+    args = visit.request.args
+    outcome = args.get("reads") if args.get("reads") in READ_OUTCOMES else None
+    reads = visit.api.get("/file-reads", file_id=file_id, outcome=outcome,
+                          after=args.get("reads_after"), limit=READS_PAGE)
+    # The reads' purposes are sealed (9.4d): the access report is what opens them.
+    purposes = {read["read_id"]: read["purpose"] for read in report["reads"]}
+    then, point, refused = _then(visit, record)
+    status = refused if status == 200 else status
     actor = visit.actor
 
     def form(name: str, fields: tuple[Field, ...]) -> Section:
@@ -250,7 +267,36 @@ def _file_page(visit: Visit, file_id: str, sent: Section | None, status: int = 2
         may_decide_disposal=(actor.role in DISPOSAL_APPROVERS and bool(disposal)
                              and "approved_by" not in disposal
                              and disposal.get("requested_by") != actor.id),
-        may_request_access=record["status"] != "disposed")
+        may_request_access=record["status"] != "disposed",
+        reads=reads, reads_outcome=outcome, purposes=purposes,
+        reads_more=urlencode({**({"reads": outcome} if outcome else {}),
+                              "reads_after": reads["next"]}) if reads["next"] else None,
+        then=then, point_fields=POINT, point=point,
+        point_values=forms.values(POINT, args if _point_asked(args) else None))
+
+
+def _point_asked(args: MultiDict[str, str]) -> bool:
+    return "position" in args or "at" in args
+
+
+def _then(visit: Visit, record: dict[str, Any]
+          ) -> tuple[dict[str, Any] | None, Problem | None, int]:
+    """The file as it was at the point the page's as-of form asks for (a position of its
+    record's source in the ledger, or a time), read with the archive's as-of route as the
+    auditor's record page reads it; or why the point is refused, and the page's status."""
+    args = visit.request.args
+    if not _point_asked(args):
+        return None, None, 200
+    query, problem = point_query(args, record["record_source"])
+    if problem is not None:
+        return None, problem, 400
+    try:
+        then: dict[str, Any] = visit.api.get(f"/files/{record['file_id']}/as-of", **query)
+    except Refused as refusal:
+        if refusal.status not in (400, 404):
+            raise
+        return None, Problem.of(as_fields(refusal.problem), POINT), refusal.status
+    return then, None, 200
 
 
 def entry_label(text: Localized, type_: str) -> str:

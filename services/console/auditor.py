@@ -8,11 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from babel.dates import format_timedelta
 from werkzeug.datastructures import MultiDict
@@ -22,7 +23,15 @@ from werkzeug.wrappers import Response
 from contracts.registry import SOURCES
 from services.console import forms
 from services.console.forms import Field
-from services.console.i18n import LABELS, N_, Message, field_message, zone
+from services.console.i18n import (
+    LABELS,
+    N_,
+    PROBLEMS,
+    Localized,
+    Message,
+    field_message,
+    zone,
+)
 from services.console.web import Problem, Refused, Visit, nav, page
 from services.gateway.schemas import MAX_EVENTS
 from services.runtime.clock import clock
@@ -36,6 +45,7 @@ nav(N_("Chains and checkpoints"), "/audit/status", "auditor")
 nav(N_("The ledger"), "/audit/ledger/cases", "auditor")
 nav(N_("Verify the ledger"), "/audit/verification", "auditor")
 nav(N_("A record as it was"), "/audit/records", "auditor")
+nav(N_("Chain alarms"), "/audit/alarms", "auditor")
 nav(N_("Export the ledger"), "/audit/export", "auditor")
 
 VERIFY = (
@@ -44,15 +54,19 @@ VERIFY = (
     Field("since_checkpoint",
           N_("Only what follows the last signed checkpoint (the daily check)"), "bool"),
 )
-AS_OF = (
-    Field("source", N_("Source service"), "select", SOURCES, required=True,
-          default=lambda: "cases"),
-    Field("record_id", N_("Record id"), required=True),
+# A point in the ledger's history: a position of the record's own source, or a time.
+POINT = (
     Field("position", N_("Ledger position"), "int",
           hint=N_("The record as it was when the ledger recorded this position of its "
                   "source.")),
     Field("at", N_("Or a time (Beijing time)"),
           hint=N_("For example 2026-09-01 08:30. Give a position or a time, not both.")),
+)
+AS_OF = (
+    Field("source", N_("Source service"), "select", SOURCES, required=True,
+          default=lambda: "cases"),
+    Field("record_id", N_("Record id"), required=True),
+    *POINT,
 )
 EXPORT = (
     Field("source", N_("Source service"), "select", SOURCES, required=True,
@@ -67,6 +81,17 @@ RECORD_STATUSES = {"open": N_("Open: in service"), "declined": LABELS["declined"
                    "closed": LABELS["closed"], "received": N_("Letter received"),
                    "answered": N_("Letter answered"), "held": N_("Class held")}
 FORMAT_NAMES = {"jsonl": N_("JSON Lines"), "csv": N_("CSV (UTF-8, for Excel)")}
+SOME_FIELDS = Message(PROBLEMS["invalid_input"])
+ALARMS_PAGE = 50
+# What contracts.envelope.chain_problems says is wrong with an envelope, in the locale's words.
+CHAIN_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"hash does not match the envelope's content"),
+     N_("Its hash is not the hash of its content.")),
+    (re.compile(r"prev_position is (?P<given>\S+), expected (?P<expected>\d+)"),
+     N_("It follows position %(given)s; the ledger's head was %(expected)s.")),
+    (re.compile(r"prev_hash does not match the previous envelope's hash"),
+     N_("Its previous hash is not the hash of the entry before.")),
+)
 
 
 # 1. Chains and checkpoints.
@@ -86,8 +111,10 @@ def status(visit: Visit) -> Response:
     for source in SOURCES:
         head = visit.api.get(f"/ledger/{source}/head")
         checked = report["sources"].get(source)
+        # The alarms the ledger raised as this source's envelopes arrived: only their count.
+        alarmed = visit.api.get("/ledger/alarms", source=source, limit=1)["total"]
         rows.append({"source": source, "head": head, "signed": signed.get(source),
-                     "checked": checked})
+                     "checked": checked, "alarms": alarmed})
     age = None
     if last is not None:
         age = _age(clock.now() - datetime.fromisoformat(last["signed_at"]),
@@ -122,6 +149,63 @@ def ledger(visit: Visit, source: str) -> Response:
     rows = [{**item, "envelope": published.get(item["position"])} for item in items]
     return visit.render("auditor_ledger.html", source=source, sources=SOURCES, rows=rows,
                         page=entries, request_after=visit.request.args.get("after"))
+
+
+@page("/audit/ledger/<source>/<int:position>")
+def ledger_entry(visit: Visit, source: str, position: int) -> Response:
+    """One ledger entry as the archive stores it, laid out to be checked by hand: the
+    envelope, the text its hash is the SHA-256 of, and the entry before it."""
+    if source not in SOURCES:
+        raise NotFound()
+    entry = visit.api.get(f"/ledger/{source}/entries/{position}")
+    envelope = entry["envelope"]
+    before = entry["entry_before"]
+    return visit.render(
+        "auditor_entry.html", entry=entry, envelope=envelope,
+        shown=json.dumps(envelope, ensure_ascii=False, sort_keys=True, indent=1),
+        hash_holds=entry["computed_hash"] == envelope["hash"],
+        link_holds=before is not None and envelope.get("prev_hash") == before["hash"]
+        and envelope.get("prev_position") == before["position"],
+        problems=[chain_problem(visit.text, problem)
+                  for problem in (entry["alarm"] or {}).get("problems", [])])
+
+
+@page("/audit/ledger/<source>/<int:position>/hashed.json")
+def hashed_text(visit: Visit, source: str, position: int) -> Response:
+    """The exact bytes the entry's hash covers, to run `sha256sum` on."""
+    if source not in SOURCES:
+        raise NotFound()
+    entry = visit.api.get(f"/ledger/{source}/entries/{position}")
+    if entry["hashed_text"] is None:
+        raise NotFound()
+    return Response(entry["hashed_text"].encode("utf-8"), content_type="application/json",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{source}-{position}-hashed.json"'})
+
+
+@page("/audit/alarms")
+def alarms(visit: Visit) -> Response:
+    """The breaks in each source's chain the ledger met as envelopes arrived (a verification
+    reports its own and keeps none), by source and position, paged."""
+    args = visit.request.args
+    chosen = args.get("source") if args.get("source") in SOURCES else None
+    found = visit.api.get("/ledger/alarms", source=chosen, after=args.get("after"),
+                          limit=ALARMS_PAGE)
+    for alarm in found["items"]:
+        alarm["said"] = [chain_problem(visit.text, problem) for problem in alarm["problems"]]
+    shown = {"source": chosen} if chosen else {}
+    more = urlencode({**shown, "after": found["next"]}) if found["next"] else None
+    return visit.render("auditor_alarms.html", page=found, sources=SOURCES, chosen=chosen,
+                        more=more)
+
+
+def chain_problem(text: Localized, problem: str) -> str:
+    """A problem of a chain in the locale's words; one the console does not know, as said."""
+    for pattern, message in CHAIN_PROBLEMS:
+        matched = pattern.fullmatch(problem)
+        if matched:
+            return text.gettext(message, **matched.groupdict())
+    return problem
 
 
 # 3. Verification.
@@ -183,7 +267,7 @@ def record_as_of(visit: Visit) -> Response:
         if refusal.status not in (400, 404):
             raise
         return visit.render("auditor_record.html", refusal.status, fields=AS_OF, values=values,
-                            problem=Problem.of(_as_fields(refusal.problem), AS_OF), then=None)
+                            problem=Problem.of(as_fields(refusal.problem), AS_OF), then=None)
     file = _file_then(visit, source, record_id, query) if source == "cases" else None
     for event in then["events"]:
         event["shown"] = json.dumps(event["payload"], ensure_ascii=False, sort_keys=True,
@@ -198,34 +282,47 @@ def as_of_query(args: MultiDict[str, str]) -> tuple[dict[str, Any], Problem | No
     record's own source, or a time on Beijing time. What only the console shapes (a record id
     to name in the path, a time typed without its zone) it checks itself; the rest the
     archive's schema does."""
-    query: dict[str, Any] = {"source": args.get("source", "").strip(),
-                             "record_id": args.get("record_id", "").strip()}
+    source = args.get("source", "").strip()
+    query: dict[str, Any] = {"source": source, "record_id": args.get("record_id", "").strip()}
     beside: dict[str, list[Message]] = {}
     if not query["record_id"]:
         beside["record_id"] = [field_message("Missing data for required field.")]
     elif "/" in query["record_id"]:
         beside["record_id"] = [Message(N_("A record id has no slash."))]
-    if not query["source"] or "/" in query["source"]:
+    if not source or "/" in source:
         beside["source"] = [field_message("Missing data for required field.")]
+    point, problem = point_query(args, source)
+    query.update(point)
+    if problem is not None:
+        beside.update(problem.beside)
+    if beside:
+        return query, Problem(SOME_FIELDS, "", beside)
+    return query, None
+
+
+
+def point_query(args: MultiDict[str, str], source: str) -> tuple[dict[str, Any], Problem | None]:
+    """The archive's as-of query of a point in the ledger's history, from a form's `POINT`
+    fields: a position of `source` in the ledger, or a time typed on Beijing time (as the
+    console shows times) unless it names its zone. Whether the position is one, and that not
+    both are given, the archive's schema says."""
+    query: dict[str, Any] = {}
     position = args.get("position", "").strip()
     if position:
-        query.update(ledger_source=query["source"], ledger_position=position)
+        query.update(ledger_source=source, ledger_position=position)
     at = args.get("at", "").strip()
     if at:
         try:
             typed = datetime.fromisoformat(at)
         except ValueError:
-            beside["at"] = [Message(N_("Not a date and time such as 2026-09-01 08:30."))]
-        else:
-            query["at"] = (typed if typed.tzinfo else typed.replace(tzinfo=zone())).isoformat()
-    if beside:
-        return query, Problem(Message(N_("Some fields are missing or break a rule: see the "
-                                         "messages beside them.")), "", beside)
+            return query, Problem(SOME_FIELDS, "", {"at": [Message(
+                N_("Not a date and time such as 2026-09-01 08:30."))]})
+        query["at"] = (typed if typed.tzinfo else typed.replace(tzinfo=zone())).isoformat()
     return query, None
 
 
-def _as_fields(problem: dict[str, Any]) -> dict[str, Any]:
-    """The archive's refusal with its fields named as the form names them."""
+def as_fields(problem: dict[str, Any]) -> dict[str, Any]:
+    """The archive's refusal of an as-of query with its fields named as the forms name them."""
     names = {"ledger_position": "position", "ledger_source": "source", "aggregate_id":
              "record_id"}
     errors = problem.get("errors") or {}
@@ -322,8 +419,7 @@ def export_range(args: MultiDict[str, str]) -> tuple[Range, Problem | None]:
                                          {"min": start})]
     chosen = Range(source, start, end, kind)
     if beside:
-        return chosen, Problem(Message(N_("Some fields are missing or break a rule: see the "
-                                          "messages beside them.")), "", beside)
+        return chosen, Problem(SOME_FIELDS, "", beside)
     return chosen, None
 
 

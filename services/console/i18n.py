@@ -176,6 +176,10 @@ LABELS: dict[str, str] = {
     "no_ethics_commitment": N_("No ethics commitment (6.2.1.2)"),
     "no_pre_job_training": N_("No pre-job training (9.1a)"),
     "inactive": N_("Left the service"),
+    # Why a worker left (contracts.events.supervision.DEACTIVATION_REASONS; transferred and
+    # other are the closing reasons' labels above).
+    "left_service": N_("Left the job"),
+    "suspended": N_("Suspended"),
     # The checks of the compliance report.
     "service_space": N_("Service space"),
     "qualified_full_time_worker": N_("A qualified full-time social worker"),
@@ -398,6 +402,11 @@ FIELD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
      N_("The client belongs to another school.")),
     (re.compile(r"Not members of the group: (?P<who>.*)\."),
      N_("Not members of the group: %(who)s.")),
+    # The archive's, of a point in the ledger's history (schemas._AsOf, FileAsOf).
+    (re.compile(r"Give a time \(at\) or a ledger position\."),
+     N_("Give a ledger position or a time.")),
+    (re.compile(r"Give either a time or a ledger position, not both\."),
+     N_("Give a ledger position or a time, not both.")),
 )
 UNKNOWN_RULE = N_("Breaks a rule: %(rule)s")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import xlsxwriter
 from werkzeug.datastructures import MultiDict
@@ -25,6 +25,7 @@ from contracts.events.supervision import (
     CERTIFICATE_LEVELS,
     COMPLAINT_OUTCOMES,
     COMPLAINT_STEPS,
+    DEACTIVATION_REASONS,
     DIPLOMA_LEVELS,
     EMPLOYMENT,
     EVALUATION_SCOPES,
@@ -60,13 +61,9 @@ PERIOD = (
 )
 
 
-# 6.2.1: a social worker of this school, their employment (6.2.1.1) and what 6.2.1.2 asks of
-# their qualification; the service judges from it whether they may take cases.
-REGISTER_WORKER = (
-    Field("social_worker_id", N_("Staff id"), required=True,
-          hint=N_("The id they sign in with; never a name.")),
-    Field("employment", N_("Employment"), "select", EMPLOYMENT, required=True,
-          default=lambda: "full_time"),
+# 6.2.1.2: what the standard asks of a social worker's qualification; the service judges from
+# it whether they may take cases.
+QUALIFICATION = (
     Field("certificate_level", N_("Social-worker certificate"), "select", CERTIFICATE_LEVELS,
           required=True),
     Field("diploma_level", N_("Highest diploma"), "select", DIPLOMA_LEVELS, required=True),
@@ -75,8 +72,34 @@ REGISTER_WORKER = (
           default=lambda: 0),
     Field("ethics_commitment",
           N_("Committed to the values and ethics of the profession (6.2.1.2)"), "bool"),
+)
+# 6.2.1: a social worker of this school, their employment (6.2.1.1) and qualification.
+REGISTER_WORKER = (
+    Field("social_worker_id", N_("Staff id"), required=True,
+          hint=N_("The id they sign in with; never a name.")),
+    Field("employment", N_("Employment"), "select", EMPLOYMENT, required=True,
+          default=lambda: "full_time"),
+    *QUALIFICATION,
     # Empty for today on the service's clock, which refuses a day after its own today.
     Field("registered_on", N_("Registered on"), "date", hint=N_("Leave empty for today.")),
+)
+# A worker's later changes: a new qualification (6.2.1.2), serving this school too, no longer
+# serving it, and leaving the service (which ends their eligibility to take cases).
+RECORD_QUALIFICATION = (
+    *QUALIFICATION,
+    Field("recorded_on", N_("Recorded on"), "date", hint=N_("Leave empty for today.")),
+)
+ASSIGN_WORKER = (
+    Field("social_worker_id", N_("Staff id"), required=True,
+          hint=N_("A social worker already registered, for example at another school.")),
+    Field("assigned_on", N_("Assigned on"), "date", hint=N_("Leave empty for today.")),
+)
+END_ASSIGNMENT = (
+    Field("ended_on", N_("Ended on"), "date", hint=N_("Leave empty for today.")),
+)
+LEAVING = (
+    Field("reason", N_("Why they left"), "select", DEACTIVATION_REASONS, required=True),
+    Field("left_on", N_("Left on"), "date", hint=N_("Leave empty for today.")),
 )
 # 6.2.2.1: a supervisor of this school, internal or external (10.1.1), with the certificate and
 # years of practice the service checks.
@@ -178,6 +201,31 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 @page("/staff")
 def staff(visit: Visit) -> Response:
+    return _staff_page(visit, None)
+
+
+@page("/staff/assignments", "POST")
+def assign_worker(visit: Visit) -> Response:
+    """A social worker registered elsewhere comes to serve this school too: the admin's own
+    school, the only one they may assign to."""
+    form = visit.request.form
+    body = forms.payload(ASSIGN_WORKER, form)
+    worker_id = str(body.pop("social_worker_id", ""))
+    if not worker_id:
+        # The staff id names the record in the route's path: without one there is no route.
+        problem = Problem.of({"code": "invalid_input", "errors": {
+            "social_worker_id": ["Missing data for required field."]}}, ASSIGN_WORKER)
+        return _staff_page(visit, Section(ASSIGN_WORKER, name="assign",
+                                          values=forms.values(ASSIGN_WORKER, form),
+                                          problem=problem), 400)
+    return send_form(visit, f"/social-workers/{quote(worker_id, safe='')}/assignments",
+                     {**body, "school_id": visit.actor.school_id},
+                     Section(ASSIGN_WORKER, name="assign"),
+                     lambda sent, status: _staff_page(visit, sent, status),
+                     f"/staff/{quote(worker_id, safe='')}")
+
+
+def _staff_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
     args = visit.request.args
     school_id = visit.actor.school_id
     eligible = args.get("eligible") if args.get("eligible") in ELIGIBILITY_FILTERS else None
@@ -188,8 +236,9 @@ def staff(visit: Visit) -> Response:
                 visit.api.get(f"/schools/{school_id}/training-report", year=year)["lines"]}
     supervision = {line["social_worker_id"]: line for line in
                    visit.api.get(f"/schools/{school_id}/supervision-report")["lines"]}
-    return visit.render("school_admin_staff.html", page=workers, eligible=eligible, year=year,
-                        training=training, supervision=supervision)
+    return visit.render("school_admin_staff.html", status, page=workers, eligible=eligible,
+                        year=year, training=training, supervision=supervision,
+                        sections=sections_of(sent, assign=ASSIGN_WORKER))
 
 
 @page("/staff/new")
@@ -269,11 +318,41 @@ def assign_supervisor(visit: Visit, social_worker_id: str) -> Response:
                            Section(ASSIGN_SUPERVISOR, name="supervisor"))
 
 
+@page("/staff/<social_worker_id>/qualification", "POST")
+def record_qualification(visit: Visit, social_worker_id: str) -> Response:
+    """A qualification gained since registration (6.2.1.2): the worker's record holds the
+    latest, from which the service judges again whether they may take cases."""
+    body = forms.payload(RECORD_QUALIFICATION, visit.request.form)
+    return _worker_command(visit, social_worker_id,
+                           f"/social-workers/{social_worker_id}/qualifications", body,
+                           Section(RECORD_QUALIFICATION, name="qualification"))
+
+
+@page("/staff/<social_worker_id>/assignment-end", "POST")
+def end_assignment(visit: Visit, social_worker_id: str) -> Response:
+    """The worker no longer serves this school; no longer the admin's to see, they leave the
+    list of staff."""
+    body = {**forms.payload(END_ASSIGNMENT, visit.request.form),
+            "school_id": visit.actor.school_id}
+    return _worker_command(visit, social_worker_id,
+                           f"/social-workers/{social_worker_id}/assignment-end", body,
+                           Section(END_ASSIGNMENT, name="assignment_end"), "/staff")
+
+
+@page("/staff/<social_worker_id>/leaving", "POST")
+def record_leaving(visit: Visit, social_worker_id: str) -> Response:
+    """The worker left the service: their record stays, and they may take no more cases."""
+    body = forms.payload(LEAVING, visit.request.form)
+    return _worker_command(visit, social_worker_id,
+                           f"/social-workers/{social_worker_id}/deactivation", body,
+                           Section(LEAVING, name="leaving"))
+
+
 def _worker_command(visit: Visit, social_worker_id: str, path: str, body: dict[str, Any],
-                    section: Section) -> Response:
+                    section: Section, done: str | None = None) -> Response:
     return send_form(visit, path, body, section,
                      lambda sent, status: _worker_page(visit, social_worker_id, sent, status),
-                     f"/staff/{social_worker_id}")
+                     done or f"/staff/{social_worker_id}")
 
 
 def _worker_page(visit: Visit, social_worker_id: str, sent: Section | None,
@@ -284,7 +363,12 @@ def _worker_page(visit: Visit, social_worker_id: str, sent: Section | None,
     trainings = visit.api.get(f"/schools/{visit.actor.school_id}/trainings",
                               social_worker_id=social_worker_id,
                               after=visit.request.args.get("after"), limit=TRAININGS_PAGE)
-    sections = sections_of(sent, training=TRAINING, supervisor=ASSIGN_SUPERVISOR)
+    sections = sections_of(sent, training=TRAINING, supervisor=ASSIGN_SUPERVISOR,
+                           qualification=RECORD_QUALIFICATION, assignment_end=END_ASSIGNMENT,
+                           leaving=LEAVING)
+    if sent is None or sent.name != "qualification":
+        # The form starts from the qualification on record: a change is made to it.
+        sections["qualification"].values.update(record["qualification"])
     return visit.render("school_admin_worker.html", status, worker=record,
                         trainings=trainings, sections=sections)
 

@@ -172,8 +172,13 @@ ROUTES: tuple[Route, ...] = (
            "One source's ledger entries, by position.", "payload", "list"),
     _command("/ledger/verifications", "archive", "verify_ledger",
              "Recompute every source's hash chain and report each problem."),
+    _query("/ledger/<source>/entries/<position>", "archive", "get_ledger_entry",
+           "One ledger entry: its envelope as stored and the text its hash covers.",
+           "payload"),
     _query("/ledger/checkpoints", "archive", "list_checkpoints",
            "Signed checkpoints of the ledger.", "payload", "list"),
+    _query("/ledger/alarms", "archive", "list_chain_alarms",
+           "Breaks in a source's chain the ledger met as envelopes arrived.", "payload", "list"),
     # Archive: files (9.4a-c), retention and disposal (9.4e), access (9.4d).
     _query("/files", "archive", "list_files", "Archive files, filtered.", "payload", "list"),
     _query("/files/<file_id>", "archive", "get_file", "One archive file.", "payload"),

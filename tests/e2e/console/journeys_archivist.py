@@ -2,7 +2,7 @@
 made by someone else approved (after a refusal beside its field), the two-person rule on the
 archivist's own request, a legal hold, and the file printed as PDF (9.4); a class file's legal
 hold lifted, a grant revoked, and its disposal asked for by the archivist and decided by a
-supervisor (9.4e)."""
+supervisor (9.4e); a file's reads, granted and refused, and the file as it was (9.4b, 9.4d)."""
 
 from __future__ import annotations
 
@@ -170,4 +170,58 @@ def disposal_journey(browser: Browser, console_url: str, artefacts: Path) -> dic
             "disposed": disposed, "met": met}
 
 
-JOURNEYS = {"archivist": archivist_journey, "archivist_disposal": disposal_journey}
+def history_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
+    """A closed case's file read under a grant and refused to someone without one: the
+    archivist lists its reads, only the refused ones, and opens the grant of the one read; then
+    the file as it was, a position that is none refused beside its field first, and then the
+    file when the case was opened, from its contents index (9.4b, 9.4d)."""
+    me = Person(browser, console_url, artefacts).sign_in_as(ARCHIVIST)
+    page, field = me.page, me.field
+
+    def shot(name: str) -> None:
+        me.shot(f"archivist-{name}")
+
+    page.wait_for_url(re.compile("/archive/files$"))
+    code = page.locator("table.cards tbody a").first.inner_text()
+    page.get_by_role("link", name=code).click()
+    file_url = page.url
+    reads = page.locator("#reads tbody tr")
+    seen: dict[str, Any] = {"code": code, "reads_count": page.locator("#reads-count").inner_text(),
+                            "reads": reads.all_inner_texts()}
+    shot("12-reads")
+    page.get_by_role("link", name="被拒绝的查阅").click()
+    page.wait_for_url(re.compile(r"\?reads=refused#reads-heading$"))
+    seen["refused_reads"] = reads.all_inner_texts()
+    page.get_by_role("link", name="全部查阅").click()
+    page.locator("#reads tbody tr[data-outcome='viewed']").get_by_role("link",
+                                                                        name="授权").click()
+    page.wait_for_url(re.compile("/access-requests/"))
+    seen["grant"] = {"url": page.url, "state": page.locator("#request-state").inner_text()}
+
+    # The file as it was: position 0 is no position of the ledger, said beside the field.
+    page.goto(file_url)
+    field("台账位置").fill("0")
+    page.get_by_role("button", name="显示当时的档案").click()
+    page.wait_for_load_state()
+    seen["then_refused"] = page.locator("#error-then-position").inner_text()
+    seen["then_invalid"] = field("台账位置").get_attribute("aria-invalid")
+    shot("13-then-refused")
+    # From the contents index: the file as it was when the case was opened.
+    opened = page.locator("section[aria-labelledby=contents-heading] li").first
+    position = int((opened.locator(".as-of").get_attribute("href") or "").split("position=")[1]
+                   .split("#")[0])
+    opened.get_by_role("link", name="当时的档案").click()
+    page.wait_for_url(re.compile(rf"\?position={position}#then-heading$"))
+    seen["then"] = {"position": position,
+                    "heading": page.locator("#then-point").inner_text(),
+                    "version": int(page.locator("#then-version").inner_text()),
+                    "status": page.locator("#then-status").inner_text(),
+                    "entries": [int(item.get_attribute("data-position") or 0) for item in
+                                page.locator("#then-entries li").all()]}
+    shot("14-then")
+    me.context.close()
+    return seen
+
+
+JOURNEYS = {"archivist": archivist_journey, "archivist_disposal": disposal_journey,
+            "archivist_history": history_journey}

@@ -1,6 +1,8 @@
 """The auditor's journey through the console: each source's chain and the last checkpoint, a
 verification that passes, the ledger of the cases service, a case as it was at an earlier
-position (a position refused first), and an export of the ledger as JSON Lines."""
+position (a position refused first), an export of the ledger as JSON Lines, and a ledger entry's
+envelope with the text its hash covers; then, in a journey of its own, a chain alarm found from
+the status page."""
 
 from __future__ import annotations
 
@@ -92,7 +94,55 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     download.value.save_as(saved)
     seen["export_name"] = download.value.suggested_filename
     seen["export"] = [json.loads(line) for line in saved.read_text("utf-8").splitlines()]
+
+    # The ledger's second entry as stored, to check by hand: its hash recomputed, its link to
+    # the first, and the very text its hash covers, downloaded for the test to hash itself.
+    page.goto(f"{console_url}/audit/ledger/cases")
+    page.locator("#entries tbody tr[data-position='2'] .position a").click()
+    page.wait_for_url(re.compile("/audit/ledger/cases/2$"))
+    seen["entry"] = {"hash": page.locator("#entry-hash").inner_text(),
+                     "prev_hash": page.locator("#prev-hash").inner_text(),
+                     "before_hash": page.locator("#before-hash").inner_text(),
+                     "hash_check": page.locator("#hash-check").inner_text(),
+                     "link_check": page.locator("#link-check").inner_text(),
+                     "alarms": page.get_by_role("alert").count(),
+                     "envelope": json.loads(page.locator("#envelope").inner_text())}
+    shot("auditor-07-entry")
+    with page.expect_download() as download:
+        page.locator("#hashed-download").click()
+    saved = artefacts / "auditor-cases-2-hashed.json"
+    download.value.save_as(saved)
+    seen["hashed_name"] = download.value.suggested_filename
+    # No alarm on any chain: the status page says so beside each source.
+    page.get_by_role("link", name="哈希链告警").click()
+    seen["no_alarms"] = page.locator("#alarm-count").inner_text()
     return seen
 
 
-JOURNEYS = {"auditor": auditor_journey}
+def alarms_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
+    """After a forged envelope of the resources service reached the ledger: the status page
+    counts its alarm, the alarms list says what was wrong, and its envelope page shows where."""
+    me = Person(browser, console_url, artefacts).sign_in_as("demo-auditor")
+    page, shot = me.page, me.shot
+    page.wait_for_url(re.compile("/audit/status$"))
+    resources = page.locator("#sources tr[data-source='resources']")
+    seen: dict[str, Any] = {"status": resources.locator(".alarms").inner_text()}
+    resources.locator(".alarms a").click()
+    page.wait_for_url(re.compile(r"/audit/alarms\?source=resources$"))
+    rows = page.locator("#alarms tbody tr")
+    seen["alarms"] = [{"position": int(row.get_attribute("data-position") or 0),
+                       "problems": row.locator(".problems li").all_inner_texts()}
+                      for row in rows.all()]
+    shot("auditor-08-alarms")
+    rows.first.get_by_role("link").click()
+    page.wait_for_url(re.compile("/audit/ledger/resources/1$"))
+    seen["entry"] = {"alarm": page.locator("#entry-alarm").inner_text(),
+                     "hash_check": page.locator("#hash-check").inner_text(),
+                     "link_check": page.locator("#link-check").inner_text(),
+                     "envelope": json.loads(page.locator("#envelope").inner_text())}
+    shot("auditor-09-alarmed-entry")
+    me.context.close()
+    return seen
+
+
+JOURNEYS = {"auditor": auditor_journey, "auditor_alarms": alarms_journey}

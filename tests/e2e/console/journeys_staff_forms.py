@@ -3,7 +3,8 @@ refused once beside a field on the way), records the worker's pre-job training (
 their supervisor (6.2.2); records a complaint about them (refused once beside a field), handles
 and answers it (9.2c, 10.1.2), and records a satisfaction survey (10.2.1) and a service
 evaluation (10.2.3), each refused once first; the supervisor then records a supervision session
-with them (6.2.2.2) and a training (9.1b)."""
+with them (6.2.2.2) and a training (9.1b). And a worker's later changes: a new qualification,
+serving this school, no longer serving it, and leaving the service."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from browser import Person
 from playwright.sync_api import Browser
 
 NEW_WORKER = "demo-worker-7"
+MOVING_WORKER = "demo-worker-8"
+LEAVING_WORKER = "demo-worker-1"
 
 
 def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
@@ -151,4 +154,47 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
             "evaluation_refused": evaluation_refused, "evaluations": evaluations}
 
 
-JOURNEYS = {"staff_forms": staff_forms_journey}
+def staff_changes_journey(browser: Browser, console_url: str,
+                          artefacts: Path) -> dict[str, Any]:
+    """A worker's later changes: one registered at another school comes to serve this one (a
+    staff id missing refused beside it first), records a new qualification (6.2.1.2) and
+    stops serving this school; another leaves the service, a date before their registration
+    refused beside it first, and may take no more cases."""
+    admin = Person(browser, console_url, artefacts).sign_in_as("demo-admin")
+    page, field, save, shot = admin.page, admin.field, admin.save, admin.shot
+    page.wait_for_url(re.compile("/staff$"))
+    save("指派到本校", 400)
+    seen: dict[str, Any] = {"assign_refused": page.locator(
+        "#error-assign-social_worker_id").inner_text()}
+    shot("staff-08-assign-refused")
+    field("工号").fill(MOVING_WORKER)
+    save("指派到本校")
+    page.wait_for_url(re.compile(f"/staff/{MOVING_WORKER}$"))
+    seen["schools"] = page.locator("#schools").inner_text()
+    field("社会工作者职业资格").select_option("intermediate")
+    save("保存资格记录")
+    seen["certificate"] = page.locator("#certificate").inner_text()
+    shot("staff-09-moving-worker")
+    save("终止在本校服务")
+    page.wait_for_url(re.compile("/staff$"))
+    seen["staff_after"] = page.locator("table.staff tbody").inner_text()
+
+    page.get_by_role("link", name=LEAVING_WORKER).click()
+    field("离职原因").select_option("left_service")
+    field("离职日期").fill("2000-01-01")
+    save("保存离职记录", 400)
+    seen["leaving_refused"] = page.locator("#error-leaving-left_on").inner_text()
+    seen["leaving_invalid"] = field("离职日期").get_attribute("aria-invalid")
+    seen["still_active"] = page.locator("#active").inner_text()
+    shot("staff-10-leaving-refused")
+    field("离职日期").fill("")
+    save("保存离职记录")
+    seen["left"] = {"active": page.locator("#active").inner_text(),
+                    "eligible": page.locator("#eligible").inner_text(),
+                    "forms": page.get_by_role("button", name="保存培训记录").count()}
+    shot("staff-11-left")
+    admin.context.close()
+    return seen
+
+
+JOURNEYS = {"staff_forms": staff_forms_journey, "staff_changes": staff_changes_journey}

@@ -1,7 +1,8 @@
 """The archivist's day in a real browser (Debian's Chromium, driven by Playwright): a social
 worker's closed case is archived, a supervisor asks to read it, and the archivist approves
 (after a refusal beside the field), sees the two-person rule on their own request, places a legal
-hold and prints the file (journeys_archivist.py). Screenshots under tmp/artefacts/console/."""
+hold and prints the file (journeys_archivist.py); a file's reads, granted and refused, and the
+file as it was. Screenshots under tmp/artefacts/console/."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.e2e
 
 PURPOSE = "Review before the follow-up visit in October."
+AUDITOR = {"id": "demo-auditor", "role": "auditor"}
 
 
 def actor(person_id: str, role: str) -> dict[str, Any]:
@@ -31,14 +33,8 @@ def test_an_archivist_approves_an_access_request_made_by_someone_else(amqp_uri, 
     # have nothing to say here.
     with console(amqp_uri, tmp_path, console_address(), services=("cases", "archive"),
                  CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
-        with rpc(amqp_uri, actor(WORKER, "social_worker")) as proxy:
-            case_id = case_journey(proxy, "archived-1", worker_id=WORKER)
+        _, file = closed_case_file(amqp_uri, "archived-1")
         with rpc(amqp_uri, actor("demo-supervisor", "supervisor")) as proxy:
-            file = wait_for(lambda: _answer(lambda: proxy.archive.find_file(
-                {"source": "cases", "record_id": case_id})), timeout=60,
-                what="the archive to file the closed case")
-            wait_for(lambda: file_closed(proxy, file["file_id"]), timeout=60,
-                     what="the archive to learn the case was closed")
             request_id = proxy.archive.request_access(
                 {"file_id": file["file_id"], "purpose": PURPOSE, "duration_hours": 4})["request_id"]
         seen = run_journey("archivist", url)
@@ -110,6 +106,66 @@ def test_a_disposal_is_asked_for_by_the_archivist_and_decided_by_a_supervisor(am
     for page in ("08-disposal-requested", "09-revocation-refused", "10-rejection-refused",
                  "11-disposal-approved"):
         assert (ARTEFACTS / f"archivist-{page}.png").stat().st_size > 0
+
+
+def test_an_archivist_sees_who_read_a_file_and_the_file_as_it_was(amqp_uri, tmp_path):
+    with console(amqp_uri, tmp_path, console_address(), services=("cases", "archive"),
+                 CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
+        case_id, file = closed_case_file(amqp_uri, "archived-2")
+        with rpc(amqp_uri, actor("demo-admin", "school_admin")) as proxy:
+            request_id = proxy.archive.request_access(
+                {"file_id": file["file_id"], "purpose": PURPOSE, "duration_hours": 4})["request_id"]
+        with rpc(amqp_uri, actor("demo-supervisor", "supervisor")) as proxy:
+            proxy.archive.approve_access({"request_id": request_id})
+        # An auditor without a grant: their read is refused, and recorded (9.4d, 4.5).
+        with rpc(amqp_uri, AUDITOR) as proxy, pytest.raises(CasebookError):
+            proxy.cases.get_case({"case_id": case_id, "purpose": "Curious about it."})
+        with rpc(amqp_uri, actor("demo-admin", "school_admin")) as proxy:
+            proxy.cases.get_case({"case_id": case_id, "purpose": PURPOSE})
+        seen = run_journey("archivist_history", url)
+        with rpc(amqp_uri, actor("demo-archivist", "archivist")) as proxy:
+            reads = proxy.archive.list_reads({"file_id": file["file_id"]})["items"]
+            then = proxy.archive.get_file_as_of({
+                "file_id": file["file_id"], "ledger_source": "cases",
+                "ledger_position": seen["then"]["position"]})
+            now = proxy.archive.get_file({"file_id": file["file_id"]})
+
+    assert seen["code"] == file["file_code"]
+    # Both reads, in order, as the archive recorded them; the refused one alone when filtered.
+    assert [(r["reader_id"], r["outcome"]) for r in reads] == [
+        ("demo-auditor", "refused"), ("demo-admin", "viewed")]
+    assert seen["reads_count"] == "查阅 2 次" and len(seen["reads"]) == 2
+    assert "demo-auditor" in seen["reads"][0] and "被拒绝：没有获批的授权" in seen["reads"][0]
+    assert "Curious about it." in seen["reads"][0]
+    assert "demo-admin" in seen["reads"][1] and "经授权查阅" in seen["reads"][1]
+    assert PURPOSE in seen["reads"][1]
+    assert len(seen["refused_reads"]) == 1 and "demo-auditor" in seen["refused_reads"][0]
+    assert seen["grant"]["url"].endswith(f"/access-requests/{request_id}")
+    assert seen["grant"]["state"] == "已批准" and reads[1]["grant_id"] == request_id
+    # The file as it was when the case was opened: as the archive answers it, not as it is now.
+    assert seen["then_refused"] == "至少为 1。" and seen["then_invalid"] == "true"
+    assert seen["then"]["heading"] == f"位置 {seen['then']['position']} 时的状态"
+    assert seen["then"]["version"] == then["version"] < now["version"]
+    assert (then["status"], seen["then"]["status"]) == ("active", "服务中")
+    assert sorted(seen["then"]["entries"]) == sorted(
+        entry["position"] for section in then["contents"].values() for entry in section)
+    assert max(seen["then"]["entries"]) == seen["then"]["position"]
+    for page in ("12-reads", "13-then-refused", "14-then"):
+        assert (ARTEFACTS / f"archivist-{page}.png").stat().st_size > 0
+
+
+def closed_case_file(amqp_uri: str, label: str) -> tuple[str, dict[str, Any]]:
+    """A case worked from intake to closing, and its archive file once the archive has filed
+    it and learned it was closed."""
+    with rpc(amqp_uri, actor(WORKER, "social_worker")) as proxy:
+        case_id = case_journey(proxy, label, worker_id=WORKER)
+    with rpc(amqp_uri, actor("demo-supervisor", "supervisor")) as proxy:
+        file = wait_for(lambda: _answer(lambda: proxy.archive.find_file(
+            {"source": "cases", "record_id": case_id})), timeout=60,
+            what="the archive to file the closed case")
+        wait_for(lambda: file_closed(proxy, file["file_id"]), timeout=60,
+                 what="the archive to learn the case was closed")
+    return case_id, file
 
 
 def file_closed(proxy: Any, file_id: str) -> bool:

@@ -1,17 +1,22 @@
 """An auditor in a real browser (journeys_auditor.py): a social worker's case is worked from
 intake to closing over RPC, the archive's ledger records it and signs a checkpoint; the auditor
 sees the chains, verifies them, reads the cases ledger, opens the case as it was when it was
-opened and downloads an export. What the browser saw is checked against the ledger as the
-archive answers it over RPC."""
+opened, downloads an export and checks an entry's envelope by hand; then a forged envelope of
+the resources service reaches the ledger and the auditor finds its alarm. What the browser saw
+is checked against the ledger as the archive answers it over RPC."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
+from kombu import Connection
 
+from contracts.envelope import GENESIS_HASH, HASH_RULE, envelope_bytes, envelope_id, seal
 from services.runtime.cli.demo import SCHOOL, WORKER
 from services.runtime.cli.journeys import case_journey
+from services.runtime.relay import events_exchange
 from tests.e2e.console.conftest import ARTEFACTS, console, console_address, run_journey
 from tests.support.services import rpc
 from tests.support.waiting import wait_for
@@ -43,6 +48,13 @@ def test_an_auditor_verifies_the_ledger_and_sees_a_record_as_it_was(amqp_uri, tm
             then = proxy.archive.get_record({
                 "source": "cases", "aggregate_id": case_id, "ledger_source": "cases",
                 "ledger_position": seen["record"]["position"]})
+            # Then an envelope of the resources service, changed after it was hashed, reaches
+            # the ledger (the service itself is not running: nobody but the forger speaks).
+            forged = forge_envelope(amqp_uri)
+            wait_for(lambda: proxy.archive.list_chain_alarms({"source": "resources"})["total"],
+                     timeout=60, what="the ledger to raise an alarm on the forged envelope")
+            alarmed = run_journey("auditor_alarms", url)
+            [alarm] = proxy.archive.list_chain_alarms({})["items"]
 
     # The chains and the checkpoint, as the status page showed them.
     assert seen["status"] == "自最近的检查点以来，每条哈希链均通过核验。"
@@ -77,9 +89,50 @@ def test_an_auditor_verifies_the_ledger_and_sees_a_record_as_it_was(amqp_uri, tm
     assert seen["export_refused"] == "不能早于起始位置（2）。"
     assert seen["export_name"] == "ledger-cases-2-5.jsonl"
     assert seen["export"] == [item for item in items if 2 <= item["position"] <= 5]
+    # The second entry as stored: its hash holds and links it to the first, and the text the
+    # page gave to check it by hand hashes, here, to the hash the ledger lists.
+    entry, second = seen["entry"], items[1]
+    assert entry["envelope"]["position"] == 2 and entry["envelope"]["type"] == second["type"]
+    assert entry["hash"] == second["hash"] and entry["before_hash"] == items[0]["hash"]
+    assert entry["prev_hash"] == items[0]["hash"] and entry["alarms"] == 0
+    assert entry["hash_check"] == "一致：内容与计算哈希时相同。"
+    assert entry["link_check"] == "已衔接：其前一哈希即前一条目的哈希。"
+    assert seen["hashed_name"] == "cases-2-hashed.json"
+    hashed = (ARTEFACTS / "auditor-cases-2-hashed.json").read_bytes()
+    assert hashlib.sha256(hashed).hexdigest() == second["hash"]
+    assert seen["no_alarms"] == "没有告警：每个信封到达时都接续了其哈希链。"
+    # The forged envelope: one alarm, counted on the status page and said in Chinese where.
+    assert (alarm["source"], alarm["position"], alarm["problems"]) == (
+        "resources", 1, ["hash does not match the envelope's content"])
+    assert alarmed["status"] == "1 条告警"
+    assert alarmed["alarms"] == [{"position": 1, "problems": ["其哈希不是其内容的哈希。"]}]
+    assert "其哈希不是其内容的哈希。" in alarmed["entry"]["alarm"]
+    assert alarmed["entry"]["hash_check"] == "不一致：内容已不是当初计算哈希时的内容。"
+    assert alarmed["entry"]["link_check"] == "已衔接：其前一哈希即前一条目的哈希。"
+    assert alarmed["entry"]["envelope"] == forged  # kept as it came
     for name in ("auditor-01-status", "auditor-02-verification", "auditor-03-ledger-cases",
-                 "auditor-05-record-then"):
+                 "auditor-05-record-then", "auditor-07-entry", "auditor-08-alarms",
+                 "auditor-09-alarmed-entry"):
         assert (ARTEFACTS / f"{name}.png").stat().st_size > 0
+
+
+def forge_envelope(amqp_uri: str) -> dict[str, Any]:
+    """The first envelope of the resources service's stream, its payload changed after it was
+    sealed, published where the service's relay publishes."""
+    sealed = seal({
+        "id": envelope_id("resources", 1), "type": "ProviderRegistered", "version": 1,
+        "source": "resources", "position": 1, "prev_position": 0, "aggregate_id": "provider-1",
+        "aggregate_version": 1, "occurred_at": "2026-09-01T00:00:00+00:00",
+        "actor": {"id": "demo-admin", "role": "school_admin"}, "school_id": SCHOOL,
+        "correlation_id": "forged", "causation_id": None, "payload": {"kind": "enterprise"},
+        "prev_hash": GENESIS_HASH, "hash_rule": HASH_RULE})
+    forged = {**sealed, "payload": {"kind": "government"}}
+    exchange = events_exchange("resources")
+    with Connection(amqp_uri) as connection:
+        connection.Producer().publish(
+            envelope_bytes(forged), exchange=exchange, routing_key=forged["type"],
+            declare=[exchange], content_type="application/json", content_encoding="utf-8")
+    return forged
 
 
 def _signed_through(proxy: Any, position: int) -> bool:

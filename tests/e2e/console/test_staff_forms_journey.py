@@ -1,8 +1,9 @@
 """The school admin registers a supervisor and a social worker, records the worker's pre-job
 training and assigns their supervisor, records, handles and answers a complaint about them and
 records a satisfaction survey and a service evaluation; the supervisor records a supervision
-session with them and a training, in a real browser (journeys_staff_forms.py). What the browser
-did is read back over RPC."""
+session with them and a training, in a real browser (journeys_staff_forms.py); and a worker's
+later changes (a school assignment, a new qualification, its end, leaving the service). What the
+browser did is read back over RPC."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ pytestmark = pytest.mark.e2e
 ADMIN = {"id": "demo-admin", "role": "school_admin", "school_id": SCHOOL}
 SUPERVISOR = "demo-supervisor"
 NEW_WORKER = "demo-worker-7"
+MOVING_WORKER = "demo-worker-8"
+OTHER_SCHOOL = "JD002"
 
 
 def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_uri, tmp_path):
@@ -97,4 +100,36 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
     for page in ("staff-07-survey", "staff-05-complaint-refused", "staff-06-complaint-answered",
                  "staff-01-register-refused", "staff-02-worker", "staff-03-staff",
                  "staff-04-supervision"):
+        assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
+
+
+def test_an_admin_records_a_workers_later_changes(amqp_uri, tmp_path):
+    with console(amqp_uri, tmp_path, console_address(), services=("supervision",),
+                 CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
+        with rpc(amqp_uri, ADMIN) as admin:
+            staff_school(admin, SCHOOL, WORKER)
+        # A worker of another school, registered by that school's admin.
+        with rpc(amqp_uri, {**ADMIN, "id": "admin-2", "school_id": OTHER_SCHOOL}) as admin:
+            staff_school(admin, OTHER_SCHOOL, MOVING_WORKER)
+        seen = run_journey("staff_changes", url)
+        with rpc(amqp_uri, {"id": "operator-1", "role": "operator"}) as operator:
+            moved = operator.supervision.get_social_worker({"social_worker_id": MOVING_WORKER})
+            left = operator.supervision.get_social_worker({"social_worker_id": WORKER})
+
+    # The worker of the other school served this one, was requalified, and serves it no more.
+    assert seen["assign_refused"] == "此项必填。"
+    assert sorted(seen["schools"].split("、")) == [SCHOOL, OTHER_SCHOOL]
+    assert seen["certificate"] == "中级社会工作师"
+    assert moved["school_ids"] == [OTHER_SCHOOL]
+    assert moved["qualification"]["certificate_level"] == "intermediate"
+    assert MOVING_WORKER not in seen["staff_after"] and WORKER in seen["staff_after"]
+    # The leaving: refused beside its date, nothing recorded; then recorded for today.
+    assert seen["leaving_refused"] == f"不得早于 {left['registered_on']}。"
+    assert seen["leaving_invalid"] == "true" and seen["still_active"] == "是"
+    assert (left["active"], left["eligible"], left["ineligibility"]) == (
+        False, False, ["inactive"])
+    assert seen["left"]["active"].startswith("已于") and "已离职" in seen["left"]["eligible"]
+    assert seen["left"]["forms"] == 0
+    for page in ("staff-08-assign-refused", "staff-09-moving-worker",
+                 "staff-10-leaving-refused", "staff-11-left"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0

@@ -1,7 +1,8 @@
 """The archive views on SQLite and PostgreSQL: after any sequence of envelopes and commands they
 equal views rebuilt from the log, and a unified code is never given twice; staff of one school
-see none of another school's rows in any list; paging returns each row once while writes go on;
-and what stores from before the learned tables held fills them once."""
+see none of another school's rows in any list; paging returns each row once while writes go on
+(the ledger's entries and its chain alarms too); and what stores from before the learned tables
+held fills them once."""
 
 from __future__ import annotations
 
@@ -228,8 +229,9 @@ LISTS: dict[str, tuple[str, Callable[..., dict[str, Any]], str]] = {
                              "request_id"),
     "list_reads": ("read", ArchiveApplication.list_reads, "file_id"),
 }
-# The ledger and its checkpoints are the whole archive's, read by roles bound to no school.
-UNSCOPED = {"list_ledger", "list_checkpoints"}
+# The ledger, its checkpoints and its chain alarms are the whole archive's, read by roles bound
+# to no school.
+UNSCOPED = {"list_ledger", "list_checkpoints", "list_chain_alarms"}
 
 
 def test_every_paged_answer_of_the_service_is_checked_here() -> None:
@@ -300,6 +302,32 @@ def test_the_ledger_pages_by_position_while_entries_arrive(examples) -> None:
             after = found["next"]
     assert positions == list(range(1, len(positions) + 1))
     assert len(positions) >= 10
+
+
+def test_the_chain_alarms_page_by_position_while_more_are_raised(examples) -> None:
+    app = examples.app()
+    cases = Cases(app)
+
+    def break_the_chain() -> None:
+        cases.stream.register_client(str(uuid.uuid4()))  # never delivered
+        cases.deliver("JD001", lambda s: s.register_client(str(uuid.uuid4())))
+
+    for _ in range(5):
+        break_the_chain()
+    positions: list[int] = []
+    after = None
+    with acting_as(Actor("auditor-1", "auditor")):
+        while True:
+            found = app.list_chain_alarms(source="cases", limit=2, after=after)
+            positions += [row["position"] for row in found["items"]]
+            break_the_chain()
+            if found["next"] is None:
+                break
+            after = found["next"]
+        assert app.list_chain_alarms(source="supervision")["total"] == 0
+    # Every second position was lost: each one delivered after it raised its alarm, once.
+    assert positions == list(range(2, 2 * len(positions) + 1, 2))
+    assert len(positions) >= 5
 
 
 # Stores from before the learned tables: their retired aggregates fill the tables once.

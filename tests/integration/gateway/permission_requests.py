@@ -200,7 +200,10 @@ row("GET /ledger/{source}/head", "—", lambda w, role: Request("/ledger/cases/h
 row("POST /ledger/verifications", "—", lambda w, role: Request(
     "/ledger/verifications", {"against_stores": False}))
 row("GET /ledger/{source}/entries", "—", lambda w, role: Request("/ledger/cases/entries"))
+row("GET /ledger/{source}/entries/{position}", "—",
+    lambda w, role: Request("/ledger/cases/entries/1"))
 row("GET /ledger/checkpoints", "—", lambda w, role: Request("/ledger/checkpoints"))
+row("GET /ledger/alarms", "—", lambda w, role: Request("/ledger/alarms"))
 
 # Archive: files, records, holds, disposal, access.
 FILE_SCOPES = ("own", "oth")

@@ -2,6 +2,7 @@
 state of a file or record at any earlier point."""
 
 import base64
+import hashlib
 import json
 import os
 from datetime import timedelta
@@ -10,6 +11,7 @@ import pytest
 from eventsourcing.utils import get_topic
 
 from contracts.envelope import seal
+from contracts.errors import NotAllowed, NotFound
 from services.archive.app import ArchiveApplication
 from services.archive.domain import LedgerCheckpoint, LedgerEntry
 from services.runtime.clock import clock
@@ -121,9 +123,38 @@ def test_a_broken_chain_is_recorded_with_an_alarm_and_opens_no_file(app):
     stream.open_case("client-2")  # never delivered: the next one does not continue the chain
     third = stream.open_case("client-3")
     feed(app, first, third)
-    assert [a["position"] for a in app.chain_alarms()] == [3]
     with acting_as(ARCHIVIST):
         assert [f["file_code"] for f in app.list_files()["items"]] == ["JD001-2026-GA-0001"]
+    with acting_as(AUDITOR):
+        [alarm] = app.list_chain_alarms(source="cases")["items"]
+        assert app.list_chain_alarms(source="supervision")["total"] == 0
+        entry = app.get_ledger_entry("cases", 3)
+    assert (alarm["position"], alarm["expected_prev_position"]) == (3, 1)
+    assert alarm["expected_prev_hash"] == first["hash"]
+    assert alarm["problems"] == ["prev_position is 2, expected 1",
+                                 "prev_hash does not match the previous envelope's hash"]
+    # Its envelope as stored, its own hash sound; no entry 2 in the ledger to link it to.
+    assert entry["envelope"] == third and entry["alarm"] == alarm
+    assert entry["computed_hash"] == third["hash"] and entry["entry_before"] is None
+
+
+def test_a_ledger_entry_is_shown_as_stored_with_the_text_its_hash_covers(app, cases):
+    feed(app, *cases.events)
+    with acting_as(AUDITOR):
+        first, second = app.get_ledger_entry("cases", 1), app.get_ledger_entry("cases", 2)
+        with pytest.raises(NotFound):
+            app.get_ledger_entry("cases", 4)
+    with acting_as(Actor("worker-1", "social_worker", "JD001")), pytest.raises(NotAllowed):
+        app.get_ledger_entry("cases", 1)
+    assert second["envelope"] == cases.events[1] and second["alarm"] is None
+    # By hand: the SHA-256 of the text is the hash, and prev_hash is the entry before's hash.
+    assert hashlib.sha256(second["hashed_text"].encode()).hexdigest() == \
+        second["envelope"]["hash"] == second["computed_hash"]
+    assert '"hash":' not in second["hashed_text"] and '"prev_hash":' in second["hashed_text"]
+    assert second["entry_before"] == {"source": "cases", "position": 1,
+                                      "hash": cases.events[0]["hash"]}
+    assert second["envelope"]["prev_hash"] == second["entry_before"]["hash"]
+    assert first["entry_before"] == {"source": "cases", "position": 0, "hash": "0" * 64}
 
 
 def test_checkpoints_are_signed_every_n_entries_or_t_minutes(app, monkeypatch):

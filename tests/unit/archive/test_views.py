@@ -64,7 +64,8 @@ def test_files_ledger_checkpoints_and_alarms_rebuild_equal_and_impersonal(app, m
         # Position 9 never arrived: the alarm stands beside 10.
         assert [e["position"] for e in app.list_ledger("cases")["items"]] == [*range(1, 9), 10]
         assert len(app.list_checkpoints()["items"]) == 1
-    assert [(a["source"], a["position"]) for a in app.chain_alarms()] == [("cases", 10)]
+        assert [(a["source"], a["position"]) for a in app.list_chain_alarms()["items"]] == [
+            ("cases", 10)]
     _, tables = app.views.store.snapshot()
     text = json.dumps(tables, ensure_ascii=False) + stored_text(app)
     assert PURPOSE not in text and "京0105" not in text

@@ -1,17 +1,21 @@
-"""The archivist's pages' own logic: the printed file (9.4), the list's filters, and the
-archive's refusals as the forms show them (9.4d, 9.4e)."""
+"""The archivist's pages' own logic: the printed file (9.4), the list's filters, the
+archive's refusals as the forms show them (9.4d, 9.4e), and on a file's page the file as it was
+and its reads (9.4b, 9.4d)."""
 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from pypdf import PdfReader
 from werkzeug.datastructures import MultiDict
 
-from services.console.archivist import _file_query, _problem, file_pdf
+from services.console.archivist import _file_query, _problem, archive_file, file_pdf
 from services.console.forms import Field
 from services.console.i18n import Localized
 from services.console.web import Refused
+from services.runtime.context import Actor
+from tests.unit.console.visits import visit_of
 
 FILE = {
     "file_id": "5d0c1c4e-2f7b-5a57-9d0e-1b2c3d4e5f60", "file_code": "JD001-2026-GA-0007",
@@ -79,3 +83,78 @@ def test_the_archives_refusals_are_said_in_chinese_beside_their_fields():
     assert [zh.message(m) for m in over.beside["valid_hours"]] == ["不得超过申请的 4 小时。"]
     own = _problem(Refused(403, {"code": "two_person_rule", "detail": "..."}), fields)
     assert zh.message(own.summary).startswith("申请人不能自行决定")
+
+
+class Archive:
+    """The archive's answers to the file page, without a service: the file, its access report,
+    a page of its reads, and the file as it was (refused at position 0, as the archive does)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+
+    def get(self, path: str, **query: Any) -> Any:
+        self.asked.append((path, query))
+        file_path = f"/files/{FILE['file_id']}"
+        if path == file_path:
+            return FILE
+        if path == f"{file_path}/access-report":
+            return {"file_id": FILE["file_id"], "file_code": FILE["file_code"],
+                    "requests": [], "reads": [{**READ, "purpose": "核对纸质档案。"}]}
+        if path == "/file-reads":
+            return {"items": [READ], "total": 1, "limit": query["limit"], "next": "r1"}
+        assert path == f"{file_path}/as-of", path
+        if query.get("ledger_position") == "0":
+            raise Refused(400, {"code": "invalid_input", "errors": {
+                "ledger_position": ["Must be greater than or equal to 1."]}})
+        return {**FILE, "version": 2, "status": "active",
+                "contents": {**FILE["contents"], "service_records": []}}
+
+
+READ = {"read_id": "read-1", "file_id": FILE["file_id"], "file_code": FILE["file_code"],
+        "school_id": "JD001", "outcome": "refused", "reader_id": "supervisor-1",
+        "reader_role": "supervisor", "read_at": "2026-10-21T02:00:00+00:00", "grant_id": None,
+        "reason": "grant_expired"}
+ARCHIVIST = Actor("archivist-1", "archivist", "JD001")
+
+
+def file_page(archive: Archive, query: str = "") -> tuple[int, str]:
+    answer = archive_file(visit_of(archive, "zh_CN", ARCHIVIST, query=query), FILE["file_id"])
+    return answer.status_code, answer.get_data(as_text=True)
+
+
+def test_the_file_as_it_was_at_a_position_of_its_records_source():
+    archive = Archive()
+    status, page = file_page(archive, "position=2&at=")
+    assert status == 200
+    assert (f"/files/{FILE['file_id']}/as-of",
+            {"ledger_source": "cases", "ledger_position": "2"}) in archive.asked
+    assert '<dd id="then-version">2</dd>' in page and "位置 2 时的状态" in page
+    # Then, the intervention of position 8 was not yet in its index.
+    then = page.split('id="then-entries"')[1].split("</ol>")[0]
+    assert 'data-position="2"' in then and 'data-position="8"' not in then
+    # Each entry of the index links to the file as it was at its own position.
+    assert f'href="/archive/files/{FILE["file_id"]}?position=8#then-heading"' in page
+
+
+def test_a_point_the_archive_refuses_is_said_beside_its_field():
+    status, page = file_page(Archive(), "position=0&at=")
+    assert status == 400
+    assert "至少为 1。" in page.split('id="error-then-position"')[1][:200]
+    assert 'id="then-facts"' not in page
+    status, page = file_page(Archive(), "position=&at=tomorrow")
+    assert status == 400 and 'id="error-then-at"' in page
+
+
+def test_the_reads_are_paged_filtered_by_outcome_with_their_purpose_and_reason():
+    archive = Archive()
+    _, page = file_page(archive, "reads=refused")
+    assert ("/file-reads", {"file_id": FILE["file_id"], "outcome": "refused", "after": None,
+                            "limit": 20}) in archive.asked
+    reads = page.split('id="reads"')[1].split("</table>")[0]
+    assert "supervisor-1" in reads and "核对纸质档案。" in reads
+    assert "被拒绝：授权已过期" in reads
+    assert "?reads=refused&amp;reads_after=r1#reads-heading" in page
+    # An outcome that is none of the archive's filters nothing.
+    file_page(archive, "reads=everything")
+    [*_, last] = [query for path, query in archive.asked if path == "/file-reads"]
+    assert last["outcome"] is None

@@ -1,7 +1,8 @@
 """The auditor's pages where they hold logic of their own: the export's range and encodings
 (read a page at a time, CSV with a byte-order mark), the as-of form's point in time, the
 positions a verification report covers; and the pages the browser journey sees only when all is
-well, shown with problems and before any checkpoint."""
+well, shown with problems and before any checkpoint; the chain alarms and a ledger entry's
+envelope, whole and broken."""
 
 from __future__ import annotations
 
@@ -11,26 +12,26 @@ import json
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
 
 from services.console.auditor import (
     LEDGER_COLUMNS,
+    alarms,
     as_csv,
     as_json_lines,
     as_of_query,
     entries_in,
     export_range,
+    ledger_entry,
+    point_query,
     ranges,
     status,
     verify,
 )
-from services.console.i18n import Localized
-from services.console.pages import Console
-from services.console.session import Session
 from services.console.web import Visit
 from services.runtime.context import Actor
-from services.runtime.settings import settings
+from tests.unit.console import visits
+
+AUDITOR = Actor(id="a-1", role="auditor")
 
 
 def entry(position: int) -> dict[str, Any]:
@@ -133,12 +134,22 @@ def test_a_report_covers_each_source_from_its_signed_head_or_its_start():
 class Archive:
     """The archive's answers as the console's pages read them, without a service."""
 
-    def __init__(self, report: dict[str, Any], checkpoints: list[dict[str, Any]]) -> None:
+    def __init__(self, report: dict[str, Any], checkpoints: list[dict[str, Any]],
+                 alarms: list[dict[str, Any]] | None = None,
+                 entries: dict[str, Any] | None = None) -> None:
         self.report, self.checkpoints = report, checkpoints
+        self.alarms, self.entries = alarms or [], entries or {}
+        self.asked: list[tuple[str, dict[str, Any]]] = []
 
     def get(self, path: str, **query: Any) -> Any:
+        self.asked.append((path, query))
         if path == "/ledger/checkpoints":
             return {"items": self.checkpoints[:1], "total": len(self.checkpoints)}
+        if path == "/ledger/alarms":
+            found = [a for a in self.alarms if query.get("source") in (None, a["source"])]
+            return {"items": found[:query["limit"]], "total": len(found), "next": None}
+        if path in self.entries:
+            return self.entries[path]
         source = path.split("/")[2]
         position = {"cases": 12, "archive": 3}.get(source, 0)
         return {"source": source, "position": position, "hash": f"{position:064x}"}
@@ -148,11 +159,9 @@ class Archive:
         return self.report
 
 
-def visit_of(archive: Archive, locale: str, method: str = "GET", form: Any = None) -> Visit:
-    console = Console(None, settings().console, b"k" * 32)  # type: ignore[arg-type]
-    request = Request(EnvironBuilder(method=method, data=form).get_environ())
-    session = Session(csrf="t", locale=locale, actor=Actor(id="a-1", role="auditor"))
-    return Visit(request, session, Localized(locale), console, archive)  # type: ignore[arg-type]
+def visit_of(archive: Archive, locale: str, method: str = "GET", form: Any = None,
+             query: str = "") -> Visit:
+    return visits.visit_of(archive, locale, AUDITOR, method, form, query)
 
 
 BROKEN = {
@@ -194,3 +203,72 @@ def test_the_status_says_when_a_chain_does_not_verify_since_the_checkpoint():
     assert "有哈希链或检查点未通过核验" in page and 'role="alert"' in page
     assert "（其后又有 3 个位置）" in page and "发现 1 个问题" in page
     assert "检查点的签名或链头未通过核验。" in page
+
+
+ALARM = {"source": "cases", "position": 3, "expected_prev_position": 1,
+         "expected_prev_hash": "a" * 64, "raised_at": "2026-09-01T02:00:00+00:00",
+         "problems": ["prev_position is 2, expected 1",
+                      "prev_hash does not match the previous envelope's hash",
+                      "something the console does not know"]}
+
+
+def test_the_status_counts_each_sources_chain_alarms_and_links_to_them():
+    page = status(visit_of(Archive(BROKEN, [], [ALARM]), "zh_CN")).get_data(as_text=True)
+    assert '<a href="/audit/alarms?source=cases" class="late">1 条告警</a>' in page
+    assert page.count("<td data-label=\"哈希链告警\" class=\"alarms\">无</td>") == 3
+
+
+def test_the_alarms_say_what_was_wrong_in_chinese_and_link_to_the_envelope():
+    archive = Archive(BROKEN, [], [ALARM])
+    page = alarms(visit_of(archive, "zh_CN", query="source=cases")).get_data(as_text=True)
+    assert ("/ledger/alarms", {"source": "cases", "after": None, "limit": 50}) in archive.asked
+    assert "它接在位置 2 之后，而台账当时的链头是位置 1。" in page
+    assert "其前一哈希不是前一条目的哈希。" in page
+    assert "something the console does not know" in page  # as the archive said it
+    assert '<a href="/audit/ledger/cases/3">位置 3</a>' in page
+    nothing = alarms(visit_of(Archive(BROKEN, []), "zh_CN", query="source=nowhere"))
+    assert "没有告警" in nothing.get_data(as_text=True)
+
+
+def stored_entry(**changed: Any) -> dict[str, Any]:
+    envelope = {"type": "CaseOpened", "aggregate_id": "case-1", "source": "cases",
+                "position": 2, "prev_position": 1, "prev_hash": "b" * 64, "hash": "c" * 64,
+                "occurred_at": "2026-09-01T01:00:00+00:00", "hash_rule": "rfc8785-sha256",
+                "payload": {"note": "开案"}}
+    return {"source": "cases", "position": 2, "recorded_at": "2026-09-01T01:00:01+00:00",
+            "envelope": envelope, "hash_rule": "rfc8785-sha256",
+            "hashed_text": '{"aggregate_id":"case-1","payload":{"note":"开案"}}',
+            "computed_hash": "c" * 64,
+            "entry_before": {"source": "cases", "position": 1, "hash": "b" * 64},
+            "alarm": None, **changed}
+
+
+def entry_page(entry: dict[str, Any]) -> str:
+    archive = Archive(BROKEN, [], entries={"/ledger/cases/entries/2": entry})
+    return ledger_entry(visit_of(archive, "zh_CN"), "cases", 2).get_data(as_text=True)
+
+
+def test_an_entry_whose_hash_and_link_hold_is_shown_to_check_by_hand():
+    page = entry_page(stored_entry())
+    assert "一致：内容与计算哈希时相同。" in page and "已衔接：其前一哈希即前一条目的哈希。" in page
+    # The text the hash covers, as it is (HTML-escaped, not re-encoded as JSON).
+    hashed = '{"aggregate_id":"case-1","payload":{"note":"开案"}}'.replace('"', "&#34;")
+    assert f'<pre class="payload" id="hashed-text">{hashed}</pre>' in page
+    assert 'href="/audit/ledger/cases/2/hashed.json"' in page
+    assert 'href="/audit/ledger/cases/1"' in page and 'role="alert"' not in page
+
+
+def test_an_entry_that_broke_its_chain_is_marked_where():
+    page = entry_page(stored_entry(computed_hash="d" * 64, entry_before=None, alarm=ALARM))
+    assert "不一致：内容已不是当初计算哈希时的内容。" in page
+    assert "台账中没有它的前一条目。" in page and "未与前一条目衔接。" in page
+    assert 'role="alert"' in page and "它接在位置 2 之后，而台账当时的链头是位置 1。" in page
+
+
+def test_a_point_is_a_position_of_the_source_or_a_time_on_beijing_time():
+    assert point_query(MultiDict({"position": "7", "at": ""}), "cases") == (
+        {"ledger_source": "cases", "ledger_position": "7"}, None)
+    query, problem = point_query(MultiDict({"at": "2026-09-01 08:30"}), "cases")
+    assert query == {"at": "2026-09-01T08:30:00+08:00"} and problem is None
+    _, problem = point_query(MultiDict({"at": "yesterday"}), "cases")
+    assert problem is not None and list(problem.beside) == ["at"]

@@ -1,14 +1,27 @@
 """The staff forms' refusals (supervisor.py): the supervision service's own rules are said in
 the locale's words beside their fields, and a rule the console does not know stays as it came;
-a survey's mean score typed as read and sent in thousandths (school_admin.py)."""
+a survey's mean score typed as read and sent in thousandths, and a worker's later changes as
+their page and its forms send them (school_admin.py)."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from services.console.forms import Field
 from services.console.i18n import Localized
-from services.console.school_admin import SURVEY, permille
+from services.console.school_admin import (
+    SURVEY,
+    assign_worker,
+    end_assignment,
+    permille,
+    record_leaving,
+    worker,
+)
 from services.console.supervisor import TRAINING, reworded, session_fields
-from services.console.web import Problem
+from services.console.web import Problem, Refused
+from services.runtime.context import Actor
+from tests.unit.console.visits import visit_of
 
 
 def beside(errors: dict[str, list[str]], locale: str = "zh_CN",
@@ -52,3 +65,93 @@ def test_more_satisfied_than_asked_is_said_in_chinese():
     assert beside({"satisfied_count": ["Must not exceed respondent_count (10)."]},
                   fields=SURVEY) == {
         "satisfied_count": ["不得多于调查人数（10）。"]}
+
+
+class Supervision:
+    """The supervision service's answers to the worker's and staff pages, without a service:
+    a leaving before registration refused as the service refuses it."""
+
+    def __init__(self, active: bool = True) -> None:
+        self.active = active
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def get(self, path: str, **query: Any) -> Any:
+        if path == "/social-workers/w-1":
+            return {**WORKER_RECORD, "active": self.active,
+                    "left_on": None if self.active else "2026-11-30"}
+        if path == "/schools/JD001/social-workers":
+            return {"items": [], "total": 0, "limit": 20, "next": None}
+        if path.endswith(("/training-report", "/supervision-report")):
+            return {"lines": []}
+        assert path == "/schools/JD001/trainings", path
+        return {"items": [], "total": 0, "limit": 20, "next": None}
+
+    def post(self, path: str, body: dict[str, Any], key: str | None) -> Any:
+        self.sent.append((path, body))
+        if path.endswith("/deactivation") and body.get("left_on", "9") < "2026-09-01":
+            raise Refused(400, {"code": "invalid_input", "errors": {
+                "left_on": ["Must not be before registration (2026-09-01)."]}})
+        return {}
+
+
+WORKER_RECORD = {
+    "social_worker_id": "w-1", "school_ids": ["JD001", "JD002"], "employment": "full_time",
+    "qualification": {"certificate_level": "assistant", "diploma_level": "bachelor",
+                      "diploma_in_social_work": True, "projects_led": 2,
+                      "ethics_commitment": True},
+    "qualification_basis": "certificate", "supervisor_id": None, "registered_on": "2026-09-01",
+    "eligible": True, "ineligibility": [], "pre_job_trained": True,
+}
+ADMIN = Actor("admin-1", "school_admin", "JD001")
+
+
+def posted(service: Supervision, handler: Any, form: dict[str, str],
+           *path: str) -> tuple[int, str, str | None]:
+    visit = visit_of(service, "zh_CN", ADMIN, "POST", {**form, "idempotency_key": "k"})
+    answer = handler(visit, *path)
+    return answer.status_code, answer.get_data(as_text=True), answer.headers.get("Location")
+
+
+def test_the_qualification_form_starts_from_the_one_on_record():
+    page = worker(visit_of(Supervision(), "zh_CN", ADMIN), "w-1").get_data(as_text=True)
+    form = page.split('action="/staff/w-1/qualification"')[1].split("</form>")[0]
+    assert '<option value="assistant" selected>' in form
+    assert re.search(r'name="projects_led"\s+value="2"', form)
+    assert "JD001、JD002" in page and "记录离职" in page
+
+
+def test_leaving_before_registration_is_refused_beside_the_date_and_the_form_kept():
+    service = Supervision()
+    status, page, _ = posted(service, record_leaving,
+                             {"reason": "left_service", "left_on": "2026-08-01"}, "w-1")
+    assert status == 400
+    assert "不得早于 2026-09-01。" in page.split('id="error-leaving-left_on"')[1][:200]
+    assert 'value="2026-08-01"' in page and '<option value="left_service" selected>' in page
+    status, _, where = posted(service, record_leaving, {"reason": "left_service"}, "w-1")
+    assert (status, where) == (302, "/staff/w-1")
+    assert service.sent[-1] == ("/social-workers/w-1/deactivation", {"reason": "left_service"})
+
+
+def test_a_worker_who_left_has_no_forms_but_the_end_of_their_assignment():
+    page = worker(visit_of(Supervision(active=False), "zh_CN", ADMIN), "w-1").get_data(
+        as_text=True)
+    assert "已于 2026年11月30日 离职" in page
+    assert "/staff/w-1/qualification" not in page and "/staff/w-1/leaving" not in page
+    assert 'action="/staff/w-1/assignment-end"' in page
+
+
+def test_an_assignment_ended_is_the_admins_own_school_and_leads_back_to_the_staff():
+    service = Supervision()
+    status, _, where = posted(service, end_assignment, {"ended_on": ""}, "w-1")
+    assert (status, where) == (302, "/staff")
+    assert service.sent == [("/social-workers/w-1/assignment-end", {"school_id": "JD001"})]
+
+
+def test_a_worker_assigned_to_the_admins_school_without_a_staff_id_is_refused_beside_it():
+    service = Supervision()
+    status, page, _ = posted(service, assign_worker, {"social_worker_id": " "})
+    assert status == 400 and service.sent == []
+    assert "必填。" in page.split('id="error-assign-social_worker_id"')[1][:200]
+    status, _, where = posted(service, assign_worker, {"social_worker_id": "w-1"})
+    assert (status, where) == (302, "/staff/w-1")
+    assert service.sent == [("/social-workers/w-1/assignments", {"school_id": "JD001"})]
