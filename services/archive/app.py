@@ -170,12 +170,11 @@ class ArchiveApplication(CasebookApplication):
         row = self._ledger_row(source, position)
         envelope = self._entry_at(source, position)
         assert envelope is not None, f"ledger view names {source}:{position}"
-        before: dict[str, Any] | None = {"source": source, "position": GENESIS_POSITION,
-                                         "hash": GENESIS_HASH}
-        if position > 1:
-            previous = self._entry_at(source, position - 1)
-            before = (None if previous is None else
-                      {"source": source, "position": position - 1, "hash": previous["hash"]})
+        # The ledger's own previous entry, not the one the envelope claims: a forged
+        # prev_position must not choose what it is checked against.
+        previous = self.views.entry_before(source, position)
+        before = {"source": source, **(previous or {"position": GENESIS_POSITION,
+                                                    "hash": GENESIS_HASH})}
         body = {key: value for key, value in envelope.items() if key != "hash"}
         hashed: str | None
         computed: str | None

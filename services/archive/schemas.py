@@ -318,9 +318,10 @@ class LedgerEnvelope(Schema):
                        "what the hash is the SHA-256 of. Null under a rule not known here."})
     computed_hash = fields.String(allow_none=True, metadata={
         "description": "The SHA-256 of hashed_text, recomputed now."})
-    entry_before = fields.Nested(Head, allow_none=True, metadata={
-        "description": "The ledger's entry before it (position 0: the start of the chain); "
-                       "null: the ledger has none."})
+    entry_before = fields.Nested(Head, required=True, metadata={
+        "description": "The source's entry the ledger holds before it, whatever the envelope "
+                       "claims as its prev_position (position 0: none, the start of the "
+                       "chain)."})
     alarm = fields.Nested(ChainAlarmItem, allow_none=True, metadata={
         "description": "The alarm raised when it arrived, if it broke the chain."})
 

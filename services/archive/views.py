@@ -411,6 +411,13 @@ class ArchiveViews(Views):
         return self.store.one("SELECT * FROM {ledger_entry} WHERE source = :source "
                               "AND position = :position", source=source, position=position)
 
+    def entry_before(self, source: str, position: int) -> dict[str, Any] | None:
+        """The source's entry the ledger holds just before `position`: the one whose hash the
+        entry at `position` must name as its prev_hash (published positions have gaps)."""
+        return self.store.one("SELECT position, hash FROM {ledger_entry} WHERE source = :source "
+                              "AND position < :position ORDER BY position DESC LIMIT 1",
+                              source=source, position=position)
+
     def entries_of(self, source: str, record_id: str) -> list[dict[str, Any]]:
         """The ledger entries of one record, in chain order."""
         return self.store.select(

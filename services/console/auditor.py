@@ -164,7 +164,7 @@ def ledger_entry(visit: Visit, source: str, position: int) -> Response:
         "auditor_entry.html", entry=entry, envelope=envelope,
         shown=json.dumps(envelope, ensure_ascii=False, sort_keys=True, indent=1),
         hash_holds=entry["computed_hash"] == envelope["hash"],
-        link_holds=before is not None and envelope.get("prev_hash") == before["hash"]
+        link_holds=envelope.get("prev_hash") == before["hash"]
         and envelope.get("prev_position") == before["position"],
         problems=[chain_problem(visit.text, problem)
                   for problem in (entry["alarm"] or {}).get("problems", [])])

@@ -133,9 +133,11 @@ def test_a_broken_chain_is_recorded_with_an_alarm_and_opens_no_file(app):
     assert alarm["expected_prev_hash"] == first["hash"]
     assert alarm["problems"] == ["prev_position is 2, expected 1",
                                  "prev_hash does not match the previous envelope's hash"]
-    # Its envelope as stored, its own hash sound; no entry 2 in the ledger to link it to.
+    # Its envelope as stored, its own hash sound; the ledger's entry before it is 1, not the 2
+    # the envelope names.
     assert entry["envelope"] == third and entry["alarm"] == alarm
-    assert entry["computed_hash"] == third["hash"] and entry["entry_before"] is None
+    assert entry["computed_hash"] == third["hash"]
+    assert entry["entry_before"] == {"source": "cases", "position": 1, "hash": first["hash"]}
 
 
 def test_a_ledger_entry_is_shown_as_stored_with_the_text_its_hash_covers(app, cases):

@@ -259,9 +259,11 @@ def test_an_entry_whose_hash_and_link_hold_is_shown_to_check_by_hand():
 
 
 def test_an_entry_that_broke_its_chain_is_marked_where():
-    page = entry_page(stored_entry(computed_hash="d" * 64, entry_before=None, alarm=ALARM))
+    page = entry_page(stored_entry(computed_hash="d" * 64, alarm=ALARM,
+                                   entry_before={"source": "cases", "position": 1,
+                                                 "hash": "e" * 64}))
     assert "不一致：内容已不是当初计算哈希时的内容。" in page
-    assert "台账中没有它的前一条目。" in page and "未与前一条目衔接。" in page
+    assert 'id="before-hash">' + "e" * 64 in page and "未与前一条目衔接。" in page
     assert 'role="alert"' in page and "它接在位置 2 之后，而台账当时的链头是位置 1。" in page
 
 
