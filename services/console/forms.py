@@ -25,6 +25,7 @@ from contracts.events.cases import (
     RISK_LEVELS,
     RISK_TYPES,
 )
+from contracts.events.resources import LINK_DECLINE_REASONS, REFERRAL_OUTCOMES
 from contracts.taxonomy import SERVICE_CODES
 from services.cases.schemas import INFORMED_OF, RECIPIENT_KINDS, REFERRAL_REASONS
 from services.console.i18n import N_, today, zone
@@ -181,6 +182,33 @@ RESOURCE_REQUEST = (
     Field("needed_by", N_("Needed by"), "date"),
     Field("description", N_("What is needed, and why"), "textarea"),
     LIFE_SAFETY,
+)
+
+
+# Outside help carried on in the resources service. A referral (7.1.4b): the agency accepted it,
+# and it ended with its outcome (also without an acceptance: the agency declined, or the client
+# never went). An offered resource (8.3.4b): accepted or declined with the reason, then
+# delivered.
+ACCEPT_REFERRAL = (
+    Field("accepted_on", N_("Accepted by the agency on"), "date", required=True, default=_today),
+)
+COMPLETE_REFERRAL = (
+    Field("outcome", N_("Outcome"), "select", REFERRAL_OUTCOMES, required=True),
+    Field("completed_on", N_("Completed on"), "date", required=True, default=_today),
+)
+ACCEPT_RESOURCE = (
+    Field("accepted_on", N_("Offer accepted on"), "date", required=True, default=_today),
+)
+DECLINE_RESOURCE = (
+    Field("reason", N_("Why the offer is declined"), "select", LINK_DECLINE_REASONS,
+          required=True),
+    Field("declined_on", N_("Offer declined on"), "date", required=True, default=_today),
+)
+DELIVERY = (
+    Field("delivered_on", N_("Delivered to the client on"), "date", required=True,
+          default=_today),
+    Field("quantity", N_("Units delivered"), "int",
+          hint=N_("Leave empty for the units offered.")),
 )
 
 

@@ -300,7 +300,8 @@ LABELS: dict[str, str] = {
     "external": N_("External"),
     # Help from outside (referrals.po): why a client is referred (7.1.4b, 8.3.1e), the kinds of
     # resource asked for (8.3.4b, 9.3a), and the states the resources service carries a referral
-    # and a request through, prefixed because both have an "accepted".
+    # and a request through, prefixed because both have an "accepted"; why an offered resource
+    # is declined.
     "specialist_need": N_("Needs a specialist"),
     "intake_declined": N_("Intake declined (8.3.1e)"),
     "financial_aid": N_("Financial aid"),
@@ -323,6 +324,15 @@ LABELS: dict[str, str] = {
     "link_declined": N_("Offer declined"),
     "link_delivered": N_("Delivered"),
     "link_used": N_("Used"),
+    "not_suitable": N_("Not suitable"),
+    "provider_unavailable": N_("The provider is unavailable"),
+    "need_met_otherwise": N_("The need was met otherwise"),
+    # The school's service spaces (6.1.1, 6.1.2; school_admin.po).
+    "office": N_("Social work office"),
+    "case_room": N_("Casework room"),
+    "group_room": N_("Group work room"),
+    "multi_function_room": N_("Multi-function room"),
+    "shared_service_space": N_("Shared service space"),
 }
 
 # What happened in a case, as its timeline names the stored events.

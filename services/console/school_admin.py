@@ -30,6 +30,7 @@ from contracts.events.supervision import (
     EMPLOYMENT,
     EVALUATION_SCOPES,
     EVALUATOR_TYPES,
+    FACILITY_KINDS,
     FEEDBACK_CHANNELS,
     FEEDBACK_KINDS,
     RATINGS,
@@ -82,6 +83,12 @@ REGISTER_WORKER = (
     *QUALIFICATION,
     # Empty for today on the service's clock, which refuses a day after its own today.
     Field("registered_on", N_("Registered on"), "date", hint=N_("Leave empty for today.")),
+)
+# 6.1: the school's service spaces, a social-work office and rooms for case and group work
+# (6.1.1, 6.1.2), recorded as they now are: the compliance report checks that there is one.
+FACILITIES = (
+    Field("facility_kinds", N_("Service spaces (6.1)"), "multi", FACILITY_KINDS, required=True),
+    Field("recorded_on", N_("Recorded on"), "date", hint=N_("Leave empty for today.")),
 )
 # A worker's later changes: a new qualification (6.2.1.2), serving this school too, no longer
 # serving it, and leaving the service (which ends their eligibility to take cases).
@@ -225,9 +232,19 @@ def assign_worker(visit: Visit) -> Response:
                      f"/staff/{quote(worker_id, safe='')}")
 
 
+@page("/staff/facilities", "POST")
+def record_facilities(visit: Visit) -> Response:
+    """The admin's own school's service spaces as they now are (6.1), replacing those recorded."""
+    body = forms.payload(FACILITIES, visit.request.form)
+    return send_form(visit, f"/schools/{visit.actor.school_id}/facilities", body,
+                     Section(FACILITIES, name="facilities"),
+                     lambda sent, status: _staff_page(visit, sent, status), "/staff")
+
+
 def _staff_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
     args = visit.request.args
     school_id = visit.actor.school_id
+    school = visit.api.get(f"/schools/{school_id}")
     eligible = args.get("eligible") if args.get("eligible") in ELIGIBILITY_FILTERS else None
     workers = visit.api.get(f"/schools/{school_id}/social-workers", eligible=eligible,
                             after=args.get("after"), limit=STAFF_PAGE)
@@ -236,9 +253,13 @@ def _staff_page(visit: Visit, sent: Section | None, status: int = 200) -> Respon
                 visit.api.get(f"/schools/{school_id}/training-report", year=year)["lines"]}
     supervision = {line["social_worker_id"]: line for line in
                    visit.api.get(f"/schools/{school_id}/supervision-report")["lines"]}
+    sections = sections_of(sent, assign=ASSIGN_WORKER, facilities=FACILITIES)
+    if sent is None or sent.name != "facilities":
+        # The form starts from the spaces on record: a change is made to them.
+        sections["facilities"].values["facility_kinds"] = school["facility_kinds"]
     return visit.render("school_admin_staff.html", status, page=workers, eligible=eligible,
-                        year=year, training=training, supervision=supervision,
-                        sections=sections_of(sent, assign=ASSIGN_WORKER))
+                        year=year, training=training, supervision=supervision, school=school,
+                        sections=sections)
 
 
 @page("/staff/new")

@@ -1,7 +1,9 @@
 """The social worker's pages: the caseload, registering a client, opening a case and taking it
 through the steps of 8.3 (or declining its intake with a referral, 8.3.1e), risks and their
 levels (9.6), disclosures despite confidentiality (4.1), follow-ups after closing (9.2b), and help
-from outside at any step: referrals to agencies (7.1.4b) and resource requests (8.3.4b)."""
+from outside at any step: referrals to agencies (7.1.4b) and resource requests (8.3.4b), carried on
+in the resources service (the agency's acceptance and the outcome; an offer accepted or declined,
+and its delivery)."""
 
 from __future__ import annotations
 
@@ -294,10 +296,23 @@ def _case_page(visit: Visit, case_id: str, sent: Section | None,
 
 
 @dataclass(frozen=True)
+class CarryOn:
+    """One way the worker carries a referral or a resource request on in the resources service:
+    its route under the resources service's record (the console's path under the case's item is
+    the same), its label, its form, and the states of the record it is open in."""
+
+    route: str
+    label: str
+    fields: tuple[Field, ...]
+    states: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class OutsideHelp:
     """One kind of help from outside: the case's route it is asked at (the console's path under
-    the case is the API's), its form, where the case record lists it and by which id, and the
-    resources service's list of the same."""
+    the case is the API's), its form, where the case record lists it and by which id, the
+    resources service's list of the same, the name of its state there, and how it is carried
+    on."""
 
     route: str
     fields: tuple[Field, ...]
@@ -305,13 +320,35 @@ class OutsideHelp:
     made: str
     key: str
     carried: str
+    state: str
+    carry_on: tuple[CarryOn, ...]
+
+    def carrying(self, action: str) -> CarryOn:
+        found = next((way for way in self.carry_on if way.route == action), None)
+        if found is None:
+            raise NotFound()
+        return found
 
 
 OUTSIDE_HELP = {help_.route: help_ for help_ in (
+    # 7.1.4b: the agency accepts a referral; it ends with its outcome, also unaccepted (the
+    # agency declined, the client never went).
     OutsideHelp("referrals", forms.REFERRAL, "case_referrals.html", "referrals", "referral_id",
-                "/referrals"),
+                "/referrals", "status", (
+                    CarryOn("acceptance", N_("Record the agency's acceptance"),
+                            forms.ACCEPT_REFERRAL, ("made",)),
+                    CarryOn("completion", N_("Record how the referral ended"),
+                            forms.COMPLETE_REFERRAL, ("made", "accepted")))),
+    # 8.3.4b: an offered resource is accepted or declined (also once accepted, before its
+    # delivery), and an accepted one delivered.
     OutsideHelp("resource-requests", forms.RESOURCE_REQUEST, "case_resources.html",
-                "resource_requests", "request_id", "/resource-links"),
+                "resource_requests", "request_id", "/resource-links", "state", (
+                    CarryOn("acceptance", N_("Accept the offer"), forms.ACCEPT_RESOURCE,
+                            ("offered",)),
+                    CarryOn("decline", N_("Decline the offer"), forms.DECLINE_RESOURCE,
+                            ("offered", "accepted")),
+                    CarryOn("deliveries", N_("Record the delivery"), forms.DELIVERY,
+                            ("accepted",)))),
 )}
 OUTSIDE_PATH = '/cases/<case_id>/<any(referrals, "resource-requests"):kind>'
 
@@ -332,20 +369,43 @@ def ask_outside(visit: Visit, case_id: str, kind: str) -> Response:
                                                                   status))
 
 
+@page(f"{OUTSIDE_PATH}/<item_id>/<action>", "POST")
+def carry_on(visit: Visit, case_id: str, kind: str, item_id: str, action: str) -> Response:
+    """Carry a referral or a resource request on in the resources service; then the case's list
+    of them, or on a refusal that list with the form as it was sent."""
+    help_ = OUTSIDE_HELP[kind]
+    way = help_.carrying(action)
+    section = Section(way.fields, name=f"{action}-{item_id}")
+    return carry_out(
+        visit, f"{help_.carried}/{item_id}/{action}",
+        forms.payload(way.fields, visit.request.form),
+        lambda refusal: _outside_page(visit, case_id, help_, sent_back(
+            visit, section, Problem.of(refusal.problem, way.fields)), refusal.status),
+        f"/cases/{case_id}/{help_.route}")
+
+
 def _outside_page(visit: Visit, case_id: str, help_: OutsideHelp, sent: Section | None,
                   status: int = 200) -> Response:
     record = visit.api.get(f"/cases/{case_id}")
     found = visit.api.get(help_.carried, case_id=case_id, limit=OUTSIDE_PAGE)["items"]
     carried = {item[help_.key]: item for item in found}
+
+    def forms_of(item_id: str) -> list[tuple[CarryOn, Section]]:
+        """The forms that carry one item on in its state; none before the resources service
+        has taken it up."""
+        state = carried[item_id][help_.state] if item_id in carried else None
+        return [(way, form_of(sent, f"{way.route}-{item_id}", way.fields))
+                for way in help_.carry_on if state in way.states]
+
     # A referral may name an agency of the resource register (9.3a): the register's providers.
     providers = {provider["provider_id"]: provider.get("name") or provider["provider_id"][:8]
                  for provider in visit.api.get("/providers", limit=OUTSIDE_PAGE)["items"]
                  } if any(field.kind == "provider" for field in help_.fields) else {}
     return visit.render(help_.template, status, case=record,
                         client=visit.api.get(f"/clients/{record['client_id']}"),
-                        made=[(item, carried.get(item[help_.key]))
+                        made=[(item, carried.get(item[help_.key]), forms_of(item[help_.key]))
                               for item in record[help_.made]],
-                        providers=providers, route=help_.route,
+                        providers=providers, route=help_.route, key=help_.key,
                         form=form_of(sent, help_.route, help_.fields))
 
 

@@ -1,13 +1,17 @@
 """The social worker's help from outside: a letter to the mailbox that needs casework opens a
 case for the student it is about (refused first without the student, beside the picker); the
 letter then shows its case. Another case's client referred to an agency of the resource
-register, and a resource asked for (refused first for its quantity, beside the field), then
-found among the worker's own requests in the state the resources service carried it to."""
+register, and the agency's acceptance recorded once the resources service has taken the referral
+up (refused first for a day before the referral, beside the date); a resource asked for (refused
+first for its quantity, beside the field), then found among the worker's own requests in the
+state the resources service carried it to; and a resource offered for the case accepted and its
+delivery recorded."""
 
 from __future__ import annotations
 
 import re
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ from playwright.sync_api import Browser
 PLANNED = "王小明"  # a case up to its adopted plan
 STUDENT = "李小红"  # a registered student, no case yet: the letter is about her
 PROVIDER = "区精神卫生中心"  # a provider of the resource register
+OFFERED = "物资 · 3 份"  # a request of the planned case, offered as asked
 # How long the resources service may take to take a request up from the cases service's event.
 CARRIED_ON_SECONDS = 30
 
@@ -65,6 +70,25 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     seen["referrals"] = page.locator("ul.referrals").inner_text()
     shot("outside-03-referrals")
 
+    # The agency accepted it (7.1.4b), once the resources service has taken it up: a day before
+    # the referral is refused beside the date, kept as typed.
+    accepted = field("机构接收日期")
+    deadline = time.monotonic() + CARRIED_ON_SECONDS
+    while accepted.count() == 0 and time.monotonic() < deadline:
+        time.sleep(1)
+        page.reload()
+    today = date.fromisoformat(accepted.input_value())
+    accepted.fill((today - timedelta(days=1)).isoformat())
+    save("记录机构已接收", 400)
+    seen["refused_acceptance"] = page.locator(
+        f"#{accepted.get_attribute('aria-describedby')}").inner_text()
+    seen["refused_acceptance_kept"] = accepted.input_value()
+    shot("outside-06-referral-acceptance-refused")
+    accepted.fill(today.isoformat())
+    save("记录机构已接收")
+    seen["referral_accepted"] = page.locator("ul.referrals").inner_text()
+    seen["referral_next"] = page.locator("ul.referrals h3").all_inner_texts()
+
     # A resource asked for (8.3.4b): none is refused beside the quantity, the rest kept.
     page.get_by_role("link", name="返回个案").click()
     page.get_by_role("link", name="已申请的资源").click()
@@ -85,10 +109,17 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     save("提交申请")
     seen["requests"] = page.locator("ul.resource-requests").inner_text()
 
+    # The resource offered for the case: accepted, then delivered as offered (8.3.4b).
+    save("接受所提供的资源")
+    seen["offer_accepted"] = page.locator("li", has_text=OFFERED).inner_text()
+    save("记录交付")
+    seen["delivered"] = page.locator("li", has_text=OFFERED).inner_text()
+    shot("outside-07-resource-delivered")
+
     # The worker's own requests in every case, once the resources service has taken it up.
     page.get_by_role("link", name="资源申请").first.click()
     deadline = time.monotonic() + CARRIED_ON_SECONDS
-    while page.locator("tbody a").count() == 0 and time.monotonic() < deadline:
+    while "学业辅导" not in page.locator("tbody").inner_text() and time.monotonic() < deadline:
         time.sleep(1)
         page.reload()
     seen["my_requests"] = page.locator("tbody").inner_text()

@@ -1,6 +1,7 @@
 """The social worker's help from outside in a real browser (journeys_outside_help.py): a letter
-that opens a case, a referral to an agency of the resource register, a resource request; what
-the journey saw, and what the cases and resources services hold afterwards, read over RPC."""
+that opens a case, a referral to an agency of the resource register and the agency's acceptance,
+a resource request, and an offered resource accepted and delivered; what the journey saw, and
+what the cases and resources services hold afterwards, read over RPC."""
 
 from __future__ import annotations
 
@@ -39,14 +40,25 @@ def test_a_social_worker_opens_a_case_from_a_letter_refers_and_asks_for_a_resour
             provider = proxy.resources.register_provider({
                 "provider_kind": "organisation", "sector": "medical", "name": "区精神卫生中心",
                 "registered_on": "2026-09-01"})["provider_id"]
+            # A request of the planned case the resources service offers a resource for, as
+            # asked: the worker accepts it and records its delivery.
+            offered = proxy.cases.request_resource({
+                "case_id": planned, "kind": "materials", "service_codes": ["7.1.3a"],
+                "quantity": 3})["request_id"]
+            wait_for(lambda: _found(proxy.resources.list_resource_links({"case_id": planned})),
+                     timeout=30, what="the request in the resources service")
+            stationery = proxy.resources.register_resource({
+                "provider_id": provider, "kind": "materials", "title": "文具包", "capacity": 10,
+                "school_ids": [SCHOOL], "valid_from": "2026-09-01"})["resource_id"]
+            proxy.resources.offer_resource({"request_id": offered, "resource_id": stationery})
         seen = run_journey("outside_help", url)
         with rpc(amqp_uri, worker) as proxy:
             letter = proxy.cases.get_letter({"letter_id": seen["letter_id"]})
             opened = proxy.cases.get_case({"case_id": seen["letter_case"]})
             record = proxy.cases.get_case({"case_id": planned})
             (made,) = record["referrals"]
-            referral = wait_for(lambda: _found(proxy.resources.list_referrals(
-                {"case_id": planned})), timeout=30, what="the referral in the resources service")
+            referral = proxy.resources.get_referral({"referral_id": made["referral_id"]})
+            link = proxy.resources.get_resource_link({"request_id": offered})
 
     # The letter: its services offered, refused without the student beside the picker with the
     # rest kept, then a case at intake for her, linked both ways (8.2.2).
@@ -68,23 +80,41 @@ def test_a_social_worker_opens_a_case_from_a_letter_refers_and_asks_for_a_resour
     assert made["agency_kind"] == "mental_health" and made["agency_id"] == provider
     assert made["reason_code"] == "specialist_need" and made["referred_on"] == today.isoformat()
     assert made["note"] == "情绪问题持续，需要专业评估。"
-    assert referral["referral_id"] == made["referral_id"] and referral["status"] == "made"
+
+    # The agency's acceptance, once the resources service took the referral up: a day before the
+    # referral refused beside the date and kept, then today, and the outcome offered next.
+    yesterday = (today - timedelta(days=1)).isoformat()
+    assert seen["refused_acceptance"] == f"不得早于 {today.isoformat()}。"
+    assert seen["refused_acceptance_kept"] == yesterday
+    assert "机构已接收" in seen["referral_accepted"]
+    assert f"{today.year}年{today.month}月{today.day}日 接收" in seen["referral_accepted"]
+    assert seen["referral_next"] == ["记录转介结果"]
+    assert referral["status"] == "accepted" and referral["accepted_on"] == today.isoformat()
 
     # The resource request: none refused beside the quantity and nothing asked, then two units.
     assert seen["refused_quantity"] == "至少为 1。" and seen["refused_invalid"] == "true"
     assert seen["refused_kept_request"] == "数学跟不上，需要每周两次辅导。"
-    assert "暂未申请资源。" in seen["requests_after_refusal"]
+    assert "学业辅导" not in seen["requests_after_refusal"]
     assert "学业辅导 · 2 份" in seen["requests"] and "已申请，待提供资源" in seen["requests"]
-    (asked,) = record["resource_requests"]
+    (asked,) = [item for item in record["resource_requests"] if item["kind"] == "tutoring"]
     assert asked["kind"] == "tutoring" and asked["quantity"] == 2
     assert asked["service_codes"] == ["7.1.1a"]
     assert asked["description"] == "数学跟不上，需要每周两次辅导。"
     assert "王小明" in seen["my_requests"] and "学业辅导 · 2 份" in seen["my_requests"]
     assert "已申请，待提供资源" in seen["my_requests"]
     assert seen["nav"][:3] == ["我的个案", "登记服务对象", "资源申请"]
+
+    # The offered resource: accepted, then delivered as offered, and nothing more to do.
+    assert "已接受资源" in seen["offer_accepted"] and "记录交付" in seen["offer_accepted"]
+    assert "已交付" in seen["delivered"]
+    assert f"{today.year}年{today.month}月{today.day}日 交付 3 份" in seen["delivered"]
+    assert "记录交付" not in seen["delivered"]
+    assert link["state"] == "delivered" and link["accepted_on"] == today.isoformat()
+    assert link["delivery"] == {"quantity": 3, "delivered_on": today.isoformat()}
     for page in ("outside-01-letter-case-refused", "outside-02-letter-opened-case",
                  "outside-03-referrals", "outside-04-request-refused",
-                 "outside-05-my-requests"):
+                 "outside-05-my-requests", "outside-06-referral-acceptance-refused",
+                 "outside-07-resource-delivered"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
 
 

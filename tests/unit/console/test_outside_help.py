@@ -1,18 +1,23 @@
 """The social worker's help from outside, page by page without a browser: a letter that opens a
 case (8.2.2), a case's referrals to agencies (7.1.4b) and resource requests (8.3.4b) in the state
-the resources service carried them to, and the worker's own requests; what each page sends the
-services, and their refusals beside the fields."""
+the resources service carried them to, with the forms that carry each on there (the agency's
+acceptance and the outcome; an offer accepted or declined, and the delivery), and the worker's own
+requests; what each page sends the services, and their refusals beside the fields."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pytest
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from contracts.events.cases import RESOURCE_KINDS
-from contracts.events.resources import REFERRAL_OUTCOMES
+from contracts.events.resources import LINK_DECLINE_REASONS, REFERRAL_OUTCOMES
+from contracts.events.supervision import FACILITY_KINDS
 from services.cases.schemas import REFERRAL_REASONS
 from services.console import activities, forms, social_worker
 from services.console.i18n import LABELS, Localized
@@ -196,7 +201,8 @@ def test_my_requests_name_each_cases_client_and_say_their_state():
 
 
 def test_every_code_these_pages_show_has_a_label():
-    shown = (*RESOURCE_KINDS, *REFERRAL_REASONS, *REFERRAL_OUTCOMES,
+    shown = (*RESOURCE_KINDS, *REFERRAL_REASONS, *REFERRAL_OUTCOMES, *LINK_DECLINE_REASONS,
+             *FACILITY_KINDS,
              *(f"referral_{state}" for state in REFERRAL_STATES),
              *(f"link_{state}" for state in LINK_STATES))
     assert [code for code in shown if code not in LABELS] == []
@@ -207,3 +213,104 @@ def test_an_opening_sends_the_intake_items_of_8_3_1_under_intake():
                                     "respect_and_empathy": "1"}))
     assert body == {"service_codes": ["7.1.3a"], "opened_on": "2026-11-22",
                     "intake": {"worker_introduced": False, "respect_and_empathy": True}}
+
+
+def carried_services(refusal: Refused | None = None) -> Services:
+    """The case's two referrals, one accepted by its agency and one awaiting it, and its
+    resource request offered two units."""
+    return Services({
+        "/cases/case-1": CASE, "/clients/c-writer": WRITER,
+        "/referrals": {"items": [
+            {"referral_id": "r-1", "status": "accepted", "accepted_on": "2026-11-25",
+             "outcome": None},
+            {"referral_id": "r-2", "status": "made", "accepted_on": None, "outcome": None}]},
+        "/providers": {"items": []},
+        "/resource-links": {"items": [
+            {"request_id": "q-1", "state": "offered", "offered_quantity": 2,
+             "offered_on": "2026-12-01", "delivered_quantity": None, "delivered_on": None}]},
+    }, refusal)
+
+
+def forms_of(page: str, item_id: str) -> list[str]:
+    """The actions of the forms that carry one item of the list on, in their order."""
+    return re.findall(rf'action="/cases/case-1/[a-z-]+/{item_id}/([a-z]+)"', page)
+
+
+def test_each_referral_offers_what_may_come_next_in_its_state():
+    page = social_worker.outside_help(visit_of(carried_services()), "case-1",
+                                      "referrals").get_data(as_text=True)
+    # Accepted: it only ends now. Awaiting the agency: accepted, or ended without (declined).
+    assert forms_of(page, "r-1") == ["completion"]
+    assert forms_of(page, "r-2") == ["acceptance", "completion"]
+    assert "记录机构已接收" in page and "记录转介结果" in page
+    assert '<option value="agency_declined" >机构未接收</option>' in page
+
+
+def test_an_offered_resource_is_accepted_or_declined_and_its_offer_shown():
+    page = social_worker.outside_help(visit_of(carried_services()), "case-1",
+                                      "resource-requests").get_data(as_text=True)
+    assert forms_of(page, "q-1") == ["acceptance", "decline"]
+    assert "2026年12月1日 提供 2 份" in page
+    assert '<option value="provider_unavailable" >提供方无法提供</option>' in page
+
+
+def test_an_accepted_resource_is_delivered_or_still_declined():
+    services = carried_services()
+    services.answers["/resource-links"] = {"items": [{
+        "request_id": "q-1", "state": "accepted", "offered_quantity": 2,
+        "offered_on": "2026-12-01", "delivered_quantity": None, "delivered_on": None}]}
+    page = social_worker.outside_help(visit_of(services), "case-1",
+                                      "resource-requests").get_data(as_text=True)
+    assert forms_of(page, "q-1") == ["decline", "deliveries"]
+    assert "留空即为所提供的份数。" in page
+
+
+def test_the_agencys_acceptance_goes_to_the_resources_service_then_the_cases_referrals():
+    services = carried_services()
+    answer = social_worker.carry_on(visit_of(services, "POST", {
+        "accepted_on": "2026-12-02", "idempotency_key": "k"}), "case-1", "referrals", "r-2",
+        "acceptance")
+    assert answer.location == "/cases/case-1/referrals"
+    assert services.sent == [("/referrals/r-2/acceptance", {"accepted_on": "2026-12-02"})]
+
+
+def test_a_delivery_sends_its_units_as_a_number_and_leaves_them_out_when_empty():
+    services = carried_services()
+    for units in ("2", ""):
+        answer = social_worker.carry_on(visit_of(services, "POST", {
+            "delivered_on": "2026-12-03", "quantity": units}), "case-1", "resource-requests",
+            "q-1", "deliveries")
+        assert answer.location == "/cases/case-1/resource-requests"
+    assert services.sent == [
+        ("/resource-links/q-1/deliveries", {"delivered_on": "2026-12-03", "quantity": 2}),
+        ("/resource-links/q-1/deliveries", {"delivered_on": "2026-12-03"})]
+
+
+def test_an_acceptance_before_the_referral_is_refused_beside_its_date_on_its_own_form():
+    refusal = Refused(400, {"code": "invalid_input", "errors": {
+        "accepted_on": ["Must not be before the referral (2026-11-30)."]}})
+    answer = social_worker.carry_on(visit_of(carried_services(refusal), "POST", {
+        "accepted_on": "2026-11-29"}), "case-1", "referrals", "r-2", "acceptance")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "不得早于 2026-11-30。" in page.split('id="error-acceptance-r-2-accepted_on"')[1][:200]
+    assert 'id="f-acceptance-r-2-accepted_on"' in page and 'value="2026-11-29"' in page
+    assert page.count('aria-invalid="true"') == 1  # the other forms stay as they were
+
+
+def test_a_decline_refused_for_its_state_says_why_above_its_form():
+    refusal = Refused(409, {"code": "missing_step", "detail": "cannot decline it before an offer"})
+    answer = social_worker.carry_on(visit_of(carried_services(refusal), "POST", {
+        "reason": "not_suitable", "declined_on": "2026-12-02"}), "case-1", "resource-requests",
+        "q-1", "decline")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 409
+    form = page.split('action="/cases/case-1/resource-requests/q-1/decline"')[1]
+    assert "服务流程中尚有步骤未完成" in form.split("</form>")[0]
+    assert '<option value="not_suitable" selected>' in form
+
+
+def test_a_way_on_that_the_kind_of_help_has_not_is_no_page():
+    with pytest.raises(NotFound):
+        social_worker.carry_on(visit_of(carried_services(), "POST", {}), "case-1", "referrals",
+                               "r-1", "deliveries")

@@ -1,7 +1,7 @@
 """The staff forms' refusals (supervisor.py): the supervision service's own rules are said in
 the locale's words beside their fields, and a rule the console does not know stays as it came;
-a survey's mean score typed as read and sent in thousandths, and a worker's later changes as
-their page and its forms send them (school_admin.py)."""
+a survey's mean score typed as read and sent in thousandths, a worker's later changes as
+their page and its forms send them, and the school's service spaces (school_admin.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from services.console.school_admin import (
     assign_worker,
     end_assignment,
     permille,
+    record_facilities,
     record_leaving,
+    staff,
     worker,
 )
 from services.console.supervisor import TRAINING, reworded, session_fields
@@ -71,14 +73,18 @@ class Supervision:
     """The supervision service's answers to the worker's and staff pages, without a service:
     a leaving before registration refused as the service refuses it."""
 
-    def __init__(self, active: bool = True) -> None:
+    def __init__(self, active: bool = True, facilities: tuple[str, ...] = ()) -> None:
         self.active = active
+        self.facilities = list(facilities)
         self.sent: list[tuple[str, dict[str, Any]]] = []
 
     def get(self, path: str, **query: Any) -> Any:
         if path == "/social-workers/w-1":
             return {**WORKER_RECORD, "active": self.active,
                     "left_on": None if self.active else "2026-11-30"}
+        if path == "/schools/JD001":
+            return {"school_id": "JD001", "facility_kinds": self.facilities,
+                    "has_service_space": bool(self.facilities)}
         if path == "/schools/JD001/social-workers":
             return {"items": [], "total": 0, "limit": 20, "next": None}
         if path.endswith(("/training-report", "/supervision-report")):
@@ -91,6 +97,9 @@ class Supervision:
         if path.endswith("/deactivation") and body.get("left_on", "9") < "2026-09-01":
             raise Refused(400, {"code": "invalid_input", "errors": {
                 "left_on": ["Must not be before registration (2026-09-01)."]}})
+        if path.endswith("/facilities") and body.get("recorded_on", "") > "2026-12-03":
+            raise Refused(400, {"code": "invalid_input", "errors": {
+                "recorded_on": ["Must not be in the future (2026-12-03)."]}})
         return {}
 
 
@@ -155,3 +164,40 @@ def test_a_worker_assigned_to_the_admins_school_without_a_staff_id_is_refused_be
     status, _, where = posted(service, assign_worker, {"social_worker_id": "w-1"})
     assert (status, where) == (302, "/staff/w-1")
     assert service.sent == [("/social-workers/w-1/assignments", {"school_id": "JD001"})]
+
+
+def test_the_staff_page_shows_the_service_spaces_on_record_and_starts_their_form_from_them():
+    page = staff(visit_of(Supervision(facilities=("office", "case_room")), "zh_CN", ADMIN)
+                 ).get_data(as_text=True)
+    recorded = page.split('<ul class="facilities">')[1].split("</ul>")[0]
+    assert "社会工作办公室" in recorded and "个案工作室" in recorded
+    form = page.split('action="/staff/facilities"')[1].split("</form>")[0]
+    assert 'value="office" checked' in form and 'value="case_room" checked' in form
+    assert 'value="group_room" checked' not in form
+
+
+def test_a_school_without_a_service_space_is_told_what_the_compliance_report_will_show():
+    page = staff(visit_of(Supervision(), "zh_CN", ADMIN)).get_data(as_text=True)
+    assert "尚未登记服务场所：合规报告将显示此项缺失。" in page
+
+
+def test_the_service_spaces_are_recorded_for_the_admins_own_school_then_the_staff_page():
+    service = Supervision()
+    status, _, where = posted(service, record_facilities,
+                              {"facility_kinds": "group_room", "recorded_on": "2026-12-01"})
+    assert (status, where) == (302, "/staff")
+    assert service.sent == [("/schools/JD001/facilities",
+                             {"facility_kinds": ["group_room"], "recorded_on": "2026-12-01"})]
+
+
+def test_service_spaces_recorded_for_a_later_day_are_refused_beside_the_date_as_sent():
+    service = Supervision(facilities=("office",))
+    status, page, _ = posted(service, record_facilities,
+                             {"facility_kinds": "multi_function_room",
+                              "recorded_on": "2026-12-09"})
+    assert status == 400
+    assert "不得晚于今天。" in page.split('id="error-facilities-recorded_on"')[1][:200]
+    form = page.split('action="/staff/facilities"')[1].split("</form>")[0]
+    # As sent, not as on record: the office unticked, the room ticked, the date kept.
+    assert 'value="multi_function_room" checked' in form
+    assert 'value="office" checked' not in form and 'value="2026-12-09"' in form
