@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from services.cases.rules import LIVE
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_
@@ -401,10 +402,17 @@ def _outside_page(visit: Visit, case_id: str, help_: OutsideHelp, sent: Section 
     providers = {provider["provider_id"]: provider.get("name") or provider["provider_id"][:8]
                  for provider in visit.api.get("/providers", limit=OUTSIDE_PAGE)["items"]
                  } if any(field.kind == "provider" for field in help_.fields) else {}
+    made = [(item, carried.get(item[help_.key]), forms_of(item[help_.key]))
+            for item in record[help_.made]]
+    shown = {section.name for *_, ways in made for _, section in ways}
+    if record["status"] in LIVE:
+        shown.add(help_.route)
+    # A form refused after its item moved on (another hand carried it on meanwhile) is no
+    # longer offered: its refusal is shown above the list, not lost.
+    unplaced = sent.problem if sent is not None and sent.name not in shown else None
     return visit.render(help_.template, status, case=record,
                         client=visit.api.get(f"/clients/{record['client_id']}"),
-                        made=[(item, carried.get(item[help_.key]), forms_of(item[help_.key]))
-                              for item in record[help_.made]],
+                        made=made, unplaced=unplaced, live=LIVE,
                         providers=providers, route=help_.route, key=help_.key,
                         form=form_of(sent, help_.route, help_.fields))
 

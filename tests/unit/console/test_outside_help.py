@@ -314,3 +314,15 @@ def test_a_way_on_that_the_kind_of_help_has_not_is_no_page():
     with pytest.raises(NotFound):
         social_worker.carry_on(visit_of(carried_services(), "POST", {}), "case-1", "referrals",
                                "r-1", "deliveries")
+
+
+def test_a_refusal_of_a_form_no_longer_offered_is_shown_above_the_list_not_lost():
+    # r-1 was accepted by another hand meanwhile: its acceptance form is no longer offered.
+    refusal = Refused(409, {"code": "missing_step", "detail": "already accepted"})
+    answer = social_worker.carry_on(visit_of(carried_services(refusal), "POST", {
+        "accepted_on": "2026-12-02"}), "case-1", "referrals", "r-1", "acceptance")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 409
+    assert forms_of(page, "r-1") == ["completion"]
+    above = page.split('<section aria-labelledby="made-heading">')[0]
+    assert 'role="alert"' in above and "服务流程中尚有步骤未完成" in above
