@@ -7,6 +7,8 @@
 - A reply that cannot be sent (the broker restarting) is not a reason to die: nameko would kill
   the whole service. The request goes back to its queue, the broker delivers it again once the
   connection is back, and its stored outcome answers it then.
+- The service's RPC queue `rpc-<service>` is a quorum queue (services.runtime.queues): requests
+  waiting in it outlive the broker node that held them.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ import sys
 from typing import Any
 
 from nameko import rpc as nameko_rpc
+from nameko.constants import AMQP_URI_CONFIG_KEY
 
 from contracts.errors import DeadlineExceeded
+from services.runtime.broker import BROKER_ERRORS
 from services.runtime.commands import deadline_passed
+from services.runtime.queues import ensure_quorum, quorum_queue
+from services.runtime.secrets import with_amqp_password
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +40,37 @@ def deadline_of(data: dict[str, Any]) -> float | None:
     return float(value)
 
 
+class QuorumRpcConsumer(nameko_rpc.RpcConsumer):
+    """nameko's RPC consumer with its queue declared as a quorum queue, migrated if classic."""
+
+    def setup(self) -> None:
+        if self.queue is None:  # type: ignore[has-type]
+            service = self.container.service_name
+            queue = quorum_queue(
+                nameko_rpc.RPC_QUEUE_TEMPLATE.format(service),
+                nameko_rpc.get_rpc_exchange(self.container.config),
+                f"{service}.*",
+            )
+            amqp_uri = with_amqp_password(self.container.config[AMQP_URI_CONFIG_KEY])
+            ensure_quorum(amqp_uri, service, queue)
+            self.queue = queue
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        # Errors raised before an entrypoint runs (an unknown method) are answered from here:
+        # a reply that cannot be sent must not kill the service either (see Rpc.handle_result).
+        try:
+            return super().handle_result(message, result, exc_info)
+        except BROKER_ERRORS as error:
+            log.warning("could not reply (%s): the request goes back to its queue", error)
+            self.requeue_message(message)
+            return result, exc_info
+
+
 class Rpc(nameko_rpc.Rpc):
+    rpc_consumer = QuorumRpcConsumer()
+
     def unpack_message_headers(self, message: Any) -> dict[str, Any]:
         data: dict[str, Any] = super().unpack_message_headers(message)
         correlation_id = message.properties.get("correlation_id")

@@ -91,6 +91,10 @@ class Stack:
         except requests.RequestException:
             return False
 
+    def gateway_for(self, client: int) -> str:
+        """The gateway a client talks to: the one gateway here (the cluster's has two)."""
+        return self.base_url
+
     def kill(self, name: str) -> None:
         self.processes[name].kill()
 
@@ -192,8 +196,9 @@ def _fill(route: Route, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 class Load:
     """Social workers running case journeys until told to stop, each in its own greenthread."""
 
-    def __init__(self, world: Stack, workers: int, seed: int) -> None:
+    def __init__(self, world: Stack, workers: int, seed: int, give_up_on_504: bool = True) -> None:
         self.world = world
+        self.give_up_on_504 = give_up_on_504
         self.running = True
         self.kill_after_next_reply = threading.Event()
         self.told = [Told() for _ in range(workers)]
@@ -219,8 +224,9 @@ class Load:
 
     def _work(self, number: int, seed: int) -> None:
         rng = random.Random(seed)
-        client = HttpClient(self.world.base_url, f"worker-{number + 1}", self.told[number],
-                            self._on_reply, give_up_on_504=number % 2 == 1)
+        client = HttpClient(self.world.gateway_for(number), f"worker-{number + 1}",
+                            self.told[number], self._on_reply,
+                            give_up_on_504=self.give_up_on_504 and number % 2 == 1)
         journey = 0
         try:
             while self.running:

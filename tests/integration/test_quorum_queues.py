@@ -1,0 +1,130 @@
+"""Every queue that must outlive a broker node is a quorum queue, and a service upgraded from
+classic queues moves every message they hold into their quorum successors before it consumes
+(services.runtime.queues), on a real broker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kombu import Connection, Exchange, Producer, Queue
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.archive.service import ArchiveService
+from services.cases.service import CasesService
+from services.runtime.cli.keygen import subscribed_sources
+from services.runtime.queues import QUORUM, ensure_quorum, migrating_name
+from services.runtime.relay import events_exchange
+from services.runtime.subscription import dead_letter_queue_name, queue_name
+from tests.support.scenarios import drive_case
+from tests.support.services import AUDITOR, WORKER, config, rpc, running
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def queue_type(uri: str, name: str) -> str:
+    """The queue's type as the broker reports it: declaring it as quorum is refused (and
+    closes the channel) when it is classic."""
+    with Connection(uri) as connection:
+        try:
+            connection.channel().queue_declare(name, durable=True, auto_delete=False,
+                                               arguments=QUORUM)
+        except Exception as error:
+            assert "x-queue-type" in str(error), error
+            return "classic"
+    return "quorum"
+
+
+def classic_queue(uri: str, name: str, exchange: Exchange, routing_key: str) -> Queue:
+    queue = Queue(name, exchange=exchange, routing_key=routing_key, durable=True,
+                  queue_arguments={"x-queue-type": "classic"})
+    with Connection(uri) as connection:
+        queue(connection.channel()).declare()
+    return queue
+
+
+def test_every_queue_a_service_consumes_is_a_quorum_queue(amqp_uri):
+    with running(amqp_uri, CasesService, ArchiveService):
+        names = ["rpc-cases", "rpc-archive"] + [
+            name(  # every subscription queue and its dead letters
+                "archive", source) for source in subscribed_sources("archive")
+            for name in (queue_name, dead_letter_queue_name)
+        ]
+        assert {name: queue_type(amqp_uri, name) for name in names} == dict.fromkeys(
+            names, "quorum")
+
+
+def test_a_classic_queue_is_replaced_and_keeps_every_message_in_order(amqp_uri):
+    exchange = Exchange("archive.dead-letters", type="direct", durable=True)
+    name = dead_letter_queue_name("archive", "cases")
+    classic_queue(amqp_uri, name, exchange, name)
+    with Connection(amqp_uri) as connection:
+        producer = Producer(connection.channel(), exchange=exchange)
+        for number in range(50):
+            producer.publish({"position": number}, routing_key=name, serializer="json",
+                             delivery_mode=2, headers={"casebook_attempts": number})
+    quorum = Queue(name, exchange=exchange, routing_key=name, durable=True,
+                   queue_arguments=QUORUM)
+
+    assert ensure_quorum(amqp_uri, "archive", quorum) == 50
+
+    assert queue_type(amqp_uri, name) == "quorum"
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        got = []
+        while (message := channel.basic_get(name, no_ack=True)) is not None:
+            got.append((json.loads(message.body)["position"],
+                        message.properties["application_headers"]["casebook_attempts"]))
+        with pytest.raises(Exception, match="NOT_FOUND"):
+            channel.queue_declare(migrating_name(name), passive=True)
+    assert got == [(number, number) for number in range(50)]
+    # Still bound: what is dead-lettered from now on arrives in the quorum queue.
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        Producer(connection.channel(), exchange=exchange).publish(
+            {"position": 50}, routing_key=name, serializer="json")
+        message = connection.channel().basic_get(name, no_ack=True)
+    assert json.loads(message.body) == {"position": 50}
+
+
+def queue_depth(uri: str, name: str) -> int:
+    with Connection(uri) as connection:
+        return int(connection.channel().queue_declare(name, passive=True).message_count)
+
+
+def test_the_upgraded_services_consume_every_message_their_classic_queues_held(amqp_uri):
+    # Before the upgrade: the archive's subscription queue is classic and fills while the
+    # archive is down, and a request to it waits in its classic RPC queue.
+    subscription = classic_queue(amqp_uri, queue_name("archive", "cases"),
+                                 events_exchange("cases"), "#")
+    with running(amqp_uri, CasesService):
+        with rpc(amqp_uri, WORKER) as proxy:
+            drive_case(proxy, "client-1")
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            published = proxy.cases.status()["stored_position"]
+            wait_for(lambda: proxy.cases.status()["published_position"] == published,
+                     what="the relay to publish")
+        waiting = subscription.name
+        assert queue_depth(amqp_uri, waiting) == published
+        # Made only now: cases asks the archive too, and those requests would wait there for
+        # callers long gone.
+        classic_queue(amqp_uri, "rpc-archive",
+                      Exchange("nameko-rpc", type="topic", durable=True), "archive.*")
+        with ClusterRpcProxy(config(amqp_uri), context_data={"actor": AUDITOR},
+                             timeout=60) as caller:
+            request = caller.archive.ping.call_async()
+
+            with running(amqp_uri, ArchiveService):
+                assert request.result() == "pong"
+                with rpc(amqp_uri, AUDITOR) as proxy:
+                    wait_for(lambda: proxy.archive.ledger_head("cases")["position"]
+                             == published, timeout=120,
+                             what="the archive to record every event of cases")
+                    report = proxy.archive.verify_ledger()
+                # Every message moved across was consumed and acked, none left behind.
+                wait_for(lambda: queue_depth(amqp_uri, waiting) == 0,
+                         what="the moved messages to be consumed")
+    assert report["sources"]["cases"]["ok"], report["sources"]["cases"]
+    assert report["sources"]["cases"]["entries"] == published
+    assert queue_type(amqp_uri, waiting) == "quorum"
+    assert queue_type(amqp_uri, "rpc-archive") == "quorum"
