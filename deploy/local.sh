@@ -166,7 +166,7 @@ case "$command" in
       pytest tests/faults/test_fault_matrix.py -p no:cacheprovider -o timeout=0 "$@" ;;
   # Three RabbitMQ nodes of its own, two instances of every service: about 5 minutes.
   cluster) ensure_venv; ensure_rabbitmq; ensure_postgres
-    pytest tests/cluster -p no:cacheprovider -o timeout=0 -s "$@" ;;
+    CASEBOOK_CLUSTER_TEST=1 pytest tests/cluster -p no:cacheprovider -o timeout=0 -s "$@" ;;
   bench) ensure_venv; ensure_rabbitmq; ensure_postgres; "$VENV/bin/python" -m tests.bench "$@" ;;
   *) sed -n '2,7p' "$0"; exit 2 ;;
 esac

@@ -41,7 +41,6 @@ from eventlet.event import Event
 from eventlet.queue import LightQueue
 from kombu import Connection, Exchange, Producer
 from nameko.messaging import Consumer
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from contracts.envelope import chain_problems, envelope_hash
 from contracts.errors import Unavailable
@@ -50,6 +49,7 @@ from services.runtime.context import SYSTEM
 from services.runtime.persistence import ChainHead, Cursor, CursorMoved
 from services.runtime.queues import ensure_quorum, quorum_queue
 from services.runtime.relay import events_exchange
+from services.runtime.replies import cluster_rpc
 from services.runtime.secrets import with_amqp_password
 from services.runtime.settings import settings
 
@@ -99,7 +99,7 @@ def fetch_since(
 ) -> Iterator[dict[str, Any]]:
     """Every envelope `source` published after `position` (up to `until`), over RPC."""
     try:
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=RPC_TIMEOUT_SECONDS) as rpc:
+        with cluster_rpc({"AMQP_URI": amqp_uri}, timeout=RPC_TIMEOUT_SECONDS) as rpc:
             while True:
                 batch = rpc[source].events_since(position, FETCH_LIMIT)
                 for envelope in batch:

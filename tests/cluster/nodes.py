@@ -20,6 +20,7 @@ VHOST = "casebook"
 class Cluster:
     def __init__(self, directory: Path, size: int = 3) -> None:
         self.nodes = [PrivateBroker(directory / f"node-{number}") for number in range(size)]
+        self.stopped: set[int] = set()
 
     @property
     def uri(self) -> str:
@@ -35,26 +36,30 @@ class Cluster:
             node.ctl("stop_app")
             node.ctl("join_cluster", first.node)
             node.ctl("start_app")
-        # Classic unless a queue says otherwise: nameko's reply queues, declared without a type,
-        # then live on the node their caller is connected to (the first of the URI). As quorum
-        # queues (a Raft group of three per RPC caller) they overloaded the nodes once one was
-        # down: docs/operators.md, "The cluster profile".
+        # The vhost's default queue type stays classic, as Compose's: the queues that must
+        # outlive a node say `x-queue-type: quorum` themselves (services.runtime.queues).
         first.ctl("add_vhost", VHOST)
         first.ctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
 
     def stop_node(self, number: int) -> None:
         """The node goes away (its process ends); the others keep a majority of every queue."""
         self.nodes[number].stop()
+        self.stopped.add(number)
 
     def running_nodes(self) -> int:
+        """How many nodes the cluster counts as running, asked of one still running."""
+        asked = next(node for number, node in enumerate(self.nodes)
+                     if number not in self.stopped)
         out = subprocess.run(
-            ["rabbitmqctl", "-q", "-n", self.nodes[0].node, "eval",
+            ["rabbitmqctl", "-q", "-n", asked.node, "eval",
              "length(rabbit_nodes:all_running())."],
             check=True, capture_output=True, text=True, timeout=60).stdout
         return int(out.strip())
 
     def stop(self) -> None:
-        for node in self.nodes:
+        for number, node in enumerate(self.nodes):
+            if number in self.stopped:
+                continue
             with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
                 node.stop()
 
