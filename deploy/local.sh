@@ -164,7 +164,7 @@ case "$command" in
   faults) ensure_venv; ensure_rabbitmq
     CASEBOOK_FAULT_MINUTES="${CASEBOOK_FAULT_MINUTES:-15}" \
       pytest tests/faults/test_fault_matrix.py -p no:cacheprovider -o timeout=0 "$@" ;;
-  # Three RabbitMQ nodes of its own, two instances of every service: about 5 minutes.
+  # Three RabbitMQ nodes of its own, two instances of every service: four to five minutes.
   cluster) ensure_venv; ensure_rabbitmq; ensure_postgres
     CASEBOOK_CLUSTER_TEST=1 pytest tests/cluster -p no:cacheprovider -o timeout=0 -s "$@" ;;
   bench) ensure_venv; ensure_rabbitmq; ensure_postgres; "$VENV/bin/python" -m tests.bench "$@" ;;

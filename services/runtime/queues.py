@@ -3,8 +3,9 @@
 Every subscription queue, its dead-letter queue and every service's RPC queue is declared with
 `x-queue-type: quorum`, on one node as on three: a quorum queue is replicated on a cluster's
 nodes and keeps serving while a minority of them is down, where a classic queue lives on one
-node and is gone while that node is. Reply queues stay as nameko makes them: they belong to one
-caller's connection, which a lost node takes with it anyway.
+node and is gone while that node is. Reply queues are exclusive instead
+(services.runtime.replies): they belong to one caller's connection, which a lost node takes with
+it anyway.
 
 A queue cannot change its type in place. Queues declared before (classic) are migrated when the
 service starts (`ensure_quorum`), under a lock so that two instances starting at once do not

@@ -1,11 +1,13 @@
-"""Every queue that must outlive a broker node is a quorum queue, and a service upgraded from
-classic queues moves every message they hold into their quorum successors before it consumes
-(services.runtime.queues), on a real broker."""
+"""Every queue that must outlive a broker node is a quorum queue, a service upgraded from classic
+queues moves every message they hold into their quorum successors before it consumes
+(services.runtime.queues), and every reply queue belongs to its caller's connection alone
+(services.runtime.replies), on a real broker."""
 
 from __future__ import annotations
 
 import json
 
+import amqp.exceptions
 import pytest
 from kombu import Connection, Exchange, Producer, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -15,6 +17,7 @@ from services.cases.service import CasesService
 from services.runtime.cli.keygen import subscribed_sources
 from services.runtime.queues import QUORUM, ensure_quorum, migrating_name
 from services.runtime.relay import events_exchange
+from services.runtime.replies import ReplyListener, cluster_rpc
 from services.runtime.subscription import dead_letter_queue_name, queue_name
 from tests.support.scenarios import drive_case
 from tests.support.services import AUDITOR, WORKER, config, rpc, running
@@ -53,6 +56,31 @@ def test_every_queue_a_service_consumes_is_a_quorum_queue(amqp_uri):
         ]
         assert {name: queue_type(amqp_uri, name) for name in names} == dict.fromkeys(
             names, "quorum")
+
+
+def held_by_another_connection(uri: str, name: str) -> bool:
+    """Whether `name` is an exclusive queue of some other connection: asking for it is refused."""
+    with Connection(uri) as connection:
+        try:
+            connection.channel().queue_declare(name, passive=True)
+        except amqp.exceptions.ResourceLocked:
+            return True
+    return False
+
+
+def test_every_reply_queue_is_exclusive_to_its_caller(amqp_uri):
+    # Exclusive: classic whatever the vhost's default type, and declared afresh on whichever
+    # broker node the caller's connection moves to (a durable one stays on its first node).
+    with running(amqp_uri, CasesService, ArchiveService) as runner:
+        caller = cluster_rpc(config(amqp_uri), context_data={"actor": AUDITOR}, timeout=30)
+        with caller as proxy:
+            assert proxy.cases.ping() == "pong"
+            names = [caller._reply_listener.queue.name] + [
+                extension.queue.name for container in runner.containers
+                for extension in container.subextensions
+                if isinstance(extension, ReplyListener)]
+            assert len(names) == 3, names  # the caller's, cases' (to the archive), archive's
+            assert all(held_by_another_connection(amqp_uri, name) for name in names), names
 
 
 def test_a_classic_queue_is_replaced_and_keeps_every_message_in_order(amqp_uri):
