@@ -164,9 +164,11 @@ case "$command" in
   faults) ensure_venv; ensure_rabbitmq
     CASEBOOK_FAULT_MINUTES="${CASEBOOK_FAULT_MINUTES:-15}" \
       pytest tests/faults/test_fault_matrix.py -p no:cacheprovider -o timeout=0 "$@" ;;
-  # Three RabbitMQ nodes of its own, two instances of every service: four to five minutes.
+  # Three RabbitMQ nodes of its own, two instances of every service: four to five minutes. The
+  # services' logs stay in its directory until the next run (pytest's own are rotated away).
   cluster) ensure_venv; ensure_rabbitmq; ensure_postgres
-    CASEBOOK_CLUSTER_TEST=1 pytest tests/cluster -p no:cacheprovider -o timeout=0 -s "$@" ;;
+    CASEBOOK_CLUSTER_TEST=1 pytest tests/cluster -p no:cacheprovider -o timeout=0 -s \
+      --basetemp="${CASEBOOK_CLUSTER_DIR:-/tmp/casebook-cluster-test}" "$@" ;;
   bench) ensure_venv; ensure_rabbitmq; ensure_postgres; "$VENV/bin/python" -m tests.bench "$@" ;;
   *) sed -n '2,7p' "$0"; exit 2 ;;
 esac

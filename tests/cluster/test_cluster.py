@@ -10,7 +10,8 @@ successes and retryable 503s. Measured and printed: commands/s with one and with
 of every service.
 
 `make cluster-test` runs it (several minutes): only it sets CASEBOOK_CLUSTER_TEST, so the
-suite's own run (`pytest tests`) skips it rather than sit in it, silent, for minutes."""
+suite's own run (`pytest tests`) skips it rather than sit in it, silent, for minutes. The
+services' logs stay in `$CASEBOOK_CLUSTER_DIR` (/tmp/casebook-cluster-test) until the next run."""
 
 from __future__ import annotations
 

@@ -147,11 +147,14 @@ class HttpClient:
         path, body = _fill(route, payload)
         key = str(uuid.uuid4())  # one per command, reused on every retry of it
         deadline = time.monotonic() + ANSWER_WITHIN_SECONDS
+        # What the client last got, for the failure to say when no answer comes in time.
+        last = "nothing"
         while time.monotonic() < deadline:
             try:
                 response = self.session.post(self.base_url + path, json=body, timeout=30,
                                              headers={"Idempotency-Key": key})
-            except requests.RequestException:
+            except requests.RequestException as error:
+                last = repr(error)
                 time.sleep(0.5)  # the gateway is down or restarting
                 continue
             self.told.answers[response.status_code] += 1
@@ -169,10 +172,12 @@ class HttpClient:
                 self.told.gave_up.append((route.rpc, payload))
                 raise GaveUp(problem["detail"])
             if response.status_code >= 500 or problem.get("code") == "request_in_progress":
+                last = f"{response.status_code} {problem.get('code')}: {problem.get('detail')}"
                 time.sleep(min(float(response.headers.get("Retry-After", "1")), 3.0))
                 continue
             raise Refused(response.status_code, problem)
-        raise AssertionError(f"{route.rpc} got no answer in {ANSWER_WITHIN_SECONDS}s")
+        raise AssertionError(f"{route.rpc} got no answer in {ANSWER_WITHIN_SECONDS}s "
+                             f"from {self.base_url}; last: {last}")
 
 
 class _Service:
