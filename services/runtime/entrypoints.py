@@ -44,6 +44,12 @@ class QuorumRpcConsumer(nameko_rpc.RpcConsumer):
     """nameko's RPC consumer with its queue declared as a quorum queue, migrated if classic."""
 
     def setup(self) -> None:
+        if nameko_rpc.RpcConsumer in self.container.shared_extensions:
+            # nameko's own `@rpc` beside this module's would consume `rpc-<service>` too, as a
+            # classic queue: refused while the quorum one exists (PRECONDITION_FAILED), which
+            # kombu retries for ever while the service's RPC goes unanswered.
+            raise TypeError(f"{self.container.service_name} mixes nameko.rpc.rpc with "
+                            "services.runtime.entrypoints.rpc: use the latter throughout")
         if self.queue is None:  # type: ignore[has-type]
             service = self.container.service_name
             queue = quorum_queue(

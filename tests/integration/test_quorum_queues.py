@@ -10,11 +10,13 @@ import json
 import amqp.exceptions
 import pytest
 from kombu import Connection, Exchange, Producer, Queue
+from nameko.rpc import rpc as nameko_rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.runtime.cli.keygen import subscribed_sources
+from services.runtime.entrypoints import rpc as rpc_entrypoint
 from services.runtime.queues import QUORUM, ensure_quorum, migrating_name
 from services.runtime.relay import events_exchange
 from services.runtime.replies import ReplyListener, cluster_rpc
@@ -56,6 +58,27 @@ def test_every_queue_a_service_consumes_is_a_quorum_queue(amqp_uri):
         ]
         assert {name: queue_type(amqp_uri, name) for name in names} == dict.fromkeys(
             names, "quorum")
+
+
+class Mixed:
+    """nameko's own `@rpc` beside the runtime's: both would consume `rpc-mixed`."""
+
+    name = "mixed"
+
+    @nameko_rpc
+    def plain(self) -> str:
+        return "plain"
+
+    @rpc_entrypoint
+    def runtime(self) -> str:
+        return "runtime"
+
+
+def test_a_service_that_mixes_namekos_rpc_with_the_runtimes_does_not_start(amqp_uri):
+    # Rather than start and leave its RPC unanswered: nameko's would declare `rpc-mixed`
+    # classic, which the broker refuses while the quorum one exists, and kombu retries.
+    with pytest.raises(TypeError, match=r"mixes nameko\.rpc\.rpc"), running(amqp_uri, Mixed):
+        pass
 
 
 def held_by_another_connection(uri: str, name: str) -> bool:
