@@ -8,7 +8,9 @@
   the whole service. The request goes back to its queue, the broker delivers it again once the
   connection is back, and its stored outcome answers it then.
 - The service's RPC queue `rpc-<service>` is a quorum queue (services.runtime.queues): requests
-  waiting in it outlive the broker node that held them.
+  waiting in it outlive the broker node that held them. A service takes all its RPC entrypoints
+  from here: one of nameko's own `@rpc` beside them would declare the queue classic, and such a
+  service refuses to start.
 """
 
 from __future__ import annotations
