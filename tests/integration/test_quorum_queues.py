@@ -11,7 +11,6 @@ import amqp.exceptions
 import pytest
 from kombu import Connection, Exchange, Producer, Queue
 from nameko.rpc import rpc as nameko_rpc
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
@@ -165,8 +164,8 @@ def test_the_upgraded_services_consume_every_message_their_classic_queues_held(
         # callers long gone.
         classic_queue(amqp_uri, "rpc-archive",
                       Exchange("nameko-rpc", type="topic", durable=True), "archive.*")
-        with ClusterRpcProxy(config(amqp_uri), context_data={"actor": AUDITOR},
-                             timeout=60) as caller:
+        with cluster_rpc(config(amqp_uri), context_data={"actor": AUDITOR},
+                         timeout=60) as caller:
             request = caller.archive.ping.call_async()
             if not source_up:
                 source.stop()
