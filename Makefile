@@ -1,6 +1,6 @@
 # Every target goes through deploy/local.sh, which installs and starts what is missing.
 .PHONY: install run test unit integration e2e faults bench lint contracts services \
-	wheelhouse local-images compose-test
+	wheelhouse local-images compose-test cluster-test
 
 install:
 	bash deploy/local.sh install
@@ -49,3 +49,8 @@ local-images:
 # The Compose stack started for real: build, up, the README tour, a crash, down/up, an upgrade.
 compose-test:
 	bash deploy/local.sh compose
+
+# Three RabbitMQ nodes, two instances of every service, HTTP load while a node stops and an
+# instance is SIGKILLed; prints commands/s with one and two instances. Not in `make test`.
+cluster-test:
+	bash deploy/local.sh cluster

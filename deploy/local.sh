@@ -3,7 +3,7 @@
 #   bash deploy/local.sh run     install what is missing, start RabbitMQ, run every service
 #   bash deploy/local.sh test    install what is missing, start RabbitMQ and PostgreSQL, run the tests
 #   bash deploy/local.sh compose  start the Compose stack for real and test it (tests/compose/)
-#   bash deploy/local.sh install | services | bench | unit | integration | e2e | faults | wheelhouse
+#   bash deploy/local.sh install | services | bench | unit | integration | e2e | faults | cluster | wheelhouse
 # Installs system packages with apt-get where they are missing (as root, or through sudo).
 set -euo pipefail
 
@@ -155,7 +155,7 @@ case "$command" in
   services) ensure_rabbitmq; ensure_postgres ;;
   run) ensure_venv; ensure_rabbitmq; exec "$VENV/bin/casebook" up "$@" ;;
   test) ensure_venv; ensure_rabbitmq; ensure_postgres; ensure_tools; ensure_browser
-        pytest tests --ignore=tests/bench --ignore=tests/compose "$@" ;;
+        pytest tests --ignore=tests/bench --ignore=tests/compose --ignore=tests/cluster "$@" ;;
   compose) compose_test "$@" ;;
   wheelhouse) ensure_venv; bash "$ROOT/deploy/images/wheelhouse.sh" ;;
   unit) ensure_venv; ensure_tools; pytest tests/unit "$@" ;;
@@ -164,6 +164,11 @@ case "$command" in
   faults) ensure_venv; ensure_rabbitmq
     CASEBOOK_FAULT_MINUTES="${CASEBOOK_FAULT_MINUTES:-15}" \
       pytest tests/faults/test_fault_matrix.py -p no:cacheprovider -o timeout=0 "$@" ;;
+  # Three RabbitMQ nodes of its own, two instances of every service: four to five minutes. The
+  # services' logs stay in its directory until the next run (pytest's own are rotated away).
+  cluster) ensure_venv; ensure_rabbitmq; ensure_postgres
+    CASEBOOK_CLUSTER_TEST=1 pytest tests/cluster -p no:cacheprovider -o timeout=0 -s \
+      --basetemp="${CASEBOOK_CLUSTER_DIR:-/tmp/casebook-cluster-test}" "$@" ;;
   bench) ensure_venv; ensure_rabbitmq; ensure_postgres; "$VENV/bin/python" -m tests.bench "$@" ;;
   *) sed -n '2,7p' "$0"; exit 2 ;;
 esac

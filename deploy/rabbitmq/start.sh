@@ -8,4 +8,10 @@ listeners.tcp.default = 127.0.0.1:${CASEBOOK_AMQP_PORT:?}
 management.tcp.ip = 127.0.0.1
 management.tcp.port = ${CASEBOOK_RABBITMQ_UI_PORT:?}
 CONF
+# A cluster's nodes (deploy/compose.cluster.yaml) share one Erlang cookie, a Compose secret: the
+# node reads it from its home, readable by its owner alone.
+if [ -n "${CASEBOOK_ERLANG_COOKIE_FILE:-}" ]; then
+  install -m 0400 -o rabbitmq -g rabbitmq "$CASEBOOK_ERLANG_COOKIE_FILE" \
+    /var/lib/rabbitmq/.erlang.cookie
+fi
 exec docker-entrypoint.sh "$@"

@@ -12,7 +12,7 @@ from typing import Any
 import eventlet
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
-from nameko.rpc import MethodProxy, ReplyListener
+from nameko.rpc import MethodProxy
 from werkzeug.wrappers import Request, Response
 
 import contracts  # noqa: F401  (registers the error types that RPC replies deserialise to)
@@ -29,6 +29,7 @@ from services.gateway.dispatch import (
 from services.gateway.problems import GatewayTimeout
 from services.gateway.server import catch_all
 from services.runtime.metrics import Metrics
+from services.runtime.replies import ReplyListener
 from services.runtime.settings import settings
 
 METHODS = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"

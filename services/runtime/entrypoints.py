@@ -7,6 +7,10 @@
 - A reply that cannot be sent (the broker restarting) is not a reason to die: nameko would kill
   the whole service. The request goes back to its queue, the broker delivers it again once the
   connection is back, and its stored outcome answers it then.
+- The service's RPC queue `rpc-<service>` is a quorum queue (services.runtime.queues): requests
+  waiting in it outlive the broker node that held them. A service takes all its RPC entrypoints
+  from here: one of nameko's own `@rpc` beside them would declare the queue classic, and such a
+  service refuses to start.
 """
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ import sys
 from typing import Any
 
 from nameko import rpc as nameko_rpc
+from nameko.constants import AMQP_URI_CONFIG_KEY
 
 from contracts.errors import DeadlineExceeded
+from services.runtime.broker import BROKER_ERRORS
 from services.runtime.commands import deadline_passed
+from services.runtime.queues import ensure_quorum, quorum_queue
+from services.runtime.secrets import with_amqp_password
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +42,43 @@ def deadline_of(data: dict[str, Any]) -> float | None:
     return float(value)
 
 
+class QuorumRpcConsumer(nameko_rpc.RpcConsumer):
+    """nameko's RPC consumer with its queue declared as a quorum queue, migrated if classic."""
+
+    def setup(self) -> None:
+        if nameko_rpc.RpcConsumer in self.container.shared_extensions:
+            # nameko's own `@rpc` beside this module's would consume `rpc-<service>` too, as a
+            # classic queue: refused while the quorum one exists (PRECONDITION_FAILED), which
+            # kombu retries for ever while the service's RPC goes unanswered.
+            raise TypeError(f"{self.container.service_name} mixes nameko.rpc.rpc with "
+                            "services.runtime.entrypoints.rpc: use the latter throughout")
+        if self.queue is None:  # type: ignore[has-type]
+            service = self.container.service_name
+            queue = quorum_queue(
+                nameko_rpc.RPC_QUEUE_TEMPLATE.format(service),
+                nameko_rpc.get_rpc_exchange(self.container.config),
+                f"{service}.*",
+            )
+            amqp_uri = with_amqp_password(self.container.config[AMQP_URI_CONFIG_KEY])
+            ensure_quorum(amqp_uri, service, queue)
+            self.queue = queue
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        # Errors raised before an entrypoint runs (an unknown method) are answered from here:
+        # a reply that cannot be sent must not kill the service either (see Rpc.handle_result).
+        try:
+            return super().handle_result(message, result, exc_info)
+        except BROKER_ERRORS as error:
+            log.warning("could not reply (%s): the request goes back to its queue", error)
+            self.requeue_message(message)
+            return result, exc_info
+
+
 class Rpc(nameko_rpc.Rpc):
+    rpc_consumer = QuorumRpcConsumer()
+
     def unpack_message_headers(self, message: Any) -> dict[str, Any]:
         data: dict[str, Any] = super().unpack_message_headers(message)
         correlation_id = message.properties.get("correlation_id")

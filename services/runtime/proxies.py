@@ -4,6 +4,9 @@ nameko waits for a reply for ever, and a reply published while the broker restar
 the caller's non-durable reply queue: the worker that asked would hang for good, and a service
 has only `max_workers` of them. Every service-to-service call waits at most its bound and is
 answered `Unavailable` after it, which the caller's own caller can retry.
+
+Its replies come back on an exclusive reply queue (services.runtime.replies), as every caller's
+do: on a cluster the queue is declared afresh on whichever node the caller fails over to.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 import eventlet
-from nameko.rpc import RpcProxy
 
 from contracts.errors import Unavailable
+from services.runtime.replies import RpcProxy
 
 
 class AnsweringProxy(RpcProxy):

@@ -48,10 +48,15 @@ def secret_value(name: str, environ: Mapping[str, str] = os.environ) -> str | No
 
 def with_amqp_password(uri: str, environ: Mapping[str, str] = os.environ) -> str:
     """`uri` with AMQP_PASSWORD (or the content of AMQP_PASSWORD_FILE) as the password of its
-    user, when that is set; `uri` unchanged otherwise."""
+    user, when that is set; `uri` unchanged otherwise. A cluster's failover URI
+    (`amqp://a;amqp://b`, kombu's form) gets it in each of its URIs."""
     password = secret_value("AMQP_PASSWORD", environ)
     if not password:
         return uri
+    return ";".join(_with_password(one, password) for one in uri.split(";"))
+
+
+def _with_password(uri: str, password: str) -> str:
     parts = urlsplit(uri)
     user = quote(unquote(parts.username or ""), safe="")
     host = parts.netloc.rpartition("@")[2]

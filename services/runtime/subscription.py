@@ -1,9 +1,10 @@
 """Subscriptions: every event of a source, exactly once, in order (DESIGN.md "Delivery" 3, 4).
 
-`@subscribe("cases")` on a service method binds a durable queue `<service>.from.<source>` to the
-source's exchange with routing key `#`, so one queue carries the source's whole stream in
-publishing order. One greenthread per subscription (the pump) takes deliveries in order and, for
-each, compares the envelope with the subscriber's cursor for that source:
+`@subscribe("cases")` on a service method binds a durable quorum queue `<service>.from.<source>`
+(services.runtime.queues) to the source's exchange with routing key `#`, so one queue carries the
+source's whole stream in publishing order. One greenthread per subscription (the pump) takes
+deliveries in order and, for each, compares the envelope with the subscriber's cursor for that
+source:
 
 - position at or below the cursor: already processed; ack and ignore.
 - `prev_position` is not the cursor's position: something was missed (a queue that did not exist
@@ -38,16 +39,17 @@ from typing import Any
 import eventlet
 from eventlet.event import Event
 from eventlet.queue import LightQueue
-from kombu import Connection, Exchange, Producer, Queue
+from kombu import Connection, Exchange, Producer
 from nameko.messaging import Consumer
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from contracts.envelope import chain_problems, envelope_hash
 from contracts.errors import Unavailable
 from services.runtime.broker import BROKER_ERRORS
 from services.runtime.context import SYSTEM
 from services.runtime.persistence import ChainHead, Cursor, CursorMoved
+from services.runtime.queues import ensure_quorum, quorum_queue
 from services.runtime.relay import events_exchange
+from services.runtime.replies import cluster_rpc
 from services.runtime.secrets import with_amqp_password
 from services.runtime.settings import settings
 
@@ -97,7 +99,7 @@ def fetch_since(
 ) -> Iterator[dict[str, Any]]:
     """Every envelope `source` published after `position` (up to `until`), over RPC."""
     try:
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=RPC_TIMEOUT_SECONDS) as rpc:
+        with cluster_rpc({"AMQP_URI": amqp_uri}, timeout=RPC_TIMEOUT_SECONDS) as rpc:
             while True:
                 batch = rpc[source].events_since(position, FETCH_LIMIT)
                 for envelope in batch:
@@ -128,20 +130,17 @@ class Subscription(Consumer):
 
     def setup(self) -> None:
         subscriber = self.container.service_name
-        self.queue = Queue(
-            queue_name(subscriber, self.source),
-            exchange=events_exchange(self.source),
-            routing_key="#",
-            durable=True,
-        )
-        self.dead_letters = Queue(
+        self.queue = quorum_queue(
+            queue_name(subscriber, self.source), events_exchange(self.source), "#")
+        self.dead_letters = quorum_queue(
             dead_letter_queue_name(subscriber, self.source),
-            exchange=dead_letter_exchange(subscriber),
-            routing_key=dead_letter_queue_name(subscriber, self.source),
-            durable=True,
+            dead_letter_exchange(subscriber),
+            dead_letter_queue_name(subscriber, self.source),
         )
         self.amqp_uri = with_amqp_password(
             self.container.config.get("AMQP_URI", settings().runtime.amqp_uri))
+        for queue in (self.queue, self.dead_letters):
+            ensure_quorum(self.amqp_uri, subscriber, queue)
         self.max_attempts = settings().runtime.handler_attempts
         self._inbox: LightQueue = LightQueue()
         self._running = True

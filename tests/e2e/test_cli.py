@@ -14,6 +14,7 @@ from kombu import Connection
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.runtime.cli import main
+from services.runtime.queues import QUORUM
 from services.runtime.subscription import dead_letter_queue_name, queue_name
 from tests.support.broker import Broker
 from tests.support.scenarios import client_id, drive_case, events_per_case
@@ -200,7 +201,7 @@ def test_dead_letters_are_listed_and_replayed_to_their_queue(system):
     with rpc(uri, AUDITOR) as proxy:
         envelope = proxy.cases.events_since(0, 1)[0]
     with Connection(uri) as connection:
-        connection.SimpleQueue(dead).put(
+        connection.SimpleQueue(dead, queue_args=QUORUM).put(
             envelope,
             serializer="json",
             headers={

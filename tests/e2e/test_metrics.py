@@ -9,10 +9,10 @@ import urllib.request
 import uuid
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client.parser import text_string_to_metric_families
 
 from contracts.errors import Conflict, InvalidInput
+from services.runtime.replies import cluster_rpc
 from tests.e2e.test_readme_tour import free_port
 from tests.support.scenarios import register_student
 from tests.support.services import AUDITOR, WORKER, config, processes, rpc
@@ -56,7 +56,7 @@ def test_commands_relay_subscription_and_ledger_read_back_exactly(amqp_uri, case
         with pytest.raises(InvalidInput):
             proxy.cases.register_client({"client_type": "student"})
     retrying = {"actor": WORKER, "command_id": str(uuid.uuid4())}
-    with ClusterRpcProxy(config(amqp_uri), context_data=retrying, timeout=30) as proxy:
+    with cluster_rpc(config(amqp_uri), context_data=retrying, timeout=30) as proxy:
         first = register_student(proxy, "metrics-b")
         # The same command id again (a client's retry): answered with the stored outcome.
         assert register_student(proxy, "metrics-b") == first

@@ -20,6 +20,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from contracts.errors import CasebookError, Conflict, InvalidInput, NotAllowed, NotFound
 from services.gateway.auth import mint
 from services.runtime.cli.journeys import OPENED_ON, intervention, open_case, register_student
+from services.runtime.replies import cluster_rpc
 from tests.integration.gateway.conftest import free_port
 from tests.support.services import AUDITOR, WORKER, ServiceProcess, config, processes
 from tests.support.waiting import wait_for
@@ -65,8 +66,8 @@ def log_lines(path: Path) -> list[dict[str, Any]]:
 
 
 def calls(amqp_uri: str, actor: dict[str, Any], correlation_id: str) -> ClusterRpcProxy:
-    return ClusterRpcProxy(config(amqp_uri), timeout=30,
-                           context_data={"actor": actor, "correlation_id": correlation_id})
+    return cluster_rpc(config(amqp_uri), timeout=30,
+                       context_data={"actor": actor, "correlation_id": correlation_id})
 
 
 def refused(call: Any, expected: type[CasebookError]) -> CasebookError:

@@ -91,6 +91,10 @@ class Stack:
         except requests.RequestException:
             return False
 
+    def gateway_for(self, client: int) -> str:
+        """The gateway a client talks to: the one gateway here (the cluster's has two)."""
+        return self.base_url
+
     def kill(self, name: str) -> None:
         self.processes[name].kill()
 
@@ -143,11 +147,14 @@ class HttpClient:
         path, body = _fill(route, payload)
         key = str(uuid.uuid4())  # one per command, reused on every retry of it
         deadline = time.monotonic() + ANSWER_WITHIN_SECONDS
+        # What the client last got, for the failure to say when no answer comes in time.
+        last = "nothing"
         while time.monotonic() < deadline:
             try:
                 response = self.session.post(self.base_url + path, json=body, timeout=30,
                                              headers={"Idempotency-Key": key})
-            except requests.RequestException:
+            except requests.RequestException as error:
+                last = repr(error)
                 time.sleep(0.5)  # the gateway is down or restarting
                 continue
             self.told.answers[response.status_code] += 1
@@ -165,10 +172,12 @@ class HttpClient:
                 self.told.gave_up.append((route.rpc, payload))
                 raise GaveUp(problem["detail"])
             if response.status_code >= 500 or problem.get("code") == "request_in_progress":
+                last = f"{response.status_code} {problem.get('code')}: {problem.get('detail')}"
                 time.sleep(min(float(response.headers.get("Retry-After", "1")), 3.0))
                 continue
             raise Refused(response.status_code, problem)
-        raise AssertionError(f"{route.rpc} got no answer in {ANSWER_WITHIN_SECONDS}s")
+        raise AssertionError(f"{route.rpc} got no answer in {ANSWER_WITHIN_SECONDS}s "
+                             f"from {self.base_url}; last: {last}")
 
 
 class _Service:
@@ -192,8 +201,9 @@ def _fill(route: Route, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 class Load:
     """Social workers running case journeys until told to stop, each in its own greenthread."""
 
-    def __init__(self, world: Stack, workers: int, seed: int) -> None:
+    def __init__(self, world: Stack, workers: int, seed: int, give_up_on_504: bool = True) -> None:
         self.world = world
+        self.give_up_on_504 = give_up_on_504
         self.running = True
         self.kill_after_next_reply = threading.Event()
         self.told = [Told() for _ in range(workers)]
@@ -219,8 +229,9 @@ class Load:
 
     def _work(self, number: int, seed: int) -> None:
         rng = random.Random(seed)
-        client = HttpClient(self.world.base_url, f"worker-{number + 1}", self.told[number],
-                            self._on_reply, give_up_on_504=number % 2 == 1)
+        client = HttpClient(self.world.gateway_for(number), f"worker-{number + 1}",
+                            self.told[number], self._on_reply,
+                            give_up_on_504=self.give_up_on_504 and number % 2 == 1)
         journey = 0
         try:
             while self.running:

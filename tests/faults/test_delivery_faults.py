@@ -13,6 +13,7 @@ from contracts.envelope import canonical_json
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.runtime.persistence import Cursor
+from services.runtime.queues import QUORUM
 from services.runtime.relay import Relay, events_exchange
 from services.runtime.service import ApplicationDependency, CommandContext
 from services.runtime.store import CasebookApplication
@@ -154,7 +155,7 @@ def test_a_failing_handler_is_retried_then_dead_lettered_with_its_error(amqp_uri
 
         def dead_letter():
             with Connection(amqp_uri) as connection:
-                return connection.SimpleQueue(dlq).get(block=True, timeout=0.5)
+                return connection.SimpleQueue(dlq, queue_args=QUORUM).get(block=True, timeout=0.5)
 
         message = wait_for(_quietly(dead_letter), timeout=30, what="a dead letter")
     assert message.headers["casebook_error"] == "RuntimeError: cannot handle position 1"

@@ -99,11 +99,10 @@ def caller(amqp_uri, command_id=None, deadline=None, actor=WORKER):
         context["command_id"] = command_id
     if deadline is not None:
         context["deadline"] = deadline
-    from nameko.standalone.rpc import ClusterRpcProxy
-
+    from services.runtime.replies import cluster_rpc
     from tests.support.services import config
 
-    return ClusterRpcProxy(config(amqp_uri), context_data=context, timeout=30)
+    return cluster_rpc(config(amqp_uri), context_data=context, timeout=30)
 
 
 def test_a_command_id_is_carried_out_once_and_its_retry_gets_the_first_outcome(amqp_uri):

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from kombu import Connection, Producer, Queue
+from kombu import Connection, Producer
 from nameko.runners import ServiceRunner
 
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.runtime.metrics import Metrics
+from services.runtime.queues import quorum_queue
 from services.runtime.subscription import dead_letter_exchange, dead_letter_queue_name
 from tests.e2e.test_metrics import scrape, value
 from tests.support.scenarios import register_student
@@ -42,7 +43,7 @@ def instance(amqp_uri: str, *service_classes: type) -> Iterator[dict[str, int]]:
 def dead_letter(amqp_uri: str, subscriber: str, source: str) -> None:
     """A delivery parked in the subscriber's dead-letter queue, as the pump parks one."""
     name = dead_letter_queue_name(subscriber, source)
-    queue = Queue(name, exchange=dead_letter_exchange(subscriber), routing_key=name, durable=True)
+    queue = quorum_queue(name, dead_letter_exchange(subscriber), name)
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
         producer = Producer(connection.channel())
         queue(producer.channel).declare()

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from nameko.runners import ServiceRunner
-from nameko.standalone.rpc import ClusterRpcProxy
 
 import contracts  # noqa: F401  (registers the error types RPC callers receive)
 from services.runtime.launcher import service_command
+from services.runtime.replies import cluster_rpc
 from tests.support.waiting import wait_for
 
 WORKER = {"id": "worker-1", "role": "social_worker", "school_id": "JD001"}
@@ -44,7 +44,7 @@ def running(amqp_uri: str, *service_classes: type) -> Iterator[ServiceRunner]:
 @contextmanager
 def rpc(amqp_uri: str, actor: dict[str, Any] | None = None, timeout: float = 30) -> Iterator[Any]:
     context = {"actor": actor} if actor else {}
-    with ClusterRpcProxy(config(amqp_uri), context_data=context, timeout=timeout) as proxy:
+    with cluster_rpc(config(amqp_uri), context_data=context, timeout=timeout) as proxy:
         yield proxy
 
 

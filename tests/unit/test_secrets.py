@@ -51,6 +51,13 @@ def test_the_amqp_password_goes_into_the_uri_of_its_user(tmp_path):
     assert twice == with_amqp_password(uri, environ)
 
 
+def test_a_cluster_failover_uri_gets_the_password_in_each_of_its_uris(tmp_path):
+    uri = "amqp://cases@127.0.0.1:5781/casebook;amqp://cases@127.0.0.1:5782/casebook"
+    environ = {"AMQP_PASSWORD_FILE": secret_file(tmp_path, "pw")}
+    assert with_amqp_password(uri, environ) == (
+        "amqp://cases:pw@127.0.0.1:5781/casebook;amqp://cases:pw@127.0.0.1:5782/casebook")
+
+
 def test_the_readers_of_secrets_take_them_from_files(tmp_path, monkeypatch):
     key_file = secret_file(tmp_path, "c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzIQ==\n")
     monkeypatch.setenv("CIPHER_KEY_FILE", key_file)

@@ -8,6 +8,7 @@ import click
 from kombu import Connection, Producer
 
 from services.runtime.launcher import SERVICES
+from services.runtime.queues import QUORUM
 from services.runtime.settings import settings
 from services.runtime.subscription import dead_letter_queue_name, queue_name
 
@@ -26,7 +27,7 @@ def list_(subscriber: str, source: str) -> None:
     """Show each dead letter's position, type, attempts and error; leaves them in place."""
     name = dead_letter_queue_name(subscriber, source)
     with Connection(settings().runtime.amqp_uri) as connection:
-        queue = connection.SimpleQueue(name)
+        queue = connection.SimpleQueue(name, queue_args=QUORUM)
         held = []
         try:
             while True:
@@ -57,7 +58,7 @@ def replay(subscriber: str, source: str) -> None:
     moved = 0
     uri = settings().runtime.amqp_uri
     with Connection(uri, transport_options={"confirm_publish": True}) as connection:
-        queue = connection.SimpleQueue(name)
+        queue = connection.SimpleQueue(name, queue_args=QUORUM)
         producer = Producer(connection.channel())
         try:
             while True:

@@ -96,9 +96,12 @@ def permissions(service: str, sources: list[str], vhost: str) -> dict[str, str]:
     """The configure/write/read regexes of `service`'s broker user: only what it needs."""
     own = _literal(service)
     rpc_queues = [_literal(RPC_EXCHANGE), rf"rpc-{own}", r"rpc\.reply-.*"]
-    configure = [rf"{own}\.events", *rpc_queues]
-    write = [rf"{own}\.events", *rpc_queues]
-    read = list(rpc_queues)
+    # Moving a classic queue's messages into its quorum successor (services.runtime.queues):
+    # the temporary queue, its lock and the exchange that moves them, named after the queue.
+    migrating = [rf"rpc-{own}\.migrating(\.lock)?"]
+    configure = [rf"{own}\.events", *rpc_queues, *migrating]
+    write = [rf"{own}\.events", *rpc_queues, *migrating]
+    read = [*rpc_queues, *migrating]
     if sources:
         subscribed = _alternatives([_literal(s) for s in sources])
         queues = rf"{own}\.from\.({subscribed})"
@@ -106,9 +109,11 @@ def permissions(service: str, sources: list[str], vhost: str) -> dict[str, str]:
         # before the source first publishes; declaring is not publishing (no write on it).
         # Dead letters go through the subscriber's own exchange to its own `.dlq` queues.
         dead_letters = rf"{own}\.dead-letters"
-        configure += [rf"{queues}(\.dlq)?", rf"({subscribed})\.events", dead_letters]
-        write += [rf"{queues}(\.dlq)?", dead_letters]
-        read += [queues, rf"({subscribed})\.events", dead_letters]
+        own_queues = rf"{queues}(\.dlq)?"
+        moving = rf"{own_queues}\.migrating(\.lock)?"
+        configure += [own_queues, moving, rf"({subscribed})\.events", dead_letters]
+        write += [own_queues, moving, dead_letters]
+        read += [own_queues, moving, rf"({subscribed})\.events", dead_letters]
     return {
         "user": service,
         "vhost": vhost,

@@ -22,12 +22,11 @@ def cluster(
     if not _patched:
         eventlet.monkey_patch()
         _patched = True
-    from nameko.standalone.rpc import ClusterRpcProxy
-
     import contracts  # noqa: F401  (registers the error types)
+    from services.runtime.replies import cluster_rpc
 
     context = {"actor": {"id": actor_id, "role": role, "school_id": school_id}}
-    with ClusterRpcProxy(
+    with cluster_rpc(
         {"AMQP_URI": settings().runtime.amqp_uri}, context_data=context, timeout=timeout
     ) as proxy:
         yield proxy

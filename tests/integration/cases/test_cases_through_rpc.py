@@ -6,11 +6,11 @@ from typing import Any, ClassVar
 
 import eventlet
 import pytest
-from nameko.rpc import rpc as rpc_entrypoint
 
 from contracts.errors import InvalidInput, Unavailable
 from services.cases import service as cases_service
 from services.cases.service import CasesService
+from services.runtime.entrypoints import rpc as rpc_entrypoint
 from tests.support.scenarios import drive_case, events_per_case, register_student
 from tests.support.services import SUPERVISOR, WORKER, rpc, running
 from tests.support.waiting import wait_for

@@ -10,9 +10,9 @@ import re
 from typing import Any
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.gateway.routes import ROUTES, Route
+from services.runtime.replies import cluster_rpc
 from tests.integration.gateway.conftest import Api
 from tests.integration.gateway.permission_world import ACTORS, ROLES
 from tests.support.services import config
@@ -51,7 +51,7 @@ def declared_roles(route: Route, described: dict[str, dict[str, Any]]) -> tuple[
 
 def test_a_role_that_may_not_use_a_route_gets_403_whatever_it_sends(api: Api, amqp_uri):
     services = sorted({route.service for route in ROUTES} - {"gateway", "<service>"})
-    with ClusterRpcProxy(config(amqp_uri)) as proxy:
+    with cluster_rpc(config(amqp_uri)) as proxy:
         described = {name: proxy[name].describe()["commands"] for name in services}
     wrong: list[str] = []
     undeclared: list[Route] = []

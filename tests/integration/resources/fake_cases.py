@@ -9,10 +9,10 @@ from datetime import date
 from typing import Any
 
 from eventsourcing.domain import event
-from nameko.rpc import rpc
 
 from services.runtime.context import require_role
 from services.runtime.domain import CasebookAggregate
+from services.runtime.entrypoints import rpc
 from services.runtime.publishing import Publications
 from services.runtime.service import ApplicationDependency, PublishingService
 from services.runtime.store import CasebookApplication
