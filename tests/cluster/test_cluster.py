@@ -195,6 +195,11 @@ def test_the_cluster_loses_a_node_and_an_instance_and_nothing_else(tmp_path):
             clients = Clients(single.told + load.told)
             problems = record_against_what_clients_were_told(world, clients)  # type: ignore[arg-type]
             letters = dead_letters(world.amqp_uri)
+            # Two instances of every service to the end, but the one killed: a ping is answered
+            # by either instance, so one that died early would pass unseen without this.
+            exited = {name: process.log_path.read_text()[-2000:]
+                      for name, process in world.processes.items()
+                      if process.process is not None and process.process.poll() is not None}
         finally:
             world.stop_all()
     answers = sum((told.answers for told in clients.told), start=Counter())
@@ -205,5 +210,6 @@ def test_the_cluster_loses_a_node_and_an_instance_and_nothing_else(tmp_path):
     assert {s: section["head"]["position"] for s, section in report["sources"].items()} == {
         s: position for s, position in stored.items() if position}
     assert letters == {}
+    assert list(exited) == ["cases-1"], exited
     assert problems == [], problems
     assert {status for status in answers if status >= 300} <= RETRYABLE, answers
