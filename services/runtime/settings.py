@@ -28,7 +28,6 @@ DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
 class ConfigurationError(Exception):
     """A setting is missing or wrong: the service refuses to start, saying which and why."""
-_OURS = ("CASEBOOK_", "AMQP_", "WEB_SERVER_ADDRESS", "CONSOLE_ADDRESS")
 
 
 @dataclass(frozen=True)
@@ -134,15 +133,18 @@ class Settings:
     supervision: Supervision
 
 
-_cache: tuple[tuple[tuple[str, str], ...], Settings] | None = None
+_cache: tuple[dict[bytes, bytes], Settings] | None = None
 
 
 def settings() -> Settings:
-    """The settings the environment holds now."""
+    """The settings the environment holds now. Projections and commands ask per event, so the
+    environment is compared as the process holds it (`os.environ`'s own bytes mapping: one C
+    dict comparison), not decoded and sorted on every call, which cost a sixth of a views
+    rebuild."""
     global _cache
-    snapshot = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_OURS)))
-    if _cache is None or _cache[0] != snapshot:
-        _cache = (snapshot, _read(Env(eager=True)))
+    environ = os.environ._data  # type: ignore[attr-defined]
+    if _cache is None or _cache[0] != environ:
+        _cache = (dict(environ), _read(Env(eager=True)))
     return _cache[1]
 
 
