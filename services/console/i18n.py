@@ -334,6 +334,12 @@ LABELS: dict[str, str] = {
     "multi_function_room": N_("Multi-function room"),
     "shared_service_space": N_("Shared service space"),
 }
+# Codes that mean another thing as the value of one field: a complaint that came in by
+# "letter" (10.1.1) is a letter, where the same code among overdue control points (8.2.2) is
+# a letter's reply.
+FIELD_LABELS: dict[str, dict[str, str]] = {
+    "channel": {"letter": N_("Letter")},
+}
 
 # What happened in a case, as its timeline names the stored events.
 EVENTS: dict[str, str] = {
@@ -451,7 +457,12 @@ class Localized:
     def message(self, message: Message) -> str:
         return self.gettext(message.text, **message.params)
 
-    def label(self, code: str) -> str:
+    def label(self, code: str, field: str | None = None) -> str:
+        """The code's label, or the one it has as the value of `field` where a code means
+        another thing there (FIELD_LABELS)."""
+        own = FIELD_LABELS.get(field or "", {})
+        if code in own:
+            return self.gettext(own[code])
         return self.gettext(LABELS[code]) if code in LABELS else code
 
     def event(self, name: str) -> str:

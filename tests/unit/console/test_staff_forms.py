@@ -201,3 +201,10 @@ def test_service_spaces_recorded_for_a_later_day_are_refused_beside_the_date_as_
     # As sent, not as on record: the office unticked, the room ticked, the date kept.
     assert 'value="multi_function_room" checked' in form
     assert 'value="office" checked' not in form and 'value="2026-12-09"' in form
+
+
+def test_a_complaint_by_letter_is_a_letter_where_an_overdue_letter_is_its_reply():
+    zh = Localized("zh_CN")
+    assert zh.label("letter", "channel") == "信件"
+    assert zh.label("letter") == "信件回复"  # an overdue control point (8.2.2)
+    assert zh.label("phone", "channel") == zh.label("phone")
