@@ -26,7 +26,7 @@ from services.cases.groups import Group
 from services.cases.mailbox import Letter
 from services.cases.publish import PUBLICATIONS
 from services.cases.rules import PLAN_PARTS, PROCESS_EVALUATION_ITEMS
-from services.cases.views import CaseViews, learn_eligibility, learn_supervisor
+from services.cases.views import CaseViews, Due, learn_eligibility, learn_supervisor
 from services.runtime.clock import clock
 from services.runtime.context import Actor, current_actor, require_role
 from services.runtime.persistence import Cursor
@@ -40,6 +40,13 @@ Seal = Callable[[Any], str | None]
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def _due() -> Due:
+    """What is late today, by the settable clock and the configured days."""
+    days = settings().cases
+    return Due(clock.today(), days.assessment_due_days, days.plan_due_days,
+               days.letter_reply_days)
 
 
 def group_subject(group_id: str) -> str:
@@ -477,15 +484,18 @@ class CasesApplication(CasebookApplication):
 
     def list_caseload(self, limit: int = 50, after: str | None = None,
                       social_worker_id: str | None = None, stage: str | None = None,
-                      status: str = "live") -> dict[str, Any]:
+                      status: str = "live", case_id: list[str] | None = None) -> dict[str, Any]:
         """The cases the caller may see (their own as a worker, their supervisees' as a
-        supervisor, the school's otherwise), newest first; the live ones unless `status`."""
+        supervisor, the school's otherwise), newest first; the live ones unless `status`; those
+        named by `case_id` when given. Each says which of its key control points are overdue
+        today (9.5c, 9.2b)."""
         actor = require_role(*HISTORY_READERS)
         if actor.role == "social_worker" and social_worker_id not in (None, actor.id):
             raise NotAllowed("A social worker sees their own caseload only.")
         if actor.role == "supervisor" and social_worker_id is not None:
             self._require_in_charge(actor, social_worker_id, "caseload")
-        return self.views.caseload(actor, social_worker_id, stage, status, limit, after)
+        return self.views.caseload(actor, social_worker_id, stage, status, case_id, _due(),
+                                   limit, after)
 
     def count_open_cases_by_stage(self) -> dict[str, int]:
         actor = require_role(*HISTORY_READERS)
@@ -497,16 +507,17 @@ class CasesApplication(CasebookApplication):
                      kind: str | None = None) -> dict[str, Any]:
         """9.5c, 9.2b, 8.2.2: what is late today, by the settable clock."""
         actor = require_role(*HISTORY_READERS)
-        due = settings().cases
-        return self.views.overdue(actor, kind, clock.today(), due.assessment_due_days,
-                                  due.plan_due_days, due.letter_reply_days, limit, after)
+        return self.views.overdue(actor, kind, _due(), limit, after)
 
     def list_clients(self, limit: int = 50, after: str | None = None,
-                     client_type: str | None = None) -> dict[str, Any]:
-        """The clients the caller's work reaches, with their names; a client whose every case
-        is closed is archived (9.4d) and listed without personal content."""
+                     client_type: str | None = None,
+                     client_id: list[str] | None = None) -> dict[str, Any]:
+        """The clients the caller's work reaches, with their names (those named by `client_id`
+        when given: a page's clients elsewhere); a client whose every case is closed is
+        archived (9.4d) and listed without personal content."""
         actor = require_role(*CASE_WRITERS)
-        result = self.views.clients(actor, self._supervisees(actor), client_type, limit, after)
+        result = self.views.clients(actor, self._supervisees(actor), client_type, client_id,
+                                    limit, after)
         result["items"] = [self._client_item(row) for row in result["items"]]
         return result
 

@@ -14,6 +14,14 @@ STAGES = ("intake", "assessment", "plan", "intervention", "evaluation", "closing
 # `live`: the cases still being worked (intake, active); `any`: every case.
 STATUSES = ("live", "intake", "active", "declined", "closed", "any")
 OVERDUE_KINDS = ("assessment", "plan", "follow_up", "letter")
+# Rows picked by id at once: 100 ids of the longest (64) still fit in a request line (8 KiB).
+MAX_IDS = 100
+
+
+def some_ids() -> fields.List:
+    """A list's rows picked by id (the rows a page elsewhere shows), as a repeated parameter."""
+    return fields.List(identifier(), load_default=None, validate=validate.Length(
+        min=1, max=MAX_IDS, error=f"Give from 1 to {MAX_IDS} ids."))
 
 
 # Payloads of reads.
@@ -66,6 +74,7 @@ class ListCaseload(PageQuery):
     social_worker_id = identifier(load_default=None)
     stage = one_of(STAGES, load_default=None, allow_none=True)
     status = one_of(STATUSES, load_default="live")
+    case_id = some_ids()
 
 
 class CountByStage(Schema):
@@ -79,9 +88,11 @@ class ListOverdue(PageQuery):
 
 
 class ListClients(PageQuery):
-    """The clients the caller's work reaches, newest first (9.2a)."""
+    """The clients the caller's work reaches, newest first (9.2a); of those, the ones named
+    by `client_id` when given."""
 
     client_type = one_of(CLIENT_TYPES, load_default=None, allow_none=True)
+    client_id = some_ids()
 
 
 class ListLetters(PageQuery):
@@ -138,6 +149,13 @@ class ClassAnswer(Schema):
 # Answers of reads.
 
 
+class OverdueStep(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(OVERDUE_KINDS))
+    item_id = fields.String(required=True)
+    due_on = fields.String(required=True)
+    days_overdue = fields.Integer(required=True)
+
+
 class CaseSummary(Schema):
     case_id = fields.String(required=True)
     client_id = fields.String(required=True)
@@ -149,6 +167,8 @@ class CaseSummary(Schema):
     closed_on = fields.String(allow_none=True)
     open_risks = fields.Integer(required=True)
     consent_given = fields.Method("consent", dump_only=True)
+    # 9.5c, 9.2b: the case's key control points overdue today, the most overdue first.
+    overdue = fields.List(fields.Nested(OverdueStep), required=True)
 
     def consent(self, row: dict[str, object]) -> bool:
         """4.2: the client's consent, and a guardian's for a minor."""
@@ -165,13 +185,9 @@ class StageCounts(Schema):
     closing = fields.Integer(required=True)
 
 
-class OverdueItem(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(OVERDUE_KINDS))
-    item_id = fields.String(required=True)
+class OverdueItem(OverdueStep):
     case_id = fields.String(allow_none=True)
     social_worker_id = fields.String(allow_none=True)
-    due_on = fields.String(required=True)
-    days_overdue = fields.Integer(required=True)
 
 
 class ClientItem(Schema):

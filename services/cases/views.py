@@ -9,6 +9,7 @@ details, opened only for a permitted reader when a list is shown.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from services.cases.clients import Client, WorkerEligibility, WorkerSupervisor
 from services.cases.domain import Case
 from services.cases.groups import Group
 from services.cases.mailbox import Letter
+from services.cases.query_schemas import OVERDUE_KINDS
 from services.cases.risks import decided_life_safety
 from services.cases.rules import stage_of
 from services.runtime.clock import local_date
@@ -133,6 +135,34 @@ SUPERVISOR = Table(
     key=("social_worker_id",),
     indexes=(("supervisor_id",),),
 )
+
+# The key control points a case waits for (a letter's reply waits in the school's mailbox).
+CASE_STEPS = tuple(kind for kind in OVERDUE_KINDS if kind != "letter")
+
+
+@dataclass(frozen=True)
+class Due:
+    """When each key control point is late (9.5c: a case's assessment and plan; 9.2b: a
+    follow-up; 8.2.2: a letter's reply): so many days after it began to wait, as of `today`."""
+
+    today: date
+    assessment_days: int
+    plan_days: int
+    letter_days: int
+
+    def days(self, kind: str) -> int:
+        return {"assessment": self.assessment_days, "follow_up": 0,
+                "letter": self.letter_days, "plan": self.plan_days}[kind]
+
+    def cutoff(self, kind: str) -> str:
+        """A step of `kind` waiting since before this day is overdue today."""
+        return (self.today - timedelta(days=self.days(kind))).isoformat()
+
+    def dated(self, step: dict[str, Any]) -> dict[str, Any]:
+        """A waiting step with the day it fell due and how many days it is overdue."""
+        due = date.fromisoformat(step["since"]) + timedelta(days=self.days(step["kind"]))
+        return {**step, "due_on": due.isoformat(), "days_overdue": (self.today - due).days}
+
 
 SUMMARY_COLUMNS = ("case_id, client_id, client_type, social_worker_id, status, stage, opened_on, "
                    "closed_on, open_risks, client_consent, guardian_consent, client_is_minor")
@@ -397,7 +427,8 @@ class CaseViews(Views):
                               "WHERE case_id = :case_id", case_id=case_id)
 
     def caseload(self, actor: Actor, social_worker_id: str | None, stage: str | None,
-                 status: str, limit: int, after: str | None) -> dict[str, Any]:
+                 status: str, case_ids: list[str] | None, due: Due, limit: int,
+                 after: str | None) -> dict[str, Any]:
         where, params = self._case_scope(actor)
         if status == "live":
             where.append("status IN ('intake', 'active')")
@@ -408,10 +439,18 @@ class CaseViews(Views):
             if value is not None:
                 where.append(f"{column} = :{column}")
                 params[column] = value
-        return page(self.store, "{case_row}", where, params, ("opened_on", "case_id"), limit,
-                    after, descending=True, columns=SUMMARY_COLUMNS,
-                    total="SELECT COALESCE(SUM(n), 0) AS n FROM {case_count} WHERE "
-                    + " AND ".join(where))
+        # The counters hold no case ids: cases picked by id are counted among themselves.
+        counted: str | None = ("SELECT COALESCE(SUM(n), 0) AS n FROM {case_count} WHERE "
+                               + " AND ".join(where))
+        if case_ids is not None:
+            where.append(_among("case_id", case_ids, params))
+            counted = None
+        result = page(self.store, "{case_row}", where, params, ("opened_on", "case_id"), limit,
+                      after, descending=True, columns=SUMMARY_COLUMNS, total=counted)
+        late = self._overdue_of([item["case_id"] for item in result["items"]], due)
+        for item in result["items"]:
+            item["overdue"] = late.get(item["case_id"], [])
+        return result
 
     def by_stage(self, actor: Actor) -> dict[str, int]:
         where, params = self._case_scope(actor)
@@ -420,15 +459,12 @@ class CaseViews(Views):
                                  f"{' AND '.join(where)} GROUP BY stage", **params)
         return {row["stage"]: int(row["n"]) for row in rows}
 
-    def overdue(self, actor: Actor, kind: str | None, today: date, assessment_days: int,
-                plan_days: int, letter_days: int, limit: int,
+    def overdue(self, actor: Actor, kind: str | None, due: Due, limit: int,
                 after: str | None) -> dict[str, Any]:
         """9.5c, 9.2b, 8.2.2: what is late today, oldest first within each kind."""
-        due_after = {"assessment": assessment_days, "follow_up": 0, "letter": letter_days,
-                     "plan": plan_days}
         scope, params = self._case_scope(actor)
         parts = []
-        for name in sorted(due_after) if kind is None else [kind]:
+        for name in sorted(OVERDUE_KINDS) if kind is None else [kind]:
             if name == "letter":
                 if actor.role not in ("social_worker", "supervisor"):
                     continue
@@ -437,22 +473,39 @@ class CaseViews(Views):
                 params["school_id"] = actor.school_id
             else:
                 where = list(scope)
-            params[f"{name}_cutoff"] = (today - timedelta(days=due_after[name])).isoformat()
+            params[f"{name}_cutoff"] = due.cutoff(name)
             parts.append((name, [*where, f"kind = '{name}'", f"since < :{name}_cutoff"]))
         waiting = " OR ".join(f"({' AND '.join(where)})" for _, where in parts) or "1 = 0"
         result = page_in_parts(
             self.store, "{pending_step}", parts, params, ("kind", "since", "item_id"), limit,
             after, f"SELECT COALESCE(SUM(n), 0) AS n FROM {{pending_count}} WHERE {waiting}",
             columns="kind, item_id, case_id, social_worker_id, since")
-        for item in result["items"]:
-            due = date.fromisoformat(item["since"]) + timedelta(days=due_after[item["kind"]])
-            item.update(due_on=due.isoformat(), days_overdue=(today - due).days)
+        result["items"] = [due.dated(item) for item in result["items"]]
         return result
 
+    def _overdue_of(self, case_ids: list[str], due: Due) -> dict[str, list[dict[str, Any]]]:
+        """The key control points overdue today of each of these cases (a page's, read by the
+        steps' case index), the most overdue first."""
+        if not case_ids:
+            return {}
+        params: dict[str, Any] = {}
+        among = _among("case_id", case_ids, params)
+        late = []
+        for kind in CASE_STEPS:
+            params[f"{kind}_cutoff"] = due.cutoff(kind)
+            late.append(f"(kind = '{kind}' AND since < :{kind}_cutoff)")
+        steps = [due.dated(step) for step in self.store.select(
+            f"SELECT kind, item_id, case_id, since FROM {{pending_step}} WHERE {among} "
+            f"AND ({' OR '.join(late)})", **params)]
+        found: dict[str, list[dict[str, Any]]] = {}
+        for step in sorted(steps, key=lambda s: (s["due_on"], s["kind"], s["item_id"])):
+            found.setdefault(step["case_id"], []).append(step)
+        return found
+
     def clients(self, actor: Actor, supervisees: list[str], client_type: str | None,
-                limit: int, after: str | None) -> dict[str, Any]:
+                client_ids: list[str] | None, limit: int, after: str | None) -> dict[str, Any]:
         """The clients the actor's work reaches: registered by them or one of their
-        supervisees, or with an open case of theirs."""
+        supervisees, or with an open case of theirs; of those, the `client_ids` when given."""
         workers = [actor.id, *supervisees]
         names = ", ".join(f":w{n}" for n in range(len(workers)))
         params: dict[str, Any] = {f"w{n}": worker for n, worker in enumerate(workers)}
@@ -468,8 +521,11 @@ class CaseViews(Views):
             where.append("r.client_type = :client_type")
             params["client_type"] = client_type
         # One worker's reach is counted as it changes; a supervisor's is their supervisees'
-        # together, where one client can be reached twice, so it is counted here.
-        counted = None if supervisees else (
+        # together, where one client can be reached twice, so it is counted here, as are
+        # clients picked by id (the counters hold no ids).
+        if client_ids is not None:
+            where.append(_among("r.client_id", client_ids, params))
+        counted = None if supervisees or client_ids is not None else (
             "SELECT COALESCE(SUM(n), 0) AS n FROM {client_count} WHERE school_id = :school_id "
             "AND social_worker_id = :w0"
             + ("" if client_type is None else " AND client_type = :client_type"))
@@ -616,6 +672,13 @@ def _count_reach(tx: Transaction, client_id: str, reached: dict[str, bool]) -> N
         if now != before:
             tx.tally("client_count", 1 if now else -1, school_id=client["school_id"],
                      social_worker_id=worker, client_type=client["client_type"])
+
+
+def _among(column: str, values: list[str], params: dict[str, Any]) -> str:
+    """`column IN (…)` of `values`, bound into `params`."""
+    names = [f"{column.rsplit('.', 1)[-1]}_{n}" for n in range(len(values))]
+    params.update(zip(names, values, strict=True))
+    return f"{column} IN ({', '.join(':' + name for name in names)})"
 
 
 def _steps_waiting(row: dict[str, Any]) -> set[str]:

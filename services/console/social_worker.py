@@ -7,7 +7,7 @@ and its delivery)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -50,15 +50,22 @@ def caseload(visit: Visit) -> Response:
     stage = args.get("stage") or None
     cases = visit.api.get("/cases", stage=stage, after=args.get("after"),
                           limit=CASELOAD_PAGE)
-    overdue = visit.api.get("/cases/overdue", limit=200)["items"]
-    late = {item["case_id"]: item for item in overdue if item.get("case_id")}
-    clients = {client["client_id"]: client.get("name")
-               for client in visit.api.get("/clients", limit=200)["items"]}
-    context = {"page": cases, "late": late, "clients": clients, "stage": stage}
+    clients = client_names(visit, (case["client_id"] for case in cases["items"]))
+    context = {"page": cases, "clients": clients, "stage": stage}
     if visit.request.headers.get("HX-Request"):
         return visit.render("caseload_rows.html", **context)
     counts = visit.api.get("/cases/by-stage")
     return visit.render("caseload.html", counts=counts, **context)
+
+
+def client_names(visit: Visit, client_ids: Iterable[str]) -> dict[str, str | None]:
+    """The names of a page's clients, read by their ids; one out of the caller's reach is not
+    named, nor one archived (9.4d) or destroyed (9.4e)."""
+    asked = sorted(set(client_ids))
+    if not asked:
+        return {}
+    found = visit.api.get("/clients", client_id=asked, limit=len(asked))["items"]
+    return {client["client_id"]: client.get("name") for client in found}
 
 
 @page("/clients/new")
@@ -426,17 +433,20 @@ def resource_requests(visit: Visit) -> Response:
     found = visit.api.get("/resource-links", state=state, after=args.get("after"),
                           limit=CASELOAD_PAGE)
     return visit.render("resource_requests.html", page=found, state=state, states=LINK_STATES,
-                        after=args.get("after"), clients=_clients_of_cases(visit))
+                        after=args.get("after"),
+                        clients=_clients_of_cases(visit, (item["case_id"]
+                                                          for item in found["items"])))
 
 
-def _clients_of_cases(visit: Visit) -> dict[str, str]:
-    """The client's name of each of the worker's cases, open or not, as far as the two lists
-    reach (as the caseload names its clients)."""
-    names = {client["client_id"]: client.get("name")
-             for client in visit.api.get("/clients", limit=OUTSIDE_PAGE)["items"]}
-    cases = visit.api.get("/cases", status="any", limit=OUTSIDE_PAGE)["items"]
-    return {case["case_id"]: names[case["client_id"]] for case in cases
-            if names.get(case["client_id"])}
+def _clients_of_cases(visit: Visit, case_ids: Iterable[str]) -> dict[str, str]:
+    """The client's name of each of a page's cases, open or not, read by their ids."""
+    asked = sorted(set(case_ids))
+    if not asked:
+        return {}
+    cases = visit.api.get("/cases", status="any", case_id=asked, limit=len(asked))["items"]
+    names = client_names(visit, (case["client_id"] for case in cases))
+    return {case["case_id"]: name for case in cases
+            if (name := names.get(case["client_id"]))}
 
 
 # The forms of each risk in the risks list, by the prefix of their section's name.

@@ -23,6 +23,7 @@ from contracts.events.supervision import (
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_, UNKNOWN_RULE, Message, today
+from services.console.social_worker import client_names
 from services.console.web import (
     Problem,
     Refused,
@@ -256,12 +257,9 @@ def supervisees_cases(visit: Visit) -> Response:
     stage = args.get("stage") if args.get("stage") in STAGES else None
     cases = visit.api.get("/cases", social_worker_id=worker, stage=stage,
                           after=args.get("after"), limit=CASES_PAGE)
-    overdue_points = visit.api.get("/cases/overdue", limit=200)["items"]
-    late = {item["case_id"]: item for item in overdue_points if item.get("case_id")}
-    clients = {client["client_id"]: client.get("name")
-               for client in visit.api.get("/clients", limit=200)["items"]}
+    clients = client_names(visit, (case["client_id"] for case in cases["items"]))
     return visit.render("supervisor_cases.html", page=cases, workers=workers, worker=worker,
-                        stage=stage, stages=STAGES, late=late, clients=clients)
+                        stage=stage, stages=STAGES, clients=clients)
 
 
 @page("/quality")

@@ -244,7 +244,7 @@ def test_no_reader_sees_another_school_s_rows_in_any_list(store, monkeypatch):
     monkeypatch.setenv("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "false")
     app = CasesApplication(env=store)
     student(app, WORKER, "a-1")
-    open_case(app, WORKER, "a-1")
+    case_id = open_case(app, WORKER, "a-1")
     with acting_as(WORKER):
         app.receive_letter(DAY, "Help.", anonymous=True)
         app.form_group("support", "Change", ["7.1.3a"], WORKER.id, 4, DAY)
@@ -255,10 +255,12 @@ def test_no_reader_sees_another_school_s_rows_in_any_list(store, monkeypatch):
     for reader in readers:
         with acting_as(reader):
             assert app.list_caseload(status="any")["total"] == 0
+            assert app.list_caseload(status="any", case_id=[case_id])["items"] == []
             assert sum(app.count_open_cases_by_stage().values()) == 0
             assert app.list_overdue()["total"] == 0
             if reader.role != "school_admin":
                 assert app.list_clients()["total"] == 0
+                assert app.list_clients(client_id=["a-1"])["items"] == []
                 assert app.list_letters()["total"] == 0
             assert app.list_groups()["total"] == 0
             assert app.list_classes()["total"] == 0
@@ -268,6 +270,10 @@ def test_no_reader_sees_another_school_s_rows_in_any_list(store, monkeypatch):
         assert {item["kind"] for item in app.list_overdue()["items"]} == {
             "assessment", "plan", "letter"}
         assert app.list_clients()["items"][0]["name"] == "王小明"
+        # Read by id, the case says what of it is overdue, the most overdue first.
+        [case] = app.list_caseload(case_id=[case_id])["items"]
+        assert [step["kind"] for step in case["overdue"]] == ["assessment", "plan"]
+        assert app.list_clients(client_id=["a-1", "a-9"])["items"][0]["name"] == "王小明"
 
 
 def test_paging_returns_each_row_once_while_writes_go_on(store, monkeypatch):

@@ -10,6 +10,7 @@ from services.runtime.clock import clock
 from services.runtime.context import acting_as
 from tests.unit.cases.conftest import (
     OPENED_ON,
+    OTHER_WORKER,
     SUPERVISOR,
     case_at,
     close,
@@ -140,6 +141,45 @@ def test_overdue_items_follow_the_clock_and_the_configured_days(app, monkeypatch
     monkeypatch.setenv("CASEBOOK_PLAN_DUE_DAYS", "60")
     monkeypatch.setenv("CASEBOOK_LETTER_REPLY_DAYS", "60")
     assert overdue("plan") == [] and overdue("letter") == []
+
+
+def test_each_case_of_the_caseload_says_what_of_it_is_overdue(app):
+    waiting = case_at(app, "assessment", "client-1")
+    assessed = case_at(app, "plan", "client-2")
+    followed = case_at(app, "closed", "client-3")
+    close(app, followed, follow_up={"due_on": date(2026, 10, 20)})
+
+    def late(case_id: str) -> list[tuple[str, str, int]]:
+        found = app.list_caseload(status="any", case_id=[case_id])["items"]
+        return [(step["kind"], step["due_on"], step["days_overdue"])
+                for step in found[0]["overdue"]]
+
+    clock.set(datetime(2026, 9, 15, tzinfo=UTC))
+    assert late(waiting) == [] and late(assessed) == [] and late(followed) == []
+    clock.set(datetime(2026, 10, 25, tzinfo=UTC))
+    # The most overdue first: the assessment was due 14 days after intake, the plan 30.
+    assert late(waiting) == [("assessment", "2026-09-15", 40), ("plan", "2026-10-01", 24)]
+    assert late(assessed) == [("plan", "2026-10-01", 24)]
+    assert late(followed) == [("follow_up", "2026-10-20", 5)]
+
+
+def test_a_page_of_cases_or_clients_is_read_by_id_within_the_callers_reach(app):
+    mine = case_at(app, "accept", "client-1")
+    other = case_at(app, "accept", "client-2")
+    register_student(app, "client-3")
+    with acting_as(OTHER_WORKER):
+        register_student(app, "client-4")
+        theirs = open_case(app, "client-4", worker="worker-2")
+    asked = app.list_caseload(case_id=[mine, theirs])
+    assert ids(asked) == {mine} and asked["total"] == 1
+    clients = app.list_clients(client_id=["client-1", "client-3", "client-4", "client-9"])
+    assert {item["client_id"] for item in clients["items"]} == {"client-1", "client-3"}
+    assert clients["total"] == 2 and clients["items"][0]["name"] == "王小明"
+    assert ids(app.list_caseload(case_id=[other])) == {other}
+    with acting_as(OTHER_WORKER):
+        assert ids(app.list_caseload(case_id=[mine, theirs])) == {theirs}
+        assert [item["client_id"] for item in app.list_clients(
+            client_id=["client-1", "client-4"])["items"]] == ["client-4"]
 
 
 def test_a_case_opened_by_a_supervisor_for_a_worker(app):

@@ -194,7 +194,10 @@ def test_my_requests_name_each_cases_client_and_say_their_state():
         as_text=True)
     assert services.asked[0] == ("/resource-links", {"state": None, "after": None,
                                                      "limit": social_worker.CASELOAD_PAGE})
-    assert ("/cases", {"status": "any", "limit": social_worker.OUTSIDE_PAGE}) in services.asked
+    # Exactly the page's cases, and their clients, are read by id.
+    assert services.asked[1:] == [
+        ("/cases", {"status": "any", "case_id": ["case-1", "case-2"], "limit": 2}),
+        ("/clients", {"client_id": ["c-gone", "c-writer"], "limit": 2})]
     assert ">李小红</a>" in page and ">个案 case-2</a>" in page
     assert "已提供资源" in page and "2026年11月23日 提供" in page
     assert "已申请，待提供资源" in page
