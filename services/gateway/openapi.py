@@ -173,9 +173,10 @@ def _operation(route: Route, described: dict[str, Any] | None) -> dict[str, Any]
     elif route.call == "payload":
         required = set(body_schema.get("required", []))
         for name, schema in body_schema.get("properties", {}).items():
+            parameter = _scalar(schema)
             operation["parameters"].append({
                 "name": name, "in": "query", "required": name in required,
-                "schema": _scalar(schema), **_explode(schema),
+                "schema": parameter, **_explode(parameter),
             })
     if route.returns == "events":
         operation["parameters"] += _params(schemas.EventParams)

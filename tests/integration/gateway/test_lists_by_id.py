@@ -42,6 +42,11 @@ def test_clients_are_read_by_repeated_ids_within_the_callers_reach(api: Api) -> 
     assert "100" in str(too_many["errors"]["client_id"])
     bad = worker.get("/clients", params=[("client_id", MINE), ("client_id", "x" * 65)]).json()
     assert "64" in str(bad["errors"]["client_id"])
+    # The document says so: an array, one id a repetition of the parameter.
+    operation = api.get("/openapi.json").json()["paths"]["/clients"]["get"]
+    [parameter] = [p for p in operation["parameters"] if p["name"] == "client_id"]
+    assert parameter["schema"]["type"] == "array" and parameter["schema"]["maxItems"] == 100
+    assert (parameter["style"], parameter["explode"]) == ("form", True)
     # The caseload is read by its cases' ids the same way.
     refused = worker.get("/cases", params=[("case_id", "x" * 65)])
     assert refused.status_code == 400 and list(refused.json()["errors"]) == ["case_id"]
