@@ -203,9 +203,14 @@ class ArchiveApplication(CasebookApplication):
         trusted = {self.signer.public_key, *settings().archive.ledger_trusted_keys}
         checkpoint = self._last_checkpoint() if since_checkpoint else None
         if checkpoint is None:
+            # The checkpoints first, then the entries: a checkpoint names only entries stored
+            # before it was signed, so every one read is then among the entries read. The other
+            # way round, one signed while the entries were read names entries this reading has
+            # not seen, and a ledger that goes on recording would be reported as rewritten.
+            signed = list(self._checkpoints())
             arrivals: list[int] = []
             report, hashes = verify_sources(self._recorded(arrivals=arrivals), recompute)
-            checkpoints = verify_checkpoints(self._checkpoints(), arrivals, hashes, trusted)
+            checkpoints = verify_checkpoints(signed, arrivals, hashes, trusted)
         else:
             start: Start = {head["source"]: (head["position"], head["hash"])
                             for head in checkpoint.heads}

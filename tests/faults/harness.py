@@ -379,3 +379,21 @@ def dead_letters(amqp_uri: str) -> dict[str, int]:
 def fault_minutes() -> float:
     """How long the long form runs (`make faults`); the short form in CI runs each fault once."""
     return float(os.environ.get("CASEBOOK_FAULT_MINUTES", "0"))
+
+
+def verified_ledger(world: Stack, timeout: float = 120) -> dict[str, Any]:
+    """The archive's verification, at an instant the ledger holds what every source has
+    published: the archive goes on signing checkpoints on its timer and recording its own
+    envelopes after the load stops, so a report and the sources' positions read apart may
+    differ by what came in between."""
+    with rpc(world.amqp_uri, AUDITOR, timeout=300) as proxy:
+        def agreeing() -> dict[str, Any] | None:
+            report = proxy.archive.verify_ledger()
+            stored = {name: proxy[name].status()["published_position"] for name in PUBLISHERS}
+            heads = {s: section["head"]["position"] for s, section in report["sources"].items()}
+            return report if heads == {s: p for s, p in stored.items() if p} else None
+
+        report: dict[str, Any] = wait_for(
+            agreeing, timeout=timeout, interval=1,
+            what="the ledger to hold what every source published")
+        return report

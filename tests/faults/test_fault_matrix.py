@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from typing import Any
 
 import pytest
 
@@ -30,9 +29,8 @@ from tests.faults.harness import (
     restart_the_broker,
     service_down_while_commands_arrive,
     stack,
+    verified_ledger,
 )
-from tests.support.services import AUDITOR, rpc
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.faults
 
@@ -82,19 +80,7 @@ def test_nothing_lost_nothing_twice_under_the_fault_matrix(tmp_path):
         finally:
             load.stop()
         quiet(world)
-        with rpc(world.amqp_uri, AUDITOR, timeout=300) as proxy:
-            # The archive goes on signing checkpoints on its timer, and records its own
-            # envelopes: the ledger and the sources are compared at an instant they agree.
-            def agreeing() -> dict[str, Any] | None:
-                report = proxy.archive.verify_ledger()
-                stored = {name: proxy[name].status()["published_position"]
-                          for name in PUBLISHERS}
-                heads = {s: section["head"]["position"]
-                         for s, section in report["sources"].items()}
-                return report if heads == {s: p for s, p in stored.items() if p} else None
-
-            report = wait_for(agreeing, timeout=120, interval=1,
-                              what="the ledger to hold what every source published")
+        report = verified_ledger(world)
         problems = record_against_what_clients_were_told(world, load)
         letters = dead_letters(world.amqp_uri)
     answers = sum((told.answers for told in load.told), start=Counter())

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from eventsourcing.utils import get_topic
@@ -180,6 +181,28 @@ def test_checkpoints_are_signed_every_n_entries_or_t_minutes(app, monkeypatch):
     assert app.checkpoint_if_due()["entry_count"] == 4
     report = verify(app)
     assert report["ok"] and report["checkpoints"]["count"] == 2
+
+
+def test_a_checkpoint_signed_while_verify_reads_the_entries_is_no_alarm(app, monkeypatch):
+    """Two archive instances: one verifies while the other records an entry and signs a
+    checkpoint over it, after the first has read the entries. The ledger is untouched."""
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "1")
+    stream = CasesStream()
+    feed(app, stream.open_case("client-1"))
+    app.checkpoint_if_due()
+    reading = app._recorded
+
+    def recorded_then_another_signs(*args: Any, **kwargs: Any) -> Any:
+        yield from reading(*args, **kwargs)
+        del app._recorded  # the other instance reads as usual
+        feed(app, stream.open_case("client-2"))
+        app.checkpoint_if_due()
+
+    app._recorded = recorded_then_another_signs
+    report = verify(app)
+    assert report["ok"], report
+    assert report["checkpoints"]["count"] == 1  # the one signed before the reading began
+    assert verify(app)["ok"] and verify(app)["checkpoints"]["count"] == 2
 
 
 def test_a_forged_checkpoint_signature_is_rejected(app, monkeypatch):
