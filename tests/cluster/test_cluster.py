@@ -123,19 +123,19 @@ class ClusterStack(Stack):
 
 @contextmanager
 def database() -> Iterator[dict[str, str]]:
-    """A PostgreSQL database of this test's own: each service's schema in it, shared by both
-    of its instances."""
+    """A PostgreSQL database of this test's own (`casebook_cluster_*`): each service's schema
+    in it, shared by both of its instances."""
     name = f"casebook_cluster_{uuid.uuid4().hex[:10]}"
     admin = {"dbname": "postgres", "host": PG["POSTGRES_HOST"], "port": PG["POSTGRES_PORT"],
              "user": PG["POSTGRES_USER"], "password": PG["POSTGRES_PASSWORD"],
              "autocommit": True}
     with psycopg.connect(**admin) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield {**PG, "POSTGRES_DBNAME": name}
-    finally:
-        with psycopg.connect(**admin) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield {**PG, "POSTGRES_DBNAME": name}
+    # Kept when the test fails (an exception skips this): what the stores held is what a
+    # failure needs read, with the logs in $CASEBOOK_CLUSTER_DIR. `dropdb` it when done.
+    with psycopg.connect(**admin) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
