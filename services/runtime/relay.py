@@ -82,10 +82,19 @@ class Relay:
         envelopes = list(
             self.publications.envelopes(self.app.mapper, notifications, head.position, head.hash)
         )
-        for envelope in envelopes:
-            self._publish(producer, envelope)
-        # Stored only now: every envelope above was confirmed by the broker.
-        self.app.outbox.record_published(envelopes, notifications[-1].id)
+        try:
+            for envelope in envelopes:
+                self._publish(producer, envelope)
+            # Stored only now: every envelope above was confirmed by the broker.
+            self.app.outbox.record_published(envelopes, notifications[-1].id)
+        except BaseException:
+            # The retry recomputes these envelopes from the same head and notifications; what
+            # this attempt read and made is what tells a later reader whether it did.
+            log.warning("relay for %s: a batch failed before it was stored: notifications "
+                        "%d..%d after published position %d made envelopes at %s",
+                        self.publications.source, notifications[0].id, notifications[-1].id,
+                        head.position, [envelope["position"] for envelope in envelopes])
+            raise
         return len(notifications)
 
     def _publish(self, producer: Producer, envelope: dict[str, Any]) -> None:

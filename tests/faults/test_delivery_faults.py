@@ -2,6 +2,7 @@
 naive pipes. Services run as separate processes where the fault is a process dying."""
 
 import json
+import logging
 import sqlite3
 from pathlib import Path
 from typing import ClassVar
@@ -92,7 +93,7 @@ def test_the_same_message_delivered_twice_makes_one_ledger_entry(amqp_uri):
 
 
 def test_a_relay_that_dies_after_publishing_re_sends_and_the_subscriber_dedupes(
-    amqp_uri, monkeypatch
+    amqp_uri, monkeypatch, caplog
 ):
     with running(amqp_uri, ArchiveService):
         from services.cases.app import CasesApplication
@@ -117,9 +118,13 @@ def test_a_relay_that_dies_after_publishing_re_sends_and_the_subscriber_dedupes(
                     raise SystemExit("relay killed between publish and store")
 
                 monkeypatch.setattr(cases.outbox, "record_published", crash)
-                with pytest.raises(SystemExit):
+                with pytest.raises(SystemExit), caplog.at_level(logging.WARNING):
                     relay.publish_pending(producer)
                 assert cases.outbox.relay_read_through() == 0
+                # What the failed attempt read and made is in the log.
+                [failed] = [r.getMessage() for r in caplog.records
+                            if "a batch failed" in r.getMessage()]
+                assert f"made envelopes at {list(range(1, events_per_case() + 1))}" in failed
                 # Restarted, it publishes the same envelopes again, then stores its position.
                 monkeypatch.undo()
                 assert relay.publish_pending(producer) == events_per_case()
