@@ -53,6 +53,11 @@ class Field:
         return self.default() if self.default else None
 
 
+def service_day(name: str, label: str) -> Field:
+    """A date left empty unless typed: the service then dates it today, by its own clock."""
+    return Field(name, label, "date", hint=N_("Leave empty for today."))
+
+
 def _today() -> str:
     return today().isoformat()
 

@@ -82,31 +82,31 @@ REGISTER_WORKER = (
           default=lambda: "full_time"),
     *QUALIFICATION,
     # Empty for today on the service's clock, which refuses a day after its own today.
-    Field("registered_on", N_("Registered on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("registered_on", N_("Registered on")),
 )
 # 6.1: the school's service spaces, a social-work office and rooms for case and group work
 # (6.1.1, 6.1.2), recorded as they now are: the compliance report checks that there is one.
 FACILITIES = (
     Field("facility_kinds", N_("Service spaces (6.1)"), "multi", FACILITY_KINDS, required=True),
-    Field("recorded_on", N_("Recorded on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("recorded_on", N_("Recorded on")),
 )
 # A worker's later changes: a new qualification (6.2.1.2), serving this school too, no longer
 # serving it, and leaving the service (which ends their eligibility to take cases).
 RECORD_QUALIFICATION = (
     *QUALIFICATION,
-    Field("recorded_on", N_("Recorded on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("recorded_on", N_("Recorded on")),
 )
 ASSIGN_WORKER = (
     Field("social_worker_id", N_("Staff id"), required=True,
           hint=N_("A social worker already registered, for example at another school.")),
-    Field("assigned_on", N_("Assigned on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("assigned_on", N_("Assigned on")),
 )
 END_ASSIGNMENT = (
-    Field("ended_on", N_("Ended on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("ended_on", N_("Ended on")),
 )
 LEAVING = (
     Field("reason", N_("Why they left"), "select", DEACTIVATION_REASONS, required=True),
-    Field("left_on", N_("Left on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("left_on", N_("Left on")),
 )
 # 6.2.2.1: a supervisor of this school, internal or external (10.1.1), with the certificate and
 # years of practice the service checks.
@@ -120,13 +120,13 @@ REGISTER_SUPERVISOR = (
     Field("certificate_level", N_("Social-worker certificate"), "select", CERTIFICATE_LEVELS,
           required=True),
     Field("years_of_practice", N_("Years of practice"), "int", required=True),
-    Field("registered_on", N_("Registered on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("registered_on", N_("Registered on")),
 )
 # 6.2.2: the worker's supervisor, by the supervisor's staff id.
 ASSIGN_SUPERVISOR = (
     Field("supervisor_id", N_("Supervisor"), required=True,
           hint=N_("The supervisor's staff id.")),
-    Field("assigned_on", N_("Assigned on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("assigned_on", N_("Assigned on")),
 )
 # 9.2c: a complaint, feedback or suggestion as it came in, also anonymous (then without a
 # contact); 10.1.2: handled in steps and answered within the service's time limits.
@@ -139,17 +139,17 @@ RECEIVE_COMPLAINT = (
     Field("contact", N_("Contact"), hint=N_("Leave empty when anonymous.")),
     Field("about_social_worker_id", N_("About the social worker"),
           hint=N_("Their staff id, if it is about one.")),
-    Field("received_on", N_("Date received"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("received_on", N_("Date received")),
 )
 COMPLAINT_STEP = (
     Field("step", N_("Handling step"), "select", COMPLAINT_STEPS, required=True),
     Field("note", N_("Note"), "textarea"),
-    Field("taken_on", N_("Taken on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("taken_on", N_("Taken on")),
 )
 ANSWER_COMPLAINT = (
     Field("outcome", N_("Outcome"), "select", COMPLAINT_OUTCOMES, required=True),
     Field("answer", N_("Answer"), "textarea", required=True),
-    Field("answered_on", N_("Answered on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("answered_on", N_("Answered on")),
 )
 # 10.2.1: a satisfaction survey's figures over a period, and who ran it (10.2.3). The mean
 # score is typed as it is read (4.25) and sent in thousandths, as the service keeps it.
@@ -174,7 +174,7 @@ EVALUATION = (
     Field("evaluator_type", N_("Who evaluated"), "select", EVALUATOR_TYPES, required=True),
     Field("rating", N_("Rating"), "select", RATINGS, required=True),
     Field("findings", N_("Findings"), "textarea"),
-    Field("evaluated_on", N_("Evaluated on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("evaluated_on", N_("Evaluated on")),
 )
 # The report's table, as the page shows it and the downloads hold it: a row per check met,
 # and a row per gap of a check not met (the service's own CSV has the same rows, in English).

@@ -63,7 +63,7 @@ OPEN_ACTION = (
 COMPLETE_ACTION = (
     Field("result", N_("What was done"), "textarea", required=True),
     # Empty for today on the service's clock, which judges whether it was in time.
-    Field("completed_on", N_("Completed on"), "date", hint=N_("Leave empty for today.")),
+    forms.service_day("completed_on", N_("Completed on")),
 )
 FINDING_STATES: dict[str, str] = {
     "open": N_("Not yet addressed"),
