@@ -25,7 +25,17 @@ from services.console import (
 )
 from services.console.forms import ALL_SERVICE_CODES, Field
 from services.console.i18n import N_, today
-from services.console.web import Problem, Refused, Section, Visit, carry_out, form_of, nav, page
+from services.console.web import (
+    Problem,
+    Refused,
+    Section,
+    Visit,
+    carry_out,
+    form_of,
+    nav,
+    page,
+    sent_back,
+)
 
 LIST_PAGE = 20
 # The worker's clients offered at a time where a form picks one (a letter's writer, a member).
@@ -228,8 +238,8 @@ def open_case_from_letter(visit: Visit, letter_id: str) -> Response:
 
 def _letter_again(visit: Visit, letter_id: str, name: str, fields: tuple[Field, ...]
                   ) -> Callable[[MultiDict[str, str], Problem, int], Response]:
-    return lambda form, problem, status: _letter_page(visit, letter_id, Section(
-        fields, name=name, values=forms.values(fields, form), problem=problem), status)
+    return lambda _, problem, status: _letter_page(
+        visit, letter_id, sent_back(visit, Section(fields, name=name), problem), status)
 
 
 def _letter_page(visit: Visit, letter_id: str, sent: Section | None,
