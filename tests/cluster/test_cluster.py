@@ -16,6 +16,7 @@ services' logs stay in `$CASEBOOK_CLUSTER_DIR` (/tmp/casebook-cluster-test) unti
 from __future__ import annotations
 
 import base64
+import json
 import os
 import time
 import uuid
@@ -132,10 +133,15 @@ def database() -> Iterator[dict[str, str]]:
     with psycopg.connect(**admin) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     yield {**PG, "POSTGRES_DBNAME": name}
-    # Kept when the test fails (an exception skips this): what the stores held is what a
-    # failure needs read, with the logs in $CASEBOOK_CLUSTER_DIR. `dropdb` it when done.
-    with psycopg.connect(**admin) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def drop_database(store: dict[str, str]) -> None:
+    """Called as the test's last step, so that a failed run keeps its database: what the stores
+    held is what a failure needs read, with the logs in $CASEBOOK_CLUSTER_DIR."""
+    with psycopg.connect(dbname="postgres", host=PG["POSTGRES_HOST"], port=PG["POSTGRES_PORT"],
+                         user=PG["POSTGRES_USER"], password=PG["POSTGRES_PASSWORD"],
+                         autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{store["POSTGRES_DBNAME"]}" WITH (FORCE)')
 
 
 @dataclass
@@ -205,10 +211,15 @@ def test_the_cluster_loses_a_node_and_an_instance_and_nothing_else(tmp_path):
     print(f"\ncommands/s with one instance per service: {one:.1f}; with two: {two:.1f} "
           f"({WORKERS} clients, {MEASURE_SECONDS:.0f}s each, 2 cores); answers: {dict(answers)}")
     assert carried_out(single) > 0 and carried_out(load) > 0, answers
-    assert report["ok"], {"checkpoints": report["checkpoints"], **{
-        source: section["problems"][:10] for source, section in report["sources"].items()
-        if not section["ok"]}}
+    if not report["ok"]:
+        # In full: pytest shortens a long assertion message in the middle.
+        print(f"the ledger does not verify (database {store['POSTGRES_DBNAME']} kept): "
+              + json.dumps({"checkpoints": report["checkpoints"], **{
+                  source: section["problems"][:10] for source, section in report["sources"].items()
+                  if not section["ok"]}}, indent=1))
+    assert report["ok"]
     assert letters == {}
     assert list(exited) == ["cases-1"], exited
     assert problems == [], problems
     assert {status for status in answers if status >= 300} <= RETRYABLE, answers
+    drop_database(store)
