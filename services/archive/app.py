@@ -5,7 +5,8 @@ point. Commands and queries in plain types; every list reads the views (`views.p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -55,7 +56,7 @@ from services.archive.views import ArchiveViews, learn_allocation, learn_profile
 from services.runtime.clock import clock, local_date
 from services.runtime.context import SYSTEM, Actor, acting_as, current_actor, require_role
 from services.runtime.paging import DEFAULT_LIMIT
-from services.runtime.persistence import Cursor
+from services.runtime.persistence import ChainHead, Cursor, CursorMoved
 from services.runtime.plain import plain
 from services.runtime.settings import settings
 from services.runtime.store import CasebookApplication
@@ -92,6 +93,50 @@ STATUS_BY_TYPE = {
 Learn = Callable[[Transaction], None]
 
 
+
+@dataclass
+class _Run:
+    """What a run of envelopes changes, in the order it happens, to be stored in one
+    transaction; and what the run learned so far, which the views do not hold until then."""
+
+    events: list[Any] = field(default_factory=list)
+    files: dict[UUID, ArchiveFile] = field(default_factory=dict)
+    disposed: list[str] = field(default_factory=list)
+    _learned: list[Learn] = field(default_factory=list)
+    _numbers: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    _profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, *aggregates: Any) -> None:
+        """Take the aggregates' new events, in the order they were triggered."""
+        for aggregate in aggregates:
+            self.events.extend(aggregate.collect_events())
+
+    def allocate(self, views: ArchiveViews, school: str, year: int, category: str) -> int:
+        """9.4a: the next number of a school's year and category, after those given earlier in
+        this run."""
+        key = (school, year, category)
+        number = (self._numbers[key] if key in self._numbers else views.last_number(*key)) + 1
+        self._numbers[key] = number
+        self._learned.append(lambda tx: learn_allocation(tx, school, year, category, number))
+        return number
+
+    def learn_profile(self, client_id: str, school_id: str | None, client_type: str,
+                      grade: int | None, is_minor: bool, registered_on: date) -> None:
+        self._profiles.setdefault(
+            client_id, {"grade": grade, "is_minor": is_minor, "registered_on": registered_on})
+        self._learned.append(lambda tx: learn_profile(
+            tx, client_id, school_id, client_type, grade, is_minor, registered_on))
+
+    def profile(self, views: ArchiveViews, client_id: str) -> dict[str, Any] | None:
+        """A client's profile: the stored one stands (the first word on a client), else the
+        one this run learned."""
+        return views.profile(client_id) or self._profiles.get(client_id)
+
+    def learn(self, tx: Transaction) -> None:
+        for learned in self._learned:
+            learned(tx)
+
+
 class ArchiveApplication(CasebookApplication):
     service = "archive"
     publications = PUBLICATIONS
@@ -106,41 +151,63 @@ class ArchiveApplication(CasebookApplication):
         # not start (it would give a number twice), so unlike `follow` this raises.
         self.views.store.catch_up()
 
-    # The ledger: one transaction per envelope (entry, file changes, what was learned, cursor).
+    # The ledger: one transaction per run of envelopes (entries, file changes, what was
+    # learned, cursor), as the subscription delivers them.
 
-    def record_envelope(self, envelope: dict[str, Any], cursor: Cursor) -> None:
-        """Append an envelope to the ledger, checking that it continues its source's chain, and
-        keep the archive files it concerns. An envelope that breaks its chain is recorded with
-        an alarm but changes no file: the ledger keeps what it was given, files only what
-        verifies. A concurrent change to a file is retried."""
-        source, position = envelope["source"], envelope["position"]
+    def record_envelopes(self, envelopes: Sequence[dict[str, Any]], cursor: Cursor) -> None:
+        """Append a run of one source's envelopes to the ledger, each checked to continue its
+        source's chain, and keep the archive files they concern, all in one transaction that
+        moves the cursor from `cursor.expected_position` to the run's last position. An
+        envelope that breaks its chain is recorded with an alarm but changes no file: the
+        ledger keeps what it was given, files only what verifies. A concurrent change to a file
+        is retried; a cursor moved by another instance is the subscription's to resolve."""
         for attempt in range(SAVE_ATTEMPTS):
-            head = self.cursor(source)
-            if head.position >= position:
+            head = self.cursor(cursor.source)
+            if head.position >= cursor.position:
                 return  # another worker stored it meanwhile
-            problems = chain_problems(envelope, head.position, head.hash)
-            # File changes come first so their timestamps do not follow the entry's.
-            changes, learn = ([], None) if problems else self._file_changes(envelope)
-            entry = LedgerEntry(source=source, position=position, envelope=envelope)
-            alarm = None
+            if head.position != cursor.expected_position:
+                raise CursorMoved(f"cursor for {cursor.source} is at {head.position}, not "
+                                  f"{cursor.expected_position}: another worker moved it")
+            run = _Run()
+            for envelope in envelopes:
+                if envelope["position"] > head.position:
+                    head = self._record_in_run(envelope, head, run)
+            try:
+                self.save_processed(*run.events, cursor=cursor, learn=run.learn)
+                break
+            except CursorMoved:
+                raise
+            except IntegrityError:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise
+        for subject_id in run.disposed:
+            # The approval shredded these already; this makes it certain after a crash between.
+            self.vault.shred(subject_id)
+
+    def _record_in_run(
+        self, envelope: dict[str, Any], head: ChainHead, run: _Run
+    ) -> ChainHead:
+        """Add one envelope's entry, alarm and file changes to `run`, each event naming that
+        envelope as its cause (a run holds many commands' envelopes); the chain's new head."""
+        source, position = envelope["source"], envelope["position"]
+        problems = chain_problems(envelope, head.position, head.hash)
+        with acting_as(SYSTEM, envelope.get("correlation_id"), envelope.get("id")):
+            if not problems:
+                # File changes come first so their timestamps do not follow the entry's.
+                run.add(*self._file_changes(envelope, run))
+                if source == "archive" and envelope["type"] == "ArchiveFileDisposed":
+                    run.disposed += [*envelope["payload"]["subject_ids"],
+                                     envelope["aggregate_id"]]
+            run.add(LedgerEntry(source=source, position=position, envelope=envelope))
             if problems:
-                alarm = ChainAlarm(
+                run.add(ChainAlarm(
                     source=source,
                     position=position,
                     expected_prev_position=head.position,
                     expected_prev_hash=head.hash,
                     problems=problems,
-                )
-            try:
-                self.save_processed(*changes, entry, alarm, cursor=cursor, learn=learn)
-                break
-            except IntegrityError:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    raise
-        if source == "archive" and envelope["type"] == "ArchiveFileDisposed" and not problems:
-            # The approval shredded these already; this makes it certain after a crash between.
-            for subject_id in (*envelope["payload"]["subject_ids"], envelope["aggregate_id"]):
-                self.vault.shred(subject_id)
+                ))
+        return ChainHead(position, envelope.get("hash") or envelope_hash(envelope))
 
     def ledger_head(self, source: str) -> dict[str, Any]:
         require_role(*LEDGER_READERS)
@@ -337,38 +404,49 @@ class ArchiveApplication(CasebookApplication):
 
     # Files (9.4a–c), built from the cases service's events.
 
-    def _file_changes(self, envelope: dict[str, Any]) -> tuple[list[Any], Learn | None]:
+    def _file_changes(self, envelope: dict[str, Any], run: _Run) -> list[ArchiveFile]:
         if envelope["source"] != "cases":
-            return [], None
+            return []
         type_, payload = envelope["type"], envelope["payload"]
         if type_ == "ClientRegistered":
-            registered_on = local_date(datetime.fromisoformat(envelope["occurred_at"]))
-            return [], lambda tx: learn_profile(
-                tx, payload["client_id"], envelope["school_id"], payload["client_type"],
-                payload.get("grade"), payload["is_minor"], registered_on)
+            run.learn_profile(
+                payload["client_id"], envelope["school_id"], payload["client_type"],
+                payload.get("grade"), payload["is_minor"],
+                local_date(datetime.fromisoformat(envelope["occurred_at"])))
+            return []
         if type_ in OPENERS:
             category, field, date_field = OPENERS[type_]
             record_id = str(payload[field]) if field else envelope["aggregate_id"]
-            if self.find_aggregate(ArchiveFile, file_id("cases", record_id)) is None:
-                return self._open_file(envelope, category, record_id, payload[date_field])
+            if self._run_file(run, record_id) is None:
+                return [self._open_file(envelope, category, record_id, payload[date_field], run)]
         for record_id in record_ids(envelope):
-            file = self.find_aggregate(ArchiveFile, file_id("cases", record_id))
+            file = self._run_file(run, record_id)
             if file is not None:
                 file.index(envelope, _closing_date(envelope), type_ in REOPENERS)
-                return [file], None
-        return [], None
+                return [file]
+        return []
+
+    def _run_file(self, run: _Run, record_id: str) -> ArchiveFile | None:
+        """The file of a cases record as this run has it: changed earlier in the run, or stored."""
+        key = file_id("cases", record_id)
+        if key not in run.files:
+            found = self.find_aggregate(ArchiveFile, key)
+            if found is None:
+                return None
+            run.files[key] = found
+        return run.files[key]
 
     def _open_file(
-        self, envelope: dict[str, Any], category: str, record_id: str, opened: str
-    ) -> tuple[list[Any], Learn]:
+        self, envelope: dict[str, Any], category: str, record_id: str, opened: str, run: _Run
+    ) -> ArchiveFile:
         """9.4a: the next number of the school's year and category. Only this subscription
-        allocates, one envelope at a time behind its cursor; the number is learned in the
-        file's own transaction, so it is never given twice."""
+        allocates, one run at a time behind its cursor; the number is learned in the file's
+        own transaction, so it is never given twice."""
         opened_on = date.fromisoformat(opened)
         school = envelope["school_id"] or UNASSIGNED_SCHOOL
-        number = self.views.last_number(school, opened_on.year, category) + 1
+        number = run.allocate(self.views, school, opened_on.year, category)
         client_id = envelope["payload"].get("client_id")
-        profile = self.views.profile(client_id) if client_id else None
+        profile = run.profile(self.views, client_id) if client_id else None
         file = ArchiveFile(
             school_id=school, record_source="cases", record_id=record_id, category=category,
             code=unified_code(school, opened_on.year, category, number), year=opened_on.year,
@@ -376,7 +454,8 @@ class ArchiveApplication(CasebookApplication):
             majority_on=estimated_majority(category, opened_on, profile),
         )
         file.index(envelope, _closing_date(envelope), reopened=False)
-        return [file], lambda tx: learn_allocation(tx, school, opened_on.year, category, number)
+        run.files[file.id] = file
+        return file
 
     def get_file(self, file_id: str) -> dict[str, Any]:
         actor = require_role(*FILE_READERS)

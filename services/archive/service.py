@@ -45,21 +45,21 @@ class ArchiveService(PublishingService):
 
     # Every event of every service, the archive's own included, goes into the ledger.
 
-    @subscribe("cases", verify_chain=False)
-    def on_cases_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
-        self.app.record_envelope(envelope, cursor)
+    @subscribe("cases", verify_chain=False, batch=True)
+    def on_cases_events(self, envelopes: list[dict[str, Any]], cursor: Cursor) -> None:
+        self.app.record_envelopes(envelopes, cursor)
 
-    @subscribe("resources", verify_chain=False)
-    def on_resources_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
-        self.app.record_envelope(envelope, cursor)
+    @subscribe("resources", verify_chain=False, batch=True)
+    def on_resources_events(self, envelopes: list[dict[str, Any]], cursor: Cursor) -> None:
+        self.app.record_envelopes(envelopes, cursor)
 
-    @subscribe("supervision", verify_chain=False)
-    def on_supervision_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
-        self.app.record_envelope(envelope, cursor)
+    @subscribe("supervision", verify_chain=False, batch=True)
+    def on_supervision_events(self, envelopes: list[dict[str, Any]], cursor: Cursor) -> None:
+        self.app.record_envelopes(envelopes, cursor)
 
-    @subscribe("archive", verify_chain=False)
-    def on_archive_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
-        self.app.record_envelope(envelope, cursor)
+    @subscribe("archive", verify_chain=False, batch=True)
+    def on_archive_events(self, envelopes: list[dict[str, Any]], cursor: Cursor) -> None:
+        self.app.record_envelopes(envelopes, cursor)
 
     @timer(interval=settings().archive.checkpoint_tick_seconds)
     def sign_checkpoint_if_due(self) -> None:

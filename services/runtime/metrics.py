@@ -72,9 +72,17 @@ def note_replay() -> None:
 
 
 def relay_lag(stored: int, read_through: int) -> int:
-    """Events stored and not yet published: the store's last notification id less the one the
-    relay read through (never below 0: the relay reads only what was stored)."""
+    """Events stored and not yet published: the store's last notification id less the one up
+    to which everything is on the broker (never below 0: the relay reads only what was
+    stored)."""
     return max(0, stored - read_through)
+
+
+def on_the_broker(read_through: int, published: int, sent: int) -> int:
+    """The notification id up to which every event is on the broker: where the relay read
+    through once the broker confirmed every envelope it stored; otherwise the last envelope
+    the broker confirmed."""
+    return read_through if sent >= published else sent
 
 
 def subscription_lag(heard_of: int, processed: int) -> int:
@@ -247,15 +255,19 @@ def _per_source(name: str, documentation: str) -> GaugeMetricFamily:
 
 def _relay(service: str, app: Any) -> Iterator[Metric]:
     stored = app.max_position()
+    published = app.outbox.published_head().position
+    sent = app.outbox.sent_through()
     values = {
         "casebook_relay_stored_position": (
             "The last notification id of the service's event store.", stored),
         "casebook_relay_published_position": (
-            "The position of the last envelope the relay published (subscribers' cursors "
-            "count in these).", app.outbox.published_head().position),
+            "The position of the last envelope the relay made and stored, what events_since "
+            "serves (subscribers' cursors count in these).", published),
+        "casebook_relay_sent_position": (
+            "The position of the last stored envelope the broker confirmed.", sent),
         "casebook_relay_lag": (
-            "Events stored and not yet published.",
-            relay_lag(stored, app.outbox.relay_read_through())),
+            "Events stored and not yet on the broker.",
+            relay_lag(stored, on_the_broker(app.outbox.relay_read_through(), published, sent))),
         "casebook_vault_keys_destroyed": (
             "Data subjects whose key was destroyed (crypto-shredding on disposal, 9.4e).",
             app.outbox.shredded_key_count()),

@@ -5,10 +5,14 @@
   (DESIGN.md "Delivery" 3), by passing `cursor=` to `Application.save`, and only if the stored
   position is still the one the handler started from (compare-and-set), so two instances racing
   on one message cannot both apply it.
-- `casebook_published`: every envelope the relay published, exactly as published, written only
-  after the broker confirmed it. `events_since` reads it.
+- `casebook_published`: every envelope the relay made, exactly as it is sent, stored before it
+  is sent, in one transaction with how far the relay read (`casebook_relay`). `events_since`
+  reads it; the relay sends from it, so a re-sent envelope is the stored one, byte for byte.
 - `casebook_relay`: how far the relay has read the notification log (events that map to no
-  contract event are read but not published).
+  contract event are read but not published); moved by compare-and-set, so a relay that read
+  an outdated position cannot store a second, different envelope at any position.
+- `casebook_sent`: the last stored envelope the broker confirmed. No row: everything stored was
+  confirmed (stores from before envelopes were stored first, or an empty one).
 - `casebook_subject_key`: one key per data subject for personal content, deleted on disposal
   (`services.runtime.vault`).
 - `learn=`: rows a subscription handler learned from another service's event, written into the
@@ -96,7 +100,13 @@ class CasebookRecorder(Protocol):
 
     def relay_read_through(self) -> int: ...
 
-    def record_published(self, envelopes: Sequence[dict[str, Any]], read_through: int) -> None: ...
+    def stage_published(
+        self, envelopes: Sequence[dict[str, Any]], read_through: int, read_from: int
+    ) -> None: ...
+
+    def sent_through(self) -> int: ...
+
+    def record_sent(self, position: int) -> None: ...
 
     def subject_key(self, subject_id: str) -> SubjectKey | None: ...
 
@@ -113,6 +123,16 @@ class CasebookRecorder(Protocol):
 
 class CursorMoved(IntegrityError):
     """Another instance processed this position first; the transaction was rolled back."""
+
+
+class RelayMoved(IntegrityError):
+    """The relay's read position is no longer the one its envelopes were made from: another
+    relay stored them first. Nothing was stored."""
+
+
+def _relay_conflict(read_from: int) -> RelayMoved:
+    return RelayMoved(f"the relay's read position is no longer {read_from}: another relay "
+                      "stored these envelopes first")
 
 
 def _cursor_conflict(cursor: Cursor) -> CursorMoved:
@@ -132,6 +152,8 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "position INTEGER PRIMARY KEY, hash TEXT NOT NULL, envelope TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS casebook_relay ("
             "id INTEGER PRIMARY KEY CHECK (id = 1), read_through INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS casebook_sent ("
+            "id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL)",
             "CREATE TABLE IF NOT EXISTS casebook_subject_key ("
             "subject_id TEXT PRIMARY KEY, wrapped_key TEXT, shredded_at TEXT)",
             "CREATE TABLE IF NOT EXISTS casebook_command ("
@@ -202,18 +224,34 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return int(row[0]) if row else 0
 
-    def record_published(self, envelopes: Sequence[dict[str, Any]], read_through: int) -> None:
+    def stage_published(
+        self, envelopes: Sequence[dict[str, Any]], read_through: int, read_from: int
+    ) -> None:
         with self.datastore.transaction(commit=True) as c:
+            c.execute("INSERT INTO casebook_sent SELECT 1, COALESCE(MAX(position), 0) "
+                      "FROM casebook_published WHERE true ON CONFLICT DO NOTHING")
             for envelope in envelopes:
                 c.execute(
                     "INSERT INTO casebook_published VALUES (?,?,?)",
                     (envelope["position"], envelope["hash"], envelope_bytes(envelope).decode()),
                 )
-            c.execute(
-                "INSERT INTO casebook_relay VALUES (1, ?) "
-                "ON CONFLICT (id) DO UPDATE SET read_through=excluded.read_through",
-                (read_through,),
-            )
+            c.execute("INSERT INTO casebook_relay VALUES (1, 0) ON CONFLICT DO NOTHING")
+            c.execute("UPDATE casebook_relay SET read_through=? WHERE id=1 AND read_through=? "
+                      "RETURNING id", (read_through, read_from))
+            if c.fetchone() is None:
+                raise _relay_conflict(read_from)
+
+    def sent_through(self) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT position FROM casebook_sent WHERE id=1")
+            row = c.fetchone()
+        return int(row[0]) if row else self.published_head().position
+
+    def record_sent(self, position: int) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("INSERT INTO casebook_sent VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET "
+                      "position=excluded.position WHERE casebook_sent.position < "
+                      "excluded.position", (position,))
 
     def subject_key(self, subject_id: str) -> SubjectKey | None:
         with self.datastore.transaction(commit=False) as c:
@@ -278,6 +316,8 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 "position bigint PRIMARY KEY, hash text NOT NULL, envelope text NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS {schema}.casebook_relay ("
                 "id int PRIMARY KEY CHECK (id = 1), read_through bigint NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {schema}.casebook_sent ("
+                "id int PRIMARY KEY CHECK (id = 1), position bigint NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS {schema}.casebook_subject_key ("
                 "subject_id text PRIMARY KEY, wrapped_key text, shredded_at text)",
                 "CREATE TABLE IF NOT EXISTS {schema}.casebook_command ("
@@ -366,19 +406,41 @@ class PostgresRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
         return int(row["read_through"]) if row else 0
 
-    def record_published(self, envelopes: Sequence[dict[str, Any]], read_through: int) -> None:
+    def stage_published(
+        self, envelopes: Sequence[dict[str, Any]], read_through: int, read_from: int
+    ) -> None:
         with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql(
+                "INSERT INTO {schema}.casebook_sent SELECT 1, COALESCE(MAX(position), 0) "
+                "FROM {schema}.casebook_published ON CONFLICT DO NOTHING"))
             for envelope in envelopes:
                 curs.execute(
                     self._sql("INSERT INTO {schema}.casebook_published VALUES (%s,%s,%s)"),
                     (envelope["position"], envelope["hash"], envelope_bytes(envelope).decode()),
                 )
+            curs.execute(self._sql(
+                "INSERT INTO {schema}.casebook_relay VALUES (1, 0) ON CONFLICT DO NOTHING"))
             curs.execute(
-                self._sql(
-                    "INSERT INTO {schema}.casebook_relay VALUES (1, %s) ON CONFLICT (id) "
-                    "DO UPDATE SET read_through=excluded.read_through"
-                ),
-                (read_through,),
+                self._sql("UPDATE {schema}.casebook_relay SET read_through=%s "
+                          "WHERE id=1 AND read_through=%s RETURNING id"),
+                (read_through, read_from),
+            )
+            if curs.fetchone() is None:
+                raise _relay_conflict(read_from)
+
+    def sent_through(self) -> int:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql("SELECT position FROM {schema}.casebook_sent WHERE id=1"))
+            row = curs.fetchone()
+        return int(row["position"]) if row else self.published_head().position
+
+    def record_sent(self, position: int) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                self._sql("INSERT INTO {schema}.casebook_sent AS s VALUES (1, %s) "
+                          "ON CONFLICT (id) DO UPDATE SET position=excluded.position "
+                          "WHERE s.position < excluded.position"),
+                (position,),
             )
 
     def subject_key(self, subject_id: str) -> SubjectKey | None:

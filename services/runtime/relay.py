@@ -1,10 +1,18 @@
 """The outbox relay: the only publisher of a service's events (DESIGN.md "Delivery" 2).
 
-It reads the notification log after the last position it stored, maps each event to its
-envelope, publishes it to the topic exchange `<service>.events` (routing key = event type) with
-publisher confirms and persistent delivery, and only after the broker's confirm stores the
-envelopes and the new read position. A crash between publish and store re-sends the same,
-byte-identical envelopes; it never skips one.
+It reads the notification log after the last position it read, maps each event to its
+envelope, and stores the envelopes with the new read position in one transaction (moving the
+read position by compare-and-set). Then it sends the stored envelopes to the topic exchange
+`<service>.events` (routing key = event type) with publisher confirms and persistent delivery,
+and records the last one the broker confirmed. A crash or a lost broker between storing and
+that record sends the stored envelopes again, byte for byte: an envelope is made once, never
+recomputed for a retry, and `events_since` can serve every envelope a subscriber may receive.
+
+Why stored first (DESIGN.md "Delivery" 2 published first, then stored): made again after a
+failed send, an envelope is only the same if everything it was made from reads the same; a
+subscriber that receives an envelope before the relay stored it cannot fetch what comes before
+it; and a second relay (a leadership lost unseen) could publish a different envelope at a
+position. Stored first, the first envelope made at a position is the only one ever sent.
 """
 
 from __future__ import annotations
@@ -61,9 +69,8 @@ class Relay:
                 except Exception:
                     if not self._running:
                         break
-                    log.exception(
-                        "relay for %s lost the broker; retrying", self.publications.source
-                    )
+                    log.exception("relay for %s failed (the broker lost, or its store); "
+                                  "retrying", self.publications.source)
                     self._wake.wait(RECONNECT_SECONDS)
 
     def _publish_until_stopped(self, producer: Producer) -> None:
@@ -73,28 +80,39 @@ class Relay:
                 self._wake.wait(POLL_SECONDS)
 
     def publish_pending(self, producer: Producer) -> int:
-        """Publish one batch of unpublished events; return how many notifications were read."""
+        """Send the stored envelopes the broker has not confirmed; when there are none, make
+        and store the next batch first. Return how many envelopes were sent, or notifications
+        read (0: nothing to do)."""
+        outbox, limit = self.app.outbox, settings().runtime.relay_batch
+        unsent = outbox.published_since(outbox.sent_through(), limit)
+        if not unsent:
+            read = self._store_next_batch(limit)
+            unsent = outbox.published_since(outbox.sent_through(), limit)
+            if not unsent:
+                return read
+        try:
+            for envelope in unsent:
+                self._publish(producer, envelope)
+        except BaseException:
+            log.warning("relay for %s: sending stored envelopes %d..%d failed; they will be "
+                        "sent again as stored", self.publications.source,
+                        unsent[0]["position"], unsent[-1]["position"])
+            raise
+        outbox.record_sent(unsent[-1]["position"])
+        return len(unsent)
+
+    def _store_next_batch(self, limit: int) -> int:
+        """Make the envelopes of the next notifications and store them with the new read
+        position; return how many notifications were read."""
         read_through = self.app.outbox.relay_read_through()
-        notifications = self.app.notifications_after(read_through, settings().runtime.relay_batch)
+        notifications = self.app.notifications_after(read_through, limit)
         if not notifications:
             return 0
         head = self.app.outbox.published_head()
         envelopes = list(
             self.publications.envelopes(self.app.mapper, notifications, head.position, head.hash)
         )
-        try:
-            for envelope in envelopes:
-                self._publish(producer, envelope)
-            # Stored only now: every envelope above was confirmed by the broker.
-            self.app.outbox.record_published(envelopes, notifications[-1].id)
-        except BaseException:
-            # The retry recomputes these envelopes from the same head and notifications; what
-            # this attempt read and made is what tells a later reader whether it did.
-            log.warning("relay for %s: a batch failed before it was stored: notifications "
-                        "%d..%d after published position %d made envelopes at %s",
-                        self.publications.source, notifications[0].id, notifications[-1].id,
-                        head.position, [envelope["position"] for envelope in envelopes])
-            raise
+        self.app.outbox.stage_published(envelopes, notifications[-1].id, read_through)
         return len(notifications)
 
     def _publish(self, producer: Producer, envelope: dict[str, Any]) -> None:

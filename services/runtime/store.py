@@ -19,7 +19,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
 from psycopg.sql import SQL, Identifier
 
@@ -242,16 +242,17 @@ class CasebookApplication(Application):
             raise NotFound(f"No {what} {aggregate_id}.")
         return aggregate
 
-    def save_processed(self, *aggregates: Aggregate | None, cursor: Cursor,
+    def save_processed(self, *changes: Aggregate | DomainEvent | None, cursor: Cursor,
                        learn: Callable[[Transaction], None] | None = None) -> None:
-        """Store what a subscription handler produced, what it learned (rows of the views'
-        `learned` tables, written by `learn`) and its new cursor, in one transaction."""
+        """Store what a subscription handler produced (aggregates, or their events already
+        collected in the order they happened), what it learned (rows of the views' `learned`
+        tables, written by `learn`) and its new cursor, in one transaction."""
         if learn is None:
-            self.save(*aggregates, cursor=cursor)
+            self.save(*changes, cursor=cursor)
             return
         assert self.views is not None, f"{self.service} has no views to learn into"
         store = self.views.store
-        self.save(*aggregates, cursor=cursor,
+        self.save(*changes, cursor=cursor,
                   learn=lambda database_cursor: learn(Transaction(store, database_cursor)))
 
     def aggregate_state(

@@ -8,8 +8,9 @@ source:
 
 - position at or below the cursor: already processed; ack and ignore.
 - `prev_position` is not the cursor's position: something was missed (a queue that did not exist
-  yet, a redelivery out of order). Fetch the gap from the source over RPC (`events_since`) and
-  process it first.
+  yet, a redelivery out of order, another instance's delivery). Fetch the gap from the source
+  over RPC (`events_since`) and process it first. A gap that cannot be fetched is retried, and
+  dead-lettered if it stays: an envelope is never processed across a gap.
 - otherwise: check the chain link (prev_hash, own hash), then call the handler in a nameko
   worker. The handler gets `(envelope, cursor)`; what it stores it stores with `cursor=cursor`,
   and if it stores nothing the pump stores the cursor alone. Either way cursor and effects commit
@@ -19,6 +20,13 @@ On start the pump catches up the same way before taking live deliveries (if the 
 up, it tries again later, backing off). Several instances of a service may consume the same
 queue (scaling out): the cursor's compare-and-set lets exactly one apply each position, and the
 others, finding the cursor moved, dedupe.
+
+With `batch=True` the handler takes a run of envelopes instead, `(envelopes, cursor)`: each
+continues the one before, and the cursor moves from where the first continues to the last, in
+the handler's one transaction. The pump makes a run of the deliveries already waiting (up to
+RUN_LIMIT) and of each page of a catch-up; a run that fails is taken apart and its envelopes
+processed one at a time, so that retries and dead letters stay per delivery. The archive's
+ledger takes its sources this way: one transaction per run, not per envelope.
 
 A handler that raises is retried; after `CASEBOOK_HANDLER_ATTEMPTS` tries the delivery goes to
 `<queue>.dlq` (through the subscriber's own `<subscriber>.dead-letters` exchange) with the error
@@ -38,7 +46,7 @@ from typing import Any
 
 import eventlet
 from eventlet.event import Event
-from eventlet.queue import LightQueue
+from eventlet.queue import Empty, LightQueue
 from kombu import Connection, Exchange, Producer
 from nameko.messaging import Consumer
 
@@ -56,6 +64,8 @@ from services.runtime.settings import settings
 log = logging.getLogger(__name__)
 
 FETCH_LIMIT = 500
+# The most envelopes one run of a `batch=True` subscription carries (one transaction).
+RUN_LIMIT = 500
 RPC_TIMEOUT_SECONDS = 10
 RETRY_PAUSE_SECONDS = 0.2
 CATCH_UP_FIRST_SECONDS = 2.0
@@ -123,9 +133,12 @@ class Subscription(Consumer):
     archive, which records the break as an alarm instead of stopping.
     """
 
-    def __init__(self, source: str, verify_chain: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, source: str, verify_chain: bool = True, batch: bool = False, **kwargs: Any
+    ) -> None:
         self.source = source
         self.verify_chain = verify_chain
+        self.batch = batch
         super().__init__(queue=None, requeue_on_error=False, **kwargs)
 
     def setup(self) -> None:
@@ -143,6 +156,8 @@ class Subscription(Consumer):
             ensure_quorum(self.amqp_uri, subscriber, queue)
         self.max_attempts = settings().runtime.handler_attempts
         self._inbox: LightQueue = LightQueue()
+        # A catch-up request met while a run was being gathered: it comes next.
+        self._next: _Delivery | None = None
         self._running = True
         # The highest position of the source this instance has heard of: its lag's measure
         # (services.runtime.metrics).
@@ -181,17 +196,52 @@ class Subscription(Consumer):
 
     def _pump(self) -> None:
         while self._running:
-            delivery: _Delivery = self._inbox.get()
+            deliveries = self._waiting()
             if not self._running:
                 break
             try:
-                self._handle(delivery)
+                if len(deliveries) == 1:
+                    self._handle(deliveries[0])
+                else:
+                    self._handle_run(deliveries)
             except BROKER_ERRORS as error:
                 # The broker went away mid-delivery (an ack, a dead letter): the message stays
                 # unacknowledged, comes again once the connection is back, and the cursor
                 # dedupes it. Never a reason for the service to die.
                 log.warning("%s from %s: the broker connection failed (%s); the delivery will "
                             "come again", self.container.service_name, self.source, error)
+
+    def _waiting(self) -> list[_Delivery]:
+        """The next delivery; for a `batch=True` subscription, with the live deliveries waiting
+        behind it (a catch-up request ends the run and comes next)."""
+        first, self._next = self._next or self._inbox.get(), None
+        deliveries = [first]
+        while self.batch and first.envelope is not None and len(deliveries) < RUN_LIMIT:
+            try:
+                delivery: _Delivery = self._inbox.get_nowait()
+            except Empty:
+                break
+            if delivery.envelope is None:
+                self._next = delivery
+                break
+            deliveries.append(delivery)
+        return deliveries
+
+    def _handle_run(self, deliveries: list[_Delivery]) -> None:
+        try:
+            self.receive_run([delivery.envelope for delivery in deliveries
+                              if delivery.envelope is not None])
+        except BROKER_ERRORS:
+            raise
+        except Exception as error:
+            # Taken apart: each delivery retried, and dead-lettered if it must be, on its own.
+            log.info("%s from %s: a run of %d deliveries failed (%s); taking them one by one",
+                     self.container.service_name, self.source, len(deliveries), error)
+            for delivery in deliveries:
+                self._handle(delivery)
+            return
+        for delivery in deliveries:
+            self.queue_consumer.ack_message(delivery.message)
 
     def _handle(self, delivery: _Delivery) -> None:
         while True:
@@ -248,9 +298,25 @@ class Subscription(Consumer):
         """Process everything the source published after our cursor; return how many."""
         head = self.app.cursor(self.source)
         count = 0
+        page: list[dict[str, Any]] = []
         for envelope in fetch_since(self.amqp_uri, self.source, head.position):
-            count += self._process(envelope)
-        return count
+            if not self.batch:
+                count += self._process(envelope)
+                continue
+            page.append(envelope)
+            if len(page) == RUN_LIMIT:
+                count += self._process_run(page)
+                page = []
+        return count + self._process_run(page)
+
+    def receive_run(self, envelopes: list[dict[str, Any]]) -> None:
+        """Live deliveries in arrival order, processed as runs (`batch=True`)."""
+        head: ChainHead = self.app.cursor(self.source)
+        fresh = [envelope for envelope in envelopes if envelope["position"] > head.position]
+        if fresh and fresh[0]["prev_position"] != head.position:
+            fresh = [*fetch_since(self.amqp_uri, self.source, head.position,
+                                  until=fresh[0]["position"] - 1), *fresh]
+        self._process_run(fresh)
 
     def receive(self, envelope: dict[str, Any]) -> None:
         head: ChainHead = self.app.cursor(self.source)
@@ -263,11 +329,51 @@ class Subscription(Consumer):
                 self._process(missed)
         self._process(envelope)
 
+    def _process_run(self, envelopes: list[dict[str, Any]]) -> int:
+        """Process the envelopes that continue the cursor's chain as one run, in one call of the
+        handler, and any after a gap in them one at a time (each fetching what it misses);
+        return how many were processed."""
+        head: ChainHead = self.app.cursor(self.source)
+        position, hash_ = head.position, head.hash
+        run: list[dict[str, Any]] = []
+        rest: list[dict[str, Any]] = []
+        for index, envelope in enumerate(envelopes):
+            self._hear(envelope)
+            if envelope["position"] <= position:
+                continue
+            if envelope["prev_position"] != position:
+                rest = envelopes[index:]
+                break
+            problems = chain_problems(envelope, position, hash_)
+            if problems and self.verify_chain:
+                raise ChainBroken(self.source, envelope["position"], problems)
+            run.append(envelope)
+            position, hash_ = envelope["position"], envelope.get("hash") or envelope_hash(envelope)
+        if run:
+            cursor = Cursor(self.source, position, hash_, head.position)
+            self._call_handler(run, cursor)
+            if self.app.cursor(self.source).position < position:
+                self.app.save_processed(cursor=cursor)
+        count = len(run)
+        for envelope in rest:
+            before = self.app.cursor(self.source).position
+            self.receive(envelope)
+            count += self.app.cursor(self.source).position > before
+        return count
+
     def _process(self, envelope: dict[str, Any]) -> int:
         self._hear(envelope)  # fetched in a catch-up or a gap: heard of now
         head: ChainHead = self.app.cursor(self.source)
         if envelope["position"] <= head.position:
             return 0
+        if envelope["prev_position"] > head.position:
+            # Not served yet, or not by the instance asked: the envelope waits for the ones
+            # before it. Never recorded across the gap, not even by a subscriber that records
+            # broken chains (the archive): what is skipped here would never come back.
+            raise Unavailable(
+                f"{self.source} position {envelope['position']} follows "
+                f"{envelope['prev_position']}; this subscriber has processed up to "
+                f"{head.position} and could not fetch what lies between")
         problems = chain_problems(envelope, head.position, head.hash)
         if problems and self.verify_chain:
             raise ChainBroken(self.source, envelope["position"], problems)
@@ -277,25 +383,29 @@ class Subscription(Consumer):
             envelope.get("hash") or envelope_hash(envelope),
             head.position,
         )
-        self._call_handler(envelope, cursor)
+        self._call_handler([envelope] if self.batch else envelope, cursor)
         if self.app.cursor(self.source).position < envelope["position"]:
             self.app.save_processed(cursor=cursor)
         return 1
 
-    def _call_handler(self, envelope: dict[str, Any], cursor: Cursor) -> None:
+    def _call_handler(self, envelopes: dict[str, Any] | list[dict[str, Any]],
+                      cursor: Cursor) -> None:
         done: Event = Event()
 
         def handle_result(worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:
             done.send((result, exc_info))
             return result, exc_info
 
+        # A run's worker carries its last envelope's ids; a run's handler names each envelope
+        # as the cause of what it makes of it (ArchiveApplication.record_envelopes).
+        last = envelopes[-1] if isinstance(envelopes, list) else envelopes
         context_data = {
             "actor": {"id": SYSTEM.id, "role": SYSTEM.role},
-            "correlation_id": envelope.get("correlation_id"),
-            "causation_id": envelope.get("id"),
+            "correlation_id": last.get("correlation_id"),
+            "causation_id": last.get("id"),
         }
         self.container.spawn_worker(
-            self, (envelope, cursor), {}, context_data=context_data, handle_result=handle_result
+            self, (envelopes, cursor), {}, context_data=context_data, handle_result=handle_result
         )
         _, exc_info = done.wait()
         if exc_info is not None:

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import ClassVar
 
+import eventlet
 import pytest
 from kombu import Connection, Producer
 
@@ -113,21 +114,29 @@ def test_a_relay_that_dies_after_publishing_re_sends_and_the_subscriber_dedupes(
             with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
                 producer = Producer(conn.channel(), exchange=events_exchange("cases"))
 
-                # The relay publishes, then dies before it can store its position.
+                # The relay stores and publishes, then dies before it can record that the
+                # broker confirmed them.
                 def crash(*args, **kwargs):
-                    raise SystemExit("relay killed between publish and store")
+                    raise SystemExit("relay killed between publish and record")
 
-                monkeypatch.setattr(cases.outbox, "record_published", crash)
+                monkeypatch.setattr(cases.outbox, "record_sent", crash)
+                with pytest.raises(SystemExit):
+                    relay.publish_pending(producer)
+                stored = cases.outbox.published_since(0, 100)
+                assert len(stored) == events_per_case() and cases.outbox.sent_through() == 0
+                # Restarted, it sends the stored envelopes again, as they are, then records
+                # them; a broker failure on the way says which it will send again.
+                monkeypatch.undo()
+                monkeypatch.setattr(relay, "_publish", crash)
                 with pytest.raises(SystemExit), caplog.at_level(logging.WARNING):
                     relay.publish_pending(producer)
-                assert cases.outbox.relay_read_through() == 0
-                # What the failed attempt read and made is in the log.
                 [failed] = [r.getMessage() for r in caplog.records
-                            if "a batch failed" in r.getMessage()]
-                assert f"made envelopes at {list(range(1, events_per_case() + 1))}" in failed
-                # Restarted, it publishes the same envelopes again, then stores its position.
+                            if "sending stored envelopes" in r.getMessage()]
+                assert f"envelopes 1..{events_per_case()} failed" in failed
                 monkeypatch.undo()
                 assert relay.publish_pending(producer) == events_per_case()
+                assert cases.outbox.published_since(0, 100) == stored
+                assert cases.outbox.sent_through() == events_per_case()
             report = verified_report(amqp_uri)
     assert report["sources"]["cases"]["entries"] == events_per_case()
 
@@ -169,6 +178,49 @@ def test_a_failing_handler_is_retried_then_dead_lettered_with_its_error(amqp_uri
     assert json.loads(message.body)["position"] == 1
     # Tried three times in all (the catch-up at start may add its own three).
     assert FailingSubscriber.calls.count(1) >= 3
+
+
+class RunApplication(CasebookApplication):
+    service = "runs"
+
+
+class RunSubscriber:
+    """A `batch=True` subscriber: slow at first, so that deliveries wait and come as a run, and
+    failing the first run of more than one, which must then be taken apart."""
+
+    name = "runs"
+    app = ApplicationDependency(RunApplication)
+    context = CommandContext()
+    runs: ClassVar[list[list[int]]] = []
+    failed: ClassVar[list[list[int]]] = []
+
+    @subscribe("cases", batch=True)
+    def on_cases_events(self, envelopes: list[dict], cursor: Cursor) -> None:
+        positions = [envelope["position"] for envelope in envelopes]
+        assert cursor.position == positions[-1]
+        if not RunSubscriber.runs and not RunSubscriber.failed:
+            eventlet.sleep(1)  # the next deliveries wait in the inbox meanwhile
+        elif len(positions) > 1 and not RunSubscriber.failed:
+            RunSubscriber.failed.append(positions)
+            raise RuntimeError(f"cannot handle the run {positions}")
+        RunSubscriber.runs.append(positions)
+
+
+def test_a_failed_run_is_taken_apart_and_each_event_is_handled_once_in_order(amqp_uri):
+    RunSubscriber.runs.clear()
+    RunSubscriber.failed.clear()
+    with running(amqp_uri, CasesService, RunSubscriber):
+        with rpc(amqp_uri, WORKER) as proxy:
+            drive_case(proxy, "client-1")
+            published = proxy.cases.status()["published_position"]
+        wait_for(lambda: sum(map(len, RunSubscriber.runs)) >= published, timeout=60,
+                 what="every event handled")
+        eventlet.sleep(0.5)  # anything handled twice would show now
+    handled = [position for run in RunSubscriber.runs for position in run]
+    assert handled == list(range(1, published + 1))
+    # A run did fail, and its events were each handled alone afterwards.
+    assert RunSubscriber.failed and all(
+        [position] in RunSubscriber.runs for position in RunSubscriber.failed[0])
 
 
 def test_an_edited_stored_event_is_named_by_source_and_position(amqp_uri, tmp_path):

@@ -7,7 +7,7 @@ from eventsourcing.persistence import IntegrityError
 from contracts.envelope import GENESIS_HASH
 from services.runtime.context import Actor, acting_as
 from services.runtime.domain import CasebookAggregate
-from services.runtime.persistence import Cursor
+from services.runtime.persistence import Cursor, RelayMoved
 from services.runtime.store import CasebookApplication
 from services.runtime.vault import SHREDDED
 
@@ -27,6 +27,11 @@ class Note(CasebookAggregate):
 
 class StoreTestApplication(CasebookApplication):
     service = "storetest"
+
+
+def _table(app: CasebookApplication, name: str) -> str:
+    schema = app.store_env.get("POSTGRES_SCHEMA")
+    return f"{schema}.{name}" if schema else name
 
 
 def new_note() -> Note:
@@ -69,11 +74,42 @@ def test_published_envelopes_are_returned_exactly_and_the_head_follows(store):
         {"position": 2, "hash": "1" * 64, "payload": {"note": "学生"}},
         {"position": 5, "hash": "2" * 64, "payload": {}},
     ]
-    app.outbox.record_published(envelopes, read_through=6)
+    app.outbox.stage_published(envelopes, read_through=6, read_from=0)
     assert app.outbox.published_since(0, 10) == envelopes
     assert app.outbox.published_since(2, 10) == envelopes[1:]
     assert app.outbox.published_head().position == 5
     assert app.outbox.relay_read_through() == 6
+    # Stored, not yet confirmed by the broker; then confirmed, and never moved back.
+    assert app.outbox.sent_through() == 0
+    app.outbox.record_sent(5)
+    app.outbox.record_sent(2)
+    assert app.outbox.sent_through() == 5
+
+
+def test_a_relay_that_read_from_an_outdated_position_stores_nothing(store):
+    app = StoreTestApplication(env=store)
+    app.outbox.stage_published([{"position": 2, "hash": "1" * 64}], read_through=3, read_from=0)
+    # A second relay, which read from 0 too, made its own envelope at 4 and at 2.
+    with pytest.raises(RelayMoved):
+        app.outbox.stage_published([{"position": 4, "hash": "2" * 64}], read_through=4,
+                                   read_from=0)
+    with pytest.raises(IntegrityError):
+        app.outbox.stage_published([{"position": 2, "hash": "3" * 64}], read_through=4,
+                                   read_from=3)
+    assert app.outbox.published_since(0, 10) == [{"position": 2, "hash": "1" * 64}]
+    assert app.outbox.relay_read_through() == 3
+
+
+def test_a_store_from_before_envelopes_were_stored_first_counts_them_all_as_sent(store):
+    app = StoreTestApplication(env=store)
+    app.outbox.stage_published([{"position": 2, "hash": "1" * 64}], read_through=3, read_from=0)
+    app.outbox.record_sent(2)
+    # What such a store holds: published envelopes and no confirmed position.
+    with app.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+        cursor.execute(f"DELETE FROM {_table(app, 'casebook_sent')}")
+    assert app.outbox.sent_through() == 2
+    app.outbox.stage_published([{"position": 5, "hash": "2" * 64}], read_through=5, read_from=3)
+    assert app.outbox.sent_through() == 2
 
 
 def test_shredding_a_subject_destroys_their_sealed_content_only(store):

@@ -118,11 +118,13 @@ def test_a_replay_noted_outside_a_command_changes_nothing():
 class StoredState:
     """An application's store as the collector reads it."""
 
-    def __init__(self, stored: int, read_through: int, published: int, shredded: int) -> None:
+    def __init__(self, stored: int, read_through: int, published: int, shredded: int,
+                 sent: int | None = None) -> None:
         self.stored = stored
         self.outbox = SimpleNamespace(
             relay_read_through=lambda: read_through,
             published_head=lambda: ChainHead(published, "h"),
+            sent_through=lambda: published if sent is None else sent,
             shredded_key_count=lambda: shredded,
             cursors=lambda: {"cases": ChainHead(9, "a"), "supervision": ChainHead(4, "b")},
         )
@@ -144,8 +146,17 @@ def test_the_relay_figures_come_from_the_store_when_scraped():
     service = frozenset({"service": "cases"}.items())
     assert found[("casebook_relay_stored_position", service)] == 7
     assert found[("casebook_relay_published_position", service)] == 4
+    assert found[("casebook_relay_sent_position", service)] == 4
     assert found[("casebook_relay_lag", service)] == 3
     assert found[("casebook_vault_keys_destroyed", service)] == 2
+
+
+def test_envelopes_stored_and_not_yet_confirmed_by_the_broker_count_as_lag():
+    # Read through 7 and stored up to 6, but the broker confirmed only up to 3.
+    found = collected(StoredState(stored=7, read_through=7, published=6, shredded=0, sent=3))
+    service = frozenset({"service": "cases"}.items())
+    assert found[("casebook_relay_sent_position", service)] == 3
+    assert found[("casebook_relay_lag", service)] == 4
 
 
 def test_a_part_that_cannot_be_read_is_left_out_not_reported_as_zero():

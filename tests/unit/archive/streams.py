@@ -60,7 +60,21 @@ def feed(app: ArchiveApplication, *envelopes: dict[str, Any]) -> None:
         head = app.cursor(envelope["source"])
         cursor = Cursor(envelope["source"], envelope["position"], envelope["hash"], head.position)
         with acting_as(SYSTEM):
-            app.record_envelope(envelope, cursor)
+            app.record_envelopes([envelope], cursor)
+
+
+def feed_runs(app: ArchiveApplication, *runs: list[dict[str, Any]]) -> None:
+    """Deliver runs of envelopes of one source to the ledger as a `batch=True` subscription
+    would: each run planned from the cursor, skipping what it already holds."""
+    for run in runs:
+        head = app.cursor(run[0]["source"]) if run else None
+        fresh = [envelope for envelope in run if head and envelope["position"] > head.position]
+        if not fresh or head is None:
+            continue
+        last = fresh[-1]
+        with acting_as(SYSTEM):
+            app.record_envelopes(fresh, Cursor(last["source"], last["position"], last["hash"],
+                                               head.position))
 
 
 class CasesStream(Stream):
