@@ -89,7 +89,7 @@ def _print(report: dict[str, Any]) -> None:
             name,
             str(state["stored_position"]),
             str(state["published_position"]),
-            str(state["stored_position"] - state["relay_read_through"]),
+            str(state["relay_lag"]),
             state["published_hash"][:16],
         )
     subscriptions = Table(title="Subscriptions")
