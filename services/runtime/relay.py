@@ -84,10 +84,12 @@ class Relay:
         and store the next batch first. Return how many envelopes were sent, or notifications
         read (0: nothing to do)."""
         outbox, limit = self.app.outbox, settings().runtime.relay_batch
-        unsent = outbox.published_since(outbox.sent_through(), limit)
+        # Storing a batch never moves what the broker confirmed: read once.
+        sent = outbox.sent_through()
+        unsent = outbox.published_since(sent, limit)
         if not unsent:
             read = self._store_next_batch(limit)
-            unsent = outbox.published_since(outbox.sent_through(), limit)
+            unsent = outbox.published_since(sent, limit)
             if not unsent:
                 return read
         try:

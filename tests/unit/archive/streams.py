@@ -55,21 +55,19 @@ class Stream:
 
 
 def feed(app: ArchiveApplication, *envelopes: dict[str, Any]) -> None:
-    """Deliver envelopes to the ledger as the subscription would."""
-    for envelope in envelopes:
-        head = app.cursor(envelope["source"])
-        cursor = Cursor(envelope["source"], envelope["position"], envelope["hash"], head.position)
-        with acting_as(SYSTEM):
-            app.record_envelopes([envelope], cursor)
+    """Deliver envelopes to the ledger one at a time, as live deliveries that trickle in come."""
+    feed_runs(app, *([envelope] for envelope in envelopes))
 
 
 def feed_runs(app: ArchiveApplication, *runs: list[dict[str, Any]]) -> None:
     """Deliver runs of envelopes of one source to the ledger as a `batch=True` subscription
     would: each run planned from the cursor, skipping what it already holds."""
     for run in runs:
-        head = app.cursor(run[0]["source"]) if run else None
-        fresh = [envelope for envelope in run if head and envelope["position"] > head.position]
-        if not fresh or head is None:
+        if not run:
+            continue
+        head = app.cursor(run[0]["source"])
+        fresh = [envelope for envelope in run if envelope["position"] > head.position]
+        if not fresh:
             continue
         last = fresh[-1]
         with acting_as(SYSTEM):
