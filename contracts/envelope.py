@@ -9,6 +9,10 @@ recompute it, in any language, from the rule the envelope names in `hash_rule`:
 - no `hash_rule` key: envelopes written before the key existed, hashed over Python's
   `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)` in UTF-8. For what
   those envelopes hold (no floats, ASCII keys) it gives the same bytes as RFC 8785.
+
+Every envelope is hashed where it is made, stored, received and verified, so the rule's cost is
+the audit's: values RFC 8785 writes as a C JSON codec (orjson) does are written by orjson, about
+fifteen times faster than the `rfc8785` package; a property test holds the two byte for byte.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import rfc8785
 from marshmallow import Schema, fields, validate
 
@@ -62,27 +67,23 @@ def canonical_json(value: Any, rule: str | None = HASH_RULE) -> bytes:
     if rule == HASH_RULE:
         if _written_alike(value):
             try:
-                return _python_json(value)
-            except UnicodeEncodeError:
+                return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+            except orjson.JSONEncodeError:
                 pass  # a lone surrogate, which RFC 8785 refuses in its own words below
         return bytes(rfc8785.dumps(value))
     if rule is None:
-        return _python_json(value)
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
     raise UnknownHashRule(f"unknown hash rule {rule!r}")
 
 
-def _python_json(value: Any) -> bytes:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
-
-
 def _written_alike(value: Any) -> bool:
-    """Whether Python's json (C, several times faster than the `rfc8785` package) writes
-    `value` byte for byte as RFC 8785 does: only null, booleans, integers a double holds, strings
-    (both escape the same characters the same way: RFC 8785 3.2.2.2), lists and objects with
-    ASCII keys (whose order by UTF-16 code units, 3.2.3, is their order by code point). No
-    float: ECMAScript writes them otherwise (3.2.2.3). What every current contract holds."""
+    """Whether orjson writes `value` byte for byte as RFC 8785 does: only null, booleans,
+    integers a double holds, strings (both escape the same characters the same way: RFC 8785
+    3.2.2.2), lists and objects with ASCII keys (whose order by UTF-16 code units, 3.2.3, is
+    their order by code point, and by byte). No float: ECMAScript writes them otherwise
+    (3.2.2.3), and orjson writes NaN as null. What every current contract holds."""
     kind = type(value)
     if kind is dict:
         for key, item in value.items():

@@ -12,7 +12,6 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import get_topic
 
 from contracts.envelope import (
     GENESIS_HASH,
@@ -357,7 +356,7 @@ class ArchiveApplication(CasebookApplication):
         it was signed and the ledger position it pins per source. For the operators' metrics
         (services/runtime/metrics.py), which ask from the last one they saw."""
         newest = None
-        for notification_id, event in self._stored(CheckpointEvents.Signed, after):
+        for notification_id, event in self.stored_events(CheckpointEvents.Signed, after, BATCH):
             newest = (notification_id, datetime.fromisoformat(event.signed_at),
                       {head["source"]: head["position"] for head in event.heads})
         return newest
@@ -373,30 +372,19 @@ class ArchiveApplication(CasebookApplication):
     def _checkpoints(self) -> Iterator[Any]:
         """Every signed checkpoint as the store holds it: by its events' type, so that one
         removed from the store leaves the others to be checked."""
-        for _, event in self._stored(CheckpointEvents.Signed):
+        for _, event in self.stored_events(CheckpointEvents.Signed, batch=BATCH):
             yield event
 
     def _recorded(self, after: int = 0, arrivals: list[int] | None = None) -> Iterator[Recorded]:
         """Ledger entries in arrival order from the store (never from a view: this is what
         verification reads); their notification ids are added to `arrivals` as they go."""
-        for notification_id, event in self._stored(EntryEvents.Recorded, after):
+        # Read as plain JSON: a verification reads every entry, and making each one's domain
+        # event would take longer than checking it.
+        for notification_id, state in self.plain_states(EntryEvents.Recorded, after, BATCH):
             if arrivals is not None:
                 arrivals.append(notification_id)
-            yield Recorded(notification_id, event.timestamp, event.envelope)
-
-    def _stored(self, event_class: type, after: int = 0) -> Iterator[tuple[int, Any]]:
-        """The stored events of one class after a notification id, in store order: BATCH at
-        a time, one read each."""
-        topics = [get_topic(event_class)]
-        position = after
-        while True:
-            batch = list(self.recorder.select_notifications(start=position + 1, limit=BATCH,
-                                                            topics=topics))
-            for notification in batch:
-                yield notification.id, self.mapper.to_domain_event(notification)
-            if len(batch) < BATCH:
-                return
-            position = batch[-1].id
+            yield Recorded(notification_id, self.decode_value(state["timestamp"]),
+                           state["envelope"])
 
     def _entry_at(self, source: str, position: int) -> dict[str, Any] | None:
         entry = self.find_aggregate(LedgerEntry, ledger_entry_id(source, position))

@@ -98,6 +98,8 @@ class CasebookRecorder(Protocol):
 
     def published_head(self) -> ChainHead: ...
 
+    def states_after(self, topic: str, position: int, limit: int) -> list[tuple[int, bytes]]: ...
+
     def relay_read_through(self) -> int: ...
 
     def stage_published(
@@ -209,6 +211,17 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 (position, limit),
             )
             return [json.loads(row[0]) for row in c.fetchall()]
+
+    def states_after(self, topic: str, position: int, limit: int) -> list[tuple[int, bytes]]:
+        """(notification id, stored state) of one topic's events: what a scan of many reads,
+        without the notification objects (their ids made into UUIDs) it has no use for."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, state FROM {self.events_table_name} "
+                "WHERE rowid>? AND topic=? ORDER BY rowid LIMIT ?",
+                (position, topic, limit),
+            )
+            return [(row[0], row[1]) for row in c.fetchall()]
 
     def published_head(self) -> ChainHead:
         with self.datastore.transaction(commit=False) as c:
@@ -388,6 +401,16 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 (position, limit),
             )
             return [json.loads(row["envelope"]) for row in curs.fetchall()]
+
+    def states_after(self, topic: str, position: int, limit: int) -> list[tuple[int, bytes]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT notification_id, state FROM {schema}.{table} WHERE "
+                    "notification_id>%s AND topic=%s ORDER BY notification_id LIMIT %s").format(
+                    schema=self._schema, table=Identifier(self.events_table_name)),
+                (position, topic, limit),
+            )
+            return [(row["notification_id"], bytes(row["state"])) for row in curs.fetchall()]
 
     def published_head(self) -> ChainHead:
         with self.datastore.transaction(commit=False) as curs:

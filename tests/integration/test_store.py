@@ -3,6 +3,7 @@
 import pytest
 from eventsourcing.domain import event
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from contracts.envelope import GENESIS_HASH
 from services.runtime.context import Actor, acting_as
@@ -110,6 +111,23 @@ def test_a_store_from_before_envelopes_were_stored_first_counts_them_all_as_sent
     assert app.outbox.sent_through() == 2
     app.outbox.stage_published([{"position": 5, "hash": "2" * 64}], read_through=5, read_from=3)
     assert app.outbox.sent_through() == 2
+
+
+def test_a_scan_reads_one_kind_of_event_after_a_position_in_store_order(store):
+    app = StoreTestApplication(env=store)
+    notes = [new_note() for _ in range(4)]
+    with acting_as(WORKER):
+        for number, note in enumerate(notes):
+            note.amend(f"client-{number}")  # events of another kind, between them in the store
+    app.save(*notes)
+    scanned = list(app.plain_states(Note.Amended, batch=3))
+    assert [state["client_id"] for _, state in scanned] == [f"client-{n}" for n in range(4)]
+    positions = [position for position, _ in scanned]
+    assert positions == sorted(positions) and len(set(positions)) == 4
+    assert all(app.outbox.states_after(get_topic(Note.Amended), 0, 10)[i][0] == position
+               for i, position in enumerate(positions))
+    later = list(app.plain_states(Note.Amended, after=positions[1], batch=3))
+    assert [state["client_id"] for _, state in later] == ["client-2", "client-3"]
 
 
 def test_shredding_a_subject_destroys_their_sealed_content_only(store):

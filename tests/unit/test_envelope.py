@@ -86,21 +86,25 @@ def test_a_valid_envelope_validates_and_a_bad_payload_names_the_field():
 
 
 _TEXT = st.text(st.characters(exclude_categories=()))  # lone surrogates too
+# ASCII, control characters included, as most keys and much text are: the fast path's ground.
+_ASCII = st.text(st.characters(max_codepoint=127), max_size=8)
+# Where a double stops holding integers exactly, and where orjson's 64 bits end.
+_EDGES = st.sampled_from([2**53 - 1, 2**53, -(2**53 - 1), -(2**53), 2**63, -(2**63) - 1, 2**64])
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60)
-    | st.floats(allow_nan=False, allow_infinity=False) | _TEXT,
+    st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60) | _EDGES
+    | st.floats(allow_nan=False, allow_infinity=False) | _TEXT | _ASCII,
     lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(st.characters(exclude_categories=()), max_size=6), children,
-                      max_size=4),
+    | st.dictionaries(_ASCII | st.text(st.characters(exclude_categories=()), max_size=6),
+                      children, max_size=4),
     max_leaves=12,
 )
 
 
-@settings(max_examples=400)
+@settings(max_examples=1000)
 @given(_JSON)
 def test_the_current_rule_writes_what_rfc8785_writes_or_refuses_alike(value):
-    """The fast path (Python's json where it writes the same bytes) never differs from the
-    RFC 8785 implementation: floats, integers beyond a double, non-ASCII and astral keys, lone
+    """The fast path (orjson where it writes the same bytes) never differs from the RFC 8785
+    implementation: floats, integers beyond a double, non-ASCII and astral keys, lone
     surrogates and control characters included."""
     try:
         expected = rfc8785.dumps(value)

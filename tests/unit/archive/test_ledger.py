@@ -327,15 +327,15 @@ def test_verification_reads_the_ledger_in_batches(app, monkeypatch):
     stream = CasesStream()
     feed(app, *(stream.open_case(f"client-{n}") for n in range(10)))
     reads = []
-    select = app.recorder.select_notifications
+    states_after = app.recorder.states_after
 
-    def counted(*args, **kwargs):
-        reads.append((kwargs.get("topics"), kwargs.get("limit")))
-        return select(*args, **kwargs)
-    monkeypatch.setattr(app.recorder, "select_notifications", counted)
+    def counted(topic, position, limit):
+        reads.append((topic, limit))
+        return states_after(topic, position, limit)
+    monkeypatch.setattr(app.recorder, "states_after", counted)
     assert verify(app)["sources"]["cases"]["entries"] == 10
     # Ten entries, four to a read: three reads of the ledger, not ten.
-    assert reads.count(([get_topic(LedgerEntry.Recorded)], 4)) == 3
+    assert reads.count((get_topic(LedgerEntry.Recorded), 4)) == 3
 
 
 def test_a_checkpoint_removed_from_the_store_hides_none_after_it(app, monkeypatch):
