@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.cases import records
@@ -59,6 +59,10 @@ class CasesApplication(CasebookApplication):
     publications = PUBLICATIONS
     views_class = CaseViews
     views: CaseViews
+    # Every command on a case reads it, and a case gathers an event per step, session and
+    # follow-up: a year of weekly sessions is some fifty. A snapshot every 50 events keeps a
+    # read at fewer than fifty events whatever the case's age.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Case: 50}
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)

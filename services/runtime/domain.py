@@ -3,14 +3,23 @@
 Each domain event carries `meta` (who acted, the correlation and causation ids) and the
 aggregate's `school_id`, stamped from the command context, so the relay can build an envelope
 from a stored event alone; timestamps come from the settable clock.
+
+Snapshots of long-lived aggregates (an application's `snapshotting_intervals`) are a cache of
+their events: each says what code it was taken by (`shape`), and one taken by other code is
+never read, so a changed attribute never meets state made before the change.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import sys
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, Snapshot
+from eventsourcing.utils import resolve_topic
 
 from services.runtime.clock import clock
 from services.runtime.context import current_meta
@@ -28,6 +37,41 @@ def envelope_format(event: Any) -> int:
     return int(event.meta.get("envelope_format", FIRST_FORMAT))
 
 
+@dataclass(frozen=True)
+class ShapedSnapshot(Snapshot):
+    """An aggregate's state at a version, and the shape of the code that made it."""
+
+    shape: str
+
+    @classmethod
+    def take(cls, aggregate: Any) -> ShapedSnapshot:
+        taken = Snapshot.take(aggregate)
+        return cls(originator_id=taken.originator_id,
+                   originator_version=taken.originator_version, timestamp=taken.timestamp,
+                   topic=taken.topic, state=taken.state, shape=shape_of(type(aggregate)))
+
+    def current(self) -> bool:
+        """Whether the code that reads it is the code that took it."""
+        return self.shape == shape_of(resolve_topic(self.topic))
+
+
+def shape_of(aggregate_class: type) -> str:
+    """A digest of the source of every Casebook module the class is made of (its own, its
+    bases', where its events are declared): any change there, even one that seems not to touch
+    the state, makes earlier snapshots unread, which costs a replay and never a wrong read."""
+    if aggregate_class not in _SHAPES:
+        modules = sorted({kind.__module__ for kind in aggregate_class.__mro__
+                          if kind.__module__.split(".")[0] == "services"})
+        digest = hashlib.sha256()
+        for module in modules:
+            digest.update(inspect.getsource(sys.modules[module]).encode("utf-8"))
+        _SHAPES[aggregate_class] = digest.hexdigest()
+    return _SHAPES[aggregate_class]
+
+
+_SHAPES: dict[type, str] = {}
+
+
 class CasebookAggregate(Aggregate):
     # Subclasses set `school_id` in their created event. It is not annotated here: eventsourcing
     # would read an annotation as a constructor argument.
@@ -38,6 +82,9 @@ class CasebookAggregate(Aggregate):
         @staticmethod
         def create_timestamp() -> datetime:
             return clock.now()
+
+    # eventsourcing types the attribute as its own Snapshot class; this is a subclass of it.
+    Snapshot = ShapedSnapshot  # type: ignore[assignment]
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         kwargs.setdefault("meta", _event_meta(getattr(self, "school_id", None)))

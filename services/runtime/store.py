@@ -21,7 +21,13 @@ import orjson
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEvent
-from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
+from eventsourcing.persistence import (
+    EventStore,
+    JSONTranscoder,
+    Notification,
+    Recording,
+    Transcoding,
+)
 from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
 
@@ -29,6 +35,7 @@ from contracts.errors import InvalidInput, NotFound
 from services.runtime.cipher import CIPHER_KEY, RETIRED_KEYS, KeyWrap, keys_of
 from services.runtime.cipher import TOPIC as CIPHER_TOPIC
 from services.runtime.commands import unit_of_work
+from services.runtime.domain import ShapedSnapshot
 from services.runtime.persistence import CasebookRecorder, ChainHead, CommandRecord, Cursor
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications, sealed_tokens
@@ -140,6 +147,19 @@ class CasebookApplication(Application):
             self.views.store.catch_up()
         except Exception:
             log.exception("the %s views could not follow the log; they will catch up",
+                          self.service)
+
+    def construct_snapshot_store(self) -> EventStore[Any]:
+        return CurrentSnapshots(mapper=self.mapper,
+                                recorder=self.factory.aggregate_recorder(purpose="snapshots"))
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[Any]) -> None:
+        # A snapshot is a cache: failing to take one never fails the save it follows, whose
+        # events are stored already. Reads replay those events instead.
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception:
+            log.exception("the %s service could not take a snapshot; reads replay the events",
                           self.service)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -343,6 +363,17 @@ class CasebookApplication(Application):
             "modified_on": aggregate.modified_on.isoformat(),
             "state": plain(state),
         }
+
+
+class CurrentSnapshots(EventStore[Any]):
+    """Snapshots taken by the code now running, and no others (`ShapedSnapshot`): the newest
+    one taken by other code, before an upgrade or by an instance not yet upgraded, is passed
+    over, and the aggregate is read from its events."""
+
+    def get(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for snapshot in super().get(*args, **kwargs):
+            if isinstance(snapshot, ShapedSnapshot) and snapshot.current():
+                yield snapshot
 
 
 class DateAsISO(Transcoding):

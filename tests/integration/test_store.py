@@ -1,5 +1,7 @@
 """The runtime's store additions, as one abstract test case run on SQLite and on PostgreSQL."""
 
+from typing import Any, ClassVar
+
 import pytest
 from eventsourcing.domain import event
 from eventsourcing.persistence import IntegrityError
@@ -128,6 +130,26 @@ def test_a_scan_reads_one_kind_of_event_after_a_position_in_store_order(store):
                for i, position in enumerate(positions))
     later = list(app.plain_states(Note.Amended, after=positions[1], batch=3))
     assert [state["client_id"] for _, state in later] == ["client-2", "client-3"]
+
+
+class SnapshottingApplication(CasebookApplication):
+    service = "storetest"
+    name = StoreTestApplication.name  # the same tables (PostgreSQL names them by it)
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Note: 3}
+
+
+def test_an_aggregate_is_read_from_its_newest_snapshot_exactly(store):
+    app = SnapshottingApplication(env=store)
+    note = new_note()
+    with acting_as(WORKER):
+        for number in range(4):
+            note.amend(f"client-{number}")
+    app.save(note)
+    assert [s.originator_version for s in app.snapshots.get(note.id)] == [3]
+    read = app.repository.get(note.id)
+    assert read.version == 5 and read.client_id == "client-3"
+    # A store without snapshots reads the same aggregate from its events alone.
+    assert vars(StoreTestApplication(env=store).repository.get(note.id)) == vars(read)
 
 
 def test_shredding_a_subject_destroys_their_sealed_content_only(store):
