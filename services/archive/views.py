@@ -312,8 +312,7 @@ class ArchiveViews(Views):
                          event.number)
 
     def _file(self, tx: Transaction, event: Any) -> dict[str, Any]:
-        file = tx.fetchone("SELECT * FROM {archive_file} WHERE file_id = :id",
-                           id=str(event.originator_id))
+        file = tx.get("archive_file", file_id=str(event.originator_id))
         assert file is not None, f"no archive file {event.originator_id}"
         return file
 
@@ -506,8 +505,7 @@ def _next(tx: Transaction, table: str, column: str) -> int:
     """The next number of a row in the order the store holds its events. Events are projected
     once each, in that order, so it is the same in the live tables and in any rebuild
     (notification ids are not: they have gaps, and the projection does not see them)."""
-    row = tx.fetchone(f"SELECT MAX({column}) AS n FROM {{{table}}}")
-    return int(row["n"] or 0) + 1 if row else 1
+    return tx.next_number(table, column)
 
 
 def _iso(value: date | None) -> str | None:

@@ -57,6 +57,9 @@ ReadNotifications = Callable[[int, int], Sequence[Notification]]
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 _TABLE_NAME = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _BOOLEAN_COLUMN = re.compile(r"([a-z_][a-z0-9_]*)\s+BOOLEAN\b", re.IGNORECASE)
+_COLUMN = re.compile(r"(?:^|,)\s*([a-z_][a-z0-9_]*)\s+(?:TEXT|BIGINT|BOOLEAN|INTEGER)\b")
+# What both stores give back as it was given (SQLite's booleans are read back as bool).
+_STORED_AS_GIVEN = (str, int, bool, type(None))
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class Transaction:
         self._inserts: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._changes: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._tallies: dict[str, dict[tuple[tuple[str, Any], ...], int]] = {}
+        self._numbers: dict[tuple[str, str], int] = {}
 
     def execute(self, sql: str, **params: Any) -> None:
         tables = _TABLE_NAME.findall(sql)
@@ -111,7 +115,18 @@ class Transaction:
         # It may change any row of the tables it names: they are read again.
         for table in tables:
             self._rows.pop(table, None)
+            self._numbers = {at: n for at, n in self._numbers.items() if at[0] != table}
         self.cursor.execute(self.store.sql(sql), params)
+
+    def next_number(self, table: str, column: str) -> int:
+        """One more than the largest `column` of `table`, counting the numbers this
+        transaction gave out: read once, so the rows held for the batch stay held."""
+        at = (table, column)
+        if at not in self._numbers:
+            row = self.fetchone(f"SELECT MAX({column}) AS n FROM {{{table}}}")
+            self._numbers[at] = int(row["n"] or 0) if row else 0
+        self._numbers[at] += 1
+        return self._numbers[at]
 
     def fetchone(self, sql: str, **params: Any) -> dict[str, Any] | None:
         self._settle(_TABLE_NAME.findall(sql))
@@ -129,17 +144,30 @@ class Transaction:
         change the dict: write through `update`."""
         rows = self._rows.setdefault(table, {})
         values = tuple(key[name] for name in self._key(table))
-        if values in self._inserts.get(table, {}):
-            self._settle([table])
         if values not in rows:
-            conditions = " AND ".join(f"{name} = :{name}" for name in key)
-            self.cursor.execute(
-                self.store.sql(f"SELECT * FROM {{{table}}} WHERE {conditions}"), key)
-            found = self.cursor.fetchone()
-            row = None if found is None else self.store.row(found)
+            row = self._inserted(table, values)
+            if row is None:
+                conditions = " AND ".join(f"{name} = :{name}" for name in key)
+                self.cursor.execute(
+                    self.store.sql(f"SELECT * FROM {{{table}}} WHERE {conditions}"), key)
+                found = self.cursor.fetchone()
+                row = None if found is None else self.store.row(found)
             held = self._changes.get(table, {}).get(values)
             rows[values] = {**row, **held} if row is not None and held else row
         return rows[values]
+
+    def _inserted(self, table: str, values: tuple[Any, ...]) -> dict[str, Any] | None:
+        """The row this batch holds to insert at a key, as the store would give it back: every
+        column, each a value the store returns as it is. Another held row is written first,
+        to be read back."""
+        row = self._inserts.get(table, {}).get(values)
+        if row is None:
+            return None
+        if row.keys() >= self.store.column_names[table] and all(
+                type(value) in _STORED_AS_GIVEN for value in row.values()):
+            return dict(row)
+        self._settle([table])
+        return None
 
     def prefetch(self, table: str, keys: Iterable[Any]) -> None:
         """Read the rows of a table with a one-column key at these keys, in a few statements,
@@ -325,6 +353,10 @@ class ViewStore:
         self.booleans = {
             match.group(1) for table in (*views.tables, *views.learned)
             for match in _BOOLEAN_COLUMN.finditer(table.columns)
+        }
+        self.column_names = {
+            table.name: {match.group(1) for match in _COLUMN.finditer(table.columns)}
+            for table in (*views.tables, *views.learned)
         }
         self.postgres = isinstance(datastore, PostgresDatastore)
         self.tracking: PostgresTrackingRecorder | SQLiteTrackingRecorder

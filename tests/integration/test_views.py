@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 from eventsourcing.domain import event
+from eventsourcing.utils import resolve_topic
 
 from services.runtime.context import SYSTEM, Actor, acting_as
 from services.runtime.domain import CasebookAggregate
@@ -179,3 +180,19 @@ def test_what_is_learned_from_another_service_is_kept_with_the_cursor(store) -> 
     with acting_as(WORKER):
         app.start("visits")
     assert compare(app.views.store, app.views.store.fresh())[1] == []
+
+
+@pytest.mark.parametrize("application", [
+    "services.cases.app:CasesApplication", "services.archive.app:ArchiveApplication",
+    "services.resources.app:ResourcesApplication",
+    "services.supervision.app:SupervisionApplication"])
+def test_every_column_of_every_view_table_is_known_by_name(store, application) -> None:
+    """A batch answers a row it holds to insert only when it holds every column: the names
+    read from each table's declaration are the columns the store made."""
+    app = resolve_topic(application)(env=store)
+    view_store = app.views.store
+    with view_store.datastore.transaction(commit=False) as cursor:
+        for name, declared in view_store.column_names.items():
+            cursor.execute(f"SELECT * FROM {view_store.qualified(name)} LIMIT 0")
+            made = getattr(cursor, "sqlite_cursor", cursor).description  # eventsourcing wraps
+            assert declared == {column[0] for column in made}, name
