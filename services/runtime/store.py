@@ -11,8 +11,9 @@ import base64
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
@@ -47,6 +48,7 @@ from services.runtime.views import Transaction, Views, ViewStore
 log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
 CIPHERED = "cipher:"
 # Nineteen digits in a row may be an integer beyond 64 bits, which orjson reads as a float.
 # Found by turning every digit into 0 and looking for nineteen of them: a regular expression's
@@ -252,36 +254,26 @@ class CasebookApplication(Application):
         """(notification id, domain event) of every stored event of one class after a
         notification id, in store order: `batch` at a time, one read each."""
         topics = [get_topic(event_class)]
-        position = after
-        while True:
-            notifications = list(self.recorder.select_notifications(
-                start=position + 1, limit=batch, topics=topics))
-            for notification in notifications:
-                yield notification.id, self.mapper.to_domain_event(notification)
-            if len(notifications) < batch:
-                return
-            position = notifications[-1].id
+        for notification in _scan(lambda position: list(self.recorder.select_notifications(
+                start=position + 1, limit=batch, topics=topics)), attrgetter("id"), after, batch):
+            yield notification.id, self.mapper.to_domain_event(notification)
 
     def plain_states(self, event_class: type, after: int = 0,
                      batch: int = 500) -> Iterator[tuple[int, dict[str, Any]]]:
         """(notification id, `plain_state`) of every stored event of one class after a
         notification id, in store order: `batch` at a time, one read each."""
         topic = get_topic(event_class)
-        position = after
-        while True:
-            rows = self.outbox.states_after(topic, position, batch)
-            for notification_id, state in rows:
-                yield notification_id, self.plain_state(state)
-            if len(rows) < batch:
-                return
-            position = rows[-1][0]
+        for notification_id, state in _scan(
+                lambda position: self.outbox.states_after(topic, position, batch),
+                itemgetter(0), after, batch):
+            yield notification_id, self.plain_state(state)
 
     def plain_state(self, state: bytes) -> dict[str, Any]:
         """A stored event's state as JSON values, without making its domain event: what scans
         of many events read (orjson, four times the mapper's pace). Values the transcoder
         encodes (timestamps, ids) stay encoded; `decode_value` turns one into its type. Text
         orjson would not read exactly, integers beyond 64 bits (it makes them floats) or
-        refuses (NaN, lone surrogates), is read by Python's json, as the mapper reads it."""
+        refuses (NaN, the infinities), is read by Python's json, as the mapper reads it."""
         if self.mapper.cipher is not None:
             state = self.mapper.cipher.decrypt(state)
         if self.mapper.compressor is not None:
@@ -363,6 +355,19 @@ class CasebookApplication(Application):
             "modified_on": aggregate.modified_on.isoformat(),
             "state": plain(state),
         }
+
+
+def _scan(read: Callable[[int], Sequence[R]], position_of: Callable[[R], int], after: int,
+          batch: int) -> Iterator[R]:
+    """Every row `read` gives from `after` on, a batch at a time: `read(position)` answers up
+    to `batch` rows after that position, and a short batch is the last."""
+    position = after
+    while True:
+        rows = read(position)
+        yield from rows
+        if len(rows) < batch:
+            return
+        position = position_of(rows[-1])
 
 
 class CurrentSnapshots(EventStore[Any]):

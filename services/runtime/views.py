@@ -107,7 +107,7 @@ class Transaction:
         self._inserts: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._changes: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._tallies: dict[str, dict[tuple[tuple[str, Any], ...], int]] = {}
-        self._numbers: dict[tuple[str, str], int] = {}
+        self._numbers: dict[str, dict[str, int]] = {}
 
     def execute(self, sql: str, **params: Any) -> None:
         tables = _TABLE_NAME.findall(sql)
@@ -115,18 +115,18 @@ class Transaction:
         # It may change any row of the tables it names: they are read again.
         for table in tables:
             self._rows.pop(table, None)
-            self._numbers = {at: n for at, n in self._numbers.items() if at[0] != table}
+            self._numbers.pop(table, None)
         self.cursor.execute(self.store.sql(sql), params)
 
     def next_number(self, table: str, column: str) -> int:
         """One more than the largest `column` of `table`, counting the numbers this
         transaction gave out: read once, so the rows held for the batch stay held."""
-        at = (table, column)
-        if at not in self._numbers:
+        numbers = self._numbers.setdefault(table, {})
+        if column not in numbers:
             row = self.fetchone(f"SELECT MAX({column}) AS n FROM {{{table}}}")
-            self._numbers[at] = int(row["n"] or 0) if row else 0
-        self._numbers[at] += 1
-        return self._numbers[at]
+            numbers[column] = int(row["n"] or 0) if row else 0
+        numbers[column] += 1
+        return numbers[column]
 
     def fetchone(self, sql: str, **params: Any) -> dict[str, Any] | None:
         self._settle(_TABLE_NAME.findall(sql))
