@@ -107,7 +107,8 @@ def envelope_bytes(envelope: Mapping[str, Any]) -> bytes:
 def envelope_hash(envelope: Mapping[str, Any]) -> str:
     """Lowercase hex SHA-256 of the canonical JSON of the envelope without its `hash` key, by
     the rule the envelope names."""
-    body = {key: value for key, value in envelope.items() if key != "hash"}
+    body = dict(envelope)
+    body.pop("hash", None)
     return hashlib.sha256(canonical_json(body, envelope.get("hash_rule"))).hexdigest()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from contracts.chain import ChainWalk, Problem, compare_with_store
@@ -23,10 +22,12 @@ PAGE = 500
 
 @dataclass(frozen=True)
 class Recorded:
-    """One ledger entry: the archive's notification id, when it was recorded, the envelope."""
+    """One ledger entry: the archive's notification id, when it was recorded (the timestamp as
+    stored: the application's `decode_value` makes it a datetime, which a verification, reading
+    every entry, has no use for), the envelope."""
 
     notification_id: int
-    recorded_at: datetime
+    timestamp: Any
     envelope: dict[str, Any]
 
 

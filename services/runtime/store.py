@@ -314,7 +314,8 @@ class CasebookApplication(Application):
     def save_processed(self, *changes: Aggregate | DomainEvent | None, cursor: Cursor,
                        learn: Callable[[Transaction], None] | None = None) -> None:
         """Store what a subscription handler produced (aggregates, or their events already
-        collected in the order they happened), what it learned (rows of the views' `learned`
+        collected in the order they happened, then the aggregates they came from, so that those
+        are snapshotted when due), what it learned (rows of the views' `learned`
         tables, written by `learn`) and its new cursor, in one transaction."""
         if learn is None:
             self.save(*changes, cursor=cursor)

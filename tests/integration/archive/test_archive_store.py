@@ -1,9 +1,11 @@
 """The archive's ledger, files and checkpoints on both stores (SQLite and PostgreSQL)."""
 
 import pytest
+from eventsourcing.application import project_aggregate
 
 from contracts.errors import Conflict
 from services.archive.app import ArchiveApplication
+from services.archive.files import ArchiveFile, file_id
 from services.runtime.clock import clock
 from services.runtime.context import Actor, acting_as
 from tests.unit.archive.streams import CasesStream, at, feed
@@ -34,3 +36,16 @@ def test_files_checkpoints_and_verification_on_each_store(store, monkeypatch):
     with acting_as(AUDITOR):
         report = app.verify_ledger()
     assert report["ok"] and report["checkpoints"]["count"] == 1
+
+
+def test_a_long_file_is_snapshotted_and_reads_as_its_events_say_on_each_store(store):
+    app = ArchiveApplication(env=store)
+    cases = CasesStream()
+    opened = cases.open_case("client-1")
+    every = app.snapshotting_intervals[ArchiveFile]
+    feed(app, opened, *(cases.intervene(opened["aggregate_id"]) for _ in range(every + 1)))
+
+    key = file_id("cases", opened["aggregate_id"])
+    assert [s.originator_version for s in app.snapshots.get(key)] == [every]
+    replayed = project_aggregate(None, app.events.get(key))
+    assert vars(app.repository.get(key)) == vars(replayed)
