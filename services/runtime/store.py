@@ -11,7 +11,7 @@ import base64
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -20,7 +20,12 @@ from uuid import UUID
 
 import orjson
 import psycopg
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import (
     EventStore,
@@ -150,6 +155,11 @@ class CasebookApplication(Application):
         except Exception:
             log.exception("the %s views could not follow the log; they will catch up",
                           self.service)
+
+    def construct_repository(self) -> Repository[UUID]:
+        # Without eventsourcing's aggregate cache, as its default is: Casebook's settings do not
+        # turn it on, and every read goes to the store, where other instances' events are.
+        return CasebookRepository(event_store=self.events, snapshot_store=self.snapshots)
 
     def construct_snapshot_store(self) -> EventStore[Any]:
         return CurrentSnapshots(mapper=self.mapper,
@@ -380,6 +390,26 @@ class CurrentSnapshots(EventStore[Any]):
         for snapshot in super().get(*args, **kwargs):
             if isinstance(snapshot, ShapedSnapshot) and snapshot.current():
                 yield snapshot
+
+
+def project_events(aggregate: Any, events: Iterable[Any]) -> Any:
+    """eventsourcing's `project_aggregate` without its check of every event against a runtime
+    Protocol (`CanMutateProtocol`), which on Python 3.11 costs more than applying the event: a
+    sixth of a command's time when its case is read from a snapshot and up to 49 events. Every
+    stored Casebook event is an aggregate event, which mutates; one that were not would fail
+    here as it does there."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class CasebookRepository(Repository[UUID]):
+    """eventsourcing's repository, replaying with `project_events` unless told otherwise."""
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None,
+            projector_func: Any = project_events, **options: Any) -> Any:
+        return super().get(aggregate_id, version=version, projector_func=projector_func,
+                           **options)
 
 
 class DateAsISO(Transcoding):
