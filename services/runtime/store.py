@@ -145,13 +145,14 @@ class CasebookApplication(Application):
             ViewStore(self.service, self.views, datastore, self.notifications_after,
                       self.mapper).create()
 
-    def follow(self) -> None:
-        """Bring the views up to what is stored: after every save, so that a caller reads its
-        own writes. A failure here never undoes the save: the views catch up later."""
+    def follow(self, recordings: Sequence[Recording[UUID]] = ()) -> None:
+        """Bring the views up to what is stored: after every save (given what it recorded), so
+        that a caller reads its own writes. A failure here never undoes the save: the views
+        catch up later."""
         if self.views is None:
             return
         try:
-            self.views.store.catch_up()
+            self.views.store.follow([recording.notification for recording in recordings])
         except Exception:
             log.exception("the %s views could not follow the log; they will catch up",
                           self.service)
@@ -190,7 +191,7 @@ class CasebookApplication(Application):
             work.add(*objs)
             return []
         recordings = super().save(*objs, **kwargs)
-        self.follow()
+        self.follow(recordings)
         return recordings
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
@@ -205,8 +206,7 @@ class CasebookApplication(Application):
     # What `services.runtime.commands.carry_out` needs.
 
     def commit(self, aggregates: list[Aggregate], record: CommandRecord) -> None:
-        super().save(*aggregates, command=record)
-        self.follow()
+        self.follow(super().save(*aggregates, command=record))
 
     def stored_command(self, command_id: str) -> CommandRecord | None:
         return self.outbox.command(command_id)

@@ -11,10 +11,14 @@ How the tables follow the event log:
   handler, and advances the position (eventsourcing's tracking table) in the SAME transaction
   as the rows, batch by batch: each event is applied once, in order, also after a crash between
   a command and its view update (the next catch-up applies it).
-- The application calls it after every save, before a command answers, so a caller reads its
-  own writes; a greenthread calls it on start and then every second, for what other instances
-  of the service wrote. Two instances racing on the same position: the tracking row moves only
-  forward (compare-and-set), the loser rolls back and reads again.
+- After every save, before a command answers, the application applies what the save stored
+  (`follow`), so a caller reads its own writes: straight from the save's own notifications when
+  the views stand right before them, else by catching up. A greenthread catches up on start and
+  then every second, for what other instances of the service wrote.
+- Every batch first moves the tracking row from the position it was read after to its last
+  notification (compare-and-set, the transaction's first write): two instances applying at
+  once never both apply an event, whatever batches each read; the one that finds the row
+  moved rolls back and reads again.
 - `rebuild()` builds the same tables afresh from the whole log under other names and compares
   them with the live ones row by row; `swap()` puts the rebuilt ones in place while the service
   keeps running, catching up what was written meanwhile.
@@ -335,6 +339,10 @@ class Views:
             getattr(self, name)(tx, event)
 
 
+class ViewsMoved(IntegrityError):
+    """The views no longer stand where a batch was read after: another applier moved them."""
+
+
 class ViewStore:
     """A service's view tables in its own database, and the position they have caught up to."""
 
@@ -502,13 +510,31 @@ class ViewStore:
                 if not notifications:
                     return read
                 try:
-                    self._apply(notifications)
+                    self._apply(position, notifications)
                 except IntegrityError:
                     continue  # another instance moved the position first: read again
                 read += len(notifications)
 
-    def _apply(self, notifications: Sequence[Notification]) -> None:
+    def follow(self, stored: Sequence[Notification]) -> None:
+        """Apply what a save just stored. When the views stand right before it, from the save's
+        own notifications (reading the log back would find just these); otherwise, or when
+        another instance applies them first, by catching up."""
+        if stored and [n.id for n in stored] == list(range(stored[0].id,
+                                                           stored[0].id + len(stored))):
+            with self._lock:
+                try:
+                    self._apply(stored[0].id - 1, stored)
+                    return
+                except IntegrityError:
+                    pass  # the views stand elsewhere: behind, or already past these
+        self.catch_up()
+
+    def _apply(self, after: int, notifications: Sequence[Notification]) -> None:
+        """Apply the notifications that follow position `after`, with the position, in one
+        transaction; `ViewsMoved` if the views no longer stand at `after`."""
         with self.datastore.transaction(commit=True) as cursor:
+            # The position first, so that the row is held from here to the commit.
+            self._advance(cursor, after, notifications[-1].id)
             tx = Transaction(self, cursor, batch=True)
             events = [self.mapper.to_domain_event(notification)
                       for notification in notifications]
@@ -516,11 +542,25 @@ class ViewStore:
             for event in events:
                 self.views.apply(tx, event)
             tx.flush()
-            # In the rows' own transaction: the library's way to keep a view and its position
-            # together (its materialised-view examples call the same method).
-            self.tracking._insert_tracking(
-                cursor, Tracking(self.tracking_name, notifications[-1].id)
-            )
+
+    def _advance(self, cursor: Any, after: int, to: int) -> None:
+        """Move the tracking row from `after` to `to` (compare-and-set), or raise ViewsMoved.
+        On PostgreSQL the row stays locked until the transaction ends: a concurrent applier
+        waits, then finds it moved; SQLite takes the database's write lock here."""
+        mark = "%s" if self.postgres else "?"
+        table = self._tracking_table()
+        cursor.execute(f"UPDATE {table} SET notification_id = {mark} "
+                       f"WHERE application_name = {mark} AND notification_id = {mark} "
+                       "RETURNING notification_id", (to, self.tracking_name, after))
+        if cursor.fetchone() is not None:
+            return
+        if after == 0:  # no row yet: the first batch ever makes it, once
+            cursor.execute(f"INSERT INTO {table} (application_name, notification_id) "
+                           f"VALUES ({mark}, {mark}) ON CONFLICT (application_name) DO NOTHING "
+                           "RETURNING notification_id", (self.tracking_name, to))
+            if cursor.fetchone() is not None:
+                return
+        raise ViewsMoved(f"the {self.tracking_name} position is no longer {after}")
 
     # Rebuilding.
 

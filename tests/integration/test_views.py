@@ -96,7 +96,7 @@ def test_a_caller_reads_its_own_writes_and_each_event_is_applied_once(store) -> 
 def test_views_killed_between_a_command_and_their_update_catch_up_once(store, monkeypatch):
     crashed = tallies(store)
     # The process dies after each command committed, before its views were updated.
-    monkeypatch.setattr(crashed, "follow", lambda: None)
+    monkeypatch.setattr(crashed, "follow", lambda *_: None)
     with acting_as(WORKER):
         tally = crashed.start("visits")
         crashed.count(tally)
@@ -120,6 +120,55 @@ def test_two_instances_catching_up_at_once_apply_each_event_once(store) -> None:
     first.follow()
     second.follow()
     assert first.counted(tally) == second.counted(tally) == 20
+
+
+def test_a_save_is_applied_from_its_own_notifications_when_the_views_stand_right_before_it(
+        store, monkeypatch) -> None:
+    app = tallies(store)
+    assert app.views is not None
+    reads: list[int] = []
+    read = app.views.store.read
+    monkeypatch.setattr(app.views.store, "read",
+                        lambda position, limit: reads.append(position) or read(position, limit))
+    with acting_as(WORKER):
+        tally = app.start("visits")
+        app.count(tally)
+    assert app.counted(tally) == 1 and reads == []  # nothing read back from the log
+
+    # Views behind (their update lost in a crash): the next save catches up all of it.
+    monkeypatch.setattr(app, "follow", lambda *_: None)
+    with acting_as(WORKER):
+        app.count(tally)
+    monkeypatch.undo()
+    with acting_as(WORKER):
+        app.count(tally)
+    assert app.counted(tally) == 3
+    assert app.views.store.position() == app.max_position()
+
+
+def test_a_batch_another_instance_applied_part_of_meanwhile_is_read_again(store) -> None:
+    first, second = tallies(store), tallies(store)
+    assert first.views is not None and second.views is not None
+    with acting_as(WORKER):
+        tally = first.start("visits")
+    first.follow = second.follow = lambda *_: None  # type: ignore[method-assign]
+    for _ in range(5):
+        with acting_as(WORKER):
+            first.count(tally)
+    position = first.views.store.position()
+    read = second.views.store.read
+
+    def read_then_lose_the_race(after: int, limit: int) -> Any:
+        notifications = read(after, limit)
+        if after == position:
+            # Between the second's reading and its applying, the first applies part of it.
+            assert first.views is not None
+            first.views.store.catch_up(upto=position + 3)
+        return notifications
+
+    second.views.store.read = read_then_lose_the_race  # type: ignore[method-assign]
+    assert second.views.store.catch_up() == 2  # all five were read; only the last two applied
+    assert first.counted(tally) == second.counted(tally) == 5
 
 
 def test_a_rebuild_finds_a_row_changed_by_hand_and_a_swap_replaces_it(store, tmp_path):

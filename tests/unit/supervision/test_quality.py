@@ -165,7 +165,7 @@ def test_two_instances_raise_each_finding_once_when_one_lags_behind(tmp_path):
     [letter_1] = [row for row in second.views.overdue_letters(settings(), clock.today())
                   if row["letter_id"] == "letter-1"]
     # The first raises letter-1's finding, and its views do not follow before the second runs.
-    first.follow = lambda: None  # type: ignore[method-assign]
+    first.follow = lambda *_: None  # type: ignore[method-assign]
     [breach] = letter_breaches(date(2026, 3, 1), None, settings(), clock.today(), set())
     with acting_as(SYSTEM):
         first.save(first._finding(SCHOOL, letter_1["letter_id"], breach, letter=True))
