@@ -58,8 +58,9 @@ class UnknownHashRule(ValueError):
     """An envelope names a hash rule this code does not know."""
 
 
-# RFC 8785 admits integers a double holds exactly (its 3.2.2.3 writes numbers as ECMAScript does).
-_SAFE_INTEGER = 2**53 - 1
+# RFC 8785 admits integers a double holds exactly (its 3.2.2.3 writes numbers as ECMAScript
+# does); with this option orjson refuses any other, and the rule's own writer takes over.
+_ORJSON_RFC8785 = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 def canonical_json(value: Any, rule: str | None = HASH_RULE) -> bytes:
@@ -67,9 +68,10 @@ def canonical_json(value: Any, rule: str | None = HASH_RULE) -> bytes:
     if rule == HASH_RULE:
         if _written_alike(value):
             try:
-                return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+                return orjson.dumps(value, option=_ORJSON_RFC8785)
             except orjson.JSONEncodeError:
-                pass  # a lone surrogate, which RFC 8785 refuses in its own words below
+                pass  # an integer a double does not hold, or a lone surrogate: RFC 8785
+                # refuses them, in its own words, below
         return bytes(rfc8785.dumps(value))
     if rule is None:
         return json.dumps(
@@ -79,24 +81,31 @@ def canonical_json(value: Any, rule: str | None = HASH_RULE) -> bytes:
 
 
 def _written_alike(value: Any) -> bool:
-    """Whether orjson writes `value` byte for byte as RFC 8785 does: only null, booleans,
-    integers a double holds, strings (both escape the same characters the same way: RFC 8785
-    3.2.2.2), lists and objects with ASCII keys (whose order by UTF-16 code units, 3.2.3, is
-    their order by code point, and by byte). No float: ECMAScript writes them otherwise
-    (3.2.2.3), and orjson writes NaN as null. What every current contract holds."""
+    """Whether orjson, with `_ORJSON_RFC8785`, writes `value` byte for byte as RFC 8785 does
+    (or refuses it): only null, booleans, integers, strings (both escape the same characters
+    the same way: RFC 8785 3.2.2.2), lists and objects with ASCII keys (whose order by UTF-16
+    code units, 3.2.3, is their order by code point, and by byte). No float: ECMAScript writes
+    them otherwise (3.2.2.3), and orjson writes NaN as null. What every current contract holds.
+    Every envelope is checked each time it is hashed: the keys are checked joined, and the
+    values that need no call of their own (all but objects and lists) in the loop."""
     kind = type(value)
     if kind is dict:
-        for key, item in value.items():
-            # Strings and nulls, most of an envelope, checked here: a call each costs more.
-            if type(key) is not str or not key.isascii() or (
-                    type(item) is not str and item is not None and not _written_alike(item)):
+        try:
+            if not "".join(value).isascii():
                 return False
-        return True
-    if kind is list:
-        return all(type(item) is str or _written_alike(item) for item in value)
-    if kind is int:
-        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
-    return kind is str or kind is bool or value is None
+        except TypeError:
+            return False  # a key that is not a string
+        children = value.values()
+    elif kind is list:
+        children = value
+    else:
+        return kind is str or kind is int or kind is bool or value is None
+    for child in children:
+        kind = type(child)
+        if not (kind is str or kind is int or child is None or kind is bool
+                or ((kind is dict or kind is list) and _written_alike(child))):
+            return False
+    return True
 
 
 def envelope_bytes(envelope: Mapping[str, Any]) -> bytes:
