@@ -511,7 +511,7 @@ class ViewStore:
                     return read
                 try:
                     self._apply(position, notifications)
-                except IntegrityError:
+                except ViewsMoved:
                     continue  # another instance moved the position first: read again
                 read += len(notifications)
 
@@ -525,13 +525,15 @@ class ViewStore:
                 try:
                     self._apply(stored[0].id - 1, stored)
                     return
-                except IntegrityError:
+                except ViewsMoved:
                     pass  # the views stand elsewhere: behind, or already past these
         self.catch_up()
 
     def _apply(self, after: int, notifications: Sequence[Notification]) -> None:
         """Apply the notifications that follow position `after`, with the position, in one
-        transaction; `ViewsMoved` if the views no longer stand at `after`."""
+        transaction; `ViewsMoved` if the views no longer stand at `after`. Any other failure of
+        a handler, an IntegrityError among them, is the caller's: retrying the same events
+        would only fail again."""
         with self.datastore.transaction(commit=True) as cursor:
             # The position first, so that the row is held from here to the commit.
             self._advance(cursor, after, notifications[-1].id)

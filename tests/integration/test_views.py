@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 from eventsourcing.domain import event
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import resolve_topic
 
 from services.runtime.context import SYSTEM, Actor, acting_as
@@ -169,6 +170,26 @@ def test_a_batch_another_instance_applied_part_of_meanwhile_is_read_again(store)
     second.views.store.read = read_then_lose_the_race  # type: ignore[method-assign]
     assert second.views.store.catch_up() == 2  # all five were read; only the last two applied
     assert first.counted(tally) == second.counted(tally) == 5
+
+
+def test_a_handler_that_fails_leaves_the_views_behind_and_the_next_catch_up_applies_it(
+        store, monkeypatch, caplog) -> None:
+    app = tallies(store)
+    assert app.views is not None
+    with acting_as(WORKER):
+        tally = app.start("visits")
+
+    def broken(self: TallyViews, tx: Transaction, event: Any) -> None:
+        raise IntegrityError("a view's own constraint")  # not another instance: no retry
+    monkeypatch.setattr(TallyViews, "counted", broken)
+    with acting_as(WORKER):
+        app.count(tally)  # the command stands; its view update is logged, not retried
+    assert "could not follow the log" in caplog.text
+    assert app.counted(tally) == 0 and app.views.store.position() < app.max_position()
+
+    monkeypatch.undo()
+    app.follow()
+    assert app.counted(tally) == 1
 
 
 def test_a_rebuild_finds_a_row_changed_by_hand_and_a_swap_replaces_it(store, tmp_path):
