@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from services.runtime.cli.journeys import PLAN, QUALIFIED
 from services.runtime.cli.journeys import client_id as client_id_for
+from services.runtime.clock import clock
 from tests.integration.gateway.conftest import Api
 from tests.support.waiting import wait_for
 
@@ -73,8 +73,9 @@ ACKNOWLEDGED_ROWS = {"own": ("own", "medium"), "col": ("col", "medium"),
 
 
 def today() -> str:
-    """The services' date on the real clock: offers of resources are dated today."""
-    return datetime.now(UTC).date().isoformat()
+    """The services' date on the real clock, the schools' date: offers of resources are dated
+    today there (from 16:00 UTC it is already tomorrow in China)."""
+    return clock.today().isoformat()
 
 
 class World:
