@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from eventsourcing.persistence import IntegrityError, Mapper, Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Mapper, Notification
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
@@ -519,8 +519,7 @@ class ViewStore:
         """Apply what a save just stored. When the views stand right before it, from the save's
         own notifications (reading the log back would find just these); otherwise, or when
         another instance applies them first, by catching up."""
-        if stored and [n.id for n in stored] == list(range(stored[0].id,
-                                                           stored[0].id + len(stored))):
+        if stored and [n.id for n in stored] == list(range(stored[0].id, stored[-1].id + 1)):
             with self._lock:
                 try:
                     self._apply(stored[0].id - 1, stored)
@@ -549,11 +548,11 @@ class ViewStore:
         """Move the tracking row from `after` to `to` (compare-and-set), or raise ViewsMoved.
         On PostgreSQL the row stays locked until the transaction ends: a concurrent applier
         waits, then finds it moved; SQLite takes the database's write lock here."""
-        mark = "%s" if self.postgres else "?"
+        mark = self._mark()
         table = self._tracking_table()
-        cursor.execute(f"UPDATE {table} SET notification_id = {mark} "
-                       f"WHERE application_name = {mark} AND notification_id = {mark} "
-                       "RETURNING notification_id", (to, self.tracking_name, after))
+        cursor.execute(f"UPDATE {table} SET notification_id = {mark} {self._where_tracked()} "
+                       f"AND notification_id = {mark} RETURNING notification_id",
+                       (to, self.tracking_name, after))
         if cursor.fetchone() is not None:
             return
         if after == 0:  # no row yet: the first batch ever makes it, once
@@ -599,7 +598,11 @@ class ViewStore:
         return "tracking"
 
     def _where_tracked(self) -> str:
-        return f"WHERE application_name = {'%s' if self.postgres else '?'}"
+        return f"WHERE application_name = {self._mark()}"
+
+    def _mark(self) -> str:
+        """A parameter in the tracking statements, written in the driver's own style."""
+        return "%s" if self.postgres else "?"
 
     def _delete_tracking(self) -> tuple[str, tuple[str]]:
         return (f"DELETE FROM {self._tracking_table()} {self._where_tracked()}",
@@ -645,7 +648,7 @@ def swap(live: ViewStore, rebuilt: ViewStore) -> None:
             for number in range(len(table.indexes)):
                 cursor.execute(f"DROP INDEX IF EXISTS {rebuilt.index(name, number)}")
         cursor.execute(*live._delete_tracking())
-        live.tracking._insert_tracking(cursor, Tracking(live.tracking_name, rebuilt.position()))
+        live._advance(cursor, 0, rebuilt.position())
         cursor.execute(*rebuilt._delete_tracking())
     live.create()  # the indexes, under their own names
     live.catch_up()
