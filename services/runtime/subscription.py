@@ -48,6 +48,7 @@ import eventlet
 from eventlet.event import Event
 from eventlet.queue import Empty, LightQueue
 from kombu import Connection, Exchange, Producer
+from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 
 from contracts.envelope import chain_problems, envelope_hash
@@ -210,6 +211,13 @@ class Subscription(Consumer):
                 # dedupes it. Never a reason for the service to die.
                 log.warning("%s from %s: the broker connection failed (%s); the delivery will "
                             "come again", self.container.service_name, self.source, error)
+            except ContainerBeingKilled:
+                # The service is dying (nameko kills a container whose reply or consumer broke)
+                # and refuses new workers. The handler never ran: nothing to retry or dead-letter
+                # here. The delivery stays unacknowledged and comes again to the next start.
+                log.warning("%s from %s: the service is being killed; the delivery will come "
+                            "again", self.container.service_name, self.source)
+                return
 
     def _waiting(self) -> list[_Delivery]:
         """The next delivery; for a `batch=True` subscription, with the live deliveries waiting
@@ -231,7 +239,7 @@ class Subscription(Consumer):
         try:
             self.receive_run([delivery.envelope for delivery in deliveries
                               if delivery.envelope is not None])
-        except BROKER_ERRORS:
+        except (*BROKER_ERRORS, ContainerBeingKilled):
             raise
         except Exception as error:
             # Taken apart: each delivery retried, and dead-lettered if it must be, on its own.
@@ -253,6 +261,8 @@ class Subscription(Consumer):
             except CursorMoved:
                 # Another instance got there first: not a failure; look again, and dedupe.
                 continue
+            except ContainerBeingKilled:
+                raise
             except Unavailable as error:
                 if delivery.envelope is None:
                     # The source is not up: try the catch-up again later, without a dead letter

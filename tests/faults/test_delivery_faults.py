@@ -10,6 +10,7 @@ from typing import ClassVar
 import eventlet
 import pytest
 from kombu import Connection, Producer
+from nameko.exceptions import ContainerBeingKilled
 
 from contracts.envelope import canonical_json
 from services.archive.service import ArchiveService
@@ -178,6 +179,60 @@ def test_a_failing_handler_is_retried_then_dead_lettered_with_its_error(amqp_uri
     assert json.loads(message.body)["position"] == 1
     # Tried three times in all (the catch-up at start may add its own three).
     assert FailingSubscriber.calls.count(1) >= 3
+
+
+class DyingApplication(CasebookApplication):
+    service = "dying"
+
+
+class DyingSubscriber:
+    """A subscriber whose handler counts each envelope it is given."""
+
+    name = "dying"
+    app = ApplicationDependency(DyingApplication)
+    context = CommandContext()
+    handled: ClassVar[list[int]] = []
+
+    @subscribe("cases")
+    def on_cases_event(self, envelope: dict, cursor: Cursor) -> None:
+        DyingSubscriber.handled.append(envelope["position"])
+
+
+def test_a_delivery_refused_by_a_dying_service_is_not_dead_lettered_and_comes_again(
+    amqp_uri, monkeypatch, caplog
+):
+    """nameko kills a container whose reply or consumer broke (a broker fault), and while it
+    dies `spawn_worker` refuses every worker. The handler never ran: the delivery must not count
+    as its failure, nor be dead-lettered, but come again to the next start."""
+    monkeypatch.setenv("CASEBOOK_HANDLER_ATTEMPTS", "3")
+    DyingSubscriber.handled.clear()
+    with running(amqp_uri, CasesService):
+        with running(amqp_uri, DyingSubscriber) as runner:
+            [container] = runner.containers
+
+            def refuse(*args, **kwargs):
+                raise ContainerBeingKilled()
+
+            monkeypatch.setattr(container, "spawn_worker", refuse)
+            with caplog.at_level(logging.WARNING), rpc(amqp_uri, WORKER) as proxy:
+                drive_case(proxy, "client-1", interventions=0, close=False)
+                published = proxy.cases.status()["published_position"]
+                wait_for(lambda: any("the service is being killed" in record.getMessage()
+                                     for record in caplog.records),
+                         timeout=30, what="the refused delivery")
+            failed = [record.getMessage() for record in caplog.records
+                      if "failed" in record.getMessage()]
+            assert not failed, failed
+        with Connection(amqp_uri) as connection:
+            dlq = connection.SimpleQueue(dead_letter_queue_name("dying", "cases"),
+                                         queue_args=QUORUM)
+            assert dlq.qsize() == 0
+        assert DyingSubscriber.handled == []
+        with running(amqp_uri, DyingSubscriber):
+            wait_for(lambda: len(DyingSubscriber.handled) >= published, timeout=30,
+                     what="every event handled after the restart")
+            eventlet.sleep(0.5)  # anything handled twice would show now
+    assert DyingSubscriber.handled == list(range(1, published + 1))
 
 
 class RunApplication(CasebookApplication):
