@@ -29,6 +29,7 @@ from services.runtime.publishing import Publications
 from services.runtime.relay import Relay
 from services.runtime.secrets import with_amqp_password
 from services.runtime.settings import settings
+from services.runtime.stacks import log_stacks_on_signal
 from services.runtime.store import CasebookApplication
 from services.runtime.views import compare
 
@@ -50,6 +51,7 @@ class ApplicationDependency(DependencyProvider):
         self.relay: Relay | None = None
 
     def setup(self) -> None:
+        log_stacks_on_signal()
         self.app = self.app_class()
         self._following = True
 

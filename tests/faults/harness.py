@@ -319,7 +319,14 @@ def quiet(world: Stack, timeout: float = 180) -> None:
         silent = str(seen.get("error", "")).split(".", 1)[0]
         logs = {name: process.log_path for name, process in world.processes.items()
                 if name == silent or silent == "status"}
-        tails = "".join(f"\n--- {name}.log (end) ---\n{_tail(path)}" for name, path in logs.items())
+        # A silent one that is still alive says where it waits (services.runtime.stacks).
+        for name in logs:
+            process = world.processes[name].process
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        tails = "".join(f"\n--- {name}.log (end) ---\n{_tail(path, 400)}"
+                        for name, path in logs.items())
         raise AssertionError(f"{error}; last seen: {seen}{tails}") from None
 
 
