@@ -1,10 +1,25 @@
-"""What a lost broker connection looks like from Python: the socket's errors, amqp's and
-kombu's. Whoever talks to RabbitMQ and must outlive a broker restart catches these."""
+"""What a lost broker connection looks like from Python (the socket's errors, amqp's and
+kombu's), and the one consumer of a service's queues, which must notice every loss.
+
+Whoever talks to RabbitMQ and must outlive a broker restart catches `BROKER_ERRORS`.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import amqp.exceptions
 import kombu.exceptions
+from kombu import Connection
+from nameko import messaging
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    DEFAULT_HEARTBEAT,
+    DEFAULT_TRANSPORT_OPTIONS,
+    HEARTBEAT_CONFIG_KEY,
+    LOGIN_METHOD_CONFIG_KEY,
+    TRANSPORT_OPTIONS_CONFIG_KEY,
+)
 
 BROKER_ERRORS: tuple[type[Exception], ...] = (
     OSError,
@@ -12,3 +27,38 @@ BROKER_ERRORS: tuple[type[Exception], ...] = (
     amqp.exceptions.RecoverableConnectionError,
     kombu.exceptions.OperationalError,
 )
+
+
+class ConsumerConnection(Connection):
+    """A consumer's connection that never comes back on its own.
+
+    A service's consumer shares its connection with the greenthreads that acknowledge, requeue
+    and reply on it. When one of their writes meets a broken socket, py-amqp marks the
+    connection down without telling the consumer, and kombu, on the consumer's next read,
+    quietly opens a new connection in its place: one with none of the consumer's queues. The
+    service then answers nothing and logs nothing, while its messages wait on the old connection
+    (seen after a broker restart). Here that read raises instead, and the consumer reconnects as
+    after any lost connection: logged, and with its queues."""
+
+    @property
+    def connection(self) -> Any:
+        if self._connection is not None and not self._closed and not self.connected:
+            raise amqp.exceptions.RecoverableConnectionError(
+                "the consumer's connection to the broker was lost")
+        return super().connection
+
+
+class QueueConsumer(messaging.QueueConsumer):
+    """nameko's queue consumer on a `ConsumerConnection`: every consumer of a service's queues
+    (RPC, replies, subscriptions) takes it, so that one connection carries them all."""
+
+    @property
+    def connection(self) -> ConsumerConnection:
+        config = self.container.config
+        return ConsumerConnection(
+            self.amqp_uri,
+            transport_options=config.get(TRANSPORT_OPTIONS_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS),
+            heartbeat=config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT),
+            ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )

@@ -23,7 +23,7 @@ from nameko import rpc as nameko_rpc
 from nameko.constants import AMQP_URI_CONFIG_KEY
 
 from contracts.errors import DeadlineExceeded
-from services.runtime.broker import BROKER_ERRORS
+from services.runtime.broker import BROKER_ERRORS, QueueConsumer
 from services.runtime.commands import deadline_passed
 from services.runtime.queues import ensure_quorum, quorum_queue
 from services.runtime.secrets import with_amqp_password
@@ -44,6 +44,8 @@ def deadline_of(data: dict[str, Any]) -> float | None:
 
 class QuorumRpcConsumer(nameko_rpc.RpcConsumer):
     """nameko's RPC consumer with its queue declared as a quorum queue, migrated if classic."""
+
+    queue_consumer = QueueConsumer()
 
     def setup(self) -> None:
         if nameko_rpc.RpcConsumer in self.container.shared_extensions:

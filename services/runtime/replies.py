@@ -26,6 +26,8 @@ from kombu import Queue
 from nameko import rpc as nameko_rpc
 from nameko.standalone.rpc import ClusterRpcProxy, SingleThreadedReplyListener
 
+from services.runtime.broker import QueueConsumer
+
 
 def reply_queue(service_name: str, config: dict[str, Any]) -> tuple[Queue, str]:
     """An exclusive reply queue for `service_name`'s calls, and the routing key replies carry."""
@@ -42,6 +44,8 @@ def reply_queue(service_name: str, config: dict[str, Any]) -> tuple[Queue, str]:
 
 class ReplyListener(nameko_rpc.ReplyListener):
     """nameko's reply listener for a service's calls, on an exclusive reply queue."""
+
+    queue_consumer = QueueConsumer()
 
     def setup(self) -> None:
         self.queue, self.routing_key = reply_queue(

@@ -53,7 +53,7 @@ from nameko.messaging import Consumer
 
 from contracts.envelope import chain_problems, envelope_hash
 from contracts.errors import Unavailable
-from services.runtime.broker import BROKER_ERRORS
+from services.runtime.broker import BROKER_ERRORS, QueueConsumer
 from services.runtime.context import SYSTEM
 from services.runtime.persistence import ChainHead, Cursor, CursorMoved
 from services.runtime.queues import ensure_quorum, quorum_queue
@@ -133,6 +133,8 @@ class Subscription(Consumer):
     With `verify_chain=False` an envelope that breaks the chain is still delivered: for the
     archive, which records the break as an alarm instead of stopping.
     """
+
+    queue_consumer = QueueConsumer()
 
     def __init__(
         self, source: str, verify_chain: bool = True, batch: bool = False, **kwargs: Any

@@ -11,16 +11,21 @@ import eventlet
 import pytest
 from kombu import Connection, Producer
 from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import QueueConsumer
 
 from contracts.envelope import canonical_json
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
+from services.resources.service import ResourcesService
+from services.runtime import broker
+from services.runtime.entrypoints import rpc as rpc_entrypoint
 from services.runtime.persistence import Cursor
 from services.runtime.queues import QUORUM
 from services.runtime.relay import Relay, events_exchange
 from services.runtime.service import ApplicationDependency, CommandContext
 from services.runtime.store import CasebookApplication
 from services.runtime.subscription import dead_letter_queue_name, subscribe
+from services.supervision.service import SupervisionService
 from tests.support.scenarios import drive_case, events_per_case
 from tests.support.services import AUDITOR, WORKER, ServiceProcess, processes, rpc, running
 from tests.support.waiting import wait_for
@@ -233,6 +238,55 @@ def test_a_delivery_refused_by_a_dying_service_is_not_dead_lettered_and_comes_ag
                      what="every event handled after the restart")
             eventlet.sleep(0.5)  # anything handled twice would show now
     assert DyingSubscriber.handled == list(range(1, published + 1))
+
+
+class PingedService:
+    name = "pinged"
+
+    @rpc_entrypoint
+    def ping(self) -> str:
+        return "pong"
+
+
+def test_a_consumer_whose_connection_broke_under_another_greenthread_consumes_again(amqp_uri):
+    """A write on the consumer's connection from another greenthread (an ack, a reply) that
+    meets a broken socket marks the connection as down. kombu would then quietly open a new
+    connection the next time the consumer reads, with none of its queues: the service answers
+    nothing, logs nothing, and its requests wait on the old connection (seen after a broker
+    restart). It must instead reconnect as after any lost connection, its queues with it."""
+    with running(amqp_uri, PingedService) as runner:
+        [container] = runner.containers
+        [consumer] = [extension for extension in container.extensions
+                      if isinstance(extension, QueueConsumer)]
+
+        def answers() -> bool:
+            try:
+                with rpc(amqp_uri, timeout=2) as proxy:
+                    return bool(proxy.pinged.ping() == "pong")
+            except Exception:
+                return False
+
+        assert answers()
+        # What py-amqp does when a write fails with a broken pipe: the socket stays as it is.
+        channel = next(iter(consumer._consumers.values())).channel
+        channel.connection.transport.connected = False
+        wait_for(lambda: next(iter(consumer._consumers.values())).channel is not channel
+                 and answers(), timeout=30, what="the consumer on a new connection, answering")
+        # Every request is answered, none waits on a connection nobody reads any more.
+        assert all(answers() for _ in range(10))
+
+
+SERVICES = (CasesService, ArchiveService, SupervisionService, ResourcesService)
+
+
+def test_every_consumer_of_a_service_shares_the_one_that_notices_a_lost_connection(amqp_uri):
+    # RPC, replies to its own calls, subscriptions: one consumer, one connection, and a lost
+    # connection noticed whichever greenthread met it.
+    with running(amqp_uri, *SERVICES) as runner:
+        consumers = {container.service_name: [type(extension) for extension in container.extensions
+                                              if isinstance(extension, QueueConsumer)]
+                     for container in runner.containers}
+    assert consumers == {service.name: [broker.QueueConsumer] for service in SERVICES}
 
 
 class RunApplication(CasebookApplication):
