@@ -6,6 +6,7 @@ Whoever talks to RabbitMQ and must outlive a broker restart catches `BROKER_ERRO
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import amqp.exceptions
@@ -20,6 +21,8 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     TRANSPORT_OPTIONS_CONFIG_KEY,
 )
+
+log = logging.getLogger(__name__)
 
 BROKER_ERRORS: tuple[type[Exception], ...] = (
     OSError,
@@ -50,7 +53,25 @@ class ConsumerConnection(Connection):
 
 class QueueConsumer(messaging.QueueConsumer):
     """nameko's queue consumer on a `ConsumerConnection`: every consumer of a service's queues
-    (RPC, replies, subscriptions) takes it, so that one connection carries them all."""
+    (RPC, replies, subscriptions) takes it, so that one connection carries them all.
+
+    An acknowledgement or requeue that meets a broken connection is not an error of the worker
+    that asked for it: the broker keeps every unacknowledged message and delivers it again once
+    the connection is gone (the cursor, or the command's stored outcome, makes that harmless).
+    nameko lets the socket's OSError out of the worker, which kills the whole service."""
+
+    def ack_message(self, message: Any) -> None:
+        try:
+            super().ack_message(message)
+        except BROKER_ERRORS as error:
+            log.warning("could not acknowledge a message (%s): the broker delivers it again",
+                        error)
+
+    def requeue_message(self, message: Any) -> None:
+        try:
+            super().requeue_message(message)
+        except BROKER_ERRORS as error:
+            log.warning("could not requeue a message (%s): the broker delivers it again", error)
 
     @property
     def connection(self) -> ConsumerConnection:

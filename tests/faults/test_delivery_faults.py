@@ -3,12 +3,14 @@ naive pipes. Services run as separate processes where the fault is a process dyi
 
 import json
 import logging
+import socket
 import sqlite3
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import eventlet
 import pytest
+from eventlet.event import Event
 from kombu import Connection, Producer
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
@@ -242,10 +244,30 @@ def test_a_delivery_refused_by_a_dying_service_is_not_dead_lettered_and_comes_ag
 
 class PingedService:
     name = "pinged"
+    release: ClassVar[Event] = Event()
 
     @rpc_entrypoint
     def ping(self) -> str:
         return "pong"
+
+    @rpc_entrypoint
+    def ping_when_released(self) -> str:
+        PingedService.release.wait()
+        return "pong"
+
+
+def _consumer_of(container: Any) -> QueueConsumer:
+    [consumer] = [extension for extension in container.extensions
+                  if isinstance(extension, QueueConsumer)]
+    return consumer
+
+
+def _pings(amqp_uri: str) -> bool:
+    try:
+        with rpc(amqp_uri, timeout=2) as proxy:
+            return bool(proxy.pinged.ping() == "pong")
+    except Exception:
+        return False
 
 
 def test_a_consumer_whose_connection_broke_under_another_greenthread_consumes_again(amqp_uri):
@@ -256,15 +278,10 @@ def test_a_consumer_whose_connection_broke_under_another_greenthread_consumes_ag
     restart). It must instead reconnect as after any lost connection, its queues with it."""
     with running(amqp_uri, PingedService) as runner:
         [container] = runner.containers
-        [consumer] = [extension for extension in container.extensions
-                      if isinstance(extension, QueueConsumer)]
+        consumer = _consumer_of(container)
 
         def answers() -> bool:
-            try:
-                with rpc(amqp_uri, timeout=2) as proxy:
-                    return bool(proxy.pinged.ping() == "pong")
-            except Exception:
-                return False
+            return _pings(amqp_uri)
 
         assert answers()
         # What py-amqp does when a write fails with a broken pipe: the socket stays as it is.
@@ -274,6 +291,26 @@ def test_a_consumer_whose_connection_broke_under_another_greenthread_consumes_ag
                  and answers(), timeout=30, what="the consumer on a new connection, answering")
         # Every request is answered, none waits on a connection nobody reads any more.
         assert all(answers() for _ in range(10))
+
+
+def test_an_ack_on_a_broken_connection_does_not_kill_the_service(amqp_uri):
+    """A worker finishes after the consumer's connection broke: its reply goes out on the
+    publisher's connection, but acknowledging the request writes to a broken socket. nameko
+    lets that OSError out of the worker and kills the service. Here the request stays with the
+    broker, which delivers it again, and the service reconnects and goes on."""
+    PingedService.release = Event()
+    with running(amqp_uri, PingedService) as runner:
+        [container] = runner.containers
+        consumer = _consumer_of(container)
+        with rpc(amqp_uri, timeout=30) as proxy:
+            reply = proxy.pinged.ping_when_released.call_async()
+            wait_for(lambda: container._worker_threads, timeout=10, what="the worker")
+            channel = next(iter(consumer._consumers.values())).channel
+            channel.connection.transport.sock.shutdown(socket.SHUT_WR)
+            PingedService.release.send()
+            assert reply.result() == "pong"
+        wait_for(lambda: _pings(amqp_uri), timeout=30, what="the service to answer again")
+        assert not container._died.ready()
 
 
 SERVICES = (CasesService, ArchiveService, SupervisionService, ResourcesService)
