@@ -208,9 +208,9 @@ class Subscription(Consumer):
                 else:
                     self._handle_run(deliveries)
             except BROKER_ERRORS as error:
-                # The broker went away mid-delivery (an ack, a dead letter): the message stays
-                # unacknowledged, comes again once the connection is back, and the cursor
-                # dedupes it. Never a reason for the service to die.
+                # The broker went away mid-delivery (publishing a dead letter; a failed ack is
+                # the QueueConsumer's to log): the message stays unacknowledged, comes again once
+                # the connection is back, and the cursor dedupes it. Never a reason to die.
                 log.warning("%s from %s: the broker connection failed (%s); the delivery will "
                             "come again", self.container.service_name, self.source, error)
             except ContainerBeingKilled:
