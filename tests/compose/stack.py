@@ -264,14 +264,21 @@ def ledger_holds_every_published_event(stack: Stack) -> dict[str, dict[str, Any]
     return counts if complete else None
 
 
-def verify(stack: Stack) -> dict[str, int]:
-    """`casebook verify` against the stack, as the operator: it passes, and it reports how many
-    ledger entries each source has."""
+def verify(stack: Stack, before: dict[str, dict[str, Any]]) -> None:
+    """`casebook verify` against the stack, as the operator: it passes, and the entries it reports
+    for each source lie between what the ledger held just before (`before`) and just after it.
+    Exact where nothing published meanwhile; supervision's deadline timer may publish at any time,
+    so a single count read beside verify would race it."""
     result = stack.casebook("verify")
     line = next(line for line in result.stdout.splitlines() if line.startswith("verified"))
-    entries = line.split("ledger entries ", 1)[1].rstrip(")")
-    return {source: int(count) for source, count in
-            (part.split(": ") for part in entries.split(", ") if ": " in part)}
+    entries = {source: int(count) for source, count in
+               (part.split(": ") for part in
+                line.split("ledger entries ", 1)[1].rstrip(")").split(", ") if ": " in part)}
+    after = ledger_and_sources(stack)
+    for source in before.keys() | after.keys() | entries.keys():
+        low = before.get(source, {}).get("ledger", 0)
+        high = after.get(source, {}).get("ledger", 0)
+        assert low <= entries.get(source, 0) <= high, (source, low, entries.get(source), high)
 
 
 def new_stack(engine: Engine, directory: Path, images: dict[str, str]) -> Stack:
