@@ -136,12 +136,22 @@ def chain_problems(envelope: Mapping[str, Any], prev_position: int, prev_hash: s
     """What is wrong with `envelope` as the successor of (prev_position, prev_hash); empty if
     nothing. Used by every consumer that checks a chain: the archive ledger, `casebook verify`,
     the example subscriber."""
-    problems = []
+    return hash_problems(envelope) + link_problems(envelope, prev_position, prev_hash)
+
+
+def hash_problems(envelope: Mapping[str, Any]) -> list[str]:
+    """What is wrong with `envelope` by itself: its hash against its content."""
     try:
         if envelope.get("hash") != envelope_hash(envelope):
-            problems.append("hash does not match the envelope's content")
+            return ["hash does not match the envelope's content"]
     except UnknownHashRule as error:
-        problems.append(str(error))
+        return [str(error)]
+    return []
+
+
+def link_problems(envelope: Mapping[str, Any], prev_position: int, prev_hash: str) -> list[str]:
+    """What is wrong with `envelope`'s links to its predecessor (prev_position, prev_hash)."""
+    problems = []
     if envelope.get("prev_position") != prev_position:
         problems.append(
             f"prev_position is {envelope.get('prev_position')}, expected {prev_position}"

@@ -36,13 +36,19 @@ from services.archive.files import (
     unified_code,
 )
 from services.archive.ledger import (
+    RangeWalk,
     Recompute,
     Recorded,
     Start,
+    agrees_with_store,
+    checkpoint_heads,
+    compare_source,
+    source_report,
+    stitch,
     verify_checkpoint_heads,
     verify_checkpoints,
     verify_signature,
-    verify_sources,
+    walk_range,
 )
 from services.archive.publish import PUBLICATIONS
 from services.archive.retention import (
@@ -50,6 +56,13 @@ from services.archive.retention import (
     estimated_majority,
     retention_end,
     retention_years,
+)
+from services.archive.verifier import (
+    BATCH,
+    in_memory,
+    ranges,
+    recorded_entries,
+    walk_in_processes,
 )
 from services.archive.views import ArchiveViews, learn_allocation, learn_profile
 from services.runtime.clock import clock, local_date
@@ -80,8 +93,6 @@ GRANT_REVOKERS = ("supervisor", "school_admin", "archivist")
 SAVE_ATTEMPTS = 5
 UNASSIGNED_SCHOOL = "NOSCHOOL"
 CHECKPOINT_TYPE = "LedgerCheckpointSigned"
-# Ledger entries are read from the store in batches of this many, one read each.
-BATCH = 500
 
 STATUS_BY_TYPE = {
     "CaseOpened": "open", "IntakeDeclined": "declined", "CaseClosed": "closed",
@@ -275,20 +286,29 @@ class ArchiveApplication(CasebookApplication):
         require_role(*LEDGER_READERS)
         trusted = {self.signer.public_key, *settings().archive.ledger_trusted_keys}
         checkpoint = self._last_checkpoint() if since_checkpoint else None
+        start: Start = {} if checkpoint is None else {
+            head["source"]: (head["position"], head["hash"]) for head in checkpoint.heads}
+        # The checkpoints first, then the entries: a checkpoint names only entries stored
+        # before it was signed, so every one read is then among the entries read. The other
+        # way round, one signed while the entries were read names entries this reading has
+        # not seen, and a ledger that goes on recording would be reported as rewritten.
+        signed = [] if checkpoint is not None else list(self._checkpoints())
+        throughs = sorted({c.through for c in signed})
+        after = checkpoint.through if checkpoint is not None else 0
+        walked = stitch(self._walk_ledger(after, checkpoint_heads(signed), throughs), start)
+        for source, chain in walked.chains.items():
+            if recompute is not None and not agrees_with_store(source, chain, recompute, start):
+                # Where they differ, position by position: this source's entries read again.
+                recorded = {entry.envelope["position"]: entry.envelope
+                            for entry in recorded_entries(self, after)
+                            if entry.envelope["source"] == source}
+                compare_source(chain, source, recorded, recompute, start)
+        report = source_report(walked.chains, store_checked=recompute is not None)
         if checkpoint is None:
-            # The checkpoints first, then the entries: a checkpoint names only entries stored
-            # before it was signed, so every one read is then among the entries read. The other
-            # way round, one signed while the entries were read names entries this reading has
-            # not seen, and a ledger that goes on recording would be reported as rewritten.
-            signed = list(self._checkpoints())
-            arrivals: list[int] = []
-            report, hashes = verify_sources(self._recorded(arrivals=arrivals), recompute)
-            checkpoints = verify_checkpoints(signed, arrivals, hashes, trusted)
+            arrived = dict(zip(throughs, walked.arrived_through, strict=True))
+            checkpoints = verify_checkpoints(signed, [arrived[c.through] for c in signed],
+                                             walked.hashes, trusted)
         else:
-            start: Start = {head["source"]: (head["position"], head["hash"])
-                            for head in checkpoint.heads}
-            report, _ = verify_sources(self._recorded(after=checkpoint.through), recompute,
-                                       start)
             problems = verify_signature(checkpoint, trusted) + verify_checkpoint_heads(
                 checkpoint, self._entry_at)
             checkpoints = {"count": 1, "problems": problems, "ok": not problems}
@@ -312,7 +332,7 @@ class ArchiveApplication(CasebookApplication):
         checkpoint would call for the next. Runs as the system; a driver calls it on a timer."""
         with acting_as(SYSTEM):
             last = self._last_checkpoint()
-            new = list(self._recorded(after=last.through if last else 0))
+            new = list(recorded_entries(self, last.through if last else 0))
             counted = [r for r in new if not (r.envelope["source"] == self.service
                                               and r.envelope["type"] == CHECKPOINT_TYPE)]
             if not counted:
@@ -382,15 +402,18 @@ class ArchiveApplication(CasebookApplication):
         for _, event in self.stored_events(CheckpointEvents.Signed, batch=BATCH):
             yield event
 
-    def _recorded(self, after: int = 0, arrivals: list[int] | None = None) -> Iterator[Recorded]:
-        """Ledger entries in arrival order from the store (never from a view: this is what
-        verification reads); their notification ids are added to `arrivals` as they go."""
-        # Read as plain JSON: a verification reads every entry, and making each one's domain
-        # event would take longer than checking it.
-        for notification_id, state in self.plain_states(EntryEvents.Recorded, after, BATCH):
-            if arrivals is not None:
-                arrivals.append(notification_id)
-            yield Recorded(notification_id, state["timestamp"], state["envelope"])
+    def _walk_ledger(
+        self, after: int, wanted: dict[str, set[int]], throughs: list[int]
+    ) -> list[RangeWalk]:
+        """The ledger after a notification id, walked: in ranges by processes side by side
+        when it is long (`services.archive.verifier`), else here; here too when the store is
+        in memory, where no other process can read it."""
+        every = settings().archive
+        cuts = ranges(after, self.max_position(), every.verify_processes,
+                      every.verify_range_least)
+        if len(cuts) > 1 and not in_memory(self.store_env):
+            return walk_in_processes(self.store_env, cuts, wanted, throughs)
+        return [walk_range(recorded_entries(self, after), wanted, throughs)]
 
     def _entry_at(self, source: str, position: int) -> dict[str, Any] | None:
         entry = self.find_aggregate(LedgerEntry, ledger_entry_id(source, position))
@@ -755,3 +778,4 @@ def _closing_date(envelope: dict[str, Any]) -> date | None:
     field = CLOSING_DATES.get(envelope["type"])
     value = envelope["payload"].get(field) if field else None
     return date.fromisoformat(value) if value else None
+

@@ -3,13 +3,19 @@ and the signed checkpoints. Pure functions over what the application reads."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
 
-from contracts.chain import ChainWalk, Problem, compare_with_store
-from contracts.envelope import GENESIS_HASH, GENESIS_POSITION
+from contracts.chain import Problem, compare_with_store
+from contracts.envelope import (
+    GENESIS_HASH,
+    GENESIS_POSITION,
+    UnknownHashRule,
+    envelope_hash,
+    hash_problems,
+    link_problems,
+)
 from services.archive import signing
 
 # Recompute(source, after_position, prev_hash, limit) → envelopes rebuilt from the source's store.
@@ -20,58 +26,190 @@ Start = dict[str, tuple[int, str]]
 PAGE = 500
 
 
-@dataclass(frozen=True)
-class Recorded:
+class Recorded(NamedTuple):
     """One ledger entry: the archive's notification id, when it was recorded (the timestamp as
     stored: the application's `decode_value` makes it a datetime, which a verification, reading
-    every entry, has no use for), the envelope."""
+    every entry, has no use for), the envelope. A tuple: a verification makes one per entry, at
+    half a frozen dataclass's cost."""
 
     notification_id: int
     timestamp: Any
     envelope: dict[str, Any]
 
 
-def verify_sources(
-    entries: Iterable[Recorded], recompute: Recompute | None, start: Start | None = None,
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[int, str]]]:
-    """Per source: the chain recomputed from the ledger and, with `recompute`, compared with
-    the source's own store; every problem at its exact position. Each source's walk starts at
-    its genesis, or at `start` (a signed head: the entries given are those after it). Also
-    returns each source's hash at each position, for the checkpoints."""
-    start = start or {}
+@dataclass
+class SourceRun:
+    """One source's entries within one range of the ledger, walked from the first of them: what
+    the range can tell alone (each entry's hash, the links between its own entries), and the
+    first entry's links, which only the range before can check."""
+
+    first_position: int
+    first_prev_position: Any  # as recorded: a tampered entry may hold anything
+    first_prev_hash: Any
+    first_problems: list[str]  # the first entry's own (hash) problems
+    problems: list[tuple[int, str]] = field(default_factory=list)  # the later entries'
+    count: int = 1
+    last_position: int = 0
+    last_hash: str = ""
+
+
+@dataclass
+class RangeWalk:
+    """What one walk over a range of the ledger found: each source's run, the hashes at the
+    positions asked for (the checkpoints' heads), and how many of its entries arrived up to
+    each point asked for (the checkpoints' `through`). A verification process sends it back as
+    JSON (`as_json`, `from_json`)."""
+
+    sources: dict[str, SourceRun]
+    hashes: dict[str, dict[int, str]]
+    arrived_through: list[int]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"sources": {source: asdict(run) for source, run in self.sources.items()},
+                "hashes": {source: list(at.items()) for source, at in self.hashes.items()},
+                "arrived_through": self.arrived_through}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RangeWalk:
+        return cls(
+            sources={source: SourceRun(**{**run, "problems": [tuple(p) for p in run["problems"]]})
+                     for source, run in data["sources"].items()},
+            hashes={source: dict(at) for source, at in data["hashes"].items()},
+            arrived_through=data["arrived_through"],
+        )
+
+
+@dataclass
+class Chain:
+    """One source's chain as verified: how many entries, its head, every problem."""
+
+    entries: int = 0
+    position: int = GENESIS_POSITION
+    hash: str = GENESIS_HASH
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class RangeChains:
+    """Walks over consecutive ranges, put together: each source's chain, the hashes at the
+    positions asked for, and the entries that arrived up to each point asked for."""
+
+    chains: dict[str, Chain]
+    hashes: dict[str, dict[int, str]]
+    arrived_through: list[int]
+
+
+def walk_range(
+    entries: Iterable[Recorded], wanted: Mapping[str, Collection[int]] | None = None,
+    throughs: Sequence[int] = (),
+) -> RangeWalk:
+    """Walk ledger entries (in arrival order) once: every entry's hash, and each entry's links
+    to the one before it from its source within these entries. Keeps the hashes at `wanted`
+    positions only (a whole ledger's would not fit in memory), and counts the entries that
+    arrived up to each of the ascending `throughs`."""
+    wanted = wanted or {}
+    runs: dict[str, SourceRun] = {}
     hashes: dict[str, dict[int, str]] = {}
-    recorded: dict[str, dict[int, dict[str, Any]]] = {}
-    walks: dict[str, ChainWalk] = {}
-    problems: dict[str, list[Problem]] = {}
+    arrived = [0] * len(throughs)
+    count = passed = 0
     for entry in entries:
+        while passed < len(throughs) and throughs[passed] < entry.notification_id:
+            arrived[passed] = count
+            passed += 1
+        count += 1
         envelope = entry.envelope
-        source = envelope["source"]
-        if source not in walks:
-            walks[source] = ChainWalk("ledger")
-            walks[source].position, walks[source].hash = start.get(
-                source, (GENESIS_POSITION, GENESIS_HASH))
-        problems.setdefault(source, []).extend(walks[source].step(envelope))
-        hashes.setdefault(source, {})[envelope["position"]] = envelope["hash"]
-        if recompute is not None:
-            recorded.setdefault(source, {})[envelope["position"]] = envelope
-    if recompute is not None:
-        for source, recorded_here in recorded.items():
-            after = start.get(source, (GENESIS_POSITION, GENESIS_HASH))
-            problems[source].extend(
-                compare_with_store(recorded_here, _rebuilt(source, recompute, *after))
-            )
-    report = {
+        source, position = envelope["source"], envelope["position"]
+        # The usual case, an entry that is in order, costs one hash and two comparisons;
+        # only an entry found wrong is looked at again, to say what is wrong.
+        try:
+            hashed = envelope.get("hash") == envelope_hash(envelope)
+        except UnknownHashRule:
+            hashed = False
+        run = runs.get(source)
+        if run is None:
+            runs[source] = SourceRun(position, envelope.get("prev_position"),
+                                     envelope.get("prev_hash"),
+                                     [] if hashed else hash_problems(envelope),
+                                     last_position=position, last_hash=envelope["hash"])
+        else:
+            if not (hashed and envelope.get("prev_position") == run.last_position
+                    and envelope.get("prev_hash") == run.last_hash):
+                run.problems += [(position, problem) for problem in hash_problems(envelope)
+                                 + link_problems(envelope, run.last_position, run.last_hash)]
+            run.count += 1
+            run.last_position, run.last_hash = position, envelope["hash"]
+        if position in wanted.get(source, ()):
+            hashes.setdefault(source, {})[position] = envelope["hash"]
+    arrived[passed:] = [count] * (len(throughs) - passed)
+    return RangeWalk(runs, hashes, arrived)
+
+
+def stitch(walks: Sequence[RangeWalk], start: Start | None = None) -> RangeChains:
+    """Each source's chain from walks over consecutive ranges of the ledger, in order: each
+    range's first entry of a source is linked to the same source's last entry in the ranges
+    before it (or to `start`, a signed head, or the genesis). What a single walk over the whole
+    ledger would find, problem for problem; with the walks' hashes and arrivals put together."""
+    start = start or {}
+    chains: dict[str, Chain] = {}
+    hashes: dict[str, dict[int, str]] = {}
+    arrived = [sum(counts) for counts in
+               zip(*(walk.arrived_through for walk in walks), strict=True)]
+    for walk in walks:
+        for source, at in walk.hashes.items():
+            hashes.setdefault(source, {}).update(at)
+        for source, run in walk.sources.items():
+            chain = chains.get(source)
+            if chain is None:
+                chain = chains[source] = Chain()
+                chain.position, chain.hash = start.get(source, (GENESIS_POSITION, GENESIS_HASH))
+            links = {"prev_position": run.first_prev_position, "prev_hash": run.first_prev_hash}
+            chain.problems += [
+                Problem(run.first_position, "ledger", problem) for problem in
+                run.first_problems + link_problems(links, chain.position, chain.hash)]
+            chain.problems += [Problem(position, "ledger", problem)
+                               for position, problem in run.problems]
+            chain.entries += run.count
+            chain.position, chain.hash = run.last_position, run.last_hash
+    return RangeChains(chains, hashes, arrived)
+
+
+def agrees_with_store(source: str, chain: Chain, recompute: Recompute,
+                      start: Start | None = None) -> bool:
+    """Whether the source's own store, rebuilt by `recompute` from where the walk started,
+    holds what the ledger recorded, shown without keeping a single entry: the ledger's chain
+    has no problem and the store's rebuilt chain has the same hash at the ledger's head. Each
+    hash covers the one before it, so the two chains are then the same up to there. (Events
+    stored after the head are on their way, not a problem.)"""
+    if chain.problems:
+        return False
+    for envelope in _rebuilt(source, recompute, *(start or {}).get(
+            source, (GENESIS_POSITION, GENESIS_HASH))):
+        if envelope["position"] >= chain.position:
+            return envelope["position"] == chain.position and envelope["hash"] == chain.hash
+    return False
+
+
+def compare_source(chain: Chain, source: str, recorded: dict[int, dict[str, Any]],
+                   recompute: Recompute, start: Start | None = None) -> None:
+    """Add to the chain each position where the source's own store, rebuilt by `recompute`
+    from where the walk started, disagrees with what the ledger recorded there."""
+    after = (start or {}).get(source, (GENESIS_POSITION, GENESIS_HASH))
+    chain.problems.extend(compare_with_store(recorded, _rebuilt(source, recompute, *after)))
+
+
+def source_report(chains: dict[str, Chain], store_checked: bool) -> dict[str, dict[str, Any]]:
+    """Per source: its entries, head and problems, each at its exact position."""
+    return {
         source: {
-            "entries": walk.count,
-            "head": {"position": walk.position, "hash": walk.hash},
-            "store_checked": recompute is not None,
+            "entries": chain.entries,
+            "head": {"position": chain.position, "hash": chain.hash},
+            "store_checked": store_checked,
             "problems": [p.as_dict() for p in sorted(
-                problems[source], key=lambda p: (p.position, p.where))],
-            "ok": not problems[source],
+                chain.problems, key=lambda p: (p.position, p.where))],
+            "ok": not chain.problems,
         }
-        for source, walk in walks.items()
+        for source, chain in chains.items()
     }
-    return report, hashes
 
 
 def _rebuilt(
@@ -85,27 +223,34 @@ def _rebuilt(
         position, prev_hash = batch[-1]["position"], batch[-1]["hash"]
 
 
+def checkpoint_heads(checkpoints: Iterable[Any]) -> dict[str, set[int]]:
+    """The positions, per source, that the checkpoints' heads name: the ledger's hashes a
+    verification keeps to check them."""
+    wanted: dict[str, set[int]] = {}
+    for checkpoint in checkpoints:
+        for head in checkpoint.heads:
+            wanted.setdefault(head["source"], set()).add(head["position"])
+    return wanted
+
+
 def verify_checkpoints(
-    checkpoints: Iterable[Any],
-    arrivals: Sequence[int],
+    checkpoints: Sequence[Any],
+    arrived_through: Sequence[int],
     hashes: dict[str, dict[int, str]],
     trusted_keys: set[str],
 ) -> dict[str, Any]:
     """Every checkpoint's signature, key, entry count and heads against the ledger as it is.
-    `arrivals` are the ledger entries' notification ids, in order."""
+    `arrived_through[i]`: the ledger entries that arrived up to `checkpoints[i].through`."""
     problems: list[dict[str, Any]] = []
-    count = 0
-    for checkpoint in checkpoints:
-        count += 1
+    for checkpoint, recorded in zip(checkpoints, arrived_through, strict=True):
         problems += verify_signature(checkpoint, trusted_keys)
-        recorded = bisect_right(arrivals, checkpoint.through)
         if recorded != checkpoint.entry_count:
             problems.append({"sequence": checkpoint.sequence, "problem": (
                 f"signed {checkpoint.entry_count} entries, the ledger holds {recorded} "
                 "up to that point")})
         problems += verify_checkpoint_heads(
             checkpoint, lambda source, position: _hashed(hashes, source, position))
-    return {"count": count, "problems": problems, "ok": not problems}
+    return {"count": len(checkpoints), "problems": problems, "ok": not problems}
 
 
 def verify_signature(checkpoint: Any, trusted_keys: set[str]) -> list[dict[str, Any]]:

@@ -107,6 +107,9 @@ class Archive:
     checkpoint_every_entries: int
     checkpoint_every_minutes: float
     checkpoint_tick_seconds: float
+    # A full verification of a long ledger walks ranges of it in processes side by side.
+    verify_processes: int
+    verify_range_least: int  # stored events a process must have to walk, or it is not started
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,12 @@ def _read(env: Env) -> Settings:
                                                validate=positive),
             checkpoint_tick_seconds=env.float("CASEBOOK_CHECKPOINT_TICK_SECONDS", 5.0,
                                               validate=positive),
+            # The cores this process may run on (a container's cpuset), not the host's count.
+            verify_processes=env.int("CASEBOOK_VERIFY_PROCESSES", len(os.sched_getaffinity(0)),
+                                     validate=at_least_1),
+            # About two seconds' walk: half a second to start a process is then worth it.
+            verify_range_least=env.int("CASEBOOK_VERIFY_RANGE_LEAST", 200_000,
+                                       validate=at_least_1),
         ),
         supervision=Supervision(
             supervision_interval_days=env.int("CASEBOOK_SUPERVISION_INTERVAL_DAYS", 30,

@@ -19,15 +19,27 @@ from rich.console import Console
 from rich.table import Table
 
 EVENTS_PER_CASE = 4  # opened and three interventions: files stay small, as real ones are
+# Live deliveries, one a transaction, are measured on this many: their rate does not change
+# with the ledger's length, and at a few hundred a second a long ledger would take minutes.
+ONE_BY_ONE = 2000
+VERIFY_TARGET = "≥ 100,000"
+VERIFY_AS_RUN = "verify, full, as the archive runs it"
+# Enough that a full verify is walked in ranges (`CASEBOOK_VERIFY_RANGE_LEAST` stored events
+# each, the archive holding about two and a quarter per entry) on a machine of two cores.
+DEFAULT_ENTRIES = 200_000
 
 
-def ledger_rates(data_dir: Path, entries: int) -> list[tuple[str, float, float]]:
-    """(measure, entries, seconds) for: ingest through the subscription's handler, raw replay
-    of the stored ledger events, the views rebuilt from the log (in batches of the runtime's
-    size, one transaction each), a full verify, and a verify since a checkpoint signed at 90%."""
+def ledger_rates(data_dir: Path, entries: int) -> list[tuple[str, float, float, str]]:
+    """(measure, entries, seconds, target) for: ingest through the subscription's handler, raw
+    replay of the stored ledger events, the views rebuilt from the log (in batches of the
+    runtime's size, one transaction each), a full verify in the archive's own process and in
+    ranges by processes side by side (as `casebook verify` does when the ledger is long), and
+    a verify since a checkpoint signed at 90%."""
     from contracts.envelope import HASH_RULE
     from services.archive.app import ArchiveApplication
+    from services.archive.verifier import ranges
     from services.runtime.context import Actor, acting_as
+    from services.runtime.settings import settings
     from services.runtime.subscription import RUN_LIMIT
     from tests.unit.archive.streams import CasesStream, feed, feed_runs
 
@@ -46,8 +58,9 @@ def ledger_rates(data_dir: Path, entries: int) -> list[tuple[str, float, float]]
     results = []
     # One at a time, as live deliveries that trickle in come; then in the runs a catch-up makes.
     one_by_one = ArchiveApplication(env={"SQLITE_DBNAME": str(data_dir / "ledger-single.sqlite")})
-    results.append(("ingest, one envelope a transaction", entries,
-                    _timed(lambda: feed(one_by_one, *envelopes))))
+    live = envelopes[:ONE_BY_ONE]
+    results.append(("ingest, one envelope a transaction", len(live),
+                    _timed(lambda: feed(one_by_one, *live)), ""))
     one_by_one.close()
     def runs(part: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         return [part[start:start + RUN_LIMIT] for start in range(0, len(part), RUN_LIMIT)]
@@ -55,7 +68,7 @@ def ledger_rates(data_dir: Path, entries: int) -> list[tuple[str, float, float]]
     seconds = _timed(lambda: feed_runs(app, *runs(envelopes[:signed_at])))
     app.checkpoint_if_due()
     seconds += _timed(lambda: feed_runs(app, *runs(envelopes[signed_at:])))
-    results.append((f"ingest, runs of up to {RUN_LIMIT} a transaction", entries, seconds))
+    results.append((f"ingest, runs of up to {RUN_LIMIT} a transaction", entries, seconds, ""))
 
     notifications = app.max_position()
 
@@ -66,20 +79,32 @@ def ledger_rates(data_dir: Path, entries: int) -> list[tuple[str, float, float]]
                 app.mapper.to_domain_event(notification)
             position = batch[-1].id
     results.append((f"raw eventsourcing replay ({notifications} stored events)",
-                    notifications, _timed(replay)))
+                    notifications, _timed(replay), ""))
 
-    live = app.views.store
-    fresh = live.fresh()
+    fresh = app.views.store.fresh()
     results.append((f"views rebuild ({notifications} stored events, 500 a transaction)",
-                    notifications, _timed(fresh.catch_up)))
+                    notifications, _timed(fresh.catch_up), ""))
     fresh.drop()
 
     auditor = Actor("auditor-1", "auditor")
+    every = settings().archive
+    cuts = len(ranges(0, notifications, every.verify_processes, every.verify_range_least))
     with acting_as(auditor):
         full = _timed(lambda: _ok(app.verify_ledger()))
+        configured = os.environ.get("CASEBOOK_VERIFY_PROCESSES")
+        os.environ["CASEBOOK_VERIFY_PROCESSES"] = "1"
+        here = _timed(lambda: _ok(app.verify_ledger()))
+        if configured is None:
+            del os.environ["CASEBOOK_VERIFY_PROCESSES"]
+        else:
+            os.environ["CASEBOOK_VERIFY_PROCESSES"] = configured
         since = _timed(lambda: _ok(app.verify_ledger(since_checkpoint=True)))
-    results.append(("verify, full (ledger entries)", entries, full))
-    results.append(("verify --since-checkpoint (entries after it)", entries - signed_at, since))
+    results.append(("verify, full, in the archive's process (ledger entries)", entries, here,
+                    VERIFY_TARGET))
+    results.append((f"{VERIFY_AS_RUN}: {cuts} range(s), a process each, side by side",
+                    entries, full, VERIFY_TARGET))
+    results.append(("verify --since-checkpoint (entries after it)", entries - signed_at, since,
+                    ""))
     app.close()
     return results
 
@@ -95,21 +120,21 @@ def _ok(report: dict[str, Any]) -> None:
         raise RuntimeError(f"the benchmark's own ledger does not verify: {report}")
 
 
-def rows(results: list[tuple[str, float, float]]) -> list[tuple[str, str, str]]:
-    """(measure, per second, seconds) as the table prints them."""
-    return [(f"ledger: {name}", f"{count / seconds:.0f}", f"{seconds:.2f} s")
-            for name, count, seconds in results]
+def rows(results: list[tuple[str, float, float, str]]) -> list[tuple[str, str, str, str]]:
+    """(measure, per second, seconds, target) as the tables print them."""
+    return [(f"ledger: {name}", f"{count / seconds:.0f}", f"{seconds:.2f} s", target)
+            for name, count, seconds, target in results]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--entries", type=int, default=4000)
+    parser.add_argument("--entries", type=int, default=DEFAULT_ENTRIES)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         os.environ["CASEBOOK_DATA_DIR"] = directory
         results = ledger_rates(Path(directory), args.entries)
     table = Table(title=f"Archive ledger, {args.entries} entries (SQLite, in process)")
-    for column in ("measure", "per second", "time"):
+    for column in ("measure", "per second", "time", "target"):
         table.add_column(column, justify="left" if column == "measure" else "right")
     for row in rows(results):
         table.add_row(*row)

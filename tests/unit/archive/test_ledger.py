@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 
 from contracts.envelope import seal
 from contracts.errors import NotAllowed, NotFound
+from services.archive import app as archive_app
 from services.archive.app import ArchiveApplication
 from services.archive.domain import LedgerCheckpoint, LedgerEntry
 from services.runtime.clock import clock
@@ -190,15 +191,15 @@ def test_a_checkpoint_signed_while_verify_reads_the_entries_is_no_alarm(app, mon
     stream = CasesStream()
     feed(app, stream.open_case("client-1"))
     app.checkpoint_if_due()
-    reading = app._recorded
+    reading = archive_app.recorded_entries
 
     def recorded_then_another_signs(*args: Any, **kwargs: Any) -> Any:
         yield from reading(*args, **kwargs)
-        del app._recorded  # the other instance reads as usual
+        monkeypatch.setattr(archive_app, "recorded_entries", reading)  # the other reads as usual
         feed(app, stream.open_case("client-2"))
         app.checkpoint_if_due()
 
-    app._recorded = recorded_then_another_signs
+    monkeypatch.setattr(archive_app, "recorded_entries", recorded_then_another_signs)
     report = verify(app)
     assert report["ok"], report
     assert report["checkpoints"]["count"] == 1  # the one signed before the reading began
@@ -323,7 +324,7 @@ def test_since_checkpoint_refuses_a_head_the_ledger_no_longer_holds(app, checkpo
 
 
 def test_verification_reads_the_ledger_in_batches(app, monkeypatch):
-    monkeypatch.setattr("services.archive.app.BATCH", 4)
+    monkeypatch.setattr("services.archive.verifier.BATCH", 4)
     stream = CasesStream()
     feed(app, *(stream.open_case(f"client-{n}") for n in range(10)))
     reads = []
