@@ -46,6 +46,18 @@ def content(envelope: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in envelope.items() if k not in LINK_KEYS}
 
 
+def reaches(position: int, hash_: str, rebuilt: Iterable[dict[str, Any]]) -> bool:
+    """Whether a chain rebuilt from a source's store has `hash_` at `position`. For a chain
+    walked to that head without a problem, this shows it is the store's chain up to there,
+    entry for entry, without keeping one: each hash covers the one before it. Events stored
+    after the head are on their way, not a difference. Where this is false, `compare_with_store`
+    says at which positions the two differ."""
+    for envelope in rebuilt:
+        if envelope["position"] >= position:
+            return envelope["position"] == position and envelope["hash"] == hash_
+    return False
+
+
 def compare_with_store(
     recorded: dict[int, dict[str, Any]], rebuilt: Iterable[dict[str, Any]]
 ) -> Iterator[Problem]:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
-from contracts.chain import Problem, compare_with_store
+from contracts.chain import Problem, compare_with_store, reaches
 from contracts.envelope import (
     GENESIS_HASH,
     GENESIS_POSITION,
@@ -176,17 +176,11 @@ def stitch(walks: Sequence[RangeWalk], start: Start | None = None) -> RangeChain
 def agrees_with_store(source: str, chain: Chain, recompute: Recompute,
                       start: Start | None = None) -> bool:
     """Whether the source's own store, rebuilt by `recompute` from where the walk started,
-    holds what the ledger recorded, shown without keeping a single entry: the ledger's chain
-    has no problem and the store's rebuilt chain has the same hash at the ledger's head. Each
-    hash covers the one before it, so the two chains are then the same up to there. (Events
-    stored after the head are on their way, not a problem.)"""
-    if chain.problems:
-        return False
-    for envelope in _rebuilt(source, recompute, *(start or {}).get(
-            source, (GENESIS_POSITION, GENESIS_HASH))):
-        if envelope["position"] >= chain.position:
-            return envelope["position"] == chain.position and envelope["hash"] == chain.hash
-    return False
+    holds what the ledger recorded, shown without keeping an entry (`contracts.chain.reaches`):
+    the ledger's chain has no problem and the store's has the same hash at its head."""
+    after = (start or {}).get(source, (GENESIS_POSITION, GENESIS_HASH))
+    return not chain.problems and reaches(chain.position, chain.hash,
+                                          _rebuilt(source, recompute, *after))
 
 
 def compare_source(chain: Chain, source: str, recorded: dict[int, dict[str, Any]],

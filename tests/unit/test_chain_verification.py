@@ -13,10 +13,10 @@ from itertools import cycle
 from typing import Any
 
 from eventsourcing.persistence import Notification
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from contracts.chain import ChainWalk, compare_with_store
+from contracts.chain import ChainWalk, compare_with_store, reaches
 from contracts.envelope import GENESIS_HASH, GENESIS_POSITION
 from services.runtime.publishing import RECOMPUTE_PAGE, Publications
 
@@ -128,6 +128,8 @@ def test_verification_is_silent_on_an_untouched_store(segments, limit, data) -> 
     assert [p for envelope in published for p in walk.step(envelope)] == []
     recorded = {envelope["position"]: envelope for envelope in published}
     assert list(compare_with_store(recorded, rebuilt(store, data, limit))) == []
+    # The same, shown without keeping the stream: the store's chain reaches its head.
+    assert reaches(walk.position, walk.hash, rebuilt(store, data, limit)) == bool(published)
 
 
 @settings(max_examples=40, deadline=None)
@@ -145,11 +147,27 @@ def test_an_edited_event_is_reported_at_its_position_and_nowhere_else(
                            state=json.dumps(state).encode()) if n is target else n
               for n in store]
     problems = list(compare_with_store(recorded, rebuilt(edited, data, limit)))
+    head = published[-1] if published else {"position": GENESIS_POSITION, "hash": GENESIS_HASH}
+    reached = reaches(head["position"], head["hash"], rebuilt(edited, data, limit))
     if target.topic == "Reopened":
         assert [(p.position, p.problem) for p in problems] == [
             (target.id, "stored event differs from what was published: payload")]
+        assert not reached  # the edit changes every hash from it to the head
     else:
         assert problems == []  # an internal event is not on the chain
+        assert reached == bool(published)
+
+
+@settings(max_examples=40, deadline=None)
+@given(segments=runs, data=st.data())
+def test_a_store_that_lost_its_last_events_does_not_reach_the_head(segments, data) -> None:
+    store = store_of(segments)
+    published = published_stream(store)
+    assume(published)
+    last = max(i for i, n in enumerate(store) if n.topic == "Reopened")
+    kept = data.draw(st.integers(0, last), label="events the store kept (the last one lost)")
+    assert not reaches(published[-1]["position"], published[-1]["hash"],
+                       rebuilt(store[:kept], data, 40))
 
 
 def test_a_page_without_a_published_event_does_not_move_the_chain() -> None:

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from contracts.chain import ChainWalk, Problem, compare_with_store
+from contracts.chain import ChainWalk, Problem, compare_with_store, reaches
 from services.runtime.cli.rpc import cluster
 from services.runtime.launcher import PUBLISHERS
 
@@ -35,19 +35,23 @@ def verify_source(
     proxy: Any, source: str, progress: Progress, start: dict[str, Any] | None = None
 ) -> list[Problem]:
     """A source's published stream: every link, and every envelope against its own store; from
-    its genesis, or on from a signed checkpoint's head of it (`start`)."""
+    its genesis, or on from a signed checkpoint's head of it (`start`). The stream is walked
+    without keeping it: it is compared with the store by its head (`reaches`), and read again,
+    kept, and compared position by position only where the two differ."""
     head = proxy[source].status()["published_position"]
     task = progress.add_task(source, total=head or None)
-    walk, recorded, problems = ChainWalk("published"), {}, []
-    if start is not None:
-        walk.position, walk.hash = start["position"], start["hash"]
+    after = start or {"position": 0, "hash": "0" * 64}
+    walk, problems = ChainWalk("published"), []
+    walk.position, walk.hash = after["position"], after["hash"]
     for envelope in published(proxy, source, walk.position):
         problems.extend(walk.step(envelope))
-        recorded[envelope["position"]] = envelope
         progress.update(task, completed=envelope["position"])
-    after = start or {"position": 0, "hash": "0" * 64}
-    problems.extend(compare_with_store(
-        recorded, rebuilt(proxy, source, after["position"], after["hash"])))
+    store = rebuilt(proxy, source, after["position"], after["hash"])
+    if walk.count and (problems or not reaches(walk.position, walk.hash, store)):
+        recorded = {envelope["position"]: envelope
+                    for envelope in published(proxy, source, after["position"])}
+        problems.extend(compare_with_store(
+            recorded, rebuilt(proxy, source, after["position"], after["hash"])))
     progress.update(task, completed=head)
     return problems
 
