@@ -4,9 +4,12 @@ on both stores, with entries rewritten in different ranges and checkpoints among
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 from typing import Any
 
+import eventlet
 import pytest
 from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
@@ -146,3 +149,27 @@ def test_the_archive_service_verifies_a_long_ledger_in_processes(amqp_uri, monke
     assert processes == [2]
     assert here["ok"] and here["sources"]["cases"]["entries"] >= 3 * 5
     assert {**there, "checked_at": None} == {**here, "checked_at": None}
+
+
+def test_the_archive_runs_on_while_its_verification_processes_walk(tmp_path):
+    """The processes are waited for on the service's event loop (eventlet): its other
+    greenthreads (RPC workers, subscriptions, heartbeats) run meanwhile, where a walk in the
+    archive's own process would hold every one of them until it ended."""
+    app = ArchiveApplication(env={"SQLITE_DBNAME": str(tmp_path / "archive.sqlite")})
+    ticks: list[float] = []
+
+    def tick() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            eventlet.sleep(0.01)
+    ticker = eventlet.spawn(tick)
+    eventlet.sleep(0)
+    started = time.monotonic()
+    walk_in_processes(app.store_env, [(0, 0), (0, 0)], {}, [])  # at least starting two
+    ended = time.monotonic()
+    ticker.kill()
+    during = [at for at in ticks if started < at < ended]
+    # Ticks all along the wait, a hundredth of a second apart as asked, give or take a
+    # starting process's fork; a held loop would leave a gap as long as the processes' start.
+    gaps = [b - a for a, b in itertools.pairwise([started, *during, ended])]
+    assert len(during) >= 5 and max(gaps) < 0.25, (len(during), max(gaps), ended - started)
