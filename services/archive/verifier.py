@@ -57,8 +57,8 @@ def recorded_entries(
 
 def ranges(after: int, through: int, processes: int, least: int) -> list[tuple[int, int]]:
     """(after, through] cut into consecutive ranges of notification ids, one per process, each
-    of at least `least` ids (fewer processes when the store is short): a process costs about
-    half a second to start, which a short range does not repay."""
+    of at least `least` ids (fewer processes when the store is short): a process takes most of
+    a second to start (`make bench` measures it), which a short range does not repay."""
     count = max(1, min(processes, (through - after) // least))
     edges = [after + (through - after) * part // count for part in range(count + 1)]
     return list(pairwise(edges))

@@ -49,6 +49,8 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
+from services.runtime.persistence import derived_transaction
+
 log = logging.getLogger(__name__)
 
 BATCH = 500
@@ -532,8 +534,9 @@ class ViewStore:
         """Apply the notifications that follow position `after`, with the position, in one
         transaction; `ViewsMoved` if the views no longer stand at `after`. Any other failure of
         a handler, an IntegrityError among them, is the caller's: retrying the same events
-        would only fail again."""
-        with self.datastore.transaction(commit=True) as cursor:
+        would only fail again. Committed without waiting for the disk: views are derived,
+        and a batch a crash of the machine loses is applied again from the position."""
+        with derived_transaction(self.datastore) as cursor:
             # The position first, so that the row is held from here to the commit.
             self._advance(cursor, after, notifications[-1].id)
             tx = Transaction(self, cursor, batch=True)

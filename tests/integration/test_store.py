@@ -10,7 +10,7 @@ from eventsourcing.utils import get_topic
 from contracts.envelope import GENESIS_HASH
 from services.runtime.context import Actor, acting_as
 from services.runtime.domain import CasebookAggregate
-from services.runtime.persistence import Cursor, RelayMoved
+from services.runtime.persistence import Cursor, RelayMoved, derived_transaction
 from services.runtime.store import CasebookApplication
 from services.runtime.vault import SHREDDED
 
@@ -190,3 +190,29 @@ def test_stored_state_is_unreadable_without_the_cipher_key(store):
     wrong = StoreTestApplication(env={**store, "CIPHER_KEY": AESCipher.create_key(32)})
     with pytest.raises(ValueError):
         wrong.repository.get(note.id)
+
+
+def _durability(app: CasebookApplication, cursor: Any) -> str:
+    """How the transaction of `cursor` commits: waiting for the disk or not."""
+    if "POSTGRES_SCHEMA" in app.store_env:
+        cursor.execute("SHOW synchronous_commit")
+        return {"on": "durable", "off": "not waited for"}[cursor.fetchone()["synchronous_commit"]]
+    cursor.execute("PRAGMA synchronous")
+    return {2: "durable", 1: "not waited for"}[cursor.fetchone()[0]]
+
+
+def test_a_derived_transaction_commits_without_waiting_for_the_disk_and_only_itself(store):
+    app = StoreTestApplication(env=store)
+    datastore = app.recorder.datastore
+    sent = _table(app, "casebook_sent")
+    with derived_transaction(datastore) as cursor:
+        assert _durability(app, cursor) == "not waited for"
+        cursor.execute(f"INSERT INTO {sent} VALUES (1, 7)")
+    with pytest.raises(RuntimeError), derived_transaction(datastore) as cursor:
+        cursor.execute(f"UPDATE {sent} SET position = 9")
+        raise RuntimeError("a handler failed")
+    # Every transaction after it waits for the disk again, whichever connection it takes.
+    for _ in range(3):
+        with datastore.transaction(commit=True) as cursor:
+            assert _durability(app, cursor) == "durable"
+    assert app.outbox.sent_through() == 7  # committed; the failed one rolled back
