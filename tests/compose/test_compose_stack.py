@@ -78,8 +78,22 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 def print_logs(stack: Stack) -> None:
-    """What the containers said, for whoever reads the failure (pytest shows it with it)."""
-    print(stack.compose("logs", "--no-color", "--tail", "60").stdout[-30000:])
+    """What each container said, and its last health checks with what they printed, for
+    whoever reads the failure (pytest shows it with it). Each container gets a share of its
+    own: one chatty container's lines cannot push another's out."""
+    for service in CONTAINERS:
+        container = stack.container(service)
+        if not container:
+            print(f"== {service}: no container")
+            continue
+        document = stack.inspect(service)
+        state, health = document["State"], document["State"].get("Health") or {}
+        checks = [f"{check['Start']} exit {check['ExitCode']}: {check['Output'].strip()[-300:]}"
+                  for check in health.get("Log") or []]
+        print(f"== {service}: {state['Status']}, restarted {document['RestartCount']} time(s), "
+              f"health {health.get('Status')}", *checks, sep="\n  ")
+        logs = stack.compose("logs", "--no-color", "--tail", "40", service)
+        print((logs.stdout + logs.stderr)[-4000:])
 
 
 @pytest.fixture(scope="module")
