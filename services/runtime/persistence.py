@@ -4,7 +4,9 @@
   processed. It is written inside the same transaction as the events the handler produced
   (DESIGN.md "Delivery" 3), by passing `cursor=` to `Application.save`, and only if the stored
   position is still the one the handler started from (compare-and-set), so two instances racing
-  on one message cannot both apply it.
+  on one message cannot both apply it. A cursor moved with no events (the handler ignored the
+  envelope, or only learned from it) is derived from the source's stream, and is written in a
+  `derived_transaction` (`CursorMovesAreDerived`).
 - `casebook_published`: every envelope the relay made, exactly as it is sent, stored before it
   is sent, in one transaction with how far the relay read (`casebook_relay`). `events_since`
   reads it; the relay sends from it, so a re-sent envelope is the stored one, byte for byte.
@@ -128,13 +130,15 @@ class CasebookRecorder(Protocol):
 @contextmanager
 def derived_transaction(datastore: Any) -> Iterator[Any]:
     """A transaction of what is derived from the durable record and derived again after a loss
-    (views and their position, the relay's sent position): atomic, but committed without
-    waiting for the disk. A crash of the process loses nothing; a crash of the machine may lose
-    the last few, which are then derived again (views catch up from their position; the relay
-    sends again from its). Each later durable commit makes them durable too, as the log is
-    written in order (SQLite's WAL, PostgreSQL's). The events, the envelopes staged for
-    sending, cursors and command outcomes are never written here. Waiting for the disk took
-    about a millisecond a commit, several times a command, each holding the service's loop."""
+    (views and their position, the relay's sent position, a cursor moved with no events of the
+    service's own): atomic, but committed without waiting for the disk. A crash of the process
+    loses nothing; a crash of the machine may lose the last few, which are then derived again
+    (views catch up from their position; the relay sends again from its; a subscriber hears the
+    envelopes again). Each later durable commit makes them durable too, as the log is written
+    in order (SQLite's WAL, PostgreSQL's). The events, the envelopes staged for sending,
+    command outcomes and a cursor moved with events are never written here. Waiting for the
+    disk took about a millisecond a commit, several times a command, each holding the
+    service's loop."""
     if isinstance(datastore, SQLiteDatastore):
         with datastore.get_connection(commit=True) as connection:
             setting = connection.cursor()
@@ -173,7 +177,26 @@ def _cursor_conflict(cursor: Cursor) -> CursorMoved:
     )
 
 
-class SQLiteRecorder(SQLiteApplicationRecorder):
+class CursorMovesAreDerived:
+    """A transaction that records nothing of the service's own (no event, no command outcome),
+    only a subscriber's cursor and what it learned from the source, is derived from the source's
+    stream: it commits as a `derived_transaction`. Lost in a crash of the machine, the cursor
+    stands where it stood, and the source's envelopes come again (catch-up on start, or a gap's
+    fetch) to be learned or ignored again. Most envelopes a subscriber hears are of that kind
+    (cases hears of every entry the archive files, to find its disposals), and each waited for
+    the disk once more per command."""
+
+    datastore: Any
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        if stored_events or kwargs.get("command") is not None:
+            return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+        with derived_transaction(self.datastore) as c:
+            self._insert_events(c, stored_events, **kwargs)  # type: ignore[attr-defined]
+        return None
+
+
+class SQLiteRecorder(CursorMovesAreDerived, SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -345,7 +368,7 @@ def _row(record: CommandRecord) -> tuple[str, str, str, str, str | None, str]:
             record.recorded_at)
 
 
-class PostgresRecorder(PostgresApplicationRecorder):
+class PostgresRecorder(CursorMovesAreDerived, PostgresApplicationRecorder):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)

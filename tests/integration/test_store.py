@@ -10,7 +10,7 @@ from eventsourcing.utils import get_topic
 from contracts.envelope import GENESIS_HASH
 from services.runtime.context import Actor, acting_as
 from services.runtime.domain import CasebookAggregate
-from services.runtime.persistence import Cursor, RelayMoved, derived_transaction
+from services.runtime.persistence import ChainHead, Cursor, RelayMoved, derived_transaction
 from services.runtime.store import CasebookApplication
 from services.runtime.vault import SHREDDED
 
@@ -216,3 +216,23 @@ def test_a_derived_transaction_commits_without_waiting_for_the_disk_and_only_its
         with datastore.transaction(commit=True) as cursor:
             assert _durability(app, cursor) == "durable"
     assert app.outbox.sent_through() == 7  # committed; the failed one rolled back
+
+
+def test_a_cursor_moved_with_no_events_is_derived_and_still_moves_only_from_where_it_was(store):
+    app = StoreTestApplication(env=store)
+    seen: list[str] = []
+
+    def learn(cursor: Any) -> None:
+        seen.append(_durability(app, cursor))
+
+    # An envelope the handler only learned from, or ignored: nothing of the record.
+    app.save(cursor=Cursor("archive", 3, "a" * 64, expected_position=0), learn=learn)
+    with pytest.raises(IntegrityError):
+        app.save(cursor=Cursor("archive", 4, "b" * 64, expected_position=0), learn=learn)
+    assert app.cursor("archive") == ChainHead(3, "a" * 64)
+    # With the handler's events, the cursor waits for the disk with them.
+    app.save(new_note(), cursor=Cursor("archive", 5, "c" * 64, expected_position=3),
+             learn=learn)
+    assert seen == ["not waited for", "durable"]  # the refused move stopped before learning
+    assert app.cursor("archive") == ChainHead(5, "c" * 64)
+    assert app.max_position() == 1
