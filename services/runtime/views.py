@@ -99,9 +99,10 @@ class Transaction:
     """Writes of one catch-up batch, on the store's own cursor.
 
     A batch applies hundreds of events, many of them to rows it has read before, so with
-    `batch` it keeps what it read by key (`get`, `prefetch`), holds each row's changes by key
-    (`update`) and each counter's (`tally`) in memory, and writes them with one statement per
-    table and kind of change at `flush`, before the batch's tracking row. A statement of its
+    `batch` it keeps what it read by key (`get`, `prefetch`), holds each row's insert, changes
+    and deletion by key (`insert`, `update`, `delete`) and each counter's change (`tally`) in
+    memory, and writes them with one statement per table and kind of change at `flush`, before
+    the batch's tracking row. A statement of its
     own (`execute`, `fetchone`, `fetchall`) first writes what is held for the tables it names,
     so SQL always reads what the handlers wrote."""
 
@@ -112,6 +113,10 @@ class Transaction:
         self._rows: dict[str, dict[tuple[Any, ...], dict[str, Any] | None]] = {}
         self._inserts: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._changes: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self._deletes: dict[str, set[tuple[Any, ...]]] = {}
+        # Per table, per key column, the values `prefetch` read every row of: a key with one
+        # of them that `get` does not hold is known to be absent.
+        self._complete: dict[str, dict[str, set[Any]]] = {}
         self._tallies: dict[str, dict[tuple[tuple[str, Any], ...], int]] = {}
         self._numbers: dict[str, dict[str, int]] = {}
 
@@ -120,7 +125,7 @@ class Transaction:
         self._settle(tables)
         # It may change any row of the tables it names: they are read again.
         for table in tables:
-            self._rows.pop(table, None)
+            self._unknown(table)
             self._numbers.pop(table, None)
         self.cursor.execute(self.store.sql(sql), params)
 
@@ -149,10 +154,12 @@ class Transaction:
         """The row of `table` with this key (every key column), as this batch left it. Do not
         change the dict: write through `update`."""
         rows = self._rows.setdefault(table, {})
-        values = tuple(key[name] for name in self._key(table))
+        names = self._key(table)
+        values = tuple(key[name] for name in names)
         if values not in rows:
+            inserting = values in self._inserts.get(table, {})
             row = self._inserted(table, values)
-            if row is None:
+            if row is None and (inserting or not self._known_absent(table, names, values)):
                 conditions = " AND ".join(f"{name} = :{name}" for name in key)
                 self.cursor.execute(
                     self.store.sql(f"SELECT * FROM {{{table}}} WHERE {conditions}"), key)
@@ -161,6 +168,11 @@ class Transaction:
             held = self._changes.get(table, {}).get(values)
             rows[values] = {**row, **held} if row is not None and held else row
         return rows[values]
+
+    def _known_absent(self, table: str, names: tuple[str, ...], values: tuple[Any, ...]) -> bool:
+        complete = self._complete.get(table)
+        return complete is not None and any(
+            value in complete.get(name, ()) for name, value in zip(names, values, strict=True))
 
     def _inserted(self, table: str, values: tuple[Any, ...]) -> dict[str, Any] | None:
         """The row this batch holds to insert at a key, as the store would give it back: every
@@ -175,22 +187,30 @@ class Transaction:
         self._settle([table])
         return None
 
-    def prefetch(self, table: str, keys: Iterable[Any]) -> None:
-        """Read the rows of a table with a one-column key at these keys, in a few statements,
-        for `get` to answer from (an absent row is remembered as absent)."""
-        (column,) = self._key(table)
+    def prefetch(self, table: str, keys: Iterable[Any], column: str | None = None) -> None:
+        """Read every row of a table whose key `column` (by default its one key column) is one
+        of these values, in a few statements, for `get` to answer from: a row with one of them
+        that was not read is remembered as absent."""
+        key = self._key(table)
+        if column is None:
+            (column,) = key
+        assert column in key, f"{column} is not a key column of {table}"
         rows = self._rows.setdefault(table, {})
-        wanted = sorted({key for key in keys if (key,) not in rows})
+        complete = self._complete.setdefault(table, {}).setdefault(column, set())
+        wanted = sorted({value for value in keys if value not in complete
+                         and (len(key) > 1 or (value,) not in rows)})
         self._settle([table])
         for start in range(0, len(wanted), PREFETCH):
             chunk = wanted[start:start + PREFETCH]
             names = ", ".join(f":k{n}" for n in range(len(chunk)))
             self.cursor.execute(
                 self.store.sql(f"SELECT * FROM {{{table}}} WHERE {column} IN ({names})"),
-                {f"k{n}": key for n, key in enumerate(chunk)})
-            found = {row[column]: row for row in map(self.store.row, self.cursor.fetchall())}
-            for key in chunk:
-                rows[(key,)] = found.get(key)
+                {f"k{n}": value for n, value in enumerate(chunk)})
+            for row in map(self.store.row, self.cursor.fetchall()):
+                at = tuple(row[name] for name in key)
+                if at not in rows:  # a row this batch changed stays as the batch left it
+                    rows[at] = row
+            complete.update(chunk)
 
     def insert(self, table: str, **row: Any) -> None:
         key = self._key(table)
@@ -225,7 +245,7 @@ class Transaction:
             self.cursor.execute(
                 self.store.sql(f"UPDATE {{{table}}} SET {sets} WHERE {conditions}"),
                 {**values, **{f"where_{name}": value for name, value in where.items()}})
-            self._rows.pop(table, None)
+            self._unknown(table)
             return
         at = tuple(where[name] for name in key)
         held = self._changes.setdefault(table, {})
@@ -237,6 +257,16 @@ class Transaction:
             rows[at] = {**known, **values}  # type: ignore[index]
 
     def delete(self, table: str, **where: Any) -> None:
+        key = self._key(table)
+        if self.batch and set(where) == set(key):
+            at = tuple(where[name] for name in key)
+            self._changes.get(table, {}).pop(at, None)
+            if self._inserts.get(table, {}).pop(at, None) is None:
+                # Not inserted by this batch (or deleted from the store before it was): the
+                # store's row goes, before any row this batch inserts at the key after.
+                self._deletes.setdefault(table, set()).add(at)
+            self._rows.setdefault(table, {})[at] = None
+            return
         conditions = " AND ".join(f"{name} = :{name}" for name in where)
         self._settle([table])
         self.cursor.execute(
@@ -257,7 +287,7 @@ class Transaction:
 
     def flush(self) -> None:
         """Write every change held: one statement per table and set of columns changed."""
-        self._settle([*self._inserts, *self._changes])
+        self._settle([*self._deletes, *self._inserts, *self._changes])
         for table, counts in self._tallies.items():
             changed = [(dict(at), delta) for at, delta in counts.items() if delta]
             if not changed:
@@ -277,8 +307,15 @@ class Transaction:
         self._tallies.clear()
 
     def _settle(self, tables: Iterable[str]) -> None:
-        """Write the rows and row changes held for these tables, rows first."""
+        """Write the deletions, rows and row changes held for these tables, in that order."""
         for table in tables:
+            deleted = self._deletes.pop(table, None)
+            if deleted:
+                key = self._key(table)
+                self.cursor.executemany(self.store.sql(
+                    f"DELETE FROM {{{table}}} WHERE "
+                    + " AND ".join(f"{name} = :{name}" for name in key)),
+                    [dict(zip(key, at, strict=True)) for at in sorted(deleted, key=repr)])
             inserted = self._inserts.pop(table, None)
             by_names: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in (inserted or {}).values():
@@ -305,14 +342,18 @@ class Transaction:
         return {**self.store.tables, **self.store.learned}[table].key
 
     def _forget(self, table: str, row: Mapping[str, Any]) -> None:
-        rows = self._rows.get(table)
-        if rows is None:
-            return
+        """The row at this key (or, without the whole key, any row) is to be read again."""
         key = self._key(table)
-        if all(name in row for name in key):
-            rows.pop(tuple(row[name] for name in key), None)
-        else:
-            del self._rows[table]
+        if not all(name in row for name in key):
+            self._unknown(table)
+            return
+        self._rows.get(table, {}).pop(tuple(row[name] for name in key), None)
+        for name, complete in self._complete.get(table, {}).items():
+            complete.discard(row[name])
+
+    def _unknown(self, table: str) -> None:
+        self._rows.pop(table, None)
+        self._complete.pop(table, None)
 
 
 class Views:
@@ -379,6 +420,7 @@ class ViewStore:
         self.tracking_name = f"{name}.views{suffix}"
         self._lock = threading.Lock()
         self._statements: dict[str, str] = {}
+        self._booleans_among: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # SQL for both stores.
 
@@ -453,11 +495,17 @@ class ViewStore:
 
     def row(self, row: Any) -> dict[str, Any]:
         """A result row as a dict, booleans as bool on both stores."""
-        values = dict(row)
-        if not self.postgres:
-            for name in self.booleans & values.keys():
-                if values[name] is not None:
-                    values[name] = bool(values[name])
+        if self.postgres:
+            return dict(row)
+        names = tuple(row.keys())
+        values = dict(zip(names, row, strict=True))  # three times as fast as dict(row)
+        booleans = self._booleans_among.get(names)
+        if booleans is None:
+            booleans = self._booleans_among[names] = tuple(
+                name for name in names if name in self.booleans)
+        for name in booleans:
+            if values[name] is not None:
+                values[name] = bool(values[name])
         return values
 
     def read_together(

@@ -266,3 +266,77 @@ def test_every_column_of_every_view_table_is_known_by_name(store, application) -
             cursor.execute(f"SELECT * FROM {view_store.qualified(name)} LIMIT 0")
             made = getattr(cursor, "sqlite_cursor", cursor).description  # eventsourcing wraps
             assert declared == {column[0] for column in made}, name
+
+
+class StepViews(Views):
+    tables = (Table("step", "kind TEXT NOT NULL, item_id TEXT NOT NULL, since TEXT NOT NULL",
+                    key=("kind", "item_id")),)
+
+
+class Steps(CasebookApplication):
+    service = "steps"
+    views_class = StepViews
+
+
+class CountingCursor:
+    """A database cursor that counts the statements run through it."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+        self.statements = 0
+
+    def execute(self, *args: Any) -> Any:
+        self.statements += 1
+        return self.cursor.execute(*args)
+
+    def executemany(self, *args: Any) -> Any:
+        self.statements += 1
+        return self.cursor.executemany(*args)
+
+    def fetchone(self) -> Any:
+        return self.cursor.fetchone()
+
+    def fetchall(self) -> Any:
+        return self.cursor.fetchall()
+
+
+def test_a_batch_holds_deletions_and_knows_what_a_prefetch_by_one_key_column_did_not_find(
+    store,
+) -> None:
+    app = Steps(env=store)
+    assert app.views is not None
+    views = app.views.store
+    with views.datastore.transaction(commit=True) as cursor:
+        plain = Transaction(views, cursor)
+        for kind, item_id in (("a", "1"), ("b", "1"), ("a", "2")):
+            plain.insert("step", kind=kind, item_id=item_id, since="old")
+    with views.datastore.transaction(commit=True) as cursor:
+        counting = CountingCursor(cursor)
+        tx = Transaction(views, counting, batch=True)
+        tx.prefetch("step", ["1", "3"], column="item_id")
+        read = counting.statements
+        # Every row with item_id 1 or 3 was read: what was not found is absent, unasked.
+        assert tx.get("step", kind="c", item_id="1") is None
+        assert tx.get("step", kind="a", item_id="3") is None
+        assert tx.get("step", kind="a", item_id="1") == {"kind": "a", "item_id": "1",
+                                                         "since": "old"}
+        # Deleted and inserted again at its key, then changed: held, in that order.
+        tx.delete("step", kind="a", item_id="1")
+        assert tx.get("step", kind="a", item_id="1") is None
+        tx.insert("step", kind="a", item_id="1", since="new")
+        tx.update("step", {"kind": "a", "item_id": "1"}, since="newer")
+        # Inserted and deleted in the batch: never written.
+        tx.insert("step", kind="c", item_id="3", since="new")
+        tx.delete("step", kind="c", item_id="3")
+        tx.delete("step", kind="b", item_id="1")
+        assert tx.get("step", kind="b", item_id="1") is None
+        assert counting.statements == read
+        # A key column value not prefetched is read from the store.
+        assert tx.get("step", kind="a", item_id="2") == {"kind": "a", "item_id": "2",
+                                                         "since": "old"}
+        assert counting.statements == read + 1
+        tx.flush()
+    assert views.select("SELECT * FROM {step} ORDER BY kind, item_id") == [
+        {"kind": "a", "item_id": "1", "since": "newer"},
+        {"kind": "a", "item_id": "2", "since": "old"},
+    ]
