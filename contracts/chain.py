@@ -3,7 +3,7 @@ and anyone else who holds envelopes. Pure functions over envelopes; no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,18 @@ class ChainWalk:
 def content(envelope: dict[str, Any]) -> dict[str, Any]:
     """An envelope without its chain links: what a stored event determines by itself."""
     return {k: v for k, v in envelope.items() if k not in LINK_KEYS}
+
+
+def recomputed(
+    recompute: Callable[[int, str, int], list[dict[str, Any]]], position: int, prev_hash: str,
+    page: int,
+) -> Iterator[dict[str, Any]]:
+    """Every envelope a source recomputes from its own store after `position` (whose hash is
+    `prev_hash`), a page at a time, each page chained on from the last: `recompute(position,
+    prev_hash, limit)` is the source's `recompute_since`. Read as it is used, never kept."""
+    while page_ := recompute(position, prev_hash, page):
+        yield from page_
+        position, prev_hash = page_[-1]["position"], page_[-1]["hash"]
 
 
 def reaches(position: int, hash_: str, rebuilt: Iterable[dict[str, Any]]) -> bool:

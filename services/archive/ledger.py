@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
-from contracts.chain import Problem, compare_with_store, reaches
+from contracts.chain import Problem, compare_with_store, reaches, recomputed
 from contracts.envelope import (
     GENESIS_HASH,
     GENESIS_POSITION,
@@ -206,15 +206,9 @@ def source_report(chains: dict[str, Chain], store_checked: bool) -> dict[str, di
     }
 
 
-def _rebuilt(
-    source: str, recompute: Recompute, position: int, prev_hash: str
-) -> Iterator[dict[str, Any]]:
-    while True:
-        batch = recompute(source, position, prev_hash, PAGE)
-        yield from batch
-        if len(batch) < PAGE:
-            return
-        position, prev_hash = batch[-1]["position"], batch[-1]["hash"]
+def _rebuilt(source: str, recompute: Recompute, position: int,
+             prev_hash: str) -> Iterator[dict[str, Any]]:
+    return recomputed(lambda *page: recompute(source, *page), position, prev_hash, PAGE)
 
 
 def checkpoint_heads(checkpoints: Iterable[Any]) -> dict[str, set[int]]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 import orjson
+from eventsourcing.sqlite import SQLiteConnectionPool
 
 from services.archive.domain import LedgerEntry
 from services.archive.ledger import RangeWalk, Recorded, walk_range
@@ -66,9 +67,8 @@ def ranges(after: int, through: int, processes: int, least: int) -> list[tuple[i
 
 def in_memory(store_env: Mapping[str, str]) -> bool:
     """Whether the store is an SQLite database in memory, which only its own process reads."""
-    name = store_env.get("SQLITE_DBNAME", "")
-    return store_env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite" and (
-        name == ":memory:" or "mode=memory" in name)
+    return (store_env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite"
+            and SQLiteConnectionPool.detect_memory_mode(store_env.get("SQLITE_DBNAME", "")))
 
 
 def walk_in_processes(

@@ -16,7 +16,7 @@ from eventsourcing.persistence import Notification
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from contracts.chain import ChainWalk, compare_with_store, reaches
+from contracts.chain import ChainWalk, compare_with_store, reaches, recomputed
 from contracts.envelope import GENESIS_HASH, GENESIS_POSITION
 from services.runtime.publishing import RECOMPUTE_PAGE, Publications
 
@@ -111,12 +111,10 @@ def rebuilt(store: list[Notification], data: st.DataObject, limit: int) -> list[
         start = bisect_right(ids, after)
         return store[start:start + min(page, next(sizes))]
 
-    envelopes: list[dict[str, Any]] = []
-    position, prev_hash = GENESIS_POSITION, GENESIS_HASH
-    while batch := PUBLICATIONS.recompute(read, Mapper(), position, prev_hash, limit):
-        envelopes.extend(batch)
-        position, prev_hash = batch[-1]["position"], batch[-1]["hash"]
-    return envelopes
+    def recompute(position: int, prev_hash: str, page: int) -> list[dict[str, Any]]:
+        return PUBLICATIONS.recompute(read, Mapper(), position, prev_hash, page)
+
+    return list(recomputed(recompute, GENESIS_POSITION, GENESIS_HASH, limit))
 
 
 @settings(max_examples=40, deadline=None)

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from contracts.chain import ChainWalk, Problem, compare_with_store, reaches
+from contracts.chain import ChainWalk, Problem, compare_with_store, reaches, recomputed
 from services.runtime.cli.rpc import cluster
 from services.runtime.launcher import PUBLISHERS
 
@@ -26,9 +26,7 @@ def published(proxy: Any, source: str, position: int = 0) -> Iterator[dict[str, 
 def rebuilt(
     proxy: Any, source: str, position: int = 0, prev_hash: str = "0" * 64
 ) -> Iterator[dict[str, Any]]:
-    while batch := proxy[source].recompute_since(position, prev_hash, PAGE):
-        yield from batch
-        position, prev_hash = batch[-1]["position"], batch[-1]["hash"]
+    return recomputed(proxy[source].recompute_since, position, prev_hash, PAGE)
 
 
 def verify_source(

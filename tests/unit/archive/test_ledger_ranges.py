@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from contracts.chain import ChainWalk
 from contracts.envelope import GENESIS_HASH, HASH_RULE, seal
 from services.archive.ledger import Recorded, source_report, stitch, walk_range
-from services.archive.verifier import ranges
+from services.archive.verifier import in_memory, ranges
 
 SOURCES = ("cases", "resources", "supervision")
 TAMPERING = ("edit", "drop", "duplicate", "reseal", "unknown rule", "position")
@@ -114,3 +114,12 @@ def test_ranges_cover_the_store_once_in_order_each_long_enough(after, length, pr
     assert 1 <= len(cuts) <= processes
     if len(cuts) > 1:
         assert all(b - a >= least for a, b in cuts)
+
+
+def test_only_a_store_in_memory_is_walked_in_the_archives_own_process() -> None:
+    sqlite = {"PERSISTENCE_MODULE": "eventsourcing.sqlite"}
+    assert in_memory({**sqlite, "SQLITE_DBNAME": ":memory:"})
+    assert in_memory({**sqlite, "SQLITE_DBNAME": "file:archive?mode=memory&cache=shared"})
+    assert not in_memory({**sqlite, "SQLITE_DBNAME": "/var/lib/casebook/archive.sqlite"})
+    assert not in_memory({"PERSISTENCE_MODULE": "eventsourcing.postgres",
+                          "POSTGRES_DBNAME": "casebook"})
