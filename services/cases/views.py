@@ -176,8 +176,6 @@ class CaseViews(Views):
     def prefetch(self, tx: Transaction, events: Sequence[Any]) -> None:
         cases = {str(event.originator_id) for event in events if isinstance(event, Case.Event)}
         tx.prefetch("case_row", cases)
-        # The steps a case waits for (9.5c) are kept under the case's id.
-        tx.prefetch("pending_step", cases, column="item_id")
         opened = Case.Opened  # type: ignore[attr-defined]
         clients = {event.client_id for event in events if isinstance(event, opened)}
         rows = (tx.get("case_row", case_id=case_id) for case_id in cases)

@@ -102,9 +102,8 @@ class Transaction:
     `batch` it keeps what it read by key (`get`, `prefetch`), holds each row's insert, changes
     and deletion by key (`insert`, `update`, `delete`) and each counter's change (`tally`) in
     memory, and writes them with one statement per table and kind of change at `flush`, before
-    the batch's tracking row. A statement of its
-    own (`execute`, `fetchone`, `fetchall`) first writes what is held for the tables it names,
-    so SQL always reads what the handlers wrote."""
+    the batch's tracking row. A statement of its own (`execute`, `fetchone`, `fetchall`) first
+    writes what is held for the tables it names, so SQL always reads what the handlers wrote."""
 
     def __init__(self, store: ViewStore, cursor: Any, batch: bool = False) -> None:
         self.store = store
@@ -114,9 +113,6 @@ class Transaction:
         self._inserts: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._changes: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._deletes: dict[str, set[tuple[Any, ...]]] = {}
-        # Per table, per key column, the values `prefetch` read every row of: a key with one
-        # of them that `get` does not hold is known to be absent.
-        self._complete: dict[str, dict[str, set[Any]]] = {}
         self._tallies: dict[str, dict[tuple[tuple[str, Any], ...], int]] = {}
         self._numbers: dict[str, dict[str, int]] = {}
 
@@ -125,7 +121,7 @@ class Transaction:
         self._settle(tables)
         # It may change any row of the tables it names: they are read again.
         for table in tables:
-            self._unknown(table)
+            self._rows.pop(table, None)
             self._numbers.pop(table, None)
         self.cursor.execute(self.store.sql(sql), params)
 
@@ -154,12 +150,10 @@ class Transaction:
         """The row of `table` with this key (every key column), as this batch left it. Do not
         change the dict: write through `update`."""
         rows = self._rows.setdefault(table, {})
-        names = self._key(table)
-        values = tuple(key[name] for name in names)
+        values = tuple(key[name] for name in self._key(table))
         if values not in rows:
-            inserting = values in self._inserts.get(table, {})
             row = self._inserted(table, values)
-            if row is None and (inserting or not self._known_absent(table, names, values)):
+            if row is None:
                 conditions = " AND ".join(f"{name} = :{name}" for name in key)
                 self.cursor.execute(
                     self.store.sql(f"SELECT * FROM {{{table}}} WHERE {conditions}"), key)
@@ -168,11 +162,6 @@ class Transaction:
             held = self._changes.get(table, {}).get(values)
             rows[values] = {**row, **held} if row is not None and held else row
         return rows[values]
-
-    def _known_absent(self, table: str, names: tuple[str, ...], values: tuple[Any, ...]) -> bool:
-        complete = self._complete.get(table)
-        return complete is not None and any(
-            value in complete.get(name, ()) for name, value in zip(names, values, strict=True))
 
     def _inserted(self, table: str, values: tuple[Any, ...]) -> dict[str, Any] | None:
         """The row this batch holds to insert at a key, as the store would give it back: every
@@ -187,30 +176,22 @@ class Transaction:
         self._settle([table])
         return None
 
-    def prefetch(self, table: str, keys: Iterable[Any], column: str | None = None) -> None:
-        """Read every row of a table whose key `column` (by default its one key column) is one
-        of these values, in a few statements, for `get` to answer from: a row with one of them
-        that was not read is remembered as absent."""
-        key = self._key(table)
-        if column is None:
-            (column,) = key
-        assert column in key, f"{column} is not a key column of {table}"
+    def prefetch(self, table: str, keys: Iterable[Any]) -> None:
+        """Read the rows of a table with a one-column key at these keys, in a few statements,
+        for `get` to answer from (an absent row is remembered as absent)."""
+        (column,) = self._key(table)
         rows = self._rows.setdefault(table, {})
-        complete = self._complete.setdefault(table, {}).setdefault(column, set())
-        wanted = sorted({value for value in keys if value not in complete
-                         and (len(key) > 1 or (value,) not in rows)})
+        wanted = sorted({key for key in keys if (key,) not in rows})
         self._settle([table])
         for start in range(0, len(wanted), PREFETCH):
             chunk = wanted[start:start + PREFETCH]
             names = ", ".join(f":k{n}" for n in range(len(chunk)))
             self.cursor.execute(
                 self.store.sql(f"SELECT * FROM {{{table}}} WHERE {column} IN ({names})"),
-                {f"k{n}": value for n, value in enumerate(chunk)})
-            for row in map(self.store.row, self.cursor.fetchall()):
-                at = tuple(row[name] for name in key)
-                if at not in rows:  # a row this batch changed stays as the batch left it
-                    rows[at] = row
-            complete.update(chunk)
+                {f"k{n}": key for n, key in enumerate(chunk)})
+            found = {row[column]: row for row in map(self.store.row, self.cursor.fetchall())}
+            for key in chunk:
+                rows[(key,)] = found.get(key)
 
     def insert(self, table: str, **row: Any) -> None:
         key = self._key(table)
@@ -245,7 +226,7 @@ class Transaction:
             self.cursor.execute(
                 self.store.sql(f"UPDATE {{{table}}} SET {sets} WHERE {conditions}"),
                 {**values, **{f"where_{name}": value for name, value in where.items()}})
-            self._unknown(table)
+            self._rows.pop(table, None)
             return
         at = tuple(where[name] for name in key)
         held = self._changes.setdefault(table, {})
@@ -343,17 +324,14 @@ class Transaction:
 
     def _forget(self, table: str, row: Mapping[str, Any]) -> None:
         """The row at this key (or, without the whole key, any row) is to be read again."""
-        key = self._key(table)
-        if not all(name in row for name in key):
-            self._unknown(table)
+        rows = self._rows.get(table)
+        if rows is None:
             return
-        self._rows.get(table, {}).pop(tuple(row[name] for name in key), None)
-        for name, complete in self._complete.get(table, {}).items():
-            complete.discard(row[name])
-
-    def _unknown(self, table: str) -> None:
-        self._rows.pop(table, None)
-        self._complete.pop(table, None)
+        key = self._key(table)
+        if all(name in row for name in key):
+            rows.pop(tuple(row[name] for name in key), None)
+        else:
+            del self._rows[table]
 
 
 class Views:
