@@ -1,4 +1,5 @@
-"""Exactly one active instance runs a service's relay and subscriptions (DESIGN.md "Delivery" 5).
+"""Locks between the instances of a service. Exactly one active instance runs a service's relay
+and subscriptions (DESIGN.md "Delivery" 5), and one at a time creates its store's tables.
 
 With PostgreSQL the leader holds a session advisory lock on a dedicated connection; a standby
 instance polls until the leader's connection goes away. With SQLite there is one file and so one
@@ -11,12 +12,14 @@ import fcntl
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from eventsourcing.sqlite import SQLiteConnectionPool
+from psycopg.sql import SQL, Identifier
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +35,7 @@ def leadership(
 ) -> Iterator[bool]:
     """Block until this process leads `name` (or `running()` turns false), then hold it.
     Yields True when leading; False if asked to stop before becoming leader."""
-    acquire = (
-        _postgres_lock if env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres" else _file_lock
-    )
+    acquire = _postgres_lock if _postgres(env) else _file_lock
     with acquire(env, name) as try_acquire:
         announced = False
         while running():
@@ -67,10 +68,9 @@ def _file_lock(env: dict[str, str], name: str) -> Iterator[Callable[[], bool]]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-@contextmanager
-def _postgres_lock(env: dict[str, str], name: str) -> Iterator[Callable[[], bool]]:
-    key = _lock_key(f"casebook:{env.get('POSTGRES_SCHEMA')}:{name}")
-    conn: Any = psycopg.connect(
+def connect(env: Mapping[str, str]) -> Any:
+    """A connection of its own, in autocommit, to the store's PostgreSQL database."""
+    return psycopg.connect(
         dbname=env["POSTGRES_DBNAME"],
         host=env["POSTGRES_HOST"],
         port=env["POSTGRES_PORT"],
@@ -78,6 +78,42 @@ def _postgres_lock(env: dict[str, str], name: str) -> Iterator[Callable[[], bool
         password=env.get("POSTGRES_PASSWORD", ""),
         autocommit=True,
     )
+
+
+@contextmanager
+def creating(env: dict[str, str], poll_seconds: float = 0.05) -> Iterator[None]:
+    """The store held by this instance alone while it makes its schema and tables. Instances
+    and verification processes that start together take turns: PostgreSQL refuses two
+    `CREATE OR REPLACE FUNCTION`s of one function at once ("tuple concurrently updated"),
+    which eventsourcing's recorders issue on every start, and two `CREATE ... IF NOT EXISTS`
+    of one new schema, type or table at once can both try to make it; eventsourcing's SQLite
+    tracking table is read, then made, in two transactions. Waits by polling, as a standby
+    does, so that an instance's other green threads go on meanwhile."""
+    if _postgres(env):
+        acquire = _postgres_lock
+    elif SQLiteConnectionPool.detect_memory_mode(env.get("SQLITE_DBNAME", "")):
+        yield  # only this process sees a database in memory
+        return
+    else:
+        acquire = _file_lock
+    with acquire(env, "create") as try_acquire:
+        while not try_acquire():
+            time.sleep(poll_seconds)
+        if _postgres(env):
+            with connect(env) as conn:
+                conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    Identifier(env["POSTGRES_SCHEMA"])))
+        yield
+
+
+def _postgres(env: Mapping[str, str]) -> bool:
+    return env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+
+
+@contextmanager
+def _postgres_lock(env: dict[str, str], name: str) -> Iterator[Callable[[], bool]]:
+    key = _lock_key(f"casebook:{env.get('POSTGRES_SCHEMA')}:{name}")
+    conn = connect(env)
 
     def try_acquire() -> bool:
         row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()

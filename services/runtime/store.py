@@ -19,7 +19,6 @@ from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 import orjson
-import psycopg
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
@@ -35,13 +34,13 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 from eventsourcing.utils import get_topic
-from psycopg.sql import SQL, Identifier
 
 from contracts.errors import InvalidInput, NotFound
 from services.runtime.cipher import CIPHER_KEY, RETIRED_KEYS, KeyWrap, keys_of
 from services.runtime.cipher import TOPIC as CIPHER_TOPIC
 from services.runtime.commands import unit_of_work
 from services.runtime.domain import ShapedSnapshot
+from services.runtime.leader import creating
 from services.runtime.persistence import CasebookRecorder, ChainHead, CommandRecord, Cursor
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications, sealed_tokens
@@ -82,7 +81,6 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
         env.setdefault("POSTGRES_PORT", "5432")
         env.setdefault("POSTGRES_USER", "postgres")
         env["POSTGRES_PASSWORD"] = _secret("POSTGRES_PASSWORD", overrides) or ""
-        _ensure_schema(env)
     else:
         env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
         env["APPLICATION_RECORDER_TOPIC"] = "services.runtime.persistence:SQLiteRecorder"
@@ -109,20 +107,6 @@ def _secret(name: str, overrides: Mapping[str, str] | None) -> str | None:
     return (overrides or {}).get(name) or secret_value(name)
 
 
-def _ensure_schema(env: Mapping[str, str]) -> None:
-    with psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"],
-        host=env["POSTGRES_HOST"],
-        port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"],
-        autocommit=True,
-    ) as conn:
-        conn.execute(
-            SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(env["POSTGRES_SCHEMA"]))
-        )
-
-
 class CasebookApplication(Application):
     """An eventsourcing Application with the outbox and tracking operations of
     `services.runtime.persistence`, and its service's read models (`views_class`, kept in the
@@ -135,15 +119,16 @@ class CasebookApplication(Application):
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.store_env = store_env(self.service, env)
-        super().__init__(env=self.store_env)
+        with creating(self.store_env):
+            super().__init__(env=self.store_env)
+            self.views: Views | None = None
+            if self.views_class is not None:
+                # The views share the store's database: the service's SQLite file or schema.
+                self.views = self.views_class()
+                datastore = self.recorder.datastore  # type: ignore[attr-defined]
+                ViewStore(self.service, self.views, datastore, self.notifications_after,
+                          self.mapper).create()
         self.vault = Vault(self.outbox, KeyWrap(keys_of(self.store_env)))
-        self.views: Views | None = None
-        if self.views_class is not None:
-            # The views share the store's database: the service's SQLite file or schema.
-            self.views = self.views_class()
-            datastore = self.recorder.datastore  # type: ignore[attr-defined]
-            ViewStore(self.service, self.views, datastore, self.notifications_after,
-                      self.mapper).create()
 
     def follow(self, recordings: Sequence[Recording[UUID]] = ()) -> None:
         """Bring the views up to what is stored: after every save (given what it recorded), so

@@ -1,18 +1,24 @@
 """The runtime's store additions, as one abstract test case run on SQLite and on PostgreSQL."""
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, ClassVar
 
+import orjson
 import pytest
 from eventsourcing.domain import event
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from contracts.envelope import GENESIS_HASH
+from services.archive.app import ArchiveApplication
 from services.runtime.context import Actor, acting_as
 from services.runtime.domain import CasebookAggregate
 from services.runtime.persistence import ChainHead, Cursor, RelayMoved, derived_transaction
 from services.runtime.store import CasebookApplication
 from services.runtime.vault import SHREDDED
+from tests.support.stores import Examples
 
 WORKER = Actor("worker-1", "social_worker", "JD001")
 
@@ -236,3 +242,34 @@ def test_a_cursor_moved_with_no_events_is_derived_and_still_moves_only_from_wher
     assert seen == ["not waited for", "durable"]  # the refused move stopped before learning
     assert app.cursor("archive") == ChainHead(5, "c" * 64)
     assert app.max_position() == 1
+
+
+# What a process does on start: open its service's store, making its schema and tables if new.
+OPEN_A_STORE = """
+import sys, orjson
+from services.archive.app import ArchiveApplication
+ArchiveApplication(env=orjson.loads(sys.stdin.buffer.read())).close()
+"""
+
+
+def test_processes_starting_together_on_a_new_store_take_turns_making_it(store):
+    # Two instances of a service started at once on a new database, or the processes of
+    # `casebook verify`. Before they took turns, PostgreSQL failed some of them ("tuple
+    # concurrently updated") in nearly every round, and SQLite in about one round in four.
+    stores = Examples(ArchiveApplication, store)
+    try:
+        for _ in range(4):
+            job = orjson.dumps(stores.env())
+            opening = [subprocess.Popen([sys.executable, "-c", OPEN_A_STORE],
+                                        cwd=Path(__file__).resolve().parents[2],
+                                        stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+                       for _ in range(4)]
+            for process in opening:  # all started before any is handed its store
+                assert process.stdin is not None
+                process.stdin.write(job)
+                process.stdin.close()
+            said = [(process.stderr.read().decode(), process.wait()) for process in opening
+                    if process.stderr is not None]
+            assert [code for _, code in said] == [0] * 4, said
+    finally:
+        stores.drop()

@@ -83,16 +83,18 @@ class Examples(Generic[App]):
         self.apps: list[App] = []
 
     def app(self) -> App:
+        made = self.app_class(env=self.env())
+        self.apps.append(made)
+        return made
+
+    def env(self) -> dict[str, str]:
+        """The settings of a new, empty store, dropped with the others by `drop`."""
         number = next(self.numbers)
         if "POSTGRES_SCHEMA" in self.store:
             schema = f"{self.store['POSTGRES_SCHEMA']}_{number}"
             self.schemas.append(schema)
-            made = self.app_class(env={**self.store, "POSTGRES_SCHEMA": schema})
-        else:
-            made = self.app_class(
-                env={"CASEBOOK_DATA_DIR": f"{self.store['CASEBOOK_DATA_DIR']}/example-{number}"})
-        self.apps.append(made)
-        return made
+            return {**self.store, "POSTGRES_SCHEMA": schema}
+        return {"CASEBOOK_DATA_DIR": f"{self.store['CASEBOOK_DATA_DIR']}/example-{number}"}
 
     def drop(self) -> None:
         # Their connections go back first: PostgreSQL's are shared by every test running.
