@@ -44,7 +44,6 @@ from contracts.errors import (
 )
 from services.runtime.clock import clock
 from services.runtime.context import current_meta
-from services.runtime.metrics import note_replay
 from services.runtime.persistence import ABANDONED, DONE, REFUSED, CommandRecord
 
 log = logging.getLogger(__name__)
@@ -80,6 +79,27 @@ class UnitOfWork:
 
 
 _work: ContextVar[UnitOfWork | None] = ContextVar("casebook_unit_of_work", default=None)
+
+
+@dataclass
+class Observation:
+    """What the metrics learn of the command in progress in this greenthread: whether it is a
+    duplicate answered with its stored outcome (services.runtime.metrics counts it apart)."""
+
+    replayed: bool = False
+
+
+# Set by the metrics around a command when the service has them. Kept here, not there, so that
+# what imports commands (every store, `casebook verify`'s processes) does not import eventlet.
+observation: ContextVar[Observation | None] = ContextVar("command_observation", default=None)
+
+
+def note_replay() -> None:
+    """The command in progress in this greenthread is a duplicate answered with its stored
+    outcome."""
+    seen = observation.get()
+    if seen is not None:
+        seen.replayed = True
 
 
 def unit_of_work(owner: object) -> UnitOfWork | None:

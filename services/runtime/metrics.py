@@ -22,8 +22,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -44,6 +42,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from contracts.errors import CasebookError
 from contracts.events.cases import RISK_LEVELS
 from services.runtime.clock import clock
+from services.runtime.commands import Observation, observation
 from services.runtime.settings import ConfigurationError, settings
 
 log = logging.getLogger(__name__)
@@ -53,22 +52,6 @@ CARRIED_OUT, REFUSED, FAILED, REPLAYED = "carried_out", "refused", "failed", "re
 # the broker; the gateway's deadline (CASEBOOK_GATEWAY_RPC_TIMEOUT) is 30 s.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 BROKER_TIMEOUT_SECONDS = 2
-
-
-@dataclass
-class _Observation:
-    replayed: bool = False
-
-
-_observation: ContextVar[_Observation | None] = ContextVar("command_observation", default=None)
-
-
-def note_replay() -> None:
-    """The command in progress in this greenthread is a duplicate answered with its stored
-    outcome (services.runtime.commands)."""
-    observation = _observation.get()
-    if observation is not None:
-        observation.replayed = True
 
 
 def relay_lag(stored: int, read_through: int) -> int:
@@ -112,8 +95,8 @@ class ServiceMetrics:
     @contextmanager
     def command(self, name: str) -> Iterator[None]:
         """Count and time one command: the roles check, the payload, the run and the answer."""
-        observation = _Observation()
-        token = _observation.set(observation)
+        seen = Observation()
+        token = observation.set(seen)
         started = time.perf_counter()
         outcome, code = FAILED, ""
         try:
@@ -123,8 +106,8 @@ class ServiceMetrics:
             outcome, code = REFUSED, refusal.code
             raise
         finally:
-            _observation.reset(token)
-            if observation.replayed:
+            observation.reset(token)
+            if seen.replayed:
                 outcome = REPLAYED  # a replayed refusal keeps its code
             self.latency.labels(self.service, name, outcome).observe(
                 time.perf_counter() - started)

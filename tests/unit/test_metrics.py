@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from contracts.errors import Conflict
 from services.runtime.clock import clock
+from services.runtime.commands import note_replay
 from services.runtime.context import SYSTEM, acting_as
 from services.runtime.metrics import (
     EscalationGauges,
@@ -20,7 +21,6 @@ from services.runtime.metrics import (
     Metrics,
     ServiceMetrics,
     _StoreCollector,
-    note_replay,
     relay_lag,
     subscription_lag,
 )
