@@ -89,17 +89,14 @@ def creating(env: dict[str, str], poll_seconds: float = 0.05) -> Iterator[None]:
     of one new schema, type or table at once can both try to make it; eventsourcing's SQLite
     tracking table is read, then made, in two transactions. Waits by polling, as a standby
     does, so that an instance's other green threads go on meanwhile."""
-    if _postgres(env):
-        acquire = _postgres_lock
-    elif SQLiteConnectionPool.detect_memory_mode(env.get("SQLITE_DBNAME", "")):
+    postgres = _postgres(env)
+    if not postgres and SQLiteConnectionPool.detect_memory_mode(env.get("SQLITE_DBNAME", "")):
         yield  # only this process sees a database in memory
         return
-    else:
-        acquire = _file_lock
-    with acquire(env, "create") as try_acquire:
+    with (_postgres_lock if postgres else _file_lock)(env, "create") as try_acquire:
         while not try_acquire():
             time.sleep(poll_seconds)
-        if _postgres(env):
+        if postgres:
             with connect(env) as conn:
                 conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                     Identifier(env["POSTGRES_SCHEMA"])))

@@ -265,11 +265,9 @@ def test_processes_starting_together_on_a_new_store_take_turns_making_it(store):
                                         stdin=subprocess.PIPE, stderr=subprocess.PIPE)
                        for _ in range(4)]
             for process in opening:  # all started before any is handed its store
-                assert process.stdin is not None
                 process.stdin.write(job)
                 process.stdin.close()
-            said = [(process.stderr.read().decode(), process.wait()) for process in opening
-                    if process.stderr is not None]
+            said = [(process.stderr.read().decode(), process.wait()) for process in opening]
             assert [code for _, code in said] == [0] * 4, said
     finally:
         stores.drop()
