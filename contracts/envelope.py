@@ -54,7 +54,11 @@ SCHOOL_SCOPED_ROLES = ("social_worker", "supervisor", "archivist", "school_admin
 SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hex digits (SHA-256)")
 
 
-class UnknownHashRule(ValueError):
+class Unhashable(ValueError):
+    """An envelope its rule cannot hash. Its text says why, as a verification reports it."""
+
+
+class UnknownHashRule(Unhashable):
     """An envelope names a hash rule this code does not know."""
 
 
@@ -64,7 +68,13 @@ _ORJSON_RFC8785 = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 def canonical_json(value: Any, rule: str | None = HASH_RULE) -> bytes:
-    """The bytes hashes are computed over, by `rule` (None: the rule of the first envelopes)."""
+    """The bytes hashes are computed over, by `rule` (None: the rule of the first envelopes).
+
+    Raises `Unhashable` for a value the rule cannot write: RFC 8785 writes no NaN, infinity,
+    integer beyond 2^53 (3.2.2.3) or lone surrogate (3.2.2.2), and UTF-8 encodes no lone
+    surrogate. Casebook never seals one, but an envelope read back from a store or a message
+    holds whatever was written there, by an intruder too: a verification reports it at its
+    position and goes on."""
     if rule == HASH_RULE:
         if _written_alike(value):
             try:
@@ -72,11 +82,20 @@ def canonical_json(value: Any, rule: str | None = HASH_RULE) -> bytes:
             except orjson.JSONEncodeError:
                 pass  # an integer a double does not hold, or a lone surrogate: RFC 8785
                 # refuses them, in its own words, below
-        return bytes(rfc8785.dumps(value))
+        try:
+            return bytes(rfc8785.dumps(value))
+        except (rfc8785.CanonicalizationError, UnicodeEncodeError) as error:
+            # UnicodeEncodeError: a key with a lone surrogate, met as the keys are sorted
+            raise Unhashable(f"the envelope holds a value its hash rule cannot write: {error}"
+                             ) from error
     if rule is None:
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode("utf-8")
+        try:
+            return json.dumps(
+                value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            ).encode("utf-8")
+        except UnicodeEncodeError:
+            raise Unhashable("the envelope holds a lone surrogate, which UTF-8 cannot encode"
+                             ) from None
     raise UnknownHashRule(f"unknown hash rule {rule!r}")
 
 
@@ -144,7 +163,7 @@ def hash_problems(envelope: Mapping[str, Any]) -> list[str]:
     try:
         if envelope.get("hash") != envelope_hash(envelope):
             return ["hash does not match the envelope's content"]
-    except UnknownHashRule as error:
+    except Unhashable as error:
         return [str(error)]
     return []
 

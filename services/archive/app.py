@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from contracts.envelope import (
     GENESIS_HASH,
     GENESIS_POSITION,
-    UnknownHashRule,
+    Unhashable,
     canonical_json,
     chain_problems,
     envelope_hash,
@@ -265,7 +265,7 @@ class ArchiveApplication(CasebookApplication):
         try:
             hashed = canonical_json(body, envelope.get("hash_rule")).decode("utf-8")
             computed = envelope_hash(envelope)
-        except UnknownHashRule:
+        except Unhashable:
             hashed = computed = None
         return {"source": source, "position": position, "recorded_at": row["recorded_at"],
                 "envelope": envelope, "hash_rule": envelope.get("hash_rule"),

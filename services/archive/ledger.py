@@ -11,7 +11,7 @@ from contracts.chain import Problem, compare_with_store, reaches, recomputed
 from contracts.envelope import (
     GENESIS_HASH,
     GENESIS_POSITION,
-    UnknownHashRule,
+    Unhashable,
     envelope_hash,
     hash_problems,
     link_problems,
@@ -123,7 +123,7 @@ def walk_range(
         # only an entry found wrong is looked at again, to say what is wrong.
         try:
             hashed = envelope.get("hash") == envelope_hash(envelope)
-        except UnknownHashRule:
+        except Unhashable:
             hashed = False
         run = runs.get(source)
         if run is None:

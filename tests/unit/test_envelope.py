@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 
 import pytest
 import rfc8785
@@ -13,6 +14,7 @@ import contracts
 from contracts.envelope import (
     GENESIS_HASH,
     HASH_RULE,
+    Unhashable,
     canonical_json,
     chain_problems,
     envelope_hash,
@@ -105,11 +107,35 @@ _JSON = st.recursive(
 def test_the_current_rule_writes_what_rfc8785_writes_or_refuses_alike(value):
     """The fast path (orjson where it writes the same bytes) never differs from the RFC 8785
     implementation: floats, integers beyond a double, non-ASCII and astral keys, lone
-    surrogates and control characters included."""
+    surrogates and control characters included. What RFC 8785 refuses, the rule refuses as
+    `Unhashable`, in RFC 8785's words."""
     try:
         expected = rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, UnicodeEncodeError) as error:
-        with pytest.raises(type(error)):
+        with pytest.raises(Unhashable, match=re.escape(str(error))):
             canonical_json(value, HASH_RULE)
     else:
         assert canonical_json(value, HASH_RULE) == expected
+
+
+@pytest.mark.parametrize(
+    "rule, value, why",
+    [
+        (HASH_RULE, float("nan"), "cannot write: nan is not representable in JCS"),
+        (HASH_RULE, float("-inf"), "cannot write: -inf is not representable in JCS"),
+        (HASH_RULE, 2**53 + 1, "cannot write: 9007199254740993 exceeds safe integer domain"),
+        (HASH_RULE, "\ud800", "cannot write: input contains non-UTF-8 codepoints"),
+        (None, "\ud800", "holds a lone surrogate, which UTF-8 cannot encode"),
+    ],
+    ids=["nan", "infinity", "beyond-2^53", "lone-surrogate", "legacy-lone-surrogate"],
+)
+def test_a_value_the_rule_cannot_write_is_a_hash_problem_never_an_exception(rule, value, why):
+    """What an intruder can write into a stored or sent envelope, which no rule hashes: a
+    check names it (and so a verification goes on), where sealing one refuses."""
+    envelope = {**make_envelope(), "payload": {"duration_minutes": value}}  # legacy: no rule
+    if rule is not None:
+        envelope["hash_rule"] = rule
+    (problem,) = chain_problems(envelope, 0, GENESIS_HASH)
+    assert problem.startswith("the envelope holds") and why in problem
+    with pytest.raises(Unhashable):
+        seal(envelope)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from eventsourcing.utils import get_topic
 
-from contracts.envelope import seal
+from contracts.envelope import HASH_RULE, seal
 from contracts.errors import NotAllowed, NotFound
 from services.archive import app as archive_app
 from services.archive.app import ArchiveApplication
@@ -117,6 +117,40 @@ def test_an_edited_ledger_entry_is_found_at_its_position(app, cases):
     problems = verify(app)["sources"]["cases"]["problems"]
     assert problems == [{"position": 2, "where": "ledger",
                          "problem": "hash does not match the envelope's content"}]
+
+
+@pytest.mark.parametrize(
+    "value, why",
+    [(float("nan"), "nan is not representable"), (float("inf"), "inf is not representable"),
+     (2**60, "exceeds safe integer domain"), ("\ud800", "non-UTF-8 codepoints")],
+    ids=["nan", "infinity", "beyond-2^53", "lone-surrogate"],
+)
+def test_an_entry_edited_to_hold_what_its_rule_cannot_write_is_found_and_the_walk_goes_on(
+    app, value, why
+):
+    """Python's json writes each of these, and reads it back: an intruder's edit of one entry
+    is reported at its position, and the entries after it are still checked."""
+    stream = CasesStream(hash_rule=HASH_RULE)
+    opened = stream.open_case("client-1")
+    feed(app, opened, *(stream.intervene(opened["aggregate_id"]) for _ in range(2)))
+
+    def unwritable(state):
+        state["envelope"]["payload"]["duration_minutes"] = value
+
+    def shortened(state):
+        state["envelope"]["payload"]["duration_minutes"] = 5
+    edit_stored_event(app, ledger_notification(app, "cases", 2), unwritable)
+    edit_stored_event(app, ledger_notification(app, "cases", 3), shortened)
+
+    second, third = verify(app)["sources"]["cases"]["problems"]
+    assert (second["position"], second["where"]) == (2, "ledger")
+    assert second["problem"].startswith("the envelope holds a value its hash rule cannot write")
+    assert why in second["problem"]
+    assert third == {"position": 3, "where": "ledger",
+                     "problem": "hash does not match the envelope's content"}
+    with acting_as(AUDITOR):
+        shown = app.get_ledger_entry("cases", 2)
+    assert shown["hashed_text"] is None and shown["computed_hash"] is None
 
 
 def test_a_broken_chain_is_recorded_with_an_alarm_and_opens_no_file(app):
