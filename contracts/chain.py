@@ -10,6 +10,9 @@ from typing import Any
 from contracts.envelope import GENESIS_HASH, GENESIS_POSITION, chain_problems
 
 LINK_KEYS = ("prev_hash", "hash")
+# The key of what a source's recomputed chain ends with where it could not read a stored event
+# back into its envelope: {"position": id, UNREBUILDABLE: why}. Nothing follows it.
+UNREBUILDABLE = "unrebuildable"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ def recomputed(
     prev_hash, limit)` is the source's `recompute_since`. Read as it is used, never kept."""
     while page_ := recompute(position, prev_hash, page):
         yield from page_
+        if UNREBUILDABLE in page_[-1]:
+            return
         position, prev_hash = page_[-1]["position"], page_[-1]["hash"]
 
 
@@ -66,7 +71,7 @@ def reaches(position: int, hash_: str, rebuilt: Iterable[dict[str, Any]]) -> boo
     says at which positions the two differ."""
     for envelope in rebuilt:
         if envelope["position"] >= position:
-            return envelope["position"] == position and envelope["hash"] == hash_
+            return envelope["position"] == position and envelope.get("hash") == hash_
     return False
 
 
@@ -78,7 +83,9 @@ def compare_with_store(
     An edited event differs in content at its own position; every later hash then differs only
     as a consequence, so beyond content changes only the first chain divergence is reported.
     Events stored after the last recorded position are on their way (the relay or the
-    subscriber is behind), not a problem: a live system is verified up to what it recorded."""
+    subscriber is behind), not a problem: a live system is verified up to what it recorded.
+    A stored event the source could not read back is reported at its position, and nothing
+    after it is compared: the source's chain cannot be rebuilt past it."""
     seen: set[int] = set()
     diverged = False
     head = max(recorded, default=0)
@@ -87,6 +94,11 @@ def compare_with_store(
         if position > head:
             break
         seen.add(position)
+        if UNREBUILDABLE in envelope:
+            yield Problem(position, "store", "the stored event cannot be read back into its "
+                                             f"envelope: {envelope[UNREBUILDABLE]}")
+            head = position - 1  # what follows it is not compared, so not called missing
+            break
         kept = recorded.get(position)
         if kept is None:
             yield Problem(position, "store", "in the source's store but not recorded")
@@ -106,4 +118,5 @@ def compare_with_store(
             yield Problem(position, "store", "recomputed hash differs from the recorded one")
             diverged = True
     for missing in sorted(set(recorded) - seen):
-        yield Problem(missing, "store", "recorded but no longer in the source's store")
+        if missing <= head:
+            yield Problem(missing, "store", "recorded but no longer in the source's store")

@@ -24,6 +24,7 @@ from typing import Any
 
 from eventsourcing.persistence import Mapper, Notification
 
+from contracts.chain import UNREBUILDABLE
 from contracts.envelope import HASH_RULE, envelope_id, seal
 from contracts.registry import get as get_contract
 from contracts.registry import instance, validate_payload
@@ -180,11 +181,25 @@ class Publications:
         notifications: Iterable[Notification],
         prev_position: int,
         prev_hash: str,
+        verifying: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """The envelopes of `notifications`, chained on from (prev_position, prev_hash)."""
+        """The envelopes of `notifications`, chained on from (prev_position, prev_hash).
+
+        A stored event that cannot be read back into its envelope (edited in the store to break
+        its contract, or to hold what its hash rule cannot write) stops the relay with the
+        error: nothing is published past it. With `verifying`, it ends the envelopes instead
+        as `{"position": id, UNREBUILDABLE: why}`, which verification reports at its position
+        (`contracts.chain.compare_with_store`): the chain cannot be rebuilt past it."""
         for notification in notifications:
-            event = mapper.to_domain_event(notification)
-            envelope = self.envelope(event, notification.id, prev_position, prev_hash)
+            try:
+                event = mapper.to_domain_event(notification)
+                envelope = self.envelope(event, notification.id, prev_position, prev_hash)
+            except Exception as error:  # whatever it is, it is the finding at this position
+                if not verifying:
+                    raise
+                yield {"position": notification.id,
+                       UNREBUILDABLE: f"{type(error).__name__}: {error}"}
+                return
             if envelope is not None:
                 prev_position, prev_hash = envelope["position"], envelope["hash"]
                 yield envelope
@@ -196,12 +211,16 @@ class Publications:
         """Up to `limit` envelopes recomputed from the stored events after published position
         `after` (whose hash is `prev_hash`). Each is chained on from the last PUBLISHED position,
         never from where the scan of the notification log stopped: a page of notifications may
-        hold no published event at all, and notification ids have gaps."""
+        hold no published event at all, and notification ids have gaps. An event that cannot be
+        read back ends the list (`envelopes`, `verifying`)."""
         envelopes: list[dict[str, Any]] = []
         prev_position, scanned = after, after
         while len(envelopes) < limit and (notifications := read(scanned, RECOMPUTE_PAGE)):
-            for envelope in self.envelopes(mapper, notifications, prev_position, prev_hash):
+            for envelope in self.envelopes(mapper, notifications, prev_position, prev_hash,
+                                           verifying=True):
                 envelopes.append(envelope)
+                if UNREBUILDABLE in envelope:
+                    return envelopes[:limit]
                 prev_position, prev_hash = envelope["position"], envelope["hash"]
             scanned = notifications[-1].id
         return envelopes[:limit]

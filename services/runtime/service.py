@@ -237,7 +237,9 @@ class PublishingService:
         self, position: int, prev_hash: str, limit: int = 100
     ) -> list[dict[str, Any]]:
         """Envelopes recomputed from this service's own stored events after `position`, chained
-        on from `prev_hash`: what verification compares the ledger with."""
+        on from `prev_hash`: what verification compares the ledger with. A stored event that
+        cannot be read back ends them as `{"position": ..., "unrebuildable": why}`
+        (`contracts.chain.UNREBUILDABLE`)."""
         position, limit = _check_range(position, limit)
         return self.publications.recompute(
             self.app.notifications_after, self.app.mapper, position, prev_hash, limit

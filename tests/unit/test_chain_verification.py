@@ -117,6 +117,16 @@ def rebuilt(store: list[Notification], data: st.DataObject, limit: int) -> list[
     return list(recomputed(recompute, GENESIS_POSITION, GENESIS_HASH, limit))
 
 
+def edit(store: list[Notification], target: Notification, **changes: str) -> list[Notification]:
+    """The store with `target`'s stored state changed, as an intruder with database access
+    changes it."""
+    state = {**json.loads(target.state), **changes}
+    return [Notification(id=n.id, originator_id=n.originator_id,
+                         originator_version=n.originator_version, topic=n.topic,
+                         state=json.dumps(state).encode()) if n is target else n
+            for n in store]
+
+
 @settings(max_examples=40, deadline=None)
 @given(segments=runs, limit=st.integers(1, 40), data=st.data())
 def test_verification_is_silent_on_an_untouched_store(segments, limit, data) -> None:
@@ -138,12 +148,7 @@ def test_an_edited_event_is_reported_at_its_position_and_nowhere_else(
     published = published_stream(store)
     recorded = {envelope["position"]: envelope for envelope in published}
     target = data.draw(st.sampled_from(store), label="edited")
-    state = json.loads(target.state)
-    state["on"] = "2024-01-01"
-    edited = [Notification(id=n.id, originator_id=n.originator_id,
-                           originator_version=n.originator_version, topic=n.topic,
-                           state=json.dumps(state).encode()) if n is target else n
-              for n in store]
+    edited = edit(store, target, on="2024-01-01")
     problems = list(compare_with_store(recorded, rebuilt(edited, data, limit)))
     head = published[-1] if published else {"position": GENESIS_POSITION, "hash": GENESIS_HASH}
     reached = reaches(head["position"], head["hash"], rebuilt(edited, data, limit))
@@ -154,6 +159,33 @@ def test_an_edited_event_is_reported_at_its_position_and_nowhere_else(
     else:
         assert problems == []  # an internal event is not on the chain
         assert reached == bool(published)
+
+
+@settings(max_examples=40, deadline=None)
+@given(segments=runs, limit=st.integers(1, 40), data=st.data())
+def test_an_event_edited_past_reading_back_is_reported_at_its_position_and_nothing_after_it(
+        segments, limit, data) -> None:
+    """A published event's date its contract refuses, or an internal event's time that no
+    one can read: the source cannot rebuild its chain past it. Verification names it where
+    it is, instead of failing with the error, and calls nothing after it missing."""
+    store = store_of(segments)
+    published = published_stream(store)
+    recorded = {envelope["position"]: envelope for envelope in published}
+    target = data.draw(st.sampled_from(store), label="edited")
+    field = "on" if target.topic == "Reopened" else "at"
+    edited = edit(store, target, **{field: "not a date"})
+    problems = list(compare_with_store(recorded, rebuilt(edited, data, limit)))
+    head = published[-1] if published else {"position": GENESIS_POSITION, "hash": GENESIS_HASH}
+    reached = reaches(head["position"], head["hash"], rebuilt(edited, data, limit))
+    if target.id > head["position"]:
+        assert problems == []  # stored after the head: on its way, not yet recorded
+        assert reached == bool(published)
+    else:
+        assert [p.position for p in problems] == [target.id]
+        assert problems[0].problem.startswith(
+            "the stored event cannot be read back into its envelope: ")
+        assert ("ValidationError" if field == "on" else "ValueError") in problems[0].problem
+        assert not reached
 
 
 @settings(max_examples=40, deadline=None)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from eventsourcing.utils import get_topic
 
+from contracts.chain import UNREBUILDABLE
 from contracts.envelope import HASH_RULE, seal
 from contracts.errors import NotAllowed, NotFound
 from services.archive import app as archive_app
@@ -60,6 +61,7 @@ class SourceStore:
     def __init__(self, stream):
         self.stream = stream
         self.events = []
+        self.unreadable = {}  # position → why the source cannot read that event back
 
     def emit(self, envelope):
         self.events.append(dict(envelope))
@@ -77,6 +79,10 @@ class SourceStore:
         for event in self.events:
             if event["position"] <= after:
                 continue
+            if event["position"] in self.unreadable:
+                rebuilt.append({"position": event["position"],
+                                UNREBUILDABLE: self.unreadable[event["position"]]})
+                break
             rebuilt.append(seal({**event, "prev_hash": prev_hash}))
             prev_hash = rebuilt[-1]["hash"]
         return rebuilt[:limit]
@@ -105,6 +111,19 @@ def test_an_edited_event_in_the_sources_store_is_found_at_its_position(app, case
     assert report["sources"]["cases"]["problems"] == [{
         "position": 3, "where": "store",
         "problem": "stored event differs from what was published: payload"}]
+
+
+def test_an_event_its_source_cannot_read_back_is_found_there_and_nothing_after_it(app, cases):
+    feed(app, *cases.events)
+    # An intruder made the second event break its contract in the cases store.
+    cases.unreadable[2] = "ValidationError: {'duration_minutes': ['Not a valid integer.']}"
+
+    report = verify(app, cases.recompute)
+    assert not report["ok"]
+    assert report["sources"]["cases"]["problems"] == [{
+        "position": 2, "where": "store",
+        "problem": "the stored event cannot be read back into its envelope: ValidationError: "
+                   "{'duration_minutes': ['Not a valid integer.']}"}]
 
 
 def test_an_edited_ledger_entry_is_found_at_its_position(app, cases):
