@@ -71,6 +71,29 @@ def test_verify_passes_on_an_intact_system_and_names_an_edited_position(
     assert f"ledger cases position {target['position']} (store)" in result.output
 
 
+def test_verify_names_a_stored_event_its_source_cannot_read_back(system, tmp_path, monkeypatch):
+    """An event edited past reading back (its first date made a word) is one problem at its
+    position, from the published stream and from the ledger alike, not an error that stops
+    the whole verification."""
+    only_publishers(monkeypatch)
+    with rpc(system["uri"], AUDITOR) as proxy:
+        target = proxy.cases.events_since(0, 100)[1]["position"]
+    with sqlite3.connect(tmp_path / "var" / "cases.sqlite") as connection:
+        (state,) = connection.execute(
+            "SELECT state FROM stored_events WHERE rowid=?", (target,)).fetchone()
+        connection.execute("UPDATE stored_events SET state=? WHERE rowid=?",
+                           (state.replace(b'"2026-', b'"not a date ', 1), target))
+    result = CliRunner().invoke(main, ["verify"])
+    assert result.exit_code != 0
+    unreadable = "(store): the stored event cannot be read back into its envelope: "
+    for stream in ("cases", "ledger cases"):
+        line = next(line for line in result.output.splitlines()
+                    if line.startswith(f"{stream} position {target} "))
+        assert line.startswith(f"{stream} position {target} {unreadable}"), line
+        assert "Invalid isoformat string: 'not a date " in line, line
+    assert "no longer in the source's store" not in result.output
+
+
 def test_verify_content_proves_sealed_values_and_names_an_edited_one(
     system, tmp_path, monkeypatch
 ):
