@@ -55,7 +55,7 @@ SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hex 
 
 
 class Unhashable(ValueError):
-    """An envelope its rule cannot hash. Its text says why, as a verification reports it."""
+    """A value its hash rule cannot hash; its text says what it holds."""
 
 
 class UnknownHashRule(Unhashable):
@@ -86,16 +86,14 @@ def canonical_json(value: Any, rule: str | None = HASH_RULE) -> bytes:
             return bytes(rfc8785.dumps(value))
         except (rfc8785.CanonicalizationError, UnicodeEncodeError) as error:
             # UnicodeEncodeError: a key with a lone surrogate, met as the keys are sorted
-            raise Unhashable(f"the envelope holds a value its hash rule cannot write: {error}"
-                             ) from error
+            raise Unhashable(f"a value its hash rule cannot write: {error}") from error
     if rule is None:
         try:
             return json.dumps(
                 value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
             ).encode("utf-8")
         except UnicodeEncodeError:
-            raise Unhashable("the envelope holds a lone surrogate, which UTF-8 cannot encode"
-                             ) from None
+            raise Unhashable("a lone surrogate, which UTF-8 cannot encode") from None
     raise UnknownHashRule(f"unknown hash rule {rule!r}")
 
 
@@ -163,8 +161,10 @@ def hash_problems(envelope: Mapping[str, Any]) -> list[str]:
     try:
         if envelope.get("hash") != envelope_hash(envelope):
             return ["hash does not match the envelope's content"]
-    except Unhashable as error:
+    except UnknownHashRule as error:
         return [str(error)]
+    except Unhashable as error:  # canonical_json serves commitments too: the envelope is ours
+        return [f"the envelope holds {error}"]
     return []
 
 
