@@ -1,0 +1,104 @@
+"""`make bench` at a toy scale: CI does not run the benchmark, so this keeps it from rotting
+unseen. The read side (tests/bench/queries.py) is held to what its ratios rest on: each scale is
+read from a store kept as it stood, and every query is timed at every scale alike. The ledger's
+rates (tests/bench/ledger.py) must each be measured, the verify target's row among them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bench import ledger, queries
+
+
+@pytest.fixture
+def toy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # History sets this itself; set through monkeypatch, it is gone again after the test.
+    monkeypatch.setenv("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "false")
+    monkeypatch.setattr(queries, "CASES_AT_1X", 24)
+    monkeypatch.setattr(queries, "SAMPLES", 4)
+    monkeypatch.setattr(queries, "ROUNDS", 2)
+
+
+def test_a_scale_is_read_as_it_stood_while_the_history_grows(toy, tmp_path) -> None:
+    history = queries.History(tmp_path)
+    history.grow_to(24)
+    written = history.app.max_position()
+    kept = history.as_it_stands(1)
+    history.grow_to(48)
+    try:
+        assert written > 0
+        assert history.app.max_position() > written
+        assert kept.max_position() == written
+    finally:
+        kept.close()
+        history.app.close()
+
+
+def test_every_query_is_timed_at_every_scale_with_all_its_samples(toy, tmp_path) -> None:
+    measured = queries.measure(tmp_path, scales=(1, 2))
+
+    events = measured["events"]
+    assert 0 < events[1] < events[2]
+    timed = {(timing.query, timing.scale) for timing in measured["timings"]}
+    names = {"caseload, first page (worker)", "caseload, next page (worker)",
+             "caseload by stage (worker)", "caseload, whole school (admin)",
+             "open cases by stage (admin)", "overdue steps (admin)", "clients (worker)"}
+    assert timed == {(name, scale) for name in names for scale in (1, 2)}
+    assert len(measured["timings"]) == len(timed)
+    for timing in measured["timings"]:
+        assert 0 < timing.p50_ms <= timing.p99_ms
+    stored, rebuilt, raw = measured["rebuild"]
+    assert stored == events[2]
+    assert rebuilt > 0 and raw > 0
+
+
+def test_each_round_times_the_scales_sample_by_sample(toy, tmp_path, monkeypatch) -> None:
+    """A stall of the machine must land on every scale's samples alike: the scales alternate
+    at each sample, never one scale's block of samples after another's."""
+    history = queries.History(tmp_path)
+    history.grow_to(24)
+    apps = {1: history.as_it_stands(1), 2: history.as_it_stands(2)}
+    order: list[int] = []
+    listed = queries.queries
+
+    def recording(app):
+        scale = next(scale for scale, kept in apps.items() if kept is app)
+        return {name: (actor, lambda query=query: (order.append(scale), query()))
+                for name, (actor, query) in listed(app).items()}
+
+    monkeypatch.setattr(queries, "queries", recording)
+    try:
+        list(queries.time_queries(apps))
+    finally:
+        for app in apps.values():
+            app.close()
+        history.app.close()
+    per_query = 2 * (1 + queries.SAMPLES)  # a warming read and the samples, at each scale
+    assert len(order) == queries.ROUNDS * 7 * per_query
+    for start in range(0, len(order), per_query):
+        assert order[start:start + per_query] == [1, 2] * (1 + queries.SAMPLES)
+
+
+def test_every_ledger_rate_is_measured_on_a_ledger_that_verifies(tmp_path, monkeypatch) -> None:
+    # The benchmark sets this itself; set through monkeypatch, it is gone again after the test.
+    monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "1")
+    # Two ranges, so that the row the verify target stands on (less the processes' start) is
+    # measured as it is at 200,000 entries.
+    monkeypatch.setenv("CASEBOOK_VERIFY_PROCESSES", "2")
+    monkeypatch.setenv("CASEBOOK_VERIFY_RANGE_LEAST", "100")
+
+    results = ledger.ledger_rates(tmp_path, 400)
+
+    begins = ["ingest, one envelope a transaction", "ingest, runs of up to 500 a transaction",
+              "raw eventsourcing replay", "views rebuild",
+              "verify, full, in the archive's process", f"{ledger.VERIFY_AS_RUN}: 2 range(s)",
+              f"{ledger.VERIFY_AS_RUN}, less", "verify --since-checkpoint"]
+    assert len(results) == len(begins)
+    for (name, *_), begin in zip(results, begins, strict=True):
+        assert name.startswith(begin)
+    assert [target for *_, target in results].count(ledger.VERIFY_TARGET) == 1
+    for name, count, seconds, target in results:
+        # The row less the processes' start subtracts two timings: at 200,000 entries seconds
+        # apart, at this toy size a few milliseconds of noise either way.
+        assert count > 0 and (seconds > 0 or target == ledger.VERIFY_TARGET), name
+    assert len(ledger.rows(results)) == len(results)
