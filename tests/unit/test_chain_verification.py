@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import cycle
@@ -16,7 +17,7 @@ from eventsourcing.persistence import Notification
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from contracts.chain import ChainWalk, compare_with_store, reaches, recomputed
+from contracts.chain import ChainWalk, Problem, compare_with_store, reaches, recomputed
 from contracts.envelope import GENESIS_HASH, GENESIS_POSITION
 from services.runtime.publishing import RECOMPUTE_PAGE, Publications
 
@@ -127,6 +128,24 @@ def edit(store: list[Notification], target: Notification, **changes: str) -> lis
             for n in store]
 
 
+def verify_edited(
+    segments: list[Any], limit: int, data: st.DataObject,
+    changes: Callable[[Notification], dict[str, str]],
+) -> tuple[Notification, list[Problem], list[dict[str, Any]], bool]:
+    """Verify a store of `segments` after one event, drawn, has `changes(event)` written into
+    its stored state: (that event, the problems reported, the stream published before the
+    edit, whether the rebuilt chain still reaches its head)."""
+    store = store_of(segments)
+    published = published_stream(store)
+    recorded = {envelope["position"]: envelope for envelope in published}
+    target = data.draw(st.sampled_from(store), label="edited")
+    edited = edit(store, target, **changes(target))
+    problems = list(compare_with_store(recorded, rebuilt(edited, data, limit)))
+    head = published[-1] if published else {"position": GENESIS_POSITION, "hash": GENESIS_HASH}
+    reached = reaches(head["position"], head["hash"], rebuilt(edited, data, limit))
+    return target, problems, published, reached
+
+
 @settings(max_examples=40, deadline=None)
 @given(segments=runs, limit=st.integers(1, 40), data=st.data())
 def test_verification_is_silent_on_an_untouched_store(segments, limit, data) -> None:
@@ -144,14 +163,8 @@ def test_verification_is_silent_on_an_untouched_store(segments, limit, data) -> 
 @given(segments=runs, limit=st.integers(1, 40), data=st.data())
 def test_an_edited_event_is_reported_at_its_position_and_nowhere_else(
         segments, limit, data) -> None:
-    store = store_of(segments)
-    published = published_stream(store)
-    recorded = {envelope["position"]: envelope for envelope in published}
-    target = data.draw(st.sampled_from(store), label="edited")
-    edited = edit(store, target, on="2024-01-01")
-    problems = list(compare_with_store(recorded, rebuilt(edited, data, limit)))
-    head = published[-1] if published else {"position": GENESIS_POSITION, "hash": GENESIS_HASH}
-    reached = reaches(head["position"], head["hash"], rebuilt(edited, data, limit))
+    target, problems, published, reached = verify_edited(segments, limit, data,
+                                                         lambda _: {"on": "2024-01-01"})
     if target.topic == "Reopened":
         assert [(p.position, p.problem) for p in problems] == [
             (target.id, "stored event differs from what was published: payload")]
@@ -168,23 +181,19 @@ def test_an_event_edited_past_reading_back_is_reported_at_its_position_and_nothi
     """A published event's date its contract refuses, or an internal event's time that no
     one can read: the source cannot rebuild its chain past it. Verification names it where
     it is, instead of failing with the error, and calls nothing after it missing."""
-    store = store_of(segments)
-    published = published_stream(store)
-    recorded = {envelope["position"]: envelope for envelope in published}
-    target = data.draw(st.sampled_from(store), label="edited")
-    field = "on" if target.topic == "Reopened" else "at"
-    edited = edit(store, target, **{field: "not a date"})
-    problems = list(compare_with_store(recorded, rebuilt(edited, data, limit)))
-    head = published[-1] if published else {"position": GENESIS_POSITION, "hash": GENESIS_HASH}
-    reached = reaches(head["position"], head["hash"], rebuilt(edited, data, limit))
-    if target.id > head["position"]:
+    def field(target: Notification) -> str:
+        return "on" if target.topic == "Reopened" else "at"
+
+    target, problems, published, reached = verify_edited(
+        segments, limit, data, lambda target: {field(target): "not a date"})
+    if target.id > (published[-1]["position"] if published else GENESIS_POSITION):
         assert problems == []  # stored after the head: on its way, not yet recorded
         assert reached == bool(published)
     else:
         assert [p.position for p in problems] == [target.id]
         assert problems[0].problem.startswith(
             "the stored event cannot be read back into its envelope: ")
-        assert ("ValidationError" if field == "on" else "ValueError") in problems[0].problem
+        assert ("ValidationError" if field(target) == "on" else "ValueError") in problems[0].problem
         assert not reached
 
 
