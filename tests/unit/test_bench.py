@@ -5,6 +5,8 @@ rates (tests/bench/ledger.py) must each be measured, the verify target's row amo
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.bench import ledger, queries
@@ -79,7 +81,8 @@ def test_each_round_times_the_scales_sample_by_sample(toy, tmp_path, monkeypatch
         assert order[start:start + per_query] == [1, 2] * (1 + queries.SAMPLES)
 
 
-def test_every_ledger_rate_is_measured_on_a_ledger_that_verifies(tmp_path, monkeypatch) -> None:
+@pytest.fixture
+def toy_ledger(monkeypatch: pytest.MonkeyPatch) -> None:
     # The benchmark sets this itself; set through monkeypatch, it is gone again after the test.
     monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "1")
     # Two ranges, so that the row the verify target stands on (less the processes' start) is
@@ -87,6 +90,8 @@ def test_every_ledger_rate_is_measured_on_a_ledger_that_verifies(tmp_path, monke
     monkeypatch.setenv("CASEBOOK_VERIFY_PROCESSES", "2")
     monkeypatch.setenv("CASEBOOK_VERIFY_RANGE_LEAST", "100")
 
+
+def test_every_ledger_rate_is_measured_on_a_ledger_that_verifies(toy_ledger, tmp_path) -> None:
     results = ledger.ledger_rates(tmp_path, 400)
 
     begins = ["ingest, one envelope a transaction", "ingest, runs of up to 500 a transaction",
@@ -102,3 +107,47 @@ def test_every_ledger_rate_is_measured_on_a_ledger_that_verifies(tmp_path, monke
         # apart, at this toy size a few milliseconds of noise either way.
         assert count > 0 and (seconds > 0 or target == ledger.VERIFY_TARGET), name
     assert len(ledger.rows(results)) == len(results)
+
+
+def test_the_verifications_are_timed_in_turns_and_reported_by_their_medians(
+        toy_ledger, tmp_path, monkeypatch) -> None:
+    from services.archive import verifier
+    from services.archive.app import ArchiveApplication
+
+    ways: list[str] = []
+    verify_ledger, walk_in_processes = ArchiveApplication.verify_ledger, verifier.walk_in_processes
+
+    def verify(app, recompute=None, since_checkpoint=False):
+        ways.append("since" if since_checkpoint else
+                    f"processes={os.environ['CASEBOOK_VERIFY_PROCESSES']}")
+        return verify_ledger(app, recompute, since_checkpoint)
+
+    def start(*args, **kwargs):
+        ways.append("started")
+        return walk_in_processes(*args, **kwargs)
+
+    # What each verification took, in the order they run: full, in process, since, started.
+    scripted = iter([1.0, 2.0, 3.0, 4.0,
+                     9.0, 8.0, 7.0, 0.5,
+                     5.0, 6.0, 5.0, 2.5])
+    timed = ledger._timed
+
+    def script(work):
+        ran = len(ways)
+        measured = timed(work)
+        return next(scripted) if len(ways) > ran else measured
+
+    monkeypatch.setattr(ArchiveApplication, "verify_ledger", verify)
+    monkeypatch.setattr(verifier, "walk_in_processes", start)
+    monkeypatch.setattr(ledger, "_timed", script)
+
+    results = ledger.ledger_rates(tmp_path, 400)
+
+    assert ways == ["processes=2", "processes=1", "since", "started"] * ledger.ROUNDS
+    assert os.environ["CASEBOOK_VERIFY_PROCESSES"] == "2"  # as it was before
+    verifications = results[-4:]
+    # Medians: in process 6 of (2, 8, 6); full 5 of (1, 9, 5); its start 2.5 of (4, 0.5, 2.5);
+    # since 5 of (3, 7, 5).
+    assert [seconds for _, _, seconds, _ in verifications] == [6.0, 5.0, 5.0 - 2.5, 5.0]
+    assert f"less {2.5:.2f} s to start" in verifications[2][0]
+    assert all(name.endswith(f"median of {ledger.ROUNDS}") for name, *_ in verifications)
