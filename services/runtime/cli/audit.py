@@ -79,12 +79,12 @@ def verify(timeout: float, since_checkpoint: bool, content: bool) -> None:
     """Verify every hash chain and checkpoint, from the archive's ledger and from each source's
     own store; with --content, every sealed value too. Exits non-zero on any failure, naming
     the source and exact positions."""
-    console = Console(stderr=True)
     failures: list[str] = []
     columns = (TextColumn("{task.description:12}"), BarColumn(), MofNCompleteColumn())
+    # The console after the cluster: its locks must be made once eventlet has patched them.
     with (
         cluster("auditor", timeout=timeout) as proxy,
-        Progress(*columns, console=console) as progress,
+        Progress(*columns, console=Console(stderr=True)) as progress,
     ):
         ledger_task = progress.add_task("ledger", total=None)
         report = proxy.archive.verify_ledger({"since_checkpoint": since_checkpoint})
