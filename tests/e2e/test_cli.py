@@ -2,6 +2,7 @@
 
 import json
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -316,3 +317,31 @@ def test_verify_since_checkpoint_leaves_what_came_before_to_the_full_check(
         result = CliRunner().invoke(main, args)
         assert result.exit_code != 0, args
         assert f"ledger cases position {target} (store)" in result.output, args
+
+
+def test_a_broker_it_cannot_reach_is_one_line_that_names_it_without_its_password(monkeypatch):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv("AMQP_URI", f"amqp://guest:not-to-be-shown@127.0.0.1:{port}/")
+    for command in (["status"], ["verify"], ["demo", "--cases", "1"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1, (command, result.output)
+        assert (f"Error: cannot reach RabbitMQ at amqp://guest:**@127.0.0.1:{port}/ "
+                in result.output), (command, result.output)
+        assert "not-to-be-shown" not in result.output
+        assert "Traceback" not in result.output
+
+
+def test_a_service_that_never_ran_or_does_not_answer_is_one_line(amqp_uri, monkeypatch):
+    monkeypatch.setenv("AMQP_URI", amqp_uri)
+    never_ran = CliRunner().invoke(main, ["verify"])
+    assert never_ran.exit_code == 1, never_ran.output
+    assert "Error: Unknown service `archive`: it has never run on this broker" in never_ran.output
+
+    with running(amqp_uri, ArchiveService):
+        pass  # its queue stays on the broker, with nobody to answer
+    stopped = CliRunner().invoke(main, ["verify", "--timeout", "1"])
+    assert stopped.exit_code == 1, stopped.output
+    assert "Error: a service did not answer within 1 s" in stopped.output
+    assert "Traceback" not in never_ran.output + stopped.output

@@ -4,11 +4,15 @@ broker is the trust boundary, DESIGN.md); the CLI acts as the role each command 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
+import click
 import eventlet
+from kombu.utils.url import maybe_sanitize_url
+from nameko.exceptions import RpcTimeout, UnknownService
 
+from services.runtime.broker import BROKER_ERRORS
 from services.runtime.settings import settings
 
 _patched = False
@@ -26,7 +30,26 @@ def cluster(
     from services.runtime.replies import cluster_rpc
 
     context = {"actor": {"id": actor_id, "role": role, "school_id": school_id}}
-    with cluster_rpc(
-        {"AMQP_URI": settings().runtime.amqp_uri}, context_data=context, timeout=timeout
-    ) as proxy:
-        yield proxy
+    uri = settings().runtime.amqp_uri
+    # What a person at the terminal can act on, in one line, instead of a traceback: only the
+    # connection is the broker's (the command's own files may fail with an OSError too), and
+    # a call that is not answered is a service that is not running or not keeping up.
+    with ExitStack() as stack:
+        try:
+            proxy = stack.enter_context(
+                cluster_rpc({"AMQP_URI": uri}, context_data=context, timeout=timeout))
+        except BROKER_ERRORS as error:
+            raise click.ClickException(
+                f"cannot reach RabbitMQ at {maybe_sanitize_url(uri)} ({error}): is it running, "
+                "and is AMQP_URI right? `bash deploy/local.sh services` starts it on this "
+                "machine") from error
+        try:
+            yield proxy
+        except RpcTimeout as error:
+            raise click.ClickException(
+                f"a service did not answer within {timeout:g} s: is Casebook running, and "
+                "is every service up? `casebook status` shows which answer") from error
+        except UnknownService as error:
+            raise click.ClickException(
+                f"{error}: it has never run on this broker (RabbitMQ has no queue for it). "
+                "`casebook up` starts Casebook") from error
