@@ -143,6 +143,19 @@ def test_replay_shows_a_case_as_it_was(system):
     assert latest["version"] > 1
 
 
+def test_a_refusal_is_one_line_that_names_the_field_and_the_rule(system):
+    case_id = system["case_ids"][0]
+    for args, said in (
+        (["--aggregate", "not-a-case"], "Error: No aggregate not-a-case in the cases store. "
+                                        "(not_found)"),
+        (["--aggregate", case_id, "--at", "yesterday"],
+         "Error: Invalid input. at: Not a valid datetime. (invalid_input)"),
+    ):
+        result = CliRunner().invoke(main, ["replay", "--service", "cases", *args])
+        assert result.exit_code == 1, result.output
+        assert result.output.strip() == said
+
+
 def test_rebuild_reports_views_equal_to_the_log(system):
     result = cli("rebuild", "--service", "cases")
     assert result.exit_code == 0, result.output

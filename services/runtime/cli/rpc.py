@@ -12,6 +12,7 @@ import eventlet
 from kombu.utils.url import maybe_sanitize_url
 from nameko.exceptions import RpcTimeout, UnknownService
 
+from contracts.errors import CasebookError  # also registers the error types with nameko
 from services.runtime.broker import BROKER_ERRORS
 from services.runtime.settings import settings
 
@@ -26,7 +27,6 @@ def cluster(
     if not _patched:
         eventlet.monkey_patch()
         _patched = True
-    import contracts  # noqa: F401  (registers the error types)
     from services.runtime.replies import cluster_rpc
 
     context = {"actor": {"id": actor_id, "role": role, "school_id": school_id}}
@@ -53,3 +53,5 @@ def cluster(
             raise click.ClickException(
                 f"{error}: it has never run on this broker (RabbitMQ has no queue for it). "
                 "`casebook up` starts Casebook") from error
+        except CasebookError as error:  # a refusal: what the API would answer, in one line
+            raise click.ClickException(f"{error.detail} ({error.code})") from error
