@@ -37,6 +37,13 @@ def test_a_killed_service_is_restarted_and_the_restart_is_reported(amqp_uri, tmp
         wait_for(lambda: answers(amqp_uri, "cases") and answers(amqp_uri, "archive"),
                  timeout=90, interval=0.5, what="cases and archive to answer")
         assert state(data_dir), log.read_text()
+        # A second `casebook up` on the same stores is refused at once, and changes nothing.
+        again = subprocess.run([CASEBOOK, "up", "--only", "cases"], env=env, capture_output=True,
+                               text=True, timeout=60)
+        assert again.returncode == 1, again.stderr
+        assert (f"Error: Casebook is already running from {data_dir} (casebook up, pid {up.pid})"
+                in again.stderr), again.stderr
+        assert state(data_dir)["pid"] == up.pid
         first_pid = state(data_dir)["children"]["cases"]["pid"]
         # The cases process dies as an OOM kill would kill it.
         os.kill(first_pid, signal.SIGKILL)

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 import eventlet
-from kombu.utils.url import maybe_sanitize_url
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from contracts.errors import CasebookError  # also registers the error types with nameko
@@ -39,10 +38,7 @@ def cluster(
             proxy = stack.enter_context(
                 cluster_rpc({"AMQP_URI": uri}, context_data=context, timeout=timeout))
         except BROKER_ERRORS as error:
-            raise click.ClickException(
-                f"cannot reach RabbitMQ at {maybe_sanitize_url(uri)} ({error}): is it running, "
-                "and is AMQP_URI right? `bash deploy/local.sh services` starts it on this "
-                "machine") from error
+            raise broker_unreachable(uri, error) from error
         try:
             yield proxy
         except RpcTimeout as error:
@@ -55,3 +51,17 @@ def cluster(
                 "`casebook up` starts Casebook") from error
         except CasebookError as error:  # a refusal: what the API would answer, in one line
             raise click.ClickException(f"{error.detail} ({error.code})") from error
+
+
+def broker_unreachable(uri: str, error: Exception) -> click.ClickException:
+    return click.ClickException(
+        f"RabbitMQ does not answer at {redacted(uri)} ({error}). Start it with `make services` "
+        "(or `rabbitmq-server -detached`), or set AMQP_URI.")
+
+
+def redacted(uri: str) -> str:
+    """The broker's address without its password, to show."""
+    scheme, _, rest = uri.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if at else uri

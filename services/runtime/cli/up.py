@@ -17,6 +17,7 @@ from typing import Any
 import click
 from kombu import Connection
 
+from services.runtime.cli.rpc import broker_unreachable, redacted
 from services.runtime.launcher import METRICS_PORTS, SERVICES, service_command
 from services.runtime.settings import settings
 from services.runtime.store import postgres_configured
@@ -101,8 +102,16 @@ def up(only: tuple[str, ...], metrics: bool) -> None:
     POSTGRES_* is set), restart any that exits, and stop them all cleanly on Ctrl-C."""
     runtime = settings().runtime
     uri = runtime.amqp_uri
-    _check_broker(uri)
     data_dir = runtime.data_dir
+    running = read_state(data_dir)
+    if running is not None:
+        # A second set of every service on the same stores would run beside the first, as
+        # instances scaled out do, and take over its file of restarts: never what was meant.
+        raise click.ClickException(
+            f"Casebook is already running from {data_dir} (casebook up, pid {running['pid']}). "
+            "Stop it with Ctrl-C in its terminal, or give this one another CASEBOOK_DATA_DIR; "
+            f"if pid {running['pid']} is not Casebook, remove {data_dir / STATE_FILE}.")
+    _check_broker(uri)
     data_dir.mkdir(parents=True, exist_ok=True)
     children = {
         name: Child(name, f"127.0.0.1:{METRICS_PORTS[name]}" if metrics else None)
@@ -118,7 +127,7 @@ def up(only: tuple[str, ...], metrics: bool) -> None:
     signal.signal(signal.SIGTERM, stop)
     store = "PostgreSQL" if postgres_configured() else f"SQLite in {data_dir}"
     click.echo(
-        f"casebook: starting {', '.join(children)} on {_redacted(uri)}, stores: {store}",
+        f"casebook: starting {', '.join(children)} on {redacted(uri)}, stores: {store}",
         err=True,
     )
     state = data_dir / STATE_FILE
@@ -205,14 +214,4 @@ def _check_broker(uri: str) -> None:
         with Connection(uri, connect_timeout=3) as connection:
             connection.ensure_connection(max_retries=1)
     except Exception as error:
-        raise click.ClickException(
-            f"RabbitMQ does not answer at {_redacted(uri)} ({error}). Start it with "
-            "`make services` (or `rabbitmq-server -detached`), or set AMQP_URI."
-        ) from None
-
-
-def _redacted(uri: str) -> str:
-    scheme, _, rest = uri.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if at else uri
+        raise broker_unreachable(uri, error) from None
