@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 from tests.support.services import rpc
@@ -68,3 +69,36 @@ def test_a_killed_service_is_restarted_and_the_restart_is_reported(amqp_uri, tmp
     assert "casebook: stopped" in output
     assert not (data_dir / "up.json").exists()
     assert not answers(amqp_uri, "cases")
+
+
+def gone(pid: int) -> bool:
+    """Exited (a zombie not yet reaped by whoever adopted it counts as exited)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_services_stop_when_the_terminal_closes_or_casebook_up_is_killed(amqp_uri, tmp_path):
+    data_dir = tmp_path / "var"
+    env = {**os.environ, "AMQP_URI": amqp_uri, "CASEBOOK_DATA_DIR": str(data_dir)}
+    for signum, clean in ((signal.SIGHUP, True), (signal.SIGKILL, False)):
+        log = tmp_path / f"up-{signum}.log"
+        up = subprocess.Popen([CASEBOOK, "up", "--only", "cases"], env=env,
+                              stdout=log.open("w"), stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: answers(amqp_uri, "cases"), timeout=90, interval=0.5,
+                     what="cases to answer")
+            child = state(data_dir)["children"]["cases"]["pid"]
+            up.send_signal(signum)
+            up.wait(timeout=60)
+            # SIGHUP is a Ctrl-C; a SIGKILL leaves casebook up no time, and the child is told
+            # by the kernel that its parent died.
+            wait_for(partial(gone, child), timeout=60, what=f"cases to stop after {signum!r}")
+        finally:
+            if up.poll() is None:
+                up.kill()
+        if clean:
+            assert up.returncode == 0, log.read_text()
+            assert "casebook: stopped" in log.read_text()
+        assert not answers(amqp_uri, "cases")

@@ -4,11 +4,14 @@ started again, with a growing pause, and its restarts are kept in `<data dir>/up
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +33,7 @@ FIRST_PAUSE_SECONDS = 1.0
 LONGEST_PAUSE_SECONDS = 60.0
 STABLE_SECONDS = 60.0
 STATE_FILE = "up.json"
+PR_SET_PDEATHSIG = 1  # prctl(2)
 PUBLIC_FIELDS = ("name", "pid", "started_at", "restarts", "last_exit_status", "last_exit_at",
                  "restart_at")
 
@@ -60,7 +64,7 @@ class Child:
             env["CASEBOOK_METRICS_ADDRESS"] = self.metrics_address
         # A new process group: Ctrl-C reaches only this parent, which stops the children.
         self.process = subprocess.Popen(service_command(self.name), env=env,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=_die_with(os.getpid()))
         self.pid = self.process.pid
         self.started_at = _now()
         self.started_monotonic = time.monotonic()
@@ -123,8 +127,9 @@ def up(only: tuple[str, ...], metrics: bool) -> None:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    # SIGHUP: the terminal `casebook up` runs in was closed.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
     store = "PostgreSQL" if postgres_configured() else f"SQLite in {data_dir}"
     click.echo(
         f"casebook: starting {', '.join(children)} on {redacted(uri)}, stores: {store}",
@@ -189,6 +194,22 @@ def _write_state(path: Path, children: dict[str, Child]) -> None:
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(state, indent=2), encoding="utf-8")
     temporary.replace(path)  # atomic: `casebook status` never reads half a file
+
+
+def _die_with(parent: int) -> Callable[[], None] | None:
+    """What a child runs before the service: on Linux, ask for SIGTERM when `casebook up` dies,
+    even by SIGKILL, which leaves it no time to stop its children (an orphaned service would go
+    on holding its ports and consuming its queues unseen)."""
+    if sys.platform != "linux":
+        return None
+
+    def ask() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # it died before the request was in place
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return ask
 
 
 def _stop_all(children: dict[str, Child]) -> None:
