@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from amqp.exceptions import NotFound
 from click.testing import CliRunner
 from kombu import Connection
 
@@ -258,6 +259,28 @@ def test_dead_letters_are_listed_and_replayed_to_their_queue(system):
     wait_for(lambda: Broker.queue_depth(uri, live) == 0)
     with rpc(uri, AUDITOR) as proxy:
         assert proxy.archive.verify_ledger()["sources"]["cases"]["entries"] == system["head"]
+
+
+def test_dead_letters_of_a_subscription_that_does_not_exist_are_refused_and_nothing_made(system):
+    uri = system["uri"]
+    # Supervision subscribes to cases, but has never run on this broker.
+    for verb in ("list", "replay"):
+        result = CliRunner().invoke(
+            main, ["dlq", verb, "--subscriber", "supervision", "--source", "cases"])
+        assert result.exit_code == 1, result.output
+        assert ("Error: supervision has no subscription to cases on this broker (no queue "
+                "supervision.from.cases)") in result.output
+    with Connection(uri) as connection:
+        for name in (queue_name("supervision", "cases"),
+                     dead_letter_queue_name("supervision", "cases")):
+            # A channel each: the broker closes the one a passive declaration fails on.
+            with connection.channel() as channel, pytest.raises(NotFound):
+                channel.queue_declare(name, passive=True)
+    front_end = CliRunner().invoke(main, ["dlq", "list", "--subscriber", "gateway",
+                                          "--source", "cases"])
+    assert front_end.exit_code == 2
+    assert "'gateway' is not one of 'archive', 'cases', 'resources', 'supervision'" in (
+        front_end.output)
 
 
 def test_rebuild_of_the_archive_names_an_edited_file_row_and_swap_repairs_it(system, tmp_path):

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
+from amqp.exceptions import NotFound
 from kombu import Connection, Producer
 
-from services.runtime.launcher import SERVICES
+from services.runtime.broker import BROKER_ERRORS
+from services.runtime.cli.rpc import broker_unreachable
+from services.runtime.launcher import PUBLISHERS
 from services.runtime.queues import QUORUM
 from services.runtime.settings import settings
 from services.runtime.subscription import dead_letter_queue_name, queue_name
 
-NAMES = click.Choice(sorted(SERVICES))
+# Every service that publishes also subscribes; the front ends (gateway, console) do neither.
+NAMES = click.Choice(sorted(PUBLISHERS))
 
 
 @click.group()
@@ -26,7 +32,7 @@ def dlq() -> None:
 def list_(subscriber: str, source: str) -> None:
     """Show each dead letter's position, type, attempts and error; leaves them in place."""
     name = dead_letter_queue_name(subscriber, source)
-    with Connection(settings().runtime.amqp_uri) as connection:
+    with subscription(subscriber, source) as connection:
         queue = connection.SimpleQueue(name, queue_args=QUORUM)
         held = []
         try:
@@ -56,8 +62,7 @@ def replay(subscriber: str, source: str) -> None:
     position, so a letter whose event was processed since (by a catch-up) is simply acked."""
     name, target = dead_letter_queue_name(subscriber, source), queue_name(subscriber, source)
     moved = 0
-    uri = settings().runtime.amqp_uri
-    with Connection(uri, transport_options={"confirm_publish": True}) as connection:
+    with subscription(subscriber, source) as connection:
         queue = connection.SimpleQueue(name, queue_args=QUORUM)
         producer = Producer(connection.channel())
         try:
@@ -77,3 +82,26 @@ def replay(subscriber: str, source: str) -> None:
         except queue.Empty:
             pass
     click.echo(f"replayed {moved} dead letter(s) from {name} to {target}")
+
+
+@contextmanager
+def subscription(subscriber: str, source: str) -> Iterator[Connection]:
+    """A connection to the broker (publishing with confirms), once the subscription's queue and
+    its dead letters' are found there: looking must not declare a queue for a subscription that
+    does not exist, and a replay must not publish to a queue that is not there (the broker
+    would drop the letters)."""
+    uri = settings().runtime.amqp_uri
+    with Connection(uri, transport_options={"confirm_publish": True}) as connection:
+        try:
+            connection.ensure_connection(max_retries=1)
+        except BROKER_ERRORS as error:
+            raise broker_unreachable(uri, error) from error
+        for name in (queue_name(subscriber, source), dead_letter_queue_name(subscriber, source)):
+            try:
+                with connection.channel() as channel:
+                    channel.queue_declare(name, passive=True)
+            except NotFound:
+                raise click.ClickException(
+                    f"{subscriber} has no subscription to {source} on this broker (no queue "
+                    f"{name}): `casebook status` lists the subscriptions") from None
+        yield connection
