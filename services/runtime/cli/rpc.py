@@ -1,5 +1,6 @@
-"""RPC from the command line. Whoever holds broker credentials is trusted to say who acts (the
-broker is the trust boundary, DESIGN.md); the CLI acts as the role each command needs."""
+"""The broker from the command line: RPC to the services, and the errors a person at the
+terminal can act on. Whoever holds broker credentials is trusted to say who acts (the broker is
+the trust boundary, DESIGN.md); the CLI acts as the role each command needs."""
 
 from __future__ import annotations
 

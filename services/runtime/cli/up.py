@@ -202,9 +202,9 @@ def _die_with(parent: int) -> Callable[[], None] | None:
     on holding its ports and consuming its queues unseen)."""
     if sys.platform != "linux":
         return None
+    libc = ctypes.CDLL(None)  # found here: the child, between fork and exec, only calls
 
     def ask() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != parent:  # it died before the request was in place
             os.kill(os.getpid(), signal.SIGTERM)
