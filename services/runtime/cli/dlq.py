@@ -10,8 +10,7 @@ import click
 from amqp.exceptions import NotFound
 from kombu import Connection, Producer
 
-from services.runtime.broker import BROKER_ERRORS
-from services.runtime.cli.rpc import broker_unreachable
+from services.runtime.cli.rpc import broker_connection
 from services.runtime.launcher import PUBLISHERS
 from services.runtime.queues import QUORUM
 from services.runtime.settings import settings
@@ -91,11 +90,7 @@ def subscription(subscriber: str, source: str) -> Iterator[Connection]:
     does not exist, and a replay must not publish to a queue that is not there (the broker
     would drop the letters)."""
     uri = settings().runtime.amqp_uri
-    with Connection(uri, transport_options={"confirm_publish": True}) as connection:
-        try:
-            connection.ensure_connection(max_retries=1)
-        except BROKER_ERRORS as error:
-            raise broker_unreachable(uri, error) from error
+    with broker_connection(uri, transport_options={"confirm_publish": True}) as connection:
         for name in (queue_name(subscriber, source), dead_letter_queue_name(subscriber, source)):
             try:
                 with connection.channel() as channel:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 import eventlet
+from kombu import Connection
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from contracts.errors import CasebookError  # also registers the error types with nameko
@@ -52,6 +53,18 @@ def cluster(
                 "`casebook up` starts Casebook") from error
         except CasebookError as error:  # a refusal: what the API would answer, in one line
             raise click.ClickException(f"{error.detail} ({error.code})") from error
+
+
+@contextmanager
+def broker_connection(uri: str, **options: Any) -> Iterator[Connection]:
+    """A kombu connection to the broker, connected: a broker that does not answer is the one
+    error a person can act on (`broker_unreachable`), not a traceback later."""
+    with Connection(uri, connect_timeout=3, **options) as connection:
+        try:
+            connection.ensure_connection(max_retries=1)
+        except BROKER_ERRORS as error:
+            raise broker_unreachable(uri, error) from error
+        yield connection
 
 
 def broker_unreachable(uri: str, error: Exception) -> click.ClickException:

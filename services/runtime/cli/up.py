@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from kombu import Connection
 
-from services.runtime.cli.rpc import broker_unreachable, redacted
+from services.runtime.cli.rpc import broker_connection, redacted
 from services.runtime.launcher import METRICS_PORTS, SERVICES, service_command
 from services.runtime.settings import settings
 from services.runtime.store import postgres_configured
@@ -115,7 +114,8 @@ def up(only: tuple[str, ...], metrics: bool) -> None:
             f"Casebook is already running from {data_dir} (casebook up, pid {running['pid']}). "
             "Stop it with Ctrl-C in its terminal, or give this one another CASEBOOK_DATA_DIR; "
             f"if pid {running['pid']} is not Casebook, remove {data_dir / STATE_FILE}.")
-    _check_broker(uri)
+    with broker_connection(uri):
+        pass  # it answers
     data_dir.mkdir(parents=True, exist_ok=True)
     children = {
         name: Child(name, f"127.0.0.1:{METRICS_PORTS[name]}" if metrics else None)
@@ -228,11 +228,3 @@ def _stop_all(children: dict[str, Child]) -> None:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _check_broker(uri: str) -> None:
-    try:
-        with Connection(uri, connect_timeout=3) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception as error:
-        raise broker_unreachable(uri, error) from None
