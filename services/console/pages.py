@@ -37,7 +37,7 @@ from services.console.i18n import N_, PROBLEMS, UNKNOWN_PROBLEM, Localized, Mess
 from services.console.session import load, store
 from services.console.web import PAGES, RULES, Api, Problem, Refused, Visit, home_of, links_of, page
 from services.gateway.dispatch import Call, Gateway
-from services.runtime.cli.demo import SCHOOL, WORKER
+from services.runtime.cli.demo import SCHOOL, SUPERVISOR, WORKER
 from services.runtime.context import Actor
 from services.runtime.settings import Console as Settings
 from services.runtime.settings import settings
@@ -50,7 +50,7 @@ CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
 # The development sign-in offers a person of each role, in the school `casebook demo` staffs.
 DEMO_PEOPLE: tuple[Actor, ...] = (
     Actor(id=WORKER, role="social_worker", school_id=SCHOOL),
-    Actor(id="demo-supervisor", role="supervisor", school_id=SCHOOL),
+    Actor(id=SUPERVISOR, role="supervisor", school_id=SCHOOL),
     Actor(id="demo-admin", role="school_admin", school_id=SCHOOL),
     Actor(id="demo-archivist", role="archivist", school_id=SCHOOL),
     Actor(id="demo-auditor", role="auditor"),

@@ -250,8 +250,8 @@ def supervisees_cases(visit: Visit) -> Response:
     """The cases of the supervisor's supervisees, newest first, by worker and step; a case
     with a key control point overdue (9.5c) is marked."""
     args = visit.request.args
-    workers = visit.api.get(f"/supervisors/{visit.actor.id}/supervisees", active="true",
-                            limit=SUPERVISEES_PAGE)["items"]
+    supervisees = _supervisee_records(visit)
+    workers = supervisees or []
     known = {worker["social_worker_id"] for worker in workers}
     worker = args.get("worker") if args.get("worker") in known else None
     stage = args.get("stage") if args.get("stage") in STAGES else None
@@ -259,7 +259,8 @@ def supervisees_cases(visit: Visit) -> Response:
                           after=args.get("after"), limit=CASES_PAGE)
     clients = client_names(visit, (case["client_id"] for case in cases["items"]))
     return visit.render("supervisor_cases.html", page=cases, workers=workers, worker=worker,
-                        stage=stage, stages=STAGES, clients=clients)
+                        stage=stage, stages=STAGES, clients=clients,
+                        registered=supervisees is not None)
 
 
 @page("/quality")
@@ -330,10 +331,23 @@ def record_training(visit: Visit) -> Response:
                      "/supervision")
 
 
+def _supervisee_records(visit: Visit) -> list[dict[str, Any]] | None:
+    """The signed-in supervisor's own social workers (6.2.2), or None while the supervision
+    service has no such supervisor: one who signs in before the school administrator registers
+    them (6.2.2.1) is told so on their pages, which otherwise show nothing of theirs."""
+    try:
+        found = visit.api.get(f"/supervisors/{visit.actor.id}/supervisees", active="true",
+                              limit=SUPERVISEES_PAGE)
+    except Refused as refusal:
+        if refusal.status != 404:
+            raise
+        return None
+    items: list[dict[str, Any]] = found["items"]
+    return items
+
+
 def _supervisees(visit: Visit) -> tuple[str, ...]:
-    found = visit.api.get(f"/supervisors/{visit.actor.id}/supervisees", active="true",
-                          limit=SUPERVISEES_PAGE)
-    return tuple(worker["social_worker_id"] for worker in found["items"])
+    return tuple(worker["social_worker_id"] for worker in _supervisee_records(visit) or ())
 
 
 def _supervision_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
@@ -347,8 +361,10 @@ def _supervision_page(visit: Visit, sent: Section | None, status: int = 200) -> 
                              after=args.get("after"), limit=QUALITY_PAGE)
     year = today().year
     training = visit.api.get(f"/schools/{school}/training-report", year=year)
-    supervisees = _supervisees(visit)
+    records = _supervisee_records(visit)
+    supervisees = tuple(worker["social_worker_id"] for worker in records or ())
     sections = sections_of(sent, session=session_fields(supervisees),
                            training=training_fields(supervisees))
     return visit.render("supervisor_supervision.html", status, report=report,
-                        sessions=sessions, training=training, year=year, sections=sections)
+                        sessions=sessions, training=training, year=year, sections=sections,
+                        registered=records is not None)

@@ -11,6 +11,7 @@ from services.runtime.cli.rpc import cluster
 
 SCHOOL = "JD001"
 WORKER = "demo-worker-1"
+SUPERVISOR = "demo-supervisor"
 ELIGIBILITY_WAIT_SECONDS = 30
 
 
@@ -18,13 +19,14 @@ ELIGIBILITY_WAIT_SECONDS = 30
 @click.option("--cases", "count", default=10, show_default=True, help="How many cases to drive.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed, for repeatable runs.")
 def demo(count: int, seed: int) -> None:
-    """Staff school JD001 with a qualified, trained worker, then open, work and close COUNT
-    cases as that worker would."""
+    """Staff school JD001 with a qualified, trained worker and the worker's supervisor, then
+    open, work and close COUNT cases as that worker would."""
     rng = random.Random(seed)
     run = rng.randrange(10**6)  # client ids are new on every run: the register refuses repeats
     with cluster("school_admin", actor_id="demo-admin", school_id=SCHOOL) as admin:
-        staff_school(admin, SCHOOL, WORKER)
-    click.echo(f"school {SCHOOL} staffed: {WORKER} qualified (6.2.1.2) and trained (9.1a)")
+        staff_school(admin, SCHOOL, WORKER, SUPERVISOR)
+    click.echo(f"school {SCHOOL} staffed: {WORKER} qualified (6.2.1.2) and trained (9.1a), "
+               f"supervised by {SUPERVISOR} (6.2.2)")
     with cluster("social_worker", actor_id=WORKER, school_id=SCHOOL) as worker:
         for number in range(1, count + 1):
             case_id = case_journey(

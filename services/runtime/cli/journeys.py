@@ -39,9 +39,11 @@ SERVICE_CODES = ["7.1.1a", "7.1.2a", "7.1.3a", "7.1.3b", "7.1.3c", "7.1.4c", "7.
 METHODS = ["case_work", "crisis_intervention", "family_therapy", "outreach"]
 
 
-def staff_school(admin: Any, school_id: str, worker_id: str) -> None:
+def staff_school(admin: Any, school_id: str, worker_id: str,
+                 supervisor_id: str | None = None) -> None:
     """Register a school and a qualified full-time worker with pre-job training (9.1a), as a
-    school administrator would; what already exists is left as it is."""
+    school administrator would, and with `supervisor_id` a supervisor of the school (6.2.2.1)
+    assigned to the worker (6.2.2); what already exists is left as it is."""
     steps = [
         (
             "register_school",
@@ -73,6 +75,20 @@ def staff_school(admin: Any, school_id: str, worker_id: str) -> None:
             },
         ),
     ]
+    if supervisor_id is not None:
+        steps += [
+            (
+                "register_supervisor",
+                {
+                    "supervisor_id": supervisor_id,
+                    "employment": "full_time",
+                    "certificate_level": "intermediate",
+                    "years_of_practice": 6,
+                    "school_id": school_id,
+                },
+            ),
+            ("assign_supervisor", {"social_worker_id": worker_id, "supervisor_id": supervisor_id}),
+        ]
     for command, payload in steps:
         try:
             getattr(admin.supervision, command)(payload)

@@ -26,12 +26,7 @@ SUPERVISOR = {"id": "demo-supervisor", "role": "supervisor", "school_id": SCHOOL
 def staff_with_supervisor(amqp_uri: str) -> None:
     """School JD001 with its worker, and demo-supervisor as the worker's supervisor (6.2.2)."""
     with rpc(amqp_uri, ADMIN) as admin:
-        staff_school(admin, SCHOOL, WORKER)
-        admin.supervision.register_supervisor({
-            "supervisor_id": SUPERVISOR["id"], "employment": "full_time",
-            "certificate_level": "intermediate", "years_of_practice": 6, "school_id": SCHOOL})
-        admin.supervision.assign_supervisor({"social_worker_id": WORKER,
-                                             "supervisor_id": SUPERVISOR["id"]})
+        staff_school(admin, SCHOOL, WORKER, SUPERVISOR["id"])
 
 
 def raise_risk(amqp_uri: str, case_id: str, risk_type: str, on: datetime) -> None:

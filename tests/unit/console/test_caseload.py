@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.console import social_worker, supervisor
+from services.console.web import Refused
 from services.runtime.context import Actor
 from tests.unit.console.visits import visit_of
 
@@ -72,3 +73,33 @@ def test_an_empty_page_asks_for_no_clients():
     cases = Cases()
     assert social_worker.client_names(visit_of(cases, "zh_CN", WORKER), []) == {}
     assert cases.asked == []
+
+
+class Unregistered:
+    """The services as a supervisor who signed in before the school administrator registered
+    them sees them: the supervision service knows no such supervisor."""
+
+    def get(self, path: str, **query: Any) -> Any:
+        if path == "/supervisors/demo-supervisor-1/supervisees":
+            raise Refused(404, {"code": "not_found", "detail": "No supervisor demo-supervisor-1."})
+        if path == "/cases":
+            return {"items": [], "total": 0, "limit": 20, "next": None}
+        if path == "/schools/JD001/supervision-report":
+            return {"interval_days": 30, "lines": []}
+        if path == "/schools/JD001/training-report":
+            return {"lines": []}
+        assert path == "/schools/JD001/supervision-sessions", path
+        return {"items": [], "total": 0, "limit": 20, "next": None}
+
+
+def test_a_supervisor_not_yet_registered_is_told_so_on_their_pages_instead_of_a_missing_record():
+    for shown in (supervisor.supervisees_cases, supervisor.supervision):
+        response = shown(visit_of(Unregistered(), "zh_CN", SUPERVISOR))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, shown.__name__
+        assert "您尚未登记为督导：由学校管理员为您登记（6.2.2.1）" in page, shown.__name__
+        assert "没有这条记录" not in page
+    # A supervisor the service knows, with supervisees, is not told it.
+    page = supervisor.supervisees_cases(visit_of(Cases(), "zh_CN", SUPERVISOR)).get_data(
+        as_text=True)
+    assert "您尚未登记为督导" not in page
