@@ -333,6 +333,9 @@ LABELS: dict[str, str] = {
     "group_room": N_("Group work room"),
     "multi_function_room": N_("Multi-function room"),
     "shared_service_space": N_("Shared service space"),
+    # How the school is served (8.1.1 驻校, 8.1.2 入校; school_admin.po).
+    "resident": N_("A social worker resident in the school (8.1.1)"),
+    "visiting": N_("Social workers visiting the school (8.1.2)"),
 }
 # Codes that mean another thing as the value of one field: a complaint that came in by
 # "letter" (10.1.1) is a letter, where the same code among overdue control points (8.2.2) is

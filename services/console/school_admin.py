@@ -35,6 +35,7 @@ from contracts.events.supervision import (
     FEEDBACK_KINDS,
     RATINGS,
     RESPONDENT_KINDS,
+    SERVICE_MODES,
     SUPERVISOR_SETTINGS,
 )
 from services.console import forms
@@ -89,6 +90,17 @@ REGISTER_WORKER = (
 FACILITIES = (
     Field("facility_kinds", N_("Service spaces (6.1)"), "multi", FACILITY_KINDS, required=True),
     forms.service_day("recorded_on", N_("Recorded on")),
+)
+# 8.1, 6.1: the admin's own school as it is registered, before its staff: how it is served,
+# and its service spaces.
+REGISTER_SCHOOL = (
+    Field("name", N_("School name"), required=True),
+    Field("district", N_("District code"), required=True,
+          hint=N_("The code of the school's district, for example JD.")),
+    Field("service_mode", N_("How the school is served"), "select", SERVICE_MODES,
+          required=True),
+    Field("facility_kinds", N_("Service spaces (6.1)"), "multi", FACILITY_KINDS),
+    forms.service_day("registered_on", N_("Registered on")),
 )
 # A worker's later changes: a new qualification (6.2.1.2), serving this school too, no longer
 # serving it, and leaving the service (which ends their eligibility to take cases).
@@ -244,7 +256,9 @@ def record_facilities(visit: Visit) -> Response:
 def _staff_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
     args = visit.request.args
     school_id = visit.actor.school_id
-    school = visit.api.get(f"/schools/{school_id}")
+    school = _school(visit)
+    if school is None:
+        return redirect("/school/new")
     eligible = args.get("eligible") if args.get("eligible") in ELIGIBILITY_FILTERS else None
     workers = visit.api.get(f"/schools/{school_id}/social-workers", eligible=eligible,
                             after=args.get("after"), limit=STAFF_PAGE)
@@ -262,8 +276,38 @@ def _staff_page(visit: Visit, sent: Section | None, status: int = 200) -> Respon
                         sections=sections)
 
 
+def _school(visit: Visit) -> dict[str, Any] | None:
+    """The admin's own school as the supervision service has it, or None before it is
+    registered: its staff, reports and forms all hang on it."""
+    try:
+        school: dict[str, Any] = visit.api.get(f"/schools/{visit.actor.school_id}")
+    except Refused as refusal:
+        if refusal.status != 404:
+            raise
+        return None
+    return school
+
+
+@page("/school/new")
+def new_school(visit: Visit) -> Response:
+    """Where a school administrator lands while their school is not registered (8.1)."""
+    if _school(visit) is not None:
+        return redirect("/staff")
+    return _staff_form(visit, "school", None, None)
+
+
+@page("/school/new", "POST")
+def register_school(visit: Visit) -> Response:
+    """The admin's own school, the one their sign-in names (8.1, 6.1)."""
+    body = {**forms.payload(REGISTER_SCHOOL, visit.request.form),
+            "school_id": visit.actor.school_id}
+    return _register(visit, "/schools", body, "school", lambda answer: "/staff")
+
+
 @page("/staff/new")
 def new_worker(visit: Visit) -> Response:
+    if _school(visit) is None:
+        return redirect("/school/new")
     return _staff_form(visit, "worker", None, None)
 
 
@@ -279,6 +323,8 @@ def register_worker(visit: Visit) -> Response:
 
 @page("/supervisors/new")
 def new_supervisor(visit: Visit) -> Response:
+    if _school(visit) is None:
+        return redirect("/school/new")
     return _staff_form(visit, "supervisor", None, None)
 
 
@@ -291,8 +337,10 @@ def register_supervisor(visit: Visit) -> Response:
     return _register(visit, "/supervisors", body, "supervisor", lambda answer: "/staff")
 
 
-# The registration forms: the worker's (6.2.1) and the supervisor's (6.2.2.1).
+# The registration forms: the school's (8.1), the worker's (6.2.1) and the supervisor's
+# (6.2.2.1).
 STAFF_FORMS: dict[str, tuple[str, tuple[Field, ...]]] = {
+    "school": ("/school/new", REGISTER_SCHOOL),
     "worker": ("/staff/new", REGISTER_WORKER),
     "supervisor": ("/supervisors/new", REGISTER_SUPERVISOR),
 }
@@ -515,6 +563,8 @@ def compliance(visit: Visit) -> Response:
     try:
         report = _report(visit, values)
     except Refused as refusal:
+        if refusal.status == 404 and _school(visit) is None:
+            return redirect("/school/new")
         if refusal.status != 400:
             raise
         return visit.render("school_admin_compliance.html", 400, fields=PERIOD, values=values,

@@ -23,8 +23,9 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import pytest
 
 from services.console.pages import DEMO_PEOPLE
-from services.runtime.cli.demo import WORKER
+from services.runtime.cli.demo import SCHOOL, WORKER
 from tests.e2e.console.conftest import console, console_address
+from tests.support.services import rpc
 
 pytestmark = pytest.mark.e2e
 
@@ -74,7 +75,8 @@ class NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def reachable(browser: Browser, home: str) -> dict[str, tuple[int, str]]:
-    """Each page linked from `home` onwards, breadth first: its status and text."""
+    """Each page linked from `home` onwards, breadth first, redirects followed: its status
+    and text."""
     seen: dict[str, tuple[int, str]] = {}
     waiting = deque([home])
     queued = {home}
@@ -82,10 +84,14 @@ def reachable(browser: Browser, home: str) -> dict[str, tuple[int, str]]:
         path = waiting.popleft()
         status, headers, text = browser.open(path)
         seen[path] = (status, text)
-        if status != 200 or not headers.get("Content-Type", "").startswith("text/html"):
+        if status in (302, 303):
+            targets = [headers["Location"]]
+        elif status == 200 and headers.get("Content-Type", "").startswith("text/html"):
+            targets = [html.unescape(href) for href in LINK.findall(text)]
+        else:
             continue
-        for href in LINK.findall(text):
-            target = urlsplit(urljoin(browser.url + path, html.unescape(href)))
+        for href in targets:
+            target = urlsplit(urljoin(browser.url + path, href))
             if target.netloc != urlsplit(browser.url).netloc or target.path.startswith(
                     ("/static/", "/sign-out")):
                 continue
@@ -96,30 +102,66 @@ def reachable(browser: Browser, home: str) -> dict[str, tuple[int, str]]:
     return seen
 
 
+def crawl_every_role(url: str) -> dict[str, dict[str, tuple[int, str]]]:
+    """Each demo person's reachable pages, checked: none fails, none is a missing record, each
+    page is in Chinese."""
+    reached = {}
+    for number, person in enumerate(DEMO_PEOPLE):
+        browser = Browser(url)
+        pages = reachable(browser, browser.sign_in(number))
+        failed = {path: status for path, (status, _) in pages.items()
+                  if status not in (200, 302, 303)}
+        assert failed == {}, (person.role, failed)
+        missing = [path for path, (_, text) in pages.items() if MISSING_RECORD in text]
+        assert missing == [], (person.role, missing)
+        english = [path for path, (status, text) in pages.items()
+                   if status == 200 and "<html" in text and '<html lang="zh-CN">' not in text]
+        assert english == [], (person.role, english)
+        reached[person.role] = pages
+    return reached
+
+
+def form_of(page: str) -> dict[str, str]:
+    """The hidden fields a form of `page` carries: its CSRF token and idempotency key."""
+    return dict(re.findall(r'<input type="hidden" name="(csrf|idempotency_key)" value="([^"]+)"',
+                           page))
+
+
 def test_every_page_each_role_reaches_by_its_links_answers_in_chinese(amqp_uri, tmp_path):
     with console(amqp_uri, tmp_path, console_address(), services=SERVICES,
                  CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
+        # A fresh Casebook, as a person who signs in before anything is recorded finds it.
+        before = crawl_every_role(url)
+        assert "/school/new" in before["school_admin"]  # where the admin lands (8.1)
+
+        # The admin registers the school through the form; a refusal names the field.
+        admin = Browser(url)
+        admin.sign_in([person.role for person in DEMO_PEOPLE].index("school_admin"))
+        _, _, page = admin.open("/school/new")
+        school = {"name": "", "district": "JD", "service_mode": "resident",
+                  "facility_kinds": "office"}
+        status, _, page = admin.open("/school/new", {**form_of(page), **school})
+        name_input = re.search(r'<input[^>]* name="name"[^>]*>', page)
+        assert status == 400 and name_input and 'aria-invalid="true"' in name_input.group(0)
+        status, headers, _ = admin.open("/school/new", {**form_of(page), **school,
+                                                        "name": "嘉定第一中学"})
+        assert (status, urlsplit(headers["Location"]).path) == (302, "/staff")
+        with rpc(amqp_uri, {"id": "demo-admin", "role": "school_admin",
+                            "school_id": SCHOOL}) as proxy:
+            registered = proxy.supervision.get_school({"school_id": SCHOOL})
+        assert (registered["name"], registered["service_mode"],
+                registered["facility_kinds"]) == ("嘉定第一中学", "resident", ["office"])
+
         demo = subprocess.run(
             [str(Path(sys.executable).parent / "casebook"), "demo", "--cases", "2"],
             env={**os.environ, "AMQP_URI": amqp_uri, "CASEBOOK_DATA_DIR": str(tmp_path)},
             capture_output=True, text=True, timeout=180)
         assert demo.returncode == 0, demo.stderr[-3000:]
-        for number, person in enumerate(DEMO_PEOPLE):
-            browser = Browser(url)
-            home = browser.sign_in(number)
-            pages = reachable(browser, home)
+        after = crawl_every_role(url)
+        for role, pages in after.items():
             # Each role's pages link to more than its header does: the crawl went past it.
-            assert len(pages) > 5, (person.role, sorted(pages))
-            failed = {path: status for path, (status, _) in pages.items()
-                      if status not in (200, 302, 303)}
-            assert failed == {}, (person.role, failed)
-            missing = [path for path, (_, text) in pages.items() if MISSING_RECORD in text]
-            assert missing == [], (person.role, missing)
-            english = [path for path, (status, text) in pages.items()
-                       if status == 200 and "<html" in text and '<html lang="zh-CN">' not in text]
-            assert english == [], (person.role, english)
-            if person.role == "supervisor":
-                # The demo assigns its worker to the demo supervisor (6.2.2): the worker's
-                # cases are the supervisor's to see.
-                _, cases = pages["/supervisees"]
-                assert f'<option value="{WORKER}"' in cases
+            assert len(pages) > 5, (role, sorted(pages))
+        # The demo assigns its worker to the demo supervisor (6.2.2): the worker's cases are
+        # the supervisor's to see.
+        _, cases = after["supervisor"]["/supervisees"]
+        assert f'<option value="{WORKER}"' in cases
