@@ -76,6 +76,7 @@ DISPOSAL = Table(
     decided_at TEXT, reason_code TEXT, two_person_rule_met BOOLEAN""",
     key=("disposal_id",),
     indexes=(("school_id", "requested_at"), ("file_id",)),
+    lookups=(("file_id",),),  # a file's pending request, decided
 )
 ACCESS = Table(
     "access_request",

@@ -43,6 +43,7 @@ CASE = Table(
              ("school_id", "social_worker_id", "stage", "opened_on", "case_id"),
              ("school_id", "opened_on", "case_id"), ("school_id", "stage", "opened_on", "case_id"),
              ("opened_on", "case_id"), ("client_id",)),
+    lookups=(("client_id",),),  # whether a worker's open case reaches a client
 )
 # How many cases each worker has in each status and step: a caseload's total and the counts by
 # step are sums over a school's few rows here, not counts of its every case.
@@ -58,6 +59,7 @@ PENDING = Table(
     indexes=(("school_id", "kind", "since", "item_id"),
              ("school_id", "social_worker_id", "kind", "since", "item_id"),
              ("kind", "since", "item_id"), ("case_id",)),
+    lookups=(("case_id",),),  # a reassigned case's follow-ups
 )
 # How many steps wait, per worker, kind and day (a letter's worker is ''): the overdue list's
 # total sums a row per worker, kind and day before the cutoff, not one per step.
@@ -76,6 +78,7 @@ FOLLOW_UP = Table(
     social_worker_id TEXT NOT NULL, due_on TEXT NOT NULL, done_on TEXT""",
     key=("follow_up_id",),
     indexes=(("case_id",), ("school_id", "due_on")),
+    lookups=(("case_id",),),  # a reassigned case's follow-ups
 )
 CLIENT = Table(
     "client_row",
@@ -87,6 +90,7 @@ CLIENT = Table(
     key=("client_id",),
     indexes=(("school_id", "registered_on", "client_id"), ("registered_by",),
              ("aggregate_id",)),
+    lookups=(("aggregate_id",),),  # a client's record changed by its aggregate's events
 )
 # How many clients each worker's work reaches (registered by them, or with a case of theirs not
 # closed), per client type: a worker's client list's total, whatever the history.

@@ -6,6 +6,7 @@ hand, exactly, and a swap puts the rebuilt tables in place."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from services.runtime.persistence import Cursor, CursorMoved
 from services.runtime.store import CasebookApplication
 from services.runtime.views import Table, Transaction, Views, compare, projects, swap
 from tests.support.stores import PG
+from tests.support.views import full_scans, statements_of
 
 WORKER = Actor("worker-1", "social_worker", "JD001")
 
@@ -213,6 +215,55 @@ def test_a_rebuild_finds_a_row_changed_by_hand_and_a_swap_replaces_it(store, tmp
         app.count(tallies_[1])
     assert app.counted(tallies_[1]) == 2
     assert compare(app.views.store, app.views.store.fresh())[1] == []
+
+
+class TallyBySchoolViews(TallyViews):
+    """Counting also stamps the school's every tally, found by the (school_id, label) index."""
+
+    @projects(Tally.Counted)  # type: ignore[attr-defined]
+    def counted(self, tx: Transaction, event: Any) -> None:
+        tx.execute("UPDATE {tally} SET counted = counted + 1 WHERE tally_id = :tally_id",
+                   tally_id=str(event.originator_id))
+        tx.execute("UPDATE {tally} SET label = label WHERE school_id = :school_id",
+                   school_id=event.meta["school_id"])
+
+
+def test_a_rebuild_makes_only_the_lookups_then_the_other_indexes_once_full(tmp_path):
+    """A rebuild's fresh tables carry the indexes their projection finds rows by, and the
+    others only once full (`create()`, or `swap`); a statement of a handler that finds rows
+    by an index not declared a lookup is a scan of the table in a rebuild, and the check that
+    every service's views are held to reports it."""
+
+    def indexes_of(home: Path, table: str) -> set[str]:
+        with sqlite3.connect(home / "tallies.sqlite") as conn:
+            return {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL", (table,))}
+
+    for lookups, scans in (((), 1), ((("school_id", "label"),), 0)):
+        class Views_(TallyBySchoolViews):
+            tables = (replace(TallyViews.tables[0], lookups=lookups),)
+
+        class Tallies_(Tallies):
+            views_class = Views_
+
+        home = tmp_path / f"declared-{len(lookups)}"
+        app = Tallies_(env={"CASEBOOK_DATA_DIR": str(home)})
+        with acting_as(WORKER):
+            for label in ("a", "b"):
+                app.count(app.start(label))
+        assert app.views is not None
+        fresh = app.views.store.fresh()
+        assert indexes_of(home, "tally__rebuilt") == (
+            {"tally__rebuilt_0"} if lookups else set())
+        with statements_of(fresh) as ran:
+            assert compare(app.views.store, fresh)[1] == []
+        assert len(full_scans(fresh, ran)) == scans, full_scans(fresh, ran)
+        fresh.create()
+        assert indexes_of(home, "tally__rebuilt") == {"tally__rebuilt_0"}
+        swap(app.views.store, fresh)
+        assert indexes_of(home, "tally") == {"tally_0"}
+        app.close()
 
 
 def edit(store: dict[str, str], tmp_path: Path, tally_id: str, counted: int) -> None:
