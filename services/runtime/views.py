@@ -74,9 +74,10 @@ class Table:
     BOOLEAN; dates and times as ISO text, which sorts), its key, and its indexes.
 
     `lookups` names those of the indexes the projection's own statements find rows by (other
-    than by the key). A rebuild into fresh tables makes only these as it fills them, and the
-    others once, over the full tables: keeping every index of a table up row by row cost a
-    rebuild 40% of its time at 200,000 events, and building them after, well under a second.
+    than by the key). Tables filled afresh from a log (a rebuild, an upgrade that changed
+    them) have only these until the whole log is applied, and the others are then made once,
+    over the full tables: keeping every index of a table up row by row cost a rebuild 40% of
+    its time at 200,000 events, and building them after, well under a second.
     A statement of a handler that finds rows by an index not among them scans the table in a
     rebuild (`tests/support/views.py` fails on it)."""
 
@@ -411,6 +412,9 @@ class ViewStore:
         self.tracking_name = f"{name}.views{suffix}"
         self._lock = threading.Lock()
         self._statements: dict[str, str] = {}
+        # Tables made afresh over a log with events: their query indexes wait for a catch-up
+        # to have read it all (`create`).
+        self._indexes_wanted = False
         self._booleans_among: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # SQL for both stores.
@@ -445,13 +449,19 @@ class ViewStore:
             self._statements[statement] = made
         return made
 
-    def create(self, queries: bool = True) -> None:
-        """Create the tables where missing, with their indexes (without `queries`, only the
-        lookups the projection needs: a rebuild's fresh tables get the others when full).
-        Tables made by another definition of these views (a column, a counter table or an
-        index added since) are dropped with their position first, so the views are built
-        afresh from the log: tables that missed the events already applied never answer."""
+    def create(self) -> None:
+        """Create the tables where missing, with their indexes. Tables made by another
+        definition of these views (a column, a counter table or an index added since) are
+        dropped with their position first, so the views are built afresh from the log: tables
+        that missed the events already applied never answer.
+
+        Tables made afresh while the log holds events (a rebuild, an upgrade that changed
+        them) get only the indexes their projection finds rows by (`Table.lookups`) until a
+        catch-up has read the whole log; the indexes of the queries are then made once, over
+        the full tables."""
         self.tracking.create_table()
+        # Read before the transaction: SQLite's one writer connection is not shared.
+        logged = bool(self.read(0, 1))
         with self.datastore.transaction(commit=True) as cursor:
             definitions = self._definitions_table()
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {definitions} "
@@ -468,17 +478,23 @@ class ViewStore:
                 placeholders = "%s, %s" if self.postgres else "?, ?"
                 cursor.execute(f"INSERT INTO {definitions} VALUES ({placeholders})",
                                (self.tracking_name, self.fingerprint()))
+                self._indexes_wanted = logged
             learned = () if self.suffix else self.learned.values()
             for table in (*self.tables.values(), *learned):
                 key = f", PRIMARY KEY ({', '.join(table.key)})"
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.qualified(table.name)} "
                                f"({table.columns.strip()}{key})")
-                for number, columns in enumerate(table.indexes):
-                    if not queries and columns not in table.lookups:
-                        continue
-                    index = self.index_name(table.name, number)
-                    cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} "
-                                   f"ON {self.qualified(table.name)} ({', '.join(columns)})")
+            self._make_indexes(cursor, lookups_only=self._indexes_wanted)
+
+    def _make_indexes(self, cursor: Any, lookups_only: bool = False) -> None:
+        learned = () if self.suffix else self.learned.values()
+        for table in (*self.tables.values(), *learned):
+            for number, columns in enumerate(table.indexes):
+                if lookups_only and table.name in self.tables and columns not in table.lookups:
+                    continue
+                index = self.index_name(table.name, number)
+                cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} "
+                               f"ON {self.qualified(table.name)} ({', '.join(columns)})")
 
     # Reading.
 
@@ -552,6 +568,10 @@ class ViewStore:
                 notifications = [n for n in self.read(position, BATCH)
                                  if upto is None or n.id <= upto]
                 if not notifications:
+                    if self._indexes_wanted and upto is None:
+                        with self.datastore.transaction(commit=True) as cursor:
+                            self._make_indexes(cursor)
+                        self._indexes_wanted = False
                     return read
                 try:
                     self._apply(position, notifications)
@@ -612,19 +632,25 @@ class ViewStore:
 
     def fresh(self) -> ViewStore:
         """The same views under rebuild names, empty and at position 0, with the indexes their
-        projection finds rows by; `create()` adds the rest once they are full, and `swap`
-        makes them under the live names."""
+        projection finds rows by until a catch-up has read the whole log (`swap` makes the
+        indexes under the live names)."""
         rebuilt = ViewStore(self.name, type(self.views)(), self.datastore, self.read,
                             self.mapper, REBUILD_SUFFIX)
         rebuilt.drop()
-        rebuilt.create(queries=False)
+        rebuilt.create()
         return rebuilt
 
     def drop(self) -> None:
+        """The tables, their position and the record of their definition: `create` makes
+        them afresh."""
         with self.datastore.transaction(commit=True) as cursor:
             for table in self.tables:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(table)}")
             cursor.execute(*self._delete_tracking())
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._definitions_table()} "
+                           "(application_name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+            cursor.execute(f"DELETE FROM {self._definitions_table()} {self._where_tracked()}",
+                           (self.tracking_name,))
 
     def fingerprint(self) -> str:
         """What the tables are, as they are declared: a changed one is a changed fingerprint."""

@@ -213,8 +213,7 @@ def rebuild_rates(app: CasesApplication) -> tuple[int, float, float]:
     fresh = app.views.store.fresh()
     try:
         started = time.perf_counter()
-        fresh.catch_up()
-        fresh.create()  # the indexes of the queries, made once the tables are full
+        fresh.catch_up()  # with the indexes of the queries, made once the tables are full
         rebuilt = events / (time.perf_counter() - started)
     finally:
         fresh.drop()

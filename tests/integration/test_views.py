@@ -228,11 +228,12 @@ class TallyBySchoolViews(TallyViews):
                    school_id=event.meta["school_id"])
 
 
-def test_a_rebuild_makes_only_the_lookups_then_the_other_indexes_once_full(tmp_path):
-    """A rebuild's fresh tables carry the indexes their projection finds rows by, and the
-    others only once full (`create()`, or `swap`); a statement of a handler that finds rows
-    by an index not declared a lookup is a scan of the table in a rebuild, and the check that
-    every service's views are held to reports it."""
+def test_tables_filled_afresh_have_only_their_lookups_until_the_whole_log_is_applied(tmp_path):
+    """A rebuild's fresh tables, and live ones an upgrade changed, carry the indexes their
+    projection finds rows by, and the others once a catch-up has read the whole log (`swap`
+    makes them under the live names); a new store's empty log makes them at once. A statement
+    of a handler that finds rows by an index not declared a lookup is a scan of the table in a
+    rebuild, and the check that every service's views are held to reports it."""
 
     def indexes_of(home: Path, table: str) -> set[str]:
         with sqlite3.connect(home / "tallies.sqlite") as conn:
@@ -240,30 +241,47 @@ def test_a_rebuild_makes_only_the_lookups_then_the_other_indexes_once_full(tmp_p
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
                 "AND sql IS NOT NULL", (table,))}
 
+    def made(views: type[Views], home: Path) -> Tallies:
+        class Tallies_(Tallies):
+            views_class = views
+        return Tallies_(env={"CASEBOOK_DATA_DIR": str(home)})
+
     for lookups, scans in (((), 1), ((("school_id", "label"),), 0)):
         class Views_(TallyBySchoolViews):
             tables = (replace(TallyViews.tables[0], lookups=lookups),)
 
-        class Tallies_(Tallies):
-            views_class = Views_
-
         home = tmp_path / f"declared-{len(lookups)}"
-        app = Tallies_(env={"CASEBOOK_DATA_DIR": str(home)})
+        app = made(Views_, home)
+        assert indexes_of(home, "tally") == {"tally_0"}  # an empty log: made at once
         with acting_as(WORKER):
             for label in ("a", "b"):
                 app.count(app.start(label))
         assert app.views is not None
-        fresh = app.views.store.fresh()
-        assert indexes_of(home, "tally__rebuilt") == (
-            {"tally__rebuilt_0"} if lookups else set())
-        with statements_of(fresh) as ran:
-            assert compare(app.views.store, fresh)[1] == []
-        assert len(full_scans(fresh, ran)) == scans, full_scans(fresh, ran)
-        fresh.create()
-        assert indexes_of(home, "tally__rebuilt") == {"tally__rebuilt_0"}
+        for _ in range(2):  # the second rebuild finds the first's record of its tables gone
+            fresh = app.views.store.fresh()
+            assert indexes_of(home, "tally__rebuilt") == (
+                {"tally__rebuilt_0"} if lookups else set())
+            with statements_of(fresh) as ran:
+                assert compare(app.views.store, fresh)[1] == []
+            assert len(full_scans(fresh, ran)) == scans, full_scans(fresh, ran)
+            fresh.catch_up()
+            assert indexes_of(home, "tally__rebuilt") == {"tally__rebuilt_0"}
         swap(app.views.store, fresh)
         assert indexes_of(home, "tally") == {"tally_0"}
         app.close()
+
+    # An upgrade adds an index: the live tables are made afresh and filled from the log.
+    class Upgraded(TallyViews):
+        tables = (replace(TallyViews.tables[0], indexes=(("school_id", "label"), ("label",)),
+                          lookups=(("label",),)),)
+
+    upgraded = made(Upgraded, tmp_path / "declared-1")
+    assert indexes_of(tmp_path / "declared-1", "tally") == {"tally_1"}
+    assert upgraded.views is not None
+    upgraded.views.store.catch_up()
+    assert indexes_of(tmp_path / "declared-1", "tally") == {"tally_0", "tally_1"}
+    assert upgraded.views.store.select("SELECT label, counted FROM {tally} ORDER BY label") == [
+        {"label": "a", "counted": 1}, {"label": "b", "counted": 1}]
 
 
 def edit(store: dict[str, str], tmp_path: Path, tally_id: str, counted: int) -> None:
