@@ -347,7 +347,11 @@ def _supervisee_records(visit: Visit) -> list[dict[str, Any]] | None:
 
 
 def _supervisees(visit: Visit) -> tuple[str, ...]:
-    return tuple(worker["social_worker_id"] for worker in _supervisee_records(visit) or ())
+    return _ids(_supervisee_records(visit))
+
+
+def _ids(records: list[dict[str, Any]] | None) -> tuple[str, ...]:
+    return tuple(worker["social_worker_id"] for worker in records or ())
 
 
 def _supervision_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
@@ -362,7 +366,7 @@ def _supervision_page(visit: Visit, sent: Section | None, status: int = 200) -> 
     year = today().year
     training = visit.api.get(f"/schools/{school}/training-report", year=year)
     records = _supervisee_records(visit)
-    supervisees = tuple(worker["social_worker_id"] for worker in records or ())
+    supervisees = _ids(records)
     sections = sections_of(sent, session=session_fields(supervisees),
                            training=training_fields(supervisees))
     return visit.render("supervisor_supervision.html", status, report=report,

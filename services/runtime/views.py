@@ -479,16 +479,18 @@ class ViewStore:
                 cursor.execute(f"INSERT INTO {definitions} VALUES ({placeholders})",
                                (self.tracking_name, self.fingerprint()))
                 self._indexes_wanted = logged
-            learned = () if self.suffix else self.learned.values()
-            for table in (*self.tables.values(), *learned):
-                key = f", PRIMARY KEY ({', '.join(table.key)})"
-                cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.qualified(table.name)} "
-                               f"({table.columns.strip()}{key})")
+            for made in self._made_here():
+                key = f", PRIMARY KEY ({', '.join(made.key)})"
+                cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.qualified(made.name)} "
+                               f"({made.columns.strip()}{key})")
             self._make_indexes(cursor, lookups_only=self._indexes_wanted)
 
+    def _made_here(self) -> tuple[Table, ...]:
+        # Learned tables are never rebuilt from the service's own log: the live store has them.
+        return (*self.tables.values(), *(() if self.suffix else self.learned.values()))
+
     def _make_indexes(self, cursor: Any, lookups_only: bool = False) -> None:
-        learned = () if self.suffix else self.learned.values()
-        for table in (*self.tables.values(), *learned):
+        for table in self._made_here():
             for number, columns in enumerate(table.indexes):
                 if lookups_only and table.name in self.tables and columns not in table.lookups:
                     continue

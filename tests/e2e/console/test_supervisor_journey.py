@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.runtime.cli.demo import SCHOOL, WORKER
+from services.runtime.cli.demo import SUPERVISOR as DEMO_SUPERVISOR
 from services.runtime.cli.journeys import open_case, register_student, staff_school
 from tests.e2e.console.conftest import ARTEFACTS, console, console_address, run_journey
 from tests.support.services import rpc
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 ADMIN = {"id": "demo-admin", "role": "school_admin", "school_id": SCHOOL}
 SOCIAL_WORKER = {"id": WORKER, "role": "social_worker", "school_id": SCHOOL}
-SUPERVISOR = {"id": "demo-supervisor", "role": "supervisor", "school_id": SCHOOL}
+SUPERVISOR = {"id": DEMO_SUPERVISOR, "role": "supervisor", "school_id": SCHOOL}
 
 
 def staff_with_supervisor(amqp_uri: str) -> None:
