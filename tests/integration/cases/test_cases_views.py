@@ -180,6 +180,14 @@ def test_the_views_equal_a_rebuild_after_any_commands(store, monkeypatch):
                 pass  # a closed case, or to the worker it is with: refused, changes nothing
 
         def teardown(self) -> None:
+            try:
+                self.check()
+            finally:
+                # Closed here, not by the garbage collector, which may run inside eventlet's
+                # hub, where closing a PostgreSQL pool cannot wait for its threads.
+                self.app.close()
+
+        def check(self) -> None:
             assert_views_match_the_log(self.app)
             clock.set(datetime(2026, 12, 1, tzinfo=UTC))  # each step of the cases overdue
             assert_totals_count_the_rows(self.app)
