@@ -37,6 +37,11 @@ from services.runtime.views import Transaction
 
 Seal = Callable[[Any], str | None]
 
+# What the service learns from other services' events, by event type; the subscriptions pass
+# over the rest without a transaction of their own (services.runtime.subscription, `acts_on`).
+SUPERVISION_EVENTS_ACTED_ON = ("SocialWorkerEligibilityChanged", "SupervisorAssigned")
+ARCHIVE_EVENTS_ACTED_ON = ("ArchiveFileDisposed",)
+
 
 def new_id() -> str:
     return str(uuid.uuid4())
@@ -564,7 +569,7 @@ class CasesApplication(CasebookApplication):
     def apply_disposal(self, envelope: dict[str, Any], cursor: Cursor) -> None:
         """9.4e: destroy the disposed subjects' keys; their sealed content reads as destroyed.
         Shredding is idempotent, so a retried envelope changes nothing more."""
-        if envelope["type"] != "ArchiveFileDisposed":
+        if envelope["type"] not in ARCHIVE_EVENTS_ACTED_ON:
             self.save_processed(cursor=cursor)
             return
         payload = envelope["payload"]

@@ -12,7 +12,11 @@ from services.cases import activity_schemas as activities
 from services.cases import query_schemas as reads
 from services.cases import schemas
 from services.cases.access import CASE_WRITERS, HISTORY_READERS
-from services.cases.app import CasesApplication
+from services.cases.app import (
+    ARCHIVE_EVENTS_ACTED_ON,
+    SUPERVISION_EVENTS_ACTED_ON,
+    CasesApplication,
+)
 from services.runtime.entrypoints import rpc
 from services.runtime.persistence import Cursor
 from services.runtime.proxies import AnsweringProxy
@@ -34,11 +38,11 @@ class CasesService(PublishingService):
 
     # Subscriptions.
 
-    @subscribe("supervision")
+    @subscribe("supervision", acts_on=SUPERVISION_EVENTS_ACTED_ON)
     def on_supervision_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
         self.app.learn_from_supervision(envelope, cursor)
 
-    @subscribe("archive")
+    @subscribe("archive", acts_on=ARCHIVE_EVENTS_ACTED_ON)
     def on_archive_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
         self.app.apply_disposal(envelope, cursor)
 

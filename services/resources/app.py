@@ -45,6 +45,10 @@ from services.runtime.persistence import Cursor
 from services.runtime.plain import plain
 from services.runtime.store import CasebookApplication
 
+# The cases events `handle_cases_event` does anything with; the subscription passes over the
+# rest without a transaction of their own (services.runtime.subscription, `acts_on`).
+CASES_EVENTS_ACTED_ON = ("ResourceRequested", "ReferralMade")
+
 
 class ResourcesApplication(CasebookApplication):
     service = "resources"
@@ -211,7 +215,7 @@ class ResourcesApplication(CasebookApplication):
         records of this service's own, which it then carries through with its commands. Every
         other cases event is not this service's business (the runtime stores the cursor alone).
         Deterministic: the new aggregate's id and content come from the envelope."""
-        if envelope["type"] not in ("ResourceRequested", "ReferralMade"):
+        if envelope["type"] not in CASES_EVENTS_ACTED_ON:
             return
         payload = validate_payload(envelope["type"], envelope["version"], envelope["payload"])
         created: Aggregate

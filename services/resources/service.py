@@ -16,7 +16,7 @@ from services.resources.access import (
     MANAGERS,
     REGISTER_READERS,
 )
-from services.resources.app import ResourcesApplication
+from services.resources.app import CASES_EVENTS_ACTED_ON, ResourcesApplication
 from services.runtime.entrypoints import rpc
 from services.runtime.paging import page_of
 from services.runtime.persistence import Cursor
@@ -28,7 +28,7 @@ class ResourcesService(PublishingService):
     name = "resources"
     app = ApplicationDependency(ResourcesApplication)
 
-    @subscribe("cases")
+    @subscribe("cases", acts_on=CASES_EVENTS_ACTED_ON)
     def on_cases_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
         self.app.handle_cases_event(envelope, cursor)
 

@@ -271,7 +271,7 @@ def _subscriptions(service: str, app: Any, subscriptions: list[Any]) -> Iterator
         "casebook_subscription_lag",
         "Events of the source this instance has heard of and the subscriber has not processed.")
     for subscription in subscriptions:
-        processed = app.cursor(subscription.source).position
+        processed = subscription.head().position
         position.add_metric([service, subscription.source], processed)
         lag.add_metric([service, subscription.source],
                        subscription_lag(subscription.heard_of, processed))

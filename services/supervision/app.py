@@ -891,6 +891,11 @@ CASE_STEPS: dict[str, Callable[[CaseFacts, dict[str, Any]], None]] = {
     "FollowUpScheduled": _follow_up_scheduled,
     "FollowUpRecorded": _follow_up_done,
 }
+# The cases events `handle_cases_event` does anything with; the subscription passes over the
+# rest without a transaction of their own (services.runtime.subscription, `acts_on`).
+CASES_EVENTS_ACTED_ON = frozenset({"RiskEscalated", "RiskResolved", "LetterReceived",
+                                   "LetterAnswered", "GroupFormed", "ClassHeld", "CaseOpened",
+                                   *CASE_STEPS})
 
 
 def _eligibility(worker: SocialWorker) -> dict[str, Any]:

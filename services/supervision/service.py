@@ -26,7 +26,7 @@ from services.supervision.access import (
     SCHOOL_ADMINS,
     STAFF_MANAGERS,
 )
-from services.supervision.app import SupervisionApplication
+from services.supervision.app import CASES_EVENTS_ACTED_ON, SupervisionApplication
 
 ESCALATION_READERS = (*READERS, "social_worker")
 
@@ -36,7 +36,7 @@ class SupervisionService(PublishingService):
     app = ApplicationDependency(SupervisionApplication)
     metrics = Metrics(EscalationGauges)
 
-    @subscribe("cases")
+    @subscribe("cases", acts_on=CASES_EVENTS_ACTED_ON)
     def on_cases_event(self, envelope: dict[str, Any], cursor: Cursor) -> None:
         self.app.handle_cases_event(envelope, cursor)
 
