@@ -23,13 +23,16 @@ others, finding the cursor moved, dedupe.
 
 With `acts_on` (the event types the handler does anything with) an envelope of any other type
 never reaches the handler and costs no transaction of its own: its chain link is checked and
-the subscriber's position moves past it in memory, to be stored at most PASS_OVER_SECONDS
-later (or with the next envelope the handler acts on, whose transaction moves the cursor from
-where it was stored). A crash loses at most that second's moves: the catch-up on start fetches
-those envelopes again and passes over them again, which changes nothing. Most of what a
-service hears from another is not its business (the case service acts on one archive event
-type of all those the archive publishes for every entry it files), and a transaction for
-each such envelope cost the case service about a tenth of its time a command.
+the subscriber's position moves past it in memory, to be stored with the next envelope the
+handler acts on (whose transaction moves the cursor from where it was stored), once the
+consumer holds as many unacknowledged deliveries as the broker sends it at a time, or at most
+PASS_OVER_SECONDS after the first. A delivery is acknowledged only once the stored cursor is
+at or past it: an instance that dies first leaves its deliveries with the broker, which
+delivers them again (to another instance, if one runs), and nothing was done for them but
+passing over, which changes nothing the second time. Most of what a service hears from
+another is not its business (the case service acts on one archive event type of all those
+the archive publishes for every entry it files), and a transaction for each such envelope
+cost the case service about a tenth of its time a command.
 
 With `batch=True` the handler takes a run of envelopes instead, `(envelopes, cursor)`: each
 continues the one before, and the cursor moves from where the first continues to the last, in
@@ -51,7 +54,7 @@ import logging
 import time
 import traceback
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import eventlet
@@ -79,7 +82,8 @@ FETCH_LIMIT = 500
 RUN_LIMIT = 500
 RPC_TIMEOUT_SECONDS = 10
 RETRY_PAUSE_SECONDS = 0.2
-# The longest the position past envelopes passed over (`acts_on`) stays unstored.
+# The longest the position past envelopes passed over (`acts_on`) stays unstored, and their
+# deliveries unacknowledged.
 PASS_OVER_SECONDS = 1.0
 CATCH_UP_FIRST_SECONDS = 2.0
 CATCH_UP_MAX_SECONDS = 60.0
@@ -184,9 +188,11 @@ class Subscription(Consumer):
         # (services.runtime.metrics).
         self.heard_of = 0
         # The cursor past the envelopes passed over since the stored one (`acts_on`), its
-        # `expected_position` the stored cursor's; and when the first of them was passed over.
+        # `expected_position` the stored cursor's; the deliveries the stored cursor is not at
+        # yet, by position, unacknowledged; and since when either has waited.
         self._passed: Cursor | None = None
-        self._passed_since = 0.0
+        self._held: list[tuple[int, Any]] = []
+        self._waiting_since = 0.0
         super().setup()
 
     def start(self) -> None:
@@ -197,7 +203,7 @@ class Subscription(Consumer):
     def stop(self) -> None:
         self._running = False
         self._inbox.put(_Delivery(envelope=None))
-        self._store_passed()  # a restart then fetches none of them again
+        self._store_position()  # a restart then fetches none of them again
         super().stop()
 
     def handle_message(self, body: Any, message: Any) -> None:
@@ -251,9 +257,9 @@ class Subscription(Consumer):
         first, self._next = self._next, None
         while first is None:
             try:
-                first = self._inbox.get(timeout=self._passed_unstored_for())
+                first = self._inbox.get(timeout=self._position_due_in())
             except Empty:
-                self._store_passed()
+                self._store_position()
         deliveries = [first]
         while self.batch and first.envelope is not None and len(deliveries) < RUN_LIMIT:
             try:
@@ -308,8 +314,23 @@ class Subscription(Consumer):
                     continue
                 return
             if delivery.message is not None:
-                self.queue_consumer.ack_message(delivery.message)
+                self._acknowledge(delivery)
             return
+
+    def _acknowledge(self, delivery: _Delivery) -> None:
+        """Ack a delivery processed once the stored cursor is at or past it (see the module
+        docstring): at once, unless it was passed over."""
+        if self.acts_on is None:
+            self.queue_consumer.ack_message(delivery.message)
+            return
+        assert delivery.envelope is not None
+        self._hold(delivery.envelope["position"], delivery.message)
+        stored = self.app.cursor(self.source).position
+        if self._passed is not None and self._passed.position <= stored:
+            self._passed = None  # a handler's transaction, or another instance, stored past it
+        self._release(stored)
+        if len(self._held) >= self.queue_consumer.prefetch_count:
+            self._store_position()  # the broker sends no more until some are acknowledged
 
     def _retry_or_dead_letter(self, delivery: _Delivery, error: Exception) -> bool:
         """True to try the delivery again; False once it was dead-lettered (or was a catch-up)."""
@@ -345,42 +366,65 @@ class Subscription(Consumer):
         moves it from)."""
         stored: ChainHead = self.app.cursor(self.source)
         passed = self._passed
-        if passed is None:
+        if passed is None or passed.position <= stored.position:
             return stored, stored.position
-        if passed.expected_position != stored.position or passed.position <= stored.position:
-            # Another instance, or a handler's transaction, moved the cursor since: what this
-            # one passed over is behind it, or is fetched again as a gap (it changes nothing).
-            self._passed = None
-            return stored, stored.position
+        # Past the stored cursor, even one another instance moved since the first of them:
+        # every envelope from where this one's stood to `passed` was passed over here.
         return ChainHead(passed.position, passed.hash), stored.position
 
     def _pass_over(self, cursor: Cursor) -> None:
-        if self._passed is None:
-            self._passed_since = time.monotonic()
+        self._start_waiting()
         self._passed = cursor
-        if self._passed_unstored_for() == 0:
-            self._store_passed()
+        if self._position_due_in() == 0:
+            self._store_position()
 
-    def _passed_unstored_for(self) -> float | None:
-        """How much longer the position past envelopes passed over may wait to be stored
-        (None: there is none)."""
-        if self._passed is None:
+    def _hold(self, position: int, message: Any) -> None:
+        self._start_waiting()
+        self._held.append((position, message))
+
+    def _start_waiting(self) -> None:
+        if self._passed is None and not self._held:
+            self._waiting_since = time.monotonic()
+
+    def _position_due_in(self) -> float | None:
+        """How much longer the position past envelopes passed over, and the deliveries held,
+        may wait (None: nothing waits)."""
+        if self._passed is None and not self._held:
             return None
-        return max(0.0, PASS_OVER_SECONDS - (time.monotonic() - self._passed_since))
+        return max(0.0, PASS_OVER_SECONDS - (time.monotonic() - self._waiting_since))
 
-    def _store_passed(self) -> None:
-        passed, self._passed = self._passed, None
-        if passed is None:
-            return
+    def _release(self, stored: int) -> None:
+        """Acknowledge the deliveries held that the stored cursor is at or past."""
+        kept = []
+        for position, message in self._held:
+            if position <= stored:
+                self.queue_consumer.ack_message(message)
+            else:
+                kept.append((position, message))
+        self._held = kept
+
+    def _store_position(self) -> None:
+        """Store the position past the envelopes passed over, and acknowledge the deliveries
+        it covers; on failure, try again after PASS_OVER_SECONDS."""
         try:
-            self.app.save_processed(cursor=passed)
-        except CursorMoved:
-            pass  # moved by another instance meanwhile: see `_standing`
+            passed = self._passed
+            while passed is not None:
+                try:
+                    self.app.save_processed(cursor=passed)
+                    break
+                except CursorMoved:
+                    # Another instance stored a cursor meanwhile. Short of this one, it stands
+                    # among envelopes passed over here, none of which the handler acts on:
+                    # this one moves on from there.
+                    stored = self.app.cursor(self.source).position
+                    passed = (replace(passed, expected_position=stored)
+                              if stored < passed.position else None)
+            self._passed = None
+            self._release(self.app.cursor(self.source).position)
         except Exception as error:
-            # Nothing was done for these envelopes: a gap fetched later passes over them again.
-            log.warning("%s from %s: storing the position %d past envelopes passed over "
-                        "failed (%s); they will be fetched again",
-                        self.container.service_name, self.source, passed.position, error)
+            log.warning("%s from %s: storing the position past envelopes passed over failed "
+                        "(%s); trying again", self.container.service_name, self.source, error)
+            self._waiting_since = time.monotonic()
 
     def catch_up(self) -> int:
         """Process everything the source published after our cursor; return how many."""
