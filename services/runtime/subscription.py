@@ -325,10 +325,8 @@ class Subscription(Consumer):
             return
         assert delivery.envelope is not None
         self._hold(delivery.envelope["position"], delivery.message)
-        stored = self.app.cursor(self.source).position
-        if self._passed is not None and self._passed.position <= stored:
-            self._passed = None  # a handler's transaction, or another instance, stored past it
-        self._release(stored)
+        if self._passed is None:
+            self._release()  # all it processed is stored
         if len(self._held) >= self.queue_consumer.prefetch_count:
             self._store_position()  # the broker sends no more until some are acknowledged
 
@@ -393,11 +391,12 @@ class Subscription(Consumer):
             return None
         return max(0.0, PASS_OVER_SECONDS - (time.monotonic() - self._waiting_since))
 
-    def _release(self, stored: int) -> None:
-        """Acknowledge the deliveries held that the stored cursor is at or past."""
+    def _release(self, stored: int | None = None) -> None:
+        """Acknowledge the deliveries held that the stored cursor is at or past (all of them:
+        nothing passed over waits to be stored)."""
         kept = []
         for position, message in self._held:
-            if position <= stored:
+            if stored is None or position <= stored:
                 self.queue_consumer.ack_message(message)
             else:
                 kept.append((position, message))
@@ -521,6 +520,8 @@ class Subscription(Consumer):
         self._call_handler([envelope] if self.batch else envelope, cursor)
         if self.app.cursor(self.source).position < envelope["position"]:
             self.app.save_processed(cursor=cursor)
+        # Stored from where the cursor stood: past every envelope passed over before this one.
+        self._passed = None
         return 1
 
     def _call_handler(self, envelopes: dict[str, Any] | list[dict[str, Any]],

@@ -463,18 +463,12 @@ class ViewStore:
         # Read before the transaction: SQLite's one writer connection is not shared.
         logged = bool(self.read(0, 1))
         with self.datastore.transaction(commit=True) as cursor:
-            definitions = self._definitions_table()
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {definitions} "
-                           "(application_name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+            definitions = self._definitions(cursor)
             cursor.execute(f"SELECT fingerprint FROM {definitions} {self._where_tracked()}",
                            (self.tracking_name,))
             recorded = cursor.fetchone()
             if recorded is None or dict(recorded)["fingerprint"] != self.fingerprint():
-                for table in self.tables:
-                    cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(table)}")
-                cursor.execute(*self._delete_tracking())
-                cursor.execute(f"DELETE FROM {definitions} {self._where_tracked()}",
-                               (self.tracking_name,))
+                self._drop(cursor)
                 placeholders = "%s, %s" if self.postgres else "?, ?"
                 cursor.execute(f"INSERT INTO {definitions} VALUES ({placeholders})",
                                (self.tracking_name, self.fingerprint()))
@@ -646,13 +640,21 @@ class ViewStore:
         """The tables, their position and the record of their definition: `create` makes
         them afresh."""
         with self.datastore.transaction(commit=True) as cursor:
-            for table in self.tables:
-                cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(table)}")
-            cursor.execute(*self._delete_tracking())
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._definitions_table()} "
-                           "(application_name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
-            cursor.execute(f"DELETE FROM {self._definitions_table()} {self._where_tracked()}",
-                           (self.tracking_name,))
+            self._drop(cursor)
+
+    def _drop(self, cursor: Any) -> None:
+        for table in self.tables:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(table)}")
+        cursor.execute(*self._delete_tracking())
+        cursor.execute(f"DELETE FROM {self._definitions(cursor)} {self._where_tracked()}",
+                       (self.tracking_name,))
+
+    def _definitions(self, cursor: Any) -> str:
+        """The table of the views' recorded definitions, made where missing."""
+        definitions = self._definitions_table()
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {definitions} "
+                       "(application_name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+        return definitions
 
     def fingerprint(self) -> str:
         """What the tables are, as they are declared: a changed one is a changed fingerprint."""
