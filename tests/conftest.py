@@ -9,9 +9,12 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
+import weakref  # noqa: E402
+
 import pytest  # noqa: E402
 
 from services.runtime.clock import clock  # noqa: E402
+from services.runtime.store import CasebookApplication  # noqa: E402
 from tests.support.broker import Broker  # noqa: E402
 from tests.support.stores import STORE_KINDS, store_overrides  # noqa: E402
 
@@ -32,6 +35,26 @@ def _isolated_data_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("CIPHER_KEY", raising=False)
     # Worker eligibility (6.2.1.2, 9.1a) needs supervision's events; tests of that rule turn it on.
     monkeypatch.setenv("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "false")
+
+
+@pytest.fixture(autouse=True)
+def _postgres_applications_closed(monkeypatch):
+    """Every application on PostgreSQL a test opens is closed when the test ends. Left to the
+    garbage collector, each held its pool's connections until a collection came, and a whole
+    run once reached the server's limit (a test then waited 30 s for a connection and failed);
+    the collector also closed them from a finalizer inside eventlet's hub."""
+    opened: weakref.WeakSet[CasebookApplication] = weakref.WeakSet()
+    initialise = CasebookApplication.__init__
+
+    def tracked(self, *args, **kwargs):
+        initialise(self, *args, **kwargs)
+        if self.store_env.get("POSTGRES_DBNAME"):
+            opened.add(self)
+
+    monkeypatch.setattr(CasebookApplication, "__init__", tracked)
+    yield
+    for app in list(opened):
+        app.close()
 
 
 @pytest.fixture(params=STORE_KINDS)

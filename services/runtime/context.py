@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -55,7 +55,9 @@ class Meta:
 
     def as_event_meta(self) -> dict[str, Any]:
         return {
-            "actor": asdict(self.actor),
+            # The actor's fields as they are (all text): dataclasses.asdict copies deeply, a
+            # tenth of what the archive spent filing an envelope.
+            "actor": dict(vars(self.actor)),
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
         }

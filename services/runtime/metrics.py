@@ -61,13 +61,6 @@ def relay_lag(stored: int, read_through: int) -> int:
     return max(0, stored - read_through)
 
 
-def on_the_broker(read_through: int, published: int, sent: int) -> int:
-    """The notification id up to which every event is on the broker: where the relay read
-    through once the broker confirmed every envelope it stored; otherwise the last envelope
-    the broker confirmed."""
-    return read_through if sent >= published else sent
-
-
 def subscription_lag(heard_of: int, processed: int) -> int:
     """Events of a source this instance has heard of (deliveries, catch-up) and not processed.
     Another instance may have processed more than this one heard of: that is no lag."""
@@ -237,20 +230,18 @@ def _per_source(name: str, documentation: str) -> GaugeMetricFamily:
 
 
 def _relay(service: str, app: Any) -> Iterator[Metric]:
-    stored = app.max_position()
-    published = app.outbox.published_head().position
-    sent = app.outbox.sent_through()
+    stored, relay = app.max_position(), app.outbox.relay_state()
     values = {
         "casebook_relay_stored_position": (
             "The last notification id of the service's event store.", stored),
         "casebook_relay_published_position": (
             "The position of the last envelope the relay made and stored, what events_since "
-            "serves (subscribers' cursors count in these).", published),
+            "serves (subscribers' cursors count in these).", relay.published.position),
         "casebook_relay_sent_position": (
-            "The position of the last stored envelope the broker confirmed.", sent),
+            "The position of the last stored envelope the broker confirmed.", relay.sent),
         "casebook_relay_lag": (
             "Events stored and not yet on the broker.",
-            relay_lag(stored, on_the_broker(app.outbox.relay_read_through(), published, sent))),
+            relay_lag(stored, relay.on_the_broker)),
         "casebook_vault_keys_destroyed": (
             "Data subjects whose key was destroyed (crypto-shredding on disposal, 9.4e).",
             app.outbox.shredded_key_count()),

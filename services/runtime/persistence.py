@@ -9,7 +9,8 @@
   `derived_transaction` (`CursorMovesAreDerived`).
 - `casebook_published`: every envelope the relay made, exactly as it is sent, stored before it
   is sent, in one transaction with how far the relay read (`casebook_relay`). `events_since`
-  reads it; the relay sends from it, so a re-sent envelope is the stored one, byte for byte.
+  reads it; the relay sends a batch as it stored it (the same bytes) and anything unconfirmed
+  from it, so a re-sent envelope is the stored one, byte for byte.
 - `casebook_relay`: how far the relay has read the notification log (events that map to no
   contract event are read but not published); moved by compare-and-set, so a relay that read
   an outdated position cannot store a second, different envelope at any position.
@@ -28,7 +29,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -58,6 +59,49 @@ class ChainHead:
 
 
 GENESIS = ChainHead(GENESIS_POSITION, GENESIS_HASH)
+
+
+@dataclass(frozen=True)
+class RelayState:
+    """Where the relay stands, read in one statement: the last notification it made envelopes
+    from, the last envelope it stored (what `events_since` serves), and the last stored
+    envelope the broker confirmed (the last stored, before anything was sent)."""
+
+    read_through: int
+    published: ChainHead
+    sent: int
+
+    @property
+    def unsent(self) -> bool:
+        """Whether envelopes are stored that the broker has not confirmed."""
+        return self.published.position > self.sent
+
+    @property
+    def on_the_broker(self) -> int:
+        """The notification id up to which every event is on the broker: where the relay read
+        through once the broker confirmed every envelope it stored; otherwise the last
+        envelope the broker confirmed."""
+        return self.sent if self.unsent else self.read_through
+
+
+# One statement, so one snapshot on both stores, with a row whether or not the relay has
+# stored anything yet.
+_RELAY_STATE = (
+    "SELECT relay.read_through AS read_through, published.position AS published_position, "
+    "published.hash AS published_hash, sent.position AS sent_position "
+    "FROM (SELECT 1 AS id) AS one "
+    "LEFT JOIN {schema}casebook_relay AS relay ON relay.id = one.id "
+    "LEFT JOIN (SELECT position, hash FROM {schema}casebook_published "
+    "ORDER BY position DESC LIMIT 1) AS published ON 1 = 1 "
+    "LEFT JOIN {schema}casebook_sent AS sent ON sent.id = one.id"
+)
+
+
+def _relay_state(row: Mapping[str, Any]) -> RelayState:
+    position, sent = row["published_position"], row["sent_position"]
+    published = GENESIS if position is None else ChainHead(int(position), row["published_hash"])
+    return RelayState(int(row["read_through"] or 0), published,
+                      published.position if sent is None else int(sent))
 
 
 @dataclass(frozen=True)
@@ -100,17 +144,13 @@ class CasebookRecorder(Protocol):
 
     def published_since(self, position: int, limit: int) -> list[dict[str, Any]]: ...
 
-    def published_head(self) -> ChainHead: ...
-
     def states_after(self, topic: str, position: int, limit: int) -> list[tuple[int, bytes]]: ...
 
-    def relay_read_through(self) -> int: ...
+    def relay_state(self) -> RelayState: ...
 
     def stage_published(
         self, envelopes: Sequence[dict[str, Any]], read_through: int, read_from: int
     ) -> None: ...
-
-    def sent_through(self) -> int: ...
 
     def record_sent(self, position: int) -> None: ...
 
@@ -275,19 +315,10 @@ class SQLiteRecorder(CursorMovesAreDerived, SQLiteApplicationRecorder):
             )
             return [(row[0], row[1]) for row in c.fetchall()]
 
-    def published_head(self) -> ChainHead:
+    def relay_state(self) -> RelayState:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT position, hash FROM casebook_published ORDER BY position DESC LIMIT 1"
-            )
-            row = c.fetchone()
-        return ChainHead(row[0], row[1]) if row else GENESIS
-
-    def relay_read_through(self) -> int:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT read_through FROM casebook_relay WHERE id=1")
-            row = c.fetchone()
-        return int(row[0]) if row else 0
+            c.execute(_RELAY_STATE.format(schema=""))
+            return _relay_state(c.fetchone())
 
     def stage_published(
         self, envelopes: Sequence[dict[str, Any]], read_through: int, read_from: int
@@ -305,12 +336,6 @@ class SQLiteRecorder(CursorMovesAreDerived, SQLiteApplicationRecorder):
                       "RETURNING id", (read_through, read_from))
             if c.fetchone() is None:
                 raise _relay_conflict(read_from)
-
-    def sent_through(self) -> int:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT position FROM casebook_sent WHERE id=1")
-            row = c.fetchone()
-        return int(row[0]) if row else self.published_head().position
 
     def record_sent(self, position: int) -> None:
         with derived_transaction(self.datastore) as c:
@@ -464,22 +489,10 @@ class PostgresRecorder(CursorMovesAreDerived, PostgresApplicationRecorder):
             )
             return [(row["notification_id"], bytes(row["state"])) for row in curs.fetchall()]
 
-    def published_head(self) -> ChainHead:
+    def relay_state(self) -> RelayState:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                self._sql(
-                    "SELECT position, hash FROM {schema}.casebook_published "
-                    "ORDER BY position DESC LIMIT 1"
-                )
-            )
-            row = curs.fetchone()
-        return ChainHead(row["position"], row["hash"]) if row else GENESIS
-
-    def relay_read_through(self) -> int:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql("SELECT read_through FROM {schema}.casebook_relay WHERE id=1"))
-            row = curs.fetchone()
-        return int(row["read_through"]) if row else 0
+            curs.execute(self._sql(_RELAY_STATE.format(schema="{schema}.")))
+            return _relay_state(curs.fetchone())
 
     def stage_published(
         self, envelopes: Sequence[dict[str, Any]], read_through: int, read_from: int
@@ -502,12 +515,6 @@ class PostgresRecorder(CursorMovesAreDerived, PostgresApplicationRecorder):
             )
             if curs.fetchone() is None:
                 raise _relay_conflict(read_from)
-
-    def sent_through(self) -> int:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql("SELECT position FROM {schema}.casebook_sent WHERE id=1"))
-            row = curs.fetchone()
-        return int(row["position"]) if row else self.published_head().position
 
     def record_sent(self, position: int) -> None:
         with derived_transaction(self.datastore) as curs:

@@ -79,19 +79,30 @@ class Relay:
             if not self.publish_pending(producer):
                 self._wake.wait(POLL_SECONDS)
 
-    def publish_pending(self, producer: Producer) -> int:
-        """Send the stored envelopes the broker has not confirmed; when there are none, make
-        and store the next batch first. Return how many envelopes were sent, or notifications
-        read (0: nothing to do)."""
+    def publish_pending(self, producer: Producer) -> bool:
+        """Send the stored envelopes the broker has not confirmed, or else make the next
+        batch's envelopes, store them and send them; record the last the broker confirmed.
+        True when more may be waiting: envelopes stored before this turn (the log may have
+        grown behind them) or a full batch read. Otherwise the relay waits to be woken: every
+        worker of the service wakes it as it ends, and it looks anyway every POLL_SECONDS
+        (for what other instances stored). So a command's events cost the relay four
+        transactions: its state in one statement, the log, the batch stored, the confirmed
+        position."""
         outbox, limit = self.app.outbox, settings().runtime.relay_batch
-        # Storing a batch never moves what the broker confirmed: read once.
-        sent = outbox.sent_through()
-        unsent = outbox.published_since(sent, limit)
+        state = outbox.relay_state()
+        if state.unsent:
+            unsent, more = outbox.published_since(state.sent, limit), True
+        else:
+            notifications = self.app.notifications_after(state.read_through, limit)
+            if not notifications:
+                return False
+            unsent = list(self.publications.envelopes(
+                self.app.mapper, notifications, state.published.position,
+                state.published.hash))
+            outbox.stage_published(unsent, notifications[-1].id, state.read_through)
+            more = len(notifications) == limit
         if not unsent:
-            read = self._store_next_batch(limit)
-            unsent = outbox.published_since(sent, limit)
-            if not unsent:
-                return read
+            return more  # read events that publish nothing (format 1, copies on the trail)
         try:
             for envelope in unsent:
                 self._publish(producer, envelope)
@@ -101,21 +112,7 @@ class Relay:
                         unsent[0]["position"], unsent[-1]["position"])
             raise
         outbox.record_sent(unsent[-1]["position"])
-        return len(unsent)
-
-    def _store_next_batch(self, limit: int) -> int:
-        """Make the envelopes of the next notifications and store them with the new read
-        position; return how many notifications were read."""
-        read_through = self.app.outbox.relay_read_through()
-        notifications = self.app.notifications_after(read_through, limit)
-        if not notifications:
-            return 0
-        head = self.app.outbox.published_head()
-        envelopes = list(
-            self.publications.envelopes(self.app.mapper, notifications, head.position, head.hash)
-        )
-        self.app.outbox.stage_published(envelopes, notifications[-1].id, read_through)
-        return len(notifications)
+        return more
 
     def _publish(self, producer: Producer, envelope: dict[str, Any]) -> None:
         producer.publish(

@@ -23,7 +23,7 @@ from services.runtime import views
 from services.runtime.commands import carry_out, settle
 from services.runtime.context import Meta, _meta, actor_from_context_data, require_role
 from services.runtime.entrypoints import COMMAND_ID, deadline_of, rpc
-from services.runtime.metrics import Metrics, observed, on_the_broker, relay_lag
+from services.runtime.metrics import Metrics, observed, relay_lag
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications
 from services.runtime.relay import Relay
@@ -289,16 +289,15 @@ class PublishingService:
     @rpc
     def status(self) -> dict[str, Any]:
         outbox = self.app.outbox
-        head, stored = outbox.published_head(), self.app.max_position()
-        read_through, sent = outbox.relay_read_through(), outbox.sent_through()
+        relay, stored = outbox.relay_state(), self.app.max_position()
         return {
             "service": self.publications.source,
             "stored_position": stored,
-            "relay_read_through": read_through,
-            "published_position": head.position,
-            "published_hash": head.hash,
-            "sent_position": sent,
-            "relay_lag": relay_lag(stored, on_the_broker(read_through, head.position, sent)),
+            "relay_read_through": relay.read_through,
+            "published_position": relay.published.position,
+            "published_hash": relay.published.hash,
+            "sent_position": relay.sent,
+            "relay_lag": relay_lag(stored, relay.on_the_broker),
             "cursors": {
                 source: {"position": c.position, "hash": c.hash}
                 for source, c in self.app.outbox.cursors().items()

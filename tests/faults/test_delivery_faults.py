@@ -131,7 +131,7 @@ def test_a_relay_that_dies_after_publishing_re_sends_and_the_subscriber_dedupes(
                 with pytest.raises(SystemExit):
                     relay.publish_pending(producer)
                 stored = cases.outbox.published_since(0, 100)
-                assert len(stored) == events_per_case() and cases.outbox.sent_through() == 0
+                assert len(stored) == events_per_case() and cases.outbox.relay_state().sent == 0
                 # Restarted, it sends the stored envelopes again, as they are, then records
                 # them; a broker failure on the way says which it will send again.
                 monkeypatch.undo()
@@ -142,9 +142,11 @@ def test_a_relay_that_dies_after_publishing_re_sends_and_the_subscriber_dedupes(
                             if "sending stored envelopes" in r.getMessage()]
                 assert f"envelopes 1..{events_per_case()} failed" in failed
                 monkeypatch.undo()
-                assert relay.publish_pending(producer) == events_per_case()
+                # Stored before this turn: there may be more behind them, so it looks again.
+                assert relay.publish_pending(producer) is True
                 assert cases.outbox.published_since(0, 100) == stored
-                assert cases.outbox.sent_through() == events_per_case()
+                assert cases.outbox.relay_state().sent == events_per_case()
+                assert relay.publish_pending(producer) is False  # nothing more
             report = verified_report(amqp_uri)
     assert report["sources"]["cases"]["entries"] == events_per_case()
 

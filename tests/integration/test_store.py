@@ -15,7 +15,13 @@ from contracts.envelope import GENESIS_HASH
 from services.archive.app import ArchiveApplication
 from services.runtime.context import Actor, acting_as
 from services.runtime.domain import CasebookAggregate
-from services.runtime.persistence import ChainHead, Cursor, RelayMoved, derived_transaction
+from services.runtime.persistence import (
+    ChainHead,
+    Cursor,
+    RelayMoved,
+    RelayState,
+    derived_transaction,
+)
 from services.runtime.store import CasebookApplication
 from services.runtime.vault import SHREDDED
 from tests.support.stores import Examples
@@ -78,7 +84,7 @@ def test_a_cursor_moves_with_the_handlers_events_and_only_from_where_it_was(stor
 
 def test_published_envelopes_are_returned_exactly_and_the_head_follows(store):
     app = StoreTestApplication(env=store)
-    assert app.outbox.published_head().hash == GENESIS_HASH
+    assert app.outbox.relay_state() == RelayState(0, ChainHead(0, GENESIS_HASH), 0)
     envelopes = [
         {"position": 2, "hash": "1" * 64, "payload": {"note": "学生"}},
         {"position": 5, "hash": "2" * 64, "payload": {}},
@@ -86,13 +92,15 @@ def test_published_envelopes_are_returned_exactly_and_the_head_follows(store):
     app.outbox.stage_published(envelopes, read_through=6, read_from=0)
     assert app.outbox.published_since(0, 10) == envelopes
     assert app.outbox.published_since(2, 10) == envelopes[1:]
-    assert app.outbox.published_head().position == 5
-    assert app.outbox.relay_read_through() == 6
-    # Stored, not yet confirmed by the broker; then confirmed, and never moved back.
-    assert app.outbox.sent_through() == 0
+    # Stored, not yet confirmed by the broker: on the broker up to nothing.
+    stored = app.outbox.relay_state()
+    assert stored == RelayState(6, ChainHead(5, "2" * 64), 0)
+    assert stored.unsent and stored.on_the_broker == 0
+    # Then confirmed, and never moved back: everything read is on the broker.
     app.outbox.record_sent(5)
     app.outbox.record_sent(2)
-    assert app.outbox.sent_through() == 5
+    confirmed = app.outbox.relay_state()
+    assert confirmed.sent == 5 and not confirmed.unsent and confirmed.on_the_broker == 6
 
 
 def test_a_relay_that_read_from_an_outdated_position_stores_nothing(store):
@@ -106,7 +114,7 @@ def test_a_relay_that_read_from_an_outdated_position_stores_nothing(store):
         app.outbox.stage_published([{"position": 2, "hash": "3" * 64}], read_through=4,
                                    read_from=3)
     assert app.outbox.published_since(0, 10) == [{"position": 2, "hash": "1" * 64}]
-    assert app.outbox.relay_read_through() == 3
+    assert app.outbox.relay_state().read_through == 3
 
 
 def test_a_store_from_before_envelopes_were_stored_first_counts_them_all_as_sent(store):
@@ -116,9 +124,9 @@ def test_a_store_from_before_envelopes_were_stored_first_counts_them_all_as_sent
     # What such a store holds: published envelopes and no confirmed position.
     with app.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
         cursor.execute(f"DELETE FROM {_table(app, 'casebook_sent')}")
-    assert app.outbox.sent_through() == 2
+    assert app.outbox.relay_state().sent == 2
     app.outbox.stage_published([{"position": 5, "hash": "2" * 64}], read_through=5, read_from=3)
-    assert app.outbox.sent_through() == 2
+    assert app.outbox.relay_state().sent == 2
 
 
 def test_a_scan_reads_one_kind_of_event_after_a_position_in_store_order(store):
@@ -221,7 +229,7 @@ def test_a_derived_transaction_commits_without_waiting_for_the_disk_and_only_its
     for _ in range(3):
         with datastore.transaction(commit=True) as cursor:
             assert _durability(app, cursor) == "durable"
-    assert app.outbox.sent_through() == 7  # committed; the failed one rolled back
+    assert app.outbox.relay_state().sent == 7  # committed; the failed one rolled back
 
 
 def test_a_cursor_moved_with_no_events_is_derived_and_still_moves_only_from_where_it_was(store):

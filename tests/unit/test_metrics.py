@@ -24,7 +24,7 @@ from services.runtime.metrics import (
     relay_lag,
     subscription_lag,
 )
-from services.runtime.persistence import ChainHead
+from services.runtime.persistence import ChainHead, RelayState
 from services.runtime.settings import ConfigurationError
 from services.supervision.escalation import escalation_key
 from tests.unit.supervision.support import (
@@ -122,9 +122,8 @@ class StoredState:
                  sent: int | None = None) -> None:
         self.stored = stored
         self.outbox = SimpleNamespace(
-            relay_read_through=lambda: read_through,
-            published_head=lambda: ChainHead(published, "h"),
-            sent_through=lambda: published if sent is None else sent,
+            relay_state=lambda: RelayState(read_through, ChainHead(published, "h"),
+                                           published if sent is None else sent),
             shredded_key_count=lambda: shredded,
             cursors=lambda: {"cases": ChainHead(9, "a"), "supervision": ChainHead(4, "b")},
         )
