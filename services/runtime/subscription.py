@@ -406,10 +406,13 @@ class Subscription(Consumer):
         """Store the position past the envelopes passed over, and acknowledge the deliveries
         it covers; on failure, try again after PASS_OVER_SECONDS."""
         try:
-            passed = self._passed
+            # Where the stored cursor stands once this is done (None: nothing passed over
+            # waits, so it covers every delivery held).
+            passed, stored = self._passed, None
             while passed is not None:
                 try:
                     self.app.save_processed(cursor=passed)
+                    stored = passed.position
                     break
                 except CursorMoved:
                     # Another instance stored a cursor meanwhile. Short of this one, it stands
@@ -419,7 +422,7 @@ class Subscription(Consumer):
                     passed = (replace(passed, expected_position=stored)
                               if stored < passed.position else None)
             self._passed = None
-            self._release(self.app.cursor(self.source).position)
+            self._release(stored)
         except Exception as error:
             log.warning("%s from %s: storing the position past envelopes passed over failed "
                         "(%s); trying again", self.container.service_name, self.source, error)

@@ -468,7 +468,7 @@ class ViewStore:
                            (self.tracking_name,))
             recorded = cursor.fetchone()
             if recorded is None or dict(recorded)["fingerprint"] != self.fingerprint():
-                self._drop(cursor)
+                self._drop(cursor, definitions)
                 placeholders = "%s, %s" if self.postgres else "?, ?"
                 cursor.execute(f"INSERT INTO {definitions} VALUES ({placeholders})",
                                (self.tracking_name, self.fingerprint()))
@@ -640,13 +640,13 @@ class ViewStore:
         """The tables, their position and the record of their definition: `create` makes
         them afresh."""
         with self.datastore.transaction(commit=True) as cursor:
-            self._drop(cursor)
+            self._drop(cursor, self._definitions(cursor))
 
-    def _drop(self, cursor: Any) -> None:
+    def _drop(self, cursor: Any, definitions: str) -> None:
         for table in self.tables:
             cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(table)}")
         cursor.execute(*self._delete_tracking())
-        cursor.execute(f"DELETE FROM {self._definitions(cursor)} {self._where_tracked()}",
+        cursor.execute(f"DELETE FROM {definitions} {self._where_tracked()}",
                        (self.tracking_name,))
 
     def _definitions(self, cursor: Any) -> str:

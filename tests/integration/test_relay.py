@@ -19,7 +19,7 @@ from tests.unit.cases.conftest import WORKER, open_case, register_student
 
 
 @contextmanager
-def connected(amqp_uri: str) -> Iterator[tuple[Producer, Queue, Connection]]:
+def connected(amqp_uri: str) -> Iterator[tuple[Producer, Queue]]:
     """A confirming producer on the cases exchange and a queue bound to all it carries."""
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
         channel = connection.channel()
@@ -27,7 +27,7 @@ def connected(amqp_uri: str) -> Iterator[tuple[Producer, Queue, Connection]]:
         exchange(channel).declare()
         queue = Queue("relay-test", exchange=exchange, routing_key="#")(channel)
         queue.declare()
-        yield Producer(channel, exchange=exchange), queue, connection
+        yield Producer(channel, exchange=exchange), queue
 
 
 def received(queue: Queue) -> list[bytes]:
@@ -62,7 +62,7 @@ def test_a_commands_events_cost_one_turn_of_four_transactions_and_go_out_as_stor
         register_student(app)
         open_case(app)
     stored_events = app.max_position()
-    with connected(amqp_uri) as (producer, queue, _):
+    with connected(amqp_uri) as (producer, queue):
         taken = transactions(app, monkeypatch)
         # Fewer than a batch read: nothing more can be waiting, so the relay waits to be woken.
         assert relay.publish_pending(producer) is False
@@ -85,7 +85,7 @@ def test_a_full_batch_makes_the_relay_look_again_at_once(amqp_uri, monkeypatch):
     with acting_as(WORKER):
         for number in range(3):
             register_student(app, f"client-{number}")
-    with connected(amqp_uri) as (producer, queue, _):
+    with connected(amqp_uri) as (producer, queue):
         assert relay.publish_pending(producer) is True  # two read: there may be more
         assert relay.publish_pending(producer) is False  # the third, and the log is read
         assert [envelope["position"] for envelope in app.outbox.published_since(0, 10)] == [
@@ -100,7 +100,7 @@ def test_envelopes_stored_and_not_confirmed_are_sent_before_anything_new(
     relay = Relay(app, PUBLICATIONS, amqp_uri)
     with acting_as(WORKER):
         register_student(app, "client-1")
-    with connected(amqp_uri) as (producer, queue, _):
+    with connected(amqp_uri) as (producer, queue):
         # Stored, then the broker lost before it confirmed them.
         def lost(*args: Any, **kwargs: Any) -> None:
             raise ConnectionError("the broker went away")
