@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 
 from contracts.envelope import GENESIS_HASH
 from services.archive.app import ArchiveApplication
+from services.archive.files import ArchiveFile, file_id
 from services.archive.publish import PUBLICATIONS
 from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, Actor, acting_as
 from services.runtime.persistence import Cursor, CursorMoved
+from services.runtime.store import CasebookApplication
 from tests.unit.archive.streams import CasesStream, at, feed, feed_runs
 
 AUDITOR = Actor("auditor-1", "auditor")
@@ -137,3 +139,97 @@ def test_a_run_planned_from_a_cursor_another_worker_moved_is_refused_and_changes
     # Planned again from where the cursor is, the rest goes in.
     feed_runs(app, [first, second, third])
     assert app.cursor("cases").position == third["position"]
+
+
+def _files_read(app: ArchiveApplication, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The archive files `app` reads from its store from now on, by id, as it reads them."""
+    reads: list[str] = []
+
+    def find_aggregate(kind: type[Any], aggregate_id: Any) -> Any:
+        if kind is ArchiveFile:
+            reads.append(str(aggregate_id))
+        return CasebookApplication.find_aggregate(app, kind, aggregate_id)
+
+    monkeypatch.setattr(app, "find_aggregate", find_aggregate)
+    return reads
+
+
+def _entries(app: ArchiveApplication, case_id: str) -> list[tuple[str, int]]:
+    with acting_as(Actor("archivist-1", "archivist", "JD001")):
+        file = app.find_file("cases", case_id)
+    # Filed by section: an entry of two sections is in both.
+    return sorted({(entry["type"], entry["position"])
+                   for section in file["contents"].values() for entry in section},
+                  key=lambda entry: entry[1])
+
+
+def test_a_file_is_read_from_the_store_once_while_its_record_goes_on(monkeypatch):
+    cases = CasesStream()
+    opened = cases.open_case("pupil-1")
+    app = ArchiveApplication(env={"SQLITE_DBNAME": ":memory:"})
+    reads = _files_read(app, monkeypatch)
+    feed(app, opened, cases.accept_intake(opened["aggregate_id"]),
+         *(cases.intervene(opened["aggregate_id"]) for _ in range(3)))
+    # Looked for once, when the opening found no file; every later run indexes the file the
+    # run before it stored.
+    assert reads == [str(file_id("cases", opened["aggregate_id"]))]
+    assert [position for _, position in _entries(app, opened["aggregate_id"])] == [1, 2, 3, 4, 5]
+
+
+def test_a_file_changed_by_a_command_between_runs_is_read_again_and_keeps_both(monkeypatch):
+    cases = CasesStream()
+    opened = cases.open_case("pupil-1")
+    case_id = opened["aggregate_id"]
+    app = ArchiveApplication(env={"SQLITE_DBNAME": ":memory:"})
+    feed(app, opened, cases.intervene(case_id))
+    file = str(file_id("cases", case_id))
+    with acting_as(Actor("archivist-1", "archivist", "JD001")):
+        app.place_legal_hold(file, "hold-1", "court", "(2037) 京0105民初123号")
+    reads = _files_read(app, monkeypatch)
+    feed(app, cases.intervene(case_id))
+    # The run indexed the file as it had stored it, without the hold: that conflicted on the
+    # file's version, and the run was made again from the store.
+    assert reads == [file]
+    with acting_as(Actor("archivist-1", "archivist", "JD001")):
+        described = app.get_file(file)
+    assert [hold["hold_id"] for hold in described["legal_holds"]] == ["hold-1"]
+    assert described["version"] == 5  # opened, indexed twice, held, indexed
+    assert [position for _, position in _entries(app, case_id)] == [1, 2, 3]
+
+
+def test_two_instances_taking_turns_index_a_file_in_order(tmp_path):
+    cases = CasesStream()
+    opened = cases.open_case("pupil-1")
+    case_id = opened["aggregate_id"]
+    database = {"SQLITE_DBNAME": str(tmp_path / "archive.sqlite")}
+    first, second = ArchiveApplication(env=database), ArchiveApplication(env=database)
+    feed(first, opened, cases.intervene(case_id))
+    feed(second, cases.intervene(case_id))  # the first's file is stale from here
+    feed(first, cases.intervene(case_id), cases.evaluate(case_id))
+    feed(second, cases.close_case(case_id))
+    for app in (first, second):
+        assert _entries(app, case_id) == [
+            ("CaseOpened", 1), ("InterventionLogged", 2), ("InterventionLogged", 3),
+            ("InterventionLogged", 4), ("EvaluationRecorded", 5), ("CaseClosed", 6)]
+        with acting_as(AUDITOR):
+            assert app.verify_ledger()["ok"]
+
+
+def test_a_run_that_fails_leaves_nothing_of_itself_in_the_files_the_next_run_indexes(
+        monkeypatch):
+    cases = CasesStream()
+    opened = cases.open_case("pupil-1")
+    case_id = opened["aggregate_id"]
+    app = ArchiveApplication(env={"SQLITE_DBNAME": ":memory:"})
+    feed(app, opened)
+    lost = cases.intervene(case_id)
+
+    def fail(*_: Any, **__: Any) -> None:
+        raise OSError("the disk went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(app, "save_processed", fail)
+        with pytest.raises(OSError):
+            feed(app, lost)
+    feed(app, lost, cases.intervene(case_id))
+    assert [position for _, position in _entries(app, case_id)] == [1, 2, 3]
