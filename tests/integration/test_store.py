@@ -7,14 +7,12 @@ from typing import Any, ClassVar
 
 import orjson
 import pytest
-from eventsourcing.domain import event
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from contracts.envelope import GENESIS_HASH
 from services.archive.app import ArchiveApplication
 from services.runtime.context import Actor, acting_as
-from services.runtime.domain import CasebookAggregate
 from services.runtime.persistence import (
     ChainHead,
     Cursor,
@@ -24,20 +22,9 @@ from services.runtime.persistence import (
 )
 from services.runtime.store import CasebookApplication
 from services.runtime.vault import SHREDDED
-from tests.support.stores import Examples
+from tests.support.stores import Examples, Note
 
 WORKER = Actor("worker-1", "social_worker", "JD001")
-
-
-class Note(CasebookAggregate):
-    @event("Written")
-    def __init__(self, school_id: str, client_id: str) -> None:
-        self.school_id = school_id
-        self.client_id = client_id
-
-    @event("Amended")
-    def amend(self, client_id: str) -> None:
-        self.client_id = client_id
 
 
 class StoreTestApplication(CasebookApplication):

@@ -13,9 +13,10 @@ from typing import Generic, TypeVar
 
 import psycopg
 from eventsourcing.application import Application
+from eventsourcing.domain import event
 
 from services.runtime import domain
-from services.runtime.domain import FIRST_FORMAT
+from services.runtime.domain import FIRST_FORMAT, CasebookAggregate
 
 STORE_KINDS = ("sqlite", "postgres")
 PG = {
@@ -25,6 +26,19 @@ PG = {
     "POSTGRES_USER": os.environ.get("CASEBOOK_TEST_PG_USER", "casebook"),
     "POSTGRES_PASSWORD": os.environ.get("CASEBOOK_TEST_PG_PASSWORD", "casebook"),
 }
+
+
+class Note(CasebookAggregate):
+    """An aggregate of the smallest kind, for tests of the store."""
+
+    @event("Written")
+    def __init__(self, school_id: str, client_id: str) -> None:
+        self.school_id = school_id
+        self.client_id = client_id
+
+    @event("Amended")
+    def amend(self, client_id: str) -> None:
+        self.client_id = client_id
 
 
 def _admin() -> psycopg.Connection:
