@@ -106,7 +106,7 @@ Learn = Callable[[Transaction], None]
 # Files the ledger keeps as its runs stored them, for the next runs to index into (a file
 # weighs about a kilobyte with its first few entries, some tens with a long case's
 # hundreds): a case's events come one or a few to a run, and reading its file back from the
-# store (a snapshot and up to fifty events) was a third of a replay's time.
+# store (its snapshot and the events after it) was a third of a replay's time.
 FILES_KEPT = 4096
 
 

@@ -388,10 +388,10 @@ class CurrentSnapshots(EventStore[Any]):
 
 class CollectedEvents(ProcessingEvent[UUID]):
     """eventsourcing's `ProcessingEvent` without its check of every object saved against two
-    runtime Protocols (`DomainEventProtocol`, `CollectEventsProtocol`), which on Python 3.11
-    cost about as much as storing the event: a tenth of a ledger replay, whose runs save
-    their events one by one. Casebook saves eventsourcing's own aggregates and events, told
-    apart by their classes; anything else is collected as eventsourcing does."""
+    runtime Protocols (`DomainEventProtocol`, `CollectEventsProtocol`), 10-15 us an object on
+    Python 3.11: 8% of a ledger replay, whose runs hand the save each event they made.
+    Casebook saves eventsourcing's own aggregates and events, told apart by their classes;
+    anything else is collected as eventsourcing does."""
 
     def collect_events(self, *objs: Any, **kwargs: Any) -> None:
         for obj in objs:
