@@ -5,13 +5,13 @@ point. Commands and queries in plain types; every list reads the views (`views.p
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
+from eventsourcing.application import LRUCache
 from eventsourcing.persistence import IntegrityError
 
 from contracts.envelope import (
@@ -110,27 +110,6 @@ Learn = Callable[[Transaction], None]
 FILES_KEPT = 4096
 
 
-class _FilesStored:
-    """Files as runs of envelopes stored them, the least recently used first out. A run takes
-    out the files it uses and those it stored go back, so what is here is never half-changed:
-    a run that fails or conflicts loses what it took, and its next attempt reads those from
-    the store. A file another writer changed since it was put here (a legal hold, a disposal,
-    another instance's run) is stale: a run that indexes it conflicts on the file's version
-    when it is stored, and is made again."""
-
-    def __init__(self) -> None:
-        self._files: OrderedDict[UUID, ArchiveFile] = OrderedDict()
-
-    def take(self, key: UUID) -> ArchiveFile | None:
-        return self._files.pop(key, None)
-
-    def keep(self, files: Iterable[ArchiveFile]) -> None:
-        for file in files:
-            self._files[file.id] = file
-        while len(self._files) > FILES_KEPT:
-            self._files.popitem(last=False)
-
-
 @dataclass
 class _Run:
     """What a run of envelopes changes, in the order it happens, to be stored in one
@@ -187,7 +166,13 @@ class ArchiveApplication(CasebookApplication):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.signer = signing.load_signer()
-        self._files_stored = _FilesStored()
+        # Files as runs stored them, the least recently used first out. A run takes out the
+        # files it uses and those it stored go back, so what is here is never half-changed: a
+        # run that fails or conflicts loses what it took, and its next attempt reads those
+        # from the store. A file another writer changed since it was put here (a legal hold, a
+        # disposal, another instance's run) is stale: a run that indexes it conflicts on the
+        # file's version when it is stored, and is made again.
+        self._files_stored: LRUCache[UUID, ArchiveFile] = LRUCache(maxsize=FILES_KEPT)
         # A store from before the learned tables fills them from the retired aggregates here,
         # before the subscription allocates a code from them: if that fails, the archive must
         # not start (it would give a number twice), so unlike `follow` this raises.
@@ -225,7 +210,8 @@ class ArchiveApplication(CasebookApplication):
             except IntegrityError:
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
-        self._files_stored.keep(run.files.values())
+        for key, file in run.files.items():
+            self._files_stored.put(key, file)
         for subject_id in run.disposed:
             # The approval shredded these already; this makes it certain after a crash between.
             self.vault.shred(subject_id)
@@ -477,7 +463,11 @@ class ArchiveApplication(CasebookApplication):
         earlier run stored it, or read from the store."""
         key = file_id("cases", record_id)
         if key not in run.files:
-            found = self._files_stored.take(key) or self.find_aggregate(ArchiveFile, key)
+            found: ArchiveFile | None
+            try:
+                found = self._files_stored.get(key, evict=True)
+            except KeyError:
+                found = self.find_aggregate(ArchiveFile, key)
             if found is None:
                 return None
             run.files[key] = found
