@@ -3,7 +3,8 @@ the event pipe's throughput and latency, printed as one table with each ratio an
 
 A benchmark, not a test: numbers depend on the machine and on what else runs on it, so nothing
 here asserts a speed. Every figure is measured in this run, on a fresh RabbitMQ vhost, with the
-services as separate processes (as `casebook up` runs them) on SQLite files.
+services as separate processes (as `casebook up` runs them) on SQLite files; each timed round
+of commands or no-op RPC starts from a still pipe (`settle`).
 """
 
 from __future__ import annotations
