@@ -53,20 +53,17 @@ PIPE = ("cases", "archive")  # the services `make bench` runs, each ledgered by 
 
 
 def pipe_behind(uri: str) -> list[str]:
-    """What the pipe still has to do: for each service, events stored and not yet published,
-    envelopes published and not yet confirmed by the broker, or not yet in the archive's
-    ledger. Empty when the pipe is still."""
+    """What the pipe still has to do: for each service, events stored and not yet on the broker
+    (its `status`'s relay lag, as its metrics report it), or envelopes published and not yet in
+    the archive's ledger. Empty when the pipe is still."""
     behind = []
     with rpc(uri, AUDITOR) as auditor:
         for source in PIPE:
             state = auditor[source].status()
             ledgered = auditor.archive.ledger_head(source)["position"]
-            if state["relay_read_through"] < state["stored_position"]:
-                behind.append(f"{source}: read {state['relay_read_through']} of "
-                              f"{state['stored_position']} stored")
-            if state["sent_position"] < state["published_position"]:
-                behind.append(f"{source}: sent {state['sent_position']} of "
-                              f"{state['published_position']} published")
+            if state["relay_lag"]:
+                behind.append(f"{source}: {state['relay_lag']} events stored not yet on "
+                              "the broker")
             if ledgered < state["published_position"]:
                 behind.append(f"{source}: ledgered {ledgered} of "
                               f"{state['published_position']} published")
