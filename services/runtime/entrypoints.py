@@ -25,7 +25,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from contracts.errors import DeadlineExceeded
 from services.runtime.broker import BROKER_ERRORS, QueueConsumer
 from services.runtime.commands import deadline_passed
-from services.runtime.queues import ensure_quorum, quorum_queue
+from services.runtime.queues import ensure_queue, quorum_queue
 from services.runtime.secrets import with_amqp_password
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ def deadline_of(data: dict[str, Any]) -> float | None:
 
 
 class QuorumRpcConsumer(nameko_rpc.RpcConsumer):
-    """nameko's RPC consumer with its queue declared as a quorum queue, migrated if classic."""
+    """nameko's RPC consumer with its queue declared as a quorum queue (shared: any instance
+    answers any call), migrated if it was declared otherwise (classic)."""
 
     queue_consumer = QueueConsumer()
 
@@ -62,7 +63,7 @@ class QuorumRpcConsumer(nameko_rpc.RpcConsumer):
                 f"{service}.*",
             )
             amqp_uri = with_amqp_password(self.container.config[AMQP_URI_CONFIG_KEY])
-            ensure_quorum(amqp_uri, service, queue)
+            ensure_queue(amqp_uri, service, queue)
             self.queue = queue
             self.queue_consumer.register_provider(self)
             self._registered = True

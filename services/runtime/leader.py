@@ -1,5 +1,6 @@
 """Locks between the instances of a service. Exactly one active instance runs a service's relay
-and subscriptions (DESIGN.md "Delivery" 5), and one at a time creates its store's tables.
+(DESIGN.md "Delivery" 5), and one at a time creates its store's tables. (Each subscription is
+consumed by one instance at a time too, decided by the broker: services.runtime.queues.)
 
 With PostgreSQL the leader holds a session advisory lock on a dedicated connection; a standby
 instance polls until the leader's connection goes away. With SQLite there is one file and so one

@@ -9,6 +9,7 @@ from typing import Any
 
 from contracts.errors import CasebookError
 from services.runtime.context import _meta
+from services.runtime.persistence import CursorMoved
 from services.runtime.settings import settings
 
 
@@ -47,16 +48,42 @@ class RefusalsAreNotErrors(logging.Filter):
         error = record.exc_info[1] if record.exc_info else None
         if not isinstance(error, CasebookError) or error.status >= 500:
             return True
-        worker_ctx: Any = record.args[0] if isinstance(record.args, tuple) and record.args else None
-        call = "a call"
-        if hasattr(worker_ctx, "entrypoint"):
-            call = f"{worker_ctx.service_name}.{worker_ctx.entrypoint.method_name}"
-            # A caller without a (valid) actor has no command context: its own id stands in.
-            if _meta.get() is None:
-                record.correlation_id = (worker_ctx.context_data.get("correlation_id")
-                                         or worker_ctx.call_id_stack[0])
-        record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
-        record.msg, record.args = "%s refused (%s): %s", (call, error.code, error.detail)
-        record.exc_info, record.exc_text = None, None
+        call = _call(record)
         record.code, record.status = error.code, error.status
-        return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+        return _demoted(record, logging.INFO, "%s refused (%s): %s",
+                        (call, error.code, error.detail))
+
+
+class LostRacesAreNotErrors(logging.Filter):
+    """On nameko's container logger (deploy/config.yaml): a subscription's worker whose cursor
+    had moved (another instance processed the position first: both catching up on start, or a
+    queue handed over while its first consumer finished a delivery) lost the race the cursor's
+    compare-and-set exists to decide; the subscription reads the cursor again and goes on
+    (services.runtime.subscription). One debug line, no traceback: not an error an operator
+    should be woken for."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, CursorMoved):
+            return True
+        return _demoted(record, logging.DEBUG, "%s: %s; read again", (_call(record), error))
+
+
+def _call(record: logging.LogRecord) -> str:
+    """`service.method` of the worker nameko's record is about; a caller without a (valid)
+    actor has no command context, so the call's own id stands in as the correlation id."""
+    worker_ctx: Any = record.args[0] if isinstance(record.args, tuple) and record.args else None
+    if not hasattr(worker_ctx, "entrypoint"):
+        return "a call"
+    if _meta.get() is None:
+        record.correlation_id = (worker_ctx.context_data.get("correlation_id")
+                                 or worker_ctx.call_id_stack[0])
+    return f"{worker_ctx.service_name}.{worker_ctx.entrypoint.method_name}"
+
+
+def _demoted(record: logging.LogRecord, level: int, message: str, args: tuple[Any, ...]) -> bool:
+    """The record at `level` with `message`, without its traceback; whether it is still logged."""
+    record.levelno, record.levelname = level, logging.getLevelName(level)
+    record.msg, record.args = message, args
+    record.exc_info, record.exc_text = None, None
+    return logging.getLogger(record.name).isEnabledFor(level)

@@ -7,16 +7,25 @@ node and is gone while that node is. Reply queues are exclusive instead
 (services.runtime.replies): they belong to one caller's connection, which a lost node takes with
 it anyway.
 
-A queue cannot change its type in place. Queues declared before (classic) are migrated when the
-service starts (`ensure_quorum`), under a lock so that two instances starting at once do not
+A subscription queue is also a single-active-consumer queue (`x-single-active-consumer`): of a
+service's instances consuming it, the broker delivers to one, and hands the queue (with every
+delivery not yet acknowledged) to another when that one's channel closes. A source's stream is
+one ordered chain, so a second consumer could only race the first for each position (the
+cursor's compare-and-set decides, and the loser's work is wasted): one active consumer keeps
+the order at the broker, the others stand by (DESIGN.md "Delivery" 5). An RPC queue is shared:
+any instance may answer any call.
+
+A queue cannot change its arguments in place. A queue declared before with other arguments
+(classic, or a subscription queue without a single active consumer) is migrated when the
+service starts (`ensure_queue`), under a lock so that two instances starting at once do not
 both move messages:
 
-1. a quorum queue `<queue>.migrating` is bound like the queue, then the classic queue is unbound:
+1. a quorum queue `<queue>.migrating` is bound like the queue, then the old queue is unbound:
    from then on new messages reach the temporary queue;
-2. the classic queue's messages are moved across, each acked only after the broker confirmed its
-   copy; then the classic queue is deleted;
-3. the queue is declared again, now quorum, and bound; the temporary queue is unbound, its
-   messages moved into the queue, and it is deleted.
+2. the old queue's messages are moved across, each acked only after the broker confirmed its
+   copy; then the old queue is deleted;
+3. the queue is declared again, now as it should be, and bound; the temporary queue is unbound,
+   its messages moved into the queue, and it is deleted.
 
 A message published in the instant both are bound reaches both, and so arrives twice: the
 subscription's cursor and the RPC entrypoint's command id make that harmless, where a message
@@ -39,6 +48,7 @@ from kombu import Connection, Exchange, Queue
 log = logging.getLogger(__name__)
 
 QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}
+SINGLE_ACTIVE_CONSUMER: dict[str, Any] = {**QUORUM, "x-single-active-consumer": True}
 CONNECT_ATTEMPTS = 10
 LOCK_WAIT_SECONDS = 0.5
 LOCK_TIMEOUT_SECONDS = 120.0
@@ -56,14 +66,15 @@ def migration_exchange(queue: str) -> Exchange:
     return Exchange(migrating_name(queue), type="fanout", durable=True)
 
 
-def quorum_queue(name: str, exchange: Exchange, routing_key: str) -> Queue:
+def quorum_queue(name: str, exchange: Exchange, routing_key: str,
+                 single_active_consumer: bool = False) -> Queue:
     return Queue(name, exchange=exchange, routing_key=routing_key, durable=True,
-                 queue_arguments=QUORUM)
+                 queue_arguments=SINGLE_ACTIVE_CONSUMER if single_active_consumer else QUORUM)
 
 
-def ensure_quorum(amqp_uri: str, service: str, queue: Queue) -> int:
-    """Declare `queue` (a `quorum_queue`) and bind it; if a classic queue holds its name, migrate
-    it first. Returns how many messages were moved into it."""
+def ensure_queue(amqp_uri: str, service: str, queue: Queue) -> int:
+    """Declare `queue` (a `quorum_queue`) and bind it; if a queue of its name was declared with
+    other arguments, migrate it first. Returns how many messages were moved into it."""
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
         # Across every host of a failover URI, as the service's consumers will.
         connection.ensure_connection(max_retries=CONNECT_ATTEMPTS)
@@ -72,14 +83,15 @@ def ensure_quorum(amqp_uri: str, service: str, queue: Queue) -> int:
             mover = migration_exchange(queue.name)
             temporary = quorum_queue(migrating_name(queue.name), queue.exchange,
                                      queue.routing_key)
-            if _is_classic(connection, queue):
+            if (found := _declared_otherwise(connection, queue)) is not None:
                 channel = connection.channel()
                 temporary(channel).declare()  # and bound like the queue
                 channel.queue_unbind(queue.name, queue.exchange.name, queue.routing_key)
                 held = _move(channel, queue.name, mover, temporary.name)
                 channel.queue_delete(queue.name)
-                log.warning("%s: classic queue %s replaced by a quorum queue (%s messages "
-                            "moved)", service, queue.name, held)
+                log.warning("%s: queue %s replaced by one declared %s (it was refused: %s; "
+                            "%s messages moved)", service, queue.name, _arguments(queue),
+                            found, held)
             channel = connection.channel()
             queue(channel).declare()
             if _exists(connection, temporary.name):
@@ -90,18 +102,25 @@ def ensure_quorum(amqp_uri: str, service: str, queue: Queue) -> int:
             return moved
 
 
-def _is_classic(connection: Connection, queue: Queue) -> bool:
-    """Whether `queue.name` exists with another type: declaring it as quorum is then refused
-    (PRECONDITION_FAILED, which closes the channel)."""
+def _declared_otherwise(connection: Connection, queue: Queue) -> str | None:
+    """Why `queue.name` exists with arguments other than `queue`'s (declaring it as `queue` is
+    then refused: PRECONDITION_FAILED, "inequivalent arg", which closes the channel); None when
+    it does not, or exists as `queue`."""
     channel = connection.channel()
     try:
-        channel.queue_declare(queue.name, durable=True, auto_delete=False, arguments=QUORUM)
+        channel.queue_declare(queue.name, durable=True, auto_delete=False,
+                              arguments=_arguments(queue))
     except amqp.exceptions.PreconditionFailed as error:
-        if "x-queue-type" not in str(error):
+        if "inequivalent arg" not in str(error):
             raise
-        return True
+        return str(error)
     channel.close()
-    return False
+    return None
+
+
+def _arguments(queue: Queue) -> dict[str, Any]:
+    # kombu sets the attribute from its `attrs` table, which mypy cannot see.
+    return queue.queue_arguments  # type: ignore[attr-defined]
 
 
 def _exists(connection: Connection, name: str) -> bool:

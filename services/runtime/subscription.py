@@ -17,9 +17,13 @@ source:
   together, and the cursor only moves from the position the handler started from.
 
 On start the pump catches up the same way before taking live deliveries (if the source is not
-up, it tries again later, backing off). Several instances of a service may consume the same
-queue (scaling out): the cursor's compare-and-set lets exactly one apply each position, and the
-others, finding the cursor moved, dedupe.
+up, it tries again later, backing off). Several instances of a service may run (scaling out):
+the queue has a single active consumer (services.runtime.queues), so the broker delivers to one
+of them and hands the queue to another, with every delivery not yet acknowledged, when that
+one's channel closes; the others stand by. Where two still process the same position (both
+catching up on start, or a delivery handed over while its first consumer is finishing it), the
+cursor's compare-and-set lets exactly one apply it, and the other, finding the cursor moved,
+dedupes.
 
 With `acts_on` (the event types the handler does anything with) an envelope of any other type
 never reaches the handler and costs no transaction of its own: its chain link is checked and
@@ -69,7 +73,7 @@ from contracts.errors import Unavailable
 from services.runtime.broker import BROKER_ERRORS, QueueConsumer
 from services.runtime.context import SYSTEM
 from services.runtime.persistence import ChainHead, Cursor, CursorMoved
-from services.runtime.queues import ensure_quorum, quorum_queue
+from services.runtime.queues import ensure_queue, quorum_queue
 from services.runtime.relay import events_exchange
 from services.runtime.replies import cluster_rpc
 from services.runtime.secrets import with_amqp_password
@@ -168,8 +172,8 @@ class Subscription(Consumer):
 
     def setup(self) -> None:
         subscriber = self.container.service_name
-        self.queue = quorum_queue(
-            queue_name(subscriber, self.source), events_exchange(self.source), "#")
+        self.queue = quorum_queue(queue_name(subscriber, self.source),
+                                  events_exchange(self.source), "#", single_active_consumer=True)
         self.dead_letters = quorum_queue(
             dead_letter_queue_name(subscriber, self.source),
             dead_letter_exchange(subscriber),
@@ -178,7 +182,7 @@ class Subscription(Consumer):
         self.amqp_uri = with_amqp_password(
             self.container.config.get("AMQP_URI", settings().runtime.amqp_uri))
         for queue in (self.queue, self.dead_letters):
-            ensure_quorum(self.amqp_uri, subscriber, queue)
+            ensure_queue(self.amqp_uri, subscriber, queue)
         self.max_attempts = settings().runtime.handler_attempts
         self._inbox: LightQueue = LightQueue()
         # A catch-up request met while a run was being gathered: it comes next.

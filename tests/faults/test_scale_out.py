@@ -1,30 +1,80 @@
-"""Two instances of the archive consume one queue and share one store: each event is still
-applied once, in order (the cursor's compare-and-set decides, DESIGN.md "Delivery" 5)."""
+"""Two instances of the archive share one store and one queue for each source: the broker
+delivers a source's stream to one of them (the queue's single active consumer) and hands it to
+the other when that one stops; each event is applied once, in order, either way (the cursor's
+compare-and-set decides where both process a position, DESIGN.md "Delivery" 5)."""
+
+from collections import Counter
+from typing import Any
 
 from nameko.runners import ServiceRunner
 
+from services.archive.app import ArchiveApplication
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
+from services.runtime.persistence import Cursor
+from services.runtime.service import ApplicationDependency
 from tests.support.scenarios import drive_case, events_per_case
 from tests.support.services import AUDITOR, WORKER, config, rpc, running
 from tests.support.waiting import wait_for
 
 
-def test_two_archive_instances_apply_every_event_once(amqp_uri):
-    second = ServiceRunner(config(amqp_uri))
-    second.add_service(ArchiveService)
-    with running(amqp_uri, CasesService, ArchiveService):
-        second.start()
-        try:
-            with rpc(amqp_uri, WORKER) as proxy:
-                for number in range(10):
-                    drive_case(proxy, f"client-{number}")
+def archive_instance(amqp_uri: str) -> ServiceRunner:
+    runner = ServiceRunner(config(amqp_uri))
+    runner.add_service(ArchiveService)
+    runner.start()
+    return runner
+
+
+def app_of(runner: ServiceRunner) -> ArchiveApplication:
+    (container,) = runner.containers
+    (dependency,) = [dependency for dependency in container.dependencies
+                     if isinstance(dependency, ApplicationDependency)]
+    return dependency.app
+
+
+def test_one_archive_instance_consumes_and_the_other_takes_over(amqp_uri, monkeypatch):
+    # What each instance's application recorded of cases' envelopes, by instance.
+    recorded: Counter[int] = Counter()
+    record = ArchiveApplication.record_envelopes
+
+    def counted(app: ArchiveApplication, envelopes: list[dict[str, Any]],
+                cursor: Cursor) -> Any:
+        done = record(app, envelopes, cursor)
+        if cursor.source == "cases":
+            recorded[id(app)] += len(envelopes)
+        return done
+
+    monkeypatch.setattr(ArchiveApplication, "record_envelopes", counted)
+    first = archive_instance(amqp_uri)
+    second = archive_instance(amqp_uri)
+    instances = {id(app_of(first)): first, id(app_of(second)): second}
+    try:
+        with running(amqp_uri, CasesService):
+            def drive_and_wait(cases: range) -> None:
+                with rpc(amqp_uri, WORKER) as proxy:
+                    for number in cases:
+                        drive_case(proxy, f"client-{number}")
+                with rpc(amqp_uri, AUDITOR) as proxy:
+                    head = proxy.cases.status()["published_position"]
+                    wait_for(lambda: proxy.archive.ledger_head("cases")["position"] == head,
+                             timeout=60, what="the archive to record every event of cases")
+
+            drive_and_wait(range(6))
+            # One instance consumed the whole stream; the other stood by.
+            assert len(recorded) == 1, f"both instances recorded envelopes: {recorded}"
+            ((active, taken),) = recorded.items()
+            assert taken == 6 * events_per_case()
+
+            instances.pop(active).stop()
+            drive_and_wait(range(6, 10))
+            (standby,) = instances
+            assert recorded == {active: 6 * events_per_case(),
+                                standby: 4 * events_per_case()}
+
             with rpc(amqp_uri, AUDITOR) as proxy:
-                head = proxy.cases.status()["published_position"]
-                wait_for(lambda: proxy.archive.ledger_head("cases")["position"] == head,
-                         timeout=60)
                 report = proxy.archive.verify_ledger()
-        finally:
-            second.stop()
+    finally:
+        first.stop()
+        second.stop()
     assert report["ok"], report["sources"]["cases"]["problems"][:5]
     assert report["sources"]["cases"]["entries"] == 10 * events_per_case()

@@ -1,7 +1,8 @@
-"""Every queue that must outlive a broker node is a quorum queue, a service upgraded from classic
-queues moves every message they hold into their quorum successors before it consumes
-(services.runtime.queues), and every reply queue belongs to its caller's connection alone
-(services.runtime.replies), on a real broker."""
+"""Every queue that must outlive a broker node is a quorum queue, every subscription queue has a
+single active consumer, a service upgraded from queues declared otherwise (classic, or without
+a single active consumer) moves every message they hold into their successors before it
+consumes (services.runtime.queues), and every reply queue belongs to its caller's connection
+alone (services.runtime.replies), on a real broker."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.runtime.cli.keygen import subscribed_sources
 from services.runtime.entrypoints import rpc as rpc_entrypoint
-from services.runtime.queues import QUORUM, ensure_quorum, migrating_name
+from services.runtime.queues import QUORUM, SINGLE_ACTIVE_CONSUMER, ensure_queue, migrating_name
 from services.runtime.relay import events_exchange
 from services.runtime.replies import ReplyListener, cluster_rpc
 from services.runtime.subscription import dead_letter_queue_name, queue_name
@@ -27,22 +28,31 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.integration
 
 
-def queue_type(uri: str, name: str) -> str:
-    """The queue's type as the broker reports it: declaring it as quorum is refused (and
-    closes the channel) when it is classic."""
+CLASSIC = {"x-queue-type": "classic"}
+
+
+def declared(uri: str, name: str) -> str:
+    """How the queue was declared, as the broker answers a declaration with each candidate's
+    arguments: every other is refused ("inequivalent arg", which closes the channel)."""
+    candidates = {"classic": CLASSIC, "quorum": QUORUM,
+                  "quorum, single active consumer": SINGLE_ACTIVE_CONSUMER}
     with Connection(uri) as connection:
-        try:
-            connection.channel().queue_declare(name, durable=True, auto_delete=False,
-                                               arguments=QUORUM)
-        except Exception as error:
-            assert "x-queue-type" in str(error), error
-            return "classic"
-    return "quorum"
+        for kind, arguments in candidates.items():
+            try:
+                connection.channel().queue_declare(name, durable=True, auto_delete=False,
+                                                   arguments=arguments)
+            except amqp.exceptions.PreconditionFailed as error:
+                assert "inequivalent arg" in str(error), error
+                continue
+            return kind
+    raise AssertionError(f"{name}: none of {list(candidates)}")
 
 
-def classic_queue(uri: str, name: str, exchange: Exchange, routing_key: str) -> Queue:
+def old_queue(uri: str, name: str, exchange: Exchange, routing_key: str,
+              arguments: dict[str, str] = CLASSIC) -> Queue:
+    """A queue as an earlier release declared it."""
     queue = Queue(name, exchange=exchange, routing_key=routing_key, durable=True,
-                  queue_arguments={"x-queue-type": "classic"})
+                  queue_arguments=arguments)
     with Connection(uri) as connection:
         queue(connection.channel()).declare()
     return queue
@@ -50,13 +60,12 @@ def classic_queue(uri: str, name: str, exchange: Exchange, routing_key: str) -> 
 
 def test_every_queue_a_service_consumes_is_a_quorum_queue(amqp_uri):
     with running(amqp_uri, CasesService, ArchiveService):
-        names = ["rpc-cases", "rpc-archive"] + [
-            name(  # every subscription queue and its dead letters
-                "archive", source) for source in subscribed_sources("archive")
-            for name in (queue_name, dead_letter_queue_name)
-        ]
-        assert {name: queue_type(amqp_uri, name) for name in names} == dict.fromkeys(
-            names, "quorum")
+        subscriptions = [queue_name("archive", source) for source in subscribed_sources("archive")]
+        shared = ["rpc-cases", "rpc-archive"] + [
+            dead_letter_queue_name("archive", source) for source in subscribed_sources("archive")]
+        assert {name: declared(amqp_uri, name) for name in subscriptions + shared} == {
+            **dict.fromkeys(subscriptions, "quorum, single active consumer"),
+            **dict.fromkeys(shared, "quorum")}
 
 
 class Mixed:
@@ -108,7 +117,7 @@ def test_every_reply_queue_is_exclusive_to_its_caller(amqp_uri):
 def test_a_classic_queue_is_replaced_and_keeps_every_message_in_order(amqp_uri):
     exchange = Exchange("archive.dead-letters", type="direct", durable=True)
     name = dead_letter_queue_name("archive", "cases")
-    classic_queue(amqp_uri, name, exchange, name)
+    old_queue(amqp_uri, name, exchange, name)
     with Connection(amqp_uri) as connection:
         producer = Producer(connection.channel(), exchange=exchange)
         for number in range(50):
@@ -117,9 +126,9 @@ def test_a_classic_queue_is_replaced_and_keeps_every_message_in_order(amqp_uri):
     quorum = Queue(name, exchange=exchange, routing_key=name, durable=True,
                    queue_arguments=QUORUM)
 
-    assert ensure_quorum(amqp_uri, "archive", quorum) == 50
+    assert ensure_queue(amqp_uri, "archive", quorum) == 50
 
-    assert queue_type(amqp_uri, name) == "quorum"
+    assert declared(amqp_uri, name) == "quorum"
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
         got = []
@@ -142,15 +151,19 @@ def queue_depth(uri: str, name: str) -> int:
         return int(connection.channel().queue_declare(name, passive=True).message_count)
 
 
-@pytest.mark.parametrize("source_up", [True, False], ids=["source up", "source down"])
-def test_the_upgraded_services_consume_every_message_their_classic_queues_held(
-        amqp_uri, source_up):
-    # Before the upgrade: the archive's subscription queue is classic and fills while the
-    # archive is down, and a request to it waits in its classic RPC queue. With the source down
-    # too when the archive starts, the archive cannot catch up over RPC: every event it records
-    # is one the migration moved.
-    subscription = classic_queue(amqp_uri, queue_name("archive", "cases"),
-                                 events_exchange("cases"), "#")
+@pytest.mark.parametrize(("before", "source_up"), [
+    (CLASSIC, True), (CLASSIC, False), (QUORUM, False)],
+    ids=["classic, source up", "classic, source down",
+         "quorum without a single active consumer, source down"])
+def test_the_upgraded_services_consume_every_message_their_old_queues_held(
+        amqp_uri, before, source_up):
+    # Before the upgrade: the archive's subscription queue is as an earlier release declared it
+    # (classic; quorum without a single active consumer) and fills while the archive is down,
+    # and a request to it waits in its classic RPC queue. With the source down too when the
+    # archive starts, the archive cannot catch up over RPC: every event it records is one the
+    # migration moved.
+    subscription = old_queue(amqp_uri, queue_name("archive", "cases"),
+                             events_exchange("cases"), "#", before)
     with running(amqp_uri, CasesService) as source:
         with rpc(amqp_uri, WORKER) as proxy:
             drive_case(proxy, "client-1")
@@ -162,7 +175,7 @@ def test_the_upgraded_services_consume_every_message_their_classic_queues_held(
         assert queue_depth(amqp_uri, waiting) == published
         # Made only now: cases asks the archive too, and those requests would wait there for
         # callers long gone.
-        classic_queue(amqp_uri, "rpc-archive",
+        old_queue(amqp_uri, "rpc-archive",
                       Exchange("nameko-rpc", type="topic", durable=True), "archive.*")
         with cluster_rpc(config(amqp_uri), context_data={"actor": AUDITOR},
                          timeout=60) as caller:
@@ -183,5 +196,5 @@ def test_the_upgraded_services_consume_every_message_their_classic_queues_held(
                          what="the moved messages to be consumed")
     assert report["sources"]["cases"]["ok"], report["sources"]["cases"]
     assert report["sources"]["cases"]["entries"] == published
-    assert queue_type(amqp_uri, waiting) == "quorum"
-    assert queue_type(amqp_uri, "rpc-archive") == "quorum"
+    assert declared(amqp_uri, waiting) == "quorum, single active consumer"
+    assert declared(amqp_uri, "rpc-archive") == "quorum"

@@ -2,13 +2,18 @@
 
 import json
 import logging
+import logging.config
 import sys
 
 import pytest
+import yaml
+from nameko.cli.main import setup_yaml_parser
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from services.runtime.context import Actor, acting_as
-from services.runtime.logs import JsonFormatter, RefusalsAreNotErrors
+from services.runtime.launcher import CONFIG_FILE
+from services.runtime.logs import JsonFormatter
+from services.runtime.persistence import CursorMoved
 
 
 def record(message: str, exc_info=None) -> logging.LogRecord:
@@ -46,13 +51,24 @@ class WorkerStandIn:
         self.call_id_stack = ["cases.open_case.1"]
 
 
-def nameko_logs(error: Exception) -> list[logging.LogRecord]:
+def configured_filters() -> list[logging.Filter]:
+    """The filters deploy/config.yaml puts on nameko's container logger, made as
+    `logging.config` makes them."""
+    setup_yaml_parser()
+    settings = yaml.safe_load(CONFIG_FILE.read_text())["LOGGING"]
+    configurator = logging.config.DictConfigurator(settings)
+    return [configurator.configure_filter(settings["filters"][name])
+            for name in settings["loggers"]["nameko.containers"]["filters"]]
+
+
+def nameko_logs(error: Exception, level: int = logging.INFO) -> list[logging.LogRecord]:
     """What nameko's container logger emits for a worker that raised `error`, through the
-    filter deploy/config.yaml puts on it."""
+    filters deploy/config.yaml puts on it, at `level`."""
     records: list[logging.LogRecord] = []
     logger = logging.getLogger("nameko.containers.test")
-    logger.setLevel(logging.INFO)
-    logger.addFilter(RefusalsAreNotErrors())
+    logger.setLevel(level)
+    for configured in configured_filters():
+        logger.addFilter(configured)
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
     logger.addHandler(handler)
@@ -97,3 +113,19 @@ def test_a_failure_stays_an_error_with_its_traceback(failure):
     assert line["level"] == "error"
     assert f"{type(failure).__name__}: {failure}" in line["error"]
     assert "Traceback" in line["error"]
+
+
+def test_a_race_lost_to_another_instance_is_not_logged_at_info():
+    # With two instances, both catching up on start: the cursor decides, the loser reads again.
+    assert nameko_logs(CursorMoved("cursor for cases is no longer at 744: another worker "
+                                   "processed this position first")) == []
+
+
+def test_a_race_lost_is_one_debug_line_without_a_traceback():
+    moved = CursorMoved("cursor for cases is no longer at 744: another worker processed "
+                        "this position first")
+    (record,) = nameko_logs(moved, level=logging.DEBUG)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "debug"
+    assert line["message"] == f"cases.open_case: {moved}; read again"
+    assert "error" not in line
