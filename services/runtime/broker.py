@@ -22,6 +22,8 @@ from nameko.constants import (
     TRANSPORT_OPTIONS_CONFIG_KEY,
 )
 
+from services.runtime.secrets import without_amqp_password
+
 log = logging.getLogger(__name__)
 
 BROKER_ERRORS: tuple[type[Exception], ...] = (
@@ -72,6 +74,12 @@ class QueueConsumer(messaging.QueueConsumer):
             super().requeue_message(message)
         except BROKER_ERRORS as error:
             log.warning("could not requeue a message (%s): the broker delivers it again", error)
+
+    def on_connection_error(self, exc: Exception, interval: float) -> None:
+        # nameko masks the password of the first of a failover URI's URIs only: a cluster's
+        # service would log its broker password for every other node.
+        log.warning("Error connecting to broker at %s (%s); retrying in %s seconds",
+                    without_amqp_password(self.amqp_uri), exc, interval)
 
     @property
     def connection(self) -> ConsumerConnection:

@@ -26,6 +26,10 @@ SECRETS = (
 )
 
 
+# What a log shows in place of a password.
+REDACTED = "********"
+
+
 class SecretError(RuntimeError):
     """A secret that is given twice, or whose file cannot be read."""
 
@@ -54,6 +58,21 @@ def with_amqp_password(uri: str, environ: Mapping[str, str] = os.environ) -> str
     if not password:
         return uri
     return ";".join(_with_password(one, password) for one in uri.split(";"))
+
+
+def without_amqp_password(uri: str) -> str:
+    """`uri` fit for a log: the password of each of a failover URI's URIs masked (nameko's and
+    kombu's own masking stops at the first)."""
+    return ";".join(_masked(one) for one in uri.split(";"))
+
+
+def _masked(uri: str) -> str:
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    user_and_password, _, host = parts.netloc.rpartition("@")
+    user = user_and_password.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{REDACTED}@{host}"))
 
 
 def _with_password(uri: str, password: str) -> str:

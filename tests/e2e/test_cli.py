@@ -363,7 +363,7 @@ def test_a_broker_it_cannot_reach_is_one_line_that_names_it_without_its_password
     for command in (["status"], ["verify"], ["demo", "--cases", "1"]):
         result = CliRunner().invoke(main, command)
         assert result.exit_code == 1, (command, result.output)
-        assert (f"Error: RabbitMQ does not answer at amqp://guest:***@127.0.0.1:{port}/ "
+        assert (f"Error: RabbitMQ does not answer at amqp://guest:********@127.0.0.1:{port}/ "
                 in result.output), (command, result.output)
         assert "not-to-be-shown" not in result.output
         assert "Traceback" not in result.output

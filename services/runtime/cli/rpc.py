@@ -15,6 +15,7 @@ from nameko.exceptions import RpcTimeout, UnknownService
 
 from contracts.errors import CasebookError  # also registers the error types with nameko
 from services.runtime.broker import BROKER_ERRORS
+from services.runtime.secrets import without_amqp_password
 from services.runtime.settings import settings
 
 _patched = False
@@ -69,13 +70,5 @@ def broker_connection(uri: str, **options: Any) -> Iterator[Connection]:
 
 def broker_unreachable(uri: str, error: Exception) -> click.ClickException:
     return click.ClickException(
-        f"RabbitMQ does not answer at {redacted(uri)} ({error}). Start it with `make services` "
-        "(or `rabbitmq-server -detached`), or set AMQP_URI.")
-
-
-def redacted(uri: str) -> str:
-    """The broker's address without its password, to show."""
-    scheme, _, rest = uri.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if at else uri
+        f"RabbitMQ does not answer at {without_amqp_password(uri)} ({error}). Start it with "
+        "`make services` (or `rabbitmq-server -detached`), or set AMQP_URI.")

@@ -19,8 +19,9 @@ from typing import Any
 
 import click
 
-from services.runtime.cli.rpc import broker_connection, redacted
+from services.runtime.cli.rpc import broker_connection
 from services.runtime.launcher import METRICS_PORTS, SERVICES, service_command
+from services.runtime.secrets import without_amqp_password
 from services.runtime.settings import settings
 from services.runtime.store import postgres_configured
 
@@ -132,7 +133,8 @@ def up(only: tuple[str, ...], metrics: bool) -> None:
         signal.signal(signum, stop)
     store = "PostgreSQL" if postgres_configured() else f"SQLite in {data_dir}"
     click.echo(
-        f"casebook: starting {', '.join(children)} on {redacted(uri)}, stores: {store}",
+        f"casebook: starting {', '.join(children)} on {without_amqp_password(uri)}, "
+        f"stores: {store}",
         err=True,
     )
     state = data_dir / STATE_FILE
