@@ -24,6 +24,7 @@ from typing import Any
 from kombu import Connection, Exchange, Producer
 
 from contracts.envelope import envelope_bytes
+from services.runtime.broker import BROKER_ERRORS
 from services.runtime.leader import leadership
 from services.runtime.publishing import Publications
 from services.runtime.settings import settings
@@ -66,11 +67,18 @@ class Relay:
                         producer = Producer(connection.channel(), exchange=self.exchange)
                         self.exchange(producer.channel).declare()
                         self._publish_until_stopped(producer)
+                except BROKER_ERRORS as error:
+                    if not self._running:
+                        break
+                    # A node lost or restarting: the relay moves to the next node of a
+                    # failover URI, or waits for the broker. What it stored goes out then.
+                    log.warning("relay for %s: the broker connection failed (%s); "
+                                "connecting again", self.publications.source, error)
+                    self._wake.wait(RECONNECT_SECONDS)
                 except Exception:
                     if not self._running:
                         break
-                    log.exception("relay for %s failed (the broker lost, or its store); "
-                                  "retrying", self.publications.source)
+                    log.exception("relay for %s failed; retrying", self.publications.source)
                     self._wake.wait(RECONNECT_SECONDS)
 
     def _publish_until_stopped(self, producer: Producer) -> None:

@@ -3,10 +3,12 @@ sends, and when it looks again at once (services.runtime.relay)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import eventlet
 import pytest
 from kombu import Connection, Producer, Queue
 
@@ -15,6 +17,8 @@ from services.cases.app import CasesApplication
 from services.cases.publish import PUBLICATIONS
 from services.runtime.context import acting_as
 from services.runtime.relay import Relay, events_exchange
+from tests.support.broker import free_port
+from tests.support.waiting import wait_for
 from tests.unit.cases.conftest import WORKER, open_case, register_student
 
 
@@ -119,3 +123,38 @@ def test_envelopes_stored_and_not_confirmed_are_sent_before_anything_new(
         assert relay.publish_pending(producer) is False
         assert len(received(queue)) == 1
         assert app.outbox.relay_state().sent == app.max_position() == 2
+
+
+def failures_logged(relay: Relay, caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
+    """The first failure the relay logs as it runs (leading, connecting, publishing)."""
+    with caplog.at_level(logging.WARNING, logger="services.runtime.relay"):
+        running = eventlet.spawn(relay.run)
+        try:
+            wait_for(lambda: caplog.records, what="the relay to log a failure")
+        finally:
+            relay.stop()
+            running.wait()
+    return caplog.records[0]
+
+
+def test_a_broker_that_does_not_answer_is_a_warning_without_a_traceback(store, caplog):
+    # A node lost in a cluster: the relay connects again, to the next node of its URI.
+    down = f"amqp://guest:guest@127.0.0.1:{free_port()}/"
+    record = failures_logged(Relay(CasesApplication(env=store), PUBLICATIONS, down), caplog)
+    assert record.levelno == logging.WARNING
+    assert "relay for cases: the broker connection failed" in record.getMessage()
+    assert record.exc_info is None
+
+
+def test_a_store_that_fails_is_an_error_with_its_traceback(store, amqp_uri, caplog,
+                                                           monkeypatch):
+    app = CasesApplication(env=store)
+
+    def failing() -> Any:
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setattr(app.outbox, "relay_state", failing)
+    record = failures_logged(Relay(app, PUBLICATIONS, amqp_uri), caplog)
+    assert record.levelno == logging.ERROR
+    assert record.getMessage() == "relay for cases failed; retrying"
+    assert record.exc_info is not None and "disk I/O error" in str(record.exc_info[1])
