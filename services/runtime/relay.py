@@ -67,18 +67,16 @@ class Relay:
                         producer = Producer(connection.channel(), exchange=self.exchange)
                         self.exchange(producer.channel).declare()
                         self._publish_until_stopped(producer)
-                except BROKER_ERRORS as error:
+                except Exception as error:
                     if not self._running:
                         break
-                    # A node lost or restarting: the relay moves to the next node of a
-                    # failover URI, or waits for the broker. What it stored goes out then.
-                    log.warning("relay for %s: the broker connection failed (%s); "
-                                "connecting again", self.publications.source, error)
-                    self._wake.wait(RECONNECT_SECONDS)
-                except Exception:
-                    if not self._running:
-                        break
-                    log.exception("relay for %s failed; retrying", self.publications.source)
+                    if isinstance(error, BROKER_ERRORS):
+                        # A node lost or restarting: the relay moves to the next node of a
+                        # failover URI, or waits for the broker. What it stored goes out then.
+                        log.warning("relay for %s: the broker connection failed (%s); "
+                                    "connecting again", self.publications.source, error)
+                    else:
+                        log.exception("relay for %s failed; retrying", self.publications.source)
                     self._wake.wait(RECONNECT_SECONDS)
 
     def _publish_until_stopped(self, producer: Producer) -> None:

@@ -57,29 +57,23 @@ def with_amqp_password(uri: str, environ: Mapping[str, str] = os.environ) -> str
     password = secret_value("AMQP_PASSWORD", environ)
     if not password:
         return uri
-    return ";".join(_with_password(one, password) for one in uri.split(";"))
+    written = quote(password, safe="")
+    return ";".join(_with_password(one, written) for one in uri.split(";"))
 
 
 def without_amqp_password(uri: str) -> str:
     """`uri` fit for a log: the password of each of a failover URI's URIs masked (nameko's and
     kombu's own masking stops at the first)."""
-    return ";".join(_masked(one) for one in uri.split(";"))
+    return ";".join(_with_password(one, REDACTED) if urlsplit(one).password is not None
+                    else one for one in uri.split(";"))
 
 
-def _masked(uri: str) -> str:
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    user_and_password, _, host = parts.netloc.rpartition("@")
-    user = user_and_password.partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:{REDACTED}@{host}"))
-
-
-def _with_password(uri: str, password: str) -> str:
+def _with_password(uri: str, written: str) -> str:
+    """`uri` with `written` (as a URI writes it, quoted) as its user's password."""
     parts = urlsplit(uri)
     user = quote(unquote(parts.username or ""), safe="")
     host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
+    return urlunsplit(parts._replace(netloc=f"{user}:{written}@{host}"))
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
