@@ -67,7 +67,9 @@ def store(request, tmp_path):
 
 @pytest.fixture(scope="session")
 def broker():
-    return Broker.ensure_running()
+    shared = Broker.ensure_running()
+    yield shared
+    shared.close()
 
 
 @pytest.fixture

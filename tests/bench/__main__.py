@@ -259,6 +259,7 @@ def main() -> None:
         ceiling = raw_save_rate(data_dir, 2000)
         plain, once = exactly_once_cost(data_dir, 1000)
         ledger = ledger_rates(data_dir, args.ledger_entries)
+    broker.close()
 
     def percentile(share: float) -> float:
         return latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000

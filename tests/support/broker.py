@@ -18,11 +18,30 @@ from kombu import Connection
 HOST_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
 
-def _ctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+def _started(*script: str) -> subprocess.Popen[str]:
+    """rabbitmqctl commands run in turn in the background (each starts an Erlang VM: about half a
+    second, and a test's vhost took three)."""
+    commands = " && ".join(f"rabbitmqctl -q {command}" for command in script)
+    return subprocess.Popen(["sh", "-c", commands], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _failure(started: subprocess.Popen[str]) -> str | None:
+    _, error = started.communicate(timeout=120)
+    return None if started.returncode == 0 else error.strip() or f"exit {started.returncode}"
 
 
 class Broker:
+    """The shared broker. Each test gets a fresh vhost, made while the test before it ran and
+    deleted while the test after it runs; `close` waits for the deletions."""
+
+    _shared: Broker | None = None
+
+    def __init__(self) -> None:
+        self._next: tuple[str, subprocess.Popen[str]] | None = None
+        self._deleting: list[tuple[str, subprocess.Popen[str]]] = []
+        self._not_deleted: list[str] = []
+
     @classmethod
     def ensure_running(cls) -> Broker:
         try:
@@ -33,17 +52,47 @@ class Broker:
                 "RabbitMQ is not reachable on 127.0.0.1:5672; `make test` starts it "
                 f"(scripts in .ci/services.sh): {error}"
             ) from error
-        return cls()
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
 
     @contextmanager
     def vhost(self) -> Iterator[str]:
-        name = f"casebook-test-{uuid.uuid4().hex[:10]}"
-        _ctl("add_vhost", name)
-        _ctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+        name, making = self._next or _made()
+        self._next = _made()
+        failure = _failure(making)
+        if failure is not None:
+            raise RuntimeError(f"could not make the vhost {name}: {failure}")
         try:
             yield f"{HOST_URI}{name}"
         finally:
-            _ctl("delete_vhost", name)
+            self._delete(name)
+
+    def _delete(self, name: str) -> None:
+        self._deleting.append((name, _started(f"delete_vhost {name}")))
+        deleting = []
+        for name, started in self._deleting:
+            if started.poll() is None:
+                deleting.append((name, started))
+            elif _failure(started) is not None:
+                self._not_deleted.append(name)
+        self._deleting = deleting
+
+    def close(self) -> None:
+        """Deletes the vhost made ahead and waits for every deletion; raises naming any vhost
+        that could not be deleted."""
+        if self._next is not None:
+            name, making = self._next
+            self._next = None
+            if _failure(making) is None:
+                self._delete(name)
+        for name, started in self._deleting:
+            if _failure(started) is not None:
+                self._not_deleted.append(name)
+        self._deleting = []
+        not_deleted, self._not_deleted = self._not_deleted, []
+        if not_deleted:
+            raise RuntimeError(f"vhosts not deleted: {', '.join(not_deleted)}")
 
     @staticmethod
     def queue_depth(uri: str, queue: str) -> int:
@@ -55,6 +104,11 @@ class Broker:
             except Exception:
                 return 0
             return int(count)
+
+
+def _made() -> tuple[str, subprocess.Popen[str]]:
+    name = f"casebook-test-{uuid.uuid4().hex[:10]}"
+    return name, _started(f"add_vhost {name}", f"set_permissions -p {name} guest '.*' '.*' '.*'")
 
 
 class PrivateBroker:

@@ -95,8 +95,17 @@ class ServiceProcess:
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
+        self.terminate()
+        self.wait_stopped()
+
+    def terminate(self) -> None:
+        """SIGTERM: the service stops cleanly, in its own time."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self) -> None:
+        """Waits for a terminated service to end; kills it if it will not."""
+        if self.process:
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -120,4 +129,6 @@ def processes(
         yield started
     finally:
         for process in started.values():
-            process.stop()
+            process.terminate()  # all at once, as `casebook up` stops them
+        for process in started.values():
+            process.wait_stopped()
