@@ -71,11 +71,11 @@ class Broker:
     def _delete(self, name: str) -> None:
         self._deleting.append((name, _started(f"delete_vhost {name}")))
         deleting = []
-        for name, started in self._deleting:
+        for vhost, started in self._deleting:
             if started.poll() is None:
-                deleting.append((name, started))
+                deleting.append((vhost, started))
             elif _failure(started) is not None:
-                self._not_deleted.append(name)
+                self._not_deleted.append(vhost)
         self._deleting = deleting
 
     def close(self) -> None:
