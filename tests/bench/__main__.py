@@ -49,6 +49,7 @@ from tests.support.services import AUDITOR, WORKER, processes, rpc  # noqa: E402
 
 PLANNED = OPENED_ON + timedelta(days=6)  # the day after `ready_case` adopts the plan
 ROUNDS = 3  # turns of no-op RPC and commands at each concurrency
+CLIENTS = (1, 20)  # the concurrencies commands and the no-op RPC are measured at
 PIPE = ("cases", "archive")  # the services `make bench` runs, each ledgered by the archive
 
 
@@ -228,15 +229,36 @@ def raw_save_rate(data_dir: Path, events: int) -> float:
     return events / (time.perf_counter() - started)
 
 
-def main() -> None:
+def arguments(argv: list[str] | None = None) -> tuple[argparse.Namespace, tuple[int, ...]]:
+    """The command line and its scales; a value no measure can be taken with is refused, named
+    with its rule, before anything runs."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--commands", type=int, default=400)
-    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--commands", type=int, default=400,
+                        help=f"commands per round, shared by the clients (at least "
+                             f"{2 * max(CLIENTS)})")
+    parser.add_argument("--samples", type=int, default=200,
+                        help="command-to-ledger latencies timed (at least 1)")
     parser.add_argument("--scales", default="1,10,100",
                         help="history sizes for the read side, as multiples of the first")
     parser.add_argument("--ledger-entries", type=int, default=DEFAULT_ENTRIES)
-    args = parser.parse_args()
-    scales = tuple(int(scale) for scale in args.scales.split(","))
+    args = parser.parse_args(argv)
+    if args.commands < 2 * max(CLIENTS):
+        parser.error(f"--commands must be at least {2 * max(CLIENTS)}: each of "
+                     f"{max(CLIENTS)} clients sends open_case and log_intervention at least once")
+    if args.samples < 1:
+        parser.error("--samples must be at least 1")
+    try:
+        scales = tuple(int(scale) for scale in args.scales.split(","))
+    except ValueError:
+        scales = ()
+    if not scales or min(scales) < 1 or list(scales) != sorted(set(scales)):
+        parser.error(f"--scales must be whole numbers of at least 1, ascending, comma-separated "
+                     f"(as 1,10,100), not {args.scales!r}")
+    return args, scales
+
+
+def main() -> None:
+    args, scales = arguments()
     broker = Broker.ensure_running()
     # Closing RPC proxies makes py-amqp warn about late replies it ignores: noise in a report.
     logging.getLogger("amqp").setLevel(logging.ERROR)
@@ -253,7 +275,7 @@ def main() -> None:
             rounds = {clients: [(noop_rpc_per_second(uri, args.commands, clients),
                                  commands_per_second(uri, args.commands, clients, round_))
                                 for round_ in range(ROUNDS)]
-                      for clients in (1, 20)}
+                      for clients in CLIENTS}
             latencies = sorted(end_to_end_latencies(uri, args.samples))
             replayed, replay = replay_rate(uri, data_dir)
         ceiling = raw_save_rate(data_dir, 2000)

@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from tests.bench import __main__ as bench
 from tests.bench import ledger, queries
 
 
@@ -151,3 +152,25 @@ def test_the_verifications_are_timed_in_turns_and_reported_by_their_medians(
     assert [seconds for _, _, seconds, _ in verifications] == [6.0, 5.0, 5.0 - 2.5, 5.0]
     assert f"less {2.5:.2f} s to start" in verifications[2][0]
     assert all(name.endswith(f"median of {ledger.ROUNDS}") for name, *_ in verifications)
+
+
+@pytest.mark.parametrize(("argv", "rule"), [
+    (["--commands", "20"], "--commands must be at least 40"),
+    (["--samples", "0"], "--samples must be at least 1"),
+    (["--scales", "1,x"], "--scales must be whole numbers of at least 1, ascending"),
+    (["--scales", "10,1"], "--scales must be whole numbers of at least 1, ascending"),
+    (["--scales", "0,10"], "--scales must be whole numbers of at least 1, ascending"),
+])
+def test_a_value_no_measure_can_be_taken_with_is_refused_by_its_rule(
+        argv: list[str], rule: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # 20 commands among 20 clients once measured none at all and printed "0 commands/s".
+    with pytest.raises(SystemExit) as refused:
+        bench.arguments(argv)
+    assert refused.value.code == 2
+    assert rule in capsys.readouterr().err
+
+
+def test_the_defaults_measure_every_scale_and_concurrency() -> None:
+    args, scales = bench.arguments([])
+    assert scales == (1, 10, 100)
+    assert args.commands >= 2 * max(bench.CLIENTS) and args.samples >= 1
