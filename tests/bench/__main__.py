@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 import warnings
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -232,18 +233,18 @@ def raw_save_rate(data_dir: Path, events: int) -> float:
 def arguments(argv: list[str] | None = None) -> tuple[argparse.Namespace, tuple[int, ...]]:
     """The command line and its scales; a value no measure can be taken with is refused, named
     with its rule, before anything runs."""
+    least = 2 * max(CLIENTS)  # an open_case and a log_intervention from every client
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--commands", type=int, default=400,
-                        help=f"commands per round, shared by the clients (at least "
-                             f"{2 * max(CLIENTS)})")
+                        help=f"commands per round, shared by the clients (at least {least})")
     parser.add_argument("--samples", type=int, default=200,
                         help="command-to-ledger latencies timed (at least 1)")
     parser.add_argument("--scales", default="1,10,100",
                         help="history sizes for the read side, as multiples of the first")
     parser.add_argument("--ledger-entries", type=int, default=DEFAULT_ENTRIES)
     args = parser.parse_args(argv)
-    if args.commands < 2 * max(CLIENTS):
-        parser.error(f"--commands must be at least {2 * max(CLIENTS)}: each of "
+    if args.commands < least:
+        parser.error(f"--commands must be at least {least}: each of "
                      f"{max(CLIENTS)} clients sends open_case and log_intervention at least once")
     if args.samples < 1:
         parser.error("--samples must be at least 1")
@@ -262,7 +263,7 @@ def main() -> None:
     broker = Broker.ensure_running()
     # Closing RPC proxies makes py-amqp warn about late replies it ignores: noise in a report.
     logging.getLogger("amqp").setLevel(logging.ERROR)
-    with broker.vhost() as uri, tempfile.TemporaryDirectory() as directory:
+    with closing(broker), broker.vhost() as uri, tempfile.TemporaryDirectory() as directory:
         data_dir = Path(directory)
         os.environ["CASEBOOK_DATA_DIR"] = str(data_dir)  # nothing lands in the checkout
         read_side = queries.measure(data_dir, scales)
@@ -281,7 +282,6 @@ def main() -> None:
         ceiling = raw_save_rate(data_dir, 2000)
         plain, once = exactly_once_cost(data_dir, 1000)
         ledger = ledger_rates(data_dir, args.ledger_entries)
-    broker.close()
 
     def percentile(share: float) -> float:
         return latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000

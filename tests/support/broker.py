@@ -70,9 +70,13 @@ class Broker:
 
     def _delete(self, name: str) -> None:
         self._deleting.append((name, _started(f"delete_vhost {name}")))
+        self._reap(waiting=False)
+
+    def _reap(self, waiting: bool) -> None:
+        """Collects the deletions that have ended (all of them, `waiting`), noting failures."""
         deleting = []
         for vhost, started in self._deleting:
-            if started.poll() is None:
+            if not waiting and started.poll() is None:
                 deleting.append((vhost, started))
             elif _failure(started) is not None:
                 self._not_deleted.append(vhost)
@@ -86,10 +90,7 @@ class Broker:
             self._next = None
             if _failure(making) is None:
                 self._delete(name)
-        for name, started in self._deleting:
-            if _failure(started) is not None:
-                self._not_deleted.append(name)
-        self._deleting = []
+        self._reap(waiting=True)
         not_deleted, self._not_deleted = self._not_deleted, []
         if not_deleted:
             raise RuntimeError(f"vhosts not deleted: {', '.join(not_deleted)}")
