@@ -7,6 +7,9 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from amqp import spec
+from amqp.abstract_channel import IGNORED_METHOD_DURING_CHANNEL_CLOSE
+
 from contracts.errors import CasebookError
 from services.runtime.context import _meta
 from services.runtime.persistence import CursorMoved
@@ -67,6 +70,23 @@ class LostRacesAreNotErrors(logging.Filter):
         if not isinstance(error, CursorMoved):
             return True
         return _demoted(record, logging.DEBUG, "%s: %s; read again", (_call(record), error))
+
+
+class ReturnedCallsAreNotWarnings(logging.Filter):
+    """On the amqp library's logger (deploy/config.yaml): a call to a service that has not
+    started yet (a subscription catching up on start, the gateway while a service restarts) is
+    published mandatory with confirms and comes back unroutable ("Unknown service"), which the
+    caller is told and retries. The library then closes the channel and the broker's
+    confirmation of that returned message arrives during the close: amqp logs "Received method
+    (60, 80) during closing channel" as a warning, a few at every start. It says nothing an
+    operator can act on, so it is a debug line; any other method received during a close keeps
+    its warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (record.msg != IGNORED_METHOD_DURING_CHANNEL_CLOSE or not isinstance(record.args, tuple)
+                or not record.args or record.args[0] != spec.Basic.Ack):
+            return True
+        return _demoted(record, logging.DEBUG, record.msg, record.args)
 
 
 def _call(record: logging.LogRecord) -> str:

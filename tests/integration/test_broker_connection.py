@@ -1,7 +1,7 @@
 """A service's connection to a real broker: given a cluster's failover URI it logs no broker
 password when a node does not answer (the node before it in the URI is a port nobody listens
-on), and its consumer waits on a quiet connection a short turn at a time, so that it stops in
-a fraction of a second."""
+on), its consumer waits on a quiet connection a short turn at a time, so that it stops in a
+fraction of a second, and a call to a service not started yet logs no warning."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+from amqp import spec
 
+from contracts.errors import Unavailable
 from services.runtime.broker import TURN_SECONDS, ConsumerConnection
 from services.runtime.entrypoints import rpc
 from services.runtime.secrets import without_amqp_password
+from services.runtime.subscription import fetch_since
 from tests.support.broker import free_port
+from tests.support.logs import configured_filters
 from tests.support.services import rpc as rpc_proxy
 from tests.support.services import running
 
@@ -68,3 +72,25 @@ def test_a_quiet_consumer_waits_a_short_turn_at_a_time(amqp_uri, monkeypatch):
 
     assert len(waits) >= 3
     assert set(waits) == {TURN_SECONDS}, waits
+
+
+def test_a_call_to_a_service_not_started_yet_logs_no_warning(amqp_uri, caplog):
+    """As every subscription's catch-up does when its source starts after it: the call comes
+    back unroutable, and the broker's confirmation of it arrives as the channel closes."""
+    library = logging.getLogger("amqp")
+    filters = configured_filters("amqp")
+    for configured in filters:
+        library.addFilter(configured)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="amqp"), pytest.raises(
+                Unavailable, match="Unknown service `notstarted`"):
+            list(fetch_since(amqp_uri, "notstarted", 0))
+    finally:
+        for configured in filters:
+            library.removeFilter(configured)
+
+    confirmations = [record for record in caplog.records if record.name == "amqp"
+                     and record.args and record.args[0] == spec.Basic.Ack]
+    assert confirmations, "the broker's confirmation arrived during the close, and was logged"
+    assert {record.levelname for record in confirmations} == {"DEBUG"}
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]

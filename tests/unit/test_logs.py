@@ -2,17 +2,18 @@
 
 import json
 import logging
-import logging.config
 import sys
+from collections.abc import Callable
 
 import pytest
-import yaml
+from amqp import spec
+from amqp.abstract_channel import IGNORED_METHOD_DURING_CHANNEL_CLOSE
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from services.runtime.context import Actor, acting_as
-from services.runtime.launcher import CONFIG_FILE
 from services.runtime.logs import JsonFormatter
 from services.runtime.persistence import CursorMoved
+from tests.support.logs import configured_filters
 
 
 def record(message: str, exc_info=None) -> logging.LogRecord:
@@ -50,42 +51,36 @@ class WorkerStandIn:
         self.call_id_stack = ["cases.open_case.1"]
 
 
-class ConfigLoader(yaml.SafeLoader):
-    """deploy/config.yaml with its `!env_var` values left as written: none of them is read here
-    (nameko's own loader lives in a module that imports the deprecated pkg_resources)."""
-
-
-ConfigLoader.add_constructor("!env_var", ConfigLoader.construct_scalar)
-
-
-def configured_filters() -> list[logging.Filter]:
-    """The filters deploy/config.yaml puts on nameko's container logger, made as
-    `logging.config` makes them."""
-    settings = yaml.load(CONFIG_FILE.read_text(), Loader=ConfigLoader)["LOGGING"]
-    configurator = logging.config.DictConfigurator(settings)
-    return [configurator.configure_filter(settings["filters"][name])
-            for name in settings["loggers"]["nameko.containers"]["filters"]]
-
-
-def nameko_logs(error: Exception, level: int = logging.INFO) -> list[logging.LogRecord]:
-    """What nameko's container logger emits for a worker that raised `error`, through the
-    filters deploy/config.yaml puts on it, at `level`."""
+def filtered(logger_name: str, level: int,
+             log: Callable[[logging.Logger], None]) -> list[logging.LogRecord]:
+    """What `log` emits through the filters deploy/config.yaml puts on `logger_name`, at
+    `level` (on a child logger of it, which the test owns)."""
     records: list[logging.LogRecord] = []
-    logger = logging.getLogger("nameko.containers.test")
+    logger = logging.getLogger(f"{logger_name}.test")
     logger.setLevel(level)
-    for configured in configured_filters():
+    for configured in configured_filters(logger_name):
         logger.addFilter(configured)
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
     logger.addHandler(handler)
     try:
-        raise error
-    except Exception as exc:
-        logger.exception("error handling worker %s: %s", WorkerStandIn(), exc)
+        log(logger)
     finally:
         logger.removeHandler(handler)
         logger.filters.clear()
     return records
+
+
+def nameko_logs(error: Exception, level: int = logging.INFO) -> list[logging.LogRecord]:
+    """What nameko's container logger emits for a worker that raised `error`."""
+
+    def worker_raised(logger: logging.Logger) -> None:
+        try:
+            raise error
+        except Exception as exc:
+            logger.exception("error handling worker %s: %s", WorkerStandIn(), exc)
+
+    return filtered("nameko.containers", level, worker_raised)
 
 
 @pytest.mark.parametrize("refusal", [
@@ -135,3 +130,25 @@ def test_a_race_lost_is_one_debug_line_without_a_traceback():
     assert line["level"] == "debug"
     assert line["message"] == f"cases.open_case: {moved}; read again"
     assert "error" not in line
+
+
+def amqp_logs(method: tuple[int, int], level: int = logging.INFO) -> list[logging.LogRecord]:
+    """What the amqp library's logger emits for `method` received while it closes a channel."""
+    return filtered("amqp", level, lambda logger: logger.warning(
+        IGNORED_METHOD_DURING_CHANNEL_CLOSE, method, 1))
+
+
+def test_the_confirmation_of_a_returned_call_is_not_a_warning():
+    assert amqp_logs(spec.Basic.Ack) == []
+    (record,) = amqp_logs(spec.Basic.Ack, level=logging.DEBUG)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "debug"
+    assert line["message"] == ("Received method (60, 80) during closing channel 1. "
+                               "This method will be ignored")
+
+
+@pytest.mark.parametrize("method", [spec.Basic.Nack, spec.Basic.Deliver, spec.Basic.Return],
+                         ids=["nack", "deliver", "return"])
+def test_any_other_method_received_during_a_close_stays_a_warning(method):
+    (record,) = amqp_logs(method)
+    assert json.loads(JsonFormatter().format(record))["level"] == "warning"
