@@ -45,7 +45,7 @@ def casebook(*args: str, env: dict, **kwargs) -> subprocess.CompletedProcess:
     )
 
 
-def test_casebook_up_runs_the_demo_shows_status_verifies_and_stops_on_ctrl_c(amqp_uri, tmp_path):
+def test_casebook_up_runs_the_demo_twice_verifies_and_stops_on_ctrl_c(amqp_uri, tmp_path):
     env = {**os.environ, "AMQP_URI": amqp_uri, "CASEBOOK_DATA_DIR": str(tmp_path / "var")}
     up = subprocess.Popen(
         [str(Path(sys.executable).parent / "casebook"), "up"],
@@ -65,6 +65,9 @@ def test_casebook_up_runs_the_demo_shows_status_verifies_and_stops_on_ctrl_c(amq
         assert demo.returncode == 0, demo.stderr
         assert demo.stdout.count("case ") == 3
         assert "school JD001 staffed" in demo.stdout
+        again = casebook("demo", "--cases", "1", env=env)  # on the same stores, the same seed
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert again.stdout.count("case ") == 1
 
         def archive_caught_up() -> bool:
             shown = casebook("status", "--json", env=env)

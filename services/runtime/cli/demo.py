@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import secrets
 
 import click
 
@@ -17,12 +18,15 @@ ELIGIBILITY_WAIT_SECONDS = 30
 
 @click.command()
 @click.option("--cases", "count", default=10, show_default=True, help="How many cases to drive.")
-@click.option("--seed", default=2026, show_default=True, help="Random seed, for repeatable runs.")
+@click.option("--seed", default=2026, show_default=True,
+              help="Random seed: the same seed walks the same journeys (with new clients).")
 def demo(count: int, seed: int) -> None:
     """Staff school JD001 with a qualified, trained worker and the worker's supervisor, then
     open, work and close COUNT cases as that worker would."""
     rng = random.Random(seed)
-    run = rng.randrange(10**6)  # client ids are new on every run: the register refuses repeats
+    # Client ids are new on every run, whatever the seed: the register refuses a client it has
+    # already, and a second run on the same stores would stop at its first case.
+    run = secrets.randbelow(10**6)
     with cluster("school_admin", actor_id="demo-admin", school_id=SCHOOL) as admin:
         staff_school(admin, SCHOOL, WORKER, SUPERVISOR)
     click.echo(f"school {SCHOOL} staffed: {WORKER} qualified (6.2.1.2) and trained (9.1a), "
