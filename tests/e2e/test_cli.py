@@ -55,6 +55,11 @@ def test_verify_passes_on_an_intact_system_and_names_an_edited_position(
     result = cli("verify")
     assert result.exit_code == 0, result.output
     assert "verified" in result.output
+    since = cli("verify", "--since-checkpoint")  # none signed yet: it says it checked everything
+    assert since.exit_code == 0, since.output
+    assert since.output.splitlines()[-2:] == [
+        "no checkpoint is signed yet: every entry was checked",
+        result.output.splitlines()[-1]]
 
     with rpc(system["uri"], AUDITOR) as proxy:
         target = proxy.cases.events_since(0, 100)[1]

@@ -72,7 +72,8 @@ def verify_content(proxy: Any, source: str) -> tuple[int, int, list[str]]:
 @click.option("--timeout", default=300.0, show_default=True, help="Seconds per RPC call.")
 @click.option("--since-checkpoint", is_flag=True,
               help="Only what follows the last signed checkpoint: its signature, and every "
-                   "chain on from its signed heads (a daily check costs the day's events).")
+                   "chain on from its signed heads (a daily check costs the day's events). "
+                   "Everything, while no checkpoint is signed yet.")
 @click.option("--content", is_flag=True,
               help="Also check every readable sealed value against its keyed commitment.")
 def verify(timeout: float, since_checkpoint: bool, content: bool) -> None:
@@ -110,6 +111,8 @@ def verify(timeout: float, since_checkpoint: bool, content: bool) -> None:
     for problem in report.get("checkpoints", {}).get("problems", []):
         failures.append(f"checkpoint: {json.dumps(problem, ensure_ascii=False)}")
     counts = ", ".join(f"{s}: {v['entries']}" for s, v in sorted(report["sources"].items()))
+    if since_checkpoint and not report.get("since_checkpoint"):
+        click.echo("no checkpoint is signed yet: every entry was checked")
     if failures:
         for line in failures:
             click.echo(line)
