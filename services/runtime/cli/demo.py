@@ -22,7 +22,8 @@ ELIGIBILITY_WAIT_SECONDS = 30
               help="Random seed: the same seed walks the same journeys (with new clients).")
 def demo(count: int, seed: int) -> None:
     """Staff school JD001 with a qualified, trained worker and the worker's supervisor, then
-    open, work and close COUNT cases as that worker would."""
+    open and work COUNT cases as that worker would: the odd-numbered ones closed, the others
+    left open in intervention, so that the worker's caseload has cases in it."""
     rng = random.Random(seed)
     # Client ids are new on every run, whatever the seed: the register refuses a client it has
     # already, and a second run on the same stores would stop at its first case.
@@ -33,9 +34,11 @@ def demo(count: int, seed: int) -> None:
                f"supervised by {SUPERVISOR} (6.2.2)")
     with cluster("social_worker", actor_id=WORKER, school_id=SCHOOL) as worker:
         for number in range(1, count + 1):
+            closed = number % 2 == 1
             case_id = case_journey(
                 worker, f"demo-{run}-{number}", WORKER, interventions=rng.randint(2, 5),
-                rng=rng, eligibility_wait=ELIGIBILITY_WAIT_SECONDS,
+                close=closed, rng=rng, eligibility_wait=ELIGIBILITY_WAIT_SECONDS,
             )
-            click.echo(f"case {number}/{count}: {case_id}")
+            click.echo(f"case {number}/{count}: {case_id} "
+                       + ("(closed)" if closed else "(open, in intervention)"))
     click.echo("Done. See the events flow with `casebook status`.")

@@ -161,6 +161,9 @@ def test_every_page_each_role_reaches_by_its_links_answers_in_chinese(amqp_uri, 
         for role, pages in after.items():
             # Each role's pages link to more than its header does: the crawl went past it.
             assert len(pages) > 5, (role, sorted(pages))
+        # The demo leaves its second case open: the worker's caseload is not empty.
+        _, caseload = after["social_worker"]["/caseload"]
+        assert "共 1 个个案" in caseload
         # The demo assigns its worker to the demo supervisor (6.2.2): the worker's cases are
         # the supervisor's to see.
         _, cases = after["supervisor"]["/supervisees"]
