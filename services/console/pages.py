@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
+CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 # The development sign-in offers a person of each role, in the school `casebook demo` staffs.
 DEMO_PEOPLE: tuple[Actor, ...] = (
     Actor(id=WORKER, role="social_worker", school_id=SCHOOL),

@@ -64,7 +64,7 @@ def test_casebook_up_runs_the_demo_twice_verifies_and_stops_on_ctrl_c(amqp_uri, 
         demo = casebook("demo", "--cases", "3", env=env)
         assert demo.returncode == 0, demo.stderr
         assert demo.stdout.count("case ") == 3
-        assert (demo.stdout.count("(closed)"), demo.stdout.count("(open, in intervention)")) == (
+        assert (demo.stdout.count("(closed)"), demo.stdout.count("(open, at evaluation)")) == (
             2, 1)
         assert "school JD001 staffed" in demo.stdout
         again = casebook("demo", "--cases", "1", env=env)  # on the same stores, the same seed

@@ -23,7 +23,7 @@ ELIGIBILITY_WAIT_SECONDS = 30
 def demo(count: int, seed: int) -> None:
     """Staff school JD001 with a qualified, trained worker and the worker's supervisor, then
     open and work COUNT cases as that worker would: the odd-numbered ones closed, the others
-    left open in intervention, so that the worker's caseload has cases in it."""
+    left open at evaluation, their interventions logged, so that the caseload has cases in it."""
     rng = random.Random(seed)
     # Client ids are new on every run, whatever the seed: the register refuses a client it has
     # already, and a second run on the same stores would stop at its first case.
@@ -40,5 +40,5 @@ def demo(count: int, seed: int) -> None:
                 close=closed, rng=rng, eligibility_wait=ELIGIBILITY_WAIT_SECONDS,
             )
             click.echo(f"case {number}/{count}: {case_id} "
-                       + ("(closed)" if closed else "(open, in intervention)"))
+                       + ("(closed)" if closed else "(open, at evaluation)"))
     click.echo("Done. See the events flow with `casebook status`.")

@@ -105,3 +105,14 @@ def test_pages_answer_in_chinese_until_english_is_asked_for(browser):
     assert "<title>登录" in page
     browser.post("/language", data={"locale": "en", "next": "/sign-in", "csrf": csrf_of(page)})
     assert "<title>Sign in" in browser.get("/sign-in").get_data(as_text=True)
+
+
+def test_every_page_names_the_consoles_icon_and_the_icon_is_served(browser):
+    # Without one, a browser asks for /favicon.ico on every page and logs its 404 as an error.
+    page = browser.get("/sign-in").get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon and icon.group(1).startswith("/static/")
+    answer = browser.get(icon.group(1))
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("image/svg+xml")
+    assert answer.get_data(as_text=True).startswith("<svg ")
