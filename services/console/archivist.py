@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
@@ -69,6 +69,7 @@ PDF_FONT = "STSong-Light"
 nav(N_("Archive files"), "/archive/files", "archivist")
 nav(N_("Access requests"), "/archive/access-requests", "archivist")
 nav(N_("Disposals"), "/archive/disposals", "archivist")
+nav(N_("File reads"), "/archive/reads", "archivist")
 
 # The states of the archive's records, as its lists filter and show them.
 STATES: dict[str, str] = {
@@ -124,6 +125,9 @@ FILE_FILTERS = (
     Field("legal_hold", N_("Only files under a legal hold"), "bool"),
     Field("incomplete_only", N_("Only incomplete files (9.4b)"), "bool"),
 )
+READ_FILTERS = (
+    Field("reader_id", N_("Read by"), hint=N_("A staff id, as the reads list it.")),
+)
 PLACE_HOLD = (
     Field("hold_id", N_("Hold number"), required=True,
           default=lambda: f"LH-{uuid.uuid4().hex[:8]}"),
@@ -155,19 +159,25 @@ def files(visit: Visit) -> Response:
     args = visit.request.args
     query = _file_query(args)
     values = forms.values(FILE_FILTERS, args)
-    problem = None
-    try:
-        found = visit.api.get("/files", after=args.get("after"), limit=LIST_PAGE, **query)
-    except Refused as refusal:
-        if refusal.status != 400:
-            raise
-        problem = _problem(refusal, FILE_FILTERS)
-        found = {"items": [], "total": 0, "next": None}
+    found, problem = _filtered(visit, "/files", FILE_FILTERS, query, LIST_PAGE)
     more = urlencode({**query, "after": found["next"]}) if found["next"] else None
     return visit.render("archivist_files.html", 400 if problem else 200, page=found,
                         filters=FILE_FILTERS, values=values, problem=problem, more=more,
                         state=_state(visit.text), sections_of=_sections_of(visit.text),
                         first=urlencode(query) if args.get("after") else None)
+
+
+def _filtered(visit: Visit, route: str, filters: tuple[Field, ...], query: Mapping[str, Any],
+              limit: int) -> tuple[dict[str, Any], Problem | None]:
+    """A page of a list by the filters the person chose, from the page's `after`; a filter the
+    archive refuses is an empty page and the problem, to show beside its field."""
+    try:
+        found = visit.api.get(route, **query, after=visit.request.args.get("after"), limit=limit)
+    except Refused as refusal:
+        if refusal.status != 400:
+            raise
+        return {"items": [], "total": 0, "next": None}, _problem(refusal, filters)
+    return found, None
 
 
 def _file_query(args: MultiDict[str, str]) -> dict[str, str]:
@@ -273,6 +283,25 @@ def _file_page(visit: Visit, file_id: str, sent: Section | None, status: int = 2
                               "reads_after": reads["next"]}) if reads["next"] else None,
         then=then, point_fields=POINT, point=point,
         point_values=forms.values(POINT, args if _point_asked(args) else None))
+
+
+@page("/archive/reads")
+def reads(visit: Visit) -> Response:
+    """Every read of an archived file's personal content and every refused read, across the
+    files (4.5, 9.4d): by outcome and by reader, in order, each linked to its file. The
+    purposes are sealed: each file's page opens its own, from its access report."""
+    args = visit.request.args
+    query = {"outcome": args.get("outcome") if args.get("outcome") in READ_OUTCOMES else None,
+             "reader_id": args.get("reader_id", "").strip() or None}
+    shown = {name: value for name, value in query.items() if value}
+    found, problem = _filtered(visit, "/file-reads", READ_FILTERS, query, READS_PAGE)
+    more = urlencode({**shown, "after": found["next"]}) if found["next"] else None
+    return visit.render(
+        "archivist_reads.html", 400 if problem else 200, page=found, filters=READ_FILTERS,
+        values=forms.values(READ_FILTERS, args), problem=problem, state=_state(visit.text),
+        outcome=query["outcome"], by_reader=urlencode(
+            {"reader_id": query["reader_id"]} if query["reader_id"] else {}),
+        more=more, first=urlencode(shown) if args.get("after") else None)
 
 
 def _point_asked(args: MultiDict[str, str]) -> bool:

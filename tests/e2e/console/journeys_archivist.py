@@ -172,7 +172,8 @@ def disposal_journey(browser: Browser, console_url: str, artefacts: Path) -> dic
 
 def history_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
     """A closed case's file read under a grant and refused to someone without one: the
-    archivist lists its reads, only the refused ones, and opens the grant of the one read; then
+    archivist lists its reads, only the refused ones, and opens the grant of the one read; every
+    file's reads, by reader (a reader id too long refused beside its field), back to the file; then
     the file as it was, a position that is none refused beside its field first, and then the
     file when the case was opened, from its contents index (9.4b, 9.4d)."""
     me = Person(browser, console_url, artefacts).sign_in_as(ARCHIVIST)
@@ -197,6 +198,25 @@ def history_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
                                                                         name="授权").click()
     page.wait_for_url(re.compile("/access-requests/"))
     seen["grant"] = {"url": page.url, "state": page.locator("#request-state").inner_text()}
+
+    # Every file's reads, from the menu: by reader, each row linked to its file (4.5, 9.4d).
+    page.get_by_role("link", name="档案查阅记录").click()
+    page.wait_for_url(re.compile("/archive/reads$"))
+    seen["all_reads"] = reads.all_inner_texts()
+    field("查阅人").fill("demo-auditor")
+    page.get_by_role("button", name="显示查阅记录").click()
+    page.wait_for_url(re.compile(r"/archive/reads\?reader_id=demo-auditor$"))
+    seen["auditors_reads"] = reads.all_inner_texts()
+    shot("12b-reads-across-files")
+    field("查阅人").fill("x" * 65)
+    page.get_by_role("button", name="显示查阅记录").click()
+    page.wait_for_load_state()
+    seen["reader_refused"] = page.locator("#error-reader_id").inner_text()
+    page.get_by_role("link", name="清除筛选").click()
+    page.wait_for_url(re.compile("/archive/reads$"))
+    page.locator("#reads").get_by_role("link", name=code).first.click()
+    page.wait_for_url(re.compile("#reads-heading$"))
+    seen["reads_file_url"] = page.url.split("#")[0]
 
     # The file as it was: position 0 is no position of the ledger, said beside the field.
     page.goto(file_url)

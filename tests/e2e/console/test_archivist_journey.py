@@ -142,6 +142,13 @@ def test_an_archivist_sees_who_read_a_file_and_the_file_as_it_was(amqp_uri, tmp_
     assert len(seen["refused_reads"]) == 1 and "demo-auditor" in seen["refused_reads"][0]
     assert seen["grant"]["url"].endswith(f"/access-requests/{request_id}")
     assert seen["grant"]["state"] == "已批准" and reads[1]["grant_id"] == request_id
+    # Across the files: the same two reads in order (the only file read), then the auditor's.
+    assert [(row.split()[0], row.split()[1]) for row in seen["all_reads"]] == [
+        (file["file_code"], "demo-auditor"), (file["file_code"], "demo-admin")]
+    (auditors,) = seen["auditors_reads"]
+    assert "demo-auditor" in auditors and "被拒绝：没有获批的授权" in auditors
+    assert seen["reader_refused"] == "长度须在 1 到 64 之间。"
+    assert seen["reads_file_url"].endswith(f"/archive/files/{file['file_id']}")
     # The file as it was when the case was opened: as the archive answers it, not as it is now.
     assert seen["then_refused"] == "至少为 1。" and seen["then_invalid"] == "true"
     assert seen["then"]["heading"] == f"位置 {seen['then']['position']} 时的状态"
@@ -150,7 +157,7 @@ def test_an_archivist_sees_who_read_a_file_and_the_file_as_it_was(amqp_uri, tmp_
     assert sorted(seen["then"]["entries"]) == sorted(
         entry["position"] for section in then["contents"].values() for entry in section)
     assert max(seen["then"]["entries"]) == seen["then"]["position"]
-    for page in ("12-reads", "13-then-refused", "14-then"):
+    for page in ("12-reads", "12b-reads-across-files", "13-then-refused", "14-then"):
         assert (ARTEFACTS / f"archivist-{page}.png").stat().st_size > 0
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from pypdf import PdfReader
 from werkzeug.datastructures import MultiDict
 
-from services.console.archivist import _file_query, _problem, archive_file, file_pdf
+from services.console.archivist import _file_query, _problem, archive_file, file_pdf, reads
 from services.console.forms import Field
 from services.console.i18n import Localized
 from services.console.web import Refused
@@ -158,3 +158,51 @@ def test_the_reads_are_paged_filtered_by_outcome_with_their_purpose_and_reason()
     file_page(archive, "reads=everything")
     [*_, last] = [query for path, query in archive.asked if path == "/file-reads"]
     assert last["outcome"] is None
+
+
+class Reads:
+    """The archive's answer to the reads across files, or its refusal of a reader id."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict[str, Any]] = []
+
+    def get(self, path: str, **query: Any) -> Any:
+        assert path == "/file-reads", path
+        self.asked.append(query)
+        if len(query["reader_id"] or "") > 64:  # as the archive's schema refuses it
+            raise Refused(400, {"code": "invalid_input", "errors": {
+                "reader_id": ["Length must be between 1 and 64."]}})
+        return {"items": [READ, {**READ, "read_id": "read-2", "outcome": "viewed",
+                                 "grant_id": "grant-1", "reason": None}],
+                "total": 3, "limit": query["limit"], "next": "read-2"}
+
+
+def reads_page(archive: Reads, query: str = "") -> tuple[int, str]:
+    answer = reads(visit_of(archive, "zh_CN", ARCHIVIST, query=query))
+    return answer.status_code, answer.get_data(as_text=True)
+
+
+def test_the_reads_across_files_are_paged_filtered_by_outcome_and_reader_each_to_its_file():
+    archive = Reads()
+    status, page = reads_page(archive, "outcome=refused&reader_id=+supervisor-1+")
+    assert status == 200
+    assert archive.asked == [{"outcome": "refused", "reader_id": "supervisor-1", "after": None,
+                              "limit": 20}]
+    rows = page.split('id="reads"')[1].split("</table>")[0]
+    assert f'href="/archive/files/{FILE["file_id"]}#reads-heading">{FILE["file_code"]}' in rows
+    assert "被拒绝：授权已过期" in rows
+    assert f'/archive/files/{FILE["file_id"]}/access-requests/grant-1' in rows
+    assert "查阅 3 次" in page
+    # The next page keeps both filters; the outcomes keep the reader.
+    assert "/archive/reads?outcome=refused&amp;reader_id=supervisor-1&amp;after=read-2" in page
+    assert 'href="/archive/reads?outcome=viewed&amp;reader_id=supervisor-1"' in page
+    # An outcome that is none of the archive's filters nothing.
+    reads_page(archive, "outcome=everything")
+    assert archive.asked[-1]["outcome"] is None and archive.asked[-1]["reader_id"] is None
+
+
+def test_a_reader_id_the_archive_refuses_is_said_beside_its_field_and_nothing_is_listed():
+    status, page = reads_page(Reads(), "reader_id=" + "s" * 65)
+    assert status == 400
+    assert "长度须在 1 到 64 之间。" in page.split('id="error-reader_id"')[1].split("</p>")[0]
+    assert "此处没有查阅记录。" in page
