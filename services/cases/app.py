@@ -518,6 +518,12 @@ class CasesApplication(CasebookApplication):
         actor = require_role(*HISTORY_READERS)
         return self.views.overdue(actor, kind, _due(), limit, after)
 
+    def list_follow_ups_due(self, limit: int = 50, after: str | None = None,
+                            due_within_days: int = 30) -> dict[str, Any]:
+        """9.2b: the follow-ups coming due from today, by the settable clock."""
+        actor = require_role(*HISTORY_READERS)
+        return self.views.follow_ups_due(actor, _due(), due_within_days, limit, after)
+
     def list_clients(self, limit: int = 50, after: str | None = None,
                      client_type: str | None = None,
                      client_id: list[str] | None = None) -> dict[str, Any]:

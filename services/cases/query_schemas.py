@@ -87,6 +87,15 @@ class ListOverdue(PageQuery):
     kind = one_of(OVERDUE_KINDS, load_default=None, allow_none=True)
 
 
+class ListFollowUpsDue(PageQuery):
+    """Follow-ups after closing not yet done that fall due from today to `due_within_days` days
+    on (9.2b), soonest first: what to prepare for. The ones past their day are overdue
+    (`list_overdue`)."""
+
+    due_within_days = fields.Integer(load_default=30, strict=True,
+                                     validate=validate.Range(min=0, max=366))
+
+
 class ListClients(PageQuery):
     """The clients the caller's work reaches, newest first (9.2a); of those, the ones named
     by `client_id` when given."""
@@ -190,6 +199,14 @@ class OverdueItem(OverdueStep):
     social_worker_id = fields.String(allow_none=True)
 
 
+class FollowUpDue(Schema):
+    follow_up_id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    social_worker_id = fields.String(required=True)
+    due_on = fields.String(required=True)
+    days_left = fields.Integer(required=True)
+
+
 class ClientItem(Schema):
     client_id = fields.String(required=True)
     client_type = fields.String(required=True)
@@ -235,6 +252,7 @@ class ClassItem(Schema):
 
 CaseloadPage = page_of(CaseSummary)
 OverduePage = page_of(OverdueItem)
+FollowUpsDuePage = page_of(FollowUpDue)
 ClientsPage = page_of(ClientItem)
 LettersPage = page_of(LetterItem)
 GroupsPage = page_of(GroupItem)

@@ -230,6 +230,11 @@ class CasesService(PublishingService):
     def list_overdue(self, query: dict[str, Any]) -> dict[str, Any]:
         return self.app.list_overdue(**query)
 
+    @rpc
+    @query(reads.ListFollowUpsDue, HISTORY_READERS, reads.FollowUpsDuePage)
+    def list_follow_ups_due(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_follow_ups_due(**query)
+
     # Group work (8.2.1.3).
 
     @rpc

@@ -487,6 +487,23 @@ class CaseViews(Views):
         result["items"] = [due.dated(item) for item in result["items"]]
         return result
 
+    def follow_ups_due(self, actor: Actor, due: Due, within_days: int, limit: int,
+                       after: str | None) -> dict[str, Any]:
+        """9.2b: the follow-ups waiting that fall due from today to `within_days` days on,
+        soonest first (before today they are `overdue`'s), read by the steps' indexes."""
+        where, params = self._case_scope(actor)
+        where = [*where, "kind = 'follow_up'", "since >= :today", "since <= :until"]
+        params.update(today=due.today.isoformat(),
+                      until=(due.today + timedelta(days=within_days)).isoformat())
+        result = page(self.store, "{pending_step}", where, params, ("since", "item_id"), limit,
+                      after, columns="item_id, case_id, social_worker_id, since")
+        result["items"] = [
+            {"follow_up_id": step["item_id"], "case_id": step["case_id"],
+             "social_worker_id": step["social_worker_id"], "due_on": step["since"],
+             "days_left": (date.fromisoformat(step["since"]) - due.today).days}
+            for step in result["items"]]
+        return result
+
     def _overdue_of(self, case_ids: list[str], due: Due) -> dict[str, list[dict[str, Any]]]:
         """The key control points overdue today of each of these cases (a page's, read by the
         steps' case index), the most overdue first."""

@@ -34,6 +34,9 @@ from services.console.web import (
 from services.resources.schemas import LINK_STATES
 
 CASELOAD_PAGE = 20
+# How far ahead the follow-ups coming due are shown, in days (9.2b): a week, a month, a term.
+COMING_WITHIN = ("7", "30", "90")
+DEFAULT_WITHIN = 30
 # A case's referrals and resource requests are few: their states are read in one page.
 OUTSIDE_PAGE = 200
 # The page a refused form is shown on again, given the form's section and the refusal's status.
@@ -201,6 +204,19 @@ def follow_ups(visit: Visit) -> Response:
     after = visit.request.args.get("after")
     due = visit.api.get("/cases/overdue", kind="follow_up", after=after, limit=CASELOAD_PAGE)
     return visit.render("case_follow_ups.html", page=due, after=after)
+
+
+@page("/follow-ups/coming")
+def follow_ups_coming(visit: Visit) -> Response:
+    """The follow-ups not yet done that fall due from today within a few days (9.2b), soonest
+    first, to prepare for; past their day they are on `/follow-ups`."""
+    args = visit.request.args
+    within = int(args["within"]) if args.get("within") in COMING_WITHIN else DEFAULT_WITHIN
+    after = args.get("after")
+    coming = visit.api.get("/follow-ups", due_within_days=within, after=after,
+                           limit=CASELOAD_PAGE)
+    return visit.render("case_follow_ups_coming.html", page=coming, after=after, within=within,
+                        choices=[int(days) for days in COMING_WITHIN])
 
 
 @page("/cases/<case_id>/follow-ups/<follow_up_id>")

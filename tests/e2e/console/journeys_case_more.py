@@ -114,6 +114,13 @@ def case_more_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     field("备注").fill("成绩下滑，约下周面谈。")
     save("记录回访")
     seen["follow_ups_after"] = page.locator("tbody").inner_text()
+    # The one scheduled is coming due in two weeks: within a month, not within a week.
+    page.get_by_role("link", name="即将到期的回访").click()
+    seen["coming"] = [page.locator("#coming-count").inner_text(),
+                      page.locator("#coming tbody").inner_text()]
+    shot("case-more-05b-coming")
+    page.get_by_role("link", name="7 天内").click()
+    seen["coming_in_a_week"] = page.locator("#coming tbody").inner_text()
 
     # The follow-up found the client needing support again: the case reopened, live again.
     page.goto(f"{console_url}{seen['follow_up_href']}")

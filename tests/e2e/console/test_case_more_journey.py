@@ -4,7 +4,7 @@ referral; what the journey saw, and what the cases service holds afterwards, rea
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -108,9 +108,14 @@ def test_a_social_worker_changes_a_risk_discloses_and_declines_an_intake(amqp_ur
     assert done["follow_up_id"] == scheduled["follow_up_id"]
     assert done["outcome"] == "needs_support" and done["done_on"] == today.isoformat()
     assert seen["follow_ups_after"] == "暂无逾期回访。"
+    due_on = date.fromisoformat(seen["next_due_on"])
+    assert seen["coming"][0] == "共 1 次回访"
+    assert seen["coming"][1].splitlines() == [
+        f"个案 {closed[:8]} 的回访", f"{due_on.year}年{due_on.month}月{due_on.day}日 · 还有 14 天"]
+    assert seen["coming_in_a_week"] == "暂无即将到期的回访。"
     assert seen["reopened"][0] == closed and reopened["status"] == "active"
     assert reopened["reopenings"] == [{"reopened_on": today.isoformat(),
                                        "reason": "回访发现需要继续支持。"}]
     for page in ("case-more-02-disclosure-refused", "case-more-04-declined",
-                 "case-more-05-follow-ups", "case-more-06-reopened"):
+                 "case-more-05-follow-ups", "case-more-05b-coming", "case-more-06-reopened"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0

@@ -91,6 +91,7 @@ row("GET /cases", "col", lambda w, role: Request("/cases", params={
     "social_worker_id": "worker-2"}))
 row("GET /cases/by-stage", "—", lambda w, role: Request("/cases/by-stage"))
 row("GET /cases/overdue", "—", lambda w, role: Request("/cases/overdue"))
+row("GET /follow-ups", "—", lambda w, role: Request("/follow-ups"))
 
 # Cases: one case. Reading personal content of a closed case needs the reader's grant (9.4d).
 scoped("GET /cases/{case_id}", lambda w, role, s: Request(f"/cases/{w[f'case-{s}']}"))

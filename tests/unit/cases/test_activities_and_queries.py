@@ -143,6 +143,37 @@ def test_overdue_items_follow_the_clock_and_the_configured_days(app, monkeypatch
     assert overdue("plan") == [] and overdue("letter") == []
 
 
+def test_the_follow_ups_coming_due_soonest_first_within_their_days_and_the_callers_reach(app):
+    sooner = case_at(app, "closed", "client-1")
+    sooner_follow_up = close(app, sooner, follow_up={"due_on": date(2026, 10, 20)})
+    later = case_at(app, "closed", "client-2")
+    close(app, later, follow_up={"due_on": date(2026, 11, 30)})
+
+    def due(**query: int) -> list[tuple[str, str, int]]:
+        return [(item["case_id"], item["due_on"], item["days_left"])
+                for item in app.list_follow_ups_due(**query)["items"]]
+
+    clock.set(datetime(2026, 10, 5, tzinfo=UTC))
+    assert due() == [(sooner, "2026-10-20", 15)]  # within 30 days unless asked
+    assert due(due_within_days=60) == [(sooner, "2026-10-20", 15), (later, "2026-11-30", 56)]
+    first = app.list_follow_ups_due(due_within_days=60, limit=1)
+    assert first["total"] == 2 and len(first["items"]) == 1 and first["next"]
+    rest = app.list_follow_ups_due(due_within_days=60, limit=1, after=first["next"])
+    assert [item["case_id"] for item in rest["items"]] == [later] and rest["next"] is None
+    with acting_as(OTHER_WORKER):  # another worker's follow-ups are not theirs to prepare
+        assert app.list_follow_ups_due(due_within_days=60)["total"] == 0
+
+    clock.set(datetime(2026, 10, 20, tzinfo=UTC))  # due today: still coming, 0 days left
+    assert due() == [(sooner, "2026-10-20", 0)]
+    clock.set(datetime(2026, 10, 21, tzinfo=UTC))  # past its day: overdue, no longer coming
+    assert due() == []
+    assert [item["case_id"] for item in app.list_overdue(kind="follow_up")["items"]] == [sooner]
+    assert sooner_follow_up is not None
+    app.record_follow_up(sooner, sooner_follow_up, date(2026, 10, 21), "stable")
+    assert app.list_overdue(kind="follow_up")["total"] == 0
+    assert due(due_within_days=60) == [(later, "2026-11-30", 40)]
+
+
 def test_each_case_of_the_caseload_says_what_of_it_is_overdue(app):
     waiting = case_at(app, "assessment", "client-1")
     assessed = case_at(app, "plan", "client-2")

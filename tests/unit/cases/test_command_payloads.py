@@ -3,7 +3,7 @@
 import pytest
 
 from contracts.errors import InvalidInput
-from services.cases import schemas
+from services.cases import query_schemas, schemas
 from services.runtime.service import load
 
 GOOD_OPEN = {"client_id": "c", "social_worker_id": "w", "service_codes": ["7.1.3a"],
@@ -26,6 +26,12 @@ GOOD_OPEN = {"client_id": "c", "social_worker_id": "w", "service_codes": ["7.1.3
                                     "kind": "outcome", "evaluated_on": "2026-10-01"},
          {"goals": [{"goal_number": 1, "attainment": 3}]}, "goals.0.attainment",
          "less than or equal to 2"),
+        (query_schemas.ListFollowUpsDue, {}, {"due_within_days": -1}, "due_within_days",
+         "greater than or equal to 0 and less than or equal to 366"),
+        (query_schemas.ListFollowUpsDue, {}, {"due_within_days": 367}, "due_within_days",
+         "less than or equal to 366"),
+        (query_schemas.ListFollowUpsDue, {}, {"due_within_days": "soon"}, "due_within_days",
+         "Not a valid integer."),
     ],
 )
 def test_bad_input_names_the_field_and_rule(schema, good, change, field, rule):

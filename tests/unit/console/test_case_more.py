@@ -1,12 +1,20 @@
 """How the case page's further forms shape what was typed (forms.py): a disclosure's one
 recipient and its time on Beijing time, a declined intake's referral, a follow-up with the
-closing, and where a refusal's reasons about the recipient are shown."""
+closing, and where a refusal's reasons about the recipient are shown; the follow-ups coming due
+asked for as far ahead as chosen."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from services.console import forms
+from services.console.social_worker import follow_ups_coming
+from services.runtime.context import Actor
+from tests.unit.console.visits import visit_of
+
+WORKER = Actor("worker-1", "social_worker", "JD001")
 
 
 def test_a_disclosure_is_sent_with_its_one_recipient_and_its_time_on_beijing_time():
@@ -64,3 +72,29 @@ def test_a_revision_starts_from_the_current_plan_and_sends_its_goals_as_objects(
     body = forms.revision(sent)
     assert body["goals"] == [{"goal": "少发脾气"}, {"goal": "写情绪日记"}]
     assert body["methods"] == ["个案工作", "家庭联系"] and body["reason"] == "风险升高"
+
+
+class Coming:
+    """The cases service's answer to the follow-ups coming due, as asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict[str, Any]] = []
+
+    def get(self, path: str, **query: Any) -> Any:
+        assert path == "/follow-ups", path
+        self.asked.append(query)
+        return {"items": [{"follow_up_id": "f-1", "case_id": "6f0d7c1e-2b8a-4c55-9a43-0c9a7f3e5b21",
+                           "social_worker_id": "worker-1", "due_on": "2026-12-05",
+                           "days_left": 0}], "total": 1, "limit": query["limit"], "next": "f-1"}
+
+
+def test_the_follow_ups_coming_due_are_asked_for_a_week_a_month_or_a_term_ahead():
+    service = Coming()
+    for asked in ("within=7", "within=90", "within=1000", "within=soon", ""):
+        follow_ups_coming(visit_of(service, "zh_CN", WORKER, query=asked))
+    assert [query["due_within_days"] for query in service.asked] == [7, 90, 30, 30, 30]
+    page = follow_ups_coming(visit_of(service, "zh_CN", WORKER, query="within=7")).get_data(
+        as_text=True)
+    assert 'href="/cases/6f0d7c1e-2b8a-4c55-9a43-0c9a7f3e5b21/follow-ups/f-1"' in page
+    assert "今日到期" in page
+    assert 'href="/follow-ups/coming?within=7&amp;after=f-1"' in page  # the next page, as far
