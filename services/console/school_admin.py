@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -43,6 +44,7 @@ from services.console.forms import Field
 from services.console.i18n import N_, Localized, Message, today
 from services.console.supervisor import TRAINING, reworded, sections_of, send_form
 from services.console.web import Problem, Refused, Section, Visit, nav, page
+from services.runtime.paging import MAX_LIMIT
 
 STAFF_PAGE = 20
 TRAININGS_PAGE = 20
@@ -134,10 +136,10 @@ REGISTER_SUPERVISOR = (
     Field("years_of_practice", N_("Years of practice"), "int", required=True),
     forms.service_day("registered_on", N_("Registered on")),
 )
-# 6.2.2: the worker's supervisor, by the supervisor's staff id.
+# 6.2.2: the worker's supervisor, chosen among the school's (`assign_supervisor_fields`).
 ASSIGN_SUPERVISOR = (
-    Field("supervisor_id", N_("Supervisor"), required=True,
-          hint=N_("The supervisor's staff id.")),
+    Field("supervisor_id", N_("Supervisor"), "select", required=True,
+          hint=N_("The school's supervisors, and those of no one school (6.2.2.1).")),
     forms.service_day("assigned_on", N_("Assigned on")),
 )
 # 9.2c: a complaint, feedback or suggestion as it came in, also anonymous (then without a
@@ -438,8 +440,19 @@ def _worker_page(visit: Visit, social_worker_id: str, sent: Section | None,
     if sent is None or sent.name != "qualification":
         # The form starts from the qualification on record: a change is made to it.
         sections["qualification"].values.update(record["qualification"])
+    supervisors = visit.api.get(f"/schools/{visit.actor.school_id}/supervisors",
+                                limit=MAX_LIMIT)
+    sections["supervisor"] = replace(sections["supervisor"], fields=assign_supervisor_fields(
+        [item["supervisor_id"] for item in supervisors["items"]]))
     return visit.render("school_admin_worker.html", status, worker=record,
                         trainings=trainings, sections=sections)
+
+
+def assign_supervisor_fields(supervisor_ids: list[str]) -> tuple[Field, ...]:
+    """The supervisor's form with the school's supervisors to choose from: a school has a few,
+    within one page of the list."""
+    choose, *rest = ASSIGN_SUPERVISOR
+    return (replace(choose, options=tuple(supervisor_ids)), *rest)
 
 
 @page("/complaints")

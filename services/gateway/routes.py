@@ -306,6 +306,9 @@ ROUTES: tuple[Route, ...] = (
              "assign_supervisor", "Assign the worker's supervisor (6.2.2)."),
     _command("/supervisors", "supervision", "register_supervisor",
              "Register a supervisor (6.2.2.1).", 201),
+    _query("/schools/<school_id>/supervisors", "supervision", "list_supervisors",
+           "The supervisors a worker of the school may be assigned (6.2.2.1).", "payload",
+           "list"),
     _query("/supervisors/<supervisor_id>/supervisees", "supervision", "list_supervisees",
            "The supervisor's social workers.", "payload", "list"),
     # Supervision: training (9.1) and supervision sessions (6.2.2.2, 9.1c).

@@ -253,6 +253,10 @@ class SupervisionApplication(CasebookApplication):
         self.save(supervisor)
         return supervisor_id
 
+    def list_supervisors(self, school_id: str, **query: Any) -> dict[str, Any]:
+        check_school_scope(require_role(*READERS), school_id)
+        return self.views.supervisors(school_id, **query)
+
     def assign_supervisor(self, social_worker_id: str, supervisor_id: str,
                           assigned_on: date | None = None) -> None:
         worker = self._managed_worker(social_worker_id)

@@ -207,6 +207,11 @@ class SupervisorRef(Schema):
     supervisor_id = identifier(required=True)
 
 
+class ListSupervisors(SchoolRef, PageQuery):
+    """The supervisors a worker of the school may be assigned (6.2.2.1): the school's own, and
+    those registered for no one school."""
+
+
 class ListSupervisees(SupervisorRef, PageQuery):
     """The supervisor's social workers (6.2.2)."""
 
@@ -452,6 +457,19 @@ class SocialWorkerRecord(Schema):
     eligible = out(fields.Boolean, "Whether they may take cases now.")
     ineligibility = texts("Why not, as codes.")
     pre_job_trained = out(fields.Boolean, "Whether pre-job training is recorded (9.1a).")
+
+
+class SupervisorRecord(Schema):
+    """A supervisor (6.2.2.1): where they serve and their qualification."""
+
+    supervisor_id = out(fields.String, "The supervisor's staff id.")
+    school_id = out(fields.String, "Their school; null: registered for no one school.",
+                    allow_none=True)
+    employment = out(fields.String, "full_time or part_time.")
+    setting = out(fields.String, "internal or external (10.1.1).")
+    certificate_level = out(fields.String, "Their social work certificate.")
+    years_of_practice = out(fields.Integer, "Years of practice (6.2.2.1).")
+    registered_on = day("When they were registered.")
 
 
 class Eligibility(Schema):

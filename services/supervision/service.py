@@ -130,6 +130,11 @@ class SupervisionService(PublishingService):
                 "supervisor_id": command["supervisor_id"]}
 
     @rpc
+    @query(schemas.ListSupervisors, roles=READERS, returns=page_of(schemas.SupervisorRecord))
+    def list_supervisors(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_supervisors(**query)
+
+    @rpc
     @query(schemas.ListSupervisees, roles=READERS, returns=page_of(schemas.SocialWorkerRecord))
     def list_supervisees(self, query: dict[str, Any]) -> dict[str, Any]:
         return self.app.list_supervisees(**query)

@@ -385,6 +385,12 @@ class SupervisionViews(Views):
         schools = [r["school_id"] for r in rows if r["school_id"] is not None]
         return worker_row({**rows[0], "school_ids": ",".join(schools)})
 
+    def supervisors(self, school_id: str, limit: int = DEFAULT_LIMIT,
+                    after: str | None = None) -> dict[str, Any]:
+        """The school's supervisors and those of no one school, by staff id."""
+        return page(self.store, "{supervisor}", ["(school_id = :school_id OR school_id IS NULL)"],
+                    {"school_id": school_id}, ("supervisor_id",), limit, after)
+
     def supervisor(self, supervisor_id: str) -> dict[str, Any] | None:
         return self.store.one("SELECT * FROM {supervisor} WHERE supervisor_id = :id",
                               id=supervisor_id)

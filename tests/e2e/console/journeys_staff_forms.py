@@ -63,7 +63,9 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     page.get_by_label("社会工作方法").check()
     save("保存培训记录")
     trainings = page.locator("table.trainings tbody tr").all_inner_texts()
-    field("督导").fill("demo-supervisor")
+    # Chosen among the school's supervisors, not typed.
+    choices = field("督导").locator("option").all_inner_texts()
+    field("督导").select_option("demo-supervisor")
     save("指派")
     supervisor = page.locator("#supervisor").inner_text()
     eligible = page.locator("#eligible").inner_text()
@@ -146,7 +148,7 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     return {"supervisor_refused": supervisor_refused, "refused": refused,
             "refused_invalid": refused_invalid, "kept": kept,
             "before_training": before_training, "trainings": trainings,
-            "supervisor": supervisor, "eligible": eligible, "staff": staff,
+            "supervisor": supervisor, "choices": choices, "eligible": eligible, "staff": staff,
             "sessions": sessions, "training": training, "server_today": server_today.isoformat(),
             "complaint_refused": complaint_refused,
             "complaints_after_refusal": complaints_after_refusal, "complaints": complaints,

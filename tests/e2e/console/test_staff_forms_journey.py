@@ -51,6 +51,7 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
     assert seen["refused_invalid"] == "true" and seen["kept"] == NEW_WORKER
     assert "未参加岗前培训（9.1a）" in seen["before_training"]
     assert len(seen["trainings"]) == 1 and "岗前培训（9.1a）" in seen["trainings"][0]
+    assert seen["choices"] == ["请选择…", SUPERVISOR]  # the school's one supervisor
     assert seen["supervisor"] == SUPERVISOR and seen["eligible"] == "是"
     assert any(NEW_WORKER in row and "全职" in row for row in seen["staff"])
     assert len(seen["sessions"]) == 1 and "教育督导、支持督导" in seen["sessions"][0]

@@ -351,6 +351,8 @@ scoped("POST /schools/{school_id}/facilities", lambda w, role, s: Request(
        SCHOOL_SCOPES)
 scoped("GET /schools/{school_id}/social-workers", lambda w, role, s: Request(
     f"/schools/{SCHOOL[s]}/social-workers"), SCHOOL_SCOPES)
+scoped("GET /schools/{school_id}/supervisors", lambda w, role, s: Request(
+    f"/schools/{SCHOOL[s]}/supervisors"), SCHOOL_SCOPES)
 scoped("POST /social-workers", lambda w, role, s: Request("/social-workers", {
     "social_worker_id": w.unique("sw"), "employment": "part_time",
     "school_ids": [SCHOOL[s]], **QUALIFIED}), SCHOOL_SCOPES)

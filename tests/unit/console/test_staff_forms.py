@@ -12,6 +12,7 @@ from services.console.forms import Field
 from services.console.i18n import Localized
 from services.console.school_admin import (
     SURVEY,
+    assign_supervisor,
     assign_worker,
     end_assignment,
     permille,
@@ -71,7 +72,8 @@ def test_more_satisfied_than_asked_is_said_in_chinese():
 
 class Supervision:
     """The supervision service's answers to the worker's and staff pages, without a service:
-    a leaving before registration refused as the service refuses it."""
+    a leaving before registration, and a supervisor who already supervises the worker, refused
+    as the service refuses them."""
 
     def __init__(self, active: bool = True, facilities: tuple[str, ...] = ()) -> None:
         self.active = active
@@ -87,6 +89,9 @@ class Supervision:
                     "has_service_space": bool(self.facilities)}
         if path == "/schools/JD001/social-workers":
             return {"items": [], "total": 0, "limit": 20, "next": None}
+        if path == "/schools/JD001/supervisors":
+            return {"items": [{"supervisor_id": "sup-1"}, {"supervisor_id": "sup-2"}],
+                    "total": 2, "limit": query["limit"], "next": None}
         if path.endswith(("/training-report", "/supervision-report")):
             return {"lines": []}
         assert path == "/schools/JD001/trainings", path
@@ -97,6 +102,8 @@ class Supervision:
         if path.endswith("/deactivation") and body.get("left_on", "9") < "2026-09-01":
             raise Refused(400, {"code": "invalid_input", "errors": {
                 "left_on": ["Must not be before registration (2026-09-01)."]}})
+        if path.endswith("/supervisor") and body["supervisor_id"] == "sup-2":
+            raise Refused(409, {"code": "conflict", "detail": "sup-2 already supervises w-1."})
         if path.endswith("/facilities") and body.get("recorded_on", "") > "2026-12-03":
             raise Refused(400, {"code": "invalid_input", "errors": {
                 "recorded_on": ["Must not be in the future (2026-12-03)."]}})
@@ -127,6 +134,18 @@ def test_the_qualification_form_starts_from_the_one_on_record():
     assert '<option value="assistant" selected>' in form
     assert re.search(r'name="projects_led"\s+value="2"', form)
     assert "JD001、JD002" in page and "记录离职" in page
+
+
+def test_the_supervisor_is_chosen_among_the_schools_and_kept_when_refused():
+    page = worker(visit_of(Supervision(), "zh_CN", ADMIN), "w-1").get_data(as_text=True)
+    form = page.split('action="/staff/w-1/supervisor"')[1].split("</form>")[0]
+    assert re.findall(r'<option value="([^"]*)"', form) == ["", "sup-1", "sup-2"]
+    # Refused (the one who already supervises them): the same choice, as it was sent.
+    status, page, _ = posted(Supervision(), assign_supervisor,
+                             {"supervisor_id": "sup-2", "assigned_on": "2026-09-02"}, "w-1")
+    form = page.split('action="/staff/w-1/supervisor"')[1].split("</form>")[0]
+    assert status == 409 and '<option value="sup-2" selected>' in form
+    assert "与已有记录冲突。" in page.split("supervisor-form-heading")[2]
 
 
 def test_leaving_before_registration_is_refused_beside_the_date_and_the_form_kept():

@@ -319,7 +319,7 @@ def test_eligibility_is_read_by_those_who_staff_the_school_and_the_worker_themse
             app.worker_eligibility("worker-1")
 
 
-def test_a_supervisees_list_stays_within_the_readers_school(app):
+def test_a_supervisees_or_supervisors_list_stays_within_the_readers_school(app):
     seed_school(app, "JD002")
     seed_worker(app)
     with acting_as(OPERATOR):
@@ -343,6 +343,21 @@ def test_a_supervisees_list_stays_within_the_readers_school(app):
     with acting_as(AUDITOR):
         assert [w["social_worker_id"] for w in app.list_supervisees("supervisor-x")["items"]] == [
             "worker-1", "worker-3"]
+    # The supervisors a school's worker may be assigned: its own, and those of no one school.
+    with acting_as(ADMIN):
+        listed = app.list_supervisors(school_id=SCHOOL)
+        assert [s["supervisor_id"] for s in listed["items"]] == ["supervisor-x"]
+        with pytest.raises(NotAllowed):
+            app.list_supervisors(school_id="JD002")
+    with acting_as(OPERATOR):
+        first = app.list_supervisors(school_id="JD002", limit=1)
+        assert [s["supervisor_id"] for s in first["items"]] == ["supervisor-3"]
+        assert first["total"] == 2 and first["next"] is not None
+        rest = app.list_supervisors(school_id="JD002", limit=1, after=first["next"])
+        assert [(s["supervisor_id"], s["school_id"]) for s in rest["items"]] == [
+            ("supervisor-x", None)]
+    with acting_as(OTHER_WORKER), pytest.raises(NotAllowed):
+        app.list_supervisors(school_id=SCHOOL)
 
 
 def test_a_session_held_today_in_beijing_is_not_in_the_future_while_utc_is_still_yesterday(app):
