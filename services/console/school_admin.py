@@ -558,13 +558,16 @@ def permille(score: str) -> int | str:
 
 def _surveys_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
     """The school's satisfaction surveys and service evaluations summed up (10.2), the
-    evaluations themselves, paged, and the forms that record a survey and an evaluation."""
-    school = visit.actor.school_id
+    surveys and the evaluations themselves, each paged on its own, and the forms that record a
+    survey and an evaluation."""
+    school, args = visit.actor.school_id, visit.request.args
     summary = visit.api.get(f"/schools/{school}/evaluation-summary")
+    surveys = visit.api.get(f"/schools/{school}/satisfaction-surveys",
+                            after=args.get("surveys_after"), limit=EVALUATIONS_PAGE)
     evaluations = visit.api.get(f"/schools/{school}/service-evaluations",
-                                after=visit.request.args.get("after"), limit=EVALUATIONS_PAGE)
+                                after=args.get("after"), limit=EVALUATIONS_PAGE)
     return visit.render("school_admin_surveys.html", status, summary=summary,
-                        evaluations=evaluations,
+                        surveys=surveys, evaluations=evaluations,
                         sections=sections_of(sent, survey=SURVEY, evaluation=EVALUATION))
 
 

@@ -655,6 +655,10 @@ class SupervisionApplication(CasebookApplication):
         self.save(evaluation)
         return str(evaluation.id)
 
+    def list_satisfaction_surveys(self, school_id: str, **query: Any) -> dict[str, Any]:
+        check_school_scope(require_role(*READERS), school_id)
+        return self.views.surveys(school_id, **query)
+
     def list_service_evaluations(self, school_id: str, **query: Any) -> dict[str, Any]:
         check_school_scope(require_role(*READERS), school_id)
         return self.views.evaluations(school_id, **query)

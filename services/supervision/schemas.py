@@ -396,6 +396,15 @@ class RecordServiceEvaluation(Schema):
     evaluated_on = optional_date()
 
 
+class ListSatisfactionSurveys(SchoolRef, PageQuery):
+    """Satisfaction surveys of a school (10.2.1), by the end of their period, by who answered,
+    who ran them and the worker surveyed about."""
+
+    respondent_kind = one_of(RESPONDENT_KINDS, load_default=None)
+    evaluator_type = one_of(EVALUATOR_TYPES, load_default=None)
+    social_worker_id = identifier(load_default=None)
+
+
 class ListServiceEvaluations(SchoolRef, PageQuery):
     """Service evaluations of a school (10.2.1), by scope, evaluator type and worker."""
 
@@ -648,6 +657,22 @@ class ComplaintDetail(ComplaintRecord):
     contact = fields.String(allow_none=True,
                             metadata={"description": "The complainant's contact (handlers)."})
     answer = fields.Dict(metadata={"description": "The answer given (handlers only)."})
+
+
+class SurveyRecord(Schema):
+    """A satisfaction survey's figures over its period, and who ran it (10.2.1, 10.2.3)."""
+
+    survey_id = out(fields.String, "The survey's id.")
+    school_id = out(fields.String, "The school.")
+    social_worker_id = out(fields.String, "The worker it was about; null: the school's service.",
+                           allow_none=True)
+    respondent_kind = out(fields.String, "Who answered: students, parents, teachers.")
+    respondent_count = out(fields.Integer, "How many answered.")
+    satisfied_count = out(fields.Integer, "How many of them were satisfied.")
+    mean_score_permille = out(fields.Integer, "The mean score (1–5) in thousandths.")
+    evaluator_type = out(fields.String, "self, peer or third_party (10.2.3).")
+    period_from = day("The first day of the period surveyed.")
+    period_to = day("The last day of the period surveyed.")
 
 
 class EvaluationRecord(Schema):

@@ -278,6 +278,12 @@ class SupervisionService(PublishingService):
         return {"evaluation_id": self.app.record_service_evaluation(**command)}
 
     @rpc
+    @query(schemas.ListSatisfactionSurveys, roles=READERS,
+           returns=page_of(schemas.SurveyRecord))
+    def list_satisfaction_surveys(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_satisfaction_surveys(**query)
+
+    @rpc
     @query(schemas.ListServiceEvaluations, roles=READERS,
            returns=page_of(schemas.EvaluationRecord))
     def list_service_evaluations(self, query: dict[str, Any]) -> dict[str, Any]:

@@ -684,6 +684,11 @@ class SupervisionViews(Views):
              "rating", {"school_id": school_id}),
         ))
 
+    def surveys(self, school_id: str, limit: int = DEFAULT_LIMIT, after: str | None = None,
+                **filters: Any) -> dict[str, Any]:
+        return self._of_school("{satisfaction_survey} s", school_id,
+                               ("s.period_to", "s.survey_id"), limit, after, **filters)
+
     def evaluations(self, school_id: str, limit: int = DEFAULT_LIMIT, after: str | None = None,
                     **filters: Any) -> dict[str, Any]:
         return self._of_school("{service_evaluation} v", school_id,

@@ -112,6 +112,7 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     field("满意人数").fill("9")
     save("保存调查结果")
     summary = page.locator("#summary dd").all_inner_texts()
+    survey_rows = page.locator("#surveys tbody tr").all_inner_texts()
 
     # A peer evaluation of the worker (10.2.3) that does not say which worker: refused beside
     # the field; then recorded.
@@ -154,6 +155,7 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
             "complaints_after_refusal": complaints_after_refusal, "complaints": complaints,
             "answered": answered, "steps": steps, "survey_refused": survey_refused,
             "surveys_after_refusal": surveys_after_refusal, "summary": summary,
+            "survey_rows": survey_rows,
             "evaluation_refused": evaluation_refused, "evaluations": evaluations}
 
 

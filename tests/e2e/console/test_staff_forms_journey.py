@@ -91,6 +91,8 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
     assert seen["survey_refused"] == "不得多于调查人数（10）。"
     assert seen["surveys_after_refusal"] == "0"
     assert seen["summary"] == ["1", "10", "90.0%", "4.25"]
+    (survey_row,) = seen["survey_rows"]  # the survey itself, listed
+    assert "家长 · 10" in survey_row and "9 (90.0%)" in survey_row and "4.25" in survey_row
     assert (summary["surveys"], summary["respondents"], summary["satisfied_permille"],
             summary["mean_score_permille"]) == (1, 10, 900, 4250)
     # The evaluation: refused without its worker, then recorded once, as a peer's.

@@ -445,6 +445,8 @@ scoped("POST /satisfaction-surveys", lambda w, role, s: Request("/satisfaction-s
 scoped("POST /service-evaluations", lambda w, role, s: Request("/service-evaluations", {
     "school_id": SCHOOL[s], "scope": "school", "evaluator_type": "third_party",
     "rating": "good"}), SCHOOL_SCOPES)
+scoped("GET /schools/{school_id}/satisfaction-surveys", lambda w, role, s: Request(
+    f"/schools/{SCHOOL[s]}/satisfaction-surveys"), SCHOOL_SCOPES)
 scoped("GET /schools/{school_id}/service-evaluations", lambda w, role, s: Request(
     f"/schools/{SCHOOL[s]}/service-evaluations"), SCHOOL_SCOPES)
 scoped("GET /schools/{school_id}/evaluation-summary", lambda w, role, s: Request(

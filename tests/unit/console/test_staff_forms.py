@@ -19,6 +19,7 @@ from services.console.school_admin import (
     record_facilities,
     record_leaving,
     staff,
+    surveys,
     worker,
 )
 from services.console.supervisor import TRAINING, reworded, session_fields
@@ -94,6 +95,15 @@ class Supervision:
                     "total": 2, "limit": query["limit"], "next": None}
         if path.endswith(("/training-report", "/supervision-report")):
             return {"lines": []}
+        if path == "/schools/JD001/evaluation-summary":
+            return {"surveys": 1, "respondents": 10, "satisfied_permille": 900,
+                    "mean_score_permille": 4250, "evaluations": []}
+        if path == "/schools/JD001/satisfaction-surveys":
+            self.asked_surveys = query
+            return {"items": [SURVEY_RECORD], "total": 2, "limit": query["limit"],
+                    "next": "s-1"}
+        if path == "/schools/JD001/service-evaluations":
+            return {"items": [], "total": 0, "limit": query["limit"], "next": None}
         assert path == "/schools/JD001/trainings", path
         return {"items": [], "total": 0, "limit": 20, "next": None}
 
@@ -119,6 +129,12 @@ WORKER_RECORD = {
     "eligible": True, "ineligibility": [], "pre_job_trained": True,
 }
 ADMIN = Actor("admin-1", "school_admin", "JD001")
+SURVEY_RECORD = {
+    "survey_id": "s-1", "school_id": "JD001", "social_worker_id": "w-1",
+    "respondent_kind": "parent", "respondent_count": 10, "satisfied_count": 9,
+    "mean_score_permille": 4250, "evaluator_type": "third_party",
+    "period_from": "2026-09-01", "period_to": "2026-11-30",
+}
 
 
 def posted(service: Supervision, handler: Any, form: dict[str, str],
@@ -126,6 +142,19 @@ def posted(service: Supervision, handler: Any, form: dict[str, str],
     visit = visit_of(service, "zh_CN", ADMIN, "POST", {**form, "idempotency_key": "k"})
     answer = handler(visit, *path)
     return answer.status_code, answer.get_data(as_text=True), answer.headers.get("Location")
+
+
+def test_the_surveys_themselves_are_listed_paged_on_their_own():
+    service = Supervision()
+    page = surveys(visit_of(service, "zh_CN", ADMIN, query="surveys_after=s-0")).get_data(
+        as_text=True)
+    assert service.asked_surveys == {"after": "s-0", "limit": 20}
+    (row,) = re.findall(r"<tr>\s*(<td data-label=\"调查期间\".*?)</tr>",
+                        page.split('id="surveys"')[1], flags=re.S)
+    cells = [re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in row.split("</td>")[:5]]
+    assert cells == ["2026年9月1日 – 2026年11月30日 · w-1", "家长 · 10", "9 (90.0%)", "4.25",
+                     "第三方评估"]
+    assert 'href="/surveys?surveys_after=s-1#surveys-heading"' in page
 
 
 def test_the_qualification_form_starts_from_the_one_on_record():

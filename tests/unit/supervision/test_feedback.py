@@ -137,6 +137,16 @@ def test_surveys_and_evaluations_say_who_evaluated(app):
     with acting_as(AUDITOR):
         summary = app.evaluation_summary(SCHOOL)
     assert summary["respondents"] == 40 and summary["satisfied_permille"] == 850
+    # The surveys themselves, the one refused not among them; filtered by who answered.
+    with acting_as(AUDITOR):
+        (survey,) = app.list_satisfaction_surveys(SCHOOL)["items"]
+        assert app.list_satisfaction_surveys(SCHOOL, respondent_kind="parent")["total"] == 0
+    assert {key: survey[key] for key in ("respondent_kind", "respondent_count", "satisfied_count",
+                                         "mean_score_permille", "evaluator_type",
+                                         "social_worker_id", "period_to")} == {
+        "respondent_kind": "student", "respondent_count": 40, "satisfied_count": 34,
+        "mean_score_permille": 4200, "evaluator_type": "third_party",
+        "social_worker_id": "worker-1", "period_to": "2026-03-31"}
     assert sorted(e["evaluator_type"] for e in summary["evaluations"]) == ["peer", "self"]
     assert [e["type"] for e in published(app)] == [
         "SatisfactionSurveyRecorded", "ServiceEvaluationRecorded", "ServiceEvaluationRecorded"]
