@@ -25,7 +25,7 @@ from contracts.events.cases import (
     RISK_LEVELS,
     RISK_TYPES,
 )
-from contracts.events.resources import LINK_DECLINE_REASONS, REFERRAL_OUTCOMES
+from contracts.events.resources import LINK_DECLINE_REASONS, REFERRAL_OUTCOMES, USAGE_OUTCOMES
 from contracts.taxonomy import SERVICE_CODES
 from services.cases.schemas import INFORMED_OF, RECIPIENT_KINDS, REFERRAL_REASONS
 from services.console.i18n import N_, today, zone
@@ -214,6 +214,13 @@ DELIVERY = (
           default=_today),
     Field("quantity", N_("Units delivered"), "int",
           hint=N_("Leave empty for the units offered.")),
+)
+
+# 9.3c: how a delivered resource was used, and how far it met the need.
+USAGE = (
+    Field("units_used", N_("Units used"), "int", required=True),
+    Field("outcome", N_("How far it met the need"), "select", USAGE_OUTCOMES, required=True),
+    Field("recorded_on", N_("Usage recorded on"), "date", required=True, default=_today),
 )
 
 

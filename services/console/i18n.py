@@ -327,6 +327,11 @@ LABELS: dict[str, str] = {
     "not_suitable": N_("Not suitable"),
     "provider_unavailable": N_("The provider is unavailable"),
     "need_met_otherwise": N_("The need was met otherwise"),
+    # How far a delivered resource met the need (9.3c).
+    "need_met": N_("The need was met"),
+    "partly_met": N_("The need was partly met"),
+    "not_met": N_("The need was not met"),
+    "not_used": N_("Not used"),
     # The school's service spaces (6.1.1, 6.1.2; school_admin.po).
     "office": N_("Social work office"),
     "case_room": N_("Casework room"),
@@ -421,6 +426,13 @@ FIELD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
      N_("The client belongs to another school.")),
     (re.compile(r"Not members of the group: (?P<who>.*)\."),
      N_("Not members of the group: %(who)s.")),
+    # The resources service's, of a resource link's quantities (links.py).
+    (re.compile(r"Must not exceed the (?P<count>\d+) requested\."),
+     N_("At most the %(count)s requested.")),
+    (re.compile(r"Must not exceed the (?P<count>\d+) offered\."),
+     N_("At most the %(count)s offered.")),
+    (re.compile(r"Must not exceed the (?P<count>\d+) delivered\."),
+     N_("At most the %(count)s delivered.")),
     # The archive's, of a point in the ledger's history (schemas._AsOf, FileAsOf).
     (re.compile(r"Give a time \(at\) or a ledger position\."),
      N_("Give a ledger position or a time.")),

@@ -364,7 +364,7 @@ OUTSIDE_HELP = {help_.route: help_ for help_ in (
                     CarryOn("completion", N_("Record how the referral ended"),
                             forms.COMPLETE_REFERRAL, ("made", "accepted")))),
     # 8.3.4b: an offered resource is accepted or declined (also once accepted, before its
-    # delivery), and an accepted one delivered.
+    # delivery), and an accepted one delivered; 9.3c: then how it was used.
     OutsideHelp("resource-requests", forms.RESOURCE_REQUEST, "case_resources.html",
                 "resource_requests", "request_id", "/resource-links", "state", (
                     CarryOn("acceptance", N_("Accept the offer"), forms.ACCEPT_RESOURCE,
@@ -372,7 +372,9 @@ OUTSIDE_HELP = {help_.route: help_ for help_ in (
                     CarryOn("decline", N_("Decline the offer"), forms.DECLINE_RESOURCE,
                             ("offered", "accepted")),
                     CarryOn("deliveries", N_("Record the delivery"), forms.DELIVERY,
-                            ("accepted",)))),
+                            ("accepted",)),
+                    CarryOn("usage", N_("Record how it was used"), forms.USAGE,
+                            ("delivered",)))),
 )}
 OUTSIDE_PATH = '/cases/<case_id>/<any(referrals, "resource-requests"):kind>'
 

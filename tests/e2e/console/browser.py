@@ -53,6 +53,11 @@ class Person:
         for label, value in values.items():
             self.field(label).fill(value)
 
+    def said_beside(self, label: str) -> str:
+        """What the page says beside the field labelled `label` (its refusal, once refused)."""
+        described = self.field(label).get_attribute("aria-describedby")
+        return self.page.locator(f"#{described}").inner_text()
+
     def save(self, button: str, status: int = 302) -> None:
         """Send the form with `button`; its answer is a redirect unless it was refused."""
         page = self.page

@@ -80,8 +80,7 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     today = date.fromisoformat(accepted.input_value())
     accepted.fill((today - timedelta(days=1)).isoformat())
     save("记录机构已接收", 400)
-    seen["refused_acceptance"] = page.locator(
-        f"#{accepted.get_attribute('aria-describedby')}").inner_text()
+    seen["refused_acceptance"] = me.said_beside("机构接收日期")
     seen["refused_acceptance_kept"] = accepted.input_value()
     shot("outside-06-referral-acceptance-refused")
     accepted.fill(today.isoformat())
@@ -98,8 +97,7 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     field("需要什么，为什么").fill("数学跟不上，需要每周两次辅导。")
     save("提交申请", 400)
     quantity = field("数量")
-    seen["refused_quantity"] = page.locator(
-        f"#{quantity.get_attribute('aria-describedby')}").inner_text()
+    seen["refused_quantity"] = me.said_beside("数量")
     seen["refused_invalid"] = quantity.get_attribute("aria-invalid")
     seen["refused_kept_request"] = field("需要什么，为什么").input_value()
     seen["requests_after_refusal"] = page.locator("section[aria-labelledby=made-heading]"
@@ -115,6 +113,15 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     save("记录交付")
     seen["delivered"] = page.locator("li", has_text=OFFERED).inner_text()
     shot("outside-07-resource-delivered")
+    # How it was used (9.3c): more than delivered is refused beside the units, then recorded.
+    field("使用数量").fill("4")
+    field("需求满足程度").select_option("need_met")
+    save("记录资源使用情况", 400)
+    seen["usage_refused"] = me.said_beside("使用数量")
+    field("使用数量").fill("3")
+    save("记录资源使用情况")
+    seen["used"] = page.locator("li", has_text=OFFERED).inner_text()
+    shot("outside-08-resource-used")
 
     # The worker's own requests in every case, once the resources service has taken it up.
     page.get_by_role("link", name="资源申请").first.click()

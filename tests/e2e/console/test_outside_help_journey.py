@@ -104,17 +104,23 @@ def test_a_social_worker_opens_a_case_from_a_letter_refers_and_asks_for_a_resour
     assert "已申请，待提供资源" in seen["my_requests"]
     assert seen["nav"][:3] == ["我的个案", "登记服务对象", "资源申请"]
 
-    # The offered resource: accepted, then delivered as offered, and nothing more to do.
+    # The offered resource: accepted, delivered as offered, then how it was used (9.3c).
     assert "已接受资源" in seen["offer_accepted"] and "记录交付" in seen["offer_accepted"]
     assert "已交付" in seen["delivered"]
     assert f"{today.year}年{today.month}月{today.day}日 交付 3 份" in seen["delivered"]
-    assert "记录交付" not in seen["delivered"]
-    assert link["state"] == "delivered" and link["accepted_on"] == today.isoformat()
+    assert "记录交付" not in seen["delivered"] and "记录资源使用情况" in seen["delivered"]
+    assert seen["usage_refused"] == "不得超过交付的 3 个。"
+    assert f"已使用 3 个：需求已满足（{today.year}年{today.month}月{today.day}日 记录）" in seen[
+        "used"]
+    assert "记录资源使用情况" not in seen["used"]
+    assert link["state"] == "used" and link["accepted_on"] == today.isoformat()
     assert link["delivery"] == {"quantity": 3, "delivered_on": today.isoformat()}
+    assert link["usage"] == {"units_used": 3, "outcome": "need_met",
+                             "recorded_on": today.isoformat()}
     for page in ("outside-01-letter-case-refused", "outside-02-letter-opened-case",
                  "outside-03-referrals", "outside-04-request-refused",
                  "outside-05-my-requests", "outside-06-referral-acceptance-refused",
-                 "outside-07-resource-delivered"):
+                 "outside-07-resource-delivered", "outside-08-resource-used"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
 
 

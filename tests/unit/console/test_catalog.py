@@ -64,3 +64,10 @@ def test_the_cases_services_own_field_rules_show_in_chinese_with_their_details()
         "以下人员不是小组成员：c-1, c-2。")
     assert zh.message(field_message("The client belongs to another school.")) == (
         "该服务对象属于其他学校。")
+
+
+def test_the_resources_services_quantity_rules_show_in_chinese_with_their_count():
+    zh = Localized("zh_CN")
+    assert [zh.message(field_message(f"Must not exceed the 3 {step}.")) for step in (
+        "requested", "offered", "delivered")] == [
+        "不得超过申请的 3 个。", "不得超过提供的 3 个。", "不得超过交付的 3 个。"]
