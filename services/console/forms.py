@@ -209,6 +209,12 @@ DECLINE_RESOURCE = (
           required=True),
     Field("declined_on", N_("Offer declined on"), "date", required=True, default=_today),
 )
+# 8.3.4b: a resource of the register that fits the request, offered for it (the page gives the
+# resources service's proposals as the choices).
+OFFER = (
+    Field("resource_id", N_("Resource of the register"), "select", required=True),
+    Field("quantity", N_("Units offered"), "int", hint=N_("Leave empty for the units asked for.")),
+)
 DELIVERY = (
     Field("delivered_on", N_("Delivered to the client on"), "date", required=True,
           default=_today),

@@ -354,6 +354,8 @@ class OutsideHelp:
         return found
 
 
+# The states of a resource link a resource may be offered in (8.3.4b).
+OFFERABLE = ("requested", "declined")
 OUTSIDE_HELP = {help_.route: help_ for help_ in (
     # 7.1.4b: the agency accepts a referral; it ends with its outcome, also unaccepted (the
     # agency declined, the client never went).
@@ -363,10 +365,13 @@ OUTSIDE_HELP = {help_.route: help_ for help_ in (
                             forms.ACCEPT_REFERRAL, ("made",)),
                     CarryOn("completion", N_("Record how the referral ended"),
                             forms.COMPLETE_REFERRAL, ("made", "accepted")))),
-    # 8.3.4b: an offered resource is accepted or declined (also once accepted, before its
+    # 8.3.4b: a resource of the register that fits is offered for a request (again after a
+    # decline); an offered resource is accepted or declined (also once accepted, before its
     # delivery), and an accepted one delivered; 9.3c: then how it was used.
     OutsideHelp("resource-requests", forms.RESOURCE_REQUEST, "case_resources.html",
                 "resource_requests", "request_id", "/resource-links", "state", (
+                    CarryOn("offer", N_("Offer a resource of the register"), forms.OFFER,
+                            OFFERABLE),
                     CarryOn("acceptance", N_("Accept the offer"), forms.ACCEPT_RESOURCE,
                             ("offered",)),
                     CarryOn("decline", N_("Decline the offer"), forms.DECLINE_RESOURCE,
@@ -416,12 +421,21 @@ def _outside_page(visit: Visit, case_id: str, help_: OutsideHelp, sent: Section 
     found = visit.api.get(help_.carried, case_id=case_id, limit=OUTSIDE_PAGE)["items"]
     carried = {item[help_.key]: item for item in found}
 
+    # A resource is offered among those of the register that fit the request today (8.3.4b):
+    # the resources service's proposals for each request awaiting an offer.
+    offering = help_.route == "resource-requests"
+    choices = {(item_id, "resource_id"): {
+        resource["resource_id"]: _resource_choice(visit, resource) for resource in visit.api.get(
+            f"/resource-links/{item_id}/proposals", limit=OUTSIDE_PAGE)["items"]}
+        for item_id, item in carried.items() if offering and item[help_.state] in OFFERABLE}
+
     def forms_of(item_id: str) -> list[tuple[CarryOn, Section]]:
         """The forms that carry one item on in its state; none before the resources service
-        has taken it up."""
+        has taken it up, and no offer while no resource of the register fits."""
         state = carried[item_id][help_.state] if item_id in carried else None
         return [(way, form_of(sent, f"{way.route}-{item_id}", way.fields))
-                for way in help_.carry_on if state in way.states]
+                for way in help_.carry_on if state in way.states
+                and (way.route != "offer" or choices.get((item_id, "resource_id")))]
 
     # A referral may name an agency of the resource register (9.3a): the register's providers.
     providers = {provider["provider_id"]: provider.get("name") or provider["provider_id"][:8]
@@ -437,9 +451,18 @@ def _outside_page(visit: Visit, case_id: str, help_: OutsideHelp, sent: Section 
     unplaced = sent.problem if sent is not None and sent.name not in shown else None
     return visit.render(help_.template, status, case=record,
                         client=visit.api.get(f"/clients/{record['client_id']}"),
-                        made=made, unplaced=unplaced, live=LIVE,
+                        made=made, unplaced=unplaced, live=LIVE, choices=choices,
                         providers=providers, route=help_.route, key=help_.key,
                         form=form_of(sent, help_.route, help_.fields))
+
+
+RESOURCE_CHOICE = N_("%(title)s · %(remaining)s %(unit)s left")
+
+
+def _resource_choice(visit: Visit, resource: dict[str, Any]) -> str:
+    """A resource of the register as an offer's choice: what it is and how much is left."""
+    return visit.text.gettext(RESOURCE_CHOICE) % {
+        "title": resource["title"], "remaining": resource["remaining"], "unit": resource["unit"]}
 
 
 @page("/resource-requests")

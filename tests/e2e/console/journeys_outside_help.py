@@ -123,6 +123,18 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     seen["used"] = page.locator("li", has_text=OFFERED).inner_text()
     shot("outside-08-resource-used")
 
+    # The tutoring asked for, once the resources service has it: a resource of the register
+    # that fits is offered for it.
+    offer = field("登记的资源")
+    deadline = time.monotonic() + CARRIED_ON_SECONDS
+    while offer.count() == 0 and time.monotonic() < deadline:
+        time.sleep(1)
+        page.reload()
+    seen["offer_choices"] = offer.locator("option").all_inner_texts()
+    offer.select_option(label="周末数学辅导 · 尚余 6 次")
+    save("提供资源登记中的资源")
+    seen["tutoring_offered"] = page.locator("li", has_text="学业辅导").inner_text()
+
     # The worker's own requests in every case, once the resources service has taken it up.
     page.get_by_role("link", name="资源申请").first.click()
     deadline = time.monotonic() + CARRIED_ON_SECONDS

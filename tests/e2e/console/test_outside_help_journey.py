@@ -51,6 +51,11 @@ def test_a_social_worker_opens_a_case_from_a_letter_refers_and_asks_for_a_resour
                 "provider_id": provider, "kind": "materials", "title": "文具包", "capacity": 10,
                 "school_ids": [SCHOOL], "valid_from": "2026-09-01"})["resource_id"]
             proxy.resources.offer_resource({"request_id": offered, "resource_id": stationery})
+            # What the worker offers, in the console, for the tutoring they ask for.
+            tutoring = proxy.resources.register_resource({
+                "provider_id": provider, "kind": "tutoring", "title": "周末数学辅导",
+                "capacity": 6, "unit": "次", "school_ids": [SCHOOL],
+                "eligible_service_codes": ["7.1.1a"], "valid_from": "2026-09-01"})["resource_id"]
         seen = run_journey("outside_help", url)
         with rpc(amqp_uri, worker) as proxy:
             letter = proxy.cases.get_letter({"letter_id": seen["letter_id"]})
@@ -59,6 +64,8 @@ def test_a_social_worker_opens_a_case_from_a_letter_refers_and_asks_for_a_resour
             (made,) = record["referrals"]
             referral = proxy.resources.get_referral({"referral_id": made["referral_id"]})
             link = proxy.resources.get_resource_link({"request_id": offered})
+            (asked_link,) = [item for item in proxy.resources.list_resource_links(
+                {"case_id": planned})["items"] if item["kind"] == "tutoring"]
 
     # The letter: its services offered, refused without the student beside the picker with the
     # rest kept, then a case at intake for her, linked both ways (8.2.2).
@@ -101,7 +108,7 @@ def test_a_social_worker_opens_a_case_from_a_letter_refers_and_asks_for_a_resour
     assert asked["service_codes"] == ["7.1.1a"]
     assert asked["description"] == "数学跟不上，需要每周两次辅导。"
     assert "王小明" in seen["my_requests"] and "学业辅导 · 2 份" in seen["my_requests"]
-    assert "已申请，待提供资源" in seen["my_requests"]
+    assert "学业辅导 · 2 份\n已提供资源" in seen["my_requests"]  # offered in the console
     assert seen["nav"][:3] == ["我的个案", "登记服务对象", "资源申请"]
 
     # The offered resource: accepted, delivered as offered, then how it was used (9.3c).
@@ -117,6 +124,12 @@ def test_a_social_worker_opens_a_case_from_a_letter_refers_and_asks_for_a_resour
     assert link["delivery"] == {"quantity": 3, "delivered_on": today.isoformat()}
     assert link["usage"] == {"units_used": 3, "outcome": "need_met",
                              "recorded_on": today.isoformat()}
+    # The tutoring asked for: offered from the register in the console, the units asked for.
+    assert seen["offer_choices"] == ["请选择…", "周末数学辅导 · 尚余 6 次"]
+    assert "已提供资源" in seen["tutoring_offered"]
+    assert f"{today.year}年{today.month}月{today.day}日 提供 2 份" in seen["tutoring_offered"]
+    assert (asked_link["state"], asked_link["resource_id"], asked_link["offered_quantity"]) == (
+        "offered", tutoring, 2)
     for page in ("outside-01-letter-case-refused", "outside-02-letter-opened-case",
                  "outside-03-referrals", "outside-04-request-refused",
                  "outside-05-my-requests", "outside-06-referral-acceptance-refused",

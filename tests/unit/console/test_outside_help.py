@@ -1,7 +1,8 @@
 """The social worker's help from outside, page by page without a browser: a letter that opens a
 case (8.2.2), a case's referrals to agencies (7.1.4b) and resource requests (8.3.4b) in the state
 the resources service carried them to, with the forms that carry each on there (the agency's
-acceptance and the outcome; an offer accepted or declined, and the delivery), and the worker's own
+acceptance and the outcome; a resource of the register offered, the offer accepted or declined,
+the delivery and the usage), and the worker's own
 requests; what each page sends the services, and their refusals beside the fields."""
 
 from __future__ import annotations
@@ -329,3 +330,49 @@ def test_a_refusal_of_a_form_no_longer_offered_is_shown_above_the_list_not_lost(
     assert forms_of(page, "r-1") == ["completion"]
     above = page.split('<section aria-labelledby="made-heading">')[0]
     assert 'role="alert"' in above and "服务流程中尚有步骤未完成" in above
+
+
+def test_a_request_awaiting_an_offer_offers_a_fitting_resource_of_the_register():
+    services = carried_services()
+    services.answers["/resource-links"] = {"items": [{
+        "request_id": "q-1", "state": "requested", "offered_quantity": None,
+        "offered_on": None, "delivered_quantity": None, "delivered_on": None}]}
+    services.answers["/resource-links/q-1/proposals"] = {"items": [
+        {"resource_id": "res-1", "title": "周末数学辅导", "remaining": 6, "unit": "次"}]}
+    page = social_worker.outside_help(visit_of(services), "case-1",
+                                      "resource-requests").get_data(as_text=True)
+    assert ("/resource-links/q-1/proposals", {"limit": social_worker.OUTSIDE_PAGE}) in (
+        services.asked)
+    assert forms_of(page, "q-1") == ["offer"]
+    assert '<option value="res-1" >周末数学辅导 · 尚余 6 次</option>' in page
+    answer = social_worker.carry_on(visit_of(services, "POST", {
+        "resource_id": "res-1", "quantity": ""}), "case-1", "resource-requests", "q-1", "offer")
+    assert answer.location == "/cases/case-1/resource-requests"
+    assert services.sent == [("/resource-links/q-1/offer", {"resource_id": "res-1"})]
+
+
+def test_no_offer_is_offered_while_no_resource_of_the_register_fits():
+    services = carried_services()
+    services.answers["/resource-links"] = {"items": [{
+        "request_id": "q-1", "state": "declined", "offered_quantity": None,
+        "offered_on": None, "delivered_quantity": None, "delivered_on": None}]}
+    services.answers["/resource-links/q-1/proposals"] = {"items": []}
+    page = social_worker.outside_help(visit_of(services), "case-1",
+                                      "resource-requests").get_data(as_text=True)
+    assert forms_of(page, "q-1") == []
+
+
+def test_an_offer_refused_keeps_the_resource_chosen_and_says_why_beside_the_units():
+    services = carried_services(Refused(400, {"code": "invalid_input", "errors": {
+        "quantity": ["Must not exceed the 2 requested."]}}))
+    services.answers["/resource-links"] = {"items": [{
+        "request_id": "q-1", "state": "requested", "offered_quantity": None,
+        "offered_on": None, "delivered_quantity": None, "delivered_on": None}]}
+    services.answers["/resource-links/q-1/proposals"] = {"items": [
+        {"resource_id": "res-1", "title": "周末数学辅导", "remaining": 6, "unit": "次"}]}
+    answer = social_worker.carry_on(visit_of(services, "POST", {
+        "resource_id": "res-1", "quantity": "5"}), "case-1", "resource-requests", "q-1", "offer")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert '<option value="res-1" selected>' in page
+    assert "不得超过申请的 2 个。" in page.split('id="error-offer-q-1-quantity"')[1][:200]
