@@ -91,6 +91,31 @@ CHAIN_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
      N_("It follows position %(given)s; the ledger's head was %(expected)s.")),
     (re.compile(r"prev_hash does not match the previous envelope's hash"),
      N_("Its previous hash is not the hash of the entry before.")),
+    (re.compile(r"the envelope holds a value its hash rule cannot write: (?P<why>.*)"),
+     N_("It holds a value its hash rule cannot write: %(why)s")),
+    (re.compile(r"unknown hash rule (?P<rule>.*)"), N_("It names an unknown hash rule, %(rule)s.")),
+    # Against the source's own store (contracts/chain.py).
+    (re.compile(r"the stored event cannot be read back into its envelope: (?P<why>.*)"),
+     N_("The stored event cannot be read back into its envelope: %(why)s")),
+    (re.compile(r"in the source's store but not recorded"),
+     N_("In the source's store, but not in the ledger.")),
+    (re.compile(r"stored event differs from what was published: (?P<keys>.*)"),
+     N_("The stored event differs from what was published, in: %(keys)s.")),
+    (re.compile(r"recomputed hash differs from the recorded one"),
+     N_("Its hash computed again from the store is not the one recorded.")),
+    (re.compile(r"recorded but no longer in the source's store"),
+     N_("In the ledger, but no longer in the source's store.")),
+    # A signed checkpoint's (services/archive/ledger.py).
+    (re.compile(r"signature does not verify"), N_("Its signature does not verify.")),
+    (re.compile(r"signed by key (?P<key>\S+), which is not a trusted ledger key"),
+     N_("Signed by key %(key)s, which is not a trusted ledger key.")),
+    (re.compile(r"signed (?P<signed>\d+) entries, the ledger holds (?P<held>\d+) up to that "
+                r"point"),
+     N_("It signed %(signed)s entries; the ledger holds %(held)s up to that point.")),
+    (re.compile(r"signed head (?P<head>\S+) is not in the ledger"),
+     N_("Its signed head %(head)s is not in the ledger.")),
+    (re.compile(r"signed head (?P<head>\S+) has another hash in the ledger"),
+     N_("Its signed head %(head)s has another hash in the ledger.")),
 )
 
 
@@ -231,7 +256,8 @@ def verify(visit: Visit) -> Response:
                             problem=Problem.of(refusal.problem, VERIFY), report=None)
     return visit.render("auditor_verification.html", fields=VERIFY,
                         values=forms.values(VERIFY, form), problem=None, report=report,
-                        ranges=ranges(report))
+                        ranges=ranges(report),
+                        said=lambda problem: chain_problem(visit.text, problem))
 
 
 def ranges(report: dict[str, Any]) -> dict[str, tuple[int, int]]:

@@ -141,6 +141,14 @@ def alarms_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[
                      "link_check": page.locator("#link-check").inner_text(),
                      "envelope": json.loads(page.locator("#envelope").inner_text())}
     shot("auditor-09-alarmed-entry")
+    # A verification of the ledger alone finds the forged envelope, said in Chinese.
+    page.get_by_role("link", name="核验台账").first.click()
+    me.field("同时将每条哈希链与其来源服务自身的存储比对").uncheck()
+    me.save("运行核验", 200)
+    seen["verification"] = page.locator("#result").inner_text()
+    seen["verification_problems"] = page.locator(
+        "#report-sources tr[data-source='resources'] .problems li").all_inner_texts()
+    shot("auditor-10-verification-failed")
     me.context.close()
     return seen
 

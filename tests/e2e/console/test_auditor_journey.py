@@ -110,9 +110,11 @@ def test_an_auditor_verifies_the_ledger_and_sees_a_record_as_it_was(amqp_uri, tm
     assert alarmed["entry"]["hash_check"] == "不一致：内容已不是当初计算哈希时的内容。"
     assert alarmed["entry"]["link_check"] == "已衔接：其前一哈希即前一条目的哈希。"
     assert alarmed["entry"]["envelope"] == forged  # kept as it came
+    assert alarmed["verification"] == "未通过核验：问题按其位置列于下方。"
+    assert alarmed["verification_problems"] == ["位置 1（台账中）： 其哈希不是其内容的哈希。"]
     for name in ("auditor-01-status", "auditor-02-verification", "auditor-03-ledger-cases",
                  "auditor-05-record-then", "auditor-07-entry", "auditor-08-alarms",
-                 "auditor-09-alarmed-entry"):
+                 "auditor-09-alarmed-entry", "auditor-10-verification-failed"):
         assert (ARTEFACTS / f"{name}.png").stat().st_size > 0
 
 

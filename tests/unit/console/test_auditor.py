@@ -9,16 +9,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+from types import SimpleNamespace
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from contracts.chain import UNREBUILDABLE, compare_with_store
+from contracts.envelope import hash_problems, link_problems
+from services.archive.ledger import verify_checkpoint_heads, verify_checkpoints, verify_signature
 from services.console.auditor import (
     LEDGER_COLUMNS,
     alarms,
     as_csv,
     as_json_lines,
     as_of_query,
+    chain_problem,
     entries_in,
     export_range,
     ledger_entry,
@@ -27,9 +32,11 @@ from services.console.auditor import (
     status,
     verify,
 )
+from services.console.i18n import Localized
 from services.console.web import Visit
 from services.runtime.context import Actor
 from tests.unit.console import visits
+from tests.unit.test_envelope import make_envelope
 
 AUDITOR = Actor(id="a-1", role="auditor")
 
@@ -169,20 +176,28 @@ BROKEN = {
     "checkpoint_heads": None,
     "sources": {"cases": {"entries": 12, "head": {"position": 12, "hash": "ab" * 32},
                           "store_checked": True, "ok": False, "problems": [
-                              {"position": 7, "where": "store", "problem": "payload differs"}]}},
-    "checkpoints": {"count": 1, "ok": False, "problems": [{"sequence": 1, "problem": "bad"}]},
+                              {"position": 7, "where": "store", "problem":
+                               "stored event differs from what was published: payload"}]}},
+    "checkpoints": {"count": 1, "ok": False, "problems": [
+        {"sequence": 1, "problem": "signature does not verify"}]},
 }
 
 
 def test_a_report_with_problems_names_each_at_its_position_and_where():
-    answer = verify(visit_of(Archive(BROKEN, []), "zh_CN", "POST",
+    cases = BROKEN["sources"]["cases"]
+    report = {**BROKEN, "sources": {"cases": {**cases, "problems": [
+        *cases["problems"], {"position": 8, "where": "ledger", "problem": "a new kind"}]}}}
+    answer = verify(visit_of(Archive(report, []), "zh_CN", "POST",
                              {"against_stores": "1", "idempotency_key": "k"}))
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200
     assert "未通过核验：问题按其位置列于下方。" in page and 'role="alert"' in page
-    assert "位置 7（与来源服务的存储比对）：" in page and "payload differs" in page
-    assert "1 至 12" in page and "发现 1 个问题" in page
-    assert "<code>problem</code>: bad" in page  # the checkpoint's problem
+    assert "位置 7（与来源服务的存储比对）：" in page
+    assert "<span>所存储的事件与发布时不同，差异在：payload。</span>" in page
+    # One the console does not know is shown as the archive said it, marked as English.
+    assert '<span lang="en">a new kind</span>' in page
+    assert "1 至 12" in page and "发现 2 个问题" in page
+    assert "检查点 1： <span>签名验证不通过。</span>" in page
 
 
 def test_the_status_before_any_checkpoint_in_english():
@@ -274,3 +289,30 @@ def test_a_point_is_a_position_of_the_source_or_a_time_on_beijing_time():
     assert query == {"at": "2026-09-01T08:30:00+08:00"} and problem is None
     _, problem = point_query(MultiDict({"at": "yesterday"}), "cases")
     assert problem is not None and list(problem.beside) == ["at"]
+
+
+def test_every_problem_a_verification_can_find_is_said_in_chinese():
+    """Each problem as the services' own functions word it: of an envelope and its links, of
+    the ledger against the source's store, and of a signed checkpoint."""
+    first, second = make_envelope(1), make_envelope(2, 1, "0" * 64)
+    forged = {**first, "payload": {**first["payload"], "opened_on": "2026-09-02"}}
+    found = [*hash_problems(forged), *hash_problems({**first, "hash_rule": "sha1"}),
+             *link_problems(second, 1, first["hash"]), *link_problems(first, 3, first["hash"]),
+             *(problem.problem for problem in compare_with_store(
+                 {1: first, 3: second}, [forged, {**second, "position": 2}])),
+             *(problem.problem for problem in compare_with_store(
+                 {1: first}, [{**first, "hash": "f" * 64}])),
+             *(problem.problem for problem in compare_with_store(
+                 {1: first}, [{"position": 1, UNREBUILDABLE: "no such event class"}]))]
+    checkpoint = SimpleNamespace(sequence=3, entry_count=5, signed_at="2026-09-01T00:00:00Z",
+                                 heads=[{"source": "cases", "position": 1, "hash": "a" * 64}],
+                                 public_key="AAAA", key_id="k-1", signature="AAAA",
+                                 through=9)
+    found += [problem["problem"] for problem in [
+        *verify_signature(checkpoint, set()),
+        *verify_checkpoints([checkpoint], [4], {}, set())["problems"],
+        *verify_checkpoint_heads(checkpoint, lambda source, position: {"hash": "b" * 64})]]
+    zh = Localized("zh_CN")
+    said = {problem: chain_problem(zh, problem) for problem in found}
+    assert len(said) == 14, sorted(said)
+    assert [problem for problem, words in said.items() if words == problem] == []
