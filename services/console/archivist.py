@@ -47,7 +47,7 @@ from services.archive.schemas import (
 from services.console import forms
 from services.console.auditor import POINT, as_fields, point_query
 from services.console.forms import Field
-from services.console.i18n import N_, UNKNOWN_RULE, Localized, Message
+from services.console.i18n import FILE_SECTIONS, N_, UNKNOWN_RULE, Localized, Message
 from services.console.web import (
     Problem,
     Refused,
@@ -94,12 +94,6 @@ ARCHIVE_PROBLEMS: dict[str, str] = {
 }
 EXCEEDS_REQUEST = re.compile(r"Must not exceed the (?P<hours>\d+) hours requested\.")
 # The sections of a file's contents index (9.4b).
-SECTIONS: dict[str, str] = {
-    "basic_information": N_("Basic information"),
-    "service_records": N_("Service records"),
-    "evaluation_reports": N_("Evaluation reports"),
-    "other": N_("Other records"),
-}
 # The published events a file indexes: as the case timeline names them where it has them.
 TIMELINE_NAMES = {"CaseOpened": "Opened", "IntakeCompleted": "IntakeAccepted",
                   "CaseClosed": "Closed", "CaseReopened": "Reopened",
@@ -163,7 +157,7 @@ def files(visit: Visit) -> Response:
     more = urlencode({**query, "after": found["next"]}) if found["next"] else None
     return visit.render("archivist_files.html", 400 if problem else 200, page=found,
                         filters=FILE_FILTERS, values=values, problem=problem, more=more,
-                        state=_state(visit.text), sections_of=_sections_of(visit.text),
+                        state=_state(visit.text),
                         first=urlencode(query) if args.get("after") else None)
 
 
@@ -265,8 +259,7 @@ def _file_page(visit: Visit, file_id: str, sent: Section | None, status: int = 2
 
     disposal = record["disposal"] or {}
     return visit.render(
-        "archivist_file.html", status, file=record, report=report, sections=SECTIONS,
-        sections_of=_sections_of(visit.text),
+        "archivist_file.html", status, file=record, report=report, sections=FILE_SECTIONS,
         entry_label=lambda type_: entry_label(visit.text, type_), state=_state(visit.text),
         sent=sent, hold=form("hold", PLACE_HOLD), hold_fields=PLACE_HOLD,
         access=form("access", REQUEST_ACCESS), access_fields=REQUEST_ACCESS,
@@ -479,7 +472,7 @@ def file_pdf(record: dict[str, Any], text: Localized) -> bytes:
             [_("Closed on"), text.date(record["closed_on"])],
             [_("File state"), text.label(record["status"])],
             [_("Complete (9.4b)"), _("Complete") if not missing else
-             _("Missing: %(sections)s", sections=_sections_of(text)(missing))],
+             _("Missing: %(sections)s", sections=text.file_sections(missing))],
             [_("Retention (9.4e)"), _("%(years)s years, until %(date)s", years=retention["years"],
                                       date=text.date(retention["end_on"]))
              if retention["end_on"] else _("%(years)s years after closing",
@@ -490,7 +483,7 @@ def file_pdf(record: dict[str, Any], text: Localized) -> bytes:
         ], [45 * mm, 125 * mm]),
         Paragraph(escape(_("Contents index (9.4b)")), heading),
     ]
-    for section, label in SECTIONS.items():
+    for section, label in FILE_SECTIONS.items():
         entries = record["contents"].get(section, [])
         if not entries and section == "other":
             continue
@@ -532,12 +525,6 @@ def _problem(refusal: Refused, fields: tuple[Field, ...]) -> Problem:
                 messages[index] = Message(N_("At most the %(hours)s hours requested."),
                                           matched.groupdict())
     return shown
-
-
-def _sections_of(text: Localized) -> Any:
-    def joined(codes: list[str]) -> str:
-        return "、".join(text.gettext(SECTIONS.get(code, code)) for code in codes)
-    return joined
 
 
 def _state(text: Localized) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -399,6 +400,13 @@ PROBLEMS: dict[str, str] = {
     "gateway_timeout": N_("This took too long and was not saved. Send the form again."),
 }
 UNKNOWN_PROBLEM = N_("The request was refused.")
+# The sections of an archive file (9.4b), in their order.
+FILE_SECTIONS: dict[str, str] = {
+    "basic_information": N_("Basic information"),
+    "service_records": N_("Service records"),
+    "evaluation_reports": N_("Evaluation reports"),
+    "other": N_("Other records"),
+}
 
 # marshmallow's rules and the services' own, as the field messages of a 400 say them.
 FIELD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -483,6 +491,11 @@ class Localized:
     def event(self, name: str) -> str:
         short = name.rsplit(".", 1)[-1]
         return self.gettext(EVENTS[short]) if short in EVENTS else short
+
+    def file_sections(self, codes: Iterable[str]) -> str:
+        """Sections of an archive file (9.4b) by their labels, as a list in a sentence."""
+        return ("、" if self.locale == "zh_CN" else ", ").join(
+            self.gettext(FILE_SECTIONS.get(code, code)) for code in codes)
 
     def service_code(self, code: str) -> str:
         for entry in SERVICE_CODES:

@@ -82,6 +82,7 @@ def test_an_auditor_verifies_the_ledger_and_sees_a_record_as_it_was(amqp_uri, tm
     assert record["status_then"] == "开案：服务中"
     assert f"共 {now['event_count']} 个事件" in record["now"]
     assert "JD001-2026-GA-0001" in record["file"]  # its archive file, as it was then
+    assert "基本信息" in record["file"] and "basic_information" not in record["file"]
     assert seen["refused"] == "至少为 1。"  # position 0, beside its field
     assert seen["refused_alert"].startswith("有些栏目未填或不符合规则")
     assert seen["refused_source"] == "请从选项中选择。"

@@ -71,3 +71,9 @@ def test_the_resources_services_quantity_rules_show_in_chinese_with_their_count(
     assert [zh.message(field_message(f"Must not exceed the 3 {step}.")) for step in (
         "requested", "offered", "delivered")] == [
         "不得超过申请的 3 个。", "不得超过提供的 3 个。", "不得超过交付的 3 个。"]
+
+
+def test_an_archive_files_sections_are_said_by_their_labels_in_either_language():
+    sections = ["basic_information", "evaluation_reports"]
+    assert Localized("zh_CN").file_sections(sections) == "基本信息、评估报告"
+    assert Localized("en").file_sections(sections) == "Basic information, Evaluation reports"
