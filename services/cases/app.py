@@ -472,7 +472,7 @@ class CasesApplication(CasebookApplication):
         """Every step of the case with what was published of it: codes, dates, counts. No
         personal content, so the roles that check records read it without a grant."""
         case = self._history_readable_case(case_id)
-        return records.timeline(list(self.repository.event_store.get(case.id)))
+        return self.publications.timeline(self.repository.event_store.get(case.id))
 
     def get_group(self, group_id: str) -> dict[str, Any]:
         return records.group_record(self._group(group_id), self._open)

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from contracts.events.cases import CLIENT_TYPES
 from contracts.fields import identifier, one_of
 from services.runtime.paging import PageQuery, page_of
+from services.runtime.publishing import Step
 
 STAGES = ("intake", "assessment", "plan", "intervention", "evaluation", "closing", "declined",
           "closed")
@@ -257,15 +258,6 @@ ClientsPage = page_of(ClientItem)
 LettersPage = page_of(LetterItem)
 GroupsPage = page_of(GroupItem)
 ClassesPage = page_of(ClassItem)
-
-
-class Step(Schema):
-    version = fields.Integer(required=True)
-    at = fields.String(required=True)
-    event = fields.String(required=True)
-    published_as = fields.String(allow_none=True)
-    actor = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
-    details = fields.Dict(required=True)
 
 
 class Timeline(Schema):

@@ -7,13 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from contracts.envelope import GENESIS_HASH
 from services.cases.classes import ExperientialClass
 from services.cases.clients import Client
 from services.cases.domain import Case
 from services.cases.groups import Group
 from services.cases.mailbox import Letter
-from services.cases.publish import PUBLICATIONS
 from services.runtime.plain import plain
 
 Open = Callable[[str | None], Any]
@@ -57,23 +55,6 @@ def case_record(case: Case, open_: Open, grant_id: str | None) -> dict[str, Any]
         "disclosures": [_opened(d, open_, "details") for d in case.disclosures],
         "grant_id": grant_id,
     })
-
-
-def timeline(events: list[Any]) -> list[dict[str, Any]]:
-    """Every step of a record in order, with what was published of it: codes, dates, counts."""
-    steps = []
-    for stored in events:
-        envelope = PUBLICATIONS.envelope(stored, 1, 0, GENESIS_HASH)
-        actor = stored.meta["actor"]
-        steps.append({
-            "version": stored.originator_version,
-            "at": stored.timestamp.isoformat(),
-            "event": type(stored).__name__,
-            "published_as": envelope["type"] if envelope else None,
-            "actor": {"id": actor["id"], "role": actor["role"]},
-            "details": envelope["payload"] if envelope else {},
-        })
-    return steps
 
 
 def client_record(client: Client, open_: Open) -> dict[str, Any]:

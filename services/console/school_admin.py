@@ -136,6 +136,17 @@ REGISTER_SUPERVISOR = (
     Field("years_of_practice", N_("Years of practice"), "int", required=True),
     forms.service_day("registered_on", N_("Registered on")),
 )
+# A worker's history of changes, as the supervision service published each (6.2.1, 6.2.2, 9.1).
+WORKER_CHANGES = {
+    "SocialWorkerRegistered": N_("Registered"),
+    "SocialWorkerQualificationRecorded": N_("New qualification recorded (6.2.1.2)"),
+    "SocialWorkerEligibilityChanged": N_("Whether they may take cases changed"),
+    "SocialWorkerAssigned": N_("Assigned to a school"),
+    "SocialWorkerAssignmentEnded": N_("Service at a school ended"),
+    "SupervisorAssigned": N_("Supervisor assigned (6.2.2)"),
+    "TrainingRecorded": N_("Training recorded (9.1)"),
+    "SocialWorkerDeactivated": N_("Left the service"),
+}
 # 6.2.2: the worker's supervisor, chosen among the school's (`assign_supervisor_fields`).
 ASSIGN_SUPERVISOR = (
     Field("supervisor_id", N_("Supervisor"), "select", required=True,
@@ -440,12 +451,14 @@ def _worker_page(visit: Visit, social_worker_id: str, sent: Section | None,
     if sent is None or sent.name != "qualification":
         # The form starts from the qualification on record: a change is made to it.
         sections["qualification"].values.update(record["qualification"])
+    history = visit.api.get(f"/social-workers/{social_worker_id}/history")["steps"]
     supervisors = visit.api.get(f"/schools/{visit.actor.school_id}/supervisors",
                                 limit=MAX_LIMIT)
     sections["supervisor"] = replace(sections["supervisor"], fields=assign_supervisor_fields(
         [item["supervisor_id"] for item in supervisors["items"]]))
     return visit.render("school_admin_worker.html", status, worker=record,
-                        trainings=trainings, sections=sections)
+                        trainings=trainings, sections=sections, history=history,
+                        changes=WORKER_CHANGES)
 
 
 def assign_supervisor_fields(supervisor_ids: list[str]) -> tuple[Field, ...]:

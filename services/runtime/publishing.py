@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import Mapper, Notification
+from marshmallow import Schema, fields
 
 from contracts.chain import UNREBUILDABLE
-from contracts.envelope import HASH_RULE, envelope_id, seal
+from contracts.envelope import GENESIS_HASH, HASH_RULE, envelope_id, seal
 from contracts.registry import get as get_contract
 from contracts.registry import instance, validate_payload
 from services.runtime.domain import FIRST_FORMAT, LATEST_FORMAT, envelope_format
@@ -38,6 +39,17 @@ RECOMPUTE_PAGE = 500
 AUDIT_ONLY = ("AuditRecorded", 1)
 # Attributes every stored event has, that are not the event's own content.
 _FRAME = frozenset({"originator_id", "originator_version", "timestamp", "meta"})
+
+
+class Step(Schema):
+    """One step of a record's timeline (`Publications.timeline`)."""
+
+    version = fields.Integer(required=True)
+    at = fields.String(required=True)
+    event = fields.String(required=True)
+    published_as = fields.String(allow_none=True)
+    actor = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    details = fields.Dict(required=True)
 
 
 class Unmapped(LookupError):
@@ -174,6 +186,23 @@ class Publications:
             if commitments:
                 envelope["commitments"] = commitments
         return seal(envelope)
+
+    def timeline(self, events: Iterable[Any]) -> list[dict[str, Any]]:
+        """Every step of a record, its stored events in order, each with what was published of
+        it (codes, dates, counts: never personal content), for the roles that check records."""
+        steps = []
+        for stored in events:
+            envelope = self.envelope(stored, 1, 0, GENESIS_HASH)
+            actor = stored.meta["actor"]
+            steps.append({
+                "version": stored.originator_version,
+                "at": stored.timestamp.isoformat(),
+                "event": type(stored).__name__,
+                "published_as": envelope["type"] if envelope else None,
+                "actor": {"id": actor["id"], "role": actor["role"]},
+                "details": envelope["payload"] if envelope else {},
+            })
+        return steps
 
     def envelopes(
         self,

@@ -217,6 +217,14 @@ class SupervisionApplication(CasebookApplication):
         check_any_school_scope(actor, row["school_ids"])
         return row
 
+    def social_worker_history(self, social_worker_id: str) -> list[dict[str, Any]]:
+        """Every change of a worker's staff record in order (registration, qualification,
+        schools, supervisor, training, eligibility, leaving), with what was published of each:
+        for whoever may read the record."""
+        self.get_social_worker(social_worker_id)
+        worker = self._worker(social_worker_id)
+        return self.publications.timeline(self.repository.event_store.get(worker.id))
+
     def list_social_workers(self, school_id: str, **query: Any) -> dict[str, Any]:
         check_school_scope(require_role(*READERS), school_id)
         return self.views.social_workers(school_id, **query)

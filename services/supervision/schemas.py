@@ -33,6 +33,7 @@ from contracts.events.supervision import (
 )
 from contracts.fields import answer, day, identifier, one_of, out
 from services.runtime.paging import PageQuery
+from services.runtime.publishing import Step
 
 FREE_TEXT = validate.Length(min=1, max=20000)
 ESCALATION_STATES = ("awaiting acknowledgement", "acknowledged", "resolved")
@@ -153,6 +154,10 @@ class SocialWorkerRef(Schema):
 
 class GetSocialWorker(SocialWorkerRef):
     """A social worker."""
+
+
+class SocialWorkerHistory(SocialWorkerRef):
+    """Every change of a social worker's staff record, in order."""
 
 
 class WorkerEligibility(SocialWorkerRef):
@@ -466,6 +471,13 @@ class SocialWorkerRecord(Schema):
     eligible = out(fields.Boolean, "Whether they may take cases now.")
     ineligibility = texts("Why not, as codes.")
     pre_job_trained = out(fields.Boolean, "Whether pre-job training is recorded (9.1a).")
+
+
+class WorkerHistory(Schema):
+    """A social worker's staff record, change by change, with what was published of each."""
+
+    social_worker_id = out(fields.String, "The worker's staff id.")
+    steps = fields.List(fields.Nested(Step), required=True)
 
 
 class SupervisorRecord(Schema):

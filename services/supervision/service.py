@@ -112,6 +112,14 @@ class SupervisionService(PublishingService):
         return self.app.get_social_worker(**query)
 
     @rpc
+    @query(schemas.SocialWorkerHistory, roles=(*READERS, "social_worker"),
+           returns=schemas.WorkerHistory)
+    def get_social_worker_history(self, query: dict[str, Any]) -> dict[str, Any]:
+        worker_id = query["social_worker_id"]
+        return {"social_worker_id": worker_id,
+                "steps": self.app.social_worker_history(worker_id)}
+
+    @rpc
     @query(schemas.ListSocialWorkers, roles=READERS,
            returns=page_of(schemas.SocialWorkerRecord))
     def list_social_workers(self, query: dict[str, Any]) -> dict[str, Any]:

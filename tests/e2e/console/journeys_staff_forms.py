@@ -68,6 +68,7 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     field("督导").select_option("demo-supervisor")
     save("指派")
     supervisor = page.locator("#supervisor").inner_text()
+    history = page.locator("#history tbody tr").all_inner_texts()
     eligible = page.locator("#eligible").inner_text()
     shot("staff-02-worker")
     page.get_by_role("link", name="返回人员列表").click()
@@ -150,6 +151,7 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
             "refused_invalid": refused_invalid, "kept": kept,
             "before_training": before_training, "trainings": trainings,
             "supervisor": supervisor, "choices": choices, "eligible": eligible, "staff": staff,
+            "history": history,
             "sessions": sessions, "training": training, "server_today": server_today.isoformat(),
             "complaint_refused": complaint_refused,
             "complaints_after_refusal": complaints_after_refusal, "complaints": complaints,

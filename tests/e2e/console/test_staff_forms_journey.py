@@ -53,6 +53,14 @@ def test_an_admin_registers_a_worker_whom_their_supervisor_then_supervises(amqp_
     assert len(seen["trainings"]) == 1 and "岗前培训（9.1a）" in seen["trainings"][0]
     assert seen["choices"] == ["请选择…", SUPERVISOR]  # the school's one supervisor
     assert seen["supervisor"] == SUPERVISOR and seen["eligible"] == "是"
+    # Its history, change by change: registered (not yet eligible), trained (now eligible),
+    # then the supervisor, each by the admin.
+    changes = [" ".join(row.split()) for row in seen["history"]]
+    assert [change.split(" ")[2] for change in changes] == [
+        "登记", "接案资格变化", "记录培训（9.1）", "接案资格变化", "指派督导（6.2.2）"]
+    assert "不能接案 · 未参加岗前培训（9.1a）" in changes[1] and "可以接案" in changes[3]
+    assert f"指派督导（6.2.2） · {SUPERVISOR}" in changes[4]
+    assert all("demo-admin" in change for change in changes)
     assert any(NEW_WORKER in row and "全职" in row for row in seen["staff"])
     assert len(seen["sessions"]) == 1 and "教育督导、支持督导" in seen["sessions"][0]
     assert any(NEW_WORKER in row and "2.0" in row for row in seen["training"])

@@ -358,6 +358,8 @@ scoped("POST /social-workers", lambda w, role, s: Request("/social-workers", {
     "school_ids": [SCHOOL[s]], **QUALIFIED}), SCHOOL_SCOPES)
 scoped("GET /social-workers/{social_worker_id}",
        lambda w, role, s: Request(f"/social-workers/{WORKER[s]}"))
+scoped("GET /social-workers/{social_worker_id}/history",
+       lambda w, role, s: Request(f"/social-workers/{WORKER[s]}/history"))
 scoped("GET /social-workers/{social_worker_id}/eligibility",
        lambda w, role, s: Request(f"/social-workers/{WORKER[s]}/eligibility"))
 scoped("POST /social-workers/{social_worker_id}/qualifications", lambda w, role, s: Request(

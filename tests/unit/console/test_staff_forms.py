@@ -90,6 +90,8 @@ class Supervision:
                     "has_service_space": bool(self.facilities)}
         if path == "/schools/JD001/social-workers":
             return {"items": [], "total": 0, "limit": 20, "next": None}
+        if path == "/social-workers/w-1/history":
+            return {"social_worker_id": "w-1", "steps": HISTORY}
         if path == "/schools/JD001/supervisors":
             return {"items": [{"supervisor_id": "sup-1"}, {"supervisor_id": "sup-2"}],
                     "total": 2, "limit": query["limit"], "next": None}
@@ -129,6 +131,18 @@ WORKER_RECORD = {
     "eligible": True, "ineligibility": [], "pre_job_trained": True,
 }
 ADMIN = Actor("admin-1", "school_admin", "JD001")
+HISTORY = [
+    {"version": 1, "at": "2026-09-01T01:00:00+00:00", "event": "Registered",
+     "published_as": "SocialWorkerRegistered", "actor": {"id": "admin-1", "role": "school_admin"},
+     "details": {"social_worker_id": "w-1", "school_ids": ["JD001"]}},
+    {"version": 2, "at": "2026-09-01T01:00:00+00:00", "event": "EligibilityChanged",
+     "published_as": "SocialWorkerEligibilityChanged",
+     "actor": {"id": "admin-1", "role": "school_admin"},
+     "details": {"eligible": False, "reasons": ["no_pre_job_training"]}},
+    {"version": 3, "at": "2026-09-02T02:00:00+00:00", "event": "SupervisorAssigned",
+     "published_as": "SupervisorAssigned", "actor": {"id": "admin-1", "role": "school_admin"},
+     "details": {"supervisor_id": "sup-1", "previous_supervisor_id": None}},
+]
 SURVEY_RECORD = {
     "survey_id": "s-1", "school_id": "JD001", "social_worker_id": "w-1",
     "respondent_kind": "parent", "respondent_count": 10, "satisfied_count": 9,
@@ -155,6 +169,17 @@ def test_the_surveys_themselves_are_listed_paged_on_their_own():
     assert cells == ["2026年9月1日 – 2026年11月30日 · w-1", "家长 · 10", "9 (90.0%)", "4.25",
                      "第三方评估"]
     assert 'href="/surveys?surveys_after=s-1#surveys-heading"' in page
+
+
+def test_the_workers_history_says_each_change_in_chinese_and_who_made_it():
+    page = worker(visit_of(Supervision(), "zh_CN", ADMIN), "w-1").get_data(as_text=True)
+    rows = re.findall(r"<tr>(.*?)</tr>", page.split('id="history"')[1].split("</table>")[0],
+                      flags=re.S)[1:]
+    said = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in rows]
+    assert said == [
+        "2026年9月1日 09:00:00 登记 admin-1 学校管理员",
+        "2026年9月1日 09:00:00 接案资格变化 · 不能接案 · 未参加岗前培训（9.1a） admin-1 学校管理员",
+        "2026年9月2日 10:00:00 指派督导（6.2.2） · sup-1 admin-1 学校管理员"]
 
 
 def test_the_qualification_form_starts_from_the_one_on_record():

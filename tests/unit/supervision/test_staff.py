@@ -104,6 +104,35 @@ def test_a_later_certificate_makes_a_worker_eligible(app):
     assert published_types(app).count("SocialWorkerQualificationRecorded") == 1
 
 
+def test_a_workers_history_is_every_change_of_their_record_in_order(app):
+    seed_worker(app, certificate_level="none", diploma_level="secondary",
+                diploma_in_social_work=True, trained=False)
+    with acting_as(ADMIN):
+        app.record_qualification(social_worker_id="worker-1", certificate_level="assistant",
+                                 diploma_level="secondary", diploma_in_social_work=True,
+                                 projects_led=2, ethics_commitment=True)
+        app.deactivate_social_worker(social_worker_id="worker-1", reason="left_service",
+                                     left_on=date(2026, 5, 1))
+        steps = app.social_worker_history("worker-1")
+    # Each command that changes eligibility records the change too (refresh_eligibility).
+    assert [step["published_as"] for step in steps] == [
+        "SocialWorkerRegistered", "SocialWorkerEligibilityChanged",
+        "SocialWorkerQualificationRecorded", "SocialWorkerEligibilityChanged",
+        "SocialWorkerDeactivated", "SocialWorkerEligibilityChanged"]
+    assert [step["version"] for step in steps] == [1, 2, 3, 4, 5, 6]
+    assert {step["actor"]["id"] for step in steps} == {ADMIN.id}
+    assert steps[2]["details"]["qualification_basis"] == "certificate"
+    assert steps[4]["details"]["reason"] == "left_service"
+    # Read as the record is: by the worker themself, not by a colleague or another school.
+    with acting_as(WORKER):
+        assert len(app.social_worker_history("worker-1")) == 6
+    for outsider in (OTHER_WORKER, OUTSIDER):
+        with acting_as(outsider), pytest.raises(NotAllowed):
+            app.social_worker_history("worker-1")
+    with acting_as(ADMIN), pytest.raises(NotFound):
+        app.social_worker_history("nobody")
+
+
 def test_a_worker_who_leaves_is_no_longer_eligible_and_refuses_further_changes(app):
     seed_worker(app)
     with acting_as(ADMIN):
