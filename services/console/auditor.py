@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from contracts.envelope import envelope_bytes
 from contracts.registry import SOURCES
 from services.console import forms
 from services.console.forms import Field
@@ -73,14 +74,16 @@ EXPORT = (
           default=lambda: "cases"),
     Field("from_position", N_("From position"), "int", hint=N_("Empty: from the first.")),
     Field("to_position", N_("To position"), "int", hint=N_("Empty: to the last.")),
-    Field("format", N_("File format"), "select", ("jsonl", "csv"), required=True,
+    Field("format", N_("File format"), "select", ("jsonl", "csv", "envelopes"), required=True,
           default=lambda: "jsonl"),
 )
 # A record's status as the archive replays it from the ledger (services.archive.app).
 RECORD_STATUSES = {"open": N_("Open: in service"), "declined": LABELS["declined"],
                    "closed": LABELS["closed"], "received": N_("Letter received"),
                    "answered": N_("Letter answered"), "held": N_("Class held")}
-FORMAT_NAMES = {"jsonl": N_("JSON Lines"), "csv": N_("CSV (UTF-8, for Excel)")}
+FORMAT_NAMES = {"jsonl": N_("JSON Lines"), "csv": N_("CSV (UTF-8, for Excel)"),
+                "envelopes": N_("The envelopes as published, one a line, for a verifier of "
+                                "your own (examples/verify)")}
 SOME_FIELDS = Message(PROBLEMS["invalid_input"])
 ALARMS_PAGE = 50
 # What contracts.envelope.chain_problems says is wrong with an envelope, in the locale's words.
@@ -375,18 +378,21 @@ def _file_then(visit: Visit, source: str, record_id: str,
 
 @page("/audit/export")
 def export(visit: Visit) -> Response:
-    """The form; with a format chosen, the source's ledger entries in the range, streamed a
-    page at a time as they are read (never the whole ledger in memory)."""
+    """The form; with a format chosen, the source's ledger entries in the range (or the
+    envelopes it published there, as `casebook export` writes them), streamed a page at a time
+    as they are read (never the whole ledger in memory)."""
     args = visit.request.args
     if "format" not in args:
         return visit.render("auditor_export.html", fields=EXPORT,
                             values=forms.values(EXPORT, None), problem=None,
                             format_names=FORMAT_NAMES)
     chosen, problem = export_range(args)
+    source, published = chosen.source, chosen.format == "envelopes"
     if problem is None:
-        source = chosen.source
         try:
-            first = visit.api.get(f"/ledger/{source}/entries", limit=EXPORT_PAGE)
+            first = (visit.api.get(f"/events/{source}", after=(chosen.start or 1) - 1,
+                                   limit=EXPORT_PAGE) if published
+                     else visit.api.get(f"/ledger/{source}/entries", limit=EXPORT_PAGE))
         except Refused as refusal:
             if refusal.status != 400:
                 raise
@@ -401,11 +407,23 @@ def export(visit: Visit) -> Response:
                                               limit=EXPORT_PAGE)
         return page_
 
-    rows = entries_in(first, read, chosen.start, chosen.end)
-    name = f"ledger-{source}-{chosen.start or 1}-{chosen.end or 'head'}.{chosen.format}"
-    body = as_csv(rows) if chosen.format == "csv" else as_json_lines(rows)
-    content_type = ("text/csv; charset=utf-8" if chosen.format == "csv"
-                    else "application/jsonl; charset=utf-8")
+    def read_published(after: int) -> dict[str, Any]:
+        page_: dict[str, Any] = visit.api.get(f"/events/{source}", after=after,
+                                              limit=EXPORT_PAGE)
+        return page_
+
+    range_ = f"{source}-{chosen.start or 1}-{chosen.end or 'head'}"
+    body: Iterator[bytes]
+    if published:
+        body = (envelope_bytes(envelope) + b"\n"
+                for envelope in published_in(first, read_published, chosen.end))
+        name, content_type = f"envelopes-{range_}.jsonl", "application/jsonl; charset=utf-8"
+    else:
+        rows = entries_in(first, read, chosen.start, chosen.end)
+        body = as_csv(rows) if chosen.format == "csv" else as_json_lines(rows)
+        name = f"ledger-{range_}.{chosen.format}"
+        content_type = ("text/csv; charset=utf-8" if chosen.format == "csv"
+                        else "application/jsonl; charset=utf-8")
     return Response(body, content_type=content_type, direct_passthrough=True,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -464,6 +482,20 @@ def entries_in(first: dict[str, Any], read: Callable[[str], dict[str, Any]],
         if not page_["next"]:
             return
         page_ = read(page_["next"])
+
+
+def published_in(first: dict[str, Any], read: Callable[[int], dict[str, Any]],
+                 end: int | None) -> Iterator[dict[str, Any]]:
+    """The envelopes a source published, from the first page (read after the position before
+    the range) to `end` (a position, included), a page at a time: the next page is read only
+    when the one before has been sent."""
+    page_ = first
+    while page_["items"]:
+        for envelope in page_["items"]:
+            if end is not None and envelope["position"] > end:
+                return
+            yield envelope
+        page_ = read(page_["next_after"])
 
 
 def as_json_lines(rows: Iterator[dict[str, Any]]) -> Iterator[bytes]:

@@ -94,6 +94,14 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     download.value.save_as(saved)
     seen["export_name"] = download.value.suggested_filename
     seen["export"] = [json.loads(line) for line in saved.read_text("utf-8").splitlines()]
+    # And the whole stream of envelopes the cases service published, for a verifier's own run.
+    field("起始位置").fill("")
+    field("截止位置").fill("")
+    page.get_by_label(re.compile("来源服务发布的原始信封")).check()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载导出文件").click()
+    download.value.save_as(artefacts / "auditor-envelopes-cases.jsonl")
+    seen["envelopes_name"] = download.value.suggested_filename
 
     # The ledger's second entry as stored, to check by hand: its hash recomputed, its link to
     # the first, and the very text its hash covers, downloaded for the test to hash itself.

@@ -8,6 +8,8 @@ is checked against the ledger as the archive answers it over RPC."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from contracts.envelope import GENESIS_HASH, HASH_RULE, envelope_bytes, envelope
 from services.runtime.cli.demo import SCHOOL, WORKER
 from services.runtime.cli.journeys import case_journey
 from services.runtime.relay import events_exchange
-from tests.e2e.console.conftest import ARTEFACTS, console, console_address, run_journey
+from tests.e2e.console.conftest import ARTEFACTS, ROOT, console, console_address, run_journey
 from tests.support.services import rpc
 from tests.support.waiting import wait_for
 
@@ -90,6 +92,13 @@ def test_an_auditor_verifies_the_ledger_and_sees_a_record_as_it_was(amqp_uri, tm
     assert seen["export_refused"] == "不能早于起始位置（2）。"
     assert seen["export_name"] == "ledger-cases-2-5.jsonl"
     assert seen["export"] == [item for item in items if 2 <= item["position"] <= 5]
+    # The envelopes as published: the stand-alone verifier finds every hash and link holds.
+    assert seen["envelopes_name"] == "envelopes-cases-1-head.jsonl"
+    verified = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "verify" / "verify.py"),
+         str(ARTEFACTS / "auditor-envelopes-cases.jsonl")], capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.startswith(f"verified {len(published)} envelopes of cases")
     # The second entry as stored: its hash holds and links it to the first, and the text the
     # page gave to check it by hand hashes, here, to the hash the ledger lists.
     entry, second = seen["entry"], items[1]

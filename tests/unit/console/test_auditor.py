@@ -9,13 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from contracts.chain import UNREBUILDABLE, compare_with_store
-from contracts.envelope import hash_problems, link_problems
+from contracts.envelope import envelope_bytes, hash_problems, link_problems
 from services.archive.ledger import verify_checkpoint_heads, verify_checkpoints, verify_signature
 from services.console.auditor import (
     LEDGER_COLUMNS,
@@ -25,6 +28,7 @@ from services.console.auditor import (
     as_of_query,
     chain_problem,
     entries_in,
+    export,
     export_range,
     ledger_entry,
     point_query,
@@ -37,6 +41,8 @@ from services.console.web import Visit
 from services.runtime.context import Actor
 from tests.unit.console import visits
 from tests.unit.test_envelope import make_envelope
+
+ROOT = Path(__file__).resolve().parents[3]
 
 AUDITOR = Actor(id="a-1", role="auditor")
 
@@ -316,3 +322,48 @@ def test_every_problem_a_verification_can_find_is_said_in_chinese():
     said = {problem: chain_problem(zh, problem) for problem in found}
     assert len(said) == 14, sorted(said)
     assert [problem for problem, words in said.items() if words == problem] == []
+
+
+class Published:
+    """A source's published stream as the gateway's event feed pages it (`after`, `limit`)."""
+
+    def __init__(self, envelopes: list[dict[str, Any]]) -> None:
+        self.envelopes = envelopes
+        self.asked: list[dict[str, Any]] = []
+
+    def get(self, path: str, **query: Any) -> Any:
+        assert path == "/events/cases", path
+        self.asked.append(query)
+        items = [e for e in self.envelopes if e["position"] > query["after"]][:query["limit"]]
+        return {"items": items, "next_after": items[-1]["position"] if items else query["after"]}
+
+
+def chained(count: int) -> list[dict[str, Any]]:
+    envelopes = [make_envelope(1)]
+    for position in range(2, count + 1):
+        envelopes.append(make_envelope(position, position - 1, envelopes[-1]["hash"]))
+    return envelopes
+
+
+def test_the_published_envelopes_export_as_casebook_export_writes_them_for_a_verifier(
+        monkeypatch):
+    monkeypatch.setattr("services.console.auditor.EXPORT_PAGE", 2)
+    stream = Published(chained(5))
+    answer = export(visit_of(stream, "zh_CN", query="source=cases&format=envelopes"))
+    assert answer.headers["Content-Disposition"] == (
+        'attachment; filename="envelopes-cases-1-head.jsonl"')
+    body = b"".join(answer.response)
+    assert body == b"".join(envelope_bytes(e) + b"\n" for e in stream.envelopes)
+    assert [query["after"] for query in stream.asked] == [0, 2, 4, 5]
+    # What the stand-alone verifier reads (as an auditor runs it): every hash and link holds.
+    verified = subprocess.run([sys.executable, str(ROOT / "examples" / "verify" / "verify.py"),
+                               "-"], input=body, capture_output=True, check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.startswith(b"verified 5 envelopes of cases: positions 1..5")
+    # A range: from the position before its start, and no page read past its end.
+    ranged = Published(stream.envelopes)
+    answer = export(visit_of(ranged, "zh_CN",
+                             query="source=cases&format=envelopes&from_position=2&to_position=3"))
+    assert [json.loads(line)["position"] for line in b"".join(answer.response).splitlines()] == [
+        2, 3]
+    assert [query["after"] for query in ranged.asked] == [1, 3]
