@@ -461,8 +461,8 @@ RESOURCE_CHOICE = N_("%(title)s · %(remaining)s %(unit)s left")
 
 def _resource_choice(visit: Visit, resource: dict[str, Any]) -> str:
     """A resource of the register as an offer's choice: what it is and how much is left."""
-    return visit.text.gettext(RESOURCE_CHOICE) % {
-        "title": resource["title"], "remaining": resource["remaining"], "unit": resource["unit"]}
+    return visit.text.gettext(RESOURCE_CHOICE, title=resource["title"],
+                              remaining=resource["remaining"], unit=resource["unit"])
 
 
 @page("/resource-requests")
