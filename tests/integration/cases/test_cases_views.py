@@ -240,6 +240,11 @@ def assert_totals_count_the_rows(app: CasesApplication) -> None:
                     limit=2, after=after, kind=kind))
                 assert total == len(rows), (reader, kind)
                 assert len({(row["kind"], row["item_id"]) for row in rows}) == len(rows)
+            for within in (0, 30, 366):
+                total, rows = every_row(lambda after, within=within: app.list_follow_ups_due(
+                    limit=2, after=after, due_within_days=within))
+                assert total == len(rows) == len({row["follow_up_id"] for row in rows})
+                assert all(0 <= row["days_left"] <= within for row in rows), (reader, within)
             if reader.role in ("social_worker", "supervisor"):
                 for client_type in (None, "student", "teacher"):
                     total, rows = every_row(lambda after, client_type=client_type:

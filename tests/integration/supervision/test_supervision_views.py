@@ -365,6 +365,20 @@ class School:
             return self.app.record_service_evaluation(
                 school_id=self.school, scope="school", evaluator_type="peer", rating="good")
 
+    def survey(self) -> str:
+        with acting_as(self.admin):
+            return self.app.record_satisfaction_survey(
+                school_id=self.school, respondent_kind="parent", respondent_count=10,
+                satisfied_count=8, mean_score_permille=4100, evaluator_type="third_party",
+                period_from=date(2026, 1, 1), period_to=clock.today())
+
+    def supervisor(self) -> str:
+        with acting_as(self.admin):
+            return self.app.register_supervisor(
+                supervisor_id=self.next_id("supervisor"), employment="part_time",
+                setting="internal", certificate_level="intermediate", years_of_practice=8,
+                school_id=self.school)
+
 
 def _schools(app: SupervisionApplication, **page: Any) -> dict[str, Any]:
     return app.list_schools(**page)
@@ -393,6 +407,10 @@ LISTS: dict[str, tuple[str, Callable[[str], Callable[..., dict[str, Any]]], str]
                         app.list_complaints(s, **page), "complaint_id"),
     "list_service_evaluations": ("evaluation", lambda s: lambda app, **page:
                                  app.list_service_evaluations(s, **page), "evaluation_id"),
+    "list_satisfaction_surveys": ("survey", lambda s: lambda app, **page:
+                                  app.list_satisfaction_surveys(s, **page), "survey_id"),
+    "list_supervisors": ("supervisor", lambda s: lambda app, **page:
+                         app.list_supervisors(s, **page), "supervisor_id"),
 }
 
 
