@@ -7,7 +7,6 @@ index (9.4)."""
 from __future__ import annotations
 
 import io
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -47,7 +46,7 @@ from services.archive.schemas import (
 from services.console import forms
 from services.console.auditor import POINT, as_fields, point_query
 from services.console.forms import Field
-from services.console.i18n import FILE_SECTIONS, N_, UNKNOWN_RULE, Localized, Message
+from services.console.i18n import FILE_SECTIONS, N_, Localized, Message
 from services.console.web import (
     Problem,
     Refused,
@@ -92,7 +91,6 @@ ARCHIVE_PROBLEMS: dict[str, str] = {
     "retention_not_expired": N_("The file's retention period has not ended (9.4e)."),
     "legal_hold": N_("The file is under a legal hold: lift it before disposal (9.4e)."),
 }
-EXCEEDS_REQUEST = re.compile(r"Must not exceed the (?P<hours>\d+) hours requested\.")
 # The sections of a file's contents index (9.4b).
 # The published events a file indexes: as the case timeline names them where it has them.
 TIMELINE_NAMES = {"CaseOpened": "Opened", "IntakeCompleted": "IntakeAccepted",
@@ -517,13 +515,6 @@ def _problem(refusal: Refused, fields: tuple[Field, ...]) -> Problem:
     code = refusal.problem.get("code", "")
     if code in ARCHIVE_PROBLEMS:
         shown.summary = Message(ARCHIVE_PROBLEMS[code])
-    for messages in shown.beside.values():
-        for index, message in enumerate(messages):
-            matched = (EXCEEDS_REQUEST.fullmatch(str(message.params.get("rule", "")))
-                       if message.text == UNKNOWN_RULE else None)
-            if matched:
-                messages[index] = Message(N_("At most the %(hours)s hours requested."),
-                                          matched.groupdict())
     return shown
 
 

@@ -42,7 +42,7 @@ from contracts.events.supervision import (
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_, Localized, Message, today
-from services.console.supervisor import TRAINING, reworded, sections_of, send_form
+from services.console.supervisor import TRAINING, sections_of, send_form
 from services.console.web import Problem, Refused, Section, Visit, nav, page
 from services.runtime.paging import MAX_LIMIT
 
@@ -367,7 +367,7 @@ def _register(visit: Visit, path: str, body: dict[str, Any], which: str,
     except Refused as refusal:
         if refusal.status not in (400, 409):
             raise
-        problem = reworded(Problem.of(refusal.problem, STAFF_FORMS[which][1]))
+        problem = Problem.of(refusal.problem, STAFF_FORMS[which][1])
         return _staff_form(visit, which, form, problem, refusal.status)
     return redirect(done(answer))
 
@@ -542,7 +542,7 @@ def record_survey(visit: Visit) -> Response:
     except Refused as refusal:
         if refusal.status not in (400, 409):
             raise
-        problem = reworded(Problem.of(refusal.problem, SURVEY))
+        problem = Problem.of(refusal.problem, SURVEY)
         if "mean_score_permille" in problem.beside:
             # The service's range is in thousandths; the person typed the score itself.
             problem.beside["mean_score_permille"] = [Message(N_("From 1 to 5, for example "

@@ -6,7 +6,6 @@ control points found unmet and their improvement actions (9.5c, 10.3); supervisi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,7 +21,7 @@ from contracts.events.supervision import (
 )
 from services.console import forms
 from services.console.forms import Field
-from services.console.i18n import N_, UNKNOWN_RULE, Message, today
+from services.console.i18n import N_, today
 from services.console.social_worker import client_names
 from services.console.web import (
     Problem,
@@ -116,46 +115,6 @@ def training_fields(workers: tuple[str, ...]) -> tuple[Field, ...]:
             *TRAINING)
 
 
-# The supervision service's own rules for the staff, complaint and evaluation forms (schemas.py,
-# app.py, domain.py, feedback.py) as the messages beside the fields say them;
-# i18n.FIELD_RULES words marshmallow's.
-SERVICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"Give at least one kind: .*"), N_("Choose at least one kind.")),
-    (re.compile(r"Give at least one topic \(6\.2\.1\.3\)\."),
-     N_("Choose at least one topic (6.2.1.3).")),
-    (re.compile(r"An individual session has exactly one supervisee\."),
-     N_("An individual session has exactly one supervisee.")),
-    (re.compile(r"Must not be in the future \(.*\)\."), N_("Not in the future.")),
-    (re.compile(r"Continuing education must not predate registration "
-                r"\((?P<date>\d{4}-\d{2}-\d{2})\)\."),
-     N_("Continuing education is not before the registration (%(date)s).")),
-    (re.compile(r"An anonymous complaint carries no contact; .*"),
-     N_("An anonymous complaint carries no contact: leave it empty.")),
-    (re.compile(r"Must not exceed respondent_count \((?P<count>\d+)\)\."),
-     N_("At most the number of respondents (%(count)s).")),
-    (re.compile(r"A supervisor needs an intermediate or senior social-worker certificate .*"),
-     N_("A supervisor needs an intermediate or senior certificate (6.2.2.1).")),
-    (re.compile(r"A supervisor needs at least (?P<years>\d+) years of practice .*"),
-     N_("A supervisor needs at least %(years)s years of practice (6.2.2.1).")),
-    (re.compile(r"Required when the scope is social_worker\."),
-     N_("Required for an evaluation of a social worker.")),
-    (re.compile(r"A self-evaluation of a worker is made by that worker\."),
-     N_("A self-evaluation of a worker is made by that worker.")),
-)
-
-
-def reworded(problem: Problem) -> Problem:
-    """The problem with the service's own rules said in the locale's words, not as they came."""
-    for messages in problem.beside.values():
-        for number, message in enumerate(messages):
-            rule = str(message.params.get("rule", "")) if message.text == UNKNOWN_RULE else ""
-            for pattern, text in SERVICE_RULES:
-                matched = pattern.fullmatch(rule)
-                if matched:
-                    messages[number] = Message(text, matched.groupdict())
-    return problem
-
-
 def overdue(escalation: dict[str, Any], now: datetime) -> bool:
     """Waiting for acknowledgement past its current step's time limit (9.6b), on the same
     settable clock the supervision service judges it by."""
@@ -213,9 +172,10 @@ def sections_of(sent: Section | None, **forms_of_page: tuple[Field, ...]) -> dic
 def send_form(visit: Visit, path: str, body: dict[str, Any], section: Section,
               again: Callable[[Section, int], Response], done: str) -> Response:
     """Carry out a command; on a refusal (400, 409), the page `again` with the form as it was
-    sent and the reasons beside its fields, in the supervision service's rules reworded."""
+    sent and the reasons beside its fields (the supervision service's rules worded as
+    i18n.FIELD_RULES words them)."""
     return carry_out(visit, path, body, lambda refusal: again(sent_back(
-        visit, section, reworded(Problem.of(refusal.problem, section.fields))), refusal.status),
+        visit, section, Problem.of(refusal.problem, section.fields)), refusal.status),
         done, answerable=_answerable)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page
@@ -52,6 +54,14 @@ class Person:
     def fill(self, values: dict[str, str]) -> None:
         for label, value in values.items():
             self.field(label).fill(value)
+
+    def reload_until(self, ready: Callable[[], bool], seconds: float) -> None:
+        """Reload the page until `ready()`, at most `seconds`: what another service carries on
+        (the resources service taking a request up) reaches the page a moment later."""
+        deadline = time.monotonic() + seconds
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(1)
+            self.page.reload()
 
     def said_beside(self, label: str) -> str:
         """What the page says beside the field labelled `label` (its refusal, once refused)."""

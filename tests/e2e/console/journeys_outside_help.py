@@ -10,7 +10,6 @@ delivery recorded."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,10 +72,7 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     # The agency accepted it (7.1.4b), once the resources service has taken it up: a day before
     # the referral is refused beside the date, kept as typed.
     accepted = field("机构接收日期")
-    deadline = time.monotonic() + CARRIED_ON_SECONDS
-    while accepted.count() == 0 and time.monotonic() < deadline:
-        time.sleep(1)
-        page.reload()
+    me.reload_until(lambda: accepted.count() > 0, CARRIED_ON_SECONDS)
     today = date.fromisoformat(accepted.input_value())
     accepted.fill((today - timedelta(days=1)).isoformat())
     save("记录机构已接收", 400)
@@ -126,10 +122,7 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     # The tutoring asked for, once the resources service has it: a resource of the register
     # that fits is offered for it.
     offer = field("登记的资源")
-    deadline = time.monotonic() + CARRIED_ON_SECONDS
-    while offer.count() == 0 and time.monotonic() < deadline:
-        time.sleep(1)
-        page.reload()
+    me.reload_until(lambda: offer.count() > 0, CARRIED_ON_SECONDS)
     seen["offer_choices"] = offer.locator("option").all_inner_texts()
     offer.select_option(label="周末数学辅导 · 尚余 6 次")
     save("提供资源登记中的资源")
@@ -137,10 +130,7 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
 
     # The worker's own requests in every case, once the resources service has taken it up.
     page.get_by_role("link", name="资源申请").first.click()
-    deadline = time.monotonic() + CARRIED_ON_SECONDS
-    while "学业辅导" not in page.locator("tbody").inner_text() and time.monotonic() < deadline:
-        time.sleep(1)
-        page.reload()
+    me.reload_until(lambda: "学业辅导" in page.locator("tbody").inner_text(), CARRIED_ON_SECONDS)
     seen["my_requests"] = page.locator("tbody").inner_text()
     seen["nav"] = page.locator("header nav a").all_inner_texts()
     shot("outside-05-my-requests")

@@ -22,7 +22,7 @@ from services.console.school_admin import (
     surveys,
     worker,
 )
-from services.console.supervisor import TRAINING, reworded, session_fields
+from services.console.supervisor import TRAINING, session_fields
 from services.console.web import Problem, Refused
 from services.runtime.context import Actor
 from tests.unit.console.visits import visit_of
@@ -31,7 +31,7 @@ from tests.unit.console.visits import visit_of
 def beside(errors: dict[str, list[str]], locale: str = "zh_CN",
            fields: tuple[Field, ...] = session_fields(("w-1",)) + TRAINING,
            ) -> dict[str, list[str]]:
-    problem = reworded(Problem.of({"code": "invalid_input", "errors": errors}, fields))
+    problem = Problem.of({"code": "invalid_input", "errors": errors}, fields)
     text = Localized(locale)
     return {name: [text.message(m) for m in messages] for name, messages in problem.beside.items()}
 
