@@ -184,6 +184,26 @@ class ChainHeadSchema(Schema):
     hash = fields.String(required=True, validate=SHA256_HEX)
 
 
+@contract("LedgerVerified", 1, source="archive")
+class LedgerVerifiedV1(Schema):
+    """Someone (the envelope's actor) verified the ledger: every source's chain from its start,
+    or what follows signed checkpoint `since_checkpoint` from its signed heads on; with
+    `against_stores`, each chain also against its source's own store. `ok` is what they were
+    told; the report itself, every problem at its position, stays in the archive
+    (`GET /ledger/verifications/{verification_id}`): here are its counts and the head of each
+    chain it reached."""
+
+    verification_id = identifier(required=True)
+    checked_at = fields.String(required=True)
+    ok = fields.Boolean(required=True)
+    since_checkpoint = fields.Integer(required=True, allow_none=True,
+                                      validate=validate.Range(min=1))
+    against_stores = fields.Boolean(required=True)
+    entry_count = fields.Integer(required=True, validate=validate.Range(min=0))
+    problem_count = fields.Integer(required=True, validate=validate.Range(min=0))
+    heads = fields.List(fields.Nested(ChainHeadSchema), required=True)
+
+
 @contract("LedgerCheckpointSigned", 1, source="archive")
 class LedgerCheckpointSignedV1(Schema):
     """The archive signed (Ed25519) the head of every source chain in its ledger and the number

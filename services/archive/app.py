@@ -25,7 +25,13 @@ from contracts.envelope import (
 from contracts.errors import NotAllowed, NotFound
 from services.archive import signing
 from services.archive.access import AccessRequest, ReadRefusal, RecordView
-from services.archive.domain import ChainAlarm, LedgerCheckpoint, LedgerEntry, ledger_entry_id
+from services.archive.domain import (
+    ChainAlarm,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerVerification,
+    ledger_entry_id,
+)
 from services.archive.files import (
     CLOSING_DATES,
     OPENERS,
@@ -255,8 +261,8 @@ class ArchiveApplication(CasebookApplication):
     def list_chain_alarms(self, limit: int = DEFAULT_LIMIT, after: str | None = None,
                           source: str | None = None) -> dict[str, Any]:
         """The breaks in a source's chain the ledger met as envelopes arrived, by source and
-        position: what it expected there and what was wrong. A verification reports what it
-        finds and keeps nothing; these are kept, each with the envelope it was raised on."""
+        position: what it expected there and what was wrong, each with the envelope it was
+        raised on. What a verification finds is in its report (`list_verifications`)."""
         require_role(*LEDGER_READERS)
         return self.views.alarms(limit, after, source)
 
@@ -331,10 +337,38 @@ class ArchiveApplication(CasebookApplication):
             "ok": checkpoints["ok"] and all(section["ok"] for section in report.values()),
             "checked_at": clock.now().isoformat(),
             "since_checkpoint": checkpoint.sequence if checkpoint else None,
+            "against_stores": recompute is not None,
             "checkpoint_heads": checkpoint.heads if checkpoint else None,
             "sources": report,
             "checkpoints": checkpoints,
         }
+
+    def keep_verification(
+        self, recompute: Recompute | None = None, since_checkpoint: bool = False
+    ) -> dict[str, Any]:
+        """Verify the ledger (`verify_ledger`) and keep the report as it was answered, with who
+        asked for it: a verification is itself on the record, and a failed one can be read
+        again (`get_verification`). The answer is the report with its id."""
+        actor = require_role(*LEDGER_READERS)
+        report = self.verify_ledger(recompute, since_checkpoint)
+        verification = LedgerVerification(verified_by=actor.id, report=report)
+        self.save(verification)
+        return {"verification_id": str(verification.id), "verified_by": actor.id, **report}
+
+    def list_verifications(self, limit: int = DEFAULT_LIMIT, after: str | None = None,
+                           ok: bool | None = None) -> dict[str, Any]:
+        """The verifications kept, the newest first; with `ok`, only those that verified (true)
+        or found problems (false)."""
+        require_role(*LEDGER_READERS)
+        return self.views.verifications(limit, after, ok)
+
+    def get_verification(self, verification_id: str) -> dict[str, Any]:
+        """A kept verification's report, whole, as it was answered."""
+        require_role(*LEDGER_READERS)
+        found = self.views.verification(verification_id)
+        if found is None:
+            raise NotFound(f"No verification {verification_id} is kept.")
+        return found
 
     # Checkpoints: every N entries or T minutes, whichever comes first.
 

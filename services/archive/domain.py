@@ -90,3 +90,18 @@ class LedgerCheckpoint(CasebookAggregate):
         self.key_id = key_id
         self.public_key = public_key
         self.signature = signature
+
+
+class LedgerVerification(CasebookAggregate):
+    """A verification of the ledger as it was answered to whoever asked for it: when it was
+    checked, how far (everything, or what follows a signed checkpoint), whether against the
+    sources' own stores, and the whole report, every problem at its position. Kept so that a
+    verification is itself on the record (who checked the ledger, when, and what they were
+    told), and a failed one can be shown again after the page that ran it is closed. Each is
+    its own aggregate, a new id each time: a command carried out once keeps one."""
+
+    @event("Reported")
+    def __init__(self, verified_by: str, report: dict[str, Any]) -> None:
+        self.school_id = None
+        self.verified_by = verified_by
+        self.report = report

@@ -206,6 +206,17 @@ def source_report(chains: dict[str, Chain], store_checked: bool) -> dict[str, di
     }
 
 
+def entry_count(report: dict[str, Any]) -> int:
+    """The entries a verification report checked, every source's."""
+    return sum(section["entries"] for section in report["sources"].values())
+
+
+def problem_count(report: dict[str, Any]) -> int:
+    """The problems a verification report lists: each chain's and the checkpoints'."""
+    return (sum(len(section["problems"]) for section in report["sources"].values())
+            + len(report["checkpoints"]["problems"]))
+
+
 def _rebuilt(source: str, recompute: Recompute, position: int,
              prev_hash: str) -> Iterator[dict[str, Any]]:
     return recomputed(lambda *page: recompute(source, *page), position, prev_hash, PAGE)

@@ -13,8 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from services.archive.access import AccessRequest, ReadRefusal, RecordView
-from services.archive.domain import ChainAlarm, LedgerCheckpoint, LedgerEntry
+from services.archive.domain import (
+    ChainAlarm,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerVerification,
+)
 from services.archive.files import ArchiveFile, ClientProfile, CodeSequence
+from services.archive.ledger import entry_count, problem_count
 from services.archive.signing import ALGORITHM
 from services.runtime.publishing import Publications
 
@@ -28,6 +34,7 @@ RefusalEvents: Any = ReadRefusal
 RequestEvents: Any = AccessRequest
 ViewEvents: Any = RecordView
 EntryEvents: Any = LedgerEntry
+VerificationEvents: Any = LedgerVerification
 RetiredProfile: Any = ClientProfile
 RetiredSequence: Any = CodeSequence
 
@@ -60,6 +67,24 @@ def ledger_checkpoint_signed(event: Any) -> dict[str, Any]:
         "key_id": event.key_id,
         "public_key": event.public_key,
         "signature": event.signature,
+    }
+
+
+@PUBLICATIONS.maps(VerificationEvents.Reported, "LedgerVerified", 1)
+def ledger_verified(event: Any) -> dict[str, Any]:
+    report = event.report
+    sources = report["sources"]
+    return {
+        "verification_id": str(event.originator_id),
+        "checked_at": report["checked_at"],
+        "ok": report["ok"],
+        "since_checkpoint": report["since_checkpoint"],
+        "against_stores": report["against_stores"],
+        "entry_count": entry_count(report),
+        "problem_count": problem_count(report),
+        # A chain with nothing in it has no head to name.
+        "heads": [{"source": source, **sources[source]["head"]} for source in sorted(sources)
+                  if sources[source]["head"]["position"] > 0],
     }
 
 

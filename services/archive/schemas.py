@@ -39,6 +39,17 @@ class VerifyLedger(Schema):
                                       "checkpoint, from its signed heads on."})
 
 
+class ListVerifications(PageQuery):
+    """The verifications kept, the newest first."""
+
+    ok = fields.Boolean(load_default=None, allow_none=True, metadata={
+        "description": "Only those that verified (true) or that found problems (false)."})
+
+
+class VerificationRef(Schema):
+    verification_id = fields.UUID(required=True)
+
+
 class ListLedger(PageQuery):
     """One source's ledger entries in chain order (keyed by position)."""
 
@@ -255,17 +266,33 @@ class CheckpointReport(Schema):
 
 
 class LedgerReport(Schema):
-    """Each source's chain and the checkpoints, with every problem at its exact position."""
+    """A verification, kept as it was answered: each source's chain and the checkpoints, with
+    every problem at its exact position."""
 
+    verification_id = fields.String(required=True)
+    verified_by = fields.String(required=True)
     ok = fields.Boolean(required=True)
     checked_at = fields.String(required=True)
     since_checkpoint = fields.Integer(
         allow_none=True, metadata={"description": "The checkpoint verified from; null: all."})
+    against_stores = fields.Boolean(required=True, metadata={
+        "description": "Whether each chain was also compared with its source's own store."})
     checkpoint_heads = fields.List(fields.Nested(Head), allow_none=True, metadata={
         "description": "Its signed heads, where each chain was verified on from."})
     sources = fields.Dict(keys=fields.String(), values=fields.Nested(SourceReport),
                           required=True)
     checkpoints = fields.Nested(CheckpointReport, required=True)
+
+
+class VerificationItem(Schema):
+    verification_id = fields.String(required=True)
+    checked_at = fields.String(required=True)
+    verified_by = fields.String(required=True)
+    ok = fields.Boolean(required=True)
+    since_checkpoint = fields.Integer(allow_none=True)
+    against_stores = fields.Boolean(required=True)
+    entry_count = fields.Integer(required=True)
+    problem_count = fields.Integer(required=True)
 
 
 class LedgerItem(Schema):

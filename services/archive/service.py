@@ -77,10 +77,22 @@ class ArchiveService(PublishingService):
         return self.app.list_ledger(**query)
 
     @rpc
-    @query(schemas.VerifyLedger, roles=LEDGER_READERS, returns=schemas.LedgerReport)
+    @command(schemas.VerifyLedger, roles=LEDGER_READERS, returns=schemas.LedgerReport)
     def verify_ledger(self, options: dict[str, Any]) -> dict[str, Any]:
+        # A command: the report is kept, once, whoever retries the request.
         recompute = self._recompute if options["against_stores"] else None
-        return self.app.verify_ledger(recompute, options["since_checkpoint"])
+        return self.app.keep_verification(recompute, options["since_checkpoint"])
+
+    @rpc
+    @query(schemas.ListVerifications, roles=LEDGER_READERS,
+           returns=page_of(schemas.VerificationItem))
+    def list_verifications(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_verifications(**query)
+
+    @rpc
+    @query(schemas.VerificationRef, roles=LEDGER_READERS, returns=schemas.LedgerReport)
+    def get_verification(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.get_verification(str(query["verification_id"]))
 
     @rpc
     @query(schemas.ListCheckpoints, roles=LEDGER_READERS,

@@ -16,8 +16,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from services.archive.access import AccessRequest, ReadRefusal, RecordView
-from services.archive.domain import ChainAlarm, LedgerCheckpoint, LedgerEntry
+from services.archive.domain import ChainAlarm, LedgerCheckpoint, LedgerEntry, LedgerVerification
 from services.archive.files import REQUIRED, ArchiveFile, ClientProfile, CodeSequence, record_ids
+from services.archive.ledger import entry_count, problem_count
 from services.archive.retention import retention_end
 from services.runtime.context import Actor
 from services.runtime.paging import DEFAULT_LIMIT, page
@@ -32,6 +33,7 @@ ProfileEvents: Any = ClientProfile
 RefusalEvents: Any = ReadRefusal
 RequestEvents: Any = AccessRequest
 SequenceEvents: Any = CodeSequence
+VerificationEvents: Any = LedgerVerification
 ViewEvents: Any = RecordView
 
 LEDGER = Table(
@@ -110,6 +112,19 @@ ALARM = Table(
     expected_prev_hash TEXT NOT NULL, problems TEXT NOT NULL, raised_at TEXT NOT NULL""",
     key=("source", "position"),
 )
+# Verifications as they were answered, the newest first (`seq`); the report whole, for the
+# page that shows one again (it names positions, hashes and problems, nothing personal).
+VERIFICATION = Table(
+    "ledger_verification",
+    """verification_id TEXT NOT NULL, seq BIGINT NOT NULL, checked_at TEXT NOT NULL,
+    verified_by TEXT NOT NULL, ok BOOLEAN NOT NULL, since_checkpoint BIGINT,
+    against_stores BOOLEAN NOT NULL, entry_count BIGINT NOT NULL,
+    problem_count BIGINT NOT NULL, report TEXT NOT NULL""",
+    key=("verification_id",),
+    indexes=(("seq",), ("ok", "seq")),
+)
+VERIFICATION_COLUMNS = ("verification_id, checked_at, verified_by, ok, since_checkpoint, "
+                        "against_stores, entry_count, problem_count")
 # What each retired code sequence was of (its later events name only the number).
 RETIRED_SEQUENCE = Table(
     "retired_code_sequence",
@@ -142,7 +157,7 @@ FILE_COLUMNS = ("file_id, file_code, school_id, category, record_source, record_
 
 class ArchiveViews(Views):
     tables = (LEDGER, LEDGER_RECORD, FILE, HOLD, DISPOSAL, ACCESS, READ, CHECKPOINT, ALARM,
-              RETIRED_SEQUENCE)
+              VERIFICATION, RETIRED_SEQUENCE)
     learned = (CLIENT_PROFILE, CODE_SEQUENCE)
 
     # The ledger.
@@ -171,6 +186,16 @@ class ArchiveViews(Views):
                   expected_prev_position=event.expected_prev_position,
                   expected_prev_hash=event.expected_prev_hash,
                   problems=json.dumps(event.problems), raised_at=event.timestamp.isoformat())
+
+    @projects(VerificationEvents.Reported)
+    def _verification(self, tx: Transaction, event: Any) -> None:
+        report = event.report
+        tx.insert("ledger_verification", verification_id=str(event.originator_id),
+                  seq=_next(tx, "ledger_verification", "seq"), checked_at=report["checked_at"],
+                  verified_by=event.verified_by, ok=report["ok"],
+                  since_checkpoint=report["since_checkpoint"],
+                  against_stores=report["against_stores"], entry_count=entry_count(report),
+                  problem_count=problem_count(report), report=json.dumps(report))
 
     # Files (9.4a–c).
 
@@ -439,6 +464,21 @@ class ArchiveViews(Views):
         row = self.store.one("SELECT * FROM {chain_alarm} WHERE source = :source "
                              "AND position = :position", source=source, position=position)
         return None if row is None else {**row, "problems": json.loads(row["problems"])}
+
+    def verifications(self, limit: int = DEFAULT_LIMIT, after: str | None = None,
+                      ok: bool | None = None) -> dict[str, Any]:
+        where, params = ([], {}) if ok is None else (["ok = :ok"], {"ok": ok})
+        return page(self.store, "{ledger_verification}", where, params, ("seq",), limit, after,
+                    descending=True, columns=VERIFICATION_COLUMNS + ", seq")
+
+    def verification(self, verification_id: str) -> dict[str, Any] | None:
+        row = self.store.one("SELECT verification_id, verified_by, report "
+                             "FROM {ledger_verification} WHERE verification_id = :id",
+                             id=verification_id)
+        if row is None:
+            return None
+        return {"verification_id": row["verification_id"], "verified_by": row["verified_by"],
+                **json.loads(row["report"])}
 
     # What the cases subscription learned.
 

@@ -45,6 +45,7 @@ LEDGER_COLUMNS = ("source", "position", "type", "aggregate_id", "school_id", "ha
 nav(N_("Chains and checkpoints"), "/audit/status", "auditor")
 nav(N_("The ledger"), "/audit/ledger/cases", "auditor")
 nav(N_("Verify the ledger"), "/audit/verification", "auditor")
+nav(N_("Verifications kept"), "/audit/verifications", "auditor")
 nav(N_("A record as it was"), "/audit/records", "auditor")
 nav(N_("Chain alarms"), "/audit/alarms", "auditor")
 nav(N_("Export the ledger"), "/audit/export", "auditor")
@@ -86,6 +87,7 @@ FORMAT_NAMES = {"jsonl": N_("JSON Lines"), "csv": N_("CSV (UTF-8, for Excel)"),
                                 "your own (examples/verify)")}
 SOME_FIELDS = Message(PROBLEMS["invalid_input"])
 ALARMS_PAGE = 50
+VERIFICATIONS_PAGE = 50
 # What contracts.envelope.chain_problems says is wrong with an envelope, in the locale's words.
 CHAIN_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"hash does not match the envelope's content"),
@@ -128,17 +130,19 @@ CHAIN_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
 @page("/audit/status")
 def status(visit: Visit) -> Response:
     """Per source: the ledger's head, the head the last checkpoint signed, and whether the
-    chain verifies from there (a ledger-only check from the checkpoint on: it costs what came
-    after it, so it is run each time the page is shown)."""
+    chain verified in the last verification kept (showing the page verifies nothing: a
+    verification is kept, so it is run on purpose, from the button here, the verification
+    page or `casebook verify`)."""
     checkpoints = visit.api.get("/ledger/checkpoints", limit=1)
     last = checkpoints["items"][0] if checkpoints["items"] else None
     signed = {head["source"]: head for head in (last["heads"] if last else [])}
-    report = visit.api.post("/ledger/verifications",
-                            {"since_checkpoint": True, "against_stores": False}, None)
+    kept = visit.api.get("/ledger/verifications", limit=1)["items"]
+    report = (visit.api.get(f"/ledger/verifications/{kept[0]['verification_id']}") if kept
+              else None)
     rows = []
     for source in SOURCES:
         head = visit.api.get(f"/ledger/{source}/head")
-        checked = report["sources"].get(source)
+        checked = report["sources"].get(source) if report else None
         # The alarms the ledger raised as this source's envelopes arrived: only their count.
         alarmed = visit.api.get("/ledger/alarms", source=source, limit=1)["total"]
         rows.append({"source": source, "head": head, "signed": signed.get(source),
@@ -213,8 +217,8 @@ def hashed_text(visit: Visit, source: str, position: int) -> Response:
 
 @page("/audit/alarms")
 def alarms(visit: Visit) -> Response:
-    """The breaks in each source's chain the ledger met as envelopes arrived (a verification
-    reports its own and keeps none), by source and position, paged."""
+    """The breaks in each source's chain the ledger met as envelopes arrived, by source and
+    position, paged (a verification's are in its report, among the verifications kept)."""
     args = visit.request.args
     chosen = args.get("source") if args.get("source") in SOURCES else None
     found = visit.api.get("/ledger/alarms", source=chosen, after=args.get("after"),
@@ -258,9 +262,35 @@ def verify(visit: Visit) -> Response:
                             values=forms.values(VERIFY, form),
                             problem=Problem.of(refusal.problem, VERIFY), report=None)
     return visit.render("auditor_verification.html", fields=VERIFY,
-                        values=forms.values(VERIFY, form), problem=None, report=report,
-                        ranges=ranges(report),
-                        said=lambda problem: chain_problem(visit.text, problem))
+                        values=forms.values(VERIFY, form), problem=None,
+                        **shown_report(visit, report))
+
+
+def shown_report(visit: Visit, report: dict[str, Any]) -> dict[str, Any]:
+    """What the report's part of a page needs: the report, the positions it checked, and its
+    problems in the person's words."""
+    return {"report": report, "ranges": ranges(report),
+            "said": lambda problem: chain_problem(visit.text, problem)}
+
+
+@page("/audit/verifications")
+def verifications(visit: Visit) -> Response:
+    """The verifications kept, the newest first: all, those that verified, or those that found
+    problems, paged."""
+    args = visit.request.args
+    chosen = {"ok": True, "failed": False}.get(args.get("result", ""))
+    shown = {"result": args["result"]} if chosen is not None else {}
+    found = visit.api.get("/ledger/verifications", ok=chosen, after=args.get("after"),
+                          limit=VERIFICATIONS_PAGE)
+    more = urlencode({**shown, "after": found["next"]}) if found["next"] else None
+    return visit.render("auditor_verifications.html", page=found,
+                        result=shown.get("result"), more=more)
+
+
+@page("/audit/verifications/<verification_id>")
+def verification(visit: Visit, verification_id: str) -> Response:
+    report = visit.api.get(f"/ledger/verifications/{quote(verification_id, safe='')}")
+    return visit.render("auditor_verification_kept.html", **shown_report(visit, report))
 
 
 def ranges(report: dict[str, Any]) -> dict[str, tuple[int, int]]:

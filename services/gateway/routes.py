@@ -174,7 +174,12 @@ ROUTES: tuple[Route, ...] = (
     _query("/ledger/<source>/entries", "archive", "list_ledger",
            "One source's ledger entries, by position.", "payload", "list"),
     _command("/ledger/verifications", "archive", "verify_ledger",
-             "Recompute every source's hash chain and report each problem."),
+             "Recompute every source's hash chain and report each problem; the report is "
+             "kept.", 201),
+    _query("/ledger/verifications", "archive", "list_verifications",
+           "The verifications kept, the newest first.", "payload", "list"),
+    _query("/ledger/verifications/<verification_id>", "archive", "get_verification",
+           "A kept verification's report, as it was answered.", "payload"),
     _query("/ledger/<source>/entries/<position>", "archive", "get_ledger_entry",
            "One ledger entry: its envelope as stored and the text its hash covers.",
            "payload"),

@@ -240,12 +240,15 @@ def register(stack: Stack, token: str, timeout: float = 120) -> str:
 
 def ledger_and_sources(stack: Stack) -> dict[str, dict[str, Any]]:
     """Per publishing service: the events it published, and what the archive's ledger holds of
-    them (entry count, head hash, whether its chain holds)."""
+    them (entry count, head hash, whether its chain holds). The events are read first: each
+    verification is kept and published itself, after its report, so the archive's events read
+    after it would always be one ahead of its ledger."""
     with rpc(stack.operator_uri, AUDITOR, timeout=120) as proxy:
+        streams = {source: list(published(proxy, source)) for source in PUBLISHERS}
         report = proxy.archive.verify_ledger()["sources"]
         counts = {}
         for source in PUBLISHERS:
-            events = list(published(proxy, source))
+            events = streams[source]
             ledger = report.get(source, {"entries": 0, "head": {"hash": "0" * 64}, "ok": True})
             counts[source] = {
                 "published": len(events),

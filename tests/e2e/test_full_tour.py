@@ -102,7 +102,9 @@ def test_the_ledger_holds_one_entry_per_stored_event_and_every_chain_verifies(to
     for source, app in toured["apps"].items():
         assert app.publications is not None
         stored = [app.mapper.to_domain_event(n) for n in app.notifications_after(0, 100_000)]
-        published = [e for e in stored if app.publications.publishable(e) is not None]
+        # This verification is kept after it answers: its own event is not in its report.
+        published = [e for e in stored if app.publications.publishable(e) is not None
+                     and str(e.originator_id) != report["verification_id"]]
         # Only the ledger's own copies of envelopes are not published again: they are the trail.
         copies = {type(e).__qualname__ for e in stored} - {
             type(e).__qualname__ for e in published}

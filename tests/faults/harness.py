@@ -392,11 +392,12 @@ def verified_ledger(world: Stack, timeout: float = 120) -> dict[str, Any]:
     """The archive's verification, at an instant the ledger holds what every source has
     published: the archive goes on signing checkpoints on its timer and recording its own
     envelopes after the load stops, so a report and the sources' positions read apart may
-    differ by what came in between."""
+    differ by what came in between. The positions are read first: each verification is kept
+    and published itself, after its report, so positions read after it are always one ahead."""
     with rpc(world.amqp_uri, AUDITOR, timeout=300) as proxy:
         def agreeing() -> dict[str, Any] | None:
-            report = proxy.archive.verify_ledger()
             stored = {name: proxy[name].status()["published_position"] for name in PUBLISHERS}
+            report = proxy.archive.verify_ledger()
             heads = {s: section["head"]["position"] for s, section in report["sources"].items()}
             return report if heads == {s: p for s, p in stored.items() if p} else None
 

@@ -111,6 +111,9 @@ def verify(timeout: float, since_checkpoint: bool, content: bool) -> None:
     for problem in report.get("checkpoints", {}).get("problems", []):
         failures.append(f"checkpoint: {json.dumps(problem, ensure_ascii=False)}")
     counts = ", ".join(f"{s}: {v['entries']}" for s, v in sorted(report["sources"].items()))
+    # The archive keeps every verification of its ledger: this one can be read again.
+    click.echo(f"the ledger's report is kept as verification {report['verification_id']} "
+               f"(GET /ledger/verifications/{report['verification_id']})")
     if since_checkpoint and not report.get("since_checkpoint"):
         click.echo("no checkpoint is signed yet: every entry was checked")
     if failures:

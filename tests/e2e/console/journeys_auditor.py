@@ -20,11 +20,19 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     page, field, save, shot = me.page, me.field, me.save, me.shot
     seen: dict[str, Any] = {}
 
-    # Signed in, the auditor lands on the chains and the last checkpoint.
+    # Signed in, the auditor lands on the chains and the last checkpoint: no verification is
+    # kept yet, so the page verifies what follows the checkpoint when asked to.
     me.sign_in_as("demo-auditor")
     page.wait_for_url(re.compile("/audit/status$"))
     assert page.get_by_role("heading", name="哈希链与检查点").is_visible()
+    seen["status_before"] = page.locator("#chain-state").inner_text()
+    save("立即核验最近检查点之后的内容", 200)
+    seen["daily"] = page.locator("#result").inner_text()
+    seen["daily_scope"] = page.locator("#scope").inner_text()
+    page.get_by_role("link", name="哈希链与检查点").click()
+    page.wait_for_url(re.compile("/audit/status$"))
     seen["status"] = page.locator("#chain-state").inner_text()
+    seen["last_verification"] = page.locator("#last-verification").inner_text()
     seen["checkpoint"] = page.locator("#checkpoint-sequence").inner_text()
     cases_row = page.locator("#sources tr[data-source='cases']")
     seen["status_cases"] = cases_row.inner_text()
@@ -39,7 +47,20 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
         row.get_attribute("data-source"): row.inner_text()
         for row in page.locator("#report-sources tbody tr").all()}
     seen["scope"] = page.locator("#scope").inner_text()
+    seen["kept_as"] = page.locator("#kept").inner_text()
     shot("auditor-02-verification")
+
+    # Both verifications are kept, the newest first; the full one reads again as answered.
+    page.get_by_role("link", name="已留存的核验").click()
+    page.wait_for_url(re.compile("/audit/verifications$"))
+    seen["kept"] = [row.get_attribute("data-verification")
+                    for row in page.locator("#verifications tbody tr").all()]
+    page.locator("#verifications tbody tr").first.get_by_role("link").click()
+    page.wait_for_url(re.compile("/audit/verifications/[0-9a-f-]+$"))
+    seen["kept_report"] = {"result": page.locator("#result").inner_text(),
+                           "scope": page.locator("#scope").inner_text(),
+                           "by": page.locator("#verified-by").inner_text()}
+    shot("auditor-02b-verification-kept")
 
     # The ledger of the cases service: position, type, time, hash and the previous hash.
     page.get_by_role("link", name="审计台账").click()
@@ -157,6 +178,14 @@ def alarms_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[
     seen["verification_problems"] = page.locator(
         "#report-sources tr[data-source='resources'] .problems li").all_inner_texts()
     shot("auditor-10-verification-failed")
+    # The status page shows it now, and the verifications that found problems list it alone.
+    page.get_by_role("link", name="哈希链与检查点").click()
+    page.wait_for_url(re.compile("/audit/status$"))
+    seen["status_after"] = page.locator("#chain-state").inner_text()
+    page.get_by_role("link", name="已留存的核验").click()
+    page.get_by_role("link", name="发现问题").click()
+    page.wait_for_url(re.compile(r"/audit/verifications\?result=failed$"))
+    seen["failed"] = page.locator("#verifications tbody tr").all_inner_texts()
     me.context.close()
     return seen
 

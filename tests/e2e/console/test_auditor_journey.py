@@ -45,6 +45,7 @@ def test_an_auditor_verifies_the_ledger_and_sees_a_record_as_it_was(amqp_uri, tm
             wait_for(lambda: _signed_through(proxy, published[-1]["position"]), timeout=60,
                      what="a checkpoint over the case's events")
             seen = run_journey("auditor", url)
+            verifications = proxy.archive.list_verifications({})
             ledger = proxy.archive.list_ledger({"source": "cases", "limit": 200})
             now = proxy.archive.get_record({"source": "cases", "aggregate_id": case_id})
             then = proxy.archive.get_record({
@@ -58,8 +59,13 @@ def test_an_auditor_verifies_the_ledger_and_sees_a_record_as_it_was(amqp_uri, tm
             alarmed = run_journey("auditor_alarms", url)
             [alarm] = proxy.archive.list_chain_alarms({})["items"]
 
-    # The chains and the checkpoint, as the status page showed them.
-    assert seen["status"] == "自最近的检查点以来，每条哈希链均通过核验。"
+    # The chains and the checkpoint, as the status page showed them: nothing verified until
+    # the auditor asked, then what follows the checkpoint, kept and shown as the last.
+    assert seen["status_before"] == "尚无留存的核验：请核验台账，以确认每条哈希链是否完好。"
+    assert seen["daily"] == "已通过核验：每条哈希链和每个检查点均完好。"
+    assert seen["daily_scope"].startswith(f"检查点 {seen['checkpoint']} 之后")
+    assert seen["status"] == f"自检查点 {seen['checkpoint']} 起，每条哈希链均通过核验。"
+    assert "由 demo-auditor 发起" in seen["last_verification"]
     assert seen["checkpoint"].isdigit() and int(seen["checkpoint"]) >= 1
     assert f"位置 {published[-1]['position']}" in seen["status_cases"]
     # The full verification passed, for the cases chain from its first position to its head.
@@ -67,6 +73,11 @@ def test_an_auditor_verifies_the_ledger_and_sees_a_record_as_it_was(amqp_uri, tm
     assert "并将每条哈希链与其来源服务的存储比对" in seen["scope"]
     assert f"1 至 {published[-1]['position']}" in seen["verified_sources"]["cases"]
     assert "已通过核验" in seen["verified_sources"]["cases"]
+    # Both verifications are kept, as the archive answers them, the full one read again.
+    assert seen["kept"] == [row["verification_id"] for row in verifications["items"]]
+    assert len(seen["kept"]) == 2 and seen["kept_as"] == seen["kept"][0]  # the full one
+    assert seen["kept_report"] == {"result": seen["verification"], "scope": seen["scope"],
+                                   "by": "demo-auditor"}
     # The ledger page is the ledger, each previous hash the hash of the entry before.
     items = ledger["items"]
     assert [(row["position"], row["type"], row["hash"]) for row in seen["ledger"]] == [
@@ -122,7 +133,10 @@ def test_an_auditor_verifies_the_ledger_and_sees_a_record_as_it_was(amqp_uri, tm
     assert alarmed["entry"]["envelope"] == forged  # kept as it came
     assert alarmed["verification"] == "未通过核验：问题按其位置列于下方。"
     assert alarmed["verification_problems"] == ["位置 1（台账中）： 其哈希不是其内容的哈希。"]
-    for name in ("auditor-01-status", "auditor-02-verification", "auditor-03-ledger-cases",
+    assert alarmed["status_after"] == "有哈希链或检查点未通过核验：问题位置见核验报告。"
+    assert len(alarmed["failed"]) == 1 and "发现 1 个问题" in alarmed["failed"][0]
+    for name in ("auditor-01-status", "auditor-02-verification",
+                 "auditor-02b-verification-kept", "auditor-03-ledger-cases",
                  "auditor-05-record-then", "auditor-07-entry", "auditor-08-alarms",
                  "auditor-09-alarmed-entry", "auditor-10-verification-failed"):
         assert (ARTEFACTS / f"{name}.png").stat().st_size > 0

@@ -4,6 +4,7 @@ against the stores, including an edited stored event."""
 
 import json
 import sqlite3
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -13,11 +14,12 @@ from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.runtime.cli.journeys import staff_school
 from services.runtime.clock import clock
+from services.runtime.replies import cluster_rpc
 from services.runtime.settings import settings
 from services.runtime.vault import SHREDDED
 from services.supervision.service import SupervisionService
 from tests.support.scenarios import client_id, drive_case
-from tests.support.services import ARCHIVIST, AUDITOR, SUPERVISOR, WORKER, rpc, running
+from tests.support.services import ARCHIVIST, AUDITOR, SUPERVISOR, WORKER, config, rpc, running
 from tests.support.waiting import wait_for
 
 SECOND_SUPERVISOR = {"id": "supervisor-2", "role": "supervisor", "school_id": "JD001"}
@@ -141,6 +143,19 @@ def test_an_archived_case_from_filing_to_disposal(amqp_uri, monkeypatch):
             intervention = next(e for e in proxy.cases.events_since(0, 100)
                                 if e["type"] == "InterventionLogged")
             edit_cases_store(intervention["position"], intervention["payload"])
-            problems = proxy.archive.verify_ledger()["sources"]["cases"]["problems"]
+            failed = proxy.archive.verify_ledger()
+            problems = failed["sources"]["cases"]["problems"]
             assert [(p["position"], p["where"]) for p in problems] == [
                 (intervention["position"], "store")]
+            # Each verification is kept, the failed one too, as it was answered.
+            kept = proxy.archive.list_verifications({})
+            assert [row["ok"] for row in kept["items"][:2]] == [False, True]
+            assert proxy.archive.get_verification(
+                {"verification_id": failed["verification_id"]}) == failed
+        # A verification retried under its command id is answered again, and kept once.
+        retried = {"actor": AUDITOR, "command_id": str(uuid.uuid4())}
+        with cluster_rpc(config(amqp_uri), context_data=retried, timeout=30) as proxy:
+            first = proxy.archive.verify_ledger({"against_stores": False})
+            assert proxy.archive.verify_ledger({"against_stores": False}) == first
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            assert proxy.archive.list_verifications({})["total"] == kept["total"] + 1

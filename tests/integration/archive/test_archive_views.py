@@ -163,6 +163,11 @@ class ArchiveMachine(RuleBasedStateMachine):
     def checkpoint(self) -> None:
         self.app.checkpoint_if_due()
 
+    @rule(since_checkpoint=st.booleans())
+    def verify(self, since_checkpoint: bool) -> None:
+        with acting_as(Actor("auditor-1", "auditor")):
+            self.app.keep_verification(since_checkpoint=since_checkpoint)
+
     @rule(school=st.sampled_from(SCHOOLS))
     def lose_an_envelope(self, school: str) -> None:
         """One the archive never gets: the next one it gets breaks the chain, and is kept
@@ -231,7 +236,7 @@ LISTS: dict[str, tuple[str, Callable[..., dict[str, Any]], str]] = {
 }
 # The ledger, its checkpoints and its chain alarms are the whole archive's, read by roles bound
 # to no school.
-UNSCOPED = {"list_ledger", "list_checkpoints", "list_chain_alarms"}
+UNSCOPED = {"list_ledger", "list_checkpoints", "list_chain_alarms", "list_verifications"}
 
 
 def test_every_paged_answer_of_the_service_is_checked_here() -> None:
@@ -328,6 +333,39 @@ def test_the_chain_alarms_page_by_position_while_more_are_raised(examples) -> No
     # Every second position was lost: each one delivered after it raised its alarm, once.
     assert positions == list(range(2, 2 * len(positions) + 1, 2))
     assert len(positions) >= 5
+
+
+def test_the_verifications_page_newest_first_while_more_are_kept(examples) -> None:
+    app = examples.app()
+    cases = Cases(app)
+    cases.case("JD001")
+    auditor = Actor("auditor-1", "auditor")
+    with acting_as(auditor):
+        kept = [app.keep_verification()["verification_id"] for _ in range(5)]
+        # One that finds a problem: an envelope the archive never got.
+        cases.stream.register_client(str(uuid.uuid4()))
+        cases.deliver("JD001", lambda s: s.register_client(str(uuid.uuid4())))
+        failed = app.keep_verification()
+        kept.append(failed["verification_id"])
+        seen: list[str] = []
+        after = None
+        while True:
+            found = app.list_verifications(limit=2, after=after)
+            seen += [row["verification_id"] for row in found["items"]]
+            app.keep_verification()  # newer: before the first page, never on a later one
+            if found["next"] is None:
+                break
+            after = found["next"]
+        assert seen == kept[::-1]
+        assert app.list_verifications(ok=True)["total"] == 5
+        # The break stays in the ledger: every verification after it finds it too, as two
+        # problems at its position (the previous position and the previous hash).
+        failures = app.list_verifications(ok=False)
+        assert failures["total"] == 1 + 3
+        assert failures["items"][-1]["verification_id"] == failed["verification_id"]
+        assert {(row["problem_count"], row["verified_by"]) for row in failures["items"]} == {
+            (2, "auditor-1")}
+        assert app.get_verification(failed["verification_id"]) == failed
 
 
 # Stores from before the learned tables: their retired aggregates fill the tables once.

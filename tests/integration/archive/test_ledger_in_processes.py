@@ -148,7 +148,15 @@ def test_the_archive_service_verifies_a_long_ledger_in_processes(amqp_uri, monke
             there = proxy.archive.verify_ledger(options)
     assert processes == [2]
     assert here["ok"] and here["sources"]["cases"]["entries"] >= 3 * 5
-    assert {**there, "checked_at": None} == {**here, "checked_at": None}
+    assert as_walked(there) == as_walked(here)
+
+
+def as_walked(report: dict) -> dict:
+    """A report less what differs between two verifications of the same ledger: when and under
+    which id each is kept, and the archive's own chain, which records the first one between."""
+    sources = {source: section for source, section in report["sources"].items()
+               if source != "archive"}
+    return {**report, "checked_at": None, "verification_id": None, "sources": sources}
 
 
 def test_the_archive_runs_on_while_its_verification_processes_walk(tmp_path):

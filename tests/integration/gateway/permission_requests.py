@@ -200,6 +200,9 @@ scoped("GET /classes/{class_id}",
 row("GET /ledger/{source}/head", "—", lambda w, role: Request("/ledger/cases/head"))
 row("POST /ledger/verifications", "—", lambda w, role: Request(
     "/ledger/verifications", {"against_stores": False}))
+row("GET /ledger/verifications", "—", lambda w, role: Request("/ledger/verifications"))
+row("GET /ledger/verifications/{verification_id}", "—",
+    lambda w, role: Request(f"/ledger/verifications/{w['verification']}"))
 row("GET /ledger/{source}/entries", "—", lambda w, role: Request("/ledger/cases/entries"))
 row("GET /ledger/{source}/entries/{position}", "—",
     lambda w, role: Request("/ledger/cases/entries/1"))

@@ -303,6 +303,8 @@ class World:
         wait_for(readable, timeout=60, what=what)
 
     def _archive(self) -> None:
+        self.ids["verification"] = self.post(OP, "/ledger/verifications",
+                                             {"against_stores": False})["verification_id"]
         for scope, (_, _, archivist, supervisor) in SCOPES.items():
             if scope == "col":
                 continue

@@ -141,4 +141,7 @@ def test_a_social_worker_runs_a_case_and_a_supervisor_and_an_auditor_read_it(api
     assert all("王" not in str(e["payload"]) for e in feed["items"])
     wait_for(lambda: ok(auditor.get("/ledger/cases/head"))["position"]
              == feed["items"][-1]["position"], what="the archive to record the cases chain")
-    assert ok(auditor.post("/ledger/verifications", json={}))["ok"] is True
+    verified = ok(auditor.post("/ledger/verifications", json={}), 201)
+    assert verified["ok"] is True
+    # Kept: read again, as it was answered.
+    assert ok(auditor.get(f"/ledger/verifications/{verified['verification_id']}")) == verified

@@ -27,6 +27,7 @@ from tests.support.views import domain_event_classes, undeclared
 from tests.unit.archive.streams import CasesStream, at, feed
 
 ARCHIVIST = Actor("archivist-1", "archivist", "JD001")
+AUDITOR = Actor("auditor-1", "auditor")
 SUPERVISOR = Actor("supervisor-1", "supervisor", "JD001")
 WORKER = Actor("worker-1", "social_worker", "JD001")
 # What people typed that must never leave the store in clear.
@@ -93,6 +94,8 @@ def tour(app: ArchiveApplication, monkeypatch: pytest.MonkeyPatch) -> None:
         app.revoke_access(granted, "purpose_fulfilled")
     with acting_as(WORKER), pytest.raises(NotAllowed):
         app.authorize_read("cases", opened["aggregate_id"], FREE_TEXT[0])
+    with acting_as(AUDITOR):
+        assert not app.keep_verification()["ok"]  # the break above
 
 
 def test_every_stored_event_is_published_valid_and_impersonal(app, monkeypatch):

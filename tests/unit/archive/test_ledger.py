@@ -195,6 +195,41 @@ def test_a_broken_chain_is_recorded_with_an_alarm_and_opens_no_file(app):
     assert entry["entry_before"] == {"source": "cases", "position": 1, "hash": first["hash"]}
 
 
+def test_a_verification_is_kept_as_it_was_answered_with_who_asked(app):
+    stream = CasesStream()
+    first = stream.open_case("client-1")
+    stream.open_case("client-2")  # never delivered: the verification finds the break
+    feed(app, first, stream.open_case("client-3"))
+    with acting_as(AUDITOR):
+        answered = app.keep_verification(since_checkpoint=False)
+        kept = app.get_verification(answered["verification_id"])
+        [row] = app.list_verifications()["items"]
+    assert kept == answered
+    assert (answered["verified_by"], answered["ok"], answered["against_stores"]) == (
+        "auditor-1", False, False)
+    assert answered["sources"]["cases"]["problems"] == verify(app)["sources"]["cases"][
+        "problems"]
+    assert row == {"verification_id": answered["verification_id"],
+                   "checked_at": answered["checked_at"], "verified_by": "auditor-1",
+                   "ok": False, "since_checkpoint": None, "against_stores": False,
+                   "entry_count": 2, "problem_count": 2, "seq": 1}
+
+
+def test_a_verification_by_a_role_that_may_not_read_the_ledger_is_refused_and_not_kept(app):
+    feed(app, CasesStream().open_case("client-1"))
+    before = app.max_position()
+    with acting_as(Actor("worker-1", "social_worker", "JD001")), pytest.raises(NotAllowed):
+        app.keep_verification()
+    assert app.max_position() == before
+    with acting_as(AUDITOR):
+        assert app.list_verifications()["total"] == 0
+
+
+def test_a_verification_not_kept_is_not_found(app):
+    with acting_as(AUDITOR), pytest.raises(NotFound):
+        app.get_verification("00000000-0000-0000-0000-000000000001")
+
+
 def test_a_ledger_entry_is_shown_as_stored_with_the_text_its_hash_covers(app, cases):
     feed(app, *cases.events)
     with acting_as(AUDITOR):

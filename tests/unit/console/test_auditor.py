@@ -34,6 +34,8 @@ from services.console.auditor import (
     point_query,
     ranges,
     status,
+    verification,
+    verifications,
     verify,
 )
 from services.console.i18n import Localized
@@ -144,6 +146,10 @@ def test_a_report_covers_each_source_from_its_signed_head_or_its_start():
         "cases": (1, 12)}
 
 
+VERIFICATION_ITEM = ("verification_id", "checked_at", "verified_by", "ok", "since_checkpoint",
+                     "against_stores")
+
+
 class Archive:
     """The archive's answers as the console's pages read them, without a service."""
 
@@ -153,9 +159,18 @@ class Archive:
         self.report, self.checkpoints = report, checkpoints
         self.alarms, self.entries = alarms or [], entries or {}
         self.asked: list[tuple[str, dict[str, Any]]] = []
+        self.posted: list[dict[str, Any]] = []
 
     def get(self, path: str, **query: Any) -> Any:
         self.asked.append((path, query))
+        if path == "/ledger/verifications":  # the report, kept: the only one
+            report = self.report
+            kept = [] if report is None or query.get("ok") not in (None, report["ok"]) else [{
+                **{key: report[key] for key in VERIFICATION_ITEM}, "entry_count": 12,
+                "problem_count": 2}]
+            return {"items": kept, "total": len(kept), "next": None}
+        if path.startswith("/ledger/verifications/"):
+            return self.report
         if path == "/ledger/checkpoints":
             return {"items": self.checkpoints[:1], "total": len(self.checkpoints)}
         if path == "/ledger/alarms":
@@ -169,6 +184,7 @@ class Archive:
 
     def post(self, path: str, body: dict[str, Any], key: str | None) -> Any:
         assert path == "/ledger/verifications"
+        self.posted.append(body)
         return self.report
 
 
@@ -178,7 +194,9 @@ def visit_of(archive: Archive, locale: str, method: str = "GET", form: Any = Non
 
 
 BROKEN = {
+    "verification_id": "5f0c2b1e-0000-4000-8000-000000000001", "verified_by": "auditor-1",
     "ok": False, "checked_at": "2026-09-01T00:00:00+00:00", "since_checkpoint": None,
+    "against_stores": True,
     "checkpoint_heads": None,
     "sources": {"cases": {"entries": 12, "head": {"position": 12, "hash": "ab" * 32},
                           "store_checked": True, "ok": False, "problems": [
@@ -210,7 +228,7 @@ def test_the_status_before_any_checkpoint_in_english():
     report = {**BROKEN, "ok": True, "checkpoints": {"count": 0, "ok": True, "problems": []},
               "sources": {"cases": {**BROKEN["sources"]["cases"], "ok": True, "problems": []}}}
     page = status(visit_of(Archive(report, []), "en")).get_data(as_text=True)
-    assert "Every chain verifies from its start." in page
+    assert "Every chain verified from its start." in page
     assert "No checkpoint has been signed yet" in page
     assert page.count("No entries yet.") == 2  # resources and supervision
     assert "12 entries checked, to position 12" in page
@@ -224,6 +242,48 @@ def test_the_status_says_when_a_chain_does_not_verify_since_the_checkpoint():
     assert "有哈希链或检查点未通过核验" in page and 'role="alert"' in page
     assert "（其后又有 3 个位置）" in page and "发现 1 个问题" in page
     assert "检查点的签名或链头未通过核验。" in page
+
+
+def test_the_status_verifies_nothing_and_says_when_no_verification_is_kept():
+    archive = Archive(None, [])
+    page = status(visit_of(archive, "zh_CN")).get_data(as_text=True)
+    assert archive.posted == []  # showing the page keeps no verification
+    assert "尚无留存的核验：请核验台账，以确认每条哈希链是否完好。" in page
+    assert page.count("尚未核验") == 4  # every source
+    assert '<input type="hidden" name="since_checkpoint" value="1">' in page
+
+
+def test_the_status_shows_the_last_verification_kept_and_who_asked_for_it():
+    archive = Archive(BROKEN, [])
+    page = status(visit_of(archive, "zh_CN")).get_data(as_text=True)
+    assert archive.posted == []
+    assert "由 auditor-1 发起" in page
+    assert f'<a href="/audit/verifications/{BROKEN["verification_id"]}">查看其报告</a>' in page
+
+
+def test_the_verifications_kept_are_listed_by_result_and_each_links_to_its_report():
+    archive = Archive(BROKEN, [])
+    page = verifications(visit_of(archive, "zh_CN", query="result=failed")).get_data(
+        as_text=True)
+    assert ("/ledger/verifications", {"ok": False, "after": None, "limit": 50}) in archive.asked
+    assert f'<a href="/audit/verifications/{BROKEN["verification_id"]}">' in page
+    assert "共 1 次核验" in page and "发现 2 个问题" in page
+    assert '<td data-label="已核验条目">12</td>' in page
+    none = verifications(visit_of(archive, "en", query="result=ok")).get_data(as_text=True)
+    assert "No verification is kept here yet." in none
+    every = verifications(visit_of(archive, "en", query="result=anything"))
+    assert ("/ledger/verifications", {"ok": None, "after": None, "limit": 50}) in archive.asked
+    assert every.status_code == 200
+
+
+def test_a_kept_verification_is_shown_as_it_was_answered():
+    archive = Archive(BROKEN, [])
+    page = verification(visit_of(archive, "zh_CN"), BROKEN["verification_id"]).get_data(
+        as_text=True)
+    assert (f"/ledger/verifications/{BROKEN['verification_id']}", {}) in archive.asked
+    assert "未通过核验：问题按其位置列于下方。" in page
+    assert "<code>auditor-1</code>" in page
+    assert "每条哈希链从起点开始; 并将每条哈希链与其来源服务的存储比对" in page
 
 
 ALARM = {"source": "cases", "position": 3, "expected_prev_position": 1,
