@@ -302,6 +302,10 @@ class LedgerItem(Schema):
     aggregate_id = fields.String(required=True)
     school_id = fields.String(allow_none=True)
     hash = fields.String(required=True)
+    prev_position = fields.Integer(allow_none=True, metadata={
+        "description": "The position the envelope says it follows, as it arrived."})
+    prev_hash = fields.String(allow_none=True, metadata={
+        "description": "The hash the envelope says its predecessor has, as it arrived."})
     occurred_at = fields.String(required=True)
     recorded_at = fields.String(required=True)
 

@@ -40,7 +40,8 @@ LEDGER = Table(
     "ledger_entry",
     """source TEXT NOT NULL, position BIGINT NOT NULL, arrival BIGINT NOT NULL,
     type TEXT NOT NULL, aggregate_id TEXT NOT NULL, school_id TEXT, hash TEXT NOT NULL,
-    occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL""",
+    prev_position BIGINT, prev_hash TEXT, occurred_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL""",
     key=("source", "position"),
     indexes=(("arrival",),),
 )
@@ -169,6 +170,10 @@ class ArchiveViews(Views):
                   arrival=_next(tx, "ledger_entry", "arrival"),
                   type=envelope["type"], aggregate_id=envelope["aggregate_id"],
                   school_id=envelope.get("school_id"), hash=envelope["hash"],
+                  # The link as the envelope claims it, kept as it came (a broken one too):
+                  # the ledger's pages show it without reading the source's stream.
+                  prev_position=envelope.get("prev_position"),
+                  prev_hash=envelope.get("prev_hash"),
                   occurred_at=envelope["occurred_at"], recorded_at=event.timestamp.isoformat())
         for record_id in dict.fromkeys(record_ids(envelope)):
             tx.insert("ledger_record", source=event.source, record_id=record_id,
@@ -430,7 +435,7 @@ class ArchiveViews(Views):
             params["type"] = type_
         return page(self.store, "{ledger_entry}", where, params, ("position",), limit, after,
                     columns="source, position, type, aggregate_id, school_id, hash, "
-                            "occurred_at, recorded_at")
+                            "prev_position, prev_hash, occurred_at, recorded_at")
 
     def entry(self, source: str, position: int) -> dict[str, Any] | None:
         return self.store.one("SELECT * FROM {ledger_entry} WHERE source = :source "

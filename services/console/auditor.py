@@ -40,7 +40,7 @@ from services.runtime.clock import clock
 LEDGER_PAGE = 50
 EXPORT_PAGE = 200  # the largest page a list query gives (services.runtime.paging.MAX_LIMIT)
 LEDGER_COLUMNS = ("source", "position", "type", "aggregate_id", "school_id", "hash",
-                  "occurred_at", "recorded_at")
+                  "prev_position", "prev_hash", "occurred_at", "recorded_at")
 
 nav(N_("Chains and checkpoints"), "/audit/status", "auditor")
 nav(N_("The ledger"), "/audit/ledger/cases", "auditor")
@@ -87,6 +87,9 @@ FORMAT_NAMES = {"jsonl": N_("JSON Lines"), "csv": N_("CSV (UTF-8, for Excel)"),
                                 "your own (examples/verify)")}
 SOME_FIELDS = Message(PROBLEMS["invalid_input"])
 ALARMS_PAGE = 50
+# What the gateway answers when a service is not running (503) or did not answer in time
+# (504): a page that only cross-checks with it goes on without it.
+UNAVAILABLE = (503, 504)
 VERIFICATIONS_PAGE = 50
 # What contracts.envelope.chain_problems says is wrong with an envelope, in the locale's words.
 CHAIN_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -164,23 +167,29 @@ def _age(elapsed: timedelta, locale: str) -> str:
 
 @page("/audit/ledger/<source>")
 def ledger(visit: Visit, source: str) -> Response:
-    """A page of one source's ledger entries by position. The ledger's index keeps each entry's
-    own hash; its link to the one before (prev_position, prev_hash) is in the envelope, read
-    here from the source's published stream for the same positions (one read a page)."""
+    """A page of one source's ledger entries by position, each with its link to the one before
+    (prev_position, prev_hash) as the ledger received it. Beside them, the hashes the source
+    itself published at the same positions (one read a page): a source whose stream cannot be
+    read now (not running) leaves the ledger shown, without that cross-check."""
     if source not in SOURCES:
         raise NotFound()
     entries = visit.api.get(f"/ledger/{source}/entries", after=visit.request.args.get("after"),
                             limit=LEDGER_PAGE)
     items = entries["items"]
-    published: dict[int, dict[str, Any]] = {}
+    published: dict[int, str] | None = {}
     if items:
         span = items[-1]["position"] - items[0]["position"] + 1
-        feed = visit.api.get(f"/events/{source}", after=items[0]["position"] - 1,
-                             limit=min(span, MAX_EVENTS))
-        published = {envelope["position"]: envelope for envelope in feed["items"]}
-    rows = [{**item, "envelope": published.get(item["position"])} for item in items]
-    return visit.render("auditor_ledger.html", source=source, sources=SOURCES, rows=rows,
-                        page=entries, request_after=visit.request.args.get("after"))
+        try:
+            feed = visit.api.get(f"/events/{source}", after=items[0]["position"] - 1,
+                                 limit=min(span, MAX_EVENTS))
+            published = {envelope["position"]: envelope["hash"] for envelope in feed["items"]}
+        except Refused as refusal:
+            if refusal.status not in UNAVAILABLE:
+                raise
+            published = None
+    return visit.render("auditor_ledger.html", source=source, sources=SOURCES, rows=items,
+                        published=published, page=entries,
+                        request_after=visit.request.args.get("after"))
 
 
 @page("/audit/ledger/<source>/<int:position>")

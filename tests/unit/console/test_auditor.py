@@ -30,6 +30,7 @@ from services.console.auditor import (
     entries_in,
     export,
     export_range,
+    ledger,
     ledger_entry,
     point_query,
     ranges,
@@ -39,7 +40,7 @@ from services.console.auditor import (
     verify,
 )
 from services.console.i18n import Localized
-from services.console.web import Visit
+from services.console.web import Refused, Visit
 from services.runtime.context import Actor
 from tests.unit.console import visits
 from tests.unit.test_envelope import make_envelope
@@ -52,7 +53,9 @@ AUDITOR = Actor(id="a-1", role="auditor")
 def entry(position: int) -> dict[str, Any]:
     return {"source": "cases", "position": position, "type": "CaseOpened",
             "aggregate_id": f"case-{position}", "school_id": None if position % 2 else "JD001",
-            "hash": f"{position:064x}", "occurred_at": "2026-09-01T00:00:00+00:00",
+            "hash": f"{position:064x}", "prev_position": position - 1,
+            # Each names the one before, the first the genesis hash (all zeros).
+            "prev_hash": f"{position - 1:064x}", "occurred_at": "2026-09-01T00:00:00+00:00",
             "recorded_at": "2026-09-01T00:00:01+00:00"}
 
 
@@ -427,3 +430,44 @@ def test_the_published_envelopes_export_as_casebook_export_writes_them_for_a_ver
     assert [json.loads(line)["position"] for line in b"".join(answer.response).splitlines()] == [
         2, 3]
     assert [query["after"] for query in ranged.asked] == [1, 3]
+
+
+class LedgerPage:
+    """One page of the cases ledger as the archive lists it, and the source's published hashes
+    (None: the source does not answer)."""
+
+    def __init__(self, rows: list[dict[str, Any]], published: dict[int, str] | None) -> None:
+        self.rows, self.published = rows, published
+
+    def get(self, path: str, **query: Any) -> Any:
+        if path == "/ledger/cases/entries":
+            return {"items": self.rows, "total": len(self.rows), "limit": 50, "next": None}
+        assert path == "/events/cases" and query["after"] == self.rows[0]["position"] - 1
+        if self.published is None:
+            raise Refused(503, {"status": 503, "code": "service_unavailable",
+                                "detail": "cases is not running"})
+        return {"items": [{"position": p, "hash": h} for p, h in self.published.items()]}
+
+
+def test_the_ledger_shows_each_link_as_the_ledger_received_it_and_marks_breaks():
+    rows = [entry(position) for position in range(1, 5)]
+    rows[2] = {**rows[2], "prev_hash": "e" * 64}  # entry 3 does not name entry 2's hash
+    published = {row["position"]: row["hash"] for row in rows}
+    published[4] = "f" * 64  # the source published another hash at 4
+    del published[1]  # and position 1 is not in its stream
+    page = ledger(visit_of(LedgerPage(rows, published), "zh_CN"), "cases").get_data(
+        as_text=True)
+    assert page.count('<code class="hash prev">') == 4
+    assert f'<code class="hash prev">{"e" * 64}</code>' in page
+    assert page.count("不是前一条目的哈希") == 1 and page.count("来源服务发布的哈希与此不同") == 1
+    assert page.count("不在来源服务的发布流中") == 1
+    assert "not-cross-checked" not in page
+
+
+def test_the_ledger_is_shown_from_its_own_copies_when_the_source_does_not_answer():
+    rows = [entry(position) for position in range(1, 4)]
+    page = ledger(visit_of(LedgerPage(rows, None), "zh_CN"), "cases").get_data(as_text=True)
+    assert 'id="not-cross-checked"' in page and "该服务是否在运行" in page
+    assert [f'<code class="hash prev">{row["prev_hash"]}</code>' in page for row in rows] == [
+        True] * 3
+    assert "不是前一条目的哈希" not in page and "来源服务发布的哈希与此不同" not in page
