@@ -7,7 +7,7 @@ and its delivery)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -420,7 +420,32 @@ def _outside_page(visit: Visit, case_id: str, help_: OutsideHelp, sent: Section 
     record = visit.api.get(f"/cases/{case_id}")
     found = visit.api.get(help_.carried, case_id=case_id, limit=OUTSIDE_PAGE)["items"]
     carried = {item[help_.key]: item for item in found}
+    choices, ways = _carrying_on(visit, help_, carried, sent)
+    # A referral may name an agency of the resource register (9.3a): the register's providers.
+    providers = {provider["provider_id"]: provider.get("name") or provider["provider_id"][:8]
+                 for provider in visit.api.get("/providers", limit=OUTSIDE_PAGE)["items"]
+                 } if any(field.kind == "provider" for field in help_.fields) else {}
+    made = [(item, carried.get(item[help_.key]), ways.get(item[help_.key], []))
+            for item in record[help_.made]]
+    shown = {section.name for *_, forms_of in made for _, section in forms_of}
+    if record["status"] in LIVE:
+        shown.add(help_.route)
+    return visit.render(help_.template, status, case=record,
+                        client=visit.api.get(f"/clients/{record['client_id']}"),
+                        made=made, unplaced=_unplaced(sent, shown), live=LIVE, choices=choices,
+                        providers=providers, route=help_.route, key=help_.key,
+                        form=form_of(sent, help_.route, help_.fields))
 
+
+Choices = dict[tuple[str, str], dict[str, str]]
+
+
+def _carrying_on(
+    visit: Visit, help_: OutsideHelp, carried: dict[str, dict[str, Any]], sent: Section | None
+) -> tuple[Choices, dict[str, list[tuple[CarryOn, Section]]]]:
+    """The forms that carry each item the resources service holds on in its state (the one
+    sent, as it was sent), and the choices of their fields by (item, field): no offer while no
+    resource of the register fits."""
     # A resource is offered among those of the register that fit the request today (8.3.4b):
     # the resources service's proposals for each request awaiting an offer.
     offering = help_.route == "resource-requests"
@@ -428,32 +453,17 @@ def _outside_page(visit: Visit, case_id: str, help_: OutsideHelp, sent: Section 
         resource["resource_id"]: _resource_choice(visit, resource) for resource in visit.api.get(
             f"/resource-links/{item_id}/proposals", limit=OUTSIDE_PAGE)["items"]}
         for item_id, item in carried.items() if offering and item[help_.state] in OFFERABLE}
+    ways = {item_id: [(way, form_of(sent, f"{way.route}-{item_id}", way.fields))
+                      for way in help_.carry_on if item[help_.state] in way.states
+                      and (way.route != "offer" or choices.get((item_id, "resource_id")))]
+            for item_id, item in carried.items()}
+    return choices, ways
 
-    def forms_of(item_id: str) -> list[tuple[CarryOn, Section]]:
-        """The forms that carry one item on in its state; none before the resources service
-        has taken it up, and no offer while no resource of the register fits."""
-        state = carried[item_id][help_.state] if item_id in carried else None
-        return [(way, form_of(sent, f"{way.route}-{item_id}", way.fields))
-                for way in help_.carry_on if state in way.states
-                and (way.route != "offer" or choices.get((item_id, "resource_id")))]
 
-    # A referral may name an agency of the resource register (9.3a): the register's providers.
-    providers = {provider["provider_id"]: provider.get("name") or provider["provider_id"][:8]
-                 for provider in visit.api.get("/providers", limit=OUTSIDE_PAGE)["items"]
-                 } if any(field.kind == "provider" for field in help_.fields) else {}
-    made = [(item, carried.get(item[help_.key]), forms_of(item[help_.key]))
-            for item in record[help_.made]]
-    shown = {section.name for *_, ways in made for _, section in ways}
-    if record["status"] in LIVE:
-        shown.add(help_.route)
-    # A form refused after its item moved on (another hand carried it on meanwhile) is no
-    # longer offered: its refusal is shown above the list, not lost.
-    unplaced = sent.problem if sent is not None and sent.name not in shown else None
-    return visit.render(help_.template, status, case=record,
-                        client=visit.api.get(f"/clients/{record['client_id']}"),
-                        made=made, unplaced=unplaced, live=LIVE, choices=choices,
-                        providers=providers, route=help_.route, key=help_.key,
-                        form=form_of(sent, help_.route, help_.fields))
+def _unplaced(sent: Section | None, shown: set[str]) -> Problem | None:
+    """A form refused after its item moved on (another hand carried it on meanwhile) is no
+    longer offered: its refusal is shown above the list, not lost."""
+    return sent.problem if sent is not None and sent.name not in shown else None
 
 
 RESOURCE_CHOICE = N_("%(title)s · %(remaining)s %(unit)s left")
@@ -467,14 +477,40 @@ def _resource_choice(visit: Visit, resource: dict[str, Any]) -> str:
 
 @page("/resource-requests")
 def resource_requests(visit: Visit) -> Response:
+    return _requests_page(visit, visit.request.args, None)
+
+
+@page("/resource-requests/<request_id>/<action>", "POST")
+def carry_request_on(visit: Visit, request_id: str, action: str) -> Response:
+    """Carry a resource request on from the list of them (8.3.4b, 9.3c), as from its case's
+    page; then the list as it was filtered, or on a refusal the list with the form as sent."""
+    help_ = OUTSIDE_HELP["resource-requests"]
+    way = help_.carrying(action)
+    section = Section(way.fields, name=f"{action}-{request_id}")
+    form = visit.request.form
+    # Back to the page of the list the form was sent from.
+    listed = {name: form[name] for name in ("state", "after") if form.get(name)}
+    return carry_out(
+        visit, f"{help_.carried}/{request_id}/{action}", forms.payload(way.fields, form),
+        lambda refusal: _requests_page(visit, form, sent_back(
+            visit, section, Problem.of(refusal.problem, way.fields)), refusal.status),
+        "/resource-requests" + (f"?{urlencode(listed)}" if listed else ""))
+
+
+def _requests_page(visit: Visit, args: Mapping[str, str], sent: Section | None,
+                   status: int = 200) -> Response:
     """The worker's own resource requests in every case (the resources service shows a worker
-    theirs), oldest first, by state."""
-    args = visit.request.args
+    theirs), oldest first, by state, each with the forms that carry it on in its state."""
     state = args.get("state") if args.get("state") in LINK_STATES else None
     found = visit.api.get("/resource-links", state=state, after=args.get("after"),
                           limit=CASELOAD_PAGE)
-    return visit.render("resource_requests.html", page=found, state=state, states=LINK_STATES,
-                        after=args.get("after"),
+    help_ = OUTSIDE_HELP["resource-requests"]
+    choices, ways = _carrying_on(visit, help_, {item[help_.key]: item
+                                                for item in found["items"]}, sent)
+    shown = {section.name for forms_of in ways.values() for _, section in forms_of}
+    return visit.render("resource_requests.html", status, page=found, state=state,
+                        states=LINK_STATES, after=args.get("after"), choices=choices,
+                        ways=ways, unplaced=_unplaced(sent, shown),
                         clients=_clients_of_cases(visit, (item["case_id"]
                                                           for item in found["items"])))
 

@@ -134,6 +134,12 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     seen["my_requests"] = page.locator("tbody").inner_text()
     seen["nav"] = page.locator("header nav a").all_inner_texts()
     shot("outside-05-my-requests")
+    # The tutoring's offer accepted from the list itself, back on the list as it was.
+    tutoring = page.locator("tbody tr", has_text="学业辅导")
+    seen["list_forms"] = tutoring.locator("form h3").all_inner_texts()
+    tutoring.get_by_role("button", name="接受所提供的资源").click()
+    page.wait_for_url(re.compile("/resource-requests$"))
+    seen["accepted_from_list"] = page.locator("tbody tr", has_text="学业辅导").inner_text()
     me.context.close()
     return seen
 

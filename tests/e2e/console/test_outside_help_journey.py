@@ -110,6 +110,10 @@ def test_a_social_worker_opens_a_case_from_a_letter_refers_and_asks_for_a_resour
     assert "王小明" in seen["my_requests"] and "学业辅导 · 2 份" in seen["my_requests"]
     assert "学业辅导 · 2 份\n已提供资源" in seen["my_requests"]  # offered in the console
     assert seen["nav"][:3] == ["我的个案", "登记服务对象", "资源申请"]
+    # Carried on from the list itself: the offer accepted there, its delivery next.
+    assert seen["list_forms"] == ["接受所提供的资源", "婉拒所提供的资源"]
+    assert "已接受资源" in seen["accepted_from_list"]
+    assert "记录交付" in seen["accepted_from_list"]
 
     # The offered resource: accepted, delivered as offered, then how it was used (9.3c).
     assert "已接受资源" in seen["offer_accepted"] and "记录交付" in seen["offer_accepted"]
@@ -124,12 +128,13 @@ def test_a_social_worker_opens_a_case_from_a_letter_refers_and_asks_for_a_resour
     assert link["delivery"] == {"quantity": 3, "delivered_on": today.isoformat()}
     assert link["usage"] == {"units_used": 3, "outcome": "need_met",
                              "recorded_on": today.isoformat()}
-    # The tutoring asked for: offered from the register in the console, the units asked for.
+    # The tutoring asked for: offered from the register in the console, the units asked for,
+    # then accepted from the list of requests.
     assert seen["offer_choices"] == ["请选择…", "周末数学辅导 · 尚余 6 次"]
     assert "已提供资源" in seen["tutoring_offered"]
     assert f"{today.year}年{today.month}月{today.day}日 提供 2 份" in seen["tutoring_offered"]
     assert (asked_link["state"], asked_link["resource_id"], asked_link["offered_quantity"]) == (
-        "offered", tutoring, 2)
+        "accepted", tutoring, 2)
     for page in ("outside-01-letter-case-refused", "outside-02-letter-opened-case",
                  "outside-03-referrals", "outside-04-request-refused",
                  "outside-05-my-requests", "outside-06-referral-acceptance-refused",

@@ -178,8 +178,8 @@ def test_a_resource_request_refused_shows_the_reason_beside_its_field_and_keeps_
     assert "学业辅导 · 2 份" in page and "已申请，待提供资源" in page
 
 
-def test_my_requests_name_each_cases_client_and_say_their_state():
-    services = Services({
+def my_requests(refusal: Refused | None = None) -> Services:
+    return Services({
         "/resource-links": {"items": [
             {"case_id": "case-1", "request_id": "q-1", "kind": "financial_aid", "quantity": 1,
              "needed_by": None, "state": "offered", "requested_on": "2026-11-21",
@@ -187,21 +187,59 @@ def test_my_requests_name_each_cases_client_and_say_their_state():
             {"case_id": "case-2", "request_id": "q-2", "kind": "venue", "quantity": 1,
              "needed_by": None, "state": "requested", "requested_on": "2026-11-22",
              "offered_on": None, "delivered_on": None}], "next": None, "total": 2},
+        "/resource-links/q-2/proposals": {"items": [
+            {"resource_id": "res-1", "title": "学校礼堂", "remaining": 1, "unit": "次"}]},
         "/clients": {"items": [{"client_id": "c-writer", "name": "李小红"}]},
         "/cases": {"items": [{"case_id": "case-1", "client_id": "c-writer"},
                              {"case_id": "case-2", "client_id": "c-gone"}]},
-    })
+    }, refusal)
+
+
+def test_my_requests_name_each_cases_client_and_say_their_state():
+    services = my_requests()
     page = social_worker.resource_requests(visit_of(services, query="state=nowhere")).get_data(
         as_text=True)
     assert services.asked[0] == ("/resource-links", {"state": None, "after": None,
                                                      "limit": social_worker.CASELOAD_PAGE})
-    # Exactly the page's cases, and their clients, are read by id.
+    # The proposals for the request awaiting an offer; exactly the page's cases, and their
+    # clients, are read by id.
     assert services.asked[1:] == [
+        ("/resource-links/q-2/proposals", {"limit": social_worker.OUTSIDE_PAGE}),
         ("/cases", {"status": "any", "case_id": ["case-1", "case-2"], "limit": 2}),
         ("/clients", {"client_id": ["c-gone", "c-writer"], "limit": 2})]
     assert ">李小红</a>" in page and ">个案 case-2</a>" in page
     assert "已提供资源" in page and "2026年11月23日 提供" in page
     assert "已申请，待提供资源" in page
+
+
+def test_my_requests_are_carried_on_from_the_list_in_their_state():
+    page = social_worker.resource_requests(visit_of(my_requests(), query="state=")).get_data(
+        as_text=True)
+    assert re.findall(r'action="/resource-requests/(q-\d)/(\w+)"', page) == [
+        ("q-1", "acceptance"), ("q-1", "decline"), ("q-2", "offer")]
+    assert '<option value="res-1" >学校礼堂 · 尚余 1 次</option>' in page
+
+
+def test_a_request_carried_on_from_the_list_goes_back_to_the_list_as_it_was_filtered():
+    services = my_requests()
+    answer = social_worker.carry_request_on(visit_of(services, "POST", {
+        "accepted_on": "2026-12-02", "state": "offered", "after": "c1", "idempotency_key": "k"}),
+        "q-1", "acceptance")
+    assert services.sent == [("/resource-links/q-1/acceptance", {"accepted_on": "2026-12-02"})]
+    assert answer.location == "/resource-requests?state=offered&after=c1"
+
+
+def test_a_refusal_on_the_list_is_shown_beside_the_field_on_its_own_form():
+    refusal = Refused(400, {"code": "invalid_input", "errors": {
+        "accepted_on": ["Must not be before the offer (2026-11-23)."]}})
+    answer = social_worker.carry_request_on(visit_of(my_requests(refusal), "POST", {
+        "accepted_on": "2026-11-22"}), "q-1", "acceptance")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "不得早于 2026-11-23。" in page.split('id="error-acceptance-q-1-accepted_on"')[1][:200]
+    assert 'value="2026-11-22"' in page and page.count('aria-invalid="true"') == 1
+    with pytest.raises(NotFound):  # not a way a resource request is carried on
+        social_worker.carry_request_on(visit_of(my_requests(), "POST", {}), "q-1", "completion")
 
 
 def test_every_code_these_pages_show_has_a_label():
