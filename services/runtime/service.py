@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from contextvars import Token
 from datetime import UTC
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-import eventlet
+from eventlet.greenthread import GreenThread
 from marshmallow import Schema, ValidationError, fields
 from nameko.extensions import DependencyProvider
 
@@ -53,7 +54,8 @@ class ApplicationDependency(DependencyProvider):
     def setup(self) -> None:
         log_stacks_on_signal()
         self.app = self.app_class()
-        self._following = True
+        self._stopping = threading.Event()
+        self._follower: GreenThread | None = None
 
     def start(self) -> None:
         if self.publications is not None:
@@ -62,21 +64,29 @@ class ApplicationDependency(DependencyProvider):
             self.relay = Relay(self.app, self.publications, amqp_uri)
             self.container.spawn_managed_thread(self.relay.run)
         if self.app.views is not None:
-            self.container.spawn_managed_thread(self._follow)
+            self._follower = self.container.spawn_managed_thread(self._follow)
 
     def _follow(self) -> None:
         """The views catch up on start, then follow what other instances write."""
-        while self._following:
+        while not self._stopping.is_set():
             self.app.follow()
-            eventlet.sleep(VIEWS_POLL_SECONDS)
+            self._stopping.wait(VIEWS_POLL_SECONDS)
 
     def stop(self) -> None:
-        self._following = False
-        if self.relay is not None:
-            self.relay.stop()
+        """Stop following once the views' current catch-up is done: nameko kills a managed
+        thread still running after its container's dependencies have stopped, and warns of
+        it, on every stop of every service."""
+        self._stop_threads()
+        if self._follower is not None:
+            self._follower.wait()
 
     def kill(self) -> None:
-        self.stop()
+        self._stop_threads()
+
+    def _stop_threads(self) -> None:
+        self._stopping.set()
+        if self.relay is not None:
+            self.relay.stop()
 
     def get_dependency(self, worker_ctx: Any) -> CasebookApplication:
         return self.app

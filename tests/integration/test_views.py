@@ -5,6 +5,7 @@ hand, exactly, and a swap puts the rebuilt tables in place."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -400,3 +401,17 @@ def test_a_batch_holds_deletions_by_key_and_writes_them_before_its_inserts(store
         {"kind": "a", "item_id": "1", "since": "newer"},
         {"kind": "a", "item_id": "2", "since": "old"},
     ]
+
+
+def test_a_service_stops_following_its_log_itself_so_nameko_kills_no_thread(amqp_uri, caplog):
+    """A container that stops kills (and warns of) each managed thread still running: the views'
+    follower ends with its service's stop, after the catch-up it is in."""
+    from services.cases.service import CasesService
+    from tests.support.services import running
+
+    with caplog.at_level(logging.WARNING, logger="nameko.containers"), running(
+            amqp_uri, CasesService) as runner:
+        (container,) = runner.containers
+        assert len(container._managed_threads) >= 2  # the relay and the views' follower
+    assert [record.getMessage() for record in caplog.records
+            if record.name == "nameko.containers"] == []
