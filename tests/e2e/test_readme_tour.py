@@ -1,6 +1,7 @@
 """The README's five-minute tour, run as written against `casebook up`: if the README drifts
 from the product, this fails."""
 
+import json
 import os
 import re
 import signal
@@ -67,3 +68,7 @@ def test_the_readme_tour_works_as_written(amqp_uri, tmp_path):
     event_lines = [line for line in lines if '"prev_hash"' in line]
     assert event_lines and not any("李小红" in line for line in event_lines)
     assert "verified" in output
+    # Both verifications are kept, the newest first, as the archive lists them.
+    kept = next(json.loads(line) for line in lines if '"verified_by"' in line)
+    assert kept["total"] == 2 and [(item["verified_by"], item["ok"])
+                                   for item in kept["items"]] == [("casebook-cli", True)] * 2
