@@ -91,7 +91,6 @@ ARCHIVE_PROBLEMS: dict[str, str] = {
     "retention_not_expired": N_("The file's retention period has not ended (9.4e)."),
     "legal_hold": N_("The file is under a legal hold: lift it before disposal (9.4e)."),
 }
-# The sections of a file's contents index (9.4b).
 # The published events a file indexes: as the case timeline names them where it has them.
 TIMELINE_NAMES = {"CaseOpened": "Opened", "IntakeCompleted": "IntakeAccepted",
                   "CaseClosed": "Closed", "CaseReopened": "Reopened",

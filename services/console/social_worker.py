@@ -427,12 +427,11 @@ def _outside_page(visit: Visit, case_id: str, help_: OutsideHelp, sent: Section 
                  } if any(field.kind == "provider" for field in help_.fields) else {}
     made = [(item, carried.get(item[help_.key]), ways.get(item[help_.key], []))
             for item in record[help_.made]]
-    shown = {section.name for *_, forms_of in made for _, section in forms_of}
-    if record["status"] in LIVE:
-        shown.add(help_.route)
+    asking = [help_.route] if record["status"] in LIVE else []
     return visit.render(help_.template, status, case=record,
                         client=visit.api.get(f"/clients/{record['client_id']}"),
-                        made=made, unplaced=_unplaced(sent, shown), live=LIVE, choices=choices,
+                        made=made, unplaced=_unplaced(sent, ways, *asking), live=LIVE,
+                        choices=choices,
                         providers=providers, route=help_.route, key=help_.key,
                         form=form_of(sent, help_.route, help_.fields))
 
@@ -460,10 +459,13 @@ def _carrying_on(
     return choices, ways
 
 
-def _unplaced(sent: Section | None, shown: set[str]) -> Problem | None:
+def _unplaced(sent: Section | None, ways: dict[str, list[tuple[CarryOn, Section]]],
+              *also: str) -> Problem | None:
     """A form refused after its item moved on (another hand carried it on meanwhile) is no
-    longer offered: its refusal is shown above the list, not lost."""
-    return sent.problem if sent is not None and sent.name not in shown else None
+    longer offered among `ways` (or the page's forms named in `also`): its refusal is shown
+    above the list, not lost."""
+    shown = {section.name for forms_of in ways.values() for _, section in forms_of}
+    return sent.problem if sent is not None and sent.name not in {*shown, *also} else None
 
 
 RESOURCE_CHOICE = N_("%(title)s · %(remaining)s %(unit)s left")
@@ -507,10 +509,9 @@ def _requests_page(visit: Visit, args: Mapping[str, str], sent: Section | None,
     help_ = OUTSIDE_HELP["resource-requests"]
     choices, ways = _carrying_on(visit, help_, {item[help_.key]: item
                                                 for item in found["items"]}, sent)
-    shown = {section.name for forms_of in ways.values() for _, section in forms_of}
     return visit.render("resource_requests.html", status, page=found, state=state,
                         states=LINK_STATES, after=args.get("after"), choices=choices,
-                        ways=ways, unplaced=_unplaced(sent, shown),
+                        ways=ways, unplaced=_unplaced(sent, ways),
                         clients=_clients_of_cases(visit, (item["case_id"]
                                                           for item in found["items"])))
 

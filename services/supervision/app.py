@@ -221,9 +221,9 @@ class SupervisionApplication(CasebookApplication):
         """Every change of a worker's staff record in order (registration, qualification,
         schools, supervisor, training, eligibility, leaving), with what was published of each:
         for whoever may read the record."""
-        self.get_social_worker(social_worker_id)
-        worker = self._worker(social_worker_id)
-        return self.publications.timeline(self.repository.event_store.get(worker.id))
+        self.get_social_worker(social_worker_id)  # it exists, and the caller may read it
+        return self.publications.timeline(
+            self.repository.event_store.get(social_worker_key(social_worker_id)))
 
     def list_social_workers(self, school_id: str, **query: Any) -> dict[str, Any]:
         check_school_scope(require_role(*READERS), school_id)
