@@ -43,6 +43,7 @@ def ledger_rates(data_dir: Path, entries: int) -> list[tuple[str, float, float, 
     from services.runtime.context import Actor, acting_as
     from services.runtime.settings import settings
     from services.runtime.subscription import RUN_LIMIT
+    from services.runtime.views import FILLING_BATCH
     from tests.unit.archive.streams import CasesStream, feed, feed_runs
 
     os.environ["CASEBOOK_CHECKPOINT_EVERY_ENTRIES"] = str(entries * 9 // 10)
@@ -84,7 +85,8 @@ def ledger_rates(data_dir: Path, entries: int) -> list[tuple[str, float, float, 
                     notifications, _timed(replay), ""))
 
     fresh = app.views.store.fresh()
-    results.append((f"views rebuild ({notifications} stored events, 500 a transaction)",
+    results.append((f"views rebuild ({notifications} stored events, "
+                    f"{FILLING_BATCH:,} a transaction)",
                     notifications, _timed(fresh.catch_up), ""))
     fresh.drop()
 

@@ -403,6 +403,23 @@ def test_a_batch_holds_deletions_by_key_and_writes_them_before_its_inserts(store
     ]
 
 
+def test_a_row_a_batch_inserts_and_then_changes_is_written_once_as_changed(store) -> None:
+    app = Steps(env=store)
+    assert app.views is not None
+    views = app.views.store
+    with views.datastore.transaction(commit=True) as cursor:
+        counting = CountingCursor(cursor)
+        tx = Transaction(views, counting, batch=True)
+        tx.insert("step", kind="a", item_id="1", since="new")
+        tx.update("step", {"kind": "a", "item_id": "1"}, since="newer")
+        tx.update("step", {"kind": "a", "item_id": "1"}, since="newest")
+        assert tx.get("step", kind="a", item_id="1")["since"] == "newest"
+        tx.flush()
+        assert counting.statements == 1  # the insert, as the row last stood: no update
+    assert views.select("SELECT * FROM {step}") == [
+        {"kind": "a", "item_id": "1", "since": "newest"}]
+
+
 def test_a_service_stops_following_its_log_itself_so_nameko_kills_no_thread(amqp_uri, caplog):
     """A container that stops kills (and warns of) each managed thread still running: the views'
     follower ends with its service's stop, after the catch-up it is in."""

@@ -76,7 +76,7 @@ def test_files_ledger_checkpoints_and_alarms_rebuild_equal_and_impersonal(app, m
 
 
 def test_a_rebuild_of_the_ledger_views_writes_one_transaction_a_batch(app, monkeypatch):
-    monkeypatch.setattr("services.runtime.views.BATCH", 4)
+    monkeypatch.setattr("services.runtime.views.FILLING_BATCH", 4)
     stream = CasesStream()
     feed(app, *(stream.open_case(f"client-{n}") for n in range(5)))
     fresh = app.views.store.fresh()
