@@ -21,7 +21,16 @@ from services.runtime.context import SYSTEM, Actor, acting_as
 from services.runtime.domain import CasebookAggregate
 from services.runtime.persistence import Cursor, CursorMoved
 from services.runtime.store import CasebookApplication
-from services.runtime.views import Table, Transaction, Views, compare, projects, swap
+from services.runtime.views import (
+    REBUILD_SUFFIX,
+    Table,
+    Transaction,
+    Views,
+    ViewStore,
+    compare,
+    projects,
+    swap,
+)
 from tests.support.stores import PG
 from tests.support.views import full_scans, statements_of
 
@@ -77,6 +86,23 @@ class Tallies(CasebookApplication):
         row = self.views.store.one("SELECT counted FROM {tally} WHERE tally_id = :tally_id",
                              tally_id=tally_id)
         return -1 if row is None else int(row["counted"])
+
+
+class HeldTallyViews(Views):
+    """The tallies' views, counted through the rows a batch holds (`get`, `update`)."""
+
+    tables = TallyViews.tables
+    started = TallyViews.started
+
+    @projects(Tally.Counted)  # type: ignore[attr-defined]
+    def counted(self, tx: Transaction, event: Any) -> None:
+        row = tx.get("tally", tally_id=str(event.originator_id))
+        assert row is not None
+        tx.update("tally", {"tally_id": row["tally_id"]}, counted=row["counted"] + 1)
+
+
+class HeldTallies(Tallies):
+    views_class = HeldTallyViews
 
 
 def tallies(store: dict[str, str]) -> Tallies:
@@ -418,6 +444,91 @@ def test_a_row_a_batch_inserts_and_then_changes_is_written_once_as_changed(store
         assert counting.statements == 1  # the insert, as the row last stood: no update
     assert views.select("SELECT * FROM {step}") == [
         {"kind": "a", "item_id": "1", "since": "newest"}]
+
+
+class _Reads:
+    """A cursor that notes each row read by key (`Transaction.get` and `prefetch`)."""
+
+    def __init__(self, cursor: Any, reads: list[str]) -> None:
+        self.cursor, self.reads = cursor, reads
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        if sql.startswith("SELECT * FROM"):
+            self.reads.append(sql)
+        return self.cursor.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cursor, name)
+
+
+def counted_tallies(store: dict[str, str]) -> tuple[HeldTallies, list[str]]:
+    """Three tallies, each counted three times, one save each: 12 events."""
+    app = HeldTallies(env=store)
+    with acting_as(WORKER):
+        started = [app.start(f"tally {n}") for n in range(3)]
+        for _ in range(3):
+            for tally in started:
+                app.count(tally)
+    return app, started
+
+
+def test_a_filling_catch_up_reads_back_no_row_an_earlier_batch_wrote(store, monkeypatch):
+    app, _ = counted_tallies(store)
+    assert app.views is not None
+    monkeypatch.setattr("services.runtime.views.FILLING_BATCH", 2)
+    reads: list[str] = []
+    made = Transaction.__init__
+    monkeypatch.setattr(Transaction, "__init__", lambda tx, owner, cursor, **given: made(
+        tx, owner, _Reads(cursor, reads), **given))
+    fresh = app.views.store.fresh()
+    try:
+        assert fresh.catch_up() == 12  # in six batches
+        # Each tally was counted in later batches than the one it started in.
+        assert reads == []
+        assert compare(app.views.store, fresh) == (app.max_position(), [])
+    finally:
+        fresh.drop()
+
+
+def test_rows_kept_for_the_next_batch_are_dropped_when_another_applier_wrote(store,
+                                                                            monkeypatch):
+    app, started = counted_tallies(store)
+    assert app.views is not None
+    monkeypatch.setattr("services.runtime.views.FILLING_BATCH", 2)
+    fresh = app.views.store.fresh()
+    try:
+        fresh.catch_up(upto=6)  # keeps its rows at position 6
+        # Another instance applies the next four (the same tables, following the log).
+        other = ViewStore(fresh.name, HeldTallyViews(), fresh.datastore, fresh.read,
+                          fresh.mapper, REBUILD_SUFFIX)
+        assert other.catch_up(upto=10) == 4
+        fresh.catch_up()
+        assert compare(app.views.store, fresh) == (app.max_position(), [])
+        assert [fresh.one("SELECT counted FROM {tally} WHERE tally_id = :tally_id",
+                          tally_id=tally) for tally in started] == [{"counted": 3}] * 3
+    finally:
+        fresh.drop()
+
+
+def test_a_batch_keeps_no_row_changed_to_a_value_the_store_gives_back_otherwise(store) -> None:
+    app = tallies(store)
+    assert app.views is not None
+    views = app.views.store
+    with views.datastore.transaction(commit=True) as cursor:
+        for tally_id in ("plain", "float"):
+            Transaction(views, cursor).insert("tally", tally_id=tally_id, school_id="JD001",
+                                              label="visits", counted=0)
+    with views.datastore.transaction(commit=True) as cursor:
+        tx = Transaction(views, cursor, batch=True)
+        tx.prefetch("tally", ["plain", "float"])
+        tx.update("tally", {"tally_id": "plain"}, counted=2)
+        tx.update("tally", {"tally_id": "float"}, counted=2.0)  # stored as 2, read back so
+        tx.flush()
+        kept = tx.kept()
+    assert kept is not None
+    assert kept["tally"] == {("plain",): {"tally_id": "plain", "school_id": "JD001",
+                                          "label": "visits", "counted": 2}}
+    assert views.one("SELECT counted FROM {tally} WHERE tally_id = 'float'") == {"counted": 2}
 
 
 def test_a_service_stops_following_its_log_itself_so_nameko_kills_no_thread(amqp_uri, caplog):

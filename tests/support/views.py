@@ -14,19 +14,20 @@ from eventsourcing.domain import Aggregate, CanMutateAggregate, _created_event_c
 
 from services.runtime.publishing import Publications
 from services.runtime.store import CasebookApplication
-from services.runtime.views import Transaction, ViewStore, compare
+from services.runtime.views import Rows, Transaction, ViewStore, compare
 
 
 def assert_views_match_the_log(app: CasebookApplication) -> None:
-    """The live views equal views rebuilt from the whole log, row by row; and on SQLite, no
-    statement the projection ran in the rebuild read a whole table (a lookup its table does
+    """The live views equal views rebuilt from the whole log, row by row, in batches of three
+    events (so that rows kept from one batch for the next are held to it too); and on SQLite,
+    no statement the projection ran in the rebuild read a whole table (a lookup its table does
     not declare: `Table.lookups`), which a long log would make a rebuild of hours."""
     assert app.views is not None
     store = app.views.store
     store.catch_up()
     fresh = store.fresh()
     try:
-        with statements_of(fresh) as ran:
+        with statements_of(fresh) as ran, patch("services.runtime.views.FILLING_BATCH", 3):
             position, found = compare(store, fresh)
         scans = full_scans(fresh, ran)
     finally:
@@ -62,8 +63,9 @@ def statements_of(store: ViewStore) -> Iterator[dict[str, Any]]:
     ran: dict[str, Any] = {}
     made = Transaction.__init__
 
-    def recording(tx: Transaction, owner: ViewStore, cursor: Any, batch: bool = False) -> None:
-        made(tx, owner, _Recording(cursor, ran) if owner is store else cursor, batch)
+    def recording(tx: Transaction, owner: ViewStore, cursor: Any, batch: bool = False,
+                  rows: Rows | None = None) -> None:
+        made(tx, owner, _Recording(cursor, ran) if owner is store else cursor, batch, rows)
 
     with patch.object(Transaction, "__init__", recording):
         yield ran
