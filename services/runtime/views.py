@@ -76,7 +76,7 @@ _TABLE_NAME = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _BOOLEAN_COLUMN = re.compile(r"([a-z_][a-z0-9_]*)\s+BOOLEAN\b", re.IGNORECASE)
 _COLUMN = re.compile(r"(?:^|,)\s*([a-z_][a-z0-9_]*)\s+(?:TEXT|BIGINT|BOOLEAN|INTEGER)\b")
 # What both stores give back as it was given (SQLite's booleans are read back as bool).
-_STORED_AS_GIVEN = (str, int, bool, type(None))
+_STORED_AS_GIVEN = frozenset((str, int, bool, type(None)))
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,7 @@ class Transaction:
         else:
             held = self._changes.setdefault(table, {})
             held[at] = {**held.get(at, {}), **values}
-        if not all(type(value) in _STORED_AS_GIVEN for value in values.values()):
+        if not _STORED_AS_GIVEN.issuperset(map(type, values.values())):
             self._unplain.add((table, at))  # not kept: read back as the store gives it
         rows = self._rows.get(table)
         known = None if rows is None else rows.get(at)
@@ -388,8 +388,7 @@ class Transaction:
 
 def _as_stored(row: Mapping[str, Any], columns: set[str]) -> bool:
     """Whether the store gives this row back as it is: every column, each a plain value."""
-    return row.keys() >= columns and all(type(value) in _STORED_AS_GIVEN
-                                         for value in row.values())
+    return row.keys() >= columns and _STORED_AS_GIVEN.issuperset(map(type, row.values()))
 
 
 class Views:
