@@ -341,13 +341,14 @@ class Transaction:
                     f"INSERT INTO {{{table}}} ({', '.join(names)}) "
                     f"VALUES ({', '.join(f':{name}' for name in names)})"), rows)
             held = self._changes.pop(table, None)
-            # A row written whole, of values the store gives back as they are, is known
-            # without reading it back (a change held for its key is written after it).
-            known = self._rows.setdefault(table, {})
-            for at, row in (inserted or {}).items():
-                if (not held or at not in held) and _as_stored(row,
-                                                               self.store.column_names[table]):
-                    known[at] = dict(row)
+            if inserted:
+                # A row written whole, of values the store gives back as they are, is known
+                # without reading it back (unless a change held for its key follows it).
+                known = self._rows.setdefault(table, {})
+                columns = self.store.column_names[table]
+                for at, row in inserted.items():
+                    if at not in (held or {}) and _as_stored(row, columns):
+                        known[at] = row  # no longer held: nothing else changes this dict
             if not held:
                 continue
             key = self._key(table)

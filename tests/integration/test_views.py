@@ -446,21 +446,6 @@ def test_a_row_a_batch_inserts_and_then_changes_is_written_once_as_changed(store
         {"kind": "a", "item_id": "1", "since": "newest"}]
 
 
-class _Reads:
-    """A cursor that notes each row read by key (`Transaction.get` and `prefetch`)."""
-
-    def __init__(self, cursor: Any, reads: list[str]) -> None:
-        self.cursor, self.reads = cursor, reads
-
-    def execute(self, sql: str, params: Any = None) -> Any:
-        if sql.startswith("SELECT * FROM"):
-            self.reads.append(sql)
-        return self.cursor.execute(sql, params)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.cursor, name)
-
-
 def counted_tallies(store: dict[str, str]) -> tuple[HeldTallies, list[str]]:
     """Three tallies, each counted three times, one save each: 12 events."""
     app = HeldTallies(env=store)
@@ -476,15 +461,13 @@ def test_a_filling_catch_up_reads_back_no_row_an_earlier_batch_wrote(store, monk
     app, _ = counted_tallies(store)
     assert app.views is not None
     monkeypatch.setattr("services.runtime.views.FILLING_BATCH", 2)
-    reads: list[str] = []
-    made = Transaction.__init__
-    monkeypatch.setattr(Transaction, "__init__", lambda tx, owner, cursor, **given: made(
-        tx, owner, _Reads(cursor, reads), **given))
     fresh = app.views.store.fresh()
     try:
-        assert fresh.catch_up() == 12  # in six batches
-        # Each tally was counted in later batches than the one it started in.
-        assert reads == []
+        with statements_of(fresh) as ran:
+            assert fresh.catch_up() == 12  # in six batches
+        # Each tally was counted in later batches than the one it started in: no row was
+        # read by key (`Transaction.get`, `prefetch`).
+        assert [sql for sql in ran if sql.startswith("SELECT * FROM")] == []
         assert compare(app.views.store, fresh) == (app.max_position(), [])
     finally:
         fresh.drop()
