@@ -167,6 +167,14 @@ def test_every_container_is_healthy_and_listens_on_the_loopback_only(stack):
             assert f'casebook_relay_lag{{service="{service}"}}' in metrics.stdout, service
 
 
+def test_every_container_keeps_its_logs_bounded(stack):
+    """Docker was given the Compose files' rotation for each container, not its default of one
+    file that grows for as long as the service runs."""
+    rotated = {"Type": "json-file", "Config": {"max-size": "20m", "max-file": "5"}}
+    assert {service: stack.inspect(service)["HostConfig"]["LogConfig"]
+            for service in CONTAINERS} == {service: rotated for service in CONTAINERS}
+
+
 def test_the_readme_tour_works_against_the_stack_and_through_the_tls_proxy(stack, worker):
     script = "set -euo pipefail\n" + "\n".join(tour_blocks()).replace(
         "http://127.0.0.1:8000", stack.api)

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "compose.yaml"
 PRODUCTION = DEPLOY / "compose.prod.yaml"
+CLUSTER = DEPLOY / "compose.cluster.yaml"
 IMAGE_ROOT = Path("/app")  # WORKDIR of deploy/Dockerfile
 ENGINES = {"rabbitmq", "postgres"}
 DEFAULT = re.compile(r"^\$\{(\w+):-(.*)\}$")
@@ -126,6 +127,21 @@ def test_every_container_restarts_has_a_healthcheck_and_a_pinned_image(compose, 
     assert 'ping() == "pong"' in compose["services"]["cases"]["healthcheck"]["test"][-1]
 
 
+def test_every_container_of_every_file_keeps_its_logs_bounded(compose, production):
+    """Docker's json-file driver keeps a container's output in one file without end unless
+    given a size and a count; a service runs for years. The overlays' own containers too: a
+    service an overlay only changes keeps the base file's setting when Compose merges them."""
+    rotated = {"driver": "json-file", "options": {"max-size": "${CASEBOOK_LOG_FILE_SIZE:-20m}",
+                                                  "max-file": "${CASEBOOK_LOG_FILES:-5}"}}
+    cluster = load(CLUSTER)
+    containers = {**compose["services"], **production["services"]}
+    for name, service in cluster["services"].items():
+        containers[name] = {**containers.get(name, {}), **service}
+    assert {"rabbitmq-2", "rabbitmq-3", "gateway-2", "proxy"} <= set(containers)
+    for name, service in containers.items():
+        assert service.get("logging") == rotated, name
+
+
 def test_every_container_is_on_the_hosts_network_and_listens_on_127_0_0_1_only(compose,
                                                                               production):
     services = {**compose["services"], **production["services"]}
@@ -170,8 +186,9 @@ def test_every_secret_compose_mounts_is_a_file_keygen_makes(compose, production)
 @pytest.mark.skipif(shutil.which("docker-compose") is None,
                     reason="the docker-compose binary is not installed (Debian package "
                            "docker-compose; deploy/local.sh test installs it)")
-@pytest.mark.parametrize("files", [[COMPOSE], [COMPOSE, PRODUCTION]],
-                         ids=["compose.yaml", "with compose.prod.yaml"])
+@pytest.mark.parametrize("files", [[COMPOSE], [COMPOSE, PRODUCTION], [COMPOSE, CLUSTER]],
+                         ids=["compose.yaml", "with compose.prod.yaml",
+                              "with compose.cluster.yaml"])
 def test_docker_compose_accepts_the_files(tmp_path, files):
     made = CliRunner().invoke(keygen, ["--write", str(tmp_path), "--tls-name", "localhost"])
     assert made.exit_code == 0, made.output
