@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import psycopg
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
@@ -194,6 +195,22 @@ def derived_transaction(datastore: Any) -> Iterator[Any]:
         with datastore.transaction(commit=True) as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
             yield cursor
+
+
+def store_unreachable(error: BaseException) -> bool:
+    """Whether `error` says the service's PostgreSQL server could not do anything just now (a
+    connection refused or broken, a server shutting down or restarting, no connection from the
+    pool in time: psycopg's OperationalError, which eventsourcing raises its own error from),
+    rather than anything about what was asked of it: the same call may succeed once the server
+    is back. SQLite has no server to lose; its errors are never this."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, psycopg.OperationalError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 class CursorMoved(IntegrityError):

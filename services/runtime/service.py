@@ -7,7 +7,8 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import Token
 from datetime import UTC
 from functools import wraps
@@ -17,7 +18,7 @@ from eventlet.greenthread import GreenThread
 from marshmallow import Schema, ValidationError, fields
 from nameko.extensions import DependencyProvider
 
-from contracts.errors import InvalidInput
+from contracts.errors import CasebookError, InvalidInput, Unavailable
 from contracts.export import json_schema
 from contracts.registry import instance
 from services.runtime import views
@@ -25,6 +26,7 @@ from services.runtime.commands import carry_out, settle
 from services.runtime.context import Meta, _meta, actor_from_context_data, require_role
 from services.runtime.entrypoints import COMMAND_ID, deadline_of, rpc
 from services.runtime.metrics import Metrics, observed, relay_lag
+from services.runtime.persistence import store_unreachable
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications
 from services.runtime.relay import Relay
@@ -163,6 +165,26 @@ def query(
     return _payload_method(schema, "query", roles, returns)
 
 
+@contextmanager
+def store_outage_as_unavailable(service: object) -> Iterator[None]:
+    """A call that failed because the service's own store was not reachable answers 503 (try
+    again), not a failure of the service: the caller did nothing wrong, and the same call may
+    succeed in a moment. As after any 5xx, the gateway then settles the command with the
+    service (carried out, or abandoned for good) before it answers, or answers 503
+    `outcome_unknown` while the store is still away; retried with the same command id it is
+    carried out once."""
+    try:
+        yield
+    except CasebookError:
+        raise
+    except Exception as error:
+        if not store_unreachable(error):
+            raise
+        name = getattr(service, "name", type(service).__name__)
+        log.warning("%s: the store is not reachable: %s", name, error)
+        raise Unavailable(f"The {name} service cannot reach its store just now.") from error
+
+
 def _payload_method(
     schema: type[Schema], kind: str, roles: tuple[str, ...] | None,
     returns: type[Schema] | None,
@@ -170,7 +192,7 @@ def _payload_method(
     def decorate(method: CommandMethod) -> CommandMethod:
         @wraps(method)
         def run(self: Any, data: Any = None) -> Any:
-            with observed(self, kind, method.__name__):
+            with observed(self, kind, method.__name__), store_outage_as_unavailable(self):
                 if roles is not None:
                     require_role(*roles)
                 payload = load(schema, {} if data is None else data)

@@ -74,9 +74,16 @@ def store_env(service: str, overrides: Mapping[str, str] | None = None) -> dict[
             "POSTGRES_HOST",
             "POSTGRES_PORT",
             "POSTGRES_USER",
+            "POSTGRES_CONNECT_TIMEOUT",
         ):
             if source.get(key):
                 env[key] = source[key]
+        # Each connection is checked as the pool hands it out (one round trip): after
+        # PostgreSQL restarts, every pooled connection is dead, and unchecked each failed the
+        # next call that took it (measured: three commands refused with "terminating connection
+        # due to administrator command" after the server was back, the relay failing, the
+        # archive's delivery dead-lettered).
+        env["POSTGRES_PRE_PING"] = "y"
         env.setdefault("POSTGRES_HOST", "127.0.0.1")
         env.setdefault("POSTGRES_PORT", "5432")
         env.setdefault("POSTGRES_USER", "postgres")

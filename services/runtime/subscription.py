@@ -45,7 +45,11 @@ RUN_LIMIT) and of each page of a catch-up; a run that fails is taken apart and i
 processed one at a time, so that retries and dead letters stay per delivery. The archive's
 ledger takes its sources this way: one transaction per run, not per envelope.
 
-A handler that raises is retried; after `CASEBOOK_HANDLER_ATTEMPTS` tries the delivery goes to
+A handler that raises because the service's own store is not reachable (PostgreSQL down or
+restarting: `services.runtime.persistence.store_unreachable`) waits for it, backing off, and
+tries again for as long as it takes, without counting an attempt: that is no fault of the
+delivery's, and a dead letter would only park what is fine. Any other failure is retried;
+after `CASEBOOK_HANDLER_ATTEMPTS` tries the delivery goes to
 `<queue>.dlq` (through the subscriber's own `<subscriber>.dead-letters` exchange) with the error
 in its headers, and is acked only then: never silently. The cursor does not move past a failed
 event: order is the promise, so later deliveries retry it and park behind it until it is fixed,
@@ -55,6 +59,7 @@ and an operator replays the dead letters (or restarts the service, which catches
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
@@ -72,7 +77,7 @@ from contracts.envelope import chain_problems, envelope_hash
 from contracts.errors import Unavailable
 from services.runtime.broker import BROKER_ERRORS, QueueConsumer
 from services.runtime.context import SYSTEM
-from services.runtime.persistence import ChainHead, Cursor, CursorMoved
+from services.runtime.persistence import ChainHead, Cursor, CursorMoved, store_unreachable
 from services.runtime.queues import ensure_queue, quorum_queue
 from services.runtime.relay import events_exchange
 from services.runtime.replies import cluster_rpc
@@ -109,6 +114,7 @@ class _Delivery:
     message: Any = None
     attempts: int = 0
     errors: list[str] = field(default_factory=list)
+    store_waits: int = 0  # times it waited for the service's own store, counted apart
 
 
 def queue_name(subscriber: str, source: str) -> str:
@@ -188,6 +194,7 @@ class Subscription(Consumer):
         # A catch-up request met while a run was being gathered: it comes next.
         self._next: _Delivery | None = None
         self._running = True
+        self._stopping = threading.Event()  # ends a wait for the store at once
         # The highest position of the source this instance has heard of: its lag's measure
         # (services.runtime.metrics).
         self.heard_of = 0
@@ -206,6 +213,7 @@ class Subscription(Consumer):
 
     def stop(self) -> None:
         self._running = False
+        self._stopping.set()
         self._inbox.put(_Delivery(envelope=None))
         self._store_position()  # a restart then fetches none of them again
         super().stop()
@@ -314,12 +322,29 @@ class Subscription(Consumer):
                     continue
                 return
             except Exception as error:
+                if store_unreachable(error):
+                    # Not the delivery's fault: the service's own store is down or restarting.
+                    # It waits for the store, however long, and counts no attempt: a dead
+                    # letter is for what would fail again.
+                    delivery.store_waits += 1
+                    if self._wait_for_store(delivery.store_waits, error):
+                        continue
+                    return  # stopping: unacknowledged, the delivery comes again
                 if self._retry_or_dead_letter(delivery, error):
                     continue
                 return
             if delivery.message is not None:
                 self._acknowledge(delivery)
             return
+
+    def _wait_for_store(self, wait: int, error: Exception) -> bool:
+        """Pause before trying again with the store, backing off to CATCH_UP_MAX_SECONDS;
+        False when the service stops meanwhile."""
+        delay = min(CATCH_UP_MAX_SECONDS, RETRY_PAUSE_SECONDS * 2 ** (wait - 1))
+        log.warning("%s from %s: the store is not reachable (%s); trying again in %ss",
+                    self.container.service_name, self.source, error, delay)
+        self._stopping.wait(delay)
+        return self._running
 
     def _acknowledge(self, delivery: _Delivery) -> None:
         """Ack a delivery processed once the stored cursor is at or past it (see the module

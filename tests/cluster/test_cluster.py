@@ -38,12 +38,11 @@ from tests.faults.harness import (
     Load,
     Stack,
     Told,
-    dead_letters,
     quiet,
     record_against_what_clients_were_told,
     verified_ledger,
 )
-from tests.support.broker import free_port
+from tests.support.broker import dead_letters, free_port
 from tests.support.services import ServiceProcess
 from tests.support.stores import PG
 from tests.support.waiting import wait_for

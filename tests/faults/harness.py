@@ -28,7 +28,7 @@ from services.gateway.auth import mint
 from services.gateway.routes import ROUTES, Route
 from services.runtime.cli.journeys import case_journey
 from services.runtime.launcher import PUBLISHERS
-from tests.support.broker import Broker, PrivateBroker, free_port, private_broker
+from tests.support.broker import PrivateBroker, free_port, private_broker
 from tests.support.services import AUDITOR, ServiceProcess, rpc
 from tests.support.waiting import wait_for
 
@@ -369,18 +369,6 @@ def record_against_what_clients_were_told(world: Stack, load: Load) -> list[str]
             problems.append(f"case {case_id}: {by_aggregate[case_id]} events in the record, "
                             f"{told_cases[case_id]} commands told carried out")
     return problems
-
-
-def dead_letters(amqp_uri: str) -> dict[str, int]:
-    from services.runtime.cli.keygen import subscribed_sources
-    from services.runtime.subscription import dead_letter_queue_name
-
-    depths = {}
-    for subscriber in PUBLISHERS:
-        for source in subscribed_sources(subscriber):
-            queue = dead_letter_queue_name(subscriber, source)
-            depths[queue] = Broker.queue_depth(amqp_uri, queue)
-    return {queue: depth for queue, depth in depths.items() if depth}
 
 
 def fault_minutes() -> float:

@@ -19,7 +19,6 @@ import pytest
 from services.runtime.launcher import PUBLISHERS
 from tests.faults.harness import (
     Load,
-    dead_letters,
     fault_minutes,
     kill_and_restart,
     kill_right_after_a_reply,
@@ -31,6 +30,7 @@ from tests.faults.harness import (
     stack,
     verified_ledger,
 )
+from tests.support.broker import dead_letters
 
 pytestmark = pytest.mark.faults
 

@@ -107,6 +107,20 @@ class Broker:
             return int(count)
 
 
+def dead_letters(amqp_uri: str) -> dict[str, int]:
+    """The dead-letter queues of the vhost that hold messages, with how many."""
+    from services.runtime.cli.keygen import subscribed_sources
+    from services.runtime.launcher import PUBLISHERS
+    from services.runtime.subscription import dead_letter_queue_name
+
+    depths = {}
+    for subscriber in PUBLISHERS:
+        for source in subscribed_sources(subscriber):
+            queue = dead_letter_queue_name(subscriber, source)
+            depths[queue] = Broker.queue_depth(amqp_uri, queue)
+    return {queue: depth for queue, depth in depths.items() if depth}
+
+
 def _made() -> tuple[str, subprocess.Popen[str]]:
     name = f"casebook-test-{uuid.uuid4().hex[:10]}"
     return name, _started(f"add_vhost {name}", f"set_permissions -p {name} guest '.*' '.*' '.*'")

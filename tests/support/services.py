@@ -42,8 +42,13 @@ def running(amqp_uri: str, *service_classes: type) -> Iterator[ServiceRunner]:
 
 
 @contextmanager
-def rpc(amqp_uri: str, actor: dict[str, Any] | None = None, timeout: float = 30) -> Iterator[Any]:
-    context = {"actor": actor} if actor else {}
+def rpc(amqp_uri: str, actor: dict[str, Any] | None = None, timeout: float = 30,
+        command_id: str | None = None) -> Iterator[Any]:
+    """A proxy calling as `actor`; each command it sends carries `command_id` when given (a
+    client retrying one command), else an id of its own."""
+    context: dict[str, Any] = {"actor": actor} if actor else {}
+    if command_id is not None:
+        context["command_id"] = command_id
     with cluster_rpc(config(amqp_uri), context_data=context, timeout=timeout) as proxy:
         yield proxy
 

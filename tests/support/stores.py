@@ -3,8 +3,12 @@ The PostgreSQL role and database are the ones `deploy/local.sh` makes (casebook/
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import shutil
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +21,7 @@ from eventsourcing.domain import event
 
 from services.runtime import domain
 from services.runtime.domain import FIRST_FORMAT, CasebookAggregate
+from tests.support.broker import free_port
 
 STORE_KINDS = ("sqlite", "postgres")
 PG = {
@@ -133,3 +138,71 @@ def as_before_formats() -> Iterator[None]:
         yield
     finally:
         domain.STAMPED_FORMAT = original
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of a test's own, on a free loopback port, for tests that stop or
+    restart it: the shared one serves every other test (and other checkouts' suites)
+    meanwhile. Made with the newest server the machine has (`deploy/local.sh` installs it);
+    run as the postgres user where the test runs as root, which PostgreSQL refuses to be."""
+
+    def __init__(self, directory: Path) -> None:
+        servers = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+                         key=lambda pg_ctl: int(pg_ctl.parent.parent.name))
+        assert servers, "no PostgreSQL server in /usr/lib/postgresql (deploy/local.sh installs it)"
+        self.bin = servers[-1].parent
+        self.directory = directory
+        self.port = free_port()
+        directory.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(directory, "postgres", "postgres")
+        self._run("initdb", "--no-sync", "-A", "trust", "-U", "postgres", "-D", str(self.data))
+        self.env = {"POSTGRES_DBNAME": "casebook", "POSTGRES_HOST": "127.0.0.1",
+                    "POSTGRES_PORT": str(self.port), "POSTGRES_USER": "postgres",
+                    "POSTGRES_PASSWORD": ""}
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(self.bin / program), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def _ctl(self, action: str, *args: str) -> None:
+        # The server's output goes to its log file: left on pg_ctl's pipes, it would hold
+        # them open for as long as the server runs.
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.directory / "log"), "-w",
+                  "-o", f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1",
+                  *args, action)
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """As an operator stops it (`fast`: sessions are ended, every connection drops)."""
+        self._ctl("stop", "-m", mode)
+
+    def restart(self) -> None:
+        self._ctl("restart", "-m", "fast")
+
+    def create_database(self) -> None:
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres",
+                             dbname="postgres", autocommit=True) as connection:
+            connection.execute("CREATE DATABASE casebook")
+
+
+@contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    directory = Path(tempfile.mkdtemp(prefix="casebook-postgres-"))
+    server = PrivatePostgres(directory)
+    try:
+        server.start()
+        server.create_database()
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop("immediate")
+        shutil.rmtree(directory, ignore_errors=True)
