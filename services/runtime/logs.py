@@ -10,9 +10,9 @@ from typing import Any
 from amqp import spec
 from amqp.abstract_channel import IGNORED_METHOD_DURING_CHANNEL_CLOSE
 
-from contracts.errors import CasebookError
+from contracts.errors import CasebookError, Unavailable
 from services.runtime.context import _meta
-from services.runtime.persistence import CursorMoved
+from services.runtime.persistence import CursorMoved, store_unreachable
 from services.runtime.settings import settings
 
 
@@ -55,6 +55,23 @@ class RefusalsAreNotErrors(logging.Filter):
         record.code, record.status = error.code, error.status
         return _demoted(record, logging.INFO, "%s refused (%s): %s",
                         (call, error.code, error.detail))
+
+
+class StoreOutagesAreWarnings(logging.Filter):
+    """On nameko's container logger (deploy/config.yaml): a worker that answered 503 because
+    the service's own store was away (PostgreSQL down or restarting:
+    services.runtime.service.store_outage_as_unavailable) did not fail; the server did, and is
+    back by itself. One warning line with the call, its correlation id and the store's error,
+    no traceback: error lines stay for failures of Casebook's own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, Unavailable) or not store_unreachable(error):
+            return True
+        call = _call(record)
+        record.code, record.status = error.code, error.status
+        return _demoted(record, logging.WARNING, "%s: the store is not reachable (%s)",
+                        (call, error.__cause__))
 
 
 class LostRacesAreNotErrors(logging.Filter):

@@ -180,8 +180,8 @@ def store_outage_as_unavailable(service: object) -> Iterator[None]:
     except Exception as error:
         if not store_unreachable(error):
             raise
+        # Logged once, as a warning, by nameko's container logger (logs.StoreOutagesAreWarnings).
         name = getattr(service, "name", type(service).__name__)
-        log.warning("%s: the store is not reachable: %s", name, error)
         raise Unavailable(f"The {name} service cannot reach its store just now.") from error
 
 

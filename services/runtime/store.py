@@ -41,7 +41,13 @@ from services.runtime.cipher import TOPIC as CIPHER_TOPIC
 from services.runtime.commands import unit_of_work
 from services.runtime.domain import ShapedSnapshot
 from services.runtime.leader import creating
-from services.runtime.persistence import CasebookRecorder, ChainHead, CommandRecord, Cursor
+from services.runtime.persistence import (
+    CasebookRecorder,
+    ChainHead,
+    CommandRecord,
+    Cursor,
+    store_unreachable,
+)
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications, sealed_tokens
 from services.runtime.secrets import secret_value
@@ -145,9 +151,13 @@ class CasebookApplication(Application):
             return
         try:
             self.views.store.follow([recording.notification for recording in recordings])
-        except Exception:
-            log.exception("the %s views could not follow the log; they will catch up",
-                          self.service)
+        except Exception as error:
+            if not store_unreachable(error):
+                log.exception("the %s views could not follow the log; they will catch up",
+                              self.service)
+                return
+            log.warning("the %s views could not follow the log: the store is not reachable "
+                        "(%s); they will catch up", self.service, error)
 
     def construct_repository(self) -> Repository[UUID]:
         # Without eventsourcing's aggregate cache, as its default is: Casebook's settings do not

@@ -33,6 +33,12 @@ def postgres():
         yield server
 
 
+def error_lines(directory: Path) -> list[str]:
+    """The services' `error` log lines: failures of their own. A store away is a warning."""
+    return [line for log in directory.glob("*.log") for line in log.read_text().splitlines()
+            if '"level": "error"' in line]
+
+
 def ledgered_all(auditor) -> bool:
     return (auditor.archive.ledger_head("cases")["position"]
             == auditor.cases.status()["stored_position"])
@@ -62,6 +68,7 @@ def test_after_postgres_restarts_no_call_is_refused_and_nothing_is_dead_lettered
         wait_for(lambda: ledgered_all(auditor), what="the ledger to hold every event")
         assert auditor.archive.verify_ledger()["ok"]
     assert dead_letters(amqp_uri) == {}
+    assert error_lines(tmp_path) == []
 
 
 def test_a_subscriber_waits_for_its_store_and_dead_letters_nothing(amqp_uri, tmp_path,
@@ -85,6 +92,7 @@ def test_a_subscriber_waits_for_its_store_and_dead_letters_nothing(amqp_uri, tmp
                  what="the ledger to hold every event once its store is back")
         assert auditor.archive.verify_ledger()["ok"]
     assert dead_letters(amqp_uri) == {}
+    assert error_lines(tmp_path) == []
 
 
 def test_a_call_while_postgres_is_away_answers_503_and_its_retry_is_carried_out_once(
@@ -104,3 +112,4 @@ def test_a_call_while_postgres_is_away_answers_503_and_its_retry_is_carried_out_
             again = retrying.cases.log_intervention(intervention(case_id, PLANNED, 1))
         assert first == again
         assert len(worker.cases.get_case({"case_id": case_id})["interventions"]) == 1
+    assert error_lines(tmp_path) == []

@@ -5,6 +5,7 @@ import logging
 import sys
 from collections.abc import Callable
 
+import psycopg
 import pytest
 from amqp import spec
 from amqp.abstract_channel import IGNORED_METHOD_DURING_CHANNEL_CLOSE
@@ -114,6 +115,19 @@ def test_a_failure_stays_an_error_with_its_traceback(failure):
     assert line["level"] == "error"
     assert f"{type(failure).__name__}: {failure}" in line["error"]
     assert "Traceback" in line["error"]
+
+
+def test_a_call_its_store_was_away_for_is_one_warning_without_a_traceback():
+    try:
+        raise Unavailable("The cases service cannot reach its store just now.") from (
+            psycopg.OperationalError("connection refused"))
+    except Unavailable as outage:
+        (record,) = nameko_logs(outage)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "warning"
+    assert line["message"] == "cases.open_case: the store is not reachable (connection refused)"
+    assert line["code"] == "unavailable" and line["correlation_id"] == "req-7"
+    assert "error" not in line
 
 
 def test_a_race_lost_to_another_instance_is_not_logged_at_info():
