@@ -47,6 +47,7 @@ from services.gateway.problems import (
 )
 from services.gateway.routes import BACKENDS, Route, Router
 from services.runtime.context import Actor, acting_as
+from services.runtime.persistence import store_unreachable
 from services.runtime.settings import Gateway as Settings
 
 log = logging.getLogger(__name__)
@@ -337,15 +338,16 @@ class Gateway:
                 result = self._carry_out(command, decision, call)
             except CannotSettle:
                 # The next request with this key settles it first, without waiting.
-                self.idempotency.leave_unanswered(actor, key)
+                _keep(self.idempotency.leave_unanswered, actor, key)
                 raise
             except CasebookError as error:
                 if error.status >= 500:
-                    self.idempotency.release(actor, key)  # settled: never carried out
+                    _keep(self.idempotency.release, actor, key)  # never carried out
                 else:
-                    self.idempotency.complete(actor, key, error.status, error.as_problem())
+                    _keep(self.idempotency.complete, actor, key, error.status,
+                          error.as_problem())
                 raise
-            self.idempotency.complete(actor, key, route.status, result)
+            _keep(self.idempotency.complete, actor, key, route.status, result)
         return json_response(result, route.status)
 
     def _settled_earlier(self, command: _Command, key: str, unsettled: Unsettled,
@@ -365,6 +367,24 @@ class Gateway:
             return Replay(answer.status, answer.as_problem())
         self.idempotency.complete(actor, key, command.route.status, outcome)
         return Replay(command.route.status, outcome)
+
+
+def _keep(record: Callable[..., None], *arguments: Any) -> None:
+    """Keep what a key's request came to. Its answer is true whether or not that is kept: were
+    the gateway's own store to fail here (PostgreSQL restarting), answering a 502 instead would
+    tell a client whose command was carried out that it was not, and a retry under a new key
+    would do it twice. Not kept, the key stays reserved, and a retry with it settles the command
+    with its service (`_settled_earlier`) and gets the same answer."""
+    try:
+        record(*arguments)
+    except Exception as error:
+        if not store_unreachable(error):
+            log.exception("the answer to an Idempotency-Key could not be kept; a retry with "
+                          "the key settles the command with its service")
+            return
+        log.warning("the answer to an Idempotency-Key could not be kept: the store is not "
+                    "reachable (%s); a retry with the key settles the command with its service",
+                    error)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ import json
 from dataclasses import replace
 from typing import Any
 
+import psycopg
 import pytest
+from eventsourcing.persistence import OperationalError
 
 from contracts.errors import NotAllowed, Unavailable
 from services.gateway.app import IdempotencyApplication
@@ -133,6 +135,44 @@ def test_a_service_that_cannot_say_keeps_the_key_until_it_can(
     assert settled.status_code == 201 and settled.headers["Idempotent-Replayed"] == "true"
     opened = [call for call in services.calls if call[1] == "open_case"]
     assert len(opened) == 1
+
+
+def test_a_command_carried_out_is_answered_as_such_when_its_key_cannot_be_kept(
+        idempotency: IdempotencyApplication, gateway: Gateway, services: Services,
+        wall: Wall, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The gateway's store goes away between the service's answer and keeping it under the key.
+    def store_away(*_: Any) -> None:
+        raise OperationalError("connection lost") from psycopg.OperationalError("connection lost")
+
+    services.answers["open_case"] = {"case_id": CASE_ID}
+    with monkeypatch.context() as outage:
+        outage.setattr(idempotency, "complete", store_away)
+        answered = open_case(gateway, services)
+    # Carried out, and told so: a 5xx would say "not carried out" and invite a second one.
+    assert answered.status_code == 201
+    assert json.loads(answered.get_data()) == {"case_id": CASE_ID}
+    # The key stayed reserved: after the attempt's deadline a retry settles it with the
+    # service, which says what it did, and nothing is carried out again.
+    wall.now += TIMEOUT + REPLY_GRACE + 1
+    services.answers["settle_command"] = lambda command_id, name: {
+        "state": "done", "name": name, "outcome": {"case_id": CASE_ID}}
+    retried = open_case(gateway, services)
+    assert retried.status_code == 201 and retried.headers["Idempotent-Replayed"] == "true"
+    assert json.loads(retried.get_data()) == {"case_id": CASE_ID}
+    assert [call[1] for call in services.calls if call[1] != "describe"] == [
+        "open_case", "settle_command"]
+
+
+def test_a_command_the_gateway_cannot_reserve_its_key_for_is_a_503_and_is_not_sent(
+        idempotency: IdempotencyApplication, gateway: Gateway, services: Services,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def store_away(*_: Any) -> None:
+        raise OperationalError("connection refused") from psycopg.OperationalError("refused")
+
+    monkeypatch.setattr(idempotency, "reserve", store_away)
+    body = problem(open_case(gateway, services), 503)
+    assert body["code"] == "unavailable" and "nothing was sent" in body["detail"]
+    assert [call[1] for call in services.calls if call[1] != "describe"] == []
 
 
 def test_a_key_left_by_a_crashed_gateway_is_settled_not_stuck(
