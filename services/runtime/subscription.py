@@ -193,8 +193,8 @@ class Subscription(Consumer):
         self._inbox: LightQueue = LightQueue()
         # A catch-up request met while a run was being gathered: it comes next.
         self._next: _Delivery | None = None
-        self._running = True
-        self._stopping = threading.Event()  # ends a wait for the store at once
+        # Set on stop: it also ends a wait for the store at once.
+        self._stopping = threading.Event()
         # The highest position of the source this instance has heard of: its lag's measure
         # (services.runtime.metrics).
         self.heard_of = 0
@@ -212,11 +212,14 @@ class Subscription(Consumer):
         self.container.spawn_managed_thread(self._pump)
 
     def stop(self) -> None:
-        self._running = False
         self._stopping.set()
         self._inbox.put(_Delivery(envelope=None))
         self._store_position()  # a restart then fetches none of them again
         super().stop()
+
+    @property
+    def _running(self) -> bool:
+        return not self._stopping.is_set()
 
     def handle_message(self, body: Any, message: Any) -> None:
         self._hear(body)
