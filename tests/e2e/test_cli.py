@@ -262,7 +262,9 @@ def test_dead_letters_are_listed_and_replayed_to_their_queue(system):
         )
     listed = cli("dlq", "list", "--subscriber", "archive", "--source", "cases")
     assert "position 1 ClientRegistered: 3 attempts, RuntimeError: disk full" in listed.output
-    assert Broker.queue_depth(uri, dead) == 1  # listing leaves them in place
+    # Listing leaves them in place: each is rejected back to the queue, which a quorum queue
+    # applies after the listing's connection is gone (not yet ready the moment it closes).
+    wait_for(lambda: Broker.queue_depth(uri, dead) == 1, what="the listed letter back in place")
 
     replayed = cli("dlq", "replay", "--subscriber", "archive", "--source", "cases")
     assert "replayed 1 dead letter(s)" in replayed.output
