@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from contracts.errors import CasebookError, Unavailable
 from services.runtime.broker import BROKER_ERRORS
-from services.runtime.persistence import store_unreachable
+from services.runtime.persistence import store_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +101,12 @@ def as_casebook_error(error: BaseException, service: str | None = None) -> Caseb
         log.warning("the message broker is not reachable: %s", error)
         return Unavailable("The message broker is not reachable: nothing was sent, nothing "
                            "was done.")
-    if store_unreachable(error):
+    if store_unavailable(error):
         # The gateway's own store (its Idempotency-Keys), before it sends a command: once a
         # command was sent, what the key came to is kept or not without a failure
         # (dispatch._keep).
-        log.warning("the gateway's store is not reachable: %s", error)
-        return Unavailable("The gateway cannot reach its store just now: nothing was sent, "
+        log.warning("the gateway's store is unavailable: %s", error)
+        return Unavailable("The gateway cannot use its store just now: nothing was sent, "
                            "nothing was done.")
     incident = str(uuid.uuid4())
     if isinstance(error, RemoteError):

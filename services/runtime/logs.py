@@ -12,7 +12,7 @@ from amqp.abstract_channel import IGNORED_METHOD_DURING_CHANNEL_CLOSE
 
 from contracts.errors import CasebookError, Unavailable
 from services.runtime.context import _meta
-from services.runtime.persistence import CursorMoved, store_unreachable
+from services.runtime.persistence import CursorMoved, store_unavailable
 from services.runtime.settings import settings
 
 
@@ -58,20 +58,25 @@ class RefusalsAreNotErrors(logging.Filter):
 
 
 class StoreOutagesAreWarnings(logging.Filter):
-    """On nameko's container logger (deploy/config.yaml): a worker that answered 503 because
-    the service's own store was away (PostgreSQL down or restarting:
-    services.runtime.service.store_outage_as_unavailable) did not fail; the server did, and is
-    back by itself. One warning line with the call, its correlation id and the store's error,
-    no traceback: error lines stay for failures of Casebook's own."""
+    """On nameko's container logger (deploy/config.yaml): a worker that failed because the
+    service's own store was unavailable (PostgreSQL down or restarting, SQLite's disk full:
+    `store_unavailable`) did not fail of itself; what is under the store did, and the work
+    succeeds once that is mended. A call answered 503 for it
+    (services.runtime.service.store_outage_as_unavailable), or a subscription's delivery that
+    waits for the store (services.runtime.subscription, which logs its own warning as it
+    waits), is one warning line with the call, its correlation id and the store's error, no
+    traceback: error lines stay for failures of Casebook's own."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if not isinstance(error, Unavailable) or not store_unreachable(error):
+        if error is None or not store_unavailable(error):
             return True
         call = _call(record)
-        record.code, record.status = error.code, error.status
-        return _demoted(record, logging.WARNING, "%s: the store is not reachable (%s)",
-                        (call, error.__cause__))
+        if isinstance(error, Unavailable):
+            record.code, record.status = error.code, error.status
+            error = error.__cause__
+        return _demoted(record, logging.WARNING, "%s: the store is unavailable (%s)",
+                        (call, error))
 
 
 class LostRacesAreNotErrors(logging.Filter):

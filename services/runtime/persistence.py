@@ -29,6 +29,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -197,16 +198,34 @@ def derived_transaction(datastore: Any) -> Iterator[Any]:
             yield cursor
 
 
-def store_unreachable(error: BaseException) -> bool:
-    """Whether `error` says the service's PostgreSQL server could not do anything just now (a
-    connection refused or broken, a server shutting down or restarting, no connection from the
-    pool in time: psycopg's OperationalError, which eventsourcing raises its own error from),
-    rather than anything about what was asked of it: the same call may succeed once the server
-    is back. SQLite has no server to lose; its errors are never this."""
+# SQLite's primary result codes (https://sqlite.org/rescode.html) for what the machine under
+# the store cannot do just now, whatever was asked of it.
+_SQLITE_UNAVAILABLE = frozenset({
+    sqlite3.SQLITE_BUSY,  # another connection held the database past the lock timeout
+    sqlite3.SQLITE_IOERR,  # the operating system failed a read, a write or a sync
+    sqlite3.SQLITE_FULL,  # the disk, or the filesystem's quota, is full
+    sqlite3.SQLITE_CANTOPEN,  # the file or its directory cannot be opened
+    sqlite3.SQLITE_READONLY,  # the file or its filesystem takes no writes (remounted read-only)
+})
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the service's own store could not do anything just now, rather
+    than anything about what was asked of it, so that the same call may succeed once the store
+    is back: for PostgreSQL, psycopg's OperationalError (a connection refused or broken, a
+    server shutting down or restarting, no connection from the pool in time, its disk full),
+    for SQLite the result codes above (its disk full, its I/O failing, its file locked past
+    the timeout or not openable or writable). eventsourcing raises its own error from either,
+    so the whole chain of causes is looked at. A statement the store refuses (a missing table,
+    a constraint) is not this, nor is a corrupt SQLite file: trying again would fail again."""
     seen: set[int] = set()
     cause: BaseException | None = error
     while cause is not None and id(cause) not in seen:
         if isinstance(cause, psycopg.OperationalError):
+            return True
+        code = getattr(cause, "sqlite_errorcode", None)  # SQLite's errors carry it when raised
+        if isinstance(cause, sqlite3.Error) and code is not None and (
+                (code & 0xFF) in _SQLITE_UNAVAILABLE):  # the primary code of an extended one
             return True
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__

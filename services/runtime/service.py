@@ -26,7 +26,7 @@ from services.runtime.commands import carry_out, settle
 from services.runtime.context import Meta, _meta, actor_from_context_data, require_role
 from services.runtime.entrypoints import COMMAND_ID, deadline_of, rpc
 from services.runtime.metrics import Metrics, observed, relay_lag
-from services.runtime.persistence import store_unreachable
+from services.runtime.persistence import store_unavailable
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications
 from services.runtime.relay import Relay
@@ -167,7 +167,7 @@ def query(
 
 @contextmanager
 def store_outage_as_unavailable(service: object) -> Iterator[None]:
-    """A call that failed because the service's own store was not reachable answers 503 (try
+    """A call that failed because the service's own store was unavailable answers 503 (try
     again), not a failure of the service: the caller did nothing wrong, and the same call may
     succeed in a moment. As after any 5xx, the gateway then settles the command with the
     service (carried out, or abandoned for good) before it answers, or answers 503
@@ -178,11 +178,11 @@ def store_outage_as_unavailable(service: object) -> Iterator[None]:
     except CasebookError:
         raise
     except Exception as error:
-        if not store_unreachable(error):
+        if not store_unavailable(error):
             raise
         # Logged once, as a warning, by nameko's container logger (logs.StoreOutagesAreWarnings).
         name = getattr(service, "name", type(service).__name__)
-        raise Unavailable(f"The {name} service cannot reach its store just now.") from error
+        raise Unavailable(f"The {name} service cannot use its store just now.") from error
 
 
 def _payload_method(

@@ -46,7 +46,7 @@ from services.runtime.persistence import (
     ChainHead,
     CommandRecord,
     Cursor,
-    store_unreachable,
+    store_unavailable,
 )
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications, sealed_tokens
@@ -152,11 +152,11 @@ class CasebookApplication(Application):
         try:
             self.views.store.follow([recording.notification for recording in recordings])
         except Exception as error:
-            if not store_unreachable(error):
+            if not store_unavailable(error):
                 log.exception("the %s views could not follow the log; they will catch up",
                               self.service)
                 return
-            log.warning("the %s views could not follow the log: the store is not reachable "
+            log.warning("the %s views could not follow the log: the store is unavailable "
                         "(%s); they will catch up", self.service, error)
 
     def construct_repository(self) -> Repository[UUID]:

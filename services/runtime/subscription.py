@@ -45,13 +45,13 @@ RUN_LIMIT) and of each page of a catch-up; a run that fails is taken apart and i
 processed one at a time, so that retries and dead letters stay per delivery. The archive's
 ledger takes its sources this way: one transaction per run, not per envelope.
 
-A handler that raises because the service's own store is not reachable (PostgreSQL down or
-restarting: `services.runtime.persistence.store_unreachable`) waits for it, backing off, and
-tries again for as long as it takes, without counting an attempt: that is no fault of the
-delivery's, and a dead letter would only park what is fine. Any other failure is retried;
-after `CASEBOOK_HANDLER_ATTEMPTS` tries the delivery goes to
-`<queue>.dlq` (through the subscriber's own `<subscriber>.dead-letters` exchange) with the error
-in its headers, and is acked only then: never silently. The cursor does not move past a failed
+A handler that raises because the service's own store is unavailable (PostgreSQL down or
+restarting, SQLite's disk full: `services.runtime.persistence.store_unavailable`) waits for it,
+backing off, and tries again for as long as it takes, without counting an attempt: that is no
+fault of the delivery's, and a dead letter would only park what is fine. Any other failure is
+retried; after `CASEBOOK_HANDLER_ATTEMPTS` tries the delivery goes to `<queue>.dlq` (through
+the subscriber's own `<subscriber>.dead-letters` exchange) with the error in its headers, and
+is acked only then: never silently. The cursor does not move past a failed
 event: order is the promise, so later deliveries retry it and park behind it until it is fixed,
 and an operator replays the dead letters (or restarts the service, which catches up).
 """
@@ -77,7 +77,7 @@ from contracts.envelope import chain_problems, envelope_hash
 from contracts.errors import Unavailable
 from services.runtime.broker import BROKER_ERRORS, QueueConsumer
 from services.runtime.context import SYSTEM
-from services.runtime.persistence import ChainHead, Cursor, CursorMoved, store_unreachable
+from services.runtime.persistence import ChainHead, Cursor, CursorMoved, store_unavailable
 from services.runtime.queues import ensure_queue, quorum_queue
 from services.runtime.relay import events_exchange
 from services.runtime.replies import cluster_rpc
@@ -325,8 +325,9 @@ class Subscription(Consumer):
                     continue
                 return
             except Exception as error:
-                if store_unreachable(error):
-                    # Not the delivery's fault: the service's own store is down or restarting.
+                if store_unavailable(error):
+                    # Not the delivery's fault: the service's own store is down, restarting or
+                    # full.
                     # It waits for the store, however long, and counts no attempt: a dead
                     # letter is for what would fail again.
                     delivery.store_waits += 1
@@ -344,7 +345,7 @@ class Subscription(Consumer):
         """Pause before trying again with the store, backing off to CATCH_UP_MAX_SECONDS;
         False when the service stops meanwhile."""
         delay = min(CATCH_UP_MAX_SECONDS, RETRY_PAUSE_SECONDS * 2 ** (wait - 1))
-        log.warning("%s from %s: the store is not reachable (%s); trying again in %ss",
+        log.warning("%s from %s: the store is unavailable (%s); trying again in %ss",
                     self.container.service_name, self.source, error, delay)
         self._stopping.wait(delay)
         return self._running

@@ -4,6 +4,7 @@ The PostgreSQL role and database are the ones `deploy/local.sh` makes (casebook/
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import os
 import shutil
@@ -206,3 +207,54 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         with contextlib.suppress(subprocess.CalledProcessError):
             server.stop("immediate")
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def as_root(*command: str) -> list[str]:
+    """`command` run as root: as it is where the test runs as root, else through sudo without
+    a password (as deploy/local.sh installs what is missing)."""
+    return list(command) if os.geteuid() == 0 else ["sudo", "-n", *command]
+
+
+class SmallDisk:
+    """A filesystem of a test's own, a few megabytes of memory (tmpfs), that the test fills to
+    its last page and frees again: the disk under a SQLite store running full, for real."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.filler = path / "filler"
+
+    def mount(self, megabytes: int) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        subprocess.run(as_root("mount", "-t", "tmpfs", "-o", f"size={megabytes}m,mode=1777",
+                               "tmpfs", str(self.path)),
+                       check=True, capture_output=True, timeout=30)
+
+    def fill(self) -> None:
+        """Take every page left: what SQLite writes next finds the disk full."""
+        with self.filler.open("ab", buffering=0) as filler:
+            for size in (65536, 4096):
+                try:
+                    while True:
+                        filler.write(bytes(size))
+                except OSError as error:
+                    if error.errno != errno.ENOSPC:
+                        raise
+
+    def free(self) -> None:
+        self.filler.unlink()
+
+    def unmount(self) -> None:
+        subprocess.run(as_root("umount", "--lazy", str(self.path)), check=True,
+                       capture_output=True, timeout=30)
+
+
+@contextmanager
+def small_disk(path: Path, megabytes: int = 16) -> Iterator[SmallDisk]:
+    """A SmallDisk mounted at `path` for the block. Mounting needs root (or sudo): where the
+    test may not mount, it says so (subprocess.CalledProcessError)."""
+    disk = SmallDisk(path)
+    disk.mount(megabytes)
+    try:
+        yield disk
+    finally:
+        disk.unmount()

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 
@@ -9,6 +10,7 @@ import psycopg
 import pytest
 from amqp import spec
 from amqp.abstract_channel import IGNORED_METHOD_DURING_CHANNEL_CLOSE
+from eventsourcing.persistence import OperationalError
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from services.runtime.context import Actor, acting_as
@@ -119,15 +121,33 @@ def test_a_failure_stays_an_error_with_its_traceback(failure):
 
 def test_a_call_its_store_was_away_for_is_one_warning_without_a_traceback():
     try:
-        raise Unavailable("The cases service cannot reach its store just now.") from (
+        raise Unavailable("The cases service cannot use its store just now.") from (
             psycopg.OperationalError("connection refused"))
     except Unavailable as outage:
         (record,) = nameko_logs(outage)
     line = json.loads(JsonFormatter().format(record))
     assert line["level"] == "warning"
-    assert line["message"] == "cases.open_case: the store is not reachable (connection refused)"
+    assert line["message"] == "cases.open_case: the store is unavailable (connection refused)"
     assert line["code"] == "unavailable" and line["correlation_id"] == "req-7"
     assert "error" not in line
+
+
+def test_a_delivery_that_waits_for_its_store_is_one_warning_without_a_traceback(tmp_path):
+    # A subscription's worker raises the store's error itself; the subscription waits and
+    # tries again (services.runtime.subscription). SQLite's own error, from a real database.
+    connection = sqlite3.connect(tmp_path / "store.sqlite")
+    connection.execute("PRAGMA max_page_count = 1")
+    try:
+        try:
+            connection.execute("CREATE TABLE t (x)")
+        except sqlite3.OperationalError as full:
+            raise OperationalError(str(full)) from full
+    except OperationalError as outage:
+        (record,) = nameko_logs(outage)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "warning"
+    assert line["message"] == "cases.open_case: the store is unavailable (database or disk is full)"
+    assert "code" not in line and "error" not in line
 
 
 def test_a_race_lost_to_another_instance_is_not_logged_at_info():
