@@ -77,7 +77,8 @@ class Relay:
                         log.warning("relay for %s: the broker connection failed (%s); "
                                     "connecting again", self.publications.source, error)
                     elif store_unavailable(error):
-                        # PostgreSQL down or restarting: nothing is wrong with what it relays.
+                        # PostgreSQL down or restarting, a full disk: nothing is wrong with
+                        # what it relays.
                         log.warning("relay for %s: the store is unavailable (%s); trying "
                                     "again", self.publications.source, error)
                     else:
