@@ -33,6 +33,7 @@ from services.runtime.replies import ReplyListener
 from services.runtime.settings import settings
 
 METHODS = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"
+CLEANUP_SECONDS = 1.0
 
 
 class Backends(DependencyProvider):
@@ -51,7 +52,11 @@ class Backends(DependencyProvider):
             proxy = MethodProxy(worker_ctx, service, method, self.reply_listener)
             wait = max(0.0, outgoing.deadline - time.time()) + REPLY_GRACE
             try:
-                with eventlet.Timeout(wait):
+                # The outer timeout is for the library's cleanup after the inner one: while
+                # RabbitMQ blocks publishers (a disk or memory alarm), a publish waits for its
+                # confirm, and the connection the timeout interrupts is closed by waiting for
+                # the broker's answer to the close, which does not come until the alarm ends.
+                with eventlet.Timeout(wait + CLEANUP_SECONDS), eventlet.Timeout(wait):
                     return proxy(*args)
             except eventlet.Timeout:
                 raise GatewayTimeout(
