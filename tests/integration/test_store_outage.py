@@ -42,11 +42,12 @@ def disks(tmp_path) -> Iterator[dict[str, SmallDisk]]:
     """A small disk of its own for the cases service and one for the archive."""
     with ExitStack() as stack:
         try:
-            yield {name: stack.enter_context(small_disk(tmp_path / f"{name}-disk"))
-                   for name in ("cases", "archive")}
+            disks = {name: stack.enter_context(small_disk(tmp_path / f"{name}-disk"))
+                     for name in ("cases", "archive")}
         except subprocess.CalledProcessError as error:
             pytest.skip(f"this test may not mount a filesystem of its own (it needs root or "
                         f"sudo): {error.stderr.decode().strip()}")
+        yield disks
 
 
 def error_lines(directory: Path) -> list[str]:
