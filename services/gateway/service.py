@@ -6,7 +6,6 @@ answered by the gateway as problem+json, not by nameko's plain-text defaults.
 
 from __future__ import annotations
 
-import contextvars
 import time
 from typing import Any
 
@@ -30,11 +29,11 @@ from services.gateway.dispatch import (
 from services.gateway.problems import GatewayTimeout
 from services.gateway.server import catch_all
 from services.runtime.metrics import Metrics
+from services.runtime.proxies import within
 from services.runtime.replies import ReplyListener
 from services.runtime.settings import settings
 
 METHODS = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"
-CLEANUP_SECONDS = 1.0
 
 
 class Backends(DependencyProvider):
@@ -52,27 +51,8 @@ class Backends(DependencyProvider):
             worker_ctx.data.update(context_data(outgoing))
             proxy = MethodProxy(worker_ctx, service, method, self.reply_listener)
             wait = max(0.0, outgoing.deadline - time.time()) + REPLY_GRACE
-
-            def attempt() -> tuple[bool, Any]:
-                try:
-                    with eventlet.Timeout(wait):
-                        return True, proxy(*args)
-                except BaseException as error:  # raised in the request's greenthread below
-                    return False, error
-
-            # The call runs in a greenthread of its own, which the request stops waiting for
-            # CLEANUP_SECONDS after the deadline: while RabbitMQ blocks publishers (a disk or
-            # memory alarm) a publish waits for its confirm, and after the timeout kombu
-            # closes the connection it interrupted by waiting for the broker's close-ok, which
-            # does not come until the alarm ends. Left to finish then, the call gives its
-            # producer back to the pool; interrupted, it would never give it back.
-            call_thread = eventlet.spawn(contextvars.copy_context().run, attempt)
             try:
-                with eventlet.Timeout(wait + CLEANUP_SECONDS):
-                    answered, outcome = call_thread.wait()
-                if answered:
-                    return outcome
-                raise outcome
+                return within(wait, lambda: proxy(*args))
             except eventlet.Timeout:
                 raise GatewayTimeout(
                     f"The {service} service did not answer by the request's deadline."

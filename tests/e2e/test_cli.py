@@ -18,7 +18,7 @@ from services.cases.service import CasesService
 from services.runtime.cli import main
 from services.runtime.queues import QUORUM
 from services.runtime.subscription import dead_letter_queue_name, queue_name
-from tests.support.broker import Broker
+from tests.support.broker import Broker, private_broker
 from tests.support.scenarios import client_id, drive_case, events_per_case
 from tests.support.services import AUDITOR, WORKER, rpc, running
 from tests.support.waiting import wait_for
@@ -395,3 +395,23 @@ def test_a_service_that_never_ran_or_does_not_answer_is_one_line(amqp_uri, monke
     assert stopped.exit_code == 1, stopped.output
     assert "Error: a service did not answer within 1 s" in stopped.output
     assert "Traceback" not in never_ran.output + stopped.output
+
+
+def test_a_broker_blocking_publishers_is_one_line_by_the_timeout(monkeypatch):
+    # RabbitMQ's disk alarm (its disk_free_limit above the room the disk has) blocks every
+    # publishing connection: without a bound on the publish, each command waited for as long
+    # as the alarm lasted.
+    with private_broker() as broker:
+        monkeypatch.setenv("AMQP_URI", broker.uri)
+        broker.ctl("set_disk_free_limit", "1000000GB")
+        try:
+            results = [CliRunner().invoke(main, command)
+                       for command in (["status", "--timeout", "1"],
+                                       ["verify", "--timeout", "1"])]
+        finally:
+            broker.ctl("set_disk_free_limit", "50MB")
+    for result in results:
+        assert result.exit_code == 1, result.output
+        assert "Error: a service did not answer within 1 s" in result.output
+        assert "`rabbitmq-diagnostics alarms` says" in result.output
+        assert "Traceback" not in result.output

@@ -4,7 +4,7 @@ the trust boundary, DESIGN.md); the CLI acts as the role each command needs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -15,10 +15,12 @@ from nameko.exceptions import RpcTimeout, UnknownService
 
 from contracts.errors import CasebookError  # also registers the error types with nameko
 from services.runtime.broker import BROKER_ERRORS
+from services.runtime.proxies import within
 from services.runtime.secrets import without_amqp_password
 from services.runtime.settings import settings
 
 _patched = False
+LATER_SECONDS = 2.0
 
 
 @contextmanager
@@ -43,17 +45,49 @@ def cluster(
         except BROKER_ERRORS as error:
             raise broker_unreachable(uri, error) from error
         try:
-            yield proxy
-        except RpcTimeout as error:
+            yield BoundedCluster(proxy, timeout)
+        except (RpcTimeout, eventlet.Timeout) as error:
             raise click.ClickException(
                 f"a service did not answer within {timeout:g} s: is Casebook running, and "
-                "is every service up? `casebook status` shows which answer") from error
+                "is every service up? `casebook status` shows which answer. If RabbitMQ is "
+                "blocking publishers (its disk or memory low), nothing moves until that ends: "
+                "`rabbitmq-diagnostics alarms` says") from error
         except UnknownService as error:
             raise click.ClickException(
                 f"{error}: it has never run on this broker (RabbitMQ has no queue for it). "
                 "`casebook up` starts Casebook") from error
         except CasebookError as error:  # a refusal: what the API would answer, in one line
             raise click.ClickException(f"{error.detail} ({error.code})") from error
+
+
+class BoundedCluster:
+    """A standalone cluster proxy whose every call ends by its timeout, its publish too
+    (`services.runtime.proxies.within`): nameko's own timeout is for the reply only, and while
+    RabbitMQ blocks publishers a command at the terminal would wait for as long as that lasts."""
+
+    def __init__(self, proxy: Any, timeout: float) -> None:
+        self._proxy, self._timeout = proxy, timeout
+
+    def __getitem__(self, service: str) -> _BoundedService:
+        return _BoundedService(self._proxy[service], self._timeout)
+
+    def __getattr__(self, service: str) -> _BoundedService:
+        return self[service]
+
+
+class _BoundedService:
+    def __init__(self, service: Any, timeout: float) -> None:
+        self._service, self._timeout = service, timeout
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        method_proxy = getattr(self._service, method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            # Later than nameko's timeout: a reply that does not come is its RpcTimeout, which
+            # a command may handle (`casebook status` reports the service and goes on).
+            return within(self._timeout + LATER_SECONDS, lambda: method_proxy(*args, **kwargs))
+
+        return call
 
 
 @contextmanager
