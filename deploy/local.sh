@@ -94,6 +94,25 @@ SQL
 ensure_tools() {
   # docker-compose validates deploy/compose.yaml in the tests (no Docker engine needed).
   command -v docker-compose >/dev/null || apt_install docker-compose
+  ensure_promtool
+}
+
+# promtool checks deploy/prometheus and runs its alert tests (tests/unit/deploy/test_prometheus.py).
+# Debian ships it only in the prometheus package, whose install starts a server: the package is
+# unpacked instead, and promtool alone put in .venv/bin.
+ensure_promtool() {
+  if command -v promtool >/dev/null || [ -x "$VENV/bin/promtool" ]; then return 0; fi
+  command -v apt-get >/dev/null || return 0
+  local work
+  work="$(mktemp -d)"
+  say "unpacking promtool from Debian's prometheus package into .venv/bin"
+  if ! (cd "$work" && apt-get download -qq prometheus >/dev/null 2>&1); then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    (cd "$work" && apt-get download -qq prometheus >/dev/null)
+  fi
+  dpkg-deb -x "$work"/prometheus_*.deb "$work/unpacked"
+  cp "$work/unpacked/usr/bin/promtool" "$VENV/bin/promtool"
+  rm -rf "$work"
 }
 
 # The console's browser tests drive Debian's Chromium (no browser download), need CJK fonts to

@@ -188,10 +188,9 @@ class Metrics(DependencyProvider):
         return None
 
     def subscriptions(self) -> list[Any]:
-        from services.runtime.subscription import Subscription
+        from services.runtime.subscription import subscriptions_of
 
-        found = [e for e in self.container.entrypoints if isinstance(e, Subscription)]
-        return sorted(found, key=lambda subscription: subscription.source)
+        return subscriptions_of(self.container)
 
 
 class _StoreCollector:
@@ -261,13 +260,19 @@ def _subscriptions(service: str, app: Any, subscriptions: list[Any]) -> Iterator
     lag = _per_source(
         "casebook_subscription_lag",
         "Events of the source this instance has heard of and the subscriber has not processed.")
+    halted = _per_source(
+        "casebook_subscription_halted",
+        "1 when the subscription halted because its source no longer holds what it processed "
+        "last (docs/operators.md, \"A subscription halted\"), else 0.")
     for subscription in subscriptions:
         processed = subscription.head().position
         position.add_metric([service, subscription.source], processed)
         lag.add_metric([service, subscription.source],
                        subscription_lag(subscription.heard_of, processed))
+        halted.add_metric([service, subscription.source], int(subscription.halted is not None))
     yield position
     yield lag
+    yield halted
     dead = _per_source("casebook_subscription_dead_letters",
                        "Deliveries waiting in the subscription's dead-letter queue.")
     with Connection(subscriptions[0].amqp_uri, connect_timeout=BROKER_TIMEOUT_SECONDS) as broker:

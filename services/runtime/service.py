@@ -34,6 +34,7 @@ from services.runtime.secrets import with_amqp_password
 from services.runtime.settings import settings
 from services.runtime.stacks import log_stacks_on_signal
 from services.runtime.store import CasebookApplication
+from services.runtime.subscription import HaltedSubscriptions
 from services.runtime.views import compare
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,7 @@ class PublishingService:
     app: CasebookApplication
     context = CommandContext()
     metrics = Metrics()
+    halted = HaltedSubscriptions()
 
     @property
     def publications(self) -> Publications:
@@ -334,6 +336,7 @@ class PublishingService:
                 source: {"position": c.position, "hash": c.hash}
                 for source, c in self.app.outbox.cursors().items()
             },
+            "halted": self.halted,
         }
 
 

@@ -17,13 +17,21 @@ source:
   together, and the cursor only moves from the position the handler started from.
 
 On start the pump catches up the same way before taking live deliveries (if the source is not
-up, it tries again later, backing off). Several instances of a service may run (scaling out):
-the queue has a single active consumer (services.runtime.queues), so the broker delivers to one
-of them and hands the queue to another, with every delivery not yet acknowledged, when that
-one's channel closes; the others stand by. Where two still process the same position (both
-catching up on start, or a delivery handed over while its first consumer is finishing it), the
-cursor's compare-and-set lets exactly one apply it, and the other, finding the cursor moved,
-dedupes.
+up, it tries again later, backing off). A catch-up first asks the source for the envelope the
+cursor stands at: a source that no longer holds it (its store restored to an older point than
+the subscriber's, or replaced) would publish new events at positions the subscriber takes for
+processed, and they would be acked and ignored, lost to it for good. So the subscription halts
+instead (`SourceBehind`): it processes nothing more from that source, acknowledges nothing,
+says so in an error line, in the service's `status` and in `casebook_subscription_halted`, and
+waits for an operator (docs/operators.md, "A subscription halted"). A live envelope at the
+cursor's own position that is not the one processed there halts it the same way.
+
+Several instances of a service may run (scaling out): the queue has a single active consumer
+(services.runtime.queues), so the broker delivers to one of them and hands the queue to
+another, with every delivery not yet acknowledged, when that one's channel closes; the others
+stand by. Where two still process the same position (both catching up on start, or a delivery
+handed over while its first consumer is finishing it), the cursor's compare-and-set lets
+exactly one apply it, and the other, finding the cursor moved, dedupes.
 
 With `acts_on` (the event types the handler does anything with) an envelope of any other type
 never reaches the handler and costs no transaction of its own: its chain link is checked and
@@ -71,6 +79,7 @@ from eventlet.event import Event
 from eventlet.queue import Empty, LightQueue
 from kombu import Connection, Exchange, Producer
 from nameko.exceptions import ContainerBeingKilled
+from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer
 
 from contracts.envelope import chain_problems, envelope_hash
@@ -96,6 +105,23 @@ RETRY_PAUSE_SECONDS = 0.2
 PASS_OVER_SECONDS = 1.0
 CATCH_UP_FIRST_SECONDS = 2.0
 CATCH_UP_MAX_SECONDS = 60.0
+
+
+class SourceBehind(Exception):
+    """The source no longer holds the envelope the subscriber processed last: it would reuse
+    positions the subscriber takes for processed."""
+
+    def __init__(self, subscriber: str, source: str, head: ChainHead,
+                 held: dict[str, Any] | None) -> None:
+        found = ("nothing at that position" if held is None or held["position"] > head.position
+                 else "another envelope there")
+        super().__init__(
+            f"{subscriber} has processed {source} up to position {head.position}, but the "
+            f"{source} store holds {found}: it is older than the {subscriber} store (restored "
+            "from another backup) or was replaced. Nothing more from "
+            f"{source} is processed until this is resolved (docs/operators.md, \"A "
+            "subscription halted\")")
+        self.position = head.position
 
 
 class ChainBroken(Exception):
@@ -204,6 +230,8 @@ class Subscription(Consumer):
         self._passed: Cursor | None = None
         self._held: list[tuple[int, Any]] = []
         self._waiting_since = 0.0
+        # Why this subscription halted (`SourceBehind`), or None while it runs.
+        self.halted: str | None = None
         super().setup()
 
     def start(self) -> None:
@@ -243,6 +271,10 @@ class Subscription(Consumer):
 
     def _pump(self) -> None:
         while self._running:
+            if self.halted is not None:
+                # What waits in the inbox stays unacknowledged: the broker keeps it.
+                self._stopping.wait()
+                break
             deliveries = self._waiting()
             if not self._running:
                 break
@@ -304,7 +336,7 @@ class Subscription(Consumer):
             self.queue_consumer.ack_message(delivery.message)
 
     def _handle(self, delivery: _Delivery) -> None:
-        while True:
+        while self.halted is None:
             try:
                 if delivery.envelope is None:
                     self.catch_up()
@@ -315,6 +347,11 @@ class Subscription(Consumer):
                 continue
             except ContainerBeingKilled:
                 raise
+            except SourceBehind as error:
+                self.halted = str(error)
+                log.error("%s from %s: halted: %s", self.container.service_name, self.source,
+                          error)
+                return
             except Unavailable as error:
                 if delivery.envelope is None:
                     # The source is not up: try the catch-up again later, without a dead letter
@@ -462,11 +499,18 @@ class Subscription(Consumer):
             self._waiting_since = time.monotonic()
 
     def catch_up(self) -> int:
-        """Process everything the source published after our cursor; return how many."""
+        """Process everything the source published after our cursor; return how many. Read
+        from the envelope the cursor stands at, which the source must still hold."""
         head = self.head()
         count = 0
         page: list[dict[str, Any]] = []
-        for envelope in fetch_since(self.amqp_uri, self.source, head.position):
+        envelopes = fetch_since(self.amqp_uri, self.source, max(0, head.position - 1))
+        if head.position > 0:
+            held = next(envelopes, None)
+            if held is None or held["position"] != head.position:
+                raise SourceBehind(self.container.service_name, self.source, head, held)
+            self._seen(held, head.position, head.hash)
+        for envelope in envelopes:
             if not self.batch:
                 count += self._process(envelope)
                 continue
@@ -479,7 +523,8 @@ class Subscription(Consumer):
     def receive_run(self, envelopes: list[dict[str, Any]]) -> None:
         """Live deliveries in arrival order, processed as runs (`batch=True`)."""
         head: ChainHead = self.app.cursor(self.source)
-        fresh = [envelope for envelope in envelopes if envelope["position"] > head.position]
+        fresh = [envelope for envelope in envelopes
+                 if not self._seen(envelope, head.position, head.hash)]
         if fresh and fresh[0]["prev_position"] != head.position:
             fresh = [*fetch_since(self.amqp_uri, self.source, head.position,
                                   until=fresh[0]["position"] - 1), *fresh]
@@ -487,7 +532,7 @@ class Subscription(Consumer):
 
     def receive(self, envelope: dict[str, Any]) -> None:
         head = self.head()
-        if envelope["position"] <= head.position:
+        if self._seen(envelope, head.position, head.hash):
             return  # delivered before: ack and ignore
         if envelope["prev_position"] != head.position:
             for missed in fetch_since(
@@ -495,6 +540,17 @@ class Subscription(Consumer):
             ):
                 self._process(missed)
         self._process(envelope)
+
+    def _seen(self, envelope: dict[str, Any], position: int, hash_: str) -> bool:
+        """Whether the envelope is at or before `position`, where the subscriber stands with
+        `hash_`: processed before. One at that very position that is not the one processed
+        there is `SourceBehind`."""
+        if envelope["position"] != position:
+            return envelope["position"] < position
+        if (envelope.get("hash") or envelope_hash(envelope)) != hash_:
+            raise SourceBehind(self.container.service_name, self.source,
+                               ChainHead(position, hash_), envelope)
+        return True
 
     def _process_run(self, envelopes: list[dict[str, Any]]) -> int:
         """Process the envelopes that continue the cursor's chain as one run, in one call of the
@@ -506,7 +562,7 @@ class Subscription(Consumer):
         rest: list[dict[str, Any]] = []
         for index, envelope in enumerate(envelopes):
             self._hear(envelope)
-            if envelope["position"] <= position:
+            if self._seen(envelope, position, hash_):
                 continue
             if envelope["prev_position"] != position:
                 rest = envelopes[index:]
@@ -531,7 +587,7 @@ class Subscription(Consumer):
     def _process(self, envelope: dict[str, Any]) -> int:
         self._hear(envelope)  # fetched in a catch-up or a gap: heard of now
         head, stored = self._standing()
-        if envelope["position"] <= head.position:
+        if self._seen(envelope, head.position, head.hash):
             return 0
         if envelope["prev_position"] > head.position:
             # Not served yet, or not by the instance asked: the envelope waits for the ones
@@ -615,3 +671,18 @@ class Subscription(Consumer):
 
 
 subscribe = Subscription.decorator
+
+
+def subscriptions_of(container: Any) -> list[Subscription]:
+    """The container's subscriptions, by source."""
+    found = [e for e in container.entrypoints if isinstance(e, Subscription)]
+    return sorted(found, key=lambda subscription: subscription.source)
+
+
+class HaltedSubscriptions(DependencyProvider):
+    """For a worker: why each of the service's halted subscriptions halted, by source."""
+
+    def get_dependency(self, worker_ctx: Any) -> dict[str, str]:
+        return {subscription.source: subscription.halted
+                for subscription in subscriptions_of(self.container)
+                if subscription.halted is not None}

@@ -10,6 +10,7 @@ warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
 import click  # noqa: E402
 
 from services.runtime.cli.audit import rebuild, replay, verify  # noqa: E402
+from services.runtime.cli.backup import backup  # noqa: E402
 from services.runtime.cli.demo import demo  # noqa: E402
 from services.runtime.cli.dlq import dlq  # noqa: E402
 from services.runtime.cli.events import events, export_  # noqa: E402
@@ -33,5 +34,6 @@ main.add_command(rebuild)
 main.add_command(events)
 main.add_command(export_)
 main.add_command(dlq)
+main.add_command(backup)
 main.add_command(keygen)
 main.add_command(token)

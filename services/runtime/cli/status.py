@@ -54,6 +54,7 @@ def collect(timeout: float = 5) -> dict[str, Any]:
                     "processed": cursor["position"],
                     "lag": None if published is None else published - cursor["position"],
                     "dead_letters": dead_letters(name, source),
+                    "halted": state.get("halted", {}).get(source),
                 }
             )
     return {"services": statuses, "subscriptions": subscriptions, "last_checkpoint": checkpoint,
@@ -65,9 +66,10 @@ def collect(timeout: float = 5) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(timeout: float, as_json: bool) -> None:
     """Published positions per service; lag and dead letters per subscription; the last signed
-    ledger checkpoint. Exits non-zero if a service does not answer."""
+    ledger checkpoint. Exits non-zero if a service does not answer or a subscription halted."""
     report = collect(timeout)
-    failed = any("error" in state for state in report["services"].values())
+    failed = (any("error" in state for state in report["services"].values())
+              or any(row["halted"] for row in report["subscriptions"]))
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -107,6 +109,10 @@ def _print(report: dict[str, Any]) -> None:
         )
     console.print(services)
     console.print(subscriptions)
+    for row in report["subscriptions"]:
+        if row["halted"]:
+            console.print(f"[red]{row['subscriber']} halted its subscription to "
+                          f"{row['source']}:[/red] {row['halted']}")
     if report["processes"]:
         processes = Table(title="Processes (casebook up)")
         for column in ("service", "pid", "started", "restarts", "last exit"):

@@ -1,0 +1,146 @@
+"""`casebook backup take` and `check` on real SQLite stores: what a backup holds, what it
+refuses (naming the argument and the rule, copying nothing), and what its check finds. The
+backup taken while services work, and restored: tests/integration/deploy/test_backup_drill.py."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from services.archive.service import ArchiveService
+from services.cases.service import CasesService
+from services.runtime.cli import main
+from services.runtime.cli.backup import MANIFEST, consistency_problems
+
+# The module, not the `backup` command the package names after it.
+backup = importlib.import_module("services.runtime.cli.backup")
+
+
+def cli(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """The stores of cases and the archive as their services make them, with what a running
+    Casebook leaves beside them."""
+    directory = tmp_path / "var"
+    directory.mkdir()
+    for service in (CasesService, ArchiveService):
+        service.app.app_class(
+            env={"SQLITE_DBNAME": str(directory / f"{service.name}.sqlite")}).close()
+    (directory / "archive-ledger-signing.key").write_text("key\n", encoding="utf-8")
+    (directory / "archive.relay.lock").touch()
+    (directory / "cases.log").write_text("a log line\n", encoding="utf-8")
+    (directory / "up.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("CASEBOOK_DATA_DIR", str(directory))
+    monkeypatch.delenv("POSTGRES_DBNAME", raising=False)
+    return directory
+
+
+def published(store: Path, position: int, hash_: str) -> None:
+    with sqlite3.connect(store) as connection:
+        connection.execute("INSERT INTO casebook_published VALUES (?, ?, '{}')",
+                           (position, hash_))
+    connection.close()
+
+
+def processed(store: Path, source: str, position: int, hash_: str) -> None:
+    with sqlite3.connect(store) as connection:
+        connection.execute("INSERT INTO casebook_cursor VALUES (?, ?, ?)",
+                           (source, position, hash_))
+    connection.close()
+
+
+def test_a_backup_holds_every_store_and_the_files_a_restore_needs_and_checks(
+        data_dir, tmp_path):
+    published(data_dir / "archive.sqlite", 1, "a1")
+    processed(data_dir / "cases.sqlite", "archive", 1, "a1")
+    taken = cli("backup", "take", str(tmp_path / "backup"))
+    assert taken.exit_code == 0, taken.output
+    assert "archive.sqlite: " in taken.output and "published up to position 1" in taken.output
+    assert {path.name for path in (tmp_path / "backup").iterdir()} == {
+        "archive.sqlite", "cases.sqlite", "archive-ledger-signing.key", MANIFEST}
+    manifest = json.loads((tmp_path / "backup" / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["stores"]["archive.sqlite"]["published_position"] == 1
+    assert manifest["files"] == ["archive-ledger-signing.key"]
+    checked = cli("backup", "check", str(tmp_path / "backup"))
+    assert checked.exit_code == 0, checked.output
+    assert "2 stores" in checked.output and "consistent" in checked.output
+
+
+def test_a_destination_that_holds_files_is_refused_and_nothing_is_copied(data_dir, tmp_path):
+    destination = tmp_path / "backup"
+    destination.mkdir()
+    (destination / "other").write_text("kept", encoding="utf-8")
+    taken = cli("backup", "take", str(destination))
+    assert taken.exit_code == 1
+    assert f"DESTINATION {destination}: must be a new or empty directory" in taken.output
+    assert [path.name for path in destination.iterdir()] == ["other"]
+
+
+def test_postgresql_stores_are_referred_to_pg_dump(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("POSTGRES_DBNAME", "casebook")
+    taken = cli("backup", "take", str(tmp_path / "backup"))
+    assert taken.exit_code == 1
+    assert "POSTGRES_DBNAME is set" in taken.output and "pg_dump" in taken.output
+    assert not (tmp_path / "backup").exists()
+
+
+def test_a_data_directory_without_stores_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEBOOK_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("POSTGRES_DBNAME", raising=False)
+    taken = cli("backup", "take", str(tmp_path / "backup"))
+    assert taken.exit_code == 1
+    assert f"CASEBOOK_DATA_DIR={tmp_path}: no store" in taken.output
+    assert not (tmp_path / "backup").exists()
+
+
+def test_a_store_whose_write_lock_stays_taken_is_waited_for_then_refused(
+        data_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(backup, "LOCK_SECONDS", 0.2)
+    writer = sqlite3.connect(data_dir / "cases.sqlite", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        taken = cli("backup", "take", str(tmp_path / "backup"))
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert taken.exit_code == 1
+    assert "cases.sqlite: its write lock was not free" in taken.output
+    assert list((tmp_path / "backup").iterdir()) == []
+
+
+def test_the_check_finds_a_changed_store_a_missing_one_and_a_directory_not_backed_up(
+        data_dir, tmp_path):
+    assert cli("backup", "take", str(tmp_path / "backup")).exit_code == 0
+    published(tmp_path / "backup" / "archive.sqlite", 1, "a1")
+    (tmp_path / "backup" / "cases.sqlite").unlink()
+    checked = cli("backup", "check", str(tmp_path / "backup"))
+    assert checked.exit_code == 1
+    assert "archive.sqlite: not the bytes backed up" in checked.output
+    assert "cases.sqlite: missing" in checked.output
+    unfinished = cli("backup", "check", str(data_dir))
+    assert unfinished.exit_code == 1
+    assert f"DIRECTORY {data_dir}: no {MANIFEST}" in unfinished.output
+
+
+def test_a_subscriber_past_its_source_is_each_way_it_can_be(data_dir):
+    published(data_dir / "archive.sqlite", 1, "a1")
+    published(data_dir / "archive.sqlite", 2, "a2")
+    assert consistency_problems(data_dir) == []
+    processed(data_dir / "cases.sqlite", "archive", 2, "another")
+    processed(data_dir / "cases.sqlite", "supervision", 4, "s4")
+    processed(data_dir / "archive.sqlite", "cases", 3, "c3")
+    assert consistency_problems(data_dir) == [
+        "archive has processed cases up to position 3, past what cases.sqlite holds",
+        "cases has processed archive up to position 2, and archive.sqlite holds another "
+        "envelope there",
+        "cases has processed supervision up to position 4, and the backup holds no "
+        "supervision.sqlite",
+    ]
