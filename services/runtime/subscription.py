@@ -24,7 +24,9 @@ processed, and they would be acked and ignored, lost to it for good. So the subs
 instead (`SourceBehind`): it processes nothing more from that source, acknowledges nothing,
 says so in an error line, in the service's `status` and in `casebook_subscription_halted`, and
 waits for an operator (docs/operators.md, "A subscription halted"). A live envelope at the
-cursor's own position that is not the one processed there halts it the same way.
+cursor's own position that is not the one processed there halts it the same way, and so does
+a live one from before the cursor when the source, asked then, no longer holds what the cursor
+stands at (a source restored while its subscribers run).
 
 Several instances of a service may run (scaling out): the queue has a single active consumer
 (services.runtime.queues), so the broker delivers to one of them and hands the queue to
@@ -121,7 +123,10 @@ class SourceBehind(Exception):
             "from another backup) or was replaced. Nothing more from "
             f"{source} is processed until this is resolved (docs/operators.md, \"A "
             "subscription halted\")")
-        self.position = head.position
+
+
+class _Stopping(Exception):
+    """The service stops while a delivery waits: it is left unacknowledged, to come again."""
 
 
 class ChainBroken(Exception):
@@ -141,6 +146,7 @@ class _Delivery:
     attempts: int = 0
     errors: list[str] = field(default_factory=list)
     store_waits: int = 0  # times it waited for the service's own store, counted apart
+    arrived: float = field(default_factory=time.monotonic)
 
 
 def queue_name(subscriber: str, source: str) -> str:
@@ -158,19 +164,21 @@ def dead_letter_exchange(subscriber: str) -> Exchange:
 
 
 def fetch_since(
-    amqp_uri: str, source: str, position: int, until: int | None = None
+    amqp_uri: str, source: str, position: int, until: int | None = None,
+    page: int = FETCH_LIMIT,
 ) -> Iterator[dict[str, Any]]:
-    """Every envelope `source` published after `position` (up to `until`), over RPC."""
+    """Every envelope `source` published after `position` (up to `until`), over RPC, `page` at
+    a time."""
     try:
         with cluster_rpc({"AMQP_URI": amqp_uri}, timeout=RPC_TIMEOUT_SECONDS) as rpc:
             while True:
-                batch = rpc[source].events_since(position, FETCH_LIMIT)
+                batch = rpc[source].events_since(position, page)
                 for envelope in batch:
                     if until is not None and envelope["position"] > until:
                         return
                     yield envelope
                     position = envelope["position"]
-                if len(batch) < FETCH_LIMIT:
+                if len(batch) < page:
                     return
     except Exception as error:  # the RPC layer raises several kinds; all mean "not now"
         if isinstance(error, GeneratorExit):
@@ -230,8 +238,10 @@ class Subscription(Consumer):
         self._passed: Cursor | None = None
         self._held: list[tuple[int, Any]] = []
         self._waiting_since = 0.0
-        # Why this subscription halted (`SourceBehind`), or None while it runs.
+        # Why this subscription halted (`SourceBehind`), or None while it runs; and when the
+        # source was last asked, and said it holds what the cursor stood at (time.monotonic()).
         self.halted: str | None = None
+        self._confirmed_at = float("-inf")
         super().setup()
 
     def start(self) -> None:
@@ -322,7 +332,8 @@ class Subscription(Consumer):
     def _handle_run(self, deliveries: list[_Delivery]) -> None:
         try:
             self.receive_run([delivery.envelope for delivery in deliveries
-                              if delivery.envelope is not None])
+                              if delivery.envelope is not None],
+                             arrived=max(delivery.arrived for delivery in deliveries))
         except (*BROKER_ERRORS, ContainerBeingKilled):
             raise
         except Exception as error:
@@ -341,12 +352,14 @@ class Subscription(Consumer):
                 if delivery.envelope is None:
                     self.catch_up()
                 else:
-                    self.receive(delivery.envelope)
+                    self.receive(delivery.envelope, delivery.arrived)
             except CursorMoved:
                 # Another instance got there first: not a failure; look again, and dedupe.
                 continue
             except ContainerBeingKilled:
                 raise
+            except _Stopping:
+                return
             except SourceBehind as error:
                 self.halted = str(error)
                 log.error("%s from %s: halted: %s", self.container.service_name, self.source,
@@ -504,12 +517,10 @@ class Subscription(Consumer):
         head = self.head()
         count = 0
         page: list[dict[str, Any]] = []
+        asked_at = time.monotonic()
         envelopes = fetch_since(self.amqp_uri, self.source, max(0, head.position - 1))
         if head.position > 0:
-            held = next(envelopes, None)
-            if held is None or held["position"] != head.position:
-                raise SourceBehind(self.container.service_name, self.source, head, held)
-            self._seen(held, head.position, head.hash)
+            self._holds(head, next(envelopes, None), asked_at)
         for envelope in envelopes:
             if not self.batch:
                 count += self._process(envelope)
@@ -520,19 +531,25 @@ class Subscription(Consumer):
                 page = []
         return count + self._process_run(page)
 
-    def receive_run(self, envelopes: list[dict[str, Any]]) -> None:
-        """Live deliveries in arrival order, processed as runs (`batch=True`)."""
+    def receive_run(self, envelopes: list[dict[str, Any]], arrived: float) -> None:
+        """Live deliveries in arrival order, the last `arrived` then (time.monotonic()),
+        processed as runs (`batch=True`)."""
         head: ChainHead = self.app.cursor(self.source)
         fresh = [envelope for envelope in envelopes
                  if not self._seen(envelope, head.position, head.hash)]
+        if any(envelope["position"] < head.position for envelope in envelopes):
+            self._confirm(head, arrived)
         if fresh and fresh[0]["prev_position"] != head.position:
             fresh = [*fetch_since(self.amqp_uri, self.source, head.position,
                                   until=fresh[0]["position"] - 1), *fresh]
         self._process_run(fresh)
 
-    def receive(self, envelope: dict[str, Any]) -> None:
+    def receive(self, envelope: dict[str, Any], arrived: float | None = None) -> None:
+        """A live delivery, `arrived` then (time.monotonic(); None: now)."""
         head = self.head()
         if self._seen(envelope, head.position, head.hash):
+            if envelope["position"] < head.position:
+                self._confirm(head, time.monotonic() if arrived is None else arrived)
             return  # delivered before: ack and ignore
         if envelope["prev_position"] != head.position:
             for missed in fetch_since(
@@ -541,13 +558,55 @@ class Subscription(Consumer):
                 self._process(missed)
         self._process(envelope)
 
+    def _holds(self, head: ChainHead, held: dict[str, Any] | None, asked_at: float) -> None:
+        """`held`, the source's first envelope from the cursor's position on when asked at
+        `asked_at`, must be the one the cursor stands at: else `SourceBehind`."""
+        if held is None or held["position"] != head.position:
+            raise SourceBehind(self.container.service_name, self.source, head, held)
+        self._seen(held, head.position, head.hash)
+        self._confirmed_at = max(self._confirmed_at, asked_at)
+
+    def _confirm(self, head: ChainHead, arrived: float) -> None:
+        """A live delivery from before the cursor is a redelivery only while the source holds
+        what the cursor stands at (its chain then holds every envelope before it as it was);
+        a source restored older publishes new ones there. The source is asked unless it said
+        so after the delivery arrived: its answer then vouches for everything it had sent.
+        Until it answers (one just restarted sends what it holds before it answers), the
+        delivery waits, unacknowledged, backing off to CATCH_UP_MAX_SECONDS: no attempt is
+        counted, and nothing is taken for processed unconfirmed."""
+        if arrived <= self._confirmed_at:
+            return
+        waits = 0
+        while True:
+            asked_at = time.monotonic()
+            try:
+                held = next(fetch_since(self.amqp_uri, self.source, head.position - 1, page=1),
+                            None)
+            except Unavailable as error:
+                waits += 1
+                delay = min(CATCH_UP_MAX_SECONDS, RETRY_PAUSE_SECONDS * 2 ** (waits - 1))
+                log.info("%s from %s: a delivery from before position %s waits until %s says "
+                         "it still holds that position (%s); asking again in %ss",
+                         self.container.service_name, self.source, head.position, self.source,
+                         error, delay)
+                if self._stopping.wait(delay):
+                    raise _Stopping() from error
+                continue
+            self._holds(head, held, asked_at)
+            return
+
     def _seen(self, envelope: dict[str, Any], position: int, hash_: str) -> bool:
         """Whether the envelope is at or before `position`, where the subscriber stands with
-        `hash_`: processed before. One at that very position that is not the one processed
-        there is `SourceBehind`."""
-        if envelope["position"] != position:
-            return envelope["position"] < position
-        if (envelope.get("hash") or envelope_hash(envelope)) != hash_:
+        `hash_`: processed before. `SourceBehind` for one that shows the source's chain no
+        longer passes through that envelope: another at that very position, or one after it
+        that follows a position before it (the source's positions skip those of events it
+        does not publish, so its new envelopes may all lie past the subscriber's)."""
+        if envelope["position"] > position and envelope["prev_position"] >= position:
+            return False
+        if envelope["position"] < position:
+            return True
+        if (envelope["position"] > position
+                or (envelope.get("hash") or envelope_hash(envelope)) != hash_):
             raise SourceBehind(self.container.service_name, self.source,
                                ChainHead(position, hash_), envelope)
         return True

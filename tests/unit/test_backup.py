@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -144,3 +145,20 @@ def test_a_subscriber_past_its_source_is_each_way_it_can_be(data_dir):
         "cases has processed supervision up to position 4, and the backup holds no "
         "supervision.sqlite",
     ]
+
+
+def test_a_restore_is_refused_while_casebook_runs_and_for_a_backup_that_fails_its_check(
+        data_dir, tmp_path):
+    assert cli("backup", "take", str(tmp_path / "backup")).exit_code == 0
+    before = sorted(path.name for path in data_dir.iterdir())
+    (data_dir / "up.json").write_text(json.dumps({"pid": os.getpid()}), encoding="utf-8")
+    running = cli("backup", "restore", str(tmp_path / "backup"))
+    assert running.exit_code == 1
+    assert f"Casebook is running from {data_dir} (casebook up, pid {os.getpid()}): stop it " \
+           "first. Nothing was changed." in running.output
+    (data_dir / "up.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "backup" / "cases.sqlite").unlink()
+    failing = cli("backup", "restore", str(tmp_path / "backup"))
+    assert failing.exit_code == 1
+    assert "fails its check: Nothing was changed.\n  cases.sqlite: missing" in failing.output
+    assert sorted(path.name for path in data_dir.iterdir()) == before

@@ -1,5 +1,5 @@
-"""`casebook backup`: one consistent copy of every SQLite store, taken while Casebook runs, and
-the check of a copy before it is restored.
+"""`casebook backup`: one consistent copy of every SQLite store, taken while Casebook runs; its
+check; and its restore, which clears the subscriptions' queues.
 
 Why not copy the files one by one: the services follow each other (the archive ledgers what
 cases publishes, and cases acts on the archive's disposals), so whichever file is copied
@@ -15,6 +15,13 @@ and SQLite's backup API copies each from its own, while the services write on. A
 wanted to write meanwhile waited for the lock (SQLite's busy timeout), as it waits for another
 writer. Then the copy is checked as `check` checks it, and its manifest is written last: a
 directory without one is not a finished backup.
+
+A restore replaces every store at once (what it replaces is moved aside, not deleted) and
+deletes the subscriptions' queues and dead-letter queues: what they hold was published by the
+stores replaced, from a history the restore undid. Delivered to the restored subscribers, an
+envelope past the point restored would link to what they hold and be processed, an event no
+restored store holds. Without the queues, each subscriber catches up from its sources'
+restored stores on start (the queues are made again), which are the truth.
 
 PostgreSQL keeps every service's schema in one database: `pg_dump` takes one snapshot of all
 of them, the same guarantee (docs/operators.md, "Backup and restore").
@@ -34,20 +41,27 @@ from pathlib import Path
 from typing import Any
 
 import click
+from amqp.exceptions import NotFound
+from kombu import Connection
 
-from services.runtime.cli.up import STATE_FILE
+from services.runtime.cli.rpc import broker_connection
+from services.runtime.cli.up import STATE_FILE, read_state
+from services.runtime.launcher import PUBLISHERS
 from services.runtime.settings import settings
 from services.runtime.store import postgres_configured
+from services.runtime.subscription import dead_letter_queue_name, queue_name
 
 MANIFEST = "casebook-backup.json"
 STORE_SUFFIX = ".sqlite"
+# A store's file and its journals.
+STORE_FILES = tuple(f"{STORE_SUFFIX}{journal}" for journal in ("", "-wal", "-shm", "-journal"))
 # How long `take` waits for each store's write lock: a service holds it for one transaction.
 LOCK_SECONDS = 10.0
 
 
 @click.group()
 def backup() -> None:
-    """Back up the SQLite stores (casebook up) consistently, and check a backup."""
+    """Back up the SQLite stores (casebook up) consistently; check and restore a backup."""
 
 
 @backup.command()
@@ -101,13 +115,70 @@ def take(destination: Path) -> None:
 @backup.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def check(directory: Path) -> None:
-    """Check a backup before restoring it: each store as the manifest describes it (bytes
-    and SHA-256), and no service in it past what its sources in it hold."""
+    """Check a backup before restoring it: each store as the manifest describes it (its
+    SHA-256), and no service in it past what its sources in it hold."""
+    manifest = _checked(directory, "")
+    click.echo(f"{directory}: {len(manifest['stores'])} stores as taken at "
+               f"{manifest['taken_at']}, consistent. Restore it with "
+               f"`casebook backup restore {directory}`.")
+
+
+@backup.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore(directory: Path) -> None:
+    """Restore a backup into CASEBOOK_DATA_DIR, with Casebook stopped: check it, move what it
+    replaces aside (into CASEBOOK_DATA_DIR/replaced-<time>/), copy it in, and clear the
+    subscriptions' queues on the broker (see `clear-queues`)."""
+    if postgres_configured():
+        raise click.ClickException(
+            "The stores are PostgreSQL (POSTGRES_DBNAME is set): restore them with pg_restore "
+            "(docs/operators.md, \"Backup and restore\").")
+    data_dir = settings().runtime.data_dir
+    running = read_state(data_dir)
+    if running is not None:
+        raise click.ClickException(
+            f"Casebook is running from {data_dir} (casebook up, pid {running['pid']}): stop it "
+            "first. Nothing was changed.")
+    manifest = _checked(directory, " Nothing was changed.")
+    uri = settings().runtime.amqp_uri
+    with broker_connection(uri) as connection:
+        queues = _subscription_queues(connection)  # refused here while a service consumes
+        data_dir.mkdir(parents=True, exist_ok=True)
+        aside = data_dir / f"replaced-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+        replaced = [path for path in sorted(data_dir.iterdir()) if _replaced(path)]
+        if replaced:
+            aside.mkdir()
+            for path in replaced:
+                path.rename(aside / path.name)
+        for name in [*manifest["stores"], *manifest["files"]]:
+            shutil.copy2(directory / name, data_dir / name)
+        dropped = _delete(connection, queues)
+    if replaced:
+        click.echo(f"Moved what the backup replaces to {aside}: "
+                   + ", ".join(path.name for path in replaced))
+    click.echo(f"Restored {len(manifest['stores'])} stores taken at {manifest['taken_at']} "
+               f"into {data_dir}.")
+    _say_dropped(dropped)
+    click.echo("Start Casebook (`casebook up`), then run `casebook verify`.")
+
+
+@backup.command("clear-queues")
+def clear_queues() -> None:
+    """Delete every subscription's queue and dead-letter queue on the broker (AMQP_URI), for
+    services about to start on restored stores (`restore` does this itself): what those queues
+    hold was published by the stores the restore replaced, and each subscriber catches up from
+    its sources' restored stores instead. Refused while a service consumes any of them."""
+    with broker_connection(settings().runtime.amqp_uri) as connection:
+        _say_dropped(_delete(connection, _subscription_queues(connection)))
+
+
+def _checked(directory: Path, unchanged: str) -> dict[str, Any]:
+    """The backup's manifest, once each store is as it describes and the stores consistent."""
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
         raise click.ClickException(f"DIRECTORY {directory}: no {MANIFEST}; not a finished "
-                                   "`casebook backup take`.")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+                                   f"`casebook backup take`.{unchanged}")
+    manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
     problems = []
     for name, described in manifest["stores"].items():
         path = directory / name
@@ -117,10 +188,44 @@ def check(directory: Path) -> None:
             problems.append(f"{name}: not the bytes backed up (its SHA-256 differs)")
     problems += consistency_problems(directory)
     if problems:
-        raise click.ClickException(f"{directory} fails its check:\n  " + "\n  ".join(problems))
-    click.echo(f"{directory}: {len(manifest['stores'])} stores as taken at "
-               f"{manifest['taken_at']}, consistent. Restore: point CASEBOOK_DATA_DIR at a copy "
-               "of it, `casebook up`, then `casebook verify`.")
+        raise click.ClickException(f"{directory} fails its check:{unchanged}\n  "
+                                   + "\n  ".join(problems))
+    return manifest
+
+
+def _subscription_queues(connection: Connection) -> list[str]:
+    """Each subscription queue and dead-letter queue on the broker; a `ClickException` if a
+    service consumes one (it runs: stop it first)."""
+    found = []
+    for subscriber in PUBLISHERS:
+        for source in PUBLISHERS:
+            for name in (queue_name(subscriber, source),
+                         dead_letter_queue_name(subscriber, source)):
+                try:
+                    with connection.channel() as channel:
+                        _, _, consumers = channel.queue_declare(name, passive=True)
+                except NotFound:
+                    continue
+                if consumers:
+                    raise click.ClickException(
+                        f"{name} has {consumers} consumer(s): a service runs. Stop Casebook "
+                        "first. Nothing was changed.")
+                found.append(name)
+    return found
+
+
+def _delete(connection: Connection, queues: list[str]) -> list[tuple[str, int]]:
+    """Delete the queues; each with the messages it held."""
+    with connection.channel() as channel:
+        return [(name, channel.queue_delete(name)) for name in queues]
+
+
+def _say_dropped(dropped: list[tuple[str, int]]) -> None:
+    for name, messages in dropped:
+        if messages:
+            click.echo(f"{name}: {messages} message(s) of the replaced stores dropped")
+    click.echo(f"Deleted {len(dropped)} subscription queues: each subscriber catches up from "
+               "its sources' stores on start.")
 
 
 @contextmanager
@@ -132,6 +237,7 @@ def at_one_moment(stores: list[Path]) -> Iterator[tuple[list[sqlite3.Connection]
     with ExitStack() as stack:
         readers = []
         locks = []
+        locked = 0.0
         for store in stores:
             lock = stack.enter_context(_closing(sqlite3.connect(
                 store, timeout=LOCK_SECONDS, isolation_level=None)))
@@ -141,8 +247,8 @@ def at_one_moment(stores: list[Path]) -> Iterator[tuple[list[sqlite3.Connection]
                 raise click.ClickException(
                     f"{store.name}: its write lock was not free within {LOCK_SECONDS:.0f} s "
                     f"({error}); nothing was copied. Try again.") from error
+            locked = locked or time.perf_counter()  # writers wait from the first lock on
             locks.append(lock)
-        locked = time.perf_counter()
         for store in stores:
             reader = stack.enter_context(_closing(sqlite3.connect(store, isolation_level=None)))
             reader.execute("BEGIN")
@@ -212,12 +318,16 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _replaced(path: Path) -> bool:
+    """What a restore moves aside: the stores with their journals, and the files kept beside
+    them."""
+    return path.is_file() and (path.name.endswith(STORE_FILES) or _kept_beside(path))
+
+
 def _kept_beside(path: Path) -> bool:
     """Files of the data directory a restore needs besides the stores (the archive's signing
     key, the development token secret): not the stores' own journals, not the locks their
     processes take (`services.runtime.leader`), not logs, not `casebook up`'s record of its
     processes."""
     return (path.is_file() and path.name != STATE_FILE
-            and not path.name.endswith((STORE_SUFFIX, f"{STORE_SUFFIX}-wal",
-                                        f"{STORE_SUFFIX}-shm", f"{STORE_SUFFIX}-journal",
-                                        ".lock", ".log")))
+            and not path.name.endswith((*STORE_FILES, ".lock", ".log")))

@@ -9,18 +9,22 @@ subscription to that source rather than take the source's new events for process
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from kombu import Connection, Consumer, Queue
 
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.runtime.cli import main
 from services.runtime.cli.backup import MANIFEST, consistency_problems
 from services.runtime.cli.keygen import fresh_secrets
+from services.runtime.subscription import dead_letter_queue_name, queue_name
 from tests.support.scenarios import drive_case
 from tests.support.services import AUDITOR, WORKER, processes, rpc, running
 from tests.support.waiting import wait_for
@@ -103,24 +107,32 @@ def copy_store(data_dir: Path, backup_dir: Path, name: str) -> None:
     copy.close()
 
 
+def archive_copied_then_more_heard(
+        amqp_uri: str, data_dir: Path, copy_dir: Path) -> tuple[int, dict[str, Any]]:
+    """With cases and the archive running: a case, the archive's store copied, another case
+    heard of by cases. The archive's published position when copied, and cases' cursor in the
+    archive's stream at the end."""
+    with rpc(amqp_uri, WORKER) as proxy:
+        drive_case(proxy, "client-0")
+    with rpc(amqp_uri, AUDITOR) as proxy:
+        wait_for(lambda: settled(proxy), what="cases and the archive to settle")
+        copy_store(data_dir, copy_dir, "archive.sqlite")
+        archive_copied = proxy.archive.status()["published_position"]
+    with rpc(amqp_uri, WORKER) as proxy:
+        drive_case(proxy, "client-1")
+    with rpc(amqp_uri, AUDITOR) as proxy:
+        wait_for(lambda: settled(proxy), what="cases to hear of the archive's new filings")
+        return archive_copied, proxy.cases.status()["cursors"]["archive"]
+
+
 def test_a_source_restored_older_than_its_subscriber_halts_the_subscription(
         amqp_uri, broker, tmp_path, monkeypatch, signed):
     data_dir, backup_dir = tmp_path / "var", tmp_path / "backup"
     monkeypatch.setenv("CASEBOOK_DATA_DIR", str(data_dir))
     with running(amqp_uri, CasesService, ArchiveService):
-        with rpc(amqp_uri, WORKER) as proxy:
-            drive_case(proxy, "client-0")
-        with rpc(amqp_uri, AUDITOR) as proxy:
-            wait_for(lambda: settled(proxy), what="cases and the archive to settle")
-            copy_store(data_dir, backup_dir, "archive.sqlite")
-            archive_copied = proxy.archive.status()["published_position"]
-        with rpc(amqp_uri, WORKER) as proxy:
-            drive_case(proxy, "client-1")
-        with rpc(amqp_uri, AUDITOR) as proxy:
-            wait_for(lambda: settled(proxy), what="cases to hear of the archive's new filings")
-            heard = proxy.cases.status()["cursors"]["archive"]
-            assert heard["position"] > archive_copied
-            copy_store(data_dir, backup_dir, "cases.sqlite")
+        archive_copied, heard = archive_copied_then_more_heard(amqp_uri, data_dir, backup_dir)
+        copy_store(data_dir, backup_dir, "cases.sqlite")
+    assert heard["position"] > archive_copied
     assert consistency_problems(backup_dir) == [
         f"cases has processed archive up to position {heard['position']}, past what "
         "archive.sqlite holds"]
@@ -149,3 +161,93 @@ def test_a_source_restored_older_than_its_subscriber_halts_the_subscription(
         status = cli("status")
         assert status.exit_code == 1, status.output
         assert "cases halted its subscription to archive" in status.output
+
+
+def dead_letters(amqp_uri: str, subscriber: str, source: str) -> int:
+    with Connection(amqp_uri) as connection:
+        _, waiting, _ = connection.channel().queue_declare(
+            dead_letter_queue_name(subscriber, source), passive=True)
+        return int(waiting)
+
+
+def positions_waiting(amqp_uri: str, queue: str) -> list[int]:
+    """The positions of the envelopes in a queue nobody consumes, left in it (unacknowledged,
+    they return to it when the connection closes)."""
+    positions: list[int] = []
+    with Connection(amqp_uri) as connection, Consumer(
+            connection, queues=[Queue(queue, no_declare=True)], accept=["json"],
+            callbacks=[lambda body, message: positions.append(body["position"])]):
+        try:
+            while True:
+                connection.drain_events(timeout=2)
+        except TimeoutError:
+            return positions
+
+
+def test_a_source_restored_alone_while_its_subscriber_runs_halts_it_before_it_ignores_any(
+        amqp_uri, tmp_path, monkeypatch, signed):
+    data_dir, last_night = tmp_path / "var", tmp_path / "last-night"
+    monkeypatch.setenv("CASEBOOK_DATA_DIR", str(data_dir))
+    with running(amqp_uri, CasesService):
+        with running(amqp_uri, ArchiveService):
+            archive_copied, heard = archive_copied_then_more_heard(amqp_uri, data_dir, last_night)
+        # The archive alone restored in place from last night's copy; cases runs on.
+        for suffix in ("", "-wal", "-shm"):
+            (data_dir / f"archive.sqlite{suffix}").unlink(missing_ok=True)
+        shutil.copy(last_night / "archive.sqlite", data_dir / "archive.sqlite")
+        with running(amqp_uri, ArchiveService), rpc(amqp_uri, AUDITOR) as proxy:
+            wait_for(lambda: proxy.cases.status()["halted"], what="cases to halt")
+            assert (f"cases has processed archive up to position {heard['position']}, but "
+                    in proxy.cases.status()["halted"]["archive"])
+            assert proxy.cases.status()["cursors"]["archive"] == heard
+            new = [envelope["position"] for envelope
+                   in proxy.archive.events_since(archive_copied, 1000)]
+            assert new
+    # Cases stopped: none of the restored archive's new envelopes was taken for processed
+    # (acknowledged as a redelivery, or dead-lettered as a broken chain): all wait in the queue.
+    assert set(new) <= set(positions_waiting(amqp_uri, queue_name("cases", "archive")))
+    assert dead_letters(amqp_uri, "cases", "archive") == 0
+
+
+def test_a_restore_replaces_the_stores_and_delivers_nothing_of_the_history_it_undid(
+        amqp_uri, tmp_path, monkeypatch, signed):
+    data_dir, backup_dir = tmp_path / "var", tmp_path / "backup"
+    monkeypatch.setenv("CASEBOOK_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("AMQP_URI", amqp_uri)
+    with running(amqp_uri, CasesService):
+        with running(amqp_uri, ArchiveService):
+            with rpc(amqp_uri, WORKER) as proxy:
+                drive_case(proxy, "client-0")
+            with rpc(amqp_uri, AUDITOR) as proxy:
+                wait_for(lambda: settled(proxy), what="cases and the archive to settle")
+            assert cli("backup", "take", str(backup_dir)).exit_code == 0
+            refused = cli("backup", "restore", str(backup_dir))
+            assert refused.exit_code == 1
+            assert "consumer(s): a service runs. Stop Casebook first. Nothing was changed." \
+                in refused.output
+        # The history the restore undoes: client-1, which the archive (stopped) has not
+        # ledgered yet; its envelopes wait in the archive's queue.
+        with rpc(amqp_uri, WORKER) as proxy:
+            drive_case(proxy, "client-1")
+            undone = proxy.cases.status()["published_position"]
+    restored = cli("backup", "restore", str(backup_dir))
+    assert restored.exit_code == 0, restored.output
+    assert "archive.from.cases: " in restored.output and "dropped" in restored.output
+    [aside] = data_dir.glob("replaced-*")
+    assert {"cases.sqlite", "archive.sqlite"} <= {path.name for path in aside.iterdir()}
+    manifest = json.loads((backup_dir / MANIFEST).read_text(encoding="utf-8"))
+    backed_up = manifest["stores"]["cases.sqlite"]["published_position"]
+    assert backed_up < undone
+
+    with running(amqp_uri, CasesService, ArchiveService):
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            wait_for(lambda: settled(proxy), what="the restored services to settle")
+            assert proxy.archive.ledger_head("cases")["position"] == backed_up
+        with rpc(amqp_uri, WORKER) as proxy:
+            drive_case(proxy, "client-2")  # a new history from the point restored
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            wait_for(lambda: settled(proxy), what="the archive to ledger the new history")
+            assert proxy.cases.status()["halted"] == {}
+            assert proxy.archive.status()["halted"] == {}
+            report = proxy.archive.verify_ledger({"against_stores": True})
+            assert report["ok"], report
