@@ -144,9 +144,13 @@ class Stack:
 
     def compose(self, *args: str, env: dict[str, str] | None = None,
                 timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return run(self.compose_command(*args), {**self.engine.env, **(env or {})},
+                   timeout=timeout)
+
+    def compose_command(self, *args: str) -> list[str]:
+        """The docker-compose command line for this stack, run from the project's root."""
         files = [part for name in COMPOSE_FILES for part in ("-f", name)]
-        return run(["docker-compose", *files, "--env-file", str(self.env_file), *args],
-                   {**self.engine.env, **(env or {})}, timeout=timeout)
+        return ["docker-compose", *files, "--env-file", str(self.env_file), *args]
 
     def docker(self, *args: str) -> str:
         return run(["docker", *args], self.engine.env, timeout=120).stdout.strip()
