@@ -149,6 +149,11 @@ class _Delivery:
     arrived: float = field(default_factory=time.monotonic)
 
 
+def _backoff(first: float, attempt: int) -> float:
+    """The pause before try `attempt` + 1: doubling from `first`, at most CATCH_UP_MAX_SECONDS."""
+    return min(CATCH_UP_MAX_SECONDS, first * 2 ** (attempt - 1))
+
+
 def queue_name(subscriber: str, source: str) -> str:
     return f"{subscriber}.from.{source}"
 
@@ -394,7 +399,7 @@ class Subscription(Consumer):
     def _wait_for_store(self, wait: int, error: Exception) -> bool:
         """Pause before trying again with the store, backing off to CATCH_UP_MAX_SECONDS;
         False when the service stops meanwhile."""
-        delay = min(CATCH_UP_MAX_SECONDS, RETRY_PAUSE_SECONDS * 2 ** (wait - 1))
+        delay = _backoff(RETRY_PAUSE_SECONDS, wait)
         log.warning("%s from %s: the store is unavailable (%s); trying again in %ss",
                     self.container.service_name, self.source, error, delay)
         self._stopping.wait(delay)
@@ -429,7 +434,7 @@ class Subscription(Consumer):
         return False
 
     def _retry_catch_up(self, attempt: int, error: Exception) -> None:
-        delay = min(CATCH_UP_MAX_SECONDS, CATCH_UP_FIRST_SECONDS * 2 ** (attempt - 1))
+        delay = _backoff(CATCH_UP_FIRST_SECONDS, attempt)
         log.info(
             "%s: %s not reachable for catch-up (%s); trying again in %ss",
             self.container.service_name, self.source, error, delay,
@@ -584,7 +589,7 @@ class Subscription(Consumer):
                             None)
             except Unavailable as error:
                 waits += 1
-                delay = min(CATCH_UP_MAX_SECONDS, RETRY_PAUSE_SECONDS * 2 ** (waits - 1))
+                delay = _backoff(RETRY_PAUSE_SECONDS, waits)
                 log.info("%s from %s: a delivery from before position %s waits until %s says "
                          "it still holds that position (%s); asking again in %ss",
                          self.container.service_name, self.source, head.position, self.source,

@@ -54,6 +54,16 @@ def settled(proxy) -> bool:
             == archive["published_position"])
 
 
+def carried_on(proxy) -> dict[str, Any]:
+    """Neither service halted a subscription, and the ledger verifies against the stores: the
+    report."""
+    assert proxy.cases.status()["halted"] == {}
+    assert proxy.archive.status()["halted"] == {}
+    report: dict[str, Any] = proxy.archive.verify_ledger({"against_stores": True})
+    assert report["ok"], report
+    return report
+
+
 def test_a_backup_taken_while_the_services_work_restores_and_carries_on(
         amqp_uri, broker, tmp_path, monkeypatch, signed):
     data_dir, backup_dir, restored = tmp_path / "var", tmp_path / "backup", tmp_path / "restored"
@@ -89,10 +99,7 @@ def test_a_backup_taken_while_the_services_work_restores_and_carries_on(
             drive_case(proxy, "client-after")
         with rpc(restored_uri, AUDITOR) as proxy:
             wait_for(lambda: settled(proxy), what="the restored services to carry on")
-            assert proxy.cases.status()["halted"] == {}
-            assert proxy.archive.status()["halted"] == {}
-            report = proxy.archive.verify_ledger({"against_stores": True})
-            assert report["ok"], report
+            report = carried_on(proxy)
             assert report["sources"]["cases"]["store_checked"] is True
             assert proxy.archive.list_checkpoints()["items"]
 
@@ -247,7 +254,4 @@ def test_a_restore_replaces_the_stores_and_delivers_nothing_of_the_history_it_un
             drive_case(proxy, "client-2")  # a new history from the point restored
         with rpc(amqp_uri, AUDITOR) as proxy:
             wait_for(lambda: settled(proxy), what="the archive to ledger the new history")
-            assert proxy.cases.status()["halted"] == {}
-            assert proxy.archive.status()["halted"] == {}
-            report = proxy.archive.verify_ledger({"against_stores": True})
-            assert report["ok"], report
+            carried_on(proxy)
