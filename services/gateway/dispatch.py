@@ -47,7 +47,7 @@ from services.gateway.problems import (
 )
 from services.gateway.routes import BACKENDS, Route, Router
 from services.runtime.context import Actor, acting_as
-from services.runtime.persistence import store_unavailable
+from services.runtime.persistence import log_failure
 from services.runtime.settings import Gateway as Settings
 
 log = logging.getLogger(__name__)
@@ -378,13 +378,8 @@ def _keep(record: Callable[..., None], *arguments: Any) -> None:
     try:
         record(*arguments)
     except Exception as error:
-        if not store_unavailable(error):
-            log.exception("the answer to an Idempotency-Key could not be kept; a retry with "
-                          "the key settles the command with its service")
-            return
-        log.warning("the answer to an Idempotency-Key could not be kept: the store is "
-                    "unavailable (%s); a retry with the key settles the command with its "
-                    "service", error)
+        log_failure(log, error, "the answer to an Idempotency-Key could not be kept",
+                    "a retry with the key settles the command with its service")
 
 
 @dataclass(frozen=True)

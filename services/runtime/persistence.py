@@ -29,6 +29,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -230,6 +231,17 @@ def store_unavailable(error: BaseException) -> bool:
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+def log_failure(log: logging.Logger, error: BaseException, what: str, then: str) -> None:
+    """Log, from an `except` block, that `what` failed and `then` follows: one warning line
+    naming the store's error when the store was unavailable (what is under it failed, and the
+    work succeeds once it is back), else an error with its traceback (a failure of Casebook's
+    own)."""
+    if store_unavailable(error):
+        log.warning("%s: the store is unavailable (%s); %s", what, error, then)
+    else:
+        log.exception("%s; %s", what, then)
 
 
 class CursorMoved(IntegrityError):

@@ -26,7 +26,7 @@ from kombu import Connection, Exchange, Producer
 from contracts.envelope import envelope_bytes
 from services.runtime.broker import BROKER_ERRORS
 from services.runtime.leader import leadership
-from services.runtime.persistence import store_unavailable
+from services.runtime.persistence import log_failure
 from services.runtime.publishing import Publications
 from services.runtime.settings import settings
 from services.runtime.store import CasebookApplication
@@ -76,13 +76,11 @@ class Relay:
                         # failover URI, or waits for the broker. What it stored goes out then.
                         log.warning("relay for %s: the broker connection failed (%s); "
                                     "connecting again", self.publications.source, error)
-                    elif store_unavailable(error):
-                        # PostgreSQL down or restarting, a full disk: nothing is wrong with
-                        # what it relays.
-                        log.warning("relay for %s: the store is unavailable (%s); trying "
-                                    "again", self.publications.source, error)
                     else:
-                        log.exception("relay for %s failed; retrying", self.publications.source)
+                        # With the store unavailable (PostgreSQL down or restarting, a full
+                        # disk) nothing is wrong with what it relays: a warning.
+                        log_failure(log, error, f"relay for {self.publications.source} failed",
+                                    "retrying")
                     self._wake.wait(RECONNECT_SECONDS)
 
     def _publish_until_stopped(self, producer: Producer) -> None:

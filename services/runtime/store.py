@@ -46,7 +46,7 @@ from services.runtime.persistence import (
     ChainHead,
     CommandRecord,
     Cursor,
-    store_unavailable,
+    log_failure,
 )
 from services.runtime.plain import plain
 from services.runtime.publishing import Publications, sealed_tokens
@@ -152,12 +152,8 @@ class CasebookApplication(Application):
         try:
             self.views.store.follow([recording.notification for recording in recordings])
         except Exception as error:
-            if not store_unavailable(error):
-                log.exception("the %s views could not follow the log; they will catch up",
-                              self.service)
-                return
-            log.warning("the %s views could not follow the log: the store is unavailable "
-                        "(%s); they will catch up", self.service, error)
+            log_failure(log, error, f"the {self.service} views could not follow the log",
+                        "they will catch up")
 
     def construct_repository(self) -> Repository[UUID]:
         # Without eventsourcing's aggregate cache, as its default is: Casebook's settings do not

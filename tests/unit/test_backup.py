@@ -4,9 +4,11 @@ backup taken while services work, and restored: tests/integration/deploy/test_ba
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -42,6 +44,24 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("CASEBOOK_DATA_DIR", str(directory))
     monkeypatch.delenv("POSTGRES_DBNAME", raising=False)
     return directory
+
+
+def contents(directory: Path) -> dict[str, bytes]:
+    """Every file directly in `directory`, by name, with its bytes."""
+    return {path.name: path.read_bytes() for path in directory.iterdir() if path.is_file()}
+
+
+def full_disk_after(files: int, monkeypatch) -> None:
+    """shutil.copy2 copies `files` files, then finds the disk full."""
+    copied, copy2 = [], shutil.copy2
+
+    def copy_until_full(source: Path, target: Path) -> Path:
+        if len(copied) == files:
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        copied.append(source)
+        return Path(copy2(source, target))
+
+    monkeypatch.setattr(shutil, "copy2", copy_until_full)
 
 
 def published(store: Path, position: int, hash_: str) -> None:
@@ -83,6 +103,18 @@ def test_a_destination_that_holds_files_is_refused_and_nothing_is_copied(data_di
     assert taken.exit_code == 1
     assert f"DESTINATION {destination}: must be a new or empty directory" in taken.output
     assert [path.name for path in destination.iterdir()] == ["other"]
+
+
+def test_a_disk_that_fills_while_taking_leaves_no_part_of_a_backup(
+        data_dir, tmp_path, monkeypatch):
+    full_disk_after(0, monkeypatch)  # the stores are copied; the signing key beside them is not
+    destination = tmp_path / "backup"
+    taken = cli("backup", "take", str(destination))
+    assert taken.exit_code == 1
+    assert (f"DESTINATION {destination}: could not write the backup ([Errno 28] No space left "
+            "on device") in taken.output
+    assert "what was copied is removed." in taken.output
+    assert list(destination.iterdir()) == []
 
 
 def test_postgresql_stores_are_referred_to_pg_dump(data_dir, tmp_path, monkeypatch):
@@ -162,3 +194,53 @@ def test_a_restore_is_refused_while_casebook_runs_and_for_a_backup_that_fails_it
     assert failing.exit_code == 1
     assert "fails its check: Nothing was changed.\n  cases.sqlite: missing" in failing.output
     assert sorted(path.name for path in data_dir.iterdir()) == before
+
+
+def test_a_restore_whose_copy_fills_the_disk_changes_nothing(
+        data_dir, tmp_path, amqp_uri, monkeypatch):
+    monkeypatch.setenv("AMQP_URI", amqp_uri)
+    assert cli("backup", "take", str(tmp_path / "backup")).exit_code == 0
+    published(data_dir / "archive.sqlite", 1, "a1")  # written after the backup: not in it
+    before = contents(data_dir)
+    full_disk_after(1, monkeypatch)
+    failing = cli("backup", "restore", str(tmp_path / "backup"))
+    assert failing.exit_code == 1
+    assert (f"Could not copy the backup into {data_dir} ([Errno 28] No space left on device"
+            in failing.output and "Nothing was changed." in failing.output)
+    assert contents(data_dir) == before
+    assert [path.name for path in data_dir.iterdir() if path.is_dir()] == []
+
+
+def test_a_restore_whose_move_fails_puts_back_every_file_it_moved(
+        data_dir, tmp_path, amqp_uri, monkeypatch):
+    monkeypatch.setenv("AMQP_URI", amqp_uri)
+    assert cli("backup", "take", str(tmp_path / "backup")).exit_code == 0
+    published(data_dir / "archive.sqlite", 1, "a1")
+    before = contents(data_dir)
+    moves, rename = [], Path.rename
+
+    def rename_then_fail(path: Path, target: Path) -> Path:
+        moves.append(path)
+        # Once: after the three files it replaces went aside and the backup's first came in.
+        if len(moves) == 5:
+            raise OSError(errno.EACCES, "Permission denied", str(target))
+        return rename(path, target)
+
+    monkeypatch.setattr(Path, "rename", rename_then_fail)
+    failing = cli("backup", "restore", str(tmp_path / "backup"))
+    assert failing.exit_code == 1
+    assert "every file moved was put back. Nothing was changed." in failing.output
+    assert [path.parent.name.split("-")[0] for path in moves[:5]] == [
+        "var", "var", "var", "restoring", "restoring"]
+    assert contents(data_dir) == before
+    assert [path.name for path in data_dir.iterdir() if path.is_dir()] == []
+
+    monkeypatch.setattr(Path, "rename", rename)
+    restored = cli("backup", "restore", str(tmp_path / "backup"))
+    assert restored.exit_code == 0, restored.output
+    backed_up = contents(tmp_path / "backup")
+    assert {name: contents(data_dir)[name] for name in backed_up if name != MANIFEST} == {
+        name: data for name, data in backed_up.items() if name != MANIFEST}
+    [aside] = [path for path in data_dir.iterdir() if path.is_dir()]
+    assert aside.name.startswith("replaced-")
+    assert contents(aside)["archive.sqlite"] == before["archive.sqlite"]

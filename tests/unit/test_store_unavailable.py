@@ -6,6 +6,7 @@ PostgreSQL server and fills a real disk under SQLite."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError, ProgrammingError
 
-from services.runtime.persistence import store_unavailable
+from services.runtime.persistence import log_failure, store_unavailable
 
 
 def raised(error: BaseException, cause: BaseException) -> BaseException:
@@ -103,3 +104,21 @@ def test_a_chain_that_loops_ends():
     first, second = RuntimeError("a"), RuntimeError("b")
     first.__cause__, second.__cause__ = second, first
     assert not store_unavailable(first)
+
+
+def test_a_failure_for_the_store_is_logged_as_one_warning_and_any_other_with_its_traceback(
+        caplog):
+    log = logging.getLogger("casebook.test")
+    unavailable = raised(OperationalError("connection refused"), psycopg.OperationalError("x"))
+    for error in (unavailable, ValueError("a bug")):
+        try:
+            raise error
+        except Exception as caught:
+            log_failure(log, caught, "the cases views could not follow the log",
+                        "they will catch up")
+    warning, failure = caplog.records
+    assert (warning.levelno, warning.exc_info) == (logging.WARNING, None)
+    assert warning.getMessage() == ("the cases views could not follow the log: the store is "
+                                    "unavailable (connection refused); they will catch up")
+    assert failure.levelno == logging.ERROR and failure.exc_info[1] is not None
+    assert failure.getMessage() == "the cases views could not follow the log; they will catch up"

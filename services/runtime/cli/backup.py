@@ -16,12 +16,14 @@ wanted to write meanwhile waited for the lock (SQLite's busy timeout), as it wai
 writer. Then the copy is checked as `check` checks it, and its manifest is written last: a
 directory without one is not a finished backup.
 
-A restore replaces every store at once (what it replaces is moved aside, not deleted) and
-deletes the subscriptions' queues and dead-letter queues: what they hold was published by the
-stores replaced, from a history the restore undid. Delivered to the restored subscribers, an
-envelope past the point restored would link to what they hold and be processed, an event no
-restored store holds. Without the queues, each subscriber catches up from its sources'
-restored stores on start (the queues are made again), which are the truth.
+A restore replaces every store at once, or none: the backup is copied into the data directory
+first (a full disk stops it there), then what it replaces is moved aside (not deleted) and the
+copy moved in, renames that are undone if one fails. It then deletes the subscriptions' queues
+and dead-letter queues: what they hold was published by the stores replaced, from a history
+the restore undid. Delivered to the restored subscribers, an envelope past the point restored
+would link to what they hold and be processed, an event no restored store holds. Without the
+queues, each subscriber catches up from its sources' restored stores on start (the queues are
+made again), which are the truth.
 
 PostgreSQL keeps every service's schema in one database: `pg_dump` takes one snapshot of all
 of them, the same guarantee (docs/operators.md, "Backup and restore").
@@ -83,13 +85,20 @@ def take(destination: Path) -> None:
                                    "directory; it holds files. Nothing was copied.")
     destination.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    with at_one_moment(stores) as (readers, paused):
-        for store, reader in zip(stores, readers, strict=True):
-            with _closing(sqlite3.connect(destination / store.name)) as copy:
-                reader.backup(copy)
     beside = [path for path in sorted(data_dir.iterdir()) if _kept_beside(path)]
-    for path in beside:
-        shutil.copy2(path, destination / path.name)
+    try:
+        with at_one_moment(stores) as (readers, paused):
+            for store, reader in zip(stores, readers, strict=True):
+                with _closing(sqlite3.connect(destination / store.name)) as copy:
+                    reader.backup(copy)
+        for path in beside:
+            shutil.copy2(path, destination / path.name)
+    except (OSError, sqlite3.Error) as error:
+        # A full disk, most likely: a part of a backup is no backup, and would only fill it.
+        for written in destination.iterdir():
+            written.unlink()
+        raise click.ClickException(f"DESTINATION {destination}: could not write the backup "
+                                   f"({error}); what was copied is removed.") from error
     problems = consistency_problems(destination)
     if problems:
         raise click.ClickException("The copy is not consistent, and has no manifest:\n  "
@@ -126,9 +135,10 @@ def check(directory: Path) -> None:
 @backup.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def restore(directory: Path) -> None:
-    """Restore a backup into CASEBOOK_DATA_DIR, with Casebook stopped: check it, move what it
-    replaces aside (into CASEBOOK_DATA_DIR/replaced-<time>/), copy it in, and clear the
-    subscriptions' queues on the broker (see `clear-queues`)."""
+    """Restore a backup into CASEBOOK_DATA_DIR, with Casebook stopped: check it, copy it in
+    beside the stores, then move what it replaces aside (into
+    CASEBOOK_DATA_DIR/replaced-<time>/) and the copy in, and clear the subscriptions' queues on
+    the broker (see `clear-queues`). A copy or a move that fails changes nothing."""
     if postgres_configured():
         raise click.ClickException(
             "The stores are PostgreSQL (POSTGRES_DBNAME is set): restore them with pg_restore "
@@ -144,14 +154,12 @@ def restore(directory: Path) -> None:
     with broker_connection(uri) as connection:
         queues = _subscription_queues(connection)  # refused here while a service consumes
         data_dir.mkdir(parents=True, exist_ok=True)
-        aside = data_dir / f"replaced-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+        moment = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        names = [*manifest["stores"], *manifest["files"]]
+        staged = _staged(directory, names, data_dir / f"restoring-{moment}")
+        aside = data_dir / f"replaced-{moment}"
         replaced = [path for path in sorted(data_dir.iterdir()) if _replaced(path)]
-        if replaced:
-            aside.mkdir()
-            for path in replaced:
-                path.rename(aside / path.name)
-        for name in [*manifest["stores"], *manifest["files"]]:
-            shutil.copy2(directory / name, data_dir / name)
+        _swap_in(staged, names, replaced, aside)
         dropped = _delete(connection, queues)
     if replaced:
         click.echo(f"Moved what the backup replaces to {aside}: "
@@ -191,6 +199,50 @@ def _checked(directory: Path, unchanged: str) -> dict[str, Any]:
         raise click.ClickException(f"{directory} fails its check:{unchanged}\n  "
                                    + "\n  ".join(problems))
     return manifest
+
+
+def _staged(directory: Path, names: list[str], staging: Path) -> Path:
+    """The backup's files copied into `staging`, inside the data directory: on its filesystem,
+    moving them in is a rename, which needs no space. A copy that fails (a full disk) leaves
+    nothing behind and the data directory as it was."""
+    staging.mkdir()
+    try:
+        for name in names:
+            shutil.copy2(directory / name, staging / name)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise click.ClickException(
+            f"Could not copy the backup into {staging.parent} ({error}). Nothing was "
+            "changed.") from error
+    return staging
+
+
+def _swap_in(staged: Path, names: list[str], replaced: list[Path], aside: Path) -> None:
+    """Move what the backup replaces into `aside` and the staged files in, all or nothing:
+    a move that fails puts back every one made before it."""
+    data_dir = staged.parent
+    moved: list[tuple[Path, Path]] = []  # (where a file is now, where it was)
+    made_aside = False
+    try:
+        if replaced:
+            aside.mkdir()
+            made_aside = True
+        for path in replaced:
+            path.rename(aside / path.name)
+            moved.append((aside / path.name, path))
+        for name in names:
+            (staged / name).rename(data_dir / name)
+            moved.append((data_dir / name, staged / name))
+    except OSError as error:
+        for now, was in reversed(moved):
+            now.rename(was)
+        shutil.rmtree(staged, ignore_errors=True)
+        if made_aside:
+            aside.rmdir()
+        raise click.ClickException(
+            f"Could not move the restored stores into {data_dir} ({error}); every file moved "
+            "was put back. Nothing was changed.") from error
+    staged.rmdir()
 
 
 def _subscription_queues(connection: Connection) -> list[str]:
