@@ -244,3 +244,18 @@ def test_a_restore_whose_move_fails_puts_back_every_file_it_moved(
     [aside] = [path for path in data_dir.iterdir() if path.is_dir()]
     assert aside.name.startswith("replaced-")
     assert contents(aside)["archive.sqlite"] == before["archive.sqlite"]
+
+
+def test_a_restore_removes_the_partial_copy_of_one_that_did_not_finish(
+        data_dir, tmp_path, amqp_uri, monkeypatch):
+    monkeypatch.setenv("AMQP_URI", amqp_uri)
+    assert cli("backup", "take", str(tmp_path / "backup")).exit_code == 0
+    unfinished = data_dir / "restoring-20260901T020000Z"  # the machine lost while it copied
+    unfinished.mkdir()
+    (unfinished / "archive.sqlite").write_bytes(b"the first pages of a store")
+    restored = cli("backup", "restore", str(tmp_path / "backup"))
+    assert restored.exit_code == 0, restored.output
+    assert ("Removed restoring-20260901T020000Z, the partial copy of a restore that did not "
+            "finish.") in restored.output
+    assert [path.name.split("-")[0] for path in data_dir.iterdir() if path.is_dir()] == [
+        "replaced"]

@@ -57,6 +57,7 @@ MANIFEST = "casebook-backup.json"
 STORE_SUFFIX = ".sqlite"
 # A store's file and its journals.
 STORE_FILES = tuple(f"{STORE_SUFFIX}{journal}" for journal in ("", "-wal", "-shm", "-journal"))
+STAGING = "restoring-"  # the directory a restore copies the backup into, then moves it from
 # How long `take` waits for each store's write lock: a service holds it for one transaction.
 LOCK_SECONDS = 10.0
 
@@ -154,13 +155,20 @@ def restore(directory: Path) -> None:
     with broker_connection(uri) as connection:
         queues = _subscription_queues(connection)  # refused here while a service consumes
         data_dir.mkdir(parents=True, exist_ok=True)
+        unfinished = sorted(path for path in data_dir.glob(f"{STAGING}*") if path.is_dir())
+        for copy in unfinished:
+            # A restore stopped while copying (the machine lost): its partial copy is only
+            # what it staged, never a store, and holds the room this one needs.
+            shutil.rmtree(copy)
         moment = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         names = [*manifest["stores"], *manifest["files"]]
-        staged = _staged(directory, names, data_dir / f"restoring-{moment}")
+        staged = _staged(directory, names, data_dir / f"{STAGING}{moment}")
         aside = data_dir / f"replaced-{moment}"
         replaced = [path for path in sorted(data_dir.iterdir()) if _replaced(path)]
         _swap_in(staged, names, replaced, aside)
         dropped = _delete(connection, queues)
+    for copy in unfinished:
+        click.echo(f"Removed {copy.name}, the partial copy of a restore that did not finish.")
     if replaced:
         click.echo(f"Moved what the backup replaces to {aside}: "
                    + ", ".join(path.name for path in replaced))
