@@ -167,6 +167,36 @@ compose_test() {
 
 pytest() { "$VENV/bin/python" -m pytest "$@"; }
 
+# The whole suite runs as two pytest processes side by side, on two halves of similar length:
+# most of its time is spent waiting (services starting as processes, a broker restarting, a
+# browser), so on two cores the halves together take about three quarters of the time one
+# process takes (measured: 15.5 minutes, not 20.8). Every test already has a vhost, a schema and
+# ports of its own. Each half writes its own log, shown whole as it finishes; the run fails if
+# either half does. Paths given select those tests instead, in one process.
+test_suite() {
+  local arg
+  for arg in "$@"; do
+    if [ -e "$arg" ] || [ -e "${arg%%::*}" ]; then pytest "$@"; return; fi
+  done
+  local logs status=0 first second
+  logs="$(mktemp -d -t casebook-tests.XXXXXX)"
+  say "running the suite as two halves side by side; follow them in $logs/*.log"
+  # The first half is every test not in the second: a new directory of tests runs there.
+  pytest tests --ignore=tests/e2e --ignore=tests/faults --ignore=tests/bench \
+    --ignore=tests/compose --ignore=tests/cluster "$@" > "$logs/integration-and-unit.log" 2>&1 &
+  first=$!
+  pytest tests/e2e tests/faults "$@" > "$logs/e2e-and-faults.log" 2>&1 &
+  second=$!
+  trap 'kill "$first" "$second" 2>/dev/null' INT TERM
+  wait "$first" || status=1
+  cat "$logs/integration-and-unit.log"
+  wait "$second" || status=1
+  cat "$logs/e2e-and-faults.log"
+  trap - INT TERM
+  rm -rf "$logs"
+  return "$status"
+}
+
 command="${1:-help}"
 shift || true
 case "$command" in
@@ -174,7 +204,7 @@ case "$command" in
   services) ensure_rabbitmq; ensure_postgres ;;
   run) ensure_venv; ensure_rabbitmq; exec "$VENV/bin/casebook" up "$@" ;;
   test) ensure_venv; ensure_rabbitmq; ensure_postgres; ensure_tools; ensure_browser
-        pytest tests --ignore=tests/bench --ignore=tests/compose --ignore=tests/cluster "$@" ;;
+        test_suite "$@" ;;
   compose) compose_test "$@" ;;
   wheelhouse) ensure_venv; bash "$ROOT/deploy/images/wheelhouse.sh" ;;
   unit) ensure_venv; ensure_tools; pytest tests/unit "$@" ;;

@@ -13,6 +13,7 @@ from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency
+from services.runtime.subscription import Subscription
 from tests.support.scenarios import drive_case, events_per_case
 from tests.support.services import AUDITOR, WORKER, config, rpc, running
 from tests.support.waiting import wait_for
@@ -44,12 +45,30 @@ def test_one_archive_instance_consumes_and_the_other_takes_over(amqp_uri, monkey
             recorded[id(app)] += len(envelopes)
         return done
 
+    # The instances whose start-up catch-up of cases has finished, by application.
+    caught_up: set[int] = set()
+    catch_up = Subscription.catch_up
+
+    def noted(subscription: Subscription) -> int:
+        count = catch_up(subscription)
+        if subscription.source == "cases":
+            caught_up.add(id(subscription.app))
+        return count
+
     monkeypatch.setattr(ArchiveApplication, "record_envelopes", counted)
-    first = archive_instance(amqp_uri)
-    second = archive_instance(amqp_uri)
-    instances = {id(app_of(first)): first, id(app_of(second)): second}
-    try:
-        with running(amqp_uri, CasesService):
+    monkeypatch.setattr(Subscription, "catch_up", noted)
+    with running(amqp_uri, CasesService):
+        first = archive_instance(amqp_uri)
+        second = archive_instance(amqp_uri)
+        instances = {id(app_of(first)): first, id(app_of(second)): second}
+        try:
+            # Both have caught up with cases (nothing yet) before any case is driven: the
+            # standby's start-up catch-up, were it still to come, would record what it found
+            # (the cursor's compare-and-set keeping that once), and only live deliveries go to
+            # one consumer. On a busy machine it came late enough to find events.
+            wait_for(lambda: caught_up == set(instances), timeout=60,
+                     what="both archive instances to catch up with cases")
+
             def drive_and_wait(cases: range) -> None:
                 with rpc(amqp_uri, WORKER) as proxy:
                     for number in cases:
@@ -73,8 +92,8 @@ def test_one_archive_instance_consumes_and_the_other_takes_over(amqp_uri, monkey
 
             with rpc(amqp_uri, AUDITOR) as proxy:
                 report = proxy.archive.verify_ledger()
-    finally:
-        first.stop()
-        second.stop()
+        finally:
+            first.stop()
+            second.stop()
     assert report["ok"], report["sources"]["cases"]["problems"][:5]
     assert report["sources"]["cases"]["entries"] == 10 * events_per_case()
