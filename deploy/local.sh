@@ -169,8 +169,8 @@ pytest() { "$VENV/bin/python" -m pytest "$@"; }
 
 # The whole suite runs as two pytest processes side by side, on two halves of similar length:
 # most of its time is spent waiting (services starting as processes, a broker restarting, a
-# browser), so on two cores the halves together take about three quarters of the time one
-# process takes (measured: 15.5 minutes, not 20.8). Every test already has a vhost, a schema and
+# browser), so on two cores the halves together take about seven tenths of the time one
+# process takes (measured: 14.3 minutes, not 20.8). Every test already has a vhost, a schema and
 # ports of its own. Each half writes its own log, both shown when both have finished; the run
 # fails if either half does. Paths given select those tests instead, in one process.
 test_suite() {
