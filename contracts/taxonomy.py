@@ -178,7 +178,3 @@ SERVICE_CODES: tuple[ServiceCode, ...] = (
 
 BY_CODE: dict[str, ServiceCode] = {item.code: item for item in SERVICE_CODES}
 SHALL_CODES: frozenset[str] = frozenset(i.code for i in SERVICE_CODES if i.obligation == "shall")
-
-
-def is_service_code(code: str) -> bool:
-    return code in BY_CODE

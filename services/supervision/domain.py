@@ -72,11 +72,6 @@ class School(CasebookAggregate):
                              recorded_on: date) -> None:
         self.facility_kinds = list(facility_kinds)
 
-    @property
-    def has_service_space(self) -> bool:
-        # 6.1.1: an own or shared service space; any recorded room counts as one.
-        return bool(self.facility_kinds)
-
 
 def qualification_basis(certificate_level: str, diploma_level: str,
                         diploma_in_social_work: bool) -> str | None:

@@ -63,11 +63,6 @@ class Complaint(CasebookAggregate):
                 {"contact": ["An anonymous complaint carries no contact; leave it out or set "
                              "anonymous to false."]})
 
-    @property
-    def acknowledged_on(self) -> date | None:
-        dates = [s["taken_on"] for s in self.steps]
-        return min(dates) if dates else None
-
     def record_step(self, step: str, taken_on: date, note: str) -> None:
         self._require_unanswered("record a handling step")
         self._check_not_before_receipt("taken_on", taken_on)
@@ -91,12 +86,6 @@ class Complaint(CasebookAggregate):
                   in_time: bool) -> None:
         self.answer = {"outcome": outcome, "answered_on": answered_on, "answer": answer,
                        "days_to_answer": days_to_answer, "in_time": in_time}
-
-    def answered_in_time(self, as_of: date) -> bool | None:
-        """True or False once it is answered or its time is up; None while time remains."""
-        if self.answer is not None:
-            return bool(self.answer["in_time"])
-        return False if as_of > self.answer_by else None
 
     def _require_unanswered(self, action: str) -> None:
         if self.answer is not None:
