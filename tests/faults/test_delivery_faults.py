@@ -15,7 +15,7 @@ from kombu import Connection, Producer
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
 
-from contracts.envelope import canonical_json
+from contracts.envelope import canonical_json, envelope_hash
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.resources.service import ResourcesService
@@ -188,6 +188,48 @@ def test_a_failing_handler_is_retried_then_dead_lettered_with_its_error(amqp_uri
     assert json.loads(message.body)["position"] == 1
     # Tried three times in all (the catch-up at start may add its own three).
     assert FailingSubscriber.calls.count(1) >= 3
+
+
+def test_an_envelope_past_a_gap_the_source_cannot_serve_is_never_recorded_across_it(
+    amqp_uri, monkeypatch
+):
+    """The archive records a broken chain rather than stop, but never across a gap: an
+    envelope whose predecessor the source cannot serve (a relay that sent before it stored,
+    the defect the cluster test found) is retried, then dead-lettered with its reason, and
+    the ledger goes on from where it stood when the source's real envelopes come."""
+    monkeypatch.setenv("CASEBOOK_HANDLER_ATTEMPTS", "3")
+    dlq = dead_letter_queue_name("archive", "cases")
+    with running(amqp_uri, CasesService, ArchiveService):
+        with rpc(amqp_uri, WORKER) as proxy:
+            drive_case(proxy, "client-1")
+        verified_report(amqp_uri)
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            last = proxy.cases.events_since(0, 100)[-1]
+        # Two positions past the source's head: the one between was never stored.
+        ahead = {**last, "id": "an-envelope-past-a-gap", "position": last["position"] + 2,
+                 "prev_position": last["position"] + 1, "prev_hash": "0" * 64}
+        ahead["hash"] = envelope_hash(ahead)
+        with Connection(amqp_uri) as connection:
+            Producer(connection.channel(), exchange=events_exchange("cases")).publish(
+                canonical_json(ahead), routing_key=ahead["type"],
+                content_type="application/json", content_encoding="utf-8")
+
+        def dead_letter():
+            with Connection(amqp_uri) as connection:
+                return connection.SimpleQueue(dlq, queue_args=QUORUM).get(block=True, timeout=0.5)
+
+        message = wait_for(_quietly(dead_letter), timeout=60, what="a dead letter")
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            stood = proxy.archive.ledger_head("cases")["position"]
+        with rpc(amqp_uri, WORKER) as proxy:
+            drive_case(proxy, "client-2")
+        report = verified_report(amqp_uri)
+    assert message.headers["casebook_position"] == ahead["position"]
+    assert message.headers["casebook_attempts"] == 3
+    assert "could not fetch what lies between" in message.headers["casebook_error"]
+    assert stood == last["position"]
+    # Every real envelope once, the one past the gap never: the chain holds.
+    assert report["sources"]["cases"]["entries"] == 2 * events_per_case()
 
 
 class DyingApplication(CasebookApplication):
