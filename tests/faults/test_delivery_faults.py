@@ -26,7 +26,12 @@ from services.runtime.queues import QUORUM
 from services.runtime.relay import Relay, events_exchange
 from services.runtime.service import ApplicationDependency, CommandContext
 from services.runtime.store import CasebookApplication
-from services.runtime.subscription import dead_letter_queue_name, subscribe
+from services.runtime.subscription import (
+    Subscription,
+    dead_letter_queue_name,
+    queue_name,
+    subscribe,
+)
 from services.supervision.service import SupervisionService
 from tests.support.scenarios import drive_case, events_per_case
 from tests.support.services import AUDITOR, WORKER, ServiceProcess, processes, rpc, running
@@ -188,6 +193,38 @@ def test_a_failing_handler_is_retried_then_dead_lettered_with_its_error(amqp_uri
     assert json.loads(message.body)["position"] == 1
     # Tried three times in all (the catch-up at start may add its own three).
     assert FailingSubscriber.calls.count(1) >= 3
+
+
+def test_envelopes_lost_on_the_way_are_fetched_from_the_source_before_the_one_after_them(
+    amqp_uri, monkeypatch
+):
+    """Deliveries lost between the relay and a subscriber (a queue purged by hand, a message
+    dropped) leave a gap the next delivery shows: the subscriber fetches what lies between from
+    the source (`events_since`) and processes it first, each once, in order. The catch-up a
+    start makes is turned off, so only a live delivery can have fetched them."""
+    caught_up = []
+    monkeypatch.setattr(Subscription, "catch_up", lambda self: caught_up.append(self) or 0)
+    with running(amqp_uri, CasesService):
+        with running(amqp_uri, ArchiveService):
+            with rpc(amqp_uri, WORKER) as proxy:
+                drive_case(proxy, "client-1")
+            wait_for(lambda: ledger_matches_cases(amqp_uri), timeout=60,
+                     what="the first case in the ledger")
+        with rpc(amqp_uri, WORKER) as proxy:
+            drive_case(proxy, "client-2")  # the archive is stopped: its queue keeps them
+            wait_for(lambda: proxy.cases.status()["relay_lag"] == 0, timeout=30,
+                     what="the second case published")
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            last = proxy.cases.events_since(0, 100)[-1]
+        with Connection(amqp_uri) as connection:
+            connection.default_channel.queue_purge(queue_name("archive", "cases"))
+            Producer(connection.default_channel, exchange=events_exchange("cases")).publish(
+                canonical_json(last), routing_key=last["type"],
+                content_type="application/json", content_encoding="utf-8")
+        with running(amqp_uri, ArchiveService):
+            report = verified_report(amqp_uri)
+    assert caught_up  # the archive's start tried, and did nothing
+    assert report["sources"]["cases"]["entries"] == 2 * events_per_case()
 
 
 def test_an_envelope_past_a_gap_the_source_cannot_serve_is_never_recorded_across_it(
