@@ -52,6 +52,15 @@ def verified_report(amqp_uri: str) -> dict:
     return report
 
 
+def publish_as_cases(amqp_uri: str, *envelopes: dict) -> None:
+    """Put envelopes on the cases exchange as its relay does, bypassing it."""
+    with Connection(amqp_uri) as connection:
+        producer = Producer(connection.channel(), exchange=events_exchange("cases"))
+        for envelope in envelopes:
+            producer.publish(canonical_json(envelope), routing_key=envelope["type"],
+                             content_type="application/json", content_encoding="utf-8")
+
+
 def test_archive_killed_while_cases_keeps_writing_catches_up_exactly_once(amqp_uri, tmp_path):
     with processes(amqp_uri, tmp_path, "cases", "archive") as services:
         with rpc(amqp_uri, WORKER) as proxy:
@@ -90,15 +99,7 @@ def test_the_same_message_delivered_twice_makes_one_ledger_entry(amqp_uri):
             envelopes = proxy.cases.events_since(0, 100)
             before = proxy.archive.verify_ledger()["sources"]["cases"]["entries"]
         # Deliver every envelope again, as a broker redelivery or a re-sending relay would.
-        with Connection(amqp_uri) as connection:
-            producer = Producer(connection.channel(), exchange=events_exchange("cases"))
-            for envelope in envelopes:
-                producer.publish(
-                    canonical_json(envelope),
-                    routing_key=envelope["type"],
-                    content_type="application/json",
-                    content_encoding="utf-8",
-                )
+        publish_as_cases(amqp_uri, *envelopes)
         with rpc(amqp_uri, WORKER) as proxy:
             drive_case(proxy, "client-2")  # a marker: once it is in, the duplicates were seen
         report = verified_report(amqp_uri)
@@ -218,9 +219,7 @@ def test_envelopes_lost_on_the_way_are_fetched_from_the_source_before_the_one_af
             last = proxy.cases.events_since(0, 100)[-1]
         with Connection(amqp_uri) as connection:
             connection.default_channel.queue_purge(queue_name("archive", "cases"))
-            Producer(connection.default_channel, exchange=events_exchange("cases")).publish(
-                canonical_json(last), routing_key=last["type"],
-                content_type="application/json", content_encoding="utf-8")
+        publish_as_cases(amqp_uri, last)
         with running(amqp_uri, ArchiveService):
             report = verified_report(amqp_uri)
     assert caught_up  # the archive's start tried, and did nothing
@@ -246,10 +245,7 @@ def test_an_envelope_past_a_gap_the_source_cannot_serve_is_never_recorded_across
         ahead = {**last, "id": "an-envelope-past-a-gap", "position": last["position"] + 2,
                  "prev_position": last["position"] + 1, "prev_hash": "0" * 64}
         ahead["hash"] = envelope_hash(ahead)
-        with Connection(amqp_uri) as connection:
-            Producer(connection.channel(), exchange=events_exchange("cases")).publish(
-                canonical_json(ahead), routing_key=ahead["type"],
-                content_type="application/json", content_encoding="utf-8")
+        publish_as_cases(amqp_uri, ahead)
 
         def dead_letter():
             with Connection(amqp_uri) as connection:
