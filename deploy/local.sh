@@ -219,7 +219,7 @@ case "$command" in
   faults) ensure_venv; ensure_rabbitmq
     CASEBOOK_FAULT_MINUTES="${CASEBOOK_FAULT_MINUTES:-15}" \
       pytest tests/faults/test_fault_matrix.py -p no:cacheprovider -o timeout=0 "$@" ;;
-  # Three RabbitMQ nodes of its own, two instances of every service: four to five minutes. The
+  # Three RabbitMQ nodes of its own, two instances of every service: three to five minutes. The
   # services' logs stay in its directory until the next run (pytest's own are rotated away).
   cluster) ensure_venv; ensure_rabbitmq; ensure_postgres
     CASEBOOK_CLUSTER_TEST=1 pytest tests/cluster -p no:cacheprovider -o timeout=0 -s \

@@ -183,11 +183,7 @@ def test_a_failing_handler_is_retried_then_dead_lettered_with_its_error(amqp_uri
         with rpc(amqp_uri, WORKER) as proxy:
             drive_case(proxy, "client-1", interventions=0, close=False)
 
-        def dead_letter():
-            with Connection(amqp_uri) as connection:
-                return connection.SimpleQueue(dlq, queue_args=QUORUM).get(block=True, timeout=0.5)
-
-        message = wait_for(_quietly(dead_letter), timeout=30, what="a dead letter")
+        message = first_dead_letter(amqp_uri, dlq, timeout=30)
     assert message.headers["casebook_error"] == "RuntimeError: cannot handle position 1"
     assert message.headers["casebook_attempts"] == 3
     assert message.headers["casebook_position"] == 1
@@ -247,11 +243,7 @@ def test_an_envelope_past_a_gap_the_source_cannot_serve_is_never_recorded_across
         ahead["hash"] = envelope_hash(ahead)
         publish_as_cases(amqp_uri, ahead)
 
-        def dead_letter():
-            with Connection(amqp_uri) as connection:
-                return connection.SimpleQueue(dlq, queue_args=QUORUM).get(block=True, timeout=0.5)
-
-        message = wait_for(_quietly(dead_letter), timeout=60, what="a dead letter")
+        message = first_dead_letter(amqp_uri, dlq, timeout=60)
         with rpc(amqp_uri, AUDITOR) as proxy:
             stood = proxy.archive.ledger_head("cases")["position"]
         with rpc(amqp_uri, WORKER) as proxy:
@@ -472,6 +464,16 @@ def test_an_edited_stored_event_is_named_by_source_and_position(amqp_uri, tmp_pa
     assert problems[0]["position"] == target["position"]
     assert problems[0]["where"] == "store"
     assert "differs from what was published" in problems[0]["problem"]
+
+
+def first_dead_letter(amqp_uri: str, dlq: str, timeout: float) -> Any:
+    """The first message in the dead-letter queue `dlq`, waited for up to `timeout` seconds."""
+
+    def dead_letter():
+        with Connection(amqp_uri) as connection:
+            return connection.SimpleQueue(dlq, queue_args=QUORUM).get(block=True, timeout=0.5)
+
+    return wait_for(_quietly(dead_letter), timeout=timeout, what="a dead letter")
 
 
 def _quietly(function):
