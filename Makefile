@@ -1,5 +1,5 @@
 # Every target goes through deploy/local.sh, which installs and starts what is missing.
-.PHONY: install run test unit integration e2e faults bench lint contracts services \
+.PHONY: install run test unit integration e2e faults properties bench lint contracts services \
 	wheelhouse local-images compose-test cluster-test
 
 install:
@@ -23,6 +23,11 @@ e2e:
 # The long form of the fault matrix: faults at random for CASEBOOK_FAULT_MINUTES (default 15).
 faults:
 	bash deploy/local.sh faults
+
+# The property tests (hypothesis) with CASEBOOK_EXAMPLES_SCALE (default 10) times the examples
+# the suite tries: the rare command sequence a short run seldom draws.
+properties:
+	bash deploy/local.sh properties
 
 bench:
 	bash deploy/local.sh bench

@@ -3,7 +3,8 @@
 #   bash deploy/local.sh run     install what is missing, start RabbitMQ, run every service
 #   bash deploy/local.sh test    install what is missing, start RabbitMQ and PostgreSQL, run the tests
 #   bash deploy/local.sh compose  start the Compose stack for real and test it (tests/compose/)
-#   bash deploy/local.sh install | services | bench | unit | integration | e2e | faults | cluster | wheelhouse
+#   bash deploy/local.sh install | services | bench | unit | integration | e2e | faults | properties
+#                        | cluster | wheelhouse
 # Installs system packages with apt-get where they are missing (as root, or through sudo).
 set -euo pipefail
 
@@ -219,11 +220,16 @@ case "$command" in
   faults) ensure_venv; ensure_rabbitmq
     CASEBOOK_FAULT_MINUTES="${CASEBOOK_FAULT_MINUTES:-15}" \
       pytest tests/faults/test_fault_matrix.py -p no:cacheprovider -o timeout=0 "$@" ;;
+  # The property tests with CASEBOOK_EXAMPLES_SCALE (default 10) times the examples the suite
+  # tries: on SQLite and PostgreSQL, so both are started.
+  properties) ensure_venv; ensure_rabbitmq; ensure_postgres
+    CASEBOOK_EXAMPLES_SCALE="${CASEBOOK_EXAMPLES_SCALE:-10}" \
+      pytest tests -m properties -p no:cacheprovider -o timeout=0 "$@" ;;
   # Three RabbitMQ nodes of its own, two instances of every service: three to five minutes. The
   # services' logs stay in its directory until the next run (pytest's own are rotated away).
   cluster) ensure_venv; ensure_rabbitmq; ensure_postgres
     CASEBOOK_CLUSTER_TEST=1 pytest tests/cluster -p no:cacheprovider -o timeout=0 -s \
       --basetemp="${CASEBOOK_CLUSTER_DIR:-/tmp/casebook-cluster-test}" "$@" ;;
   bench) ensure_venv; ensure_rabbitmq; ensure_postgres; "$VENV/bin/python" -m tests.bench "$@" ;;
-  *) sed -n '2,7p' "$0"; exit 2 ;;
+  *) sed -n '2,8p' "$0"; exit 2 ;;
 esac

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import cycle
 from typing import Any
 
+import pytest
 from eventsourcing.persistence import Notification
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from contracts.chain import ChainWalk, Problem, compare_with_store, reaches, recomputed
 from contracts.envelope import GENESIS_HASH, GENESIS_POSITION
 from services.runtime.publishing import RECOMPUTE_PAGE, Publications
+from tests.support.examples import scaled
 
 CASE = uuid.UUID("a2f4c6e8-0b1d-4f3a-9c5e-7d9b1f3a5c7e")
 START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -146,7 +148,8 @@ def verify_edited(
     return target, problems, published, reached
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.properties
+@settings(max_examples=scaled(40), deadline=None)
 @given(segments=runs, limit=st.integers(1, 40), data=st.data())
 def test_verification_is_silent_on_an_untouched_store(segments, limit, data) -> None:
     store = store_of(segments)
@@ -159,7 +162,8 @@ def test_verification_is_silent_on_an_untouched_store(segments, limit, data) -> 
     assert reaches(walk.position, walk.hash, rebuilt(store, data, limit)) == bool(published)
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.properties
+@settings(max_examples=scaled(40), deadline=None)
 @given(segments=runs, limit=st.integers(1, 40), data=st.data())
 def test_an_edited_event_is_reported_at_its_position_and_nowhere_else(
         segments, limit, data) -> None:
@@ -174,7 +178,8 @@ def test_an_edited_event_is_reported_at_its_position_and_nowhere_else(
         assert reached == bool(published)
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.properties
+@settings(max_examples=scaled(40), deadline=None)
 @given(segments=runs, limit=st.integers(1, 40), data=st.data())
 def test_an_event_edited_past_reading_back_is_reported_at_its_position_and_nothing_after_it(
         segments, limit, data) -> None:
@@ -197,7 +202,8 @@ def test_an_event_edited_past_reading_back_is_reported_at_its_position_and_nothi
         assert not reached
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.properties
+@settings(max_examples=scaled(40), deadline=None)
 @given(segments=runs, data=st.data())
 def test_a_store_that_lost_its_last_events_does_not_reach_the_head(segments, data) -> None:
     store = store_of(segments)

@@ -21,6 +21,7 @@ from contracts.envelope import (
     envelope_id,
     seal,
 )
+from tests.support.examples import scaled
 
 
 def make_envelope(position=1, prev_position=0, prev_hash=GENESIS_HASH, **payload_overrides):
@@ -102,7 +103,8 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=1000)
+@pytest.mark.properties
+@settings(max_examples=scaled(1000))
 @given(_JSON)
 def test_the_current_rule_writes_what_rfc8785_writes_or_refuses_alike(value):
     """The fast path (orjson where it writes the same bytes) never differs from the RFC 8785

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from services.runtime.context import Actor, acting_as
 from services.runtime.domain import CasebookAggregate
 from services.runtime.store import CasebookApplication
+from tests.support.examples import scaled
 
 WORKER = Actor("worker-1", "social_worker", "JD001")
 
@@ -61,7 +62,8 @@ def app(request, tmp_path_factory):
     return PlainStateApplication(env=env)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.properties
+@settings(max_examples=scaled(300), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=_JSON)
 def test_a_plain_state_holds_what_the_mapper_reads(app, content):
     with acting_as(WORKER):

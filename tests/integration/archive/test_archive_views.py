@@ -28,6 +28,7 @@ from services.archive.files import ClientProfile, CodeSequence
 from services.archive.service import ArchiveService
 from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, Actor, acting_as
+from tests.support.examples import scaled
 from tests.support.stores import Examples
 from tests.support.views import assert_views_match_the_log
 from tests.unit.archive.streams import CasesStream, feed
@@ -188,11 +189,12 @@ class ArchiveMachine(RuleBasedStateMachine):
         self.app.close()
 
 
+@pytest.mark.properties
 def test_the_views_equal_a_rebuild_from_the_log_after_any_commands(examples, monkeypatch) -> None:
     monkeypatch.setenv("CASEBOOK_CHECKPOINT_EVERY_ENTRIES", "4")
     run_state_machine_as_test(
         lambda: ArchiveMachine(examples),
-        settings=settings(max_examples=8, stateful_step_count=18, deadline=None,
+        settings=settings(max_examples=scaled(8), stateful_step_count=18, deadline=None,
                           database=None, suppress_health_check=list(HealthCheck)),
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
@@ -16,6 +17,7 @@ from services.cases.app import CasesApplication
 from services.cases.domain import Case
 from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, Actor, acting_as
+from tests.support.examples import scaled
 from tests.support.views import assert_views_match_the_log
 from tests.unit.cases.conftest import (
     ASSESSMENT,
@@ -46,6 +48,7 @@ def open_case(app: CasesApplication, actor: Actor, client_id: str) -> str:
                              service_codes=["7.1.3a"], opened_on=DAY, intake=INTAKE)
 
 
+@pytest.mark.properties
 def test_the_views_equal_a_rebuild_after_any_commands(store, monkeypatch):
     monkeypatch.setenv("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "false")
 
@@ -202,8 +205,8 @@ def test_the_views_equal_a_rebuild_after_any_commands(store, monkeypatch):
                     sum(r["status"] == "open" for r in case.risks.values()),
                     case.social_worker_id), case_id
 
-    run_state_machine_as_test(Cases, settings=settings(max_examples=15, stateful_step_count=40,
-                                                        deadline=None))
+    run_state_machine_as_test(Cases, settings=settings(
+        max_examples=scaled(15), stateful_step_count=40, deadline=None))
 
 
 def every_row(read: Any) -> tuple[int, list[dict[str, Any]]]:

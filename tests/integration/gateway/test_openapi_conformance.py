@@ -15,6 +15,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from services.gateway.routes import ROUTES
 from tests.integration.gateway.conftest import Api
+from tests.support.examples import scaled
 from tests.support.services import SUPERVISOR
 
 pytestmark = pytest.mark.integration
@@ -59,7 +60,7 @@ def check(operation: Any, token: str) -> None:
     described = operation.definition.raw.get("x-casebook-payload-described", True)
     additional = [accepts_valid_data] if described else []
 
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+    @settings(max_examples=scaled(EXAMPLES_PER_OPERATION), deadline=None, database=None,
               derandomize=True, phases=[Phase.explicit, Phase.generate],
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
@@ -71,6 +72,7 @@ def check(operation: Any, token: str) -> None:
     requests_match_the_document()
 
 
+@pytest.mark.properties
 def test_every_operation_answers_as_documented(api: Api) -> None:
     schema = schemathesis.openapi.from_url(api.base_url + "/openapi.json")
     token = str(api.as_(SUPERVISOR).session.headers["Authorization"])

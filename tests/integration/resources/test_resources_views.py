@@ -26,6 +26,7 @@ from services.resources.app import ResourcesApplication
 from services.resources.service import ResourcesService
 from services.runtime.clock import clock
 from services.runtime.context import Actor, acting_as
+from tests.support.examples import scaled
 from tests.support.stores import Examples
 from tests.support.views import (
     assert_each_row_once_while_writes_go_on,
@@ -201,10 +202,11 @@ class ResourcesMachine(RuleBasedStateMachine):
         self.app.close()
 
 
+@pytest.mark.properties
 def test_the_views_equal_a_rebuild_from_the_log_after_any_commands(examples) -> None:
     run_state_machine_as_test(
         lambda: ResourcesMachine(examples),
-        settings=settings(max_examples=8, stateful_step_count=18, deadline=None,
+        settings=settings(max_examples=scaled(8), stateful_step_count=18, deadline=None,
                           database=None, suppress_health_check=list(HealthCheck)),
     )
 

@@ -25,6 +25,7 @@ from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, Actor, acting_as
 from services.supervision.app import SupervisionApplication
 from services.supervision.service import SupervisionService
+from tests.support.examples import scaled
 from tests.support.stores import Examples
 from tests.support.views import (
     assert_each_row_once_while_writes_go_on,
@@ -280,10 +281,11 @@ class SupervisionMachine(RuleBasedStateMachine):
         assert_views_match_the_log(self.app)
 
 
+@pytest.mark.properties
 def test_the_views_equal_a_rebuild_from_the_log_after_any_commands(examples) -> None:
     run_state_machine_as_test(
         lambda: SupervisionMachine(examples),
-        settings=settings(max_examples=6, stateful_step_count=25, deadline=None,
+        settings=settings(max_examples=scaled(6), stateful_step_count=25, deadline=None,
                           database=None, suppress_health_check=list(HealthCheck)),
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ from contracts.chain import ChainWalk
 from contracts.envelope import GENESIS_HASH, HASH_RULE, seal
 from services.archive.ledger import Recorded, source_report, stitch, walk_range
 from services.archive.verifier import in_memory, ranges
+from tests.support.examples import scaled
 
 SOURCES = ("cases", "resources", "supervision")
 TAMPERING = ("edit", "drop", "duplicate", "reseal", "unknown rule", "position")
@@ -76,7 +78,8 @@ def ledgers(draw: st.DrawFn) -> tuple[list[Recorded], list[int], list[int], dict
     return recorded, cuts, throughs, wanted
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.properties
+@settings(max_examples=scaled(300), deadline=None)
 @given(ledgers())
 def test_walks_over_ranges_stitched_find_what_one_walk_finds(ledger):
     recorded, cuts, throughs, wanted = ledger
@@ -105,6 +108,8 @@ def test_walks_over_ranges_stitched_find_what_one_walk_finds(ledger):
         sum(1 for entry in recorded if entry.notification_id <= through) for through in throughs]
 
 
+@pytest.mark.properties
+@settings(max_examples=scaled(100))
 @given(st.integers(0, 10**7), st.integers(0, 10**7), st.integers(1, 16), st.integers(1, 10**6))
 def test_ranges_cover_the_store_once_in_order_each_long_enough(after, length, processes, least):
     through = after + length

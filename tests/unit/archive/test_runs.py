@@ -19,6 +19,7 @@ from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, Actor, acting_as
 from services.runtime.persistence import Cursor, CursorMoved
 from services.runtime.store import CasebookApplication
+from tests.support.examples import scaled
 from tests.unit.archive.streams import CasesStream, at, feed, feed_runs
 
 AUDITOR = Actor("auditor-1", "auditor")
@@ -90,7 +91,8 @@ def _what_the_archive_holds(app: ArchiveApplication) -> dict[str, Any]:
             "published": published, "cursor": app.cursor("cases")}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.properties
+@settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=steps, cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=8))
 def test_runs_of_any_length_leave_the_archive_as_one_envelope_at_a_time_does(plan, cuts):
     clock.set(at(2026, 9, 1))

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from functools import reduce
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -14,6 +15,7 @@ from services.cases.domain import Case
 from services.cases.rules import CLOSING_ITEMS, PLAN_PARTS
 from services.runtime.context import Actor, acting_as
 from services.runtime.risk_policy import risk_policy
+from tests.support.examples import scaled
 
 POLICY = risk_policy()
 
@@ -139,6 +141,6 @@ class CaseCommands(RuleBasedStateMachine):
         assert state(rebuilt) == state(self.case)
 
 
-CaseCommands.TestCase.settings = settings(max_examples=60, stateful_step_count=30,
+CaseCommands.TestCase.settings = settings(max_examples=scaled(60), stateful_step_count=30,
                                           deadline=None)
-test_case_commands = CaseCommands.TestCase
+test_case_commands = pytest.mark.properties(CaseCommands.TestCase)
