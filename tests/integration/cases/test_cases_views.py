@@ -5,6 +5,7 @@ each row comes once while writes go on."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import count
 from typing import Any
 
 import pytest
@@ -33,6 +34,9 @@ WORKER = Actor("worker-1", "social_worker", "JD001")
 OTHER_SCHOOL_WORKER = Actor("worker-9", "social_worker", "JD002")
 SUPERVISOR = Actor("supervisor-1", "supervisor", "JD001")
 DAY = date(2026, 9, 1)
+# Clients' ids, unique across the examples of a run, which share one store: id(machine) is not,
+# as a collected machine's address is given to the next one.
+CLIENT_NUMBERS = count()
 
 
 def student(app: CasesApplication, actor: Actor, client_id: str) -> None:
@@ -71,7 +75,7 @@ def test_the_views_equal_a_rebuild_after_any_commands(store, monkeypatch):
 
         @rule()
         def register(self) -> None:
-            client_id = f"c{len(self.clients)}-{id(self)}"
+            client_id = f"c{next(CLIENT_NUMBERS)}"
             student(self.app, WORKER, client_id)
             self.clients.append(client_id)
 
