@@ -5,7 +5,6 @@ each row comes once while writes go on."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from itertools import count
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from services.cases.domain import Case
 from services.runtime.clock import clock
 from services.runtime.context import SYSTEM, Actor, acting_as
 from tests.support.examples import scaled
+from tests.support.stores import Examples
 from tests.support.views import assert_views_match_the_log
 from tests.unit.cases.conftest import (
     ASSESSMENT,
@@ -34,9 +34,6 @@ WORKER = Actor("worker-1", "social_worker", "JD001")
 OTHER_SCHOOL_WORKER = Actor("worker-9", "social_worker", "JD002")
 SUPERVISOR = Actor("supervisor-1", "supervisor", "JD001")
 DAY = date(2026, 9, 1)
-# Clients' ids, unique across the examples of a run, which share one store: id(machine) is not,
-# as a collected machine's address is given to the next one.
-CLIENT_NUMBERS = count()
 
 
 def student(app: CasesApplication, actor: Actor, client_id: str) -> None:
@@ -56,10 +53,12 @@ def open_case(app: CasesApplication, actor: Actor, client_id: str) -> str:
 def test_the_views_equal_a_rebuild_after_any_commands(store, monkeypatch):
     monkeypatch.setenv("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "false")
 
+    examples = Examples(CasesApplication, store)
+
     class Cases(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            self.app = CasesApplication(env=store)
+            self.app = examples.app()  # a store of its own, as each example starts from none
             self.clients: list[str] = []
             self.cases: list[str] = []
             self.groups: list[str] = []
@@ -75,7 +74,7 @@ def test_the_views_equal_a_rebuild_after_any_commands(store, monkeypatch):
 
         @rule()
         def register(self) -> None:
-            client_id = f"c{next(CLIENT_NUMBERS)}"
+            client_id = f"c{len(self.clients)}"
             student(self.app, WORKER, client_id)
             self.clients.append(client_id)
 
@@ -209,8 +208,11 @@ def test_the_views_equal_a_rebuild_after_any_commands(store, monkeypatch):
                     sum(r["status"] == "open" for r in case.risks.values()),
                     case.social_worker_id), case_id
 
-    run_state_machine_as_test(Cases, settings=settings(
-        max_examples=scaled(15), stateful_step_count=40, deadline=None))
+    try:
+        run_state_machine_as_test(Cases, settings=settings(
+            max_examples=scaled(15), stateful_step_count=40, deadline=None))
+    finally:
+        examples.drop()
 
 
 def every_row(read: Any) -> tuple[int, list[dict[str, Any]]]:
