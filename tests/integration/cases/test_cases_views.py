@@ -4,6 +4,7 @@ each row comes once while writes go on."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -49,11 +50,16 @@ def open_case(app: CasesApplication, actor: Actor, client_id: str) -> str:
                              service_codes=["7.1.3a"], opened_on=DAY, intake=INTAKE)
 
 
-@pytest.mark.properties
-def test_the_views_equal_a_rebuild_after_any_commands(store, monkeypatch):
-    monkeypatch.setenv("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "false")
+@pytest.fixture
+def examples(store: dict[str, str]) -> Iterator[Examples[CasesApplication]]:
+    made = Examples(CasesApplication, store)
+    yield made
+    made.drop()
 
-    examples = Examples(CasesApplication, store)
+
+@pytest.mark.properties
+def test_the_views_equal_a_rebuild_after_any_commands(examples, monkeypatch):
+    monkeypatch.setenv("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "false")
 
     class Cases(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -208,11 +214,8 @@ def test_the_views_equal_a_rebuild_after_any_commands(store, monkeypatch):
                     sum(r["status"] == "open" for r in case.risks.values()),
                     case.social_worker_id), case_id
 
-    try:
-        run_state_machine_as_test(Cases, settings=settings(
-            max_examples=scaled(15), stateful_step_count=40, deadline=None))
-    finally:
-        examples.drop()
+    run_state_machine_as_test(Cases, settings=settings(
+        max_examples=scaled(15), stateful_step_count=40, deadline=None))
 
 
 def every_row(read: Any) -> tuple[int, list[dict[str, Any]]]:
