@@ -1,6 +1,6 @@
 # Every target goes through deploy/local.sh, which installs and starts what is missing.
 .PHONY: install run test unit integration e2e faults properties bench lint contracts services \
-	wheelhouse local-images compose-test cluster-test
+	wheelhouse lock local-images compose-test cluster-test
 
 install:
 	bash deploy/local.sh install
@@ -45,6 +45,10 @@ contracts: install
 # The wheels deploy/Dockerfile installs from, offline (deploy/wheelhouse/).
 wheelhouse:
 	bash deploy/local.sh wheelhouse
+
+# deploy/constraints.txt made again from pyproject.toml's pins, after one of them changes.
+lock:
+	bash deploy/local.sh lock
 
 # RabbitMQ, PostgreSQL, nginx and Python images from Debian's packages, for sites with no
 # registry; prints the settings that make Compose use them (append them to deploy/.env).

@@ -4,7 +4,7 @@
 #   bash deploy/local.sh test    install what is missing, start RabbitMQ and PostgreSQL, run the tests
 #   bash deploy/local.sh compose  start the Compose stack for real and test it (tests/compose/)
 #   bash deploy/local.sh install | services | bench | unit | integration | e2e | faults | properties
-#                        | cluster | wheelhouse
+#                        | cluster | wheelhouse | lock
 # Installs system packages with apt-get where they are missing (as root, or through sudo).
 set -euo pipefail
 
@@ -47,17 +47,42 @@ ensure_python() {
   fi
 }
 
+# Every distribution Casebook and its tools install, at the version its tests ran against
+# (`lock` below makes it): an install next year gets what was tested, not a newer transitive
+# dependency nobody has run.
+CONSTRAINTS="$ROOT/deploy/constraints.txt"
+
 ensure_venv() {
   ensure_python
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   local stamp="$VENV/.casebook-installed" want
-  want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+  want="$(cat "$ROOT/pyproject.toml" "$CONSTRAINTS" | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    say "installing Casebook and its pinned dependencies into .venv"
-    "$VENV/bin/python" -m pip install -q --upgrade pip 'setuptools<81' wheel
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]"
+    say "installing Casebook and its locked dependencies into .venv"
+    "$VENV/bin/python" -m pip install -q --upgrade pip wheel setuptools --constraint "$CONSTRAINTS"
+    "$VENV/bin/python" -m pip install -q --constraint "$CONSTRAINTS" -e "$ROOT[dev]"
     echo "$want" > "$stamp"
   fi
+}
+
+# deploy/constraints.txt made again: pyproject.toml's pins (and its dev tools') resolved afresh
+# in a new virtualenv, everything they bring frozen. Run it after changing a pin, read the
+# diff, run the suite, commit both.
+lock() {
+  ensure_python
+  local work
+  work="$(mktemp -d)"
+  "$PYTHON" -m venv "$work/venv"
+  "$work/venv/bin/python" -m pip install -q --upgrade pip wheel
+  # Eager: the newest each pin allows, also of what the new virtualenv came with (setuptools).
+  "$work/venv/bin/python" -m pip install -q --upgrade --upgrade-strategy eager -e "$ROOT[dev]"
+  {
+    sed -n '/^#/p' "$CONSTRAINTS"
+    "$work/venv/bin/python" -m pip freeze --all --exclude-editable | grep -v -E '^(pip|wheel)=='
+  } > "$work/constraints.txt"
+  mv "$work/constraints.txt" "$CONSTRAINTS"
+  rm -rf "$work"
+  say "deploy/constraints.txt: $(grep -c '==' "$CONSTRAINTS") distributions locked"
 }
 
 ensure_rabbitmq() {
@@ -214,6 +239,7 @@ case "$command" in
         test_suite "$@" ;;
   compose) compose_test "$@" ;;
   wheelhouse) ensure_venv; bash "$ROOT/deploy/images/wheelhouse.sh" ;;
+  lock) lock ;;
   unit) ensure_venv; ensure_tools; pytest tests/unit "$@" ;;
   integration) ensure_venv; ensure_rabbitmq; ensure_postgres; pytest tests/integration "$@" ;;
   e2e) ensure_venv; ensure_rabbitmq; ensure_browser; pytest tests/e2e tests/faults "$@" ;;

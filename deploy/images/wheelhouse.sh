@@ -2,11 +2,11 @@
 # The wheelhouse deploy/Dockerfile installs from with `pip install --no-index`: a wheel of every
 # dependency pinned in pyproject.toml and of everything they need, made here with `pip wheel`
 # where the package index (or its mirror) is reachable, so the image builds with no index at
-# all. Written to deploy/wheelhouse/ (git-ignored, part of the build context) with
-# requirements.txt, the pins it was made from.
+# all, at the versions deploy/constraints.txt locks. Written to deploy/wheelhouse/ (git-ignored,
+# part of the build context) with requirements.txt and constraints.txt, the pins it was made from.
 #   bash deploy/images/wheelhouse.sh        (make wheelhouse)
 # Cached in $CASEBOOK_CACHE/wheelhouse/ (default /var/cache/casebook), keyed by a hash of the
-# pins and the Python that made the wheels: a clean checkout with the same pins copies them.
+# pins, the lock and the Python that made the wheels: a clean checkout with the same copies them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -29,7 +29,9 @@ PY
 # Wheels are made for the Python that makes them (3.11, glibc, x86_64 or arm64), which is what
 # both base images of deploy/Dockerfile run.
 interpreter="$("$PYTHON" -c 'import sys, sysconfig; print(sys.implementation.cache_tag, sysconfig.get_platform())')"
-key="$(printf '%s\n%s\n' "$requirements" "$interpreter" | sha256sum | cut -c1-16)"
+constraints="$ROOT/deploy/constraints.txt"
+key="$(printf '%s\n%s\n%s\n' "$requirements" "$(cat "$constraints")" "$interpreter" \
+  | sha256sum | cut -c1-16)"
 cached="$CACHE/$key"
 
 if [ ! -f "$cached/requirements.txt" ]; then
@@ -38,7 +40,9 @@ if [ ! -f "$cached/requirements.txt" ]; then
   work="$(mktemp -d "$CACHE/.work.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
   printf '%s\n' "$requirements" > "$work/requirements.txt"
-  "$PYTHON" -m pip wheel --quiet --wheel-dir "$work" --requirement "$work/requirements.txt"
+  cp "$constraints" "$work/constraints.txt"
+  "$PYTHON" -m pip wheel --quiet --wheel-dir "$work" --requirement "$work/requirements.txt" \
+    --constraint "$work/constraints.txt"
   mv "$work" "$cached"
 fi
 
