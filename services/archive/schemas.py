@@ -17,6 +17,7 @@ from contracts.events.archive import (
 from contracts.fields import identifier, one_of
 from contracts.registry import SOURCES
 from services.runtime.paging import PageQuery
+from services.runtime.service import ChainPoint
 
 FILE_STATUSES = ("active", "closed", "disposed")
 DISPOSAL_STATUSES = ("pending", "approved", "rejected")
@@ -27,6 +28,8 @@ PURPOSE = validate.Length(min=10, max=2000, error="State the purpose in 10 to 20
 
 
 class LedgerHead(Schema):
+    """The last ledger entry of one source: its position and hash."""
+
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
 
 
@@ -251,9 +254,7 @@ class Head(Schema):
 
 class SourceReport(Schema):
     entries = fields.Integer(required=True)
-    head = fields.Nested(Schema.from_dict({"position": fields.Integer(required=True),
-                                           "hash": fields.String(required=True)},
-                                          name="ChainPoint"), required=True)
+    head = fields.Nested(ChainPoint, required=True)
     store_checked = fields.Boolean(required=True)
     problems = fields.List(fields.Dict(), required=True)
     ok = fields.Boolean(required=True)

@@ -25,7 +25,7 @@ from services.runtime.metrics import LedgerGauges, Metrics
 from services.runtime.paging import page_of
 from services.runtime.persistence import Cursor
 from services.runtime.proxies import AnsweringProxy
-from services.runtime.service import ApplicationDependency, PublishingService, command, load, query
+from services.runtime.service import ApplicationDependency, PublishingService, command, query
 from services.runtime.settings import settings
 from services.runtime.subscription import subscribe
 
@@ -68,8 +68,9 @@ class ArchiveService(PublishingService):
     # The ledger.
 
     @rpc
-    def ledger_head(self, source: str) -> dict[str, Any]:
-        return self.app.ledger_head(load(schemas.LedgerHead, {"source": source})["source"])
+    @query(schemas.LedgerHead, roles=LEDGER_READERS, returns=schemas.Head)
+    def ledger_head(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.ledger_head(query["source"])
 
     @rpc
     @query(schemas.ListLedger, roles=LEDGER_READERS, returns=page_of(schemas.LedgerItem))

@@ -23,6 +23,7 @@ from marshmallow import Schema
 from contracts.export import json_schema
 from services.gateway import schemas
 from services.gateway.routes import BACKENDS, ROUTES, Route
+from services.runtime.service import ServiceStatus
 
 TITLE = "Casebook HTTP API"
 DESCRIPTION = (
@@ -91,6 +92,7 @@ def document(catalogue: Catalogue, describe: Describe, server_url: str = "/") ->
     )
     for name in ("Problem", "EventPage", "Health", "Readiness"):
         spec.components.schema(name, schema=getattr(schemas, name))
+    spec.components.schema("ServiceStatus", schema=ServiceStatus)
     for status, description in ERROR_STATUSES.items():
         spec.components.response(status, {
             "description": description,
@@ -192,11 +194,13 @@ def _operation(route: Route, described: dict[str, Any] | None) -> dict[str, Any]
 def _result_schema(route: Route) -> dict[str, Any]:
     if route.returns == "events":
         return {"$ref": "#/components/schemas/EventPage"}
+    if route.returns == "status":
+        return {"$ref": "#/components/schemas/ServiceStatus"}
     if route.returns == "array":
         return {"type": "array", "items": {"type": "object"}}
     if route.returns == "csv":
         return {"type": "string"}
-    # Commands that only change state answer null.
+    # A service that has not described itself yet (it did not answer): any answer.
     return {"type": ["object", "null"]}
 
 

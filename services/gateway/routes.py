@@ -42,7 +42,8 @@ class Route:
     rpc: str
     summary: str
     call: str = "payload"
-    # "object", "list" (a page, by its service), "array" (small, not paged), "events", "csv"
+    # "object", "list" (a page, by its service), "array" (small, not paged), "events", "csv",
+    # "status" (every service's own, `ServiceStatus`)
     returns: str = "object"
     status: int = 200
     roles: tuple[str, ...] | None = None
@@ -166,11 +167,8 @@ ROUTES: tuple[Route, ...] = (
            "payload", "list"),
     _query("/classes/<class_id>", "cases", "get_class", "An experiential class.", "payload"),
     # Archive: the audit ledger and its verification.
-    # Called with the bare source (the services' own callers do so too): its roles are stated
-    # here, as the archive checks them, so a refusal comes before anything is read.
-    Route("GET", "/ledger/<source>/head", "archive", "ledger_head",
-          "The last ledger entry of one source: position and hash.", call="args",
-          roles=("auditor", "archivist", "operator"), tag="archive"),
+    _query("/ledger/<source>/head", "archive", "ledger_head",
+           "The last ledger entry of one source: position and hash.", "payload"),
     _query("/ledger/<source>/entries", "archive", "list_ledger",
            "One source's ledger entries, by position.", "payload", "list"),
     _command("/ledger/verifications", "archive", "verify_ledger",
@@ -387,7 +385,7 @@ ROUTES: tuple[Route, ...] = (
           returns="events", roles=EVENT_READERS, tag="events"),
     Route("GET", "/services/<service>/status", "<service>", "status",
           "A service's stored, relayed and published positions and its cursors.", call="none",
-          roles=OPERATORS, tag="operations"),
+          returns="status", roles=OPERATORS, tag="operations"),
 )
 
 

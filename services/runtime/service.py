@@ -191,6 +191,16 @@ def _payload_method(
     returns: type[Schema] | None,
 ) -> Callable[[CommandMethod], CommandMethod]:
     def decorate(method: CommandMethod) -> CommandMethod:
+        # What `describe()` says a call answers is what it answers: its schema's dump; text as
+        # it is (a CSV download); or null, from a command with no answer of its own. Checked
+        # here, as the service is defined, so a wrong document cannot outlive an import.
+        answer = method.__annotations__.get("return", "unannotated")
+        unnamed = ("string" if answer in ("str", str)
+                   else "null" if kind == "command" and answer in ("None", None) else None)
+        if returns is None and unnamed is None:
+            raise TypeError(f"{method.__qualname__} answers something: name its schema, "
+                            f"@{kind}(..., returns=Schema)")
+
         @wraps(method)
         def run(self: Any, data: Any = None) -> Any:
             with observed(self, kind, method.__name__), store_outage_as_unavailable(self):
@@ -207,6 +217,7 @@ def _payload_method(
         run.command_kind = kind  # type: ignore[attr-defined]
         run.command_roles = roles  # type: ignore[attr-defined]
         run.command_returns = returns  # type: ignore[attr-defined]
+        run.command_answers = unnamed  # type: ignore[attr-defined]
         return cast(CommandMethod, run)
 
     return decorate
@@ -248,7 +259,8 @@ class PublishingService:
                     "summary": " ".join((member.command_schema.__doc__ or "").split()),
                     "roles": list(member.command_roles) if member.command_roles else None,
                     "returns": (json_schema(member.command_returns)
-                                if member.command_returns else None),
+                                if member.command_returns
+                                else {"type": member.command_answers}),
                 }
                 for name, member in sorted(methods.items())
             },
@@ -324,7 +336,7 @@ class PublishingService:
     def status(self) -> dict[str, Any]:
         outbox = self.app.outbox
         relay, stored = outbox.relay_state(), self.app.max_position()
-        return {
+        return instance(ServiceStatus).dump({
             "service": self.publications.source,
             "stored_position": stored,
             "relay_read_through": relay.read_through,
@@ -337,7 +349,41 @@ class PublishingService:
                 for source, c in self.app.outbox.cursors().items()
             },
             "halted": self.halted,
-        }
+        })
+
+
+class ChainPoint(Schema):
+    """An envelope's place in its source's hash chain."""
+
+    position = fields.Integer(required=True)
+    hash = fields.String(required=True)
+
+
+class ServiceStatus(Schema):
+    """Where a service's pipe stands (`casebook status`, `GET /services/{service}/status`)."""
+
+    service = fields.String(required=True)
+    stored_position = fields.Integer(required=True, metadata={
+        "description": "The last notification id of the service's event store."})
+    relay_read_through = fields.Integer(required=True, metadata={
+        "description": "The last notification id the relay made envelopes from."})
+    published_position = fields.Integer(required=True, metadata={
+        "description": "The position of the last envelope the relay made and stored: what "
+                       "events_since serves, and what subscribers' cursors count in."})
+    published_hash = fields.String(required=True, metadata={
+        "description": "That envelope's hash."})
+    sent_position = fields.Integer(required=True, metadata={
+        "description": "The position of the last stored envelope the broker confirmed."})
+    relay_lag = fields.Integer(required=True, metadata={
+        "description": "Events stored and not yet on the broker."})
+    cursors = fields.Dict(
+        keys=fields.String(), values=fields.Nested(ChainPoint), required=True,
+        metadata={"description": "By source: the last envelope this service's subscription "
+                                 "to it handled."})
+    halted = fields.Dict(
+        keys=fields.String(), values=fields.String(), required=True,
+        metadata={"description": "By source: why this service's subscription to it halted "
+                                 "(it waits for an operator); empty while none has."})
 
 
 class _ReplayAt(Schema):

@@ -46,7 +46,7 @@ from tests.bench.ledger import (  # noqa: E402
     rows,
 )
 from tests.support.broker import Broker  # noqa: E402
-from tests.support.services import AUDITOR, WORKER, processes, rpc  # noqa: E402
+from tests.support.services import AUDITOR, WORKER, ledgered, processes, rpc  # noqa: E402
 
 PLANNED = OPENED_ON + timedelta(days=6)  # the day after `ready_case` adopts the plan
 ROUNDS = 3  # turns of no-op RPC and commands at each concurrency
@@ -62,12 +62,12 @@ def pipe_behind(uri: str) -> list[str]:
     with rpc(uri, AUDITOR) as auditor:
         for source in PIPE:
             state = auditor[source].status()
-            ledgered = auditor.archive.ledger_head(source)["position"]
+            in_ledger = ledgered(auditor, source)
             if state["relay_lag"]:
                 behind.append(f"{source}: {state['relay_lag']} events stored not yet on "
                               "the broker")
-            if ledgered < state["published_position"]:
-                behind.append(f"{source}: ledgered {ledgered} of "
+            if in_ledger < state["published_position"]:
+                behind.append(f"{source}: ledgered {in_ledger} of "
                               f"{state['published_position']} published")
     return behind
 
@@ -151,7 +151,7 @@ def end_to_end_latencies(uri: str, samples: int) -> list[float]:
             started = time.perf_counter()
             worker.cases.log_intervention(intervention(case_id, PLANNED, number + 1))
             target = auditor.cases.status()["stored_position"]
-            while auditor.archive.ledger_head("cases")["position"] < target:
+            while ledgered(auditor, "cases") < target:
                 eventlet.sleep(0.001)
             latencies.append(time.perf_counter() - started)
     return latencies

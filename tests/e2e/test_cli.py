@@ -20,7 +20,7 @@ from services.runtime.queues import QUORUM
 from services.runtime.subscription import dead_letter_queue_name, queue_name
 from tests.support.broker import Broker, private_broker
 from tests.support.scenarios import client_id, drive_case, events_per_case
-from tests.support.services import AUDITOR, WORKER, rpc, running
+from tests.support.services import AUDITOR, WORKER, ledgered, rpc, running
 from tests.support.waiting import wait_for
 
 
@@ -33,7 +33,7 @@ def system(amqp_uri, monkeypatch):
             case_ids = [drive_case(proxy, f"client-{n}") for n in range(2)]
         with rpc(amqp_uri, AUDITOR) as proxy:
             head = proxy.cases.status()["published_position"]
-            wait_for(lambda: proxy.archive.ledger_head("cases")["position"] == head)
+            wait_for(lambda: ledgered(proxy, "cases") == head)
         yield {"uri": amqp_uri, "case_ids": case_ids, "head": head}
 
 
@@ -356,7 +356,7 @@ def test_verify_since_checkpoint_leaves_what_came_before_to_the_full_check(
         drive_case(proxy, "client-after")
     with rpc(system["uri"], AUDITOR) as proxy:
         head = proxy.cases.status()["published_position"]
-        wait_for(lambda: proxy.archive.ledger_head("cases")["position"] == head)
+        wait_for(lambda: ledgered(proxy, "cases") == head)
         target = proxy.cases.events_since(system["head"], 100)[1]["position"]
     with sqlite3.connect(tmp_path / "var" / "cases.sqlite") as connection:
         (state,) = connection.execute(

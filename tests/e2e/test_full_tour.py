@@ -27,7 +27,7 @@ from services.runtime.launcher import PUBLISHERS
 from services.runtime.service import ApplicationDependency
 from services.runtime.store import CasebookApplication
 from services.supervision.service import SupervisionService
-from tests.support.services import AUDITOR, rpc, running
+from tests.support.services import AUDITOR, ledgered, rpc, running
 from tests.support.tour import full_tour
 from tests.support.views import domain_event_classes
 from tests.support.waiting import wait_for
@@ -66,7 +66,7 @@ def settled(proxy: Any, source: str) -> bool:
     as it records its own envelopes), and the tests compare the ledger with the store."""
     status = proxy[source].status()
     return bool(status["relay_read_through"] == status["stored_position"]
-                and proxy.archive.ledger_head(source)["position"]
+                and ledgered(proxy, source)
                 == status["published_position"])
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.support.scenarios import drive_case, events_per_case
-from tests.support.services import AUDITOR, WORKER, processes, rpc
+from tests.support.services import AUDITOR, WORKER, ledgered, processes, rpc
 from tests.support.waiting import wait_for
 
 CASES = 200
@@ -22,7 +22,7 @@ def test_two_hundred_cases_reach_the_ledger_exactly_once_in_order(amqp_uri, tmp_
         with rpc(amqp_uri, AUDITOR) as proxy:
             published = proxy.cases.status()["published_position"]
             wait_for(
-                lambda: proxy.archive.ledger_head("cases")["position"] == published,
+                lambda: ledgered(proxy, "cases") == published,
                 timeout=120,
                 what="the ledger to reach the last published position",
             )

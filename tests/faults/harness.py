@@ -29,7 +29,7 @@ from services.gateway.routes import ROUTES, Route
 from services.runtime.cli.journeys import case_journey
 from services.runtime.launcher import PUBLISHERS
 from tests.support.broker import PrivateBroker, free_port, private_broker
-from tests.support.services import AUDITOR, ServiceProcess, rpc
+from tests.support.services import AUDITOR, ServiceProcess, ledgered, rpc
 from tests.support.waiting import wait_for
 
 SECRET = "fault-matrix-secret-that-is-long-enough-for-hs256"
@@ -298,8 +298,7 @@ def quiet(world: Stack, timeout: float = 180) -> None:
                     asking = f"{name}.status"
                     states[name] = proxy[name].status()
                 asking = "archive.ledger_head"
-                ledger = {name: proxy.archive.ledger_head(name)["position"]
-                          for name in PUBLISHERS}
+                ledger = {name: ledgered(proxy, name) for name in PUBLISHERS}
         except Exception as error:
             # Which service did not answer is what a failure here needs to say.
             seen["error"] = f"{asking}: {error!r}"

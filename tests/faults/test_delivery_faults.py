@@ -34,14 +34,22 @@ from services.runtime.subscription import (
 )
 from services.supervision.service import SupervisionService
 from tests.support.scenarios import drive_case, events_per_case
-from tests.support.services import AUDITOR, WORKER, ServiceProcess, processes, rpc, running
+from tests.support.services import (
+    AUDITOR,
+    WORKER,
+    ServiceProcess,
+    ledgered,
+    processes,
+    rpc,
+    running,
+)
 from tests.support.waiting import wait_for
 
 
 def ledger_matches_cases(amqp_uri: str) -> bool:
     with rpc(amqp_uri, AUDITOR) as proxy:
         published = proxy.cases.status()["published_position"]
-        return published > 0 and proxy.archive.ledger_head("cases")["position"] == published
+        return published > 0 and ledgered(proxy, "cases") == published
 
 
 def verified_report(amqp_uri: str) -> dict:
@@ -245,7 +253,7 @@ def test_an_envelope_past_a_gap_the_source_cannot_serve_is_never_recorded_across
 
         message = first_dead_letter(amqp_uri, dlq, timeout=60)
         with rpc(amqp_uri, AUDITOR) as proxy:
-            stood = proxy.archive.ledger_head("cases")["position"]
+            stood = ledgered(proxy, "cases")
         with rpc(amqp_uri, WORKER) as proxy:
             drive_case(proxy, "client-2")
         report = verified_report(amqp_uri)

@@ -15,7 +15,7 @@ from services.runtime.persistence import Cursor
 from services.runtime.service import ApplicationDependency
 from services.runtime.subscription import Subscription
 from tests.support.scenarios import drive_case, events_per_case
-from tests.support.services import AUDITOR, WORKER, config, rpc, running
+from tests.support.services import AUDITOR, WORKER, config, ledgered, rpc, running
 from tests.support.waiting import wait_for
 
 
@@ -75,7 +75,7 @@ def test_one_archive_instance_consumes_and_the_other_takes_over(amqp_uri, monkey
                         drive_case(proxy, f"client-{number}")
                 with rpc(amqp_uri, AUDITOR) as proxy:
                     head = proxy.cases.status()["published_position"]
-                    wait_for(lambda: proxy.archive.ledger_head("cases")["position"] == head,
+                    wait_for(lambda: ledgered(proxy, "cases") == head,
                              timeout=60, what="the archive to record every event of cases")
 
             drive_and_wait(range(6))

@@ -13,7 +13,7 @@ from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from tests.bench.__main__ import pipe_behind, settle
 from tests.support.scenarios import register_student
-from tests.support.services import AUDITOR, WORKER, rpc, running
+from tests.support.services import AUDITOR, WORKER, ledgered, rpc, running
 
 
 def test_settle_returns_once_every_event_is_in_the_archive_ledger(amqp_uri) -> None:
@@ -27,10 +27,10 @@ def test_settle_returns_once_every_event_is_in_the_archive_ledger(amqp_uri) -> N
         with rpc(amqp_uri, AUDITOR) as auditor:
             published = auditor.cases.status()["published_position"]
             assert published >= 5
-            assert auditor.archive.ledger_head("cases")["position"] == published
+            assert ledgered(auditor, "cases") == published
             archive = auditor.archive.status()
             assert archive["sent_position"] == archive["published_position"]
-            assert (auditor.archive.ledger_head("archive")["position"]
+            assert (ledgered(auditor, "archive")
                     == archive["published_position"])
 
 

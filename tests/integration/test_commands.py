@@ -25,6 +25,14 @@ class Greet(Schema):
     times = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=3))
 
 
+class Said(Schema):
+    greeting = fields.String(required=True)
+
+
+class Count(Schema):
+    greetings = fields.Integer(required=True)
+
+
 class Greeting(CasebookAggregate):
     @event("Said")
     def __init__(self, name: str) -> None:
@@ -56,30 +64,30 @@ class GreeterService(PublishingService):
     calls: list[dict] = []  # noqa: RUF012 - a test probe
 
     @rpc
-    @command(Greet)
-    def greet(self, data: dict) -> str:
+    @command(Greet, returns=Said)
+    def greet(self, data: dict) -> dict:
         GreeterService.calls.append(data)
         self.app.greet(data["name"])
-        return " ".join([f"hello {data['name']}"] * data["times"])
+        return {"greeting": " ".join([f"hello {data['name']}"] * data["times"])}
 
     @rpc
     @command(Greet)
-    def greet_slowly(self, data: dict) -> str:
+    def greet_slowly(self, data: dict) -> None:
         """Takes longer than a short deadline gives it."""
         self.app.greet(data["name"])
         time.sleep(data["times"])
-        return "hello"
 
     @rpc
-    @query(Greet)
-    def count(self, data: dict) -> int:
-        return self.app.greetings()
+    @query(Greet, returns=Count)
+    def count(self, data: dict) -> dict:
+        return {"greetings": self.app.greetings()}
 
 
 def test_a_command_gets_its_loaded_payload_and_bad_input_never_reaches_it(amqp_uri):
     GreeterService.calls.clear()
     with running(amqp_uri, GreeterService), client(amqp_uri, WORKER) as proxy:
-        assert proxy.greeter.greet({"name": "小明", "times": 2}) == "hello 小明 hello 小明"
+        assert proxy.greeter.greet({"name": "小明", "times": 2}) == {
+            "greeting": "hello 小明 hello 小明"}
         with pytest.raises(InvalidInput) as error:
             proxy.greeter.greet({"times": 9})
         described = proxy.greeter.describe()
@@ -91,6 +99,22 @@ def test_a_command_gets_its_loaded_payload_and_bad_input_never_reaches_it(amqp_u
     schema = described["commands"]["greet"]
     assert schema["summary"] == "Say hello to a named person."
     assert schema["schema"]["required"] == ["name"]
+    assert schema["returns"]["required"] == ["greeting"]
+    # A command with no answer of its own is documented as answering null.
+    assert described["commands"]["greet_slowly"]["returns"] == {"type": "null"}
+
+
+def test_what_a_call_answers_is_named_as_the_service_is_defined() -> None:
+    with pytest.raises(TypeError, match=r"count answers something.*@query\(\.\.\., returns="):
+        class Untyped(PublishingService):
+            @query(Greet)
+            def count(self, data: dict) -> dict:
+                return {}
+    with pytest.raises(TypeError, match=r"greet answers something.*@command"):
+        class Unnamed(PublishingService):
+            @command(Greet)
+            def greet(self, data: dict) -> dict:
+                return {"greeting": "hello"}
 
 
 def caller(amqp_uri, command_id=None, deadline=None, actor=WORKER):
@@ -117,8 +141,8 @@ def test_a_command_id_is_carried_out_once_and_its_retry_gets_the_first_outcome(a
             with pytest.raises(Conflict) as reused:
                 proxy.greeter.greet_slowly({"name": "小明", "times": 1})
         with caller(amqp_uri) as proxy:
-            stored = proxy.greeter.count({"name": "x"})
-    assert first == again == "hello 小明 hello 小明"
+            stored = proxy.greeter.count({"name": "x"})["greetings"]
+    assert first == again == {"greeting": "hello 小明 hello 小明"}
     assert len(GreeterService.calls) == 1
     assert stored == 1  # one event, not two
     assert "greet" in reused.value.detail
@@ -128,7 +152,7 @@ def test_callers_without_a_command_id_get_one_per_call(amqp_uri):
     with running(amqp_uri, GreeterService), caller(amqp_uri) as proxy:
         proxy.greeter.greet({"name": "a"})
         proxy.greeter.greet({"name": "a"})
-        assert proxy.greeter.count({"name": "x"}) == 2
+        assert proxy.greeter.count({"name": "x"}) == {"greetings": 2}
 
 
 def test_a_command_past_its_deadline_is_refused_unrun(amqp_uri):
@@ -139,7 +163,7 @@ def test_a_command_past_its_deadline_is_refused_unrun(amqp_uri):
         ):
             proxy.greeter.greet({"name": "late"})
         with caller(amqp_uri) as proxy:
-            assert proxy.greeter.count({"name": "x"}) == 0
+            assert proxy.greeter.count({"name": "x"}) == {"greetings": 0}
     assert GreeterService.calls == []
 
 
@@ -150,7 +174,7 @@ def test_a_command_whose_deadline_passes_while_it_runs_is_not_stored(amqp_uri):
         ):
             proxy.greeter.greet_slowly({"name": "slow", "times": 1})
         with caller(amqp_uri) as proxy:
-            assert proxy.greeter.count({"name": "x"}) == 0
+            assert proxy.greeter.count({"name": "x"}) == {"greetings": 0}
 
 
 def test_settling_an_unanswered_command(amqp_uri):
@@ -172,6 +196,6 @@ def test_settling_an_unanswered_command(amqp_uri):
         with caller(amqp_uri, actor=other) as proxy:
             with pytest.raises(NotAllowed):
                 proxy.greeter.settle_command(done_id, "greet")
-            assert proxy.greeter.count({"name": "x"}) == 1
-    assert done == {"state": "done", "name": "greet", "outcome": "hello a"}
+            assert proxy.greeter.count({"name": "x"}) == {"greetings": 1}
+    assert done == {"state": "done", "name": "greet", "outcome": {"greeting": "hello a"}}
     assert lost == {"state": "abandoned", "name": "greet"}

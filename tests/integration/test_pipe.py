@@ -6,12 +6,12 @@ from contracts.errors import InvalidInput
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from tests.support.scenarios import drive_case, events_per_case, register_student
-from tests.support.services import AUDITOR, WORKER, rpc, running
+from tests.support.services import AUDITOR, WORKER, ledgered, rpc, running
 from tests.support.waiting import wait_for
 
 
 def ledger_position(proxy):
-    return proxy.archive.ledger_head("cases")["position"]
+    return ledgered(proxy, "cases")
 
 
 def test_every_case_event_reaches_the_ledger_once_in_order_and_verifies(amqp_uri):

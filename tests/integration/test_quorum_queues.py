@@ -22,7 +22,7 @@ from services.runtime.relay import events_exchange
 from services.runtime.replies import ReplyListener, cluster_rpc
 from services.runtime.subscription import dead_letter_queue_name, queue_name
 from tests.support.scenarios import drive_case
-from tests.support.services import AUDITOR, WORKER, config, rpc, running
+from tests.support.services import AUDITOR, WORKER, config, ledgered, rpc, running
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -186,7 +186,7 @@ def test_the_upgraded_services_consume_every_message_their_old_queues_held(
             with running(amqp_uri, ArchiveService):
                 assert request.result() == "pong"
                 with rpc(amqp_uri, AUDITOR) as proxy:
-                    wait_for(lambda: proxy.archive.ledger_head("cases")["position"]
+                    wait_for(lambda: ledgered(proxy, "cases")
                              == published, timeout=120,
                              what="the archive to record every event of cases")
                     # Against the stores only where the source is there to be asked.

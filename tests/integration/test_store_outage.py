@@ -23,7 +23,7 @@ import pytest
 from contracts.errors import Unavailable
 from services.runtime.cli.journeys import OPENED_ON, intervention, ready_case
 from tests.support.broker import dead_letters
-from tests.support.services import AUDITOR, WORKER, processes, rpc
+from tests.support.services import AUDITOR, WORKER, ledgered, processes, rpc
 from tests.support.stores import SmallDisk, private_postgres, small_disk
 from tests.support.waiting import wait_for
 
@@ -57,7 +57,7 @@ def error_lines(directory: Path) -> list[str]:
 
 
 def ledgered_all(auditor) -> bool:
-    return (auditor.archive.ledger_head("cases")["position"]
+    return (ledgered(auditor, "cases")
             == auditor.cases.status()["stored_position"])
 
 

@@ -22,6 +22,7 @@ WORKER = {"id": "worker-1", "role": "social_worker", "school_id": "JD001"}
 SUPERVISOR = {"id": "supervisor-1", "role": "supervisor", "school_id": "JD001"}
 AUDITOR = {"id": "auditor-1", "role": "auditor", "school_id": None}
 ARCHIVIST = {"id": "archivist-1", "role": "archivist", "school_id": "JD001"}
+OPERATOR = {"id": "operator-1", "role": "operator", "school_id": None}
 
 
 def config(amqp_uri: str) -> dict[str, Any]:
@@ -51,6 +52,11 @@ def rpc(amqp_uri: str, actor: dict[str, Any] | None = None, timeout: float = 30,
         context["command_id"] = command_id
     with cluster_rpc(config(amqp_uri), context_data=context, timeout=timeout) as proxy:
         yield proxy
+
+
+def ledgered(proxy: Any, source: str) -> int:
+    """The position of the archive's last ledger entry of `source`."""
+    return int(proxy.archive.ledger_head({"source": source})["position"])
 
 
 class ServiceProcess:

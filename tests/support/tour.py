@@ -22,14 +22,13 @@ from services.runtime.cli.journeys import (
     staff_school,
 )
 from services.runtime.clock import clock
-from tests.support.services import ARCHIVIST, AUDITOR, SUPERVISOR, WORKER, rpc
+from tests.support.services import ARCHIVIST, AUDITOR, OPERATOR, SUPERVISOR, WORKER, rpc
 from tests.support.waiting import wait_for
 
 SCHOOL = "JD001"
 ADMIN = {"id": "admin-1", "role": "school_admin", "school_id": SCHOOL}
 SECOND_SUPERVISOR = {"id": "supervisor-2", "role": "supervisor", "school_id": SCHOOL}
 SECOND_WORKER = {"id": "worker-2", "role": "social_worker", "school_id": SCHOOL}
-OPERATOR = {"id": "operator-1", "role": "operator", "school_id": None}
 STARTED = datetime(2026, 9, 1, 9, tzinfo=UTC)  # the first day of the work recorded
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)  # when it is recorded: nothing is dated ahead
 TODAY = NOW.date().isoformat()

@@ -21,7 +21,7 @@ from services.runtime.cli.demo import SCHOOL, WORKER
 from services.runtime.cli.journeys import case_journey
 from services.runtime.relay import events_exchange
 from tests.e2e.console.conftest import ARTEFACTS, ROOT, console, console_address, run_journey
-from tests.support.services import rpc
+from tests.support.services import ledgered, rpc
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -41,8 +41,8 @@ def test_an_auditor_verifies_the_ledger_and_sees_a_record_as_it_was(amqp_uri, tm
             case_id = case_journey(proxy, "audited-1", WORKER)
         with rpc(amqp_uri, AUDITOR) as proxy:
             published = proxy.cases.events_since(0, 1000)
-            wait_for(lambda: proxy.archive.ledger_head("cases")["position"]
-                     == published[-1]["position"], timeout=60, what="the ledger to catch up")
+            wait_for(lambda: ledgered(proxy, "cases") == published[-1]["position"], timeout=60,
+                     what="the ledger to catch up")
             wait_for(lambda: _signed_through(proxy, published[-1]["position"]), timeout=60,
                      what="a checkpoint over the case's events")
             seen = run_journey("auditor", url)

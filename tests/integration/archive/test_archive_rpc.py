@@ -19,11 +19,20 @@ from services.runtime.settings import settings
 from services.runtime.vault import SHREDDED
 from services.supervision.service import SupervisionService
 from tests.support.scenarios import client_id, drive_case
-from tests.support.services import ARCHIVIST, AUDITOR, SUPERVISOR, WORKER, config, rpc, running
+from tests.support.services import (
+    ARCHIVIST,
+    AUDITOR,
+    OPERATOR,
+    SUPERVISOR,
+    WORKER,
+    config,
+    ledgered,
+    rpc,
+    running,
+)
 from tests.support.waiting import wait_for
 
 SECOND_SUPERVISOR = {"id": "supervisor-2", "role": "supervisor", "school_id": "JD001"}
-OPERATOR = {"id": "operator-1", "role": "operator", "school_id": None}
 
 
 def supervise_worker(amqp_uri):
@@ -50,7 +59,7 @@ def supervises(amqp_uri, case_id):
 def caught_up(proxy, source):
     """The archive's ledger holds everything `source` has published."""
     published = proxy[source].status()["published_position"]
-    return published > 0 and proxy.archive.ledger_head(source)["position"] == published
+    return published > 0 and ledgered(proxy, source) == published
 
 
 def edit_cases_store(position, payload):

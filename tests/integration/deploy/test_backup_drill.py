@@ -26,7 +26,7 @@ from services.runtime.cli.backup import MANIFEST, consistency_problems
 from services.runtime.cli.keygen import fresh_secrets
 from services.runtime.subscription import dead_letter_queue_name, queue_name
 from tests.support.scenarios import drive_case
-from tests.support.services import AUDITOR, WORKER, processes, rpc, running
+from tests.support.services import AUDITOR, WORKER, ledgered, processes, rpc, running
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -49,7 +49,7 @@ def settled(proxy) -> bool:
     """The archive has ledgered all cases published, and cases has heard all the archive
     published."""
     cases, archive = proxy.cases.status(), proxy.archive.status()
-    return (proxy.archive.ledger_head("cases")["position"] == cases["published_position"]
+    return (ledgered(proxy, "cases") == cases["published_position"]
             and cases["cursors"].get("archive", {}).get("position")
             == archive["published_position"])
 
@@ -249,7 +249,7 @@ def test_a_restore_replaces_the_stores_and_delivers_nothing_of_the_history_it_un
     with running(amqp_uri, CasesService, ArchiveService):
         with rpc(amqp_uri, AUDITOR) as proxy:
             wait_for(lambda: settled(proxy), what="the restored services to settle")
-            assert proxy.archive.ledger_head("cases")["position"] == backed_up
+            assert ledgered(proxy, "cases") == backed_up
         with rpc(amqp_uri, WORKER) as proxy:
             drive_case(proxy, "client-2")  # a new history from the point restored
         with rpc(amqp_uri, AUDITOR) as proxy:

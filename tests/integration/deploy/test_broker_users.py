@@ -17,7 +17,7 @@ from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.runtime.cli.keygen import OPERATOR_USER, SERVICES, definitions
 from tests.support.scenarios import drive_case
-from tests.support.services import AUDITOR, WORKER, rpc, running
+from tests.support.services import AUDITOR, WORKER, ledgered, rpc, running
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -72,7 +72,7 @@ def test_each_service_does_its_work_under_its_own_user(amqp_uri, service_uri):
             drive_case(proxy, "client-1")
             published = proxy.cases.status()["stored_position"]
         with rpc(service_uri(OPERATOR_USER), AUDITOR) as proxy:
-            wait_for(lambda: proxy.archive.ledger_head("cases")["position"] == published,
+            wait_for(lambda: ledgered(proxy, "cases") == published,
                      what="the archive to record every event of cases")
             assert proxy.archive.verify_ledger()["sources"]["cases"]["ok"]
 

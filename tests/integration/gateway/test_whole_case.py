@@ -7,13 +7,12 @@ import pytest
 
 from services.runtime.cli.journeys import PLAN, QUALIFIED
 from tests.integration.gateway.conftest import Api
-from tests.support.services import AUDITOR, SUPERVISOR, WORKER
+from tests.support.services import AUDITOR, OPERATOR, SUPERVISOR, WORKER
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
 SCHOOL_ADMIN = {"id": "admin-1", "role": "school_admin", "school_id": "JD001"}
-OPERATOR = {"id": "operator-1", "role": "operator", "school_id": None}
 CLIENT_ID = "5d1c2a4e-7b3f-4e8a-9c6d-0f1e2d3c4b5a"
 STUDENT = {
     "client_id": CLIENT_ID,

@@ -8,10 +8,9 @@ from contracts.errors import InvalidInput, NotAllowed
 from services.cases.service import CasesService
 from services.supervision.service import SupervisionService
 from tests.support.scenarios import drive_case
-from tests.support.services import AUDITOR, SUPERVISOR, WORKER, rpc, running
+from tests.support.services import AUDITOR, OPERATOR, SUPERVISOR, WORKER, rpc, running
 from tests.support.waiting import wait_for
 
-OPERATOR = {"id": "operator-1", "role": "operator", "school_id": None}
 ADMIN = {"id": "admin-1", "role": "school_admin", "school_id": "JD001"}
 QUALIFIED = {"certificate_level": "assistant", "diploma_level": "bachelor",
              "diploma_in_social_work": True, "projects_led": 1, "ethics_commitment": True}
