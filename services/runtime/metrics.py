@@ -33,6 +33,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    Info,
     PlatformCollector,
     ProcessCollector,
     make_wsgi_app,
@@ -41,6 +42,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from contracts.errors import CasebookError
 from contracts.events.cases import RISK_LEVELS
+from services import __version__
 from services.runtime.clock import clock
 from services.runtime.commands import Observation, observation
 from services.runtime.settings import ConfigurationError, settings
@@ -81,6 +83,10 @@ class ServiceMetrics:
             "casebook_command_duration_seconds",
             "Time from a command's arrival at its worker to its answer.",
             ["service", "command", "outcome"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        Info("casebook_build", "Casebook's version and the commit this process was built "
+             "from: which build runs where while an upgrade moves one service at a time.",
+             ["service"], registry=self.registry).labels(service).info(
+            {"version": __version__, "revision": settings().runtime.revision})
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         self.answer = make_wsgi_app(self.registry)

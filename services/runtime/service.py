@@ -21,6 +21,7 @@ from nameko.extensions import DependencyProvider
 from contracts.errors import CasebookError, InvalidInput, Unavailable
 from contracts.export import json_schema
 from contracts.registry import instance
+from services import __version__
 from services.runtime import views
 from services.runtime.commands import carry_out, settle
 from services.runtime.context import Meta, _meta, actor_from_context_data, require_role
@@ -349,6 +350,8 @@ class PublishingService:
                 for source, c in self.app.outbox.cursors().items()
             },
             "halted": self.halted,
+            "version": __version__,
+            "revision": settings().runtime.revision,
         })
 
 
@@ -384,6 +387,11 @@ class ServiceStatus(Schema):
         keys=fields.String(), values=fields.String(), required=True,
         metadata={"description": "By source: why this service's subscription to it halted "
                                  "(it waits for an operator); empty while none has."})
+    version = fields.String(required=True, metadata={
+        "description": "Casebook's version, as the instance that answered runs it."})
+    revision = fields.String(required=True, metadata={
+        "description": "The commit that instance was built from (CASEBOOK_REVISION), or "
+                       "unknown."})
 
 
 class _ReplayAt(Schema):

@@ -51,6 +51,9 @@ class Runtime:
     # host:port where the process serves Prometheus metrics; None: no listener at all, so that
     # nothing listens unless asked and instances on one host never fight over a port.
     metrics_address: str | None
+    # The commit the running code was built from, as the image was labelled: which build runs
+    # where, beside the version, while an upgrade moves one service at a time.
+    revision: str
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ def _read(env: Env) -> Settings:
                 validate=validate.Regexp(r"^$|^[^\s:]+:\d{1,5}$",
                                          error="Must be host:port, e.g. 127.0.0.1:9101."),
             ) or None,
+            revision=env.str("CASEBOOK_REVISION", "unknown"),
         ),
         gateway=Gateway(
             address=env.str("WEB_SERVER_ADDRESS", "127.0.0.1:8000"),

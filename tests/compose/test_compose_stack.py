@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from services import __version__
 from services.runtime.launcher import PUBLISHERS
 from tests.compose.stack import (
     CONTAINERS,
@@ -167,6 +168,9 @@ def test_every_container_is_healthy_and_listens_on_the_loopback_only(stack):
         assert "process_resident_memory_bytes" in metrics.stdout, service
         if service in PUBLISHERS:  # the front ends store no events of their own to relay
             assert f'casebook_relay_lag{{service="{service}"}}' in metrics.stdout, service
+        # Which build the process runs: the commit the image was built from, as Compose gave it.
+        assert (f'casebook_build_info{{revision="compose-test",service="{service}",'
+                f'version="{__version__}"}} 1.0') in metrics.stdout, service
 
 
 def test_every_container_keeps_its_logs_bounded(stack):
@@ -276,6 +280,12 @@ def test_an_upgraded_service_loses_no_event_while_commands_go_on(stack, worker):
 
     labels = stack.inspect("cases")["Config"]["Labels"]
     assert labels["org.opencontainers.image.revision"] == "compose-test-upgraded"
+    # The operator sees which service runs which build.
+    report = json.loads(stack.casebook("status", "--json").stdout)
+    assert {name: (state["version"], state["revision"])
+            for name, state in report["services"].items()} == {
+        name: (__version__, "compose-test-upgraded" if name == "cases" else "compose-test")
+        for name in PUBLISHERS}
     assert {service: stack.container(service) for service in others} == others
     for client_id in registered:
         status, client = http("GET", f"{stack.api}/clients/{client_id}", worker)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from services import __version__
+from services.runtime.launcher import PUBLISHERS
 from tests.support.scenarios import drive_case, events_per_case
 from tests.support.services import AUDITOR, WORKER, ledgered, processes, rpc
 from tests.support.waiting import wait_for
@@ -80,6 +82,14 @@ def test_casebook_up_runs_the_demo_twice_verifies_and_stops_on_ctrl_c(amqp_uri, 
             return lags.get(("archive", "cases")) == 0
 
         wait_for(archive_caught_up, timeout=60, interval=0.5, what="the archive lag to be 0")
+        # Which build each service runs: the version, and the commit (none given here).
+        report = json.loads(casebook("status", "--json", env=env).stdout)
+        assert {name: (state["version"], state["revision"])
+                for name, state in report["services"].items()} == {
+            name: (__version__, "unknown") for name in PUBLISHERS}
+        table = casebook("status", env={**env, "COLUMNS": "200"}).stdout
+        assert table.count(f"{__version__} (unknown)") == len(PUBLISHERS), table
+        assert casebook("--version", env=env).stdout == f"casebook {__version__}\n"
         # As the tour runs it, in a process of its own: eventlet patches the standard library
         # when the command first calls a service, and a lock made before then (its progress
         # display's) would not be a green one. Eventlet says so on stderr, except under pytest.

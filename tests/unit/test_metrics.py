@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from contracts.errors import Conflict
+from services import __version__
 from services.runtime.clock import clock
 from services.runtime.commands import note_replay
 from services.runtime.context import SYSTEM, acting_as
@@ -104,6 +105,13 @@ def test_outcomes_are_counted_per_greenthread_and_per_container():
     latency = samples(cases.registry)[("casebook_command_duration_seconds_count", frozenset(
         {"service": "cases", "command": "open_case", "outcome": "carried_out"}.items()))]
     assert latency == 3
+
+
+def test_each_process_says_which_build_it_runs(monkeypatch):
+    monkeypatch.setenv("CASEBOOK_REVISION", "4f2c9e1")
+    found = samples(ServiceMetrics("archive").registry)
+    assert found[("casebook_build_info", frozenset(
+        {"service": "archive", "version": __version__, "revision": "4f2c9e1"}.items()))] == 1
 
 
 def test_a_replay_noted_outside_a_command_changes_nothing():

@@ -9,6 +9,7 @@ warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
 
 import click  # noqa: E402
 
+from services import __version__  # noqa: E402
 from services.runtime.cli.audit import rebuild, replay, verify  # noqa: E402
 from services.runtime.cli.backup import backup  # noqa: E402
 from services.runtime.cli.demo import demo  # noqa: E402
@@ -21,6 +22,8 @@ from services.runtime.cli.up import up  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="casebook",
+                      message="%(prog)s %(version)s")
 def main() -> None:
     """Casebook: the system of record for school social work (T/JHSX 001—2026)."""
 

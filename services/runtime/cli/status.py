@@ -81,11 +81,12 @@ def status(timeout: float, as_json: bool) -> None:
 def _print(report: dict[str, Any]) -> None:
     console = Console()
     services = Table(title="Services")
-    for column in ("service", "stored", "published", "relay lag", "head hash"):
+    for column in ("service", "stored", "published", "relay lag", "head hash", "version"):
         services.add_column(column)
     for name, state in report["services"].items():
         if "error" in state:
-            services.add_row(name, "-", "-", "-", f"[red]not answering: {state['error']}[/red]")
+            services.add_row(name, "-", "-", "-", f"[red]not answering: {state['error']}[/red]",
+                             "-")
             continue
         services.add_row(
             name,
@@ -93,6 +94,7 @@ def _print(report: dict[str, Any]) -> None:
             str(state["published_position"]),
             str(state["relay_lag"]),
             state["published_hash"][:16],
+            f"{state['version']} ({state['revision']})",
         )
     subscriptions = Table(title="Subscriptions")
     for column in ("subscriber", "source", "processed", "lag", "dead letters"):

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from services import __version__
 from services.runtime.cli.keygen import (
     IMAGE_UID,
     TLS_CERTIFICATE_FILE,
@@ -125,6 +126,17 @@ def test_every_container_restarts_has_a_healthcheck_and_a_pinned_image(compose, 
         assert any(ch.isdigit() for ch in image.split(":", 1)[1]), name
     assert "/healthz" in " ".join(compose["services"]["gateway"]["healthcheck"]["test"])
     assert 'ping() == "pong"' in compose["services"]["cases"]["healthcheck"]["test"][-1]
+
+
+def test_casebooks_image_is_tagged_with_casebooks_version_and_reports_its_commit(compose):
+    cluster = load(DEPLOY / "compose.cluster.yaml")
+    images = {name: default(service["image"]) for name, service in
+              [*compose["services"].items(), *cluster["services"].items()]
+              if not name.startswith(tuple(ENGINES)) and "image" in service}
+    assert images.keys() == {*SERVICES, "gateway-2"}
+    assert set(images.values()) == {f"casebook:{__version__}"}
+    lines = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    assert "ENV CASEBOOK_REVISION=${CASEBOOK_REVISION}" in lines
 
 
 def test_every_container_of_every_file_keeps_its_logs_bounded(compose, production):

@@ -18,8 +18,8 @@ from services.runtime.launcher import METRICS_PORTS, SERVICES
 ROOT = Path(__file__).resolve().parents[3]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 METRIC = re.compile(r"\bcasebook_[a-z_]+\b")
-# Series a histogram or counter family exposes beyond its name.
-SUFFIXES = ("_total", "_bucket", "_count", "_sum")
+# Series a histogram, counter or info family exposes beyond its name.
+SUFFIXES = ("_total", "_bucket", "_count", "_sum", "_info")
 
 
 def documented_metrics() -> set[str]:
