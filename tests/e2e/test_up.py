@@ -9,6 +9,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
+from services import __version__
 from tests.support.services import rpc
 from tests.support.waiting import wait_for
 
@@ -65,6 +66,7 @@ def test_a_killed_service_is_restarted_and_the_restart_is_reported(amqp_uri, tmp
         up.wait(timeout=90)
     output = log.read_text()
     assert up.returncode == 0, output
+    assert f"casebook: starting cases, archive ({__version__}) on " in output
     assert "cases exited with status -9; restarting it in 1s" in output
     assert "casebook: stopped" in output
     assert not (data_dir / "up.json").exists()

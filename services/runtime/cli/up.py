@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from services import __version__
 from services.runtime.cli.rpc import broker_connection
 from services.runtime.launcher import METRICS_PORTS, SERVICES, service_command
 from services.runtime.secrets import without_amqp_password
@@ -133,7 +134,8 @@ def up(only: tuple[str, ...], metrics: bool) -> None:
         signal.signal(signum, stop)
     store = "PostgreSQL" if postgres_configured() else f"SQLite in {data_dir}"
     click.echo(
-        f"casebook: starting {', '.join(children)} on {without_amqp_password(uri)}, "
+        f"casebook: starting {', '.join(children)} ({__version__}) on "
+        f"{without_amqp_password(uri)}, "
         f"stores: {store}",
         err=True,
     )
