@@ -246,10 +246,10 @@ class ReadAuthorized(Schema):
     read_id = fields.String(required=True)
 
 
-class Head(Schema):
+class Head(ChainPoint):
+    """A source's chain point: the last envelope of it the ledger holds."""
+
     source = fields.String(required=True)
-    position = fields.Integer(required=True)
-    hash = fields.String(required=True)
 
 
 class SourceReport(Schema):

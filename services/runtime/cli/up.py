@@ -135,8 +135,7 @@ def up(only: tuple[str, ...], metrics: bool) -> None:
     store = "PostgreSQL" if postgres_configured() else f"SQLite in {data_dir}"
     click.echo(
         f"casebook: starting {', '.join(children)} ({__version__}) on "
-        f"{without_amqp_password(uri)}, "
-        f"stores: {store}",
+        f"{without_amqp_password(uri)}, stores: {store}",
         err=True,
     )
     state = data_dir / STATE_FILE
