@@ -2,32 +2,38 @@
 type of event every service stores occurs; the archive's ledger holds one entry per stored event
 of every source, and every chain verifies; every source's exported stream is accepted by the
 stand-alone verifiers in JavaScript and Python (examples/verify/), which both name the position
-of a one-byte edit (issue 13)."""
+of a one-byte edit (issue 13); and no personal content the tour recorded is on the bus or in a
+log line."""
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from contracts.errors import InvalidInput
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.resources.service import ResourcesService
 from services.runtime.cli import main
+from services.runtime.cli.journeys import client_id
 from services.runtime.clock import clock
 from services.runtime.launcher import PUBLISHERS
 from services.runtime.service import ApplicationDependency
 from services.runtime.store import CasebookApplication
+from services.runtime.vault import SHREDDED, is_token
 from services.supervision.service import SupervisionService
-from tests.support.services import AUDITOR, ledgered, rpc, running
+from tests.support.logs import configured
+from tests.support.services import AUDITOR, WORKER, ledgered, rpc, running
 from tests.support.tour import full_tour
 from tests.support.views import domain_event_classes
 from tests.support.waiting import wait_for
@@ -39,9 +45,33 @@ ONLY_ON_TAMPERING = {"ChainAlarm.Raised"}
 VERIFY = Path(__file__).resolve().parents[2] / "examples" / "verify"
 
 
+class Kept(logging.Handler):
+    """Every record logged while the services run, at every level, as a log line holds it
+    (message and traceback)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
 @pytest.fixture(scope="module")
 def toured(broker, tmp_path_factory) -> Iterator[dict[str, Any]]:
     directory = tmp_path_factory.mktemp("tour")
+    root, kept = logging.getLogger(), Kept()
+    level = root.level
+    # Debug too: an operator diagnosing a fault turns it on (CASEBOOK_LOG_LEVEL), and what the
+    # libraries log then must hold no more than what Casebook logs at info.
+    root.setLevel(logging.DEBUG)
+    root.addHandler(kept)
+    # And filtered as deploy/config.yaml filters the services' logs.
+    filtered = configured()
+    for name, filters in filtered.items():
+        for each in filters:
+            logging.getLogger(name).addFilter(each)
     with pytest.MonkeyPatch.context() as env, broker.vhost() as uri:
         env.setenv("CASEBOOK_DATA_DIR", str(directory / "var"))
         env.setenv("CASEBOOK_REQUIRE_ELIGIBLE_WORKERS", "false")
@@ -55,9 +85,15 @@ def toured(broker, tmp_path_factory) -> Iterator[dict[str, Any]]:
                     wait_for(lambda: all(settled(proxy, source) for source in PUBLISHERS),
                              timeout=120,
                              what="the archive's ledger to hold what every source stored")
-                yield {"uri": uri, "apps": apps, "made": made, "directory": directory}
+                yield {"uri": uri, "apps": apps, "made": made, "directory": directory,
+                       "logged": kept.lines}
         finally:
             clock.reset()
+            root.removeHandler(kept)
+            root.setLevel(level)
+            for name, filters in filtered.items():
+                for each in filters:
+                    logging.getLogger(name).removeFilter(each)
 
 
 def settled(proxy: Any, source: str) -> bool:
@@ -170,3 +206,74 @@ def test_both_verifiers_accept_every_exported_source_and_name_an_edited_position
         assert result.returncode == 1, f"{name}: {result.stdout}{result.stderr}"
         assert result.stdout.startswith(
             f"FAILED: position {edited_position}: hash does not match"), f"{name}: {result.stdout}"
+
+
+# Refused calls carry personal content too, and each refusal is logged with its detail.
+REFUSED = {"name": "赵小雨", "guardian": "赵刚", "contact": "137-2222-3333",
+           "notes": "夜里常做噩梦，不敢一个人睡。"}
+
+
+def sealed_values(app: CasebookApplication) -> set[str]:
+    """Every string the service sealed in its store (names, contacts, notes, ...), opened."""
+    values: set[str] = set()
+    for notification in app.notifications_after(0, 100_000):
+        event = app.mapper.to_domain_event(notification)
+        for token in leaves(vars(event), is_token):
+            values.update(leaves(app.vault.open(token), lambda leaf: isinstance(leaf, str)))
+    return values - {SHREDDED}
+
+
+def documented(uri: str) -> str:
+    """What the services say of their commands and answers (`describe`, which the API documents):
+    its words, such as the codes a consent's party or a related party's kind is chosen from, are
+    sealed beside the content they qualify but are nobody's content."""
+    with rpc(uri, AUDITOR) as proxy:
+        return json.dumps([proxy[source].describe() for source in PUBLISHERS], ensure_ascii=False)
+
+
+def leaves(value: Any, kept: Callable[[Any], bool]) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from leaves(item, kept)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from leaves(item, kept)
+    elif kept(value):
+        yield value
+
+
+def test_no_personal_content_reaches_the_bus_or_a_log_line(toured):
+    with rpc(toured["uri"], WORKER) as worker:
+        with pytest.raises(InvalidInput):
+            worker.cases.register_client({
+                "client_type": "student", "name": REFUSED["name"], "date_of_birth": "not a day",
+                "grade": 6, "guardians": [{"name": REFUSED["guardian"], "relation": "cousin",
+                                           "contact": REFUSED["contact"]}]})
+        with pytest.raises(InvalidInput):
+            worker.cases.open_case({
+                "client_id": client_id("tour-main"), "social_worker_id": WORKER["id"],
+                "service_codes": ["7.1.3a"], "opened_on": "yesterday",
+                "intake": {"worker_introduced": True, "respect_and_empathy": True,
+                           "initial_information": REFUSED["notes"]}})
+    personal = set(REFUSED.values())
+    for app in toured["apps"].values():
+        personal |= sealed_values(app)
+    words = documented(toured["uri"])
+    personal = {value for value in personal if value and value not in words}
+    assert {"王小明", "王芳", "138-0000-0000"} <= personal  # what every student's record holds
+
+    published = ""
+    for source in PUBLISHERS:
+        out = toured["directory"] / f"{source}-published.jsonl"
+        result = CliRunner().invoke(main, ["export", "--source", source, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        text = out.read_text(encoding="utf-8")
+        assert text, source
+        published += text
+    assert sorted(value for value in personal if value in published) == []
+
+    logged = "\n".join(toured["logged"])
+    # The refusals above were logged with their detail, and replies as nameko logs them at debug.
+    assert "cases.register_client refused (invalid_input)" in logged
+    assert "RPC reply event complete" in logged
+    assert sorted(value for value in personal if value in logged) == []

@@ -26,6 +26,7 @@ from tests.support.services import AUDITOR, WORKER, ServiceProcess, config, proc
 from tests.support.waiting import wait_for
 
 SECRET = "refusal-logs-test-secret-long-enough-for-hs256"
+NOTES = "夜里常做噩梦，不敢一个人睡。"
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,12 @@ def test_refusals_log_at_info_with_code_and_correlation_id_and_failures_as_error
                 lambda: worker.cases.log_intervention(intervention(case_id, OPENED_ON)),
                 Conflict))
         token = mint(SECRET, "social_worker", WORKER["id"], WORKER["school_id"])
-        over_http = requests.post(f"{http.url}/cases", json={"opened_on": "yesterday"},
-                                  timeout=30, headers={"Authorization": f"Bearer {token}",
-                                                       "X-Correlation-Id": f"http-{run}"})
+        # Its intake's personal content is refused with it, and logged nowhere.
+        over_http = requests.post(
+            f"{http.url}/cases",
+            json={"opened_on": "yesterday", "intake": {"initial_information": NOTES}},
+            timeout=30, headers={"Authorization": f"Bearer {token}",
+                                 "X-Correlation-Id": f"http-{run}"})
         assert over_http.status_code == 400
         refusals.append(InvalidInput(over_http.json()["detail"]))
         assert [refusal.code for refusal in refusals] == [
@@ -125,6 +129,8 @@ def test_refusals_log_at_info_with_code_and_correlation_id_and_failures_as_error
         gateway_log = http.log_path
         assert [line for line in log_lines(gateway_log) if line["level"] != "info"] == []
         assert "Traceback" not in gateway_log.read_text(encoding="utf-8")
+        for path in (log, gateway_log):
+            assert NOTES not in path.read_text(encoding="utf-8"), path
 
         # A real failure: the clients' read model is gone from under the service.
         with sqlite3.connect(data_dir / "cases.sqlite") as database:

@@ -22,7 +22,13 @@ ConfigLoader.add_constructor("!env_var", ConfigLoader.construct_scalar)
 
 def configured_filters(logger: str) -> list[logging.Filter]:
     """The filters deploy/config.yaml puts on `logger`."""
+    return configured()[logger]
+
+
+def configured() -> dict[str, list[logging.Filter]]:
+    """Each logger deploy/config.yaml puts filters on, with its filters."""
     settings = yaml.load(CONFIG_FILE.read_text(), Loader=ConfigLoader)["LOGGING"]
     configurator = logging.config.DictConfigurator(settings)
-    return [configurator.configure_filter(settings["filters"][name])
-            for name in settings["loggers"][logger]["filters"]]
+    return {logger: [configurator.configure_filter(settings["filters"][name])
+                     for name in options.get("filters", ())]
+            for logger, options in settings["loggers"].items()}

@@ -11,6 +11,7 @@ import pytest
 from amqp import spec
 from amqp.abstract_channel import IGNORED_METHOD_DURING_CHANNEL_CLOSE
 from eventsourcing.persistence import OperationalError
+from nameko.rpc import RpcReply
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from services.runtime.context import Actor, acting_as
@@ -54,12 +55,14 @@ class WorkerStandIn:
         self.call_id_stack = ["cases.open_case.1"]
 
 
-def filtered(logger_name: str, level: int,
-             log: Callable[[logging.Logger], None]) -> list[logging.LogRecord]:
+def filtered(logger_name: str, level: int, log: Callable[[logging.Logger], None],
+             child: bool = True) -> list[logging.LogRecord]:
     """What `log` emits through the filters deploy/config.yaml puts on `logger_name`, at
-    `level` (on a child logger of it, which the test owns)."""
+    `level` (on a child logger of it, which the test owns; on the logger itself for a library's
+    own code that logs there)."""
     records: list[logging.LogRecord] = []
-    logger = logging.getLogger(f"{logger_name}.test")
+    logger = logging.getLogger(f"{logger_name}.test" if child else logger_name)
+    previous = logger.level
     logger.setLevel(level)
     for configured in configured_filters(logger_name):
         logger.addFilter(configured)
@@ -71,6 +74,7 @@ def filtered(logger_name: str, level: int,
     finally:
         logger.removeHandler(handler)
         logger.filters.clear()
+        logger.setLevel(previous)
     return records
 
 
@@ -186,3 +190,25 @@ def test_the_confirmation_of_a_returned_call_is_not_a_warning():
 def test_any_other_method_received_during_a_close_stays_a_warning(method):
     (record,) = amqp_logs(method)
     assert json.loads(JsonFormatter().format(record))["level"] == "warning"
+
+
+class Replied:
+    """The event nameko's RpcReply waits on, its reply already come."""
+
+    def __init__(self, body: dict) -> None:
+        self.body = body
+
+    def wait(self) -> dict:
+        return self.body
+
+
+def test_a_reply_received_is_logged_at_debug_without_what_it_holds():
+    client = {"client_id": "c-1", "name": "王小明", "guardians": [{"contact": "138-0000-0000"}]}
+    answers = []
+    records = filtered("nameko.rpc", logging.DEBUG, lambda _: answers.append(
+        RpcReply(Replied({"result": client, "error": None})).result()), child=False)
+    assert answers == [client]  # the caller gets the whole reply
+    messages = [json.loads(JsonFormatter().format(record))["message"] for record in records]
+    assert any(message.startswith("RPC reply event complete <nameko.rpc.RpcReply object")
+               for message in messages), messages
+    assert [message for message in messages if "c-1" in message or "王小明" in message] == []
