@@ -60,10 +60,11 @@ class RotatingCipher(Cipher):
 
 class KeyWrap:
     """AES-GCM under the current key for new data, any configured key for old: what wraps the
-    vault's subject keys."""
+    vault's subject keys, and seals RPC bodies (services.runtime.transport)."""
 
-    def __init__(self, keys: Sequence[str]) -> None:
+    def __init__(self, keys: Sequence[str], retired: str = RETIRED_KEYS) -> None:
         self._keys = [AESGCM(base64.b64decode(key)) for key in keys]
+        self._retired = retired  # where an earlier key is configured, for the error
 
     def __bool__(self) -> bool:
         return bool(self._keys)
@@ -77,5 +78,5 @@ class KeyWrap:
                 return key.decrypt(nonce, data, None)
             except InvalidTag:
                 continue
-        raise NoKeyOpens(f"none of the {len(self._keys)} configured cipher keys unwraps this "
-                         f"subject key: is an earlier key missing from {RETIRED_KEYS}?")
+        raise NoKeyOpens(f"none of the {len(self._keys)} configured keys opens this: is an "
+                         f"earlier key missing from {self._retired}?")

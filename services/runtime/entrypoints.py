@@ -23,6 +23,9 @@ from nameko import rpc as nameko_rpc
 from nameko.constants import AMQP_URI_CONFIG_KEY
 
 from contracts.errors import DeadlineExceeded
+
+# Registers the RPC encoding deploy/config.yaml names, before nameko looks it up.
+from services.runtime import transport  # noqa: F401
 from services.runtime.broker import BROKER_ERRORS, QueueConsumer
 from services.runtime.commands import deadline_passed
 from services.runtime.queues import ensure_queue, quorum_queue

@@ -24,9 +24,11 @@ from typing import Any
 
 from kombu import Queue
 from nameko import rpc as nameko_rpc
+from nameko.constants import ACCEPT_CONFIG_KEY, SERIALIZER_CONFIG_KEY
 from nameko.standalone.rpc import ClusterRpcProxy, SingleThreadedReplyListener
 
 from services.runtime.broker import QueueConsumer
+from services.runtime.transport import ACCEPTED, SERIALIZER
 
 
 def reply_queue(service_name: str, config: dict[str, Any]) -> tuple[Queue, str]:
@@ -72,6 +74,8 @@ def cluster_rpc(
     config: dict[str, Any], context_data: dict[str, Any] | None = None,
     timeout: float | None = None,
 ) -> ClusterRpcProxy:
-    """nameko's standalone `ClusterRpcProxy`, its replies on an exclusive queue."""
+    """nameko's standalone `ClusterRpcProxy`, its replies on an exclusive queue, its bodies
+    sealed as the services' are (services.runtime.transport)."""
+    config = {**config, SERIALIZER_CONFIG_KEY: SERIALIZER, ACCEPT_CONFIG_KEY: ACCEPTED}
     return ClusterRpcProxy(config, context_data=context_data, timeout=timeout,
                            reply_listener_cls=StandaloneReplyListener)

@@ -13,6 +13,8 @@ assembled for it by `services.runtime.store.store_env`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,8 @@ from marshmallow import ValidationError, validate
 from services.runtime.secrets import secret_value, with_amqp_password
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+TRANSPORT_KEY = "CASEBOOK_TRANSPORT_KEY"
+TRANSPORT_RETIRED_KEYS = "CASEBOOK_TRANSPORT_RETIRED_KEYS"
 
 
 class ConfigurationError(Exception):
@@ -54,6 +58,9 @@ class Runtime:
     # The commit the running code was built from, as the image was labelled: which build runs
     # where, beside the version, while an upgrade moves one service at a time.
     revision: str
+    # The key RPC bodies are sealed with on their way through RabbitMQ, then the earlier ones
+    # still opened (services.runtime.transport); empty: plain JSON.
+    transport_keys: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,28 @@ def settings() -> Settings:
     return _cache[1]
 
 
+def _transport_keys() -> tuple[str, ...]:
+    """CASEBOOK_TRANSPORT_KEY, then CASEBOOK_TRANSPORT_RETIRED_KEYS (newest first), each an AES
+    key in base64; a retired key without a current one is refused, as nothing would seal."""
+    current = secret_value(TRANSPORT_KEY) or ""
+    retired = [key.strip() for key in (secret_value(TRANSPORT_RETIRED_KEYS) or "").split(",")
+               if key.strip()]
+    if retired and not current:
+        raise ConfigurationError(f"{TRANSPORT_RETIRED_KEYS} is set without {TRANSPORT_KEY}: "
+                                 "set the current key too.")
+    named = [(TRANSPORT_KEY, current)] if current else []
+    named += [(TRANSPORT_RETIRED_KEYS, key) for key in retired]
+    for name, key in named:
+        try:
+            length = len(base64.b64decode(key, validate=True))
+        except binascii.Error:
+            length = 0
+        if length not in (16, 24, 32):
+            raise ConfigurationError(f"{name}: Must be an AES key of 16, 24 or 32 bytes in "
+                                     "base64 (casebook keygen makes one).")
+    return tuple(key for _, key in named)
+
+
 def _read(env: Env) -> Settings:
     at_least_1 = validate.Range(min=1)
     not_negative = validate.Range(min=0)
@@ -178,6 +207,7 @@ def _read(env: Env) -> Settings:
                                          error="Must be host:port, e.g. 127.0.0.1:9101."),
             ) or None,
             revision=env.str("CASEBOOK_REVISION", "unknown"),
+            transport_keys=_transport_keys(),
         ),
         gateway=Gateway(
             address=env.str("WEB_SERVER_ADDRESS", "127.0.0.1:8000"),

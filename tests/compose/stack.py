@@ -183,6 +183,7 @@ class Stack:
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
             "AMQP_URI": f"amqp://operator@127.0.0.1:{self.ports['CASEBOOK_AMQP_PORT']}/casebook",
             "AMQP_PASSWORD_FILE": str(self.secrets / "rabbitmq_operator_password"),
+            "CASEBOOK_TRANSPORT_KEY_FILE": str(self.secrets / "casebook_transport_key"),
             "CASEBOOK_JWT_SECRET_FILE": str(self.secrets / "casebook_jwt_secret"),
             # The issuer and audience the gateway checks, for the tokens `casebook token` mints.
             **{name: value for name, value in settings(self.env_file.read_text()).items()

@@ -202,6 +202,13 @@ def test_the_readme_tour_works_against_the_stack_and_through_the_tls_proxy(stack
     client = run([*curl, "--cacert", certificate, "--header", f"Authorization: Bearer {worker}",
                   f"{stack.tls_api}/clients/{client_id}"], stack.engine.env)
     assert json.loads(client.stdout)["details"]["name"] == "王小明"
+    # Those commands and answers crossed RabbitMQ sealed under the transport key: the guardian's
+    # telephone they carried is nowhere in what RabbitMQ wrote to its disk (its quorum queues'
+    # log holds each message; grep exits 1 when it finds nothing).
+    on_disk = run(stack.compose_command("exec", "-T", "rabbitmq", "grep", "-rlF",
+                                        "139-0000-0000", "/var/lib/rabbitmq"),
+                  stack.engine.env, check=False)
+    assert on_disk.returncode == 1, on_disk.stdout + on_disk.stderr
 
     # The console through the proxy's TLS: its sign-in page, in Chinese, with a session cookie
     # the browser sends over TLS only.

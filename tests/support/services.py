@@ -16,6 +16,7 @@ from nameko.runners import ServiceRunner
 import contracts  # noqa: F401  (registers the error types RPC callers receive)
 from services.runtime.launcher import service_command
 from services.runtime.replies import cluster_rpc
+from services.runtime.transport import ACCEPTED, SERIALIZER
 from tests.support.waiting import wait_for
 
 WORKER = {"id": "worker-1", "role": "social_worker", "school_id": "JD001"}
@@ -26,7 +27,8 @@ OPERATOR = {"id": "operator-1", "role": "operator", "school_id": None}
 
 
 def config(amqp_uri: str) -> dict[str, Any]:
-    return {"AMQP_URI": amqp_uri, "max_workers": 10, "serializer": "json"}
+    return {"AMQP_URI": amqp_uri, "max_workers": 10, "serializer": SERIALIZER,
+            "ACCEPT": ACCEPTED}
 
 
 @contextmanager

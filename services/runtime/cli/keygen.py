@@ -179,6 +179,7 @@ def fresh_secrets() -> dict[str, str]:
         "CASEBOOK_JWT_SECRET": secrets.token_urlsafe(48),
         "CASEBOOK_CONSOLE_SECRET": secrets.token_urlsafe(48),
         "CASEBOOK_LEDGER_SIGNING_KEY": ledger_signing_key(),
+        "CASEBOOK_TRANSPORT_KEY": AESCipher.create_key(32),
     }
     for service in SERVICES:
         values[f"{env_prefix(service)}_AMQP_PASSWORD"] = _password()
@@ -229,10 +230,20 @@ def secrets_text(values: dict[str, str]) -> str:
 @click.option("--force", is_flag=True,
               help="Overwrite existing secret files. Their CIPHER_KEYs are lost: stores "
                    "encrypted with them become unreadable.")
-def keygen(directory: Path | None, tls_names: tuple[str, ...], force: bool) -> None:
+@click.option("--missing", is_flag=True,
+              help="With --write: only the secret files DIRECTORY/secrets/ lacks (after an "
+                   "upgrade that adds one); every existing file is left as it is.")
+def keygen(directory: Path | None, tls_names: tuple[str, ...], force: bool,
+           missing: bool) -> None:
     """Make fresh secrets for the Compose deployment: a CIPHER_KEY and a RabbitMQ user per
-    service, the PostgreSQL password, the JWT secret and the ledger signing key."""
+    service, the PostgreSQL password, the JWT secret, the ledger signing key and the key RPC
+    bodies are sealed with."""
     values = fresh_secrets()
+    if missing:
+        if directory is None or tls_names or force:
+            raise click.UsageError("--missing goes with --write, and without --tls-name or --force")
+        _write_missing(directory / "secrets", values)
+        return
     if directory is None:
         if tls_names:
             raise click.UsageError("--tls-name writes files: give --write too")
@@ -276,6 +287,26 @@ def keygen(directory: Path | None, tls_names: tuple[str, ...], force: bool) -> N
                    f"{secrets_dir}/*_secret {secrets_dir}/*_amqp_password "
                    f"{secrets_dir}/postgres_password")
     click.echo(WARNING)
+
+
+def _write_missing(secrets_dir: Path, values: dict[str, str]) -> None:
+    """The secrets `secrets_dir` lacks, written; a broker password is refused, as RabbitMQ's
+    definitions would have to change with it (a new deployment's keygen writes both)."""
+    absent = {variable: value for variable, value in values.items()
+              if not (secrets_dir / secret_file_name(variable)).exists()}
+    users = sorted(secret_file_name(variable) for variable in absent
+                   if variable.endswith("AMQP_PASSWORD") or variable in OPERATOR_ONLY)
+    if users:
+        raise click.ClickException(
+            f"{secrets_dir} lacks {', '.join(users)}: a broker user's password goes with "
+            "RabbitMQ's definitions, which --missing leaves as they are. Add the user by hand "
+            "(docs/operators.md, Secrets).")
+    for variable, value in absent.items():
+        path = secrets_dir / secret_file_name(variable)
+        _write_file(path, value, 0o600)
+        _give_to_image_user(path)
+    written = ", ".join(secret_file_name(variable) for variable in absent) or "nothing"
+    click.echo(f"casebook: wrote {written} to {secrets_dir}; left every existing file as it was.")
 
 
 def _give_to_image_user(path: Path) -> None:

@@ -62,6 +62,8 @@ def test_every_secret_is_fresh_and_usable():
     Ed25519PrivateKey.from_private_bytes(signing_key).sign(b"checkpoint")
     assert first["CASEBOOK_JWT_SECRET"] != second["CASEBOOK_JWT_SECRET"]
     assert first["POSTGRES_PASSWORD"] != second["POSTGRES_PASSWORD"]
+    assert first["CASEBOOK_TRANSPORT_KEY"] != second["CASEBOOK_TRANSPORT_KEY"]
+    assert len(base64.b64decode(first["CASEBOOK_TRANSPORT_KEY"], validate=True)) == 32
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +201,32 @@ def test_keygen_never_overwrites_existing_secrets_without_force(tmp_path):
     assert (secrets_dir / "cases_cipher_key").read_text() != "the-key-that-decrypts-the-store"
     # The site's settings stay.
     assert (tmp_path / ".env").read_text() == "CASEBOOK_HTTP_PORT=8080\n"
+
+
+def test_keygen_missing_writes_only_the_secrets_an_older_deployment_lacks(tmp_path):
+    assert CliRunner().invoke(keygen, ["--write", str(tmp_path)]).exit_code == 0
+    secrets_dir = tmp_path / "secrets"
+    before = {path.name: path.read_text() for path in secrets_dir.iterdir()}
+    (secrets_dir / "casebook_transport_key").unlink()  # made before the transport key was
+    result = CliRunner().invoke(keygen, ["--write", str(tmp_path), "--missing"])
+    assert result.exit_code == 0, result.output
+    assert "wrote casebook_transport_key" in result.output
+    after = {path.name: path.read_text() for path in secrets_dir.iterdir()}
+    assert set(after) == set(before)
+    assert after["casebook_transport_key"] != before["casebook_transport_key"]
+    assert {name: text for name, text in after.items() if name != "casebook_transport_key"} == {
+        name: text for name, text in before.items() if name != "casebook_transport_key"}
+    # Nothing lacking: nothing written.
+    again = CliRunner().invoke(keygen, ["--write", str(tmp_path), "--missing"])
+    assert again.exit_code == 0 and "wrote nothing" in again.output
+
+
+def test_keygen_missing_refuses_a_broker_password_it_would_need_definitions_for(tmp_path):
+    assert CliRunner().invoke(keygen, ["--write", str(tmp_path)]).exit_code == 0
+    secrets_dir = tmp_path / "secrets"
+    (secrets_dir / "cases_amqp_password").unlink()
+    result = CliRunner().invoke(keygen, ["--write", str(tmp_path), "--missing"])
+    assert result.exit_code != 0
+    assert "lacks cases_amqp_password: a broker user's password" in result.output
+    assert not (secrets_dir / "cases_amqp_password").exists()
+    assert CliRunner().invoke(keygen, ["--missing"]).exit_code == 2  # a usage error
