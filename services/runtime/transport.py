@@ -21,6 +21,7 @@ process has the new key and the requests sealed with the old one are consumed.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -37,7 +38,13 @@ NONCE_BYTES = 12
 
 
 def _keys() -> KeyWrap:
-    return KeyWrap(settings().runtime.transport_keys, retired=TRANSPORT_RETIRED_KEYS)
+    return _wrap(settings().runtime.transport_keys)
+
+
+@functools.lru_cache(maxsize=4)
+def _wrap(keys: tuple[str, ...]) -> KeyWrap:
+    # Made once per set of keys, not per message: a rotation brings a new set.
+    return KeyWrap(keys, retired=TRANSPORT_RETIRED_KEYS)
 
 
 def seal(body: Any) -> bytes:
