@@ -4,7 +4,9 @@ Every command carries a command id and may carry its caller's deadline (nameko c
 lifted into `Meta` by `CommandContext`). `carry_out` runs a command so that:
 
 - a command id already carried out returns its stored outcome, and never runs again: the same
-  request redelivered after a crash, retried by a client, or taken by a second instance;
+  request redelivered after a crash, retried by a client, or taken by a second instance; also
+  when the twin is stored while this run is under way (its events roll this run back at the
+  commit; the state it left refuses this run, and the refusal gives way to its outcome);
 - the command's events and its id (with the outcome) are stored in ONE transaction: while the
   command runs, `Application.save` only collects the aggregates (the unit of work below), and
   `carry_out` stores them all at the end with the command record; a second run of the same id
@@ -147,6 +149,13 @@ def carry_out(app: CommandStore, name: str, run: Callable[[], T]) -> T:
             outcome = run()
         except CasebookError as refusal:
             if not work.aggregates:
+                # Refused by what its twin did meanwhile? The same command id, taken by another
+                # instance (a request redelivered as a broker node went away), may have been
+                # stored between this run's look above and its refusal: "the consent is
+                # already on record" is then its own first outcome, which the caller is owed.
+                earlier = app.stored_command(command_id)
+                if earlier is not None:
+                    return cast(T, _replay(app, earlier, name))
                 raise  # refused commands change nothing...
             # ...unless the refusal is itself a fact to keep (a refused read of an archived
             # file, 9.4d): then it is stored once, and a retry gets the same refusal.
