@@ -55,7 +55,8 @@ DEMO_PEOPLE: tuple[Actor, ...] = (
     Actor(id="demo-archivist", role="archivist", school_id=SCHOOL),
     Actor(id="demo-auditor", role="auditor"),
 )
-# What the browser may load and run: this console's own files, nothing inline, no frames.
+# What the browser may load and run: this console's own files, nothing inline, no frames. Sent
+# with every answer of the console's web server (services/console/service.py).
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
@@ -84,7 +85,6 @@ class Console:
         except Refused as refusal:
             response = visit.error(Problem.of(refusal.problem), refusal.status)
         store(response, visit.session, self.key, _secure(request))
-        response.headers.update(SECURITY_HEADERS)
         return response
 
     def _route(self, visit: Visit, call: Call) -> Response:

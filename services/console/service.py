@@ -11,7 +11,7 @@ from nameko.web.server import parse_address
 from werkzeug.wrappers import Request, Response
 
 import contracts  # noqa: F401  (registers the error types that RPC replies deserialise to)
-from services.console.pages import Console
+from services.console.pages import SECURITY_HEADERS, Console
 from services.console.session import session_key
 from services.gateway.app import IdempotencyApplication
 from services.gateway.auth import Keys
@@ -30,7 +30,10 @@ class ConsoleIdempotency(IdempotencyApplication):
 
 
 class ConsoleWebServer(ProblemWebServer):
-    """nameko's web server, on CONSOLE_ADDRESS rather than the gateway's WEB_SERVER_ADDRESS."""
+    """nameko's web server, on CONSOLE_ADDRESS rather than the gateway's WEB_SERVER_ADDRESS,
+    with the console's pages' security headers rather than the API's."""
+
+    headers = SECURITY_HEADERS
 
     @property
     def bind_addr(self) -> Any:

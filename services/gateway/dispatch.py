@@ -31,6 +31,7 @@ from services.gateway.app import Attempt, IdempotencyApplication, Replay, Unsett
 from services.gateway.auth import Keys, authenticate
 from services.gateway.openapi import (
     IDEMPOTENCY_KEY_PATTERN,
+    REFERENCE_PAGE_POLICY,
     Catalogue,
     document,
     reference_page,
@@ -160,7 +161,8 @@ class Gateway:
         spec = document(self.catalogue, self._describer(call, correlation_id), request.host_url)
         if route.rpc == "openapi":
             return json_response(spec)
-        return Response(reference_page(spec), content_type="text/html; charset=utf-8")
+        return Response(reference_page(spec), content_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": REFERENCE_PAGE_POLICY})
 
     def _deadline(self, seconds: float | None = None) -> float:
         return self.wall_time() + (self.settings.rpc_timeout if seconds is None else seconds)

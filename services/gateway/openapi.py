@@ -9,7 +9,9 @@ gateway adds its routes, parameters and its own response shapes (apispec again).
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import html
 import time
 from collections.abc import Callable
@@ -341,4 +343,11 @@ _STYLE = (
     "section{border-top:1px solid #ccc;margin-top:1.5rem}table{border-collapse:collapse}"
     "td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}"
     "nav li{margin:.15rem 0}"
+)
+# The reference page's Content-Security-Policy: its one inline style, named by its hash, and
+# nothing else (the API's own policy allows no style at all).
+REFERENCE_PAGE_POLICY = (
+    "default-src 'none'; style-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+    + "'; frame-ancestors 'none'"
 )

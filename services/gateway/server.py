@@ -1,15 +1,21 @@
-"""The gateway's HTTP server: nameko's, with every refusal answered as problem+json.
+"""The gateway's HTTP server: nameko's, with every refusal answered as problem+json and every
+answer sent with the server's security headers.
 
 Three things nameko and eventlet would otherwise answer in their own way: a request that comes
 while the gateway is stopping (nameko's plain-text 500), a path werkzeug's router cannot even
 match (it would get werkzeug's HTML 404), and a request line or header block over eventlet's
 limits (eventlet writes a bare status line with an empty body).
+
+The headers are added where every answer passes, the WSGI application and eventlet's own
+refusals, so that no route, error or refusal can go out without them. The console's server
+(services/console/service.py) is this one with the console's headers.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 from nameko.exceptions import ContainerBeingKilled
 from nameko.web.handlers import HttpRequestHandler
@@ -31,6 +37,18 @@ _EVENTLET_REFUSALS: tuple[tuple[bytes, CasebookError], ...] = (
 )
 _REASONS = {414: "URI Too Long", 431: "Request Header Fields Too Large"}
 
+# What every answer of the HTTP API tells a browser (OWASP's REST Security Cheat Sheet): the
+# answers hold records of minors, so no cache, private or shared, keeps them; a JSON answer is
+# never read as a page or a script, nor framed, nor does it pass its address on. A route that
+# needs another policy sets its own (the HTML reference, for its style).
+API_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
 
 def _problem_response(problem: CasebookError) -> bytes:
     body = json.dumps(problem.as_problem(), ensure_ascii=False).encode("utf-8")
@@ -38,7 +56,8 @@ def _problem_response(problem: CasebookError) -> bytes:
         f"HTTP/1.1 {problem.status} {_REASONS[problem.status]}\r\n"
         f"Content-Type: {PROBLEM_JSON}\r\n"
         f"Content-Length: {len(body)}\r\n"
-        "Connection: close\r\n\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in API_HEADERS.items())
+        + "Connection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
 
@@ -66,11 +85,35 @@ class ProblemProtocol(HttpOnlyProtocol):
         self.wfile: Any = _Refusals(self.wfile)
 
 
+StartResponse = Callable[..., Any]
+WsgiApplication = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
 class ProblemWebServer(WebServer):
+    headers: ClassVar[dict[str, str]] = API_HEADERS
+
+    def get_wsgi_app(self) -> WsgiApplication:
+        return with_headers(super().get_wsgi_app(), self.headers)
+
     def get_wsgi_server(
         self, sock: Any, wsgi_app: Any, protocol: Any = ProblemProtocol, debug: bool = False
     ) -> Any:
         return super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
+
+
+def with_headers(app: WsgiApplication, headers: dict[str, str]) -> WsgiApplication:
+    """`app`, its every answer sent with `headers`, but for those the answer sets itself."""
+
+    def answer(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        def start(status: str, response_headers: list[tuple[str, str]],
+                  exc_info: Any = None) -> Any:
+            own = {name.lower() for name, _ in response_headers}
+            added = [(name, value) for name, value in headers.items() if name.lower() not in own]
+            return start_response(status, [*response_headers, *added], exc_info)
+
+        return app(environ, start)
+
+    return answer
 
 
 class AnyPathConverter(PathConverter):

@@ -22,7 +22,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 
-from services.console.pages import DEMO_PEOPLE
+from services.console.pages import DEMO_PEOPLE, SECURITY_HEADERS
 from services.runtime.cli.demo import SCHOOL, WORKER
 from tests.e2e.console.conftest import console, console_address
 from tests.support.services import rpc
@@ -83,6 +83,7 @@ def reachable(browser: Browser, home: str) -> dict[str, tuple[int, str]]:
     while waiting and len(seen) < MOST_PAGES:
         path = waiting.popleft()
         status, headers, text = browser.open(path)
+        carries_the_console_headers(path, headers)
         seen[path] = (status, text)
         if status in (302, 303):
             targets = [headers["Location"]]
@@ -100,6 +101,12 @@ def reachable(browser: Browser, home: str) -> dict[str, tuple[int, str]]:
                 queued.add(link)
                 waiting.append(link)
     return seen
+
+
+def carries_the_console_headers(path: str, headers: dict[str, str]) -> None:
+    """Records of minors: no cache keeps a page, and a page runs nothing but the console's."""
+    sent = {name: headers.get(name) for name in SECURITY_HEADERS}
+    assert sent == SECURITY_HEADERS, (path, sent)
 
 
 def crawl_every_role(url: str) -> dict[str, dict[str, tuple[int, str]]]:
@@ -132,6 +139,13 @@ def test_every_page_each_role_reaches_by_its_links_answers_in_chinese(amqp_uri, 
                  CASEBOOK_CONSOLE_DEV_SIGN_IN="true") as url:
         # A fresh Casebook, as a person who signs in before anything is recorded finds it.
         before = crawl_every_role(url)
+        # The same on what the crawl passes over: a file, a path that is no page, the sign-in.
+        visitor = Browser(url)
+        for path, status in (("/static/console.css", 200), ("/no/such/page", 404),
+                             ("/sign-in", 200)):
+            answered, headers, _ = visitor.open(path)
+            assert answered == status, (path, answered)
+            carries_the_console_headers(path, headers)
         assert "/school/new" in before["school_admin"]  # where the admin lands (8.1)
 
         # The admin registers the school through the form; a refusal names the field.
