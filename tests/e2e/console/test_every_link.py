@@ -34,6 +34,8 @@ SERVICES = ("cases", "supervision", "archive", "resources")
 # alone links to a page per entry.
 MOST_PAGES = 150
 LINK = re.compile(r'href="([^"#]*)"')
+TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+FORM = re.compile(r"<form\b[^>]*>")
 MISSING_RECORD = "没有这条记录"
 
 
@@ -182,3 +184,18 @@ def test_every_page_each_role_reaches_by_its_links_answers_in_chinese(amqp_uri, 
         # the supervisor's to see.
         _, cases = after["supervisor"]["/supervisees"]
         assert f'<option value="{WORKER}"' in cases
+        # A page's title stays in the browser's history (and goes wherever the browser syncs
+        # it) long after the page: it names no one. The demo's clients are named on the pages.
+        with rpc(amqp_uri, {"id": WORKER, "role": "social_worker", "school_id": SCHOOL}) as proxy:
+            clients = proxy.cases.list_clients({"limit": 100})["items"]
+        names = {client["name"] for client in clients if client["name"]}
+        texts = [text for pages in after.values() for _, text in pages.values()]
+        assert names and all(any(name in text for text in texts) for name in names)
+        titles = [html.unescape(title) for text in texts for title in TITLE.findall(text)]
+        assert len(titles) > 20
+        assert [title for title in titles if any(name in title for name in names)] == []
+        # Nor does the browser keep what was typed into a form, to offer it to the next person
+        # at the same computer.
+        forms = {tag for text in texts for tag in FORM.findall(text)}
+        assert len(forms) > 10
+        assert [tag for tag in forms if 'autocomplete="off"' not in tag] == []
