@@ -12,6 +12,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page
 
+from services.console.session import COOKIE
+
 PHONE = {"width": 390, "height": 844}
 AXE = os.environ.get("CASEBOOK_AXE_JS")
 SEVERE = ("serious", "critical")
@@ -79,6 +81,14 @@ class Person:
         assert posted.value.status == status, (posted.value.status, page.content()[-3000:])
 
     def shot(self, name: str) -> None:
-        """A screenshot of the page under its name, and axe-core's check of it."""
+        """A screenshot of the page under its name, axe-core's check of it, and what the
+        browser keeps of the visit so far: the session's cookie, no page's content."""
         self.page.screenshot(path=str(self.artefacts / f"{name}.png"), full_page=True)
+        kept = self.page.evaluate("""() => [...Array(localStorage.length).keys()]
+            .map(i => 'local:' + localStorage.key(i)).concat([...Array(sessionStorage.length)
+            .keys()].map(i => 'session:' + sessionStorage.key(i)))""")
+        cookies = sorted(cookie["name"] for cookie in self.context.cookies(self.console_url))
+        # htmx keeps the path of the page it shows, for the tab's back button: an id at most.
+        kept = [key for key in kept if key != "session:htmx-current-path-for-history"]
+        assert (kept, cookies) == ([], [COOKIE]), (self.page.url, kept, cookies)
         accessible(self.page)
