@@ -206,7 +206,12 @@ def sign_out(visit: Visit) -> Response:
     at_provider = visit.session.at_provider and oidc.configured(config)
     visit.session = visit.session.signed_out()
     there = oidc.end_session(config, _signed_out_uri(visit.request)) if at_provider else None
-    return redirect(there or "/sign-in")
+    response = redirect(there or "/sign-in")
+    # The next person at this computer finds nothing of the visit in the browser: its cache
+    # (the back button's pages with it) and its storage, for this origin. Not its cookies:
+    # those are cleared for the whole site, which may sign people out of others' services.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @page("/language", "POST", public=True)

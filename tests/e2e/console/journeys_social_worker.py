@@ -10,6 +10,7 @@ from typing import Any
 
 from browser import PHONE, Person, accessible
 from playwright.sync_api import Browser, Page
+from playwright.sync_api import Error as PlaywrightError
 
 
 def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -> None:
@@ -158,8 +159,25 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
     # English on request, and signed out at the end.
     page.get_by_role("button", name="English").click()
     assert page.get_by_role("heading", name="My caseload").is_visible()
-    page.get_by_role("button", name="Sign out").click()
+    with page.expect_response(lambda r: r.request.method == "POST") as signed_out:
+        page.get_by_role("button", name="Sign out").click()
+    assert signed_out.value.all_headers()["clear-site-data"] == '"cache", "storage"'
     assert page.title().startswith("Sign in")
+    # The next person at this computer, going back through the visit (the caseload twice,
+    # then the case's pages), is asked to sign in each time: no page comes back from the
+    # browser's cache. Back to the closing refused (a page that answered a form itself), the
+    # browser has nothing of its own to show and would have to send the form again.
+    asked_to_sign_in = 0
+    for _ in range(20):
+        try:
+            page.go_back()
+        except PlaywrightError as error:
+            assert "ERR_CACHE_MISS" in error.message, error.message
+            break
+        assert page.title().startswith("Sign in"), page.url
+        assert "李小红" not in page.content(), page.url
+        asked_to_sign_in += 1
+    assert asked_to_sign_in >= 3
     me.context.close()
 
 
