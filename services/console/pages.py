@@ -74,7 +74,7 @@ class Console:
         self.environments: dict[str, Environment] = {}
 
     def handle(self, request: Request, call: Call) -> Response:
-        session = load(request, self.key)
+        session = load(request, self.key, self.settings.idle_minutes)
         visit = Visit(request, session, Localized(session.locale), self)
         try:
             response = self._route(visit, call)
@@ -117,6 +117,7 @@ class Console:
         actor = visit.session.actor
         page = environment.get_template(template).render(
             t=visit.text, session=visit.session, actor=actor, nav=links_of(actor),
+            idle_seconds=round(self.settings.idle_minutes * 60),
             path=visit.request.full_path.rstrip("?"), new_key=lambda: str(uuid.uuid4()),
             **context)
         return Response(page, status, content_type="text/html; charset=utf-8")
@@ -212,6 +213,13 @@ def sign_out(visit: Visit) -> Response:
     # those are cleared for the whole site, which may sign people out of others' services.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
+
+
+@page("/still-here")
+def still_here(visit: Visit) -> Response:
+    """The person at the page is still there (static/idle.js asks, when they say so or type):
+    like every request of a sign-in, this one keeps it from ending for want of use."""
+    return Response(status=204)
 
 
 @page("/language", "POST", public=True)

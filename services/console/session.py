@@ -5,6 +5,11 @@ altered; it holds no personal content, only the actor's id, role and school. It 
 script reads it), SameSite=Lax (no other site's form or frame sends it) and Secure whenever the
 console is reached over TLS. Every form carries the session's CSRF token and every POST is
 refused without it, so a signed-in person's browser cannot be made to submit one elsewhere.
+
+A sign-in ends CASEBOOK_CONSOLE_SESSION_HOURS after it began, and CASEBOOK_CONSOLE_IDLE_MINUTES
+after its last request: school computers are shared, and one left signed in would otherwise
+show the next person a social worker's cases for the rest of the day. The pages warn before
+that and take themselves off the screen when it comes (static/idle.js).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class Session:
     locale: str = DEFAULT_LOCALE
     actor: Actor | None = None
     expires: float = 0.0  # epoch seconds; the sign-in ends then
+    seen: float = 0.0  # epoch seconds of the sign-in's last request
     # A sign-in under way at the identity provider: its state, nonce and PKCE verifier.
     pending: dict[str, str] | None = None
     # Signed in at the identity provider: signing out ends the provider's session too.
@@ -42,8 +48,9 @@ class Session:
 
     def signed_in(self, actor: Actor, hours: float, at_provider: bool = False) -> Session:
         # A new CSRF token at sign-in: a token seen before it is worth nothing after.
+        now = time.time()
         return replace(self, actor=actor, csrf=secrets.token_urlsafe(32),
-                       expires=time.time() + hours * 3600, pending=None,
+                       expires=now + hours * 3600, seen=now, pending=None,
                        at_provider=at_provider)
 
     def signed_out(self) -> Session:
@@ -65,25 +72,31 @@ def session_key() -> bytes:
                     hashlib.sha256).digest()
 
 
-def load(request: Request, key: bytes) -> Session:
-    """The request's session; a new, signed-out one if it has none, or a forged or expired one."""
+def load(request: Request, key: bytes, idle_minutes: float) -> Session:
+    """The request's session, this request its last; a new, signed-out one if it has none, or
+    a forged one, or one whose sign-in has ended (its hours over, or `idle_minutes` since its
+    last request)."""
     state = _verified(request.cookies.get(COOKIE, ""), key)
     if state is None:
         return Session(csrf=secrets.token_urlsafe(32))
     actor = state.get("actor")
     session = Session(csrf=str(state["csrf"]), locale=negotiate(state.get("locale")),
                       actor=Actor(**actor) if actor else None,
-                      expires=float(state.get("expires", 0)), pending=state.get("pending"),
-                      at_provider=bool(state.get("at_provider")))
-    if session.actor is not None and session.expires < time.time():
+                      expires=float(state.get("expires", 0)), seen=float(state.get("seen", 0)),
+                      pending=state.get("pending"), at_provider=bool(state.get("at_provider")))
+    if session.actor is None:
+        return session
+    now = time.time()
+    if session.expires < now or session.seen + idle_minutes * 60 < now:
         return session.signed_out()
-    return session
+    return replace(session, seen=now)
 
 
 def store(response: Response, session: Session, key: bytes, secure: bool) -> None:
     state: dict[str, Any] = {"csrf": session.csrf, "locale": session.locale,
                              "actor": asdict(session.actor) if session.actor else None,
-                             "expires": session.expires, "pending": session.pending,
+                             "expires": session.expires, "seen": session.seen,
+                             "pending": session.pending,
                              "at_provider": session.at_provider}
     body = base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode("utf-8"))
     value = f"{body.decode('ascii')}.{_signature(body, key)}"

@@ -84,6 +84,7 @@ class Console:
     secret: str | None  # signs the session cookies; in development one is derived
     dev_sign_in: bool  # pick a demo person instead of signing in (never in production)
     session_hours: float  # a session ends this long after sign-in
+    idle_minutes: float  # and this long after its last request (a computer left signed in)
     # OpenID Connect sign-in (authorization code with PKCE) at the organisation's provider.
     oidc_issuer: str | None
     oidc_client_id: str | None
@@ -229,6 +230,7 @@ def _read(env: Env) -> Settings:
             secret=secret_value("CASEBOOK_CONSOLE_SECRET") or None,
             dev_sign_in=env.bool("CASEBOOK_CONSOLE_DEV_SIGN_IN", False),
             session_hours=env.float("CASEBOOK_CONSOLE_SESSION_HOURS", 12.0, validate=positive),
+            idle_minutes=env.float("CASEBOOK_CONSOLE_IDLE_MINUTES", 30.0, validate=positive),
             oidc_issuer=env.str("CASEBOOK_CONSOLE_OIDC_ISSUER", None) or None,
             oidc_client_id=env.str("CASEBOOK_CONSOLE_OIDC_CLIENT_ID", None) or None,
             oidc_client_secret=secret_value("CASEBOOK_CONSOLE_OIDC_CLIENT_SECRET") or None,

@@ -246,5 +246,35 @@ def caseload_pages(browser: Browser, console_url: str, artefacts: Path) -> dict[
     return {"first_page": first_page, "after_more": links}
 
 
+def idle_sign_out(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
+    """A social worker at a shared computer, with a sign-in that ends after half a minute
+    unused (CASEBOOK_CONSOLE_IDLE_MINUTES=0.5): warned before it ends, stays; typing a long
+    record keeps it; then leaves the computer, and the page takes itself off the screen."""
+    me = Person(browser, console_url, artefacts)
+    page = me.page
+    me.sign_in_as("demo-worker-1")
+    page.goto(f"{console_url}/clients/new")
+    warning = page.locator("#idle-warning")
+    warning.wait_for(state="visible", timeout=60_000)
+    warned = warning.inner_text()
+    me.shot("13-idle-warning")
+    page.get_by_role("button", name="继续使用").click()
+    warning.wait_for(state="hidden")
+    # Typing for longer than the sign-in lasts unused: no warning, nothing lost.
+    name = page.get_by_label(re.compile("^姓名"))
+    for letter in "王小明同学" + "很长" * 15:
+        name.press_sequentially(letter)
+        page.wait_for_timeout(1000)
+    typed = name.input_value()
+    warned_while_typing = warning.is_visible()
+    # Left alone: the page goes, the sign-in page comes, and the sign-in has ended.
+    page.wait_for_url(re.compile("/sign-in$"), timeout=90_000)
+    left = page.title()
+    gone = "王小明" not in page.content()
+    page.goto(f"{console_url}/caseload")
+    return {"warned": warned, "typed": typed, "warned_while_typing": warned_while_typing,
+            "left": left, "gone": gone, "after": page.url}
+
+
 JOURNEYS = {"social_worker": social_worker_journey, "provider_sign_in": provider_sign_in,
-            "caseload_pages": caseload_pages}
+            "caseload_pages": caseload_pages, "idle_sign_out": idle_sign_out}

@@ -34,3 +34,17 @@ def test_a_caseload_longer_than_a_page_comes_a_page_at_a_time(amqp_uri, tmp_path
         seen = run_journey("caseload_pages", url)
     assert seen["first_page"] == 20
     assert len(seen["after_more"]) == 25 == len(set(seen["after_more"]))
+
+
+def test_a_sign_in_left_unused_warns_then_ends_and_takes_the_page_away(amqp_uri, tmp_path):
+    with console(amqp_uri, tmp_path, console_address(), CASEBOOK_CONSOLE_DEV_SIGN_IN="true",
+                 CASEBOOK_CONSOLE_IDLE_MINUTES="0.5") as url:
+        seen = run_journey("idle_sign_out", url)
+    assert seen["warned"].startswith("您已有一段时间没有操作，即将自动退出")
+    # 35 seconds of typing, a character a second, outlasted the 30 unused ones: all kept.
+    assert seen["typed"].startswith("王小明同学") and len(seen["typed"]) == 35
+    assert seen["warned_while_typing"] is False
+    assert seen["left"].startswith("登录") and seen["gone"] is True
+    # The server ended it too: the caseload asks for a sign-in.
+    assert seen["after"] == f"{url}/sign-in"
+    assert (ARTEFACTS / "13-idle-warning.png").stat().st_size > 0

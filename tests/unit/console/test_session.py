@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from environs import EnvValidationError
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
+from services.console import session as session_module
 from services.console.pages import Console
 from services.console.service import ConsoleIdempotency
 from services.console.session import COOKIE, session_key
@@ -21,9 +23,8 @@ def nothing_called(*_: object) -> None:
     raise AssertionError("no service is called before sign-in")
 
 
-@pytest.fixture
-def browser(monkeypatch) -> Client:
-    monkeypatch.setenv("CASEBOOK_CONSOLE_DEV_SIGN_IN", "true")
+def console_client() -> Client:
+    """A browser of the console as the settings now are."""
     config = settings()
     console = Console(Gateway(Keys(), ConsoleIdempotency(), config.gateway), config.console,
                       session_key())
@@ -33,6 +34,12 @@ def browser(monkeypatch) -> Client:
         return response(environ, start_response)
 
     return Client(app)
+
+
+@pytest.fixture
+def browser(monkeypatch) -> Client:
+    monkeypatch.setenv("CASEBOOK_CONSOLE_DEV_SIGN_IN", "true")
+    return console_client()
 
 
 def csrf_of(page: str) -> str:
@@ -78,11 +85,7 @@ def test_an_altered_cookie_is_a_new_signed_out_session(browser):
 
 def test_the_development_sign_in_is_off_unless_configured(browser, monkeypatch):
     monkeypatch.delenv("CASEBOOK_CONSOLE_DEV_SIGN_IN")
-    config = settings()
-    console = Console(Gateway(Keys(), ConsoleIdempotency(), config.gateway), config.console,
-                      session_key())
-    client = Client(lambda environ, start: console.handle(Request(environ), nothing_called)(
-        environ, start))
+    client = console_client()
     page = client.get("/sign-in").get_data(as_text=True)
     assert 'name="person"' not in page
     assert client.post("/sign-in", data={"person": "0", "csrf": csrf_of(page)}).status_code == 400
@@ -116,3 +119,65 @@ def test_every_page_names_the_consoles_icon_and_the_icon_is_served(browser):
     assert answer.status_code == 200
     assert answer.headers["Content-Type"].startswith("image/svg+xml")
     assert answer.get_data(as_text=True).startswith("<svg ")
+
+
+class Clock:
+    """The session's wall clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, minutes: float) -> None:
+        self.now += minutes * 60
+
+
+def test_a_sign_in_ends_after_its_idle_minutes_without_a_request(browser, monkeypatch):
+    # CASEBOOK_CONSOLE_IDLE_MINUTES as it is unless set: thirty.
+    clock = Clock()
+    monkeypatch.setattr(session_module, "time", clock)
+    browser.post("/sign-in", data={"person": "0", "csrf": csrf_of(
+        browser.get("/sign-in").get_data(as_text=True))})
+    page = browser.get("/clients/new")
+    assert page.status_code == 200
+    # The page says how long the sign-in lasts unused, for static/idle.js to warn before.
+    assert 'data-idle-seconds="1800"' in page.get_data(as_text=True)
+    # Each request starts the thirty minutes again: an hour in use stays signed in.
+    for _ in range(2):
+        clock.advance(29)
+        assert browser.get("/clients/new").status_code == 200
+    clock.advance(25)
+    assert browser.get("/still-here").status_code == 204  # what idle.js sends: a request too
+    clock.advance(29)
+    assert browser.get("/clients/new").status_code == 200
+    # Thirty-one minutes unused: signed out, the page and idle.js's request alike.
+    clock.advance(31)
+    assert browser.get("/clients/new").headers["Location"] == "/sign-in"
+    assert browser.get("/still-here").headers["Location"] == "/sign-in"
+    signed_out = browser.get("/sign-in").get_data(as_text=True)
+    assert "data-idle-seconds" not in signed_out and "idle.js" not in signed_out
+
+
+def test_a_sign_in_ends_at_its_hours_however_much_it_is_used(browser, monkeypatch):
+    monkeypatch.setenv("CASEBOOK_CONSOLE_SESSION_HOURS", "1")
+    browser = console_client()
+    clock = Clock()
+    monkeypatch.setattr(session_module, "time", clock)
+    browser.post("/sign-in", data={"person": "0", "csrf": csrf_of(
+        browser.get("/sign-in").get_data(as_text=True))})
+    for _ in range(3):
+        clock.advance(19)
+        assert browser.get("/clients/new").status_code == 200
+    clock.advance(4)
+    assert browser.get("/clients/new").headers["Location"] == "/sign-in"
+
+
+@pytest.mark.parametrize(("minutes", "rule"), [
+    ("0", "Must be greater than 0"), ("-5", "Must be greater than 0"),
+    ("soon", "Not a valid number")])
+def test_idle_minutes_that_are_not_a_positive_number_are_refused(monkeypatch, minutes, rule):
+    monkeypatch.setenv("CASEBOOK_CONSOLE_IDLE_MINUTES", minutes)
+    with pytest.raises(EnvValidationError, match=f"CASEBOOK_CONSOLE_IDLE_MINUTES.*{rule}"):
+        settings()
