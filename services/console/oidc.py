@@ -47,8 +47,11 @@ def discovery(issuer: str) -> dict[str, Any]:
     return _json(_open(f"{issuer.rstrip('/')}/.well-known/openid-configuration"))
 
 
-def start(settings: Settings, redirect_uri: str) -> tuple[str, Pending]:
-    """The provider's authorization URL to send the person to, and what to remember."""
+def start(settings: Settings, redirect_uri: str,
+          log_in_again: bool = False) -> tuple[str, Pending]:
+    """The provider's authorization URL to send the person to, and what to remember; with
+    `log_in_again`, one that asks the provider to ask for the login even while its own session
+    is open (OpenID Connect Core 3.1.2.1, `prompt=login`)."""
     assert settings.oidc_issuer and settings.oidc_client_id
     pending = Pending(secrets.token_urlsafe(24), secrets.token_urlsafe(24),
                       secrets.token_urlsafe(48))
@@ -58,6 +61,7 @@ def start(settings: Settings, redirect_uri: str) -> tuple[str, Pending]:
         "response_type": "code", "client_id": settings.oidc_client_id,
         "redirect_uri": redirect_uri, "scope": settings.oidc_scopes, "state": pending.state,
         "nonce": pending.nonce, "code_challenge": challenge, "code_challenge_method": "S256",
+        **({"prompt": "login"} if log_in_again else {}),
     })
     endpoint = discovery(settings.oidc_issuer)["authorization_endpoint"]
     return f"{endpoint}?{query}", pending

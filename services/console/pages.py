@@ -174,7 +174,8 @@ def provider_sign_in(visit: Visit) -> Response:
     config = visit.console.settings
     if not oidc.configured(config):
         raise NotFound()
-    url, pending = oidc.start(config, _callback_uri(visit.request))
+    url, pending = oidc.start(config, _callback_uri(visit.request),
+                              log_in_again=visit.session.log_in_again)
     visit.session = replace(visit.session, pending=asdict(pending))
     return redirect(url)
 

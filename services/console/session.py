@@ -45,16 +45,25 @@ class Session:
     pending: dict[str, str] | None = None
     # Signed in at the identity provider: signing out ends the provider's session too.
     at_provider: bool = False
+    # A sign-in at the provider that ended with nobody there to be sent to the provider's
+    # end-session page (unused, or its hours over): the provider's own session may still be
+    # open, and would sign the next person at this browser in as the last without asking. The
+    # next sign-in there asks the provider to ask for the login again.
+    log_in_again: bool = False
 
     def signed_in(self, actor: Actor, hours: float, at_provider: bool = False) -> Session:
         # A new CSRF token at sign-in: a token seen before it is worth nothing after.
         now = time.time()
         return replace(self, actor=actor, csrf=secrets.token_urlsafe(32),
                        expires=now + hours * 3600, seen=now, pending=None,
-                       at_provider=at_provider)
+                       at_provider=at_provider, log_in_again=False)
 
     def signed_out(self) -> Session:
         return Session(csrf=secrets.token_urlsafe(32), locale=self.locale)
+
+    def ended_unattended(self) -> Session:
+        """Signed out by the console itself, not by the person (see `log_in_again`)."""
+        return replace(self.signed_out(), log_in_again=self.at_provider)
 
     def accepts(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf, str(token))
@@ -83,12 +92,13 @@ def load(request: Request, key: bytes, idle_minutes: float) -> Session:
     session = Session(csrf=str(state["csrf"]), locale=negotiate(state.get("locale")),
                       actor=Actor(**actor) if actor else None,
                       expires=float(state.get("expires", 0)), seen=float(state.get("seen", 0)),
-                      pending=state.get("pending"), at_provider=bool(state.get("at_provider")))
+                      pending=state.get("pending"), at_provider=bool(state.get("at_provider")),
+                      log_in_again=bool(state.get("log_in_again")))
     if session.actor is None:
         return session
     now = time.time()
     if session.expires < now or session.seen + idle_minutes * 60 < now:
-        return session.signed_out()
+        return session.ended_unattended()
     return replace(session, seen=now)
 
 
@@ -97,7 +107,8 @@ def store(response: Response, session: Session, key: bytes, secure: bool) -> Non
                              "actor": asdict(session.actor) if session.actor else None,
                              "expires": session.expires, "seen": session.seen,
                              "pending": session.pending,
-                             "at_provider": session.at_provider}
+                             "at_provider": session.at_provider,
+                             "log_in_again": session.log_in_again}
     body = base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode("utf-8"))
     value = f"{body.decode('ascii')}.{_signature(body, key)}"
     response.set_cookie(COOKIE, value, httponly=True, samesite="Lax", secure=secure, path="/")

@@ -181,21 +181,27 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
     me.context.close()
 
 
+def at_the_provider(browser: Browser, console_url: str, login: str) -> Page:
+    """A browser of its own, signed in at the provider (oidc_provider.mjs) as `login`, and sent
+    back to the console."""
+    page = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True).new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{console_url}/sign-in")
+    page.get_by_role("link", name="使用所在机构的账号登录").click()
+    page.locator("input[name=login]").fill(login)
+    page.locator("input[name=password]").fill("any password")
+    page.locator("button[type=submit]").click()
+    page.get_by_role("button", name=re.compile("Continue", re.I)).click()
+    page.wait_for_url(re.compile(re.escape(console_url)))
+    return page
+
+
 def provider_sign_in(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
     """Sign-in at the OpenID Connect provider (oidc_provider.mjs): a person it knows without a
     Casebook role is refused; a social worker comes back signed in with role and school."""
 
     def sign_in_as(login: str) -> Page:
-        page = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True).new_page()
-        page.set_default_timeout(10_000)
-        page.goto(f"{console_url}/sign-in")
-        page.get_by_role("link", name="使用所在机构的账号登录").click()
-        page.locator("input[name=login]").fill(login)
-        page.locator("input[name=password]").fill("any password")
-        page.locator("button[type=submit]").click()
-        page.get_by_role("button", name=re.compile("Continue", re.I)).click()
-        page.wait_for_url(re.compile(re.escape(console_url)))
-        return page
+        return at_the_provider(browser, console_url, login)
 
     stranger = sign_in_as("oidc-stranger")
     assert "登录未成功" in stranger.get_by_role("alert").inner_text()
@@ -276,5 +282,21 @@ def idle_sign_out(browser: Browser, console_url: str, artefacts: Path) -> dict[s
             "left": left, "gone": gone, "after": page.url}
 
 
+def provider_sign_in_after_idle(browser: Browser, console_url: str,
+                                artefacts: Path) -> dict[str, Any]:
+    """A social worker signed in at the provider leaves the computer, and the sign-in ends
+    unused (CASEBOOK_CONSOLE_IDLE_MINUTES=0.25): nobody is there to be sent to the provider's
+    end-session page, so its session is still open. The next person to sign in at the
+    provider from this browser is asked for a login, not let in as the last person."""
+    page = at_the_provider(browser, console_url, "oidc-worker-1")
+    signed_in = page.get_by_role("heading", name="我的个案").is_visible()
+    page.wait_for_url(re.compile("/sign-in$"), timeout=90_000)
+    page.get_by_role("link", name="使用所在机构的账号登录").click()
+    page.wait_for_load_state("networkidle")
+    return {"signed_in": signed_in, "asked_to_log_in": page.locator("input[name=login]").count(),
+            "after": page.url}
+
+
 JOURNEYS = {"social_worker": social_worker_journey, "provider_sign_in": provider_sign_in,
-            "caseload_pages": caseload_pages, "idle_sign_out": idle_sign_out}
+            "caseload_pages": caseload_pages, "idle_sign_out": idle_sign_out,
+            "provider_sign_in_after_idle": provider_sign_in_after_idle}

@@ -57,19 +57,35 @@ def provider(provider_installed: Path, tmp_path: Path) -> Iterator[tuple[str, st
         process.wait(timeout=10)
 
 
+def settings_for(issuer: str) -> dict[str, str]:
+    """The console's settings for the test provider."""
+    return {"CASEBOOK_CONSOLE_OIDC_ISSUER": issuer,
+            "CASEBOOK_CONSOLE_OIDC_CLIENT_ID": CLIENT_ID,
+            "CASEBOOK_CONSOLE_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+            "CASEBOOK_CONSOLE_OIDC_SCOPES": "openid casebook",
+            "CASEBOOK_CONSOLE_OIDC_ROLE_CLAIM": "casebook_role",
+            "CASEBOOK_CONSOLE_OIDC_SCHOOL_CLAIM": "school",
+            "CASEBOOK_CONSOLE_OIDC_ROLES": "sw=social_worker"}
+
+
 def test_a_social_worker_signs_in_at_the_organisations_provider(amqp_uri, tmp_path, provider):
     issuer, address = provider
-    with console(amqp_uri, tmp_path, address,
-                 CASEBOOK_CONSOLE_OIDC_ISSUER=issuer,
-                 CASEBOOK_CONSOLE_OIDC_CLIENT_ID=CLIENT_ID,
-                 CASEBOOK_CONSOLE_OIDC_CLIENT_SECRET=CLIENT_SECRET,
-                 CASEBOOK_CONSOLE_OIDC_SCOPES="openid casebook",
-                 CASEBOOK_CONSOLE_OIDC_ROLE_CLAIM="casebook_role",
-                 CASEBOOK_CONSOLE_OIDC_SCHOOL_CLAIM="school",
-                 CASEBOOK_CONSOLE_OIDC_ROLES="sw=social_worker") as url:
+    with console(amqp_uri, tmp_path, address, **settings_for(issuer)) as url:
         seen = run_journey("provider_sign_in", url)
     assert "登录未成功" in seen["refused"]  # known to the provider, but no Casebook role
     assert "oidc-worker-1 · 社会工作者 · JD001" in seen["signed_in_as"]
     # Signed out of the console and of the provider: back at sign-in, asked to log in again.
     assert seen["after_sign_out"].startswith("登录")
     assert seen["asked_to_log_in_again"] is True
+
+
+def test_after_a_sign_in_ends_unused_the_provider_asks_the_next_person_to_log_in(
+        amqp_uri, tmp_path, provider):
+    issuer, address = provider
+    with console(amqp_uri, tmp_path, address, CASEBOOK_CONSOLE_IDLE_MINUTES="0.25",
+                 **settings_for(issuer)) as url:
+        seen = run_journey("provider_sign_in_after_idle", url)
+    assert seen["signed_in"] is True
+    # The provider's login form, not the last person's caseload.
+    assert seen["asked_to_log_in"] == 1, seen["after"]
+    assert not seen["after"].startswith(url)

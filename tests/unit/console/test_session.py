@@ -13,9 +13,10 @@ from werkzeug.wrappers import Request, Response
 from services.console import session as session_module
 from services.console.pages import Console
 from services.console.service import ConsoleIdempotency
-from services.console.session import COOKIE, session_key
+from services.console.session import COOKIE, Session, session_key
 from services.gateway.auth import Keys
 from services.gateway.dispatch import Gateway
+from services.runtime.context import Actor
 from services.runtime.settings import ConfigurationError, settings
 
 
@@ -181,3 +182,15 @@ def test_idle_minutes_that_are_not_a_positive_number_are_refused(monkeypatch, mi
     monkeypatch.setenv("CASEBOOK_CONSOLE_IDLE_MINUTES", minutes)
     with pytest.raises(EnvValidationError, match=f"CASEBOOK_CONSOLE_IDLE_MINUTES.*{rule}"):
         settings()
+
+
+def test_a_provider_sign_in_ended_unattended_has_the_provider_ask_for_the_login_next():
+    worker = Actor(id="worker-1", role="social_worker", school_id="JD001")
+    at_provider = Session(csrf="token").signed_in(worker, 12, at_provider=True)
+    assert at_provider.ended_unattended().log_in_again is True
+    # Signed out by the person, the provider's session was ended too: nothing to ask for.
+    assert at_provider.signed_out().log_in_again is False
+    assert Session(csrf="token").signed_in(worker, 12).ended_unattended().log_in_again is False
+    # Once signed in again, asked or not, the next end decides afresh.
+    again = at_provider.ended_unattended().signed_in(worker, 12, at_provider=True)
+    assert again.log_in_again is False
