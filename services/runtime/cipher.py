@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import Cipher
 
+from services.runtime.secrets import rotated_keys
+
 CIPHER_KEY = "CIPHER_KEY"
 RETIRED_KEYS = "CIPHER_RETIRED_KEYS"
 TOPIC = "services.runtime.cipher:RotatingCipher"
@@ -29,9 +31,7 @@ class NoKeyOpens(RuntimeError):
 
 def keys_of(env: Mapping[str, str]) -> list[str]:
     """The current key, then the retired ones, as configured in `env` (base64 each)."""
-    current = env.get(CIPHER_KEY)
-    retired = [key.strip() for key in (env.get(RETIRED_KEYS) or "").split(",") if key.strip()]
-    return ([current] if current else []) + retired
+    return rotated_keys(env.get(CIPHER_KEY), env.get(RETIRED_KEYS))
 
 
 class RotatingCipher(Cipher):

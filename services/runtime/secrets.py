@@ -36,6 +36,13 @@ class SecretError(RuntimeError):
     """A secret that is given twice, or whose file cannot be read."""
 
 
+def rotated_keys(current: str | None, retired: str | None) -> list[str]:
+    """A rotated key's setting as a list: the current key, then the retired ones (a
+    comma-separated setting, newest first), blanks left out."""
+    earlier = [key.strip() for key in (retired or "").split(",") if key.strip()]
+    return ([current] if current else []) + earlier
+
+
 def secret_value(name: str, environ: Mapping[str, str] = os.environ) -> str | None:
     """The value of the variable `name`; else the content of the file named by `<name>_FILE`,
     without its final line break; else None."""

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from environs import Env
 from marshmallow import ValidationError, validate
 
-from services.runtime.secrets import secret_value, with_amqp_password
+from services.runtime.secrets import rotated_keys, secret_value, with_amqp_password
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 TRANSPORT_KEY = "CASEBOOK_TRANSPORT_KEY"
@@ -165,15 +165,13 @@ def settings() -> Settings:
 def _transport_keys() -> tuple[str, ...]:
     """CASEBOOK_TRANSPORT_KEY, then CASEBOOK_TRANSPORT_RETIRED_KEYS (newest first), each an AES
     key in base64; a retired key without a current one is refused, as nothing would seal."""
-    current = secret_value(TRANSPORT_KEY) or ""
-    retired = [key.strip() for key in (secret_value(TRANSPORT_RETIRED_KEYS) or "").split(",")
-               if key.strip()]
-    if retired and not current:
+    current = secret_value(TRANSPORT_KEY)
+    keys = rotated_keys(current, secret_value(TRANSPORT_RETIRED_KEYS))
+    if keys and not current:
         raise ConfigurationError(f"{TRANSPORT_RETIRED_KEYS} is set without {TRANSPORT_KEY}: "
                                  "set the current key too.")
-    named = [(TRANSPORT_KEY, current)] if current else []
-    named += [(TRANSPORT_RETIRED_KEYS, key) for key in retired]
-    for name, key in named:
+    for index, key in enumerate(keys):
+        name = TRANSPORT_KEY if index == 0 else TRANSPORT_RETIRED_KEYS
         try:
             length = len(base64.b64decode(key, validate=True))
         except binascii.Error:
@@ -181,7 +179,7 @@ def _transport_keys() -> tuple[str, ...]:
         if length not in (16, 24, 32):
             raise ConfigurationError(f"{name}: Must be an AES key of 16, 24 or 32 bytes in "
                                      "base64 (casebook keygen makes one).")
-    return tuple(key for _, key in named)
+    return tuple(keys)
 
 
 def _read(env: Env) -> Settings:

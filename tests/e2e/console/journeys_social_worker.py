@@ -199,16 +199,12 @@ def at_the_provider(browser: Browser, console_url: str, login: str) -> Page:
 def provider_sign_in(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
     """Sign-in at the OpenID Connect provider (oidc_provider.mjs): a person it knows without a
     Casebook role is refused; a social worker comes back signed in with role and school."""
-
-    def sign_in_as(login: str) -> Page:
-        return at_the_provider(browser, console_url, login)
-
-    stranger = sign_in_as("oidc-stranger")
+    stranger = at_the_provider(browser, console_url, "oidc-stranger")
     assert "登录未成功" in stranger.get_by_role("alert").inner_text()
     stranger.screenshot(path=str(artefacts / "10-provider-sign-in-refused.png"), full_page=True)
     accessible(stranger)
 
-    worker = sign_in_as("oidc-worker-1")
+    worker = at_the_provider(browser, console_url, "oidc-worker-1")
     assert worker.get_by_role("heading", name="我的个案").is_visible()
     signed_in_as = worker.locator(".person").inner_text()
     worker.screenshot(path=str(artefacts / "11-provider-signed-in.png"), full_page=True)
