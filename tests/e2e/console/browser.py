@@ -61,6 +61,9 @@ class Person:
         """Reload the page until `ready()`, at most `seconds`: what another service carries on
         (the resources service taking a request up) reaches the page a moment later."""
         deadline = time.monotonic() + seconds
+        # The page a click just asked for, loaded with its stylesheet first: what `ready` and
+        # the caller then read of it (inner text) depends on its layout.
+        self.page.wait_for_load_state()
         while not ready() and time.monotonic() < deadline:
             time.sleep(1)
             self.page.reload()
