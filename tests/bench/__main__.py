@@ -1,5 +1,6 @@
-"""`make bench`: the read side at 1×, 10× and 100× history, commands beside a no-op RPC, and
-the event pipe's throughput and latency, printed as one table with each ratio and its target.
+"""`make bench`: the read side at 1×, 10× and 100× history, commands beside a no-op RPC (with
+the CPU each costs, process by process), and the event pipe's throughput and latency, printed
+as one table with each ratio and its target.
 
 A benchmark, not a test: numbers depend on the machine and on what else runs on it, so nothing
 here asserts a speed. Every figure is measured in this run, on a fresh RabbitMQ vhost, with the
@@ -20,6 +21,7 @@ import warnings
 from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
 
@@ -39,19 +41,21 @@ from services.runtime.cli.journeys import (  # noqa: E402
     register_student,
 )
 from tests.bench import queries  # noqa: E402
+from tests.bench.cpu import Meter, Phase, combined, listener_pid, split  # noqa: E402
 from tests.bench.ledger import (  # noqa: E402
     DEFAULT_ENTRIES,
     VERIFY_AS_RUN,
     ledger_rates,
     rows,
 )
-from tests.support.broker import Broker  # noqa: E402
+from tests.support.broker import HOST_URI, Broker  # noqa: E402
 from tests.support.services import AUDITOR, WORKER, ledgered, processes, rpc  # noqa: E402
 
 PLANNED = OPENED_ON + timedelta(days=6)  # the day after `ready_case` adopts the plan
 ROUNDS = 3  # turns of no-op RPC and commands at each concurrency
 CLIENTS = (1, 20)  # the concurrencies commands and the no-op RPC are measured at
 PIPE = ("cases", "archive")  # the services `make bench` runs, each ledgered by the archive
+AMQP_PORT = urlsplit(HOST_URI).port
 
 
 def pipe_behind(uri: str) -> list[str]:
@@ -85,10 +89,11 @@ def settle(uri: str, timeout: float = 120) -> None:
         eventlet.sleep(0.2)
 
 
-def commands_per_second(uri: str, commands: int, clients: int, round_: int = 0) -> float:
+def commands_phase(uri: str, meter: Meter, commands: int, clients: int, round_: int = 0) -> Phase:
     """`open_case` and `log_intervention` in turns, `commands` in all, over `clients` concurrent
-    connections. Clients to open cases for, and a case ready for interventions (consent and plan
-    recorded, as 8.3 and 4.2 require), are prepared first and not timed."""
+    connections, timed with each process's CPU. Clients to open cases for, and a case ready
+    for interventions (consent and plan recorded, as 8.3 and 4.2 require), are prepared first
+    and not timed."""
     per_client = commands // (2 * clients)
     prepared: dict[int, tuple[list[str], str]] = {}
 
@@ -113,15 +118,18 @@ def commands_per_second(uri: str, commands: int, clients: int, round_: int = 0) 
         pool.spawn(prepare, number)
     pool.waitall()
     settle(uri)
-    started = time.perf_counter()
-    for number in range(clients):
-        pool.spawn(work, number)
-    pool.waitall()
-    return (2 * per_client * clients) / (time.perf_counter() - started)
+
+    def run() -> None:
+        for number in range(clients):
+            pool.spawn(work, number)
+        pool.waitall()
+
+    return meter.timed(2 * per_client * clients, run)
 
 
-def noop_rpc_per_second(uri: str, calls: int, clients: int) -> float:
-    """The transport's own ceiling: `ping` (no store, no check) over `clients` connections."""
+def noop_rpc_phase(uri: str, meter: Meter, calls: int, clients: int) -> Phase:
+    """The transport's own ceiling: `ping` (no store, no check) over `clients` connections,
+    timed with each process's CPU."""
     per_client = calls // clients
     settle(uri)
 
@@ -131,11 +139,13 @@ def noop_rpc_per_second(uri: str, calls: int, clients: int) -> float:
                 proxy.cases.ping()
 
     pool = GreenPool(clients)
-    started = time.perf_counter()
-    for number in range(clients):
-        pool.spawn(work, number)
-    pool.waitall()
-    return (per_client * clients) / (time.perf_counter() - started)
+
+    def run() -> None:
+        for number in range(clients):
+            pool.spawn(work, number)
+        pool.waitall()
+
+    return meter.timed(per_client * clients, run)
 
 
 def end_to_end_latencies(uri: str, samples: int) -> list[float]:
@@ -265,6 +275,7 @@ def arguments(argv: list[str] | None = None) -> tuple[argparse.Namespace, tuple[
 def main() -> None:
     args, scales = arguments()
     broker = Broker.ensure_running()
+    broker_pid = listener_pid(AMQP_PORT)
     # Closing RPC proxies makes py-amqp warn about late replies it ignores: noise in a report.
     logging.getLogger("amqp").setLevel(logging.ERROR)
     with closing(broker), broker.vhost() as uri, tempfile.TemporaryDirectory() as directory:
@@ -273,12 +284,14 @@ def main() -> None:
         read_side = queries.measure(data_dir, scales)
         # Only cases and the archive run: the pipe is what is measured, so workers' eligibility
         # (learned from the supervision service) is not enforced here.
-        with processes(uri, data_dir, "cases", "archive",
-                       CASEBOOK_REQUIRE_ELIGIBLE_WORKERS="false"):
+        with processes(uri, data_dir, *PIPE,
+                       CASEBOOK_REQUIRE_ELIGIBLE_WORKERS="false") as running:
+            meter = Meter({name: running[name].process.pid for name in PIPE}
+                          | ({"RabbitMQ": broker_pid} if broker_pid else {}))
             # Each ratio is a few seconds of a shared machine: the two are measured in turns,
             # ROUNDS times, and compared by their medians.
-            rounds = {clients: [(noop_rpc_per_second(uri, args.commands, clients),
-                                 commands_per_second(uri, args.commands, clients, round_))
+            rounds = {clients: [(noop_rpc_phase(uri, meter, args.commands, clients),
+                                 commands_phase(uri, meter, args.commands, clients, round_))
                                 for round_ in range(ROUNDS)]
                       for clients in CLIENTS}
             latencies = sorted(end_to_end_latencies(uri, args.samples))
@@ -315,9 +328,9 @@ def main() -> None:
     table.add_row("history written through the application, events/s",
                   f"{statistics.median(read_side['write_rates'].values()):.0f}", "", "")
     for clients, measured in rounds.items():
-        noop = statistics.median(pair[0] for pair in measured)
-        commands = statistics.median(pair[1] for pair in measured)
-        by_round = sorted(pair[1] / pair[0] for pair in measured)
+        noop = statistics.median(pair[0].rate for pair in measured)
+        commands = statistics.median(pair[1].rate for pair in measured)
+        by_round = sorted(pair[1].rate / pair[0].rate for pair in measured)
         table.add_row(
             f"commands/s, {clients} client(s) (open_case + log_intervention), median of "
             f"{ROUNDS}", f"{commands:.0f}",
@@ -325,6 +338,9 @@ def main() -> None:
             "≥ 50%")
         table.add_row(f"no-op RPC/s (ping), {clients} client(s), median of {ROUNDS}",
                       f"{noop:.0f}", "", "")
+        for what, index in (("a command", 1), ("a no-op RPC", 0)):
+            table.add_row(f"  CPU of {what}, {clients} client(s), ms (all {ROUNDS} rounds)",
+                          *split(combined(pair[index] for pair in measured)), "")
     table.add_row("command → archive ledger, p50 (ms)", f"{percentile(0.50):.1f}", "", "")
     table.add_row("command → archive ledger, p99 (ms)", f"{percentile(0.99):.1f}", "", "")
     table.add_row(
@@ -345,6 +361,9 @@ def main() -> None:
                       f"{queries.PROVINCE_YEAR / rate / 3600:.2f}", "extrapolated", "")
     Console(width=160).print(table)
     print(f"latency samples: {len(latencies)}, mean {statistics.mean(latencies) * 1000:.1f} ms")
+    if broker_pid is None:
+        print(f"RabbitMQ's CPU is not in the split: no process listening on port {AMQP_PORT} "
+              "could be read (another user's; run as root to include it)")
 
 
 if __name__ == "__main__":

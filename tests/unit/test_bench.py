@@ -1,16 +1,20 @@
 """`make bench` at a toy scale: CI does not run the benchmark, so this keeps it from rotting
 unseen. The read side (tests/bench/queries.py) is held to what its ratios rest on: each scale is
 read from a store kept as it stood, and every query is timed at every scale alike. The ledger's
-rates (tests/bench/ledger.py) must each be measured, the verify target's row among them."""
+rates (tests/bench/ledger.py) must each be measured, the verify target's row among them; the CPU
+split (tests/bench/cpu.py) must find the processes it names and count what they spend."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 
 import pytest
 
 from tests.bench import __main__ as bench
-from tests.bench import ledger, queries
+from tests.bench import cpu, ledger, queries
 
 
 @pytest.fixture
@@ -174,3 +178,45 @@ def test_the_defaults_measure_every_scale_and_concurrency() -> None:
     args, scales = bench.arguments([])
     assert scales == (1, 10, 100)
     assert args.commands >= 2 * max(bench.CLIENTS) and args.samples >= 1
+
+
+def test_the_cpu_of_a_phase_is_counted_for_the_process_that_spent_it(tmp_path) -> None:
+    # A child spends about a fifth of a second of CPU; this process, the client, waits.
+    busy = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nsys.stdin.readline()\nend = time.process_time() + 0.2\n"
+        "while time.process_time() < end: pass\nsys.stdin.readline()")],
+        stdin=subprocess.PIPE, text=True)
+    assert busy.stdin is not None
+    meter = cpu.Meter({"busy": busy.pid})
+
+    def run() -> None:
+        busy.stdin.write("go\n")
+        busy.stdin.flush()
+        spent_before = cpu.cpu_seconds(busy.pid)
+        while cpu.cpu_seconds(busy.pid) < spent_before + 0.2:
+            subprocess.run(["sleep", "0.02"], check=True)
+
+    try:
+        phase = meter.timed(4, run)
+    finally:
+        busy.stdin.write("done\n")
+        busy.stdin.flush()
+        busy.wait(timeout=10)
+    assert set(phase.cpu) == {"busy", cpu.CLIENT}
+    assert phase.cpu["busy"] >= 0.2
+    assert phase.cpu[cpu.CLIENT] < phase.cpu["busy"]
+    per_operation, by_process = cpu.split(cpu.combined([phase, phase]))
+    assert float(per_operation) == pytest.approx(
+        sum(phase.cpu.values()) * 1000 / 4, abs=0.05)
+    assert by_process.startswith(f"busy {phase.cpu['busy'] * 1000 / 4:.1f}, client ")
+
+
+def test_the_broker_s_process_is_found_by_the_port_it_listens_on() -> None:
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        assert cpu.listener_pid(listening.getsockname()[1]) == os.getpid()
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, never listening
+        assert cpu.listener_pid(port) is None
