@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from contracts.events.cases import CLASS_THEMES, GROUP_KINDS
@@ -34,6 +33,7 @@ from services.console.web import (
     form_of,
     nav,
     page,
+    send_section,
     sent_back,
 )
 
@@ -140,8 +140,9 @@ def overdue_days(letter: dict[str, Any], on: date) -> int:
 
 @dataclass(frozen=True)
 class NewRecord:
-    """The form that records a new letter, group or class: its page, the service's route it
-    posts to, and the record's own page (the console's path of the route) it leads to."""
+    """The form that records a new letter, group or class (or a provider or volunteer of the
+    register, register.py): its page, the service's route it posts to, and the record's own
+    page (the console's path of the route) it leads to."""
 
     title: str
     clause: str
@@ -298,17 +299,15 @@ def group(visit: Visit, group_id: str) -> Response:
 @page("/groups/<group_id>/<section>", "POST")
 def group_command(visit: Visit, group_id: str, section: str) -> Response:
     """Add a member, hold a session, evaluate or end the group."""
-    fields = GROUP_SECTIONS.get(section)
-    if fields is None:
-        raise NotFound()
-    body = forms.payload(fields, visit.request.form)
-    if "goal_attainment" in body:
-        body["goal_attainment"] = scores(body["goal_attainment"])
-    return _send(visit, f"/groups/{group_id}/{section}", fields, body,
-                 lambda _: f"/groups/{group_id}",
-                 lambda form, problem, status: _group_page(visit, group_id, Section(
-                     fields, name=section, values=forms.values(fields, form), problem=problem),
-                     status))
+
+    def shape(body: dict[str, Any]) -> dict[str, Any]:
+        if "goal_attainment" in body:
+            body["goal_attainment"] = scores(body["goal_attainment"])
+        return body
+
+    return send_section(visit, GROUP_SECTIONS, section, f"/groups/{group_id}/{section}",
+                        f"/groups/{group_id}",
+                        lambda sent, status: _group_page(visit, group_id, sent, status), shape)
 
 
 def _group_page(visit: Visit, group_id: str, sent: Section | None,

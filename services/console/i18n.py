@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
@@ -23,8 +24,10 @@ from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency
 from babel.support import Translations
 
+from contracts.events.resources import SECTOR_LABELS
 from contracts.taxonomy import SERVICE_CODES
 from services.runtime.clock import clock
 from services.runtime.settings import settings
@@ -342,12 +345,25 @@ LABELS: dict[str, str] = {
     # How the school is served (8.1.1 驻校, 8.1.2 入校; school_admin.po).
     "resident": N_("A social worker resident in the school (8.1.1)"),
     "visiting": N_("Social workers visiting the school (8.1.2)"),
+    # The resource register (9.3; register.po): kinds of provider and donation, background
+    # checks, and what a volunteer is assigned to.
+    "organisation": N_("Organisation"),
+    "government": N_("Government body"),
+    "funds": N_("Funds"),
+    "goods": N_("Goods"),
+    "services": N_("Services"),
+    "passed": N_("Passed"),
+    "failed": N_("Failed"),
+    "class": N_("Class"),
+    "event": N_("Event"),
+    "joint_activity": N_("Joint activity"),
 }
 # Codes that mean another thing as the value of one field: a complaint that came in by
 # "letter" (10.1.1) is a letter, where the same code among overdue control points (8.2.2) is
 # a letter's reply.
 FIELD_LABELS: dict[str, dict[str, str]] = {
     "channel": {"letter": N_("Letter")},
+    "activity_kind": {"administration": N_("Administrative work"), "group": N_("Group work")},
 }
 
 # What happened in a case, as its timeline names the stored events.
@@ -398,6 +414,8 @@ PROBLEMS: dict[str, str] = {
     "outcome_unknown": N_("It is not yet known whether this was saved. Send the form again."),
     "deadline_exceeded": N_("This took too long and was not saved. Send the form again."),
     "gateway_timeout": N_("This took too long and was not saved. Send the form again."),
+    "check_required": N_("A volunteer needs a valid background check to work with students "
+                         "(9.3b)."),
 }
 UNKNOWN_PROBLEM = N_("The request was refused.")
 # The sections of an archive file (9.4b), in their order.
@@ -448,7 +466,7 @@ FIELD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
      N_("Choose at least one topic (6.2.1.3).")),
     (re.compile(r"An individual session has exactly one supervisee\."),
      N_("An individual session has exactly one supervisee.")),
-    (re.compile(r"Must not be in the future \(.*\)\."), N_("Not in the future.")),
+    (re.compile(r"Must not be in the future(?: \(.*\))?\."), N_("Not in the future.")),
     (re.compile(r"Continuing education must not predate registration "
                 r"\((?P<date>\d{4}-\d{2}-\d{2})\)\."),
      N_("Continuing education is not before the registration (%(date)s).")),
@@ -464,6 +482,11 @@ FIELD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
      N_("Required for an evaluation of a social worker.")),
     (re.compile(r"A self-evaluation of a worker is made by that worker\."),
      N_("A self-evaluation of a worker is made by that worker.")),
+    # The resources service's, of the register's forms (9.3).
+    (re.compile(r"Must not be before valid_from\."), N_("Not before the first valid day.")),
+    (re.compile(r"Must not be before period_from\."), N_("Not before the period's first day.")),
+    (re.compile(r"Must be after checked_on\."), N_("After the day of the check.")),
+    (re.compile(r"Not a valid email address\."), N_("Not a valid email address.")),
     # The archive's, of an access grant's hours (9.4d).
     (re.compile(r"Must not exceed the (?P<hours>\d+) hours requested\."),
      N_("At most the %(hours)s hours requested.")),
@@ -529,6 +552,17 @@ class Localized:
                 label = entry.label_zh if self.locale == "zh_CN" else entry.label_en
                 return f"{code} {label}"
         return code
+
+    def sector(self, code: str) -> str:
+        """A sector of the family–school–community network (7.3a), by its label."""
+        labels = SECTOR_LABELS.get(code)
+        if labels is None:
+            return code
+        return labels["label_zh"] if self.locale == "zh_CN" else labels["label_en"]
+
+    def money(self, cents: int, currency: str) -> str:
+        """An amount the services keep in whole cents, in the locale's way (¥1,500.00)."""
+        return format_currency(Decimal(cents) / 100, currency, locale=self.locale)
 
     def date(self, value: str | date | None) -> str:
         if not value:

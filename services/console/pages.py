@@ -29,6 +29,7 @@ from services.console import (  # noqa: F401
     archivist,
     auditor,
     oidc,
+    register,
     school_admin,
     social_worker,
     supervisor,

@@ -10,11 +10,12 @@ serves, the first link of a role being where its people land after signing in.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import Rule
 from werkzeug.test import EnvironBuilder
 from werkzeug.utils import redirect
@@ -32,7 +33,13 @@ if TYPE_CHECKING:
 
 # Where a nested field error of a command is shown on its form.
 ERROR_PLACES = {"guardians.0.name": "guardian_name", "guardians.0.relation": "guardian_relation",
-                "guardians.0.contact": "guardian_contact"}
+                "guardians.0.contact": "guardian_contact",
+                # The register's (register.py): a contact's parts, an amount typed in yuan,
+                # an activity's kind and id picked as one.
+                **{f"contact.{part}": f"contact_{part}"
+                   for part in ("person", "phone", "email", "address")},
+                "amount_cents": "amount", "activity_kind": "activity",
+                "activity_id": "activity"}
 # Keys of a refusal's `errors` that list what is not yet done rather than what is wrong.
 UNDONE_KEYS = ("missing_step", "consent")
 
@@ -99,7 +106,9 @@ class Problem:
             place = ERROR_PLACES.get(key, key.split(".")[0])
             for rule in rules:
                 if place in names:
-                    shown.beside.setdefault(place, []).append(field_message(rule))
+                    beside = shown.beside.setdefault(place, [])
+                    if field_message(rule) not in beside:  # two keys of one field, one rule
+                        beside.append(field_message(rule))
                 else:
                     shown.elsewhere.append((key, field_message(rule)))
         return shown
@@ -150,6 +159,23 @@ def carry_out(visit: Visit, path: str, body: dict[str, Any],
             raise
         return again(refusal)
     return redirect(done(answer) if callable(done) else done)
+
+
+def send_section(visit: Visit, sections: Mapping[str, tuple[Field, ...]], section: str,
+                 route: str, done: str, page_again: Callable[[Section, int], Response],
+                 shape: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: body,
+                 answerable: Callable[[Refused], bool] = refused_on_form) -> Response:
+    """Send the form `section` of a page with several (`sections`, by name) to `route`, its
+    payload shaped by `shape`, then go to `done`; refused, the page again with that form as it
+    was sent and the reasons beside its fields. A section the page has not is no page."""
+    fields = sections.get(section)
+    if fields is None:
+        raise NotFound()
+    body = shape(forms.payload(fields, visit.request.form))
+    return carry_out(visit, route, body, lambda refusal: page_again(
+        Section(fields, name=section, values=forms.values(fields, visit.request.form),
+                problem=Problem.of(refusal.problem, fields)), refusal.status),
+        done, answerable)
 
 
 def sent_back(visit: Visit, section: Section, problem: Problem) -> Section:

@@ -12,6 +12,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from contracts.errors import Conflict, NotAllowed, NotFound
+from contracts.events.resources import SECTOR_LABELS
 from contracts.registry import validate_payload
 from services.resources.access import (
     CHECKERS,
@@ -27,7 +28,6 @@ from services.resources.access import (
     school_in_scope,
 )
 from services.resources.domain import (
-    SECTOR_LABELS,
     Donation,
     JointActivity,
     Provider,

@@ -17,20 +17,6 @@ from eventsourcing.domain import event
 from contracts.errors import Conflict, InvalidInput
 from services.runtime.domain import CasebookAggregate
 
-# The partner types of the family–school–community network (7.3a, 7.5), as people read them.
-SECTOR_LABELS: dict[str, dict[str, str]] = {
-    "family": {"label_zh": "家庭", "label_en": "Family"},
-    "school": {"label_zh": "学校", "label_en": "School"},
-    "community": {"label_zh": "社区", "label_en": "Community"},
-    "social_organisation": {"label_zh": "社会组织", "label_en": "Social organisation"},
-    "enterprise": {"label_zh": "企业", "label_en": "Enterprise"},
-    "government": {"label_zh": "政府部门", "label_en": "Government body"},
-    "medical": {"label_zh": "医疗机构", "label_en": "Medical institution"},
-    "legal": {"label_zh": "法律服务机构", "label_en": "Legal service"},
-    "education": {"label_zh": "教育机构", "label_en": "Educational institution"},
-    "other": {"label_zh": "其他", "label_en": "Other"},
-}
-
 
 class Provider(CasebookAggregate):
     @event("Registered")

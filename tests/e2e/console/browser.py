@@ -70,8 +70,10 @@ class Person:
 
     def said_beside(self, label: str) -> str:
         """What the page says beside the field labelled `label` (its refusal, once refused)."""
-        described = self.field(label).get_attribute("aria-describedby")
-        return self.page.locator(f"#{described}").inner_text()
+        described = (self.field(label).get_attribute("aria-describedby") or "").split()
+        # A field with a hint is described by the hint too: the refusal is its error.
+        errors = [name for name in described if name.startswith("error-")] or described
+        return " ".join(self.page.locator(f"#{name}").inner_text() for name in errors)
 
     def save(self, button: str, status: int = 302) -> None:
         """Send the form with `button`; its answer is a redirect unless it was refused."""

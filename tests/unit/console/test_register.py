@@ -1,0 +1,194 @@
+"""The resource register's pages (9.3) without a browser: what each form sends the resources
+service (a contact as its parts, an amount typed in yuan as cents, an activity picked as its
+kind and id), where it leads, the refusals beside their fields or above the form, and the forms
+each role is offered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from contracts.events.resources import (
+    ACTIVITY_KINDS,
+    CHECK_RESULTS,
+    DONATION_KINDS,
+    PARTNER_SECTORS,
+    PROVIDER_KINDS,
+)
+from services.console import register
+from services.console.i18n import FIELD_LABELS, LABELS, Localized
+from services.console.web import Refused
+from services.runtime.context import Actor
+from tests.unit.console.visits import visit_of
+
+WORKER = Actor(id="demo-worker-1", role="social_worker", school_id="JD001")
+ADMIN = Actor(id="demo-admin", role="school_admin", school_id="JD001")
+PROVIDER = {"provider_id": "p-1", "provider_kind": "organisation", "sector": "medical",
+            "name": "区医院", "registered_on": "2026-09-01", "school_id": "JD001",
+            "details": {"name": "区医院", "contact": {"phone": "0571-1"}}}
+NONE = {"items": [], "next": None, "total": 0}
+VOLUNTEER = {"volunteer_id": "v-1", "school_id": "JD001", "skills": [],
+             "registered_on": "2026-09-01", "latest_check": None, "check_state": "unchecked",
+             "may_work_with_students": False, "minutes_served": 0,
+             "details": {"name": "陈志愿", "contact": {}},
+             "assignments": [{"assignment_id": "a-1", "activity_id": "g-1",
+                              "activity_kind": "group", "with_students": False,
+                              "starts_on": "2026-11-02"}],
+             "served": []}
+GROUPS = {"items": [{"group_id": "g-1", "kind": "growth", "formed_on": "2026-10-08",
+                     "status": "open"}], "next": None, "total": 1}
+
+
+class Services:
+    """The resources and cases services' answers, and the commands the pages sent."""
+
+    def __init__(self, refusal: Refused | None = None) -> None:
+        self.refusal = refusal
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.answers = {"/providers/p-1": PROVIDER, "/resources": NONE, "/donations": NONE,
+                        "/volunteers/v-1": VOLUNTEER, "/groups": GROUPS, "/classes": NONE,
+                        "/joint-activities": NONE}
+
+    def get(self, path: str, **query: Any) -> Any:
+        return self.answers[path]
+
+    def post(self, path: str, body: dict[str, Any], key: str | None) -> Any:
+        self.sent.append((path, body))
+        if self.refusal is not None:
+            raise self.refusal
+        return {"provider_id": "p-new", "volunteer_id": "v-new", "feedback_id": "f-1"}
+
+
+@pytest.mark.parametrize(("typed", "sent"), [
+    ("1500", 150000), ("1,500.50", 150050), ("99.5", 9950), ("0.05", 5), (" 12 ", 1200),
+    ("1.234", "1.234"), ("一千", "一千"), ("-5", "-5"), ("", ""),
+])
+def test_an_amount_typed_in_yuan_is_sent_as_whole_cents_or_as_typed(typed, sent) -> None:
+    assert register.cents(typed) == sent
+
+
+def test_a_provider_is_sent_with_its_contact_as_parts_and_leads_to_its_page() -> None:
+    services = Services()
+    answer = register.register_provider(visit_of(services, "zh_CN", WORKER, "POST", {
+        "provider_kind": "organisation", "sector": "medical", "name": "区医院",
+        "contact_person": "周老师", "contact_phone": "0571-1", "contact_email": "",
+        "registered_on": "2026-12-01"}))
+    assert answer.status_code == 302 and answer.location == "/providers/p-new"
+    assert services.sent == [("/providers", {
+        "provider_kind": "organisation", "sector": "medical", "name": "区医院",
+        "contact": {"person": "周老师", "phone": "0571-1"}, "registered_on": "2026-12-01"})]
+
+
+def test_a_contact_refused_is_said_beside_its_own_field() -> None:
+    refusal = Refused(400, {"code": "invalid_input", "errors": {
+        "contact": {"email": ["Not a valid email address."]}, "name": ["Missing data for "
+                                                                       "required field."]}})
+    answer = register.register_provider(visit_of(Services(refusal), "zh_CN", WORKER, "POST", {
+        "contact_email": "nowhere", "contact_person": "周老师"}))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert '<p class="error" id="error-contact_email">不是有效的电子邮箱地址。' in page
+    assert '<p class="error" id="error-name">' in page
+    assert 'value="周老师"' in page
+
+
+def test_a_donation_in_yuan_is_sent_in_cents_and_a_refused_amount_shown_beside_it() -> None:
+    services = Services()
+    answer = register.provider_command(visit_of(services, "zh_CN", WORKER, "POST", {
+        "kind": "funds", "amount": "1,500.50", "received_on": "2026-12-01"}), "p-1",
+        "donations")
+    assert answer.location == "/providers/p-1#donations"
+    assert services.sent == [("/providers/p-1/donations", {
+        "kind": "funds", "amount_cents": 150050, "received_on": "2026-12-01",
+        "restricted_to_service_codes": []})]
+    refusal = Refused(400, {"code": "invalid_input",
+                            "errors": {"amount_cents": ["Not a valid integer."]}})
+    refused = register.provider_command(visit_of(Services(refusal), "zh_CN", WORKER, "POST", {
+        "kind": "funds", "amount": "一千"}), "p-1", "donations")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert 'id="error-donations-amount">不是整数。' in page and 'value="一千"' in page
+
+
+def test_a_resource_covers_the_school_of_whoever_registers_it() -> None:
+    services = Services()
+    register.provider_command(visit_of(services, "zh_CN", WORKER, "POST", {
+        "kind": "tutoring", "title": "周末数学辅导", "capacity": "6",
+        "valid_from": "2026-12-01"}), "p-1", "resources")
+    ((path, body),) = services.sent
+    assert path == "/providers/p-1/resources" and body["school_ids"] == ["JD001"]
+    assert body["capacity"] == 6 and body["eligible_service_codes"] == []
+
+
+def test_an_activity_picked_is_sent_as_its_kind_and_id() -> None:
+    services = Services()
+    answer = register.volunteer_command(visit_of(services, "zh_CN", WORKER, "POST", {
+        "activity": "group:g-1", "starts_on": "2026-12-01"}), "v-1", "assignments")
+    assert answer.location == "/volunteers/v-1#assignments"
+    assert services.sent == [("/volunteers/v-1/assignments", {
+        "activity_kind": "group", "activity_id": "g-1", "starts_on": "2026-12-01",
+        "with_students": False})]
+
+
+def test_an_activity_not_picked_is_refused_beside_the_picker() -> None:
+    refusal = Refused(400, {"code": "invalid_input", "errors": {
+        "activity_id": ["Missing data for required field."],
+        "activity_kind": ["Missing data for required field."]}})
+    services = Services(refusal)
+    answer = register.volunteer_command(visit_of(services, "zh_CN", WORKER, "POST", {
+        "with_students": "1"}), "v-1", "assignments")
+    assert services.sent[0][1] == {"with_students": True}
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert 'id="error-assignments-activity">此项必填。 </p>' in page  # said once, for both
+
+
+def test_a_volunteer_not_cleared_is_refused_above_the_form_saying_why() -> None:
+    refusal = Refused(403, {"code": "check_required", "detail": "Volunteer v-1 has no "
+                            "background check on record (on 2026-12-01)."})
+    answer = register.volunteer_command(visit_of(Services(refusal), "zh_CN", WORKER, "POST", {
+        "activity": "group:g-1", "with_students": "1"}), "v-1", "assignments")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 403
+    assert "志愿者须有有效的背景审查方可与学生接触（9.3b）。" in page
+    assert '<details id="assignments-form" open>' in page
+
+
+def test_another_refusal_of_a_role_is_not_taken_for_a_form_s() -> None:
+    refusal = Refused(403, {"code": "not_allowed", "detail": "No."})
+    with pytest.raises(Refused):
+        register.volunteer_command(visit_of(Services(refusal), "zh_CN", WORKER, "POST", {
+            "result": "passed"}), "v-1", "checks")
+
+
+def test_the_checks_and_the_feedback_are_offered_to_the_roles_that_may_send_them() -> None:
+    worker = register.volunteer(visit_of(Services(), "zh_CN", WORKER), "v-1").get_data(
+        as_text=True)
+    admin = register.volunteer(visit_of(Services(), "zh_CN", ADMIN), "v-1").get_data(
+        as_text=True)
+    assert "记录背景审查" not in worker and "记录背景审查" in admin
+    assert "成长小组，2026年10月8日 组建" in worker  # the assignment by its group
+    worker_provider = register.provider(visit_of(Services(), "zh_CN", WORKER), "p-1")
+    admin_provider = register.provider(visit_of(Services(), "zh_CN", ADMIN), "p-1")
+    assert "/feedback" not in worker_provider.get_data(as_text=True)
+    assert "/providers/p-1/feedback?" in admin_provider.get_data(as_text=True)
+
+
+def test_a_provider_s_page_is_not_titled_with_its_name() -> None:
+    # An individual provider's name is personal: the browser's history keeps page titles.
+    page = register.provider(visit_of(Services(), "zh_CN", WORKER), "p-1").get_data(
+        as_text=True)
+    assert "<title>资源提供方 p-1" in page and "<title>区医院" not in page
+
+
+def test_every_code_these_pages_show_has_a_label() -> None:
+    shown = (*PROVIDER_KINDS, *DONATION_KINDS, *CHECK_RESULTS)
+    assert [code for code in shown if code not in LABELS] == []
+    assert [kind for kind in ACTIVITY_KINDS
+            if kind not in LABELS and kind not in FIELD_LABELS["activity_kind"]] == []
+    zh, en = Localized("zh_CN"), Localized("en")
+    assert [code for code in PARTNER_SECTORS if zh.sector(code) == code] == []
+    assert (zh.sector("medical"), en.sector("medical")) == ("医疗机构", "Medical institution")
+    assert zh.label("administration", "activity_kind") == "行政事务"
+    assert zh.money(150050, "CNY") == "¥1,500.50"
