@@ -47,6 +47,8 @@ from services.console.web import (
 from services.resources.access import CHECKERS, FEEDBACK_ISSUERS, MANAGERS
 
 LIST_PAGE = 20
+# The register's providers a joint activity's form offers as its partners, the oldest first.
+PARTNER_CHOICES = 100
 # A provider's resources and donations shown on its page, the most recent last.
 ON_PAGE = 50
 
@@ -128,6 +130,17 @@ HOURS = (
     Field("assignment_id", N_("For the assignment"), "select", required=True),
     Field("served_on", N_("Served on"), "date", required=True, default=_today),
     Field("minutes", N_("Minutes"), "int", required=True, hint=N_("15 to 1440.")),
+)
+# An activity held with partners of the register (7.3a, 7.5); `partner_ids` offers the
+# providers serving the school.
+JOINT_ACTIVITY = (
+    Field("partner_ids", N_("Partners"), "multi", required=True),
+    Field("theme", N_("Theme"), required=True),
+    Field("service_codes", N_("Services (chapter 7)"), "multi", ALL_SERVICE_CODES,
+          required=True),
+    Field("held_on", N_("Date held"), "date", required=True, default=_today),
+    Field("participant_count", N_("Participants"), "int", required=True,
+          hint=N_("How many took part.")),
 )
 PROVIDER_SECTIONS = {"resources": RESOURCE, "donations": DONATION}
 VOLUNTEER_SECTIONS = {"checks": CHECK, "assignments": ASSIGNMENT, "hours": HOURS}
@@ -291,6 +304,34 @@ def _feedback_page(visit: Visit, provider_id: str, period: dict[str, Any],
     return visit.render("register_feedback.html", status, provider=record, period=period,
                         report=report, problem=refused, fields=PERIOD, titles=titles,
                         issued=visit.request.args.get("issued"))
+
+
+# Joint activities with the register's partners and the school's community network (7.3a, 7.5).
+
+
+@page("/joint-activities")
+def joint_activities(visit: Visit) -> Response:
+    return _joint_page(visit, None)
+
+
+@page("/joint-activities", "POST")
+def hold_joint_activity(visit: Visit) -> Response:
+    body = forms.payload(JOINT_ACTIVITY, visit.request.form)
+    return _send(visit, "/joint-activities", JOINT_ACTIVITY, body, "/joint-activities",
+                 lambda form, problem, status: _joint_page(visit, Section(
+                     JOINT_ACTIVITY, name="activity", values=forms.values(JOINT_ACTIVITY, form),
+                     problem=problem), status))
+
+
+def _joint_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
+    args = visit.request.args
+    network = visit.api.get("/community-network")
+    listed = visit.api.get("/joint-activities", after=args.get("after"), limit=LIST_PAGE)
+    partners = {item["provider_id"]: item["name"] or item["provider_id"][:8]
+                for item in visit.api.get("/providers", limit=PARTNER_CHOICES)["items"]}
+    return visit.render("register_joint.html", status, network=network, page=listed,
+                        after=args.get("after"), partners=partners,
+                        section=form_of(sent, "activity", JOINT_ACTIVITY))
 
 
 # Volunteers (9.3b).

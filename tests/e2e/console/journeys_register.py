@@ -1,11 +1,12 @@
-"""The resource register (9.3) in the console: a social worker registers a provider (refused
-first without a name and for an email that is none, beside each field), a resource it offers
-(refused first for no capacity) and a donation typed in yuan; finds the donation in the
-register's totals; registers a volunteer, is refused assigning them to work with students
-before any background check (said above the form), assigns them to other work and logs their
-time. The school administrator then records a background check (refused first for an end
-before its start) that clears the volunteer, and issues the provider its feedback on how its
-resources were used (9.3c)."""
+"""The resource register (9.3) in the console: a social worker registers a provider (refused first
+without a name and for an email that is none, beside each field), a resource it offers (refused
+first for no capacity) and a donation typed in yuan; finds the donation in the register's
+totals; records an activity held with the provider (refused first without the number who took
+part) and finds it in the school's community network; registers a volunteer, is refused
+assigning them to work with students before any background check (said above the form), assigns
+them to other work and logs their time. The school administrator then records a background check
+(refused first for an end before its start) that clears the volunteer, and issues the provider
+its feedback on how its resources were used (9.3c)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,21 @@ def register_journey(browser: Browser, console_url: str, artefacts: Path) -> dic
     seen["providers"] = page.locator("table.providers tbody").inner_text()
     seen["totals"] = page.locator("ul.totals").inner_text()
     shot("register-03-providers")
+
+    # An activity held with the provider as partner (7.5): without participants refused beside
+    # the field; then in the school's community network (7.3a).
+    page.get_by_role("link", name="联合活动").click()
+    page.locator("summary", has_text="记录联合活动").click()
+    page.get_by_label(PROVIDER).check()
+    field("主题").fill("家长课堂：亲子沟通")
+    page.get_by_label(re.compile(r"7\.1\.4a ")).check()
+    save("记录活动", 400)
+    seen["refused_participants"] = me.said_beside("参加人数")
+    field("参加人数").fill("30")
+    save("记录活动")
+    seen["joint"] = page.locator("table.joint tbody").inner_text()
+    seen["network"] = page.locator("table.network tbody").inner_text()
+    shot("register-07-joint-activity")
 
     # A volunteer, not yet checked: refused working with students (9.3b), above the form.
     page.get_by_role("link", name="志愿者").first.click()

@@ -33,6 +33,7 @@ def test_the_school_keeps_its_resource_register_in_the_console(amqp_uri, tmp_pat
             (donation,) = proxy.resources.list_donations(
                 {"provider_id": seen["provider_id"]})["items"]
             volunteer = proxy.resources.get_volunteer({"volunteer_id": seen["volunteer_id"]})
+            joint = proxy.resources.list_joint_activities({})["items"]
         with rpc(amqp_uri, AUDITOR) as auditor:
             issued = [envelope for envelope in auditor.resources.events_since(0, 500)
                       if envelope["type"] == "ProviderFeedbackIssued"]
@@ -74,6 +75,14 @@ def test_the_school_keeps_its_resource_register_in_the_console(amqp_uri, tmp_pat
     assert PROVIDER_NAME in seen["providers"]
     assert seen["totals"] == "资金: ¥1,500.50 1 笔"
 
+    # The joint activity (7.5): refused beside the participants, then held with the provider,
+    # who now counts in the school's network, under its sector (7.3a).
+    assert seen["refused_participants"] == "此项必填。"
+    assert "家长课堂：亲子沟通" in seen["joint"] and PROVIDER_NAME in seen["joint"]
+    assert "30" in seen["joint"]
+    assert seen["network"].split() == ["社会组织", "1", "1"]  # a row, or a card at phone width
+    assert [activity["partner_ids"] for activity in joint] == [[seen["provider_id"]]]
+
     # The volunteer: not checked, so not with students (9.3b), refused above the form; assigned
     # to the worker's group without, and an hour and a half served.
     assert seen["volunteer_heading"] == "陈志愿 未审查"
@@ -81,6 +90,7 @@ def test_the_school_keeps_its_resource_register_in_the_console(amqp_uri, tmp_pat
     assert seen["worker_offered_check"] == 0  # a supervisor or the administrator checks
     assert seen["activities_offered"][0] == "请选择…"
     assert seen["activities_offered"][1].startswith("成长小组，")
+    assert seen["activities_offered"][2].startswith("联合活动：家长课堂：亲子沟通")
     assert "背景审查" in seen["refused_with_students"]
     assert "成长小组" in seen["assignments"] and "与学生接触" not in seen["assignments"]
     assert "90 分钟" in seen["served"]
@@ -108,5 +118,5 @@ def test_the_school_keeps_its_resource_register_in_the_console(amqp_uri, tmp_pat
 
     for page in ("register-01-provider-refused", "register-02-provider", "register-03-providers",
                  "register-04-volunteer-refused", "register-05-volunteer-cleared",
-                 "register-06-feedback-issued"):
+                 "register-06-feedback-issued", "register-07-joint-activity"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0

@@ -48,7 +48,10 @@ class Services:
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.answers = {"/providers/p-1": PROVIDER, "/resources": NONE, "/donations": NONE,
                         "/volunteers/v-1": VOLUNTEER, "/groups": GROUPS, "/classes": NONE,
-                        "/joint-activities": NONE}
+                        "/joint-activities": NONE,
+                        "/providers": {"items": [PROVIDER], "next": None, "total": 1},
+                        "/community-network": {"school_id": "JD001", "sectors": [],
+                                               "partners": 0, "joint_activities": 0}}
 
     def get(self, path: str, **query: Any) -> Any:
         return self.answers[path]
@@ -160,6 +163,26 @@ def test_another_refusal_of_a_role_is_not_taken_for_a_form_s() -> None:
     with pytest.raises(Refused):
         register.volunteer_command(visit_of(Services(refusal), "zh_CN", WORKER, "POST", {
             "result": "passed"}), "v-1", "checks")
+
+
+def test_a_joint_activity_names_its_partners_from_the_register_and_keeps_them_if_refused():
+    services = Services()
+    answer = register.hold_joint_activity(visit_of(services, "zh_CN", WORKER, "POST", {
+        "partner_ids": "p-1", "theme": "家长课堂", "service_codes": "7.1.4a",
+        "held_on": "2026-12-01", "participant_count": "30"}))
+    assert answer.location == "/joint-activities"
+    assert services.sent == [("/joint-activities", {
+        "partner_ids": ["p-1"], "theme": "家长课堂", "service_codes": ["7.1.4a"],
+        "held_on": "2026-12-01", "participant_count": 30})]
+    refusal = Refused(400, {"code": "invalid_input", "errors": {
+        "participant_count": ["Missing data for required field."]}})
+    refused = register.hold_joint_activity(visit_of(Services(refusal), "zh_CN", WORKER, "POST", {
+        "partner_ids": "p-1", "theme": "家长课堂"}))
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert 'id="error-activity-participant_count">此项必填。' in page
+    assert '<details id="activity-form" open>' in page
+    assert 'value="p-1" checked> 区医院' in page
 
 
 def test_the_checks_and_the_feedback_are_offered_to_the_roles_that_may_send_them() -> None:
