@@ -304,6 +304,13 @@ WITHDRAW_CONSENT = (
     Field("withdrawn_on", N_("Withdrawn on"), "date", required=True, default=_today),
     Field("reason", N_("Why it was withdrawn"), "textarea"),
 )
+# A live case handed by the supervisor to another of their supervisees (6.2.2), who is offered
+# among them.
+REASSIGN = (
+    Field("to_social_worker_id", N_("To the social worker"), "select", required=True),
+    Field("reassigned_on", N_("Reassigned on"), "date", required=True, default=_today),
+    Field("reason", N_("Why it is reassigned"), "textarea"),
+)
 # A closed case reopened, from its follow-up (9.2b): the case is then live and readable again.
 REOPEN = (
     Field("reopened_on", N_("Reopened on"), "date", required=True, default=_today),

@@ -39,6 +39,8 @@ COMING_WITHIN = ("7", "30", "90")
 DEFAULT_WITHIN = 30
 # A case's referrals and resource requests are few: their states are read in one page.
 OUTSIDE_PAGE = 200
+# One page of a supervisor's supervisees fills their pickers; the service pages at 200.
+SUPERVISEES_PAGE = 200
 # The page a refused form is shown on again, given the form's section and the refusal's status.
 Again = Callable[["Section", int], Response]
 
@@ -151,6 +153,12 @@ def record_step(visit: Visit, case_id: str, step: str) -> Response:
     body = forms.command(chosen, visit.request.form)
     return _case_command(visit, case_id, chosen.path, body, done,
                          Section(chosen.fields, step=chosen))
+
+
+@page("/cases/<case_id>/reassignment", "POST")
+def reassign_case(visit: Visit, case_id: str) -> Response:
+    """A supervisor hands the case to another of their supervisees (6.2.2)."""
+    return _form_command(visit, case_id, "reassignment", forms.REASSIGN, "reassign")
 
 
 @page("/cases/<case_id>/risks", "POST")
@@ -287,6 +295,21 @@ def _case_command(visit: Visit, case_id: str, path: str, body: dict[str, Any],
     return carry_out(visit, f"/cases/{case_id}/{path}", body, refused, done)
 
 
+def supervisee_records(visit: Visit) -> list[dict[str, Any]] | None:
+    """The signed-in supervisor's own social workers (6.2.2), or None while the supervision
+    service has no such supervisor: one who signs in before the school administrator registers
+    them (6.2.2.1) is told so on their pages, which otherwise show nothing of theirs."""
+    try:
+        found = visit.api.get(f"/supervisors/{visit.actor.id}/supervisees", active="true",
+                              limit=SUPERVISEES_PAGE)
+    except Refused as refusal:
+        if refusal.status != 404:
+            raise
+        return None
+    items: list[dict[str, Any]] = found["items"]
+    return items
+
+
 def _case_page(visit: Visit, case_id: str, sent: Section | None,
                status: int = 200) -> Response:
     record = visit.api.get(f"/cases/{case_id}")
@@ -306,10 +329,16 @@ def _case_page(visit: Visit, case_id: str, sent: Section | None,
         forms.REVISE_PLAN, name="revise",
         values=forms.current_plan(record["plans"][-1]) if record["plans"] else {})
     goals = record["plans"][-1]["parts"].get("goals", []) if record["plans"] else []
+    # A supervisor hands a live case to another of their supervisees (6.2.2).
+    others = ({worker["social_worker_id"]: worker["social_worker_id"]
+               for worker in supervisee_records(visit) or ()
+               if worker["social_worker_id"] != record["social_worker_id"]}
+              if visit.actor.role == "supervisor" else {})
     return visit.render("case.html", status, case=record, client=client, goals=goals,
                         timeline=timeline, steps=forms.STEPS, upcoming=upcoming, step=step,
                         risk=risk, risk_form=risk_form, decline=decline, withdraw=withdraw,
-                        revise=revise,
+                        revise=revise, reassign=form_of(sent, "reassign", forms.REASSIGN),
+                        reassign_to=others,
                         risk_forms={name: (fields, forms.values(fields, None))
                                     for name, fields in RISK_FORMS.items()})
 

@@ -22,7 +22,7 @@ from contracts.events.supervision import (
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_, today
-from services.console.social_worker import client_names
+from services.console.social_worker import client_names, supervisee_records
 from services.console.web import (
     Problem,
     Refused,
@@ -38,8 +38,6 @@ from services.runtime.clock import clock
 
 ESCALATION_PAGE = 20
 CASES_PAGE = 20
-# One page of the supervisor's supervisees fills the worker filter; the service pages at 200.
-SUPERVISEES_PAGE = 200
 ESCALATION_STATES = ("awaiting acknowledgement", "acknowledged", "resolved")
 STAGES = ("intake", "assessment", "plan", "intervention", "evaluation", "closing")
 
@@ -210,7 +208,7 @@ def supervisees_cases(visit: Visit) -> Response:
     """The cases of the supervisor's supervisees, newest first, by worker and step; a case
     with a key control point overdue (9.5c) is marked."""
     args = visit.request.args
-    supervisees = _supervisee_records(visit)
+    supervisees = supervisee_records(visit)
     workers = supervisees or []
     known = {worker["social_worker_id"] for worker in workers}
     worker = args.get("worker") if args.get("worker") in known else None
@@ -291,23 +289,8 @@ def record_training(visit: Visit) -> Response:
                      "/supervision")
 
 
-def _supervisee_records(visit: Visit) -> list[dict[str, Any]] | None:
-    """The signed-in supervisor's own social workers (6.2.2), or None while the supervision
-    service has no such supervisor: one who signs in before the school administrator registers
-    them (6.2.2.1) is told so on their pages, which otherwise show nothing of theirs."""
-    try:
-        found = visit.api.get(f"/supervisors/{visit.actor.id}/supervisees", active="true",
-                              limit=SUPERVISEES_PAGE)
-    except Refused as refusal:
-        if refusal.status != 404:
-            raise
-        return None
-    items: list[dict[str, Any]] = found["items"]
-    return items
-
-
 def _supervisees(visit: Visit) -> tuple[str, ...]:
-    return _ids(_supervisee_records(visit))
+    return _ids(supervisee_records(visit))
 
 
 def _ids(records: list[dict[str, Any]] | None) -> tuple[str, ...]:
@@ -325,7 +308,7 @@ def _supervision_page(visit: Visit, sent: Section | None, status: int = 200) -> 
                              after=args.get("after"), limit=QUALITY_PAGE)
     year = today().year
     training = visit.api.get(f"/schools/{school}/training-report", year=year)
-    records = _supervisee_records(visit)
+    records = supervisee_records(visit)
     supervisees = _ids(records)
     sections = sections_of(sent, session=session_fields(supervisees),
                            training=training_fields(supervisees))

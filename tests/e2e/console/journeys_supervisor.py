@@ -1,7 +1,7 @@
 """The supervisor's journey through the console: a risk escalation of a supervisee's case
 taken in charge with a refusal on the way (9.6b), then the supervisees' cases by worker and
-step, an improvement action for a key control point found unmet (9.5c, 10.3), and supervision
-per worker (9.1c)."""
+step, an improvement action for a key control point found unmet (9.5c, 10.3), supervision
+per worker (9.1c), and a case handed to another supervisee (6.2.2)."""
 
 from __future__ import annotations
 
@@ -89,6 +89,26 @@ def supervisor_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     supervision = page.locator("table.supervision tbody tr").all_inner_texts()
     sessions = page.locator("table.sessions tbody tr").all_inner_texts()
     shot("sup-07-supervision")
+
+    # The case handed to the supervisor's other supervisee (6.2.2): without a date, refused
+    # beside it; then reassigned, and the case page says whose it is.
+    page.get_by_role("link", name="被督导者的个案").click()
+    page.locator("table.cards tbody a").first.click()
+    page.wait_for_url(re.compile(r"/cases/[0-9a-f-]+$"))
+    reassign_case = page.url.rsplit("/", 1)[-1]
+    page.locator("summary", has_text="改派给另一位受督导社工").click()
+    reassign_offered = field("改派给").locator("option").all_inner_texts()
+    field("改派给").select_option("demo-worker-2")
+    today = field("改派日期").input_value()
+    field("改派日期").fill("")
+    field("改派原因").fill("原社工休产假。")
+    save("改派个案", 400)
+    reassign_refused = me.said_beside("改派日期")
+    reassign_kept = field("改派原因").input_value()
+    field("改派日期").fill(today)
+    save("改派个案")
+    reassigned = page.locator("#worker").inner_text()
+    shot("sup-08-case-reassigned")
     me.context.close()
     return {"listed": listed, "late_rows": late_rows, "overdue_only": overdue_only,
             "passed": passed, "acknowledge_offered": acknowledge_offered,
@@ -96,7 +116,9 @@ def supervisor_journey(browser: Browser, console_url: str, artefacts: Path) -> d
             "acknowledged": acknowledged, "refused": refused, "trail_before": trail_before,
             "trail_after_refusal": trail_after_refusal, "resolved": resolved, "trail": trail,
             "cases": cases, "finding": found, "under_way": under_way, "addressed": addressed,
-            "supervision": supervision, "sessions": sessions}
+            "supervision": supervision, "sessions": sessions, "reassign_case": reassign_case,
+            "reassign_offered": reassign_offered, "reassign_refused": reassign_refused,
+            "reassign_kept": reassign_kept, "reassigned": reassigned, "today": today}
 
 
 JOURNEYS = {"supervisor": supervisor_journey}

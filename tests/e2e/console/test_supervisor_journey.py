@@ -22,11 +22,15 @@ pytestmark = pytest.mark.e2e
 ADMIN = {"id": "demo-admin", "role": "school_admin", "school_id": SCHOOL}
 SOCIAL_WORKER = {"id": WORKER, "role": "social_worker", "school_id": SCHOOL}
 SUPERVISOR = {"id": DEMO_SUPERVISOR, "role": "supervisor", "school_id": SCHOOL}
+OTHER_WORKER = "demo-worker-2"  # the supervisor's other supervisee, a case is handed to
 
 
 def staff_with_supervisor(amqp_uri: str) -> None:
-    """School JD001 with its worker, and demo-supervisor as the worker's supervisor (6.2.2)."""
+    """School JD001 with its worker and another, and demo-supervisor as the supervisor of both
+    (6.2.2). The other first: the cases service learns the assignments in the order made, so
+    once it knows the worker's, it knows the other's."""
     with rpc(amqp_uri, ADMIN) as admin:
+        staff_school(admin, SCHOOL, OTHER_WORKER, SUPERVISOR["id"])
         staff_school(admin, SCHOOL, WORKER, SUPERVISOR["id"])
 
 
@@ -83,6 +87,7 @@ def test_a_supervisor_acknowledges_an_escalation_raised_by_a_high_risk(amqp_uri,
                 {"escalation_id": seen["escalation_id"]})
             actions = supervisor.supervision.list_improvement_actions(
                 {"school_id": SCHOOL})["items"]
+            handed = supervisor.cases.get_case({"case_id": seen["reassign_case"]})
 
     assert seen["listed"] == 2
     assert len(seen["late_rows"]) == 1 and "欺凌" in seen["late_rows"][0]
@@ -118,6 +123,12 @@ def test_a_supervisor_acknowledges_an_escalation_raised_by_a_high_risk(amqp_uri,
         ("demo-worker-1", "done", True)]
     assert any(WORKER in line and "1" in line for line in seen["supervision"])
     assert len(seen["sessions"]) == 1 and "教育督导、支持督导" in seen["sessions"][0]
+    # The case handed to the other supervisee (6.2.2), the only one offered; the refusal kept
+    # what was typed.
+    assert seen["reassign_offered"] == ["请选择…", OTHER_WORKER]
+    assert seen["reassign_refused"] == "此项必填。" and seen["reassign_kept"] == "原社工休产假。"
+    assert seen["reassigned"] == f"现由 {OTHER_WORKER} 负责"
+    assert handed["social_worker_id"] == OTHER_WORKER
     for page in ("sup-01-escalations", "sup-03-action-refused", "sup-04-escalation-resolved",
-                 "sup-06-quality", "sup-07-supervision"):
+                 "sup-06-quality", "sup-07-supervision", "sup-08-case-reassigned"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0
