@@ -27,7 +27,12 @@ from contracts.events.cases import (
 )
 from contracts.events.resources import LINK_DECLINE_REASONS, REFERRAL_OUTCOMES, USAGE_OUTCOMES
 from contracts.taxonomy import SERVICE_CODES
-from services.cases.schemas import INFORMED_OF, RECIPIENT_KINDS, REFERRAL_REASONS
+from services.cases.schemas import (
+    INFORMED_OF,
+    RECIPIENT_KINDS,
+    REFERRAL_REASONS,
+    RELATED_PARTY_KINDS,
+)
 from services.console.i18n import N_, today, zone
 from services.runtime.clock import clock
 
@@ -140,6 +145,21 @@ GUARDIAN = (
     Field("guardian_name", N_("Guardian's name"), hint=N_("Required for a minor (4.2).")),
     Field("guardian_relation", N_("Relation to the client"), hint=N_("For example: mother")),
     Field("guardian_contact", N_("Guardian's contact")),
+)
+
+# On the case page, about its client: a guardian added after registration (4.2), and the people
+# and agencies of the client's ecosystem (4.6), the service's fields as they are.
+ADD_GUARDIAN = (
+    Field("name", N_("Guardian's name"), required=True),
+    Field("relation", N_("Relation to the client"), required=True,
+          hint=N_("For example: mother")),
+    Field("contact", N_("Guardian's contact")),
+)
+RELATED_PARTY = (
+    Field("kind", N_("Who they are"), "select", RELATED_PARTY_KINDS, required=True),
+    Field("name", N_("Name"), required=True),
+    Field("relation", N_("Relation to the client")),
+    Field("contact", N_("Contact")),
 )
 
 # Open a case with the intake of 8.3.1a–c.

@@ -364,6 +364,8 @@ LABELS: dict[str, str] = {
 FIELD_LABELS: dict[str, dict[str, str]] = {
     "channel": {"letter": N_("Letter")},
     "activity_kind": {"administration": N_("Administrative work"), "group": N_("Group work")},
+    # A client's related parties (4.6), where "peer" is a classmate, not a peer's evaluation.
+    "kind": {"family_member": N_("Family member"), "peer": N_("Peer"), "agency": N_("Agency")},
 }
 
 # What happened in a case, as its timeline names the stored events.

@@ -161,6 +161,29 @@ def reassign_case(visit: Visit, case_id: str) -> Response:
     return _form_command(visit, case_id, "reassignment", forms.REASSIGN, "reassign")
 
 
+@page("/cases/<case_id>/guardians", "POST")
+def add_guardian(visit: Visit, case_id: str) -> Response:
+    return _client_command(visit, case_id, "guardians", forms.ADD_GUARDIAN, "guardian")
+
+
+@page("/cases/<case_id>/related-parties", "POST")
+def add_related_party(visit: Visit, case_id: str) -> Response:
+    return _client_command(visit, case_id, "related-parties", forms.RELATED_PARTY, "party")
+
+
+def _client_command(visit: Visit, case_id: str, path: str, fields: tuple[Field, ...],
+                    name: str) -> Response:
+    """A form of the case page about the case's client (4.2, 4.6), sent to the client's
+    record, back to the case page."""
+    client_id = visit.api.get(f"/cases/{case_id}")["client_id"]
+    section = Section(fields, name=name)
+    return carry_out(
+        visit, f"/clients/{client_id}/{path}", forms.payload(fields, visit.request.form),
+        lambda refusal: _case_page(visit, case_id, sent_back(
+            visit, section, Problem.of(refusal.problem, fields)), refusal.status),
+        f"/cases/{case_id}")
+
+
 @page("/cases/<case_id>/risks", "POST")
 def raise_risk(visit: Visit, case_id: str) -> Response:
     return _form_command(visit, case_id, "risks", forms.RISK, "risk")
@@ -338,6 +361,8 @@ def _case_page(visit: Visit, case_id: str, sent: Section | None,
                         timeline=timeline, steps=forms.STEPS, upcoming=upcoming, step=step,
                         risk=risk, risk_form=risk_form, decline=decline, withdraw=withdraw,
                         revise=revise, reassign=form_of(sent, "reassign", forms.REASSIGN),
+                        guardian=form_of(sent, "guardian", forms.ADD_GUARDIAN),
+                        party=form_of(sent, "party", forms.RELATED_PARTY),
                         reassign_to=others,
                         risk_forms={name: (fields, forms.values(fields, None))
                                     for name, fields in RISK_FORMS.items()})

@@ -1,6 +1,7 @@
 """More of the social worker's case page: a risk's level changed, a disclosure despite
 confidentiality once the risk threatens life (refused first beside a field), and another case's
-intake declined with a referral; the plan revised and a consent withdrawn; a closed case's
+intake declined with a referral; the plan revised, a consent withdrawn and a teacher added to
+the client's ecosystem (refused first without a name); a closed case's
 follow-up past its date recorded, another scheduled, and the case reopened."""
 
 from __future__ import annotations
@@ -83,6 +84,18 @@ def case_more_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     seen["consents_after"] = page.locator(
         "section[aria-labelledby=changes-heading] > p").first.inner_text()
     shot("case-more-03b-consent-withdrawn")
+
+    # The client's ecosystem (4.6): a related party without a name refused beside it, then the
+    # class teacher, listed with the guardian.
+    page.locator("summary", has_text="添加相关人员").click()
+    field("身份").select_option("teacher")
+    seen["party_kinds"] = field("身份").locator("option").all_inner_texts()
+    field("与服务对象的关系").last.fill("班主任")
+    save("添加相关人员", 400)
+    seen["refused_party"] = me.said_beside("姓名")
+    field("姓名").fill("李老师")
+    save("添加相关人员")
+    seen["ecosystem"] = page.locator("ul.ecosystem").inner_text()
     shot("case-more-03-disclosed")
 
     # Another client's intake declined: beyond the service's scope, referred to mental health.

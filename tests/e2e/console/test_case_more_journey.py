@@ -40,6 +40,7 @@ def test_a_social_worker_changes_a_risk_discloses_and_declines_an_intake(amqp_ur
         seen = run_journey("case_more", url)
         with rpc(amqp_uri, worker) as proxy:
             record = proxy.cases.get_case({"case_id": planned})
+            client = proxy.cases.get_client({"client_id": record["client_id"]})
             declined = proxy.cases.get_case({"case_id": at_intake})
             # The closed case's record needed an archive grant (9.4d); its timeline does not.
             after_closing = [step["details"] for step in proxy.cases.get_case_timeline(
@@ -87,6 +88,12 @@ def test_a_social_worker_changes_a_risk_discloses_and_declines_an_intake(amqp_ur
     assert consents["guardian"]["withdrawal_reason"] == "家长要求暂停服务。"
     assert consents["client"].get("withdrawn_on") is None
     assert seen["consents_after"] == "知情同意：服务对象"
+    # The ecosystem (4.6): refused without a name, then the teacher beside the guardian.
+    assert seen["party_kinds"] == ["请选择…", "家庭成员", "教师", "同伴", "机构", "其他"]
+    assert seen["refused_party"] == "此项必填。"
+    assert "教师：李老师 (班主任)" in seen["ecosystem"] and "监护人：" in seen["ecosystem"]
+    assert client["related_parties"][-1] == {
+        "kind": "teacher", "name": "李老师", "relation": "班主任", "contact": None}
 
     # The other case: declined beyond the service's scope, referred to mental health services.
     assert "超出服务范围" in seen["declined"] and "已转介至精神卫生机构" in seen["declined"]

@@ -9,7 +9,9 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from services.cases.schemas import RELATED_PARTY_KINDS
 from services.console import forms
+from services.console.i18n import Localized
 from services.console.social_worker import follow_ups_coming
 from services.runtime.context import Actor
 from tests.unit.console.visits import visit_of
@@ -98,3 +100,11 @@ def test_the_follow_ups_coming_due_are_asked_for_a_week_a_month_or_a_term_ahead(
     assert 'href="/cases/6f0d7c1e-2b8a-4c55-9a43-0c9a7f3e5b21/follow-ups/f-1"' in page
     assert "今日到期" in page
     assert 'href="/follow-ups/coming?within=7&amp;after=f-1"' in page  # the next page, as far
+
+
+def test_a_related_party_is_named_as_one_of_the_client_s_ecosystem():
+    # "peer" is a classmate here (4.6), where elsewhere it is a peer's evaluation (10.2.3).
+    zh = Localized("zh_CN")
+    assert [zh.label(kind, "kind") for kind in RELATED_PARTY_KINDS] == [
+        "家庭成员", "教师", "同伴", "机构", "其他"]
+    assert zh.label("peer") != zh.label("peer", "kind")
