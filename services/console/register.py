@@ -49,7 +49,8 @@ from services.resources.access import CHECKERS, FEEDBACK_ISSUERS, MANAGERS
 LIST_PAGE = 20
 # The register's providers a joint activity's form offers as its partners, the oldest first.
 PARTNER_CHOICES = 100
-# A provider's resources and donations shown on its page, the most recent last.
+# A provider's resources and donations its page shows, the first in the service's order: a
+# provider offers a handful.
 ON_PAGE = 50
 
 nav(N_("Resource register"), "/providers", *MANAGERS)
@@ -145,16 +146,19 @@ JOINT_ACTIVITY = (
 PROVIDER_SECTIONS = {"resources": RESOURCE, "donations": DONATION}
 VOLUNTEER_SECTIONS = {"checks": CHECK, "assignments": ASSIGNMENT, "hours": HOURS}
 
-YUAN = re.compile(r"(?P<yuan>\d+)(?:\.(?P<fen>\d{1,2}))?")
+# Yuan, with commas only between thousands (1,500; "1,5" is no amount), and up to two places
+# of fen.
+YUAN = re.compile(r"(?P<yuan>\d{1,3}(?:[,，]\d{3})+|\d+)(?:\.(?P<fen>\d{1,2}))?")
 
 
 def cents(typed: str) -> int | str:
     """An amount in yuan as typed (1500, 1,500, 99.5, 99.50) as whole cents; anything else as
     typed, for the service's rule to name."""
-    matched = YUAN.fullmatch(typed.replace(",", "").replace("，", "").strip())
+    matched = YUAN.fullmatch(typed.strip())
     if matched is None:
         return typed
-    return int(matched["yuan"]) * 100 + int((matched["fen"] or "0").ljust(2, "0"))
+    yuan = int(matched["yuan"].replace(",", "").replace("，", ""))
+    return yuan * 100 + int((matched["fen"] or "0").ljust(2, "0"))
 
 
 def contact_of(body: dict[str, Any]) -> dict[str, Any]:

@@ -65,7 +65,8 @@ class Services:
 
 @pytest.mark.parametrize(("typed", "sent"), [
     ("1500", 150000), ("1,500.50", 150050), ("99.5", 9950), ("0.05", 5), (" 12 ", 1200),
-    ("1.234", "1.234"), ("一千", "一千"), ("-5", "-5"), ("", ""),
+    ("1,500,000", 150000000), ("1.234", "1.234"), ("1,5", "1,5"), ("15,00", "15,00"),
+    ("一千", "一千"), ("-5", "-5"), ("", ""),
 ])
 def test_an_amount_typed_in_yuan_is_sent_as_whole_cents_or_as_typed(typed, sent) -> None:
     assert register.cents(typed) == sent
@@ -215,3 +216,33 @@ def test_every_code_these_pages_show_has_a_label() -> None:
     assert (zh.sector("medical"), en.sector("medical")) == ("医疗机构", "Medical institution")
     assert zh.label("administration", "activity_kind") == "行政事务"
     assert zh.money(150050, "CNY") == "¥1,500.50"
+
+
+class RefusedPeriod(Services):
+    """The resources service refusing a period that ends before it begins."""
+
+    def get(self, path: str, **query: Any) -> Any:
+        if path.endswith("/feedback"):
+            raise Refused(400, {"code": "invalid_input", "errors": {
+                "period_to": ["Must not be before period_from."]}})
+        return super().get(path, **query)
+
+
+def test_a_period_ending_before_it_begins_is_refused_beside_its_end_with_no_report() -> None:
+    answer = register.provider_feedback(visit_of(
+        RefusedPeriod(), "zh_CN", ADMIN, query="period_from=2026-12-01&period_to=2026-11-01"),
+        "p-1")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert 'id="error-period_to">不得早于期间的第一天。' in page
+    assert 'value="2026-11-01"' in page and "向资源提供方出具此反馈" not in page
+
+
+def test_feedback_issued_leads_back_to_its_period_saying_so() -> None:
+    services = Services()
+    answer = register.issue_feedback(visit_of(services, "zh_CN", ADMIN, "POST", {
+        "period_from": "2026-09-01", "period_to": "2026-11-30"}), "p-1")
+    assert services.sent == [("/providers/p-1/feedback", {
+        "period_from": "2026-09-01", "period_to": "2026-11-30"})]
+    assert answer.location == (
+        "/providers/p-1/feedback?period_from=2026-09-01&period_to=2026-11-30&issued=f-1")
