@@ -262,10 +262,12 @@ def _provider_page(visit: Visit, provider_id: str, sent: Section | None,
     donations = visit.api.get("/donations", provider_id=provider_id, limit=ON_PAGE)
     sections = {name: form_of(sent, name, fields) for name, fields in PROVIDER_SECTIONS.items()}
     details = record["details"] if isinstance(record["details"], dict) else {}
+    # What the provider was told of their resources' use (9.3c), for those who tell them.
+    issued = (visit.api.get("/provider-feedback", provider_id=provider_id, limit=ON_PAGE)
+              if visit.actor.role in FEEDBACK_ISSUERS else None)
     return visit.render("register_provider.html", status, provider=record, details=details,
                         resources=resources, donations=donations, sections=sections,
-                        feedback=visit.actor.role in FEEDBACK_ISSUERS,
-                        period=_last_term(today()))
+                        issued=issued, period=_last_term(today()))
 
 
 def _last_term(on: date) -> dict[str, str]:

@@ -233,6 +233,8 @@ ROUTES: tuple[Route, ...] = (
            "How a provider's resources were used in a period (9.3c).", "payload"),
     _command("/providers/<provider_id>/feedback", "resources", "issue_provider_feedback",
              "Issue the usage feedback of a period to the provider (9.3c).", 201),
+    _query("/provider-feedback", "resources", "list_issued_feedback",
+           "Feedback issued to providers, as issued (9.3c).", "payload", "list"),
     _query("/resources", "resources", "list_resources", "Registered resources, filtered.",
            "payload", "list"),
     _query("/resources/<resource_id>", "resources", "get_resource", "One resource.", "payload"),

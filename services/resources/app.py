@@ -396,6 +396,15 @@ class ResourcesApplication(CasebookApplication):
         self.save(issued)
         return {"feedback_id": str(issued.id), "figures": figures, "csv": feedback_csv(figures)}
 
+    def list_issued_feedback(self, provider_id: str | None = None,
+                             **query: Any) -> dict[str, Any]:
+        """The feedback the actor's school issued to providers (every school's for an actor
+        bound to none), as issued, in the order issued; of one provider it serves, if named."""
+        actor = require_role(*FEEDBACK_READERS)
+        if provider_id is not None:
+            self._provider(actor, provider_id)
+        return self.views.issued_feedback(actor, provider_id=provider_id, **query)
+
     def _feedback_figures(
         self, actor: Actor, provider_id: str, period_from: date, period_to: date
     ) -> dict[str, Any]:

@@ -271,6 +271,12 @@ class IssueProviderFeedback(ProviderFeedback):
 # and a period whose end is before its start holds nothing.
 
 
+class ListIssuedFeedback(PageQuery):
+    """Feedback issued to providers (9.3c), in the order issued."""
+
+    provider_id = maybe(UUIDText)
+
+
 class GetProvider(Schema):
     """One resource provider; its name and contact for the school's own team."""
 
@@ -663,6 +669,19 @@ class FeedbackReport(Schema):
 
     figures = out(fields.Nested, "The figures.", nested=Figures)
     csv = out(fields.String, "The same as CSV: one row per resource and one for all.")
+
+
+class IssuedFeedbackRow(Schema):
+    """Feedback issued to a provider (9.3c), as lists show it: what the provider was told."""
+
+    feedback_id = out(fields.String, "The feedback issued.")
+    provider_id = out(fields.String, "The provider it was issued to.")
+    school_id = out(fields.String, "The school that issued it; null: for every school.",
+                    allow_none=True)
+    period_from = day("First day of the period.")
+    period_to = day("Last day of the period.")
+    issued_on = day("When it was issued.")
+    figures = out(fields.Nested, "The figures as they stood when issued.", nested=Figures)
 
 
 class IssuedFeedback(FeedbackReport):

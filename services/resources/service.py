@@ -211,3 +211,9 @@ class ResourcesService(PublishingService):
              returns=schemas.IssuedFeedback)
     def issue_provider_feedback(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.app.issue_provider_feedback(**command)
+
+    @rpc
+    @query(schemas.ListIssuedFeedback, roles=FEEDBACK_READERS,
+           returns=page_of(schemas.IssuedFeedbackRow))
+    def list_issued_feedback(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_issued_feedback(**query)

@@ -1,7 +1,8 @@
 """The resources service's read models (DESIGN.md "Reads"): the register (9.3a), volunteers
-(9.3b), resource links and referrals (8.3.4b, 8.3.1e), joint activities (7.3a, 7.5) and what
-provider feedback counts (9.3c), as tables kept by projections of the service's own events; and
-the queries that read them, with school scope, filters and keyset paging in SQL.
+(9.3b), resource links and referrals (8.3.4b, 8.3.1e), joint activities (7.3a, 7.5), what
+provider feedback counts and the feedback issued (9.3c), as tables kept by projections of the
+service's own events; and the queries that read them, with school scope, filters and keyset
+paging in SQL.
 
 Names and contacts of providers and volunteers stay sealed here too: the rows hold the token,
 which the application opens for the roles that may read it. Lists of codes and schools are
@@ -15,7 +16,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from services.resources.domain import Donation, JointActivity, Provider, Resource
+from services.resources.domain import (
+    Donation,
+    JointActivity,
+    Provider,
+    ProviderFeedback,
+    Resource,
+)
 from services.resources.filters import (
     CHECK_STATE,
     ELIGIBLE_FOR,
@@ -108,6 +115,13 @@ class ResourcesViews(Views):
         Table("activity_partner",
               "activity_id TEXT NOT NULL, provider_id TEXT NOT NULL, school_id TEXT",
               key=("activity_id", "provider_id"), indexes=(("provider_id",),)),
+        # Feedback issued to providers (9.3c), with the figures as they stood when issued.
+        Table("issued_feedback", """
+            feedback_id TEXT NOT NULL, provider_id TEXT NOT NULL, school_id TEXT,
+            period_from TEXT NOT NULL, period_to TEXT NOT NULL, issued_on TEXT NOT NULL,
+            figures TEXT NOT NULL""",
+              key=("feedback_id",),
+              indexes=(("issued_on", "feedback_id"), ("provider_id",), ("school_id",))),
     )
 
     # Providers and resources (9.3a).
@@ -308,6 +322,15 @@ class ResourcesViews(Views):
             tx.insert("activity_partner", activity_id=activity_id, provider_id=provider_id,
                       school_id=event.school_id)
 
+    # Feedback to providers (9.3c).
+
+    @projects(ProviderFeedback.Issued)  # type: ignore[attr-defined]
+    def feedback_issued(self, tx: Transaction, event: Any) -> None:
+        tx.insert("issued_feedback", feedback_id=str(event.originator_id),
+                  provider_id=event.provider_id, school_id=event.school_id,
+                  period_from=iso(event.period_from), period_to=iso(event.period_to),
+                  issued_on=iso(event.issued_on), figures=json.dumps(event.figures))
+
     # Queries: the register.
 
     def provider(self, provider_id: str) -> dict[str, Any] | None:
@@ -444,6 +467,15 @@ class ResourcesViews(Views):
         return self._page("{joint_activity} a", filters, ("a.held_on", "a.activity_id"),
                           limit, after, activity_row)
 
+    # Queries: feedback issued to providers (9.3c).
+
+    def issued_feedback(self, actor: Actor, limit: int = DEFAULT_LIMIT, after: str | None = None,
+                        provider_id: str | None = None) -> dict[str, Any]:
+        filters = of_school(actor, "f")
+        filters.equal("f", provider_id=provider_id)
+        return self._page("{issued_feedback} f", filters, ("f.issued_on", "f.feedback_id"),
+                          limit, after, feedback_row)
+
     def network(self, school_id: str | None) -> tuple[list[dict[str, Any]], ...]:
         """Partners per sector, joint activities per partner sector, and all activities: of
         one school, or of every school."""
@@ -535,3 +567,7 @@ def link_row(row: dict[str, Any]) -> dict[str, Any]:
 def activity_row(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "partner_ids": json.loads(row["partner_ids"]),
             "service_codes": json.loads(row["service_codes"])}
+
+
+def feedback_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "figures": json.loads(row["figures"])}

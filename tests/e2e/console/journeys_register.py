@@ -144,6 +144,8 @@ def register_journey(browser: Browser, console_url: str, artefacts: Path) -> dic
     save("向资源提供方出具此反馈")
     seen["issued"] = page.locator("#issued").inner_text()
     admin.shot("register-06-feedback-issued")
+    page.get_by_role("link", name=PROVIDER).click()
+    seen["issued_on_provider"] = page.locator("ul.issued").inner_text()
     seen["today"] = today.isoformat()
     return seen
 

@@ -112,6 +112,7 @@ def test_the_school_keeps_its_resource_register_in_the_console(amqp_uri, tmp_pat
     # The feedback (9.3c): counts for the period, all resources, issued to the provider.
     assert "全部资源" in seen["feedback"] and "周末数学辅导" in seen["feedback"]
     assert seen["issued"].startswith("已向资源提供方出具此期间的反馈")
+    assert seen["issued_on_provider"].endswith("：服务对象 0 人，交付 0 次")  # listed on its page
     (feedback,) = issued
     assert feedback["payload"]["provider_id"] == seen["provider_id"]
     assert feedback["payload"]["period_to"] == today

@@ -269,6 +269,7 @@ scoped("GET /providers/{provider_id}/feedback", lambda w, role, s: Request(
     f"/providers/{w[f'provider-{s}']}/feedback", params=PERIOD), ("own", "oth"))
 scoped("POST /providers/{provider_id}/feedback", lambda w, role, s: Request(
     f"/providers/{w[f'provider-{s}']}/feedback", PERIOD), ("own", "oth"))
+row("GET /provider-feedback", "—", lambda w, role: Request("/provider-feedback"))
 row("GET /resources", "—", lambda w, role: Request("/resources"))
 scoped("GET /resources/{resource_id}", lambda w, role, s: Request(
     f"/resources/{w[f'resource-{s}']}"), ("own", "oth"))

@@ -36,6 +36,9 @@ VOLUNTEER = {"volunteer_id": "v-1", "school_id": "JD001", "skills": [],
                               "activity_kind": "group", "with_students": False,
                               "starts_on": "2026-11-02"}],
              "served": []}
+ISSUED = {"feedback_id": "f-1", "provider_id": "p-1", "school_id": "JD001",
+          "period_from": "2026-09-01", "period_to": "2026-11-30", "issued_on": "2026-12-01",
+          "figures": {"clients_served": 3, "deliveries": 4}}
 GROUPS = {"items": [{"group_id": "g-1", "kind": "growth", "formed_on": "2026-10-08",
                      "status": "open"}], "next": None, "total": 1}
 
@@ -51,7 +54,8 @@ class Services:
                         "/joint-activities": NONE,
                         "/providers": {"items": [PROVIDER], "next": None, "total": 1},
                         "/community-network": {"school_id": "JD001", "sectors": [],
-                                               "partners": 0, "joint_activities": 0}}
+                                               "partners": 0, "joint_activities": 0},
+                        "/provider-feedback": {"items": [ISSUED], "next": None, "total": 1}}
 
     def get(self, path: str, **query: Any) -> Any:
         return self.answers[path]
@@ -196,7 +200,11 @@ def test_the_checks_and_the_feedback_are_offered_to_the_roles_that_may_send_them
     worker_provider = register.provider(visit_of(Services(), "zh_CN", WORKER), "p-1")
     admin_provider = register.provider(visit_of(Services(), "zh_CN", ADMIN), "p-1")
     assert "/feedback" not in worker_provider.get_data(as_text=True)
-    assert "/providers/p-1/feedback?" in admin_provider.get_data(as_text=True)
+    assert "已出具的反馈" not in worker_provider.get_data(as_text=True)
+    shown = admin_provider.get_data(as_text=True)
+    assert "/providers/p-1/feedback?" in shown
+    assert ("2026年12月1日 出具，期间 2026年9月1日 至 2026年11月30日：服务对象 3 人，交付 4 次"
+            in shown)
 
 
 def test_a_provider_s_page_is_not_titled_with_its_name() -> None:

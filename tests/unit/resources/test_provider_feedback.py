@@ -7,10 +7,11 @@ import pytest
 
 from contracts.errors import InvalidInput, NotAllowed, NotFound
 from services.resources import schemas
-from services.runtime.context import acting_as
+from services.runtime.context import Actor, acting_as
 from services.runtime.service import load
 from tests.unit.resources.support import (
     AUDITOR,
+    OTHER_SCHOOL,
     SCHOOL,
     SUPERVISOR,
     WORKER,
@@ -132,3 +133,28 @@ def test_a_period_that_ends_before_it_starts_is_refused_naming_the_field():
             "period_from": "2026-10-01", "period_to": "2026-09-30",
         })
     assert "period_to: Must not be before period_from." in refused.value.detail
+
+
+def test_the_feedback_issued_is_listed_as_issued_by_provider_within_the_school(app, seeded):
+    with acting_as(SUPERVISOR):
+        first = app.issue_provider_feedback(seeded["p"], *SEPTEMBER_TO_OCTOBER)
+        second = app.issue_provider_feedback(seeded["q"], date(2026, 9, 1), date(2026, 9, 30))
+        listed = app.list_issued_feedback()
+        of_p = app.list_issued_feedback(provider_id=seeded["p"])
+    with acting_as(WORKER), pytest.raises(NotAllowed):
+        app.list_issued_feedback()  # 9.3c: the supervisor and the school admin issue it
+    with acting_as(AUDITOR):
+        audited = app.list_issued_feedback()
+    with acting_as(Actor("supervisor-9", "supervisor", OTHER_SCHOOL)):
+        elsewhere = app.list_issued_feedback()
+        with pytest.raises(NotAllowed):  # a provider that does not serve JD002
+            app.list_issued_feedback(provider_id=seeded["p"])
+    assert elsewhere["total"] == 0
+    assert [item["feedback_id"] for item in listed["items"]] == sorted(
+        [first["feedback_id"], second["feedback_id"]])  # issued the same day: by id
+    (only,) = of_p["items"]
+    assert only == {"feedback_id": first["feedback_id"], "provider_id": seeded["p"],
+                    "school_id": SCHOOL, "period_from": "2026-09-01",
+                    "period_to": "2026-10-31", "issued_on": only["issued_on"],
+                    "figures": first["figures"]}
+    assert audited["total"] == 2
