@@ -7,6 +7,7 @@ these pages show what it holds and send what is typed."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -143,6 +144,11 @@ JOINT_ACTIVITY = (
     Field("participant_count", N_("Participants"), "int", required=True,
           hint=N_("How many took part.")),
 )
+# Work a volunteer is assigned to that has no record of its own (9.3b): the assignment names it,
+# by an id made for it.
+WORK_OF_ITS_OWN = ("tutoring", "event", "administration", "other")
+NEW_WORK = "new"
+WORK_IDS = uuid.UUID("5b0f3c1e-2d4a-4f6b-9c8d-7e1a2b3c4d5e")
 PROVIDER_SECTIONS = {"resources": RESOURCE, "donations": DONATION}
 VOLUNTEER_SECTIONS = {"checks": CHECK, "assignments": ASSIGNMENT, "hours": HOURS}
 
@@ -376,6 +382,10 @@ def volunteer_command(visit: Visit, volunteer_id: str, section: str) -> Response
         if section == "assignments":
             # The activity is picked as one (kind:id); the service keeps its two parts.
             kind, _, activity_id = body.pop("activity", "").partition(":")
+            if activity_id == NEW_WORK:
+                # Named by the form's idempotency key: the form sent again names it again.
+                activity_id = str(uuid.uuid5(WORK_IDS, visit.request.form.get(
+                    "idempotency_key") or str(uuid.uuid4())))
             body.update({name: value for name, value in (("activity_kind", kind),
                                                          ("activity_id", activity_id)) if value})
             body["with_students"] = "with_students" in visit.request.form
@@ -431,4 +441,7 @@ def _activities(visit: Visit) -> dict[str, str]:
         named[f"joint_activity:{item['activity_id']}"] = text.gettext(
             "Joint activity: %(theme)s, %(date)s", theme=item["theme"],
             date=text.date(item["held_on"]))
+    for kind in WORK_OF_ITS_OWN:
+        named[f"{kind}:{NEW_WORK}"] = text.gettext(
+            "%(kind)s, work of its own", kind=text.label(kind, "activity_kind"))
     return named

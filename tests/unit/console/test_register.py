@@ -5,6 +5,7 @@ each role is offered."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -137,6 +138,22 @@ def test_an_activity_picked_is_sent_as_its_kind_and_id() -> None:
     assert services.sent == [("/volunteers/v-1/assignments", {
         "activity_kind": "group", "activity_id": "g-1", "starts_on": "2026-12-01",
         "with_students": False})]
+
+
+def test_work_of_its_own_is_named_by_the_form_so_a_form_sent_again_names_it_again() -> None:
+    sent = {"activity": "administration:new", "starts_on": "2026-12-01",
+            "idempotency_key": "k-1"}
+    first, again, other = Services(), Services(), Services()
+    for services, key in ((first, "k-1"), (again, "k-1"), (other, "k-2")):
+        register.volunteer_command(visit_of(services, "zh_CN", WORKER, "POST", {
+            **sent, "idempotency_key": key}), "v-1", "assignments")
+    ((_, body),) = first.sent
+    assert body["activity_kind"] == "administration"
+    assert str(uuid.UUID(body["activity_id"])) == body["activity_id"]
+    assert again.sent[0][1] == body and other.sent[0][1]["activity_id"] != body["activity_id"]
+    page = register.volunteer(visit_of(Services(), "zh_CN", WORKER), "v-1").get_data(
+        as_text=True)
+    assert '<option value="administration:new" >行政事务（其他工作）</option>' in page
 
 
 def test_an_activity_not_picked_is_refused_beside_the_picker() -> None:
