@@ -69,9 +69,11 @@ def test_casebook_up_runs_the_demo_twice_verifies_and_stops_on_ctrl_c(amqp_uri, 
         assert (demo.stdout.count("(closed)"), demo.stdout.count("(open, at evaluation)")) == (
             2, 1)
         assert "school JD001 staffed" in demo.stdout
+        assert "resource register of JD001: 阳光公益基金会 offers" in demo.stdout
         again = casebook("demo", "--cases", "1", env=env)  # on the same stores, the same seed
         assert again.returncode == 0, again.stdout + again.stderr
         assert again.stdout.count("case ") == 1
+        assert "resource register" not in again.stdout  # stocked once
 
         def archive_caught_up() -> bool:
             shown = casebook("status", "--json", env=env)

@@ -35,6 +35,7 @@ PLAN = {  # 8.3.3b: all seven parts
 # Journeys name their clients by labels ("client-1"); the id each label stands for is a UUID
 # made from it, since a client's id travels on the bus and so is never a name or a number.
 CLIENT_LABELS = uuid.UUID("3b8f5c2a-6d1e-4f7a-9c0b-2e4d6a8f1c35")
+DEMO_PROVIDER = "阳光公益基金会"  # a provider of the resource register (9.3a)
 SERVICE_CODES = ["7.1.1a", "7.1.2a", "7.1.3a", "7.1.3b", "7.1.3c", "7.1.4c", "7.4a"]
 METHODS = ["case_work", "crisis_intervention", "family_therapy", "outreach"]
 
@@ -94,6 +95,24 @@ def staff_school(admin: Any, school_id: str, worker_id: str,
             getattr(admin.supervision, command)(payload)
         except Conflict:
             continue  # registered by an earlier run
+
+
+def stock_register(proxy: Any, school_id: str) -> str | None:
+    """A provider of the school's resource register and the tutoring it offers (9.3a), as a
+    social worker registers them, so that a resource request can be offered something; None,
+    and nothing registered, where the school's register has that provider already."""
+    listed = proxy.resources.list_providers({"school_id": school_id, "limit": 200})["items"]
+    if any(item["name"] == DEMO_PROVIDER for item in listed):
+        return None
+    provider: str = proxy.resources.register_provider({
+        "school_id": school_id, "provider_kind": "organisation", "sector": "social_organisation",
+        "name": DEMO_PROVIDER, "contact": {"person": "周老师", "phone": "0571-8888-0000"},
+        "registered_on": OPENED_ON.isoformat()})["provider_id"]
+    proxy.resources.register_resource({
+        "provider_id": provider, "kind": "tutoring", "title": "周末数学辅导", "capacity": 20,
+        "unit": "次", "school_ids": [school_id], "eligible_service_codes": ["7.1.1a"],
+        "valid_from": OPENED_ON.isoformat()})
+    return provider
 
 
 def client_id(label: str) -> str:
