@@ -33,6 +33,7 @@ from services.console.web import (
     form_of,
     nav,
     page,
+    refused_on_form,
     send_section,
     sent_back,
 )
@@ -174,18 +175,21 @@ def _new_form(visit: Visit, record: NewRecord, form: MultiDict[str, str] | None,
 
 def _create(visit: Visit, record: NewRecord, **given: Any) -> Response:
     body = {**forms.payload(record.fields, visit.request.form), **given}
-    return _send(visit, record.route, record.fields, body,
+    return send_typed(visit, record.route, record.fields, body,
                  lambda answer: f"{record.route}/{answer[record.made]}",
                  lambda form, problem, status: _new_form(visit, record, form, problem, status))
 
 
-def _send(visit: Visit, route: str, fields: tuple[Field, ...], body: dict[str, Any],
-          done: Callable[[dict[str, Any]], str],
-          again: Callable[[MultiDict[str, str], Problem, int], Response]) -> Response:
-    """Carry out a command, then go where `done` says; on a refusal (400, 409), the page again
-    with the form as it was sent and the reasons beside its fields."""
+def send_typed(visit: Visit, route: str, fields: tuple[Field, ...], body: dict[str, Any],
+               done: str | Callable[[dict[str, Any]], str],
+               again: Callable[[MultiDict[str, str], Problem, int], Response],
+               answerable: Callable[[Refused], bool] = refused_on_form) -> Response:
+    """Carry out a command, then go where `done` says; on a refusal the form answers (400,
+    409, or what `answerable` says), the page again with the form as it was sent and the
+    reasons beside its fields."""
     return carry_out(visit, route, body, lambda refusal: again(
-        visit.request.form, Problem.of(refusal.problem, fields), refusal.status), done)
+        visit.request.form, Problem.of(refusal.problem, fields), refusal.status), done,
+        answerable)
 
 
 # The mailbox (8.2.2).
@@ -220,7 +224,7 @@ def letter(visit: Visit, letter_id: str) -> Response:
 
 @page("/letters/<letter_id>/reply", "POST")
 def answer_letter(visit: Visit, letter_id: str) -> Response:
-    return _send(visit, f"/letters/{letter_id}/reply", REPLY,
+    return send_typed(visit, f"/letters/{letter_id}/reply", REPLY,
                  forms.payload(REPLY, visit.request.form), lambda _: f"/letters/{letter_id}",
                  _letter_again(visit, letter_id, "reply", REPLY))
 
@@ -232,7 +236,7 @@ def open_case_from_letter(visit: Visit, letter_id: str) -> Response:
     form = visit.request.form
     body = {**forms.opening(form), **forms.payload((CASE_CLIENT,), form),
             "letter_id": letter_id, "social_worker_id": visit.actor.id}
-    return _send(visit, "/cases", LETTER_CASE, body,
+    return send_typed(visit, "/cases", LETTER_CASE, body,
                  lambda answer: f"/cases/{answer['case_id']}",
                  _letter_again(visit, letter_id, "case", LETTER_CASE))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -39,7 +38,6 @@ from services.console.web import (
     Refused,
     Section,
     Visit,
-    carry_out,
     form_of,
     nav,
     page,
@@ -180,14 +178,6 @@ def _refusable(refusal: Refused) -> bool:
     return refusal.status in (400, 409) or refusal.problem.get("code") == "check_required"
 
 
-def _send(visit: Visit, route: str, fields: tuple[Field, ...], body: dict[str, Any],
-          done: str | Callable[[dict[str, Any]], str],
-          again: Callable[[MultiDict[str, str], Problem, int], Response]) -> Response:
-    return carry_out(visit, route, body, lambda refusal: again(
-        visit.request.form, Problem.of(refusal.problem, fields), refusal.status), done,
-        _refusable)
-
-
 NEW_PROVIDER = activities.NewRecord(
     N_("Register a provider"), "9.3a", "/providers/new", "/providers",
     N_("Register the provider"), PROVIDER, "provider_id")
@@ -206,9 +196,10 @@ def _new(visit: Visit, record: activities.NewRecord, form: MultiDict[str, str] |
 def _create(visit: Visit, record: activities.NewRecord) -> Response:
     """Register a provider or a volunteer, with their contact as the service keeps it."""
     body = contact_of(forms.payload(record.fields, visit.request.form))
-    return _send(visit, record.route, record.fields, body,
-                 lambda answer: f"{record.route}/{answer[record.made]}",
-                 lambda form, problem, status: _new(visit, record, form, problem, status))
+    return activities.send_typed(
+        visit, record.route, record.fields, body,
+        lambda answer: f"{record.route}/{answer[record.made]}",
+        lambda form, problem, status: _new(visit, record, form, problem, status))
 
 
 def _sector_choices(visit: Visit) -> dict[str, dict[str, str]]:
@@ -293,11 +284,12 @@ def provider_feedback(visit: Visit, provider_id: str) -> Response:
 def issue_feedback(visit: Visit, provider_id: str) -> Response:
     """Issue the period's feedback to the provider (9.3c), as the figures stand now."""
     body = forms.payload(PERIOD, visit.request.form)
-    return _send(visit, f"/providers/{provider_id}/feedback", PERIOD, body,
-                 lambda answer: f"/providers/{provider_id}/feedback?" + urlencode(
-                     {**body, "issued": answer["feedback_id"]}),
-                 lambda form, problem, status: _feedback_page(
-                     visit, provider_id, forms.values(PERIOD, form), problem, status))
+    return activities.send_typed(
+        visit, f"/providers/{provider_id}/feedback", PERIOD, body,
+        lambda answer: f"/providers/{provider_id}/feedback?" + urlencode(
+            {**body, "issued": answer["feedback_id"]}),
+        lambda form, problem, status: _feedback_page(
+            visit, provider_id, forms.values(PERIOD, form), problem, status))
 
 
 def _feedback_page(visit: Visit, provider_id: str, period: dict[str, Any],
@@ -329,10 +321,11 @@ def joint_activities(visit: Visit) -> Response:
 @page("/joint-activities", "POST")
 def hold_joint_activity(visit: Visit) -> Response:
     body = forms.payload(JOINT_ACTIVITY, visit.request.form)
-    return _send(visit, "/joint-activities", JOINT_ACTIVITY, body, "/joint-activities",
-                 lambda form, problem, status: _joint_page(visit, Section(
-                     JOINT_ACTIVITY, name="activity", values=forms.values(JOINT_ACTIVITY, form),
-                     problem=problem), status))
+    return activities.send_typed(
+        visit, "/joint-activities", JOINT_ACTIVITY, body, "/joint-activities",
+        lambda form, problem, status: _joint_page(visit, Section(
+            JOINT_ACTIVITY, name="activity", values=forms.values(JOINT_ACTIVITY, form),
+            problem=problem), status))
 
 
 def _joint_page(visit: Visit, sent: Section | None, status: int = 200) -> Response:
