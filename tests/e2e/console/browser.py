@@ -31,6 +31,14 @@ def accessible(page: Page) -> None:
     assert severe == [], (page.url, severe)
 
 
+def follow(link: Locator) -> None:
+    """Follow a link to another page, and wait for that page to load with its stylesheet: a
+    click returns once the page starts to load, and what a test then reads of it (inner text,
+    a table's rows as cards at phone width) depends on its layout."""
+    link.click()
+    link.page.wait_for_load_state()
+
+
 class Person:
     """One person in a browser context of their own (phone width, zh-CN)."""
 

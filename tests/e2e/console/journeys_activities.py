@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from browser import Person
+from browser import Person, follow
 from playwright.sync_api import Browser
 
 # The student the test registers over RPC before the journey: a client of demo-worker-1.
@@ -29,12 +29,12 @@ def activities_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the schools' day, as the console's
 
     def header(link: str) -> None:
-        page.locator("header nav").get_by_role("link", name=link, exact=True).click()
+        follow(page.locator("header nav").get_by_role("link", name=link, exact=True))
 
     # A letter received ten days ago: its week to be answered (8.2.2) is over by three days.
     received = today - timedelta(days=10)
     header("社工信箱")
-    page.get_by_role("link", name="登记来信").click()
+    follow(page.get_by_role("link", name="登记来信"))
     field("收信日期").fill(received.isoformat())
     page.get_by_label("匿名来信").check()
     field("年级").fill("8")
@@ -46,7 +46,7 @@ def activities_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     shot("activities-01-letter")
 
     header("社工信箱")
-    page.get_by_role("link", name="待回信").click()
+    follow(page.get_by_role("link", name="待回信"))
     row = page.locator("tr.overdue")
     assert row.count() == 1
     seen["unanswered"] = row.inner_text()
@@ -65,13 +65,13 @@ def activities_journey(browser: Browser, console_url: str, artefacts: Path) -> d
 
     header("社工信箱")
     seen["answered"] = page.locator("tbody tr").first.inner_text()
-    page.get_by_role("link", name="待回信").click()
+    follow(page.get_by_role("link", name="待回信"))
     seen["unanswered_after"] = page.locator("tbody").inner_text()
 
     # A group formed a week ago, its member added (a student of the worker's, registered by
     # the test), a session held with attendance.
     header("小组工作")
-    page.get_by_role("link", name="成立小组").click()
+    follow(page.get_by_role("link", name="成立小组"))
     field("小组类型").select_option("support")
     field("小组目标").fill("帮助新生适应初中生活")
     page.get_by_label(re.compile(r"7\.1\.3a ")).check()
@@ -116,7 +116,7 @@ def activities_journey(browser: Browser, console_url: str, artefacts: Path) -> d
 
     # A class on life education; the classes in English on request.
     header("社工课堂")
-    page.get_by_role("link", name="记录社工课堂").click()
+    follow(page.get_by_role("link", name="记录社工课堂"))
     field("主题").select_option("life_education")
     field("课题").fill("珍爱生命")
     page.get_by_label(re.compile(r"7\.1\.3a ")).check()

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from browser import Person
+from browser import Person, follow
 from playwright.sync_api import Browser
 
 ARCHIVIST = "demo-archivist"
@@ -48,7 +48,7 @@ def archivist_journey(browser: Browser, console_url: str, artefacts: Path) -> di
 
     # The archivist asks to read the file too: their own request, which they cannot decide
     # (9.4d): the page says why rather than offer the decision.
-    page.get_by_role("link", name=code).click()
+    follow(page.get_by_role("link", name=code))
     page.get_by_text("申请查阅本档案", exact=True).click()
     field("用途").fill("Checking the index against the paper file.")
     field("查阅时长（小时）").fill("4")
@@ -58,7 +58,7 @@ def archivist_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     shot("02-own-request")
 
     # Access requests, pending first: the supervisor's and the archivist's own.
-    page.get_by_role("link", name="返回查阅申请").click()
+    follow(page.get_by_role("link", name="返回查阅申请"))
     page.wait_for_url(re.compile("/archive/access-requests$"))
     rows = page.locator("table.cards tbody tr")
     assert rows.count() == 2, page.content()[-3000:]
@@ -86,8 +86,8 @@ def archivist_journey(browser: Browser, console_url: str, artefacts: Path) -> di
 
     # The file: contents index, retention, a legal hold placed, disposal refused before the
     # retention period ends (9.4e), and the access report.
-    page.get_by_role("link", name="档案", exact=True).click()
-    page.get_by_role("link", name=code).click()
+    follow(page.get_by_role("link", name="档案", exact=True))
+    follow(page.get_by_role("link", name=code))
     assert page.get_by_role("heading", name=f"档案 {code}").is_visible()
     contents = page.locator("section[aria-labelledby=contents-heading]").inner_text()
     assert "开案（8.3.1）" in contents and "记录服务介入（8.3.4）" in contents
@@ -108,7 +108,7 @@ def archivist_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     (artefacts / "archivist-file.pdf").write_bytes(answer.body())
 
     # Nothing was asked for disposal: the refused request left no trace (9.4e).
-    page.get_by_role("link", name="档案销毁").click()
+    follow(page.get_by_role("link", name="档案销毁"))
     no_disposals = "此处没有销毁申请。" in page.content()
     shot("07-disposals")
     me.context.close()
@@ -129,7 +129,7 @@ def disposal_journey(browser: Browser, console_url: str, artefacts: Path) -> dic
 
     page.goto(f"{console_url}/archive/files?category=KT")
     code = page.locator("table.cards tbody a").first.inner_text()
-    page.get_by_role("link", name=code).click()
+    follow(page.get_by_role("link", name=code))
     page.get_by_role("button", name=re.compile("^解除保全")).click()
     page.wait_for_load_state()
     assert "没有法律保全。" in page.locator("section[aria-labelledby=holds-heading]").inner_text()
@@ -155,7 +155,7 @@ def disposal_journey(browser: Browser, console_url: str, artefacts: Path) -> dic
     page, field, save = supervisor.page, supervisor.field, supervisor.save
     page.goto(f"{console_url}/archive/disposals")
     rule = page.locator("table.cards tbody tr").first.inner_text()
-    page.get_by_role("link", name=code).click()
+    follow(page.get_by_role("link", name=code))
     save("驳回销毁", 400)
     reject_refused = page.locator("#error-reject-reason_code").inner_text()
     shot(supervisor, "10-rejection-refused")
@@ -184,23 +184,23 @@ def history_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
 
     page.wait_for_url(re.compile("/archive/files$"))
     code = page.locator("table.cards tbody a").first.inner_text()
-    page.get_by_role("link", name=code).click()
+    follow(page.get_by_role("link", name=code))
     file_url = page.url
     reads = page.locator("#reads tbody tr")
     seen: dict[str, Any] = {"code": code, "reads_count": page.locator("#reads-count").inner_text(),
                             "reads": reads.all_inner_texts()}
     shot("12-reads")
-    page.get_by_role("link", name="被拒绝的查阅").click()
+    follow(page.get_by_role("link", name="被拒绝的查阅"))
     page.wait_for_url(re.compile(r"\?reads=refused#reads-heading$"))
     seen["refused_reads"] = reads.all_inner_texts()
-    page.get_by_role("link", name="全部查阅").click()
+    follow(page.get_by_role("link", name="全部查阅"))
     page.locator("#reads tbody tr[data-outcome='viewed']").get_by_role("link",
                                                                         name="授权").click()
     page.wait_for_url(re.compile("/access-requests/"))
     seen["grant"] = {"url": page.url, "state": page.locator("#request-state").inner_text()}
 
     # Every file's reads, from the menu: by reader, each row linked to its file (4.5, 9.4d).
-    page.get_by_role("link", name="档案查阅记录").click()
+    follow(page.get_by_role("link", name="档案查阅记录"))
     page.wait_for_url(re.compile("/archive/reads$"))
     seen["all_reads"] = reads.all_inner_texts()
     field("查阅人").fill("demo-auditor")
@@ -212,9 +212,9 @@ def history_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     page.get_by_role("button", name="显示查阅记录").click()
     page.wait_for_load_state()
     seen["reader_refused"] = page.locator("#error-reader_id").inner_text()
-    page.get_by_role("link", name="清除筛选").click()
+    follow(page.get_by_role("link", name="清除筛选"))
     page.wait_for_url(re.compile("/archive/reads$"))
-    page.locator("#reads").get_by_role("link", name=code).first.click()
+    follow(page.locator("#reads").get_by_role("link", name=code).first)
     page.wait_for_url(re.compile("#reads-heading$"))
     seen["reads_file_url"] = page.url.split("#")[0]
 
@@ -230,7 +230,7 @@ def history_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     opened = page.locator("section[aria-labelledby=contents-heading] li").first
     position = int((opened.locator(".as-of").get_attribute("href") or "").split("position=")[1]
                    .split("#")[0])
-    opened.get_by_role("link", name="当时的档案").click()
+    follow(opened.get_by_role("link", name="当时的档案"))
     page.wait_for_url(re.compile(rf"\?position={position}#then-heading$"))
     seen["then"] = {"position": position,
                     "heading": page.locator("#then-point").inner_text(),

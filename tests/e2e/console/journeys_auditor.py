@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from browser import Person
+from browser import Person, follow
 from playwright.sync_api import Browser
 
 
@@ -29,7 +29,7 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     save("立即核验最近检查点之后的内容", 200)
     seen["daily"] = page.locator("#result").inner_text()
     seen["daily_scope"] = page.locator("#scope").inner_text()
-    page.get_by_role("link", name="哈希链与检查点").click()
+    follow(page.get_by_role("link", name="哈希链与检查点"))
     page.wait_for_url(re.compile("/audit/status$"))
     seen["status"] = page.locator("#chain-state").inner_text()
     seen["last_verification"] = page.locator("#last-verification").inner_text()
@@ -39,7 +39,7 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     shot("auditor-01-status")
 
     # A full verification, against the sources' stores too: it passes.
-    page.get_by_role("link", name="核验台账").first.click()
+    follow(page.get_by_role("link", name="核验台账").first)
     assert field("同时将每条哈希链与其来源服务自身的存储比对").is_checked()
     save("运行核验", 200)
     seen["verification"] = page.locator("#result").inner_text()
@@ -51,7 +51,7 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     shot("auditor-02-verification")
 
     # Both verifications are kept, the newest first; the full one reads again as answered.
-    page.get_by_role("link", name="已留存的核验").click()
+    follow(page.get_by_role("link", name="已留存的核验"))
     page.wait_for_url(re.compile("/audit/verifications$"))
     seen["kept"] = [row.get_attribute("data-verification")
                     for row in page.locator("#verifications tbody tr").all()]
@@ -63,7 +63,7 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     shot("auditor-02b-verification-kept")
 
     # The ledger of the cases service: position, type, time, hash and the previous hash.
-    page.get_by_role("link", name="审计台账").click()
+    follow(page.get_by_role("link", name="审计台账"))
     page.wait_for_url(re.compile("/audit/ledger/cases$"))
     rows = page.locator("#entries tbody tr")
     seen["ledger"] = [{"position": int(row.get_attribute("data-position") or 0),
@@ -77,7 +77,7 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     # The case as it was when it was opened: first a position that is no position and a source
     # that is none, each refused beside its field; then the position of the row's own entry.
     opened = page.locator("#entries tbody tr", has=page.locator(".type", has_text="CaseOpened"))
-    opened.get_by_role("link", name="当时的记录").click()
+    follow(opened.get_by_role("link", name="当时的记录"))
     record_url = page.url
     page.goto(re.sub(r"position=\d+", "position=0", record_url))
     assert field("台账位置").get_attribute("aria-invalid") == "true"
@@ -99,7 +99,7 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     shot("auditor-05-record-then")
 
     # The export: the cases ledger from its second position to its fifth, as JSON Lines.
-    page.get_by_role("link", name="导出台账").click()
+    follow(page.get_by_role("link", name="导出台账"))
     field("来源服务").select_option("cases")
     field("起始位置").fill("2")
     field("截止位置").fill("1")
@@ -143,7 +143,7 @@ def auditor_journey(browser: Browser, console_url: str, artefacts: Path) -> dict
     download.value.save_as(saved)
     seen["hashed_name"] = download.value.suggested_filename
     # No alarm on any chain: the status page says so beside each source.
-    page.get_by_role("link", name="哈希链告警").click()
+    follow(page.get_by_role("link", name="哈希链告警"))
     seen["no_alarms"] = page.locator("#alarm-count").inner_text()
     return seen
 
@@ -171,7 +171,7 @@ def alarms_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[
                      "envelope": json.loads(page.locator("#envelope").inner_text())}
     shot("auditor-09-alarmed-entry")
     # A verification of the ledger alone finds the forged envelope, said in Chinese.
-    page.get_by_role("link", name="核验台账").first.click()
+    follow(page.get_by_role("link", name="核验台账").first)
     me.field("同时将每条哈希链与其来源服务自身的存储比对").uncheck()
     me.save("运行核验", 200)
     seen["verification"] = page.locator("#result").inner_text()
@@ -179,11 +179,11 @@ def alarms_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[
         "#report-sources tr[data-source='resources'] .problems li").all_inner_texts()
     shot("auditor-10-verification-failed")
     # The status page shows it now, and the verifications that found problems list it alone.
-    page.get_by_role("link", name="哈希链与检查点").click()
+    follow(page.get_by_role("link", name="哈希链与检查点"))
     page.wait_for_url(re.compile("/audit/status$"))
     seen["status_after"] = page.locator("#chain-state").inner_text()
-    page.get_by_role("link", name="已留存的核验").click()
-    page.get_by_role("link", name="发现问题").click()
+    follow(page.get_by_role("link", name="已留存的核验"))
+    follow(page.get_by_role("link", name="发现问题"))
     page.wait_for_url(re.compile(r"/audit/verifications\?result=failed$"))
     seen["failed"] = page.locator("#verifications tbody tr").all_inner_texts()
     me.context.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from browser import Person
+from browser import Person, follow
 from playwright.sync_api import Browser
 
 # The two clients test_case_more_journey.py seeds over RPC.
@@ -29,7 +29,7 @@ def case_more_journey(browser: Browser, console_url: str, artefacts: Path) -> di
 
     def open_case(name: str) -> str:
         page.goto(f"{console_url}/caseload")
-        page.get_by_role("link", name=name).click()
+        follow(page.get_by_role("link", name=name))
         page.wait_for_url(re.compile(r"/cases/[0-9a-f-]+$"))
         return page.url.rsplit("/", 1)[-1]
 
@@ -113,7 +113,7 @@ def case_more_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     # A closed case's follow-up past its date (9.2b), reached from the caseload without opening
     # the case (read only under an archive grant, 9.4d): another scheduled, then this one done.
     page.goto(f"{console_url}/caseload")
-    page.get_by_role("link", name="已逾期的回访").click()
+    follow(page.get_by_role("link", name="已逾期的回访"))
     seen["follow_ups"] = page.locator("tbody").inner_text()
     shot("case-more-05-follow-ups")
     follow_up = page.locator("tbody a")
@@ -127,11 +127,11 @@ def case_more_journey(browser: Browser, console_url: str, artefacts: Path) -> di
     save("记录回访")
     seen["follow_ups_after"] = page.locator("tbody").inner_text()
     # The one scheduled is coming due in two weeks: within a month, not within a week.
-    page.get_by_role("link", name="即将到期的回访").click()
+    follow(page.get_by_role("link", name="即将到期的回访"))
     seen["coming"] = [page.locator("#coming-count").inner_text(),
                       page.locator("#coming tbody").inner_text()]
     shot("case-more-05b-coming")
-    page.get_by_role("link", name="7 天内").click()
+    follow(page.get_by_role("link", name="7 天内"))
     seen["coming_in_a_week"] = page.locator("#coming tbody").inner_text()
 
     # The follow-up found the client needing support again: the case reopened, live again.

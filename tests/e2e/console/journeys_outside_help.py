@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from browser import Person
+from browser import Person, follow
 from playwright.sync_api import Browser
 
 # What test_outside_help_journey.py seeds over RPC.
@@ -49,7 +49,7 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     page.wait_for_url(re.compile(r"/cases/[0-9a-f-]+$"))
     seen["letter_case"] = page.url.rsplit("/", 1)[-1]
     seen["case_heading"] = page.locator("h1").inner_text()
-    page.get_by_role("link", name="由社工信箱来信开案").click()
+    follow(page.get_by_role("link", name="由社工信箱来信开案"))
     seen["letter_shows"] = page.locator("#opened-case a").get_attribute("href")
     shot("outside-02-letter-opened-case")
     page.goto(f"{console_url}/letters")
@@ -57,10 +57,10 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
 
     # A referral of the planned case's client to an agency of the register (7.1.4b).
     page.goto(f"{console_url}/caseload")
-    page.get_by_role("link", name=PLANNED).click()
+    follow(page.get_by_role("link", name=PLANNED))
     page.wait_for_url(re.compile(r"/cases/[0-9a-f-]+$"))
     seen["planned_case"] = page.url.rsplit("/", 1)[-1]
-    page.get_by_role("link", name="转介至机构").click()
+    follow(page.get_by_role("link", name="转介至机构"))
     field("机构类别").select_option("mental_health")
     field("资源登记中的机构").select_option(label=PROVIDER)
     field("转介原因").select_option("specialist_need")
@@ -85,8 +85,8 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     seen["referral_next"] = page.locator("ul.referrals h3").all_inner_texts()
 
     # A resource asked for (8.3.4b): none is refused beside the quantity, the rest kept.
-    page.get_by_role("link", name="返回个案").click()
-    page.get_by_role("link", name="已申请的资源").click()
+    follow(page.get_by_role("link", name="返回个案"))
+    follow(page.get_by_role("link", name="已申请的资源"))
     field("资源类别").select_option("tutoring")
     page.get_by_label(re.compile(r"7\.1\.1a ")).check()
     field("数量").fill("0")
@@ -129,7 +129,7 @@ def outside_help_journey(browser: Browser, console_url: str, artefacts: Path) ->
     seen["tutoring_offered"] = page.locator("li", has_text="学业辅导").inner_text()
 
     # The worker's own requests in every case, once the resources service has taken it up.
-    page.get_by_role("link", name="资源申请").first.click()
+    follow(page.get_by_role("link", name="资源申请").first)
     me.reload_until(lambda: "学业辅导" in page.locator("tbody").inner_text(), CARRIED_ON_SECONDS)
     seen["my_requests"] = page.locator("tbody").inner_text()
     seen["nav"] = page.locator("header nav a").all_inner_texts()

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from browser import Person
+from browser import Person, follow
 from playwright.sync_api import Browser
 
 PROVIDER = "阳光公益基金会"
@@ -30,8 +30,8 @@ def register_journey(browser: Browser, console_url: str, artefacts: Path) -> dic
 
     # A provider: without a name and with an email that is none, refused beside both fields,
     # what was typed kept.
-    page.get_by_role("link", name="资源登记").click()
-    page.get_by_role("link", name="登记资源提供方").click()
+    follow(page.get_by_role("link", name="资源登记"))
+    follow(page.get_by_role("link", name="登记资源提供方"))
     field("提供方类别").select_option("organisation")
     field("类别（7.3a）").select_option("social_organisation")
     seen["sectors_offered"] = field("类别（7.3a）").locator("option").all_inner_texts()
@@ -72,14 +72,14 @@ def register_journey(browser: Browser, console_url: str, artefacts: Path) -> dic
     save("记录捐赠")
     seen["donations"] = page.locator("table.donations tbody").inner_text()
     shot("register-02-provider")
-    page.get_by_role("link", name="返回资源登记").click()
+    follow(page.get_by_role("link", name="返回资源登记"))
     seen["providers"] = page.locator("table.providers tbody").inner_text()
     seen["totals"] = page.locator("ul.totals").inner_text()
     shot("register-03-providers")
 
     # An activity held with the provider as partner (7.5): without participants refused beside
     # the field; then in the school's community network (7.3a).
-    page.get_by_role("link", name="联合活动").click()
+    follow(page.get_by_role("link", name="联合活动"))
     page.locator("summary", has_text="记录联合活动").click()
     page.get_by_label(PROVIDER).check()
     field("主题").fill("家长课堂：亲子沟通")
@@ -93,8 +93,8 @@ def register_journey(browser: Browser, console_url: str, artefacts: Path) -> dic
     shot("register-07-joint-activity")
 
     # A volunteer, not yet checked: refused working with students (9.3b), above the form.
-    page.get_by_role("link", name="志愿者").first.click()
-    page.get_by_role("link", name="登记志愿者").click()
+    follow(page.get_by_role("link", name="志愿者").first)
+    follow(page.get_by_role("link", name="登记志愿者"))
     field("姓名").fill(VOLUNTEER)
     field("电话").fill("138-0000-0009")
     field("技能").fill("数学辅导\n摄影")
@@ -139,12 +139,12 @@ def register_journey(browser: Browser, console_url: str, artefacts: Path) -> dic
 
     # The provider's feedback on how its resources were used (9.3c), issued.
     page.goto(f"{console_url}/providers/{seen['provider_id']}")
-    page.get_by_role("link", name="资源使用情况反馈（9.3c）").click()
+    follow(page.get_by_role("link", name="资源使用情况反馈（9.3c）"))
     seen["feedback"] = page.locator("table.feedback tbody").inner_text()
     save("向资源提供方出具此反馈")
     seen["issued"] = page.locator("#issued").inner_text()
     admin.shot("register-06-feedback-issued")
-    page.get_by_role("link", name=PROVIDER).click()
+    follow(page.get_by_role("link", name=PROVIDER))
     seen["issued_on_provider"] = page.locator("ul.issued").inner_text()
     seen["today"] = today.isoformat()
     return seen

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from browser import Person
+from browser import Person, follow
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page
 
@@ -23,12 +23,12 @@ def school_admin_journey(browser: Browser, console_url: str, artefacts: Path) ->
     # The school admin lands on the staff and whether each may take cases.
     page.wait_for_url(re.compile("/staff$"))
     staff = page.locator("table.staff tbody tr").all_inner_texts()
-    page.get_by_role("link", name="不可承接个案").click()
+    follow(page.get_by_role("link", name="不可承接个案"))
     ineligible = page.locator("table.staff tbody tr").all_inner_texts()
     shot("admin-01-staff-ineligible")
 
     # A period that ends before it starts: refused beside the field.
-    page.get_by_role("link", name="合规报告").click()
+    follow(page.get_by_role("link", name="合规报告"))
     field("起始日期").fill("2026-12-01")
     field("截止日期").fill("2026-11-01")
     refusal = _sent(page, "生成报告")

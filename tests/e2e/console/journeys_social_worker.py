@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from browser import PHONE, Person, accessible
+from browser import PHONE, Person, accessible, follow
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
 
@@ -41,7 +41,7 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
     shot("02-caseload-empty")
 
     # Register a student; a grade out of range is refused beside its field, nothing is saved.
-    page.get_by_role("link", name="登记服务对象").click()
+    follow(page.get_by_role("link", name="登记服务对象"))
     field("姓名").fill("李小红")
     field("出生日期").fill("2013-05-04")
     field("年级").fill("13")
@@ -70,17 +70,17 @@ def social_worker_journey(browser: Browser, console_url: str, artefacts: Path) -
     case_url = page.url
 
     # On the caseload, by its step, and marked overdue (9.5c).
-    page.get_by_role("link", name="我的个案").click()
+    follow(page.get_by_role("link", name="我的个案"))
     row = page.locator("tr.overdue")
     assert row.count() == 1 and "李小红" in row.inner_text()
     assert "已逾期：预估" in row.inner_text()
-    page.get_by_role("link", name=re.compile("^接案")).click()
+    follow(page.get_by_role("link", name=re.compile("^接案")))
     assert page.locator("tr.overdue").count() == 1
     shot("04b-caseload-overdue")
     page.goto(case_url)
 
     # An intervention before the intake is accepted: refused (409), naming the missing step.
-    page.get_by_role("link", name="记录服务介入").click()
+    follow(page.get_by_role("link", name="记录服务介入"))
     intervention()
     save("保存", 409)
     alert = page.get_by_role("alert")
@@ -187,7 +187,7 @@ def at_the_provider(browser: Browser, console_url: str, login: str) -> Page:
     page = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True).new_page()
     page.set_default_timeout(10_000)
     page.goto(f"{console_url}/sign-in")
-    page.get_by_role("link", name="使用所在机构的账号登录").click()
+    follow(page.get_by_role("link", name="使用所在机构的账号登录"))
     page.locator("input[name=login]").fill(login)
     page.locator("input[name=password]").fill("any password")
     page.locator("button[type=submit]").click()
@@ -217,7 +217,7 @@ def provider_sign_in(browser: Browser, console_url: str, artefacts: Path) -> dic
     worker.get_by_role("button", name=re.compile("Yes, sign me out", re.I)).click()
     worker.wait_for_url(re.compile(re.escape(console_url) + "/sign-in$"))
     back_at = worker.title()
-    worker.get_by_role("link", name="使用所在机构的账号登录").click()
+    follow(worker.get_by_role("link", name="使用所在机构的账号登录"))
     worker.locator("input[name=login]").wait_for()
     return {"refused": stranger.get_by_role("alert").inner_text(),
             "signed_in_as": signed_in_as, "after_sign_out": back_at,
@@ -287,7 +287,7 @@ def provider_sign_in_after_idle(browser: Browser, console_url: str,
     page = at_the_provider(browser, console_url, "oidc-worker-1")
     signed_in = page.get_by_role("heading", name="我的个案").is_visible()
     page.wait_for_url(re.compile("/sign-in$"), timeout=90_000)
-    page.get_by_role("link", name="使用所在机构的账号登录").click()
+    follow(page.get_by_role("link", name="使用所在机构的账号登录"))
     page.wait_for_load_state("networkidle")
     return {"signed_in": signed_in, "asked_to_log_in": page.locator("input[name=login]").count(),
             "after": page.url}

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from browser import Person
+from browser import Person, follow
 from playwright.sync_api import Browser
 
 from services.runtime.clock import local_date
@@ -31,7 +31,7 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
 
     page.wait_for_url(re.compile("/staff$"))
     # A supervisor with an assistant's certificate does not meet 6.2.2.1: refused beside it.
-    page.get_by_role("link", name="登记督导").click()
+    follow(page.get_by_role("link", name="登记督导"))
     admin.fill({"工号": "demo-supervisor", "从业年限": "6"})
     field("社会工作者职业资格").select_option("assistant")
     save("登记", 400)
@@ -39,7 +39,7 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     field("社会工作者职业资格").select_option("intermediate")
     save("登记")
     page.wait_for_url(re.compile("/staff$"))
-    page.get_by_role("link", name="登记社会工作者").click()
+    follow(page.get_by_role("link", name="登记社会工作者"))
     admin.fill({"工号": NEW_WORKER, "主持过的学校或青少年项目数": "2",
                 "登记日期": (server_today + timedelta(days=2)).isoformat()})
     field("社会工作者职业资格").select_option("assistant")
@@ -71,13 +71,13 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     history = page.locator("#history tbody tr").all_inner_texts()
     eligible = page.locator("#eligible").inner_text()
     shot("staff-02-worker")
-    page.get_by_role("link", name="返回人员列表").click()
+    follow(page.get_by_role("link", name="返回人员列表"))
     staff = page.locator("table.staff tbody tr").all_inner_texts()
     shot("staff-03-staff")
 
     # A complaint taken by phone (9.2c): anonymous with a contact is refused beside the
     # contact; named, it is recorded, acknowledged in a handling step and answered (10.1.2).
-    page.get_by_role("link", name="投诉与意见").click()
+    follow(page.get_by_role("link", name="投诉与意见"))
     field("来源渠道").select_option("phone")
     page.get_by_label("匿名").check()
     admin.fill({"内容": "家长反映辅导时间安排不便。", "联系方式": "13800000000",
@@ -102,7 +102,7 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
 
     # A satisfaction survey of parents (10.2.1): more satisfied than asked is refused beside
     # the count; then recorded, its mean score typed as read.
-    page.get_by_role("link", name="满意度调查").click()
+    follow(page.get_by_role("link", name="满意度调查"))
     field("调查对象").select_option("parent")
     field("评估方").select_option("third_party")
     admin.fill({"调查人数": "10", "满意人数": "12", "平均分": "4.25",
@@ -132,7 +132,7 @@ def staff_forms_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     # The supervisor records a session with the new supervisee, and a training of theirs.
     me = Person(browser, console_url, artefacts).sign_in_as("demo-supervisor")
     page, field, save, shot = me.page, me.field, me.save, me.shot
-    page.get_by_role("link", name="督导与培训").click()
+    follow(page.get_by_role("link", name="督导与培训"))
     session_form = page.locator("form[action='/supervision/sessions']")
     session_form.get_by_label(NEW_WORKER, exact=True).check()
     session_form.get_by_label("教育督导").check()
@@ -186,7 +186,7 @@ def staff_changes_journey(browser: Browser, console_url: str,
     page.wait_for_url(re.compile("/staff$"))
     seen["staff_after"] = page.locator("table.staff tbody").inner_text()
 
-    page.get_by_role("link", name=LEAVING_WORKER).click()
+    follow(page.get_by_role("link", name=LEAVING_WORKER))
     field("离职原因").select_option("left_service")
     field("离职日期").fill("2000-01-01")
     save("保存离职记录", 400)

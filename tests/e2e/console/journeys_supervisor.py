@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from browser import Person
+from browser import Person, follow
 from playwright.sync_api import Browser
 
 
@@ -25,17 +25,17 @@ def supervisor_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     late = page.locator("table.escalations tr.overdue")
     late_rows = [late.nth(n).inner_text() for n in range(late.count())]
     shot("sup-01-escalations")
-    page.get_by_role("link", name="已超时").click()
+    follow(page.get_by_role("link", name="已超时"))
     overdue_only = page.locator("table.escalations tbody tr").count()
     # Unacknowledged for two days, it climbed past the supervisor's step: not theirs to take.
-    page.get_by_role("link", name=re.compile("^欺凌")).click()
+    follow(page.get_by_role("link", name=re.compile("^欺凌")))
     passed = page.locator(".note").inner_text()
     acknowledge_offered = page.get_by_role("button", name="确认接手").count()
-    page.get_by_role("link", name="返回风险上报列表").click()
+    follow(page.get_by_role("link", name="返回风险上报列表"))
 
     # The self-harm risk rated high threatens life (4.1): its ladder starts with the
     # supervisor, who takes charge of it.
-    page.get_by_role("link", name=re.compile("^自伤")).click()
+    follow(page.get_by_role("link", name=re.compile("^自伤")))
     escalation_id = page.url.rsplit("/", 1)[-1]
     waiting = page.locator("#state").inner_text()
     life_safety = page.get_by_text("涉及生命安全（4.1）").count()
@@ -59,7 +59,7 @@ def supervisor_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     shot("sup-04-escalation-resolved")
 
     # The supervisees' cases, by worker and step.
-    page.get_by_role("link", name="被督导者的个案").click()
+    follow(page.get_by_role("link", name="被督导者的个案"))
     field("社会工作者").select_option("demo-worker-1")
     field("步骤").select_option("intake")
     page.get_by_role("button", name="显示").click()
@@ -69,7 +69,7 @@ def supervisor_journey(browser: Browser, console_url: str, artefacts: Path) -> d
 
     # Quality: the case's assessment is overdue (9.5c); an improvement action for it (10.3),
     # carried out.
-    page.get_by_role("link", name="质量管理").click()
+    follow(page.get_by_role("link", name="质量管理"))
     finding = page.locator("li.finding").first
     found = finding.inner_text()
     finding.get_by_text("制定改进措施").click()
@@ -85,14 +85,14 @@ def supervisor_journey(browser: Browser, console_url: str, artefacts: Path) -> d
     shot("sup-06-quality")
 
     # Supervision per worker and the sessions held (6.2.2.2, 9.1c).
-    page.get_by_role("link", name="督导与培训").click()
+    follow(page.get_by_role("link", name="督导与培训"))
     supervision = page.locator("table.supervision tbody tr").all_inner_texts()
     sessions = page.locator("table.sessions tbody tr").all_inner_texts()
     shot("sup-07-supervision")
 
     # The case handed to the supervisor's other supervisee (6.2.2): without a date, refused
     # beside it; then reassigned, and the case page says whose it is.
-    page.get_by_role("link", name="被督导者的个案").click()
+    follow(page.get_by_role("link", name="被督导者的个案"))
     page.locator("table.cards tbody a").first.click()
     page.wait_for_url(re.compile(r"/cases/[0-9a-f-]+$"))
     reassign_case = page.url.rsplit("/", 1)[-1]
