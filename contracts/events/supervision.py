@@ -2,6 +2,7 @@
 escalations, quality control, complaints and evaluations. Identifiers, codes, dates, levels and
 counts only: no names, contact details or free text (DESIGN.md "Actors, access, privacy")."""
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -59,6 +60,15 @@ SUPERVISION_KINDS = ("administrative", "educational", "supportive")  # 6.2.2.2
 SUPERVISION_FORMATS = ("individual", "group")
 SUPERVISOR_SETTINGS = ("internal", "external")  # 10.1.1
 ACKNOWLEDGING_ROLES = ("social_worker", "supervisor", "school_admin", "operator")
+
+
+def acknowledgers(ladder: Sequence[Mapping[str, Any]], step: int) -> frozenset[str]:
+    """The roles that may take charge of an escalation waiting at `step` (1 for the first) of
+    `ladder` (9.6b): the step's role, any role further up, and the operator, at the top of
+    every ladder whatever the policy says."""
+    return frozenset({str(rung["role"]) for rung in ladder[step - 1:]} | {"operator"})
+
+
 ESCALATION_ACTIONS = (  # 9.6b emergency response, 4.1
     "contacted_guardian",
     "safety_plan",

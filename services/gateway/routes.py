@@ -336,6 +336,9 @@ ROUTES: tuple[Route, ...] = (
     # Supervision: risk escalations (9.6b).
     _query("/schools/<school_id>/escalations", "supervision", "list_escalations",
            "The school's risk escalations.", "payload", "list"),
+    _query("/escalations", "supervision", "list_every_escalation",
+           "Every school's risk escalations (the operator's and the auditor's).", "payload",
+           "list"),
     _query("/escalations/<escalation_id>", "supervision", "get_escalation",
            "A risk escalation.", "payload"),
     _query("/escalations/<escalation_id>/trail", "supervision", "escalation_trail",

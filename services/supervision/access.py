@@ -13,6 +13,8 @@ SCHOOL_ADMINS = ("school_admin", "operator")
 STAFF_MANAGERS = ("school_admin", "supervisor", "operator")
 OVERSEERS = ("supervisor", "school_admin", "operator")
 READERS = ("supervisor", "school_admin", "operator", "auditor")
+# The roles that serve every school, with no school of their own: they read across schools.
+EVERY_SCHOOL = ("operator", "auditor")
 TIMEKEEPERS = ("system", "operator")
 # 9.2c: the channel is open to everyone, through the staff who take complaints by phone, by
 # letter or in person. Integrators read events only; auditors read and record nothing.

@@ -27,6 +27,7 @@ from services.runtime.views import Transaction
 from services.supervision.access import (
     CONTENT_READERS,
     EVALUATORS,
+    EVERY_SCHOOL,
     INTAKE_ROLES,
     OVERSEERS,
     READERS,
@@ -428,6 +429,13 @@ class SupervisionApplication(CasebookApplication):
         actor = require_role(*READERS, "social_worker")
         check_school_scope(actor, school_id)
         return self.views.escalations(actor, school_id, clock.now(), **query)
+
+    def list_every_escalation(self, **query: Any) -> dict[str, Any]:
+        """Every school's escalations, for those who serve every school: the operator, at the
+        top of every ladder (9.6b), and the auditor. One given a school in their token reads
+        that school's only."""
+        actor = require_role(*EVERY_SCHOOL)
+        return self.views.escalations(actor, actor.school_id, clock.now(), **query)
 
     def overdue_escalations(self) -> dict[str, int]:
         """How many open escalations, by risk level, nobody acknowledged within their current

@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from contracts.errors import Conflict, InvalidInput, NotAllowed
+from contracts.events.supervision import acknowledgers
 from services.runtime.domain import CasebookAggregate
 from services.runtime.risk_policy import risk_policy
 
@@ -106,8 +107,7 @@ class Escalation(CasebookAggregate):
         if not self.awaiting_acknowledgement:
             raise Conflict(f"The escalation is {self.state}: nothing to acknowledge.",
                            code="wrong_state")
-        # The current step's role, or anyone further up the ladder, may take charge.
-        allowed = {step["role"] for step in self.ladder[self.step:]} | {"operator"}
+        allowed = acknowledgers(self.ladder, self.step + 1)
         if role not in allowed:
             raise NotAllowed(f"This escalation waits for {self.role}; role {role!r} may not "
                              f"acknowledge it (allowed: {', '.join(sorted(allowed))}).")

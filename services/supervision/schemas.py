@@ -302,12 +302,16 @@ class ResolveEscalation(Schema):
     resolution = one_of(("handled", "referred"), required=True)
 
 
-class ListEscalations(SchoolRef, PageQuery):
-    """A school's risk escalations, by state, level and whether past their time (9.6b)."""
+class ListEveryEscalation(PageQuery):
+    """Every school's risk escalations, by state, level and whether past their time (9.6b)."""
 
     status = one_of(ESCALATION_STATES, load_default=None)
     level = one_of(RISK_LEVELS, load_default=None)
     overdue = fields.Boolean(load_default=None)
+
+
+class ListEscalations(SchoolRef, ListEveryEscalation):
+    """A school's risk escalations, by state, level and whether past their time (9.6b)."""
 
 
 class ListFindings(SchoolRef, PageQuery):

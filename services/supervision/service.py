@@ -20,6 +20,7 @@ from services.runtime.subscription import subscribe
 from services.supervision import schemas
 from services.supervision.access import (
     EVALUATORS,
+    EVERY_SCHOOL,
     INTAKE_ROLES,
     OVERSEERS,
     READERS,
@@ -217,6 +218,12 @@ class SupervisionService(PublishingService):
            returns=page_of(schemas.EscalationRecord))
     def list_escalations(self, query: dict[str, Any]) -> dict[str, Any]:
         return self.app.list_escalations(**query)
+
+    @rpc
+    @query(schemas.ListEveryEscalation, roles=EVERY_SCHOOL,
+           returns=page_of(schemas.EscalationRecord))
+    def list_every_escalation(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.list_every_escalation(**query)
 
     # Quality findings (9.5c) and improvement actions (10.3)
 

@@ -77,7 +77,8 @@ ESCALATION = Table("escalation", """
     acknowledged_step BIGINT, acknowledged_in_time BOOLEAN, resolution TEXT,
     resolved_at TEXT""",
     key=("escalation_id",),
-    indexes=(("school_id", "opened_at"), ("status", "due_at"), ("risk_id",)))
+    indexes=(("school_id", "opened_at"), ("status", "due_at"), ("risk_id",),
+             ("opened_at", "escalation_id")))
 FINDING = Table("finding", """
     finding_id TEXT NOT NULL, school_id TEXT, subject_id TEXT NOT NULL, breach TEXT NOT NULL,
     control_point TEXT NOT NULL, case_id TEXT, letter_id TEXT, social_worker_id TEXT,
@@ -475,12 +476,14 @@ class SupervisionViews(Views):
             "GROUP BY e.level", now=iso(now))
         return {row["level"]: int(row["n"]) for row in rows}
 
-    def escalations(self, actor: Actor, school_id: str, now: datetime,
+    def escalations(self, actor: Actor, school_id: str | None, now: datetime,
                     limit: int = DEFAULT_LIMIT, after: str | None = None,
                     status: str | None = None, level: str | None = None,
                     overdue: bool | None = None) -> dict[str, Any]:
-        where = ["e.school_id = :school_id"]
-        params: dict[str, Any] = {"school_id": school_id, "now": iso(now)}
+        """A school's escalations, or with no school every school's, as `actor` may see them."""
+        where: list[str] = []
+        params: dict[str, Any] = {"now": iso(now)}
+        _equal(where, params, "e", school_id=school_id)
         if actor.role == "social_worker":
             where.append("e.social_worker_id = :me")
             params["me"] = actor.id

@@ -406,6 +406,7 @@ scoped("GET /schools/{school_id}/supervision-sessions", lambda w, role, s: Reque
 # Supervision: escalations. Acknowledging changes an escalation for good: each cell has its own.
 scoped("GET /schools/{school_id}/escalations", lambda w, role, s: Request(
     f"/schools/{SCHOOL[s]}/escalations"), SCHOOL_SCOPES)
+row("GET /escalations", "—", lambda w, role: Request("/escalations"))
 scoped("GET /escalations/{escalation_id}", lambda w, role, s: Request(
     f"/escalations/{w[f'escalation-esc-view-{s}']}"))
 scoped("GET /escalations/{escalation_id}/trail", lambda w, role, s: Request(

@@ -425,7 +425,48 @@ def test_every_paged_answer_of_the_service_is_checked_here() -> None:
     paged = {name for name, member in vars(SupervisionService).items()
              if getattr(member, "command_returns", None) is not None
              and member.command_returns.__name__.endswith("Page")}
-    assert paged == {*LISTS, "list_schools"}
+    assert paged == {*LISTS, "list_schools", "list_every_escalation"}
+
+
+AUDITOR = Actor("auditor-1", "auditor", None)
+
+
+def test_every_schools_escalations_are_for_those_who_serve_every_school(examples) -> None:
+    app = examples.app()
+    stream = CasesStream(app)
+    schools = {name: School(app, stream, name) for name in SCHOOLS}
+    made = {name: {school.escalation() for _ in range(2)} for name, school in schools.items()}
+    for reader in (OPERATOR, AUDITOR):
+        with acting_as(reader):
+            listed = app.list_every_escalation(limit=200)
+        assert {row["escalation_id"] for row in listed["items"]} == made["JD001"] | made["JD002"]
+        assert listed["total"] == 4
+    # One given a school in their token reads that school's only.
+    with acting_as(Actor("auditor-2", "auditor", "JD002")):
+        assert {row["escalation_id"] for row in app.list_every_escalation(
+            limit=200)["items"]} == made["JD002"]
+    for reader in (ADMINS["JD001"], SUPERVISORS["JD001"],
+                   Actor("worker-1", "social_worker", "JD001")):
+        with acting_as(reader), pytest.raises(CasebookError):
+            app.list_every_escalation()
+
+
+def test_every_schools_escalations_page_each_row_once_while_writes_go_on(examples) -> None:
+    app = examples.app()
+    stream = CasesStream(app)
+    schools = [School(app, stream, name) for name in SCHOOLS]
+    existing = {school.escalation() for school in schools for _ in range(3)}
+    writes = iter(range(10_000))
+
+    def write() -> str:
+        return schools[next(writes) % 2].escalation()
+
+    def read_page(cursor: str | None) -> dict[str, Any]:
+        with acting_as(OPERATOR):
+            return app.list_every_escalation(limit=2, after=cursor)
+
+    assert_each_row_once_while_writes_go_on(read_page, write, "escalation_id", existing,
+                                            "list_every_escalation")
 
 
 def test_staff_of_another_school_see_none_of_its_rows_in_any_list(examples) -> None:
