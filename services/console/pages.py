@@ -28,7 +28,9 @@ from services.console import (  # noqa: F401
     activities,
     archivist,
     auditor,
+    escalations,
     oidc,
+    operator,
     register,
     school_admin,
     social_worker,
@@ -55,6 +57,7 @@ DEMO_PEOPLE: tuple[Actor, ...] = (
     Actor(id="demo-admin", role="school_admin", school_id=SCHOOL),
     Actor(id="demo-archivist", role="archivist", school_id=SCHOOL),
     Actor(id="demo-auditor", role="auditor"),
+    Actor(id="demo-operator", role="operator"),
 )
 # What the browser may load and run: this console's own files, nothing inline, no frames. Sent
 # with every answer of the console's web server (services/console/service.py).

@@ -57,6 +57,8 @@ nav(N_("Staff and eligibility"), "/staff", "school_admin")
 nav(N_("Compliance report"), "/compliance", "school_admin")
 nav(N_("Complaints and feedback"), "/complaints", "school_admin")
 nav(N_("Satisfaction surveys"), "/surveys", "school_admin")
+# A step of every ladder but the low risks' (9.6b): the school's escalations are theirs to see.
+nav(N_("Escalations"), "/escalations", "school_admin")
 
 PERIOD = (
     Field("period_from", N_("From"), "date", required=True,

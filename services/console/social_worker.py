@@ -47,6 +47,8 @@ Again = Callable[["Section", int], Response]
 nav(N_("My caseload"), "/caseload", "social_worker")
 nav(N_("Register a client"), "/clients/new", "social_worker")
 nav(N_("Resource requests"), "/resource-requests", "social_worker")
+# The first step of a medium or low risk's escalation is the case's worker (9.6b).
+nav(N_("Escalations"), "/escalations", "social_worker")
 
 
 @page("/caseload")

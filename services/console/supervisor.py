@@ -1,19 +1,15 @@
-"""The supervisor's pages: the risk escalations of their supervisees' cases with their deadlines
-(9.6b), one escalation's trail, taking charge of it (acknowledging, recording the emergency
-response, resolving it); the supervisees' cases by worker and step (6.2.2.1, 8.2.1.1); the key
-control points found unmet and their improvement actions (9.5c, 10.3); supervision and training
-(6.2.2.2, 9.1)."""
+"""The supervisor's pages: the risk escalations of their supervisees' cases first (escalations.py,
+9.6b); the supervisees' cases by worker and step (6.2.2.1, 8.2.1.1); the key control points found
+unmet and their improvement actions (9.5c, 10.3); supervision and training (6.2.2.2, 9.1)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from contracts.events.supervision import (
-    ESCALATION_ACTIONS,
     SUPERVISION_FORMATS,
     SUPERVISION_KINDS,
     TRAINING_KINDS,
@@ -34,11 +30,8 @@ from services.console.web import (
     page,
     sent_back,
 )
-from services.runtime.clock import clock
 
-ESCALATION_PAGE = 20
 CASES_PAGE = 20
-ESCALATION_STATES = ("awaiting acknowledgement", "acknowledged", "resolved")
 STAGES = ("intake", "assessment", "plan", "intervention", "evaluation", "closing")
 
 nav(N_("Escalations"), "/escalations", "supervisor")
@@ -46,11 +39,6 @@ nav(N_("Supervisees' cases"), "/supervisees", "supervisor")
 nav(N_("Quality"), "/quality", "supervisor")
 nav(N_("Supervision and training"), "/supervision", "supervisor")
 
-# 9.6b: the emergency response taken, and how the escalation ended. `risk_resolved` and
-# `superseded` come from the case itself, never from this form.
-ACTION = (Field("action", N_("Action taken"), "select", ESCALATION_ACTIONS, required=True),)
-RESOLVE = (Field("resolution", N_("How it ended"), "select", ("handled", "referred"),
-                 required=True),)
 # 10.3: a finding's improvement action, owned and tracked to done.
 OPEN_ACTION = (
     Field("owner_id", N_("Owner"), required=True, hint=N_("The staff id of who carries it out.")),
@@ -69,16 +57,6 @@ FINDING_STATES: dict[str, str] = {
 }
 ACTION_STATES: dict[str, str] = {"open": N_("Under way"), "done": N_("Done")}
 QUALITY_PAGE = 20
-# What happened to an escalation, as its trail names the stored events.
-TRAIL_EVENTS: dict[str, str] = {
-    "Opened": N_("Escalation opened (9.6b)"),
-    "Climbed": N_("Not acknowledged in time: passed up the ladder"),
-    "Acknowledged": N_("Acknowledged"),
-    "ActionTaken": N_("Action recorded"),
-    "Resolved": N_("Escalation resolved"),
-}
-
-
 def _today() -> str:
     return today().isoformat()
 
@@ -113,52 +91,6 @@ def training_fields(workers: tuple[str, ...]) -> tuple[Field, ...]:
             *TRAINING)
 
 
-def overdue(escalation: dict[str, Any], now: datetime) -> bool:
-    """Waiting for acknowledgement past its current step's time limit (9.6b), on the same
-    settable clock the supervision service judges it by."""
-    return (escalation["status"] == "awaiting acknowledgement"
-            and datetime.fromisoformat(escalation["due_at"]) <= now)
-
-
-@page("/escalations")
-def escalations(visit: Visit) -> Response:
-    args = visit.request.args
-    status = args.get("status") if args.get("status") in ESCALATION_STATES else None
-    late_only = args.get("overdue") == "true"
-    found = visit.api.get(f"/schools/{visit.actor.school_id}/escalations", status=status,
-                          overdue="true" if late_only else None, after=args.get("after"),
-                          limit=ESCALATION_PAGE)
-    now = clock.now()
-    late = {item["escalation_id"] for item in found["items"] if overdue(item, now)}
-    return visit.render("supervisor_escalations.html", page=found, late=late, state=status,
-                        late_only=late_only, states=ESCALATION_STATES)
-
-
-@page("/escalations/<escalation_id>")
-def escalation(visit: Visit, escalation_id: str) -> Response:
-    return _escalation_page(visit, escalation_id, None)
-
-
-@page("/escalations/<escalation_id>/acknowledgement", "POST")
-def acknowledge(visit: Visit, escalation_id: str) -> Response:
-    return _escalation_command(visit, escalation_id, "acknowledgement", {},
-                               Section((), name="acknowledge"))
-
-
-@page("/escalations/<escalation_id>/actions", "POST")
-def record_action(visit: Visit, escalation_id: str) -> Response:
-    body = forms.payload(ACTION, visit.request.form)
-    return _escalation_command(visit, escalation_id, "actions", body,
-                               Section(ACTION, name="action"))
-
-
-@page("/escalations/<escalation_id>/resolution", "POST")
-def resolve(visit: Visit, escalation_id: str) -> Response:
-    body = forms.payload(RESOLVE, visit.request.form)
-    return _escalation_command(visit, escalation_id, "resolution", body,
-                               Section(RESOLVE, name="resolve"))
-
-
 def sections_of(sent: Section | None, **forms_of_page: tuple[Field, ...]) -> dict[str, Section]:
     """The forms of a page by name, empty but for the one `sent` and refused."""
     sections = {name: form_of(sent, name, fields) for name, fields in forms_of_page.items()}
@@ -181,26 +113,6 @@ def _answerable(refusal: Refused) -> bool:
     # 403 too: the escalation may have climbed past the supervisor's step meanwhile; 404: a
     # record the form names by a typed id (a supervisor's) does not exist.
     return refusal.status in (400, 403, 404, 409)
-
-
-def _escalation_command(visit: Visit, escalation_id: str, path: str, body: dict[str, Any],
-                        section: Section) -> Response:
-    return send_form(visit, f"/escalations/{escalation_id}/{path}", body, section,
-                    lambda sent, status: _escalation_page(visit, escalation_id, sent, status),
-                    f"/escalations/{escalation_id}")
-
-
-def _escalation_page(visit: Visit, escalation_id: str, sent: Section | None,
-                     status: int = 200) -> Response:
-    record = visit.api.get(f"/escalations/{escalation_id}")
-    trail = visit.api.get(f"/escalations/{escalation_id}/trail")["trail"]
-    sections = sections_of(sent, acknowledge=(), action=ACTION, resolve=RESOLVE)
-    # The current step's role, or one further up the ladder, may take charge (9.6b).
-    may_acknowledge = visit.actor.role in {step["role"]
-                                           for step in record["ladder"][record["step"] - 1:]}
-    return visit.render("supervisor_escalation.html", status, escalation=record, trail=trail,
-                        late=overdue(record, clock.now()), sections=sections,
-                        may_acknowledge=may_acknowledge, trail_events=TRAIL_EVENTS)
 
 
 @page("/supervisees")

@@ -1,0 +1,56 @@
+"""The operator's pages. The operator runs Casebook for every school it serves and is the top
+step of every risk escalation's ladder (9.6b): every school's escalations, where they land
+(escalations.py); the schools, each with its own; and where each service's pipe stands (what
+`casebook status` prints). The operator's other work (backups, keys, the dead letters) is the
+command line's (docs/operators.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from contracts.events.supervision import SERVICE_MODES
+from services.console.i18n import N_
+from services.console.web import Refused, Visit, nav, page
+from services.runtime.launcher import PUBLISHERS
+
+SCHOOLS_PAGE = 50
+
+# The top of every escalation's ladder (9.6b): where the operator lands.
+nav(N_("Escalations"), "/escalations", "operator")
+nav(N_("Schools"), "/schools", "operator")
+nav(N_("Service status"), "/services", "operator")
+
+
+@page("/schools")
+def schools(visit: Visit) -> Response:
+    """The schools Casebook serves (8.1), by service mode, each linked to its escalations."""
+    args = visit.request.args
+    mode = args.get("service_mode") if args.get("service_mode") in SERVICE_MODES else None
+    found = visit.api.get("/schools", service_mode=mode, after=args.get("after"),
+                          limit=SCHOOLS_PAGE)
+    return visit.render("operator_schools.html", page=found, mode=mode, modes=SERVICE_MODES)
+
+
+@page("/services")
+def services(visit: Visit) -> Response:
+    """Each service's pipe (`GET /services/<service>/status`): its store, what its relay
+    published and the broker confirmed, its subscriptions' cursors and any halt. A service that
+    does not answer is said so, and the others still shown."""
+    return visit.render("operator_services.html",
+                        states={name: _status(visit, name) for name in PUBLISHERS})
+
+
+def _status(visit: Visit, service: str) -> dict[str, Any]:
+    """A service's status, its subscriptions by source (where each has read to, and why it
+    halted if it did: a subscription may halt before it has read anything)."""
+    try:
+        state: dict[str, Any] = visit.api.get(f"/services/{service}/status")
+    except Refused as refusal:
+        return {"error": refusal.status}
+    cursors, halted = state["cursors"], state["halted"]
+    state["subscriptions"] = [
+        {"source": source, "position": cursors.get(source, {}).get("position"),
+         "halted": halted.get(source)} for source in sorted({*cursors, *halted})]
+    return state

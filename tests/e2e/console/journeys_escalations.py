@@ -1,0 +1,100 @@
+"""Risk escalations (9.6b) for everyone on their ladders, in the console: the case's social
+worker takes the medium risk's escalation that waits for them first and records what they did,
+but leaves resolving it to those above; the school administrator finds the critical one climbed
+past their step; the operator, who serves every school, finds it among every school's overdue
+ones and again through the school, takes charge of it (an action without saying which refused
+beside the field first) and resolves it, then reads each service's status."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from browser import Person, follow
+from playwright.sync_api import Browser, Page
+
+
+def header_link(page: Page, name: str) -> None:
+    follow(page.locator("header nav").get_by_role("link", name=name, exact=True))
+
+
+def rows(page: Page) -> list[str]:
+    return [" ".join(row.split()) for row in
+            page.locator("table.escalations tbody tr").all_inner_texts()]
+
+
+def escalations_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+
+    # The worker: a medium risk waits for them first (24 hours), in their own header.
+    worker = Person(browser, console_url, artefacts).sign_in_as("demo-worker-1")
+    page = worker.page
+    header_link(page, "风险上报")
+    seen["worker_rows"] = rows(page)
+    follow(page.get_by_role("link", name=re.compile("^欺凌")))
+    seen["worker_escalation"] = page.url.rsplit("/", 1)[-1]
+    seen["worker_case_link"] = page.get_by_role("link", name="查看个案").count()
+    worker.save("确认接手")
+    seen["worker_state"] = page.locator("#state").inner_text()
+    worker.field("采取的措施").select_option("contacted_guardian")
+    worker.save("保存措施")
+    seen["worker_resolve_offered"] = page.get_by_role("button", name="结束风险上报").count()
+    seen["resolved_by"] = page.locator("#resolved-by").inner_text()
+    worker.shot("esc-01-worker-acted")
+
+    # The school administrator: both of the school's, the critical one past their step.
+    admin = Person(browser, console_url, artefacts).sign_in_as("demo-admin")
+    page = admin.page
+    header_link(page, "风险上报")
+    seen["admin_rows"] = rows(page)
+    follow(page.get_by_role("link", name=re.compile("^自杀")))
+    seen["admin_passed"] = page.locator(".note").inner_text()
+    seen["admin_acknowledge_offered"] = page.get_by_role("button", name="确认接手").count()
+    seen["admin_case_link"] = page.get_by_role("link", name="查看个案").count()
+    admin.shot("esc-02-admin-passed")
+
+    # The operator lands on every school's escalations, the overdue ones a click away; the
+    # schools page leads to one school's.
+    operator = Person(browser, console_url, artefacts).sign_in_as("demo-operator")
+    page = operator.page
+    page.wait_for_url(re.compile("/escalations$"))
+    seen["every_school_rows"] = rows(page)
+    follow(page.get_by_role("link", name="已超时"))
+    seen["operator_overdue_url"] = page.url
+    seen["operator_overdue_rows"] = rows(page)
+    operator.shot("esc-03-operator-overdue")
+    header_link(page, "学校")
+    seen["schools"] = [" ".join(row.split()) for row in
+                       page.locator("table.schools tbody tr").all_inner_texts()]
+    operator.shot("esc-04-operator-schools")
+    follow(page.get_by_role("link", name="School JD001 的风险上报"))
+    seen["operator_school"] = page.locator("#school").inner_text()
+    seen["operator_rows"] = rows(page)
+    follow(page.get_by_role("link", name=re.compile("^自杀")))
+    seen["operator_escalation"] = page.url.rsplit("/", 1)[-1]
+    seen["operator_waiting"] = page.locator("ol.steps li.next").inner_text()
+    operator.save("确认接手")
+    trail_before = page.locator("#trail li").count()
+    operator.save("保存措施", 400)
+    seen["operator_refused"] = operator.said_beside("采取的措施")
+    seen["trail_unchanged"] = page.locator("#trail li").count() == trail_before
+    operator.shot("esc-05-operator-refused")
+    operator.field("采取的措施").select_option("safety_plan")
+    operator.save("保存措施")
+    operator.field("处置结果").select_option("handled")
+    operator.save("结束风险上报")
+    seen["operator_state"] = page.locator("#state").inner_text()
+    follow(page.get_by_role("link", name="返回风险上报列表"))
+    seen["back_to"] = page.url
+
+    # Where each service's pipe stands: the two running answer, the two not started do not.
+    header_link(page, "服务状态")
+    seen["services"] = {
+        name: " ".join(page.locator(f"tr[data-service='{name}']").inner_text().split())
+        for name in ("cases", "archive", "resources", "supervision")}
+    operator.shot("esc-06-operator-services")
+    return seen
+
+
+JOURNEYS = {"escalations": escalations_journey}

@@ -1,0 +1,72 @@
+"""The operator's pages without a browser: the schools, each linked to its escalations, and each
+service's status, one that does not answer said so while the others are still shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.console import operator
+from services.console.web import Refused
+from services.runtime.context import Actor
+from services.runtime.launcher import PUBLISHERS
+from tests.unit.console.visits import visit_of
+
+OPERATOR = Actor(id="demo-operator", role="operator", school_id=None)
+SCHOOL = {"school_id": "JD001", "name": "嘉定第一中学", "district": "JD",
+          "service_mode": "resident", "facility_kinds": ["office"], "has_service_space": True,
+          "registered_on": "2026-09-01"}
+
+
+def status(service: str, **changed: Any) -> dict[str, Any]:
+    return {"service": service, "stored_position": 12, "relay_read_through": 12,
+            "published_position": 12, "published_hash": "ab" * 32, "sent_position": 12,
+            "relay_lag": 0, "cursors": {}, "halted": {}, "version": "1.0.0",
+            "revision": "c872bd7", **changed}
+
+
+class Services:
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+
+    def get(self, path: str, **query: Any) -> Any:
+        self.asked.append((path, query))
+        answer = self.answers[path]
+        if isinstance(answer, Refused):
+            raise answer
+        return answer
+
+
+def test_each_school_links_to_its_escalations_and_its_overdue_ones() -> None:
+    services = Services({"/schools": {"items": [SCHOOL], "next": "k", "total": 51}})
+    page = operator.schools(visit_of(services, "zh_CN", OPERATOR,
+                                     query="service_mode=resident&after=j"))
+    text = page.get_data(as_text=True)
+    assert services.asked == [("/schools", {"service_mode": "resident", "after": "j",
+                                            "limit": operator.SCHOOLS_PAGE})]
+    assert "嘉定第一中学" in text and "共 51 所学校" in text
+    assert 'href="/escalations?school=JD001"' in text
+    assert 'href="/escalations?school=JD001&amp;overdue=true"' in text
+    assert 'href="/schools?service_mode=resident&amp;after=k"' in text
+
+
+def test_a_service_mode_not_known_filters_nothing() -> None:
+    services = Services({"/schools": {"items": [], "next": None, "total": 0}})
+    operator.schools(visit_of(services, "zh_CN", OPERATOR, query="service_mode=drop"))
+    assert services.asked[0][1]["service_mode"] is None
+
+
+def test_a_service_that_does_not_answer_is_said_so_and_the_others_shown() -> None:
+    answers: dict[str, Any] = {f"/services/{name}/status": status(name) for name in PUBLISHERS}
+    answers["/services/archive/status"] = Refused(504, {"code": "timeout"})
+    answers["/services/supervision/status"] = status(
+        "supervision", cursors={"cases": {"position": 7, "hash": "cd" * 32}},
+        halted={"cases": "a handler failed", "resources": "the envelope's hash is wrong"})
+    page = operator.services(visit_of(Services(answers), "zh_CN", OPERATOR))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert text.count('data-service="') == len(PUBLISHERS)
+    assert "无响应（504）" in text
+    assert "cases 已读到第 7 条" in text and "已停止：a handler failed" in text
+    # Halted before it read anything: still listed.
+    assert "resources：尚未读取" in text and "已停止：the envelope&#39;s hash is wrong" in text
