@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from contracts.events.supervision import SERVICE_MODES
+from services.console import activities, forms
+from services.console.forms import Field
 from services.console.i18n import N_
-from services.console.web import Refused, Visit, nav, page
+from services.console.school_admin import REGISTER_SCHOOL
+from services.console.web import Problem, Refused, Visit, nav, page
 from services.runtime.launcher import PUBLISHERS
 
 SCHOOLS_PAGE = 50
@@ -21,6 +25,14 @@ SCHOOLS_PAGE = 50
 nav(N_("Escalations"), "/escalations", "operator")
 nav(N_("Schools"), "/schools", "operator")
 nav(N_("Service status"), "/services", "operator")
+
+# 8.1, 6.1: a school the operator brings into Casebook, by the code it will be known by; its
+# administrator then registers its staff.
+NEW_SCHOOL = activities.NewRecord(
+    N_("Register a school"), "8.1, 6.1", "/schools/new", "/schools", N_("Register the school"),
+    (Field("school_id", N_("School code"), required=True,
+           hint=N_("The code the school is known by in Casebook, for example JD001.")),
+     *REGISTER_SCHOOL), "school_id")
 
 
 @page("/schools")
@@ -31,6 +43,26 @@ def schools(visit: Visit) -> Response:
     found = visit.api.get("/schools", service_mode=mode, after=args.get("after"),
                           limit=SCHOOLS_PAGE)
     return visit.render("operator_schools.html", page=found, mode=mode, modes=SERVICE_MODES)
+
+
+@page("/schools/new")
+def new_school(visit: Visit) -> Response:
+    return _new_school(visit, None, None)
+
+
+@page("/schools/new", "POST")
+def register_school(visit: Visit) -> Response:
+    return activities.send_typed(
+        visit, NEW_SCHOOL.route, NEW_SCHOOL.fields,
+        forms.payload(NEW_SCHOOL.fields, visit.request.form), NEW_SCHOOL.route,
+        lambda form, problem, status: _new_school(visit, form, problem, status))
+
+
+def _new_school(visit: Visit, form: MultiDict[str, str] | None, problem: Problem | None,
+                status: int = 200) -> Response:
+    return visit.render("record_new.html", status, record=NEW_SCHOOL,
+                        values=forms.values(NEW_SCHOOL.fields, form), problem=problem,
+                        choices={})
 
 
 @page("/services")

@@ -188,7 +188,7 @@ NEW_VOLUNTEER = activities.NewRecord(
 
 def _new(visit: Visit, record: activities.NewRecord, form: MultiDict[str, str] | None,
          problem: Problem | None, status: int = 200) -> Response:
-    return visit.render("register_new.html", status, record=record,
+    return visit.render("record_new.html", status, record=record,
                         values=forms.values(record.fields, form), problem=problem,
                         choices=_sector_choices(visit))
 

@@ -3,7 +3,8 @@ worker takes the medium risk's escalation that waits for them first and records 
 but leaves resolving it to those above; the school administrator finds the critical one climbed
 past their step; the operator, who serves every school, finds it among every school's overdue
 ones and again through the school, takes charge of it (an action without saying which refused
-beside the field first) and resolves it, then reads each service's status."""
+beside the field first) and resolves it, registers another school, then reads each service's
+status."""
 
 from __future__ import annotations
 
@@ -87,6 +88,19 @@ def escalations_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     seen["operator_state"] = page.locator("#state").inner_text()
     follow(page.get_by_role("link", name="返回风险上报列表"))
     seen["back_to"] = page.url
+
+    # A school brought into Casebook: refused without its name, beside it, then registered.
+    header_link(page, "学校")
+    follow(page.get_by_role("link", name="登记新学校"))
+    operator.fill({"学校代码": "JD002", "区县代码": "JD"})
+    operator.field("服务方式").select_option("visiting")
+    operator.save("登记学校", 400)
+    seen["school_refused"] = operator.said_beside("学校名称")
+    seen["school_code_kept"] = operator.field("学校代码").input_value()
+    operator.field("学校名称").fill("嘉定第二中学")
+    operator.save("登记学校")
+    seen["schools_after"] = [" ".join(row.split()) for row in
+                             page.locator("table.schools tbody tr").all_inner_texts()]
 
     # Where each service's pipe stands: the two running answer, the two not started do not.
     header_link(page, "服务状态")

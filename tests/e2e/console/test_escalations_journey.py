@@ -4,7 +4,8 @@ social worker first (services/runtime/risk_policy.py), who acknowledges it and r
 action; a critical suicide risk left unacknowledged four hours climbs past the supervisor and the
 school administrator to the operator, who finds it among every school's overdue escalations and
 in the school's list, takes charge of it and resolves it. The operator's status page shows the
-two services started and says the two others do not answer. What the browser did is read back
+two services started and says the two others do not answer; the operator also registers a
+school. What the browser did is read back
 over RPC."""
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def test_the_worker_the_admin_and_the_operator_each_take_their_step_of_a_ladder(
                 for key in ("worker_escalation", "operator_escalation")}
             records = {key: operator.supervision.get_escalation({"escalation_id": seen[key]})
                        for key in ("worker_escalation", "operator_escalation")}
+            school = operator.supervision.get_school({"school_id": "JD002"})
 
     # The worker: their case's two escalations; the medium one theirs to take, not to resolve.
     assert len(seen["worker_rows"]) == 2
@@ -107,6 +109,11 @@ def test_the_worker_the_admin_and_the_operator_each_take_their_step_of_a_ladder(
     assert acknowledged["details"]["step"] == 3 and acknowledged["details"]["in_time"] is False
     assert operator_trail[4]["details"]["action"] == "safety_plan"
     assert records["operator_escalation"]["resolution"]["resolution"] == "handled"
+
+    # A school the operator registered, refused first without its name (nothing recorded).
+    assert seen["school_refused"] == "此项必填。" and seen["school_code_kept"] == "JD002"
+    assert len(seen["schools_after"]) == 2
+    assert school["name"] == "嘉定第二中学" and school["service_mode"] == "visiting"
 
     # The services' status: the started ones with their positions, the others not answering.
     # Each subscribes to the other (who supervises whom; the risks raised).

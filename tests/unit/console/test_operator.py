@@ -70,3 +70,50 @@ def test_a_service_that_does_not_answer_is_said_so_and_the_others_shown() -> Non
     assert "cases 已读到第 7 条" in text and "已停止：a handler failed" in text
     # Halted before it read anything: still listed.
     assert "resources：尚未读取" in text and "已停止：the envelope&#39;s hash is wrong" in text
+
+
+class Recorder(Services):
+    """The supervision service as the school's registration meets it: what was sent, and the
+    refusal it answers with, if any."""
+
+    def __init__(self, refusal: Refused | None = None) -> None:
+        super().__init__({})
+        self.refusal = refusal
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def post(self, path: str, body: dict[str, Any], key: str | None) -> Any:
+        self.sent.append((path, body))
+        if self.refusal is not None:
+            raise self.refusal
+        return {"school_id": body["school_id"]}
+
+
+def test_the_operator_registers_a_school_by_its_code_and_returns_to_the_schools() -> None:
+    services = Recorder()
+    answer = operator.register_school(visit_of(services, "zh_CN", OPERATOR, "POST", {
+        "school_id": "JD002", "name": "嘉定第二中学", "district": "JD",
+        "service_mode": "visiting", "facility_kinds": "office", "registered_on": ""}))
+    assert answer.status_code == 302 and answer.location == "/schools"
+    assert services.sent == [("/schools", {
+        "school_id": "JD002", "name": "嘉定第二中学", "district": "JD",
+        "service_mode": "visiting", "facility_kinds": ["office"]})]
+
+
+def test_a_school_refused_is_said_beside_its_field_and_the_form_kept() -> None:
+    refusal = Refused(400, {"code": "invalid_input",
+                            "errors": {"name": ["Missing data for required field."]}})
+    answer = operator.register_school(visit_of(Recorder(refusal), "zh_CN", OPERATOR, "POST", {
+        "school_id": "JD002", "name": "", "district": "JD", "service_mode": "visiting"}))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert '<p class="error" id="error-name">' in page and 'value="JD002"' in page
+
+
+def test_a_code_already_registered_is_said_above_the_form() -> None:
+    refusal = Refused(409, {"code": "conflict", "detail": "School JD001 is already registered."})
+    answer = operator.register_school(visit_of(Recorder(refusal), "zh_CN", OPERATOR, "POST", {
+        "school_id": "JD001", "name": "嘉定第一中学", "district": "JD",
+        "service_mode": "resident"}))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 409
+    assert 'role="alert"' in page and 'value="嘉定第一中学"' in page
