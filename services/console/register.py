@@ -305,9 +305,15 @@ def _feedback_page(visit: Visit, provider_id: str, period: dict[str, Any],
             refused, status = Problem.of(refusal.problem, PERIOD), 400
     resources = visit.api.get("/resources", provider_id=provider_id, limit=ON_PAGE)
     titles = {item["resource_id"]: item["title"] for item in resources["items"]}
+    # Issuing the same period again sends the figures as they stand now: said before it is done.
+    before = [visit.text.date(item["issued_on"])
+              for item in visit.api.get("/provider-feedback", provider_id=provider_id,
+                                        limit=ON_PAGE)["items"]
+              if (item["period_from"], item["period_to"]) == (period.get("period_from"),
+                                                              period.get("period_to"))]
     return visit.render("register_feedback.html", status, provider=record, period=period,
                         report=report, problem=refused, fields=PERIOD, titles=titles,
-                        issued=visit.request.args.get("issued"))
+                        issued=visit.request.args.get("issued"), before=before)
 
 
 # Joint activities with the register's partners and the school's community network (7.3a, 7.5).

@@ -271,3 +271,19 @@ def test_feedback_issued_leads_back_to_its_period_saying_so() -> None:
         "period_from": "2026-09-01", "period_to": "2026-11-30"})]
     assert answer.location == (
         "/providers/p-1/feedback?period_from=2026-09-01&period_to=2026-11-30&issued=f-1")
+
+
+def test_a_period_already_issued_says_so_before_it_is_issued_again() -> None:
+    services = Services()
+    totals = {"clients_served": 3, "deliveries": 4, "units_delivered": 4, "units_used": 4,
+              "outcomes": {"need_met": 2, "partly_met": 1, "not_met": 0}}
+    services.answers["/providers/p-1/feedback"] = {"figures": {**totals, "resources": []}}
+    again = register.provider_feedback(visit_of(
+        services, "zh_CN", ADMIN, query="period_from=2026-09-01&period_to=2026-11-30"),
+        "p-1").get_data(as_text=True)
+    assert "本期反馈已于 2026年12月1日 出具。再次出具将按当前数据向资源提供方发送。" in again
+    assert ">再次出具</button>" in again
+    other = register.provider_feedback(visit_of(
+        services, "zh_CN", ADMIN, query="period_from=2026-10-01&period_to=2026-11-30"),
+        "p-1").get_data(as_text=True)
+    assert 'id="issued-before"' not in other and ">向资源提供方出具此反馈</button>" in other
