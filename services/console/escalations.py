@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
@@ -20,8 +21,7 @@ from services.cases.access import CASE_WRITERS
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_
-from services.console.supervisor import sections_of, send_form
-from services.console.web import Section, Visit, page
+from services.console.web import Refused, Section, Visit, page, sections_of, send_form
 from services.runtime.clock import clock
 from services.supervision.access import OVERSEERS
 
@@ -88,15 +88,36 @@ def escalations(visit: Visit) -> Response:
              if visit.actor.school_id or chosen else "/escalations")
     status = args.get("status") if args.get("status") in ESCALATION_STATES else None
     late_only = args.get("overdue") == "true"
+    mine = args.get("waiting") == "me"
     found = visit.api.get(route, status=status, overdue="true" if late_only else None,
+                          waiting_for=visit.actor.role if mine else None,
                           after=args.get("after"), limit=ESCALATION_PAGE)
     now = clock.now()
     late = {item["escalation_id"] for item in found["items"] if overdue(item, now)}
     every = route == "/escalations"
+    shown = {"school": chosen, "status": status, "overdue": "true" if late_only else None,
+             "waiting": "me" if mine else None}
     return visit.render("escalations.html", page=found, late=late, state=status,
-                        late_only=late_only, states=ESCALATION_STATES,
+                        late_only=late_only, mine=mine, states=ESCALATION_STATES,
                         scope=EVERY_SCHOOL_SCOPE if every else SCOPES[visit.actor.role],
-                        school=chosen, every=every)
+                        school=chosen, every=every,
+                        more=urlencode({**{k: v for k, v in shown.items() if v},
+                                        "after": found["next"]}) if found["next"] else None)
+
+
+def waiting_for_me(visit: Visit) -> int | None:
+    """How many of the escalations the signed-in person sees wait for their role to take charge
+    (9.6b), for their home page; None while the supervision service does not answer, so that a
+    home page of another service's records is still shown."""
+    school = visit.actor.school_id
+    try:
+        found = visit.api.get(f"/schools/{school}/escalations" if school else "/escalations",
+                              waiting_for=visit.actor.role, limit=1)
+    except Refused as refusal:
+        if refusal.status < 500:
+            raise
+        return None
+    return int(found["total"])
 
 
 @page("/escalations/<escalation_id>")

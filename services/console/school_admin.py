@@ -40,10 +40,20 @@ from contracts.events.supervision import (
     SUPERVISOR_SETTINGS,
 )
 from services.console import forms
+from services.console.escalations import waiting_for_me
 from services.console.forms import Field
 from services.console.i18n import N_, Localized, Message, today
-from services.console.supervisor import TRAINING, sections_of, send_form
-from services.console.web import Problem, Refused, Section, Visit, nav, page
+from services.console.supervisor import TRAINING
+from services.console.web import (
+    Problem,
+    Refused,
+    Section,
+    Visit,
+    nav,
+    page,
+    sections_of,
+    send_form,
+)
 from services.runtime.paging import MAX_LIMIT
 
 STAFF_PAGE = 20
@@ -288,7 +298,7 @@ def _staff_page(visit: Visit, sent: Section | None, status: int = 200) -> Respon
         sections["facilities"].values["facility_kinds"] = school["facility_kinds"]
     return visit.render("school_admin_staff.html", status, page=workers, eligible=eligible,
                         year=year, training=training, supervision=supervision, school=school,
-                        sections=sections)
+                        sections=sections, waiting=waiting_for_me(visit))
 
 
 def _school(visit: Visit) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from services.cases.rules import LIVE
 from services.console import forms
+from services.console.escalations import waiting_for_me
 from services.console.forms import Field
 from services.console.i18n import N_
 from services.console.web import (
@@ -62,7 +63,7 @@ def caseload(visit: Visit) -> Response:
     if visit.request.headers.get("HX-Request"):
         return visit.render("caseload_rows.html", **context)
     counts = visit.api.get("/cases/by-stage")
-    return visit.render("caseload.html", counts=counts, **context)
+    return visit.render("caseload.html", counts=counts, waiting=waiting_for_me(visit), **context)
 
 
 def client_names(visit: Visit, client_ids: Iterable[str]) -> dict[str, str | None]:

@@ -4,7 +4,6 @@ unmet and their improvement actions (9.5c, 10.3); supervision and training (6.2.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -20,15 +19,12 @@ from services.console.forms import Field
 from services.console.i18n import N_, today
 from services.console.social_worker import client_names, supervisee_records
 from services.console.web import (
-    Problem,
-    Refused,
     Section,
     Visit,
-    carry_out,
-    form_of,
     nav,
     page,
-    sent_back,
+    sections_of,
+    send_form,
 )
 
 CASES_PAGE = 20
@@ -89,30 +85,6 @@ TRAINING = (
 def training_fields(workers: tuple[str, ...]) -> tuple[Field, ...]:
     return (Field("social_worker_id", N_("Social worker"), "select", workers, required=True),
             *TRAINING)
-
-
-def sections_of(sent: Section | None, **forms_of_page: tuple[Field, ...]) -> dict[str, Section]:
-    """The forms of a page by name, empty but for the one `sent` and refused."""
-    sections = {name: form_of(sent, name, fields) for name, fields in forms_of_page.items()}
-    if sent is not None:
-        sections[sent.name] = sent
-    return sections
-
-
-def send_form(visit: Visit, path: str, body: dict[str, Any], section: Section,
-              again: Callable[[Section, int], Response], done: str) -> Response:
-    """Carry out a command; on a refusal (400, 409), the page `again` with the form as it was
-    sent and the reasons beside its fields (the supervision service's rules worded as
-    i18n.FIELD_RULES words them)."""
-    return carry_out(visit, path, body, lambda refusal: again(sent_back(
-        visit, section, Problem.of(refusal.problem, section.fields)), refusal.status),
-        done, answerable=_answerable)
-
-
-def _answerable(refusal: Refused) -> bool:
-    # 403 too: the escalation may have climbed past the supervisor's step meanwhile; 404: a
-    # record the form names by a typed id (a supervisor's) does not exist.
-    return refusal.status in (400, 403, 404, 409)
 
 
 @page("/supervisees")

@@ -178,6 +178,30 @@ def send_section(visit: Visit, sections: Mapping[str, tuple[Field, ...]], sectio
         done, answerable)
 
 
+def sections_of(sent: Section | None, **forms_of_page: tuple[Field, ...]) -> dict[str, Section]:
+    """The forms of a page by name, empty but for the one `sent` and refused."""
+    sections = {name: form_of(sent, name, fields) for name, fields in forms_of_page.items()}
+    if sent is not None:
+        sections[sent.name] = sent
+    return sections
+
+
+def send_form(visit: Visit, path: str, body: dict[str, Any], section: Section,
+              again: Callable[[Section, int], Response], done: str) -> Response:
+    """Carry out a command; on a refusal (400, 403, 404, 409), the page `again` with the form
+    as it was sent and the reasons beside its fields (the service's rules worded as
+    i18n.FIELD_RULES words them)."""
+    return carry_out(visit, path, body, lambda refusal: again(sent_back(
+        visit, section, Problem.of(refusal.problem, section.fields)), refusal.status),
+        done, answerable=_answerable)
+
+
+def _answerable(refusal: Refused) -> bool:
+    # 403 too: the escalation may have climbed past the supervisor's step meanwhile; 404: a
+    # record the form names by a typed id (a supervisor's) does not exist.
+    return refusal.status in (400, 403, 404, 409)
+
+
 def sent_back(visit: Visit, section: Section, problem: Problem) -> Section:
     """`section` as its form was sent, refused for `problem`."""
     section.values = forms.values(section.fields, visit.request.form)

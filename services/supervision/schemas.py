@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from contracts.events.cases import RISK_LEVELS
 from contracts.events.supervision import (
+    ACKNOWLEDGING_ROLES,
     CERTIFICATE_LEVELS,
     COMPLAINT_OUTCOMES,
     COMPLAINT_STEPS,
@@ -303,15 +304,18 @@ class ResolveEscalation(Schema):
 
 
 class ListEveryEscalation(PageQuery):
-    """Every school's risk escalations, by state, level and whether past their time (9.6b)."""
+    """Every school's risk escalations, by state, level, whether past their time and the role
+    they wait for (9.6b)."""
 
     status = one_of(ESCALATION_STATES, load_default=None)
     level = one_of(RISK_LEVELS, load_default=None)
     overdue = fields.Boolean(load_default=None)
+    waiting_for = one_of(ACKNOWLEDGING_ROLES, load_default=None)
 
 
 class ListEscalations(SchoolRef, ListEveryEscalation):
-    """A school's risk escalations, by state, level and whether past their time (9.6b)."""
+    """A school's risk escalations, by state, level, whether past their time and the role they
+    wait for (9.6b)."""
 
 
 class ListFindings(SchoolRef, PageQuery):

@@ -135,8 +135,9 @@ RETIRED_COPIED = Table("retired_copied", "aggregate_id TEXT NOT NULL", key=("agg
 
 ESCALATION_STATE = ("CASE WHEN e.status = 'resolved' THEN 'resolved' WHEN e.acknowledged_at IS "
                     "NULL THEN 'awaiting acknowledgement' ELSE 'acknowledged' END")
-# Waiting for acknowledgement past its step's time limit (9.6b), on the clock's `:now`.
-ESCALATION_OVERDUE = "(e.status = 'open' AND e.acknowledged_at IS NULL AND e.due_at <= :now)"
+# Waiting for acknowledgement (9.6b), and past its step's time limit on the clock's `:now`.
+ESCALATION_WAITING = "e.status = 'open' AND e.acknowledged_at IS NULL"
+ESCALATION_OVERDUE = f"({ESCALATION_WAITING} AND e.due_at <= :now)"
 # 10.1.2: answered in time, late, or (unanswered) late once its time is up on `:today`.
 ANSWERED_IN_TIME = ("CASE WHEN c.answered_on IS NOT NULL THEN c.answer_in_time "
                     "WHEN :today > c.answer_by THEN FALSE END")
@@ -479,8 +480,10 @@ class SupervisionViews(Views):
     def escalations(self, actor: Actor, school_id: str | None, now: datetime,
                     limit: int = DEFAULT_LIMIT, after: str | None = None,
                     status: str | None = None, level: str | None = None,
-                    overdue: bool | None = None) -> dict[str, Any]:
-        """A school's escalations, or with no school every school's, as `actor` may see them."""
+                    overdue: bool | None = None,
+                    waiting_for: str | None = None) -> dict[str, Any]:
+        """A school's escalations, or with no school every school's, as `actor` may see them;
+        `waiting_for` a role: those whose current step waits for it."""
         where: list[str] = []
         params: dict[str, Any] = {"now": iso(now)}
         _equal(where, params, "e", school_id=school_id)
@@ -496,6 +499,9 @@ class SupervisionViews(Views):
         _equal(where, params, "e", level=level)
         if overdue is not None:
             where.append(ESCALATION_OVERDUE if overdue else f"NOT {ESCALATION_OVERDUE}")
+        if waiting_for is not None:
+            where.append(f"{ESCALATION_WAITING} AND e.role = :waiting_for")
+            params["waiting_for"] = waiting_for
         found = page(self.store, "{escalation} e", where, params,
                      ("e.opened_at", "e.escalation_id"), limit, after,
                      columns=f"e.*, {ESCALATION_STATE} AS state")

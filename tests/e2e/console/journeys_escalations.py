@@ -28,9 +28,14 @@ def rows(page: Page) -> list[str]:
 def escalations_journey(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
     seen: dict[str, Any] = {}
 
-    # The worker: a medium risk waits for them first (24 hours), in their own header.
+    # The worker: a medium risk waits for them first (24 hours), said on their caseload and in
+    # their own header.
     worker = Person(browser, console_url, artefacts).sign_in_as("demo-worker-1")
     page = worker.page
+    page.wait_for_url(re.compile("/caseload$"))
+    seen["worker_waiting"] = page.locator("#waiting").inner_text()
+    follow(page.locator("#waiting a"))
+    seen["waiting_for_worker"] = rows(page)
     header_link(page, "风险上报")
     seen["worker_rows"] = rows(page)
     follow(page.get_by_role("link", name=re.compile("^欺凌")))
@@ -47,6 +52,8 @@ def escalations_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     # The school administrator: both of the school's, the critical one past their step.
     admin = Person(browser, console_url, artefacts).sign_in_as("demo-admin")
     page = admin.page
+    page.wait_for_url(re.compile("/staff$"))
+    seen["admin_waiting"] = page.locator("#waiting").count()
     header_link(page, "风险上报")
     seen["admin_rows"] = rows(page)
     follow(page.get_by_role("link", name=re.compile("^自杀")))
@@ -61,6 +68,8 @@ def escalations_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     page = operator.page
     page.wait_for_url(re.compile("/escalations$"))
     seen["every_school_rows"] = rows(page)
+    follow(page.get_by_role("link", name="等待我确认"))
+    seen["waiting_for_operator"] = rows(page)
     follow(page.get_by_role("link", name="已超时"))
     seen["operator_overdue_url"] = page.url
     seen["operator_overdue_rows"] = rows(page)

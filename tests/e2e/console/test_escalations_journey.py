@@ -69,6 +69,8 @@ def test_the_worker_the_admin_and_the_operator_each_take_their_step_of_a_ladder(
 
     # The worker: their case's two escalations; the medium one theirs to take, not to resolve.
     assert len(seen["worker_rows"]) == 2
+    assert seen["worker_waiting"] == "有 1 项风险上报等待您确认接手（9.6b）。"
+    assert len(seen["waiting_for_worker"]) == 1 and "欺凌" in seen["waiting_for_worker"][0]
     assert any("欺凌" in row and "第 1 级：社会工作者" in row for row in seen["worker_rows"])
     assert seen["worker_case_link"] == 1
     assert seen["worker_state"] == "已确认"
@@ -84,6 +86,7 @@ def test_the_worker_the_admin_and_the_operator_each_take_their_step_of_a_ladder(
 
     # The school administrator: the school's two, the critical one past their step.
     assert len(seen["admin_rows"]) == 2
+    assert seen["admin_waiting"] == 0  # nothing waits at the administrator's step now
     assert seen["admin_passed"] == "已超过您所在的上报层级，现等待运维人员确认。"
     assert seen["admin_acknowledge_offered"] == 0
     assert seen["admin_case_link"] == 0  # the live case's content is not the admin's to read
@@ -91,6 +94,7 @@ def test_the_worker_the_admin_and_the_operator_each_take_their_step_of_a_ladder(
     # The operator: every school's, the overdue one among them naming its school; the school
     # among the schools, and its own list.
     assert len(seen["every_school_rows"]) == 2
+    assert len(seen["waiting_for_operator"]) == 1 and "自杀" in seen["waiting_for_operator"][0]
     assert all("JD001" in row for row in seen["every_school_rows"])
     assert seen["operator_overdue_url"].endswith("/escalations?overdue=true")
     assert len(seen["operator_overdue_rows"]) == 1 and "自杀" in seen["operator_overdue_rows"][0]

@@ -451,6 +451,29 @@ def test_every_schools_escalations_are_for_those_who_serve_every_school(examples
             app.list_every_escalation()
 
 
+def test_escalations_waiting_for_a_role_are_those_whose_step_waits_for_it(examples) -> None:
+    app = examples.app()
+    school = School(app, CasesStream(app), "JD001")
+    taken, left = school.escalation(), school.escalation()
+    with acting_as(OPERATOR):
+        app.acknowledge_escalation(taken)
+
+    def waiting(role: str) -> list[str]:
+        with acting_as(ADMINS["JD001"]):
+            mine = app.list_escalations("JD001", waiting_for=role)["items"]
+        with acting_as(OPERATOR):
+            every = app.list_every_escalation(waiting_for=role)["items"]
+        assert mine == every
+        return [row["escalation_id"] for row in every]
+
+    # A low risk waits for its worker first (five days); the one acknowledged waits for no one.
+    assert (waiting("social_worker"), waiting("supervisor")) == ([left], [])
+    clock.set(START + timedelta(days=6))
+    with acting_as(SYSTEM):
+        app.climb_overdue()
+    assert (waiting("social_worker"), waiting("supervisor")) == ([], [left])
+
+
 def test_every_schools_escalations_page_each_row_once_while_writes_go_on(examples) -> None:
     app = examples.app()
     stream = CasesStream(app)

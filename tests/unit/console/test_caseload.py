@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from services.console import social_worker, supervisor
 from services.console.web import Refused
 from services.runtime.context import Actor
@@ -27,8 +29,9 @@ CASES = [
 class Cases:
     """The cases service's answers: the clients named by the ids asked for, those in reach."""
 
-    def __init__(self) -> None:
+    def __init__(self, escalations: Refused | None = None) -> None:
         self.asked: list[tuple[str, dict[str, Any]]] = []
+        self.escalations = escalations
 
     def get(self, path: str, **query: Any) -> Any:
         self.asked.append((path, query))
@@ -41,6 +44,11 @@ class Cases:
                     "next": None}
         if path == "/cases/by-stage":
             return {"assessment": 1, "plan": 1}
+        if path == "/schools/JD001/escalations":  # the supervision service's
+            if self.escalations is not None:
+                raise self.escalations
+            return {"items": [], "total": 2 if query["waiting_for"] == "social_worker" else 0,
+                    "limit": 1, "next": None}
         assert path == "/supervisors/demo-supervisor-1/supervisees", path
         return {"items": [{"social_worker_id": "demo-worker-1"}]}
 
@@ -103,3 +111,21 @@ def test_a_supervisor_not_yet_registered_is_told_so_on_their_pages_instead_of_a_
     page = supervisor.supervisees_cases(visit_of(Cases(), "zh_CN", SUPERVISOR)).get_data(
         as_text=True)
     assert "您尚未登记为督导" not in page
+
+
+def test_the_escalations_waiting_for_the_worker_are_said_above_the_caseload():
+    page = social_worker.caseload(visit_of(Cases(), "zh_CN", WORKER)).get_data(as_text=True)
+    assert ('<a href="/escalations?waiting=me">有 2 项风险上报等待您确认接手（9.6b）。</a>'
+            in page)
+
+
+def test_the_caseload_is_shown_while_the_supervision_service_does_not_answer():
+    cases = Cases(escalations=Refused(503, {"code": "unavailable"}))
+    answer = social_worker.caseload(visit_of(cases, "zh_CN", WORKER))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert '<a href="/cases/case-1">王小明</a>' in page and 'id="waiting"' not in page
+    # A refusal that is not the service being away is not hidden.
+    refused = Cases(escalations=Refused(403, {"code": "not_allowed"}))
+    with pytest.raises(Refused):
+        social_worker.caseload(visit_of(refused, "zh_CN", WORKER))

@@ -127,7 +127,8 @@ def test_the_operator_lists_the_escalations_of_the_school_they_chose() -> None:
                                       query="school=JD002&overdue=true"))
     text = page.get_data(as_text=True)
     assert supervision.asked == [("/schools/JD002/escalations", {
-        "status": None, "overdue": "true", "after": None, "limit": pages.ESCALATION_PAGE})]
+        "status": None, "overdue": "true", "waiting_for": None, "after": None,
+        "limit": pages.ESCALATION_PAGE})]
     assert "学校 JD002" in text and 'href="/escalations?school=JD002&amp;status=' in text
     # The operator has no school of their own: without one chosen, every school's, each row
     # naming its school and leading to that school's list.
@@ -147,3 +148,15 @@ def test_a_worker_lists_their_own_school_whatever_the_address_says() -> None:
     supervision = Supervision()
     pages.escalations(visit_of(supervision, "zh_CN", WORKER, query="school=JD002"))
     assert [path for path, _ in supervision.asked] == ["/schools/JD001/escalations"]
+
+
+def test_waiting_for_me_asks_for_the_role_of_the_person_and_keeps_it_on_the_next_page() -> None:
+    supervision = Supervision()
+    supervision.listed = {**NONE, "next": "k-2", "total": 30}
+    text = pages.escalations(visit_of(supervision, "zh_CN", OPERATOR,
+                                      query="waiting=me&status=bogus")).get_data(as_text=True)
+    assert supervision.asked == [("/escalations", {
+        "status": None, "overdue": None, "waiting_for": "operator", "after": None,
+        "limit": pages.ESCALATION_PAGE})]
+    assert 'href="/escalations?waiting=me&amp;after=k-2"' in text
+    assert 'href="/escalations?waiting=me" aria-current="page"' in text

@@ -106,6 +106,8 @@ class Supervision:
                     "next": "s-1"}
         if path == "/schools/JD001/service-evaluations":
             return {"items": [], "total": 0, "limit": query["limit"], "next": None}
+        if path == "/schools/JD001/escalations":
+            return {"items": [], "total": 0, "limit": query["limit"], "next": None}
         assert path == "/schools/JD001/trainings", path
         return {"items": [], "total": 0, "limit": 20, "next": None}
 
