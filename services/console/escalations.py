@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
@@ -84,8 +84,7 @@ def escalations(visit: Visit) -> Response:
         return redirect("/")
     # The operator serves every school: every school's list, or the one school chosen.
     chosen = "" if visit.actor.school_id else args.get("school", "")
-    route = (f"/schools/{visit.actor.school_id or chosen}/escalations"
-             if visit.actor.school_id or chosen else "/escalations")
+    route = _list_route(visit, chosen)
     status = args.get("status") if args.get("status") in ESCALATION_STATES else None
     late_only = args.get("overdue") == "true"
     mine = args.get("waiting") == "me"
@@ -109,15 +108,20 @@ def waiting_for_me(visit: Visit) -> int | None:
     """How many of the escalations the signed-in person sees wait for their role to take charge
     (9.6b), for their home page; None while the supervision service does not answer, so that a
     home page of another service's records is still shown."""
-    school = visit.actor.school_id
     try:
-        found = visit.api.get(f"/schools/{school}/escalations" if school else "/escalations",
-                              waiting_for=visit.actor.role, limit=1)
+        found = visit.api.get(_list_route(visit, ""), waiting_for=visit.actor.role, limit=1)
     except Refused as refusal:
         if refusal.status < 500:
             raise
         return None
     return int(found["total"])
+
+
+def _list_route(visit: Visit, chosen: str) -> str:
+    """The list a person reads: their school's, or for one with no school (the operator) the
+    school they chose or, with none chosen, every school's."""
+    school = visit.actor.school_id or chosen
+    return f"/schools/{quote(school, safe='')}/escalations" if school else "/escalations"
 
 
 @page("/escalations/<escalation_id>")

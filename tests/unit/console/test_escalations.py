@@ -160,3 +160,10 @@ def test_waiting_for_me_asks_for_the_role_of_the_person_and_keeps_it_on_the_next
         "limit": pages.ESCALATION_PAGE})]
     assert 'href="/escalations?waiting=me&amp;after=k-2"' in text
     assert 'href="/escalations?waiting=me" aria-current="page"' in text
+
+
+def test_a_school_chosen_is_a_segment_of_the_route_never_a_path_of_its_own() -> None:
+    supervision = Supervision()
+    pages.escalations(visit_of(supervision, "zh_CN", OPERATOR, query="school=JD001/../../cases"))
+    assert [path for path, _ in supervision.asked] == [
+        "/schools/JD001%2F..%2F..%2Fcases/escalations"]
