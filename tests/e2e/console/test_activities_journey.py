@@ -33,11 +33,11 @@ def test_a_social_worker_answers_a_letter_runs_a_group_and_records_a_class(amqp_
             held = proxy.cases.get_class({"class_id": seen["class_id"]})
 
     today = schools_today()  # the console's dates are the schools' (Asia/Shanghai)
-    # The caseload stays the worker's landing page; the new pages follow its links, and the
-    # resource register (register.py) theirs.
+    # The caseload stays the worker's landing page; the escalations waiting for them (9.6b)
+    # follow its links, then these pages, and the resource register (register.py) theirs.
     assert seen["landed_on"] == "/caseload"
-    assert seen["nav"] == ["我的个案", "登记服务对象", "资源申请", "社工信箱", "小组工作",
-                           "社工课堂", "资源登记", "志愿者"]
+    assert seen["nav"] == ["我的个案", "登记服务对象", "资源申请", "风险上报", "社工信箱",
+                           "小组工作", "社工课堂", "资源登记", "志愿者"]
 
     # The letter: unanswered and overdue with its deadline, an empty reply refused, then answered.
     assert "已逾期 3 天" in seen["unanswered"] and "匿名" in seen["unanswered"]

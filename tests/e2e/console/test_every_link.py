@@ -149,6 +149,10 @@ def test_every_page_each_role_reaches_by_its_links_answers_in_chinese(amqp_uri, 
             assert answered == status, (path, answered)
             carries_the_console_headers(path, headers)
         assert "/school/new" in before["school_admin"]  # where the admin lands (8.1)
+        # The operator lands on every school's escalations, and reaches the schools, a school's
+        # registration and the services' status from there.
+        assert {"/escalations", "/schools", "/schools/new", "/services"} <= set(
+            before["operator"])
 
         # The admin registers the school through the form; a refusal names the field.
         admin = Browser(url)
