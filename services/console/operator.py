@@ -7,6 +7,7 @@ command line's (docs/operators.md)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -15,8 +16,17 @@ from contracts.events.supervision import SERVICE_MODES
 from services.console import activities, forms
 from services.console.forms import Field
 from services.console.i18n import N_
-from services.console.school_admin import REGISTER_SCHOOL
-from services.console.web import Problem, Refused, Visit, nav, page
+from services.console.school_admin import FACILITIES, REGISTER_SCHOOL
+from services.console.web import (
+    Problem,
+    Refused,
+    Section,
+    Visit,
+    form_of,
+    nav,
+    page,
+    send_form,
+)
 from services.runtime.launcher import PUBLISHERS
 
 SCHOOLS_PAGE = 50
@@ -63,6 +73,31 @@ def _new_school(visit: Visit, form: MultiDict[str, str] | None, problem: Problem
     return visit.render("record_new.html", status, record=NEW_SCHOOL,
                         values=forms.values(NEW_SCHOOL.fields, form), problem=problem,
                         choices={})
+
+
+@page("/schools/<school_id>")
+def school(visit: Visit, school_id: str) -> Response:
+    return _school_page(visit, school_id, None)
+
+
+@page("/schools/<school_id>/facilities", "POST")
+def record_facilities(visit: Visit, school_id: str) -> Response:
+    """A school's service spaces as they now are (6.1), replacing those recorded: its
+    administrator's to record on their staff page, the operator's for any school."""
+    path = f"/schools/{quote(school_id, safe='')}"
+    return send_form(visit, f"{path}/facilities", forms.payload(FACILITIES, visit.request.form),
+                     Section(FACILITIES, name="facilities"),
+                     lambda sent, status: _school_page(visit, school_id, sent, status), path)
+
+
+def _school_page(visit: Visit, school_id: str, sent: Section | None,
+                 status: int = 200) -> Response:
+    record = visit.api.get(f"/schools/{quote(school_id, safe='')}")
+    section = form_of(sent, "facilities", FACILITIES)
+    if sent is None:
+        # The form starts from the spaces on record: a change is made to them.
+        section.values["facility_kinds"] = record["facility_kinds"]
+    return visit.render("operator_school.html", status, school=record, section=section)
 
 
 @page("/services")

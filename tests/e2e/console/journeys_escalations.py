@@ -110,13 +110,20 @@ def escalations_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     operator.save("登记学校")
     seen["schools_after"] = [" ".join(row.split()) for row in
                              page.locator("table.schools tbody tr").all_inner_texts()]
+    # Its service spaces (6.1), recorded as they now are on its page.
+    follow(page.get_by_role("link", name="嘉定第二中学", exact=True))
+    seen["spaces_before"] = page.locator("#facilities-heading + p").inner_text()
+    page.get_by_label("个案工作室").check()
+    operator.save("登记服务场所")
+    seen["spaces_after"] = page.locator("ul.facilities").inner_text()
+    operator.shot("esc-06-operator-school")
 
     # Where each service's pipe stands: the two running answer, the two not started do not.
     header_link(page, "服务状态")
     seen["services"] = {
         name: " ".join(page.locator(f"tr[data-service='{name}']").inner_text().split())
         for name in ("cases", "archive", "resources", "supervision")}
-    operator.shot("esc-06-operator-services")
+    operator.shot("esc-07-operator-services")
     return seen
 
 

@@ -5,7 +5,7 @@ action; a critical suicide risk left unacknowledged four hours climbs past the s
 school administrator to the operator, who finds it among every school's overdue escalations and
 in the school's list, takes charge of it and resolves it. The operator's status page shows the
 two services started and says the two others do not answer; the operator also registers a
-school. What the browser did is read back
+school and records its service spaces. What the browser did is read back
 over RPC."""
 
 from __future__ import annotations
@@ -117,7 +117,10 @@ def test_the_worker_the_admin_and_the_operator_each_take_their_step_of_a_ladder(
     # A school the operator registered, refused first without its name (nothing recorded).
     assert seen["school_refused"] == "此项必填。" and seen["school_code_kept"] == "JD002"
     assert len(seen["schools_after"]) == 2
+    assert seen["spaces_before"] == "尚未登记服务场所：合规报告将显示此项缺失。"
+    assert seen["spaces_after"] == "个案工作室"
     assert school["name"] == "嘉定第二中学" and school["service_mode"] == "visiting"
+    assert school["facility_kinds"] == ["case_room"] and school["has_service_space"]
 
     # The services' status: the started ones with their positions, the others not answering.
     # Each subscribes to the other (who supervises whom; the risks raised).
@@ -127,5 +130,5 @@ def test_the_worker_the_admin_and_the_operator_each_take_their_step_of_a_ladder(
         assert "无响应" in seen["services"][service], seen["services"]
     for page in ("esc-01-worker-acted", "esc-02-admin-passed", "esc-03-operator-overdue",
                  "esc-04-operator-schools", "esc-05-operator-refused",
-                 "esc-06-operator-services"):
+                 "esc-06-operator-school", "esc-07-operator-services"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0

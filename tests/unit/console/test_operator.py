@@ -85,7 +85,7 @@ class Recorder(Services):
         self.sent.append((path, body))
         if self.refusal is not None:
             raise self.refusal
-        return {"school_id": body["school_id"]}
+        return {"school_id": body.get("school_id", "JD001")}
 
 
 def test_the_operator_registers_a_school_by_its_code_and_returns_to_the_schools() -> None:
@@ -117,3 +117,36 @@ def test_a_code_already_registered_is_said_above_the_form() -> None:
     page = answer.get_data(as_text=True)
     assert answer.status_code == 409
     assert 'role="alert"' in page and 'value="嘉定第一中学"' in page
+
+
+class School(Recorder):
+    """A school with one service space on record, as the supervision service answers it."""
+
+    def __init__(self, refusal: Refused | None = None) -> None:
+        super().__init__(refusal)
+        self.answers = {"/schools/JD001": {**SCHOOL, "facility_kinds": ["office"]}}
+
+
+def test_a_schools_page_shows_its_spaces_and_starts_their_form_from_them() -> None:
+    page = operator.school(visit_of(School(), "zh_CN", OPERATOR), "JD001").get_data(
+        as_text=True)
+    assert "<h1>嘉定第一中学" in page and '<ul class="facilities"><li>' in page
+    form = page.split('action="/schools/JD001/facilities"')[1].split("</form>")[0]
+    assert 'value="office" checked' in form and 'value="case_room" checked' not in form
+    assert 'href="/escalations?school=JD001&amp;overdue=true"' in page
+
+
+def test_the_operator_records_a_schools_spaces_and_a_refusal_is_said_beside_its_field() -> None:
+    school = School()
+    answer = operator.record_facilities(visit_of(school, "zh_CN", OPERATOR, "POST", {
+        "facility_kinds": ["office", "case_room"], "recorded_on": ""}), "JD001")
+    assert answer.status_code == 302 and answer.location == "/schools/JD001"
+    assert school.sent == [("/schools/JD001/facilities",
+                            {"facility_kinds": ["office", "case_room"]})]
+    refusal = Refused(400, {"code": "invalid_input", "errors": {
+        "recorded_on": ["Must not be in the future (2026-12-03)."]}})
+    refused = operator.record_facilities(visit_of(School(refusal), "zh_CN", OPERATOR, "POST", {
+        "facility_kinds": "case_room", "recorded_on": "2027-01-01"}), "JD001")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert 'id="error-facilities-recorded_on">' in page and 'value="2027-01-01"' in page
