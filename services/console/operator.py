@@ -103,10 +103,24 @@ def _school_page(visit: Visit, school_id: str, sent: Section | None,
 @page("/services")
 def services(visit: Visit) -> Response:
     """Each service's pipe (`GET /services/<service>/status`): its store, what its relay
-    published and the broker confirmed, its subscriptions' cursors and any halt. A service that
-    does not answer is said so, and the others still shown."""
-    return visit.render("operator_services.html",
-                        states={name: _status(visit, name) for name in PUBLISHERS})
+    published and the broker confirmed, its subscriptions' cursors and any halt. The gateway's
+    readiness check pings them all at once, each for a moment only: a service that does not
+    answer it is said so at once, with why, and only those that answer are asked their status."""
+    ready = _readiness(visit)
+    return visit.render("operator_services.html", states={
+        name: _status(visit, name) if ready.get(name) == "ok"
+        else {"error": ready.get(name, "unknown")} for name in PUBLISHERS})
+
+
+def _readiness(visit: Visit) -> dict[str, str]:
+    """Each service's answer to the gateway's ping (`GET /readyz`): "ok", or why not."""
+    try:
+        answer: dict[str, str] = visit.api.get("/readyz")["services"]
+    except Refused as refusal:
+        if "services" not in refusal.problem:
+            raise
+        answer = refusal.problem["services"]
+    return answer
 
 
 def _status(visit: Visit, service: str) -> dict[str, Any]:
@@ -115,7 +129,7 @@ def _status(visit: Visit, service: str) -> dict[str, Any]:
     try:
         state: dict[str, Any] = visit.api.get(f"/services/{service}/status")
     except Refused as refusal:
-        return {"error": refusal.status}
+        return {"error": str(refusal.status)}
     cursors, halted = state["cursors"], state["halted"]
     state["subscriptions"] = [
         {"source": source, "position": cursors.get(source, {}).get("position"),

@@ -58,18 +58,34 @@ def test_a_service_mode_not_known_filters_nothing() -> None:
 
 def test_a_service_that_does_not_answer_is_said_so_and_the_others_shown() -> None:
     answers: dict[str, Any] = {f"/services/{name}/status": status(name) for name in PUBLISHERS}
-    answers["/services/archive/status"] = Refused(504, {"code": "timeout"})
+    # The gateway's ping: archive is not running, so it is not asked its status at all.
+    answers["/readyz"] = Refused(503, {"code": "unavailable", "services": {
+        "cases": "ok", "archive": "not running", "resources": "ok", "supervision": "ok"}})
+    answers["/services/resources/status"] = Refused(504, {"code": "timeout"})
     answers["/services/supervision/status"] = status(
         "supervision", cursors={"cases": {"position": 7, "hash": "cd" * 32}},
         halted={"cases": "a handler failed", "resources": "the envelope's hash is wrong"})
-    page = operator.services(visit_of(Services(answers), "zh_CN", OPERATOR))
+    services = Services(answers)
+    page = operator.services(visit_of(services, "zh_CN", OPERATOR))
     text = page.get_data(as_text=True)
     assert page.status_code == 200
+    assert "/services/archive/status" not in [path for path, _ in services.asked]
     assert text.count('data-service="') == len(PUBLISHERS)
-    assert "无响应（504）" in text
+    assert "无响应</strong> <code>not running</code>" in text
+    assert "无响应</strong> <code>504</code>" in text
     assert "cases 已读到第 7 条" in text and "已停止：a handler failed" in text
     # Halted before it read anything: still listed.
     assert "resources：尚未读取" in text and "已停止：the envelope&#39;s hash is wrong" in text
+
+
+def test_with_every_service_ready_each_is_asked_its_status() -> None:
+    answers: dict[str, Any] = {f"/services/{name}/status": status(name) for name in PUBLISHERS}
+    answers["/readyz"] = {"status": "ready", "services": {name: "ok" for name in PUBLISHERS}}
+    services = Services(answers)
+    text = operator.services(visit_of(services, "zh_CN", OPERATOR)).get_data(as_text=True)
+    assert [path for path, _ in services.asked] == [
+        "/readyz", *(f"/services/{name}/status" for name in PUBLISHERS)]
+    assert "无响应" not in text
 
 
 class Recorder(Services):
