@@ -100,6 +100,8 @@ def escalations(visit: Visit) -> Response:
                         late_only=late_only, mine=mine, states=ESCALATION_STATES,
                         scope=EVERY_SCHOOL_SCOPE if every else SCOPES[visit.actor.role],
                         school=chosen, every=every,
+                        # The filters' links keep the school chosen.
+                        in_school=urlencode({"school": chosen}) + "&" if chosen else "",
                         more=urlencode({**{k: v for k, v in shown.items() if v},
                                         "after": found["next"]}) if found["next"] else None)
 

@@ -16,13 +16,12 @@ from contracts.events.supervision import SERVICE_MODES
 from services.console import activities, forms
 from services.console.forms import Field
 from services.console.i18n import N_
-from services.console.school_admin import FACILITIES, REGISTER_SCHOOL
+from services.console.school_admin import FACILITIES, REGISTER_SCHOOL, facilities_form
 from services.console.web import (
     Problem,
     Refused,
     Section,
     Visit,
-    form_of,
     nav,
     page,
     send_form,
@@ -93,11 +92,8 @@ def record_facilities(visit: Visit, school_id: str) -> Response:
 def _school_page(visit: Visit, school_id: str, sent: Section | None,
                  status: int = 200) -> Response:
     record = visit.api.get(f"/schools/{quote(school_id, safe='')}")
-    section = form_of(sent, "facilities", FACILITIES)
-    if sent is None:
-        # The form starts from the spaces on record: a change is made to them.
-        section.values["facility_kinds"] = record["facility_kinds"]
-    return visit.render("operator_school.html", status, school=record, section=section)
+    return visit.render("operator_school.html", status, school=record,
+                        section=facilities_form(sent, record))
 
 
 @page("/services")

@@ -49,6 +49,7 @@ from services.console.web import (
     Refused,
     Section,
     Visit,
+    form_of,
     nav,
     page,
     sections_of,
@@ -292,13 +293,21 @@ def _staff_page(visit: Visit, sent: Section | None, status: int = 200) -> Respon
                 visit.api.get(f"/schools/{school_id}/training-report", year=year)["lines"]}
     supervision = {line["social_worker_id"]: line for line in
                    visit.api.get(f"/schools/{school_id}/supervision-report")["lines"]}
-    sections = sections_of(sent, assign=ASSIGN_WORKER, facilities=FACILITIES)
-    if sent is None or sent.name != "facilities":
-        # The form starts from the spaces on record: a change is made to them.
-        sections["facilities"].values["facility_kinds"] = school["facility_kinds"]
+    sections = {**sections_of(sent, assign=ASSIGN_WORKER),
+                "facilities": facilities_form(sent, school)}
     return visit.render("school_admin_staff.html", status, page=workers, eligible=eligible,
                         year=year, training=training, supervision=supervision, school=school,
                         sections=sections, waiting=waiting_for_me(visit))
+
+
+def facilities_form(sent: Section | None, school: dict[str, Any]) -> Section:
+    """The form of a school's service spaces (6.1): as sent and refused, else started from the
+    spaces on record, since a change is made to them. The administrator's staff page and the
+    operator's page of a school."""
+    section = form_of(sent, "facilities", FACILITIES)
+    if section is not sent:
+        section.values["facility_kinds"] = school["facility_kinds"]
+    return section
 
 
 def _school(visit: Visit) -> dict[str, Any] | None:

@@ -486,7 +486,9 @@ class SupervisionViews(Views):
         `waiting_for` a role: those whose current step waits for it."""
         where: list[str] = []
         params: dict[str, Any] = {"now": iso(now)}
-        _equal(where, params, "e", school_id=school_id)
+        _equal(where, params, "e", school_id=school_id, level=level, role=waiting_for)
+        if waiting_for is not None:
+            where.append(ESCALATION_WAITING)
         if actor.role == "social_worker":
             where.append("e.social_worker_id = :me")
             params["me"] = actor.id
@@ -496,12 +498,8 @@ class SupervisionViews(Views):
         if status is not None:
             where.append(f"{ESCALATION_STATE} = :status")
             params["status"] = status
-        _equal(where, params, "e", level=level)
         if overdue is not None:
             where.append(ESCALATION_OVERDUE if overdue else f"NOT {ESCALATION_OVERDUE}")
-        if waiting_for is not None:
-            where.append(f"{ESCALATION_WAITING} AND e.role = :waiting_for")
-            params["waiting_for"] = waiting_for
         found = page(self.store, "{escalation} e", where, params,
                      ("e.opened_at", "e.escalation_id"), limit, after,
                      columns=f"e.*, {ESCALATION_STATE} AS state")
