@@ -9,6 +9,7 @@ offer no form the service would refuse."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -26,6 +27,9 @@ from services.runtime.clock import clock
 from services.supervision.access import OVERSEERS
 
 ESCALATION_PAGE = 20
+# The most of a case's escalations its page shows: one opens when a risk is registered and
+# again each time its level is raised (9.6b), so a case has a handful.
+CASE_ESCALATIONS = 50
 ESCALATION_STATES = ("awaiting acknowledgement", "acknowledged", "resolved")
 # The roles whose header links to the escalations (each from its own module), and what their
 # list holds: the supervision service scopes it by role.
@@ -51,6 +55,15 @@ TRAIL_EVENTS: dict[str, str] = {
     "ActionTaken": N_("Action recorded"),
     "Resolved": N_("Escalation resolved"),
 }
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """A case's escalations by the risk that opened them, and the ids of those past their
+    time."""
+
+    by_risk: dict[str, list[dict[str, Any]]]
+    late: set[str]
 
 
 def overdue(escalation: dict[str, Any], now: datetime) -> bool:
@@ -108,15 +121,35 @@ def escalations(visit: Visit) -> Response:
 
 def waiting_for_me(visit: Visit) -> int | None:
     """How many of the escalations the signed-in person sees wait for their role to take charge
-    (9.6b), for their home page; None while the supervision service does not answer, so that a
-    home page of another service's records is still shown."""
+    (9.6b), for their home page; None while the supervision service does not answer."""
+    found = _unless_away(visit, "", waiting_for=visit.actor.role, limit=1)
+    return None if found is None else int(found["total"])
+
+
+def of_case(visit: Visit, case_id: str, school_id: str | None) -> Escalated | None:
+    """A case's escalations (9.6b) by the risk that opened them, newest first, with the ones
+    past their time, for the case's page; None while the supervision service does not answer."""
+    found = _unless_away(visit, school_id or "", case_id=case_id, limit=CASE_ESCALATIONS)
+    if found is None:
+        return None
+    by_risk: dict[str, list[dict[str, Any]]] = {}
+    for item in reversed(found["items"]):
+        by_risk.setdefault(item["risk_id"], []).append(item)
+    now = clock.now()
+    return Escalated(by_risk, {item["escalation_id"] for item in found["items"]
+                               if overdue(item, now)})
+
+
+def _unless_away(visit: Visit, chosen: str, **params: Any) -> dict[str, Any] | None:
+    """A page of the escalations list, or None while the supervision service does not answer
+    (5xx), so that a page of another service's records is still shown without it."""
     try:
-        found = visit.api.get(_list_route(visit, ""), waiting_for=visit.actor.role, limit=1)
+        found: dict[str, Any] = visit.api.get(_list_route(visit, chosen), **params)
     except Refused as refusal:
         if refusal.status < 500:
             raise
         return None
-    return int(found["total"])
+    return found
 
 
 def _list_route(visit: Visit, chosen: str) -> str:

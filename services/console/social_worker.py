@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from services.cases.rules import LIVE
 from services.console import forms
-from services.console.escalations import waiting_for_me
+from services.console.escalations import of_case, waiting_for_me
 from services.console.forms import Field
 from services.console.i18n import N_
 from services.console.web import (
@@ -367,6 +367,7 @@ def _case_page(visit: Visit, case_id: str, sent: Section | None,
                         guardian=form_of(sent, "guardian", forms.ADD_GUARDIAN),
                         party=form_of(sent, "party", forms.RELATED_PARTY),
                         reassign_to=others,
+                        escalated=of_case(visit, case_id, record["school_id"]),
                         risk_forms={name: (fields, forms.values(fields, None))
                                     for name, fields in RISK_FORMS.items()})
 

@@ -304,18 +304,19 @@ class ResolveEscalation(Schema):
 
 
 class ListEveryEscalation(PageQuery):
-    """Every school's risk escalations, by state, level, whether past their time and the role
-    they wait for (9.6b)."""
+    """Every school's risk escalations, by state, level, whether past their time, the role
+    they wait for and the case whose risk opened them (9.6b)."""
 
     status = one_of(ESCALATION_STATES, load_default=None)
     level = one_of(RISK_LEVELS, load_default=None)
     overdue = fields.Boolean(load_default=None)
     waiting_for = one_of(ACKNOWLEDGING_ROLES, load_default=None)
+    case_id = identifier(load_default=None)
 
 
 class ListEscalations(SchoolRef, ListEveryEscalation):
-    """A school's risk escalations, by state, level, whether past their time and the role they
-    wait for (9.6b)."""
+    """A school's risk escalations, by state, level, whether past their time, the role they
+    wait for and the case whose risk opened them (9.6b)."""
 
 
 class ListFindings(SchoolRef, PageQuery):

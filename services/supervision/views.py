@@ -78,7 +78,7 @@ ESCALATION = Table("escalation", """
     resolved_at TEXT""",
     key=("escalation_id",),
     indexes=(("school_id", "opened_at"), ("status", "due_at"), ("risk_id",),
-             ("opened_at", "escalation_id")))
+             ("opened_at", "escalation_id"), ("case_id", "opened_at")))
 FINDING = Table("finding", """
     finding_id TEXT NOT NULL, school_id TEXT, subject_id TEXT NOT NULL, breach TEXT NOT NULL,
     control_point TEXT NOT NULL, case_id TEXT, letter_id TEXT, social_worker_id TEXT,
@@ -480,13 +480,14 @@ class SupervisionViews(Views):
     def escalations(self, actor: Actor, school_id: str | None, now: datetime,
                     limit: int = DEFAULT_LIMIT, after: str | None = None,
                     status: str | None = None, level: str | None = None,
-                    overdue: bool | None = None,
-                    waiting_for: str | None = None) -> dict[str, Any]:
+                    overdue: bool | None = None, waiting_for: str | None = None,
+                    case_id: str | None = None) -> dict[str, Any]:
         """A school's escalations, or with no school every school's, as `actor` may see them;
-        `waiting_for` a role: those whose current step waits for it."""
+        `waiting_for` a role: those whose current step waits for it; `case_id`: one case's."""
         where: list[str] = []
         params: dict[str, Any] = {"now": iso(now)}
-        _equal(where, params, "e", school_id=school_id, level=level, role=waiting_for)
+        _equal(where, params, "e", school_id=school_id, level=level, role=waiting_for,
+               case_id=case_id)
         if waiting_for is not None:
             where.append(ESCALATION_WAITING)
         if actor.role == "social_worker":

@@ -48,6 +48,15 @@ def escalations_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     seen["worker_resolve_offered"] = page.get_by_role("button", name="结束风险上报").count()
     seen["resolved_by"] = page.locator("#resolved-by").inner_text()
     worker.shot("esc-01-worker-acted")
+    # The case's page says where each risk's escalation stands, linked to it.
+    follow(page.get_by_role("link", name="查看个案"))
+    seen["case_risks"] = {
+        risk.inner_text().split()[0]: [" ".join(text.split()) for text in
+                                       risk.locator(".escalated").all_inner_texts()]
+        for risk in page.locator(".risks > li").all()}
+    seen["case_escalation_links"] = [
+        link.get_attribute("href") for link in page.locator(".risks .escalated a").all()]
+    worker.shot("esc-01-case-escalations")
 
     # The school administrator: both of the school's, the critical one past their step.
     admin = Person(browser, console_url, artefacts).sign_in_as("demo-admin")

@@ -1,12 +1,12 @@
 """Everyone on a risk escalation's ladder takes their part in a real browser
 (journeys_escalations.py), not only the supervisor: a medium bullying risk waits for its
 social worker first (services/runtime/risk_policy.py), who acknowledges it and records an
-action; a critical suicide risk left unacknowledged four hours climbs past the supervisor and the
-school administrator to the operator, who finds it among every school's overdue escalations and
-in the school's list, takes charge of it and resolves it. The operator's status page shows the
-two services started and says the two others do not answer; the operator also registers a
-school and records its service spaces. What the browser did is read back
-over RPC."""
+action; a critical suicide risk left unacknowledged four hours climbs past the supervisor and
+the school administrator to the operator, who finds it among every school's overdue escalations
+and in the school's list, takes charge of it and resolves it. The case's page says where each of
+its risks' escalations stands. The operator's status page shows the two services started and
+says the two others do not answer; the operator also registers a school and records its service
+spaces. What the browser did is read back over RPC."""
 
 from __future__ import annotations
 
@@ -83,6 +83,13 @@ def test_the_worker_the_admin_and_the_operator_each_take_their_step_of_a_ladder(
     assert worker_trail[1]["details"]["in_time"] is True
     assert worker_trail[2]["details"]["action"] == "contacted_guardian"
     assert records["worker_escalation"]["status"] == "acknowledged"
+    # The case's risks each say their escalation: the one taken in charge, the one overdue at
+    # the top of its ladder.
+    [taken], [late] = seen["case_risks"]["欺凌"], seen["case_risks"]["自杀"]
+    assert taken.startswith("风险上报，开启于") and taken.endswith("· 已确认")
+    assert "第 3 级：运维人员" in late and late.endswith("已超时")
+    assert len(seen["case_escalation_links"]) == 2
+    assert f"/escalations/{seen['worker_escalation']}" in seen["case_escalation_links"]
 
     # The school administrator: the school's two, the critical one past their step.
     assert len(seen["admin_rows"]) == 2
@@ -128,7 +135,7 @@ def test_the_worker_the_admin_and_the_operator_each_take_their_step_of_a_ladder(
     assert "cases 已读到第" in seen["services"]["supervision"]
     for service in ("archive", "resources"):
         assert "无响应" in seen["services"][service], seen["services"]
-    for page in ("esc-01-worker-acted", "esc-02-admin-passed", "esc-03-operator-overdue",
-                 "esc-04-operator-schools", "esc-05-operator-refused",
+    for page in ("esc-01-worker-acted", "esc-01-case-escalations", "esc-02-admin-passed",
+                 "esc-03-operator-overdue", "esc-04-operator-schools", "esc-05-operator-refused",
                  "esc-06-operator-school", "esc-07-operator-services"):
         assert (ARTEFACTS / f"{page}.png").stat().st_size > 0

@@ -336,8 +336,8 @@ class School:
                 kinds=["educational"], format="individual", held_on=clock.today(),
                 duration_minutes=60)
 
-    def escalation(self) -> str:
-        case_id, risk_id = self.next_id("case"), self.next_id("risk")
+    def escalation(self, case_id: str | None = None) -> str:
+        case_id, risk_id = case_id or self.next_id("case"), self.next_id("risk")
         self.stream.emit("RiskEscalated", case_id, school_id=self.school, risk_id=risk_id,
                          case_id=case_id, risk_type="bullying", level="low",
                          previous_level=None, life_safety=False,
@@ -451,6 +451,17 @@ def test_every_schools_escalations_are_for_those_who_serve_every_school(examples
             app.list_every_escalation()
 
 
+def school_escalations(app: SupervisionApplication, **filters: Any) -> list[str]:
+    """The ids of JD001's escalations that `filters` select, the same in its administrator's list
+    and in the operator's of every school."""
+    with acting_as(ADMINS["JD001"]):
+        mine = app.list_escalations("JD001", **filters)["items"]
+    with acting_as(OPERATOR):
+        every = app.list_every_escalation(**filters)["items"]
+    assert mine == every
+    return [row["escalation_id"] for row in every]
+
+
 def test_escalations_waiting_for_a_role_are_those_whose_step_waits_for_it(examples) -> None:
     app = examples.app()
     school = School(app, CasesStream(app), "JD001")
@@ -459,12 +470,7 @@ def test_escalations_waiting_for_a_role_are_those_whose_step_waits_for_it(exampl
         app.acknowledge_escalation(taken)
 
     def waiting(role: str) -> list[str]:
-        with acting_as(ADMINS["JD001"]):
-            mine = app.list_escalations("JD001", waiting_for=role)["items"]
-        with acting_as(OPERATOR):
-            every = app.list_every_escalation(waiting_for=role)["items"]
-        assert mine == every
-        return [row["escalation_id"] for row in every]
+        return school_escalations(app, waiting_for=role)
 
     # A low risk waits for its worker first (five days); the one acknowledged waits for no one.
     assert (waiting("social_worker"), waiting("supervisor")) == ([left], [])
@@ -472,6 +478,18 @@ def test_escalations_waiting_for_a_role_are_those_whose_step_waits_for_it(exampl
     with acting_as(SYSTEM):
         app.climb_overdue()
     assert (waiting("social_worker"), waiting("supervisor")) == ([], [left])
+
+
+def test_escalations_of_one_case_are_its_risks_and_no_other_cases(examples) -> None:
+    app = examples.app()
+    stream = CasesStream(app)
+    school, other = School(app, stream, "JD001"), School(app, stream, "JD002")
+    first = school.escalation("case-one")
+    school.escalation()
+    other.escalation()
+    second = school.escalation("case-one")
+    assert sorted(school_escalations(app, case_id="case-one")) == sorted([first, second])
+    assert school_escalations(app, case_id="case-nobody-opened") == []
 
 
 def test_every_schools_escalations_page_each_row_once_while_writes_go_on(examples) -> None:

@@ -1,7 +1,8 @@
 """The risk escalations' pages (9.6b) without a browser: which are marked overdue (waiting for
 acknowledgement past the current step's time limit, and only those); the forms each role on a
 ladder is offered, by the escalation's state and step, as the supervision service would allow
-them; the operator's list of a school they chose."""
+them; the operator's list of a school they chose; a case's escalations, by its risks, for its
+page."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from contracts.events.supervision import acknowledgers
 from services.console import escalations as pages
 from services.console.escalations import forms_offered, overdue
+from services.console.web import Refused
+from services.runtime.clock import clock
 from services.runtime.context import Actor
 from services.runtime.risk_policy import LEVEL_LADDERS
 from tests.unit.console.visits import visit_of
@@ -167,3 +170,38 @@ def test_a_school_chosen_is_a_segment_of_the_route_never_a_path_of_its_own() -> 
     pages.escalations(visit_of(supervision, "zh_CN", OPERATOR, query="school=JD001/../../cases"))
     assert [path for path, _ in supervision.asked] == [
         "/schools/JD001%2F..%2F..%2Fcases/escalations"]
+
+
+def test_a_cases_escalations_are_grouped_by_risk_newest_first_the_late_ones_marked() -> None:
+    opened = [("e-1", "r-1", "resolved", "2026-12-01T09:00:00+00:00"),
+              ("e-2", "r-2", "awaiting acknowledgement", "2026-12-01T10:00:00+00:00"),
+              ("e-3", "r-1", "awaiting acknowledgement", "2026-12-02T13:00:00+00:00")]
+    supervision = Supervision()
+    # Oldest first, as the service lists them.
+    supervision.listed = {**NONE, "total": 3, "items": [
+        {"escalation_id": key, "risk_id": risk, "status": status, "due_at": due}
+        for key, risk, status, due in opened]}
+    clock.set(NOW)
+    escalated = pages.of_case(visit_of(supervision, "zh_CN", WORKER), "c-1", "JD001")
+    assert supervision.asked == [("/schools/JD001/escalations", {
+        "case_id": "c-1", "limit": pages.CASE_ESCALATIONS})]
+    assert escalated is not None
+    assert {risk: [item["escalation_id"] for item in items]
+            for risk, items in escalated.by_risk.items()} == {"r-1": ["e-3", "e-1"],
+                                                              "r-2": ["e-2"]}
+    assert escalated.late == {"e-2"}
+
+
+class Away(Supervision):
+    def __init__(self, status: int) -> None:
+        super().__init__()
+        self.status = status
+
+    def get(self, path: str, **query: Any) -> Any:
+        raise Refused(self.status, {"code": "unavailable" if self.status >= 500 else "no"})
+
+
+def test_a_case_page_goes_without_its_escalations_only_while_supervision_does_not_answer():
+    assert pages.of_case(visit_of(Away(503), "zh_CN", WORKER), "c-1", "JD001") is None
+    with pytest.raises(Refused):
+        pages.of_case(visit_of(Away(403), "zh_CN", WORKER), "c-1", "JD001")

@@ -78,6 +78,7 @@ def test_a_role_that_may_call_gets_the_payloads_errors(name) -> None:
         (schemas.ListEveryEscalation, {"waiting_for": "auditor"}, "waiting_for",
          "Must be one of"),
         (schemas.ListEveryEscalation, {"school_id": "JD001"}, "school_id", "Unknown field."),
+        (schemas.ListEscalations, {"case_id": ""}, "case_id", "Length must be between"),
         (schemas.ListFindings, {"control_point": "late"}, "control_point", "Must be one of"),
         (schemas.ListSocialWorkers, {"limit": 0}, "limit", "Must be greater than or equal to 1"),
         (schemas.ListSocialWorkers, {"limit": 201}, "limit", "less than or equal to 200"),
