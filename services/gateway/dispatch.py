@@ -129,7 +129,7 @@ class Gateway:
                 return json_response(self._carry_out(command, attempt, call), route.status)
             return self._idempotent(command, key, request, body, call)
         query = self._query(route, request.args, service, call, correlation_id)
-        outgoing = Outgoing(actor, correlation_id, self._deadline())
+        outgoing = Outgoing(actor, correlation_id, self._deadline(route.timeout))
         result = call(service, route.rpc, self._arguments(route, values, None, query), outgoing)
         if route.returns == "csv":
             return Response(str(result), route.status, content_type="text/csv; charset=utf-8")

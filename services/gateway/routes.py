@@ -32,6 +32,10 @@ from services.runtime.launcher import PUBLISHERS
 BACKENDS = PUBLISHERS
 EVENT_READERS = ("integrator", "auditor", "operator")
 OPERATORS = ("operator",)
+# A service's status is read from its own store in milliseconds: one that takes longer is stuck
+# (a lock, a store that does not answer), which the operator is told in seconds, not half a
+# minute; the console's status page asks all four at once within it.
+STATUS_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class Route:
     status: int = 200
     roles: tuple[str, ...] | None = None
     tag: str = ""
+    # Seconds the route waits for its answer; None: the gateway's RPC timeout.
+    timeout: float | None = None
 
     @property
     def operation_id(self) -> str:
@@ -390,7 +396,7 @@ ROUTES: tuple[Route, ...] = (
           returns="events", roles=EVENT_READERS, tag="events"),
     Route("GET", "/services/<service>/status", "<service>", "status",
           "A service's stored, relayed and published positions and its cursors.", call="none",
-          returns="status", roles=OPERATORS, tag="operations"),
+          returns="status", roles=OPERATORS, tag="operations", timeout=STATUS_TIMEOUT),
 )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import eventlet
+
 from services.console import operator
 from services.console.web import Refused
 from services.runtime.context import Actor
@@ -61,7 +63,8 @@ def test_a_service_that_does_not_answer_is_said_so_and_the_others_shown() -> Non
     # The gateway's ping: archive is not running, so it is not asked its status at all.
     answers["/readyz"] = Refused(503, {"code": "unavailable", "services": {
         "cases": "ok", "archive": "not running", "resources": "ok", "supervision": "ok"}})
-    answers["/services/resources/status"] = Refused(504, {"code": "timeout"})
+    answers["/services/resources/status"] = Refused(504, {
+        "code": "gateway_timeout", "detail": "Resources did not answer in time."})
     answers["/services/supervision/status"] = status(
         "supervision", cursors={"cases": {"position": 7, "hash": "cd" * 32}},
         halted={"cases": "a handler failed", "resources": "the envelope's hash is wrong"})
@@ -72,20 +75,37 @@ def test_a_service_that_does_not_answer_is_said_so_and_the_others_shown() -> Non
     assert "/services/archive/status" not in [path for path, _ in services.asked]
     assert text.count('data-service="') == len(PUBLISHERS)
     assert "无响应</strong> <code>not running</code>" in text
-    assert "无响应</strong> <code>504</code>" in text
+    assert "无响应</strong> <code>Resources did not answer in time.</code>" in text
     assert "cases 已读到第 7 条" in text and "已停止：a handler failed" in text
     # Halted before it read anything: still listed.
     assert "resources：尚未读取" in text and "已停止：the envelope&#39;s hash is wrong" in text
 
 
-def test_with_every_service_ready_each_is_asked_its_status() -> None:
+class Slow(Services):
+    """Each status read waits for the broker's answer, as a real one does: what was asked and
+    answered, in the order it happened."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        super().__init__(answers)
+        self.happened: list[str] = []
+
+    def get(self, path: str, **query: Any) -> Any:
+        self.happened.append(f"asked {path}")
+        eventlet.sleep(0.01)
+        self.happened.append(f"answered {path}")
+        return super().get(path, **query)
+
+
+def test_with_every_service_ready_each_is_asked_its_status_all_at_once() -> None:
     answers: dict[str, Any] = {f"/services/{name}/status": status(name) for name in PUBLISHERS}
     answers["/readyz"] = {"status": "ready", "services": {name: "ok" for name in PUBLISHERS}}
-    services = Services(answers)
+    services = Slow(answers)
     text = operator.services(visit_of(services, "zh_CN", OPERATOR)).get_data(as_text=True)
-    assert [path for path, _ in services.asked] == [
-        "/readyz", *(f"/services/{name}/status" for name in PUBLISHERS)]
+    asked = [f"/services/{name}/status" for name in PUBLISHERS]
+    assert sorted(path for path, _ in services.asked) == sorted(["/readyz", *asked])
     assert "无响应" not in text
+    # Every status asked before any answered: one slow service holds the page once.
+    assert services.happened[2:2 + len(asked)] == [f"asked {path}" for path in asked]
 
 
 class Recorder(Services):

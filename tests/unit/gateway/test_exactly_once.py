@@ -18,6 +18,7 @@ from services.gateway.app import IdempotencyApplication
 from services.gateway.auth import Keys, mint
 from services.gateway.dispatch import MAX_JSON_DEPTH, REPLY_GRACE, Gateway
 from services.gateway.problems import GatewayTimeout
+from services.gateway.routes import STATUS_TIMEOUT
 from services.runtime.context import Actor, acting_as
 from services.runtime.settings import settings
 from tests.unit.gateway.test_dispatch import SECRET, WORKER, Services, problem, send
@@ -75,6 +76,16 @@ def test_commands_carry_a_command_id_and_a_deadline_and_queries_a_deadline(
     assert first.command_id and second.command_id and first.command_id != second.command_id
     assert first.deadline == second.deadline == query.deadline == wall.now + TIMEOUT
     assert query.command_id is None
+
+
+def test_a_services_status_has_a_deadline_of_its_own_shorter_than_a_command_s(
+        gateway: Gateway, services: Services, wall: Wall) -> None:
+    services.answers["status"] = {"service": "cases"}
+    send(gateway, services, "GET", "/services/cases/status",
+         token=mint(SECRET, "operator", "operator-1"))
+    [status] = [outgoing for call, outgoing in zip(services.calls, services.sent, strict=True)
+                if call[1] == "status"]
+    assert status.deadline == wall.now + STATUS_TIMEOUT < wall.now + TIMEOUT
 
 
 def test_no_answer_by_the_deadline_but_carried_out_answers_with_the_outcome(
