@@ -42,6 +42,19 @@ def system_identifier(**kwargs: Any) -> fields.String:
     return fields.String(validate=UUID_TEXT, **kwargs)
 
 
+# Rows picked by id at once: 100 ids of the longest (64) still fit in a request line (8 KiB).
+MAX_IDS = 100
+
+
+def some_ids(**kwargs: Any) -> fields.List:
+    """Rows picked by id (the rows a page elsewhere shows), as a repeated query parameter;
+    optional unless `required=True` is given."""
+    if not kwargs.get("required"):
+        kwargs.setdefault("load_default", None)
+    return fields.List(identifier(), validate=validate.Length(
+        min=1, max=MAX_IDS, error=f"Give from 1 to {MAX_IDS} ids."), **kwargs)
+
+
 def one_of(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.OneOf(choices), **kwargs)
 

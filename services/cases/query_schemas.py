@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from contracts.events.cases import CLIENT_TYPES
-from contracts.fields import identifier, one_of
+from contracts.fields import identifier, one_of, some_ids
 from services.runtime.paging import PageQuery, page_of
 from services.runtime.publishing import Step
 
@@ -15,15 +15,6 @@ STAGES = ("intake", "assessment", "plan", "intervention", "evaluation", "closing
 # `live`: the cases still being worked (intake, active); `any`: every case.
 STATUSES = ("live", "intake", "active", "declined", "closed", "any")
 OVERDUE_KINDS = ("assessment", "plan", "follow_up", "letter")
-# Rows picked by id at once: 100 ids of the longest (64) still fit in a request line (8 KiB).
-MAX_IDS = 100
-
-
-def some_ids() -> fields.List:
-    """A list's rows picked by id (the rows a page elsewhere shows), as a repeated parameter."""
-    return fields.List(identifier(), load_default=None, validate=validate.Length(
-        min=1, max=MAX_IDS, error=f"Give from 1 to {MAX_IDS} ids."))
-
 
 # Payloads of reads.
 

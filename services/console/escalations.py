@@ -22,7 +22,7 @@ from services.cases.access import CASE_WRITERS
 from services.console import forms
 from services.console.forms import Field
 from services.console.i18n import N_
-from services.console.web import Refused, Section, Visit, page, sections_of, send_form
+from services.console.web import Section, Visit, page, sections_of, send_form, unless_away
 from services.runtime.clock import clock
 from services.supervision.access import OVERSEERS
 
@@ -122,14 +122,15 @@ def escalations(visit: Visit) -> Response:
 def waiting_for_me(visit: Visit) -> int | None:
     """How many of the escalations the signed-in person sees wait for their role to take charge
     (9.6b), for their home page; None while the supervision service does not answer."""
-    found = _unless_away(visit, "", waiting_for=visit.actor.role, limit=1)
+    found = unless_away(visit, _list_route(visit, ""), waiting_for=visit.actor.role, limit=1)
     return None if found is None else int(found["total"])
 
 
 def of_case(visit: Visit, case_id: str, school_id: str | None) -> Escalated | None:
     """A case's escalations (9.6b) by the risk that opened them, newest first, with the ones
     past their time, for the case's page; None while the supervision service does not answer."""
-    found = _unless_away(visit, school_id or "", case_id=case_id, limit=CASE_ESCALATIONS)
+    found = unless_away(visit, _list_route(visit, school_id or ""), case_id=case_id,
+                        limit=CASE_ESCALATIONS)
     if found is None:
         return None
     by_risk: dict[str, list[dict[str, Any]]] = {}
@@ -138,18 +139,6 @@ def of_case(visit: Visit, case_id: str, school_id: str | None) -> Escalated | No
     now = clock.now()
     return Escalated(by_risk, {item["escalation_id"] for item in found["items"]
                                if overdue(item, now)})
-
-
-def _unless_away(visit: Visit, chosen: str, **params: Any) -> dict[str, Any] | None:
-    """A page of the escalations list, or None while the supervision service does not answer
-    (5xx), so that a page of another service's records is still shown without it."""
-    try:
-        found: dict[str, Any] = visit.api.get(_list_route(visit, chosen), **params)
-    except Refused as refusal:
-        if refusal.status < 500:
-            raise
-        return None
-    return found
 
 
 def _list_route(visit: Visit, chosen: str) -> str:

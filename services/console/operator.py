@@ -52,7 +52,18 @@ def schools(visit: Visit) -> Response:
     mode = args.get("service_mode") if args.get("service_mode") in SERVICE_MODES else None
     found = visit.api.get("/schools", service_mode=mode, after=args.get("after"),
                           limit=SCHOOLS_PAGE)
-    return visit.render("operator_schools.html", page=found, mode=mode, modes=SERVICE_MODES)
+    return visit.render("operator_schools.html", page=found, mode=mode, modes=SERVICE_MODES,
+                        escalated=_escalated(visit, [item["school_id"]
+                                                     for item in found["items"]]))
+
+
+def _escalated(visit: Visit, school_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each school's escalations waiting for acknowledgement and overdue (9.6b), by school: of
+    the service that lists the schools, so asked as surely."""
+    if not school_ids:
+        return {}
+    counted = visit.api.get("/escalations/by-school", school_id=school_ids)
+    return {row["school_id"]: row for row in counted["schools"]}
 
 
 @page("/schools/new")

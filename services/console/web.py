@@ -134,6 +134,17 @@ class Section:
     problem: Problem | None = None
 
 
+def unless_away(visit: Visit, path: str, **query: Any) -> Any:
+    """What the service answers, or None while it does not answer (5xx): for the part of a page
+    another service's records carry on without. A refusal (4xx) is not hidden."""
+    try:
+        return visit.api.get(path, **query)
+    except Refused as refusal:
+        if refusal.status < 500:
+            raise
+        return None
+
+
 def form_of(sent: Section | None, name: str, fields: tuple[Field, ...]) -> Section:
     """The form `name` of a page: as it was sent and refused, else empty with its defaults."""
     if sent is not None and sent.name == name:

@@ -437,6 +437,14 @@ class SupervisionApplication(CasebookApplication):
         actor = require_role(*EVERY_SCHOOL)
         return self.views.escalations(actor, actor.school_id, clock.now(), **query)
 
+    def count_escalations_by_school(self, school_id: list[str]) -> dict[str, Any]:
+        """For those who serve every school (the operator, the auditor); one given a school in
+        their token is answered for that school only, of those asked."""
+        actor = require_role(*EVERY_SCHOOL)
+        schools = [school for school in school_id
+                   if actor.school_id is None or school == actor.school_id]
+        return self.views.escalations_by_school(schools, clock.now())
+
     def overdue_escalations(self) -> dict[str, int]:
         """How many open escalations, by risk level, nobody acknowledged within their current
         step's time (9.6b): past the top of their ladder, or not climbed because the timer is

@@ -32,7 +32,7 @@ from contracts.events.supervision import (
     TRAINING_KINDS,
     TRAINING_TOPICS,
 )
-from contracts.fields import answer, day, identifier, one_of, out
+from contracts.fields import answer, day, identifier, one_of, out, some_ids
 from services.runtime.paging import PageQuery
 from services.runtime.publishing import Step
 
@@ -317,6 +317,13 @@ class ListEveryEscalation(PageQuery):
 class ListEscalations(SchoolRef, ListEveryEscalation):
     """A school's risk escalations, by state, level, whether past their time, the role they
     wait for and the case whose risk opened them (9.6b)."""
+
+
+class CountEscalationsBySchool(Schema):
+    """The escalations waiting for someone to take charge of them, and of those the overdue,
+    in each school named (9.6b): beside each school on the operator's schools page."""
+
+    school_id = some_ids(required=True)
 
 
 class ListFindings(SchoolRef, PageQuery):
@@ -608,6 +615,20 @@ class TrailEntry(Schema):
     version = out(fields.Integer, "The escalation's version after it.")
     actor = out(fields.Dict, "Who: id and role.")
     details = out(fields.Dict, "The event's own fields.")
+
+
+class SchoolEscalations(Schema):
+    school_id = out(fields.String, "The school.")
+    awaiting = out(fields.Integer, "Its escalations waiting for someone to take charge of "
+                   "them (acknowledge them).")
+    overdue = out(fields.Integer, "Of those, the ones waiting past their step's time (9.6b).")
+
+
+class EscalationsBySchool(Schema):
+    """Each school asked for that the caller may see, in the order asked, zeros included."""
+
+    schools = out(fields.List, "Each school's counts.",
+                  cls_or_instance=fields.Nested(SchoolEscalations))
 
 
 class EscalationTrailRecord(Schema):

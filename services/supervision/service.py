@@ -225,6 +225,12 @@ class SupervisionService(PublishingService):
     def list_every_escalation(self, query: dict[str, Any]) -> dict[str, Any]:
         return self.app.list_every_escalation(**query)
 
+    @rpc
+    @query(schemas.CountEscalationsBySchool, roles=EVERY_SCHOOL,
+           returns=schemas.EscalationsBySchool)
+    def count_escalations_by_school(self, query: dict[str, Any]) -> dict[str, Any]:
+        return self.app.count_escalations_by_school(query["school_id"])
+
     # Quality findings (9.5c) and improvement actions (10.3)
 
     @rpc

@@ -506,6 +506,24 @@ class SupervisionViews(Views):
                      columns=f"e.*, {ESCALATION_STATE} AS state")
         return {**found, "items": [escalation_row(r) for r in found["items"]]}
 
+    def escalations_by_school(self, school_ids: list[str], now: datetime) -> dict[str, Any]:
+        """How many of each school's escalations wait for acknowledgement, and how many of
+        those past their step's time (9.6b)."""
+        names = {f"school_{number}": school for number, school in enumerate(school_ids)}
+        if not names:
+            return {"schools": []}
+        rows = self.store.select(
+            f"SELECT e.school_id, COUNT(*) AS awaiting, SUM(CASE WHEN {ESCALATION_OVERDUE} "
+            "THEN 1 ELSE 0 END) AS overdue FROM {escalation} e WHERE e.school_id IN "
+            f"({', '.join(':' + name for name in names)}) AND {ESCALATION_WAITING} "
+            "GROUP BY e.school_id", now=iso(now), **names)
+        counted = {row["school_id"]: row for row in rows}
+        return {"schools": [
+            {"school_id": school, "awaiting": int(counted[school]["awaiting"]),
+             "overdue": int(counted[school]["overdue"])} if school in counted
+            else {"school_id": school, "awaiting": 0, "overdue": 0}
+            for school in dict.fromkeys(school_ids)]}
+
     def _joined(self, column: str) -> str:
         """The values of `column` in a group as one comma-separated text, on either store."""
         if self.store.postgres:

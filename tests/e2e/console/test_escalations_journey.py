@@ -106,6 +106,8 @@ def test_the_worker_the_admin_and_the_operator_each_take_their_step_of_a_ladder(
     assert seen["operator_overdue_url"].endswith("/escalations?overdue=true")
     assert len(seen["operator_overdue_rows"]) == 1 and "自杀" in seen["operator_overdue_rows"][0]
     assert len(seen["schools"]) == 1 and "School JD001" in seen["schools"][0]
+    # The worker took the medium one: the critical one waits, past its time.
+    assert "1 项待确认" in seen["schools"][0] and "1 项已超时" in seen["schools"][0]
     assert seen["operator_school"].startswith("学校 JD001")
     assert len(seen["operator_rows"]) == 2
     assert seen["operator_waiting"].startswith("运维人员")

@@ -407,6 +407,8 @@ scoped("GET /schools/{school_id}/supervision-sessions", lambda w, role, s: Reque
 scoped("GET /schools/{school_id}/escalations", lambda w, role, s: Request(
     f"/schools/{SCHOOL[s]}/escalations"), SCHOOL_SCOPES)
 row("GET /escalations", "—", lambda w, role: Request("/escalations"))
+row("GET /escalations/by-school", "—", lambda w, role: Request(
+    "/escalations/by-school", params={"school_id": [OWN, OTHER]}))
 scoped("GET /escalations/{escalation_id}", lambda w, role, s: Request(
     f"/escalations/{w[f'escalation-esc-view-{s}']}"))
 scoped("GET /escalations/{escalation_id}/trail", lambda w, role, s: Request(

@@ -451,6 +451,36 @@ def test_every_schools_escalations_are_for_those_who_serve_every_school(examples
             app.list_every_escalation()
 
 
+def test_each_schools_waiting_and_overdue_escalations_are_counted(examples) -> None:
+    app = examples.app()
+    stream = CasesStream(app)
+    schools = {name: School(app, stream, name) for name in SCHOOLS}
+    taken = schools["JD001"].escalation()
+    schools["JD001"].escalation()
+    with acting_as(OPERATOR):
+        app.acknowledge_escalation(taken)
+    # A low risk's first step is five days: the one of JD002 opened six days later is in time.
+    clock.set(START + timedelta(days=6))
+    schools["JD002"].escalation()
+
+    def counted(reader: Actor, *asked: str) -> list[dict[str, Any]]:
+        with acting_as(reader):
+            found: list[dict[str, Any]] = app.count_escalations_by_school(list(asked))["schools"]
+            return found
+
+    # In the order asked, each once, a school with none (or none registered) with zeros.
+    assert counted(OPERATOR, "JD002", "JD001", "JD009", "JD001") == [
+        {"school_id": "JD002", "awaiting": 1, "overdue": 0},
+        {"school_id": "JD001", "awaiting": 1, "overdue": 1},
+        {"school_id": "JD009", "awaiting": 0, "overdue": 0}]
+    # One given a school in their token is answered for it alone.
+    assert counted(Actor("auditor-2", "auditor", "JD002"), "JD001", "JD002") == [
+        {"school_id": "JD002", "awaiting": 1, "overdue": 0}]
+    assert counted(Actor("auditor-2", "auditor", "JD002"), "JD001") == []
+    with acting_as(ADMINS["JD001"]), pytest.raises(CasebookError):
+        app.count_escalations_by_school(["JD001"])
+
+
 def school_escalations(app: SupervisionApplication, **filters: Any) -> list[str]:
     """The ids of JD001's escalations that `filters` select, the same in its administrator's list
     and in the operator's of every school."""

@@ -39,17 +39,38 @@ class Services:
         return answer
 
 
-def test_each_school_links_to_its_escalations_and_its_overdue_ones() -> None:
-    services = Services({"/schools": {"items": [SCHOOL], "next": "k", "total": 51}})
+def test_each_school_links_to_its_escalations_and_counts_those_waiting_and_overdue() -> None:
+    quiet = {**SCHOOL, "school_id": "JD002", "name": "嘉定第二中学"}
+    services = Services({
+        "/schools": {"items": [SCHOOL, quiet], "next": "k", "total": 51},
+        "/escalations/by-school": {"schools": [
+            {"school_id": "JD001", "awaiting": 3, "overdue": 2},
+            {"school_id": "JD002", "awaiting": 0, "overdue": 0}]}})
     page = operator.schools(visit_of(services, "zh_CN", OPERATOR,
                                      query="service_mode=resident&after=j"))
     text = page.get_data(as_text=True)
-    assert services.asked == [("/schools", {"service_mode": "resident", "after": "j",
-                                            "limit": operator.SCHOOLS_PAGE})]
+    assert services.asked == [
+        ("/schools", {"service_mode": "resident", "after": "j", "limit": operator.SCHOOLS_PAGE}),
+        # The page's own schools, at once.
+        ("/escalations/by-school", {"school_id": ["JD001", "JD002"]})]
     assert "嘉定第一中学" in text and "共 51 所学校" in text
     assert 'href="/escalations?school=JD001"' in text
-    assert 'href="/escalations?school=JD001&amp;overdue=true"' in text
     assert 'href="/schools?service_mode=resident&amp;after=k"' in text
+    rows = text.split("<tbody>")[1].split("</tr>")
+    # The school with escalations past their time stands out; the quiet one does not.
+    assert '<tr class="overdue">' in rows[0] and "嘉定第一中学" in rows[0]
+    assert ('href="/escalations?school=JD001&amp;status=awaiting+acknowledgement"' in rows[0]
+            and "3 项待确认" in rows[0])
+    assert ('href="/escalations?school=JD001&amp;overdue=true"' in rows[0]
+            and '<strong class="late">2 项已超时</strong>' in rows[0])
+    assert "<tr>" in rows[1] and "0 项待确认" in rows[1] and "0 项已超时" in rows[1]
+    assert 'class="late"' not in rows[1]
+
+
+def test_an_empty_page_of_schools_asks_for_no_counts() -> None:
+    services = Services({"/schools": {"items": [], "next": None, "total": 0}})
+    operator.schools(visit_of(services, "zh_CN", OPERATOR))
+    assert [path for path, _ in services.asked] == ["/schools"]
 
 
 def test_a_service_mode_not_known_filters_nothing() -> None:
