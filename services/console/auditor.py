@@ -49,6 +49,7 @@ nav(N_("Verifications kept"), "/audit/verifications", "auditor")
 nav(N_("A record as it was"), "/audit/records", "auditor")
 nav(N_("Chain alarms"), "/audit/alarms", "auditor")
 nav(N_("Export the ledger"), "/audit/export", "auditor")
+nav(N_("Escalations"), "/escalations", "auditor")
 
 VERIFY = (
     Field("against_stores", N_("Also compare each chain with its source's own store"), "bool",

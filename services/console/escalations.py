@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from contracts.events.supervision import ESCALATION_ACTIONS, acknowledgers
+from contracts.events.supervision import ACKNOWLEDGING_ROLES, ESCALATION_ACTIONS, acknowledgers
 from services.cases.access import CASE_WRITERS
 from services.console import forms
 from services.console.forms import Field
@@ -38,9 +38,18 @@ SCOPES: dict[str, str] = {
     "supervisor": N_("The risk escalations of your supervisees' cases, oldest first."),
     "school_admin": N_("The risk escalations of your school's cases, oldest first."),
     "operator": N_("The risk escalations of the school's cases, oldest first."),
+    "auditor": N_("The risk escalations of the school's cases, oldest first, each with its "
+                  "trail: who took charge of it, and whether in time."),
 }
-EVERY_SCHOOL_SCOPE = N_("The risk escalations of every school, oldest first: the operator is "
-                        "the last step of every ladder.")
+# The list of every school's, for the roles with no school of their own.
+EVERY_SCHOOL_SCOPES: dict[str, str] = {
+    "operator": N_("The risk escalations of every school, oldest first: the operator is the "
+                   "last step of every ladder."),
+    "auditor": N_("The risk escalations of every school, oldest first, each with its trail: "
+                  "who took charge of it, and whether in time."),
+}
+# Who may record the emergency response taken (9.6b): the case's worker and the overseers.
+ACTING = (*OVERSEERS, "social_worker")
 
 # 9.6b: the emergency response taken, and how the escalation ended. `risk_resolved` and
 # `superseded` come from the case itself, never from this form.
@@ -86,7 +95,8 @@ def forms_offered(role: str, escalation: dict[str, Any]) -> frozenset[str]:
     if escalation["status"] == "awaiting acknowledgement":
         return frozenset({"acknowledge"} if may_acknowledge(role, escalation) else ())
     if escalation["status"] == "acknowledged":
-        return frozenset({"action", "resolve"} if role in OVERSEERS else {"action"})
+        return frozenset({"action", "resolve"} if role in OVERSEERS
+                         else {"action"} if role in ACTING else ())
     return frozenset()
 
 
@@ -100,7 +110,9 @@ def escalations(visit: Visit) -> Response:
     route = _list_route(visit, chosen)
     status = args.get("status") if args.get("status") in ESCALATION_STATES else None
     late_only = args.get("overdue") == "true"
-    mine = args.get("waiting") == "me"
+    # Only those on a ladder are waited for; the auditor reads the escalations.
+    on_ladder = visit.actor.role in ACKNOWLEDGING_ROLES
+    mine = on_ladder and args.get("waiting") == "me"
     found = visit.api.get(route, status=status, overdue="true" if late_only else None,
                           waiting_for=visit.actor.role if mine else None,
                           after=args.get("after"), limit=ESCALATION_PAGE)
@@ -111,8 +123,9 @@ def escalations(visit: Visit) -> Response:
              "waiting": "me" if mine else None}
     return visit.render("escalations.html", page=found, late=late, state=status,
                         late_only=late_only, mine=mine, states=ESCALATION_STATES,
-                        scope=EVERY_SCHOOL_SCOPE if every else SCOPES[visit.actor.role],
-                        school=chosen, every=every,
+                        scope=(EVERY_SCHOOL_SCOPES if every else SCOPES)[visit.actor.role],
+                        school=chosen, every=every, on_ladder=on_ladder,
+                        schools_page=visit.actor.role == "operator",
                         # The filters' links keep the school chosen.
                         in_school=urlencode({"school": chosen}) + "&" if chosen else "",
                         more=urlencode({**{k: v for k, v in shown.items() if v},
@@ -190,5 +203,6 @@ def _escalation_page(visit: Visit, escalation_id: str, sent: Section | None,
                         late=overdue(record, clock.now()), sections=sections,
                         offered=forms_offered(visit.actor.role, record),
                         trail_events=TRAIL_EVENTS, school=school,
+                        on_ladder=visit.actor.role in ACKNOWLEDGING_ROLES,
                         # The live case's content is its worker's and their supervisor's.
                         case_link=visit.actor.role in CASE_WRITERS)

@@ -6,6 +6,7 @@ page."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,6 +82,12 @@ def test_acknowledging_is_offered_to_the_steps_role_those_above_and_the_operator
     assert (role in acknowledgers(escalation["ladder"], step)) == bool(offered)
 
 
+def test_the_auditor_is_offered_no_form_in_any_state() -> None:
+    for status in ("awaiting acknowledgement", "acknowledged", "resolved"):
+        for level, step in (("medium", 1), ("critical", 3)):
+            assert forms_offered("auditor", {**waiting(level, step), "status": status}) == set()
+
+
 @pytest.mark.parametrize(("role", "offered"), [
     ("social_worker", {"action"}), ("supervisor", {"action", "resolve"}),
     ("school_admin", {"action", "resolve"}), ("operator", {"action", "resolve"})])
@@ -122,6 +129,35 @@ def test_the_case_worker_may_take_their_escalation_but_not_resolve_it() -> None:
                             "e-1").get_data(as_text=True)
     assert 'action="/escalations/e-1/actions"' in text
     assert "/resolution" not in text and 'id="resolved-by"' in text
+
+
+AUDITOR = Actor(id="auditor-1", role="auditor", school_id=None)
+
+
+def test_the_auditor_reads_an_escalation_and_its_trail_with_no_form_and_no_note() -> None:
+    record = {**waiting("critical", 3), "escalation_id": "e-2", "case_id": "c-2",
+              "risk_type": "suicide", "level": "critical", "life_safety": True,
+              "social_worker_id": WORKER.id, "role": "operator",
+              "opened_at": "2026-12-01T13:00:00+00:00", "acknowledgement": None,
+              "resolution": None}
+    for state in ("awaiting acknowledgement", "acknowledged"):
+        text = pages.escalation(visit_of(Supervision({**record, "status": state}), "zh_CN",
+                                         AUDITOR), "e-2").get_data(as_text=True)
+        assert "<form" not in text.split("<main")[1], state
+        assert 'id="resolved-by"' not in text and "已超过您所在的上报层级" not in text
+        assert 'id="trail"' in text and "/cases/c-2" not in text
+
+
+def test_the_auditor_lists_every_school_with_no_waiting_for_me() -> None:
+    supervision = Supervision()
+    text = pages.escalations(visit_of(supervision, "zh_CN", AUDITOR,
+                                      query="waiting=me&school=JD001")).get_data(as_text=True)
+    # Nobody waits for the auditor: the filter is neither offered nor sent.
+    assert supervision.asked == [("/schools/JD001/escalations", {
+        "status": None, "overdue": None, "waiting_for": None, "after": None,
+        "limit": pages.ESCALATION_PAGE})]
+    assert not re.search(r'href="[^"]*waiting=me', text) and 'href="/schools"' not in text
+    assert "由谁确认接手，是否及时" in text
 
 
 def test_the_operator_lists_the_escalations_of_the_school_they_chose() -> None:
