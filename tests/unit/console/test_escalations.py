@@ -114,12 +114,18 @@ class Supervision:
         return self.listed
 
 
+def record_of(key: str, risk_type: str, level: str, step: int) -> dict[str, Any]:
+    """An escalation as the service answers it, waiting at `step` of its level's ladder, of the
+    case c-<key>."""
+    return {**waiting(level, step), "escalation_id": f"e-{key}", "case_id": f"c-{key}",
+            "risk_type": risk_type, "level": level, "life_safety": level == "critical",
+            "social_worker_id": WORKER.id, "role": LEVEL_LADDERS[level][step - 1][0],
+            "opened_at": "2026-12-01T13:00:00+00:00", "acknowledgement": None,
+            "resolution": None}
+
+
 def test_the_case_worker_may_take_their_escalation_but_not_resolve_it() -> None:
-    record = {**waiting("medium", 1), "escalation_id": "e-1", "case_id": "c-1",
-              "risk_type": "bullying", "level": "medium", "life_safety": False,
-              "social_worker_id": WORKER.id, "role": "social_worker",
-              "opened_at": "2026-12-01T13:00:00+00:00", "acknowledgement": None,
-              "resolution": None}
+    record = record_of("1", "bullying", "medium", 1)
     page = pages.escalation(visit_of(Supervision(record), "zh_CN", WORKER), "e-1")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -135,11 +141,7 @@ AUDITOR = Actor(id="auditor-1", role="auditor", school_id=None)
 
 
 def test_the_auditor_reads_an_escalation_and_its_trail_with_no_form_and_no_note() -> None:
-    record = {**waiting("critical", 3), "escalation_id": "e-2", "case_id": "c-2",
-              "risk_type": "suicide", "level": "critical", "life_safety": True,
-              "social_worker_id": WORKER.id, "role": "operator",
-              "opened_at": "2026-12-01T13:00:00+00:00", "acknowledgement": None,
-              "resolution": None}
+    record = record_of("2", "suicide", "critical", 3)
     for state in ("awaiting acknowledgement", "acknowledged"):
         text = pages.escalation(visit_of(Supervision({**record, "status": state}), "zh_CN",
                                          AUDITOR), "e-2").get_data(as_text=True)
