@@ -3,6 +3,8 @@ service is called before sign-in)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 import pytest
@@ -194,3 +196,24 @@ def test_a_provider_sign_in_ended_unattended_has_the_provider_ask_for_the_login_
     # Once signed in again, asked or not, the next end decides afresh.
     again = at_provider.ended_unattended().signed_in(worker, 12, at_provider=True)
     assert again.log_in_again is False
+
+
+def test_a_sign_in_that_does_not_say_when_it_was_last_used_counts_as_unused():
+    # A cookie signed before the idle limit existed holds no `seen`: nothing shows that the
+    # computer was attended, so it is signed out once rather than trusted for its hours.
+    key = session_key()
+    worker = Actor(id="worker-1", role="social_worker", school_id="JD001")
+    signed_in = Session(csrf="token").signed_in(worker, 12)
+    response = Response()
+    session_module.store(response, signed_in, key, secure=False)
+    value = response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    body = base64.urlsafe_b64decode(value.split(".")[0])
+    state = json.loads(body)
+    assert state.pop("seen") > 0
+    older = base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode())
+    cookie = f"{older.decode('ascii')}.{session_module._signature(older, key)}"
+    request = Request.from_values(headers={"Cookie": f"{COOKIE}={cookie}"})
+    assert session_module.load(request, key, idle_minutes=30).actor is None
+    # The same cookie as it is now, with `seen`, stays signed in.
+    request = Request.from_values(headers={"Cookie": f"{COOKIE}={value}"})
+    assert session_module.load(request, key, idle_minutes=30).actor == worker
