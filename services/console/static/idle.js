@@ -34,6 +34,23 @@
       });
   }
 
+  // A tab in the background has its timers held back (Chromium runs them once a minute after
+  // five hidden minutes): back on the screen, the page judges the time unused itself at once,
+  // so that a page whose sign-in ended is not shown to the next person until a timer comes.
+  function judge() {
+    const unused = Date.now() - lastRequest;
+    if (unused >= idle + 1000) {
+      window.location.replace("/sign-in");
+    } else if (unused >= idle - lead && !warning.open) {
+      warning.showModal();
+    }
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") {
+      judge();
+    }
+  });
   document.getElementById("idle-stay").addEventListener("click", function () {
     warning.close();
     stillHere();

@@ -4,7 +4,7 @@ refusals on the way, sign-in at the organisation's provider, a caseload longer t
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +251,15 @@ def caseload_pages(browser: Browser, console_url: str, artefacts: Path) -> dict[
 def idle_sign_out(browser: Browser, console_url: str, artefacts: Path) -> dict[str, Any]:
     """A social worker at a shared computer, with a sign-in that ends after half a minute
     unused (CASEBOOK_CONSOLE_IDLE_MINUTES=0.5): warned before it ends, stays; typing a long
-    record keeps it; then leaves the computer, and the page takes itself off the screen."""
+    record keeps it; then leaves the computer, and the page takes itself off the screen. A
+    page left in a background tab, whose timers did not run, goes as soon as it is shown."""
+    # A second computer, whose tab goes to the background: its timers are held back (here
+    # stopped, on the page's own clock) while the time passes.
+    behind = Person(browser, console_url, artefacts)
+    behind.page.clock.install()
+    behind.sign_in_as("demo-worker-1")
+    behind.page.goto(f"{console_url}/clients/new")
+    behind.page.clock.pause_at(datetime.now() + timedelta(seconds=1))
     me = Person(browser, console_url, artefacts)
     page = me.page
     me.sign_in_as("demo-worker-1")
@@ -274,8 +282,15 @@ def idle_sign_out(browser: Browser, console_url: str, artefacts: Path) -> dict[s
     left = page.title()
     gone = "王小明" not in page.content()
     page.goto(f"{console_url}/caseload")
+    # The background tab, back on the screen long after its sign-in ended, no timer having run:
+    # it goes at once.
+    behind.page.clock.set_system_time(datetime.now())
+    still_there = behind.page.url.endswith("/clients/new")
+    behind.page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    behind.page.wait_for_url(re.compile("/sign-in$"), timeout=5_000)
     return {"warned": warned, "typed": typed, "warned_while_typing": warned_while_typing,
-            "left": left, "gone": gone, "after": page.url}
+            "left": left, "gone": gone, "after": page.url,
+            "background_still_there": still_there, "background_gone": behind.page.title()}
 
 
 def provider_sign_in_after_idle(browser: Browser, console_url: str,

@@ -47,4 +47,7 @@ def test_a_sign_in_left_unused_warns_then_ends_and_takes_the_page_away(amqp_uri,
     assert seen["left"].startswith("登录") and seen["gone"] is True
     # The server ended it too: the caseload asks for a sign-in.
     assert seen["after"] == f"{url}/sign-in"
+    # The tab whose timers were held back stayed until it was shown, then went at once.
+    assert seen["background_still_there"] is True
+    assert seen["background_gone"].startswith("登录")
     assert (ARTEFACTS / "13-idle-warning.png").stat().st_size > 0
