@@ -119,12 +119,16 @@ def escalations(visit: Visit) -> Response:
     now = clock.now()
     late = {item["escalation_id"] for item in found["items"] if overdue(item, now)}
     every = route == "/escalations"
+    # How many wait for the person's role in what this list covers, beside the filter that
+    # lists them: the supervisor's and the operator's home page is this list.
+    waiting = None if not on_ladder else found["total"] if mine else visit.api.get(
+        route, waiting_for=visit.actor.role, limit=1)["total"]
     shown = {"school": chosen, "status": status, "overdue": "true" if late_only else None,
              "waiting": "me" if mine else None}
     return visit.render("escalations.html", page=found, late=late, state=status,
                         late_only=late_only, mine=mine, states=ESCALATION_STATES,
                         scope=(EVERY_SCHOOL_SCOPES if every else SCOPES)[visit.actor.role],
-                        school=chosen, every=every, on_ladder=on_ladder,
+                        school=chosen, every=every, on_ladder=on_ladder, waiting=waiting,
                         schools_page=visit.actor.role == "operator",
                         # The filters' links keep the school chosen.
                         in_school=urlencode({"school": chosen}) + "&" if chosen else "",

@@ -77,6 +77,7 @@ def escalations_journey(browser: Browser, console_url: str, artefacts: Path) -> 
     page = operator.page
     page.wait_for_url(re.compile("/escalations$"))
     seen["every_school_rows"] = rows(page)
+    seen["waiting_link"] = page.get_by_role("link", name="等待我确认").inner_text()
     follow(page.get_by_role("link", name="等待我确认"))
     seen["waiting_for_operator"] = rows(page)
     follow(page.get_by_role("link", name="已超时"))

@@ -101,6 +101,7 @@ def test_the_worker_the_admin_and_the_operator_each_take_their_step_of_a_ladder(
     # The operator: every school's, the overdue one among them naming its school; the school
     # among the schools, and its own list.
     assert len(seen["every_school_rows"]) == 2
+    assert seen["waiting_link"] == "等待我确认 1"
     assert len(seen["waiting_for_operator"]) == 1 and "自杀" in seen["waiting_for_operator"][0]
     assert all("JD001" in row for row in seen["every_school_rows"])
     assert seen["operator_overdue_url"].endswith("/escalations?overdue=true")

@@ -167,9 +167,12 @@ def test_the_operator_lists_the_escalations_of_the_school_they_chose() -> None:
     page = pages.escalations(visit_of(supervision, "zh_CN", OPERATOR,
                                       query="school=JD002&overdue=true"))
     text = page.get_data(as_text=True)
-    assert supervision.asked == [("/schools/JD002/escalations", {
-        "status": None, "overdue": "true", "waiting_for": None, "after": None,
-        "limit": pages.ESCALATION_PAGE})]
+    assert supervision.asked == [
+        ("/schools/JD002/escalations", {
+            "status": None, "overdue": "true", "waiting_for": None, "after": None,
+            "limit": pages.ESCALATION_PAGE}),
+        # How many of the same school's wait for the operator, beside "waiting for me".
+        ("/schools/JD002/escalations", {"waiting_for": "operator", "limit": 1})]
     assert "学校 JD002" in text and 'href="/escalations?school=JD002&amp;status=' in text
     # The operator has no school of their own: without one chosen, every school's, each row
     # naming its school and leading to that school's list.
@@ -181,14 +184,16 @@ def test_the_operator_lists_the_escalations_of_the_school_they_chose() -> None:
                                      "opened_at": "2026-12-02T08:00:00+00:00"}],
                           "next": None, "total": 1}
     text = pages.escalations(visit_of(supervision, "zh_CN", OPERATOR)).get_data(as_text=True)
-    assert [path for path, _ in supervision.asked] == ["/escalations"]
+    assert [path for path, _ in supervision.asked] == ["/escalations"] * 2
     assert '<a href="/escalations?school=JD003">JD003</a>' in text and "各校" in text
+    # One waits for the operator (the list's fake answers every question with it).
+    assert '等待我确认 <strong class="count">1</strong>' in text
 
 
 def test_a_worker_lists_their_own_school_whatever_the_address_says() -> None:
     supervision = Supervision()
     pages.escalations(visit_of(supervision, "zh_CN", WORKER, query="school=JD002"))
-    assert [path for path, _ in supervision.asked] == ["/schools/JD001/escalations"]
+    assert {path for path, _ in supervision.asked} == {"/schools/JD001/escalations"}
 
 
 def test_waiting_for_me_asks_for_the_role_of_the_person_and_keeps_it_on_the_next_page() -> None:
@@ -206,8 +211,8 @@ def test_waiting_for_me_asks_for_the_role_of_the_person_and_keeps_it_on_the_next
 def test_a_school_chosen_is_a_segment_of_the_route_never_a_path_of_its_own() -> None:
     supervision = Supervision()
     pages.escalations(visit_of(supervision, "zh_CN", OPERATOR, query="school=JD001/../../cases"))
-    assert [path for path, _ in supervision.asked] == [
-        "/schools/JD001%2F..%2F..%2Fcases/escalations"]
+    assert {path for path, _ in supervision.asked} == {
+        "/schools/JD001%2F..%2F..%2Fcases/escalations"}
 
 
 def test_a_cases_escalations_are_grouped_by_risk_newest_first_the_late_ones_marked() -> None:
