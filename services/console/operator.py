@@ -121,6 +121,12 @@ def services(visit: Visit) -> Response:
     pool = eventlet.GreenPool(len(PUBLISHERS))
     statuses = dict(zip(answering, pool.imap(lambda name: _status(visit, name), answering),
                         strict=True))
+    # Each subscription's lag: what its source published that it has not handled yet.
+    for state in statuses.values():
+        for sub in state.get("subscriptions", ()):
+            published = statuses.get(sub["source"], {}).get("published_position")
+            sub["lag"] = (None if published is None or sub["position"] is None
+                          else published - sub["position"])
     return visit.render("operator_services.html", states={
         name: statuses.get(name) or {"error": ready.get(name, "unknown")}
         for name in PUBLISHERS})
@@ -144,8 +150,9 @@ def _status(visit: Visit, service: str) -> dict[str, Any]:
         state: dict[str, Any] = visit.api.get(f"/services/{service}/status")
     except Refused as refusal:
         return {"error": refusal.problem.get("detail") or str(refusal.status)}
-    cursors, halted = state["cursors"], state["halted"]
+    cursors, halted, dead = state["cursors"], state["halted"], state["dead_letters"]
     state["subscriptions"] = [
         {"source": source, "position": cursors.get(source, {}).get("position"),
-         "halted": halted.get(source)} for source in sorted({*cursors, *halted})]
+         "halted": halted.get(source), "dead_letters": dead.get(source, 0)}
+        for source in sorted({*cursors, *halted, *dead})]
     return state

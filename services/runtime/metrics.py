@@ -27,7 +27,6 @@ from typing import Any, Protocol
 
 import eventlet
 import eventlet.wsgi
-from kombu import Connection
 from nameko.extensions import DependencyProvider
 from prometheus_client import (
     CollectorRegistry,
@@ -53,7 +52,6 @@ CARRIED_OUT, REFUSED, FAILED, REPLAYED = "carried_out", "refused", "failed", "re
 # From a replayed outcome read back (milliseconds) to a command that waits on PostgreSQL and
 # the broker; the gateway's deadline (CASEBOOK_GATEWAY_RPC_TIMEOUT) is 30 s.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-BROKER_TIMEOUT_SECONDS = 2
 
 
 def relay_lag(stored: int, read_through: int) -> int:
@@ -279,15 +277,12 @@ def _subscriptions(service: str, app: Any, subscriptions: list[Any]) -> Iterator
     yield position
     yield lag
     yield halted
+    from services.runtime.subscription import dead_letters_waiting  # as in `subscriptions`
+
     dead = _per_source("casebook_subscription_dead_letters",
                        "Deliveries waiting in the subscription's dead-letter queue.")
-    with Connection(subscriptions[0].amqp_uri, connect_timeout=BROKER_TIMEOUT_SECONDS) as broker:
-        channel = broker.channel()
-        for subscription in subscriptions:
-            # Declared as the first dead letter declares it, rather than asked for passively:
-            # a queue not there yet would be an error in the broker's log at every scrape.
-            _, waiting, _ = subscription.dead_letters(channel).queue_declare()
-            dead.add_metric([service, subscription.source], waiting)
+    for source, waiting in dead_letters_waiting(subscriptions).items():
+        dead.add_metric([service, source], waiting)
     yield dead
 
 

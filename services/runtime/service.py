@@ -35,7 +35,7 @@ from services.runtime.secrets import with_amqp_password
 from services.runtime.settings import settings
 from services.runtime.stacks import log_stacks_on_signal
 from services.runtime.store import CasebookApplication
-from services.runtime.subscription import HaltedSubscriptions
+from services.runtime.subscription import DeadLetters, HaltedSubscriptions
 from services.runtime.views import compare
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,7 @@ class PublishingService:
     context = CommandContext()
     metrics = Metrics()
     halted = HaltedSubscriptions()
+    dead_letters = DeadLetters()
 
     @property
     def publications(self) -> Publications:
@@ -350,6 +351,7 @@ class PublishingService:
                 for source, c in self.app.outbox.cursors().items()
             },
             "halted": self.halted,
+            "dead_letters": self.dead_letters(),
             "version": __version__,
             "revision": settings().runtime.revision,
         })
@@ -387,6 +389,11 @@ class ServiceStatus(Schema):
         keys=fields.String(), values=fields.String(), required=True,
         metadata={"description": "By source: why this service's subscription to it halted "
                                  "(it waits for an operator); empty while none has."})
+    dead_letters = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), required=True,
+        metadata={"description": "By source: deliveries of this service's subscription to it "
+                                 "that failed and wait in its dead-letter queue (`casebook dlq "
+                                 "replay` sends them again)."})
     version = fields.String(required=True, metadata={
         "description": "Casebook's version, as the instance that answered runs it."})
     revision = fields.String(required=True, metadata={

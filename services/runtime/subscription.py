@@ -72,7 +72,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -101,6 +101,8 @@ FETCH_LIMIT = 500
 # The most envelopes one run of a `batch=True` subscription carries (one transaction).
 RUN_LIMIT = 500
 RPC_TIMEOUT_SECONDS = 10
+# A look at the broker to count what waits in a queue: a status or a scrape does not wait longer.
+BROKER_TIMEOUT_SECONDS = 2
 RETRY_PAUSE_SECONDS = 0.2
 # The longest the position past envelopes passed over (`acts_on`) stays unstored, and their
 # deliveries unacknowledged.
@@ -741,6 +743,27 @@ def subscriptions_of(container: Any) -> list[Subscription]:
     """The container's subscriptions, by source."""
     found = [e for e in container.entrypoints if isinstance(e, Subscription)]
     return sorted(found, key=lambda subscription: subscription.source)
+
+
+def dead_letters_waiting(subscriptions: list[Subscription]) -> dict[str, int]:
+    """Deliveries waiting in each subscription's dead-letter queue, by source: what the
+    service's status and its metrics report. Each queue is declared as the first dead letter
+    declares it, rather than asked for passively: a queue not there yet would be an error in
+    the broker's log at every look."""
+    if not subscriptions:
+        return {}
+    with Connection(subscriptions[0].amqp_uri, connect_timeout=BROKER_TIMEOUT_SECONDS) as broker:
+        channel = broker.channel()
+        return {subscription.source: int(subscription.dead_letters(channel).queue_declare()[1])
+                for subscription in subscriptions}
+
+
+class DeadLetters(DependencyProvider):
+    """For a worker: a way to count the dead letters waiting for each of the service's
+    subscriptions (one broker round trip a queue, so only when asked)."""
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[], dict[str, int]]:
+        return lambda: dead_letters_waiting(subscriptions_of(self.container))
 
 
 class HaltedSubscriptions(DependencyProvider):

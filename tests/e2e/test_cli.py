@@ -260,6 +260,15 @@ def test_dead_letters_are_listed_and_replayed_to_their_queue(system):
                 "casebook_error": "RuntimeError: disk full",
             },
         )
+
+
+    def parked() -> int:
+        rows = json.loads(cli("status", "--json").output)["subscriptions"]
+        return next(row["dead_letters"] for row in rows
+                    if (row["subscriber"], row["source"]) == ("archive", "cases"))
+
+    # `casebook status` counts it, as the archive's own status does.
+    wait_for(lambda: parked() == 1, what="the dead letter counted by casebook status")
     listed = cli("dlq", "list", "--subscriber", "archive", "--source", "cases")
     assert "position 1 ClientRegistered: 3 attempts, RuntimeError: disk full" in listed.output
     # Listing leaves them in place: each is rejected back to the queue, which a quorum queue

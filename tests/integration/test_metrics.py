@@ -74,6 +74,10 @@ def test_each_instance_counts_its_own_commands_and_reads_the_same_store(amqp_uri
         archives = [wait_for(lambda port=ports["archive"]: settled(port), timeout=60,
                              what="the ledger to hold every cases event")
                     for ports in (first, second)]
+        # The service's status counts the same (`casebook status`, the console's status page).
+        with rpc(amqp_uri, WORKER) as proxy:
+            parked = proxy.archive.status()["dead_letters"]
+        assert parked == {**{source: 0 for source in parked}, "cases": 1}
         cases = [scrape(ports["cases"]) for ports in (first, second)]
 
     carried_out = [value(samples, "casebook_commands_total", service="cases",

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import click
-from kombu import Connection
 from rich.console import Console
 from rich.table import Table
 
@@ -15,18 +14,6 @@ from services.runtime.cli.rpc import cluster
 from services.runtime.cli.up import read_state
 from services.runtime.launcher import PUBLISHERS
 from services.runtime.settings import settings
-from services.runtime.subscription import dead_letter_queue_name
-
-
-def dead_letters(subscriber: str, source: str) -> int:
-    with Connection(settings().runtime.amqp_uri) as connection:
-        try:
-            _, count, _ = connection.channel().queue_declare(
-                dead_letter_queue_name(subscriber, source), passive=True
-            )
-        except Exception:
-            return 0
-        return int(count)
 
 
 def collect(timeout: float = 5) -> dict[str, Any]:
@@ -53,7 +40,7 @@ def collect(timeout: float = 5) -> dict[str, Any]:
                     "source": source,
                     "processed": cursor["position"],
                     "lag": None if published is None else published - cursor["position"],
-                    "dead_letters": dead_letters(name, source),
+                    "dead_letters": state.get("dead_letters", {}).get(source, 0),
                     "halted": state.get("halted", {}).get(source),
                 }
             )

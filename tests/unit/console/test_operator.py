@@ -22,8 +22,8 @@ SCHOOL = {"school_id": "JD001", "name": "嘉定第一中学", "district": "JD",
 def status(service: str, **changed: Any) -> dict[str, Any]:
     return {"service": service, "stored_position": 12, "relay_read_through": 12,
             "published_position": 12, "published_hash": "ab" * 32, "sent_position": 12,
-            "relay_lag": 0, "cursors": {}, "halted": {}, "version": "1.0.0",
-            "revision": "c872bd7", **changed}
+            "relay_lag": 0, "cursors": {}, "halted": {}, "dead_letters": {},
+            "version": "1.0.0", "revision": "c872bd7", **changed}
 
 
 class Services:
@@ -115,6 +115,24 @@ class Slow(Services):
         eventlet.sleep(0.01)
         self.happened.append(f"answered {path}")
         return super().get(path, **query)
+
+
+def test_each_subscription_says_how_far_behind_its_source_it_is_and_its_dead_letters() -> None:
+    answers: dict[str, Any] = {f"/services/{name}/status": status(name) for name in PUBLISHERS}
+    answers["/readyz"] = {"status": "ready", "services": {name: "ok" for name in PUBLISHERS}}
+    # cases published 12; the archive handled 9 of them and parked two it could not.
+    answers["/services/archive/status"] = status(
+        "archive", cursors={"cases": {"position": 9, "hash": "cd" * 32},
+                            "resources": {"position": 12, "hash": "ef" * 32}},
+        dead_letters={"cases": 2, "resources": 0})
+    text = operator.services(visit_of(Services(answers), "zh_CN", OPERATOR)).get_data(
+        as_text=True)
+    archive = text.split('data-service="archive"')[1].split("</tr>")[0]
+    assert archive.startswith(' class="overdue"')
+    assert 'cases 已读到第 9 条 · 落后 3 条 <strong class="late">2 条死信</strong>' in archive
+    # Caught up, with none parked: nothing more said.
+    assert "resources 已读到第 12 条</span>" in archive
+    assert 'data-service="cases">' in text  # no dead letters, no halt: not marked
 
 
 def test_with_every_service_ready_each_is_asked_its_status_all_at_once() -> None:
