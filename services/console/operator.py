@@ -28,6 +28,7 @@ from services.console.web import (
     send_form,
 )
 from services.runtime.launcher import PUBLISHERS
+from services.runtime.service import behind_source
 
 SCHOOLS_PAGE = 50
 
@@ -124,9 +125,7 @@ def services(visit: Visit) -> Response:
     # Each subscription's lag: what its source published that it has not handled yet.
     for state in statuses.values():
         for sub in state.get("subscriptions", ()):
-            published = statuses.get(sub["source"], {}).get("published_position")
-            sub["lag"] = (None if published is None or sub["position"] is None
-                          else published - sub["position"])
+            sub["lag"] = behind_source(statuses, sub["source"], sub["position"])
     return visit.render("operator_services.html", states={
         name: statuses.get(name) or {"error": ready.get(name, "unknown")}
         for name in PUBLISHERS})

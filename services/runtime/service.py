@@ -364,6 +364,15 @@ class ChainPoint(Schema):
     hash = fields.String(required=True)
 
 
+def behind_source(statuses: Mapping[str, Mapping[str, Any]], source: str,
+                  processed: int | None) -> int | None:
+    """How many envelopes a subscription has yet to handle of what its source published, from
+    the services' statuses (`casebook status`, the console's status page); None where either
+    figure is unknown."""
+    published = statuses.get(source, {}).get("published_position")
+    return None if published is None or processed is None else published - processed
+
+
 class ServiceStatus(Schema):
     """Where a service's pipe stands (`casebook status`, `GET /services/{service}/status`)."""
 

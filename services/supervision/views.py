@@ -517,11 +517,10 @@ class SupervisionViews(Views):
             "THEN 1 ELSE 0 END) AS overdue FROM {escalation} e WHERE e.school_id IN "
             f"({', '.join(':' + name for name in names)}) AND {ESCALATION_WAITING} "
             "GROUP BY e.school_id", now=iso(now), **names)
-        counted = {row["school_id"]: row for row in rows}
+        counted = {row["school_id"]: (int(row["awaiting"]), int(row["overdue"])) for row in rows}
         return {"schools": [
-            {"school_id": school, "awaiting": int(counted[school]["awaiting"]),
-             "overdue": int(counted[school]["overdue"])} if school in counted
-            else {"school_id": school, "awaiting": 0, "overdue": 0}
+            dict(zip(("school_id", "awaiting", "overdue"), (school, *counted.get(school, (0, 0))),
+                     strict=True))
             for school in dict.fromkeys(school_ids)]}
 
     def _joined(self, column: str) -> str:

@@ -13,6 +13,7 @@ from rich.table import Table
 from services.runtime.cli.rpc import cluster
 from services.runtime.cli.up import read_state
 from services.runtime.launcher import PUBLISHERS
+from services.runtime.service import behind_source
 from services.runtime.settings import settings
 
 
@@ -33,13 +34,12 @@ def collect(timeout: float = 5) -> dict[str, Any]:
     subscriptions = []
     for name, state in statuses.items():
         for source, cursor in sorted(state.get("cursors", {}).items()):
-            published = statuses.get(source, {}).get("published_position")
             subscriptions.append(
                 {
                     "subscriber": name,
                     "source": source,
                     "processed": cursor["position"],
-                    "lag": None if published is None else published - cursor["position"],
+                    "lag": behind_source(statuses, source, cursor["position"]),
                     "dead_letters": state.get("dead_letters", {}).get(source, 0),
                     "halted": state.get("halted", {}).get(source),
                 }
