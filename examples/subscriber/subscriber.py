@@ -39,6 +39,7 @@ class Subscriber:
     def __init__(self, uri: str, source: str, name: str, state: Path, out: Path) -> None:
         self.connection = Connection(uri)
         self.source = source
+        self.name = name
         self.state_path = state
         self.out = out
         self.state = json.loads(state.read_text()) if state.exists() else dict(GENESIS)
@@ -54,8 +55,8 @@ class Subscriber:
     def events_since(self, position: int) -> list[dict[str, Any]]:
         rpc_exchange = Exchange("nameko-rpc", "topic", durable=True)
         reply_key = str(uuid.uuid4())
-        reply_queue = Queue(f"rpc.reply-example-{reply_key}", rpc_exchange, routing_key=reply_key,
-                            exclusive=True, auto_delete=True)
+        reply_queue = Queue(f"rpc.reply-{self.name}-{reply_key}", rpc_exchange,
+                            routing_key=reply_key, exclusive=True, auto_delete=True)
         replies: list[dict[str, Any]] = []
 
         def on_reply(body: Any, message: Any) -> None:
@@ -143,7 +144,11 @@ def main() -> None:
         "--uri", default=os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     )
     parser.add_argument("--source", default="cases")
-    parser.add_argument("--name", default="example")
+    parser.add_argument(
+        "--name", default="example",
+        help="Names your queues: <name>.from.<source>. Your broker user's name, if the operator "
+             "made it with `casebook broker-user add <name>`.",
+    )
     parser.add_argument("--state", type=Path, default=Path("subscriber-state.json"))
     parser.add_argument("--out", type=Path, default=Path("events.jsonl"))
     parser.add_argument(

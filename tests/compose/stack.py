@@ -40,9 +40,10 @@ PORTS = ("CASEBOOK_AMQP_PORT", "CASEBOOK_RABBITMQ_UI_PORT", "CASEBOOK_RABBITMQ_D
 
 
 def run(command: list[str], env: dict[str, str], timeout: float = 600,
-        check: bool = True, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+        check: bool = True, cwd: Path = ROOT,
+        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True,
-                            timeout=timeout)
+                            timeout=timeout, input=stdin)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} exited {result.returncode}:\n"
                              f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")

@@ -1,8 +1,9 @@
 """deploy/compose.yaml with compose.prod.yaml, started for real (`make compose-test`): images
 built without a registry where none answers, every container healthy and listening on 127.0.0.1
 only, the README's tour over HTTP and the proxy's TLS, then a crashed service, the whole stack
-down and up again, one service upgraded while commands go on: nothing is lost; and a dump
-restored as docs/operators.md says: nothing of what it undid comes back.
+down and up again, one service upgraded while commands go on: nothing is lost; an integrator
+added to the running broker follows the events as itself; and a dump restored as
+docs/operators.md says: nothing of what it undid comes back.
 
 It needs a Docker engine (deploy/engine.sh starts one) and takes minutes; `bash deploy/local.sh
 test` leaves it out and `.ci/run` runs it after the suite. Each scenario makes its own records."""
@@ -20,8 +21,11 @@ from collections.abc import Iterator
 import pytest
 
 from services import __version__
+from services.runtime.cli.broker_users import password_file
+from services.runtime.cli.keygen import DEFINITIONS_FILE
 from services.runtime.launcher import PUBLISHERS
 from tests.compose.stack import (
+    BIN,
     CONTAINERS,
     METRICS_PORTS,
     Engine,
@@ -219,6 +223,33 @@ def test_the_readme_tour_works_against_the_stack_and_through_the_tls_proxy(stack
     cookie = next(line for line in head.splitlines() if line.lower().startswith("set-cookie:"))
     assert "Secure" in cookie and "HttpOnly" in cookie
     assert "<title>登录" in page
+
+
+def test_an_integrator_added_to_the_running_broker_exports_the_events_as_itself(stack, worker):
+    # As docs/operators.md says: the user added to the definitions, loaded into the running
+    # broker through rabbitmqctl's standard input.
+    added = stack.casebook("broker-user", "add", "acme", "--role", "integrator",
+                           "--secrets", str(stack.secrets))
+    assert "import_definitions" in added.stdout
+    run(stack.compose_command("exec", "-T", "rabbitmq", "rabbitmqctl", "import_definitions",
+                              "--format", "json"), stack.engine.env,
+        stdin=(stack.secrets / DEFINITIONS_FILE).read_text())
+    register(stack, worker)
+    # The integrator holds its own password and no transport key: events_since answers it in
+    # JSON, and nothing else would (tests/integration/deploy/test_broker_users.py).
+    integrator = {
+        **{name: value for name, value in stack.cli_env().items()
+           if name != "CASEBOOK_TRANSPORT_KEY_FILE"},
+        "AMQP_URI": f"amqp://acme@127.0.0.1:{stack.ports['CASEBOOK_AMQP_PORT']}/casebook",
+        "AMQP_PASSWORD_FILE": str(stack.secrets / password_file("acme")),
+    }
+    exported = wait_for(
+        lambda: run([str(BIN / "casebook"), "export", "--source", "cases"], integrator,
+                    check=False).stdout, timeout=60, interval=1,
+        what="the broker to let the integrator in")
+    by_operator = stack.casebook("export", "--source", "cases").stdout
+    ours = exported.splitlines()
+    assert ours and by_operator.splitlines()[:len(ours)] == ours
 
 
 def test_a_crashed_service_is_restarted_and_catches_up(stack, worker):

@@ -12,6 +12,7 @@ import click  # noqa: E402
 from services import __version__  # noqa: E402
 from services.runtime.cli.audit import rebuild, replay, verify  # noqa: E402
 from services.runtime.cli.backup import backup  # noqa: E402
+from services.runtime.cli.broker_users import broker_user  # noqa: E402
 from services.runtime.cli.demo import demo  # noqa: E402
 from services.runtime.cli.dlq import dlq  # noqa: E402
 from services.runtime.cli.events import events, export_  # noqa: E402
@@ -39,4 +40,5 @@ main.add_command(export_)
 main.add_command(dlq)
 main.add_command(backup)
 main.add_command(keygen)
+main.add_command(broker_user)
 main.add_command(token)

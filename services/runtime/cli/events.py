@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from kombu import Connection, Consumer, Queue
@@ -33,11 +35,15 @@ def events() -> None:
 @click.option("--type", "types", multiple=True, help="Only these event types (repeatable).")
 def tail(sources: tuple[str, ...], types: tuple[str, ...]) -> None:
     """Print live events as JSON lines, as an integrator's queue would receive them."""
-    with Connection(settings().runtime.amqp_uri) as connection:
+    uri = settings().runtime.amqp_uri
+    # Named after the broker user, as an integrator's user may only name its queues
+    # (`casebook broker-user`).
+    owner = urlsplit(uri).username or "guest"
+    with Connection(uri) as connection:
         # A private, self-deleting queue: tailing leaves nothing behind on the broker.
         queues = [
             Queue(
-                "",
+                f"{owner}.tail-{uuid.uuid4()}",
                 events_exchange(source),
                 routing_key=event_type,
                 exclusive=True,

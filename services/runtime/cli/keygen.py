@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from eventsourcing.cryptography import AESCipher
 
 from services.runtime.cli.certificate import self_signed
-from services.runtime.launcher import SERVICES
+from services.runtime.launcher import PUBLISHERS, SERVICES
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "deploy/rabbitmq/definitions.template.json"
 OPERATOR_USER = "operator"
@@ -135,6 +135,67 @@ def topic_permissions(service: str, vhost: str) -> dict[str, str]:
     }
 
 
+# What an outside user of the broker (`casebook broker-user`) may call on `nameko-rpc`, by its
+# role: reads of what was published and checks of it, none of which answers personal content.
+OUTSIDE_CALLS: dict[str, dict[str, tuple[str, ...]]] = {
+    # docs/integrators.md: catching up, the one call that takes no actor.
+    "integrator": {source: ("events_since",) for source in PUBLISHERS},
+    # docs/auditors.md: `casebook verify` (and --content), `export`, `replay`, `rebuild` (the
+    # comparison) and `status`.
+    "auditor": {
+        source: ("events_since", "recompute_since", "verify_content", "replay", "rebuild",
+                 "status", *(("verify_ledger",) if source == "archive" else ()))
+        for source in PUBLISHERS
+    },
+}
+
+
+def outside_grants(name: str, role: str, vhost: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The permissions and the `nameko-rpc` topic permissions of the broker user `name` of an
+    integrator or an auditor (`role`): what their guides ask them to do, and nothing more. Its
+    queues are named `<name>.<anything>` (never a service's), bound to the sources' exchanges
+    (declaring one is not publishing: no write on them); its RPC is `OUTSIDE_CALLS[role]`,
+    since whoever publishes a request names the actor it acts as; its replies come back by
+    uuid as every caller's do, on reply queues, which are exclusive to their connection."""
+    sources = _alternatives([_literal(source) for source in PUBLISHERS])
+    own = [rf"{_literal(name)}\..+", r"rpc\.reply-.+", _literal(RPC_EXCHANGE)]
+    exchanges = rf"({sources})\.events"
+    calls = [rf"{_literal(source)}\.({_alternatives(list(methods))})"
+             for source, methods in OUTSIDE_CALLS[role].items()]
+    permissions = {
+        "user": name,
+        "vhost": vhost,
+        "configure": f"^({_alternatives([*own, exchanges])})$",
+        "write": f"^({_alternatives(own)})$",
+        "read": f"^({_alternatives([*own, exchanges])})$",
+    }
+    topic = {
+        "user": name,
+        "vhost": vhost,
+        "exchange": RPC_EXCHANGE,
+        "write": f"^({_alternatives(calls)})$",
+        "read": f"^{REPLY_ROUTING_KEY}$",
+    }
+    return permissions, topic
+
+
+def backlog_policy(name: str, vhost: str, max_backlog: int) -> dict[str, Any]:
+    """At most `max_backlog` envelopes wait in any of the outside user `name`'s queues, the
+    oldest dropped first: a queue nobody reads any more would otherwise fill the broker's disk
+    until RabbitMQ blocks every publisher, and Casebook with them. What is dropped is not lost
+    to its reader, who sees the gap in `prev_position` and fetches it from `events_since`
+    (docs/integrators.md); `reject-publish` would instead refuse the source's relay, which
+    would send again and again."""
+    return {
+        "vhost": vhost,
+        "name": f"casebook-backlog-{name}",
+        "pattern": rf"^{_literal(name)}\.",
+        "apply-to": "queues",
+        "priority": 0,
+        "definition": {"max-length": max_backlog, "overflow": "drop-head"},
+    }
+
+
 def definitions(passwords: dict[str, str], template: Path = TEMPLATE) -> dict[str, Any]:
     """RabbitMQ definitions: the template's vhost and operator, plus one user per service."""
     document: dict[str, Any] = json.loads(template.read_text(encoding="utf-8"))
@@ -154,7 +215,7 @@ def definitions(passwords: dict[str, str], template: Path = TEMPLATE) -> dict[st
     return document
 
 
-def _password() -> str:
+def fresh_password() -> str:
     # URL-safe: passwords go into AMQP URIs unquoted.
     return secrets.token_urlsafe(24)
 
@@ -174,15 +235,15 @@ def secret_file_name(variable: str) -> str:
 def fresh_secrets() -> dict[str, str]:
     """Every secret the Compose deployment reads, freshly made, by variable name."""
     values = {
-        "POSTGRES_PASSWORD": _password(),
-        "RABBITMQ_OPERATOR_PASSWORD": _password(),
+        "POSTGRES_PASSWORD": fresh_password(),
+        "RABBITMQ_OPERATOR_PASSWORD": fresh_password(),
         "CASEBOOK_JWT_SECRET": secrets.token_urlsafe(48),
         "CASEBOOK_CONSOLE_SECRET": secrets.token_urlsafe(48),
         "CASEBOOK_LEDGER_SIGNING_KEY": ledger_signing_key(),
         "CASEBOOK_TRANSPORT_KEY": AESCipher.create_key(32),
     }
     for service in SERVICES:
-        values[f"{env_prefix(service)}_AMQP_PASSWORD"] = _password()
+        values[f"{env_prefix(service)}_AMQP_PASSWORD"] = fresh_password()
         values[f"{env_prefix(service)}_CIPHER_KEY"] = AESCipher.create_key(32)
     return values
 
@@ -265,21 +326,21 @@ def keygen(directory: Path | None, tls_names: tuple[str, ...], force: bool,
     secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     for variable, value in values.items():
         path = secrets_dir / secret_file_name(variable)
-        _write_file(path, value, 0o600)
+        write_file(path, value, 0o600)
         if variable not in OPERATOR_ONLY:
             _give_to_image_user(path)
     # Readable by RabbitMQ's own user in its container; it holds salted hashes of long random
     # passwords, not the passwords.
     document = definitions(broker_passwords(values))
-    _write_file(secrets_dir / DEFINITIONS_FILE, json.dumps(document, indent=2), 0o644)
+    write_file(secrets_dir / DEFINITIONS_FILE, json.dumps(document, indent=2), 0o644)
     if tls_names:
         # Read by the proxy's master process, which runs as root.
         key_pem, certificate_pem = self_signed(tls_names)
-        _write_file(secrets_dir / TLS_KEY_FILE, key_pem.decode(), 0o600)
-        _write_file(secrets_dir / TLS_CERTIFICATE_FILE, certificate_pem.decode(), 0o644)
+        write_file(secrets_dir / TLS_KEY_FILE, key_pem.decode(), 0o600)
+        write_file(secrets_dir / TLS_CERTIFICATE_FILE, certificate_pem.decode(), 0o644)
     env_path = directory / ".env"
     if not env_path.exists():
-        _write_file(env_path, ENV_FILE, 0o644)
+        write_file(env_path, ENV_FILE, 0o644)
     click.echo(f"casebook: wrote {len(names)} files to {secrets_dir} (and {env_path} if missing).")
     if os.geteuid() != 0:
         click.echo(f"casebook: the services run as uid {IMAGE_UID} in their containers and read "
@@ -303,7 +364,7 @@ def _write_missing(secrets_dir: Path, values: dict[str, str]) -> None:
             "(docs/operators.md, Secrets).")
     for variable, value in absent.items():
         path = secrets_dir / secret_file_name(variable)
-        _write_file(path, value, 0o600)
+        write_file(path, value, 0o600)
         _give_to_image_user(path)
     written = ", ".join(secret_file_name(variable) for variable in absent) or "nothing"
     click.echo(f"casebook: wrote {written} to {secrets_dir}; left every existing file as it was.")
@@ -313,7 +374,7 @@ def _give_to_image_user(path: Path) -> None:
     """Only root may give a file away; anyone else is told how (see keygen)."""
     if os.geteuid() == 0:
         os.chown(path, IMAGE_UID, -1)
-def _write_file(path: Path, text: str, mode: int) -> None:
+def write_file(path: Path, text: str, mode: int) -> None:
     """Replaces the file whole, never half-written, created with `mode` from the start."""
     temporary = path.with_name(f".{path.name}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)

@@ -5,9 +5,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,12 +18,23 @@ from kombu import Connection, Exchange, Producer, Queue
 
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
+from services.resources.service import ResourcesService
+from services.runtime.cli.broker_users import add_user
 from services.runtime.cli.keygen import OPERATOR_USER, SERVICES, definitions
-from tests.support.scenarios import drive_case
+from services.supervision.service import SupervisionService
+from tests.support.scenarios import drive_case, events_per_case
 from tests.support.services import AUDITOR, WORKER, ledgered, rpc, running
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
+
+# An integrator's and an auditor's users as `casebook broker-user add` makes them, with a
+# backlog small enough to overflow in one case. A name is what its user names its queues by, so
+# these are made unique (users are global to the broker) rather than prefixed as the others are.
+INTEGRATOR = f"acme_{uuid.uuid4().hex[:8]}"
+AUDITOR_USER = f"wang_{uuid.uuid4().hex[:8]}"
+BACKLOG = 3
+SUBSCRIBER = Path(__file__).resolve().parents[3] / "examples" / "subscriber" / "subscriber.py"
 
 
 @pytest.fixture
@@ -30,7 +44,8 @@ def service_uri(amqp_uri: str) -> Iterator[Callable[[str], str]]:
     parts = urlsplit(amqp_uri)
     vhost = parts.path.lstrip("/")
     prefix = f"t{uuid.uuid4().hex[:8]}-"
-    passwords = {name: uuid.uuid4().hex for name in [OPERATOR_USER, *SERVICES]}
+    outside = [INTEGRATOR, AUDITOR_USER]
+    passwords = {name: uuid.uuid4().hex for name in [OPERATOR_USER, *SERVICES, *outside]}
     document = definitions(passwords)
     document["vhosts"][0]["name"] = vhost
     for user in document["users"]:
@@ -38,13 +53,17 @@ def service_uri(amqp_uri: str) -> Iterator[Callable[[str], str]]:
     for grant in document["permissions"] + document["topic_permissions"]:
         grant["user"] = prefix + grant["user"]
         grant["vhost"] = vhost
+    add_user(document, INTEGRATOR, "integrator", passwords[INTEGRATOR], max_backlog=BACKLOG)
+    add_user(document, AUDITOR_USER, "auditor", passwords[AUDITOR_USER])
+    users = {name: prefix + name for name in [OPERATOR_USER, *SERVICES]} | {
+        name: name for name in outside}
     # Through stdin: the broker's own user cannot read pytest's private tmp directory.
     subprocess.run(["rabbitmqctl", "-q", "import_definitions", "--format", "json"],
                    input=json.dumps(document), text=True, check=True, capture_output=True,
                    timeout=60)
 
     def uri(service: str) -> str:
-        return f"amqp://{prefix}{service}:{passwords[service]}@{parts.hostname}:{parts.port}/{vhost}"
+        return f"amqp://{users[service]}:{passwords[service]}@{parts.hostname}:{parts.port}/{vhost}"
 
     def can_log_in() -> bool:  # the import finishes asynchronously
         try:
@@ -58,9 +77,12 @@ def service_uri(amqp_uri: str) -> Iterator[Callable[[str], str]]:
         wait_for(can_log_in, what="the imported users to log in with their passwords")
         yield uri
     finally:
-        for name in passwords:
-            subprocess.run(["rabbitmqctl", "-q", "delete_user", prefix + name],
-                           capture_output=True, timeout=60)
+        # Side by side: each rabbitmqctl is a virtual machine of its own, a second to start.
+        deleting = [subprocess.Popen(["rabbitmqctl", "-q", "delete_user", name],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    for name in users.values()]
+        for process in deleting:
+            process.wait(timeout=60)
 
 
 def test_each_service_does_its_work_under_its_own_user(amqp_uri, service_uri):
@@ -108,3 +130,118 @@ def test_a_service_user_cannot_publish_as_another_service_nor_listen_in(service_
     with Connection(service_uri("resources")) as connection, \
             pytest.raises(Exception, match="ACCESS_REFUSED"):
         Queue("archive.from.cases", durable=True)(connection.channel()).declare()
+
+
+def _subscribe(uri: str, tmp_path: Path) -> None:
+    """The example subscriber run as the integrator until it has been idle for 3 s."""
+    subprocess.run(
+        [sys.executable, str(SUBSCRIBER), "--uri", uri, "--name", INTEGRATOR,
+         "--state", str(tmp_path / "state.json"), "--out", str(tmp_path / "events.jsonl"),
+         "--idle-exit", "3"],
+        check=True, timeout=120)
+
+
+def test_an_integrator_follows_the_events_under_its_own_user_and_a_bounded_backlog(
+        service_uri, tmp_path):
+    with running(service_uri("cases"), CasesService):
+        with rpc(service_uri(OPERATOR_USER), WORKER) as proxy:
+            drive_case(proxy, "client-1")
+        # Its queue declared and bound, its history fetched with events_since.
+        _subscribe(service_uri(INTEGRATOR), tmp_path)
+        # Stopped while a case goes by: its queue keeps the newest BACKLOG envelopes only...
+        with rpc(service_uri(OPERATOR_USER), WORKER) as proxy:
+            drive_case(proxy, "client-2")
+            published = proxy.cases.events_since(0, 1000)
+        assert events_per_case() > BACKLOG
+
+        def backlog() -> int:
+            with Connection(service_uri(OPERATOR_USER)) as connection:
+                return Queue(f"{INTEGRATOR}.from.cases", durable=True)(
+                    connection.channel()).queue_declare(passive=True).message_count
+
+        wait_for(lambda: backlog() == BACKLOG, what="the integrator's queue to hold its backlog")
+        # ...and the integrator, back, fetches what was dropped: every envelope once, in order.
+        _subscribe(service_uri(INTEGRATOR), tmp_path)
+    received = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert [envelope["position"] for envelope in received] == [
+        envelope["position"] for envelope in published]
+    assert len(received) == 2 * events_per_case()
+
+
+def test_an_outside_user_can_call_nothing_of_personal_content_nor_touch_another_queue(
+        service_uri):
+    rpc_exchange = Exchange("nameko-rpc", type="topic", durable=True)
+    with Connection(service_uri(OPERATOR_USER)) as connection:
+        rpc_exchange(connection.channel()).declare()
+        Exchange("cases.events", type="topic", durable=True)(connection.channel()).declare()
+    for user in (INTEGRATOR, AUDITOR_USER):
+        uri = service_uri(user)
+        # The control: a call both may make.
+        _publish(uri, "nameko-rpc", "cases.events_since")
+        # A command or a query of personal content, as anyone it cares to name: refused.
+        for routing_key in ("cases.open_case", "cases.get_case", "archive.grant_access",
+                            "cases.settle_command"):
+            with pytest.raises(Exception, match="ACCESS_REFUSED"):
+                _publish(uri, "nameko-rpc", routing_key)
+        with pytest.raises(Exception, match="ACCESS_REFUSED"):
+            _publish(uri, "cases.events", "CaseOpened")
+        with pytest.raises(Exception, match="ACCESS_REFUSED"):
+            _publish(uri, "", f"{user}.from.cases")  # the default exchange
+        for queue in (Queue("archive.from.cases", durable=True), Queue("rpc-cases", durable=True),
+                      Queue("rpc.reply-sniffer", exchange=rpc_exchange, routing_key="cases.*")):
+            with Connection(uri) as connection, \
+                    pytest.raises(Exception, match="ACCESS_REFUSED"):
+                queue(connection.channel()).declare()
+    # The auditor's checks, which the integrator may not make.
+    _publish(service_uri(AUDITOR_USER), "nameko-rpc", "archive.verify_ledger")
+    with pytest.raises(Exception, match="ACCESS_REFUSED"):
+        _publish(service_uri(INTEGRATOR), "nameko-rpc", "archive.verify_ledger")
+
+
+def test_the_casebook_cli_exports_and_tails_as_an_integrator(service_uri):
+    env = {**os.environ, "AMQP_URI": service_uri(INTEGRATOR), "PYTHONWARNINGS": "ignore"}
+    casebook = str(Path(sys.executable).parent / "casebook")
+    with running(service_uri("cases"), CasesService):
+        tail = subprocess.Popen([casebook, "events", "tail", "--source", "cases"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            first = tail.stderr.readline()
+            assert "following cases" in first, first + tail.stderr.read()
+            with rpc(service_uri(OPERATOR_USER), WORKER) as proxy:
+                drive_case(proxy, "client-1")
+            tailed = json.loads(tail.stdout.readline())
+        finally:
+            tail.terminate()
+            tail.wait(timeout=30)
+        exported = subprocess.run([casebook, "export", "--source", "cases"], env=env,
+                                  capture_output=True, text=True, timeout=120, check=True)
+    envelopes = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert len(envelopes) == events_per_case()
+    assert tailed == envelopes[0]
+
+
+def test_an_auditor_verifies_and_replays_under_its_own_user(service_uri):
+    env = {**os.environ, "AMQP_URI": service_uri(AUDITOR_USER), "PYTHONWARNINGS": "ignore"}
+    casebook = str(Path(sys.executable).parent / "casebook")
+
+    def audit(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([casebook, *args], env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    with running(service_uri("cases"), CasesService), \
+            running(service_uri("archive"), ArchiveService), \
+            running(service_uri("resources"), ResourcesService), \
+            running(service_uri("supervision"), SupervisionService):
+        with rpc(service_uri(OPERATOR_USER), WORKER) as proxy:
+            drive_case(proxy, "client-1")
+            case = proxy.cases.events_since(0, 1)[0]["aggregate_id"]
+            published = proxy.cases.status()["stored_position"]
+        with rpc(service_uri(OPERATOR_USER), AUDITOR) as proxy:
+            wait_for(lambda: ledgered(proxy, "cases") == published,
+                     what="the archive to record every event of cases")
+        verified = audit("verify")
+        replayed = audit("replay", "--service", "cases", "--aggregate", case, "--version", "1")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "verified" in verified.stdout
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert case in replayed.stdout

@@ -1,0 +1,197 @@
+"""`casebook broker-user`: a broker user of its own for each integrator and auditor of a Compose
+deployment.
+
+An integrator follows Casebook's domain events on RabbitMQ (docs/integrators.md); an auditor
+verifies, exports and replays history with the `casebook` CLI (docs/auditors.md). Both need a
+broker user. The operator's user administers the vhost, and a service's user may call any
+service as any actor it names: whoever holds broker credentials is trusted to say who acts
+(DESIGN.md "Actors, access, privacy"), so either would read every client's record. An outside
+user may only declare and read its own queues (`<name>.<anything>`), bind them to the sources'
+exchanges, and make the calls of its role (`OUTSIDE_CALLS`), none of which answers personal
+content; its queues hold at most `--max-backlog` envelopes, the oldest dropped first
+(`backlog_policy`). The user, its permissions and its policy go into
+`rabbitmq_definitions.json`, which RabbitMQ loads at boot; the command prints how to load them
+into the broker that runs now.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from services.runtime.cli.keygen import (
+    DEFINITIONS_FILE,
+    OPERATOR_USER,
+    OUTSIDE_CALLS,
+    backlog_policy,
+    fresh_password,
+    outside_grants,
+    rabbit_password_hash,
+    write_file,
+)
+from services.runtime.launcher import SERVICES
+
+# Its queues are `<name>.<anything>` and its password file is named after it: no dot, no dash.
+NAME = re.compile(r"[a-z][a-z0-9_]{1,31}")
+RESERVED = frozenset({*SERVICES, OPERATOR_USER, "guest"})
+ROLES = tuple(OUTSIDE_CALLS)
+TAG = "casebook-{role}"  # the user's tag in RabbitMQ: which role it was made for
+DEFAULT_BACKLOG = 100_000
+COMPOSE = "docker compose -f deploy/compose.yaml"
+
+
+class Refused(ValueError):
+    """What an outside user cannot be, in words the operator can act on: the field (`NAME`,
+    `--max-backlog`) and the rule."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(rule)
+        self.field = field
+
+
+def password_file(name: str) -> str:
+    return f"broker_user_{name}_password"
+
+
+def outside_users(document: dict[str, Any]) -> dict[str, str]:
+    """Each outside user in the definitions, with its role."""
+    tags = {TAG.format(role=role): role for role in ROLES}
+    return {user["name"]: tags[tag] for user in document["users"]
+            for tag in user["tags"] if tag in tags}
+
+
+def add_user(
+    document: dict[str, Any], name: str, role: str, password: str,
+    max_backlog: int = DEFAULT_BACKLOG,
+) -> None:
+    """The outside user `name`, its permissions and its backlog policy added to RabbitMQ's
+    definitions; refused, changing nothing, for a name that is not one to take."""
+    if not NAME.fullmatch(name):
+        raise Refused(
+            "NAME", f"{name!r} must be 2 to 32 of a-z, 0-9 and _, starting with a letter "
+            "(its queues are named `<name>.<anything>`)")
+    if name in RESERVED:
+        raise Refused("NAME", f"{name!r} is a service's or the broker's own user")
+    if any(user["name"] == name for user in document["users"]):
+        raise Refused("NAME", f"the definitions already have a user {name!r}")
+    if max_backlog < 1:
+        raise Refused("--max-backlog", f"{max_backlog} is not at least 1")
+    vhost = document["vhosts"][0]["name"]
+    permissions, topic = outside_grants(name, role, vhost)
+    document["users"].append({
+        "name": name,
+        "password_hash": rabbit_password_hash(password),
+        "hashing_algorithm": "rabbit_password_hashing_sha256",
+        "tags": [TAG.format(role=role)],
+    })
+    document["permissions"].append(permissions)
+    document.setdefault("topic_permissions", []).append(topic)
+    document.setdefault("policies", []).append(backlog_policy(name, vhost, max_backlog))
+
+
+def remove_user(document: dict[str, Any], name: str) -> None:
+    """The outside user `name` taken out of RabbitMQ's definitions; refused for any other."""
+    if name not in outside_users(document):
+        raise Refused("NAME", f"the definitions have no integrator or auditor {name!r}")
+    document["users"] = [user for user in document["users"] if user["name"] != name]
+    for key in ("permissions", "topic_permissions"):
+        document[key] = [grant for grant in document[key] if grant["user"] != name]
+    policy = backlog_policy(name, document["vhosts"][0]["name"], 1)["name"]
+    document["policies"] = [item for item in document["policies"] if item["name"] != policy]
+
+
+def _definitions(secrets_dir: Path) -> tuple[Path, dict[str, Any]]:
+    path = secrets_dir / DEFINITIONS_FILE
+    if not path.exists():
+        raise click.ClickException(
+            f"{path} does not exist: `casebook keygen --write deploy/` makes it with the "
+            "deployment's other secrets")
+    return path, json.loads(path.read_text(encoding="utf-8"))
+
+
+def _save(path: Path, document: dict[str, Any]) -> None:
+    # Readable by RabbitMQ's own user in its container, as keygen writes it.
+    write_file(path, json.dumps(document, indent=2), 0o644)
+
+
+secrets_option = click.option(
+    "--secrets", "secrets_dir", type=click.Path(file_okay=False, path_type=Path),
+    default=Path("deploy/secrets"), show_default=True,
+    help="The deployment's secrets directory, which holds rabbitmq_definitions.json.")
+
+
+@click.group("broker-user")
+def broker_user() -> None:
+    """Broker users for integrators and auditors: each may read what was published, never a
+    client's record."""
+
+
+@broker_user.command()
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True,
+              help="integrator: follow the events (events_since); auditor: also verify, "
+                   "replay and compare rebuilt views (docs/auditors.md).")
+@secrets_option
+@click.option("--max-backlog", type=int, default=DEFAULT_BACKLOG, show_default=True,
+              help="Envelopes any of its queues may hold; beyond that the oldest are dropped "
+                   "(its reader fetches them with events_since).")
+def add(name: str, role: str, secrets_dir: Path, max_backlog: int) -> None:
+    """Add the broker user NAME, with a fresh password written beside the secrets."""
+    path, document = _definitions(secrets_dir)
+    password = fresh_password()
+    try:
+        add_user(document, name, role, password, max_backlog)
+    except Refused as refusal:
+        raise click.BadParameter(str(refusal), param_hint=refusal.field) from None
+    write_file(secrets_dir / password_file(name), password, 0o600)
+    _save(path, document)
+    vhost = document["vhosts"][0]["name"]
+    click.echo(
+        f"casebook: added the {role} {name} to {path}; its password is in "
+        f"{secrets_dir / password_file(name)}.\n"
+        f"Load it into the running broker (RabbitMQ loads the file itself at its next start):\n"
+        f"  {COMPOSE} exec -T rabbitmq rabbitmqctl import_definitions --format json < {path}\n"
+        f"Hand over the password and amqp://{name}@<host>:5672/{vhost} (its queues are "
+        f"{name}.<anything>), then delete the password file.")
+
+
+@broker_user.command()
+@click.argument("name")
+@secrets_option
+def remove(name: str, secrets_dir: Path) -> None:
+    """Take the broker user NAME out of the definitions, and say how to take it off the
+    running broker."""
+    path, document = _definitions(secrets_dir)
+    try:
+        remove_user(document, name)
+    except Refused as refusal:
+        raise click.BadParameter(str(refusal), param_hint=refusal.field) from None
+    _save(path, document)
+    (secrets_dir / password_file(name)).unlink(missing_ok=True)
+    vhost = document["vhosts"][0]["name"]
+    policy = backlog_policy(name, vhost, 1)["name"]
+    click.echo(
+        f"casebook: removed {name} from {path}. Loading the definitions adds and never removes, "
+        f"so take the user, its policy and its queues off the running broker:\n"
+        f"  {COMPOSE} exec rabbitmq rabbitmqctl delete_user {name}\n"
+        f"  {COMPOSE} exec rabbitmq rabbitmqctl clear_policy -p {vhost} {policy}\n"
+        f"  {COMPOSE} exec rabbitmq rabbitmqctl list_queues -p {vhost} name   "
+        f"# then delete_queue -p {vhost} each {name}.<queue>")
+
+
+@broker_user.command("list")
+@secrets_option
+def list_(secrets_dir: Path) -> None:
+    """The integrators and auditors in the definitions, with the backlog their queues may
+    hold."""
+    _, document = _definitions(secrets_dir)
+    limits = {item["name"]: item["definition"]["max-length"]
+              for item in document.get("policies", [])}
+    vhost = document["vhosts"][0]["name"]
+    for name, role in sorted(outside_users(document).items()):
+        backlog = limits.get(backlog_policy(name, vhost, 1)["name"], "none")
+        click.echo(f"{name}\t{role}\tmax backlog {backlog}")
