@@ -143,9 +143,38 @@ def asyncapi_document() -> dict[str, Any]:
                 "codes, dates, levels and counts, never personal content."
             ),
         },
+        "servers": {
+            "casebook": {
+                "url": "{host}:{port}/{vhost}",
+                "protocol": "amqp",
+                "protocolVersion": "0.9.1",
+                "description": (
+                    "The deployment's RabbitMQ. Ask its operator for a broker user of your own "
+                    "(`casebook broker-user add <name> --role integrator`): it may declare and "
+                    "read queues named `<name>.<anything>`, bind them to these channels' "
+                    "exchanges, and call `events_since` (docs/integrators.md), nothing else."
+                ),
+                "variables": {
+                    "host": {"default": "127.0.0.1"},
+                    "port": {"default": "5672"},
+                    "vhost": {"default": "casebook",
+                              "description": "`casebook` in Compose; `/` for `casebook up`"},
+                },
+                "security": [{"brokerUser": []}],
+            }
+        },
         "defaultContentType": "application/json",
         "channels": channels,
-        "components": {"schemas": schemas, "messages": messages},
+        "components": {
+            "schemas": schemas,
+            "messages": messages,
+            "securitySchemes": {
+                "brokerUser": {
+                    "type": "userPassword",
+                    "description": "The broker user and password the operator gave you.",
+                }
+            },
+        },
     }
 
 

@@ -1,12 +1,17 @@
-"""The checked-in JSON Schema and AsyncAPI files are exactly what the contract schemas produce."""
+"""The checked-in JSON Schema and AsyncAPI files are exactly what the contract schemas produce,
+and the AsyncAPI file is valid AsyncAPI."""
 
+import json
 from pathlib import Path
 
+import jsonschema_rs
 import yaml
 
 import contracts
 from contracts import export
 from contracts.registry import ANY_SOURCE, SOURCES
+
+ASYNCAPI_SCHEMA = Path(__file__).resolve().parents[1] / "support" / "asyncapi" / "2.6.0.json"
 
 
 def test_checked_in_json_schemas_match_the_registry():
@@ -27,6 +32,18 @@ def test_checked_in_asyncapi_matches_the_registry():
     assert Path(export.ASYNCAPI_FILE).read_text(encoding="utf-8") == export.asyncapi_text(), (
         "contracts/asyncapi.yaml drifted from the schemas: run `make contracts`"
     )
+
+
+def test_the_asyncapi_document_is_valid_asyncapi_2_6_0():
+    # The specification's own JSON Schema (tests/support/asyncapi/README.md): what an
+    # integrator's AsyncAPI tooling parses it with.
+    schema = json.loads(ASYNCAPI_SCHEMA.read_text(encoding="utf-8"))
+    document = yaml.safe_load(Path(export.ASYNCAPI_FILE).read_text(encoding="utf-8"))
+    validator = jsonschema_rs.validator_for(schema)
+    assert [error.message for error in validator.iter_errors(document)] == []
+    # The control: a server without its protocol is refused.
+    del document["servers"]["casebook"]["protocol"]
+    assert not validator.is_valid(document)
 
 
 def test_asyncapi_lists_every_event_on_its_sources_channel():
