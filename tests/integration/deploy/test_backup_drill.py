@@ -12,8 +12,10 @@ import importlib
 import json
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -177,6 +179,17 @@ def dead_letters(amqp_uri: str, subscriber: str, source: str) -> int:
         return int(waiting)
 
 
+def messages_in(amqp_uri: str, queue: str) -> int:
+    """The messages a queue holds, delivered and not yet acknowledged ones included (which a
+    passive declare does not count)."""
+    vhost = urlsplit(amqp_uri).path.lstrip("/")
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "--no-table-headers",
+                             "name", "messages"], capture_output=True, text=True, check=True,
+                            timeout=60).stdout
+    return sum(int(count) for name, count in (line.split() for line in listed.splitlines())
+               if name == queue)
+
+
 def positions_waiting(amqp_uri: str, queue: str) -> list[int]:
     """The positions of the envelopes in a queue nobody consumes, left in it (unacknowledged,
     they return to it when the connection closes)."""
@@ -197,7 +210,15 @@ def test_a_source_restored_alone_while_its_subscriber_runs_halts_it_before_it_ig
     monkeypatch.setenv("CASEBOOK_DATA_DIR", str(data_dir))
     with running(amqp_uri, CasesService):
         with running(amqp_uri, ArchiveService):
-            archive_copied, heard = archive_copied_then_more_heard(amqp_uri, data_dir, last_night)
+            archive_copied, _ = archive_copied_then_more_heard(amqp_uri, data_dir, last_night)
+        # Stopped, the archive sends nothing more; once cases has taken in and acknowledged
+        # what it sent, cases' cursor is where the restore finds it. (Read while the archive
+        # ran, it could still move on: a checkpoint signed after the two had settled.)
+        wait_for(lambda: messages_in(amqp_uri, queue_name("cases", "archive")) == 0,
+                 interval=0.5, what="cases to take in the last the archive sent")
+        with rpc(amqp_uri, AUDITOR) as proxy:
+            heard = proxy.cases.status()["cursors"]["archive"]
+        assert heard["position"] > archive_copied
         # The archive alone restored in place from last night's copy; cases runs on.
         for suffix in ("", "-wal", "-shm"):
             (data_dir / f"archive.sqlite{suffix}").unlink(missing_ok=True)
