@@ -151,9 +151,11 @@ def test_a_source_restored_older_than_its_subscriber_halts_the_subscription(
             running(restored_uri, CasesService, ArchiveService):
         with rpc(restored_uri, AUDITOR) as proxy:
             # The archive ledgers client-1 again, from the cases store, and files each entry
-            # anew: new events at positions cases took for processed before the restore.
-            wait_for(lambda: proxy.archive.status()["published_position"] > heard["position"],
-                     what="the restored archive to publish past what cases heard of")
+            # anew: new events at positions cases took for processed before the restore. (Not
+            # necessarily past them: how far the first run went hung on when its checkpoints
+            # were signed.)
+            wait_for(lambda: proxy.archive.status()["published_position"] > archive_copied,
+                     what="the restored archive to publish anew after its copy")
             wait_for(lambda: proxy.cases.status()["halted"], what="cases to halt")
             halted = proxy.cases.status()["halted"]
             assert list(halted) == ["archive"]
