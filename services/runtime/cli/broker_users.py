@@ -28,9 +28,11 @@ from services.runtime.cli.keygen import (
     OPERATOR_USER,
     OUTSIDE_CALLS,
     backlog_policy,
+    backlog_policy_name,
     fresh_password,
     outside_grants,
     rabbit_password_hash,
+    vhost_of,
     write_file,
 )
 from services.runtime.launcher import SERVICES
@@ -80,7 +82,7 @@ def add_user(
         raise Refused("NAME", f"the definitions already have a user {name!r}")
     if max_backlog < 1:
         raise Refused("--max-backlog", f"{max_backlog} is not at least 1")
-    vhost = document["vhosts"][0]["name"]
+    vhost = vhost_of(document)
     permissions, topic = outside_grants(name, role, vhost)
     document["users"].append({
         "name": name,
@@ -100,8 +102,8 @@ def remove_user(document: dict[str, Any], name: str) -> None:
     document["users"] = [user for user in document["users"] if user["name"] != name]
     for key in ("permissions", "topic_permissions"):
         document[key] = [grant for grant in document[key] if grant["user"] != name]
-    policy = backlog_policy(name, document["vhosts"][0]["name"], 1)["name"]
-    document["policies"] = [item for item in document["policies"] if item["name"] != policy]
+    document["policies"] = [item for item in document["policies"]
+                            if item["name"] != backlog_policy_name(name)]
 
 
 def _definitions(secrets_dir: Path) -> tuple[Path, dict[str, Any]]:
@@ -149,7 +151,7 @@ def add(name: str, role: str, secrets_dir: Path, max_backlog: int) -> None:
         raise click.BadParameter(str(refusal), param_hint=refusal.field) from None
     write_file(secrets_dir / password_file(name), password, 0o600)
     _save(path, document)
-    vhost = document["vhosts"][0]["name"]
+    vhost = vhost_of(document)
     click.echo(
         f"casebook: added the {role} {name} to {path}; its password is in "
         f"{secrets_dir / password_file(name)}.\n"
@@ -172,8 +174,8 @@ def remove(name: str, secrets_dir: Path) -> None:
         raise click.BadParameter(str(refusal), param_hint=refusal.field) from None
     _save(path, document)
     (secrets_dir / password_file(name)).unlink(missing_ok=True)
-    vhost = document["vhosts"][0]["name"]
-    policy = backlog_policy(name, vhost, 1)["name"]
+    vhost = vhost_of(document)
+    policy = backlog_policy_name(name)
     click.echo(
         f"casebook: removed {name} from {path}. Loading the definitions adds and never removes, "
         f"so take the user, its policy and its queues off the running broker:\n"
@@ -191,7 +193,6 @@ def list_(secrets_dir: Path) -> None:
     _, document = _definitions(secrets_dir)
     limits = {item["name"]: item["definition"]["max-length"]
               for item in document.get("policies", [])}
-    vhost = document["vhosts"][0]["name"]
     for name, role in sorted(outside_users(document).items()):
-        backlog = limits.get(backlog_policy(name, vhost, 1)["name"], "none")
+        backlog = limits.get(backlog_policy_name(name), "none")
         click.echo(f"{name}\t{role}\tmax backlog {backlog}")

@@ -179,6 +179,10 @@ def outside_grants(name: str, role: str, vhost: str) -> tuple[dict[str, str], di
     return permissions, topic
 
 
+def backlog_policy_name(name: str) -> str:
+    return f"casebook-backlog-{name}"
+
+
 def backlog_policy(name: str, vhost: str, max_backlog: int) -> dict[str, Any]:
     """At most `max_backlog` envelopes wait in any of the outside user `name`'s queues, the
     oldest dropped first: a queue nobody reads any more would otherwise fill the broker's disk
@@ -188,7 +192,7 @@ def backlog_policy(name: str, vhost: str, max_backlog: int) -> dict[str, Any]:
     would send again and again."""
     return {
         "vhost": vhost,
-        "name": f"casebook-backlog-{name}",
+        "name": backlog_policy_name(name),
         "pattern": rf"^{_literal(name)}\.",
         "apply-to": "queues",
         "priority": 0,
@@ -196,10 +200,16 @@ def backlog_policy(name: str, vhost: str, max_backlog: int) -> dict[str, Any]:
     }
 
 
+def vhost_of(document: dict[str, Any]) -> str:
+    """The one vhost of RabbitMQ definitions (Casebook's: every exchange and queue is there)."""
+    name: str = document["vhosts"][0]["name"]
+    return name
+
+
 def definitions(passwords: dict[str, str], template: Path = TEMPLATE) -> dict[str, Any]:
     """RabbitMQ definitions: the template's vhost and operator, plus one user per service."""
     document: dict[str, Any] = json.loads(template.read_text(encoding="utf-8"))
-    vhost = document["vhosts"][0]["name"]
+    vhost = vhost_of(document)
     for user in document["users"]:
         user["password_hash"] = rabbit_password_hash(passwords[user["name"]])
         user["hashing_algorithm"] = "rabbit_password_hashing_sha256"

@@ -35,6 +35,7 @@ INTEGRATOR = f"acme_{uuid.uuid4().hex[:8]}"
 AUDITOR_USER = f"wang_{uuid.uuid4().hex[:8]}"
 BACKLOG = 3
 SUBSCRIBER = Path(__file__).resolve().parents[3] / "examples" / "subscriber" / "subscriber.py"
+CASEBOOK = str(Path(sys.executable).parent / "casebook")
 
 
 @pytest.fixture
@@ -198,11 +199,15 @@ def test_an_outside_user_can_call_nothing_of_personal_content_nor_touch_another_
         _publish(service_uri(INTEGRATOR), "nameko-rpc", "archive.verify_ledger")
 
 
+def as_user(uri: str) -> dict[str, str]:
+    """The `casebook` CLI's environment, connecting as the user of `uri`."""
+    return {**os.environ, "AMQP_URI": uri, "PYTHONWARNINGS": "ignore"}
+
+
 def test_the_casebook_cli_exports_and_tails_as_an_integrator(service_uri):
-    env = {**os.environ, "AMQP_URI": service_uri(INTEGRATOR), "PYTHONWARNINGS": "ignore"}
-    casebook = str(Path(sys.executable).parent / "casebook")
+    env = as_user(service_uri(INTEGRATOR))
     with running(service_uri("cases"), CasesService):
-        tail = subprocess.Popen([casebook, "events", "tail", "--source", "cases"], env=env,
+        tail = subprocess.Popen([CASEBOOK, "events", "tail", "--source", "cases"], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             first = tail.stderr.readline()
@@ -213,7 +218,7 @@ def test_the_casebook_cli_exports_and_tails_as_an_integrator(service_uri):
         finally:
             tail.terminate()
             tail.wait(timeout=30)
-        exported = subprocess.run([casebook, "export", "--source", "cases"], env=env,
+        exported = subprocess.run([CASEBOOK, "export", "--source", "cases"], env=env,
                                   capture_output=True, text=True, timeout=120, check=True)
     envelopes = [json.loads(line) for line in exported.stdout.splitlines()]
     assert len(envelopes) == events_per_case()
@@ -221,12 +226,9 @@ def test_the_casebook_cli_exports_and_tails_as_an_integrator(service_uri):
 
 
 def test_an_auditor_verifies_and_replays_under_its_own_user(service_uri):
-    env = {**os.environ, "AMQP_URI": service_uri(AUDITOR_USER), "PYTHONWARNINGS": "ignore"}
-    casebook = str(Path(sys.executable).parent / "casebook")
-
     def audit(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([casebook, *args], env=env, capture_output=True, text=True,
-                              timeout=300)
+        return subprocess.run([CASEBOOK, *args], env=as_user(service_uri(AUDITOR_USER)),
+                              capture_output=True, text=True, timeout=300)
 
     with running(service_uri("cases"), CasesService), \
             running(service_uri("archive"), ArchiveService), \
