@@ -111,8 +111,9 @@ def asyncapi_document() -> dict[str, Any]:
         channels[f"{source}.events"] = {
             "description": (
                 f"Every event the {source} service publishes, in order of `position`. Topic "
-                "exchange; the routing key is the event type. Bind a durable queue with `#` "
-                "for the whole stream, catch up with the `events_since` RPC."
+                "exchange; the routing key is the event type. A durable queue bound with `#` "
+                "gets the whole stream (a broker user's `<name>.from.<source>` is); catch up "
+                "with the `events_since` RPC."
             ),
             "bindings": {
                 "amqp": {
@@ -150,9 +151,10 @@ def asyncapi_document() -> dict[str, Any]:
                 "protocolVersion": "0.9.1",
                 "description": (
                     "The deployment's RabbitMQ. Ask its operator for a broker user of your own "
-                    "(`casebook broker-user add <name> --role integrator`): it may declare and "
-                    "read queues named `<name>.<anything>`, bind them to these channels' "
-                    "exchanges, and call `events_since` (docs/integrators.md), nothing else."
+                    "(`casebook broker-user add <name> --role integrator`): it reads the queues "
+                    "made with it, `<name>.from.<source>`, each bound to its channel's exchange "
+                    "with `#` (declare them passively), and calls `events_since` "
+                    "(docs/integrators.md), nothing else."
                 ),
                 "variables": {
                     "host": {"default": "127.0.0.1"},

@@ -3,7 +3,9 @@
     python examples/subscriber/subscriber.py --source cases --state state.json --out events.jsonl
 
 It keeps, in `--state`, the position and hash of the last envelope it processed, and:
-- binds its own durable queue to the source's topic exchange with `#` (every event, in order);
+- reads its own durable queue `<name>.from.<source>`, bound to the source's topic exchange with
+  `#` (every event, in order): the one the operator made for its broker user (`casebook
+  broker-user add`), or, on a broker where it may declare queues (`casebook up`), its own;
 - on start, and whenever an envelope's `prev_position` is not its last position, fetches what it
   missed with the source's `events_since` RPC (nameko's AMQP RPC protocol, spoken by hand below);
 - ignores an envelope at or below its last position (a redelivery), and checks each envelope's
@@ -23,6 +25,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from amqp.exceptions import NotFound
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
 GENESIS = {"position": 0, "hash": "0" * 64}
@@ -43,17 +46,21 @@ class Subscriber:
         self.state_path = state
         self.out = out
         self.state = json.loads(state.read_text()) if state.exists() else dict(GENESIS)
+        # As `casebook broker-user add` makes it: one instance at a time reads it, in order.
         self.queue = Queue(
             f"{name}.from.{source}",
             Exchange(f"{source}.events", "topic", durable=True),
             routing_key="#",
             durable=True,
+            queue_arguments={"x-queue-type": "quorum", "x-single-active-consumer": True},
+            no_declare=True,
         )
 
     # nameko RPC by hand: a request on the `nameko-rpc` topic exchange; the answer comes back on
     # that exchange, routed by the key we give as `reply_to`, to a queue bound with that key.
     def events_since(self, position: int) -> list[dict[str, Any]]:
-        rpc_exchange = Exchange("nameko-rpc", "topic", durable=True)
+        # Passive: the services declare it, and an integrator's broker user may not.
+        rpc_exchange = Exchange("nameko-rpc", "topic", durable=True, passive=True)
         reply_key = str(uuid.uuid4())
         reply_queue = Queue(f"rpc.reply-{self.name}-{reply_key}", rpc_exchange,
                             routing_key=reply_key, exclusive=True, auto_delete=True)
@@ -115,9 +122,21 @@ class Subscriber:
         with self.out.open("a", encoding="utf-8") as out:
             out.write(json.dumps(envelope, ensure_ascii=False) + "\n")
 
+    def declare(self) -> None:
+        """The queue as it is, or, where there is none, declared and bound here: bound first,
+        then caught up, so that nothing falls between."""
+        try:
+            with self.connection.channel() as channel:
+                self.queue(channel).queue_declare(passive=True)
+        except NotFound:  # the broker closed that channel
+            with self.connection.channel() as channel:
+                queue = self.queue(channel)
+                queue.exchange.declare()
+                queue.queue_declare()
+                queue.queue_bind()
+
     def run(self, idle_exit: float | None) -> None:
-        with self.connection.channel() as channel:
-            self.queue(channel).declare()  # bind first, then catch up: nothing falls between
+        self.declare()
         self.catch_up()
 
         def on_message(body: Any, message: Any) -> None:

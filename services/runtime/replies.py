@@ -15,6 +15,10 @@ node: the caller's timeout, and the command's stored outcome that `settle_comman
 Every caller in Casebook takes its reply queue from here: `RpcProxy` in services (through
 services.runtime.proxies.AnsweringProxy, which bounds each call), the gateway's backends
 (`ReplyListener`), and standalone callers (`cluster_rpc`: catch-up, CLI, tests).
+
+A caller from outside the services (the `casebook` CLI, under an integrator's or an auditor's
+broker user) binds its reply queue to `nameko-rpc` without declaring the exchange: its user may
+not configure it, since a user who may configure an exchange may delete it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from kombu import Queue
+from kombu import Exchange, Queue
 from nameko import rpc as nameko_rpc
 from nameko.constants import ACCEPT_CONFIG_KEY, SERIALIZER_CONFIG_KEY
 from nameko.standalone.rpc import ClusterRpcProxy, SingleThreadedReplyListener
@@ -30,13 +34,19 @@ from nameko.standalone.rpc import ClusterRpcProxy, SingleThreadedReplyListener
 from services.runtime.broker import QueueConsumer
 from services.runtime.transport import ACCEPTED, SERIALIZER
 
+# In a standalone caller's config: bind to `nameko-rpc` as it is, declaring it passively.
+PASSIVE_EXCHANGE = "casebook.rpc_exchange_passive"  # not a setting: no variable sets it
+
 
 def reply_queue(service_name: str, config: dict[str, Any]) -> tuple[Queue, str]:
     """An exclusive reply queue for `service_name`'s calls, and the routing key replies carry."""
     routing_key = str(uuid.uuid4())
+    exchange: Exchange = nameko_rpc.get_rpc_exchange(config)
+    if config.get(PASSIVE_EXCHANGE):
+        exchange = Exchange(exchange.name, exchange.type, durable=exchange.durable, passive=True)
     queue = Queue(
         nameko_rpc.RPC_REPLY_QUEUE_TEMPLATE.format(service_name, routing_key),
-        exchange=nameko_rpc.get_rpc_exchange(config),
+        exchange=exchange,
         routing_key=routing_key,
         durable=False,
         exclusive=True,
@@ -72,10 +82,12 @@ class RpcProxy(nameko_rpc.RpcProxy):
 
 def cluster_rpc(
     config: dict[str, Any], context_data: dict[str, Any] | None = None,
-    timeout: float | None = None,
+    timeout: float | None = None, declare_exchange: bool = True,
 ) -> ClusterRpcProxy:
     """nameko's standalone `ClusterRpcProxy`, its replies on an exclusive queue, its bodies
-    sealed as the services' are (services.runtime.transport)."""
-    config = {**config, SERIALIZER_CONFIG_KEY: SERIALIZER, ACCEPT_CONFIG_KEY: ACCEPTED}
+    sealed as the services' are (services.runtime.transport). Without `declare_exchange` it
+    needs `nameko-rpc` to exist, as it does once a service has run (`amqp.NotFound` if not)."""
+    config = {**config, SERIALIZER_CONFIG_KEY: SERIALIZER, ACCEPT_CONFIG_KEY: ACCEPTED,
+              PASSIVE_EXCHANGE: not declare_exchange}
     return ClusterRpcProxy(config, context_data=context_data, timeout=timeout,
                            reply_listener_cls=StandaloneReplyListener)

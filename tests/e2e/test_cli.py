@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from amqp.exceptions import NotFound
 from click.testing import CliRunner
-from kombu import Connection
+from kombu import Connection, Exchange
 
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
@@ -394,6 +394,14 @@ def test_a_broker_it_cannot_reach_is_one_line_that_names_it_without_its_password
 
 def test_a_service_that_never_ran_or_does_not_answer_is_one_line(amqp_uri, monkeypatch):
     monkeypatch.setenv("AMQP_URI", amqp_uri)
+    # The CLI does not declare the services' RPC exchange (an auditor's user may not).
+    nothing_ran = CliRunner().invoke(main, ["verify"])
+    assert nothing_ran.exit_code == 1, nothing_ran.output
+    assert ("Error: no service has run on this broker yet (NOT_FOUND - no exchange "
+            "'nameko-rpc'") in nothing_ran.output
+
+    with running(amqp_uri, CasesService):
+        pass  # its exchanges stay on the broker
     never_ran = CliRunner().invoke(main, ["verify"])
     assert never_ran.exit_code == 1, never_ran.output
     assert "Error: Unknown service `archive`: it has never run on this broker" in never_ran.output
@@ -403,7 +411,7 @@ def test_a_service_that_never_ran_or_does_not_answer_is_one_line(amqp_uri, monke
     stopped = CliRunner().invoke(main, ["verify", "--timeout", "1"])
     assert stopped.exit_code == 1, stopped.output
     assert "Error: a service did not answer within 1 s" in stopped.output
-    assert "Traceback" not in never_ran.output + stopped.output
+    assert "Traceback" not in nothing_ran.output + never_ran.output + stopped.output
 
 
 def test_a_broker_blocking_publishers_is_one_line_by_the_timeout(monkeypatch):
@@ -412,6 +420,8 @@ def test_a_broker_blocking_publishers_is_one_line_by_the_timeout(monkeypatch):
     # as the alarm lasted.
     with private_broker() as broker:
         monkeypatch.setenv("AMQP_URI", broker.uri)
+        with Connection(broker.uri) as connection:  # as the services would have
+            Exchange("nameko-rpc", type="topic", durable=True)(connection.channel()).declare()
         broker.ctl("set_disk_free_limit", "1000000GB")
         try:
             results = [CliRunner().invoke(main, command)

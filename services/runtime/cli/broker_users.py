@@ -6,10 +6,10 @@ verifies, exports and replays history with the `casebook` CLI (docs/auditors.md)
 broker user. The operator's user administers the vhost, and a service's user may call any
 service as any actor it names: whoever holds broker credentials is trusted to say who acts
 (DESIGN.md "Actors, access, privacy"), so either would read every client's record. An outside
-user may only declare and read its own queues (`<name>.<anything>`), bind them to the sources'
-exchanges, and make the calls of its role (`OUTSIDE_CALLS`), none of which answers personal
-content; its queues hold at most `--max-backlog` envelopes, the oldest dropped first
-(`backlog_policy`). The user, its permissions and its policy go into
+user may only read the queues made for it (an integrator's `<name>.from.<source>`, bound to
+each source's whole stream) and make the calls of its role (`OUTSIDE_CALLS`), none of which
+answers personal content; its queues hold at most `--max-backlog` envelopes, the oldest dropped
+first (`backlog_policy`). The user, its permissions, its queues and its policy go into
 `rabbitmq_definitions.json`, which RabbitMQ loads at boot; the command prints how to load them
 into the broker that runs now.
 """
@@ -29,15 +29,18 @@ from services.runtime.cli.keygen import (
     OUTSIDE_CALLS,
     backlog_policy,
     backlog_policy_name,
+    declared_exchanges,
     fresh_password,
     outside_grants,
+    outside_queues,
     rabbit_password_hash,
     vhost_of,
     write_file,
 )
 from services.runtime.launcher import SERVICES
 
-# Its queues are `<name>.<anything>` and its password file is named after it: no dot, no dash.
+# Its queues are `<name>.from.<source>`, its backlog policy matches `<name>.` and its password
+# file is named after it: no dot, no dash.
 NAME = re.compile(r"[a-z][a-z0-9_]{1,31}")
 RESERVED = frozenset({*SERVICES, OPERATOR_USER, "guest"})
 ROLES = tuple(OUTSIDE_CALLS)
@@ -75,7 +78,7 @@ def add_user(
     if not NAME.fullmatch(name):
         raise Refused(
             "NAME", f"{name!r} must be 2 to 32 of a-z, 0-9 and _, starting with a letter "
-            "(its queues are named `<name>.<anything>`)")
+            "(its queues are named `<name>.from.<source>`)")
     if name in RESERVED:
         raise Refused("NAME", f"{name!r} is a service's or the broker's own user")
     if any(user["name"] == name for user in document["users"]):
@@ -93,17 +96,39 @@ def add_user(
     document["permissions"].append(permissions)
     document.setdefault("topic_permissions", []).append(topic)
     document.setdefault("policies", []).append(backlog_policy(name, vhost, max_backlog))
+    queues, bindings = outside_queues(name, role, vhost)
+    # Definitions `casebook keygen` made before it declared the exchanges lack them, and their
+    # bindings would fail the broker's boot.
+    declared = {exchange["name"] for exchange in document.setdefault("exchanges", [])}
+    document["exchanges"] += [exchange for exchange in declared_exchanges(vhost)
+                              if exchange["name"] not in declared]
+    document.setdefault("queues", []).extend(queues)
+    document.setdefault("bindings", []).extend(bindings)
 
 
-def remove_user(document: dict[str, Any], name: str) -> None:
-    """The outside user `name` taken out of RabbitMQ's definitions; refused for any other."""
+def remove_user(document: dict[str, Any], name: str) -> list[str]:
+    """The outside user `name` taken out of RabbitMQ's definitions, with its queues (their
+    names returned); refused for any other."""
     if name not in outside_users(document):
         raise Refused("NAME", f"the definitions have no integrator or auditor {name!r}")
+    queues = queue_names(document, name)
     document["users"] = [user for user in document["users"] if user["name"] != name]
     for key in ("permissions", "topic_permissions"):
         document[key] = [grant for grant in document[key] if grant["user"] != name]
     document["policies"] = [item for item in document["policies"]
                             if item["name"] != backlog_policy_name(name)]
+    document["queues"] = [queue for queue in document.get("queues", [])
+                          if queue["name"] not in queues]
+    document["bindings"] = [binding for binding in document.get("bindings", [])
+                            if binding["destination"] not in queues]
+    return queues
+
+
+def queue_names(document: dict[str, Any], name: str) -> list[str]:
+    """The queues of the outside user `name` in the definitions, by its role: also those its
+    subscriber declared itself under a user added before the definitions held them."""
+    role = outside_users(document)[name]
+    return [queue["name"] for queue in outside_queues(name, role, vhost_of(document))[0]]
 
 
 def _definitions(secrets_dir: Path) -> tuple[Path, dict[str, Any]]:
@@ -152,13 +177,15 @@ def add(name: str, role: str, secrets_dir: Path, max_backlog: int) -> None:
     write_file(secrets_dir / password_file(name), password, 0o600)
     _save(path, document)
     vhost = vhost_of(document)
+    queues = queue_names(document, name)
     click.echo(
         f"casebook: added the {role} {name} to {path}; its password is in "
         f"{secrets_dir / password_file(name)}.\n"
         f"Load it into the running broker (RabbitMQ loads the file itself at its next start):\n"
         f"  {COMPOSE} exec -T rabbitmq rabbitmqctl import_definitions --format json < {path}\n"
-        f"Hand over the password and amqp://{name}@<host>:5672/{vhost} (its queues are "
-        f"{name}.<anything>), then delete the password file.")
+        f"Hand over the password and amqp://{name}@<host>:5672/{vhost}"
+        + (f" (its queues: {', '.join(queues)})" if queues else "")
+        + ", then delete the password file.")
 
 
 @broker_user.command()
@@ -169,20 +196,19 @@ def remove(name: str, secrets_dir: Path) -> None:
     running broker."""
     path, document = _definitions(secrets_dir)
     try:
-        remove_user(document, name)
+        queues = remove_user(document, name)
     except Refused as refusal:
         raise click.BadParameter(str(refusal), param_hint=refusal.field) from None
     _save(path, document)
     (secrets_dir / password_file(name)).unlink(missing_ok=True)
     vhost = vhost_of(document)
     policy = backlog_policy_name(name)
+    commands = [f"delete_user {name}", f"clear_policy -p {vhost} {policy}",
+                *(f"delete_queue -p {vhost} {queue}" for queue in queues)]
     click.echo(
         f"casebook: removed {name} from {path}. Loading the definitions adds and never removes, "
         f"so take the user, its policy and its queues off the running broker:\n"
-        f"  {COMPOSE} exec rabbitmq rabbitmqctl delete_user {name}\n"
-        f"  {COMPOSE} exec rabbitmq rabbitmqctl clear_policy -p {vhost} {policy}\n"
-        f"  {COMPOSE} exec rabbitmq rabbitmqctl list_queues -p {vhost} name   "
-        f"# then delete_queue -p {vhost} each {name}.<queue>")
+        + "\n".join(f"  {COMPOSE} exec rabbitmq rabbitmqctl {command}" for command in commands))
 
 
 @broker_user.command("list")

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+from amqp.exceptions import AccessRefused
 from kombu import Connection, Consumer, Queue
 
 from contracts.envelope import envelope_bytes
@@ -36,8 +37,7 @@ def events() -> None:
 def tail(sources: tuple[str, ...], types: tuple[str, ...]) -> None:
     """Print live events as JSON lines, as an integrator's queue would receive them."""
     uri = settings().runtime.amqp_uri
-    # Named after the broker user, as an integrator's user may only name its queues
-    # (`casebook broker-user`).
+    # Named after the broker user, so that the operator sees who tails (`list_queues`).
     owner = urlsplit(uri).username or "guest"
     with Connection(uri) as connection:
         # A private, self-deleting queue: tailing leaves nothing behind on the broker.
@@ -58,7 +58,15 @@ def tail(sources: tuple[str, ...], types: tuple[str, ...]) -> None:
             click.echo(json.dumps(envelope, ensure_ascii=False))
             message.ack()
 
-        with Consumer(connection, queues, callbacks=[show], accept=["json"]):
+        try:
+            consumer = Consumer(connection, queues, callbacks=[show], accept=["json"])
+        except AccessRefused as error:
+            raise click.ClickException(
+                f"RabbitMQ refuses {owner} a queue of its own to tail with ({error.reply_text}): "
+                "an integrator's or an auditor's broker user declares no queue. An integrator "
+                f"reads {owner}.from.<source> (examples/subscriber); the operator's user tails"
+            ) from error
+        with consumer:
             click.echo(f"following {', '.join(sources or PUBLISHERS)}; Ctrl-C stops", err=True)
             try:
                 while True:

@@ -152,22 +152,28 @@ OUTSIDE_CALLS: dict[str, dict[str, tuple[str, ...]]] = {
 
 def outside_grants(name: str, role: str, vhost: str) -> tuple[dict[str, str], dict[str, str]]:
     """The permissions and the `nameko-rpc` topic permissions of the broker user `name` of an
-    integrator or an auditor (`role`): what their guides ask them to do, and nothing more. Its
-    queues are named `<name>.<anything>` (never a service's), bound to the sources' exchanges
-    (declaring one is not publishing: no write on them); its RPC is `OUTSIDE_CALLS[role]`,
-    since whoever publishes a request names the actor it acts as; its replies come back by
-    uuid as every caller's do, on reply queues, which are exclusive to their connection."""
-    sources = _alternatives([_literal(source) for source in PUBLISHERS])
-    own = [rf"{_literal(name)}\..+", r"rpc\.reply-.+", _literal(RPC_EXCHANGE)]
-    exchanges = rf"({sources})\.events"
+    integrator or an auditor (`role`): what their guides ask them to do, and nothing more.
+
+    It configures nothing but its reply queues, which it may bind on `nameko-rpc` by uuid only
+    (so whatever it declares them with touches the answers to its own calls alone): an
+    integrator's queues are made for it by the operator (`outside_queues`), and it reads them,
+    passively declared. A user who may declare a queue bound to a source's
+    exchange chooses its arguments, and a classic queue keeps its own `x-overflow:
+    reject-publish` against the backlog policy: once full, RabbitMQ would refuse the source's
+    envelopes to its relay, stalling that source for every subscriber. A user who may
+    configure an exchange may delete it, with every subscriber's binding. Its RPC is
+    `OUTSIDE_CALLS[role]`, since whoever publishes a request names the actor it acts as."""
+    replies = r"rpc\.reply-.+"
+    rpc = _literal(RPC_EXCHANGE)
     calls = [rf"{_literal(source)}\.({_alternatives(list(methods))})"
              for source, methods in OUTSIDE_CALLS[role].items()]
+    queues = [queue["name"] for queue in outside_queues(name, role, vhost)[0]]
     permissions = {
         "user": name,
         "vhost": vhost,
-        "configure": f"^({_alternatives([*own, exchanges])})$",
-        "write": f"^({_alternatives(own)})$",
-        "read": f"^({_alternatives([*own, exchanges])})$",
+        "configure": f"^({replies})$",
+        "write": f"^({_alternatives([replies, rpc])})$",
+        "read": f"^({_alternatives([replies, rpc, *map(_literal, queues)])})$",
     }
     topic = {
         "user": name,
@@ -177,6 +183,38 @@ def outside_grants(name: str, role: str, vhost: str) -> tuple[dict[str, str], di
         "read": f"^{REPLY_ROUTING_KEY}$",
     }
     return permissions, topic
+
+
+def outside_queues(
+    name: str, role: str, vhost: str,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The queues an integrator `name` reads, `<name>.from.<source>` for every source, each
+    bound to that source's exchange with `#` (its whole stream, in order), and their bindings,
+    as RabbitMQ definitions. Quorum, with a single active consumer: several instances of the
+    integrator's subscriber take the stream in turn, never side by side. An auditor reads no
+    queue: its commands are calls."""
+    if role != "integrator":
+        return [], []
+    queues = [{
+        "name": f"{name}.from.{source}", "vhost": vhost, "durable": True, "auto_delete": False,
+        "arguments": {"x-queue-type": "quorum", "x-single-active-consumer": True},
+    } for source in PUBLISHERS]
+    bindings = [{
+        "source": f"{source}.events", "vhost": vhost, "destination": f"{name}.from.{source}",
+        "destination_type": "queue", "routing_key": "#", "arguments": {},
+    } for source in PUBLISHERS]
+    return queues, bindings
+
+
+def declared_exchanges(vhost: str) -> list[dict[str, Any]]:
+    """The sources' exchanges and `nameko-rpc` as RabbitMQ definitions, each as its services
+    declare it (services.runtime.relay.events_exchange, nameko's `get_rpc_exchange`): there
+    from the broker's boot, for the bindings of `outside_queues` and for callers that may not
+    declare them (services.runtime.replies), before any service has run."""
+    return [{
+        "name": name, "vhost": vhost, "type": "topic", "durable": True, "auto_delete": False,
+        "internal": False, "arguments": {},
+    } for name in [*(f"{source}.events" for source in PUBLISHERS), RPC_EXCHANGE]]
 
 
 def backlog_policy_name(name: str) -> str:
@@ -207,9 +245,11 @@ def vhost_of(document: dict[str, Any]) -> str:
 
 
 def definitions(passwords: dict[str, str], template: Path = TEMPLATE) -> dict[str, Any]:
-    """RabbitMQ definitions: the template's vhost and operator, plus one user per service."""
+    """RabbitMQ definitions: the template's vhost and operator, one user per service, and the
+    exchanges (`declared_exchanges`)."""
     document: dict[str, Any] = json.loads(template.read_text(encoding="utf-8"))
     vhost = vhost_of(document)
+    document["exchanges"] = declared_exchanges(vhost)
     for user in document["users"]:
         user["password_hash"] = rabbit_password_hash(passwords[user["name"]])
         user["hashing_algorithm"] = "rabbit_password_hashing_sha256"

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 import eventlet
+from amqp.exceptions import NotFound
 from kombu import Connection
 from nameko.exceptions import RpcTimeout, UnknownService
 
@@ -40,10 +41,17 @@ def cluster(
     # a call that is not answered is a service that is not running or not keeping up.
     with ExitStack() as stack:
         try:
-            proxy = stack.enter_context(
-                cluster_rpc({"AMQP_URI": uri}, context_data=context, timeout=timeout))
+            # The exchange is the services' to declare: an integrator's or an auditor's broker
+            # user may not (services.runtime.replies).
+            proxy = stack.enter_context(cluster_rpc(
+                {"AMQP_URI": uri}, context_data=context, timeout=timeout,
+                declare_exchange=False))
         except BROKER_ERRORS as error:
             raise broker_unreachable(uri, error) from error
+        except NotFound as error:
+            raise click.ClickException(
+                f"no service has run on this broker yet ({error.reply_text}): `casebook up` "
+                "starts Casebook") from error
         try:
             yield BoundedCluster(proxy, timeout)
         except (RpcTimeout, eventlet.Timeout) as error:

@@ -54,6 +54,8 @@ def service_uri(amqp_uri: str) -> Iterator[Callable[[str], str]]:
     for grant in document["permissions"] + document["topic_permissions"]:
         grant["user"] = prefix + grant["user"]
         grant["vhost"] = vhost
+    for exchange in document["exchanges"]:
+        exchange["vhost"] = vhost
     add_user(document, INTEGRATOR, "integrator", passwords[INTEGRATOR], max_backlog=BACKLOG)
     add_user(document, AUDITOR_USER, "auditor", passwords[AUDITOR_USER])
     users = {name: prefix + name for name in [OPERATOR_USER, *SERVICES]} | {
@@ -171,14 +173,15 @@ def test_an_integrator_follows_the_events_under_its_own_user_and_a_bounded_backl
 
 def test_an_outside_user_can_call_nothing_of_personal_content_nor_touch_another_queue(
         service_uri):
-    rpc_exchange = Exchange("nameko-rpc", type="topic", durable=True)
-    with Connection(service_uri(OPERATOR_USER)) as connection:
-        rpc_exchange(connection.channel()).declare()
-        Exchange("cases.events", type="topic", durable=True)(connection.channel()).declare()
+    # The definitions declared the exchanges: nobody here does.
+    rpc_exchange = Exchange("nameko-rpc", type="topic", durable=True, passive=True)
     for user in (INTEGRATOR, AUDITOR_USER):
         uri = service_uri(user)
-        # The control: a call both may make.
+        # The controls: a call both may make, a reply queue bound by a reply key.
         _publish(uri, "nameko-rpc", "cases.events_since")
+        with Connection(uri) as connection:
+            Queue(f"rpc.reply-{user}-{uuid.uuid4()}", exchange=rpc_exchange,
+                  routing_key=str(uuid.uuid4()), exclusive=True)(connection.channel()).declare()
         # A command or a query of personal content, as anyone it cares to name: refused.
         for routing_key in ("cases.open_case", "cases.get_case", "archive.grant_access",
                             "cases.settle_command"):
@@ -199,30 +202,77 @@ def test_an_outside_user_can_call_nothing_of_personal_content_nor_touch_another_
         _publish(service_uri(INTEGRATOR), "nameko-rpc", "archive.verify_ledger")
 
 
+def test_an_outside_user_cannot_stall_a_source_nor_unbind_its_subscribers(service_uri):
+    # A classic queue keeps its own reject-publish against the backlog policy: bound to a
+    # source's exchange and full, it would make RabbitMQ refuse the source's every envelope.
+    refusing = {"x-queue-type": "classic", "x-max-length": 1, "x-overflow": "reject-publish"}
+    cases_events = Exchange("cases.events", type="topic", durable=True, passive=True)
+    attempts = [
+        # A queue of its own, however named, bound to a source.
+        Queue(f"{INTEGRATOR}.mine", cases_events, routing_key="#", queue_arguments=refusing),
+        # Its own queue declared again otherwise (refused, or it would be PRECONDITION_FAILED).
+        Queue(f"{INTEGRATOR}.from.cases", cases_events, routing_key="#", durable=True,
+              queue_arguments=refusing),
+        # A reply queue, which it may declare, bound to a source instead of by a reply key.
+        Queue(f"rpc.reply-{INTEGRATOR}-x", cases_events, routing_key="#",
+              queue_arguments=refusing),
+    ]
+    for queue in attempts:
+        with Connection(service_uri(INTEGRATOR)) as connection, \
+                pytest.raises(Exception, match="ACCESS_REFUSED"):
+            queue(connection.channel()).declare()
+    for exchange in ("cases.events", "nameko-rpc"):
+        with Connection(service_uri(INTEGRATOR)) as connection, \
+                pytest.raises(Exception, match="ACCESS_REFUSED"):
+            connection.channel().exchange_delete(exchange)
+        with Connection(service_uri(AUDITOR_USER)) as connection, \
+                pytest.raises(Exception, match="ACCESS_REFUSED"):
+            connection.channel().exchange_delete(exchange)
+    with Connection(service_uri(INTEGRATOR)) as connection, \
+            pytest.raises(Exception, match="ACCESS_REFUSED"):
+        connection.channel().queue_delete(f"{INTEGRATOR}.from.cases")
+    # What is left is as the operator made it: the queue, quorum, bound to the whole stream.
+    with Connection(service_uri(OPERATOR_USER)) as connection:
+        Queue(f"{INTEGRATOR}.from.cases", durable=True,
+              queue_arguments={"x-queue-type": "quorum", "x-single-active-consumer": True})(
+            connection.channel()).queue_declare(passive=True)
+    vhost = urlsplit(service_uri(INTEGRATOR)).path[1:]
+
+    def listed(*what: str) -> list[list[str]]:
+        return [line.split("\t") for line in subprocess.run(
+            ["rabbitmqctl", "-q", "--no-table-headers", *what[:1], "-p", vhost, *what[1:]],
+            capture_output=True, text=True, check=True, timeout=60).stdout.splitlines()]
+
+    assert [f"{INTEGRATOR}.from.cases", "quorum"] in listed("list_queues", "name", "type")
+    # The reply queue was declared (it may), its binding to the source refused.
+    assert [destination for source, destination in listed(
+        "list_bindings", "source_name", "destination_name")
+        if source == "cases.events" and INTEGRATOR in destination] == [
+        f"{INTEGRATOR}.from.cases"]
+
+
 def as_user(uri: str) -> dict[str, str]:
     """The `casebook` CLI's environment, connecting as the user of `uri`."""
     return {**os.environ, "AMQP_URI": uri, "PYTHONWARNINGS": "ignore"}
 
 
-def test_the_casebook_cli_exports_and_tails_as_an_integrator(service_uri):
+def test_the_casebook_cli_exports_as_an_integrator_and_says_why_it_may_not_tail(service_uri):
     env = as_user(service_uri(INTEGRATOR))
     with running(service_uri("cases"), CasesService):
-        tail = subprocess.Popen([CASEBOOK, "events", "tail", "--source", "cases"], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            first = tail.stderr.readline()
-            assert "following cases" in first, first + tail.stderr.read()
-            with rpc(service_uri(OPERATOR_USER), WORKER) as proxy:
-                drive_case(proxy, "client-1")
-            tailed = json.loads(tail.stdout.readline())
-        finally:
-            tail.terminate()
-            tail.wait(timeout=30)
+        with rpc(service_uri(OPERATOR_USER), WORKER) as proxy:
+            drive_case(proxy, "client-1")
+            published = proxy.cases.events_since(0, 1000)
         exported = subprocess.run([CASEBOOK, "export", "--source", "cases"], env=env,
                                   capture_output=True, text=True, timeout=120, check=True)
-    envelopes = [json.loads(line) for line in exported.stdout.splitlines()]
-    assert len(envelopes) == events_per_case()
-    assert tailed == envelopes[0]
+        tail = subprocess.run([CASEBOOK, "events", "tail", "--source", "cases"], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert [json.loads(line) for line in exported.stdout.splitlines()] == published
+    assert len(published) == events_per_case()
+    assert tail.returncode == 1, tail.stdout + tail.stderr
+    assert f"Error: RabbitMQ refuses {INTEGRATOR} a queue of its own to tail with " \
+           "(ACCESS_REFUSED" in tail.stderr
+    assert f"An integrator reads {INTEGRATOR}.from.<source>" in " ".join(tail.stderr.split())
+    assert "Traceback" not in tail.stderr
 
 
 def test_an_auditor_verifies_and_replays_under_its_own_user(service_uri):

@@ -65,24 +65,59 @@ def test_add_writes_the_user_its_grants_and_its_backlog_policy(secrets_dir):
 
 
 @pytest.mark.parametrize("role", ["integrator", "auditor"])
-def test_an_outside_user_may_use_its_own_queues_and_nothing_of_anyone_else(role):
+def test_an_outside_user_may_read_its_own_queues_and_nothing_of_anyone_else(role):
     permissions, topic = outside_grants("acme", role, "casebook")
+    reply = f"rpc.reply-acme-{UUID}"
     for kind in ("configure", "write", "read"):
-        assert allows(permissions, kind, "acme.from.cases")
-        assert allows(permissions, kind, f"rpc.reply-acme-{UUID}")
+        assert allows(permissions, kind, reply)
         for service in SERVICES:
             assert not allows(permissions, kind, f"rpc-{service}")
             assert not allows(permissions, kind, f"{service}.from.cases")
-        assert not allows(permissions, kind, "acme")  # a dot and a name of its own after it
+    # Its queues are made for it: declaring one it would choose the arguments (a classic
+    # queue's reject-publish refuses the source's relay); configuring an exchange, delete it.
+    for kind in ("configure", "write"):
+        for resource in ("acme.from.cases", "acme.tail-x", "acme.x", "nameko-rpc.x"):
+            assert not allows(permissions, kind, resource)
     for source in PUBLISHERS:
-        assert allows(permissions, "read", f"{source}.events")  # to bind its queues
-        assert not allows(permissions, "write", f"{source}.events")
+        assert allows(permissions, "read", f"acme.from.{source}") == (role == "integrator")
+        for kind in ("configure", "write", "read"):  # nothing to bind to a source
+            assert not allows(permissions, kind, f"{source}.events")
         assert allows(topic, "write", f"{source}.events_since")
+    assert not allows(permissions, "configure", "nameko-rpc")
+    assert allows(permissions, "write", "nameko-rpc") and allows(permissions, "read", "nameko-rpc")
     for service in SERVICES:
         for call in FORBIDDEN:
             assert not allows(topic, "write", f"{service}.{call}")
     assert not allows(permissions, "write", "amq.default")
     assert allows(topic, "read", UUID) and not allows(topic, "read", "cases.*")
+
+
+def test_an_integrators_queues_are_declared_for_it_bound_to_each_whole_stream(secrets_dir):
+    assert run("add", "acme", "--role", "integrator", "--secrets", str(secrets_dir))[0] == 0
+    assert run("add", "wang", "--role", "auditor", "--secrets", str(secrets_dir))[0] == 0
+    document = json.loads((secrets_dir / DEFINITIONS_FILE).read_text())
+    assert [queue["name"] for queue in document["queues"]] == [
+        f"acme.from.{source}" for source in PUBLISHERS]
+    for queue in document["queues"]:
+        assert queue["durable"] and queue["vhost"] == "casebook"
+        assert queue["arguments"] == {"x-queue-type": "quorum", "x-single-active-consumer": True}
+    assert [(binding["source"], binding["destination"], binding["routing_key"])
+            for binding in document["bindings"]] == [
+        (f"{source}.events", f"acme.from.{source}", "#") for source in PUBLISHERS]
+    # Each exchange once, as its services declare it, for the bindings at the broker's boot.
+    assert sorted(exchange["name"] for exchange in document["exchanges"]) == sorted(
+        [*(f"{source}.events" for source in PUBLISHERS), "nameko-rpc"])
+    assert all(exchange["type"] == "topic" and exchange["durable"]
+               and not exchange["auto_delete"] for exchange in document["exchanges"])
+
+
+def test_definitions_made_before_the_exchanges_were_declared_gain_them(secrets_dir):
+    path = secrets_dir / DEFINITIONS_FILE
+    older = json.loads(path.read_text())
+    older["exchanges"] = []
+    path.write_text(json.dumps(older))
+    assert run("add", "acme", "--role", "integrator", "--secrets", str(secrets_dir))[0] == 0
+    assert len(json.loads(path.read_text())["exchanges"]) == len(PUBLISHERS) + 1
 
 
 def test_an_integrator_catches_up_and_an_auditor_also_checks_and_replays():
@@ -135,6 +170,8 @@ def test_remove_takes_the_user_out_and_nothing_else(secrets_dir):
     assert code == 0, output
     assert "delete_user acme" in output and "clear_policy -p casebook casebook-backlog-acme" \
         in output
+    for source in PUBLISHERS:
+        assert f"delete_queue -p casebook acme.from.{source}" in output
     assert json.loads((secrets_dir / DEFINITIONS_FILE).read_text()) == pristine
     assert not (secrets_dir / password_file("acme")).exists()
     assert run("list", "--secrets", str(secrets_dir)) == (0, "")
