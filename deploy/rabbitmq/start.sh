@@ -7,6 +7,8 @@ cat > /etc/rabbitmq/conf.d/30-casebook-listeners.conf <<CONF
 listeners.tcp.default = 127.0.0.1:${CASEBOOK_AMQP_PORT:?}
 management.tcp.ip = 127.0.0.1
 management.tcp.port = ${CASEBOOK_RABBITMQ_UI_PORT:?}
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = ${CASEBOOK_RABBITMQ_METRICS_PORT:?}
 CONF
 # A cluster's nodes (deploy/compose.cluster.yaml) share one Erlang cookie, a Compose secret: the
 # node reads it from its home, readable by its owner alone.

@@ -33,7 +33,8 @@ PROJECT = "casebook-compose-test"
 CONTAINERS = ("rabbitmq", "postgres", *PUBLISHERS, "gateway", "console", "proxy")
 # Each service's /metrics port, by service.
 METRICS_PORTS = {name: f"CASEBOOK_{env_prefix(name)}_METRICS_PORT" for name in SERVICES}
-PORTS = ("CASEBOOK_AMQP_PORT", "CASEBOOK_RABBITMQ_UI_PORT", "CASEBOOK_RABBITMQ_DIST_PORT",
+PORTS = ("CASEBOOK_AMQP_PORT", "CASEBOOK_RABBITMQ_UI_PORT", "CASEBOOK_RABBITMQ_METRICS_PORT",
+         "CASEBOOK_RABBITMQ_DIST_PORT",
          "CASEBOOK_EPMD_PORT", "CASEBOOK_POSTGRES_PORT", "CASEBOOK_HTTP_PORT",
          "CASEBOOK_CONSOLE_PORT", "HTTPS_PORT", "CONSOLE_HTTPS_PORT",
          *METRICS_PORTS.values())

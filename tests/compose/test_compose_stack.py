@@ -150,7 +150,8 @@ def test_every_container_is_healthy_and_listens_on_the_loopback_only(stack):
 
     expected = {
         "rabbitmq": loopback("CASEBOOK_AMQP_PORT", "CASEBOOK_RABBITMQ_UI_PORT",
-                             "CASEBOOK_RABBITMQ_DIST_PORT", "CASEBOOK_EPMD_PORT")
+                             "CASEBOOK_RABBITMQ_METRICS_PORT", "CASEBOOK_RABBITMQ_DIST_PORT",
+                             "CASEBOOK_EPMD_PORT")
         # The Erlang port mapper listens on the IPv6 loopback as well, whatever it is told.
         | {f"[::1]:{stack.ports['CASEBOOK_EPMD_PORT']}"},
         "postgres": loopback("CASEBOOK_POSTGRES_PORT"),
@@ -250,6 +251,26 @@ def test_an_integrator_added_to_the_running_broker_exports_the_events_as_itself(
     by_operator = stack.casebook("export", "--source", "cases").stdout
     ours = exported.splitlines()
     assert ours and by_operator.splitlines()[:len(ours)] == ours
+    # Its queue, made with it, kept what was registered since, unread: what the alert
+    # CasebookIntegratorNotReading watches, as deploy/prometheus/prometheus.yml scrapes it.
+    scrape = (f"http://127.0.0.1:{stack.ports['CASEBOOK_RABBITMQ_METRICS_PORT']}/metrics/"
+              "detailed?vhost=casebook&family=queue_coarse_metrics&family=queue_consumer_count")
+
+    def figures() -> dict[str, float]:
+        """acme.from.cases's figures, once the broker's statistics (every 5 s) hold it."""
+        metrics = run(["curl", "--silent", "--show-error", "--fail", "--max-time", "30", scrape],
+                      stack.engine.env).stdout
+        return {name: float(value) for name, value in re.findall(
+            r'^(rabbitmq_detailed_queue_\w+)\{[^}]*queue="acme\.from\.cases"[^}]*\} (\S+)$',
+            metrics, flags=re.MULTILINE)}
+
+    def unread() -> dict[str, float] | None:
+        seen = figures()
+        return seen if seen.get("rabbitmq_detailed_queue_messages", 0) > 0 else None
+
+    counted = wait_for(unread, timeout=60, interval=1,
+                       what="the broker's metrics to count the envelopes in acme.from.cases")
+    assert counted["rabbitmq_detailed_queue_consumers"] == 0
 
 
 def test_a_crashed_service_is_restarted_and_catches_up(stack, worker):

@@ -40,8 +40,28 @@ def test_every_service_is_scraped_where_compose_serves_its_metrics():
     jobs = {job["job_name"]: [target for group in job["static_configs"]
                               for target in group["targets"]]
             for job in config["scrape_configs"]}
-    assert jobs == {name: [f"127.0.0.1:{METRICS_PORTS[name]}"] for name in SERVICES}
+    assert jobs == {name: [f"127.0.0.1:{METRICS_PORTS[name]}"] for name in SERVICES} | {
+        "rabbitmq": [f"127.0.0.1:{default_port('CASEBOOK_RABBITMQ_METRICS_PORT')}"]}
     assert config["rule_files"] == ["alerts.yml"]
+
+
+def default_port(variable: str) -> str:
+    """The port deploy/compose.yaml gives `variable` when deploy/.env does not."""
+    compose = (ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8")
+    [port] = re.findall(rf"\$\{{{variable}:-(\d+)\}}", compose)
+    return port
+
+
+def test_the_broker_is_scraped_for_the_queues_of_casebooks_vhost_only():
+    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text(encoding="utf-8"))
+    [job] = [job for job in config["scrape_configs"] if job["job_name"] == "rabbitmq"]
+    # Per queue, as the integrators' alert needs; the whole broker's per-queue figures would
+    # include every caller's reply queue.
+    assert job["metrics_path"] == "/metrics/detailed"
+    assert job["params"] == {"vhost": ["casebook"],
+                             "family": ["queue_coarse_metrics", "queue_consumer_count"]}
+    plugins = (ROOT / "deploy" / "rabbitmq" / "enabled_plugins").read_text(encoding="utf-8")
+    assert "rabbitmq_prometheus" in plugins
 
 
 def test_every_metric_is_documented_and_made_by_the_code():
