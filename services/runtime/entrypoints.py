@@ -7,6 +7,10 @@
 - A reply that cannot be sent (the broker restarting) is not a reason to die: nameko would kill
   the whole service. The request goes back to its queue, the broker delivers it again once the
   connection is back, and its stored outcome answers it then.
+- A request no caller of nameko's makes (no `reply_to` to answer to, or one whose answer cannot
+  be made) is logged and dropped, never run: nameko would kill the service on it, and the broker
+  would hand it to the next instance, and to this one restarted, for ever. Any broker user that
+  may publish one call could otherwise stop every instance of the service.
 - The service's RPC queue `rpc-<service>` is a quorum queue (services.runtime.queues): requests
   waiting in it outlive the broker node that held them. A service takes all its RPC entrypoints
   from here: one of nameko's own `@rpc` beside them would declare the queue classic, and such a
@@ -71,15 +75,28 @@ class QuorumRpcConsumer(nameko_rpc.RpcConsumer):
             self.queue_consumer.register_provider(self)
             self._registered = True
 
+    def handle_message(self, body: Any, message: Any) -> None:
+        if not message.properties.get("reply_to"):
+            log.warning("dropped a request to %s with no reply_to, without running it: no "
+                        "caller of Casebook's sends one", message.delivery_info.get("routing_key"))
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
+
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
-        # Errors raised before an entrypoint runs (an unknown method) are answered from here:
-        # a reply that cannot be sent must not kill the service either (see Rpc.handle_result).
+        # Errors raised before an entrypoint runs (an unknown method, a malformed request) are
+        # answered from here: a reply that cannot be sent must not kill the service either (see
+        # Rpc.handle_result).
         try:
             return super().handle_result(message, result, exc_info)
         except BROKER_ERRORS as error:
             log.warning("could not reply (%s): the request goes back to its queue", error)
             self.requeue_message(message)
-            return result, exc_info
+        except Exception as error:  # the request's own properties: it would fail every time
+            log.warning("dropped a request to %s that cannot be answered (%s: %s)",
+                        message.delivery_info.get("routing_key"), type(error).__name__, error)
+            self.queue_consumer.ack_message(message)
+        return result, exc_info
 
 
 class Rpc(nameko_rpc.Rpc):
@@ -108,7 +125,7 @@ class Rpc(nameko_rpc.Rpc):
     ) -> tuple[Any, Any]:
         try:
             return super().handle_result(message, worker_ctx, result, exc_info)
-        except Exception as error:  # any failure to reply: the broker connection is the cause
+        except BROKER_ERRORS as error:
             log.warning(
                 "could not reply to %s (%s): the request goes back to its queue and is answered "
                 "from its stored outcome when the broker delivers it again",
@@ -116,7 +133,12 @@ class Rpc(nameko_rpc.Rpc):
             )
             # Where the connection is gone this does nothing: the broker requeues it itself.
             self.rpc_consumer.requeue_message(message)
-            return result, exc_info
+        except Exception as error:  # the request's own properties: it would fail every time
+            log.warning("dropped a request to %s whose answer cannot be made (%s: %s); a "
+                        "command's outcome is stored", self.method_name,
+                        type(error).__name__, error)
+            self.rpc_consumer.queue_consumer.ack_message(message)
+        return result, exc_info
 
 
 rpc = Rpc.decorator

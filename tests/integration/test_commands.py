@@ -4,8 +4,10 @@ a caller's deadline is kept, and `describe()` documents them (DESIGN.md "Deliver
 import time
 import uuid
 
+import amqp
 import pytest
 from eventsourcing.domain import event
+from kombu import Connection, Exchange, Producer, Queue
 from marshmallow import Schema, fields, validate
 
 from contracts.errors import Conflict, DeadlineExceeded, InvalidInput, NotAllowed
@@ -16,6 +18,7 @@ from services.runtime.service import ApplicationDependency, PublishingService, c
 from services.runtime.store import CasebookApplication
 from tests.support.services import WORKER, running
 from tests.support.services import rpc as client
+from tests.support.waiting import wait_for
 
 
 class Greet(Schema):
@@ -199,3 +202,46 @@ def test_settling_an_unanswered_command(amqp_uri):
             assert proxy.greeter.count({"name": "x"}) == {"greetings": 1}
     assert done == {"state": "done", "name": "greet", "outcome": {"greeting": "hello a"}}
     assert lost == {"state": "abandoned", "name": "greet"}
+
+
+def test_a_request_no_caller_makes_is_dropped_unrun_and_the_service_answers_on(amqp_uri, caplog):
+    # Any broker user that may publish one call could send these. nameko died on the first two
+    # (no reply_to to answer to) and the broker handed them back to the service, restarted,
+    # for ever; a reply that could not be made sent the request round again without end.
+    GreeterService.calls.clear()
+    rpc_exchange = Exchange("nameko-rpc", "topic", durable=True)
+    reply_key = str(uuid.uuid4())
+    with running(amqp_uri, GreeterService), Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        replies = Queue(f"rpc.reply-probe-{reply_key}", rpc_exchange, routing_key=reply_key,
+                        exclusive=True)(channel)
+        replies.declare()
+
+        def send(body: object, **properties: object) -> None:
+            Producer(channel).publish(body, exchange=rpc_exchange, routing_key="greeter.greet",
+                                      correlation_id=str(uuid.uuid4()), **properties)
+
+        send({"args": [{"name": "nobody"}], "kwargs": {}})  # a command, and nobody to answer
+        send({"result": "x", "error": None})  # not a request at all (a reply, dead-lettered)
+        send({"result": "x", "error": None}, reply_to=reply_key)
+        # No content type at all: nobody can say how to encode its answer.
+        channel.basic_publish(amqp.Message(b"{}", reply_to=reply_key,
+                                           correlation_id=str(uuid.uuid4())),
+                              exchange="nameko-rpc", routing_key="greeter.greet")
+        answered = wait_for(lambda: replies.get(accept=["json"]), timeout=30,
+                            what="the malformed request with a reply_to to be answered")
+
+        def waiting() -> int:
+            return channel.queue_declare("rpc-greeter", passive=True).message_count
+
+        wait_for(lambda: waiting() == 0, timeout=30, what="rpc-greeter to hold no request")
+        with caller(amqp_uri) as proxy:
+            assert proxy.greeter.greet({"name": "a"}) == {"greeting": "hello a"}
+            assert proxy.greeter.count({"name": "x"}) == {"greetings": 1}
+        assert waiting() == 0
+    assert answered.payload["error"]["exc_type"] == "MalformedRequest"
+    assert GreeterService.calls == [{"name": "a", "times": 1}]  # the one without reply_to never ran
+    dropped = [record.getMessage() for record in caplog.records
+               if record.getMessage().startswith("dropped a request to greeter.greet")]
+    assert len(dropped) == 3, dropped
+    assert not [record for record in caplog.records if record.levelname == "CRITICAL"]
