@@ -41,6 +41,8 @@ from services.runtime.views import compare
 log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_CALL = 1000
+# The largest position either store can hold (SQLite INTEGER, PostgreSQL bigint).
+MAX_POSITION = 2**63 - 1
 VIEWS_POLL_SECONDS = 1.0
 HISTORY_READERS = ("auditor", "archivist", "operator")
 VIEW_REBUILDERS = ("operator",)  # replacing live tables is an operation, not an inspection
@@ -307,13 +309,16 @@ class PublishingService:
     ) -> dict[str, Any]:
         """An aggregate's state as it was at a time or version (auditors, archivists)."""
         require_role(*HISTORY_READERS)
-        when = load(_ReplayAt, {"at": at})["at"] if at else None
-        return self.app.aggregate_state(aggregate_id, at=when, version=version)
+        asked = load(_Replay, {"aggregate_id": aggregate_id, "at": at, "version": version})
+        return self.app.aggregate_state(asked["aggregate_id"], at=asked["at"],
+                                        version=asked["version"])
 
     @rpc
     def rebuild(self, swap: bool = False) -> dict[str, Any]:
         """Rebuild the views from the event log into fresh tables and compare them with the live
         ones row by row; with `swap`, put the rebuilt ones in place (writes go on meanwhile)."""
+        if not isinstance(swap, bool):
+            raise InvalidInput.from_messages({"swap": ["Must be true or false."]})
         require_role(*VIEW_REBUILDERS if swap else HISTORY_READERS)
         live = self.app.views.store if self.app.views else None
         if live is None:
@@ -410,14 +415,20 @@ class ServiceStatus(Schema):
                        "unknown."})
 
 
-class _ReplayAt(Schema):
-    at = fields.AwareDateTime(required=True, default_timezone=UTC)
+class _Replay(Schema):
+    aggregate_id = fields.String(required=True)
+    at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
+    version = fields.Integer(load_default=None, allow_none=True, strict=True)
 
 
 def _check_range(position: Any, limit: Any) -> tuple[int, int]:
     errors: dict[str, list[str]] = {}
-    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
-        errors["position"] = ["Must be an integer of 0 or more."]
+    if (
+        not isinstance(position, int)
+        or isinstance(position, bool)
+        or not 0 <= position <= MAX_POSITION
+    ):
+        errors["position"] = [f"Must be an integer from 0 to {MAX_POSITION}."]
     if (
         not isinstance(limit, int)
         or isinstance(limit, bool)
