@@ -7,10 +7,12 @@
 - A reply that cannot be sent (the broker restarting) is not a reason to die: nameko would kill
   the whole service. The request goes back to its queue, the broker delivers it again once the
   connection is back, and its stored outcome answers it then.
-- A request no caller of nameko's makes (no `reply_to` to answer to, or one whose answer cannot
-  be made) is logged and dropped, never run: nameko would kill the service on it, and the broker
-  would hand it to the next instance, and to this one restarted, for ever. Any broker user that
-  may publish one call could otherwise stop every instance of the service.
+- A request no caller of nameko's makes (no `reply_to` to answer to) is logged and dropped,
+  never run; one whose answer cannot be made (no content type to make it in, or a reply queue
+  that refuses it) is logged and dropped once run. nameko would kill the service on the first
+  kind, and the broker would hand it to the next instance, and to this one restarted, for ever;
+  the second would go round the queue without end. Any broker user that may publish one call
+  could otherwise stop every instance of the service, or keep one busy.
 - The service's RPC queue `rpc-<service>` is a quorum queue (services.runtime.queues): requests
   waiting in it outlive the broker node that held them. A service takes all its RPC entrypoints
   from here: one of nameko's own `@rpc` beside them would declare the queue classic, and such a
@@ -23,6 +25,7 @@ import logging
 import sys
 from typing import Any
 
+from amqp.exceptions import MessageNacked
 from nameko import rpc as nameko_rpc
 from nameko.constants import AMQP_URI_CONFIG_KEY
 
@@ -84,19 +87,33 @@ class QuorumRpcConsumer(nameko_rpc.RpcConsumer):
         super().handle_message(body, message)
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
-        # Errors raised before an entrypoint runs (an unknown method, a malformed request) are
-        # answered from here: a reply that cannot be sent must not kill the service either (see
-        # Rpc.handle_result).
+        # Every answer goes out from here, a worker's and those made before an entrypoint runs
+        # (an unknown method, a malformed request): a reply that cannot be sent must not kill
+        # the service, nor send the request round again when it would fail the same way.
         try:
             return super().handle_result(message, result, exc_info)
-        except BROKER_ERRORS as error:
-            log.warning("could not reply (%s): the request goes back to its queue", error)
-            self.requeue_message(message)
-        except Exception as error:  # the request's own properties: it would fail every time
-            log.warning("dropped a request to %s that cannot be answered (%s: %s)",
-                        message.delivery_info.get("routing_key"), type(error).__name__, error)
-            self.queue_consumer.ack_message(message)
+        except Exception as error:
+            call = message.delivery_info.get("routing_key")
+            if isinstance(error, BROKER_ERRORS) and not refused_by_its_queue(error):
+                log.warning(
+                    "could not reply to %s (%s): the request goes back to its queue and is "
+                    "answered from its stored outcome when the broker delivers it again",
+                    call, error)
+                # Where the connection is gone this does nothing: the broker requeues it.
+                self.requeue_message(message)
+            else:  # the request's own properties, or its caller's reply queue: every time
+                reason = error.__cause__ or error
+                log.warning("dropped a request to %s whose answer cannot be made (%s%s); a "
+                            "command's outcome is stored", call, type(reason).__name__,
+                            f": {reason}" if str(reason) else "")
+                self.queue_consumer.ack_message(message)
         return result, exc_info
+
+
+def refused_by_its_queue(error: BaseException) -> bool:
+    """Whether the broker refused a message (a negative confirm: a queue full and set to
+    refuse) rather than lost its connection; kombu wraps the refusal in an OperationalError."""
+    return isinstance(error, MessageNacked) or isinstance(error.__cause__, MessageNacked)
 
 
 class Rpc(nameko_rpc.Rpc):
@@ -119,26 +136,6 @@ class Rpc(nameko_rpc.Rpc):
                 self.rpc_consumer.handle_result(message, None, sys.exc_info())
             return
         super().handle_message(body, message)
-
-    def handle_result(
-        self, message: Any, worker_ctx: Any, result: Any, exc_info: Any
-    ) -> tuple[Any, Any]:
-        try:
-            return super().handle_result(message, worker_ctx, result, exc_info)
-        except BROKER_ERRORS as error:
-            log.warning(
-                "could not reply to %s (%s): the request goes back to its queue and is answered "
-                "from its stored outcome when the broker delivers it again",
-                self.method_name, error,
-            )
-            # Where the connection is gone this does nothing: the broker requeues it itself.
-            self.rpc_consumer.requeue_message(message)
-        except Exception as error:  # the request's own properties: it would fail every time
-            log.warning("dropped a request to %s whose answer cannot be made (%s: %s); a "
-                        "command's outcome is stored", self.method_name,
-                        type(error).__name__, error)
-            self.rpc_consumer.queue_consumer.ack_message(message)
-        return result, exc_info
 
 
 rpc = Rpc.decorator

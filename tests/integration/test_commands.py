@@ -245,3 +245,34 @@ def test_a_request_no_caller_makes_is_dropped_unrun_and_the_service_answers_on(a
                if record.getMessage().startswith("dropped a request to greeter.greet")]
     assert len(dropped) == 3, dropped
     assert not [record for record in caplog.records if record.levelname == "CRITICAL"]
+
+
+def test_an_answer_its_callers_queue_refuses_is_dropped_once_not_sent_round_again(
+        amqp_uri, caplog):
+    # A reply queue full and set to refuse (which an outside broker user may declare): the
+    # broker nacks the answer. Sent back to its queue, the request went round as fast as the
+    # service could answer it, for as long as the caller kept the queue.
+    GreeterService.calls.clear()
+    rpc_exchange = Exchange("nameko-rpc", "topic", durable=True)
+    reply_key = str(uuid.uuid4())
+    with running(amqp_uri, GreeterService), Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        Queue(f"rpc.reply-probe-{reply_key}", rpc_exchange, routing_key=reply_key,
+              exclusive=True, queue_arguments={"x-queue-type": "classic", "x-max-length": 0,
+                                               "x-overflow": "reject-publish"})(channel).declare()
+        Producer(channel).publish({"args": [{"name": "b"}], "kwargs": {}}, exchange=rpc_exchange,
+                                  routing_key="greeter.greet", reply_to=reply_key,
+                                  correlation_id=str(uuid.uuid4()),
+                                  headers={"nameko.actor": WORKER})
+        wait_for(lambda: [record for record in caplog.records
+                          if "MessageNacked" in record.getMessage()], timeout=30,
+                 what="the refused answer to be logged")
+        with caller(amqp_uri) as proxy:  # the service answers on, the request run once
+            assert proxy.greeter.count({"name": "x"}) == {"greetings": 1}
+        assert channel.queue_declare("rpc-greeter", passive=True).message_count == 0
+    assert GreeterService.calls == [{"name": "b", "times": 1}]
+    messages = [record.getMessage() for record in caplog.records]
+    assert [message for message in messages if "dropped a request" in message] == [
+        "dropped a request to greeter.greet whose answer cannot be made (MessageNacked); a "
+        "command's outcome is stored"]
+    assert not [message for message in messages if message.startswith("could not reply")]
