@@ -34,19 +34,17 @@ from nameko.standalone.rpc import ClusterRpcProxy, SingleThreadedReplyListener
 from services.runtime.broker import QueueConsumer
 from services.runtime.transport import ACCEPTED, SERIALIZER
 
-# In a standalone caller's config: bind to `nameko-rpc` as it is, declaring it passively.
-PASSIVE_EXCHANGE = "casebook.rpc_exchange_passive"  # not a setting: no variable sets it
 
-
-def reply_queue(service_name: str, config: dict[str, Any]) -> tuple[Queue, str]:
-    """An exclusive reply queue for `service_name`'s calls, and the routing key replies carry."""
+def reply_queue(
+    service_name: str, config: dict[str, Any], declare_exchange: bool = True,
+) -> tuple[Queue, str]:
+    """An exclusive reply queue for `service_name`'s calls, and the routing key replies carry;
+    without `declare_exchange`, bound to `nameko-rpc` as it is, declared passively."""
     routing_key = str(uuid.uuid4())
-    exchange: Exchange = nameko_rpc.get_rpc_exchange(config)
-    if config.get(PASSIVE_EXCHANGE):
-        exchange = Exchange(exchange.name, exchange.type, durable=exchange.durable, passive=True)
+    rpc: Exchange = nameko_rpc.get_rpc_exchange(config)
     queue = Queue(
         nameko_rpc.RPC_REPLY_QUEUE_TEMPLATE.format(service_name, routing_key),
-        exchange=exchange,
+        exchange=Exchange(rpc.name, rpc.type, durable=rpc.durable, passive=not declare_exchange),
         routing_key=routing_key,
         durable=False,
         exclusive=True,
@@ -68,10 +66,18 @@ class ReplyListener(nameko_rpc.ReplyListener):
 class StandaloneReplyListener(SingleThreadedReplyListener):
     """The standalone proxy's reply listener, on an exclusive reply queue."""
 
+    declare_exchange = True
+
     def setup(self) -> None:
         self.queue, self.routing_key = reply_queue(
-            self.container.service_name, self.container.config)
+            self.container.service_name, self.container.config, self.declare_exchange)
         self.queue_consumer.register_provider(self)
+
+
+class OutsideReplyListener(StandaloneReplyListener):
+    """The reply listener of a caller whose broker user may not declare `nameko-rpc`."""
+
+    declare_exchange = False
 
 
 class RpcProxy(nameko_rpc.RpcProxy):
@@ -87,7 +93,7 @@ def cluster_rpc(
     """nameko's standalone `ClusterRpcProxy`, its replies on an exclusive queue, its bodies
     sealed as the services' are (services.runtime.transport). Without `declare_exchange` it
     needs `nameko-rpc` to exist, as it does once a service has run (`amqp.NotFound` if not)."""
-    config = {**config, SERIALIZER_CONFIG_KEY: SERIALIZER, ACCEPT_CONFIG_KEY: ACCEPTED,
-              PASSIVE_EXCHANGE: not declare_exchange}
+    config = {**config, SERIALIZER_CONFIG_KEY: SERIALIZER, ACCEPT_CONFIG_KEY: ACCEPTED}
+    listener = StandaloneReplyListener if declare_exchange else OutsideReplyListener
     return ClusterRpcProxy(config, context_data=context_data, timeout=timeout,
-                           reply_listener_cls=StandaloneReplyListener)
+                           reply_listener_cls=listener)
