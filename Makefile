@@ -1,6 +1,6 @@
 # Every target goes through deploy/local.sh, which installs and starts what is missing.
 .PHONY: install run test unit integration e2e faults properties bench lint contracts services \
-	wheelhouse lock local-images compose-test cluster-test
+	wheelhouse lock local-images compose-test compose-cluster-test cluster-test
 
 install:
 	bash deploy/local.sh install
@@ -58,6 +58,9 @@ local-images:
 # The Compose stack started for real: build, up, the README tour, a crash, down/up, an upgrade.
 compose-test:
 	bash deploy/local.sh compose
+
+compose-cluster-test:
+	bash deploy/local.sh compose-cluster
 
 # Three RabbitMQ nodes, two instances of every service, HTTP load while a node stops and an
 # instance is SIGKILLed; prints commands/s with one and two instances. Not in `make test`.

@@ -4,7 +4,7 @@
 #   bash deploy/local.sh test    install what is missing, start RabbitMQ and PostgreSQL, run the tests
 #   bash deploy/local.sh compose  start the Compose stack for real and test it (tests/compose/)
 #   bash deploy/local.sh install | services | bench | unit | integration | e2e | faults | properties
-#                        | cluster | wheelhouse | lock
+#                        | cluster | compose-cluster | wheelhouse | lock
 # Installs system packages with apt-get where they are missing (as root, or through sudo).
 set -euo pipefail
 
@@ -188,7 +188,7 @@ compose_test() {
   if [ "$started" = 1 ]; then
     trap 'bash "$ROOT/deploy/engine.sh" stop' EXIT
   fi
-  DOCKER_HOST="$docker_host" pytest tests/compose "$@"
+  DOCKER_HOST="$docker_host" pytest "$@"
 }
 
 pytest() { "$VENV/bin/python" -m pytest "$@"; }
@@ -237,7 +237,10 @@ case "$command" in
   run) ensure_venv; ensure_rabbitmq; exec "$VENV/bin/casebook" up "$@" ;;
   test) ensure_venv; ensure_rabbitmq; ensure_postgres; ensure_tools; ensure_browser
         test_suite "$@" ;;
-  compose) compose_test "$@" ;;
+  compose) compose_test tests/compose/test_compose_stack.py "$@" ;;
+  # The cluster profile's Compose files started for real (tests/compose/test_compose_cluster.py).
+  compose-cluster)
+    CASEBOOK_COMPOSE_CLUSTER_TEST=1 compose_test tests/compose/test_compose_cluster.py "$@" ;;
   wheelhouse) ensure_venv; bash "$ROOT/deploy/images/wheelhouse.sh" ;;
   lock) lock ;;
   unit) ensure_venv; ensure_tools; pytest tests/unit "$@" ;;

@@ -18,6 +18,7 @@ server in a managed greenthread, and a scrape reads the store as an RPC worker w
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -123,6 +124,30 @@ def observed(service: Any, kind: str, name: str) -> Iterator[None]:
         yield
 
 
+def _listen(addresses: tuple[str, ...]) -> Any:
+    """A socket listening at the first of `addresses` no other process holds: instances of one
+    service on one host (two replicas on the host's network) each take an address of their
+    own from one setting, whichever starts first."""
+    taken = []
+    for address in addresses:
+        host, port = address.rsplit(":", 1)
+        try:
+            # Without SO_REUSEPORT, which eventlet sets by default: with it a second instance
+            # listened at the same address as the first, and the kernel handed each scrape to
+            # one or the other, so one target's counters jumped between two processes.
+            return eventlet.listen((host, int(port)), reuse_port=False)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise ConfigurationError(
+                    f"CASEBOOK_METRICS_ADDRESS={','.join(addresses)}: cannot listen at "
+                    f"{address} ({error.strerror}).") from error
+            taken.append(address)
+    raise ConfigurationError(
+        f"CASEBOOK_METRICS_ADDRESS={','.join(addresses)}: every address is taken "
+        f"({', '.join(taken)}); each instance of a service needs an address of its own: "
+        "give one more, separated by a comma.")
+
+
 class StoreGauges(Protocol):
     """Figures a service adds from its own state, read at each scrape."""
 
@@ -145,16 +170,10 @@ class Metrics(DependencyProvider):
         self.metrics.registry.register(_StoreCollector(self, [make() for make in self.gauges]))
 
     def start(self) -> None:
-        address = settings().runtime.metrics_address
-        if address is None:
+        addresses = settings().runtime.metrics_addresses
+        if not addresses:
             return
-        host, port = address.rsplit(":", 1)
-        try:
-            self._socket = eventlet.listen((host, int(port)))
-        except OSError as error:
-            raise ConfigurationError(
-                f"CASEBOOK_METRICS_ADDRESS={address}: cannot listen there ({error.strerror}); "
-                "each instance of a service needs an address of its own.") from error
+        self._socket = _listen(addresses)
         bound = self._socket.getsockname()
         self.address = f"{bound[0]}:{bound[1]}"
         self._server = self.container.spawn_managed_thread(self._serve)

@@ -14,7 +14,8 @@ node: the caller's timeout, and the command's stored outcome that `settle_comman
 
 Every caller in Casebook takes its reply queue from here: `RpcProxy` in services (through
 services.runtime.proxies.AnsweringProxy, which bounds each call), the gateway's backends
-(`ReplyListener`), and standalone callers (`cluster_rpc`: catch-up, CLI, tests).
+(`ReplyListener`), and standalone callers (`cluster_rpc`: catch-up, CLI, the Compose health
+checks, tests).
 
 A caller from outside the services (the `casebook` CLI, under an integrator's or an auditor's
 broker user) binds its reply queue to `nameko-rpc` without declaring the exchange: its user may

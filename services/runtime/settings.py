@@ -52,9 +52,10 @@ class Runtime:
     # until 08:00.
     timezone: ZoneInfo
     risk_policy_file: Path | None  # rows overriding the risk policy (4.1, 9.6b)
-    # host:port where the process serves Prometheus metrics; None: no listener at all, so that
-    # nothing listens unless asked and instances on one host never fight over a port.
-    metrics_address: str | None
+    # host:port where the process serves Prometheus metrics, or several to take the first free
+    # of (instances of one service on one host, compose.cluster.yaml); empty: no listener at
+    # all, so that nothing listens unless asked and instances never fight over a port.
+    metrics_addresses: tuple[str, ...]
     # The commit the running code was built from, as the image was labelled: which build runs
     # where, beside the version, while an upgrade moves one service at a time.
     revision: str
@@ -200,11 +201,13 @@ def _read(env: Env) -> Settings:
             clock_file=env.path("CASEBOOK_CLOCK_FILE", None),
             timezone=ZoneInfo(env.str("CASEBOOK_TIMEZONE", "Asia/Shanghai", validate=_is_zone)),
             risk_policy_file=env.path("CASEBOOK_ESCALATION_POLICY", None),
-            metrics_address=env.str(
+            metrics_addresses=tuple(filter(None, env.str(
                 "CASEBOOK_METRICS_ADDRESS", "",
-                validate=validate.Regexp(r"^$|^[^\s:]+:\d{1,5}$",
-                                         error="Must be host:port, e.g. 127.0.0.1:9101."),
-            ) or None,
+                validate=validate.Regexp(
+                    r"^$|^[^\s:,]+:\d{1,5}(,[^\s:,]+:\d{1,5})*$",
+                    error="Must be host:port, e.g. 127.0.0.1:9101, or several separated by "
+                          "commas, e.g. 127.0.0.1:9101,127.0.0.1:9111."),
+            ).split(","))),
             revision=env.str("CASEBOOK_REVISION", "unknown"),
             transport_keys=_transport_keys(),
         ),

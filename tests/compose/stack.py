@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -118,6 +119,8 @@ class Stack:
     directory: Path
     ports: dict[str, int]
     images: dict[str, str]
+    files: tuple[str, ...] = COMPOSE_FILES
+    containers: tuple[str, ...] = CONTAINERS  # its Compose services
     env_file: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -151,7 +154,7 @@ class Stack:
 
     def compose_command(self, *args: str) -> list[str]:
         """The docker-compose command line for this stack, run from the project's root."""
-        files = [part for name in COMPOSE_FILES for part in ("-f", name)]
+        files = [part for name in self.files for part in ("-f", name)]
         return ["docker-compose", *files, "--env-file", str(self.env_file), *args]
 
     def docker(self, *args: str) -> str:
@@ -161,17 +164,55 @@ class Stack:
         return self.compose("ps", "-q", service).stdout.strip()
 
     def inspect(self, service: str) -> dict[str, Any]:
-        document: list[dict[str, Any]] = json.loads(self.docker("inspect",
-                                                                self.container(service)))
+        """The container of `service` (of a replicated one, its first), as Docker has it."""
+        document: list[dict[str, Any]] = json.loads(self.docker(
+            "inspect", self.container(service).split()[0]))
         return document[0]
 
+    def queues(self, node: str = "rabbitmq") -> list[dict[str, Any]]:
+        """Every queue of Casebook's vhost as the RabbitMQ container `node` lists it."""
+        listed = run(self.compose_command(
+            "exec", "-T", node, "rabbitmqctl", "list_queues", "--quiet", "--formatter", "json",
+            "-p", "casebook", "name", "type", "durable", "exclusive", "members"),
+            self.engine.env, timeout=120)
+        queues: list[dict[str, Any]] = json.loads(listed.stdout)
+        return queues
+
+    def listeners(self, sockets: list[str], container: str) -> set[str]:
+        """The TCP addresses the processes of a container (its id) listen on, among `ss`
+        lines."""
+        pids = set(self.docker("top", container, "-eo", "pid").split()[1:])
+        return {line.split()[3] for line in sockets
+                if pids & set(re.findall(r"pid=(\d+)", line))}
+
+    def print_logs(self) -> None:
+        """What each container said, and its last health checks with what they printed, for
+        whoever reads the failure (pytest shows it with it). Each container gets a share of its
+        own: one chatty container's lines cannot push another's out."""
+        for service in self.containers:
+            containers = self.container(service).split()
+            if not containers:
+                print(f"== {service}: no container")
+            for container in containers:
+                [document] = json.loads(self.docker("inspect", container))
+                state, health = document["State"], document["State"].get("Health") or {}
+                checks = [f"{check['Start']} exit {check['ExitCode']}: "
+                          f"{check['Output'].strip()[-300:]}" for check in health.get("Log") or []]
+                print(f"== {service} ({container[:12]}): {state['Status']}, restarted "
+                      f"{document['RestartCount']} time(s), health {health.get('Status')}",
+                      *checks, sep="\n  ")
+                logs = run(["docker", "logs", "--tail", "40", container], self.engine.env,
+                           check=False)
+                print((logs.stdout + logs.stderr)[-4000:])
+
     def health(self) -> dict[str, str]:
+        """Each Compose service's health; a replicated one's, that of its every container."""
         states = {}
-        for service in CONTAINERS:
-            container = self.container(service)
-            states[service] = self.docker(
-                "inspect", "--format", "{{.State.Health.Status}}", container
-            ) if container else "absent"
+        for service in self.containers:
+            containers = self.container(service).split()
+            found = {self.docker("inspect", "--format", "{{.State.Health.Status}}", container)
+                     for container in containers}
+            states[service] = ",".join(sorted(found)) or "absent"
         return states
 
     def wait_healthy(self, timeout: float = 300) -> None:
@@ -202,6 +243,26 @@ class Stack:
         return self.casebook(*args, *(["--school", school] if school else [])).stdout.strip()
 
 
+@contextmanager
+def running(stack: Stack, request: Any) -> Iterator[Stack]:
+    """The stack built, up and healthy for a test module (`request`, its pytest request), and
+    down with its volumes after; each container's logs printed when one of its tests failed."""
+    stack.compose("config", "--quiet")
+    failed_before = request.session.testsfailed
+    try:
+        stack.compose("build")
+        stack.compose("up", "--detach")
+        stack.wait_healthy()
+        yield stack
+        if request.session.testsfailed > failed_before:
+            stack.print_logs()
+    except Exception:
+        stack.print_logs()
+        raise
+    finally:
+        stack.compose("down", "--volumes", "--remove-orphans")
+
+
 def http(method: str, url: str, token: str, body: dict[str, Any] | None = None,
             headers: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, Any]:
     """One HTTP request to the stack; the status and the decoded JSON body."""
@@ -223,7 +284,7 @@ def student(client_id: str) -> dict[str, Any]:
             "guardians": [{"name": "王强", "relation": "father", "contact": "139-0000-0000"}]}
 
 
-def register(stack: Stack, token: str, timeout: float = 120) -> str:
+def register(stack: Stack, token: str, timeout: float = 120, api: str | None = None) -> str:
     """Register a client under an id of the caller's making (a UUID: ids travel on the bus and
     never hold a name), retrying with one Idempotency-Key until the gateway says it is done: a
     retry of a command that did run returns its first outcome, never a second client. A refusal
@@ -233,7 +294,7 @@ def register(stack: Stack, token: str, timeout: float = 120) -> str:
 
     def done() -> bool:
         try:
-            status, body = http("POST", f"{stack.api}/clients", token, student(client_id),
+            status, body = http("POST", f"{api or stack.api}/clients", token, student(client_id),
                                 headers={"Idempotency-Key": key})
         except OSError:  # the gateway itself restarting: connection refused or reset
             return False
@@ -291,14 +352,16 @@ def verify(stack: Stack, before: dict[str, dict[str, Any]]) -> None:
         assert low <= entries.get(source, 0) <= high, (source, low, entries.get(source), high)
 
 
-def new_stack(engine: Engine, directory: Path, images: dict[str, str]) -> Stack:
+def new_stack(engine: Engine, directory: Path, images: dict[str, str],
+              files: tuple[str, ...] = COMPOSE_FILES, containers: tuple[str, ...] = CONTAINERS,
+              port_names: tuple[str, ...] = PORTS, project: str = PROJECT) -> Stack:
     """Secrets, a self-signed certificate for the proxy and deploy/.env for a stack of its own."""
-    ports = {name: free_port() for name in PORTS}
+    ports = {name: free_port() for name in port_names}
     run([str(BIN / "casebook"), "keygen", "--write", str(directory),
          "--tls-name", "localhost", "--tls-name", "127.0.0.1"], engine.env)
     env = settings((directory / ".env").read_text())
     env.update({
-        "COMPOSE_PROJECT_NAME": PROJECT,
+        "COMPOSE_PROJECT_NAME": project,
         "CASEBOOK_SECRETS_DIR": str(directory / "secrets"),
         "CASEBOOK_TLS_CERTIFICATE": str(directory / "secrets" / "tls.crt"),
         "CASEBOOK_TLS_KEY": str(directory / "secrets" / "tls.key"),
@@ -313,4 +376,4 @@ def new_stack(engine: Engine, directory: Path, images: dict[str, str]) -> Stack:
         **images,
     })
     (directory / ".env").write_text("".join(f"{key}={value}\n" for key, value in env.items()))
-    return Stack(engine, directory, ports, images)
+    return Stack(engine, directory, ports, images, files, containers)

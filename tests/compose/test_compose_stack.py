@@ -30,13 +30,12 @@ from tests.compose.stack import (
     METRICS_PORTS,
     Engine,
     Stack,
-    docker_engine,
     http,
-    image_settings,
     ledger_holds_every_published_event,
     new_stack,
     register,
     run,
+    running,
     verify,
 )
 from tests.e2e.test_readme_tour import tour_blocks
@@ -47,60 +46,11 @@ pytestmark = pytest.mark.timeout(1800)
 
 
 @pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    with docker_engine() as engine:
-        yield engine
-
-
-@pytest.fixture(scope="module")
-def images(engine: Engine) -> Iterator[dict[str, str]]:
-    """The settings that choose the images (none: the official ones), and the wheelhouse."""
-    settings = image_settings(engine)
-    run(["bash", "deploy/images/wheelhouse.sh"], engine.build_env)
-    yield settings
-    # Images replaced by a newer build of Casebook's (the upgrade) go; the build stage, which
-    # carries no label, stays with the tagged images: the cache of the next run.
-    run(["docker", "image", "prune", "--force",
-         "--filter", "label=org.opencontainers.image.title=Casebook"], engine.env)
-
-
-@pytest.fixture(scope="module")
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
           engine: Engine, images: dict[str, str]) -> Iterator[Stack]:
-    stack = new_stack(engine, tmp_path_factory.mktemp("compose"), images)
-    stack.compose("config", "--quiet")
-    failed_before = request.session.testsfailed
-    try:
-        stack.compose("build")
-        stack.compose("up", "--detach")
-        stack.wait_healthy()
+    made = new_stack(engine, tmp_path_factory.mktemp("compose"), images)
+    with running(made, request) as stack:
         yield stack
-        if request.session.testsfailed > failed_before:
-            print_logs(stack)
-    except Exception:
-        print_logs(stack)
-        raise
-    finally:
-        stack.compose("down", "--volumes", "--remove-orphans")
-
-
-def print_logs(stack: Stack) -> None:
-    """What each container said, and its last health checks with what they printed, for
-    whoever reads the failure (pytest shows it with it). Each container gets a share of its
-    own: one chatty container's lines cannot push another's out."""
-    for service in CONTAINERS:
-        container = stack.container(service)
-        if not container:
-            print(f"== {service}: no container")
-            continue
-        document = stack.inspect(service)
-        state, health = document["State"], document["State"].get("Health") or {}
-        checks = [f"{check['Start']} exit {check['ExitCode']}: {check['Output'].strip()[-300:]}"
-                  for check in health.get("Log") or []]
-        print(f"== {service}: {state['Status']}, restarted {document['RestartCount']} time(s), "
-              f"health {health.get('Status')}", *checks, sep="\n  ")
-        logs = stack.compose("logs", "--no-color", "--tail", "40", service)
-        print((logs.stdout + logs.stderr)[-4000:])
 
 
 @pytest.fixture(scope="module")
@@ -135,13 +85,6 @@ def test_casebook_image_builds_with_no_network_at_all_on_the_local_base(engine, 
             run(["docker", "image", "rm", image], engine.env, check=False)
 
 
-def listeners(stack: Stack, sockets: list[str], service: str) -> set[str]:
-    """The TCP addresses the processes of a container listen on, among `ss` lines."""
-    pids = set(stack.docker("top", stack.container(service), "-eo", "pid").split()[1:])
-    return {line.split()[3] for line in sockets
-            if pids & set(re.findall(r"pid=(\d+)", line))}
-
-
 def test_every_container_is_healthy_and_listens_on_the_loopback_only(stack):
     assert stack.health() == {service: "healthy" for service in CONTAINERS}
 
@@ -164,7 +107,8 @@ def test_every_container_is_healthy_and_listens_on_the_loopback_only(stack):
     for service, port in METRICS_PORTS.items():
         expected.setdefault(service, loopback(port))
     sockets = run(["ss", "-Htlnp"], stack.engine.env).stdout.splitlines()
-    assert {service: listeners(stack, sockets, service) for service in CONTAINERS} == {
+    assert {service: stack.listeners(sockets, stack.container(service))
+            for service in CONTAINERS} == {
         service: expected.get(service, set()) for service in CONTAINERS
     }
     for service, port in METRICS_PORTS.items():
@@ -176,6 +120,16 @@ def test_every_container_is_healthy_and_listens_on_the_loopback_only(stack):
         # Which build the process runs: the commit the image was built from, as Compose gave it.
         assert (f'casebook_build_info{{revision="compose-test",service="{service}",'
                 f'version="{__version__}"}} 1.0') in metrics.stdout, service
+
+
+def test_no_caller_leaves_a_reply_queue_behind(stack):
+    """Every RPC caller's reply queue is exclusive, gone with its connection
+    (services.runtime.replies): also the health checks', which have pinged each service every
+    2 s since the stack started. nameko's own proxy, which they used, left a durable queue (a
+    quorum queue in this vhost) at every check, each for five minutes."""
+    replies = [queue for queue in stack.queues() if queue["name"].startswith("rpc.reply-")]
+    assert replies  # the services' own, for their calls to each other
+    assert [queue for queue in replies if queue["durable"] or not queue["exclusive"]] == []
 
 
 def test_every_container_keeps_its_logs_bounded(stack):

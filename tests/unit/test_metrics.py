@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import eventlet
 import pytest
+from environs import EnvValidationError
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -26,8 +27,9 @@ from services.runtime.metrics import (
     subscription_lag,
 )
 from services.runtime.persistence import ChainHead, RelayState
-from services.runtime.settings import ConfigurationError
+from services.runtime.settings import ConfigurationError, settings
 from services.supervision.escalation import escalation_key
+from tests.support.broker import free_port
 from tests.unit.supervision.support import (
     OPERATOR,
     CasesStream,
@@ -249,14 +251,57 @@ def test_overdue_escalations_are_those_unacknowledged_past_their_steps_time():
     assert app.overdue_escalations() == {}
 
 
+def metrics_of(service: str) -> Metrics:
+    provider = Metrics()
+    provider.container = SimpleNamespace(  # type: ignore[assignment]
+        service_name=service, spawn_managed_thread=eventlet.spawn)
+    return provider
+
+
 def test_an_address_already_taken_stops_the_service_saying_which_setting(monkeypatch):
     taken = eventlet.listen(("127.0.0.1", 0))
     address = f"127.0.0.1:{taken.getsockname()[1]}"
     monkeypatch.setenv("CASEBOOK_METRICS_ADDRESS", address)
-    provider = Metrics()
-    provider.container = SimpleNamespace(service_name="cases")  # type: ignore[assignment]
     try:
-        with pytest.raises(ConfigurationError, match=f"CASEBOOK_METRICS_ADDRESS={address}"):
-            provider.start()
+        with pytest.raises(ConfigurationError,
+                           match=f"CASEBOOK_METRICS_ADDRESS={address}: every address is taken"):
+            metrics_of("cases").start()
     finally:
         taken.close()
+
+
+def test_instances_given_several_addresses_each_take_the_first_free_one(monkeypatch):
+    # Two replicas of a service on the host's network get one setting (compose.cluster.yaml).
+    ports = [free_port(), free_port()]
+    monkeypatch.setenv("CASEBOOK_METRICS_ADDRESS",
+                       ",".join(f"127.0.0.1:{port}" for port in ports))
+    first, second, third = metrics_of("cases"), metrics_of("cases"), metrics_of("cases")
+    try:
+        first.start()
+        second.start()
+        assert [first.address, second.address] == [f"127.0.0.1:{port}" for port in ports]
+        with pytest.raises(ConfigurationError, match=r"every address is taken .*give one more"):
+            third.start()
+        first.stop()
+        third.start()  # the first instance gone, its restart takes the address it left
+        assert third.address == f"127.0.0.1:{ports[0]}"
+    finally:
+        for provider in (first, second, third):
+            provider.stop()
+
+
+def test_an_address_that_cannot_be_listened_at_is_not_passed_over(monkeypatch):
+    # Only a taken address makes way for the next: one not on this host is a mistake to fix.
+    monkeypatch.setenv("CASEBOOK_METRICS_ADDRESS", f"192.0.2.1:9101,127.0.0.1:{free_port()}")
+    provider = metrics_of("cases")
+    with pytest.raises(ConfigurationError, match=r"cannot listen at 192\.0\.2\.1:9101"):
+        provider.start()
+    assert provider.address is None
+
+
+@pytest.mark.parametrize("value", ["9101", "127.0.0.1:9101,", "127.0.0.1:9101, 127.0.0.1:9111",
+                                   "127.0.0.1:metrics"])
+def test_a_malformed_metrics_address_is_refused_naming_the_rule(monkeypatch, value):
+    monkeypatch.setenv("CASEBOOK_METRICS_ADDRESS", value)
+    with pytest.raises(EnvValidationError, match=r"CASEBOOK_METRICS_ADDRESS.*Must be host:port"):
+        settings()

@@ -50,6 +50,8 @@ REPLY_ROUTING_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 IMAGE_UID = 10001
 # Read on the host by the `casebook` CLI, by no container.
 OPERATOR_ONLY = frozenset({"RABBITMQ_OPERATOR_PASSWORD"})
+# Read by the broker's entrypoint, as root (deploy/rabbitmq/start.sh): no Casebook process's.
+ROOT_ONLY = frozenset({"RABBITMQ_ERLANG_COOKIE"})
 DEFINITIONS_FILE = "rabbitmq_definitions.json"
 TLS_KEY_FILE = "tls.key"
 TLS_CERTIFICATE_FILE = "tls.crt"
@@ -291,6 +293,9 @@ def fresh_secrets() -> dict[str, str]:
         "CASEBOOK_CONSOLE_SECRET": secrets.token_urlsafe(48),
         "CASEBOOK_LEDGER_SIGNING_KEY": ledger_signing_key(),
         "CASEBOOK_TRANSPORT_KEY": AESCipher.create_key(32),
+        # What the nodes of the cluster profile (compose.cluster.yaml) share, and what lets
+        # whoever holds it run code on them through Erlang distribution: never world-readable.
+        "RABBITMQ_ERLANG_COOKIE": secrets.token_urlsafe(32),
     }
     for service in SERVICES:
         values[f"{env_prefix(service)}_AMQP_PASSWORD"] = fresh_password()
@@ -377,7 +382,7 @@ def keygen(directory: Path | None, tls_names: tuple[str, ...], force: bool,
     for variable, value in values.items():
         path = secrets_dir / secret_file_name(variable)
         write_file(path, value, 0o600)
-        if variable not in OPERATOR_ONLY:
+        if variable not in OPERATOR_ONLY | ROOT_ONLY:
             _give_to_image_user(path)
     # Readable by RabbitMQ's own user in its container; it holds salted hashes of long random
     # passwords, not the passwords.
@@ -415,7 +420,8 @@ def _write_missing(secrets_dir: Path, values: dict[str, str]) -> None:
     for variable, value in absent.items():
         path = secrets_dir / secret_file_name(variable)
         write_file(path, value, 0o600)
-        _give_to_image_user(path)
+        if variable not in ROOT_ONLY:
+            _give_to_image_user(path)
     written = ", ".join(secret_file_name(variable) for variable in absent) or "nothing"
     click.echo(f"casebook: wrote {written} to {secrets_dir}; left every existing file as it was.")
 

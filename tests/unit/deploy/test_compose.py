@@ -184,15 +184,17 @@ def test_every_container_is_on_the_hosts_network_and_listens_on_127_0_0_1_only(c
 
 def test_every_secret_compose_mounts_is_a_file_keygen_makes(compose, production):
     made = {secret_file_name(variable) for variable in fresh_secrets()}
-    for document in (compose, production):
+    cluster = load(CLUSTER)
+    assert "rabbitmq_erlang_cookie" in cluster["secrets"]
+    for document in (compose, production, cluster):
         for name, secret in document["secrets"].items():
             path = default(secret["file"])
             assert Path(path).name in made | {TLS_CERTIFICATE_FILE, TLS_KEY_FILE}, name
             if Path(path).name in made:
                 assert name == Path(path).name  # the same name on both sides of the mount
-    used = {name for document in (compose, production)
+    used = {name for document in (compose, production, cluster)
             for service in document["services"].values() for name in service.get("secrets", ())}
-    assert used == set(compose["secrets"]) | set(production["secrets"])
+    assert used == set(compose["secrets"]) | set(production["secrets"]) | set(cluster["secrets"])
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None,

@@ -24,6 +24,7 @@ from services.runtime.cli.keygen import (
     IMAGE_UID,
     OPERATOR_ONLY,
     OPERATOR_USER,
+    ROOT_ONLY,
     broker_passwords,
     definitions,
     env_prefix,
@@ -154,7 +155,7 @@ def test_keygen_writes_secret_files_and_definitions_that_match(tmp_path):
         path = secrets_dir / secret_file_name(variable)
         assert path.stat().st_mode & 0o077 == 0, path
         if os.geteuid() == 0:  # the services' user in the image reads them; the operator's own
-            owner = os.geteuid() if variable in OPERATOR_ONLY else IMAGE_UID
+            owner = os.geteuid() if variable in OPERATOR_ONLY | ROOT_ONLY else IMAGE_UID
             assert path.stat().st_uid == owner, path
         values[variable] = path.read_text()
     document = json.loads((secrets_dir / DEFINITIONS_FILE).read_text())
@@ -207,15 +208,20 @@ def test_keygen_missing_writes_only_the_secrets_an_older_deployment_lacks(tmp_pa
     assert CliRunner().invoke(keygen, ["--write", str(tmp_path)]).exit_code == 0
     secrets_dir = tmp_path / "secrets"
     before = {path.name: path.read_text() for path in secrets_dir.iterdir()}
-    (secrets_dir / "casebook_transport_key").unlink()  # made before the transport key was
+    # Made before the transport key and the Erlang cookie were.
+    added = ["casebook_transport_key", "rabbitmq_erlang_cookie"]
+    for name in added:
+        (secrets_dir / name).unlink()
     result = CliRunner().invoke(keygen, ["--write", str(tmp_path), "--missing"])
     assert result.exit_code == 0, result.output
-    assert "wrote casebook_transport_key" in result.output
+    assert f"wrote {', '.join(added)}" in result.output
     after = {path.name: path.read_text() for path in secrets_dir.iterdir()}
     assert set(after) == set(before)
-    assert after["casebook_transport_key"] != before["casebook_transport_key"]
-    assert {name: text for name, text in after.items() if name != "casebook_transport_key"} == {
-        name: text for name, text in before.items() if name != "casebook_transport_key"}
+    assert [after[name] != before[name] for name in added] == [True, True]
+    assert {name: text for name, text in after.items() if name not in added} == {
+        name: text for name, text in before.items() if name not in added}
+    cookie = (secrets_dir / "rabbitmq_erlang_cookie").stat()
+    assert cookie.st_mode & 0o077 == 0 and cookie.st_uid == os.geteuid()
     # Nothing lacking: nothing written.
     again = CliRunner().invoke(keygen, ["--write", str(tmp_path), "--missing"])
     assert again.exit_code == 0 and "wrote nothing" in again.output

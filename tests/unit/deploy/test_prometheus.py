@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -36,13 +37,56 @@ def family(name: str) -> str:
 
 
 def test_every_service_is_scraped_where_compose_serves_its_metrics():
-    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text(encoding="utf-8"))
-    jobs = {job["job_name"]: [target for group in job["static_configs"]
-                              for target in group["targets"]]
-            for job in config["scrape_configs"]}
+    config, jobs = scrape_targets("prometheus.yml")
+    assert jobs == served_addresses("compose.yaml")
     assert jobs == {name: [f"127.0.0.1:{METRICS_PORTS[name]}"] for name in SERVICES} | {
         "rabbitmq": [f"127.0.0.1:{default_port('CASEBOOK_RABBITMQ_METRICS_PORT')}"]}
     assert config["rule_files"] == ["alerts.yml"]
+
+
+def scrape_targets(config_file: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    config = yaml.safe_load((PROMETHEUS / config_file).read_text(encoding="utf-8"))
+    return config, {job["job_name"]: [target for group in job["static_configs"]
+                                      for target in group["targets"]]
+                    for job in config["scrape_configs"]}
+
+
+def served_addresses(*compose_files: str) -> dict[str, list[str]]:
+    """Where each service's containers serve metrics, by job, as the Compose files merged give
+    CASEBOOK_METRICS_ADDRESS (each address of each container with its default port), and the
+    RabbitMQ nodes' CASEBOOK_RABBITMQ_METRICS_PORT."""
+    merged: dict[str, dict[str, str]] = {}
+    for name in compose_files:
+        document = yaml.safe_load((ROOT / "deploy" / name).read_text(encoding="utf-8"))
+        for container, service in document["services"].items():
+            merged.setdefault(container, {}).update(service.get("environment") or {})
+    served: dict[str, list[str]] = {}
+    for container, environment in merged.items():
+        job = "rabbitmq" if container.startswith("rabbitmq") else container.removesuffix("-2")
+        if "CASEBOOK_RABBITMQ_METRICS_PORT" in environment:
+            value = f"127.0.0.1:{environment['CASEBOOK_RABBITMQ_METRICS_PORT']}"
+        else:
+            value = environment.get("CASEBOOK_METRICS_ADDRESS") or ""
+        served.setdefault(job, []).extend(
+            re.sub(r"\$\{[A-Z0-9_]+:-(\d+)\}", r"\1", address)
+            for address in value.split(",") if address)
+    return {job: sorted(addresses) for job, addresses in served.items() if addresses}
+
+
+def test_the_cluster_profile_is_scraped_at_every_instance_and_every_node():
+    single, single_jobs = scrape_targets("prometheus.yml")
+    cluster, jobs = scrape_targets("prometheus.cluster.yml")
+    assert {job: sorted(targets) for job, targets in jobs.items()} == served_addresses(
+        "compose.yaml", "compose.cluster.yaml")
+    # Two instances of every service but the console, three nodes.
+    assert {job: len(targets) for job, targets in jobs.items()} == {
+        **{name: 2 for name in SERVICES if name != "console"}, "console": 1, "rabbitmq": 3}
+    # The same jobs, scraped alike, under the same alerts: only the targets differ.
+    for config in (single, cluster):
+        for job in config["scrape_configs"]:
+            del job["static_configs"]
+    assert cluster == single
+    assert set(jobs) == set(single_jobs)
 
 
 def default_port(variable: str) -> str:
@@ -93,8 +137,9 @@ PROMTOOL = (shutil.which("promtool")
                            "config and alert rules are not checked (deploy/local.sh test "
                            "unpacks it from Debian's prometheus package where apt-get runs)")
 @pytest.mark.parametrize("command", [["check", "config", "prometheus.yml"],
+                                     ["check", "config", "prometheus.cluster.yml"],
                                      ["test", "rules", "alerts.test.yml"]],
-                         ids=["check config", "test rules"])
+                         ids=["check config", "check the cluster's config", "test rules"])
 def test_promtool_accepts_the_configuration_and_the_alerts_fire_as_tested(command):
     result = subprocess.run([PROMTOOL, *command], cwd=PROMETHEUS, capture_output=True,
                             text=True, timeout=120)

@@ -1,0 +1,129 @@
+"""deploy/compose.yaml with compose.cluster.yaml, started for real (`make compose-cluster-test`):
+three RabbitMQ nodes in one cluster, two instances of every service, two gateways. Every
+container healthy; every queue a service consumes replicated on the three nodes; each instance
+serving its metrics at an address of its own, where deploy/prometheus/prometheus.cluster.yml
+scrapes it (tests/unit/deploy/test_prometheus.py holds the two files to each other); and work
+going on through both gateways while the node every service is connected to is stopped, with
+nothing lost once it is back.
+
+`make cluster-test` runs the same shape as local processes against nodes of its own, with
+faults; this runs the Compose files an operator deploys, with their health checks, secrets and
+broker users. About three minutes; `.ci/run` runs it after the single node's stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from services.runtime.cli.keygen import env_prefix
+from services.runtime.launcher import PUBLISHERS
+from tests.compose.stack import (
+    PORTS,
+    Engine,
+    Stack,
+    http,
+    ledger_holds_every_published_event,
+    new_stack,
+    register,
+    run,
+    running,
+    verify,
+)
+from tests.support.waiting import wait_for
+
+pytestmark = [
+    pytest.mark.timeout(1800),
+    pytest.mark.skipif(os.environ.get("CASEBOOK_COMPOSE_CLUSTER_TEST") != "1",
+                       reason="the cluster profile's Compose test runs with `make "
+                              "compose-cluster-test` (and in .ci/run), which sets "
+                              "CASEBOOK_COMPOSE_CLUSTER_TEST=1"),
+]
+
+FILES = ("deploy/compose.yaml", "deploy/compose.cluster.yaml")
+NODES = ("rabbitmq", "rabbitmq-2", "rabbitmq-3")
+CONTAINERS = (*NODES, "postgres", *PUBLISHERS, "gateway", "gateway-2", "console")
+SECOND = {name: f"CASEBOOK_{env_prefix(name)}_METRICS_PORT_2" for name in (*PUBLISHERS, "gateway")}
+CLUSTER_PORTS = (
+    *PORTS, "CASEBOOK_HTTP_PORT_2", *SECOND.values(),
+    *(f"CASEBOOK_{setting}_{node}" for setting in ("AMQP_PORT", "RABBITMQ_UI_PORT",
+                                                   "RABBITMQ_METRICS_PORT", "RABBITMQ_DIST_PORT")
+      for node in (2, 3)))
+
+
+@pytest.fixture(scope="module")
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          engine: Engine, images: dict[str, str]) -> Iterator[Stack]:
+    made = new_stack(engine, tmp_path_factory.mktemp("cluster"), images, FILES, CONTAINERS,
+                     CLUSTER_PORTS, project="casebook-cluster-test")
+    with running(made, request) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def worker(stack: Stack) -> str:
+    return stack.token("social_worker", "demo-worker-1", "JD001")
+
+
+def second_api(stack: Stack) -> str:
+    return f"http://127.0.0.1:{stack.ports['CASEBOOK_HTTP_PORT_2']}"
+
+
+def test_three_nodes_hold_every_queue_a_service_consumes(stack):
+    assert stack.health() == {container: "healthy" for container in CONTAINERS}
+    status = run(stack.compose_command("exec", "-T", "rabbitmq", "rabbitmqctl", "cluster_status",
+                                       "--formatter", "json"), stack.engine.env).stdout
+    nodes = ["casebook@localhost", "casebook-2@localhost", "casebook-3@localhost"]
+    assert sorted(json.loads(status)["running_nodes"]) == sorted(nodes)
+    queues = stack.queues()
+    consumed = [queue for queue in queues if re.fullmatch(r"rpc-\w+|\w+\.from\.\w+(\.dlq)?",
+                                                          queue["name"])]
+    assert {queue["name"] for queue in consumed} >= {f"rpc-{name}" for name in PUBLISHERS}
+    assert [(queue["name"], queue["type"], sorted(queue["members"])) for queue in consumed] == [
+        (queue["name"], "quorum", sorted(nodes)) for queue in consumed]
+    # No caller leaves a reply queue behind: a durable one would be a Raft group on every node.
+    replies = [queue for queue in queues if queue["name"].startswith("rpc.reply-")]
+    assert [queue for queue in replies if queue["durable"] or not queue["exclusive"]] == []
+
+
+def test_each_instance_serves_its_metrics_at_an_address_of_its_own(stack):
+    sockets = run(["ss", "-Htlnp"], stack.engine.env).stdout.splitlines()
+    for name in PUBLISHERS:
+        first, second = (f"127.0.0.1:{stack.ports[port]}" for port in (
+            f"CASEBOOK_{env_prefix(name)}_METRICS_PORT", SECOND[name]))
+        # Each of the two containers took one of the two addresses: neither shares one (with
+        # SO_REUSEPORT both listened at the first, and a scrape reached either).
+        served = [stack.listeners(sockets, container)
+                  for container in stack.container(name).split()]
+        assert sorted(served, key=sorted) == sorted([{first}, {second}], key=sorted), name
+    second_gateway = stack.listeners(sockets, stack.container("gateway-2"))
+    assert f"127.0.0.1:{stack.ports[SECOND['gateway']]}" in second_gateway
+    for port in SECOND.values():
+        metrics = run(["curl", "--silent", "--show-error", "--fail", "--max-time", "30",
+                       f"http://127.0.0.1:{stack.ports[port]}/metrics"], stack.engine.env)
+        assert "casebook_build_info{" in metrics.stdout, port
+
+
+def test_work_goes_on_through_both_gateways_while_a_node_is_stopped(stack, worker):
+    apis = [stack.api, second_api(stack)]
+    before = [register(stack, worker, api=api) for api in apis]
+    # The node every service connected to first, which leads every queue: Docker stops it and
+    # leaves it stopped until started again.
+    stack.compose("stop", "rabbitmq")
+    try:
+        during = [register(stack, worker, timeout=240, api=api) for api in apis * 3]
+    finally:
+        stack.compose("start", "rabbitmq")
+    stack.wait_healthy()
+    after = [register(stack, worker, api=api) for api in apis]
+    # Each client reads the same through the other gateway than the one that registered it.
+    for index, client_id in enumerate(before + during + after):
+        status, client = http("GET", f"{apis[(index + 1) % 2]}/clients/{client_id}", worker)
+        assert status == 200, (client_id, client)
+        assert client["details"]["name"] == "王小明"
+    counts = wait_for(lambda: ledger_holds_every_published_event(stack), timeout=240,
+                      interval=1, what="the ledger to hold every event of every source")
+    verify(stack, counts)
