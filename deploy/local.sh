@@ -123,21 +123,23 @@ ensure_tools() {
   ensure_promtool
 }
 
-# promtool checks deploy/prometheus and runs its alert tests (tests/unit/deploy/test_prometheus.py).
-# Debian ships it only in the prometheus package, whose install starts a server: the package is
-# unpacked instead, and promtool alone put in .venv/bin.
+# promtool checks deploy/prometheus and runs its alert tests (tests/unit/deploy/test_prometheus.py);
+# prometheus scrapes the Compose stacks with it (tests/compose/). Debian ships both in the
+# prometheus package, whose install starts a server: the package is unpacked instead, and the
+# two binaries put in .venv/bin.
 ensure_promtool() {
-  if command -v promtool >/dev/null || [ -x "$VENV/bin/promtool" ]; then return 0; fi
+  if { command -v promtool >/dev/null || [ -x "$VENV/bin/promtool" ]; } &&
+     { command -v prometheus >/dev/null || [ -x "$VENV/bin/prometheus" ]; }; then return 0; fi
   command -v apt-get >/dev/null || return 0
   local work
   work="$(mktemp -d)"
-  say "unpacking promtool from Debian's prometheus package into .venv/bin"
+  say "unpacking promtool and prometheus from Debian's prometheus package into .venv/bin"
   if ! (cd "$work" && apt-get download -qq prometheus >/dev/null 2>&1); then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     (cd "$work" && apt-get download -qq prometheus >/dev/null)
   fi
   dpkg-deb -x "$work"/prometheus_*.deb "$work/unpacked"
-  cp "$work/unpacked/usr/bin/promtool" "$VENV/bin/promtool"
+  cp "$work/unpacked/usr/bin/promtool" "$work/unpacked/usr/bin/prometheus" "$VENV/bin/"
   rm -rf "$work"
 }
 
@@ -165,6 +167,7 @@ ensure_docker_tools() {
 compose_test() {
   ensure_venv
   ensure_docker_tools
+  ensure_promtool
   local engine errors
   errors="$(mktemp)"
   if ! engine="$(bash "$ROOT/deploy/engine.sh" start 2>"$errors")"; then

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -19,10 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from services.runtime.cli.audit import published
 from services.runtime.cli.keygen import env_prefix
 from services.runtime.launcher import PUBLISHERS, SERVICES
 from tests.e2e.test_readme_tour import free_port
+from tests.support.scrapes import served_addresses
 from tests.support.services import AUDITOR, rpc
 from tests.support.waiting import wait_for
 
@@ -261,6 +265,69 @@ def running(stack: Stack, request: Any) -> Iterator[Stack]:
         raise
     finally:
         stack.compose("down", "--volumes", "--remove-orphans")
+
+
+def scraped_by_prometheus(stack: Stack, config_file: str, directory: Path) -> None:
+    """Prometheus (Debian's, which deploy/local.sh unpacks into the virtualenv) scraping the
+    stack as deploy/prometheus/`config_file` says, its targets moved to the stack's ports (the
+    unit tests hold the file's targets to the Compose files' defaults) and every second: every
+    target answers, every alert rule evaluates without an error, and RabbitMQ's figures per
+    queue arrive."""
+    deploy = ROOT / "deploy" / "prometheus"
+    config = yaml.safe_load((deploy / config_file).read_text(encoding="utf-8"))
+    served = served_addresses(stack.files,
+                              lambda variable, default: str(stack.ports.get(variable, default)))
+    config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
+    config["rule_files"] = [str(deploy / name) for name in config["rule_files"]]
+    for job in config["scrape_configs"]:
+        job["static_configs"] = [{"targets": served[job["job_name"]]}]
+    (directory / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    api = f"http://127.0.0.1:{free_port()}"
+    binary = shutil.which("prometheus") or str(BIN / "prometheus")
+    with (directory / "prometheus.log").open("wb") as log:
+        server = subprocess.Popen(
+            [binary, f"--config.file={directory / 'prometheus.yml'}",
+             f"--storage.tsdb.path={directory / 'data'}",
+             f"--web.listen-address={api.removeprefix('http://')}"],
+            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def answered(path: str) -> Any:
+            try:
+                with urllib.request.urlopen(f"{api}{path}", timeout=10) as response:
+                    return json.loads(response.read())["data"]
+            except OSError:  # not listening yet
+                return None
+
+        def every_target_up() -> list[dict[str, Any]] | None:
+            targets = (answered("/api/v1/targets") or {}).get("activeTargets", [])
+            return targets if targets and all(t["health"] == "up" for t in targets) else None
+
+        try:
+            targets = wait_for(every_target_up, timeout=90, interval=1,
+                               what="Prometheus to scrape every target")
+        except AssertionError:
+            down = [(t["scrapeUrl"], t["health"], t["lastError"]) for t in
+                    (answered("/api/v1/targets") or {}).get("activeTargets", [])
+                    if t["health"] != "up"]
+            raise AssertionError(f"targets not up: {down}") from None
+        assert {job: sorted(t["labels"]["instance"] for t in targets
+                            if t["labels"]["job"] == job) for job in served} == served
+
+        def every_rule_evaluated() -> list[dict[str, Any]] | None:
+            rules = [rule for group in (answered("/api/v1/rules") or {}).get("groups", [])
+                     for rule in group["rules"]]
+            return rules if rules and all(r["health"] != "unknown" for r in rules) else None
+
+        rules = wait_for(every_rule_evaluated, timeout=60, interval=1,
+                         what="Prometheus to evaluate every rule")
+        assert [(rule["name"], rule.get("lastError")) for rule in rules
+                if rule["health"] != "ok"] == []
+        queues = answered("/api/v1/query?query=rabbitmq_detailed_queue_messages")["result"]
+        assert {"rpc-cases", "archive.from.cases"} <= {
+            series["metric"]["queue"] for series in queues}
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
 
 
 def http(method: str, url: str, token: str, body: dict[str, Any] | None = None,

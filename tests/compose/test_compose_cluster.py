@@ -1,10 +1,11 @@
-"""deploy/compose.yaml with compose.cluster.yaml, started for real (`make compose-cluster-test`):
-three RabbitMQ nodes in one cluster, two instances of every service, two gateways. Every
+"""deploy/compose.yaml with compose.cluster.yaml, behind compose.prod.yaml's TLS proxy, started
+for real (`make compose-cluster-test`): three RabbitMQ nodes in one cluster, two instances of
+every service, two gateways the proxy spreads the API over. Every
 container healthy; every queue a service consumes replicated on the three nodes; each instance
-serving its metrics at an address of its own, where deploy/prometheus/prometheus.cluster.yml
-scrapes it (tests/unit/deploy/test_prometheus.py holds the two files to each other); and work
+serving its metrics at an address of its own, where Prometheus scrapes it with
+deploy/prometheus/prometheus.cluster.yml, every rule evaluating without an error; and work
 going on through both gateways while the node every service is connected to is stopped, with
-nothing lost once it is back.
+nothing lost once it is back, and through the proxy while a gateway is stopped.
 
 `make cluster-test` runs the same shape as local processes against nodes of its own, with
 faults; this runs the Compose files an operator deploys, with their health checks, secrets and
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -31,6 +33,8 @@ from tests.compose.stack import (
     register,
     run,
     running,
+    scraped_by_prometheus,
+    student,
     verify,
 )
 from tests.support.waiting import wait_for
@@ -43,9 +47,10 @@ pytestmark = [
                               "CASEBOOK_COMPOSE_CLUSTER_TEST=1"),
 ]
 
-FILES = ("deploy/compose.yaml", "deploy/compose.cluster.yaml")
+# With the TLS proxy of production, spreading the API over both gateways.
+FILES = ("deploy/compose.yaml", "deploy/compose.prod.yaml", "deploy/compose.cluster.yaml")
 NODES = ("rabbitmq", "rabbitmq-2", "rabbitmq-3")
-CONTAINERS = (*NODES, "postgres", *PUBLISHERS, "gateway", "gateway-2", "console")
+CONTAINERS = (*NODES, "postgres", *PUBLISHERS, "gateway", "gateway-2", "console", "proxy")
 SECOND = {name: f"CASEBOOK_{env_prefix(name)}_METRICS_PORT_2" for name in (*PUBLISHERS, "gateway")}
 CLUSTER_PORTS = (
     *PORTS, "CASEBOOK_HTTP_PORT_2", *SECOND.values(),
@@ -59,6 +64,10 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
           engine: Engine, images: dict[str, str]) -> Iterator[Stack]:
     made = new_stack(engine, tmp_path_factory.mktemp("cluster"), images, FILES, CONTAINERS,
                      CLUSTER_PORTS, project="casebook-cluster-test")
+    # As docs/operators.md says for the cluster behind the proxy: both gateways' ports.
+    with made.env_file.open("a", encoding="utf-8") as env:
+        env.write(f"CASEBOOK_PROXY_GATEWAY_PORTS={made.ports['CASEBOOK_HTTP_PORT']},"
+                  f"{made.ports['CASEBOOK_HTTP_PORT_2']}\n")
     with running(made, request) as stack:
         yield stack
 
@@ -107,6 +116,12 @@ def test_each_instance_serves_its_metrics_at_an_address_of_its_own(stack):
         assert "casebook_build_info{" in metrics.stdout, port
 
 
+def test_prometheus_scrapes_every_instance_and_node_and_evaluates_every_alert(stack, tmp_path):
+    # With two instances of every service, an alert's expression that matched one series per
+    # service would fail to evaluate: the rule's health says so.
+    scraped_by_prometheus(stack, "prometheus.cluster.yml", tmp_path)
+
+
 def test_work_goes_on_through_both_gateways_while_a_node_is_stopped(stack, worker):
     apis = [stack.api, second_api(stack)]
     before = [register(stack, worker, api=api) for api in apis]
@@ -127,3 +142,31 @@ def test_work_goes_on_through_both_gateways_while_a_node_is_stopped(stack, worke
     counts = wait_for(lambda: ledger_holds_every_published_event(stack), timeout=240,
                       interval=1, what="the ledger to hold every event of every source")
     verify(stack, counts)
+
+
+def test_the_proxy_passes_over_a_stopped_gateway_for_the_other(stack, worker):
+    curl = ["curl", "--silent", "--show-error", "--fail", "--max-time", "60",
+            "--cacert", str(stack.secrets / "tls.crt"),
+            "--header", f"Authorization: Bearer {worker}"]
+
+    def through_the_proxy() -> list[str]:
+        """Clients registered and read back through the proxy's TLS, POST then GET."""
+        registered = []
+        for _ in range(4):
+            client_id = str(uuid.uuid4())
+            run([*curl, "--header", "Content-Type: application/json", "--data",
+                 json.dumps(student(client_id)), f"{stack.tls_api}/clients"], stack.engine.env)
+            read = run([*curl, f"{stack.tls_api}/clients/{client_id}"], stack.engine.env)
+            assert json.loads(read.stdout)["details"]["name"] == "王小明"
+            registered.append(client_id)
+        return registered
+
+    through_the_proxy()
+    stack.compose("stop", "gateway")
+    try:
+        # Every request of a round-robin between the two reaches the one that runs.
+        through_the_proxy()
+    finally:
+        stack.compose("start", "gateway")
+    stack.wait_healthy()
+    through_the_proxy()

@@ -2,8 +2,9 @@
 built without a registry where none answers, every container healthy and listening on 127.0.0.1
 only, the README's tour over HTTP and the proxy's TLS, then a crashed service, the whole stack
 down and up again, one service upgraded while commands go on: nothing is lost; an integrator
-added to the running broker follows the events as itself; and a dump restored as
-docs/operators.md says: nothing of what it undid comes back.
+added to the running broker follows the events as itself; a dump restored as
+docs/operators.md says: nothing of what it undid comes back; Prometheus scrapes it with
+deploy/prometheus/prometheus.yml; and no caller leaves a reply queue behind.
 
 It needs a Docker engine (deploy/engine.sh starts one) and takes minutes; `bash deploy/local.sh
 test` leaves it out and `.ci/run` runs it after the suite. Each scenario makes its own records."""
@@ -36,6 +37,7 @@ from tests.compose.stack import (
     register,
     run,
     running,
+    scraped_by_prometheus,
     verify,
 )
 from tests.e2e.test_readme_tour import tour_blocks
@@ -130,6 +132,10 @@ def test_no_caller_leaves_a_reply_queue_behind(stack):
     replies = [queue for queue in stack.queues() if queue["name"].startswith("rpc.reply-")]
     assert replies  # the services' own, for their calls to each other
     assert [queue for queue in replies if queue["durable"] or not queue["exclusive"]] == []
+
+
+def test_prometheus_scrapes_every_target_and_evaluates_every_alert(stack, tmp_path):
+    scraped_by_prometheus(stack, "prometheus.yml", tmp_path)
 
 
 def test_every_container_keeps_its_logs_bounded(stack):

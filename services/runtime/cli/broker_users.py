@@ -11,15 +11,17 @@ each source's whole stream) and make the calls of its role (`OUTSIDE_CALLS`), no
 answers personal content; its queues hold at most `--max-backlog` envelopes, the oldest dropped
 first (`backlog_policy`). The user, its permissions, its queues and its policy go into
 `rabbitmq_definitions.json`, which RabbitMQ loads at boot; the command prints how to load them
-into the broker that runs now.
+into the broker that runs now. `renew` gives a user added by an earlier release what its role
+has now, keeping its password.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -47,6 +49,7 @@ ROLES = tuple(OUTSIDE_CALLS)
 TAG = "casebook-{role}"  # the user's tag in RabbitMQ: which role it was made for
 DEFAULT_BACKLOG = 100_000
 COMPOSE = "docker compose -f deploy/compose.yaml"
+T = TypeVar("T")
 
 
 class Refused(ValueError):
@@ -85,11 +88,19 @@ def add_user(
         raise Refused("NAME", f"the definitions already have a user {name!r}")
     if max_backlog < 1:
         raise Refused("--max-backlog", f"{max_backlog} is not at least 1")
+    _grant(document, name, role, rabbit_password_hash(password), max_backlog)
+
+
+def _grant(
+    document: dict[str, Any], name: str, role: str, password_hash: str, max_backlog: int,
+) -> None:
+    """The user `name` of `role` as this release makes one: its permissions, backlog policy,
+    queues and their bindings, and the exchanges they are bound to."""
     vhost = vhost_of(document)
     permissions, topic = outside_grants(name, role, vhost)
     document["users"].append({
         "name": name,
-        "password_hash": rabbit_password_hash(password),
+        "password_hash": password_hash,
         "hashing_algorithm": "rabbit_password_hashing_sha256",
         "tags": [TAG.format(role=role)],
     })
@@ -124,6 +135,22 @@ def remove_user(document: dict[str, Any], name: str) -> list[str]:
     return queues
 
 
+def renew_user(document: dict[str, Any], name: str) -> list[str]:
+    """The outside user `name` given what this release gives its role, its password and backlog
+    kept; returned, those of its queues the definitions did not hold (a user added before they
+    were made for it, whose subscriber declared them itself, classic)."""
+    role = outside_users(document).get(name)
+    if role is None:
+        raise Refused("NAME", f"the definitions have no integrator or auditor {name!r}")
+    [user] = [user for user in document["users"] if user["name"] == name]
+    backlog = next((item["definition"]["max-length"] for item in document.get("policies", [])
+                    if item["name"] == backlog_policy_name(name)), DEFAULT_BACKLOG)
+    held = {queue["name"] for queue in document.get("queues", [])}
+    remove_user(document, name)
+    _grant(document, name, role, user["password_hash"], backlog)
+    return [queue for queue in queue_names(document, name) if queue not in held]
+
+
 def queue_names(document: dict[str, Any], name: str) -> list[str]:
     """The queues of the outside user `name` in the definitions, by its role: also those its
     subscriber declared itself under a user added before the definitions held them."""
@@ -138,6 +165,18 @@ def _definitions(secrets_dir: Path) -> tuple[Path, dict[str, Any]]:
             f"{path} does not exist: `casebook keygen --write deploy/` makes it with the "
             "deployment's other secrets")
     return path, json.loads(path.read_text(encoding="utf-8"))
+
+
+def _changed(
+    secrets_dir: Path, change: Callable[[dict[str, Any]], T],
+) -> tuple[Path, dict[str, Any], T]:
+    """The deployment's definitions, changed in memory (saved by the caller), and what the
+    change returned; a refusal is the operator's error, naming the argument and the rule."""
+    path, document = _definitions(secrets_dir)
+    try:
+        return path, document, change(document)
+    except Refused as refusal:
+        raise click.BadParameter(str(refusal), param_hint=refusal.field) from None
 
 
 def _save(path: Path, document: dict[str, Any]) -> None:
@@ -168,12 +207,9 @@ def broker_user() -> None:
                    "(its reader fetches them with events_since).")
 def add(name: str, role: str, secrets_dir: Path, max_backlog: int) -> None:
     """Add the broker user NAME, with a fresh password written beside the secrets."""
-    path, document = _definitions(secrets_dir)
     password = fresh_password()
-    try:
-        add_user(document, name, role, password, max_backlog)
-    except Refused as refusal:
-        raise click.BadParameter(str(refusal), param_hint=refusal.field) from None
+    path, document, _ = _changed(
+        secrets_dir, lambda document: add_user(document, name, role, password, max_backlog))
     write_file(secrets_dir / password_file(name), password, 0o600)
     _save(path, document)
     vhost = vhost_of(document)
@@ -194,11 +230,7 @@ def add(name: str, role: str, secrets_dir: Path, max_backlog: int) -> None:
 def remove(name: str, secrets_dir: Path) -> None:
     """Take the broker user NAME out of the definitions, and say how to take it off the
     running broker."""
-    path, document = _definitions(secrets_dir)
-    try:
-        queues = remove_user(document, name)
-    except Refused as refusal:
-        raise click.BadParameter(str(refusal), param_hint=refusal.field) from None
+    path, document, queues = _changed(secrets_dir, lambda document: remove_user(document, name))
     _save(path, document)
     (secrets_dir / password_file(name)).unlink(missing_ok=True)
     vhost = vhost_of(document)
@@ -209,6 +241,34 @@ def remove(name: str, secrets_dir: Path) -> None:
         f"casebook: removed {name} from {path}. Loading the definitions adds and never removes, "
         f"so take the user, its policy and its queues off the running broker:\n"
         + "\n".join(f"  {COMPOSE} exec rabbitmq rabbitmqctl {command}" for command in commands))
+
+
+@broker_user.command()
+@click.argument("name")
+@secrets_option
+def renew(name: str, secrets_dir: Path) -> None:
+    """Give the broker user NAME what this release gives its role, its password kept: after an
+    upgrade that changed it."""
+    path, document, stale = _changed(secrets_dir, lambda document: renew_user(document, name))
+    _save(path, document)
+    vhost = vhost_of(document)
+    lines = [f"casebook: renewed {name} in {path}, its password kept. Load it into the running "
+             "broker:"]
+    if stale:
+        lines.append("first delete the queues its subscriber declared before they were made for "
+                     "it (classic: the quorum queue of that name cannot be made while one stands; "
+                     "what they held, its subscriber fetches with events_since; one it never "
+                     "declared is \"not found\", nothing to delete),")
+        lines += [f"  {COMPOSE} exec rabbitmq rabbitmqctl delete_queue -p {vhost} {queue}"
+                  for queue in stale]
+        lines.append("then load the definitions,")
+    lines += [
+        f"  {COMPOSE} exec -T rabbitmq rabbitmqctl import_definitions --format json < {path}",
+        "and start its subscriber again (a connection keeps the rights it opened with). Delete "
+        f"any other queue named {name}.* that `rabbitmqctl list_queues -p {vhost} name` shows: "
+        "no other is made for it.",
+    ]
+    click.echo("\n".join(lines))
 
 
 @broker_user.command("list")

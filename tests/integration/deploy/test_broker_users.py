@@ -19,8 +19,9 @@ from kombu import Connection, Exchange, Producer, Queue
 from services.archive.service import ArchiveService
 from services.cases.service import CasesService
 from services.resources.service import ResourcesService
-from services.runtime.cli.broker_users import add_user
+from services.runtime.cli.broker_users import add_user, renew_user
 from services.runtime.cli.keygen import OPERATOR_USER, SERVICES, definitions
+from services.runtime.launcher import PUBLISHERS
 from services.supervision.service import SupervisionService
 from tests.support.scenarios import drive_case, events_per_case
 from tests.support.services import AUDITOR, WORKER, ledgered, rpc, running
@@ -249,6 +250,74 @@ def test_an_outside_user_cannot_stall_a_source_nor_unbind_its_subscribers(servic
         "list_bindings", "source_name", "destination_name")
         if source == "cases.events" and INTEGRATOR in destination] == [
         f"{INTEGRATOR}.from.cases"]
+
+
+def test_renew_narrows_a_user_added_before_to_its_roles_rights_keeping_its_password(
+        service_uri):
+    """As `casebook broker-user renew` says: delete the classic queue the user's subscriber
+    declared, load the renewed definitions; the same password logs in, with today's rights."""
+    parts = urlsplit(service_uri(OPERATOR_USER))
+    vhost, name, password = parts.path[1:], f"old_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    document: dict = {"vhosts": [{"name": vhost}], "users": [], "permissions": [],
+                      "topic_permissions": [], "policies": [], "exchanges": [], "queues": [],
+                      "bindings": []}
+    add_user(document, name, "integrator", password)
+    # As `add` made it until 2026-12-07: its own queues to declare, the sources' exchanges to
+    # configure, and no queue made for it.
+    wide = rf"^({name}\..+|rpc\.reply-.+|nameko-rpc|(cases|archive|resources|supervision)\.events)$"
+    document["permissions"][0].update(configure=wide, read=wide,
+                                      write=rf"^({name}\..+|rpc\.reply-.+|nameko-rpc)$")
+    document["queues"], document["bindings"] = [], []
+
+    def load() -> None:
+        subprocess.run(["rabbitmqctl", "-q", "import_definitions", "--format", "json"],
+                       input=json.dumps(document), text=True, check=True, capture_output=True,
+                       timeout=60)
+
+    uri = f"amqp://{name}:{password}@{parts.hostname}:{parts.port}/{vhost}"
+    cases_events = Exchange("cases.events", type="topic", durable=True, passive=True)
+    load()
+    try:
+        def declared_as_before() -> bool:  # the import finishes asynchronously
+            try:
+                with Connection(uri, connect_timeout=2) as connection:
+                    Queue(f"{name}.from.cases", cases_events, routing_key="#", durable=True)(
+                        connection.channel()).declare()
+                return True
+            except Exception:
+                return False
+
+        wait_for(declared_as_before, what="the old user to declare its queue as it could")
+        stale = renew_user(document, name)
+        assert stale == [f"{name}.from.{source}" for source in PUBLISHERS]
+        for queue in stale:  # `renew` prints these; a queue never declared is "not found"
+            subprocess.run(["rabbitmqctl", "-q", "delete_queue", "-p", vhost, queue],
+                           capture_output=True, timeout=60)
+        load()
+
+        def narrowed() -> bool:
+            try:
+                with Connection(uri, connect_timeout=2) as connection:
+                    Queue(f"{name}.mine", cases_events, routing_key="#")(
+                        connection.channel()).declare()
+                return False
+            except Exception as refusal:
+                return "ACCESS_REFUSED" in str(refusal)
+
+        wait_for(narrowed, what="the renewed rights to refuse it a queue of its own")
+        # The same password; its queue now the operator's quorum queue, which it reads.
+        with Connection(uri) as connection:
+            Queue(f"{name}.from.cases")(connection.channel()).queue_declare(passive=True)
+        queues = subprocess.run(
+            ["rabbitmqctl", "-q", "--no-table-headers", "list_queues", "-p", vhost, "name",
+             "type"], capture_output=True, text=True, check=True, timeout=60).stdout
+        assert f"{name}.from.cases\tquorum" in queues.splitlines()
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_user", name], capture_output=True,
+                       timeout=60)
+        for source in PUBLISHERS:
+            subprocess.run(["rabbitmqctl", "-q", "delete_queue", "-p", vhost,
+                            f"{name}.from.{source}"], capture_output=True, timeout=60)
 
 
 def as_user(uri: str) -> dict[str, str]:

@@ -180,6 +180,68 @@ def test_remove_takes_the_user_out_and_nothing_else(secrets_dir):
         assert code == 2 and f"the definitions have no integrator or auditor {name!r}" in output
 
 
+def added_before_its_queues_were_made(secrets_dir: Path, name: str, role: str) -> None:
+    """`name` in the definitions as `broker-user add` wrote it until 2026-12-07: the same
+    user and backlog policy, wider grants, no queues (its subscriber declared them)."""
+    assert run("add", name, "--role", role, "--secrets", str(secrets_dir),
+               "--max-backlog", "700")[0] == 0
+    path = secrets_dir / DEFINITIONS_FILE
+    document = json.loads(path.read_text())
+    [grant] = [grant for grant in document["permissions"] if grant["user"] == name]
+    grant.update(configure=rf"^({name}\..+|rpc\.reply-.+|nameko-rpc|(cases|archive)\.events)$",
+                 read=rf"^({name}\..+|rpc\.reply-.+|nameko-rpc|(cases|archive)\.events)$",
+                 write=rf"^({name}\..+|rpc\.reply-.+|nameko-rpc)$")
+    document["queues"] = [queue for queue in document["queues"]
+                          if not queue["name"].startswith(f"{name}.")]
+    document["bindings"] = [binding for binding in document["bindings"]
+                            if not binding["destination"].startswith(f"{name}.")]
+    path.write_text(json.dumps(document))
+    (secrets_dir / password_file(name)).unlink()  # handed over, as `add` says
+
+
+@pytest.mark.parametrize("role", ["integrator", "auditor"])
+def test_renew_gives_a_user_added_before_what_its_role_has_now_keeping_its_password(
+        secrets_dir, role):
+    path = secrets_dir / DEFINITIONS_FILE
+    added_before_its_queues_were_made(secrets_dir, "acme", role)
+    [user] = [user for user in json.loads(path.read_text())["users"] if user["name"] == "acme"]
+
+    code, output = run("renew", "acme", "--secrets", str(secrets_dir))
+    assert code == 0, output
+    renewed = json.loads(path.read_text())
+    assert not (secrets_dir / password_file("acme")).exists()  # no new password to hand over
+    lines = output.splitlines()
+    deletes = [line for line in lines if "delete_queue" in line]
+    assert deletes == ([f"  docker compose -f deploy/compose.yaml exec rabbitmq rabbitmqctl "
+                        f"delete_queue -p casebook acme.from.{source}" for source in PUBLISHERS]
+                       if role == "integrator" else [])
+    imports = [index for index, line in enumerate(lines) if "import_definitions" in line]
+    assert imports and all(lines.index(line) < imports[0] for line in deletes)
+    # Renewed again: nothing changes, and no queue is to be deleted.
+    code, again = run("renew", "acme", "--secrets", str(secrets_dir))
+    assert code == 0 and "delete_queue" not in again
+    assert json.loads(path.read_text()) == renewed
+
+    # What removing it and adding it again makes, but for the new password it would need.
+    assert run("remove", "acme", "--secrets", str(secrets_dir))[0] == 0
+    assert run("add", "acme", "--role", role, "--secrets", str(secrets_dir),
+               "--max-backlog", "700")[0] == 0
+    added = json.loads(path.read_text())
+    for made in added["users"]:
+        if made["name"] == "acme":
+            assert made["password_hash"] != user["password_hash"]
+            made["password_hash"] = user["password_hash"]
+    assert renewed == added
+
+
+def test_renew_refuses_anyone_but_an_integrator_or_an_auditor(secrets_dir):
+    pristine = (secrets_dir / DEFINITIONS_FILE).read_text()
+    for name in ("acme", "cases", "operator"):
+        code, output = run("renew", name, "--secrets", str(secrets_dir))
+        assert code == 2 and f"the definitions have no integrator or auditor {name!r}" in output
+    assert (secrets_dir / DEFINITIONS_FILE).read_text() == pristine
+
+
 def test_without_the_deployments_definitions_it_says_how_to_make_them(tmp_path):
     code, output = run("add", "acme", "--role", "auditor", "--secrets", str(tmp_path))
     assert code == 1 and "casebook keygen --write deploy/" in output

@@ -214,3 +214,16 @@ def test_docker_compose_accepts_the_files(tmp_path, files):
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("ports", ["8000,80a", "8000;8001", "8000,,8001 x"])
+def test_the_proxy_refuses_a_gateway_that_is_not_a_port_before_it_starts(ports):
+    proxy = subprocess.run(
+        ["bash", str(DEPLOY / "nginx" / "start.sh")], capture_output=True, text=True,
+        timeout=30, env={"PATH": "/usr/bin:/bin", "CASEBOOK_HTTPS_ADDRESS": "127.0.0.1:443",
+                         "CASEBOOK_CONSOLE_HTTPS_ADDRESS": "127.0.0.1:8443",
+                         "CASEBOOK_HTTP_PORT": "8000", "CASEBOOK_CONSOLE_PORT": "8080",
+                         "CASEBOOK_PROXY_GATEWAY_PORTS": ports})
+    assert proxy.returncode == 1
+    assert proxy.stderr.startswith(f"CASEBOOK_PROXY_GATEWAY_PORTS={ports}: '")
+    assert "is not a port; give the gateways' ports separated by commas" in proxy.stderr

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from services.runtime.launcher import METRICS_PORTS, SERVICES
+from tests.support.scrapes import served_addresses
 
 ROOT = Path(__file__).resolve().parents[3]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -38,7 +39,7 @@ def family(name: str) -> str:
 
 def test_every_service_is_scraped_where_compose_serves_its_metrics():
     config, jobs = scrape_targets("prometheus.yml")
-    assert jobs == served_addresses("compose.yaml")
+    assert jobs == served_addresses(("deploy/compose.yaml",))
     assert jobs == {name: [f"127.0.0.1:{METRICS_PORTS[name]}"] for name in SERVICES} | {
         "rabbitmq": [f"127.0.0.1:{default_port('CASEBOOK_RABBITMQ_METRICS_PORT')}"]}
     assert config["rule_files"] == ["alerts.yml"]
@@ -51,33 +52,11 @@ def scrape_targets(config_file: str) -> tuple[dict[str, Any], dict[str, list[str
                     for job in config["scrape_configs"]}
 
 
-def served_addresses(*compose_files: str) -> dict[str, list[str]]:
-    """Where each service's containers serve metrics, by job, as the Compose files merged give
-    CASEBOOK_METRICS_ADDRESS (each address of each container with its default port), and the
-    RabbitMQ nodes' CASEBOOK_RABBITMQ_METRICS_PORT."""
-    merged: dict[str, dict[str, str]] = {}
-    for name in compose_files:
-        document = yaml.safe_load((ROOT / "deploy" / name).read_text(encoding="utf-8"))
-        for container, service in document["services"].items():
-            merged.setdefault(container, {}).update(service.get("environment") or {})
-    served: dict[str, list[str]] = {}
-    for container, environment in merged.items():
-        job = "rabbitmq" if container.startswith("rabbitmq") else container.removesuffix("-2")
-        if "CASEBOOK_RABBITMQ_METRICS_PORT" in environment:
-            value = f"127.0.0.1:{environment['CASEBOOK_RABBITMQ_METRICS_PORT']}"
-        else:
-            value = environment.get("CASEBOOK_METRICS_ADDRESS") or ""
-        served.setdefault(job, []).extend(
-            re.sub(r"\$\{[A-Z0-9_]+:-(\d+)\}", r"\1", address)
-            for address in value.split(",") if address)
-    return {job: sorted(addresses) for job, addresses in served.items() if addresses}
-
-
 def test_the_cluster_profile_is_scraped_at_every_instance_and_every_node():
     single, single_jobs = scrape_targets("prometheus.yml")
     cluster, jobs = scrape_targets("prometheus.cluster.yml")
     assert {job: sorted(targets) for job, targets in jobs.items()} == served_addresses(
-        "compose.yaml", "compose.cluster.yaml")
+        ("deploy/compose.yaml", "deploy/compose.cluster.yaml"))
     # Two instances of every service but the console, three nodes.
     assert {job: len(targets) for job, targets in jobs.items()} == {
         **{name: 2 for name in SERVICES if name != "console"}, "console": 1, "rabbitmq": 3}
