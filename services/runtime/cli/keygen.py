@@ -3,12 +3,13 @@
 It makes, for every service in `SERVICES`, a CIPHER_KEY (AES-256-GCM encryption of its stored
 events) and a RabbitMQ password; a PostgreSQL password; a RabbitMQ password for the operator (the
 management UI and the `casebook` CLI); the gateway's `CASEBOOK_JWT_SECRET`; the console's
-`CASEBOOK_CONSOLE_SECRET` (it signs the session cookies); and the archive's
-Ed25519 ledger signing key. With `--write deploy/` it writes each as a file in
-`deploy/secrets/` (mode 0600; Compose mounts them into the containers, which read them through
-`<VARIABLE>_FILE`), with `rabbitmq_definitions.json` (loaded by RabbitMQ at boot: the vhost, one
-user per service with only the permissions that service needs, and their salted password
-hashes), and `deploy/.env` if there is none. With `--tls-name` it adds a self-signed TLS
+`CASEBOOK_CONSOLE_SECRET` (it signs the session cookies); the archive's Ed25519 ledger signing
+key; the transport key every RPC body is sealed with; and the Erlang cookie the RabbitMQ nodes of
+the cluster profile (deploy/compose.cluster.yaml) share. With `--write deploy/` it writes each
+as a file in `deploy/secrets/` (mode 0600; Compose mounts them into the containers, which read
+them through `<VARIABLE>_FILE`), with `rabbitmq_definitions.json` (loaded by RabbitMQ at boot:
+the vhost, one user per service with only the permissions that service needs, and their salted
+password hashes), and `deploy/.env` if there is none. With `--tls-name` it adds a self-signed TLS
 certificate for the proxy of deploy/compose.prod.yaml.
 
 The broker is a trust boundary (DESIGN.md "Actors, access, privacy"): a service's user may
@@ -352,8 +353,8 @@ def secrets_text(values: dict[str, str]) -> str:
 def keygen(directory: Path | None, tls_names: tuple[str, ...], force: bool,
            missing: bool) -> None:
     """Make fresh secrets for the Compose deployment: a CIPHER_KEY and a RabbitMQ user per
-    service, the PostgreSQL password, the JWT secret, the ledger signing key and the key RPC
-    bodies are sealed with."""
+    service, the PostgreSQL password, the JWT secret, the ledger signing key, the key RPC
+    bodies are sealed with and the cluster's Erlang cookie."""
     values = fresh_secrets()
     if missing:
         if directory is None or tls_names or force:
