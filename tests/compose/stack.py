@@ -267,12 +267,23 @@ def running(stack: Stack, request: Any) -> Iterator[Stack]:
         stack.compose("down", "--volumes", "--remove-orphans")
 
 
-def scraped_by_prometheus(stack: Stack, config_file: str, directory: Path) -> None:
+@dataclass(frozen=True)
+class Scrape:
+    """What Prometheus made of a stack: the instances each job should have (`served`, from the
+    Compose files) and those it scraped, every rule that failed to evaluate (name and error),
+    and the queues RabbitMQ's figures came in for."""
+
+    served: dict[str, list[str]]
+    scraped: dict[str, list[str]]
+    failing_rules: list[tuple[str, str | None]]
+    queues: set[str]
+
+
+def scraped_by_prometheus(stack: Stack, config_file: str, directory: Path) -> Scrape:
     """Prometheus (Debian's, which deploy/local.sh unpacks into the virtualenv) scraping the
     stack as deploy/prometheus/`config_file` says, its targets moved to the stack's ports (the
-    unit tests hold the file's targets to the Compose files' defaults) and every second: every
-    target answers, every alert rule evaluates without an error, and RabbitMQ's figures per
-    queue arrive."""
+    unit tests hold the file's targets to the Compose files' defaults) and every second, once
+    every target answers and every rule has been evaluated."""
     deploy = ROOT / "deploy" / "prometheus"
     config = yaml.safe_load((deploy / config_file).read_text(encoding="utf-8"))
     served = served_addresses(stack.files,
@@ -298,20 +309,22 @@ def scraped_by_prometheus(stack: Stack, config_file: str, directory: Path) -> No
             except OSError:  # not listening yet
                 return None
 
+        def targets() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = (answered("/api/v1/targets") or {}).get(
+                "activeTargets", [])
+            return found
+
         def every_target_up() -> list[dict[str, Any]] | None:
-            targets = (answered("/api/v1/targets") or {}).get("activeTargets", [])
-            return targets if targets and all(t["health"] == "up" for t in targets) else None
+            found = targets()
+            return found if found and all(t["health"] == "up" for t in found) else None
 
         try:
-            targets = wait_for(every_target_up, timeout=90, interval=1,
-                               what="Prometheus to scrape every target")
+            up = wait_for(every_target_up, timeout=90, interval=1,
+                          what="Prometheus to scrape every target")
         except AssertionError:
-            down = [(t["scrapeUrl"], t["health"], t["lastError"]) for t in
-                    (answered("/api/v1/targets") or {}).get("activeTargets", [])
+            down = [(t["scrapeUrl"], t["health"], t["lastError"]) for t in targets()
                     if t["health"] != "up"]
             raise AssertionError(f"targets not up: {down}") from None
-        assert {job: sorted(t["labels"]["instance"] for t in targets
-                            if t["labels"]["job"] == job) for job in served} == served
 
         def every_rule_evaluated() -> list[dict[str, Any]] | None:
             rules = [rule for group in (answered("/api/v1/rules") or {}).get("groups", [])
@@ -320,11 +333,14 @@ def scraped_by_prometheus(stack: Stack, config_file: str, directory: Path) -> No
 
         rules = wait_for(every_rule_evaluated, timeout=60, interval=1,
                          what="Prometheus to evaluate every rule")
-        assert [(rule["name"], rule.get("lastError")) for rule in rules
-                if rule["health"] != "ok"] == []
         queues = answered("/api/v1/query?query=rabbitmq_detailed_queue_messages")["result"]
-        assert {"rpc-cases", "archive.from.cases"} <= {
-            series["metric"]["queue"] for series in queues}
+        return Scrape(
+            served=served,
+            scraped={job: sorted(t["labels"]["instance"] for t in up if t["labels"]["job"] == job)
+                     for job in served},
+            failing_rules=[(rule["name"], rule.get("lastError")) for rule in rules
+                           if rule["health"] != "ok"],
+            queues={series["metric"]["queue"] for series in queues})
     finally:
         server.terminate()
         server.wait(timeout=60)

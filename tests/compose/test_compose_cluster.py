@@ -77,10 +77,6 @@ def worker(stack: Stack) -> str:
     return stack.token("social_worker", "demo-worker-1", "JD001")
 
 
-def second_api(stack: Stack) -> str:
-    return f"http://127.0.0.1:{stack.ports['CASEBOOK_HTTP_PORT_2']}"
-
-
 def test_three_nodes_hold_every_queue_a_service_consumes(stack):
     assert stack.health() == {container: "healthy" for container in CONTAINERS}
     status = run(stack.compose_command("exec", "-T", "rabbitmq", "rabbitmqctl", "cluster_status",
@@ -119,11 +115,14 @@ def test_each_instance_serves_its_metrics_at_an_address_of_its_own(stack):
 def test_prometheus_scrapes_every_instance_and_node_and_evaluates_every_alert(stack, tmp_path):
     # With two instances of every service, an alert's expression that matched one series per
     # service would fail to evaluate: the rule's health says so.
-    scraped_by_prometheus(stack, "prometheus.cluster.yml", tmp_path)
+    scrape = scraped_by_prometheus(stack, "prometheus.cluster.yml", tmp_path)
+    assert scrape.scraped == scrape.served
+    assert scrape.failing_rules == []
+    assert {"rpc-cases", "archive.from.cases"} <= scrape.queues
 
 
 def test_work_goes_on_through_both_gateways_while_a_node_is_stopped(stack, worker):
-    apis = [stack.api, second_api(stack)]
+    apis = [stack.api, f"http://127.0.0.1:{stack.ports['CASEBOOK_HTTP_PORT_2']}"]
     before = [register(stack, worker, api=api) for api in apis]
     # The node every service connected to first, which leads every queue: Docker stops it and
     # leaves it stopped until started again.

@@ -135,7 +135,10 @@ def test_no_caller_leaves_a_reply_queue_behind(stack):
 
 
 def test_prometheus_scrapes_every_target_and_evaluates_every_alert(stack, tmp_path):
-    scraped_by_prometheus(stack, "prometheus.yml", tmp_path)
+    scrape = scraped_by_prometheus(stack, "prometheus.yml", tmp_path)
+    assert scrape.scraped == scrape.served
+    assert scrape.failing_rules == []
+    assert {"rpc-cases", "archive.from.cases"} <= scrape.queues
 
 
 def test_every_container_keeps_its_logs_bounded(stack):
