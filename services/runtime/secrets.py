@@ -4,12 +4,14 @@ Compose hands secrets to the containers as files under /run/secrets/ (deploy/com
 they are in neither `.env`, the Compose configuration nor `docker inspect`. Every secret Casebook
 reads goes through `secret_value`; docs/operators.md lists them. Run as a module, this is also
 the image's entrypoint (deploy/Dockerfile): nameko reads the broker's URI from the environment
-only, so the password of AMQP_URI's user is put into it there, before the service starts.
+only, so the password of AMQP_URI's user is put into it there, before the service starts, and a
+cluster's nodes are put in an order of the process's own (`shuffled_nodes`).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -77,6 +79,19 @@ def without_amqp_password(uri: str) -> str:
                     else one for one in uri.split(";"))
 
 
+def shuffled_nodes(uri: str, order: random.Random | None = None) -> str:
+    """A cluster's failover URI (`amqp://a;amqp://b;amqp://c`) with its nodes in a random order;
+    one node's URI unchanged. kombu connects to the first node of the URI and, when that one
+    goes, to the next: given the same order, every process of a deployment would be connected
+    to one node, the others idle until it fails, and then all of them would move to the same
+    second node at once. Each service process takes an order of its own as it starts
+    (this module's `main`, `casebook up`), so connections, and the work of the queues'
+    consumers, spread over the nodes, and those of a node that goes spread over the rest."""
+    nodes = uri.split(";")
+    (order or random.SystemRandom()).shuffle(nodes)
+    return ";".join(nodes)
+
+
 def _with_password(uri: str, written: str) -> str:
     """`uri` with `written` (as a URI writes it, quoted) as its user's password."""
     parts = urlsplit(uri)
@@ -86,12 +101,13 @@ def _with_password(uri: str, written: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """Run a command with AMQP_URI carrying the password of AMQP_PASSWORD(_FILE)."""
+    """Run a command with AMQP_URI carrying the password of AMQP_PASSWORD(_FILE), its nodes
+    shuffled."""
     command = list(sys.argv[1:] if argv is None else argv)
     if not command:
         raise SystemExit("usage: python -m services.runtime.secrets COMMAND [ARGUMENT ...]")
     if os.environ.get("AMQP_URI"):
-        os.environ["AMQP_URI"] = with_amqp_password(os.environ["AMQP_URI"])
+        os.environ["AMQP_URI"] = shuffled_nodes(with_amqp_password(os.environ["AMQP_URI"]))
     os.execvp(command[0], command)
 
 

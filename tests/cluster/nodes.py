@@ -5,21 +5,33 @@ shared broker on 5672. Clients reach them through one failover URI (`amqp://a;am
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.broker import PrivateBroker
 
 VHOST = "casebook"
+# As deploy/rabbitmq/cluster.conf: queue leaders spread over the nodes as queues are declared.
+CLUSTER_CONFIG = "queue_leader_locator = balanced\n"
+
+
+@dataclass
+class Placement:
+    connections: Counter[int]  # node number → client connections on it
+    leaders: dict[str, int]  # quorum queue → the number of the node that leads it
 
 
 class Cluster:
     def __init__(self, directory: Path, size: int = 3) -> None:
-        self.nodes = [PrivateBroker(directory / f"node-{number}") for number in range(size)]
+        self.nodes = [PrivateBroker(directory / f"node-{number}", CLUSTER_CONFIG)
+                      for number in range(size)]
         self.stopped: set[int] = set()
 
     @property
@@ -48,13 +60,29 @@ class Cluster:
 
     def running_nodes(self) -> int:
         """How many nodes the cluster counts as running, asked of one still running."""
+        return int(self._asked("eval", "length(rabbit_nodes:all_running()).").strip())
+
+    def placement(self) -> Placement:
+        """Which node each client connection of the vhost is on, and which leads each of its
+        quorum queues, by the node's number."""
+        numbers = {node.node: number for number, node in enumerate(self.nodes)}
+        ports = {node.port: number for number, node in enumerate(self.nodes)}
+        connections = json.loads(self._asked("list_connections", "port", "vhost",
+                                             "--formatter", "json"))
+        queues = json.loads(self._asked("list_queues", "-p", VHOST, "name", "type", "leader",
+                                        "--formatter", "json"))
+        return Placement(
+            connections=Counter(ports[item["port"]] for item in connections
+                                if item["vhost"] == VHOST),
+            leaders={item["name"]: numbers[item["leader"]] for item in queues
+                     if item["type"] == "quorum"})
+
+    def _asked(self, *args: str) -> str:
+        """What rabbitmqctl answers, asked of a node still running."""
         asked = next(node for number, node in enumerate(self.nodes)
                      if number not in self.stopped)
-        out = subprocess.run(
-            ["rabbitmqctl", "-q", "-n", asked.node, "eval",
-             "length(rabbit_nodes:all_running())."],
-            check=True, capture_output=True, text=True, timeout=60).stdout
-        return int(out.strip())
+        return subprocess.run(["rabbitmqctl", "-q", "-n", asked.node, *args],
+                              check=True, capture_output=True, text=True, timeout=60).stdout
 
     def stop(self) -> None:
         for number, node in enumerate(self.nodes):

@@ -1,10 +1,11 @@
 """deploy/compose.yaml with compose.cluster.yaml, behind compose.prod.yaml's TLS proxy, started
 for real (`make compose-cluster-test`): three RabbitMQ nodes in one cluster, two instances of
 every service, two gateways the proxy spreads the API over. Every
-container healthy; every queue a service consumes replicated on the three nodes; each instance
+container healthy; every queue a service consumes replicated on the three nodes, their leaders
+on every node and the services' connections on more than one; each instance
 serving its metrics at an address of its own, where Prometheus scrapes it with
 deploy/prometheus/prometheus.cluster.yml, every rule evaluating without an error; and work
-going on through both gateways while the node every service is connected to is stopped, with
+going on through both gateways while the first node is stopped, with
 nothing lost once it is back, and through the proxy while a gateway is stopped.
 
 `make cluster-test` runs the same shape as local processes against nodes of its own, with
@@ -89,9 +90,23 @@ def test_three_nodes_hold_every_queue_a_service_consumes(stack):
     assert {queue["name"] for queue in consumed} >= {f"rpc-{name}" for name in PUBLISHERS}
     assert [(queue["name"], queue["type"], sorted(queue["members"])) for queue in consumed] == [
         (queue["name"], "quorum", sorted(nodes)) for queue in consumed]
+    # Each node leads some of them (deploy/rabbitmq/cluster.conf: `queue_leader_locator`), not
+    # the node the services reached first all of them.
+    assert {queue["leader"] for queue in consumed} == set(nodes)
     # No caller leaves a reply queue behind: a durable one would be a Raft group on every node.
     replies = [queue for queue in queues if queue["name"].startswith("rpc.reply-")]
     assert [queue for queue in replies if queue["durable"] or not queue["exclusive"]] == []
+
+
+def test_the_services_connections_spread_over_the_nodes(stack):
+    ports = {stack.ports[f"CASEBOOK_AMQP_PORT{suffix}"]: node
+             for suffix, node in zip(("", "_2", "_3"), NODES, strict=True)}
+    services = {*PUBLISHERS, "gateway"}
+    on = {ports[connection["port"]] for connection in stack.connections()
+          if connection["user"] in services and connection["vhost"] == "casebook"}
+    # Each of the ten processes took the failover URI's nodes in an order of its own (the
+    # image's entrypoint): all ten on one node would happen once in 3**9 runs.
+    assert len(on) > 1, on
 
 
 def test_each_instance_serves_its_metrics_at_an_address_of_its_own(stack):
@@ -124,8 +139,8 @@ def test_prometheus_scrapes_every_instance_and_node_and_evaluates_every_alert(st
 def test_work_goes_on_through_both_gateways_while_a_node_is_stopped(stack, worker):
     apis = [stack.api, f"http://127.0.0.1:{stack.ports['CASEBOOK_HTTP_PORT_2']}"]
     before = [register(stack, worker, api=api) for api in apis]
-    # The node every service connected to first, which leads every queue: Docker stops it and
-    # leaves it stopped until started again.
+    # The first node, leading some of the queues and holding some of the connections: Docker
+    # stops it and leaves it stopped until started again.
     stack.compose("stop", "rabbitmq")
     try:
         during = [register(stack, worker, timeout=240, api=api) for api in apis * 3]

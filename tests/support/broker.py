@@ -130,7 +130,7 @@ class PrivateBroker:
     """A RabbitMQ node of a test's own, on free loopback ports, for tests that restart the
     broker: the shared one serves every other test (and other checkouts' suites) meanwhile."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, config: str = "") -> None:
         # The rabbitmq user runs the node: its files are in a directory of its own, not under
         # the test's (pytest's are for root only).
         self.directory = directory
@@ -138,7 +138,7 @@ class PrivateBroker:
         self.port, dist_port = free_port(), free_port()
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "rabbitmq.conf").write_text(
-            f"listeners.tcp.local = 127.0.0.1:{self.port}\nloopback_users = none\n")
+            f"listeners.tcp.local = 127.0.0.1:{self.port}\nloopback_users = none\n{config}")
         (directory / "enabled_plugins").write_text("[].\n")
         shutil.chown(directory, "rabbitmq", "rabbitmq")
         for path in directory.iterdir():

@@ -16,6 +16,7 @@ from nameko.runners import ServiceRunner
 import contracts  # noqa: F401  (registers the error types RPC callers receive)
 from services.runtime.launcher import service_command
 from services.runtime.replies import cluster_rpc
+from services.runtime.secrets import shuffled_nodes
 from services.runtime.transport import ACCEPTED, SERIALIZER
 from tests.support.waiting import wait_for
 
@@ -69,7 +70,7 @@ class ServiceProcess:
         self.amqp_uri = amqp_uri
         self.env = {
             **os.environ,
-            "AMQP_URI": amqp_uri,
+            "AMQP_URI": shuffled_nodes(amqp_uri),
             "CASEBOOK_DATA_DIR": str(data_dir),
             "CASEBOOK_SERVICE": name,
             "PYTHONWARNINGS": "ignore",

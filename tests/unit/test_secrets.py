@@ -3,14 +3,21 @@ and reach every reader of them: the stores, the gateway, the ledger, the broker 
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from services.gateway.auth import dev_secret, keys_from_settings
-from services.runtime.secrets import SecretError, secret_value, with_amqp_password
+from services.runtime.secrets import (
+    SecretError,
+    secret_value,
+    shuffled_nodes,
+    with_amqp_password,
+)
 from services.runtime.settings import settings
 from services.runtime.store import store_env
 
@@ -58,6 +65,22 @@ def test_a_cluster_failover_uri_gets_the_password_in_each_of_its_uris(tmp_path):
         "amqp://cases:pw@127.0.0.1:5781/casebook;amqp://cases:pw@127.0.0.1:5782/casebook")
 
 
+NODES = [f"amqp://cases:pw@127.0.0.1:{port}/casebook" for port in (5672, 5682, 5692)]
+
+
+def test_each_process_takes_a_cluster_s_nodes_in_an_order_of_its_own():
+    draws = [shuffled_nodes(";".join(NODES), random.Random(seed)).split(";")
+             for seed in range(300)]
+    assert all(sorted(nodes) == sorted(NODES) for nodes in draws)
+    # Every node is the first (the one connected to) of about a third of the processes, and
+    # the nodes a process falls back on are not the same for all: the first node's clients
+    # would otherwise all move to one second node when it goes.
+    firsts = Counter(nodes[0] for nodes in draws)
+    assert set(firsts) == set(NODES) and min(firsts.values()) > 60, firsts
+    assert len({tuple(nodes) for nodes in draws}) == 6
+    assert shuffled_nodes(NODES[0]) == NODES[0]
+
+
 def test_the_readers_of_secrets_take_them_from_files(tmp_path, monkeypatch):
     key_file = secret_file(tmp_path, "c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzIQ==\n")
     monkeypatch.setenv("CIPHER_KEY_FILE", key_file)
@@ -90,3 +113,14 @@ def test_the_entrypoint_runs_the_command_with_the_password_in_amqp_uri(tmp_path)
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "amqp://gateway:pw@127.0.0.1:5673/casebook"
+
+
+def test_the_entrypoint_gives_each_process_the_cluster_s_nodes_in_its_own_order(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "AMQP_URI": ";".join(NODES)}
+    command = [sys.executable, "-m", "services.runtime.secrets",
+               sys.executable, "-c", "import os; print(os.environ['AMQP_URI'])"]
+    orders = {subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True,
+                             timeout=60, check=True).stdout.strip() for _ in range(12)}
+    # Twelve processes in one order would happen once in 6**11 runs.
+    assert len(orders) > 1
+    assert all(sorted(order.split(";")) == sorted(NODES) for order in orders)

@@ -22,7 +22,7 @@ import click
 from services import __version__
 from services.runtime.cli.rpc import broker_connection
 from services.runtime.launcher import METRICS_PORTS, SERVICES, service_command
-from services.runtime.secrets import without_amqp_password
+from services.runtime.secrets import shuffled_nodes, without_amqp_password
 from services.runtime.settings import settings
 from services.runtime.store import postgres_configured
 
@@ -58,9 +58,9 @@ class Child:
 
     def start(self) -> None:
         # nameko reads the broker from AMQP_URI alone: give it the password of
-        # AMQP_PASSWORD(_FILE) already in place.
+        # AMQP_PASSWORD(_FILE) already in place, and a cluster's nodes in an order of its own.
         env = {**os.environ, "CASEBOOK_SERVICE": self.name, "PYTHONWARNINGS": "ignore",
-               "AMQP_URI": settings().runtime.amqp_uri}
+               "AMQP_URI": shuffled_nodes(settings().runtime.amqp_uri)}
         if self.metrics_address:
             env["CASEBOOK_METRICS_ADDRESS"] = self.metrics_address
         # A new process group: Ctrl-C reaches only this parent, which stops the children.
