@@ -26,6 +26,7 @@ from services.runtime import views
 from services.runtime.commands import carry_out, settle
 from services.runtime.context import Meta, _meta, actor_from_context_data, require_role
 from services.runtime.entrypoints import COMMAND_ID, deadline_of, rpc
+from services.runtime.liveness import Liveness
 from services.runtime.metrics import Metrics, observed, relay_lag
 from services.runtime.persistence import store_unavailable
 from services.runtime.plain import plain
@@ -233,6 +234,7 @@ class PublishingService:
     app: CasebookApplication
     context = CommandContext()
     metrics = Metrics()
+    liveness = Liveness()
     halted = HaltedSubscriptions()
     dead_letters = DeadLetters()
 

@@ -59,6 +59,11 @@ class Runtime:
     # The commit the running code was built from, as the image was labelled: which build runs
     # where, beside the version, while an upgrade moves one service at a time.
     revision: str
+    # A file the service touches each time its own ping comes back through the broker
+    # (services.runtime.liveness), every `liveness_seconds`: the container's health check reads
+    # its age. None: no ping.
+    liveness_file: Path | None
+    liveness_seconds: float
     # The key RPC bodies are sealed with on their way through RabbitMQ, then the earlier ones
     # still opened (services.runtime.transport); empty: plain JSON.
     transport_keys: tuple[str, ...]
@@ -208,6 +213,12 @@ def _read(env: Env) -> Settings:
                     error="Must be host:port, e.g. 127.0.0.1:9101, or several separated by "
                           "commas, e.g. 127.0.0.1:9101,127.0.0.1:9111."),
             ).split(","))),
+            liveness_file=env.path("CASEBOOK_LIVENESS_FILE", None),
+            liveness_seconds=env.float(
+                "CASEBOOK_LIVENESS_SECONDS", 10.0,
+                # Compose's health check wants the file touched within the last minute.
+                validate=validate.Range(min=0, max=30, min_inclusive=False,
+                                        error="Must be more than 0 and at most 30 (seconds).")),
             revision=env.str("CASEBOOK_REVISION", "unknown"),
             transport_keys=_transport_keys(),
         ),

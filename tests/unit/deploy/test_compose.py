@@ -5,9 +5,11 @@ secrets are files made by `casebook keygen`; every container listens on 127.0.0.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,13 @@ from services.runtime.cli.keygen import (
     keygen,
     secret_file_name,
 )
-from services.runtime.launcher import CONFIG_FILE, METRICS_PORTS, SERVICES, service_command
+from services.runtime.launcher import (
+    CONFIG_FILE,
+    METRICS_PORTS,
+    PUBLISHERS,
+    SERVICES,
+    service_command,
+)
 from services.runtime.secrets import SECRETS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -125,7 +133,27 @@ def test_every_container_restarts_has_a_healthcheck_and_a_pinned_image(compose, 
         assert ":" in image and not image.endswith(":latest"), name
         assert any(ch.isdigit() for ch in image.split(":", 1)[1]), name
     assert "/healthz" in " ".join(compose["services"]["gateway"]["healthcheck"]["test"])
-    assert 'ping() == "pong"' in compose["services"]["cases"]["healthcheck"]["test"][-1]
+    for name in PUBLISHERS:
+        assert compose["services"][name]["environment"]["CASEBOOK_LIVENESS_FILE"], name
+
+
+@pytest.mark.parametrize(("age_seconds", "healthy"), [(5, True), (50, True), (70, False),
+                                                      (None, False)])
+def test_a_publishing_service_is_healthy_while_its_own_ping_came_back_within_a_minute(
+        compose, tmp_path, age_seconds, healthy):
+    """The health check's command, run as Docker runs it (`$$` is Compose's `$`), against the
+    file the service touches (services.runtime.liveness) at each pong: None, never touched."""
+    kind, *command = compose["services"]["cases"]["healthcheck"]["test"]
+    assert kind == "CMD"
+    alive = tmp_path / "casebook-alive"
+    if age_seconds is not None:
+        alive.touch()
+        then = time.time() - age_seconds
+        os.utime(alive, (then, then))
+    checked = subprocess.run([part.replace("$$", "$") for part in command],
+                             env={"PATH": "/usr/bin:/bin", "CASEBOOK_LIVENESS_FILE": str(alive)},
+                             capture_output=True, timeout=30)
+    assert (checked.returncode == 0) is healthy, checked
 
 
 def test_casebooks_image_is_tagged_with_casebooks_version_and_reports_its_commit(compose):
