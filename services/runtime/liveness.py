@@ -38,10 +38,14 @@ class Liveness(DependencyProvider):
 
     def start(self) -> None:
         runtime = settings().runtime
-        if runtime.liveness_file is None:
+        path = runtime.liveness_file
+        if path is None:
             return
+        # Docker keeps a container's files when it restarts it: the file a process touched
+        # before it died would make the new one healthy before it has answered anything.
+        path.unlink(missing_ok=True)
         self._thread = self.container.spawn_managed_thread(
-            lambda: self._beat(runtime.liveness_file, runtime.liveness_seconds))
+            lambda: self._beat(path, runtime.liveness_seconds))
 
     def _beat(self, path: Path, seconds: float) -> None:
         name = self.container.service_name
