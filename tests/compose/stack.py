@@ -175,21 +175,20 @@ class Stack:
 
     def queues(self, node: str = "rabbitmq") -> list[dict[str, Any]]:
         """Every queue of Casebook's vhost as the RabbitMQ container `node` lists it."""
-        listed = run(self.compose_command(
-            "exec", "-T", node, "rabbitmqctl", "list_queues", "--quiet", "--formatter", "json",
-            "-p", "casebook", "name", "type", "durable", "exclusive", "members", "leader"),
-            self.engine.env, timeout=120)
-        queues: list[dict[str, Any]] = json.loads(listed.stdout)
-        return queues
+        return self._listed(node, "list_queues", "-p", "casebook", "name", "type", "durable",
+                            "exclusive", "members", "leader")
 
     def connections(self, node: str = "rabbitmq") -> list[dict[str, Any]]:
         """Every client connection of the cluster (its server port, user and vhost) as the
         RabbitMQ container `node` lists them."""
-        listed = run(self.compose_command(
-            "exec", "-T", node, "rabbitmqctl", "list_connections", "--quiet", "--formatter",
-            "json", "port", "user", "vhost"), self.engine.env, timeout=120)
-        connections: list[dict[str, Any]] = json.loads(listed.stdout)
-        return connections
+        return self._listed(node, "list_connections", "port", "user", "vhost")
+
+    def _listed(self, node: str, *command: str) -> list[dict[str, Any]]:
+        """What `rabbitmqctl COMMAND` lists in the container `node`, as JSON rows."""
+        listed = run(self.compose_command("exec", "-T", node, "rabbitmqctl", *command, "--quiet",
+                                          "--formatter", "json"), self.engine.env, timeout=120)
+        rows: list[dict[str, Any]] = json.loads(listed.stdout)
+        return rows
 
     def listeners(self, sockets: list[str], container: str) -> set[str]:
         """The TCP addresses the processes of a container (its id) listen on, among `ss`

@@ -47,9 +47,11 @@ def alive(tmp_path, monkeypatch):
 
 def test_the_file_is_touched_each_time_the_service_s_own_ping_comes_back(amqp_uri, alive):
     with running(amqp_uri, Lively):
-        first = wait_for(lambda: alive.exists() and alive.stat().st_mtime_ns, timeout=30,
-                         what="the first pong")
-        wait_for(lambda: alive.stat().st_mtime_ns > first, timeout=30, what="a later pong")
+        wait_for(alive.exists, timeout=30, what="the first pong")
+        first = alive.stat().st_mtime_ns
+        later = wait_for(lambda: alive.stat().st_mtime_ns > first and alive.stat().st_mtime_ns,
+                         timeout=30, what="a later pong")
+    assert later > first
 
 
 def test_a_service_that_does_not_answer_is_not_taken_for_alive(amqp_uri, alive, caplog):
